@@ -1,0 +1,55 @@
+#pragma once
+
+// JSON round-trips of the core types. Only json_fwd.hpp here: the full
+// nlohmann header is heavy, include it in .cpp files that need it.
+#include "core/example.h"
+#include "core/program.h"
+#include "core/result.h"
+#include "core/signature.h"
+#include "core/value.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+
+namespace prism {
+
+using Json = nlohmann::ordered_json;
+
+Json toJson(const Value &value);
+Value valueFromJson(const Json &json);
+
+Json toJson(const Fields &fields);
+Result<Fields> fieldsFromJson(const Json &json);
+
+// {"type":"enum","values":[...]} / {"type":"list","items":{...}} / "str" / "enum[a,b]".
+Json toJson(const Type &type);
+Result<Type> typeFromJson(const Json &json);
+
+Json toJson(const Field &field);
+Result<Field> fieldFromJson(const Json &json);
+
+Json toJson(const Signature &signature);
+Result<Signature> signatureFromJson(const Json &json);
+
+Json toJson(const Demo &demo);
+Result<Demo> demoFromJson(const Json &json);
+
+Json toJson(const Example &example);
+Result<Example> exampleFromJson(const Json &json);
+
+Json toJson(const Predictor &predictor);
+Result<Predictor> predictorFromJson(const Json &json);
+
+Json toJson(const Program &program);
+Result<Program> programFromJson(const Json &json);
+
+// Whole-file helpers. writeFileAtomic writes to a temporary file beside the
+// target, flushes it, and renames it over the target: never a half-written file.
+Result<std::string> readTextFile(const std::string &path);
+Result<void> writeFileAtomic(const std::string &path, const std::string &content);
+// Parses text as JSON; the error names the source, line and column.
+Result<Json> parseJson(const std::string &text, const std::string &sourceName);
+Result<Json> readJsonFile(const std::string &path);
+
+} // namespace prism

@@ -1,0 +1,120 @@
+#pragma once
+
+#include "core/program.h"
+#include "core/result.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prism {
+
+// Where one split's rows come from. Paths are relative to the study file.
+struct DatasetSource {
+    std::string path;
+    std::string format;                        // json | jsonl | csv; empty = from the extension
+    std::map<std::string, std::string> columns; // field name -> column name (identity when absent)
+    std::string listSeparator = ";";           // for list fields read from CSV text
+    bool operator==(const DatasetSource &other) const = default;
+};
+
+// Either explicit files per split, or one source split by seeded fractions.
+struct DataConfig {
+    std::optional<DatasetSource> train;
+    std::optional<DatasetSource> val;
+    std::optional<DatasetSource> test;
+    // Used when only `train` is given and fractions are set: carve val/test out of it.
+    double valFraction = 0.0;
+    double testFraction = 0.0;
+    std::uint64_t splitSeed = 0;
+    bool operator==(const DataConfig &other) const = default;
+};
+
+// One built-in metric applied to one output field.
+struct FieldMetric {
+    std::string field;
+    std::string metric = "exact"; // exact | normalized_exact | f1 | jaccard | numeric | contains | regex
+    double weight = 1.0;
+    double tolerance = 0.0;       // numeric: absolute tolerance
+    std::string pattern;          // regex
+    bool operator==(const FieldMetric &other) const = default;
+};
+
+struct MetricSpec {
+    std::string kind = "composite"; // composite | script
+    std::vector<FieldMetric> fields; // composite: weighted mean over these
+    std::string script;              // script: JavaScript source of `function metric(example, pred, trace)`
+    bool operator==(const MetricSpec &other) const = default;
+};
+
+// A model endpoint. The API key is never stored: only the NAME of the
+// environment variable that holds it.
+struct ModelConfig {
+    std::string provider = "simlm"; // simlm | openai | anthropic
+    std::string model = "sim-small";
+    std::string baseUrl;
+    std::string apiKeyEnv;
+    double temperature = 0.0;
+    int maxTokens = 1024;
+    double timeoutSeconds = 60.0;
+    int maxConcurrency = 8;
+    std::map<std::string, std::string> extraHeaders;
+    bool operator==(const ModelConfig &other) const = default;
+};
+
+// MIPROv2 knobs use DSPy's names; see docs/STUDY_FORMAT.md.
+struct OptimizerConfig {
+    std::string name = "miprov2"; // miprov2 | bootstrap | labeled
+    std::string autoMode = "light"; // light | medium | heavy | "" (manual)
+    std::optional<int> numTrials;
+    std::optional<int> numCandidates;
+    int maxBootstrappedDemos = 4;
+    int maxLabeledDemos = 4;
+    int maxRounds = 1;
+    std::optional<double> metricThreshold;
+    std::uint64_t seed = 0;
+    bool minibatch = true;
+    int minibatchSize = 35;
+    int minibatchFullEvalSteps = 5;
+    double initTemperature = 1.0;
+    int viewDataBatchSize = 10;
+    bool programAwareProposer = true;
+    bool dataAwareProposer = true;
+    bool tipAwareProposer = true;
+    bool fewshotAwareProposer = true;
+    std::string tip; // empty = a random tip per proposal
+    bool operator==(const OptimizerConfig &other) const = default;
+};
+
+struct EvalSettings {
+    int threads = 8;
+    int maxErrors = 10; // evaluation stops after this many errors
+    std::string adapter = "chat"; // chat | json
+    bool operator==(const EvalSettings &other) const = default;
+};
+
+// A saved `.prism.json` study. Never holds an API key.
+struct Study {
+    int formatVersion = 1;
+    std::string name;
+    DataConfig data;
+    Program program;
+    MetricSpec metric;
+    ModelConfig taskModel;
+    ModelConfig proposerModel;
+    OptimizerConfig optimizer;
+    EvalSettings eval;
+
+    // Directory of the study file; relative dataset paths resolve against it. Not saved.
+    std::string baseDir;
+    std::string resolvePath(const std::string &path) const;
+    bool operator==(const Study &other) const = default;
+};
+
+Result<Study> loadStudy(const std::string &path);
+Result<Study> studyFromJsonText(const std::string &text, const std::string &sourceName);
+std::string studyToJsonText(const Study &study);
+Result<void> saveStudy(const Study &study, const std::string &path);
+
+} // namespace prism

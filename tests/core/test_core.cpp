@@ -1,0 +1,192 @@
+#include "core/json.h"
+#include "core/program.h"
+#include "core/study.h"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace prism;
+
+namespace {
+
+Signature moderationSignature()
+{
+    Signature s;
+    s.instruction = "Classify the snippet for moderation.";
+    s.inputs.push_back(Field{"snippet", Type::string(), "", ""});
+    s.outputs.push_back(Field{"severity", Type::enumOf({"low", "medium", "high"}), "Overall severity.", ""});
+    s.outputs.push_back(Field{"policy_violations", Type::listOf(Type::enumOf({"harassment", "spam"})), "", ""});
+    return s;
+}
+
+} // namespace
+
+TEST(Type, PythonNamesMatchDspy)
+{
+    EXPECT_EQ(Type::string().pythonName(), "str");
+    EXPECT_EQ(Type::enumOf({"low", "medium", "high"}).pythonName(), "Literal['low', 'medium', 'high']");
+    EXPECT_EQ(Type::listOf(Type::enumOf({"a", "b"})).pythonName(), "list[Literal['a', 'b']]");
+    EXPECT_EQ(Type::listOf(Type::string()).pythonName(), "list[str]");
+}
+
+TEST(Type, ShortNotationRoundTrips)
+{
+    for (const Type &t : {Type::string(), Type::integer(), Type::floating(), Type::boolean(),
+                          Type::enumOf({"x", "y"}), Type::listOf(Type::enumOf({"x", "y"})), Type::listOf(Type::integer())}) {
+        Type parsed;
+        std::string error;
+        ASSERT_TRUE(Type::parseShort(t.shortName(), parsed, error)) << error;
+        EXPECT_EQ(parsed, t) << t.shortName();
+        ASSERT_TRUE(Type::parseShort(t.pythonName(), parsed, error)) << error;
+        EXPECT_EQ(parsed, t) << t.pythonName();
+    }
+    Type parsed;
+    std::string error;
+    EXPECT_FALSE(Type::parseShort("dict[str,int]", parsed, error));
+    EXPECT_NE(error.find("dict"), std::string::npos);
+    EXPECT_FALSE(Type::parseShort("enum[]", parsed, error));
+}
+
+TEST(Field, PrefixInferredLikeDspy)
+{
+    EXPECT_EQ(inferPrefix("policy_violations"), "Policy Violations");
+    EXPECT_EQ(inferPrefix("questionText"), "Question Text");
+    EXPECT_EQ((Field{"answer", Type::string(), "", ""}.effectivePrefix()), "Answer:");
+    EXPECT_EQ((Field{"answer", Type::string(), "", "Final:"}.effectivePrefix()), "Final:");
+}
+
+TEST(Signature, WithInstructionReturnsACopy)
+{
+    const Signature s = moderationSignature();
+    const Signature t = s.withInstruction("Be careful.");
+    EXPECT_EQ(s.instruction, "Classify the snippet for moderation.");
+    EXPECT_EQ(t.instruction, "Be careful.");
+    EXPECT_EQ(t.outputs, s.outputs);
+    EXPECT_EQ(Signature::defaultInstruction(s.inputs, s.outputs),
+              "Given the fields `snippet`, produce the fields `severity`, `policy_violations`.");
+}
+
+TEST(Predictor, ChainOfThoughtAddsReasoningFirst)
+{
+    Predictor p;
+    p.signature = moderationSignature();
+    EXPECT_EQ(p.effectiveSignature().outputs.size(), 2u);
+    p.kind = PredictorKind::ChainOfThought;
+    const Signature s = p.effectiveSignature();
+    ASSERT_EQ(s.outputs.size(), 3u);
+    EXPECT_EQ(s.outputs[0].name, "reasoning");
+    EXPECT_EQ(s.outputs[0].type, Type::string());
+    EXPECT_EQ(s.outputs[1].name, "severity");
+}
+
+TEST(Program, PipelineInputsAndOutputs)
+{
+    Program prog;
+    Predictor a;
+    a.name = "classify";
+    a.signature = moderationSignature();
+    Predictor b;
+    b.name = "explain";
+    b.signature.inputs = {Field{"snippet", Type::string(), "", ""}, Field{"severity", Type::string(), "", ""}};
+    b.signature.outputs = {Field{"explanation", Type::string(), "", ""}};
+    prog.predictors = {a, b};
+    EXPECT_EQ(prog.externalInputs(), std::vector<std::string>{"snippet"});
+    EXPECT_EQ(prog.allOutputs().size(), 3u);
+}
+
+TEST(Json, CoreTypesRoundTrip)
+{
+    Predictor p;
+    p.name = "classify";
+    p.kind = PredictorKind::ChainOfThought;
+    p.signature = moderationSignature();
+    p.demos.push_back(Demo{Fields{{"snippet", "hi"}, {"severity", "low"}, {"policy_violations", Value(Value::List{})}}, true});
+    p.demos.push_back(Demo{Fields{{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value(Value::List{Value("spam")})}}, false});
+    Program prog;
+    prog.predictors.push_back(p);
+    auto back = programFromJson(Json::parse(toJson(prog).dump()));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back.value(), prog);
+
+    Example e{Fields{{"q", "What?"}, {"n", 3}, {"f", 2.5}, {"b", true}, {"l", Value(Value::List{Value("a"), Value(1)})}}, {"q"}};
+    auto eb = exampleFromJson(Json::parse(toJson(e).dump()));
+    ASSERT_TRUE(eb);
+    EXPECT_EQ(eb.value(), e);
+    EXPECT_EQ(eb->inputs().size(), 1u);
+    EXPECT_EQ(eb->labels().size(), 4u);
+}
+
+TEST(Json, BadProgramsAreRejectedWithTheReason)
+{
+    auto r = programFromJson(Json::parse(R"({"predictors":[{"name":"a","kind":"react","signature":{"inputs":[{"name":"q"}],"outputs":[{"name":"a"}]}}]})"));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("react"), std::string::npos);
+    r = programFromJson(Json::parse(R"({"predictors":[{"signature":{"inputs":[{"name":"q"}],"outputs":[{"name":"q"}]}}]})"));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("twice"), std::string::npos);
+}
+
+TEST(Json, ParseErrorsNameLineAndColumn)
+{
+    auto r = parseJson("{\n  \"a\": 1,\n  \"b\" 2\n}", "x.json");
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("x.json:3:"), std::string::npos) << r.error().message;
+}
+
+TEST(Study, RoundTripsAndRejectsKeys)
+{
+    const std::string text = R"({
+      "prism_study": 1, "name": "t",
+      "data": {"train": {"path": "train.csv", "columns": {"snippet": "text"}}, "test": "test.jsonl"},
+      "program": {"predictors": [{"name": "classify", "signature": {"instruction": "Do it.",
+         "inputs": [{"name": "snippet"}], "outputs": [{"name": "severity", "type": "enum[low,high]"}]}}]},
+      "metric": {"kind": "composite", "fields": [{"field": "severity", "metric": "exact"}]},
+      "models": {"task": {"provider": "openai", "model": "gpt-4o-mini", "api_key_env": "OPENAI_API_KEY"}},
+      "optimizer": {"name": "miprov2", "auto": "light", "seed": 0}
+    })";
+    auto s = studyFromJsonText(text, "t.prism.json");
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->data.train->columns.at("snippet"), "text");
+    EXPECT_EQ(s->data.test->path, "test.jsonl");
+    EXPECT_EQ(s->taskModel.apiKeyEnv, "OPENAI_API_KEY");
+    EXPECT_EQ(s->proposerModel, s->taskModel);
+    auto again = studyFromJsonText(studyToJsonText(s.value()), "again");
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again.value(), s.value());
+
+    std::string withKey = text;
+    withKey.replace(withKey.find("\"api_key_env\""), 13, "\"api_key\"");
+    auto bad = studyFromJsonText(withKey, "k.prism.json");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("never stores a key"), std::string::npos);
+
+    auto badMetric = studyFromJsonText(std::string(text).replace(text.find("\"field\": \"severity\""), 19, "\"field\": \"nope\""), "m");
+    ASSERT_FALSE(badMetric);
+    EXPECT_NE(badMetric.error().message.find("nope"), std::string::npos);
+}
+
+TEST(Study, SaveIsAtomicAndLoadResolvesPaths)
+{
+    const auto dir = std::filesystem::temp_directory_path() / "prism_test_core_study";
+    std::filesystem::create_directories(dir);
+    Study s;
+    s.name = "x";
+    s.data.train = DatasetSource{"train.jsonl", "", {}, ";"};
+    Predictor p;
+    p.signature.inputs = {Field{"q", Type::string(), "", ""}};
+    p.signature.outputs = {Field{"a", Type::string(), "", ""}};
+    p.signature.instruction = "Answer.";
+    s.program.predictors = {p};
+    s.metric.fields = {FieldMetric{"a", "f1", 1.0, 0.0, {}}};
+    const std::string path = (dir / "s.prism.json").string();
+    ASSERT_TRUE(saveStudy(s, path));
+    auto loaded = loadStudy(path);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->resolvePath("train.jsonl"), (dir / "train.jsonl").string());
+    for (const auto &entry : std::filesystem::directory_iterator(dir))
+        EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
