@@ -1,0 +1,63 @@
+#pragma once
+
+#include "adapter/predict.h"
+#include "core/example.h"
+#include "core/program.h"
+#include "metric/metric.h"
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prism {
+
+struct ExampleResult {
+    std::size_t index = 0;
+    Example example;
+    Prediction prediction;
+    std::optional<double> score; // empty when the example errored
+    std::string feedback;
+    std::optional<Error> error;  // LM, parse or metric error; never folded into a 0 score
+    int lmCalls = 0;
+};
+
+struct EvalOptions {
+    int threads = 8;
+    int maxErrors = 10;  // stop starting new examples once this many have errored
+    CallOptions call;
+    const std::atomic<bool> *cancel = nullptr; // optional external cancel flag
+    // Called from worker threads after each example (for progress).
+    std::function<void(const ExampleResult &)> onResult;
+};
+
+struct EvalReport {
+    std::vector<ExampleResult> results; // dataset order; only examples that ran
+    std::size_t total = 0;              // examples asked for
+    std::size_t scored = 0;
+    std::size_t errors = 0;
+    double scoreSum = 0.0;
+    // Mean score of the scored examples, as a percentage with 2 decimals, as
+    // DSPy reports it. Errors are counted apart and not folded in as zeros.
+    double scorePercent = 0.0;
+    TokenUsage usage;
+    bool stoppedEarly = false;
+    std::string stopReason; // "" when complete; "max_errors" / "cancelled"
+};
+
+// Runs a program over examples on a thread pool and scores each prediction.
+class Evaluator {
+public:
+    Evaluator(Lm &lm, const Adapter &adapter, const Metric &metric, EvalOptions options = {});
+    EvalReport run(const Program &program, const std::vector<Example> &examples) const;
+
+private:
+    Lm &m_lm;
+    const Adapter &m_adapter;
+    const Metric &m_metric;
+    EvalOptions m_options;
+};
+
+} // namespace prism
