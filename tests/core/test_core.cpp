@@ -190,3 +190,31 @@ TEST(Study, SaveIsAtomicAndLoadResolvesPaths)
         EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos);
     std::filesystem::remove_all(dir);
 }
+
+#include "core/hash.h"
+
+TEST(Hash, Sha256KnownVectors)
+{
+    EXPECT_EQ(sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    Sha256 incremental;
+    incremental.update("ab");
+    incremental.update("c");
+    EXPECT_EQ(incremental.finishHex(), sha256Hex("abc"));
+}
+
+TEST(Hash, UnitDrawsAreInRangeAndSpread)
+{
+    double lo = 1, hi = 0;
+    for (std::uint64_t i = 0; i < 1000; ++i) {
+        const double u = unitFromHash(i);
+        ASSERT_GE(u, 0.0);
+        ASSERT_LT(u, 1.0);
+        lo = std::min(lo, u);
+        hi = std::max(hi, u);
+    }
+    EXPECT_LT(lo, 0.01);
+    EXPECT_GT(hi, 0.99);
+}
