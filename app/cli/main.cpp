@@ -1,7 +1,58 @@
-#include <cstdio>
+// prism: the command line. Wiring only; commands live in cmd_*.cpp.
+#include "cli.h"
 
-int main()
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace prism::cli;
+
+namespace {
+
+int usageError(const std::string &message, const std::string &usage)
 {
-    std::puts("prism");
-    return 0;
+    printError(message);
+    std::fputs(usage.c_str(), stderr);
+    return ExitUsage;
+}
+
+int printTo(std::FILE *stream, const std::string &text, int code)
+{
+    std::fputs(text.c_str(), stream);
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty())
+        return printTo(stderr, mainUsage(), ExitUsage);
+    const std::string &command = args.front();
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+
+    if (command == "-h" || command == "--help")
+        return printTo(stdout, mainUsage(), ExitOk);
+    if (command == "--version" || command == "-V")
+        return printTo(stdout, versionText(), ExitOk);
+    if (command == "help") {
+        if (rest.empty())
+            return printTo(stdout, mainUsage(), ExitOk);
+        if (rest.front() == "eval")
+            return printTo(stdout, evalUsage(), ExitOk);
+        return usageError("no help for unknown command '" + rest.front() + "'", mainUsage());
+    }
+    if (command == "eval") {
+        auto parsed = parseEvalArgs(rest);
+        if (!parsed)
+            return usageError(parsed.error().message, evalUsage());
+        if (parsed->help)
+            return printTo(stdout, evalUsage(), ExitOk);
+        setupLogging(parsed->verbose);
+        return runEval(parsed.value());
+    }
+    if (!command.empty() && command[0] == '-')
+        return usageError("unknown option '" + command + "'", mainUsage());
+    return usageError("unknown command '" + command + "'", mainUsage());
 }

@@ -25,7 +25,8 @@ public:
     virtual ResponseFormat responseFormat() const { return ResponseFormat::Text; }
 };
 
-// "chat" or "json".
+// "chat" or "json" (also "ChatAdapter", "JSONAdapter", any case); nullptr
+// for any other name.
 std::unique_ptr<Adapter> makeAdapter(const std::string &name);
 
 } // namespace prism

@@ -1,0 +1,22 @@
+#include "adapter/adapter.h"
+
+#include "adapter/chat_adapter.h"
+#include "adapter/json_adapter.h"
+
+#include <cctype>
+
+namespace prism {
+
+std::unique_ptr<Adapter> makeAdapter(const std::string &name)
+{
+    std::string key;
+    for (char c : name)
+        key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key == "chat" || key == "chatadapter")
+        return std::make_unique<ChatAdapter>();
+    if (key == "json" || key == "jsonadapter")
+        return std::make_unique<JsonAdapter>();
+    return nullptr;
+}
+
+} // namespace prism

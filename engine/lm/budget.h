@@ -1,0 +1,58 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace prism {
+
+// Limits for a run or an evaluation; an empty optional is no limit.
+struct Budget {
+    std::optional<long long> maxCalls;  // LM requests started (cache hits are free)
+    std::optional<long long> maxTokens; // prompt + completion tokens reported
+    std::optional<double> maxDollars;
+    std::optional<double> maxWallSeconds;
+
+    bool unlimited() const { return !maxCalls && !maxTokens && !maxDollars && !maxWallSeconds; }
+};
+
+// Decides whether another LM request may start. Thread-safe: a budget of N
+// calls never lets more than N start, however many threads race. Once a limit
+// is reached nothing new starts, in-flight calls finish and are recorded, and
+// the first reason is kept.
+class BudgetTracker {
+public:
+    explicit BudgetTracker(Budget budget = {});
+
+    // Reserves one call. Budget error ("budget reached: 20 calls") when a limit is reached.
+    Result<void> tryStartCall();
+    // Tokens and dollars of a finished call; unknown amounts add nothing.
+    void record(std::optional<long long> tokens, std::optional<double> dollars);
+    // Restarts the wall clock (the tracker starts it at construction).
+    void restartClock();
+
+    const Budget &budget() const { return m_budget; }
+    bool exhausted() const;
+    // "budget: 20 calls reached"; empty while nothing was refused.
+    std::string stopReason() const;
+    long long callsStarted() const;
+    long long tokensUsed() const;
+    double dollarsUsed() const;
+    double elapsedSeconds() const;
+
+private:
+    std::optional<std::string> limitReachedLocked() const;
+
+    const Budget m_budget;
+    mutable std::mutex m_mutex;
+    std::chrono::steady_clock::time_point m_start;
+    long long m_calls = 0;
+    long long m_tokens = 0;
+    double m_dollars = 0.0;
+    std::string m_stopReason;
+};
+
+} // namespace prism

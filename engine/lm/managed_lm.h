@@ -1,0 +1,78 @@
+#pragma once
+
+#include "lm/budget.h"
+#include "lm/ledger.h"
+#include "lm/lm.h"
+#include "lm/prices.h"
+#include "lm/response_cache.h"
+#include "lm/scheduler.h"
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prism {
+
+struct RetryPolicy {
+    int maxRetries = 6;
+    double baseSeconds = 0.5; // first backoff ceiling; doubles per retry
+    double capSeconds = 30.0;
+};
+
+// What all the LM calls of a run share. Copies share the pointed-to objects;
+// set the plain fields before calls start.
+struct CallServices {
+    std::shared_ptr<Scheduler> scheduler;
+    std::shared_ptr<ResponseCache> cache; // null = no cache
+    std::shared_ptr<Ledger> ledger;
+    std::shared_ptr<PriceTable> prices;
+    std::shared_ptr<BudgetTracker> budget; // null = no budget
+    std::shared_ptr<std::atomic<bool>> cancel;
+    bool cacheEnabled = true; // false: neither read nor write the cache
+    bool cacheBypass = false; // true: do not read, but store fresh answers (--no-cache)
+    RetryPolicy retry;
+    // Set when the cache could not be opened and the run goes on without it.
+    std::string cacheProblem;
+
+    // In-memory pieces only: a scheduler, a ledger, the default prices, a
+    // cancel flag; no cache, no budget.
+    static CallServices makeBasic(int globalConcurrency = 32);
+    // makeBasic + prices from PriceTable::loadDefault() (a malformed user file
+    // is an error) + the cache at userDataDir()/cache.sqlite when useCache (a
+    // cache that cannot be opened leaves cache null and sets cacheProblem).
+    static Result<CallServices> makeDefault(bool useCache, Budget budget = {}, int globalConcurrency = 32);
+
+    // Sets the cancel flag and wakes everything that waits on the scheduler.
+    void requestCancel() const;
+    bool cancelled() const;
+};
+
+// Every LM call of Prism goes through this decorator: cache, budget,
+// scheduling and rate limits, retries with backoff, ledger. Blocking and
+// thread-safe.
+class ManagedLm final : public Lm {
+public:
+    ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentity identity,
+              std::optional<EndpointLimits> limits = std::nullopt);
+
+    Result<ChatResponse> complete(const ChatRequest &request) override;
+    std::string describe() const override;
+
+    const LmIdentity &identity() const { return m_identity; }
+    const std::string &endpoint() const { return m_endpoint; }
+    const CallServices &services() const { return m_services; }
+    Lm &inner() const { return *m_inner; }
+
+private:
+    double backoffSeconds(int retry, const Error &error) const;
+    void appendLedger(const ChatRequest &request, LedgerEntry entry) const;
+
+    std::shared_ptr<Lm> m_inner;
+    CallServices m_services;
+    LmIdentity m_identity;
+    std::string m_endpoint;
+};
+
+} // namespace prism

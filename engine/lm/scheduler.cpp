@@ -1,0 +1,275 @@
+#include "lm/scheduler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace prism {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waiters re-check their cancel flag at least this often, so a flag set by
+// someone who does not call wakeAll() is still seen promptly.
+constexpr std::chrono::milliseconds kPollInterval(10);
+
+Error cancelledError(const char *where)
+{
+    return Error::make(ErrorKind::Cancelled, std::string("cancelled ") + where);
+}
+
+bool isCancelled(const std::atomic<bool> *cancel)
+{
+    return cancel && cancel->load(std::memory_order_relaxed);
+}
+
+} // namespace
+
+// --- Bucket -----------------------------------------------------------------
+
+double Scheduler::Bucket::reserve(double amount, Clock::time_point now)
+{
+    if (ratePerSecond <= 0.0)
+        return 0.0;
+    const double elapsed = std::chrono::duration<double>(now - last).count();
+    level = std::min(capacity, level + ratePerSecond * std::max(0.0, elapsed));
+    last = now;
+    // A single request larger than the whole bucket waits for a full bucket
+    // instead of forever.
+    level -= std::min(amount, capacity);
+    return level >= 0.0 ? 0.0 : -level / ratePerSecond;
+}
+
+void Scheduler::Bucket::refund(double amount)
+{
+    if (ratePerSecond <= 0.0)
+        return;
+    level = std::min(capacity, level + std::min(amount, capacity));
+}
+
+// --- Permit -----------------------------------------------------------------
+
+Scheduler::Permit::Permit(Permit &&other) noexcept
+    : m_scheduler(other.m_scheduler), m_endpoint(other.m_endpoint), m_generation(other.m_generation)
+{
+    other.m_scheduler = nullptr;
+}
+
+Scheduler::Permit &Scheduler::Permit::operator=(Permit &&other) noexcept
+{
+    if (this != &other) {
+        finish(Outcome::Failure);
+        m_scheduler = other.m_scheduler;
+        m_endpoint = other.m_endpoint;
+        m_generation = other.m_generation;
+        other.m_scheduler = nullptr;
+    }
+    return *this;
+}
+
+Scheduler::Permit::~Permit()
+{
+    finish(Outcome::Failure);
+}
+
+void Scheduler::Permit::finish(Outcome outcome)
+{
+    if (!m_scheduler)
+        return;
+    Scheduler *scheduler = m_scheduler;
+    m_scheduler = nullptr;
+    scheduler->release(*this, outcome);
+}
+
+// --- Scheduler --------------------------------------------------------------
+
+Scheduler::Scheduler(int globalLimit, EndpointLimits defaults)
+    : m_globalLimit(std::max(1, globalLimit)), m_defaults(defaults)
+{
+}
+
+Scheduler::~Scheduler() = default;
+
+void Scheduler::setGlobalLimit(int limit)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_globalLimit = std::max(1, limit);
+    }
+    m_slotFreed.notify_all();
+}
+
+void Scheduler::setGrowEvery(int successes)
+{
+    std::lock_guard lock(m_mutex);
+    m_growEvery = std::max(1, successes);
+}
+
+void Scheduler::setLimitsLocked(Endpoint &e, const EndpointLimits &limits)
+{
+    e.configured = limits;
+    e.configured.maxConcurrency = std::max(1, limits.maxConcurrency);
+    e.limit = e.configured.maxConcurrency;
+    e.successStreak = 0;
+    ++e.generation;
+    const auto now = Clock::now();
+    auto setBucket = [&](Bucket &b, double perMinute) {
+        b.ratePerSecond = perMinute > 0.0 ? perMinute / 60.0 : 0.0;
+        b.capacity = std::max(1.0, b.ratePerSecond * std::max(0.0, limits.burstSeconds));
+        b.level = b.capacity;
+        b.last = now;
+    };
+    setBucket(e.requests, limits.requestsPerMinute);
+    setBucket(e.tokens, limits.tokensPerMinute);
+}
+
+Scheduler::Endpoint &Scheduler::endpointLocked(const std::string &name)
+{
+    auto it = m_endpoints.find(name);
+    if (it != m_endpoints.end())
+        return *it->second;
+    auto e = std::make_unique<Endpoint>();
+    e->name = name;
+    setLimitsLocked(*e, m_defaults);
+    return *m_endpoints.emplace(name, std::move(e)).first->second;
+}
+
+void Scheduler::configureEndpoint(const std::string &endpoint, const EndpointLimits &limits)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        setLimitsLocked(endpointLocked(endpoint), limits);
+    }
+    m_slotFreed.notify_all();
+}
+
+Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long long estimatedTokens, const std::atomic<bool> *cancel)
+{
+    std::unique_lock lock(m_mutex);
+    Endpoint &e = endpointLocked(endpoint);
+    for (;;) {
+        if (isCancelled(cancel))
+            return cancelledError("while waiting for a free slot");
+        if (m_globalInFlight < m_globalLimit && e.inFlight < e.limit)
+            break;
+        m_slotFreed.wait_for(lock, kPollInterval);
+    }
+    ++m_globalInFlight;
+    ++e.inFlight;
+    Permit permit;
+    permit.m_scheduler = this;
+    permit.m_endpoint = &e;
+    permit.m_generation = e.generation;
+
+    const auto now = Clock::now();
+    const double tokens = static_cast<double>(std::max(0LL, estimatedTokens));
+    const double wait = std::max(e.requests.reserve(1.0, now), e.tokens.reserve(tokens, now));
+    lock.unlock();
+    if (wait > 0.0 && !sleepFor(wait, cancel)) {
+        {
+            std::lock_guard relock(m_mutex);
+            e.requests.refund(1.0);
+            e.tokens.refund(tokens);
+        }
+        permit.finish(Outcome::Failure);
+        return cancelledError("while waiting for the rate limit");
+    }
+    return permit;
+}
+
+void Scheduler::release(Permit &permit, Outcome outcome)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        auto &e = *static_cast<Endpoint *>(permit.m_endpoint);
+        --m_globalInFlight;
+        --e.inFlight;
+        switch (outcome) {
+        case Outcome::RateLimited:
+            ++e.rateLimited;
+            e.successStreak = 0;
+            // Calls admitted before the last cut saw the old limit; one burst
+            // of 429s halves the limit once, not once per call.
+            if (permit.m_generation == e.generation && e.limit > 1) {
+                e.limit = std::max(1, e.limit / 2);
+                ++e.generation;
+                spdlog::debug("scheduler: 429 from {}, concurrency cut to {}", e.name, e.limit);
+            }
+            break;
+        case Outcome::Success:
+            if (e.limit < e.configured.maxConcurrency && ++e.successStreak >= m_growEvery) {
+                ++e.limit;
+                e.successStreak = 0;
+                spdlog::debug("scheduler: {} concurrency grows back to {}", e.name, e.limit);
+            }
+            break;
+        case Outcome::Failure:
+            break;
+        }
+    }
+    m_slotFreed.notify_all();
+}
+
+bool Scheduler::sleepFor(double seconds, const std::atomic<bool> *cancel)
+{
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(0.0, seconds)));
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        if (isCancelled(cancel))
+            return false;
+        const auto now = Clock::now();
+        if (now >= deadline)
+            return true;
+        m_wake.wait_until(lock, std::min(deadline, now + kPollInterval));
+    }
+}
+
+void Scheduler::wakeAll()
+{
+    {
+        // Taking the lock orders the notification after any waiter's flag check.
+        std::lock_guard lock(m_mutex);
+    }
+    m_slotFreed.notify_all();
+    m_wake.notify_all();
+}
+
+int Scheduler::globalInFlight() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_globalInFlight;
+}
+
+int Scheduler::globalLimit() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_globalLimit;
+}
+
+int Scheduler::endpointLimit(const std::string &endpoint) const
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_endpoints.find(endpoint);
+    return it == m_endpoints.end() ? std::max(1, m_defaults.maxConcurrency) : it->second->limit;
+}
+
+int Scheduler::endpointInFlight(const std::string &endpoint) const
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_endpoints.find(endpoint);
+    return it == m_endpoints.end() ? 0 : it->second->inFlight;
+}
+
+SchedulerStatus Scheduler::status() const
+{
+    std::lock_guard lock(m_mutex);
+    SchedulerStatus s;
+    s.globalInFlight = m_globalInFlight;
+    s.globalLimit = m_globalLimit;
+    for (const auto &[name, e] : m_endpoints)
+        s.endpoints.push_back({name, e->inFlight, e->limit, e->configured.maxConcurrency, e->rateLimited});
+    return s;
+}
+
+} // namespace prism

@@ -1,0 +1,132 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace prism {
+
+// Limits of one endpoint (provider + base URL). 0 = unlimited for the rates.
+struct EndpointLimits {
+    int maxConcurrency = 8;
+    double requestsPerMinute = 0.0;
+    double tokensPerMinute = 0.0;
+    // How many seconds' worth of the rate a bucket holds when full (the burst).
+    // Providers refill per minute, hence 60.
+    double burstSeconds = 60.0;
+};
+
+struct EndpointStatus {
+    std::string endpoint;
+    int inFlight = 0;
+    int limit = 0;           // current adaptive limit
+    int configuredLimit = 0; // the ceiling it grows back to
+    long long rateLimited = 0; // 429s seen
+};
+
+struct SchedulerStatus {
+    int globalInFlight = 0;
+    int globalLimit = 0;
+    std::vector<EndpointStatus> endpoints;
+};
+
+// Admission control for every LM call: a global concurrency limit, per-endpoint
+// limits that shrink on 429s and grow back slowly, and request/token buckets.
+// Thread-safe. Waiting callers poll the cancel flag, and wakeAll() wakes them at once.
+class Scheduler {
+public:
+    enum class Outcome {
+        Success,
+        RateLimited,
+        Failure,
+    };
+
+    // Holds one global and one endpoint slot until finished or destroyed.
+    class Permit {
+    public:
+        Permit() = default;
+        Permit(Permit &&other) noexcept;
+        Permit &operator=(Permit &&other) noexcept;
+        Permit(const Permit &) = delete;
+        Permit &operator=(const Permit &) = delete;
+        ~Permit();
+        // Releases the slots and feeds the outcome to the adaptive limit.
+        void finish(Outcome outcome);
+        bool held() const { return m_scheduler != nullptr; }
+
+    private:
+        friend class Scheduler;
+        Scheduler *m_scheduler = nullptr;
+        void *m_endpoint = nullptr;
+        std::uint64_t m_generation = 0;
+    };
+
+    explicit Scheduler(int globalLimit = 32, EndpointLimits defaults = {});
+    ~Scheduler();
+    Scheduler(const Scheduler &) = delete;
+    Scheduler &operator=(const Scheduler &) = delete;
+
+    void setGlobalLimit(int limit);
+    // Sets (or resets) the limits of an endpoint; unknown endpoints get the defaults.
+    void configureEndpoint(const std::string &endpoint, const EndpointLimits &limits);
+    // Successes in a row needed before a cut limit grows by one.
+    void setGrowEvery(int successes);
+
+    // Blocks until both slots are free and the buckets allow the call.
+    // Cancelled error when *cancel becomes true while waiting.
+    Result<Permit> acquire(const std::string &endpoint, long long estimatedTokens, const std::atomic<bool> *cancel);
+    // Sleeps, waking early on cancel; false when cancelled.
+    bool sleepFor(double seconds, const std::atomic<bool> *cancel);
+    // Wakes every waiter so it sees a cancel flag that was just set.
+    void wakeAll();
+
+    int globalInFlight() const;
+    int globalLimit() const;
+    int endpointLimit(const std::string &endpoint) const;
+    int endpointInFlight(const std::string &endpoint) const;
+    SchedulerStatus status() const;
+
+private:
+    struct Bucket {
+        double capacity = 0.0;
+        double ratePerSecond = 0.0; // 0 = unlimited
+        double level = 0.0;
+        std::chrono::steady_clock::time_point last;
+        double reserve(double amount, std::chrono::steady_clock::time_point now);
+        void refund(double amount);
+    };
+    struct Endpoint {
+        std::string name;
+        EndpointLimits configured;
+        int limit = 1;
+        int inFlight = 0;
+        int successStreak = 0;
+        std::uint64_t generation = 0;
+        long long rateLimited = 0;
+        Bucket requests;
+        Bucket tokens;
+    };
+
+    Endpoint &endpointLocked(const std::string &name);
+    void setLimitsLocked(Endpoint &e, const EndpointLimits &limits);
+    void release(Permit &permit, Outcome outcome);
+
+    mutable std::mutex m_mutex;
+    std::condition_variable m_slotFreed;
+    std::condition_variable m_wake;
+    int m_globalLimit;
+    int m_globalInFlight = 0;
+    int m_growEvery = 20;
+    EndpointLimits m_defaults;
+    std::map<std::string, std::unique_ptr<Endpoint>> m_endpoints;
+};
+
+} // namespace prism

@@ -1,0 +1,176 @@
+#include "metric/builtin.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <cmath>
+#include <regex>
+#include <vector>
+
+namespace prism {
+
+namespace {
+
+const char *const kAllowedMetrics = "exact, normalized_exact, f1, jaccard, numeric, contains, regex";
+
+bool isKnownMetric(const std::string &name)
+{
+    static const std::vector<std::string> known = {"exact", "normalized_exact", "f1", "jaccard", "numeric", "contains", "regex"};
+    return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+// Graded metrics show their value; pass/fail ones show 0 or 1.
+bool isGraded(const std::string &name)
+{
+    return name == "f1" || name == "jaccard";
+}
+
+std::string shown(const Value &v)
+{
+    if (v.isNull())
+        return "nothing";
+    std::string text = v.isString() && v.asString().empty() ? std::string("\"\"") : v.toText();
+    for (char &c : text)
+        if (c == '\n' || c == '\r' || c == '\t')
+            c = ' ';
+    constexpr std::size_t maxLen = 60;
+    if (text.size() > maxLen) {
+        std::size_t cut = maxLen;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+            --cut; // do not split a UTF-8 sequence
+        text = text.substr(0, cut) + "...";
+    }
+    return text;
+}
+
+struct FieldScorer {
+    FieldMetric spec;
+    double weight = 0.0; // normalized
+    std::regex regex;    // compiled once for "regex"
+
+    double score(const Value &expected, const Value &predicted) const
+    {
+        const std::string &m = spec.metric;
+        if (m == "exact")
+            return exactMatch(expected, predicted);
+        if (m == "normalized_exact")
+            return normalizedExactMatch(expected, predicted);
+        if (m == "f1")
+            return tokenF1(expected, predicted);
+        if (m == "jaccard")
+            return setJaccard(expected, predicted);
+        if (m == "numeric")
+            return numericMatch(expected, predicted, spec.tolerance);
+        if (m == "contains")
+            return containsMatch(expected, predicted);
+        return std::regex_search(predicted.toText(), regex) ? 1.0 : 0.0;
+    }
+
+    std::string feedback(const Value &expected, const Value &predicted, double s) const
+    {
+        const std::string want = spec.metric == "regex" ? "/" + spec.pattern + "/" : shown(expected);
+        const std::string verdict = isGraded(spec.metric) ? fmt::format("{} {:.2f}", spec.metric, s)
+                                                          : fmt::format("{}", s >= 1.0 ? 1 : 0);
+        return fmt::format("{}: expected {}, got {} ({})", spec.field, want, shown(predicted), verdict);
+    }
+};
+
+class CompositeMetric final : public Metric {
+public:
+    explicit CompositeMetric(std::vector<FieldScorer> scorers) : m_scorers(std::move(scorers)) {}
+
+    Result<MetricResult> score(const Example &example, const Prediction &prediction) const override
+    {
+        if (prediction.error)
+            return *prediction.error;
+        MetricResult result;
+        double total = 0.0;
+        for (const auto &s : m_scorers) {
+            const Value *expected = example.values.find(s.spec.field);
+            if (!expected)
+                return Error::make(ErrorKind::Data, "the example has no value for '" + s.spec.field + "' to score against");
+            const Value &predicted = prediction.values.get(s.spec.field);
+            double value = 0.0;
+            try {
+                value = std::clamp(s.score(*expected, predicted), 0.0, 1.0);
+            } catch (const std::regex_error &e) {
+                // std::regex gives up on some inputs (backtracking limits).
+                return Error::make(ErrorKind::Config, "metric: regex /" + s.spec.pattern + "/ failed on the answer for '" +
+                                                          s.spec.field + "': " + e.what());
+            }
+            total += s.weight * value;
+            if (!result.feedback.empty())
+                result.feedback += "; ";
+            result.feedback += s.feedback(*expected, predicted, value);
+        }
+        result.score = std::clamp(total, 0.0, 1.0);
+        return result;
+    }
+
+    std::string describe() const override
+    {
+        std::string out;
+        for (const auto &s : m_scorers) {
+            if (!out.empty())
+                out += " + ";
+            out += fmt::format("{:.2g} x {} {}", s.weight, s.spec.field, s.spec.metric);
+        }
+        return out;
+    }
+
+private:
+    std::vector<FieldScorer> m_scorers;
+};
+
+} // namespace
+
+Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program)
+{
+    if (spec.kind == "script")
+        return Error::make(ErrorKind::Config,
+                           "metric: JavaScript metrics need the scripting module (prism_scripting, built with the studio); "
+                           "this build has only the built-in metrics");
+    if (spec.kind != "composite")
+        return Error::make(ErrorKind::Config, "metric: unknown kind '" + spec.kind + "' (expected composite or script)");
+    if (spec.fields.empty())
+        return Error::make(ErrorKind::Config, "metric: no fields to score; list one metric per output field");
+
+    const auto outputs = program.allOutputs();
+    std::vector<FieldScorer> scorers;
+    double weightSum = 0.0;
+    for (const auto &f : spec.fields) {
+        const bool isOutput = std::any_of(outputs.begin(), outputs.end(), [&](const Field &o) { return o.name == f.field; });
+        if (!isOutput) {
+            std::string names;
+            for (const auto &o : outputs)
+                names += (names.empty() ? "" : ", ") + o.name;
+            return Error::make(ErrorKind::Config, "metric: '" + f.field + "' is not an output field of the program (outputs: " + names + ")");
+        }
+        if (!isKnownMetric(f.metric))
+            return Error::make(ErrorKind::Config, "metric: unknown metric '" + f.metric + "' for field '" + f.field +
+                                                      "' (allowed: " + kAllowedMetrics + ")");
+        if (!std::isfinite(f.weight) || f.weight < 0)
+            return Error::make(ErrorKind::Config, "metric: the weight of '" + f.field + "' must be a number >= 0");
+        if (f.metric == "numeric" && (!std::isfinite(f.tolerance) || f.tolerance < 0))
+            return Error::make(ErrorKind::Config, "metric: the tolerance of '" + f.field + "' must be a number >= 0");
+        FieldScorer scorer;
+        scorer.spec = f;
+        scorer.weight = f.weight;
+        if (f.metric == "regex") {
+            try {
+                scorer.regex = std::regex(f.pattern, std::regex::ECMAScript);
+            } catch (const std::regex_error &e) {
+                return Error::make(ErrorKind::Config, "metric: invalid regex /" + f.pattern + "/ for field '" + f.field + "': " + e.what());
+            }
+        }
+        weightSum += f.weight;
+        scorers.push_back(std::move(scorer));
+    }
+    if (weightSum <= 0.0)
+        return Error::make(ErrorKind::Config, "metric: all field weights are zero; give at least one field a positive weight");
+    for (auto &s : scorers)
+        s.weight /= weightSum;
+    return std::unique_ptr<Metric>(std::make_unique<CompositeMetric>(std::move(scorers)));
+}
+
+} // namespace prism

@@ -1,0 +1,4 @@
+# Runs the built `prism` binary; it must be built first.
+prism_add_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli/test_cli.cpp)
+target_compile_definitions(test_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_cli prism)

@@ -1,0 +1,313 @@
+// Runs the built `prism` binary on small studies written to a temp dir.
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string readAll(const fs::path &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void writeFile(const fs::path &path, const std::string &text)
+{
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
+std::string quoted(const std::string &arg)
+{
+    std::string out = "'";
+    for (char c : arg)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+const char *kProgram = R"({"predictors": [{
+  "name": "classify", "kind": "predict",
+  "signature": {
+    "instruction": "Classify the snippet for moderation. Use harassment when the text insults someone.",
+    "inputs": [{"name": "snippet", "type": "str"}],
+    "outputs": [
+      {"name": "severity", "type": {"type": "enum", "values": ["low", "medium", "high"]}},
+      {"name": "policy_violations", "type": {"type": "list", "items": {"type": "enum", "values": ["harassment", "hate", "spam"]}}}
+    ]
+  },
+  "demos": []
+}]})";
+
+const char *kTrain = R"({"snippet": "Have a wonderful weekend everyone!", "severity": "low", "policy_violations": []}
+{"snippet": "You are an idiot and nobody likes you.", "severity": "medium", "policy_violations": ["harassment"]}
+{"snippet": "Buy cheap watches now, click this link!!!", "severity": "low", "policy_violations": ["spam"]}
+{"snippet": "Thanks for the thorough code review.", "severity": "low", "policy_violations": []}
+)";
+
+const char *kTest = R"({"snippet": "Crawling back under your rock would do us all a favor.", "severity": "medium", "policy_violations": ["harassment"]}
+{"snippet": "Great talk today, the slides were clear.", "severity": "low", "policy_violations": []}
+{"snippet": "Limited offer!!! Free crypto for the first 100 people, click here.", "severity": "low", "policy_violations": ["spam"]}
+)";
+
+class Cli : public ::testing::Test {
+protected:
+    fs::path dir;
+
+    void SetUp() override
+    {
+        const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir = fs::temp_directory_path() / ("prism-cli-" + std::to_string(::getpid()) + "-" + info->name());
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    // A moderation study on SimLm; withTest=false leaves only a train split.
+    std::string writeStudy(bool withTest = true, const std::string &name = "study.prism.json")
+    {
+        writeFile(dir / "train.jsonl", kTrain);
+        writeFile(dir / "test.jsonl", kTest);
+        std::string data = withTest ? R"({"train": {"path": "train.jsonl"}, "test": {"path": "test.jsonl"}})"
+                                    : R"({"train": {"path": "train.jsonl"}})";
+        writeFile(dir / name, std::string(R"({"prism_study": 1, "name": "CLI test study", "data": )") + data +
+                                  R"(, "program": )" + kProgram + R"(,
+  "metric": {"kind": "composite", "fields": [
+    {"field": "severity", "metric": "exact", "weight": 1},
+    {"field": "policy_violations", "metric": "jaccard", "weight": 1}]},
+  "models": {"task": {"provider": "simlm", "model": "sim-small"}},
+  "eval": {"threads": 4, "max_errors": 10, "adapter": "chat"}
+})");
+        return (dir / name).string();
+    }
+
+    RunResult run(const std::vector<std::string> &args)
+    {
+        std::string cmd = quoted(PRISM_CLI_BINARY);
+        for (const auto &a : args)
+            cmd += " " + quoted(a);
+        const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+        cmd += " >" + quoted(out.string()) + " 2>" + quoted(err.string()) + " </dev/null";
+        const int status = std::system(cmd.c_str());
+        RunResult r;
+        r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = readAll(out);
+        r.err = readAll(err);
+        return r;
+    }
+};
+
+bool contains(const std::string &text, const std::string &part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+// "prism: error: ..." on a single line.
+void expectOneLineError(const RunResult &r)
+{
+    EXPECT_EQ(r.err.rfind("prism: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+} // namespace
+
+TEST_F(Cli, HelpAndVersion)
+{
+    auto help = run({"--help"});
+    EXPECT_EQ(help.exitCode, 0);
+    EXPECT_TRUE(contains(help.out, "usage: prism")) << help.out;
+    auto evalHelp = run({"help", "eval"});
+    EXPECT_EQ(evalHelp.exitCode, 0);
+    EXPECT_TRUE(contains(evalHelp.out, "--max-errors")) << evalHelp.out;
+    auto version = run({"--version"});
+    EXPECT_EQ(version.exitCode, 0);
+    EXPECT_EQ(version.out, std::string("prism ") + PRISM_VERSION + "\n");
+}
+
+TEST_F(Cli, BadUsageExitsWithTwo)
+{
+    const std::string study = writeStudy();
+    auto unknownFlag = run({"eval", study, "--bogus"});
+    EXPECT_EQ(unknownFlag.exitCode, 2);
+    EXPECT_TRUE(contains(unknownFlag.err, "--bogus")) << unknownFlag.err;
+    EXPECT_TRUE(contains(unknownFlag.err, "usage: prism eval")) << unknownFlag.err;
+    EXPECT_TRUE(unknownFlag.out.empty());
+
+    EXPECT_EQ(run({"frobnicate"}).exitCode, 2);
+    EXPECT_EQ(run({}).exitCode, 2);
+    EXPECT_EQ(run({"eval"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--threads"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--threads", "0"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--split", "dev"}).exitCode, 2);
+}
+
+TEST_F(Cli, MissingStudyExitsWithThree)
+{
+    const std::string missing = (dir / "nope.prism.json").string();
+    auto r = run({"eval", missing});
+    EXPECT_EQ(r.exitCode, 3);
+    expectOneLineError(r);
+    EXPECT_TRUE(contains(r.err, missing)) << r.err;
+    EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(Cli, MalformedStudyNamesFileAndLine)
+{
+    const fs::path bad = dir / "bad.prism.json";
+    writeFile(bad, "{\n  \"prism_study\": 1,\n  \"name\": \"x\" \"data\": {}\n}\n");
+    auto r = run({"eval", bad.string()});
+    EXPECT_EQ(r.exitCode, 3);
+    expectOneLineError(r);
+    EXPECT_TRUE(contains(r.err, bad.string() + ":3:")) << r.err;
+}
+
+TEST_F(Cli, MalformedDatasetNamesFileAndLine)
+{
+    const std::string study = writeStudy();
+    writeFile(dir / "test.jsonl", std::string(R"({"snippet": "fine", "severity": "low", "policy_violations": []})") +
+                                      "\n{\"snippet\": \"broken\", \"severity\": \n");
+    auto r = run({"eval", study});
+    EXPECT_EQ(r.exitCode, 3);
+    expectOneLineError(r);
+    EXPECT_TRUE(contains(r.err, "test.jsonl:2")) << r.err;
+}
+
+TEST_F(Cli, JsonOutputHasTheDocumentedKeys)
+{
+    const std::string study = writeStudy();
+    auto r = run({"eval", study, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out;
+    ASSERT_TRUE(j.is_object());
+    for (const char *key : {"score", "split", "total", "scored", "errors", "stopped_early", "stop_reason", "results", "usage"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["split"], "test");
+    EXPECT_EQ(j["total"], 3);
+    ASSERT_EQ(j["results"].size(), 3u);
+    EXPECT_EQ(j["scored"].get<int>() + j["errors"].get<int>(), 3);
+    EXPECT_EQ(j["stopped_early"], false);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto &res = j["results"][i];
+        for (const char *key : {"index", "inputs", "expected", "prediction", "score", "feedback", "error"})
+            EXPECT_TRUE(res.contains(key)) << key;
+        EXPECT_EQ(res["index"], i);
+        EXPECT_TRUE(res["inputs"].contains("snippet"));
+        EXPECT_TRUE(res["expected"].contains("severity"));
+        // An error has no score; a score has no error.
+        EXPECT_NE(res["score"].is_null(), res["error"].is_null());
+    }
+    EXPECT_EQ(j["results"][0]["expected"]["severity"], "medium");
+    for (const char *key : {"calls", "prompt_tokens", "completion_tokens"})
+        EXPECT_TRUE(j["usage"].contains(key)) << key;
+    EXPECT_GE(j["usage"]["calls"].get<int>(), 3);
+    const double score = j["score"].get<double>();
+    EXPECT_GE(score, 0.0);
+    EXPECT_LE(score, 100.0);
+}
+
+TEST_F(Cli, TwoRunsGiveIdenticalJson)
+{
+    const std::string study = writeStudy();
+    auto a = run({"eval", study, "--json", "--threads", "1"});
+    auto b = run({"eval", study, "--json", "--threads", "4"});
+    auto c = run({"eval", study, "--json", "--threads", "4"});
+    ASSERT_EQ(a.exitCode, 0) << a.err;
+    EXPECT_FALSE(a.out.empty());
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_EQ(b.out, c.out);
+}
+
+TEST_F(Cli, DefaultSplitFallsBackToTrain)
+{
+    const std::string study = writeStudy(false);
+    auto r = run({"eval", study, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["split"], "train");
+    EXPECT_EQ(j["results"].size(), 4u);
+
+    auto val = run({"eval", study, "--split", "val"});
+    EXPECT_EQ(val.exitCode, 3);
+    expectOneLineError(val);
+}
+
+TEST_F(Cli, ExplicitSplitIsEvaluated)
+{
+    const std::string study = writeStudy();
+    auto r = run({"eval", study, "--json", "--split", "train"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["split"], "train");
+    EXPECT_EQ(j["total"], 4);
+    EXPECT_EQ(j["results"].size(), 4u);
+}
+
+TEST_F(Cli, HumanOutputHasHeaderTableAndSummary)
+{
+    const std::string study = writeStudy();
+    auto r = run({"eval", study});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "CLI test study")) << r.out;
+    EXPECT_TRUE(contains(r.out, "split test, 3 examples")) << r.out;
+    EXPECT_TRUE(contains(r.out, "sim-small")) << r.out;
+    EXPECT_TRUE(contains(r.out, "adapter chat")) << r.out;
+    EXPECT_TRUE(contains(r.out, "Great talk today, the slides were clear.")) << r.out;
+    // The 66-character snippet is cut to one 40-character cell.
+    EXPECT_FALSE(contains(r.out, "for the first 100 people, click here.")) << r.out;
+    EXPECT_TRUE(contains(r.out, "Score: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "LM calls: ")) << r.out;
+    // stderr is not a terminal here: no progress line.
+    EXPECT_FALSE(contains(r.err, "eval 1/3")) << r.err;
+}
+
+TEST_F(Cli, ProgramFileMustMatchTheStudy)
+{
+    const std::string study = writeStudy();
+    nlohmann::json program = nlohmann::json::parse(kProgram);
+    program["predictors"][0]["signature"]["instruction"] = "Another instruction.";
+    writeFile(dir / "same.json", program.dump());
+    auto ok = run({"eval", study, "--program", (dir / "same.json").string(), "--json"});
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+
+    program["predictors"][0]["signature"]["outputs"].erase(1);
+    writeFile(dir / "fewer.json", program.dump());
+    auto bad = run({"eval", study, "--program", (dir / "fewer.json").string()});
+    EXPECT_EQ(bad.exitCode, 3);
+    expectOneLineError(bad);
+    EXPECT_TRUE(contains(bad.err, "fewer.json")) << bad.err;
+    EXPECT_TRUE(contains(bad.err, "'policy_violations'")) << bad.err;
+
+    writeFile(dir / "broken.json", "{\"predictors\": [\n  {\"name\": }\n]}");
+    auto broken = run({"eval", study, "--program", (dir / "broken.json").string()});
+    EXPECT_EQ(broken.exitCode, 3);
+    EXPECT_TRUE(contains(broken.err, "broken.json:2:")) << broken.err;
+}
+
+TEST_F(Cli, UnknownModelListsTheKnownOnes)
+{
+    const std::string study = writeStudy();
+    auto r = run({"eval", study, "--model", "sim-huge"});
+    EXPECT_EQ(r.exitCode, 3);
+    expectOneLineError(r);
+    EXPECT_TRUE(contains(r.err, "sim-huge")) << r.err;
+    EXPECT_TRUE(contains(r.err, "sim-small")) << r.err;
+}

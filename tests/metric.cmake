@@ -1,0 +1,1 @@
+prism_add_test(test_metric SOURCES ${CMAKE_CURRENT_LIST_DIR}/metric/test_metric.cpp)

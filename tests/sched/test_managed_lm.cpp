@@ -1,0 +1,399 @@
+// ManagedLm: retries, fail-fast, Retry-After, cancellation, concurrency
+// limits, adaptive 429 handling and budgets, seen from a caller.
+#include "fake_lm.h"
+
+#include "lm/managed_lm.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+using namespace prism;
+using namespace prism::test;
+
+namespace {
+
+CallServices fastServices(int globalConcurrency = 32)
+{
+    CallServices s = CallServices::makeBasic(globalConcurrency);
+    s.retry.baseSeconds = 0.001; // keep backoff sleeps tiny
+    s.retry.capSeconds = 0.004;
+    return s;
+}
+
+LmIdentity fakeIdentity(const std::string &baseUrl = "http://fake")
+{
+    return LmIdentity{"openai", baseUrl, "fake-model"};
+}
+
+} // namespace
+
+TEST(ManagedLm, RetriesTransientErrorsAndLedgerShowsRetryCount)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt == 0)
+            return makeError(ErrorKind::Server);
+        if (attempt == 1)
+            return makeError(ErrorKind::Transport);
+        if (attempt == 2)
+            return makeError(ErrorKind::Timeout);
+        return std::nullopt;
+    };
+    CallServices services = fastServices();
+    ManagedLm lm(fake, services, fakeIdentity());
+
+    auto result = lm.complete(makeRequest("hello"));
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    EXPECT_EQ(result->text(), "answer to: hello");
+    EXPECT_FALSE(result->cacheHit);
+    EXPECT_EQ(fake->calls.load(), 4);
+
+    const auto entries = services.ledger->entries();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].retries, 3);
+    EXPECT_FALSE(entries[0].errorKind.has_value());
+    EXPECT_EQ(entries[0].role, "task");
+    EXPECT_EQ(entries[0].model, "fake-model");
+    EXPECT_EQ(entries[0].endpoint, "openai http://fake");
+    EXPECT_EQ(services.ledger->totals().retries, 3);
+}
+
+TEST(ManagedLm, NonRetryableErrorsFailFastWithOneCall)
+{
+    for (ErrorKind kind : {ErrorKind::Auth, ErrorKind::InvalidRequest, ErrorKind::ContextWindowExceeded, ErrorKind::Parse}) {
+        auto fake = std::make_shared<FakeLm>();
+        fake->failWith = [kind](int) -> std::optional<Error> { return makeError(kind); };
+        CallServices services = fastServices();
+        ManagedLm lm(fake, services, fakeIdentity());
+
+        auto result = lm.complete(makeRequest("x"));
+        ASSERT_FALSE(result.ok());
+        EXPECT_EQ(result.error().kind, kind);
+        EXPECT_EQ(result.error().message.find("after"), std::string::npos) << result.error().message;
+        EXPECT_EQ(fake->calls.load(), 1) << errorKindName(kind);
+        const auto entries = services.ledger->entries();
+        ASSERT_EQ(entries.size(), 1u);
+        EXPECT_EQ(entries[0].errorKind, kind);
+        EXPECT_EQ(entries[0].retries, 0);
+    }
+}
+
+TEST(ManagedLm, GivesUpAfterMaxRetriesAndSaysSo)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->failWith = [](int) -> std::optional<Error> { return makeError(ErrorKind::Server); };
+    CallServices services = fastServices();
+    services.retry.maxRetries = 3;
+    ManagedLm lm(fake, services, fakeIdentity());
+
+    auto result = lm.complete(makeRequest("x"));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, ErrorKind::Server);
+    EXPECT_EQ(result.error().message, "fake server (after 3 retries)");
+    EXPECT_EQ(fake->calls.load(), 4);
+    const auto totals = services.ledger->totals();
+    EXPECT_EQ(totals.calls, 1);
+    EXPECT_EQ(totals.errors, 1);
+    EXPECT_EQ(totals.retries, 3);
+    // A failed request reports no usage, and is not counted as unknown usage either.
+    EXPECT_FALSE(totals.promptTokensUnknown);
+}
+
+TEST(ManagedLm, RetryAfterIsTheMinimumWait)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt < 2)
+            return makeError(ErrorKind::RateLimit, 0.05);
+        return std::nullopt;
+    };
+    CallServices services = fastServices();
+    ManagedLm lm(fake, services, fakeIdentity());
+
+    auto result = lm.complete(makeRequest("x"));
+    ASSERT_TRUE(result.ok());
+    const auto times = fake->times();
+    ASSERT_EQ(times.size(), 3u);
+    // The backoff alone would be at most 4 ms; Retry-After asks for 50 ms.
+    EXPECT_GE(std::chrono::duration<double>(times[1] - times[0]).count(), 0.049);
+    EXPECT_GE(std::chrono::duration<double>(times[2] - times[1]).count(), 0.049);
+    EXPECT_GE(services.ledger->entries()[0].waitMs, 99.0);
+}
+
+TEST(ManagedLm, BackoffWithoutRetryAfterStaysUnderTheCap)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt < 4)
+            return makeError(ErrorKind::Server);
+        return std::nullopt;
+    };
+    CallServices services = fastServices();
+    services.retry.baseSeconds = 0.002;
+    services.retry.capSeconds = 0.005;
+    ManagedLm lm(fake, services, fakeIdentity());
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(lm.complete(makeRequest("x")).ok());
+    // 2 + 4 + 5 + 5 ms of ceilings; generous slack for a loaded machine.
+    EXPECT_LT(secondsSince(start), 0.5);
+    EXPECT_EQ(fake->calls.load(), 5);
+}
+
+TEST(ManagedLm, CancelWakesQueuedCallersAndLetsInFlightCallsFinish)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->gated = true;
+    CallServices services = fastServices(1); // one slot: the others queue
+    ManagedLm lm(fake, services, fakeIdentity());
+
+    std::optional<Result<ChatResponse>> first;
+    std::thread holder([&] { first.emplace(lm.complete(makeRequest("first"))); });
+    while (fake->calls.load() < 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+    std::vector<std::optional<Result<ChatResponse>>> queued(4);
+    std::vector<std::thread> waiters;
+    for (std::size_t i = 0; i < queued.size(); ++i)
+        waiters.emplace_back([&, i] { queued[i].emplace(lm.complete(makeRequest("queued " + std::to_string(i)))); });
+    while (services.scheduler->globalInFlight() < 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let them reach the queue
+
+    const auto cancelledAt = std::chrono::steady_clock::now();
+    services.requestCancel();
+    for (auto &t : waiters)
+        t.join();
+    EXPECT_LT(secondsSince(cancelledAt), 0.5);
+    for (const auto &r : queued) {
+        ASSERT_TRUE(r.has_value());
+        ASSERT_FALSE(r->ok());
+        EXPECT_EQ(r->error().kind, ErrorKind::Cancelled);
+    }
+    EXPECT_EQ(fake->calls.load(), 1); // none of the queued calls reached the model
+
+    fake->release();
+    holder.join();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_TRUE(first->ok()); // the in-flight call finished normally
+
+    // Nothing new starts after a cancel.
+    auto late = lm.complete(makeRequest("late"));
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().kind, ErrorKind::Cancelled);
+    EXPECT_EQ(fake->calls.load(), 1);
+}
+
+TEST(ManagedLm, CancelInterruptsABackoffSleepEvenWithoutWake)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->failWith = [](int) -> std::optional<Error> { return makeError(ErrorKind::RateLimit, 30.0); };
+    CallServices services = fastServices();
+    ManagedLm lm(fake, services, fakeIdentity());
+
+    std::optional<Result<ChatResponse>> result;
+    std::thread caller([&] { result.emplace(lm.complete(makeRequest("x"))); });
+    while (fake->calls.load() < 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto cancelledAt = std::chrono::steady_clock::now();
+    services.cancel->store(true); // the flag alone, as an evaluator would set it
+    caller.join();
+    EXPECT_LT(secondsSince(cancelledAt), 0.5); // not the 30 s Retry-After
+    ASSERT_FALSE(result->ok());
+    EXPECT_EQ(result->error().kind, ErrorKind::Cancelled);
+    EXPECT_NE(result->error().message.find("(after 1 retry)"), std::string::npos) << result->error().message;
+    EXPECT_EQ(fake->calls.load(), 1);
+}
+
+TEST(ManagedLm, GlobalConcurrencyLimitHoldsWithSixteenThreads)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->delay = std::chrono::milliseconds(3);
+    CallServices services = fastServices(3);
+    ManagedLm lm(fake, services, fakeIdentity(), EndpointLimits{100});
+
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 16; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 5; ++i)
+                if (!lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i))).ok())
+                    ++failures;
+        });
+    for (auto &t : threads)
+        t.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(fake->calls.load(), 80);
+    EXPECT_LE(fake->maxConcurrent.load(), 3);
+    EXPECT_GE(fake->maxConcurrent.load(), 2); // the limit is not a lock: calls do overlap
+    EXPECT_EQ(services.scheduler->globalInFlight(), 0);
+}
+
+TEST(ManagedLm, PerEndpointLimitsAreIndependent)
+{
+    auto fakeA = std::make_shared<FakeLm>();
+    auto fakeB = std::make_shared<FakeLm>();
+    fakeA->delay = fakeB->delay = std::chrono::milliseconds(3);
+    CallServices services = fastServices(16);
+    ManagedLm lmA(fakeA, services, fakeIdentity("http://a"), EndpointLimits{2});
+    ManagedLm lmB(fakeB, services, fakeIdentity("http://b"), EndpointLimits{4});
+
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t)
+        threads.emplace_back([&, t] {
+            ManagedLm &lm = t % 2 ? lmA : lmB;
+            for (int i = 0; i < 5; ++i)
+                ASSERT_TRUE(lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i))).ok());
+        });
+    for (auto &t : threads)
+        t.join();
+    EXPECT_LE(fakeA->maxConcurrent.load(), 2);
+    EXPECT_LE(fakeB->maxConcurrent.load(), 4);
+    EXPECT_GE(fakeB->maxConcurrent.load(), 3); // B is not held to A's limit
+    const auto status = services.scheduler->status();
+    ASSERT_EQ(status.endpoints.size(), 2u);
+    EXPECT_EQ(status.endpoints[0].endpoint, "openai http://a");
+    EXPECT_EQ(status.endpoints[0].configuredLimit, 2);
+    EXPECT_EQ(status.endpoints[1].configuredLimit, 4);
+}
+
+TEST(ManagedLm, RateLimitCutsConcurrencyAndSuccessesGrowItBackSlowly)
+{
+    auto fake = std::make_shared<FakeLm>();
+    fake->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt == 0)
+            return makeError(ErrorKind::RateLimit, 0.0);
+        return std::nullopt;
+    };
+    CallServices services = fastServices();
+    services.scheduler->setGrowEvery(20);
+    ManagedLm lm(fake, services, fakeIdentity(), EndpointLimits{8});
+    const std::string endpoint = lm.endpoint();
+
+    ASSERT_TRUE(lm.complete(makeRequest("first")).ok()); // 429, then a success
+    EXPECT_EQ(services.scheduler->endpointLimit(endpoint), 4);
+    for (int i = 0; i < 18; ++i)
+        ASSERT_TRUE(lm.complete(makeRequest("again " + std::to_string(i))).ok());
+    EXPECT_EQ(services.scheduler->endpointLimit(endpoint), 4); // 19 successes
+    ASSERT_TRUE(lm.complete(makeRequest("twentieth")).ok());
+    EXPECT_EQ(services.scheduler->endpointLimit(endpoint), 5);
+    for (int i = 0; i < 200; ++i)
+        ASSERT_TRUE(lm.complete(makeRequest("more " + std::to_string(i))).ok());
+    EXPECT_EQ(services.scheduler->endpointLimit(endpoint), 8); // never above the configured limit
+    EXPECT_EQ(services.scheduler->status().endpoints[0].rateLimited, 1);
+}
+
+TEST(ManagedLm, CallBudgetStartsAtMostNCallsUnderRacingThreads)
+{
+    auto fake = std::make_shared<FakeLm>();
+    CallServices services = fastServices();
+    services.budget = std::make_shared<BudgetTracker>(Budget{20, {}, {}, {}});
+    ManagedLm lm(fake, services, fakeIdentity());
+
+    std::atomic<int> ok{0}, refused{0}, other{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 32; ++t)
+        threads.emplace_back([&, t] {
+            while (!go.load())
+                std::this_thread::yield();
+            for (int i = 0; i < 4; ++i) {
+                auto r = lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i)));
+                if (r.ok())
+                    ++ok;
+                else if (r.error().kind == ErrorKind::Budget && r.error().message == "budget reached: 20 calls")
+                    ++refused;
+                else
+                    ++other;
+            }
+        });
+    go = true;
+    for (auto &t : threads)
+        t.join();
+    EXPECT_EQ(fake->calls.load(), 20);
+    EXPECT_EQ(ok.load(), 20);
+    EXPECT_EQ(refused.load(), 32 * 4 - 20);
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_EQ(services.ledger->size(), 20u);
+    EXPECT_EQ(services.budget->stopReason(), "budget: 20 calls reached");
+}
+
+TEST(ManagedLm, TokenAndDollarBudgetsStopAfterTheCallThatReachesThem)
+{
+    {
+        auto fake = std::make_shared<FakeLm>(); // 10 + 5 tokens per call
+        CallServices services = fastServices();
+        services.budget = std::make_shared<BudgetTracker>(Budget{{}, 30, {}, {}});
+        ManagedLm lm(fake, services, fakeIdentity());
+        EXPECT_TRUE(lm.complete(makeRequest("a")).ok()); // 15 used
+        EXPECT_TRUE(lm.complete(makeRequest("b")).ok()); // 30 used: reached
+        auto third = lm.complete(makeRequest("c"));
+        ASSERT_FALSE(third.ok());
+        EXPECT_EQ(third.error().kind, ErrorKind::Budget);
+        EXPECT_EQ(fake->calls.load(), 2);
+        EXPECT_EQ(services.budget->stopReason(), "budget: 30 tokens reached");
+    }
+    {
+        auto fake = std::make_shared<FakeLm>();
+        fake->promptTokens = 1000000;
+        fake->completionTokens = 0;
+        CallServices services = fastServices();
+        services.prices->set("priced", ModelPrice{1.0, 2.0}); // $1 per call here
+        services.budget = std::make_shared<BudgetTracker>(Budget{{}, {}, 2.5, {}});
+        ManagedLm lm(fake, services, LmIdentity{"openai", "http://fake", "priced"});
+        for (int i = 0; i < 3; ++i)
+            EXPECT_TRUE(lm.complete(makeRequest(std::to_string(i))).ok());
+        auto fourth = lm.complete(makeRequest("3"));
+        ASSERT_FALSE(fourth.ok());
+        EXPECT_EQ(fourth.error().message, "budget reached: $2.50");
+        EXPECT_DOUBLE_EQ(services.budget->dollarsUsed(), 3.0);
+        EXPECT_DOUBLE_EQ(services.ledger->totals().dollars, 3.0);
+    }
+}
+
+TEST(ManagedLm, LedgerRecordsRoleTokensDollarsAndUnknowns)
+{
+    auto known = std::make_shared<FakeLm>();
+    known->promptTokens = 1000;
+    known->completionTokens = 500;
+    auto unknown = std::make_shared<FakeLm>();
+    unknown->promptTokens = std::nullopt;
+    unknown->completionTokens = std::nullopt;
+    CallServices services = fastServices();
+    ManagedLm mini(known, services, LmIdentity{"openai", "https://api.openai.com/v1", "gpt-4o-mini"});
+    ManagedLm local(unknown, services, LmIdentity{"openai", "http://localhost:11434/v1", "llama3.2"});
+    ManagedLm sim(unknown, services, LmIdentity{"simlm", "", "sim-small"});
+
+    ASSERT_TRUE(mini.complete(makeRequest("a", "task")).ok());
+    ASSERT_TRUE(mini.complete(makeRequest("b", "proposer")).ok());
+    ASSERT_TRUE(local.complete(makeRequest("c", "task")).ok());
+    ASSERT_TRUE(sim.complete(makeRequest("d", "evaluation")).ok());
+
+    const auto entries = services.ledger->entries();
+    ASSERT_EQ(entries.size(), 4u);
+    EXPECT_EQ(entries[0].sequence, 1);
+    EXPECT_EQ(entries[3].sequence, 4);
+    // gpt-4o-mini: $0.15 / M in, $0.60 / M out.
+    ASSERT_TRUE(entries[0].dollars.has_value());
+    EXPECT_NEAR(*entries[0].dollars, (1000 * 0.15 + 500 * 0.60) / 1e6, 1e-12);
+    EXPECT_EQ(entries[1].role, "proposer");
+    EXPECT_FALSE(entries[2].promptTokens.has_value()); // unknown stays unknown
+    EXPECT_FALSE(entries[2].dollars.has_value());      // no price for llama3.2
+    ASSERT_TRUE(entries[3].dollars.has_value());       // SimLm is free even without counts
+    EXPECT_EQ(*entries[3].dollars, 0.0);
+
+    const auto byRole = services.ledger->totalsByRole();
+    EXPECT_EQ(byRole.at("task").calls, 2);
+    EXPECT_EQ(byRole.at("task").promptTokens, 1000);
+    EXPECT_TRUE(byRole.at("task").promptTokensUnknown);
+    EXPECT_EQ(byRole.at("proposer").promptTokens, 1000);
+    EXPECT_FALSE(byRole.at("proposer").promptTokensUnknown);
+    const auto byModel = services.ledger->totalsByModel();
+    EXPECT_EQ(byModel.at("gpt-4o-mini").calls, 2);
+    EXPECT_EQ(byModel.at("gpt-4o-mini").completionTokens, 1000);
+    EXPECT_NEAR(byModel.at("gpt-4o-mini").dollars, 2 * (1000 * 0.15 + 500 * 0.60) / 1e6, 1e-12);
+    EXPECT_FALSE(byModel.at("gpt-4o-mini").dollarsUnknown);
+    EXPECT_TRUE(byModel.at("llama3.2").dollarsUnknown);
+    EXPECT_FALSE(byModel.at("sim-small").dollarsUnknown);
+}
