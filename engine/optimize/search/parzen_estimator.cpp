@@ -1,0 +1,133 @@
+#include "optimize/search/parzen_estimator.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+namespace prism {
+
+namespace {
+
+// Keeps log() finite when a kernel has no mass on a choice (priorWeight 0).
+constexpr double kTinyDensity = 1e-300;
+
+} // namespace
+
+CategoricalParzenEstimator::CategoricalParzenEstimator(const SearchSpace &space, std::vector<Config> observations,
+                                                       std::vector<double> weights, double priorWeight, bool considerPrior)
+    : m_observations(std::move(observations))
+{
+    assert(m_observations.size() == weights.size());
+    for (const SearchDimension &d : space.dimensions())
+        m_sizes.push_back(d.size);
+
+    double total = 0.0;
+    for (double w : weights)
+        total += std::max(w, 0.0);
+    if (m_observations.empty() || total <= 0.0) {
+        m_observations.clear();
+        m_mixture = {1.0};
+        m_hasPrior = true;
+        return;
+    }
+    m_hasPrior = considerPrior && priorWeight > 0.0;
+    m_smoothing = std::max(priorWeight, 0.0) / static_cast<double>(m_observations.size() + 1);
+    m_mixture.reserve(weights.size() + 1);
+    for (double w : weights)
+        m_mixture.push_back(std::max(w, 0.0));
+    if (m_hasPrior) {
+        m_mixture.push_back(priorWeight);
+        total += priorWeight;
+    }
+    for (double &w : m_mixture)
+        w /= total;
+}
+
+double CategoricalParzenEstimator::kernelProbability(int kernel, int dimension, int choice) const
+{
+    const int size = m_sizes[static_cast<std::size_t>(dimension)];
+    if (kernel >= static_cast<int>(m_observations.size()))
+        return 1.0 / size;
+    const int observed = m_observations[static_cast<std::size_t>(kernel)][static_cast<std::size_t>(dimension)];
+    return (m_smoothing + (choice == observed ? 1.0 : 0.0)) / (1.0 + size * m_smoothing);
+}
+
+int CategoricalParzenEstimator::pickKernel(SearchRng &rng) const
+{
+    const double u = rng.uniform();
+    double cumulative = 0.0;
+    for (std::size_t k = 0; k < m_mixture.size(); ++k) {
+        cumulative += m_mixture[k];
+        if (u < cumulative)
+            return static_cast<int>(k);
+    }
+    // Rounding can leave the sum a hair below 1: fall back to the last kernel with mass.
+    for (std::size_t k = m_mixture.size(); k-- > 0;) {
+        if (m_mixture[k] > 0.0)
+            return static_cast<int>(k);
+    }
+    return 0;
+}
+
+int CategoricalParzenEstimator::sampleFromKernel(int kernel, int dimension, SearchRng &rng) const
+{
+    const int size = m_sizes[static_cast<std::size_t>(dimension)];
+    if (kernel >= static_cast<int>(m_observations.size()))
+        return rng.below(size);
+    // The kernel is "the observed choice" with probability 1 / (1 + C a),
+    // otherwise a uniform draw over all C choices.
+    const int observed = m_observations[static_cast<std::size_t>(kernel)][static_cast<std::size_t>(dimension)];
+    const double pObserved = 1.0 / (1.0 + size * m_smoothing);
+    if (rng.uniform() < pObserved)
+        return observed;
+    return rng.below(size);
+}
+
+Config CategoricalParzenEstimator::sample(SearchRng &rng) const
+{
+    const int kernel = pickKernel(rng);
+    Config config(m_sizes.size());
+    for (std::size_t d = 0; d < m_sizes.size(); ++d)
+        config[d] = sampleFromKernel(kernel, static_cast<int>(d), rng);
+    return config;
+}
+
+double CategoricalParzenEstimator::logPdf(const Config &config) const
+{
+    assert(config.size() == m_sizes.size());
+    // log-sum-exp over kernels of log(pi_k) + sum_d log p_kd(x_d).
+    std::vector<double> terms;
+    terms.reserve(m_mixture.size());
+    double maxTerm = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < m_mixture.size(); ++k) {
+        if (m_mixture[k] <= 0.0)
+            continue;
+        double term = std::log(m_mixture[k]);
+        for (std::size_t d = 0; d < m_sizes.size(); ++d)
+            term += std::log(std::max(kernelProbability(static_cast<int>(k), static_cast<int>(d), config[d]), kTinyDensity));
+        terms.push_back(term);
+        maxTerm = std::max(maxTerm, term);
+    }
+    if (terms.empty())
+        return std::log(kTinyDensity);
+    double sum = 0.0;
+    for (double t : terms)
+        sum += std::exp(t - maxTerm);
+    return maxTerm + std::log(sum);
+}
+
+int CategoricalParzenEstimator::sampleDimension(int dimension, SearchRng &rng) const
+{
+    return sampleFromKernel(pickKernel(rng), dimension, rng);
+}
+
+double CategoricalParzenEstimator::logPdfDimension(int dimension, int choice) const
+{
+    double p = 0.0;
+    for (std::size_t k = 0; k < m_mixture.size(); ++k)
+        p += m_mixture[k] * kernelProbability(static_cast<int>(k), dimension, choice);
+    return std::log(std::max(p, kTinyDensity));
+}
+
+} // namespace prism

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "optimize/search/search_rng.h"
+#include "optimize/search/search_space.h"
+
+#include <vector>
+
+namespace prism {
+
+// A Parzen estimator over a categorical space, TPE's l(x) or g(x): a weighted
+// mixture of one kernel per observed config plus a uniform prior kernel.
+// Along each dimension an observation's kernel puts (a + 1) / (1 + C a) on
+// the observed choice and a / (1 + C a) on each of the C choices, where
+// a = priorWeight / (observations + 1): the more observations, the sharper
+// the kernels. The joint density is the mixture of products over dimensions;
+// the marginal of dimension d is what independent TPE models.
+class CategoricalParzenEstimator {
+public:
+    // weights: one non-negative weight per observation; the prior kernel gets
+    // priorWeight. With no observations (or no positive weight) the estimator
+    // is the uniform distribution.
+    CategoricalParzenEstimator(const SearchSpace &space, std::vector<Config> observations, std::vector<double> weights,
+                               double priorWeight, bool considerPrior);
+
+    Config sample(SearchRng &rng) const;
+    double logPdf(const Config &config) const;
+
+    int sampleDimension(int dimension, SearchRng &rng) const;
+    double logPdfDimension(int dimension, int choice) const;
+
+private:
+    int pickKernel(SearchRng &rng) const;
+    int sampleFromKernel(int kernel, int dimension, SearchRng &rng) const;
+    double kernelProbability(int kernel, int dimension, int choice) const;
+
+    std::vector<int> m_sizes;
+    std::vector<Config> m_observations; // kernel k < size() is observation k; the last may be the prior
+    std::vector<double> m_mixture;      // normalized kernel weights
+    bool m_hasPrior = true;
+    double m_smoothing = 0.0;           // a = priorWeight / (observations + 1)
+};
+
+} // namespace prism
