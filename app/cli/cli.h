@@ -5,12 +5,24 @@
 #include "core/program.h"
 #include "core/result.h"
 #include "eval/evaluator.h"
+#include "lm/budget.h"
+#include "lm/ledger.h"
 
 #include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace prism {
+class RunController;
+class RunStore;
+struct Comparison;
+struct Study;
+} // namespace prism
 
 namespace prism::cli {
 
@@ -18,7 +30,7 @@ enum ExitCode : int {
     ExitOk = 0,
     ExitStoppedEarly = 1, // the evaluation ran but stopped early (errors or cancel)
     ExitUsage = 2,        // bad flags, unknown command
-    ExitLoad = 3,         // a study, dataset, program or model that cannot be loaded
+    ExitLoad = 3,         // a study, dataset, program or model that cannot be loaded or reached
 };
 
 std::string mainUsage();
@@ -35,7 +47,15 @@ struct EvalArgs {
     std::string programPath;
     std::optional<int> threads;
     std::optional<int> maxErrors;
+    // Model overrides; empty / unset keeps the study's.
+    std::string provider;
+    std::string baseUrl;
     std::string model;
+    std::string apiKeyEnv;
+    std::optional<int> concurrency; // the endpoint's limit (model's max_concurrency)
+    std::optional<double> timeoutSeconds;
+    bool noCache = false;
+    Budget budget;
     bool json = false;
     bool quiet = false;
     bool verbose = false;
@@ -50,6 +70,15 @@ int runEval(const EvalArgs &args);
 // have the same fields as the study's program.
 Result<Program> loadProgramFile(const std::string &path, const Program &studyProgram);
 
+// The response cache as one evaluation or run saw it.
+struct CacheSummary {
+    bool enabled = false;   // answers were looked up in the cache
+    bool bypassed = false;  // --no-cache: not read, fresh answers stored
+    long long hits = 0;
+    long long misses = 0;
+    std::string problem;    // why there is no cache, when it could not be opened
+};
+
 // What the eval output shows besides the report itself.
 struct EvalContext {
     std::string studyName;
@@ -58,7 +87,16 @@ struct EvalContext {
     std::string adapter;
     std::vector<std::string> shownFields; // output fields shown as expected / predicted
     int maxErrors = 0;
+    std::shared_ptr<const Ledger> ledger; // null: no ledger section
+    CacheSummary cache;
 };
+
+// "LM calls: ..." with the totals, then a table by role and model.
+std::string renderLedgerText(const Ledger &ledger);
+// "Cache: N hits, M misses" (+ " (no LM calls made)" when every request was a
+// hit), "Cache: off (--no-cache) ..." or the problem; empty when nothing to say.
+std::string renderCacheLine(const CacheSummary &cache, const LedgerTotals &totals);
+Json cacheToJson(const CacheSummary &cache);
 
 std::string renderEvalText(const EvalContext &context, const EvalReport &report);
 std::string renderEvalJson(const EvalContext &context, const EvalReport &report);
@@ -83,5 +121,54 @@ std::string oneLine(const std::string &text);
 std::string truncateText(const std::string &text, std::size_t maxChars);
 std::size_t displayWidth(const std::string &text);
 std::string withThousands(long long value);
+
+// --- runs: optimize, resume, compare, runs, export (cmd_optimize.cpp,
+// cmd_compare.cpp, cmd_runs.cpp). Each command parses its own args (without
+// the program name and the command) and prints its own errors.
+std::string optimizeUsage();
+std::string compareUsage();
+std::string runsUsage();
+std::string resumeUsage();
+std::string exportUsage();
+int runOptimizeCommand(const std::vector<std::string> &args);
+int runCompareCommand(const std::vector<std::string> &args);
+int runRunsCommand(const std::vector<std::string> &args);
+int runResumeCommand(const std::vector<std::string> &args);
+int runExportCommand(const std::vector<std::string> &args);
+
+// "--name value", "--name=value" and flags; anything else is positional.
+struct CommandOptions {
+    std::map<std::string, std::string> values;
+    std::vector<std::string> flags;
+    std::vector<std::string> positional;
+    bool help = false;
+    bool has(const std::string &flag) const;
+    std::optional<std::string> value(const std::string &name) const;
+};
+Result<CommandOptions> parseCommandOptions(const std::vector<std::string> &args, const std::vector<std::string> &valueOptions,
+                                           const std::vector<std::string> &flagOptions);
+std::optional<long long> parseWholeNumber(const std::string &text);
+// The run store at path, or the default one when path is empty.
+Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path);
+
+// What optimize and resume print and write once the run ends.
+struct RunOutputOptions {
+    std::string outPath;    // the artifact; "" = artifacts/RUN_ID.json beside the store
+    std::string eventsPath; // JSONL event log; "" = none
+    bool json = false;
+    bool quiet = false;
+    bool compare = true;    // baseline vs optimized on the test split
+};
+// Adds the progress and event-log listeners, calls start, waits for the run,
+// compares on the test split and prints the summary. Returns the exit code.
+int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, const RunOutputOptions &options,
+             const std::function<Result<std::string>()> &start);
+
+// Comparison output, shared by compare and optimize.
+std::vector<std::string> comparisonShownFields(const Study &study);
+std::string renderComparisonText(const Comparison &comparison, const std::string &split, const std::vector<std::string> &shownFields);
+Json comparisonToJson(const Comparison &comparison, const std::string &split);
+// A DSPy saved program (what optimize writes) or Prism's program JSON.
+Result<Program> loadAnyProgramFile(const std::string &path, const Program &studyProgram);
 
 } // namespace prism::cli

@@ -3,13 +3,14 @@
 #include "adapter/adapter.h"
 #include "core/study.h"
 #include "data/dataset.h"
-#include "lm/factory.h"
+#include "lm/lm_setup.h"
 #include "metric/builtin.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -64,6 +65,64 @@ int loadFailed(const Error &error)
     return ExitLoad;
 }
 
+ModelOverrides overridesFrom(const EvalArgs &args)
+{
+    ModelOverrides o;
+    o.provider = args.provider;
+    o.baseUrl = args.baseUrl;
+    o.model = args.model;
+    o.apiKeyEnv = args.apiKeyEnv;
+    o.maxConcurrency = args.concurrency.value_or(0);
+    o.timeoutSeconds = args.timeoutSeconds.value_or(0.0);
+    return o;
+}
+
+// Examples a budget refused did not run: they leave the report, and the
+// totals are summed again in dataset order.
+void dropBudgetRefusals(EvalReport &report)
+{
+    std::vector<ExampleResult> kept;
+    kept.reserve(report.results.size());
+    report.scored = 0;
+    report.errors = 0;
+    report.scoreSum = 0.0;
+    report.usage = TokenUsage{};
+    for (auto &r : report.results) {
+        if (r.error && r.error->kind == ErrorKind::Budget)
+            continue;
+        report.usage.add(r.prediction.usage);
+        if (r.error) {
+            ++report.errors;
+        } else {
+            ++report.scored;
+            report.scoreSum += *r.score;
+        }
+        kept.push_back(std::move(r));
+    }
+    report.results = std::move(kept);
+    report.scorePercent =
+        report.scored > 0 ? std::round(10000.0 * report.scoreSum / static_cast<double>(report.scored)) / 100.0 : 0.0;
+}
+
+// When every example that ran failed with the same endpoint problem (a bad
+// key, an unknown model, a server that went away), that one problem.
+std::optional<Error> commonEndpointFailure(const EvalReport &report)
+{
+    if (report.results.empty() || report.scored > 0)
+        return std::nullopt;
+    const auto &first = report.results.front().error;
+    if (!first)
+        return std::nullopt;
+    const ErrorKind kind = first->kind;
+    if (kind != ErrorKind::Auth && kind != ErrorKind::InvalidRequest && kind != ErrorKind::Transport &&
+        kind != ErrorKind::Timeout)
+        return std::nullopt;
+    for (const auto &r : report.results)
+        if (!r.error || r.error->kind != kind)
+            return std::nullopt;
+    return first;
+}
+
 } // namespace
 
 int runEval(const EvalArgs &args)
@@ -72,8 +131,6 @@ int runEval(const EvalArgs &args)
     if (!loaded)
         return loadFailed(loaded.error());
     Study study = std::move(loaded).value();
-    if (!args.model.empty())
-        study.taskModel.model = args.model;
     spdlog::debug("study '{}' from {}", study.name, args.studyPath);
 
     Program program = study.program;
@@ -88,12 +145,17 @@ int runEval(const EvalArgs &args)
     auto metric = makeMetric(study.metric, program);
     if (!metric)
         return loadFailed(Error::make(metric.error().kind, args.studyPath + ": " + metric.error().message));
-    auto lm = makeLm(study.taskModel);
-    if (!lm)
-        return loadFailed(Error::make(lm.error().kind, args.studyPath + ": models.task: " + lm.error().message));
     auto adapter = makeAdapter(study.eval.adapter);
     if (!adapter)
         return loadFailed(Error::make(ErrorKind::Config, args.studyPath + ": unknown adapter '" + study.eval.adapter + "'"));
+
+    LmSetupOptions setup;
+    setup.useCache = !args.noCache;
+    setup.budget = args.budget;
+    auto models = setupModels(study, overridesFrom(args), setup);
+    if (!models)
+        return loadFailed(Error::make(models.error().kind, args.studyPath + ": " + models.error().message));
+    ModelSet &set = models.value();
 
     auto data = loadStudyData(study);
     if (!data)
@@ -104,36 +166,79 @@ int runEval(const EvalArgs &args)
         return loadFailed(Error::make(split.error().kind, args.studyPath + ": " + split.error().message));
     const std::vector<Example> &examples = split.value()->examples;
 
+    // Fail fast, with one line, on a key, server or model that cannot work.
+    auto reachable = checkConnection(set.taskConfig, set.services.cancel.get());
+    if (!reachable)
+        return loadFailed(reachable.error());
+    if (set.services.budget)
+        set.services.budget->restartClock();
+
     EvalContext context;
     context.studyName = study.name.empty() ? std::filesystem::path(args.studyPath).filename().string() : study.name;
     context.split = splitName;
-    context.model = lm.value()->describe();
+    context.model = set.task->describe();
     context.adapter = adapter->name();
     context.shownFields = shownFields(study, program);
     context.maxErrors = args.maxErrors.value_or(study.eval.maxErrors);
+    context.ledger = set.services.ledger;
 
     ProgressLine progress(examples.size(), !args.quiet && ::isatty(STDERR_FILENO) == 1);
     EvalOptions options;
-    options.threads = args.threads.value_or(study.eval.threads);
+    options.threads = args.threads.value_or(std::max(study.eval.threads, set.taskConfig.maxConcurrency));
     options.maxErrors = context.maxErrors;
-    options.call.temperature = study.taskModel.temperature;
-    options.call.maxTokens = study.taskModel.maxTokens;
+    options.call.temperature = set.taskConfig.temperature;
+    options.call.maxTokens = set.taskConfig.maxTokens;
     options.call.role = "evaluation";
     options.cancel = &g_interrupted;
-    options.onResult = [&progress](const ExampleResult &) { progress.advance(); };
-    spdlog::debug("evaluating {} {} examples on {} thread(s)", examples.size(), splitName, options.threads);
+    std::mutex budgetMutex;
+    std::optional<std::string> budgetStop;
+    options.onResult = [&](const ExampleResult &r) {
+        if (r.error && r.error->kind == ErrorKind::Budget) {
+            std::lock_guard<std::mutex> lock(budgetMutex);
+            // The budget's own words ("budget reached: 20 calls"), without the stage prefix.
+            if (!budgetStop) {
+                const std::string &m = r.error->message;
+                const auto at = m.find("budget reached");
+                budgetStop = at == std::string::npos ? m : m.substr(at);
+            }
+            // Start no further example; those under way finish.
+            g_interrupted.store(true);
+        }
+        progress.advance();
+    };
+    spdlog::debug("evaluating {} {} examples on {} thread(s), {} call(s) in flight at most", examples.size(), splitName,
+                  options.threads, set.taskConfig.maxConcurrency);
 
     g_interrupted.store(false);
     auto previous = std::signal(SIGINT, onInterrupt);
-    const Evaluator evaluator(*lm.value(), *adapter, *metric.value(), options);
-    const EvalReport report = evaluator.run(program, examples);
+    const Evaluator evaluator(*set.task, *adapter, *metric.value(), options);
+    EvalReport report = evaluator.run(program, examples);
     std::signal(SIGINT, previous);
     progress.finish();
+
+    if (budgetStop) {
+        dropBudgetRefusals(report);
+        report.stoppedEarly = true;
+        report.stopReason = *budgetStop;
+    }
+    if (const auto &cache = set.services.cache) {
+        context.cache.enabled = set.services.cacheEnabled && !set.services.cacheBypass;
+        context.cache.bypassed = set.services.cacheBypass;
+        context.cache.hits = cache->hits();
+        context.cache.misses = cache->misses();
+    } else {
+        context.cache.problem = set.services.cacheProblem;
+    }
 
     const std::string text = args.json ? renderEvalJson(context, report) : renderEvalText(context, report);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
-    if (report.stoppedEarly)
+
+    if (auto failure = commonEndpointFailure(report)) {
+        printError("every example failed: " + failure->message);
+        return ExitLoad;
+    }
+    if (report.stoppedEarly && !budgetStop)
         spdlog::warn("evaluation stopped early ({})", report.stopReason);
     return report.stoppedEarly ? ExitStoppedEarly : ExitOk;
 }

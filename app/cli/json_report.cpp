@@ -40,6 +40,10 @@ std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
     out["usage"] = Json{{"calls", report.usage.calls},
                         {"prompt_tokens", count(report.usage.promptTokens)},
                         {"completion_tokens", count(report.usage.completionTokens)}};
+    if (context.ledger) {
+        out["ledger"] = context.ledger->toJson();
+        out["cache"] = cacheToJson(context.cache);
+    }
     // Invalid UTF-8 in a dataset must not abort the dump: replace it.
     return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }

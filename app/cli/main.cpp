@@ -1,5 +1,6 @@
 // prism: the command line. Wiring only; commands live in cmd_*.cpp.
 #include "cli.h"
+#include "cmd_simlm.h"
 
 #include <cstdio>
 #include <string>
@@ -41,6 +42,18 @@ int main(int argc, char **argv)
             return printTo(stdout, mainUsage(), ExitOk);
         if (rest.front() == "eval")
             return printTo(stdout, evalUsage(), ExitOk);
+        if (rest.front() == "simlm")
+            return printTo(stdout, simlmServeUsage(), ExitOk);
+        if (rest.front() == "optimize")
+            return printTo(stdout, optimizeUsage(), ExitOk);
+        if (rest.front() == "compare")
+            return printTo(stdout, compareUsage(), ExitOk);
+        if (rest.front() == "runs")
+            return printTo(stdout, runsUsage(), ExitOk);
+        if (rest.front() == "resume")
+            return printTo(stdout, resumeUsage(), ExitOk);
+        if (rest.front() == "export")
+            return printTo(stdout, exportUsage(), ExitOk);
         return usageError("no help for unknown command '" + rest.front() + "'", mainUsage());
     }
     if (command == "eval") {
@@ -52,6 +65,24 @@ int main(int argc, char **argv)
         setupLogging(parsed->verbose);
         return runEval(parsed.value());
     }
+    if (command == "simlm") {
+        if (rest.empty() || rest.front() == "-h" || rest.front() == "--help")
+            return printTo(rest.empty() ? stderr : stdout, simlmServeUsage(), rest.empty() ? ExitUsage : ExitOk);
+        if (rest.front() != "serve")
+            return usageError("unknown simlm command '" + rest.front() + "' (known: serve)", simlmServeUsage());
+        setupLogging(false);
+        return cmdSimlmServe(std::vector<std::string>(rest.begin() + 1, rest.end()));
+    }
+    if (command == "optimize")
+        return runOptimizeCommand(rest);
+    if (command == "compare")
+        return runCompareCommand(rest);
+    if (command == "runs")
+        return runRunsCommand(rest);
+    if (command == "resume")
+        return runResumeCommand(rest);
+    if (command == "export")
+        return runExportCommand(rest);
     if (!command.empty() && command[0] == '-')
         return usageError("unknown option '" + command + "'", mainUsage());
     return usageError("unknown command '" + command + "'", mainUsage());

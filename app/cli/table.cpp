@@ -114,10 +114,17 @@ std::string renderEvalText(const EvalContext &context, const EvalReport &report)
         if (report.stopReason == "max_errors")
             out += fmt::format("Stopped early: {} errors reached the limit of {}; {} of {} examples did not run\n",
                                report.errors, context.maxErrors, notRun, report.total);
+        else if (report.stopReason.rfind("budget", 0) == 0)
+            out += fmt::format("Stopped: {}; {} of {} examples did not run\n", report.stopReason, notRun, report.total);
         else
             out += fmt::format("Stopped early ({}): {} of {} examples did not run\n", report.stopReason, notRun, report.total);
     }
-    out += usageLine(report.usage) + "\n";
+    if (!context.ledger) {
+        out += usageLine(report.usage) + "\n";
+        return out;
+    }
+    out += renderLedgerText(*context.ledger);
+    out += renderCacheLine(context.cache, context.ledger->totals());
     return out;
 }
 

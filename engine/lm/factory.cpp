@@ -1,8 +1,25 @@
 #include "lm/factory.h"
 
+#include "lm/anthropic_client.h"
+#include "lm/openai_client.h"
 #include "lm/simlm.h"
 
 namespace prism {
+
+namespace {
+
+Result<void> checkHttpConfig(const ModelConfig &config)
+{
+    if (config.model.empty())
+        return Error::make(ErrorKind::Config, "provider '" + config.provider + "' needs a model name");
+    if (!config.baseUrl.empty() && config.baseUrl.rfind("http://", 0) != 0 && config.baseUrl.rfind("https://", 0) != 0)
+        return Error::make(ErrorKind::Config, "base URL '" + config.baseUrl + "' must start with http:// or https://");
+    if (config.timeoutSeconds < 0)
+        return Error::make(ErrorKind::Config, "timeout_seconds must be >= 0 (0 = none)");
+    return {};
+}
+
+} // namespace
 
 Result<std::shared_ptr<Lm>> makeLm(const ModelConfig &config)
 {
@@ -15,9 +32,14 @@ Result<std::shared_ptr<Lm>> makeLm(const ModelConfig &config)
         }
         return std::shared_ptr<Lm>(std::make_shared<SimLm>(config.model));
     }
-    if (config.provider == "openai" || config.provider == "anthropic")
-        return Error::make(ErrorKind::Config,
-                           "provider '" + config.provider + "' needs the HTTP client (issue #3), not built yet");
+    if (config.provider == "openai" || config.provider == "anthropic") {
+        auto ok = checkHttpConfig(config);
+        if (!ok)
+            return ok.error();
+        if (config.provider == "openai")
+            return std::shared_ptr<Lm>(std::make_shared<OpenAiClient>(config));
+        return std::shared_ptr<Lm>(std::make_shared<AnthropicClient>(config));
+    }
     return Error::make(ErrorKind::Config, "unknown provider '" + config.provider + "' (known: simlm, openai, anthropic)");
 }
 

@@ -4,6 +4,7 @@
 #include "lm/budget.h"
 #include "lm/managed_lm.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,8 @@ struct ModelOverrides {
     std::string baseUrl;
     std::string model;
     std::string apiKeyEnv;
+    int maxConcurrency = 0;     // 0 = keep; the endpoint's concurrency limit
+    double timeoutSeconds = 0.0; // 0 = keep
 };
 
 struct LmSetupOptions {
@@ -36,7 +39,22 @@ struct ModelSet {
 // Applies overrides to the study's task model, builds the raw clients
 // (makeLm) and wraps them in ManagedLm with per-endpoint limits from
 // ModelConfig::maxConcurrency. Errors are Config errors with one clear line.
+// A base URL without a provider switches an in-process model to "openai" and
+// keeps an HTTP provider. The proposer follows the overrides when the study's
+// proposer entry equals its task entry; equal configs share one ManagedLm.
 ModelConfig applyOverrides(const ModelConfig &base, const ModelOverrides &overrides);
 Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides, const LmSetupOptions &options);
+
+// The cache and ledger identity of a model entry (base URL normalized).
+LmIdentity lmIdentity(const ModelConfig &config);
+
+// One cheap request that tells whether the endpoint can be used, before any
+// paid call: GET {base}/models for HTTP providers (for OpenAI-compatible
+// servers the model must be listed when the server lists models; Ollama's
+// ":latest" suffix may be left out). Nothing for SimLm. Errors are one line:
+// Auth (key missing or rejected), Transport/Timeout (unreachable),
+// InvalidRequest (model not found), Config (bad URL). Other answers (a server
+// without /models, a 5xx) pass: the calls themselves will tell.
+Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> *cancel = nullptr);
 
 } // namespace prism

@@ -5,11 +5,13 @@
 #include "core/program.h"
 #include "core/result.h"
 #include "core/study.h"
+#include "eval/evaluator.h"
 #include "lm/lm.h"
 #include "metric/metric.h"
 #include "run/events.h"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +34,10 @@ struct OptimizeContext {
     const std::atomic<bool> *cancel = nullptr; // may be null; checked between steps
     double taskTemperature = 0.0;
     int taskMaxTokens = 1024;
+    // Called on the optimizer's thread for every newly scored (config, example)
+    // pair, in a deterministic order, so the run store can keep predictions for
+    // drill-down. configKey is the trial events' config_key. May be empty.
+    std::function<void(const std::string &configKey, const ExampleResult &)> onExampleResult;
 };
 
 struct RoleCalls {

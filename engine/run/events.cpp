@@ -68,7 +68,7 @@ std::string RunEvent::toJsonLine() const
             for (auto it = payload.begin(); it != payload.end(); ++it)
                 line[it.key()] = it.value();
     }
-    return line.dump();
+    return line.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 void EventBus::addListener(Listener listener)
@@ -85,7 +85,7 @@ void EventBus::emit(EventType type, const Json &payload)
     RunEvent event;
     event.seq = ++m_seq;
     event.type = type;
-    event.payloadJson = payload.dump();
+    event.payloadJson = payload.dump(-1, ' ', false, Json::error_handler_t::replace);
     event.elapsedSeconds = m_elapsedOffset + nowSeconds() - m_startSeconds;
     if (event.seq <= m_replayUpTo) {
         if (!m_replayChecker || m_replayChecker(event))

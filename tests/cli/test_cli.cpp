@@ -78,6 +78,8 @@ protected:
         dir = fs::temp_directory_path() / ("prism-cli-" + std::to_string(::getpid()) + "-" + info->name());
         fs::remove_all(dir);
         fs::create_directories(dir);
+        // The response cache lives in the data dir: never the user's real one.
+        ::setenv("PRISM_DATA_DIR", (dir / "data").c_str(), 1);
     }
     void TearDown() override { fs::remove_all(dir); }
 
@@ -219,6 +221,17 @@ TEST_F(Cli, JsonOutputHasTheDocumentedKeys)
     for (const char *key : {"calls", "prompt_tokens", "completion_tokens"})
         EXPECT_TRUE(j["usage"].contains(key)) << key;
     EXPECT_GE(j["usage"]["calls"].get<int>(), 3);
+    // A fresh cache: every call went to the model and into the ledger.
+    ASSERT_TRUE(j.contains("ledger"));
+    ASSERT_TRUE(j.contains("cache"));
+    EXPECT_EQ(j["ledger"]["totals"]["lm_calls"], j["usage"]["calls"]);
+    EXPECT_EQ(j["ledger"]["totals"]["cache_hits"], 0);
+    EXPECT_EQ(j["ledger"]["by_role"]["evaluation"]["calls"], j["usage"]["calls"]);
+    EXPECT_EQ(j["ledger"]["by_model"]["sim-small"]["calls"], j["usage"]["calls"]);
+    EXPECT_EQ(j["ledger"]["totals"]["dollars"], 0.0); // SimLm is free
+    EXPECT_EQ(j["cache"]["enabled"], true);
+    EXPECT_EQ(j["cache"]["hits"], 0);
+    EXPECT_EQ(j["cache"]["misses"], j["usage"]["calls"]);
     const double score = j["score"].get<double>();
     EXPECT_GE(score, 0.0);
     EXPECT_LE(score, 100.0);
@@ -227,13 +240,20 @@ TEST_F(Cli, JsonOutputHasTheDocumentedKeys)
 TEST_F(Cli, TwoRunsGiveIdenticalJson)
 {
     const std::string study = writeStudy();
+    // b and c come from the cache a filled; the ledger (timings, cache hits) differs.
     auto a = run({"eval", study, "--json", "--threads", "1"});
     auto b = run({"eval", study, "--json", "--threads", "4"});
-    auto c = run({"eval", study, "--json", "--threads", "4"});
+    auto c = run({"eval", study, "--json", "--threads", "4", "--no-cache"});
     ASSERT_EQ(a.exitCode, 0) << a.err;
     EXPECT_FALSE(a.out.empty());
-    EXPECT_EQ(a.out, b.out);
-    EXPECT_EQ(b.out, c.out);
+    auto answers = [](const RunResult &r) {
+        auto j = nlohmann::json::parse(r.out);
+        j.erase("ledger");
+        j.erase("cache");
+        return j;
+    };
+    EXPECT_EQ(answers(a), answers(b));
+    EXPECT_EQ(answers(b), answers(c));
 }
 
 TEST_F(Cli, DefaultSplitFallsBackToTrain)
@@ -274,7 +294,9 @@ TEST_F(Cli, HumanOutputHasHeaderTableAndSummary)
     // The 66-character snippet is cut to one 40-character cell.
     EXPECT_FALSE(contains(r.out, "for the first 100 people, click here.")) << r.out;
     EXPECT_TRUE(contains(r.out, "Score: ")) << r.out;
-    EXPECT_TRUE(contains(r.out, "LM calls: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "LM calls: 3 made, 0 answered from the cache; retries: 0; failed: 0")) << r.out;
+    EXPECT_TRUE(contains(r.out, "evaluation  sim-small")) << r.out; // the ledger by role and model
+    EXPECT_TRUE(contains(r.out, "Cache: 0 hits, 3 misses\n")) << r.out;
     // stderr is not a terminal here: no progress line.
     EXPECT_FALSE(contains(r.err, "eval 1/3")) << r.err;
 }
@@ -310,4 +332,75 @@ TEST_F(Cli, UnknownModelListsTheKnownOnes)
     expectOneLineError(r);
     EXPECT_TRUE(contains(r.err, "sim-huge")) << r.err;
     EXPECT_TRUE(contains(r.err, "sim-small")) << r.err;
+}
+
+TEST_F(Cli, SecondRunSaysEverythingCameFromTheCache)
+{
+    const std::string study = writeStudy();
+    ASSERT_EQ(run({"eval", study}).exitCode, 0);
+    auto again = run({"eval", study});
+    ASSERT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_TRUE(contains(again.out, "LM calls: 0 made, 3 answered from the cache")) << again.out;
+    EXPECT_TRUE(contains(again.out, "Cache: 3 hits, 0 misses (no LM calls made)")) << again.out;
+    auto fresh = run({"eval", study, "--no-cache"});
+    ASSERT_EQ(fresh.exitCode, 0) << fresh.err;
+    EXPECT_TRUE(contains(fresh.out, "LM calls: 3 made, 0 answered from the cache")) << fresh.out;
+    EXPECT_TRUE(contains(fresh.out, "Cache: not read (--no-cache)")) << fresh.out;
+    // The cache is in PRISM_DATA_DIR.
+    EXPECT_TRUE(fs::exists(dir / "data" / "cache.sqlite"));
+}
+
+TEST_F(Cli, BudgetStopIsAnEarlyStopWithItsReason)
+{
+    const std::string study = writeStudy();
+    auto r = run({"eval", study, "--budget-calls", "1", "--threads", "1"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_TRUE(contains(r.out, "Stopped: budget reached: 1 calls; 2 of 3 examples did not run")) << r.out;
+    EXPECT_TRUE(contains(r.out, "(1 scored, 0 errors)")) << r.out;
+
+    // Cache hits are free: with the cache warm, the same budget lets all run.
+    ASSERT_EQ(run({"eval", study}).exitCode, 0);
+    auto warm = run({"eval", study, "--budget-calls", "1", "--json"});
+    EXPECT_EQ(warm.exitCode, 0) << warm.err;
+    const auto j = nlohmann::json::parse(warm.out);
+    EXPECT_EQ(j["stopped_early"], false);
+    EXPECT_EQ(j["results"].size(), 3u);
+}
+
+TEST_F(Cli, ModelFlagsAreCheckedAsUsage)
+{
+    const std::string study = writeStudy();
+    auto provider = run({"eval", study, "--provider", "bogus"});
+    EXPECT_EQ(provider.exitCode, 2);
+    EXPECT_TRUE(contains(provider.err, "--provider must be simlm, openai or anthropic")) << provider.err;
+    // A key pasted where the variable's name belongs is refused and not echoed.
+    auto pasted = run({"eval", study, "--api-key-env", "sk-live-0123456789abcdef"});
+    EXPECT_EQ(pasted.exitCode, 2);
+    EXPECT_TRUE(contains(pasted.err, "NAME of an environment variable")) << pasted.err;
+    EXPECT_FALSE(contains(pasted.err, "0123456789abcdef")) << pasted.err;
+    EXPECT_EQ(run({"eval", study, "--base-url", "ftp://example.com"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--budget-calls", "0"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--budget-dollars", "x"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--concurrency", "0"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--timeout", "-1"}).exitCode, 2);
+    EXPECT_EQ(run({"eval", study, "--no-cache=yes"}).exitCode, 2);
+
+    auto larger = run({"eval", study, "--provider", "simlm", "--model", "sim-large", "--json"});
+    ASSERT_EQ(larger.exitCode, 0) << larger.err;
+    EXPECT_EQ(nlohmann::json::parse(larger.out)["model"], "simlm/sim-large");
+}
+
+TEST_F(Cli, SimlmCommandIsDispatched)
+{
+    auto help = run({"help", "simlm"});
+    EXPECT_EQ(help.exitCode, 0);
+    EXPECT_TRUE(contains(help.out, "usage: prism simlm serve")) << help.out;
+    auto serveHelp = run({"simlm", "serve", "--help"});
+    EXPECT_EQ(serveHelp.exitCode, 0);
+    EXPECT_TRUE(contains(serveHelp.out, "--fault-rate")) << serveHelp.out;
+    EXPECT_EQ(run({"simlm"}).exitCode, 2);
+    auto unknown = run({"simlm", "talk"});
+    EXPECT_EQ(unknown.exitCode, 2);
+    EXPECT_TRUE(contains(unknown.err, "unknown simlm command 'talk'")) << unknown.err;
+    EXPECT_EQ(run({"simlm", "serve", "--port", "x"}).exitCode, 2);
 }

@@ -1,0 +1,347 @@
+// prism compare: baseline vs optimized on one split, with a paired bootstrap
+// interval of the difference and the examples that flipped.
+#include "cli.h"
+
+#include "artifact/artifact.h"
+#include "core/json.h"
+#include "core/study.h"
+#include "data/dataset.h"
+#include "eval/compare.h"
+#include "lm/lm_setup.h"
+#include "metric/builtin.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace prism::cli {
+
+namespace {
+
+std::atomic<bool> g_compareInterrupted{false};
+
+void onCompareInterrupt(int)
+{
+    g_compareInterrupted.store(true);
+    std::signal(SIGINT, SIG_DFL);
+}
+
+std::string signedPoints(double v)
+{
+    return fmt::format("{:+.2f}", v);
+}
+
+// "answer=12" for the shown fields of a value set.
+std::string shownValues(const Fields &values, const std::vector<std::string> &fields)
+{
+    std::string out;
+    for (const auto &name : fields) {
+        const Value *v = values.find(name);
+        if (!out.empty())
+            out += " ";
+        out += name + "=" + (v ? v->toText() : std::string("-"));
+    }
+    return out;
+}
+
+std::string resultText(const ExampleResult *r, const std::vector<std::string> &fields)
+{
+    if (!r)
+        return "-";
+    if (r->error)
+        return "error: " + r->error->message;
+    return shownValues(r->prediction.values, fields);
+}
+
+Json changeJson(const ExampleChange &c, const char *direction)
+{
+    Json j = Json::object();
+    j["index"] = c.index;
+    j["direction"] = direction;
+    const ExampleResult *any = c.baseline ? c.baseline : c.optimized;
+    j["inputs"] = any ? toJson(any->example.inputs()) : Json(nullptr);
+    j["expected"] = any ? toJson(any->example.labels()) : Json(nullptr);
+    j["baseline"] = c.baseline ? toJson(c.baseline->prediction.values) : Json(nullptr);
+    j["optimized"] = c.optimized ? toJson(c.optimized->prediction.values) : Json(nullptr);
+    j["baseline_score"] = c.baselineScore ? Json(*c.baselineScore) : Json(nullptr);
+    j["optimized_score"] = c.optimizedScore ? Json(*c.optimizedScore) : Json(nullptr);
+    return j;
+}
+
+Json errorsJson(const std::vector<ExampleChange> &changes, bool baseline)
+{
+    Json out = Json::array();
+    for (const auto &c : changes) {
+        const ExampleResult *r = baseline ? c.baseline : c.optimized;
+        Json j = Json::object();
+        j["index"] = c.index;
+        j["error"] = r && r->error ? Json(r->error->describe()) : Json("no score");
+        out.push_back(j);
+    }
+    return out;
+}
+
+std::string compareUsageText()
+{
+    return "usage: prism compare STUDY --program FILE [--baseline FILE] [--split train|val|test]\n"
+           "                     [--threads N] [--model NAME] [--no-cache] [--json] [--quiet] [--verbose]\n"
+           "\n"
+           "Evaluates the baseline (the study's program, or --baseline FILE) and the\n"
+           "optimized program (--program FILE) on the same examples and reports both\n"
+           "scores, the paired difference with a 95% paired bootstrap interval (10,000\n"
+           "resamples, seeded), and the examples that flipped: baseline wrong and\n"
+           "optimized correct (fixed) or the reverse (broken); correct means a score of\n"
+           "at least 0.999. Programs are DSPy saved programs (what `prism optimize`\n"
+           "writes) or Prism program JSON ({\"predictors\": [...]}).\n"
+           "\n"
+           "Options:\n"
+           "  --program FILE   the optimized program (required)\n"
+           "  --baseline FILE  the baseline program (default: the study's program)\n"
+           "  --split S        train, val or test (default: test)\n"
+           "  --threads N      examples in parallel (default: the study's eval.threads)\n"
+           "  --model NAME     task model name, replacing the study's\n"
+           "  --no-cache       do not read the response cache\n"
+           "  --json           print one JSON object\n"
+           "  --quiet          no progress on stderr\n"
+           "  --verbose        debug logs on stderr\n"
+           "\n"
+           "Exit codes: 0 done, 1 stopped early (interrupted or errors), 2 bad usage,\n"
+           "3 a study, dataset, program or model that cannot be loaded.\n";
+}
+
+} // namespace
+
+std::string compareUsage()
+{
+    return compareUsageText();
+}
+
+std::vector<std::string> comparisonShownFields(const Study &study)
+{
+    std::vector<std::string> names;
+    for (const auto &f : study.metric.fields)
+        if (std::find(names.begin(), names.end(), f.field) == names.end())
+            names.push_back(f.field);
+    if (names.empty() && !study.program.predictors.empty())
+        for (const auto &f : study.program.predictors.back().signature.outputs)
+            names.push_back(f.name);
+    return names;
+}
+
+Json comparisonToJson(const Comparison &c, const std::string &split)
+{
+    Json out = Json::object();
+    out["split"] = split;
+    out["paired"] = c.paired;
+    out["baseline_score"] = c.baselineScore;
+    out["optimized_score"] = c.optimizedScore;
+    out["difference"] = c.difference;
+    out["difference_ci"] = Json::array({c.ciLow, c.ciHigh});
+    out["confidence"] = c.confidence;
+    out["resamples"] = c.resamples;
+    out["fixed"] = c.fixed.size();
+    out["broken"] = c.broken.size();
+    Json flips = Json::array();
+    for (const auto &f : c.fixed)
+        flips.push_back(changeJson(f, "fixed"));
+    for (const auto &f : c.broken)
+        flips.push_back(changeJson(f, "broken"));
+    std::sort(flips.begin(), flips.end(), [](const Json &a, const Json &b) { return a["index"].get<std::size_t>() < b["index"].get<std::size_t>(); });
+    out["flips"] = flips;
+    Json changed = Json::array();
+    for (const auto &f : c.changed)
+        changed.push_back(changeJson(f, f.optimizedScore.value_or(0) > f.baselineScore.value_or(0) ? "up" : "down"));
+    out["changed"] = changed;
+    Json errors = Json::object();
+    errors["baseline"] = errorsJson(c.erroredBaseline, true);
+    errors["optimized"] = errorsJson(c.erroredOptimized, false);
+    out["errors"] = errors;
+    return out;
+}
+
+std::string renderComparisonText(const Comparison &c, const std::string &split, const std::vector<std::string> &shownFields)
+{
+    std::string out = fmt::format("Comparison on the {} split ({} examples scored by both)\n", split, c.paired);
+    out += fmt::format("  baseline    {:.2f}%\n", c.baselineScore);
+    out += fmt::format("  optimized   {:.2f}%\n", c.optimizedScore);
+    out += fmt::format("  difference  {} points, {:.0f}% paired bootstrap interval [{}, {}] ({} resamples)\n",
+                       signedPoints(c.difference), c.confidence * 100.0, signedPoints(c.ciLow), signedPoints(c.ciHigh),
+                       withThousands(c.resamples));
+    if (c.ciLow == 0.0 && c.ciHigh == 0.0 && c.fixed.empty() && c.broken.empty() && c.changed.empty())
+        out += "              no difference: every example scored the same with both programs\n";
+    else if (c.ciLow > 0.0)
+        out += "              the improvement is larger than the noise (the interval excludes 0)\n";
+    else if (c.ciHigh < 0.0)
+        out += "              the optimized program is worse beyond the noise (the interval excludes 0)\n";
+    else
+        out += "              not distinguishable from noise on these examples (the interval includes 0)\n";
+    out += fmt::format("  flips       {} fixed (baseline wrong, optimized correct), {} broken (the reverse)", c.fixed.size(),
+                       c.broken.size());
+    if (!c.changed.empty())
+        out += fmt::format(", {} partial score changes", c.changed.size());
+    out += "\n";
+    if (!c.erroredBaseline.empty() || !c.erroredOptimized.empty())
+        out += fmt::format("  errors      baseline {}, optimized {} (not scored, not counted as 0)\n", c.erroredBaseline.size(),
+                           c.erroredOptimized.size());
+    // The text shows the first flips; --json has them all.
+    constexpr std::size_t kShown = 12;
+    std::size_t shown = 0;
+    auto list = [&](const std::vector<ExampleChange> &changes, const char *label) {
+        for (const auto &ch : changes) {
+            if (shown++ >= kShown)
+                continue;
+            const ExampleResult *any = ch.baseline ? ch.baseline : ch.optimized;
+            out += fmt::format("    #{:<4} {:<7} expected {} | baseline {} | optimized {}\n", ch.index, label,
+                               truncateText(oneLine(any ? shownValues(any->example.labels(), shownFields) : "-"), 40),
+                               truncateText(oneLine(resultText(ch.baseline, shownFields)), 40),
+                               truncateText(oneLine(resultText(ch.optimized, shownFields)), 40));
+        }
+    };
+    if (!c.fixed.empty() || !c.broken.empty()) {
+        out += "  examples that flipped:\n";
+        list(c.fixed, "fixed");
+        list(c.broken, "broken");
+        if (shown > kShown)
+            out += fmt::format("    ... and {} more (--json lists them all)\n", shown - kShown);
+    }
+    if (!c.changed.empty()) {
+        out += "  partial score changes:\n";
+        for (std::size_t i = 0; i < c.changed.size() && i < kShown; ++i) {
+            const ExampleChange &ch = c.changed[i];
+            out += fmt::format("    #{:<4} {:.3f} -> {:.3f}\n", ch.index, ch.baselineScore.value_or(0), ch.optimizedScore.value_or(0));
+        }
+        if (c.changed.size() > kShown)
+            out += fmt::format("    ... and {} more\n", c.changed.size() - kShown);
+    }
+    return out;
+}
+
+Result<Program> loadAnyProgramFile(const std::string &path, const Program &studyProgram)
+{
+    auto json = readJsonFile(path);
+    if (!json)
+        return json.error();
+    // Prism's own program JSON has a "predictors" list; anything else is DSPy's format.
+    if (json->is_object() && json->contains("predictors") && (*json)["predictors"].is_array())
+        return loadProgramFile(path, studyProgram);
+    auto loaded = loadDspyProgramFile(path, studyProgram);
+    if (!loaded)
+        return loaded.error();
+    for (const auto &w : loaded->warnings)
+        spdlog::warn("{}: {}", path, w);
+    return loaded->program;
+}
+
+int runCompareCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseCommandOptions(args, {"--program", "--baseline", "--split", "--threads", "--model"},
+                                      {"--json", "--no-cache", "--quiet", "-q", "--verbose", "-v"});
+    auto fail = [](const std::string &message) {
+        printError(message);
+        std::fputs(compareUsageText().c_str(), stderr);
+        return ExitUsage;
+    };
+    if (!parsed)
+        return fail(parsed.error().message);
+    const CommandOptions &o = parsed.value();
+    if (o.help) {
+        std::fputs(compareUsageText().c_str(), stdout);
+        return ExitOk;
+    }
+    if (o.positional.size() != 1)
+        return fail(o.positional.empty() ? "compare needs a STUDY file" : "compare takes one STUDY file, got also '" + o.positional[1] + "'");
+    if (!o.value("--program"))
+        return fail("compare needs --program FILE (the optimized program)");
+    const std::string split = o.value("--split").value_or("test");
+    if (split != "train" && split != "val" && split != "test")
+        return fail("--split must be train, val or test, not '" + split + "'");
+    std::optional<int> threads;
+    if (auto v = o.value("--threads")) {
+        auto n = parseWholeNumber(*v);
+        if (!n || *n < 1 || *n > 1024)
+            return fail("--threads must be a whole number from 1 to 1024, not '" + *v + "'");
+        threads = static_cast<int>(*n);
+    }
+    setupLogging(o.has("--verbose") || o.has("-v"));
+    const bool quiet = o.has("--quiet") || o.has("-q") || o.has("--json");
+    auto loadFailed = [](const Error &e) {
+        printError(e.message);
+        return ExitLoad;
+    };
+
+    const std::string studyPath = o.positional.front();
+    auto study = loadStudy(studyPath);
+    if (!study)
+        return loadFailed(study.error());
+    auto optimized = loadAnyProgramFile(*o.value("--program"), study->program);
+    if (!optimized)
+        return loadFailed(optimized.error());
+    Program baseline = study->program;
+    if (auto b = o.value("--baseline")) {
+        auto loaded = loadAnyProgramFile(*b, study->program);
+        if (!loaded)
+            return loadFailed(loaded.error());
+        baseline = std::move(loaded.value());
+    }
+    auto metric = makeMetric(study->metric, study->program);
+    if (!metric)
+        return loadFailed(Error::make(metric.error().kind, studyPath + ": metric: " + metric.error().message));
+    auto adapter = makeAdapter(study->eval.adapter);
+    if (!adapter)
+        return loadFailed(Error::make(ErrorKind::Config, studyPath + ": unknown adapter '" + study->eval.adapter + "'"));
+    auto data = loadStudyData(study.value());
+    if (!data)
+        return loadFailed(data.error());
+    const Dataset &dataset = split == "train" ? data->train : split == "val" ? data->val : data->test;
+    if (dataset.examples.empty())
+        return loadFailed(Error::make(ErrorKind::Data, studyPath + ": the study has no " + split + " examples"));
+    ModelOverrides overrides;
+    overrides.model = o.value("--model").value_or("");
+    LmSetupOptions lmOptions;
+    lmOptions.useCache = !o.has("--no-cache");
+    auto models = setupModels(study.value(), overrides, lmOptions);
+    if (!models)
+        return loadFailed(Error::make(models.error().kind, studyPath + ": " + models.error().message));
+
+    EvalOptions evalOptions;
+    evalOptions.threads = threads.value_or(study->eval.threads);
+    evalOptions.maxErrors = 0;
+    evalOptions.call.temperature = models->taskConfig.temperature;
+    evalOptions.call.maxTokens = models->taskConfig.maxTokens;
+    evalOptions.call.role = "evaluation";
+    evalOptions.cancel = &g_compareInterrupted;
+    g_compareInterrupted.store(false);
+    auto previous = std::signal(SIGINT, onCompareInterrupt);
+    const Evaluator evaluator(*models->task, *adapter, *metric.value(), evalOptions);
+    if (!quiet)
+        std::fprintf(stderr, "evaluating the baseline on %zu %s examples\n", dataset.examples.size(), split.c_str());
+    const EvalReport baseReport = evaluator.run(baseline, dataset.examples);
+    if (!quiet && !g_compareInterrupted.load())
+        std::fprintf(stderr, "evaluating the optimized program\n");
+    const EvalReport optReport = optimized.value() == baseline ? baseReport : evaluator.run(optimized.value(), dataset.examples);
+    std::signal(SIGINT, previous);
+    if (baseReport.stoppedEarly || optReport.stoppedEarly) {
+        printError("the comparison was interrupted before every example was evaluated");
+        return ExitStoppedEarly;
+    }
+    auto compared = compareReports(baseReport, optReport);
+    if (!compared) {
+        printError(compared.error().message);
+        return ExitStoppedEarly;
+    }
+    std::string text;
+    if (o.has("--json"))
+        text = comparisonToJson(compared.value(), split).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    else
+        text = renderComparisonText(compared.value(), split, comparisonShownFields(study.value()));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return ExitOk;
+}
+
+} // namespace prism::cli

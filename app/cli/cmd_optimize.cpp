@@ -1,0 +1,527 @@
+// prism optimize, and what optimize and resume share: options, progress,
+// the event log, the test-split comparison and the run summary.
+#include "cli.h"
+
+#include "artifact/artifact.h"
+#include "core/json.h"
+#include "eval/compare.h"
+#include "run/run_controller.h"
+#include "run/run_store.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
+namespace prism::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void onInterrupt(int)
+{
+    // First Ctrl-C: cancel and keep the best so far; a second one kills.
+    g_interrupted.store(true);
+    std::signal(SIGINT, SIG_DFL);
+}
+
+Error usage(std::string message)
+{
+    return Error::make(ErrorKind::Config, std::move(message));
+}
+
+std::string percent(std::optional<double> v)
+{
+    return v ? fmt::format("{:.2f}%", *v) : std::string("n/a");
+}
+
+// "evaluation 312 (+20 cached), proposer 14"
+std::string callsLine(const Json &callsByRole)
+{
+    std::string out;
+    if (!callsByRole.is_object())
+        return out;
+    for (auto it = callsByRole.begin(); it != callsByRole.end(); ++it) {
+        const Json &c = it.value();
+        if (!out.empty())
+            out += ", ";
+        out += it.key() + " " + withThousands(c.value("calls", 0LL));
+        const long long cached = c.value("cache_hits", 0LL);
+        const long long errors = c.value("errors", 0LL);
+        if (cached > 0)
+            out += " (+" + withThousands(cached) + " cached)";
+        if (errors > 0)
+            out += " [" + withThousands(errors) + " failed]";
+    }
+    return out.empty() ? std::string("none") : out;
+}
+
+std::string tokensLine(const Json &tokensByRole)
+{
+    std::string out;
+    if (!tokensByRole.is_object())
+        return out;
+    auto count = [](const Json &n) { return n.is_number_integer() ? withThousands(n.get<long long>()) : std::string("unknown"); };
+    for (auto it = tokensByRole.begin(); it != tokensByRole.end(); ++it) {
+        if (!out.empty())
+            out += "; ";
+        const Json &t = it.value();
+        out += it.key() + " " + count(t.contains("prompt") ? t["prompt"] : Json()) + " in / "
+            + count(t.contains("completion") ? t["completion"] : Json()) + " out";
+    }
+    return out.empty() ? std::string("none") : out;
+}
+
+// What the progress line shows; updated from the engine thread.
+struct Progress {
+    std::mutex mutex;
+    std::string phase;
+    int trials = 0;
+    std::optional<int> totalTrials;
+    std::optional<double> best;
+};
+
+std::optional<int> intField(const Json &j, const char *key)
+{
+    if (j.is_object() && j.contains(key) && j[key].is_number_integer())
+        return j[key].get<int>();
+    return std::nullopt;
+}
+
+} // namespace
+
+bool CommandOptions::has(const std::string &flag) const
+{
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+std::optional<std::string> CommandOptions::value(const std::string &name) const
+{
+    auto it = values.find(name);
+    if (it == values.end())
+        return std::nullopt;
+    return it->second;
+}
+
+std::optional<long long> parseWholeNumber(const std::string &text)
+{
+    long long value = 0;
+    const char *end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end)
+        return std::nullopt;
+    return value;
+}
+
+Result<CommandOptions> parseCommandOptions(const std::vector<std::string> &args, const std::vector<std::string> &valueOptions,
+                                           const std::vector<std::string> &flagOptions)
+{
+    CommandOptions out;
+    auto known = [](const std::vector<std::string> &list, const std::string &name) {
+        return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        if (arg == "-h" || arg == "--help") {
+            out.help = true;
+            return out;
+        }
+        if (arg.size() < 2 || arg[0] != '-') {
+            out.positional.push_back(arg);
+            continue;
+        }
+        std::optional<std::string> inlineValue;
+        if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            inlineValue = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        }
+        if (known(flagOptions, arg)) {
+            if (inlineValue)
+                return usage("option " + arg + " takes no value");
+            out.flags.push_back(arg);
+        } else if (known(valueOptions, arg)) {
+            std::string v;
+            if (inlineValue) {
+                v = *inlineValue;
+            } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
+                v = args[++i];
+            } else {
+                return usage("option " + arg + " needs a value");
+            }
+            out.values[arg] = v;
+        } else {
+            return usage("unknown option '" + args[i] + "'");
+        }
+    }
+    return out;
+}
+
+Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path)
+{
+    if (path.empty())
+        return RunStore::openDefault();
+    std::error_code ec;
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty())
+        std::filesystem::create_directories(parent, ec);
+    return RunStore::open(path);
+}
+
+std::string optimizeUsage()
+{
+    return "usage: prism optimize STUDY [--optimizer miprov2|bootstrap|labeled] [--auto light|medium|heavy]\n"
+           "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
+           "                      [--events FILE.jsonl] [--json] [--no-cache] [--no-compare]\n"
+           "                      [--store PATH] [--model NAME] [--quiet] [--verbose]\n"
+           "\n"
+           "Optimizes the study's program on its train (and val) split on a background\n"
+           "thread, records the run in the run store, writes the compiled program in\n"
+           "DSPy's format, then compares baseline and optimized on the test split (the\n"
+           "optimizer never sees it). Ctrl-C cancels and keeps the best program so far;\n"
+           "`prism resume RUN_ID` continues a cancelled or crashed run.\n"
+           "\n"
+           "Options:\n"
+           "  --optimizer NAME   miprov2, bootstrap or labeled (default: the study's)\n"
+           "  --auto MODE        light, medium or heavy (MIPROv2 preset)\n"
+           "  --seed N           the run's seed (default: the study's; 0 means 0)\n"
+           "  --threads N        trials and examples in parallel; results do not depend on it\n"
+           "  --budget-calls N   stop cleanly after N LM calls (cache hits are free)\n"
+           "  --out FILE         write the artifact here (default: artifacts/RUN_ID.json\n"
+           "                     beside the run store)\n"
+           "  --events FILE      write every event as one JSON line, as it happens\n"
+           "  --json             print the run summary as one JSON object\n"
+           "  --no-cache         do not read the response cache (fresh answers are stored)\n"
+           "  --no-compare       skip the test-split comparison\n"
+           "  --store PATH       the run store (default: runs.sqlite in the data directory)\n"
+           "  --model NAME       task model name, replacing the study's\n"
+           "  --quiet            no progress on stderr\n"
+           "  --verbose          debug logs on stderr\n"
+           "\n"
+           "Exit codes: 0 done, 1 stopped early (cancelled, budget, failed), 2 bad usage,\n"
+           "3 a study, dataset, model or store that cannot be loaded.\n";
+}
+
+int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, const RunOutputOptions &options,
+             const std::function<Result<std::string>()> &start)
+{
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
+    const bool showProgress = !options.quiet && !options.json;
+    auto progress = std::make_shared<Progress>();
+
+    std::FILE *eventsFile = nullptr;
+    if (!options.eventsPath.empty()) {
+        eventsFile = std::fopen(options.eventsPath.c_str(), "wb");
+        if (!eventsFile) {
+            printError(options.eventsPath + ": cannot write the event log");
+            return ExitLoad;
+        }
+    }
+    std::string runId;
+    bool logStarted = false;
+    controller.addEventListener([&, progress](const RunEvent &event) {
+        if (eventsFile) {
+            // A resumed run delivers only new events: the log starts with the stored ones.
+            if (!logStarted) {
+                logStarted = true;
+                if (auto earlier = store->events(controller.runId()))
+                    for (const auto &e : earlier.value())
+                        if (e.seq < event.seq)
+                            std::fprintf(eventsFile, "%s\n", e.toJsonLine().c_str());
+            }
+            std::fprintf(eventsFile, "%s\n", event.toJsonLine().c_str());
+            std::fflush(eventsFile);
+        }
+        const Json payload = Json::parse(event.payloadJson, nullptr, false);
+        std::string line;
+        {
+            std::lock_guard lock(progress->mutex);
+            switch (event.type) {
+            case EventType::RunStarted:
+                if (payload.contains("settings"))
+                    progress->totalTrials = intField(payload["settings"], "num_trials");
+                break;
+            case EventType::PhaseStarted:
+                progress->phase = payload.value("phase", std::string());
+                if (auto n = intField(payload, "num_trials"))
+                    progress->totalTrials = n;
+                line = "phase: " + progress->phase;
+                break;
+            case EventType::TrialFinished: {
+                progress->trials = std::max(progress->trials, intField(payload, "trial").value_or(0));
+                const Json score = payload.contains("score") ? payload["score"] : Json();
+                line = fmt::format("trial {} ({}): {}", progress->trials, payload.value("kind", std::string()),
+                                   score.is_number() ? fmt::format("{:.2f}%", score.get<double>()) : std::string("no score"));
+                break;
+            }
+            case EventType::BestUpdated:
+                if (payload.contains("score") && payload["score"].is_number())
+                    progress->best = payload["score"].get<double>();
+                line = "best so far: " + percent(progress->best);
+                break;
+            case EventType::Warning:
+            case EventType::BudgetWarning:
+                line = "warning: " + payload.value("message", std::string());
+                break;
+            case EventType::Error:
+                line = "error: " + payload.value("message", std::string());
+                break;
+            default:
+                break;
+            }
+        }
+        if (showProgress && !tty && !line.empty())
+            std::fprintf(stderr, "%s\n", oneLine(line).c_str());
+    });
+
+    g_interrupted.store(false);
+    auto previous = std::signal(SIGINT, onInterrupt);
+    auto started = start();
+    if (!started) {
+        std::signal(SIGINT, previous);
+        if (eventsFile)
+            std::fclose(eventsFile);
+        printError(started.error().message);
+        return ExitLoad;
+    }
+    runId = started.value();
+    if (showProgress)
+        std::fprintf(stderr, "run %s started\n", runId.c_str());
+
+    bool cancelAnnounced = false;
+    auto drawLine = [&]() {
+        std::lock_guard lock(progress->mutex);
+        std::string text = "trial " + std::to_string(progress->trials);
+        if (progress->totalTrials)
+            text += "/" + std::to_string(*progress->totalTrials);
+        text += " best " + percent(progress->best) + " calls " + withThousands(controller.callsSoFar());
+        if (!progress->phase.empty())
+            text += " (" + progress->phase + ")";
+        std::fprintf(stderr, "\r\033[K%s", text.c_str());
+        std::fflush(stderr);
+    };
+    while (controller.running()) {
+        if (g_interrupted.load() && !cancelAnnounced) {
+            cancelAnnounced = true;
+            if (!options.quiet)
+                std::fprintf(stderr, "%scancelling: keeping the best program so far (Ctrl-C again to kill)\n", tty ? "\r\033[K" : "");
+            controller.cancel();
+        }
+        if (showProgress && tty)
+            drawLine();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    RunOutcome outcome = controller.wait();
+    if (showProgress && tty) {
+        std::fputs("\r\033[K", stderr);
+        std::fflush(stderr);
+    }
+
+    // Baseline vs optimized on the test split: never seen by the optimizer.
+    std::optional<Comparison> comparison;
+    std::optional<EvalReport> baselineReport;
+    std::optional<EvalReport> optimizedReport;
+    std::string compareNote;
+    const std::vector<Example> &test = controller.data().test.examples;
+    if (options.compare && outcome.status == "finished" && !test.empty() && !g_interrupted.load()) {
+        if (showProgress)
+            std::fprintf(stderr, "evaluating baseline and optimized on the test split (%zu examples)\n", test.size());
+        EvalOptions evalOptions;
+        evalOptions.threads = controller.threads();
+        evalOptions.maxErrors = 0; // every example: a comparison needs them all
+        evalOptions.call.temperature = controller.models().taskConfig.temperature;
+        evalOptions.call.maxTokens = controller.models().taskConfig.maxTokens;
+        evalOptions.call.role = "evaluation";
+        evalOptions.cancel = &g_interrupted;
+        const Evaluator evaluator(controller.taskLm(), controller.adapter(), controller.metric(), evalOptions);
+        baselineReport = evaluator.run(controller.study().program, test);
+        // The same program gives the same answers: no second pass.
+        optimizedReport = outcome.program == controller.study().program ? *baselineReport : evaluator.run(outcome.program, test);
+        if (baselineReport->stoppedEarly || optimizedReport->stoppedEarly) {
+            compareNote = "the test-split comparison was interrupted";
+        } else {
+            auto compared = compareReports(*baselineReport, *optimizedReport);
+            if (compared) {
+                comparison = std::move(compared.value());
+                outcome.artifactInfo.splitScores["test"] = SplitScores{baselineReport->scorePercent, optimizedReport->scorePercent};
+                outcome.artifactJson = programToDspyJson(outcome.program, outcome.artifactInfo);
+                if (auto saved = store->setArtifact(outcome.runId, outcome.artifactJson); !saved)
+                    compareNote = saved.error().message;
+            } else {
+                compareNote = compared.error().message;
+            }
+        }
+    }
+    std::signal(SIGINT, previous);
+    if (eventsFile)
+        std::fclose(eventsFile);
+
+    // The artifact file: --out, else beside the store.
+    std::string artifactPath;
+    std::string artifactProblem;
+    if (!outcome.artifactJson.empty()) {
+        artifactPath = options.outPath;
+        if (artifactPath.empty()) {
+            const auto dir = std::filesystem::path(store->path()).parent_path() / "artifacts";
+            std::error_code ec;
+            std::filesystem::create_directories(dir, ec);
+            artifactPath = (dir / (outcome.runId + ".json")).string();
+        }
+        if (auto written = writeFileAtomic(artifactPath, outcome.artifactJson); !written) {
+            artifactProblem = written.error().message;
+            artifactPath.clear();
+        }
+    }
+
+    const Json summary = Json::parse(outcome.summaryJson.empty() ? std::string("{}") : outcome.summaryJson, nullptr, false);
+    auto field = [&](const char *key) { return summary.is_object() && summary.contains(key) ? summary[key] : Json(); };
+    if (options.json) {
+        Json out = Json::object();
+        out["run_id"] = outcome.runId;
+        out["status"] = outcome.status;
+        out["baseline_score"] = outcome.baselineScore ? Json(*outcome.baselineScore) : Json(nullptr);
+        out["best_score"] = outcome.bestScore ? Json(*outcome.bestScore) : Json(nullptr);
+        out["stop_reason"] = outcome.stopReason;
+        out["notes"] = outcome.notes;
+        out["trials"] = field("trials");
+        out["calls_by_role"] = field("calls_by_role");
+        out["tokens_by_role"] = field("tokens_by_role");
+        out["dollars"] = field("dollars");
+        out["artifact"] = artifactPath.empty() ? Json(nullptr) : Json(artifactPath);
+        out["replayed_calls"] = outcome.replayedCalls;
+        out["comparison"] = comparison ? comparisonToJson(*comparison, "test") : Json(nullptr);
+        if (!compareNote.empty())
+            out["comparison_note"] = compareNote;
+        const std::string text = out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+        std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+        std::string text = fmt::format("Run {}: {} ({})\n", outcome.runId, outcome.status, outcome.stopReason);
+        text += fmt::format("  study       {}\n", controller.study().name);
+        text += fmt::format("  optimizer   {}, seed {}\n", controller.study().optimizer.name, controller.study().optimizer.seed);
+        text += fmt::format("  validation  baseline {}, best {}\n", percent(outcome.baselineScore), percent(outcome.bestScore));
+        text += fmt::format("  trials      {}\n", field("trials").is_number() ? field("trials").dump() : std::string("0"));
+        text += fmt::format("  LM calls    {}\n", callsLine(field("calls_by_role")));
+        text += fmt::format("  tokens      {}\n", tokensLine(field("tokens_by_role")));
+        if (field("dollars").is_number())
+            text += fmt::format("  dollars     {:.4f}\n", field("dollars").get<double>());
+        if (outcome.session > 1)
+            text += fmt::format("  resumed     session {}, {} answers replayed from the journal\n", outcome.session,
+                                withThousands(outcome.replayedCalls));
+        for (std::size_t i = 0; i < outcome.notes.size(); ++i)
+            text += fmt::format("  {}   {}\n", i == 0 ? "notes   " : "        ", oneLine(outcome.notes[i]));
+        if (!artifactPath.empty())
+            text += fmt::format("  artifact    {}\n", artifactPath);
+        if (comparison) {
+            text += "\n";
+            text += renderComparisonText(*comparison, "test", comparisonShownFields(controller.study()));
+        } else if (!compareNote.empty()) {
+            text += "\n" + compareNote + "\n";
+        }
+        std::fwrite(text.data(), 1, text.size(), stdout);
+    }
+    std::fflush(stdout);
+    if (!artifactProblem.empty())
+        printError("the artifact could not be written: " + artifactProblem);
+    if (outcome.status == "failed") {
+        printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason));
+        return ExitStoppedEarly;
+    }
+    if (!artifactProblem.empty() || (baselineReport && (baselineReport->stoppedEarly || optimizedReport->stoppedEarly)))
+        return ExitStoppedEarly;
+    return outcome.status == "finished" && outcome.stopReason == "completed" ? ExitOk : ExitStoppedEarly;
+}
+
+int runOptimizeCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseCommandOptions(args,
+                                      {"--optimizer", "--auto", "--seed", "--threads", "--budget-calls", "--out", "--events",
+                                       "--store", "--model"},
+                                      {"--json", "--no-cache", "--no-compare", "--quiet", "-q", "--verbose", "-v"});
+    auto fail = [](const std::string &message) {
+        printError(message);
+        std::fputs(optimizeUsage().c_str(), stderr);
+        return ExitUsage;
+    };
+    if (!parsed)
+        return fail(parsed.error().message);
+    const CommandOptions &o = parsed.value();
+    if (o.help) {
+        std::fputs(optimizeUsage().c_str(), stdout);
+        return ExitOk;
+    }
+    if (o.positional.size() != 1)
+        return fail(o.positional.empty() ? "optimize needs a STUDY file" : "optimize takes one STUDY file, got also '" + o.positional[1] + "'");
+    setupLogging(o.has("--verbose") || o.has("-v"));
+
+    RunSettings settings;
+    settings.studyPath = o.positional.front();
+    if (auto v = o.value("--optimizer")) {
+        if (*v != "miprov2" && *v != "bootstrap" && *v != "labeled")
+            return fail("--optimizer must be miprov2, bootstrap or labeled, not '" + *v + "'");
+        settings.optimizer = *v;
+    }
+    if (auto v = o.value("--auto")) {
+        if (*v != "light" && *v != "medium" && *v != "heavy")
+            return fail("--auto must be light, medium or heavy, not '" + *v + "'");
+        settings.autoMode = *v;
+    }
+    if (auto v = o.value("--seed")) {
+        auto n = parseWholeNumber(*v);
+        if (!n || *n < 0)
+            return fail("--seed must be a whole number >= 0, not '" + *v + "'");
+        settings.seed = static_cast<std::uint64_t>(*n);
+    }
+    if (auto v = o.value("--threads")) {
+        auto n = parseWholeNumber(*v);
+        if (!n || *n < 1 || *n > 1024)
+            return fail("--threads must be a whole number from 1 to 1024, not '" + *v + "'");
+        settings.threads = static_cast<int>(*n);
+    }
+    if (auto v = o.value("--budget-calls")) {
+        auto n = parseWholeNumber(*v);
+        if (!n || *n < 1)
+            return fail("--budget-calls must be a whole number >= 1, not '" + *v + "'");
+        settings.lm.budget.maxCalls = *n;
+    }
+    if (auto v = o.value("--model")) {
+        if (v->empty())
+            return fail("--model needs a model name");
+        settings.models.model = *v;
+    }
+    settings.lm.useCache = !o.has("--no-cache");
+
+    RunOutputOptions output;
+    output.outPath = o.value("--out").value_or("");
+    output.eventsPath = o.value("--events").value_or("");
+    output.json = o.has("--json");
+    output.quiet = o.has("--quiet") || o.has("-q");
+    output.compare = !o.has("--no-compare");
+
+    auto study = loadStudy(settings.studyPath);
+    if (!study) {
+        printError(study.error().message);
+        return ExitLoad;
+    }
+    auto store = openRunStore(o.value("--store").value_or(""));
+    if (!store) {
+        printError(store.error().message);
+        return ExitLoad;
+    }
+    RunController controller(store.value());
+    return driveRun(controller, store.value(), output, [&]() -> Result<std::string> {
+        auto id = controller.start(study.value(), settings);
+        if (!id)
+            return Error::make(id.error().kind, settings.studyPath + ": " + id.error().message);
+        return id;
+    });
+}
+
+} // namespace prism::cli

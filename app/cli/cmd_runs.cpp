@@ -1,0 +1,290 @@
+// prism runs, prism resume, prism export: the run store from the command line.
+#include "cli.h"
+
+#include "artifact/artifact.h"
+#include "artifact/prompt_export.h"
+#include "core/json.h"
+#include "core/study.h"
+#include "run/run_controller.h"
+#include "run/run_store.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace prism::cli {
+
+namespace {
+
+int usageFailure(const std::string &message, const std::string &usageText)
+{
+    printError(message);
+    std::fputs(usageText.c_str(), stderr);
+    return ExitUsage;
+}
+
+int loadFailure(const Error &error)
+{
+    printError(error.message);
+    return ExitLoad;
+}
+
+std::string scoreCell(std::optional<double> v)
+{
+    return v ? fmt::format("{:.2f}%", *v) : std::string("-");
+}
+
+std::string padRight(const std::string &text, std::size_t width)
+{
+    const std::size_t w = displayWidth(text);
+    return w >= width ? text : text + std::string(width - w, ' ');
+}
+
+// RFC 4180: quote a cell that holds a comma, a quote or a line break.
+std::string csvCell(const std::string &text)
+{
+    if (text.find_first_of(",\"\r\n") == std::string::npos)
+        return text;
+    std::string out = "\"";
+    for (char c : text)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string trialsCsv(const std::vector<TrialRecord> &trials)
+{
+    std::string out = "trial,kind,config_key,config,score,scored,errors,examples,new_calls,memo_hits,state,error\r\n";
+    for (const auto &t : trials) {
+        out += std::to_string(t.trial) + "," + csvCell(t.kind) + "," + csvCell(t.configKey) + "," + csvCell(t.configJson) + ","
+            + (t.score ? fmt::format("{}", *t.score) : std::string()) + "," + std::to_string(t.scored) + ","
+            + std::to_string(t.errors) + "," + std::to_string(t.examples) + "," + std::to_string(t.newCalls) + ","
+            + std::to_string(t.memoHits) + "," + csvCell(t.state) + "," + csvCell(t.error) + "\r\n";
+    }
+    return out;
+}
+
+} // namespace
+
+std::string runsUsage()
+{
+    return "usage: prism runs [--json] [--store PATH]\n"
+           "\n"
+           "Lists the runs in the run store, newest first: id, when it was created,\n"
+           "study, optimizer, seed, status, best validation score and stop reason.\n"
+           "\n"
+           "Options:\n"
+           "  --json         print a JSON array\n"
+           "  --store PATH   the run store (default: runs.sqlite in the data directory)\n";
+}
+
+std::string resumeUsage()
+{
+    return "usage: prism resume RUN_ID [--threads N] [--out FILE] [--events FILE.jsonl] [--json]\n"
+           "                          [--no-compare] [--store PATH] [--quiet] [--verbose]\n"
+           "\n"
+           "Continues a run that was cancelled or whose process died. The run is replayed\n"
+           "from its start with the answers recorded in the run store, so nothing already\n"
+           "paid for is called again and the result equals that of an uninterrupted run.\n"
+           "The study snapshot, models, budget and cache setting of the run are reused;\n"
+           "the data files must be unchanged.\n"
+           "\n"
+           "Options: as for `prism optimize` (--threads does not change the result).\n";
+}
+
+std::string exportUsage()
+{
+    return "usage: prism export RUN_ID [--out FILE] [--events FILE.jsonl] [--prompt FILE.txt]\n"
+           "                          [--messages FILE.json] [--trials FILE.csv] [--store PATH]\n"
+           "\n"
+           "Writes what a run produced: the compiled program in DSPy's format (to FILE,\n"
+           "or stdout without --out), and optionally its event log (one JSON line per\n"
+           "event), its rendered prompt (plain text, or chat messages JSON) and its\n"
+           "trial table (CSV).\n";
+}
+
+int runRunsCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseCommandOptions(args, {"--store"}, {"--json"});
+    if (!parsed)
+        return usageFailure(parsed.error().message, runsUsage());
+    const CommandOptions &o = parsed.value();
+    if (o.help) {
+        std::fputs(runsUsage().c_str(), stdout);
+        return ExitOk;
+    }
+    if (!o.positional.empty())
+        return usageFailure("runs takes no arguments, got '" + o.positional.front() + "'", runsUsage());
+    auto store = openRunStore(o.value("--store").value_or(""));
+    if (!store)
+        return loadFailure(store.error());
+    auto runs = store.value()->listRuns();
+    if (!runs)
+        return loadFailure(runs.error());
+
+    std::string text;
+    if (o.has("--json")) {
+        Json out = Json::array();
+        for (const auto &r : runs.value()) {
+            Json j = Json::object();
+            j["id"] = r.id;
+            j["created_at"] = r.createdAt;
+            j["finished_at"] = r.finishedAt.empty() ? Json(nullptr) : Json(r.finishedAt);
+            j["study"] = r.studyName;
+            j["study_path"] = r.studyPath;
+            j["optimizer"] = r.optimizer;
+            j["seed"] = r.seed;
+            j["status"] = r.status;
+            j["baseline_score"] = r.baselineScore ? Json(*r.baselineScore) : Json(nullptr);
+            j["best_score"] = r.bestScore ? Json(*r.bestScore) : Json(nullptr);
+            j["stop_reason"] = r.stopReason;
+            j["sessions"] = r.sessions;
+            out.push_back(j);
+        }
+        text = out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    } else if (runs->empty()) {
+        text = "No runs in " + store.value()->path() + "\n";
+    } else {
+        const std::vector<std::string> header = {"ID", "CREATED", "STUDY", "OPTIMIZER", "SEED", "STATUS", "BEST", "STOP REASON"};
+        std::vector<std::vector<std::string>> rows;
+        for (const auto &r : runs.value())
+            rows.push_back({r.id, r.createdAt, truncateText(oneLine(r.studyName), 32), r.optimizer, std::to_string(r.seed), r.status,
+                            scoreCell(r.bestScore), truncateText(oneLine(r.stopReason), 40)});
+        std::vector<std::size_t> widths(header.size());
+        for (std::size_t c = 0; c < header.size(); ++c) {
+            widths[c] = displayWidth(header[c]);
+            for (const auto &row : rows)
+                widths[c] = std::max(widths[c], displayWidth(row[c]));
+        }
+        auto line = [&](const std::vector<std::string> &cells) {
+            std::string l;
+            for (std::size_t c = 0; c < cells.size(); ++c)
+                l += c + 1 == cells.size() ? cells[c] : padRight(cells[c], widths[c]) + "  ";
+            return l + "\n";
+        };
+        text = line(header);
+        for (const auto &row : rows)
+            text += line(row);
+    }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return ExitOk;
+}
+
+int runResumeCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseCommandOptions(args, {"--threads", "--out", "--events", "--store"},
+                                      {"--json", "--no-compare", "--quiet", "-q", "--verbose", "-v"});
+    if (!parsed)
+        return usageFailure(parsed.error().message, resumeUsage());
+    const CommandOptions &o = parsed.value();
+    if (o.help) {
+        std::fputs(resumeUsage().c_str(), stdout);
+        return ExitOk;
+    }
+    if (o.positional.size() != 1)
+        return usageFailure(o.positional.empty() ? "resume needs a RUN_ID (see `prism runs`)" : "resume takes one RUN_ID", resumeUsage());
+    ResumeSettings settings;
+    if (auto v = o.value("--threads")) {
+        auto n = parseWholeNumber(*v);
+        if (!n || *n < 1 || *n > 1024)
+            return usageFailure("--threads must be a whole number from 1 to 1024, not '" + *v + "'", resumeUsage());
+        settings.threads = static_cast<int>(*n);
+    }
+    setupLogging(o.has("--verbose") || o.has("-v"));
+    RunOutputOptions output;
+    output.outPath = o.value("--out").value_or("");
+    output.eventsPath = o.value("--events").value_or("");
+    output.json = o.has("--json");
+    output.quiet = o.has("--quiet") || o.has("-q");
+    output.compare = !o.has("--no-compare");
+
+    auto store = openRunStore(o.value("--store").value_or(""));
+    if (!store)
+        return loadFailure(store.error());
+    const std::string runId = o.positional.front();
+    RunController controller(store.value());
+    return driveRun(controller, store.value(), output, [&]() { return controller.resume(runId, settings); });
+}
+
+int runExportCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseCommandOptions(args, {"--out", "--events", "--prompt", "--messages", "--trials", "--store"}, {});
+    if (!parsed)
+        return usageFailure(parsed.error().message, exportUsage());
+    const CommandOptions &o = parsed.value();
+    if (o.help) {
+        std::fputs(exportUsage().c_str(), stdout);
+        return ExitOk;
+    }
+    if (o.positional.size() != 1)
+        return usageFailure(o.positional.empty() ? "export needs a RUN_ID (see `prism runs`)" : "export takes one RUN_ID", exportUsage());
+    const std::string runId = o.positional.front();
+    auto store = openRunStore(o.value("--store").value_or(""));
+    if (!store)
+        return loadFailure(store.error());
+    auto run = store.value()->loadRun(runId);
+    if (!run)
+        return loadFailure(run.error());
+    auto artifact = store.value()->artifact(runId);
+    if (!artifact)
+        return loadFailure(artifact.error());
+
+    auto write = [](const std::string &path, const std::string &content) -> int {
+        if (auto w = writeFileAtomic(path, content); !w) {
+            printError(w.error().message);
+            return ExitLoad;
+        }
+        return ExitOk;
+    };
+    if (auto path = o.value("--events")) {
+        auto events = store.value()->events(runId);
+        if (!events)
+            return loadFailure(events.error());
+        std::string text;
+        for (const auto &e : events.value())
+            text += e.toJsonLine() + "\n";
+        if (int rc = write(*path, text); rc != ExitOk)
+            return rc;
+    }
+    if (auto path = o.value("--trials")) {
+        auto trials = store.value()->trials(runId);
+        if (!trials)
+            return loadFailure(trials.error());
+        if (int rc = write(*path, trialsCsv(trials.value())); rc != ExitOk)
+            return rc;
+    }
+    const bool wantsPrompt = o.value("--prompt") || o.value("--messages");
+    const bool anyFile = wantsPrompt || o.value("--out") || o.value("--events") || o.value("--trials");
+    if (artifact->empty()) {
+        if (wantsPrompt || o.value("--out") || !anyFile) {
+            printError("run " + runId + " has no artifact (status " + run->status + ")");
+            return ExitLoad;
+        }
+        return ExitOk;
+    }
+    if (wantsPrompt) {
+        auto study = studyFromJsonText(run->studyJson, "run " + runId + " (study snapshot)");
+        if (!study)
+            return loadFailure(study.error());
+        auto loaded = loadDspyProgram(artifact.value(), "run " + runId + " artifact", study->program);
+        if (!loaded)
+            return loadFailure(loaded.error());
+        auto adapter = makeAdapter(study->eval.adapter);
+        if (!adapter)
+            return loadFailure(Error::make(ErrorKind::Config, "run " + runId + ": unknown adapter '" + study->eval.adapter + "'"));
+        // No example: the inputs show as {field} placeholders.
+        if (auto path = o.value("--prompt"))
+            if (int rc = write(*path, renderPromptText(loaded->program, Fields(), *adapter)); rc != ExitOk)
+                return rc;
+        if (auto path = o.value("--messages"))
+            if (int rc = write(*path, renderPromptMessagesJson(loaded->program, Fields(), *adapter)); rc != ExitOk)
+                return rc;
+    }
+    if (auto path = o.value("--out"))
+        return write(*path, artifact.value());
+    if (!anyFile)
+        std::fwrite(artifact->data(), 1, artifact->size(), stdout);
+    return ExitOk;
+}
+
+} // namespace prism::cli

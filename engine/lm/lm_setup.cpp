@@ -1,0 +1,237 @@
+#include "lm/lm_setup.h"
+
+#include "lm/anthropic_client.h"
+#include "lm/factory.h"
+#include "lm/http.h"
+#include "lm/openai_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace prism {
+
+namespace {
+
+std::string trimSlash(std::string url)
+{
+    while (!url.empty() && url.back() == '/')
+        url.pop_back();
+    return url;
+}
+
+std::string effectiveBaseUrl(const ModelConfig &config)
+{
+    if (config.provider == "openai")
+        return trimSlash(config.baseUrl.empty() ? std::string("https://api.openai.com/v1") : config.baseUrl);
+    if (config.provider == "anthropic")
+        return trimSlash(config.baseUrl.empty() ? std::string("https://api.anthropic.com/v1") : config.baseUrl);
+    return {};
+}
+
+bool isHttpProvider(const std::string &provider)
+{
+    return provider == "openai" || provider == "anthropic";
+}
+
+Result<void> checkLimits(const ModelConfig &config, const std::string &where)
+{
+    if (config.maxConcurrency < 1)
+        return Error::make(ErrorKind::Config, where + ": max_concurrency must be >= 1, not " +
+                                                  std::to_string(config.maxConcurrency));
+    return {};
+}
+
+// In-flight HTTP calls abort when the services' cancel flag is set.
+void connectCancel(Lm &lm, const std::atomic<bool> *cancel)
+{
+    if (auto *openai = dynamic_cast<OpenAiClient *>(&lm))
+        openai->setCancelFlag(cancel);
+    else if (auto *anthropic = dynamic_cast<AnthropicClient *>(&lm))
+        anthropic->setCancelFlag(cancel);
+}
+
+Result<std::shared_ptr<ManagedLm>> makeManaged(const ModelConfig &config, const CallServices &services,
+                                               const std::string &where)
+{
+    auto limits = checkLimits(config, where);
+    if (!limits)
+        return limits.error();
+    auto raw = makeLm(config);
+    if (!raw)
+        return Error::make(raw.error().kind, where + ": " + raw.error().message);
+    connectCancel(*raw.value(), services.cancel.get());
+    EndpointLimits endpoint;
+    endpoint.maxConcurrency = config.maxConcurrency;
+    return std::make_shared<ManagedLm>(raw.value(), services, lmIdentity(config), endpoint);
+}
+
+bool modelListed(const std::vector<std::string> &ids, const std::string &model)
+{
+    for (const auto &id : ids) {
+        // Ollama lists "llama3:latest" and answers to "llama3".
+        if (id == model || id == model + ":latest")
+            return true;
+    }
+    return false;
+}
+
+std::string listPreview(const std::vector<std::string> &ids)
+{
+    constexpr std::size_t kShown = 8;
+    std::string out;
+    for (std::size_t i = 0; i < ids.size() && i < kShown; ++i)
+        out += (i ? ", " : "") + ids[i];
+    if (ids.size() > kShown)
+        out += ", ... (" + std::to_string(ids.size()) + " in all)";
+    return out;
+}
+
+// Kinds that mean no call can succeed; anything else is left to the calls.
+bool blocksEveryCall(ErrorKind kind)
+{
+    return kind == ErrorKind::Auth || kind == ErrorKind::Transport || kind == ErrorKind::Timeout ||
+           kind == ErrorKind::Config;
+}
+
+Result<std::vector<std::string>> listAnthropicModels(const ModelConfig &config, const std::atomic<bool> *cancel)
+{
+    const std::string url = effectiveBaseUrl(config) + "/models";
+    std::string keyEnv = config.apiKeyEnv;
+    if (keyEnv.empty() && config.baseUrl.empty())
+        keyEnv = "ANTHROPIC_API_KEY";
+    auto key = readApiKey(keyEnv);
+    if (!key)
+        return key.error();
+    HttpRequest http;
+    http.method = "GET";
+    http.url = url;
+    http.timeoutSeconds = std::min(30.0, config.timeoutSeconds > 0 ? config.timeoutSeconds : 30.0);
+    http.connectTimeoutSeconds = std::min(10.0, http.timeoutSeconds);
+    http.cancel = cancel;
+    http.headers.emplace_back("Accept", "application/json");
+    http.headers.emplace_back("anthropic-version", "2023-06-01");
+    if (!key->empty())
+        http.headers.emplace_back("x-api-key", *key);
+    for (const auto &[name, value] : config.extraHeaders)
+        http.headers.emplace_back(name, value);
+    auto sent = httpSend(http);
+    if (!sent)
+        return sent.error(); // transport messages name the URL only
+    ProviderContext ctx{"anthropic", config.model, displayUrl(url), keyEnv, config.maxTokens};
+    // classifyHttpError never quotes the server's text for a rejected key.
+    return parseModelList(sent->status, sent->body, sent->headers, ctx);
+}
+
+} // namespace
+
+LmIdentity lmIdentity(const ModelConfig &config)
+{
+    return LmIdentity{config.provider, effectiveBaseUrl(config), config.model};
+}
+
+ModelConfig applyOverrides(const ModelConfig &base, const ModelOverrides &overrides)
+{
+    ModelConfig out = base;
+    if (!overrides.provider.empty()) {
+        out.provider = overrides.provider;
+        if (overrides.provider != base.provider && overrides.baseUrl.empty()) {
+            // Another provider's URL and key variable do not carry over.
+            out.baseUrl.clear();
+            if (overrides.apiKeyEnv.empty())
+                out.apiKeyEnv.clear();
+        }
+    } else if (!overrides.baseUrl.empty() && !isHttpProvider(base.provider)) {
+        out.provider = "openai";
+    }
+    if (!overrides.baseUrl.empty())
+        out.baseUrl = overrides.baseUrl;
+    if (!overrides.model.empty())
+        out.model = overrides.model;
+    if (!overrides.apiKeyEnv.empty())
+        out.apiKeyEnv = overrides.apiKeyEnv;
+    if (overrides.maxConcurrency > 0)
+        out.maxConcurrency = overrides.maxConcurrency;
+    if (overrides.timeoutSeconds > 0)
+        out.timeoutSeconds = overrides.timeoutSeconds;
+    if (out.provider == "simlm") {
+        // In-process: no endpoint, no key.
+        out.baseUrl.clear();
+        out.apiKeyEnv.clear();
+    }
+    return out;
+}
+
+Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides, const LmSetupOptions &options)
+{
+    ModelSet set;
+    set.taskConfig = applyOverrides(study.taskModel, overrides);
+    set.proposerConfig = study.proposerModel == study.taskModel ? set.taskConfig : study.proposerModel;
+
+    const int global = std::max({options.globalConcurrency, set.taskConfig.maxConcurrency,
+                                 set.proposerConfig.maxConcurrency, 1});
+    auto services = CallServices::makeDefault(true, options.budget, global);
+    if (!services)
+        return services.error();
+    set.services = std::move(services).value();
+    // --no-cache: do not read, but store the fresh answers for the next run.
+    set.services.cacheBypass = !options.useCache;
+
+    auto task = makeManaged(set.taskConfig, set.services, "models.task");
+    if (!task)
+        return task.error();
+    set.task = task.value();
+    if (set.proposerConfig == set.taskConfig) {
+        set.proposer = set.task;
+    } else {
+        auto proposer = makeManaged(set.proposerConfig, set.services, "models.proposer");
+        if (!proposer)
+            return proposer.error();
+        set.proposer = proposer.value();
+    }
+    spdlog::debug("task model {}, proposer {}{}", set.task->describe(),
+                  set.proposer == set.task ? std::string("the same") : set.proposer->describe(),
+                  set.services.cache ? ", cache " + set.services.cache->path() : std::string(", no cache"));
+    return set;
+}
+
+Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> *cancel)
+{
+    if (!isHttpProvider(config.provider)) {
+        auto lm = makeLm(config);
+        if (!lm)
+            return lm.error();
+        return {};
+    }
+    auto lm = makeLm(config);
+    if (!lm)
+        return lm.error();
+
+    Result<std::vector<std::string>> models = Error::make(ErrorKind::Internal, "no model list");
+    if (config.provider == "openai") {
+        OpenAiClient client(config);
+        client.setCancelFlag(cancel);
+        models = client.listModels();
+    } else {
+        models = listAnthropicModels(config, cancel);
+    }
+    if (!models) {
+        const Error &e = models.error();
+        if (blocksEveryCall(e.kind) || e.kind == ErrorKind::Cancelled)
+            return e;
+        spdlog::debug("connection check of {} passed without a model list: {}", lm.value()->describe(), e.describe());
+        return {};
+    }
+    // Anthropic lists dated ids, not the aliases its API also accepts.
+    if (config.provider == "openai" && !models->empty() && !modelListed(*models, config.model)) {
+        Error e = Error::make(ErrorKind::InvalidRequest,
+                              "model '" + config.model + "' not found at " + displayUrl(effectiveBaseUrl(config)) +
+                                  " (it serves: " + listPreview(*models) + "): check the model name");
+        e.httpStatus = 404;
+        return e;
+    }
+    spdlog::debug("connection check of {}: ok ({} models listed)", lm.value()->describe(), models->size());
+    return {};
+}
+
+} // namespace prism

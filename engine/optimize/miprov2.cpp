@@ -1,0 +1,871 @@
+#include "optimize/miprov2.h"
+
+#include "optimize/bootstrap_fewshot.h"
+#include "optimize/labeled_fewshot.h"
+#include "optimize/presets.h"
+#include "optimize/proposer.h"
+#include "optimize/rng.h"
+#include "optimize/search/random_sampler.h"
+#include "optimize/search/study.h"
+#include "optimize/search/tpe_sampler.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+namespace prism {
+
+namespace {
+
+// DSPy's num_demos_in_context (and BOOTSTRAPPED_FEWSHOT_EXAMPLES_IN_CONTEXT).
+constexpr std::size_t kProposerDemos = 3;
+// create_dataset_summary: at most 10 descriptor calls, stop after 5 COMPLETE.
+constexpr int kMaxDescriptorCalls = 10;
+constexpr int kCompleteSkips = 5;
+constexpr int kMaxRollout = 1000000000;
+
+std::string percentText(double score)
+{
+    return fmt::format("{:.2f}%", score);
+}
+
+bool startsWithComplete(const std::string &text)
+{
+    if (text.size() < 8)
+        return false;
+    std::string head = text.substr(0, 8);
+    for (char &c : head)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return head == "COMPLETE";
+}
+
+std::string demoSetKind(const std::vector<Demo> &demos)
+{
+    if (demos.empty())
+        return "empty";
+    return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped" : "labeled";
+}
+
+Json demosJson(const std::vector<Demo> &demos)
+{
+    Json list = Json::array();
+    for (const Demo &d : demos)
+        list.push_back(toJson(d));
+    return list;
+}
+
+// One compile() call: the state of the run and its steps.
+class MiproRun {
+public:
+    MiproRun(const OptimizerConfig &config, const MiproOptions &options, MiproSettings settings, const Program &student,
+             OptimizeContext &context)
+        : m_config(config)
+        , m_options(options)
+        , m_settings(std::move(settings))
+        , m_student(student)
+        , m_context(context)
+        , m_task(*context.taskLm)
+        , m_proposer(context.proposerLm ? *context.proposerLm : *context.taskLm)
+        , m_teacher(context.teacherLm ? *context.teacherLm : *context.taskLm)
+    {
+    }
+
+    Result<OptimizeResult> run(const std::vector<Example> &trainset, const std::vector<Example> &valset)
+    {
+        if (auto ok = prepareData(trainset, valset); !ok)
+            return ok.error();
+        m_result.program = m_student;
+        if (!checkCancel() && !m_settings.zeroShot)
+            buildDemoSets();
+        if (!m_stop && !checkCancel())
+            propose();
+        if (!m_stop && !checkCancel())
+            search();
+        return finish();
+    }
+
+private:
+    // ---- common ---------------------------------------------------------
+
+    void emit(EventType type, const Json &payload) { emitEvent(m_context, type, payload); }
+
+    void warn(const std::string &message)
+    {
+        emit(EventType::Warning, Json{{"message", message}});
+    }
+
+    // A budget or cancel stops the run; the best so far is kept.
+    void stop(const Error &error)
+    {
+        if (m_stop)
+            return;
+        m_stop = stopReasonOf(error, {&m_task, &m_proposer, &m_teacher});
+    }
+
+    bool checkCancel()
+    {
+        if (!m_stop && m_context.cancel && m_context.cancel->load())
+            m_stop = "cancelled";
+        return m_stop.has_value();
+    }
+
+    CallOptions taskCall(const std::string &role) const
+    {
+        CallOptions call;
+        call.temperature = m_context.taskTemperature;
+        call.maxTokens = m_context.taskMaxTokens;
+        call.role = role;
+        return call;
+    }
+
+    CallOptions proposerCall(double temperature, std::uint64_t rollout) const
+    {
+        CallOptions call;
+        call.temperature = temperature;
+        call.maxTokens = m_context.taskMaxTokens;
+        call.rollout = rollout;
+        call.role = "proposer";
+        return call;
+    }
+
+    // ---- (a) data -------------------------------------------------------
+
+    Result<void> prepareData(const std::vector<Example> &trainset, const std::vector<Example> &valset)
+    {
+        if (valset.empty()) {
+            if (trainset.size() < 2)
+                return Error::make(ErrorKind::Data, fmt::format("miprov2: without a validation set the trainset must have "
+                                                                "at least 2 examples to split (it has {})",
+                                                                trainset.size()));
+            // A seeded shuffle, half and half (DSPy puts the last 80% in val by position).
+            std::vector<std::size_t> order = SeededRng::forStream(m_config.seed, "valset-split").permutation(trainset.size());
+            const std::size_t valCount = trainset.size() / 2;
+            std::vector<std::size_t> valIdx(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(valCount));
+            std::vector<std::size_t> trainIdx(order.begin() + static_cast<std::ptrdiff_t>(valCount), order.end());
+            std::sort(valIdx.begin(), valIdx.end());
+            std::sort(trainIdx.begin(), trainIdx.end());
+            for (const std::size_t i : trainIdx)
+                m_train.push_back(trainset[i]);
+            for (const std::size_t i : valIdx)
+                m_val.push_back(trainset[i]);
+        } else {
+            if (trainset.empty())
+                return Error::make(ErrorKind::Data, "miprov2: the trainset is empty");
+            m_train = trainset;
+            m_val = valset;
+        }
+        if (m_settings.valSize && m_val.size() > static_cast<std::size_t>(*m_settings.valSize)) {
+            std::vector<std::size_t> keep = SeededRng::forStream(m_config.seed, "valset-sample")
+                                                .sample(m_val.size(), static_cast<std::size_t>(*m_settings.valSize));
+            std::sort(keep.begin(), keep.end());
+            std::vector<Example> sampled;
+            for (const std::size_t i : keep)
+                sampled.push_back(m_val[i]);
+            m_val = std::move(sampled);
+        }
+        const bool wanted = m_settings.autoMode ? m_val.size() > static_cast<std::size_t>(kAutoMinibatchThreshold)
+                                                : m_config.minibatch;
+        m_minibatch = wanted && m_val.size() > static_cast<std::size_t>(m_config.minibatchSize);
+        if (!m_settings.autoMode && m_config.minibatch && !m_minibatch)
+            m_result.stats.notes.push_back(fmt::format("minibatching is off: the validation set ({} examples) is not larger "
+                                                       "than minibatch_size ({}), so every trial is a full evaluation",
+                                                       m_val.size(), m_config.minibatchSize));
+        return {};
+    }
+
+    // ---- (b) demo sets --------------------------------------------------
+
+    void buildDemoSets()
+    {
+        emit(EventType::PhaseStarted, Json{{"phase", "bootstrap"}});
+        const std::size_t predictors = m_student.predictors.size();
+        const int n = m_settings.numFewshotCandidates;
+        m_demoSets.assign(predictors, std::vector<std::vector<Demo>>(static_cast<std::size_t>(n)));
+        for (std::size_t p = 0; p < predictors; ++p)
+            m_demoSets[p][0] = m_student.predictors[p].demos; // set 0: the student as it is (no demos, usually)
+
+        const int maxBoot = m_config.maxBootstrappedDemos;
+        const int maxLabeled = m_config.maxLabeledDemos;
+        auto labeledSet = [&](int index) {
+            SeededRng rng = SeededRng::forStream(m_config.seed, "labeled-set", static_cast<std::uint64_t>(index));
+            const auto demos = sampleLabeledDemos(m_student, m_train, maxLabeled, rng);
+            for (std::size_t p = 0; p < predictors; ++p)
+                m_demoSets[p][static_cast<std::size_t>(index)] = demos[p];
+        };
+
+        if (m_settings.labeledOnly) {
+            // DSPy crashes here (randint(1, 0)); Prism draws labeled sets with different seeds.
+            for (int i = 1; i < n; ++i)
+                labeledSet(i);
+        } else {
+            struct Planned {
+                int index;
+            };
+            std::vector<Planned> planned;
+            std::vector<Bootstrapper::SetRequest> requests;
+            for (int i = 1; i < n; ++i) {
+                if (i == 1 && maxLabeled > 0) {
+                    labeledSet(1);
+                    continue;
+                }
+                Bootstrapper::SetRequest request;
+                if (i == 2) {
+                    request.order.resize(m_train.size());
+                    for (std::size_t k = 0; k < m_train.size(); ++k)
+                        request.order[k] = k;
+                    request.quota = maxBoot;
+                } else {
+                    SeededRng rng = SeededRng::forStream(m_config.seed, "demo-set", static_cast<std::uint64_t>(i));
+                    request.order = rng.permutation(m_train.size());
+                    request.quota = rng.between(1, maxBoot);
+                }
+                planned.push_back({i});
+                requests.push_back(std::move(request));
+            }
+            if (!requests.empty()) {
+                BootstrapSettings settings;
+                settings.maxBootstrappedDemos = maxBoot;
+                settings.maxLabeledDemos = maxLabeled;
+                settings.maxRounds = m_config.maxRounds;
+                settings.metricThreshold = m_config.metricThreshold;
+                settings.seed = m_config.seed;
+                Bootstrapper bootstrapper(m_student, m_train, settings, m_teacher, *m_context.adapter, *m_context.metric,
+                                          taskCall("bootstrap"), m_context.threads, m_context.cancel);
+                auto accepted = bootstrapper.run(requests);
+                if (!accepted) {
+                    stop(accepted.error());
+                    return;
+                }
+                if (bootstrapper.errors() > 0)
+                    warn(fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
+                                     bootstrapper.errors(), bootstrapper.attempts(), bootstrapper.firstError()->describe()));
+                for (std::size_t k = 0; k < planned.size(); ++k) {
+                    SeededRng rng = SeededRng::forStream(m_config.seed, "demo-fill", static_cast<std::uint64_t>(planned[k].index));
+                    const auto demos = bootstrapper.demos((*accepted)[k], maxLabeled, rng);
+                    for (std::size_t p = 0; p < predictors; ++p)
+                        m_demoSets[p][static_cast<std::size_t>(planned[k].index)] = demos[p];
+                }
+            }
+        }
+        for (std::size_t p = 0; p < predictors; ++p)
+            for (std::size_t i = 0; i < m_demoSets[p].size(); ++i)
+                emit(EventType::DemoSetReady, Json{{"predictor", m_student.predictors[p].name},
+                                                   {"index", i},
+                                                   {"kind", demoSetKind(m_demoSets[p][i])},
+                                                   {"demos", demosJson(m_demoSets[p][i])}});
+    }
+
+    // ---- (c) proposals --------------------------------------------------
+
+    // The sets the proposer's task_demos come from. Zero-shot mode has no demo
+    // sets: labeled examples ground the proposer instead (DSPy bootstraps
+    // sets it then throws away).
+    std::vector<std::vector<std::vector<Demo>>> groundingSets() const
+    {
+        if (!m_settings.zeroShot)
+            return m_demoSets;
+        const std::size_t predictors = m_student.predictors.size();
+        const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
+        std::vector<std::vector<std::vector<Demo>>> sets(predictors, std::vector<std::vector<Demo>>(k));
+        for (std::size_t i = 1; i < k; ++i) {
+            SeededRng rng = SeededRng::forStream(m_config.seed, "grounding", i);
+            const auto demos = sampleLabeledDemos(m_student, m_train, static_cast<int>(kProposerDemos), rng);
+            for (std::size_t p = 0; p < predictors; ++p)
+                sets[p][i] = demos[p];
+        }
+        return sets;
+    }
+
+    std::string taskDemos(std::size_t p, std::size_t index, const std::vector<std::vector<std::vector<Demo>>> &sets) const
+    {
+        if (!m_config.fewshotAwareProposer)
+            return "No task demos provided.";
+        return taskDemosText(m_student.predictors[p], sets[p], index, kProposerDemos);
+    }
+
+    // A failed proposer call: stop on a budget or cancel, else warn.
+    bool failedCall(const ProposerReply &reply, const std::string &what)
+    {
+        if (!reply.error)
+            return false;
+        if (isStopError(*reply.error))
+            stop(*reply.error);
+        else
+            warn(what + " failed: " + reply.error->describe());
+        return true;
+    }
+
+    std::optional<std::string> datasetSummary()
+    {
+        const std::size_t batch = static_cast<std::size_t>(m_config.viewDataBatchSize);
+        const CallOptions call = proposerCall(1.0, 0);
+        ProposerReply first = callProposer(datasetDescriptorSignature(),
+                                           Fields{{"examples", examplesRepr(m_train, 0, batch)}}, m_proposer, call);
+        if (failedCall(first, "the dataset summary (proposing without it)"))
+            return std::nullopt;
+        std::string observations = first.text;
+        int calls = 0;
+        int skips = 0;
+        for (std::size_t b = batch; b < m_train.size(); b += batch) {
+            if (++calls >= kMaxDescriptorCalls)
+                break;
+            if (checkCancel())
+                return std::nullopt;
+            ProposerReply more = callProposer(
+                datasetDescriptorWithPriorSignature(),
+                Fields{{"examples", examplesRepr(m_train, b, b + batch)}, {"prior_observations", observations}}, m_proposer,
+                call);
+            if (more.error) {
+                // DSPy swallows errors here and summarizes what it has.
+                if (isStopError(*more.error)) {
+                    stop(*more.error);
+                    return std::nullopt;
+                }
+                warn("the dataset summary: a further batch of observations failed (" + more.error->describe()
+                     + "); summarizing the observations so far");
+                break;
+            }
+            if (startsWithComplete(more.text)) {
+                if (++skips >= kCompleteSkips)
+                    break;
+                continue;
+            }
+            observations += more.text; // DSPy concatenates with no separator
+        }
+        ProposerReply summary = callProposer(observationSummarizerSignature(), Fields{{"observations", observations}},
+                                             m_proposer, call);
+        if (failedCall(summary, "the dataset summary (proposing without it)"))
+            return std::nullopt;
+        return stripPrefix(summary.text);
+    }
+
+    void propose()
+    {
+        emit(EventType::PhaseStarted, Json{{"phase", "propose"}});
+        const std::size_t predictors = m_student.predictors.size();
+        const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
+        const auto sets = groundingSets();
+
+        std::optional<std::string> dataset;
+        if (m_config.dataAwareProposer && k > 1) {
+            dataset = datasetSummary();
+            if (m_stop)
+                return;
+            if (dataset)
+                emit(EventType::SummaryReady, Json{{"kind", "dataset"}, {"text", *dataset}});
+        }
+
+        // Program and module descriptions: once per run and once per
+        // predictor (DSPy makes them again for every candidate).
+        const std::string code = programCode(m_student);
+        std::optional<std::string> programDescription;
+        std::vector<std::optional<std::string>> moduleDescriptions(predictors);
+        // The program example: the task demos of demo set 1, as candidate 1 sees them.
+        auto exampleFor = [&](std::size_t p) { return taskDemos(p, 1, sets); };
+        if (m_config.programAwareProposer && k > 1) {
+            SeededRng rng = SeededRng::forStream(m_config.seed, "describe-program");
+            const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
+            ProposerReply reply = callProposer(describeProgramSignature(),
+                                               Fields{{"program_code", code}, {"program_example", exampleFor(0)}},
+                                               m_proposer, proposerCall(m_config.initTemperature, rollout));
+            if (failedCall(reply, "the program description (proposing without program awareness)")) {
+                if (m_stop)
+                    return;
+            } else {
+                programDescription = stripPrefix(reply.text);
+                emit(EventType::SummaryReady, Json{{"kind", "program"}, {"text", *programDescription}});
+            }
+        }
+        if (programDescription && !checkCancel()) {
+            std::vector<ProposerReply> replies(predictors);
+            parallelFor(
+                predictors, m_context.threads,
+                [&](std::size_t p) {
+                    SeededRng rng = SeededRng::forStream(m_config.seed, "describe-module", p);
+                    const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
+                    replies[p] = callProposer(describeModuleSignature(),
+                                              Fields{{"program_code", code},
+                                                     {"program_example", exampleFor(p)},
+                                                     {"program_description", *programDescription},
+                                                     {"module", moduleText(m_student.predictors[p])}},
+                                              m_proposer, proposerCall(m_config.initTemperature, rollout));
+                },
+                m_context.cancel);
+            for (std::size_t p = 0; p < predictors; ++p) {
+                if (replies[p].lmCalls == 0 && !replies[p].error) {
+                    m_stop = "cancelled";
+                    return;
+                }
+                if (failedCall(replies[p], "the module description of '" + m_student.predictors[p].name
+                                               + "' (proposing for it without program awareness)")) {
+                    if (m_stop)
+                        return;
+                    continue;
+                }
+                moduleDescriptions[p] = replies[p].text;
+                emit(EventType::SummaryReady, Json{{"kind", "module"},
+                                                   {"predictor", m_student.predictors[p].name},
+                                                   {"text", *moduleDescriptions[p]}});
+            }
+        }
+        if (checkCancel())
+            return;
+
+        // Candidates 1..k-1 of every predictor, independent, in parallel.
+        struct Job {
+            std::size_t predictor = 0;
+            std::size_t index = 0;
+            std::string tipKey;
+            std::string tip;
+            Fields inputs;
+            Signature signature;
+            CallOptions call;
+        };
+        std::vector<Job> jobs;
+        const auto &tips = proposerTips();
+        for (std::size_t p = 0; p < predictors; ++p) {
+            const bool programAware = programDescription && moduleDescriptions[p];
+            for (std::size_t i = 1; i < k; ++i) {
+                Job job;
+                job.predictor = p;
+                job.index = i;
+                SeededRng rng = SeededRng::forStream(m_config.seed, "proposal", p * 1000003ULL + i);
+                if (!m_config.tip.empty()) {
+                    job.tip = tipText(m_config.tip);
+                    job.tipKey = m_config.tip;
+                } else if (m_config.tipAwareProposer) {
+                    const ProposerTip &tip = tips[static_cast<std::size_t>(rng.below(static_cast<int>(tips.size())))];
+                    job.tipKey = tip.key;
+                    job.tip = tip.text;
+                } else {
+                    job.tipKey = "none";
+                }
+                const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
+                job.signature = instructionSignature(dataset.has_value(), programAware, !job.tip.empty());
+                if (dataset)
+                    job.inputs.set("dataset_description", *dataset);
+                if (programAware) {
+                    job.inputs.set("program_code", code);
+                    job.inputs.set("program_description", *programDescription);
+                    job.inputs.set("module", moduleText(m_student.predictors[p]));
+                    job.inputs.set("module_description", *moduleDescriptions[p]);
+                }
+                job.inputs.set("task_demos", taskDemos(p, i, sets));
+                job.inputs.set("basic_instruction", basicInstruction(m_student.predictors[p]));
+                if (!job.tip.empty())
+                    job.inputs.set("tip", job.tip);
+                job.call = proposerCall(m_config.initTemperature, rollout);
+                jobs.push_back(std::move(job));
+            }
+        }
+        std::vector<std::optional<ProposerReply>> replies(jobs.size());
+        parallelFor(
+            jobs.size(), m_context.threads,
+            [&](std::size_t j) { replies[j] = callProposer(jobs[j].signature, jobs[j].inputs, m_proposer, jobs[j].call); },
+            m_context.cancel);
+
+        m_instructions.assign(predictors, {});
+        for (std::size_t p = 0; p < predictors; ++p) {
+            m_instructions[p].push_back(m_student.predictors[p].signature.instruction);
+            emit(EventType::InstructionProposed, Json{{"predictor", m_student.predictors[p].name},
+                                                      {"index", 0},
+                                                      {"text", m_student.predictors[p].signature.instruction},
+                                                      {"tip", nullptr}});
+        }
+        for (std::size_t j = 0; j < jobs.size(); ++j) {
+            const Job &job = jobs[j];
+            const std::string &name = m_student.predictors[job.predictor].name;
+            if (!replies[j]) {
+                m_stop = "cancelled";
+                return;
+            }
+            const ProposerReply &reply = *replies[j];
+            if (reply.error && isStopError(*reply.error)) {
+                stop(*reply.error);
+                return;
+            }
+            std::string text = reply.error ? std::string() : stripPrefix(stripPrefix(reply.text));
+            if (reply.error || text.empty()) {
+                const std::string cause = reply.error ? reply.error->describe() : "the proposer returned an empty instruction";
+                warn(fmt::format("instruction proposal {} of predictor '{}' failed and was dropped: {}", job.index, name,
+                                 cause));
+                ++m_failedProposals;
+                continue;
+            }
+            auto &list = m_instructions[job.predictor];
+            emit(EventType::InstructionProposed,
+                 Json{{"predictor", name}, {"index", list.size()}, {"text", text}, {"tip", job.tipKey}});
+            list.push_back(std::move(text));
+        }
+    }
+
+    // ---- (d) search -----------------------------------------------------
+
+    std::size_t dimsPerPredictor() const { return m_settings.zeroShot ? 1 : 2; }
+
+    Program programFor(const Config &config) const
+    {
+        Program program = m_student;
+        for (std::size_t p = 0; p < program.predictors.size(); ++p) {
+            const auto instruction = static_cast<std::size_t>(config[p * dimsPerPredictor()]);
+            program.predictors[p].signature.instruction = m_instructions[p][instruction];
+            if (!m_settings.zeroShot)
+                program.predictors[p].demos = m_demoSets[p][static_cast<std::size_t>(config[p * 2 + 1])];
+        }
+        return program;
+    }
+
+    std::vector<ConfigChoice> choicesOf(const Config &config) const
+    {
+        std::vector<ConfigChoice> choices;
+        for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
+            ConfigChoice c;
+            c.predictor = m_student.predictors[p].name;
+            c.instruction = config[p * dimsPerPredictor()];
+            if (!m_settings.zeroShot)
+                c.demos = config[p * 2 + 1];
+            choices.push_back(std::move(c));
+        }
+        return choices;
+    }
+
+    std::string configKey(const Config &config) const { return configKeyOf(choicesOf(config)); }
+
+    TrialSpec specFor(const Config &config, const std::string &kind, std::vector<std::size_t> examples)
+    {
+        TrialSpec spec;
+        spec.number = ++m_trialNumber;
+        spec.kind = kind;
+        spec.config = choicesOf(config);
+        spec.configKey = configKeyOf(spec.config);
+        spec.program = programFor(config);
+        spec.examples = std::move(examples);
+        return spec;
+    }
+
+    std::vector<std::size_t> allExamples() const
+    {
+        std::vector<std::size_t> all(m_val.size());
+        for (std::size_t i = 0; i < all.size(); ++i)
+            all[i] = i;
+        return all;
+    }
+
+    struct Seen {
+        Config config;
+        std::string key;
+        std::string fingerprint;
+        bool failed = false;
+    };
+
+    Seen &remember(const Config &config, const Program &program)
+    {
+        const std::string key = configKey(config);
+        const auto it = m_seenIndex.find(key);
+        if (it != m_seenIndex.end())
+            return m_seen[it->second];
+        m_seenIndex.emplace(key, m_seen.size());
+        m_seen.push_back(Seen{config, key, programFingerprint(program), false});
+        return m_seen.back();
+    }
+
+    // A complete full evaluation: the sampler, the events, the best.
+    void recordFull(const TrialSpec &spec, const Config &config, double score, std::optional<double> rankEstimate)
+    {
+        ++m_result.stats.fullEvals;
+        m_fullyEvaluated.insert(programFingerprint(spec.program));
+        m_fullScores.emplace_back(spec.configKey, score);
+        emit(EventType::FullEvalFinished, Json{{"trial", spec.number},
+                                               {"config", configToJson(spec.config)},
+                                               {"config_key", spec.configKey},
+                                               {"score", score},
+                                               {"rank_estimate", rankEstimate ? Json(*rankEstimate) : Json(nullptr)}});
+        if (!m_bestScore || score > *m_bestScore) {
+            m_bestScore = score;
+            m_bestConfig = config;
+            m_bestKey = spec.configKey;
+            emit(EventType::BestUpdated,
+                 Json{{"trial", spec.number}, {"config", configToJson(spec.config)}, {"config_key", spec.configKey}, {"score", score}});
+        }
+    }
+
+    void noteFailure(const TrialSpec &spec, const TrialOutcome &outcome)
+    {
+        ++m_failedTrials;
+        if (m_firstFailure.empty())
+            m_firstFailure = fmt::format("trial {} ({}): {}", spec.number, spec.configKey, outcome.failure);
+    }
+
+    // Fully evaluates the best-ranked config not yet fully evaluated.
+    void fullEvaluation(TrialRunner &runner, SearchStudy &study)
+    {
+        std::vector<RankCandidate> candidates;
+        std::vector<std::size_t> which;
+        for (std::size_t s = 0; s < m_seen.size(); ++s) {
+            const Seen &seen = m_seen[s];
+            if (seen.failed || m_fullyEvaluated.count(seen.fingerprint))
+                continue;
+            const TrialRunner::Tally t = runner.tally(seen.fingerprint);
+            if (t.scored == 0)
+                continue;
+            candidates.push_back(RankCandidate{t.sum, t.scored});
+            which.push_back(s);
+        }
+        const int pick = pickByShrinkage(candidates, runner.globalMean(), m_options.shrinkageWeight);
+        if (pick < 0)
+            return;
+        const double estimate = shrinkageEstimate(candidates[static_cast<std::size_t>(pick)], runner.globalMean(),
+                                                  m_options.shrinkageWeight);
+        const Config config = m_seen[which[static_cast<std::size_t>(pick)]].config;
+        const TrialSpec spec = specFor(config, "full", allExamples());
+        const TrialOutcome outcome = runner.run({spec}).front();
+        if (outcome.interrupted) {
+            stop(*outcome.stopError);
+            return;
+        }
+        if (outcome.failed) {
+            m_seen[which[static_cast<std::size_t>(pick)]].failed = true;
+            noteFailure(spec, outcome);
+            (void)study.addFailed(config);
+            return;
+        }
+        m_completeScores.push_back(*outcome.score);
+        (void)study.addCompleted(config, *outcome.score);
+        recordFull(spec, config, *outcome.score, toPercent(estimate));
+    }
+
+    std::unique_ptr<Sampler> makeSampler() const
+    {
+        if (m_options.sampler == "random")
+            return std::make_unique<RandomSampler>();
+        TpeOptions options;
+        options.nStartupTrials = m_options.startupTrials ? *m_options.startupTrials
+                                                         : std::clamp(m_settings.numTrials / 2, 4, 10);
+        // A repeat of a full evaluation tells nothing new.
+        if (!m_minibatch)
+            options.confirmIncumbent = 0;
+        return std::make_unique<TpeSampler>(options);
+    }
+
+    void search()
+    {
+        emit(EventType::PhaseStarted, Json{{"phase", "search"}});
+        std::vector<SearchDimension> dims;
+        for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
+            dims.push_back({std::to_string(p) + "_predictor_instruction", static_cast<int>(m_instructions[p].size())});
+            if (!m_settings.zeroShot)
+                dims.push_back({std::to_string(p) + "_predictor_demos", static_cast<int>(m_demoSets[p].size())});
+        }
+        auto space = SearchSpace::create(dims);
+        if (!space) {
+            m_stop = "error: " + space.error().message;
+            return;
+        }
+        m_runner.emplace(m_val, m_task, *m_context.adapter, *m_context.metric, m_context, taskCall("evaluation"));
+        TrialRunner &runner = *m_runner;
+
+        // Trial 1: the baseline, fully evaluated.
+        const Config baseline(dims.size(), 0);
+        const TrialSpec baseSpec = specFor(baseline, "full", allExamples());
+        remember(baseline, baseSpec.program);
+        const TrialOutcome base = runner.run({baseSpec}).front();
+        if (base.interrupted) {
+            stop(*base.stopError);
+            return;
+        }
+        if (base.failed) {
+            const std::string message = "the baseline program failed on the validation set: " + base.failure;
+            emit(EventType::Error, Json{{"message", message}});
+            m_stop = "error: " + message;
+            return;
+        }
+        m_baselineScore = *base.score;
+        m_completeScores.push_back(*base.score);
+        recordFull(baseSpec, baseline, *base.score, std::nullopt);
+
+        SearchStudy study(*space, makeSampler(), m_config.seed);
+        (void)study.addCompleted(baseline, *base.score);
+        if (space->configCount() <= 1) {
+            m_result.stats.notes.push_back("the search space holds only the baseline config (one instruction and at most "
+                                           "one demo set per predictor): nothing to search");
+            return;
+        }
+
+        const int batchSize = std::max(1, m_options.batchSize);
+        int done = 0;
+        int sinceFull = 0;
+        std::uint64_t batchIndex = 0;
+        while (done < m_settings.numTrials) {
+            if (checkCancel())
+                return;
+            const int k = std::min(batchSize, m_settings.numTrials - done);
+            std::vector<std::size_t> examples;
+            if (m_minibatch) {
+                examples = SeededRng::forStream(m_config.seed, "minibatch", batchIndex)
+                               .sample(m_val.size(), static_cast<std::size_t>(m_config.minibatchSize));
+                std::sort(examples.begin(), examples.end());
+            } else {
+                examples = allExamples();
+            }
+            std::vector<SearchTrial> asked;
+            std::vector<TrialSpec> specs;
+            for (int t = 0; t < k; ++t) {
+                asked.push_back(study.ask());
+                specs.push_back(specFor(asked.back().config, m_minibatch ? "minibatch" : "full", examples));
+                remember(asked.back().config, specs.back().program);
+            }
+            const std::vector<TrialOutcome> outcomes = runner.run(specs);
+            for (std::size_t t = 0; t < specs.size(); ++t) {
+                const TrialOutcome &o = outcomes[t];
+                if (o.interrupted) {
+                    stop(*o.stopError);
+                    continue;
+                }
+                if (o.failed) {
+                    (void)study.fail(asked[t].number);
+                    m_seen[m_seenIndex.at(specs[t].configKey)].failed = true;
+                    noteFailure(specs[t], o);
+                    continue;
+                }
+                (void)study.tell(asked[t].number, *o.score);
+                m_completeScores.push_back(*o.score);
+                if (!m_minibatch)
+                    recordFull(specs[t], asked[t].config, *o.score, std::nullopt);
+            }
+            done += k;
+            sinceFull += k;
+            ++batchIndex;
+            if (m_stop)
+                return;
+            if (m_minibatch) {
+                while (sinceFull >= m_config.minibatchFullEvalSteps && !m_stop) {
+                    sinceFull -= m_config.minibatchFullEvalSteps;
+                    if (checkCancel())
+                        return;
+                    fullEvaluation(runner, study);
+                }
+                if (m_stop)
+                    return;
+            }
+        }
+        emit(EventType::PhaseStarted, Json{{"phase", "final"}});
+        m_finalPhase = true;
+        if (m_minibatch && sinceFull > 0 && !checkCancel())
+            fullEvaluation(runner, study);
+    }
+
+    // ---- (e) result -----------------------------------------------------
+
+    Result<OptimizeResult> finish()
+    {
+        if (!m_finalPhase && m_runner)
+            emit(EventType::PhaseStarted, Json{{"phase", "final"}});
+        OptimizeResult &r = m_result;
+        r.stopReason = m_stop ? *m_stop : std::string("completed");
+        r.baselineScore = m_baselineScore;
+        r.bestScore = m_bestScore;
+        if (m_bestConfig)
+            r.program = programFor(*m_bestConfig);
+        addCalls(r.stats.callsByRole, m_teacher.byRole());
+        addCalls(r.stats.callsByRole, m_proposer.byRole());
+        addCalls(r.stats.callsByRole, m_task.byRole());
+        r.stats.trials = m_trialNumber;
+        if (m_runner)
+            r.stats.memoHits = m_runner->memoHits();
+
+        auto &notes = r.stats.notes;
+        if (m_failedProposals > 0)
+            notes.push_back(fmt::format("{} instruction proposal(s) failed and were dropped (see the warnings)",
+                                        m_failedProposals));
+        if (m_failedTrials > 0)
+            notes.push_back(fmt::format("{} trial(s) failed and were not scored; the first: {}", m_failedTrials,
+                                        m_firstFailure));
+        const bool searched = m_seen.size() > 1;
+        if (searched && m_completeScores.size() > 1
+            && std::all_of(m_completeScores.begin(), m_completeScores.end(),
+                           [&](double s) { return s == m_completeScores.front(); }))
+            notes.push_back(fmt::format("every trial scored {}: the metric cannot tell configs apart; use a harder metric "
+                                        "or a bigger validation set",
+                                        percentText(m_completeScores.front())));
+        if (searched && m_baselineScore && m_bestKey == m_seen.front().key)
+            notes.push_back(fmt::format("nothing beat the baseline ({})", percentText(*m_baselineScore)));
+        if (m_bestScore) {
+            std::vector<std::string> tied;
+            for (const auto &[key, score] : m_fullScores)
+                if (score == *m_bestScore && key != m_bestKey)
+                    tied.push_back(key);
+            if (!tied.empty()) {
+                std::string list;
+                for (const std::string &k : tied)
+                    list += (list.empty() ? "" : ", ") + k;
+                notes.push_back(fmt::format("{} other config(s) tied with the best full score {} ({}); the first one "
+                                            "evaluated ({}) was kept",
+                                            tied.size(), percentText(*m_bestScore), list, m_bestKey));
+            }
+        }
+        return r;
+    }
+
+    const OptimizerConfig &m_config;
+    const MiproOptions &m_options;
+    MiproSettings m_settings;
+    const Program &m_student;
+    OptimizeContext &m_context;
+    CountingLm m_task;
+    CountingLm m_proposer;
+    CountingLm m_teacher;
+
+    std::vector<Example> m_train;
+    std::vector<Example> m_val;
+    bool m_minibatch = false;
+    std::vector<std::vector<std::vector<Demo>>> m_demoSets; // [predictor][set]
+    std::vector<std::vector<std::string>> m_instructions;   // [predictor][candidate]
+    int m_failedProposals = 0;
+
+    std::optional<TrialRunner> m_runner;
+    int m_trialNumber = 0;
+    std::vector<Seen> m_seen;
+    std::map<std::string, std::size_t> m_seenIndex;
+    std::set<std::string> m_fullyEvaluated; // program fingerprints
+    std::vector<std::pair<std::string, double>> m_fullScores;
+    std::vector<double> m_completeScores;
+    int m_failedTrials = 0;
+    std::string m_firstFailure;
+    std::optional<double> m_baselineScore;
+    std::optional<double> m_bestScore;
+    std::optional<Config> m_bestConfig;
+    std::string m_bestKey;
+    bool m_finalPhase = false;
+
+    std::optional<std::string> m_stop;
+    OptimizeResult m_result;
+};
+
+} // namespace
+
+MiproV2::MiproV2(OptimizerConfig config, MiproOptions options) : m_config(std::move(config)), m_options(std::move(options))
+{
+}
+
+Result<OptimizeResult> MiproV2::compile(const Program &student, const std::vector<Example> &trainset,
+                                        const std::vector<Example> &valset, OptimizeContext &context)
+{
+    if (!context.taskLm || !context.adapter || !context.metric)
+        return Error::make(ErrorKind::Internal, "miprov2: the context lacks a task model, an adapter or a metric");
+    if (m_options.batchSize < 1)
+        return Error::make(ErrorKind::Config, fmt::format("miprov2: the trial batch size is {}; it must be at least 1",
+                                                          m_options.batchSize));
+    if (m_options.sampler != "tpe" && m_options.sampler != "random")
+        return Error::make(ErrorKind::Config, "miprov2: unknown sampler '" + m_options.sampler + "' (tpe or random)");
+    auto settings = resolveMiproSettings(m_config, static_cast<int>(student.predictors.size()));
+    if (!settings)
+        return settings.error();
+    MiproRun run(m_config, m_options, std::move(*settings), student, context);
+    return run.run(trainset, valset);
+}
+
+} // namespace prism

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "core/result.h"
+#include "core/study.h"
+#include "optimize/optimizer.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace prism {
+
+// DSPy's AUTO_RUN_SETTINGS.
+struct AutoPreset {
+    const char *name;
+    int n;       // demo sets and instruction candidates
+    int valSize; // the valset is subsampled to this
+};
+// light {6, 100}, medium {12, 300}, heavy {18, 1000}; nullptr for another name.
+const AutoPreset *autoPreset(const std::string &name);
+
+// DSPy's MIN_MINIBATCH_SIZE: auto mode minibatches only a valset larger than this.
+constexpr int kAutoMinibatchThreshold = 50;
+
+// num_trials = int(max(2 * V * log2(n), 1.5 * n)), V = number of predictors,
+// doubled unless zero-shot (an instruction and a demo variable per predictor).
+int autoNumTrials(int n, int numPredictors, bool zeroShot);
+
+// MIPROv2's effective settings, from the study's knobs and the program.
+struct MiproSettings {
+    bool autoMode = true;
+    std::string autoName; // light | medium | heavy; empty in manual mode
+    int numTrials = 0;    // search trials, not counting the baseline and full evaluations
+    int numFewshotCandidates = 0;  // demo sets per predictor (none in zero-shot mode)
+    int numInstructCandidates = 0; // instruction candidates per predictor, the original included
+    std::optional<int> valSize;    // auto: the valset is subsampled to at most this
+    bool zeroShot = false;    // max_bootstrapped_demos == max_labeled_demos == 0: no demo dimension
+    bool labeledOnly = false; // max_bootstrapped_demos == 0 < max_labeled_demos: labeled sets only
+};
+
+// Checks the knobs as DSPy's compile() does (auto mode excludes num_trials
+// and num_candidates; manual mode needs both, and the error suggests a
+// num_trials), plus ranges DSPy does not check. Config errors name the knob.
+Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &config, int numPredictors);
+
+// The optimizer a study's config names: labeled (LabeledFewShot), bootstrap
+// (BootstrapFewShot) or miprov2 (MiproV2, whose knobs are checked here, so a
+// bad config fails before any call). A Config error for another name.
+Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config);
+
+} // namespace prism

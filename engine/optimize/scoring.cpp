@@ -1,0 +1,506 @@
+#include "optimize/scoring.h"
+
+#include "core/hash.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <thread>
+
+namespace prism {
+
+namespace {
+
+// The predictor's outputs in the order of its effective signature.
+Fields orderedOutputs(const Predictor &predictor, const Fields &outputs)
+{
+    Fields ordered;
+    for (const Field &f : predictor.effectiveSignature().outputs)
+        if (const Value *v = outputs.find(f.name))
+            ordered.set(f.name, *v);
+    for (const auto &[name, value] : outputs)
+        if (!ordered.contains(name))
+            ordered.set(name, value);
+    return ordered;
+}
+
+} // namespace
+
+TracedRun runTraced(const Program &program, const Fields &inputs, Lm &lm, const Adapter &adapter,
+                    const CallOptions &options)
+{
+    TracedRun run;
+    if (program.predictors.empty()) {
+        run.prediction.error = Error::make(ErrorKind::Config, "the program has no predictors");
+        return run;
+    }
+    for (const Predictor &predictor : program.predictors) {
+        StageTrace stage;
+        stage.predictor = predictor.name;
+        for (const Field &field : predictor.signature.inputs) {
+            const Value *v = inputs.find(field.name);
+            if (!v)
+                v = run.prediction.values.find(field.name);
+            if (!v) {
+                run.prediction.error = Error::make(ErrorKind::Data, "stage '" + predictor.name + "': input `" + field.name
+                                                                        + "` is missing: it is not in the example and no earlier stage produces it");
+                return run;
+            }
+            stage.inputs.set(field.name, *v);
+        }
+        PredictorCall call = runPredictor(predictor, stage.inputs, lm, adapter, options);
+        run.lmCalls += call.lmCalls;
+        run.prediction.usage.add(call.usage);
+        if (call.lmCalls > 0)
+            run.prediction.rawCompletion = call.rawCompletion;
+        if (call.error) {
+            run.prediction.error = std::move(call.error);
+            return run;
+        }
+        stage.outputs = orderedOutputs(predictor, call.outputs);
+        for (const auto &[name, value] : stage.outputs)
+            run.prediction.values.set(name, value);
+        run.stages.push_back(std::move(stage));
+    }
+    return run;
+}
+
+ExampleResult scoreExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
+                           const Adapter &adapter, const Metric &metric, const CallOptions &options)
+{
+    ExampleResult r;
+    r.index = index;
+    r.example = example;
+    try {
+        TracedRun run = runTraced(program, example.inputs(), lm, adapter, options);
+        r.prediction = std::move(run.prediction);
+        r.lmCalls = run.lmCalls;
+        if (r.prediction.error) {
+            r.error = r.prediction.error;
+            return r;
+        }
+        Result<MetricResult> scored = metric.score(example, r.prediction);
+        if (!scored) {
+            r.error = scored.error();
+        } else if (!std::isfinite(scored->score) || scored->score < 0.0 || scored->score > 1.0) {
+            r.error = Error::make(ErrorKind::Script, fmt::format("the metric returned {}, outside [0, 1]", scored->score));
+        } else {
+            r.score = scored->score;
+            r.feedback = scored->feedback;
+        }
+    } catch (const std::exception &e) {
+        // A bug must not take the worker thread (and the process) down.
+        r.error = Error::make(ErrorKind::Internal, std::string("exception while scoring: ") + e.what());
+    }
+    return r;
+}
+
+bool parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)> &job, const std::atomic<bool> *cancel)
+{
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> skipped{false};
+    auto worker = [&] {
+        for (;;) {
+            const std::size_t i = next.fetch_add(1);
+            if (i >= n)
+                return;
+            if (cancel && cancel->load()) {
+                skipped = true;
+                continue;
+            }
+            job(i);
+        }
+    };
+    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::max<std::size_t>(n, 1));
+    if (count <= 1) {
+        worker();
+    } else {
+        std::vector<std::thread> pool;
+        pool.reserve(count);
+        for (std::size_t t = 0; t < count; ++t)
+            pool.emplace_back(worker);
+        for (auto &t : pool)
+            t.join();
+    }
+    return !skipped.load();
+}
+
+bool isStopError(const Error &error)
+{
+    return error.kind == ErrorKind::Budget || error.kind == ErrorKind::Cancelled;
+}
+
+Result<ChatResponse> CountingLm::complete(const ChatRequest &request)
+{
+    Result<ChatResponse> response = m_inner.complete(request);
+    std::lock_guard lock(m_mutex);
+    RoleCalls &c = m_byRole[request.role];
+    if (response) {
+        if (response->cacheHit)
+            ++c.cachedCalls;
+        else
+            ++c.calls;
+    } else if (!isStopError(response.error())) {
+        ++c.calls;
+    } else if (!m_firstStop) {
+        m_firstStop = response.error();
+    }
+    return response;
+}
+
+std::optional<Error> CountingLm::firstStopError() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_firstStop;
+}
+
+std::string stopReasonOf(const Error &error, std::initializer_list<const CountingLm *> lms)
+{
+    if (error.kind != ErrorKind::Budget)
+        return "cancelled";
+    for (const CountingLm *lm : lms)
+        if (lm)
+            if (auto raw = lm->firstStopError(); raw && raw->kind == ErrorKind::Budget)
+                return raw->message;
+    return error.message;
+}
+
+std::map<std::string, RoleCalls> CountingLm::byRole() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_byRole;
+}
+
+long long CountingLm::calls(const std::string &role) const
+{
+    std::lock_guard lock(m_mutex);
+    const auto it = m_byRole.find(role);
+    return it == m_byRole.end() ? 0 : it->second.calls;
+}
+
+void addCalls(std::map<std::string, RoleCalls> &a, const std::map<std::string, RoleCalls> &b)
+{
+    for (const auto &[role, c] : b) {
+        RoleCalls &t = a[role];
+        t.calls += c.calls;
+        t.cachedCalls += c.cachedCalls;
+    }
+}
+
+std::string programFingerprint(const Program &program)
+{
+    return sha256Hex(toJson(program).dump());
+}
+
+double toPercent(double mean)
+{
+    return std::round(10000.0 * mean) / 100.0;
+}
+
+double shrinkageEstimate(const RankCandidate &candidate, double priorMean, double weight)
+{
+    const double denominator = static_cast<double>(candidate.count) + weight;
+    if (denominator <= 0.0)
+        return priorMean;
+    return (candidate.sum + weight * priorMean) / denominator;
+}
+
+int pickByShrinkage(const std::vector<RankCandidate> &candidates, double priorMean, double weight)
+{
+    int best = -1;
+    double bestEstimate = 0.0;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const double e = shrinkageEstimate(candidates[i], priorMean, weight);
+        if (best < 0 || e > bestEstimate) {
+            best = static_cast<int>(i);
+            bestEstimate = e;
+        }
+    }
+    return best;
+}
+
+Json configToJson(const std::vector<ConfigChoice> &choices)
+{
+    Json j = Json::object();
+    for (const ConfigChoice &c : choices) {
+        Json entry = Json::object();
+        entry["instruction"] = c.instruction;
+        if (c.demos)
+            entry["demos"] = *c.demos;
+        j[c.predictor] = entry;
+    }
+    return j;
+}
+
+std::string configKeyOf(const std::vector<ConfigChoice> &choices)
+{
+    std::string key;
+    for (const ConfigChoice &c : choices) {
+        if (!key.empty())
+            key += "|";
+        key += c.predictor + ":i" + std::to_string(c.instruction);
+        if (c.demos)
+            key += ".d" + std::to_string(*c.demos);
+    }
+    return key;
+}
+
+TrialRunner::TrialRunner(const std::vector<Example> &valset, Lm &lm, const Adapter &adapter, const Metric &metric,
+                         const OptimizeContext &context, CallOptions call)
+    : m_valset(valset), m_lm(lm), m_adapter(adapter), m_metric(metric), m_context(context), m_call(std::move(call))
+{
+}
+
+void TrialRunner::emit(EventType type, const Json &payload) const
+{
+    if (m_context.events)
+        m_context.events->emit(type, payload);
+}
+
+std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
+{
+    std::vector<std::string> fingerprints;
+    fingerprints.reserve(specs.size());
+    for (const TrialSpec &spec : specs) {
+        fingerprints.push_back(programFingerprint(spec.program));
+        Json started = Json::object();
+        started["trial"] = spec.number;
+        started["kind"] = spec.kind;
+        started["config"] = configToJson(spec.config);
+        started["config_key"] = spec.configKey;
+        started["examples"] = spec.examples.size();
+        emit(EventType::TrialStarted, started);
+    }
+
+    // The pairs to score: each (fingerprint, example) once, owned by the
+    // first spec that needs it.
+    struct Job {
+        std::size_t spec = 0;
+        std::size_t example = 0;
+    };
+    std::vector<Job> jobs;
+    std::map<std::pair<std::string, std::size_t>, std::size_t> jobOf;
+    std::vector<std::vector<bool>> owned(specs.size());
+    for (std::size_t s = 0; s < specs.size(); ++s) {
+        owned[s].assign(specs[s].examples.size(), false);
+        for (std::size_t k = 0; k < specs[s].examples.size(); ++k) {
+            const auto key = std::make_pair(fingerprints[s], specs[s].examples[k]);
+            if (m_memo.count(key) || jobOf.count(key))
+                continue;
+            jobOf.emplace(key, jobs.size());
+            jobs.push_back(Job{s, specs[s].examples[k]});
+            owned[s][k] = true;
+        }
+    }
+
+    std::vector<std::optional<ExampleResult>> results(jobs.size());
+    parallelFor(
+        jobs.size(), m_context.threads,
+        [&](std::size_t j) {
+            const Job &job = jobs[j];
+            results[j] = scoreExample(specs[job.spec].program, m_valset[job.example], job.example, m_lm, m_adapter,
+                                      m_metric, m_call);
+        },
+        m_context.cancel);
+
+    // Store in job order (spec order, then example order): deterministic.
+    std::optional<Error> stopError;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        if (!results[j])
+            continue;
+        ExampleResult &r = *results[j];
+        if (r.error && isStopError(*r.error)) {
+            if (!stopError)
+                stopError = r.error;
+            continue;
+        }
+        m_newCalls += r.lmCalls;
+        Tally &t = m_tallies[fingerprints[jobs[j].spec]];
+        if (r.score) {
+            t.sum += *r.score;
+            ++t.scored;
+            m_globalSum += *r.score;
+            ++m_globalCount;
+        } else {
+            ++t.errors;
+        }
+        Entry entry;
+        entry.score = r.score;
+        entry.error = r.error;
+        entry.lmCalls = r.lmCalls;
+        entry.result = std::make_shared<const ExampleResult>(std::move(r));
+        m_memo.emplace(std::make_pair(fingerprints[jobs[j].spec], jobs[j].example), std::move(entry));
+    }
+    for (std::size_t s = 0; s < specs.size(); ++s) {
+        for (const std::size_t index : specs[s].examples) {
+            const auto it = m_memo.find(std::make_pair(fingerprints[s], index));
+            if (it == m_memo.end() || !m_notified.emplace(specs[s].configKey, index).second)
+                continue;
+            if (m_context.onExampleResult)
+                m_context.onExampleResult(specs[s].configKey, *it->second.result);
+        }
+    }
+
+    std::vector<TrialOutcome> outcomes(specs.size());
+    for (std::size_t s = 0; s < specs.size(); ++s) {
+        const TrialSpec &spec = specs[s];
+        TrialOutcome &out = outcomes[s];
+        double sum = 0.0;
+        std::optional<std::pair<std::size_t, Error>> firstError;
+        for (std::size_t k = 0; k < spec.examples.size(); ++k) {
+            const std::size_t index = spec.examples[k];
+            const auto it = m_memo.find(std::make_pair(fingerprints[s], index));
+            if (it == m_memo.end()) {
+                out.interrupted = true;
+                continue;
+            }
+            const Entry &e = it->second;
+            if (owned[s][k])
+                out.newCalls += e.lmCalls;
+            else
+                ++out.memoHits;
+            out.results.emplace_back(index, e.score);
+            if (e.score) {
+                ++out.scored;
+                sum += *e.score;
+            } else {
+                ++out.errors;
+                if (!firstError && e.error)
+                    firstError.emplace(index, *e.error);
+            }
+        }
+        if (out.interrupted) {
+            out.stopError = stopError ? stopError : std::optional<Error>(Error::make(ErrorKind::Cancelled, "cancelled"));
+            continue;
+        }
+        m_memoHits += out.memoHits;
+        const std::size_t n = spec.examples.size();
+        const int maxErrors = m_context.maxErrors;
+        const std::string first
+            = firstError ? fmt::format("; first error (example {}): {}", firstError->first, firstError->second.describe()) : "";
+        if (n > 0 && out.scored == 0) {
+            out.failed = true;
+            out.failure = fmt::format("all {} examples failed{}", n, first);
+        } else if (maxErrors > 0 && out.errors > static_cast<std::size_t>(maxErrors)) {
+            out.failed = true;
+            out.failure = fmt::format("{} of {} examples failed, more than max_errors ({}){}", out.errors, n, maxErrors, first);
+        } else if (out.scored > 0) {
+            out.score = toPercent(sum / static_cast<double>(out.scored));
+        }
+
+        Json finished = Json::object();
+        finished["trial"] = spec.number;
+        finished["kind"] = spec.kind;
+        finished["config"] = configToJson(spec.config);
+        finished["config_key"] = spec.configKey;
+        finished["score"] = out.score ? Json(*out.score) : Json(nullptr);
+        finished["scored"] = out.scored;
+        finished["errors"] = out.errors;
+        finished["examples"] = n;
+        finished["new_calls"] = out.newCalls;
+        finished["memo_hits"] = out.memoHits;
+        finished["state"] = out.failed ? "failed" : "complete";
+        if (out.failed)
+            finished["error"] = out.failure;
+        Json results = Json::array();
+        for (const auto &[index, score] : out.results)
+            results.push_back(Json::array({index, score ? Json(*score) : Json(nullptr)}));
+        finished["results"] = std::move(results);
+        emit(EventType::TrialFinished, finished);
+    }
+    return outcomes;
+}
+
+TrialRunner::Tally TrialRunner::tally(const std::string &fingerprint) const
+{
+    const auto it = m_tallies.find(fingerprint);
+    return it == m_tallies.end() ? Tally{} : it->second;
+}
+
+double TrialRunner::globalMean() const
+{
+    return m_globalCount > 0 ? m_globalSum / static_cast<double>(m_globalCount) : 0.0;
+}
+
+} // namespace prism
+
+namespace prism {
+
+void emitEvent(const OptimizeContext &context, EventType type, const Json &payload)
+{
+    if (context.events)
+        context.events->emit(type, payload);
+}
+
+void scoreAgainstStudent(const Program &student, const std::vector<Example> &valset, const OptimizeContext &context,
+                         OptimizeResult &result)
+{
+    if (valset.empty() || !context.taskLm || !context.adapter || !context.metric)
+        return;
+    if (context.cancel && context.cancel->load()) {
+        result.stopReason = "cancelled";
+        return;
+    }
+    emitEvent(context, EventType::PhaseStarted, Json{{"phase", "final"}});
+    CountingLm lm(*context.taskLm);
+    CallOptions call;
+    call.temperature = context.taskTemperature;
+    call.maxTokens = context.taskMaxTokens;
+    call.role = "evaluation";
+    TrialRunner runner(valset, lm, *context.adapter, *context.metric, context, call);
+
+    std::vector<std::size_t> all(valset.size());
+    for (std::size_t i = 0; i < all.size(); ++i)
+        all[i] = i;
+    auto spec = [&](int number, const Program &program, int demos) {
+        TrialSpec t;
+        t.number = number;
+        t.kind = "full";
+        for (const Predictor &p : program.predictors)
+            t.config.push_back(ConfigChoice{p.name, 0, demos});
+        t.configKey = configKeyOf(t.config);
+        t.program = program;
+        t.examples = all;
+        return t;
+    };
+    const std::vector<TrialSpec> specs = {spec(1, student, 0), spec(2, result.program, 1)};
+    const std::vector<TrialOutcome> outcomes = runner.run(specs);
+    addCalls(result.stats.callsByRole, lm.byRole());
+    result.stats.memoHits += runner.memoHits();
+
+    std::optional<double> best;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        const TrialOutcome &o = outcomes[i];
+        if (o.interrupted) {
+            result.stopReason = o.stopError ? stopReasonOf(*o.stopError, {&lm}) : "cancelled";
+            continue;
+        }
+        ++result.stats.trials;
+        ++result.stats.fullEvals;
+        if (o.failed) {
+            result.stats.notes.push_back(fmt::format("trial {} failed: {}", specs[i].number, o.failure));
+            continue;
+        }
+        emitEvent(context, EventType::FullEvalFinished,
+                  Json{{"trial", specs[i].number}, {"config", configToJson(specs[i].config)},
+                       {"config_key", specs[i].configKey}, {"score", *o.score}, {"rank_estimate", nullptr}});
+        if (i == 0)
+            result.baselineScore = o.score;
+        else
+            result.bestScore = o.score;
+        if (!best || *o.score > *best) {
+            best = o.score;
+            emitEvent(context, EventType::BestUpdated,
+                      Json{{"trial", specs[i].number}, {"config", configToJson(specs[i].config)},
+                           {"config_key", specs[i].configKey}, {"score", *o.score}});
+        }
+    }
+    if (result.baselineScore && result.bestScore && *result.bestScore <= *result.baselineScore)
+        result.stats.notes.push_back(fmt::format("nothing beat the baseline ({:.2f}%): the compiled program scored {:.2f}%",
+                                                 *result.baselineScore, *result.bestScore));
+}
+
+} // namespace prism

@@ -1,0 +1,214 @@
+#pragma once
+
+// What the optimizers share to run and score programs: a traced program run
+// with an exact call count, a deterministic parallel-for, a call counter per
+// role, the memo of (program, example) scores, the shrinkage ranking, and the
+// trial runner that emits trial events.
+#include "adapter/predict.h"
+#include "core/json.h"
+#include "eval/evaluator.h"
+#include "optimize/optimizer.h"
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace prism {
+
+// One stage of a program run: what the predictor was given and what it said.
+struct StageTrace {
+    std::string predictor;
+    Fields inputs;
+    Fields outputs; // in the order of the predictor's effective signature
+};
+
+struct TracedRun {
+    Prediction prediction; // all stages' outputs; error says which stage failed
+    std::vector<StageTrace> stages; // the stages that completed
+    int lmCalls = 0; // every LM call, failed tries and JSON fallbacks included
+};
+
+// runProgram, keeping each stage's inputs and outputs (bootstrapped demos are
+// made of them) and counting every LM call.
+TracedRun runTraced(const Program &program, const Fields &inputs, Lm &lm, const Adapter &adapter,
+                    const CallOptions &options);
+
+// Runs the program on one example and scores it. An LM, parse or metric error
+// (or a score outside [0, 1]) is kept in `error`, never folded into a 0.
+ExampleResult scoreExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
+                           const Adapter &adapter, const Metric &metric, const CallOptions &options);
+
+// Calls job(i) for every i in [0, n) on up to `threads` threads (1 = on the
+// calling thread). Jobs write their results by index, so the outcome does not
+// depend on the thread count. Once *cancel is set, jobs not yet started are
+// skipped; returns false when any job was skipped.
+bool parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)> &job,
+                 const std::atomic<bool> *cancel = nullptr);
+
+// A budget or a cancel refused the call: that is a reason to stop the run,
+// not a result of the program.
+bool isStopError(const Error &error);
+
+// Counts the calls made through it by request role. A refused call (budget,
+// cancel) is not counted; a cache hit is counted apart.
+class CountingLm final : public Lm {
+public:
+    explicit CountingLm(Lm &inner) : m_inner(inner) {}
+    Result<ChatResponse> complete(const ChatRequest &request) override;
+    std::string describe() const override { return m_inner.describe(); }
+
+    std::map<std::string, RoleCalls> byRole() const;
+    long long calls(const std::string &role) const;
+    // The first budget or cancel refusal, as the model said it (callers
+    // wrap messages with where the call was made).
+    std::optional<Error> firstStopError() const;
+
+private:
+    Lm &m_inner;
+    mutable std::mutex m_mutex;
+    std::map<std::string, RoleCalls> m_byRole;
+    std::optional<Error> m_firstStop;
+};
+
+// The stop reason of a run stopped by `error`: the budget's own message (as
+// the first of `lms` that saw it reported it), or "cancelled".
+std::string stopReasonOf(const Error &error, std::initializer_list<const CountingLm *> lms);
+
+// Adds b's counts into a.
+void addCalls(std::map<std::string, RoleCalls> &a, const std::map<std::string, RoleCalls> &b);
+
+// A stable content hash of a program (instructions, fields, demos): two
+// configs that build the same program share their scores.
+std::string programFingerprint(const Program &program);
+
+// Percent with 2 decimals, as DSPy's Evaluate reports a mean in [0, 1].
+double toPercent(double mean);
+
+// Ranking for full evaluation. A config's estimate is the posterior mean with
+// shrinkage toward the mean of every score seen so far:
+//   (sum of its per-example scores + m * priorMean) / (count + m)
+// so a config seen on few examples is pulled toward the average, and a lucky
+// minibatch does not outrank a config measured on many examples.
+struct RankCandidate {
+    double sum = 0.0; // per-example scores in [0, 1]
+    int count = 0;    // examples scored
+};
+constexpr double kShrinkageWeight = 10.0;
+double shrinkageEstimate(const RankCandidate &candidate, double priorMean, double weight = kShrinkageWeight);
+// Index of the candidate with the highest estimate (the earliest on a tie);
+// -1 when the list is empty.
+int pickByShrinkage(const std::vector<RankCandidate> &candidates, double priorMean, double weight = kShrinkageWeight);
+
+// One predictor's choice in a config: instruction candidate and demo set
+// (no demo set in zero-shot mode).
+struct ConfigChoice {
+    std::string predictor;
+    int instruction = 0;
+    std::optional<int> demos;
+};
+// {"<predictor>": {"instruction": i, "demos": j}}, as the trial events carry it.
+Json configToJson(const std::vector<ConfigChoice> &choices);
+// "classify:i2.d3", predictors joined by "|".
+std::string configKeyOf(const std::vector<ConfigChoice> &choices);
+
+// One evaluation of one config on a list of validation examples.
+struct TrialSpec {
+    int number = 0;
+    std::string kind = "full"; // minibatch | full
+    std::vector<ConfigChoice> config;
+    std::string configKey;     // "classify:i2.d3"
+    Program program;
+    std::vector<std::size_t> examples; // validation indices
+};
+
+struct TrialOutcome {
+    // A budget or cancel stopped it before every example was scored: no
+    // result and no trial_finished event.
+    bool interrupted = false;
+    std::optional<Error> stopError;
+    bool failed = false;
+    std::string failure; // the cause, when failed
+    std::optional<double> score; // percent (2 decimals) over the scored examples
+    std::size_t scored = 0;
+    std::size_t errors = 0;
+    long long newCalls = 0;
+    long long memoHits = 0;
+    std::vector<std::pair<std::size_t, std::optional<double>>> results; // (index, score) in spec order
+};
+
+// Scores trials against one validation set with a memo keyed by (program
+// fingerprint, example index): a pair is scored once and reused by every
+// later minibatch and full evaluation. Errors are memoized too (a
+// deterministic failure would fail again); budget and cancel refusals are not.
+class TrialRunner {
+public:
+    TrialRunner(const std::vector<Example> &valset, Lm &lm, const Adapter &adapter, const Metric &metric,
+                const OptimizeContext &context, CallOptions call);
+
+    // Emits trial_started for every spec, scores every pair not in the memo in
+    // parallel (a pair shared by two specs is scored once), stores the new
+    // results, calls context.onExampleResult once per (config key, example)
+    // not handed over before (in spec and example order),
+    // then emits trial_finished for every spec that was not interrupted.
+    // A trial fails when more than context.maxErrors of its examples (or all
+    // of them) errored; the cause names the count and the first error.
+    std::vector<TrialOutcome> run(const std::vector<TrialSpec> &specs);
+
+    struct Tally {
+        double sum = 0.0;
+        int scored = 0;
+        int errors = 0;
+    };
+    Tally tally(const std::string &fingerprint) const;
+    // Mean of every memoized score, over all configs; 0 when there is none.
+    double globalMean() const;
+    long long memoHits() const { return m_memoHits; }
+    long long newCalls() const { return m_newCalls; }
+    const std::vector<Example> &valset() const { return m_valset; }
+
+private:
+    struct Entry {
+        std::optional<double> score;
+        std::optional<Error> error;
+        int lmCalls = 0;
+        std::shared_ptr<const ExampleResult> result; // for onExampleResult under another config key
+    };
+    void emit(EventType type, const Json &payload) const;
+
+    const std::vector<Example> &m_valset;
+    Lm &m_lm;
+    const Adapter &m_adapter;
+    const Metric &m_metric;
+    const OptimizeContext &m_context;
+    CallOptions m_call;
+    std::map<std::pair<std::string, std::size_t>, Entry> m_memo;
+    std::map<std::string, Tally> m_tallies;
+    std::set<std::pair<std::string, std::size_t>> m_notified; // (config key, example) handed to onExampleResult
+    double m_globalSum = 0.0;
+    long long m_globalCount = 0;
+    long long m_memoHits = 0;
+    long long m_newCalls = 0;
+};
+
+// For the optimizers that compile without a search (LabeledFewShot,
+// BootstrapFewShot): scores the student (trial 1, config "<p>:i0.d0") and the
+// compiled result.program (trial 2, "<p>:i0.d1") on the whole valset, with
+// trial, full-eval and best events, and fills the result's scores, notes and
+// "evaluation" calls. The compiled program is returned even when it scores
+// lower (a note says so). Nothing happens for an empty valset.
+void scoreAgainstStudent(const Program &student, const std::vector<Example> &valset, const OptimizeContext &context,
+                         OptimizeResult &result);
+
+// Emits an event when the context has a sink.
+void emitEvent(const OptimizeContext &context, EventType type, const Json &payload);
+
+} // namespace prism

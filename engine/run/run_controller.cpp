@@ -1,0 +1,567 @@
+#include "run/run_controller.h"
+
+#include "artifact/artifact.h"
+#include "core/json.h"
+#include "metric/builtin.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+
+namespace prism {
+
+namespace {
+
+Json optionalNumber(std::optional<double> v)
+{
+    return v ? Json(*v) : Json(nullptr);
+}
+
+Json modelJson(const ModelConfig &config)
+{
+    Json j = Json::object();
+    j["provider"] = config.provider;
+    j["model"] = config.model;
+    j["base_url"] = config.baseUrl;
+    return j;
+}
+
+Json optimizerConfigJson(const OptimizerConfig &config)
+{
+    Json j = Json::object();
+    j["name"] = config.name;
+    j["seed"] = config.seed;
+    j["settings"] = toJson(optimizerSettings(config));
+    return j;
+}
+
+Json budgetJson(const Budget &b)
+{
+    Json j = Json::object();
+    j["max_calls"] = b.maxCalls ? Json(*b.maxCalls) : Json(nullptr);
+    j["max_tokens"] = b.maxTokens ? Json(*b.maxTokens) : Json(nullptr);
+    j["max_dollars"] = optionalNumber(b.maxDollars);
+    j["max_wall_seconds"] = optionalNumber(b.maxWallSeconds);
+    return j;
+}
+
+Budget budgetFromJson(const Json &j)
+{
+    Budget b;
+    if (!j.is_object())
+        return b;
+    if (j.contains("max_calls") && j["max_calls"].is_number_integer())
+        b.maxCalls = j["max_calls"].get<long long>();
+    if (j.contains("max_tokens") && j["max_tokens"].is_number_integer())
+        b.maxTokens = j["max_tokens"].get<long long>();
+    if (j.contains("max_dollars") && j["max_dollars"].is_number())
+        b.maxDollars = j["max_dollars"].get<double>();
+    if (j.contains("max_wall_seconds") && j["max_wall_seconds"].is_number())
+        b.maxWallSeconds = j["max_wall_seconds"].get<double>();
+    return b;
+}
+
+std::string jsonText(const Json &j, const char *key)
+{
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+Error withContext(const Error &error, const std::string &context)
+{
+    Error e = error;
+    e.message = context + e.message;
+    return e;
+}
+
+} // namespace
+
+RunController::RunController(std::shared_ptr<RunStore> store) : m_store(std::move(store)), m_factory(makeOptimizer) {}
+
+RunController::~RunController()
+{
+    if (m_thread.joinable()) {
+        cancel();
+        m_thread.join();
+    }
+}
+
+void RunController::setOptimizerFactory(OptimizerFactory factory)
+{
+    m_factory = std::move(factory);
+}
+
+void RunController::addEventListener(EventBus::Listener listener)
+{
+    m_listeners.push_back(std::move(listener));
+}
+
+Result<void> RunController::prepare(const Study &study, const std::string &optimizerName, const ModelOverrides &overrides,
+                                    const LmSetupOptions &lmOptions)
+{
+    if (!m_store)
+        return Error::make(ErrorKind::Internal, "the run controller has no run store");
+    if (m_thread.joinable())
+        return Error::make(ErrorKind::Internal, "this run controller already ran a run; use a new one");
+    m_study = study;
+    m_study.optimizer.name = optimizerName;
+
+    auto metric = makeMetric(m_study.metric, m_study.program);
+    if (!metric)
+        return withContext(metric.error(), "metric: ");
+    m_metric = std::move(metric.value());
+    m_adapter = makeAdapter(m_study.eval.adapter);
+    if (!m_adapter)
+        return Error::make(ErrorKind::Config, "unknown adapter '" + m_study.eval.adapter + "' (chat or json)");
+    auto optimizer = m_factory(m_study.optimizer);
+    if (!optimizer)
+        return optimizer.error();
+    m_optimizer = std::move(optimizer.value());
+    auto data = loadStudyData(m_study);
+    if (!data)
+        return data.error();
+    m_data = std::move(data.value());
+    if (m_data.train.examples.empty())
+        return Error::make(ErrorKind::Data, "the study has no training examples to optimize on");
+    auto models = setupModels(m_study, overrides, lmOptions);
+    if (!models)
+        return models.error();
+    m_models = std::move(models.value());
+    return {};
+}
+
+Result<std::string> RunController::start(const Study &input, const RunSettings &settings)
+{
+    Study study = input;
+    if (settings.autoMode)
+        study.optimizer.autoMode = *settings.autoMode;
+    if (settings.seed)
+        study.optimizer.seed = *settings.seed;
+    const std::string optimizerName = settings.optimizer.value_or(study.optimizer.name);
+    if (auto prepared = prepare(study, optimizerName, settings.models, settings.lm); !prepared)
+        return prepared.error();
+    m_studyPath = settings.studyPath;
+    m_artifactPath = settings.artifactPath;
+    m_threads = std::max(1, settings.threads.value_or(m_study.eval.threads));
+
+    Json options = Json::object();
+    options["threads"] = m_threads;
+    options["use_cache"] = settings.lm.useCache;
+    options["budget"] = budgetJson(settings.lm.budget);
+    options["global_concurrency"] = settings.lm.globalConcurrency;
+    Json models = Json::object();
+    models["provider"] = settings.models.provider;
+    models["base_url"] = settings.models.baseUrl;
+    models["model"] = settings.models.model;
+    models["api_key_env"] = settings.models.apiKeyEnv;
+    models["max_concurrency"] = settings.models.maxConcurrency;
+    models["timeout_seconds"] = settings.models.timeoutSeconds;
+    options["model_overrides"] = models;
+    options["base_dir"] = m_study.baseDir;
+    options["train_hash"] = m_data.train.hash;
+    options["val_hash"] = m_data.val.hash;
+    options["test_hash"] = m_data.test.hash;
+
+    NewRun run;
+    run.studyName = m_study.name;
+    run.studyPath = m_studyPath;
+    run.studyJson = studyToJsonText(m_study);
+    run.optimizer = m_study.optimizer.name;
+    run.optimizerConfigJson = optimizerConfigJson(m_study.optimizer).dump();
+    run.optionsJson = options.dump(-1, ' ', false, Json::error_handler_t::replace);
+    run.seed = m_study.optimizer.seed;
+    auto id = m_store->createRun(run);
+    if (!id)
+        return id.error();
+    m_runId = id.value();
+    m_session = 1;
+    m_journal = std::make_shared<CallJournal>(m_store, m_runId, m_session, std::vector<JournalRecord>{});
+    launch();
+    return m_runId;
+}
+
+Result<std::string> RunController::resume(const std::string &runId, const ResumeSettings &settings)
+{
+    auto loaded = m_store->loadRun(runId);
+    if (!loaded)
+        return loaded.error();
+    const RunRecord &run = loaded.value();
+    if (run.status != "running" && run.status != "cancelled")
+        return Error::make(ErrorKind::Config, "run " + runId + " is " + run.status
+                                                  + "; only a run that was cancelled or whose process died can be resumed");
+    if (run.status == "running" && runOwnerAlive(run.owner))
+        return Error::make(ErrorKind::Config, "run " + runId + " is still running in process " + run.owner
+                                                  + "; cancel it there, or wait for it to end");
+    auto study = studyFromJsonText(run.studyJson, "run " + runId + " (study snapshot)");
+    if (!study)
+        return study.error();
+    const Json options = Json::parse(run.optionsJson, nullptr, false);
+    if (!options.is_object())
+        return Error::make(ErrorKind::Data, "run " + runId + ": its launch options in the run store are unreadable");
+    study->baseDir = jsonText(options, "base_dir");
+
+    LmSetupOptions lm;
+    lm.useCache = !options.contains("use_cache") || !options["use_cache"].is_boolean() || options["use_cache"].get<bool>();
+    lm.budget = budgetFromJson(options.contains("budget") ? options["budget"] : Json());
+    if (options.contains("global_concurrency") && options["global_concurrency"].is_number_integer())
+        lm.globalConcurrency = options["global_concurrency"].get<int>();
+    ModelOverrides overrides;
+    if (options.contains("model_overrides") && options["model_overrides"].is_object()) {
+        const Json &m = options["model_overrides"];
+        overrides.provider = jsonText(m, "provider");
+        overrides.baseUrl = jsonText(m, "base_url");
+        overrides.model = jsonText(m, "model");
+        overrides.apiKeyEnv = jsonText(m, "api_key_env");
+        if (m.contains("max_concurrency") && m["max_concurrency"].is_number_integer())
+            overrides.maxConcurrency = m["max_concurrency"].get<int>();
+        if (m.contains("timeout_seconds") && m["timeout_seconds"].is_number())
+            overrides.timeoutSeconds = m["timeout_seconds"].get<double>();
+    }
+    if (auto prepared = prepare(study.value(), study->optimizer.name, overrides, lm); !prepared)
+        return prepared.error();
+    // Replaying against other data would not be a resume.
+    const std::pair<const char *, const Dataset *> splits[] = {{"train", &m_data.train}, {"val", &m_data.val}, {"test", &m_data.test}};
+    for (const auto &[name, dataset] : splits) {
+        const std::string recorded = jsonText(options, (std::string(name) + "_hash").c_str());
+        if (recorded != dataset->hash)
+            return Error::make(ErrorKind::Data, "run " + runId + ": the " + name + " data changed since the run started"
+                                                    + (dataset->path.empty() ? std::string() : " (" + dataset->path + ")")
+                                                    + "; restore it or start a new run");
+    }
+    m_studyPath = run.studyPath;
+    m_artifactPath = settings.artifactPath;
+    int threads = m_study.eval.threads;
+    if (options.contains("threads") && options["threads"].is_number_integer())
+        threads = options["threads"].get<int>();
+    m_threads = std::max(1, settings.threads.value_or(threads));
+    m_runId = runId;
+
+    // Events after the cancel may reflect it (failed trials, the final
+    // event): drop them, the replay makes them again without the cancel.
+    if (run.cancelSeq) {
+        if (auto cut = m_store->truncateEvents(runId, *run.cancelSeq + 1); !cut)
+            return cut.error();
+    }
+    auto events = m_store->events(runId);
+    if (!events)
+        return events.error();
+    m_storedEvents = std::move(events.value());
+    m_replayUpTo = m_storedEvents.empty() ? 0 : m_storedEvents.back().seq;
+    auto journal = m_store->journal(runId);
+    if (!journal)
+        return journal.error();
+    auto earlier = m_store->ledger(runId);
+    if (!earlier)
+        return earlier.error();
+    auto session = m_store->beginSession(runId);
+    if (!session)
+        return session.error();
+    m_session = session.value();
+    m_journal = std::make_shared<CallJournal>(m_store, m_runId, m_session, journal.value());
+    // A budget covers the whole run: charge what earlier sessions started.
+    if (m_models.services.budget) {
+        for (const auto &row : earlier.value()) {
+            if (row.entry.cacheHit)
+                continue;
+            (void)m_models.services.budget->tryStartCall();
+            std::optional<long long> tokens;
+            if (row.entry.promptTokens || row.entry.completionTokens)
+                tokens = row.entry.promptTokens.value_or(0) + row.entry.completionTokens.value_or(0);
+            m_models.services.budget->record(tokens, row.entry.dollars);
+        }
+    }
+    if (!m_storedEvents.empty())
+        m_bus.setElapsedOffset(m_storedEvents.back().elapsedSeconds);
+    launch();
+    return m_runId;
+}
+
+void RunController::launch()
+{
+    m_journal->attachLedger(*m_models.services.ledger);
+    m_taskLm = std::make_shared<JournalLm>(m_models.task, m_journal);
+    m_proposerLm = m_models.proposer ? std::make_shared<JournalLm>(m_models.proposer, m_journal) : m_taskLm;
+
+    // The store is the first listener: an event is committed before anyone sees it.
+    m_bus.addListener([this](const RunEvent &event) {
+        auto stored = m_store->appendEvent(m_runId, event);
+        if (!stored)
+            onStoreError(stored.error());
+    });
+    for (auto &listener : m_listeners)
+        m_bus.addListener(listener);
+    if (m_replayUpTo > 0) {
+        m_bus.setReplayUpTo(m_replayUpTo);
+        m_bus.setReplayChecker([this](const RunEvent &event) {
+            const RunEvent *stored = nullptr;
+            if (event.seq >= 1 && event.seq <= m_storedEvents.size() && m_storedEvents[event.seq - 1].seq == event.seq)
+                stored = &m_storedEvents[event.seq - 1];
+            if (stored && stored->type == event.type && stored->payloadJson == event.payloadJson)
+                return true;
+            // The rest of the log no longer describes this run: drop it and store anew.
+            m_divergedAt.store(event.seq);
+            spdlog::warn("run {}: resume diverged at event {}", m_runId, event.seq);
+            if (auto cut = m_store->truncateEvents(m_runId, event.seq); !cut)
+                onStoreError(cut.error());
+            return false;
+        });
+    }
+    m_running.store(true);
+    m_thread = std::thread([this] { runThread(); });
+}
+
+void RunController::onStoreError(const Error &error)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_storeError)
+            return;
+        m_storeError = error;
+    }
+    spdlog::error("run {}: {}", m_runId, error.message);
+    // Without the store nothing is durable: stop the run.
+    m_models.services.requestCancel();
+}
+
+void RunController::cancel()
+{
+    if (!m_running.load() || m_cancelRequested.exchange(true))
+        return;
+    // Later events may reflect the cancel; a resume replays only up to here.
+    // Read without the bus lock: cancel() may be called from a listener.
+    auto last = m_store->lastSeq(m_runId);
+    if (last) {
+        auto marked = m_store->setCancelSeq(m_runId, last.value());
+        if (!marked)
+            spdlog::warn("{}", marked.error().message);
+    }
+    m_models.services.requestCancel();
+}
+
+bool RunController::running() const
+{
+    return m_running.load();
+}
+
+long long RunController::callsSoFar() const
+{
+    return m_models.services.ledger ? static_cast<long long>(m_models.services.ledger->size()) : 0;
+}
+
+RunOutcome RunController::wait()
+{
+    if (m_thread.joinable())
+        m_thread.join();
+    std::lock_guard lock(m_mutex);
+    return m_outcome;
+}
+
+void RunController::runThread()
+{
+    RunOutcome outcome;
+    outcome.runId = m_runId;
+    outcome.session = m_session;
+    outcome.program = m_study.program;
+
+    Json started = Json::object();
+    started["run_id"] = m_runId;
+    started["optimizer"] = m_study.optimizer.name;
+    started["seed"] = m_study.optimizer.seed;
+    started["study_name"] = m_study.name;
+    started["settings"] = toJson(optimizerSettings(m_study.optimizer));
+    started["train_size"] = m_data.train.examples.size();
+    started["val_size"] = m_data.val.examples.size();
+    started["test_size"] = m_data.test.examples.size();
+    Json models = Json::object();
+    models["task"] = modelJson(m_models.taskConfig);
+    models["proposer"] = modelJson(m_models.proposerConfig);
+    started["models"] = models;
+    m_bus.emit(EventType::RunStarted, started);
+
+    OptimizeContext context;
+    context.taskLm = m_taskLm.get();
+    context.proposerLm = m_proposerLm.get();
+    context.teacherLm = m_taskLm.get();
+    context.adapter = m_adapter.get();
+    context.metric = m_metric.get();
+    context.threads = m_threads;
+    context.maxErrors = m_study.eval.maxErrors;
+    context.events = &m_bus;
+    context.cancel = m_models.services.cancel.get();
+    context.taskTemperature = m_models.taskConfig.temperature;
+    context.taskMaxTokens = m_models.taskConfig.maxTokens;
+    context.onExampleResult = [this](const std::string &configKey, const ExampleResult &r) {
+        ExampleResultRecord record;
+        record.configKey = configKey;
+        record.exampleIndex = static_cast<int>(r.index);
+        record.score = r.score;
+        record.error = r.error ? r.error->describe() : std::string();
+        Json prediction = Json::object();
+        prediction["values"] = toJson(r.prediction.values);
+        prediction["raw"] = r.prediction.rawCompletion;
+        prediction["feedback"] = r.feedback;
+        record.predictionJson = prediction.dump(-1, ' ', false, Json::error_handler_t::replace);
+        record.calls = r.lmCalls;
+        if (auto stored = m_store->putExampleResult(m_runId, record); !stored)
+            onStoreError(stored.error());
+    };
+
+    // The test split is never shown to the optimizer.
+    std::optional<Result<OptimizeResult>> compiled;
+    try {
+        compiled.emplace(m_optimizer->compile(m_study.program, m_data.train.examples, m_data.val.examples, context));
+    } catch (const std::exception &e) {
+        compiled.emplace(Error::make(ErrorKind::Internal, std::string("the optimizer threw: ") + e.what()));
+    }
+    const Result<OptimizeResult> &result = *compiled;
+
+    const std::shared_ptr<BudgetTracker> &budget = m_models.services.budget;
+    RunStats stats;
+    if (result) {
+        const OptimizeResult &r = result.value();
+        outcome.program = r.program;
+        outcome.baselineScore = r.baselineScore;
+        outcome.bestScore = r.bestScore;
+        outcome.notes = r.stats.notes;
+        stats = r.stats;
+        outcome.stopReason = r.stopReason.empty() ? "completed" : r.stopReason;
+        if (outcome.stopReason == "completed" && budget && budget->exhausted())
+            outcome.stopReason = budget->stopReason();
+        if (m_cancelRequested.load() && outcome.stopReason == "completed")
+            outcome.stopReason = "cancelled";
+        outcome.status = outcome.stopReason == "cancelled" ? "cancelled" : "finished";
+        if (outcome.stopReason.rfind("error", 0) == 0)
+            outcome.status = "failed";
+    } else {
+        const Error &e = result.error();
+        if (e.kind == ErrorKind::Cancelled || m_cancelRequested.load()) {
+            outcome.status = "cancelled";
+            outcome.stopReason = "cancelled";
+        } else if (e.kind == ErrorKind::Budget) {
+            outcome.status = "finished";
+            outcome.stopReason = budget && budget->exhausted() ? budget->stopReason() : "budget: " + e.message;
+        } else {
+            outcome.status = "failed";
+            outcome.stopReason = "error: " + e.message;
+            outcome.error = e;
+        }
+        outcome.notes.push_back(e.describe());
+    }
+    std::optional<Error> storeError;
+    {
+        std::lock_guard lock(m_mutex);
+        storeError = m_storeError;
+    }
+    if (!storeError)
+        storeError = m_journal->storeError();
+    if (storeError) {
+        outcome.status = "failed";
+        outcome.stopReason = "error: run store: " + storeError->message;
+        outcome.error = storeError;
+    }
+    outcome.replayedCalls = m_journal->replayedCalls();
+    outcome.divergedAt = m_divergedAt.load();
+    if (outcome.divergedAt > 0) {
+        const std::string message = "resume diverged at event " + std::to_string(outcome.divergedAt)
+            + ": the replay did not match the stored log from there on, so those events were recorded again";
+        outcome.notes.push_back(message);
+        Json warning = Json::object();
+        warning["message"] = message;
+        m_bus.emit(EventType::Warning, warning);
+    }
+
+    // The artifact: nothing in it depends on the clock, the thread count or
+    // the run id, so identical runs give identical files.
+    if (outcome.status != "failed" || result) {
+        ArtifactInfo info = artifactInfoFromStudy(m_study);
+        info.trainHash = m_data.train.hash;
+        info.valHash = m_data.val.hash;
+        info.testHash = m_data.test.hash;
+        info.taskModel = artifactModel(m_models.taskConfig);
+        info.proposerModel = artifactModel(m_models.proposerConfig);
+        info.baselineScore = outcome.baselineScore;
+        info.optimizedScore = outcome.bestScore;
+        if (outcome.baselineScore || outcome.bestScore)
+            info.splitScores["val"] = SplitScores{outcome.baselineScore, outcome.bestScore};
+        outcome.artifactJson = programToDspyJson(outcome.program, info);
+        outcome.artifactInfo = info;
+        if (auto saved = m_store->setArtifact(m_runId, outcome.artifactJson); !saved)
+            outcome.notes.push_back(saved.error().message);
+        if (!m_artifactPath.empty()) {
+            if (auto written = writeFileAtomic(m_artifactPath, outcome.artifactJson); written) {
+                outcome.artifactPath = m_artifactPath;
+            } else {
+                outcome.notes.push_back("the artifact could not be written: " + written.error().message);
+                Json warning = Json::object();
+                warning["message"] = outcome.notes.back();
+                m_bus.emit(EventType::Warning, warning);
+            }
+        }
+    }
+
+    // Stats over every session of the run: a resume adds to what was paid before.
+    Json callsByRole = Json::object();
+    Json tokensByRole = Json::object();
+    Json dollars = nullptr;
+    if (auto totals = m_store->ledgerTotals(m_runId)) {
+        for (const auto &[role, t] : totals->byRole) {
+            Json c = Json::object();
+            c["calls"] = t.calls - t.cacheHits;
+            c["cache_hits"] = t.cacheHits;
+            c["errors"] = t.errors;
+            callsByRole[role] = c;
+            Json tk = Json::object();
+            tk["prompt"] = t.promptTokensUnknown && t.promptTokens == 0 ? Json(nullptr) : Json(t.promptTokens);
+            tk["completion"] = t.completionTokensUnknown && t.completionTokens == 0 ? Json(nullptr) : Json(t.completionTokens);
+            tokensByRole[role] = tk;
+        }
+        if (!totals->total.dollarsUnknown || totals->total.dollars > 0)
+            dollars = totals->total.dollars;
+    }
+    Json optimizerStats = Json::object();
+    Json optimizerCalls = Json::object();
+    for (const auto &[role, c] : stats.callsByRole) {
+        Json j = Json::object();
+        j["calls"] = c.calls;
+        j["cached_calls"] = c.cachedCalls;
+        optimizerCalls[role] = j;
+    }
+    optimizerStats["calls_by_role"] = optimizerCalls;
+    optimizerStats["full_evals"] = stats.fullEvals;
+    optimizerStats["memo_hits"] = stats.memoHits;
+
+    Json finished = Json::object();
+    finished["stop_reason"] = outcome.stopReason;
+    finished["baseline_score"] = optionalNumber(outcome.baselineScore);
+    finished["best_score"] = optionalNumber(outcome.bestScore);
+    finished["notes"] = outcome.notes;
+    finished["trials"] = stats.trials;
+    finished["calls_by_role"] = callsByRole;
+    finished["tokens_by_role"] = tokensByRole;
+    finished["dollars"] = dollars;
+    finished["optimizer_stats"] = optimizerStats;
+    outcome.summaryJson = finished.dump(-1, ' ', false, Json::error_handler_t::replace);
+
+    // The store's row is final before anyone sees run_finished.
+    if (auto done = m_store->finishRun(m_runId, outcome.status, outcome.stopReason, outcome.baselineScore, outcome.bestScore,
+                                       outcome.summaryJson);
+        !done) {
+        spdlog::error("{}", done.error().message);
+    }
+    if (outcome.status == "failed") {
+        Json error = Json::object();
+        error["message"] = outcome.stopReason;
+        m_bus.emit(EventType::Error, error);
+    }
+    m_bus.emit(EventType::RunFinished, finished);
+
+    {
+        std::lock_guard lock(m_mutex);
+        m_outcome = std::move(outcome);
+    }
+    m_running.store(false);
+}
+
+} // namespace prism

@@ -1,0 +1,153 @@
+#pragma once
+
+// Runs an optimizer on its own thread with events, budgets, cancel and resume
+// (DESIGN.md §5, docs/RUNS.md). The studio and the CLI talk to runs only
+// through this class and the run store.
+#include "adapter/adapter.h"
+#include "artifact/artifact.h"
+#include "core/result.h"
+#include "core/study.h"
+#include "data/dataset.h"
+#include "lm/lm_setup.h"
+#include "metric/metric.h"
+#include "optimize/optimizer.h"
+#include "run/events.h"
+#include "run/journal_lm.h"
+#include "run/run_store.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace prism {
+
+// Builds the optimizer named in the config; a Config error for an unknown name.
+using OptimizerFactory = std::function<Result<std::unique_ptr<Optimizer>>(const OptimizerConfig &config)>;
+// LabeledFewShot (labeled), BootstrapFewShot (bootstrap), MIPROv2 (miprov2).
+Result<std::unique_ptr<Optimizer>> makeOptimizer(const OptimizerConfig &config);
+
+// How a run is launched; everything here is recorded with the run so that a
+// resume can rebuild it.
+struct RunSettings {
+    std::string studyPath;                // recorded for display and resume; may be empty
+    std::optional<std::string> optimizer; // overrides the study's optimizer.name
+    std::optional<std::string> autoMode;  // light | medium | heavy
+    std::optional<std::uint64_t> seed;
+    std::optional<int> threads;           // trials / examples in parallel; default: the study's eval.threads
+    ModelOverrides models;
+    LmSetupOptions lm;                    // cache, budget, global concurrency
+    std::string artifactPath;             // also write the artifact here when set
+};
+
+// What a resume may change: results do not depend on these.
+struct ResumeSettings {
+    std::optional<int> threads;
+    std::string artifactPath;
+};
+
+// The end of a run, as wait() returns it.
+struct RunOutcome {
+    std::string runId;
+    std::string status = "failed";  // finished | cancelled | failed
+    std::string stopReason;         // completed | cancelled | budget: ... | error: ...
+    std::optional<double> baselineScore; // percent, on the optimizer's validation set
+    std::optional<double> bestScore;
+    Program program;                // the best program (the student when the run failed early)
+    std::string artifactJson;       // programToDspyJson with the prism block; empty when the run failed
+    ArtifactInfo artifactInfo;      // its prism block (add test-split scores and save again)
+    std::string artifactPath;       // where it was also written; empty when not
+    std::vector<std::string> notes;
+    std::string summaryJson;        // the run_finished payload
+    std::optional<Error> error;     // why the run failed
+    int session = 1;
+    long long replayedCalls = 0;    // answers a resume took from the journal
+    std::uint64_t divergedAt = 0;   // first replayed event that differed from the log; 0 = none
+};
+
+class RunController {
+public:
+    explicit RunController(std::shared_ptr<RunStore> store);
+    ~RunController(); // cancels and joins a run still under way
+    RunController(const RunController &) = delete;
+    RunController &operator=(const RunController &) = delete;
+
+    // Tests replace the optimizers; the default is makeOptimizer.
+    void setOptimizerFactory(OptimizerFactory factory);
+    // Called for every event after the store has it, from the engine thread.
+    // Add listeners before start().
+    void addEventListener(EventBus::Listener listener);
+
+    // Loads the data, builds the models, metric and adapter, creates the run
+    // row, and starts the optimizer on its own thread. Returns the run id at
+    // once; load errors come back here and no run is created.
+    Result<std::string> start(const Study &study, const RunSettings &settings);
+    // Continues a run whose process died (status running) or that was
+    // cancelled: replays it from the start with the recorded answers.
+    Result<std::string> resume(const std::string &runId, const ResumeSettings &settings);
+
+    // Stops starting LM calls; the optimizer returns its best so far and the
+    // run ends with stop reason "cancelled". Safe from any thread.
+    void cancel();
+    bool running() const;
+    // Joins the engine thread and returns the outcome (once; later calls return the same).
+    RunOutcome wait();
+
+    const std::string &runId() const { return m_runId; }
+    // Valid after start()/resume() succeeded; for evaluating beyond the run
+    // (the CLI's test-split comparison goes through the same journal and ledger).
+    const Study &study() const { return m_study; }
+    const StudyData &data() const { return m_data; }
+    Lm &taskLm() const { return *m_taskLm; }
+    const Adapter &adapter() const { return *m_adapter; }
+    const Metric &metric() const { return *m_metric; }
+    const ModelSet &models() const { return m_models; }
+    int threads() const { return m_threads; }
+    // LM calls made so far by this session (ledger entries, cache hits included).
+    long long callsSoFar() const;
+
+private:
+    Result<void> prepare(const Study &study, const std::string &optimizerName, const ModelOverrides &overrides,
+                         const LmSetupOptions &lmOptions);
+    void launch();
+    void runThread();
+    void onStoreError(const Error &error);
+
+    std::shared_ptr<RunStore> m_store;
+    OptimizerFactory m_factory;
+    std::vector<EventBus::Listener> m_listeners;
+
+    // Set up by start()/resume() before the thread starts; read-only afterwards.
+    Study m_study;
+    std::string m_studyPath;
+    std::string m_artifactPath;
+    StudyData m_data;
+    ModelSet m_models;
+    std::unique_ptr<Metric> m_metric;
+    std::unique_ptr<Adapter> m_adapter;
+    std::unique_ptr<Optimizer> m_optimizer;
+    std::shared_ptr<CallJournal> m_journal;
+    std::shared_ptr<JournalLm> m_taskLm;
+    std::shared_ptr<JournalLm> m_proposerLm;
+    int m_threads = 8;
+    std::string m_runId;
+    int m_session = 1;
+    std::uint64_t m_replayUpTo = 0;
+    std::vector<RunEvent> m_storedEvents; // the log a resume replays against
+
+    EventBus m_bus;
+    std::thread m_thread;
+    std::atomic<bool> m_running{false};
+    std::atomic<bool> m_cancelRequested{false};
+    std::atomic<std::uint64_t> m_divergedAt{0};
+    mutable std::mutex m_mutex; // guards the members below
+    std::optional<Error> m_storeError;
+    bool m_waited = false;
+    RunOutcome m_outcome;
+};
+
+} // namespace prism

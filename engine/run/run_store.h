@@ -1,0 +1,206 @@
+#pragma once
+
+// The run store (DESIGN.md §5, docs/RUNS.md): one SQLite file in WAL mode that
+// keeps every run, its events, the tables derived from them, its ledger and its
+// call journal (what makes a crashed run resumable).
+#include "core/json.h"
+#include "core/result.h"
+#include "lm/ledger.h"
+#include "lm/lm.h"
+#include "run/events.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace prism {
+
+inline constexpr int kRunStoreSchemaVersion = 1;
+
+// What a new run row holds. The JSON texts are snapshots: a run can be
+// resumed or reviewed after the study file changed or disappeared.
+struct NewRun {
+    std::string studyName;
+    std::string studyPath;
+    std::string studyJson;           // studyToJsonText of the effective study
+    std::string optimizer;           // miprov2 | bootstrap | labeled | ...
+    std::string optimizerConfigJson; // the effective knobs, DSPy names
+    std::string optionsJson;         // how it was launched (threads, budget, cache, model overrides)
+    std::uint64_t seed = 0;
+};
+
+// One row of the runs table.
+struct RunRecord {
+    std::string id;
+    std::string createdAt;  // ISO 8601 UTC
+    std::string finishedAt; // empty while running
+    std::string studyName;
+    std::string studyPath;
+    std::string studyJson;
+    std::string optimizer;
+    std::string optimizerConfigJson;
+    std::string optionsJson;
+    std::uint64_t seed = 0;
+    std::string status = "running"; // running | finished | cancelled | failed
+    std::string stopReason;
+    std::optional<double> baselineScore; // percent, validation
+    std::optional<double> bestScore;
+    bool hasArtifact = false;
+    int sessions = 1;                    // 1 + the number of resumes
+    std::optional<std::uint64_t> cancelSeq; // last event emitted before a cancel took effect
+    std::string summaryJson;             // the run_finished payload, when finished
+    std::string owner;                   // "host:pid" of the process that runs (or ran) it
+};
+
+// "host:pid" of this process.
+std::string runOwner();
+// True when owner is a live process on this machine other than this one.
+bool runOwnerAlive(const std::string &owner);
+
+// Derived from trial_finished.
+struct TrialRecord {
+    std::uint64_t seq = 0; // the event it came from
+    int trial = 0;
+    std::string kind; // minibatch | full
+    std::string configKey;
+    std::string configJson;
+    std::optional<double> score; // percent
+    int scored = 0;
+    int errors = 0;
+    int examples = 0;
+    long long newCalls = 0;
+    long long memoHits = 0;
+    std::string state; // complete | failed
+    std::string error;
+    bool operator==(const TrialRecord &other) const = default;
+};
+
+// One (config, example) score: from trial_finished's results, or richer from
+// the optimizer's per-example callback (prediction, error, calls).
+struct ExampleResultRecord {
+    std::string configKey;
+    int exampleIndex = 0;
+    std::optional<double> score; // [0, 1]; empty when the example errored
+    std::string error;
+    std::string predictionJson; // empty when unknown
+    int calls = 0;
+};
+
+struct CandidateRecord {
+    std::uint64_t seq = 0;
+    std::string predictor;
+    int index = 0;
+    std::string text;
+    std::string tip;
+};
+
+struct DemoSetRecord {
+    std::uint64_t seq = 0;
+    std::string predictor;
+    int index = 0;
+    std::string kind;
+    std::string demosJson;
+};
+
+struct SummaryRecord {
+    std::uint64_t seq = 0;
+    std::string kind;
+    std::string predictor;
+    std::string text;
+};
+
+// One ledger row: a ledger entry plus the request key and the session (1 =
+// the first process, 2 = the first resume...). Empty key = not known.
+struct LedgerRow {
+    int session = 1;
+    std::string requestKey;
+    LedgerEntry entry;
+};
+
+// One recorded LM answer of a run, keyed like the response cache.
+struct JournalRecord {
+    std::string requestKey;
+    ChatResponse response;
+    int session = 1;
+};
+
+struct LedgerSummary {
+    LedgerTotals total;
+    std::map<std::string, LedgerTotals> byRole;
+};
+
+// Thread-safe: one mutex-guarded connection per store object; other processes
+// may use the same file at once (WAL + busy timeout). Every write is its own
+// committed transaction before the call returns.
+class RunStore {
+public:
+    // Opens or creates the store. A file that is not a usable run store, or
+    // one that cannot be created, gives an Io error naming the file.
+    static Result<std::shared_ptr<RunStore>> open(const std::string &path);
+    // userDataDir()/runs.sqlite
+    static Result<std::string> defaultPath();
+    static Result<std::shared_ptr<RunStore>> openDefault();
+
+    ~RunStore();
+    RunStore(const RunStore &) = delete;
+    RunStore &operator=(const RunStore &) = delete;
+
+    const std::string &path() const { return m_path; }
+
+    // --- writing (the run controller) ---
+    // A new run with status "running"; returns its id ("r-20261122-0001").
+    Result<std::string> createRun(const NewRun &run);
+    // Appends an event and the rows derived from it, in one transaction.
+    Result<void> appendEvent(const std::string &runId, const RunEvent &event);
+    // Removes events with seq >= fromSeq and the rows derived from them (a
+    // resumed run that diverged from its log).
+    Result<void> truncateEvents(const std::string &runId, std::uint64_t fromSeq);
+    Result<void> putExampleResult(const std::string &runId, const ExampleResultRecord &record);
+    Result<void> appendLedger(const std::string &runId, const LedgerRow &row);
+    // The answer and the ledger rows of its request, in one transaction. The
+    // first answer recorded for a key is kept.
+    Result<void> recordCall(const std::string &runId, const JournalRecord &record, const std::vector<LedgerRow> &ledger);
+    // Marks the start of a resume: status running, sessions + 1; returns the new session number.
+    Result<int> beginSession(const std::string &runId);
+    Result<void> setCancelSeq(const std::string &runId, std::uint64_t seq);
+    Result<void> finishRun(const std::string &runId, const std::string &status, const std::string &stopReason,
+                           std::optional<double> baselineScore, std::optional<double> bestScore,
+                           const std::string &summaryJson);
+    Result<void> setArtifact(const std::string &runId, const std::string &artifactJson);
+    // Sets the status only (e.g. "failed" when a run could not start).
+    Result<void> setStatus(const std::string &runId, const std::string &status, const std::string &stopReason);
+
+    // --- reading (the studio and the CLI) ---
+    Result<std::vector<RunRecord>> listRuns(); // newest first; study_json and options left empty
+    Result<RunRecord> loadRun(const std::string &runId);
+    Result<std::vector<RunEvent>> events(const std::string &runId, std::uint64_t afterSeq = 0);
+    Result<std::uint64_t> lastSeq(const std::string &runId);
+    Result<std::vector<TrialRecord>> trials(const std::string &runId);
+    Result<std::vector<ExampleResultRecord>> exampleResults(const std::string &runId, const std::string &configKey);
+    Result<std::vector<CandidateRecord>> candidates(const std::string &runId);
+    Result<std::vector<DemoSetRecord>> demoSets(const std::string &runId);
+    Result<std::vector<SummaryRecord>> summaries(const std::string &runId);
+    Result<std::vector<LedgerRow>> ledger(const std::string &runId);
+    Result<LedgerSummary> ledgerTotals(const std::string &runId);
+    Result<std::vector<JournalRecord>> journal(const std::string &runId);
+    // The artifact JSON text; empty when the run has none yet.
+    Result<std::string> artifact(const std::string &runId);
+
+private:
+    RunStore(std::string path, sqlite3 *db);
+    Error sqlError(const std::string &what) const;
+    Result<void> execLocked(const char *sql, const std::string &what);
+    Result<void> requireRunLocked(const std::string &runId);
+
+    std::string m_path;
+    sqlite3 *m_db = nullptr;
+    mutable std::mutex m_mutex;
+};
+
+} // namespace prism

@@ -1,0 +1,6 @@
+prism_add_test(test_optimize_fewshot SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/test_fewshot.cpp)
+prism_add_test(test_miprov2 SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/test_miprov2.cpp)
