@@ -22,8 +22,16 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# With a display: the studio on the moderation sample. Without one (CI, ssh):
+# the CLI evaluation of the same sample, so `make run` never waits on a window.
+STUDIO := ./$(BUILD_DIR)/app/studio/prism-studio
 run: build
-	@./$(BUILD_DIR)/app/prism eval samples/moderation/moderation.prism.json --split test
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -x $(STUDIO) ]; then \
+	  $(STUDIO) --sample moderation; \
+	else \
+	  echo "make run: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the CLI evaluates the moderation sample instead."; \
+	  ./$(BUILD_DIR)/app/prism eval samples/moderation/moderation.prism.json --split test; \
+	fi
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE "bench|nightly"

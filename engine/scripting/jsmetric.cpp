@@ -1,0 +1,561 @@
+#include "scripting/jsmetric.h"
+
+#include "metric/builtin.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <QCoreApplication>
+#include <QJSEngine>
+#include <QJSValue>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+namespace prism {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Calls a script function and reports a throw as {threw, value}: QJSValue::call
+// returns a thrown string or object as if it had been returned. Interrupts are
+// not catchable by JS, so a timeout still comes back as an Error value.
+const char *const kWrapperSource =
+    "(function (fn) {\n"
+    "  return function (example, pred, trace) {\n"
+    "    try { return { threw: false, value: fn(example, pred, trace) }; }\n"
+    "    catch (e) { return { threw: true, value: e }; }\n"
+    "  };\n"
+    "})";
+
+// One thread for every running call of every JsMetric: it interrupts the
+// engines whose call outlived its deadline. setInterrupted is the one
+// QJSEngine function meant to be called from another thread.
+class Watchdog {
+public:
+    static Watchdog &instance()
+    {
+        static Watchdog watchdog;
+        return watchdog;
+    }
+
+    std::uint64_t arm(QJSEngine *engine, int timeoutMs)
+    {
+        std::lock_guard lock(m_mutex);
+        const std::uint64_t token = m_next++;
+        m_entries[token] = Entry{engine, Clock::now() + std::chrono::milliseconds(timeoutMs), false};
+        m_cv.notify_all();
+        return token;
+    }
+
+    // True when the deadline passed and the engine was interrupted. After this
+    // returns the watchdog no longer touches the engine.
+    bool disarm(std::uint64_t token)
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_entries.find(token);
+        const bool fired = it != m_entries.end() && it->second.fired;
+        if (it != m_entries.end())
+            m_entries.erase(it);
+        return fired;
+    }
+
+    ~Watchdog()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_cv.notify_all();
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+
+private:
+    struct Entry {
+        QJSEngine *engine = nullptr;
+        Clock::time_point deadline;
+        bool fired = false;
+    };
+
+    Watchdog() : m_thread([this] { loop(); }) {}
+
+    void loop()
+    {
+        std::unique_lock lock(m_mutex);
+        while (!m_stop) {
+            std::optional<Clock::time_point> next;
+            const auto now = Clock::now();
+            for (auto &[token, entry] : m_entries) {
+                if (entry.fired)
+                    continue;
+                if (entry.deadline <= now) {
+                    entry.engine->setInterrupted(true);
+                    entry.fired = true;
+                } else if (!next || entry.deadline < *next) {
+                    next = entry.deadline;
+                }
+            }
+            if (next)
+                m_cv.wait_until(lock, *next);
+            else
+                m_cv.wait(lock);
+        }
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::map<std::uint64_t, Entry> m_entries;
+    std::uint64_t m_next = 1;
+    bool m_stop = false;
+    std::thread m_thread; // last: started once the members it uses exist
+};
+
+// Arms the watchdog for one call and disarms it on every path out.
+class WatchdogGuard {
+public:
+    WatchdogGuard(QJSEngine *engine, int timeoutMs) : m_token(Watchdog::instance().arm(engine, timeoutMs)) {}
+    ~WatchdogGuard() { disarm(); }
+    bool disarm()
+    {
+        if (m_token) {
+            m_fired = Watchdog::instance().disarm(m_token);
+            m_token = 0;
+        }
+        return m_fired;
+    }
+
+private:
+    std::uint64_t m_token = 0;
+    bool m_fired = false;
+};
+
+std::string toStd(const QString &s)
+{
+    return s.toStdString();
+}
+
+Error scriptError(std::string message)
+{
+    return Error::make(ErrorKind::Script, std::move(message));
+}
+
+std::string timeoutMessage(int timeoutMs)
+{
+    return fmt::format("metric timed out after {} ms", timeoutMs);
+}
+
+// "ReferenceError: foo is not defined" with the line where JS knows it.
+std::string describeJsError(const QJSValue &error)
+{
+    const QJSValue line = error.property(QStringLiteral("lineNumber"));
+    const std::string text = toStd(error.toString());
+    if (line.isNumber() && line.toInt() > 0)
+        return fmt::format("{} line {}: {}", kMetricScriptName, line.toInt(), text);
+    return fmt::format("{}: {}", kMetricScriptName, text);
+}
+
+// The line of the innermost frame of a stack trace entry "%entry:3:-1:file:metric.js".
+std::optional<int> lineFromStack(const QStringList &stack)
+{
+    if (stack.isEmpty())
+        return std::nullopt;
+    const QStringList parts = stack.front().split(QLatin1Char(':'));
+    if (parts.size() < 2)
+        return std::nullopt;
+    bool ok = false;
+    const int line = parts[1].toInt(&ok);
+    return ok && line > 0 ? std::optional<int>(line) : std::nullopt;
+}
+
+std::string jsTypeName(const QJSValue &v)
+{
+    if (v.isUndefined())
+        return "undefined";
+    if (v.isNull())
+        return "null";
+    if (v.isString())
+        return "a string";
+    if (v.isNumber())
+        return "a number";
+    if (v.isBool())
+        return "a boolean";
+    if (v.isArray())
+        return "an array";
+    if (v.isCallable())
+        return "a function";
+    return "an object";
+}
+
+QJSValue toJs(QJSEngine &engine, const Value &value)
+{
+    if (value.isString())
+        return QJSValue(QString::fromStdString(value.asString()));
+    if (value.isNumber())
+        return QJSValue(value.asNumber());
+    if (value.isBool())
+        return QJSValue(value.asBool());
+    if (value.isList()) {
+        const auto &list = value.asList();
+        QJSValue array = engine.newArray(static_cast<uint>(list.size()));
+        for (std::size_t i = 0; i < list.size(); ++i)
+            array.setProperty(static_cast<quint32>(i), toJs(engine, list[i]));
+        return array;
+    }
+    return QJSValue(QJSValue::NullValue);
+}
+
+QJSValue toJs(QJSEngine &engine, const Fields &fields)
+{
+    QJSValue object = engine.newObject();
+    for (const auto &[name, value] : fields)
+        object.setProperty(QString::fromStdString(name), toJs(engine, value));
+    return object;
+}
+
+// A script compiled in one engine, ready to call. Members are destroyed in
+// reverse order, so the values go before their engine.
+struct LoadedScript {
+    std::unique_ptr<QJSEngine> engine;
+    QJSValue call;      // wrapper(metric)
+    QJSValue stringify; // the original JSON.stringify, for showing thrown objects
+};
+
+std::string shownThrown(const LoadedScript &script, const QJSValue &value)
+{
+    if (value.isString())
+        return "\"" + toStd(value.toString()) + "\"";
+    if (value.isObject() && !value.isCallable()) {
+        const QJSValue json = script.stringify.call({value});
+        if (json.isString())
+            return toStd(json.toString());
+    }
+    return toStd(value.toString());
+}
+
+// Creates an engine with nothing but the ECMAScript library, runs the
+// source's top-level code under the time limit and binds metric().
+Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int timeoutMs)
+{
+    auto script = std::make_unique<LoadedScript>();
+    // No installExtensions: no console, no qsTr, no gc. A bare QJSEngine has
+    // no Qt object, no XMLHttpRequest and no module loading.
+    script->engine = std::make_unique<QJSEngine>();
+    QJSEngine &engine = *script->engine;
+    script->stringify = engine.globalObject().property(QStringLiteral("JSON")).property(QStringLiteral("stringify"));
+
+    QStringList stack;
+    QJSValue result;
+    bool fired = false;
+    {
+        WatchdogGuard guard(&engine, timeoutMs);
+        result = engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
+        fired = guard.disarm();
+    }
+    if (fired || (result.isError() && engine.isInterrupted())) {
+        engine.setInterrupted(false);
+        return scriptError(fmt::format("{}: the top-level code ran longer than {} ms; "
+                                       "keep the work inside metric()", kMetricScriptName, timeoutMs));
+    }
+    engine.setInterrupted(false);
+    if (result.isError())
+        return scriptError(describeJsError(result));
+    if (!stack.isEmpty()) {
+        // A thrown string or object: evaluate hands it back as the result.
+        const auto line = lineFromStack(stack);
+        return scriptError(fmt::format("{}{}: uncaught exception: {}", kMetricScriptName,
+                                       line ? fmt::format(" line {}", *line) : std::string(),
+                                       shownThrown(*script, result)));
+    }
+
+    const QJSValue fn = engine.globalObject().property(QStringLiteral("metric"));
+    if (fn.isUndefined())
+        return scriptError(fmt::format("{}: the script must define function metric(example, pred, trace)", kMetricScriptName));
+    if (!fn.isCallable())
+        return scriptError(fmt::format("{}: metric is {}, not a function; define function metric(example, pred, trace)",
+                                       kMetricScriptName, jsTypeName(fn)));
+
+    const QJSValue wrapper = engine.evaluate(QString::fromLatin1(kWrapperSource), QStringLiteral("prism-wrapper.js"));
+    if (!wrapper.isCallable())
+        return Error::make(ErrorKind::Internal, "metric: the call wrapper did not compile: " + toStd(wrapper.toString()));
+    script->call = wrapper.call({fn});
+    if (!script->call.isCallable())
+        return Error::make(ErrorKind::Internal, "metric: the call wrapper failed: " + toStd(script->call.toString()));
+    return script;
+}
+
+Result<double> scoreFromJs(const QJSValue &v, const char *what)
+{
+    if (v.isBool())
+        return v.toBool() ? 1.0 : 0.0;
+    if (!v.isNumber())
+        return scriptError(fmt::format("{}: {} is {}; return a number in [0, 1], a boolean, or {{score, feedback}}",
+                                       kMetricScriptName, what, jsTypeName(v)));
+    const double s = v.toNumber();
+    if (std::isnan(s))
+        return scriptError(fmt::format("{}: {} is NaN; the score must be a number in [0, 1]", kMetricScriptName, what));
+    if (s < 0.0 || s > 1.0)
+        return scriptError(fmt::format("{}: the score must be in [0, 1], got {}", kMetricScriptName, toStd(v.toString())));
+    return s;
+}
+
+Result<MetricResult> interpretResult(const QJSValue &v)
+{
+    MetricResult out;
+    if (v.isNumber() || v.isBool()) {
+        auto s = scoreFromJs(v, "the returned value");
+        if (!s)
+            return s.error();
+        out.score = *s;
+        return out;
+    }
+    if (v.isObject() && !v.isArray() && !v.isCallable()) {
+        const QJSValue score = v.property(QStringLiteral("score"));
+        if (score.isUndefined())
+            return scriptError(fmt::format("{}: metric() returned an object without a score; return {{score, feedback}}",
+                                           kMetricScriptName));
+        auto s = scoreFromJs(score, "the returned score");
+        if (!s)
+            return s.error();
+        out.score = *s;
+        const QJSValue feedback = v.property(QStringLiteral("feedback"));
+        if (!feedback.isUndefined() && !feedback.isNull())
+            out.feedback = toStd(feedback.toString());
+        return out;
+    }
+    if (v.isUndefined())
+        return scriptError(fmt::format("{}: metric() returned nothing; return a number in [0, 1], a boolean, "
+                                       "or {{score, feedback}}", kMetricScriptName));
+    const std::string what = v.isString() ? "the string \"" + toStd(v.toString()) + "\"" : jsTypeName(v);
+    return scriptError(fmt::format("{}: metric() returned {}; return a number in [0, 1], a boolean, "
+                                   "or {{score, feedback}}", kMetricScriptName, what));
+}
+
+// This thread's engines, one per live JsMetric that scored here. Destroyed
+// with the thread, on the thread that created them.
+struct ThreadEntry {
+    std::weak_ptr<const int> alive;
+    std::unique_ptr<LoadedScript> script;
+    std::optional<Error> loadError;
+};
+thread_local std::unordered_map<std::uint64_t, ThreadEntry> t_scripts;
+
+std::atomic<std::uint64_t> g_nextMetricId{1};
+
+std::string jsIdentifierAccess(const std::string &object, const std::string &name)
+{
+    bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$');
+    if (plain)
+        return object + "." + name;
+    std::string quoted;
+    for (char c : name) {
+        if (c == '"' || c == '\\')
+            quoted += '\\';
+        quoted += c;
+    }
+    return object + "[\"" + quoted + "\"]";
+}
+
+} // namespace
+
+JsMetric::JsMetric(std::string source, int timeoutMs)
+    : m_source(std::move(source)), m_timeoutMs(timeoutMs), m_id(g_nextMetricId++), m_alive(std::make_shared<const int>(0))
+{
+}
+
+JsMetric::~JsMetric() = default;
+
+Result<MetricResult> JsMetric::score(const Example &example, const Prediction &prediction) const
+{
+    if (prediction.error)
+        return *prediction.error;
+
+    // Drop the engines of metrics that no longer exist, then find or build ours.
+    for (auto it = t_scripts.begin(); it != t_scripts.end();)
+        it = it->second.alive.expired() ? t_scripts.erase(it) : std::next(it);
+    auto found = t_scripts.find(m_id);
+    if (found == t_scripts.end()) {
+        ThreadEntry entry;
+        entry.alive = m_alive;
+        auto loaded = loadScript(m_source, m_timeoutMs);
+        if (loaded)
+            entry.script = std::move(loaded).value();
+        else
+            entry.loadError = loaded.error();
+        found = t_scripts.emplace(m_id, std::move(entry)).first;
+    }
+    ThreadEntry &entry = found->second;
+    if (entry.loadError)
+        return *entry.loadError;
+
+    LoadedScript &script = *entry.script;
+    QJSEngine &engine = *script.engine;
+    const QJSValue exampleJs = toJs(engine, example.values);
+    const QJSValue predJs = toJs(engine, prediction.values);
+
+    QJSValue out;
+    bool fired = false;
+    {
+        WatchdogGuard guard(&engine, m_timeoutMs);
+        out = script.call.call({exampleJs, predJs, QJSValue(QJSValue::NullValue)});
+        fired = guard.disarm();
+    }
+    const bool interrupted = engine.isInterrupted();
+    // A deadline that passed just after the call returned leaves the flag set.
+    engine.setInterrupted(false);
+    if (out.isError() && (fired || interrupted))
+        return scriptError(timeoutMessage(m_timeoutMs));
+    if (out.isError())
+        return scriptError(describeJsError(out)); // an error outside the wrapper's try
+
+    const QJSValue value = out.property(QStringLiteral("value"));
+    if (out.property(QStringLiteral("threw")).toBool()) {
+        if (value.isError())
+            return scriptError(describeJsError(value));
+        return scriptError(fmt::format("{}: metric() threw {}", kMetricScriptName, shownThrown(script, value)));
+    }
+    return interpretResult(value);
+}
+
+std::string JsMetric::describe() const
+{
+    std::size_t lines = m_source.empty() ? 0 : 1;
+    for (char c : m_source)
+        lines += c == '\n' ? 1 : 0;
+    return fmt::format("JavaScript metric ({} lines, {} ms limit per call)", lines, m_timeoutMs);
+}
+
+Result<std::unique_ptr<Metric>> makeJsMetric(const std::string &source, int timeoutMs)
+{
+    if (!scriptingAvailable())
+        return Error::make(ErrorKind::Config, "metric: JavaScript metrics need a QCoreApplication in this process "
+                                              "(create a prism::ScriptingRuntime first)");
+    if (timeoutMs < 1)
+        return Error::make(ErrorKind::Config, fmt::format("metric: the time limit must be at least 1 ms, not {}", timeoutMs));
+    bool blank = true;
+    for (char c : source)
+        blank = blank && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+    if (blank)
+        return scriptError(fmt::format("{} is empty; define function metric(example, pred, trace)", kMetricScriptName));
+    // Compiled once here for the syntax check; each scoring thread compiles its own.
+    auto loaded = loadScript(source, timeoutMs);
+    if (!loaded)
+        return loaded.error();
+    return std::unique_ptr<Metric>(new JsMetric(source, timeoutMs));
+}
+
+Result<std::unique_ptr<Metric>> makeStudyMetric(const MetricSpec &spec, const Program &program, int scriptTimeoutMs)
+{
+    if (spec.kind == "script")
+        return makeJsMetric(spec.script, scriptTimeoutMs);
+    return makeMetric(spec, program);
+}
+
+std::string jsMetricTemplate(const Program &program)
+{
+    const std::vector<Field> outputs = program.predictors.empty()
+                                           ? std::vector<Field>{}
+                                           : program.predictors.back().signature.outputs;
+    std::string body;
+    bool needsJaccard = false;
+    bool needsNorm = false;
+    for (const auto &f : outputs) {
+        const std::string want = jsIdentifierAccess("example", f.name);
+        const std::string got = jsIdentifierAccess("pred", f.name);
+        std::string test;
+        std::string how;
+        switch (f.type.kind()) {
+        case TypeKind::List:
+            needsJaccard = true;
+            body += fmt::format("  // {}: set overlap (Jaccard)\n", f.name);
+            body += "  {\n";
+            body += fmt::format("    const overlap = jaccard({}, {});\n", want, got);
+            body += "    total += overlap;\n";
+            body += fmt::format("    if (overlap < 1) notes.push(`{}: expected ${{JSON.stringify({})}}, got ${{JSON.stringify({})}}`);\n",
+                                f.name, want, got);
+            body += "  }\n\n";
+            continue;
+        case TypeKind::Float:
+            test = fmt::format("Math.abs(Number({}) - Number({})) <= 1e-6", got, want);
+            how = "equal within a tolerance";
+            break;
+        case TypeKind::String:
+            needsNorm = true;
+            test = fmt::format("norm({}) === norm({})", got, want);
+            how = "same text, ignoring case and outer spaces";
+            break;
+        default:
+            test = fmt::format("{} === {}", got, want);
+            how = "exact match";
+            break;
+        }
+        body += fmt::format("  // {}: {}\n", f.name, how);
+        body += fmt::format("  if ({}) total += 1;\n", test);
+        body += fmt::format("  else notes.push(`{}: expected ${{{}}}, got ${{{}}}`);\n\n", f.name, want, got);
+    }
+
+    std::string out;
+    out += "// Scores one prediction of the program.\n";
+    out += "//   example: the row's values (inputs and expected outputs)\n";
+    out += "//   pred:    the program's outputs for that row\n";
+    out += "// Return a number in [0, 1], a boolean, or {score, feedback}.\n";
+    out += "// The feedback says what went wrong; reflective optimizers read it.\n";
+    out += "// Only the JavaScript standard library is available (no files, network, console).\n";
+    out += "function metric(example, pred, trace) {\n";
+    out += "  let total = 0;\n";
+    out += "  const notes = [];\n\n";
+    out += body;
+    out += fmt::format("  return {{ score: total / {}, feedback: notes.join(\"; \") }};\n", std::max<std::size_t>(outputs.size(), 1));
+    out += "}\n";
+    if (needsNorm) {
+        out += "\nfunction norm(s) {\n";
+        out += "  return String(s ?? \"\").trim().toLowerCase();\n";
+        out += "}\n";
+    }
+    if (needsJaccard) {
+        out += "\n// |A and B| / |A or B|; two empty lists match.\n";
+        out += "function jaccard(a, b) {\n";
+        out += "  const x = new Set(a || []), y = new Set(b || []);\n";
+        out += "  if (x.size === 0 && y.size === 0) return 1;\n";
+        out += "  let both = 0;\n";
+        out += "  for (const v of x) if (y.has(v)) both++;\n";
+        out += "  return both / (x.size + y.size - both);\n";
+        out += "}\n";
+    }
+    return out;
+}
+
+bool scriptingAvailable()
+{
+    return QCoreApplication::instance() != nullptr;
+}
+
+struct ScriptingRuntime::Impl {
+    std::unique_ptr<QCoreApplication> app;
+};
+
+ScriptingRuntime::ScriptingRuntime() : m_impl(std::make_unique<Impl>())
+{
+    if (QCoreApplication::instance())
+        return;
+    // QCoreApplication keeps references to argc and argv for its lifetime.
+    static int argc = 1;
+    static char name[] = "prism";
+    static char *argv[] = {name, nullptr};
+    m_impl->app = std::make_unique<QCoreApplication>(argc, argv);
+}
+
+ScriptingRuntime::~ScriptingRuntime() = default;
+
+} // namespace prism

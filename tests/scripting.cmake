@@ -1,0 +1,5 @@
+# Engine-side tests of prism_scripting (JsMetric on QJSEngine). Built only with the studio (Qt).
+if(TARGET prism_scripting)
+  prism_add_test(test_jsmetric SOURCES ${CMAKE_CURRENT_LIST_DIR}/scripting/test_jsmetric.cpp
+    LIBS prism_scripting Qt6::Qml Qt6::Core)
+endif()

@@ -1,0 +1,37 @@
+# GUI tests: Qt Test executables run offscreen, one per page or area.
+# prism_add_ui_test(NAME SOURCES a.cpp [LIBS ...] [LABELS ...])
+# Each test gets private config, data and runtime folders under the build
+# tree, so it never reads or writes the user's settings or run store.
+if(NOT PRISM_BUILD_GUI OR NOT TARGET prism_ui)
+  return()
+endif()
+
+function(prism_add_ui_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES AUTOMOC ON)
+  target_link_libraries(${name} PRIVATE prism_ui Qt6::Test ${ARG_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    PRISM_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
+    PRISM_SAMPLES_DIR="${PROJECT_SOURCE_DIR}/samples"
+    PRISM_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+  set(home ${CMAKE_CURRENT_BINARY_DIR}/ui-home/${name})
+  file(MAKE_DIRECTORY ${home}/runtime ${home}/config ${home}/data ${home}/cache)
+  file(CHMOD ${home}/runtime DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+  add_test(NAME ${name} COMMAND ${name})
+  set(labels ui ${ARG_LABELS})
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT 300
+    LABELS "${labels}"
+    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_RUNTIME_DIR=${home}/runtime;XDG_CONFIG_HOME=${home}/config;XDG_DATA_HOME=${home}/data;XDG_CACHE_HOME=${home}/cache;PRISM_DATA_DIR=${home}/data/prism")
+endfunction()
+
+foreach(t test_shell test_datasetpage test_signaturepage test_metricpage test_modelspage)
+  if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
+    prism_add_ui_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
+  endif()
+endforeach()
+# Saves a PNG of every page to $PRISM_SCREENSHOT_DIR (skips itself when unset).
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/test_screenshots.cpp)
+  prism_add_ui_test(test_screenshots SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_screenshots.cpp)
+endif()

@@ -1,0 +1,379 @@
+// The dataset page: imports (bad and good files, the mapping step, drag and
+// drop), cell edits with undo, add / delete rows, the seeded split, the label
+// distribution, and a 100k-row table.
+#include "models/rowtablemodel.h"
+#include "pages/datasetpage.h"
+#include "studydocument.h"
+#include "uitest.h"
+#include "widgets/columnmappingdialog.h"
+#include "widgets/splitdialog.h"
+
+#include "data/dataset.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMimeData>
+#include <QRadioButton>
+#include <QScrollBar>
+#include <QSettings>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUndoStack>
+#include <QUrl>
+
+#include <map>
+#include <set>
+
+namespace {
+
+void writeFile(const QString &path, const QByteArray &content)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(content);
+}
+
+int column(const RowTableModel *model, const std::string &field)
+{
+    for (int c = 0; c < static_cast<int>(model->fields().size()); ++c)
+        if (model->fields()[static_cast<std::size_t>(c)].name == field)
+            return c;
+    return -1;
+}
+
+} // namespace
+
+class TestDatasetPage final : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<StudyDocument> m_doc;
+    std::unique_ptr<DatasetPage> m_page;
+    QTemporaryDir m_dir;
+
+private slots:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("PrismTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_datasetpage"));
+        QVERIFY(m_dir.isValid());
+    }
+
+    void init()
+    {
+        m_doc = std::make_unique<StudyDocument>();
+        QString error;
+        QVERIFY2(m_doc->newFromSample(QStringLiteral("moderation"), &error), qPrintable(error));
+        m_page = std::make_unique<DatasetPage>(m_doc.get());
+        m_page->resize(1200, 700);
+        m_page->show();
+    }
+
+    void cleanup()
+    {
+        m_page.reset();
+        m_doc.reset();
+    }
+
+    void csvWithABadLineImportsNothing()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("bad.csv"));
+        writeFile(path, "snippet,severity,policy_violations\n"
+                        "\"You are great\",low,\n"
+                        "\"Buy cheap pills now\",medium,spam\n"
+                        "\"I will find you\",extreme,violence\n"
+                        "\"Nice day\",low,\n");
+        const auto before = m_doc->examples(Split::Train);
+        const int undoSteps = m_doc->undoStack()->count();
+        uitest::onNextDialog<ColumnMappingDialog>([](ColumnMappingDialog *d) { d->accept(); });
+        QVERIFY(!m_page->importFile(path));
+        const QString banner = m_page->bannerMessage();
+        // The engine's message: the file, the line (header is line 1), the field and the value.
+        QVERIFY2(banner.contains(QStringLiteral("bad.csv:4")), qPrintable(banner));
+        QVERIFY2(banner.contains(QStringLiteral("severity")), qPrintable(banner));
+        QVERIFY2(banner.contains(QStringLiteral("extreme")), qPrintable(banner));
+        QVERIFY(m_doc->examples(Split::Train) == before);
+        QCOMPARE(m_doc->undoStack()->count(), undoSteps);
+    }
+
+    void unreadableCsvFailsBeforeTheMappingStep()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("broken.csv"));
+        writeFile(path, "snippet,severity,policy_violations\n\"ok\",low,\n\"never closed,low,\n");
+        const auto before = m_doc->examples(Split::Train);
+        QVERIFY(!m_page->importFile(path)); // no dialog is answered: it must not open
+        const QString banner = m_page->bannerMessage();
+        QVERIFY2(banner.contains(QStringLiteral("broken.csv:3")), qPrintable(banner));
+        QVERIFY(m_doc->examples(Split::Train) == before);
+    }
+
+    void goodCsvWithOtherColumnNamesIsMappedAndAdded()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("good.csv"));
+        writeFile(path, "text,Severity,violations,notes\n"
+                        "\"You people are vermin, get out\",high,\"hate; harassment\",x\n"
+                        "\"Lovely photo!\",LOW,,y\n");
+        const int before = m_doc->rowCount(Split::Train);
+        bool prefilled = false;
+        uitest::onNextDialog<ColumnMappingDialog>([&prefilled](ColumnMappingDialog *d) {
+            // Same name, other case: pre-filled. Other names: the user picks them.
+            prefilled = d->comboFor(QStringLiteral("severity"))->currentText() == QLatin1String("Severity") &&
+                        d->comboFor(QStringLiteral("snippet"))->currentData().toString().isEmpty();
+            QComboBox *snippet = d->comboFor(QStringLiteral("snippet"));
+            snippet->setCurrentIndex(snippet->findText(QStringLiteral("text")));
+            QComboBox *violations = d->comboFor(QStringLiteral("policy_violations"));
+            violations->setCurrentIndex(violations->findText(QStringLiteral("violations")));
+            d->accept();
+        });
+        QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
+        QVERIFY(prefilled);
+        QCOMPARE(m_doc->rowCount(Split::Train), before + 2);
+        const prism::Example &first = m_doc->examples(Split::Train)[static_cast<std::size_t>(before)];
+        QCOMPARE(first.values.get("snippet"), prism::Value("You people are vermin, get out"));
+        QCOMPARE(first.values.get("severity"), prism::Value("high"));
+        QCOMPARE(first.values.get("policy_violations"), prism::Value(prism::Value::List{prism::Value("hate"), prism::Value("harassment")}));
+        QCOMPARE(first.inputKeys, std::vector<std::string>{"snippet"});
+        const prism::Example &second = m_doc->examples(Split::Train)[static_cast<std::size_t>(before + 1)];
+        QCOMPARE(second.values.get("severity"), prism::Value("low")); // the enum's spelling
+        QCOMPARE(second.values.get("policy_violations"), prism::Value(prism::Value::List{}));
+        QVERIFY(!second.values.contains("notes"));
+        // One undo step takes the whole import back.
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->rowCount(Split::Train), before);
+    }
+
+    void jsonlCanReplaceAnotherSplit()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("val.jsonl"));
+        writeFile(path, "{\"snippet\": \"a\", \"severity\": \"low\", \"policy_violations\": []}\n"
+                        "{\"snippet\": \"b\", \"severity\": \"high\", \"policy_violations\": [\"violence\"]}\n");
+        const auto train = m_doc->examples(Split::Train);
+        uitest::onNextDialog<ColumnMappingDialog>([](ColumnMappingDialog *d) {
+            auto *split = d->findChild<QComboBox *>(QStringLiteral("importSplit"));
+            split->setCurrentIndex(static_cast<int>(Split::Test));
+            d->findChild<QRadioButton *>(QStringLiteral("importReplace"))->setChecked(true);
+            d->accept();
+        });
+        QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
+        QCOMPARE(m_doc->rowCount(Split::Test), 2);
+        QCOMPARE(m_doc->examples(Split::Test)[1].values.get("snippet"), prism::Value("b"));
+        QVERIFY(m_doc->examples(Split::Train) == train);
+        QCOMPARE(m_page->currentSplit(), Split::Test);
+    }
+
+    void droppingAFileImportsIt()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("drop.json"));
+        writeFile(path, "[{\"snippet\": \"dropped\", \"severity\": \"medium\", \"policy_violations\": [\"spam\"]}]");
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(path)});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(m_page.get(), &enter);
+        QVERIFY(enter.isAccepted());
+        uitest::onNextDialog<ColumnMappingDialog>([](ColumnMappingDialog *d) { d->accept(); });
+        const int before = m_doc->rowCount(Split::Train);
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(m_page.get(), &drop);
+        QTRY_COMPARE(m_doc->rowCount(Split::Train), before + 1);
+        QCOMPARE(m_doc->examples(Split::Train).back().values.get("snippet"), prism::Value("dropped"));
+
+        // A file type the loaders do not read is refused at the door.
+        QMimeData other;
+        other.setUrls({QUrl::fromLocalFile(m_dir.filePath(QStringLiteral("notes.txt")))});
+        QDragEnterEvent refuse(QPoint(10, 10), Qt::CopyAction, &other, Qt::LeftButton, Qt::NoModifier);
+        refuse.setAccepted(false);
+        QApplication::sendEvent(m_page.get(), &refuse);
+        QVERIFY(!refuse.isAccepted());
+    }
+
+    void editingACellIsUndoable()
+    {
+        RowTableModel *model = m_page->model();
+        const int severity = column(model, "severity");
+        const int violations = column(model, "policy_violations");
+        QVERIFY(severity >= 0 && violations >= 0);
+        const prism::Example original = m_doc->examples(Split::Train)[0];
+        const QString shown = model->data(model->index(0, severity)).toString();
+        QCOMPARE(shown.toStdString(), original.values.get("severity").asString());
+
+        QVERIFY(model->setData(model->index(0, severity), QStringLiteral("High")));
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("severity"), prism::Value("high"));
+        QVERIFY(model->setData(model->index(0, violations), QStringLiteral("spam; other")));
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("policy_violations"),
+                 prism::Value(prism::Value::List{prism::Value("spam"), prism::Value("other")}));
+        QCOMPARE(model->data(model->index(0, violations)).toString(), QStringLiteral("spam; other"));
+
+        // A value outside the enum is refused with the reason, and nothing changes.
+        const prism::Example edited = m_doc->examples(Split::Train)[0];
+        QVERIFY(!model->setData(model->index(0, severity), QStringLiteral("extreme")));
+        QVERIFY(m_doc->examples(Split::Train)[0] == edited);
+        QVERIFY2(m_page->bannerMessage().contains(QStringLiteral("low, medium, high")), qPrintable(m_page->bannerMessage()));
+
+        m_doc->undoStack()->undo();
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->examples(Split::Train)[0] == original);
+        QCOMPARE(model->data(model->index(0, severity)).toString().toStdString(), original.values.get("severity").asString());
+    }
+
+    void addAndDeleteRows()
+    {
+        QTableView *table = m_page->tableView();
+        RowTableModel *model = m_page->model();
+        const auto original = m_doc->examples(Split::Train);
+        const int n = static_cast<int>(original.size());
+
+        table->setCurrentIndex(model->index(4, 0));
+        m_page->addRow();
+        QCOMPARE(m_doc->rowCount(Split::Train), n + 1);
+        QCOMPARE(model->rowCount(), n + 1);
+        QVERIFY(m_doc->examples(Split::Train)[5].values.empty());
+        QCOMPARE(table->currentIndex().row(), 5);
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->examples(Split::Train) == original);
+
+        // Rows 2..4 and 10 (0-based), selected as a user would with shift and ctrl clicks.
+        table->clearSelection();
+        QItemSelection selection(model->index(2, 0), model->index(4, 0));
+        selection.select(model->index(10, 1), model->index(10, 1));
+        table->selectionModel()->select(selection, QItemSelectionModel::Select);
+        m_page->deleteSelectedRows();
+        QCOMPARE(m_doc->rowCount(Split::Train), n - 4);
+        std::vector<prism::Example> expected;
+        for (int i = 0; i < n; ++i)
+            if (!(i >= 2 && i <= 4) && i != 10)
+                expected.push_back(original[static_cast<std::size_t>(i)]);
+        QVERIFY(m_doc->examples(Split::Train) == expected);
+        QCOMPARE(model->rowCount(), n - 4);
+        // One step for the whole deletion.
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->examples(Split::Train) == original);
+    }
+
+    void splitDealsAllRowsWithTheSeed()
+    {
+        std::vector<prism::Example> pooled;
+        for (Split split : allSplits)
+            for (const auto &e : m_doc->examples(split))
+                pooled.push_back(e);
+        QCOMPARE(pooled.size(), std::size_t(45));
+
+        auto answer = [](SplitDialog *d) {
+            d->findChild<QDoubleSpinBox *>(QStringLiteral("valPercent"))->setValue(20.0);
+            d->findChild<QDoubleSpinBox *>(QStringLiteral("testPercent"))->setValue(20.0);
+            d->findChild<QSpinBox *>(QStringLiteral("splitSeed"))->setValue(7);
+            d->accept();
+        };
+        uitest::onNextDialog<SplitDialog>(answer);
+        m_page->splitWithDialog();
+        QCOMPARE(m_doc->rowCount(Split::Val), 9); // 20% of 45
+        QCOMPARE(m_doc->rowCount(Split::Test), 9);
+        QCOMPARE(m_doc->rowCount(Split::Train), 27);
+        // Exactly the engine's seeded split of the pooled rows.
+        std::vector<prism::Example> train, val, test;
+        prism::splitByFraction(pooled, 0.2, 0.2, 7, train, val, test);
+        QVERIFY(m_doc->examples(Split::Train) == train);
+        QVERIFY(m_doc->examples(Split::Val) == val);
+        QVERIFY(m_doc->examples(Split::Test) == test);
+        // No row lost or duplicated.
+        std::multiset<std::string> all, after;
+        for (const auto &e : pooled)
+            all.insert(e.values.get("snippet").asString());
+        for (Split split : allSplits)
+            for (const auto &e : m_doc->examples(split))
+                after.insert(e.values.get("snippet").asString());
+        QVERIFY(all == after);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->rowCount(Split::Train), 30);
+        QCOMPARE(m_doc->rowCount(Split::Val), 0);
+    }
+
+    void labelDistributionCountsTheSplit()
+    {
+        // Counted here straight from the sample file.
+        QFile file(QStringLiteral(PRISM_SAMPLES_DIR "/moderation/train.jsonl"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        std::map<QString, long long> severity, violations;
+        long long empty = 0;
+        while (!file.atEnd()) {
+            const QByteArray line = file.readLine().trimmed();
+            if (line.isEmpty())
+                continue;
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            ++severity[o.value(QStringLiteral("severity")).toString()];
+            const QJsonArray list = o.value(QStringLiteral("policy_violations")).toArray();
+            if (list.isEmpty())
+                ++empty;
+            for (const auto &v : list)
+                ++violations[v.toString()];
+        }
+        m_page->setCurrentSplit(Split::Train);
+        const auto bars = m_page->distribution(QStringLiteral("severity"));
+        QCOMPARE(bars.size(), std::size_t(3)); // every enum value, in order
+        QCOMPARE(bars[0].label, QStringLiteral("low"));
+        QCOMPARE(bars[2].label, QStringLiteral("high"));
+        for (const auto &bar : bars)
+            QCOMPARE(bar.count, severity[bar.label]);
+        const auto listBars = m_page->distribution(QStringLiteral("policy_violations"));
+        QCOMPARE(listBars.size(), std::size_t(8)); // seven options and "(empty list)"
+        for (std::size_t i = 0; i + 1 < listBars.size(); ++i)
+            QCOMPARE(listBars[i].count, violations[listBars[i].label]);
+        QCOMPARE(listBars.back().count, empty);
+
+        // It follows edits.
+        prism::Example row = m_doc->examples(Split::Train)[0];
+        const QString old = QString::fromStdString(row.values.get("severity").asString());
+        row.values.set("severity", prism::Value(old == QLatin1String("high") ? "low" : "high"));
+        m_doc->setRow(Split::Train, 0, row, QStringLiteral("edit"));
+        long long high = 0;
+        for (const auto &bar : m_page->distribution(QStringLiteral("severity")))
+            if (bar.label == QLatin1String("high"))
+                high = bar.count;
+        QCOMPARE(high, severity[QStringLiteral("high")] + (old == QLatin1String("high") ? -1 : 1));
+    }
+
+    void aHundredThousandRows()
+    {
+        prism::StudyData data = m_doc->data();
+        data.train.examples.clear();
+        data.train.examples.reserve(100000);
+        for (int i = 0; i < 100000; ++i) {
+            prism::Example e;
+            e.inputKeys = {"snippet"};
+            e.values.set("snippet", prism::Value("row " + std::to_string(i)));
+            e.values.set("severity", prism::Value(i % 3 == 0 ? "high" : "low"));
+            e.values.set("policy_violations", prism::Value(prism::Value::List{}));
+            data.train.examples.push_back(std::move(e));
+        }
+        m_doc->replaceData(data, QStringLiteral("big"));
+        m_page->setCurrentSplit(Split::Train);
+        RowTableModel *model = m_page->model();
+        QTableView *table = m_page->tableView();
+        QCOMPARE(model->rowCount(), 100000);
+        // Built for size: fixed row heights, no widget per row, values read on demand.
+        QCOMPARE(table->verticalHeader()->sectionResizeMode(0), QHeaderView::Fixed);
+        QVERIFY(table->indexWidget(model->index(0, 0)) == nullptr);
+        table->scrollToBottom();
+        QCoreApplication::processEvents();
+        QCOMPARE(table->verticalScrollBar()->value(), table->verticalScrollBar()->maximum());
+        QCOMPARE(model->data(model->index(99999, 0)).toString(), QStringLiteral("row 99999"));
+        QVERIFY(table->rowAt(table->viewport()->height() - 2) > 99000);
+        // An edit at the end touches one row.
+        QVERIFY(model->setData(model->index(99999, column(model, "severity")), QStringLiteral("medium")));
+        QCOMPARE(m_doc->examples(Split::Train)[99999].values.get("severity"), prism::Value("medium"));
+        long long high = 0;
+        for (const auto &bar : m_page->distribution(QStringLiteral("severity")))
+            if (bar.label == QLatin1String("high"))
+                high = bar.count;
+        QCOMPARE(high, 33333); // 33,334 rows with i % 3 == 0, less row 99,999 edited to medium
+    }
+};
+
+QTEST_MAIN(TestDatasetPage)
+#include "test_datasetpage.moc"

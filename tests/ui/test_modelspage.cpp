@@ -1,0 +1,327 @@
+// The models page: switching providers (undoable), the API key variable's
+// status (set / not set, never the value), the proposer following the task
+// model, "Test connection" against SimLm, an in-process OpenAI-compatible
+// server and a closed port, and the price table saved atomically.
+#include "pages/modelspage.h"
+#include "studydocument.h"
+
+#include "core/json.h"
+#include "lm/prices.h"
+#include "lm/sim_server.h"
+#include "lm/simlm.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTest>
+#include <QUndoStack>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+// A loopback port nobody listens on: bound, read and released.
+int closedPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    int port = 9;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
+        port = ntohs(addr.sin_port);
+    if (fd >= 0)
+        ::close(fd);
+    return port;
+}
+
+// Replaces a line edit's text by typing, as a user does.
+void retype(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Backspace);
+    QTest::keyClicks(edit, text);
+}
+
+int priceRow(QTableWidget *table, const QString &model)
+{
+    for (int r = 0; r < table->rowCount(); ++r)
+        if (table->item(r, ModelsPage::PriceModelColumn) && table->item(r, ModelsPage::PriceModelColumn)->text() == model)
+            return r;
+    return -1;
+}
+
+} // namespace
+
+class TestModelsPage final : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<StudyDocument> m_doc;
+    std::unique_ptr<ModelsPage> m_page;
+
+    // Clicks Test Connection and waits for the verdict.
+    std::pair<bool, QString> testConnection(ModelsPage::Role role)
+    {
+        QSignalSpy tested(m_page.get(), &ModelsPage::connectionTested);
+        m_page->testConnectionButton(role)->click();
+        if (!tested.wait(20000))
+            return {false, QStringLiteral("(no answer)")};
+        const auto args = tested.takeFirst();
+        return {args.at(1).toBool(), args.at(2).toString()};
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("PrismTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_modelspage"));
+        qunsetenv("PRISM_TEST_UNSET_KEY");
+        qputenv("PRISM_TEST_KEY", "sk-secret-value-123");
+    }
+
+    void init()
+    {
+        m_doc = std::make_unique<StudyDocument>();
+        QString error;
+        QVERIFY2(m_doc->newFromSample(QStringLiteral("moderation"), &error), qPrintable(error));
+        m_page = std::make_unique<ModelsPage>(m_doc.get());
+        m_page->resize(1200, 800);
+        m_page->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_page.get()));
+    }
+
+    void cleanup()
+    {
+        m_page.reset();
+        m_doc.reset();
+    }
+
+    void showsTheStudyModels()
+    {
+        QCOMPARE(m_page->providerCombo(ModelsPage::Task)->currentData().toString(), QStringLiteral("simlm"));
+        QCOMPARE(m_page->modelCombo(ModelsPage::Task)->currentText(), QStringLiteral("sim-small"));
+        QStringList sims;
+        for (int i = 0; i < m_page->modelCombo(ModelsPage::Task)->count(); ++i)
+            sims << m_page->modelCombo(ModelsPage::Task)->itemText(i);
+        QCOMPARE(sims, (QStringList{QStringLiteral("sim-small"), QStringLiteral("sim-large"), QStringLiteral("sim-flaky")}));
+        // In-process: no URL, no key.
+        QVERIFY(!m_page->baseUrlEdit(ModelsPage::Task)->isEnabled());
+        QVERIFY(!m_page->apiKeyEnvEdit(ModelsPage::Task)->isEnabled());
+        // The sample's proposer is the task model.
+        QVERIFY(m_page->sameAsTaskCheck()->isChecked());
+        QVERIFY(!m_page->providerCombo(ModelsPage::Proposer)->isEnabled());
+    }
+
+    void switchingProviderIsOneUndoableEdit()
+    {
+        QComboBox *provider = m_page->providerCombo(ModelsPage::Task);
+        provider->setFocus();
+        QTest::keyClick(provider, Qt::Key_Down); // Simulator -> OpenAI-compatible
+        const prism::ModelConfig &task = m_doc->study().taskModel;
+        QCOMPARE(task.provider, std::string("openai"));
+        QCOMPARE(task.model, std::string("gpt-4o-mini"));
+        QCOMPARE(task.apiKeyEnv, std::string("OPENAI_API_KEY"));
+        QVERIFY(m_page->baseUrlEdit(ModelsPage::Task)->isEnabled());
+        QVERIFY(m_page->modelCombo(ModelsPage::Task)->isEditable());
+        QCOMPARE(m_page->apiKeyEnvEdit(ModelsPage::Task)->text(), QStringLiteral("OPENAI_API_KEY"));
+        // The proposer follows the task model.
+        QCOMPARE(m_doc->study().proposerModel, m_doc->study().taskModel);
+        QCOMPARE(m_page->providerCombo(ModelsPage::Proposer)->currentData().toString(), QStringLiteral("openai"));
+
+        QTest::keyClick(provider, Qt::Key_Down); // -> Anthropic
+        QCOMPARE(m_doc->study().taskModel.provider, std::string("anthropic"));
+        QCOMPARE(m_doc->study().taskModel.apiKeyEnv, std::string("ANTHROPIC_API_KEY"));
+
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.provider, std::string("openai"));
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.provider, std::string("simlm"));
+        QCOMPARE(m_doc->study().taskModel.model, std::string("sim-small"));
+        QCOMPARE(m_page->providerCombo(ModelsPage::Task)->currentData().toString(), QStringLiteral("simlm"));
+        QVERIFY(!m_page->baseUrlEdit(ModelsPage::Task)->isEnabled());
+    }
+
+    void editsAreUndoableAndTypingMerges()
+    {
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        const int steps = m_doc->undoStack()->count();
+        retype(m_page->baseUrlEdit(ModelsPage::Task), QStringLiteral("http://localhost:11434/v1"));
+        QCOMPARE(m_doc->study().taskModel.baseUrl, std::string("http://localhost:11434/v1"));
+        QCOMPARE(m_doc->undoStack()->count(), steps + 1);
+        m_page->temperatureSpin(ModelsPage::Task)->setValue(0.7);
+        QCOMPARE(m_doc->study().taskModel.temperature, 0.7);
+        QCOMPARE(m_doc->study().proposerModel.temperature, 0.7); // still following
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.temperature, 0.0);
+        QCOMPARE(m_page->temperatureSpin(ModelsPage::Task)->value(), 0.0);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.baseUrl, std::string());
+        QCOMPARE(m_page->baseUrlEdit(ModelsPage::Task)->text(), QString());
+    }
+
+    void proposerCanDivergeAndFollowAgain()
+    {
+        m_page->sameAsTaskCheck()->click();
+        QVERIFY(!m_page->sameAsTaskCheck()->isChecked());
+        QVERIFY(m_page->providerCombo(ModelsPage::Proposer)->isEnabled());
+        QComboBox *model = m_page->modelCombo(ModelsPage::Proposer);
+        model->setCurrentIndex(model->findText(QStringLiteral("sim-large")));
+        QCOMPARE(m_doc->study().proposerModel.model, std::string("sim-large"));
+        QCOMPARE(m_doc->study().taskModel.model, std::string("sim-small"));
+        // Task edits no longer reach the proposer.
+        m_page->maxTokensSpin(ModelsPage::Task)->setValue(300);
+        QCOMPARE(m_doc->study().proposerModel.maxTokens, 1024);
+
+        m_page->sameAsTaskCheck()->click();
+        QCOMPARE(m_doc->study().proposerModel, m_doc->study().taskModel);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().proposerModel.model, std::string("sim-large"));
+        QVERIFY(!m_page->sameAsTaskCheck()->isChecked());
+    }
+
+    void keyVariableShowsSetOrNotSetButNeverTheValue()
+    {
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        QLineEdit *key = m_page->apiKeyEnvEdit(ModelsPage::Task);
+        retype(key, QStringLiteral("PRISM_TEST_KEY"));
+        QCOMPARE(m_doc->study().taskModel.apiKeyEnv, std::string("PRISM_TEST_KEY"));
+        QCOMPARE(m_page->apiKeyStatus(ModelsPage::Task), QStringLiteral("set"));
+        QLabel *status = m_page->apiKeyStatusLabel(ModelsPage::Task);
+        QVERIFY2(status->text().contains(QStringLiteral("set")) && !status->text().contains(QStringLiteral("not")),
+                 qPrintable(status->text()));
+        // The value appears nowhere: not in any label, tooltip or field, not in the study file.
+        for (QWidget *w : m_page->findChildren<QWidget *>()) {
+            QVERIFY(!w->toolTip().contains(QStringLiteral("sk-secret")));
+            if (auto *label = qobject_cast<QLabel *>(w))
+                QVERIFY(!label->text().contains(QStringLiteral("sk-secret")));
+            if (auto *edit = qobject_cast<QLineEdit *>(w))
+                QVERIFY(!edit->text().contains(QStringLiteral("sk-secret")));
+        }
+        QVERIFY(prism::studyToJsonText(m_doc->study()).find("sk-secret") == std::string::npos);
+
+        retype(key, QStringLiteral("PRISM_TEST_UNSET_KEY"));
+        QCOMPARE(m_page->apiKeyStatus(ModelsPage::Task), QStringLiteral("not set"));
+        QVERIFY2(status->text().contains(QStringLiteral("not set")), qPrintable(status->text()));
+    }
+
+    void testConnectionToTheSimulator()
+    {
+        const auto [ok, message] = testConnection(ModelsPage::Task);
+        QVERIFY2(ok, qPrintable(message));
+        QVERIFY2(message.startsWith(QStringLiteral("OK: sim-small answered in ")) && message.endsWith(QStringLiteral(" ms")),
+                 qPrintable(message));
+        QCOMPARE(m_page->connectionLabel(ModelsPage::Task)->text(), message);
+        QVERIFY(m_page->testConnectionButton(ModelsPage::Task)->isEnabled());
+    }
+
+    void testConnectionToAnOpenAiCompatibleServer()
+    {
+        prism::SimServer server(std::make_shared<prism::SimLm>("sim-small"), "sim-small");
+        auto port = server.start();
+        QVERIFY2(port.ok(), port.ok() ? "" : port.error().message.c_str());
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        retype(m_page->baseUrlEdit(ModelsPage::Task), QString::fromStdString(server.baseUrl()));
+        retype(m_page->apiKeyEnvEdit(ModelsPage::Task), QString()); // a local server needs no key
+        QComboBox *model = m_page->modelCombo(ModelsPage::Task);
+        model->setEditText(QStringLiteral("sim-small"));
+        QCOMPARE(m_doc->study().taskModel.model, std::string("sim-small"));
+        QCOMPARE(m_doc->study().taskModel.apiKeyEnv, std::string());
+
+        auto [ok, message] = testConnection(ModelsPage::Task);
+        QVERIFY2(ok, qPrintable(message));
+        QVERIFY2(message.startsWith(QStringLiteral("OK: sim-small at http://127.0.0.1:")), qPrintable(message));
+        QVERIFY(server.stats().requests >= 1);
+
+        // A model the server does not serve is named in the error.
+        model->setEditText(QStringLiteral("no-such-model"));
+        std::tie(ok, message) = testConnection(ModelsPage::Task);
+        QVERIFY(!ok);
+        QVERIFY2(message.startsWith(QStringLiteral("Failed: ")) && message.contains(QStringLiteral("no-such-model")),
+                 qPrintable(message));
+        server.stop();
+    }
+
+    void testConnectionToAClosedPortFailsWithOneLine()
+    {
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        const QString url = QStringLiteral("http://127.0.0.1:%1/v1").arg(closedPort());
+        retype(m_page->baseUrlEdit(ModelsPage::Task), url);
+        retype(m_page->apiKeyEnvEdit(ModelsPage::Task), QString());
+        const auto [ok, message] = testConnection(ModelsPage::Task);
+        QVERIFY(!ok);
+        QVERIFY2(message.startsWith(QStringLiteral("Failed: ")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("127.0.0.1")), qPrintable(message));
+        QVERIFY(!message.contains(QLatin1Char('\n')));
+        QCOMPARE(m_page->connectionLabel(ModelsPage::Task)->text(), message);
+    }
+
+    void pricesAreSavedAtomicallyAndOnlyTheUsersOnes()
+    {
+        QTableWidget *table = m_page->pricesTable();
+        const QString path = m_page->pricesPath();
+        QFile::remove(path);
+        m_page->reloadPrices();
+        const int mini = priceRow(table, QStringLiteral("gpt-4o-mini"));
+        QVERIFY(mini >= 0);
+        QCOMPARE(table->item(mini, ModelsPage::PriceSourceColumn)->text(), QStringLiteral("built-in"));
+        table->item(mini, ModelsPage::PriceInputColumn)->setText(QStringLiteral("0.2"));
+        QVERIFY(m_page->pricesModified());
+
+        m_page->findChild<QPushButton *>(QStringLiteral("addPriceButton"))->click();
+        const int added = table->rowCount() - 1;
+        table->item(added, ModelsPage::PriceModelColumn)->setText(QStringLiteral("my-model"));
+        table->item(added, ModelsPage::PriceInputColumn)->setText(QStringLiteral("1"));
+        table->item(added, ModelsPage::PriceOutputColumn)->setText(QStringLiteral("2.5"));
+
+        QString error;
+        QVERIFY2(m_page->savePrices(&error), qPrintable(error));
+        QVERIFY(!m_page->pricesModified());
+        auto saved = prism::PriceTable::load(path.toStdString());
+        QVERIFY2(saved.ok(), saved.ok() ? "" : saved.error().message.c_str());
+        // Only the changed and the new entry: untouched built-ins keep following the defaults.
+        QCOMPARE(saved->models().size(), std::size_t(2));
+        QCOMPARE(saved->models().at("gpt-4o-mini").inputPerMillion, 0.2);
+        QCOMPARE(saved->models().at("gpt-4o-mini").outputPerMillion, 0.6);
+        QCOMPARE(saved->models().at("my-model").outputPerMillion, 2.5);
+        // What the engine charges from now on.
+        auto effective = prism::PriceTable::loadDefault();
+        QVERIFY(effective.ok());
+        QCOMPARE(effective->find("gpt-4o-mini-2024-07-18")->inputPerMillion, 0.2);
+        QCOMPARE(effective->find("gpt-4o")->inputPerMillion, 2.5);
+        // Reloaded: the sources say whose the prices are.
+        QCOMPARE(table->item(priceRow(table, QStringLiteral("gpt-4o-mini")), ModelsPage::PriceSourceColumn)->text(),
+                 QStringLiteral("yours (changed)"));
+        QCOMPARE(table->item(priceRow(table, QStringLiteral("my-model")), ModelsPage::PriceSourceColumn)->text(),
+                 QStringLiteral("yours"));
+
+        // A bad number is refused and the file stays as it was.
+        const QByteArray before = [&] {
+            QFile f(path);
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }();
+        table->item(priceRow(table, QStringLiteral("my-model")), ModelsPage::PriceOutputColumn)->setText(QStringLiteral("abc"));
+        QVERIFY(!m_page->savePrices(&error));
+        QVERIFY2(error.contains(QStringLiteral("my-model")) && error.contains(QStringLiteral("abc")), qPrintable(error));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), before);
+        QFile::remove(path);
+    }
+};
+
+QTEST_MAIN(TestModelsPage)
+#include "test_modelspage.moc"

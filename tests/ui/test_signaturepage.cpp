@@ -1,0 +1,299 @@
+// The signature page: the live prompt preview against the engine's adapter,
+// instruction typing, the fields table (edit, add, remove, move, rename,
+// types) and the module kind, each through the undo stack.
+#include "pages/signaturepage.h"
+#include "studydocument.h"
+
+#include "adapter/adapter.h"
+#include "artifact/prompt_export.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTest>
+#include <QUndoStack>
+
+namespace {
+
+std::vector<prism::ChatMessage> engineMessages(const StudyDocument &doc, int row)
+{
+    const prism::Study &study = doc.study();
+    const prism::Predictor &predictor = study.program.predictors.front();
+    const prism::Example &example = doc.examples(Split::Train)[static_cast<std::size_t>(row)];
+    prism::Fields inputs;
+    for (const auto &field : predictor.signature.inputs)
+        inputs.set(field.name, example.values.get(field.name));
+    return prism::makeAdapter(study.eval.adapter)->format(predictor.effectiveSignature(), predictor.demos, inputs);
+}
+
+int rowOf(QTableWidget *table, const QString &name)
+{
+    for (int r = 0; r < table->rowCount(); ++r)
+        if (table->item(r, 0) && table->item(r, 0)->text() == name)
+            return r;
+    return -1;
+}
+
+} // namespace
+
+class TestSignaturePage final : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<StudyDocument> m_doc;
+    std::unique_ptr<SignaturePage> m_page;
+
+    const prism::Signature &signature() const { return m_doc->study().program.predictors.front().signature; }
+
+private slots:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("PrismTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_signaturepage"));
+    }
+
+    void init()
+    {
+        m_doc = std::make_unique<StudyDocument>();
+        QString error;
+        QVERIFY2(m_doc->newFromSample(QStringLiteral("moderation"), &error), qPrintable(error));
+        m_page = std::make_unique<SignaturePage>(m_doc.get());
+        m_page->resize(1200, 700);
+        m_page->show();
+    }
+
+    void cleanup()
+    {
+        m_page.reset();
+        m_doc.reset();
+    }
+
+    void previewIsTheAdaptersOutputForTheChosenRow()
+    {
+        m_page->setPreviewRow(3);
+        m_page->flushPreview();
+        const auto expected = engineMessages(*m_doc, 3);
+        QVERIFY(!expected.empty());
+        QVERIFY(m_page->previewMessages() == expected);
+        // Shown role by role, the content verbatim.
+        const QString text = m_page->previewText();
+        for (const auto &m : expected) {
+            QVERIFY(text.contains(QString::fromStdString(m.role).toUpper()));
+            QVERIFY(text.contains(QString::fromStdString(m.content)));
+        }
+        const std::string snippet = m_doc->examples(Split::Train)[3].values.get("snippet").asString();
+        QVERIFY(text.contains(QString::fromStdString(snippet)));
+
+        // Another row, another snippet.
+        m_page->setPreviewRow(7);
+        m_page->flushPreview();
+        QVERIFY(m_page->previewMessages() == engineMessages(*m_doc, 7));
+    }
+
+    void previewFollowsTypingAfterAShortPause()
+    {
+        QPlainTextEdit *editor = m_page->instructionEditor();
+        editor->selectAll();
+        QTest::keyClicks(editor, QStringLiteral("Answer tersely and pick the closest severity."));
+        QCOMPARE(signature().instruction, std::string("Answer tersely and pick the closest severity."));
+        // The debounced render, not a forced one.
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->previewText().contains(QStringLiteral("Answer tersely and pick the closest severity.")), 2000);
+        QVERIFY(m_page->previewMessages() == engineMessages(*m_doc, m_page->previewRow()));
+        QCOMPARE(m_doc->undoStack()->count(), 1);
+        m_doc->undoStack()->undo();
+        QCOMPARE(editor->toPlainText(), QStringLiteral("Classify the snippet for moderation."));
+        m_page->flushPreview();
+        QVERIFY(m_page->previewText().contains(QStringLiteral("Classify the snippet for moderation.")));
+    }
+
+    void previewShowsDemosAndChainOfThought()
+    {
+        prism::Study study = m_doc->study();
+        prism::Demo demo;
+        demo.values = m_doc->examples(Split::Train)[0].values;
+        study.program.predictors.front().demos.push_back(demo);
+        m_doc->setStudy(study, QStringLiteral("demo"));
+        auto *kind = m_page->findChild<QComboBox *>(QStringLiteral("kindCombo"));
+        kind->setCurrentIndex(kind->findText(QStringLiteral("ChainOfThought")));
+        QCOMPARE(m_doc->study().program.predictors.front().kind, prism::PredictorKind::ChainOfThought);
+        m_page->flushPreview();
+        QVERIFY(m_page->previewMessages() == engineMessages(*m_doc, m_page->previewRow()));
+        QVERIFY(m_page->previewText().contains(QStringLiteral("reasoning")));
+        // The demo's snippet is in the prompt, as a user/assistant pair.
+        QVERIFY(m_page->previewText().contains(QString::fromStdString(demo.values.get("snippet").asString())));
+        QVERIFY(m_page->previewMessages().size() >= 4);
+        QVERIFY(m_page->findChild<QLabel *>(QStringLiteral("previewInfo"))->text().contains(QStringLiteral("1 demo")));
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().program.predictors.front().kind, prism::PredictorKind::Predict);
+        QCOMPARE(kind->currentText(), QStringLiteral("Predict"));
+    }
+
+    void fieldsTableShowsTheSignature()
+    {
+        QTableWidget *table = m_page->fieldsTable();
+        QCOMPARE(table->rowCount(), 3);
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("snippet"));
+        QCOMPARE(qobject_cast<QComboBox *>(table->cellWidget(0, 1))->currentText(), QStringLiteral("Input"));
+        const int severity = rowOf(table, QStringLiteral("severity"));
+        QCOMPARE(qobject_cast<QComboBox *>(table->cellWidget(severity, 1))->currentText(), QStringLiteral("Output"));
+        QCOMPARE(qobject_cast<QComboBox *>(table->cellWidget(severity, 2))->currentText(), QStringLiteral("enum"));
+        QCOMPARE(table->item(severity, 3)->text(), QStringLiteral("low, medium, high"));
+        const int violations = rowOf(table, QStringLiteral("policy_violations"));
+        QVERIFY(table->cellWidget(violations, 4)->findChild<QCheckBox *>()->isChecked());
+        QVERIFY(!table->cellWidget(severity, 4)->findChild<QCheckBox *>()->isChecked());
+    }
+
+    void editingDescriptionAndValuesIsUndoable()
+    {
+        QTableWidget *table = m_page->fieldsTable();
+        const int severity = rowOf(table, QStringLiteral("severity"));
+        table->item(severity, 5)->setText(QStringLiteral("How bad it is."));
+        QCOMPARE(signature().findOutput("severity")->description, std::string("How bad it is."));
+        table->item(rowOf(table, QStringLiteral("severity")), 3)->setText(QStringLiteral("low, high"));
+        QCOMPARE(signature().findOutput("severity")->type, prism::Type::enumOf({"low", "high"}));
+        m_doc->undoStack()->undo();
+        QCOMPARE(signature().findOutput("severity")->type, prism::Type::enumOf({"low", "medium", "high"}));
+        QCOMPARE(table->item(rowOf(table, QStringLiteral("severity")), 3)->text(), QStringLiteral("low, medium, high"));
+        m_doc->undoStack()->undo();
+        QCOMPARE(signature().findOutput("severity")->description, std::string("Overall severity of the snippet for moderation routing."));
+    }
+
+    void addRemoveAndMoveFields()
+    {
+        QTableWidget *table = m_page->fieldsTable();
+        m_page->addField(false);
+        QCOMPARE(signature().outputs.size(), std::size_t(3));
+        QCOMPARE(signature().outputs.back().name, std::string("output"));
+        QCOMPARE(table->rowCount(), 4);
+        m_page->addField(true);
+        QCOMPARE(signature().inputs.size(), std::size_t(2));
+        QCOMPARE(signature().inputs.back().name, std::string("input"));
+        QCOMPARE(rowOf(table, QStringLiteral("input")), 1); // inputs stay above outputs
+
+        table->selectRow(rowOf(table, QStringLiteral("output")));
+        m_page->removeSelectedField();
+        QVERIFY(!signature().findOutput("output"));
+
+        table->selectRow(rowOf(table, QStringLiteral("severity")));
+        m_page->moveSelectedField(1);
+        QCOMPARE(signature().outputs[0].name, std::string("policy_violations"));
+        QCOMPARE(signature().outputs[1].name, std::string("severity"));
+        // The first output does not jump into the inputs.
+        table->selectRow(rowOf(table, QStringLiteral("policy_violations")));
+        const prism::Signature before = signature();
+        m_page->moveSelectedField(-1);
+        QVERIFY(signature() == before);
+
+        // The last input cannot be removed.
+        table->selectRow(rowOf(table, QStringLiteral("input")));
+        m_page->removeSelectedField();
+        table->selectRow(rowOf(table, QStringLiteral("snippet")));
+        m_page->removeSelectedField();
+        QCOMPARE(signature().inputs.size(), std::size_t(1));
+
+        while (m_doc->undoStack()->canUndo())
+            m_doc->undoStack()->undo();
+        QCOMPARE(signature().inputs.size(), std::size_t(1));
+        QCOMPARE(signature().outputs[0].name, std::string("severity"));
+        QCOMPARE(table->rowCount(), 3);
+    }
+
+    void renamingAFieldRenamesItInTheRows()
+    {
+        QTableWidget *table = m_page->fieldsTable();
+        const std::string firstSnippet = m_doc->examples(Split::Train)[0].values.get("snippet").asString();
+        table->item(0, 0)->setText(QStringLiteral("text"));
+        QCOMPARE(signature().inputs[0].name, std::string("text"));
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("text").asString(), firstSnippet);
+        QVERIFY(!m_doc->examples(Split::Test)[0].values.contains("snippet"));
+        QCOMPARE(m_doc->examples(Split::Train)[0].inputKeys, std::vector<std::string>{"text"});
+        m_page->flushPreview();
+        QVERIFY(m_page->previewText().contains(QString::fromStdString(firstSnippet)));
+        // One undo step for both.
+        m_doc->undoStack()->undo();
+        QCOMPARE(signature().inputs[0].name, std::string("snippet"));
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("snippet").asString(), firstSnippet);
+
+        // Refused names leave everything as it was and say why.
+        const prism::Study before = m_doc->study();
+        table->item(0, 0)->setText(QStringLiteral("two words"));
+        QVERIFY(m_doc->study() == before);
+        table->item(0, 0)->setText(QStringLiteral("severity"));
+        QVERIFY(m_doc->study() == before);
+        QTRY_COMPARE(table->item(0, 0)->text(), QStringLiteral("snippet"));
+    }
+
+    void changingATypeThroughTheCombos()
+    {
+        QTableWidget *table = m_page->fieldsTable();
+        m_page->addField(false);
+        int row = rowOf(table, QStringLiteral("output"));
+        qobject_cast<QComboBox *>(table->cellWidget(row, 2))->setCurrentText(QStringLiteral("bool"));
+        QTRY_COMPARE(signature().findOutput("output")->type, prism::Type::boolean());
+        row = rowOf(table, QStringLiteral("output"));
+        table->cellWidget(row, 4)->findChild<QCheckBox *>()->setChecked(true);
+        QTRY_COMPARE(signature().findOutput("output")->type, prism::Type::listOf(prism::Type::boolean()));
+        row = rowOf(table, QStringLiteral("output"));
+        qobject_cast<QComboBox *>(table->cellWidget(row, 1))->setCurrentText(QStringLiteral("Input"));
+        QTRY_VERIFY(signature().findInput("output") != nullptr);
+        QVERIFY(signature().findOutput("output") == nullptr);
+    }
+
+    void eachStageOfAPipelineHasItsOwnPreview()
+    {
+        // A two-stage program: the second stage reads what the first one writes.
+        prism::Study study = m_doc->study();
+        prism::Predictor first = study.program.predictors.front();
+        first.name = "summarize";
+        first.signature.instruction = "Summarize the snippet.";
+        first.signature.outputs = {prism::Field{"summary", prism::Type::string(), "", ""}};
+        prism::Predictor second = study.program.predictors.front();
+        second.signature.inputs.push_back(prism::Field{"summary", prism::Type::string(), "", ""});
+        study.program.predictors = {first, second};
+        m_doc->setStudy(study, QStringLiteral("pipeline"));
+
+        auto *combo = m_page->findChild<QComboBox *>(QStringLiteral("predictorCombo"));
+        QVERIFY(combo->isVisible());
+        QCOMPARE(combo->count(), 2);
+        QCOMPARE(m_page->fieldsTable()->rowCount(), 2); // snippet -> summary
+        combo->setCurrentIndex(1);
+        QCOMPARE(m_page->currentPredictor(), 1);
+        QCOMPARE(m_page->fieldsTable()->rowCount(), 4);
+        QCOMPARE(m_page->instructionEditor()->toPlainText(), QStringLiteral("Classify the snippet for moderation."));
+
+        // The same messages the prompt export renders for that stage: the
+        // first stage's output is a {summary} placeholder.
+        m_page->setPreviewRow(2);
+        m_page->flushPreview();
+        const auto adapter = prism::makeAdapter(m_doc->study().eval.adapter);
+        const std::string exported =
+            prism::renderPromptMessagesJson(m_doc->study().program, m_doc->examples(Split::Train)[2].values, *adapter);
+        const QJsonArray stages = QJsonDocument::fromJson(QByteArray::fromStdString(exported)).array();
+        QCOMPARE(stages.size(), 2);
+        const QJsonArray messages = stages.at(1).toObject().value(QStringLiteral("messages")).toArray();
+        QCOMPARE(static_cast<qsizetype>(m_page->previewMessages().size()), messages.size());
+        for (qsizetype i = 0; i < messages.size(); ++i) {
+            QCOMPARE(QString::fromStdString(m_page->previewMessages()[static_cast<std::size_t>(i)].role),
+                     messages.at(i).toObject().value(QStringLiteral("role")).toString());
+            QCOMPARE(QString::fromStdString(m_page->previewMessages()[static_cast<std::size_t>(i)].content),
+                     messages.at(i).toObject().value(QStringLiteral("content")).toString());
+        }
+        QVERIFY(m_page->previewText().contains(QStringLiteral("{summary}")));
+
+        // Typing edits the selected stage only.
+        m_page->instructionEditor()->moveCursor(QTextCursor::End);
+        QTest::keyClicks(m_page->instructionEditor(), QStringLiteral(" Use the summary."));
+        QCOMPARE(m_doc->study().program.predictors[1].signature.instruction, std::string("Classify the snippet for moderation. Use the summary."));
+        QCOMPARE(m_doc->study().program.predictors[0].signature.instruction, std::string("Summarize the snippet."));
+    }
+};
+
+QTEST_MAIN(TestSignaturePage)
+#include "test_signaturepage.moc"

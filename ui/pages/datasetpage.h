@@ -1,0 +1,69 @@
+#pragma once
+
+#include "studydocument.h"
+#include "widgets/barlist.h"
+
+#include <QWidget>
+
+class ErrorBanner;
+class QLabel;
+class QPushButton;
+class QTabBar;
+class QTableView;
+class QTimer;
+class QVBoxLayout;
+class RowTableModel;
+
+// Dataset page: the rows of each split in a table (edit, add, delete),
+// import from JSON / JSONL / CSV (dialog or drag-and-drop) with a column
+// mapping step, a seeded re-split, and the label distribution of the split.
+class DatasetPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(DatasetPage)
+
+public:
+    explicit DatasetPage(StudyDocument *document, QWidget *parent = nullptr);
+
+    Split currentSplit() const;
+    void setCurrentSplit(Split split);
+
+    // Reads the file with the engine's loaders, asks for the column mapping,
+    // then adds or replaces the rows of the chosen split in one undo step.
+    // Any error (file, line) goes to the banner and nothing is imported.
+    bool importFile(const QString &path);
+    void importWithDialog();
+    void addRow();
+    void deleteSelectedRows();
+    void splitWithDialog();
+
+    QTableView *tableView() const { return m_table; }
+    RowTableModel *model() const { return m_model; }
+    // The banner's text; empty when it is hidden.
+    QString bannerMessage() const;
+    // The label distribution shown for an output field of the current split.
+    std::vector<BarListWidget::Bar> distribution(const QString &field) const;
+
+protected:
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void updateSplitTabs();
+    void updateSummary();
+    void scheduleStats();
+    void rebuildStats();
+    void resizeColumns();
+    static bool isImportable(const QString &path);
+
+    StudyDocument *m_document;
+    RowTableModel *m_model = nullptr;
+    ErrorBanner *m_banner = nullptr;
+    QTabBar *m_splitTabs = nullptr;
+    QTableView *m_table = nullptr;
+    QLabel *m_summary = nullptr;
+    QPushButton *m_deleteButton = nullptr;
+    QWidget *m_statsContent = nullptr;
+    QVBoxLayout *m_statsLayout = nullptr;
+    QTimer *m_statsTimer = nullptr;
+    std::vector<std::pair<QString, BarListWidget *>> m_statBars;
+};

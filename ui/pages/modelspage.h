@@ -1,0 +1,133 @@
+#pragma once
+
+#include "core/study.h"
+#include "lm/prices.h"
+
+#include <QPointer>
+#include <QThread>
+#include <QWidget>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+
+class ErrorBanner;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+class StudyDocument;
+
+// Models page: the task model (runs the program) and the proposer model
+// (writes instruction candidates): provider, base URL, model, the NAME of the
+// environment variable holding the API key (shown as set / not set, never its
+// value, never stored), temperature, max tokens, timeout and concurrency, with
+// a background "Test connection". Study edits go through StudyDocument::setStudy.
+//
+// Below, the price table (userDataDir()/prices.json): what the ledger charges
+// per million tokens. It is a user setting, not part of the study: saved
+// atomically with Save Prices, and only the entries that differ from the
+// built-in table are written.
+class ModelsPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ModelsPage)
+
+public:
+    enum Role {
+        Task = 0,
+        Proposer = 1,
+    };
+
+    explicit ModelsPage(StudyDocument *document, QWidget *parent = nullptr);
+    ~ModelsPage() override;
+
+    QComboBox *providerCombo(Role role) const { return m_forms[role].provider; }
+    QLineEdit *baseUrlEdit(Role role) const { return m_forms[role].baseUrl; }
+    QComboBox *modelCombo(Role role) const { return m_forms[role].model; }
+    QLineEdit *apiKeyEnvEdit(Role role) const { return m_forms[role].keyEnv; }
+    QLabel *apiKeyStatusLabel(Role role) const { return m_forms[role].keyStatus; }
+    QDoubleSpinBox *temperatureSpin(Role role) const { return m_forms[role].temperature; }
+    QSpinBox *maxTokensSpin(Role role) const { return m_forms[role].maxTokens; }
+    QDoubleSpinBox *timeoutSpin(Role role) const { return m_forms[role].timeout; }
+    QSpinBox *concurrencySpin(Role role) const { return m_forms[role].concurrency; }
+    QPushButton *testConnectionButton(Role role) const { return m_forms[role].test; }
+    QLabel *connectionLabel(Role role) const { return m_forms[role].result; }
+    QCheckBox *sameAsTaskCheck() const { return m_sameAsTask; }
+    QTableWidget *pricesTable() const { return m_prices; }
+
+    // Selects a provider as the user would in the combo box (an undoable edit).
+    void setProvider(Role role, const QString &provider);
+    // Sends one cheap request in the background; connectionTested() reports it.
+    void testConnection(Role role);
+    bool isTestingConnection(Role role) const { return m_forms[role].thread != nullptr; }
+
+    // "set" / "not set" for the variable named in the form (never its value).
+    QString apiKeyStatus(Role role) const;
+
+    // The price table's file, and saving / reloading the editor.
+    QString pricesPath() const;
+    bool savePrices(QString *error = nullptr);
+    void reloadPrices();
+    bool pricesModified() const { return m_pricesModified; }
+
+    enum PriceColumn { PriceModelColumn, PriceInputColumn, PriceOutputColumn, PriceSourceColumn, PriceColumnCount };
+
+signals:
+    void connectionTested(int role, bool ok, const QString &message);
+
+private:
+    struct Form {
+        QGroupBox *box = nullptr;
+        QComboBox *provider = nullptr;
+        QLineEdit *baseUrl = nullptr;
+        QComboBox *model = nullptr;
+        QLineEdit *keyEnv = nullptr;
+        QLabel *keyStatus = nullptr;
+        QDoubleSpinBox *temperature = nullptr;
+        QSpinBox *maxTokens = nullptr;
+        QDoubleSpinBox *timeout = nullptr;
+        QSpinBox *concurrency = nullptr;
+        QPushButton *test = nullptr;
+        QLabel *result = nullptr;
+        QPointer<QThread> thread;
+        std::shared_ptr<std::atomic<bool>> cancel;
+    };
+
+    QGroupBox *buildForm(Role role);
+    void syncFromStudy();
+    void syncForm(Role role, const prism::ModelConfig &config);
+    void updateKeyStatus(Role role);
+    void updateEnabled();
+    const prism::ModelConfig &config(Role role) const;
+    // Applies an edit to a copy of the role's config and pushes it as one undo step.
+    void commit(Role role, const std::function<void(prism::ModelConfig &)> &edit, const QString &undoText,
+                const QString &mergeKey = {});
+    void onSameAsTaskToggled(bool on);
+
+    void fillPrices(const prism::PriceTable &table);
+    void onPriceEdited();
+    void addPriceRow();
+    void removePriceRows();
+
+    StudyDocument *m_document;
+    bool m_syncing = false;
+    bool m_proposerFollows = true; // the proposer mirrors the task model
+    std::array<Form, 2> m_forms;
+    QCheckBox *m_sameAsTask = nullptr;
+    ErrorBanner *m_banner = nullptr;
+
+    QTableWidget *m_prices = nullptr;
+    QLabel *m_pricesInfo = nullptr;
+    QPushButton *m_savePrices = nullptr;
+    QPushButton *m_revertPrices = nullptr;
+    QPushButton *m_removePrice = nullptr;
+    prism::PriceTable m_builtinPrices;
+    bool m_pricesModified = false;
+    bool m_fillingPrices = false;
+};
