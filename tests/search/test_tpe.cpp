@@ -108,17 +108,44 @@ TEST(ParzenEstimator, JointDensitySumsToOneAndSamplesFollowIt)
     }
 }
 
-TEST(TpeSampler, StartupTrialsAreExactlyRandomSearch)
+TEST(TpeSampler, OptunaStartupTrialsAreExactlyRandomSearch)
 {
     const SearchSpace space = makeSpace({3, 6});
-    SearchStudy tpe(space, std::make_unique<TpeSampler>(), 21);
+    SearchStudy tpe(space, std::make_unique<TpeSampler>(TpeOptions::optunaDefaults()), 21);
     SearchStudy random(space, std::make_unique<RandomSampler>(), 21);
-    for (int i = 0; i < TpeOptions().nStartupTrials; ++i) {
+    for (int i = 0; i < TpeOptions::optunaDefaults().nStartupTrials; ++i) {
         const SearchTrial a = tpe.ask();
         const SearchTrial b = random.ask();
         EXPECT_EQ(a.config, b.config);
         ASSERT_TRUE(tpe.tell(a.number, 0.1 * a.config[0]).ok());
         ASSERT_TRUE(random.tell(b.number, 0.1 * b.config[0]).ok());
+    }
+}
+
+TEST(TpeSampler, BalancedStartupCoversEveryValueEvenlyWithoutRepeats)
+{
+    // 4 instructions x 6 demo sets, 10 start-up trials: every instruction is
+    // tried 2 or 3 times, every demo set 1 or 2 times, no config twice.
+    const SearchSpace space = makeSpace({4, 6});
+    for (std::uint64_t seed : {0u, 1u, 2u, 3u, 4u}) {
+        SearchStudy tpe(space, std::make_unique<TpeSampler>(), seed);
+        std::set<Config> seen;
+        std::vector<int> instructionUses(4, 0), demoUses(6, 0);
+        for (int i = 0; i < TpeOptions().nStartupTrials; ++i) {
+            const SearchTrial t = tpe.ask();
+            EXPECT_TRUE(seen.insert(t.config).second) << "seed " << seed << " repeated a config at trial " << i;
+            ++instructionUses[static_cast<std::size_t>(t.config[0])];
+            ++demoUses[static_cast<std::size_t>(t.config[1])];
+            ASSERT_TRUE(tpe.tell(t.number, 0.5).ok());
+        }
+        for (int uses : instructionUses) {
+            EXPECT_GE(uses, 2) << "seed " << seed;
+            EXPECT_LE(uses, 3) << "seed " << seed;
+        }
+        for (int uses : demoUses) {
+            EXPECT_GE(uses, 1) << "seed " << seed;
+            EXPECT_LE(uses, 2) << "seed " << seed;
+        }
     }
 }
 

@@ -38,6 +38,7 @@ TpeOptions TpeOptions::optunaDefaults()
     TpeOptions o;
     o.priorWeight = 1.0;
     o.preferUnseen = false;
+    o.balancedStartup = false;
     o.confirmIncumbent = 0;
     o.maxRepeatFraction = 0.0;
     return o;
@@ -127,6 +128,51 @@ const Config *incumbent(const std::map<Config, ConfigStats> &stats)
     return best;
 }
 
+// A startup config drawn as a balanced design: in every dimension, a value
+// among those observed least so far, and a config not observed yet when one
+// can be found. Before any model exists, this covers each instruction and
+// each demo set about equally and never spends a trial on a repeat, which
+// uniform draws with replacement do (40 draws from 162 configs repeat ~4).
+Config balancedDraw(const SearchSpace &space, const std::vector<SearchTrial> &history,
+                    const std::map<Config, ConfigStats> &stats, SearchRng &rng)
+{
+    const int dims = space.dimensionCount();
+    std::vector<std::vector<int>> uses(static_cast<std::size_t>(dims));
+    for (int d = 0; d < dims; ++d)
+        uses[static_cast<std::size_t>(d)].assign(static_cast<std::size_t>(space.dimension(d).size), 0);
+    for (const SearchTrial &t : history) {
+        if (!space.contains(t.config) || t.state == SearchTrialState::Failed)
+            continue;
+        for (int d = 0; d < dims; ++d)
+            ++uses[static_cast<std::size_t>(d)][static_cast<std::size_t>(t.config[static_cast<std::size_t>(d)])];
+    }
+    const auto leastUsed = [&](int d) {
+        const std::vector<int> &u = uses[static_cast<std::size_t>(d)];
+        const int fewest = *std::min_element(u.begin(), u.end());
+        std::vector<int> values;
+        for (int v = 0; v < static_cast<int>(u.size()); ++v)
+            if (u[static_cast<std::size_t>(v)] == fewest)
+                values.push_back(v);
+        return values;
+    };
+    Config config(static_cast<std::size_t>(dims));
+    constexpr int attempts = 16;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        for (int d = 0; d < dims; ++d) {
+            // After a few collisions, relax to any value of the dimension.
+            if (attempt < attempts / 2) {
+                const std::vector<int> values = leastUsed(d);
+                config[static_cast<std::size_t>(d)] = values[static_cast<std::size_t>(rng.below(static_cast<int>(values.size())))];
+            } else {
+                config[static_cast<std::size_t>(d)] = rng.below(space.dimension(d).size);
+            }
+        }
+        if (stats.count(config) == 0)
+            break;
+    }
+    return config;
+}
+
 } // namespace
 
 Config TpeSampler::sample(const SearchSpace &space, const std::vector<SearchTrial> &history, SearchRng &rng)
@@ -155,9 +201,16 @@ Config TpeSampler::sample(const SearchSpace &space, const std::vector<SearchTria
     }
 
     const int n = static_cast<int>(complete.size());
-    if (n < m_options.nStartupTrials || space.dimensionCount() == 0) {
+    if (space.dimensionCount() == 0) {
         RandomSampler random;
         return random.sample(space, history, rng);
+    }
+    if (n < m_options.nStartupTrials) {
+        if (!m_options.balancedStartup) {
+            RandomSampler random;
+            return random.sample(space, history, rng);
+        }
+        return balancedDraw(space, history, stats, rng);
     }
 
     if (m_options.confirmIncumbent > 0) {

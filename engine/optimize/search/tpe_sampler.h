@@ -37,6 +37,9 @@ struct TpeOptions {
     std::function<std::vector<double>(int)> weights;
 
     // Prism's additions for small noisy spaces (see docs/BENCHMARKS.md):
+    // Startup trials form a balanced design (each value of each dimension
+    // used about equally, no config twice) instead of uniform draws.
+    bool balancedStartup = true;
     // Among the candidates, configs not yet observed (nor pending) win over
     // seen ones; up to 4 x nEiCandidates are drawn to find nEiCandidates
     // unseen ones. A repeat tells little about the space but costs a trial.
@@ -47,7 +50,7 @@ struct TpeOptions {
     int confirmIncumbent = 2;
     // Confirmations stop while repeated observations exceed this fraction of
     // all observations: exploration keeps most of the budget.
-    double maxRepeatFraction = 0.15;
+    double maxRepeatFraction = 0.2;
 
     // Optuna's TPESampler as DSPy's MIPROv2 configures it (multivariate),
     // with the constant liar: prior weight 1, no Prism additions.
