@@ -2,3 +2,6 @@
 prism_add_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli/test_cli.cpp)
 target_compile_definitions(test_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
 add_dependencies(test_cli prism)
+if(TARGET prism_scripting)
+  target_compile_definitions(test_cli PRIVATE PRISM_CLI_HAS_SCRIPTING)
+endif()

@@ -2,6 +2,12 @@
 # prism_add_ui_test(NAME SOURCES a.cpp [LIBS ...] [LABELS ...])
 # Each test gets private config, data and runtime folders under the build
 # tree, so it never reads or writes the user's settings or run store.
+# RunState (the monitor's fold of run events) is plain C++: a GoogleTest
+# executable over prism_engine, built with or without the GUI.
+prism_add_test(test_runstate SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_runstate.cpp
+  ${PROJECT_SOURCE_DIR}/ui/run/runstate.cpp LABELS ui)
+target_include_directories(test_runstate PRIVATE ${PROJECT_SOURCE_DIR}/ui)
+
 if(NOT PRISM_BUILD_GUI OR NOT TARGET prism_ui)
   return()
 endif()
@@ -26,7 +32,7 @@ function(prism_add_ui_test name)
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_RUNTIME_DIR=${home}/runtime;XDG_CONFIG_HOME=${home}/config;XDG_DATA_HOME=${home}/data;XDG_CACHE_HOME=${home}/cache;PRISM_DATA_DIR=${home}/data/prism")
 endfunction()
 
-foreach(t test_shell test_datasetpage test_signaturepage test_metricpage test_modelspage)
+foreach(t test_shell test_datasetpage test_signaturepage test_metricpage test_modelspage test_monitorpage test_enginebridge test_runpage)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
     prism_add_ui_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
   endif()
@@ -35,3 +41,10 @@ endforeach()
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/test_screenshots.cpp)
   prism_add_ui_test(test_screenshots SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_screenshots.cpp)
 endif()
+# Compare, History and Export: each runs a small real optimization on SimLm
+# (tests/ui/runfixture.h) or fills a private run store.
+foreach(t test_comparepage test_historypage test_exporters test_journey)
+  if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
+    prism_add_ui_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
+  endif()
+endforeach()

@@ -1,11 +1,47 @@
+#include "run/run_controller.h"
+#include "run/run_store.h"
+
 #include "pagesregistry.h"
 
+#include "engine/enginebridge.h"
+#include "export/exportmenu.h"
 #include "mainwindow.h"
+#include "pages/comparepage.h"
 #include "pages/datasetpage.h"
+#include "pages/exportpage.h"
+#include "pages/historypage.h"
 #include "pages/metricpage.h"
 #include "pages/modelspage.h"
+#include "pages/monitorpage.h"
+#include "pages/runpage.h"
 #include "pages/signaturepage.h"
 #include "widgets/icons.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStatusBar>
+
+namespace {
+
+// The user's run store; when it cannot be opened (a read-only or full data
+// directory), a store in the temp folder for this session, and the user is told.
+std::shared_ptr<prism::RunStore> openRunStore(MainWindow *window)
+{
+    prism::Result<std::shared_ptr<prism::RunStore>> store = prism::RunStore::openDefault();
+    if (store.ok())
+        return *store;
+    const QString fallback = QDir(QDir::tempPath()).filePath(QStringLiteral("prism-session-runs-%1.sqlite").arg(QCoreApplication::applicationPid()));
+    prism::Result<std::shared_ptr<prism::RunStore>> temporary = prism::RunStore::open(fallback.toStdString());
+    QMessageBox::warning(window, QObject::tr("Run store unavailable"),
+                         QObject::tr("The run store could not be opened:\n%1\n\nRuns of this session are kept in %2 and "
+                                     "will not appear in History next time.")
+                             .arg(QString::fromStdString(store.error().message), fallback));
+    return temporary.ok() ? *temporary : nullptr;
+}
+
+} // namespace
 
 void registerPages(MainWindow *window)
 {
@@ -14,4 +50,70 @@ void registerPages(MainWindow *window)
     window->addPage(QObject::tr("Signature"), new SignaturePage(doc), studioIcon(QStringLiteral("signature")));
     window->addPage(QObject::tr("Metric"), new MetricPage(doc), studioIcon(QStringLiteral("metric")));
     window->addPage(QObject::tr("Models"), new ModelsPage(doc), studioIcon(QStringLiteral("models")));
+
+    std::shared_ptr<prism::RunStore> store = openRunStore(window);
+    if (!store)
+        return; // the warning said why; the run pages need a store
+
+    auto *bridge = new EngineBridge(store, window);
+    auto *run = new RunPage(doc, bridge);
+    auto *monitor = new MonitorPage;
+    auto *compare = new ComparePage(doc);
+    auto *history = new HistoryPage;
+    auto *exporter = new ExportPage(doc, monitor);
+    monitor->setStore(store);
+    compare->setStore(store);
+    history->setStore(store);
+    exporter->setStore(store);
+    exporter->setComparisonSource([compare] { return compare->summary(); });
+
+    window->addPage(QObject::tr("Run"), run, studioIcon(QStringLiteral("run")));
+    window->addPage(QObject::tr("Monitor"), monitor, studioIcon(QStringLiteral("monitor")));
+    window->addPage(QObject::tr("Compare"), compare, studioIcon(QStringLiteral("compare")));
+    window->addPage(QObject::tr("History"), history, studioIcon(QStringLiteral("history")));
+    window->addPage(QObject::tr("Export"), exporter, studioIcon(QStringLiteral("export")));
+
+    // A live run: the monitor follows it, the status bar shows its spend.
+    QObject::connect(bridge, &EngineBridge::runStarted, monitor, [window, monitor](const QString &runId) {
+        monitor->beginRun(runId);
+        window->showPage(QObject::tr("Monitor"));
+    });
+    QObject::connect(bridge, &EngineBridge::eventsArrived, monitor, &MonitorPage::applyEvents);
+    QObject::connect(bridge, &EngineBridge::runFinished, monitor, &MonitorPage::finishRun);
+    QObject::connect(bridge, &EngineBridge::runFinished, history, &HistoryPage::refresh);
+    QObject::connect(bridge, &EngineBridge::spendChanged, window, &MainWindow::setSpend);
+
+    QObject::connect(history, &HistoryPage::openRunRequested, window, [window, monitor](const QString &runId) {
+        QString error;
+        if (!monitor->loadRun(runId, &error)) {
+            QMessageBox::warning(window, QObject::tr("Open run"), error);
+            return;
+        }
+        window->showPage(QObject::tr("Monitor"));
+    });
+    QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window, [window, compare](const QString &runId) {
+        window->showPage(QObject::tr("Compare"));
+        compare->compareRunWithBaseline(runId);
+    });
+    QObject::connect(history, &HistoryPage::compareRunsRequested, window,
+                     [window, compare](const QString &a, const QString &b) {
+                         window->showPage(QObject::tr("Compare"));
+                         compare->compareRuns(a, b);
+                     });
+
+    // The same exports as the Export page, from the menu bar.
+    QMenu *exportMenu = new QMenu(QObject::tr("E&xport"), window);
+    exportMenu->setObjectName(QStringLiteral("exportMenu"));
+    QAction *help = nullptr;
+    for (QAction *action : window->menuBar()->actions())
+        if (action->menu() && action->menu()->title().contains(QStringLiteral("Help")))
+            help = action;
+    window->menuBar()->insertMenu(help, exportMenu);
+    ExportSources sources;
+    sources.store = [store] { return store; };
+    sources.runId = [exporter] { return exporter->selectedRunId(); };
+    sources.study = [doc] { return doc->study(); };
+    sources.charts = [exporter] { return exporter->chartImages(); };
+    sources.comparison = [compare] { return compare->summary(); };
+    new ExportMenu(exportMenu, std::move(sources), window);
 }

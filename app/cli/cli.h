@@ -18,6 +18,8 @@
 #include <vector>
 
 namespace prism {
+class Metric;
+struct MetricSpec;
 class RunController;
 class RunStore;
 struct Comparison;
@@ -36,6 +38,18 @@ enum ExitCode : int {
 std::string mainUsage();
 std::string evalUsage();
 std::string versionText();
+
+// The study's metric: built-ins, and JavaScript metrics when the scripting
+// layer is built (see app/CMakeLists.txt); else makeMetric's error.
+Result<std::unique_ptr<Metric>> studyMetric(const MetricSpec &spec, const Program &program);
+// Held by main(): the Qt application studyMetric may create is destroyed when
+// main returns, not among the static destructors after it (where Qt crashes).
+struct ScriptingScope {
+    ScriptingScope() = default;
+    ~ScriptingScope();
+    ScriptingScope(const ScriptingScope &) = delete;
+    ScriptingScope &operator=(const ScriptingScope &) = delete;
+};
 
 // Prints "prism: error: <message>" as one line on stderr.
 void printError(const std::string &message);

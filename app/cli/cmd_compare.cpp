@@ -288,7 +288,7 @@ int runCompareCommand(const std::vector<std::string> &args)
             return loadFailed(loaded.error());
         baseline = std::move(loaded.value());
     }
-    auto metric = makeMetric(study->metric, study->program);
+    auto metric = studyMetric(study->metric, study->program);
     if (!metric)
         return loadFailed(Error::make(metric.error().kind, studyPath + ": metric: " + metric.error().message));
     auto adapter = makeAdapter(study->eval.adapter);

@@ -142,7 +142,7 @@ int runEval(const EvalArgs &args)
         spdlog::debug("program from {}", args.programPath);
     }
 
-    auto metric = makeMetric(study.metric, program);
+    auto metric = studyMetric(study.metric, program);
     if (!metric)
         return loadFailed(Error::make(metric.error().kind, args.studyPath + ": " + metric.error().message));
     auto adapter = makeAdapter(study.eval.adapter);

@@ -516,6 +516,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
         return ExitLoad;
     }
     RunController controller(store.value());
+    controller.setMetricFactory(studyMetric);
     return driveRun(controller, store.value(), output, [&]() -> Result<std::string> {
         auto id = controller.start(study.value(), settings);
         if (!id)

@@ -203,6 +203,7 @@ int runResumeCommand(const std::vector<std::string> &args)
         return loadFailure(store.error());
     const std::string runId = o.positional.front();
     RunController controller(store.value());
+    controller.setMetricFactory(studyMetric);
     return driveRun(controller, store.value(), output, [&]() { return controller.resume(runId, settings); });
 }
 

@@ -27,6 +27,7 @@ int printTo(std::FILE *stream, const std::string &text, int code)
 
 int main(int argc, char **argv)
 {
+    const ScriptingScope scripting;
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty())
         return printTo(stderr, mainUsage(), ExitUsage);

@@ -91,11 +91,11 @@ public:
 private:
     // ---- common ---------------------------------------------------------
 
-    void emit(EventType type, const Json &payload) { emitEvent(m_context, type, payload); }
+    void publish(EventType type, const Json &payload) { emitEvent(m_context, type, payload); }
 
     void warn(const std::string &message)
     {
-        emit(EventType::Warning, Json{{"message", message}});
+        publish(EventType::Warning, Json{{"message", message}});
     }
 
     // A budget or cancel stops the run; the best so far is kept.
@@ -181,7 +181,7 @@ private:
 
     void buildDemoSets()
     {
-        emit(EventType::PhaseStarted, Json{{"phase", "bootstrap"}});
+        publish(EventType::PhaseStarted, Json{{"phase", "bootstrap"}});
         const std::size_t predictors = m_student.predictors.size();
         const int n = m_settings.numFewshotCandidates;
         m_demoSets.assign(predictors, std::vector<std::vector<Demo>>(static_cast<std::size_t>(n)));
@@ -253,7 +253,7 @@ private:
         }
         for (std::size_t p = 0; p < predictors; ++p)
             for (std::size_t i = 0; i < m_demoSets[p].size(); ++i)
-                emit(EventType::DemoSetReady, Json{{"predictor", m_student.predictors[p].name},
+                publish(EventType::DemoSetReady, Json{{"predictor", m_student.predictors[p].name},
                                                    {"index", i},
                                                    {"kind", demoSetKind(m_demoSets[p][i])},
                                                    {"demos", demosJson(m_demoSets[p][i])}});
@@ -345,7 +345,7 @@ private:
 
     void propose()
     {
-        emit(EventType::PhaseStarted, Json{{"phase", "propose"}});
+        publish(EventType::PhaseStarted, Json{{"phase", "propose"}});
         const std::size_t predictors = m_student.predictors.size();
         const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
         const auto sets = groundingSets();
@@ -356,7 +356,7 @@ private:
             if (m_stop)
                 return;
             if (dataset)
-                emit(EventType::SummaryReady, Json{{"kind", "dataset"}, {"text", *dataset}});
+                publish(EventType::SummaryReady, Json{{"kind", "dataset"}, {"text", *dataset}});
         }
 
         // Program and module descriptions: once per run and once per
@@ -377,7 +377,7 @@ private:
                     return;
             } else {
                 programDescription = stripPrefix(reply.text);
-                emit(EventType::SummaryReady, Json{{"kind", "program"}, {"text", *programDescription}});
+                publish(EventType::SummaryReady, Json{{"kind", "program"}, {"text", *programDescription}});
             }
         }
         if (programDescription && !checkCancel()) {
@@ -407,7 +407,7 @@ private:
                     continue;
                 }
                 moduleDescriptions[p] = replies[p].text;
-                emit(EventType::SummaryReady, Json{{"kind", "module"},
+                publish(EventType::SummaryReady, Json{{"kind", "module"},
                                                    {"predictor", m_student.predictors[p].name},
                                                    {"text", *moduleDescriptions[p]}});
             }
@@ -471,7 +471,7 @@ private:
         m_instructions.assign(predictors, {});
         for (std::size_t p = 0; p < predictors; ++p) {
             m_instructions[p].push_back(m_student.predictors[p].signature.instruction);
-            emit(EventType::InstructionProposed, Json{{"predictor", m_student.predictors[p].name},
+            publish(EventType::InstructionProposed, Json{{"predictor", m_student.predictors[p].name},
                                                       {"index", 0},
                                                       {"text", m_student.predictors[p].signature.instruction},
                                                       {"tip", nullptr}});
@@ -497,7 +497,7 @@ private:
                 continue;
             }
             auto &list = m_instructions[job.predictor];
-            emit(EventType::InstructionProposed,
+            publish(EventType::InstructionProposed,
                  Json{{"predictor", name}, {"index", list.size()}, {"text", text}, {"tip", job.tipKey}});
             list.push_back(std::move(text));
         }
@@ -579,7 +579,7 @@ private:
         ++m_result.stats.fullEvals;
         m_fullyEvaluated.insert(programFingerprint(spec.program));
         m_fullScores.emplace_back(spec.configKey, score);
-        emit(EventType::FullEvalFinished, Json{{"trial", spec.number},
+        publish(EventType::FullEvalFinished, Json{{"trial", spec.number},
                                                {"config", configToJson(spec.config)},
                                                {"config_key", spec.configKey},
                                                {"score", score},
@@ -588,7 +588,7 @@ private:
             m_bestScore = score;
             m_bestConfig = config;
             m_bestKey = spec.configKey;
-            emit(EventType::BestUpdated,
+            publish(EventType::BestUpdated,
                  Json{{"trial", spec.number}, {"config", configToJson(spec.config)}, {"config_key", spec.configKey}, {"score", score}});
         }
     }
@@ -653,7 +653,7 @@ private:
 
     void search()
     {
-        emit(EventType::PhaseStarted, Json{{"phase", "search"}});
+        publish(EventType::PhaseStarted, Json{{"phase", "search"}});
         std::vector<SearchDimension> dims;
         for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
             dims.push_back({std::to_string(p) + "_predictor_instruction", static_cast<int>(m_instructions[p].size())});
@@ -679,7 +679,7 @@ private:
         }
         if (base.failed) {
             const std::string message = "the baseline program failed on the validation set: " + base.failure;
-            emit(EventType::Error, Json{{"message", message}});
+            publish(EventType::Error, Json{{"message", message}});
             m_stop = "error: " + message;
             return;
         }
@@ -752,7 +752,7 @@ private:
                     return;
             }
         }
-        emit(EventType::PhaseStarted, Json{{"phase", "final"}});
+        publish(EventType::PhaseStarted, Json{{"phase", "final"}});
         m_finalPhase = true;
         if (m_minibatch && sinceFull > 0 && !checkCancel())
             fullEvaluation(runner, study);
@@ -763,7 +763,7 @@ private:
     Result<OptimizeResult> finish()
     {
         if (!m_finalPhase && m_runner)
-            emit(EventType::PhaseStarted, Json{{"phase", "final"}});
+            publish(EventType::PhaseStarted, Json{{"phase", "final"}});
         OptimizeResult &r = m_result;
         r.stopReason = m_stop ? *m_stop : std::string("completed");
         r.baselineScore = m_baselineScore;

@@ -254,10 +254,10 @@ TrialRunner::TrialRunner(const std::vector<Example> &valset, Lm &lm, const Adapt
 {
 }
 
-void TrialRunner::emit(EventType type, const Json &payload) const
+void TrialRunner::publish(EventType type, const Json &payload) const
 {
     if (m_context.events)
-        m_context.events->emit(type, payload);
+        m_context.events->publish(type, payload);
 }
 
 std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
@@ -272,7 +272,7 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
         started["config"] = configToJson(spec.config);
         started["config_key"] = spec.configKey;
         started["examples"] = spec.examples.size();
-        emit(EventType::TrialStarted, started);
+        publish(EventType::TrialStarted, started);
     }
 
     // The pairs to score: each (fingerprint, example) once, owned by the
@@ -409,7 +409,7 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
         for (const auto &[index, score] : out.results)
             results.push_back(Json::array({index, score ? Json(*score) : Json(nullptr)}));
         finished["results"] = std::move(results);
-        emit(EventType::TrialFinished, finished);
+        publish(EventType::TrialFinished, finished);
     }
     return outcomes;
 }
@@ -432,7 +432,7 @@ namespace prism {
 void emitEvent(const OptimizeContext &context, EventType type, const Json &payload)
 {
     if (context.events)
-        context.events->emit(type, payload);
+        context.events->publish(type, payload);
 }
 
 void scoreAgainstStudent(const Program &student, const std::vector<Example> &valset, const OptimizeContext &context,

@@ -182,7 +182,7 @@ private:
         int lmCalls = 0;
         std::shared_ptr<const ExampleResult> result; // for onExampleResult under another config key
     };
-    void emit(EventType type, const Json &payload) const;
+    void publish(EventType type, const Json &payload) const;
 
     const std::vector<Example> &m_valset;
     Lm &m_lm;

@@ -77,7 +77,7 @@ void EventBus::addListener(Listener listener)
     m_listeners.push_back(std::move(listener));
 }
 
-void EventBus::emit(EventType type, const Json &payload)
+void EventBus::publish(EventType type, const Json &payload)
 {
     std::lock_guard lock(m_mutex);
     if (m_startSeconds < 0)

@@ -46,7 +46,7 @@ struct RunEvent {
 class EventSink {
 public:
     virtual ~EventSink() = default;
-    virtual void emit(EventType type, const Json &payload) = 0;
+    virtual void publish(EventType type, const Json &payload) = 0;
 };
 
 // Numbers events, then hands them to listeners in order. The run store is the
@@ -56,7 +56,7 @@ public:
     using Listener = std::function<void(const RunEvent &)>;
 
     void addListener(Listener listener);
-    void emit(EventType type, const Json &payload) override;
+    void publish(EventType type, const Json &payload) override;
     std::uint64_t lastSeq() const;
     // Events with seq <= this are not delivered again (used when a resumed run replays).
     void setReplayUpTo(std::uint64_t seq);

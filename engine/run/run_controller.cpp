@@ -78,7 +78,10 @@ Error withContext(const Error &error, const std::string &context)
 
 } // namespace
 
-RunController::RunController(std::shared_ptr<RunStore> store) : m_store(std::move(store)), m_factory(makeOptimizer) {}
+RunController::RunController(std::shared_ptr<RunStore> store)
+    : m_store(std::move(store)), m_factory(makeOptimizer), m_metricFactory(makeMetric)
+{
+}
 
 RunController::~RunController()
 {
@@ -91,6 +94,11 @@ RunController::~RunController()
 void RunController::setOptimizerFactory(OptimizerFactory factory)
 {
     m_factory = std::move(factory);
+}
+
+void RunController::setMetricFactory(MetricFactory factory)
+{
+    m_metricFactory = std::move(factory);
 }
 
 void RunController::addEventListener(EventBus::Listener listener)
@@ -108,7 +116,7 @@ Result<void> RunController::prepare(const Study &study, const std::string &optim
     m_study = study;
     m_study.optimizer.name = optimizerName;
 
-    auto metric = makeMetric(m_study.metric, m_study.program);
+    auto metric = m_metricFactory(m_study.metric, m_study.program);
     if (!metric)
         return withContext(metric.error(), "metric: ");
     m_metric = std::move(metric.value());
@@ -378,7 +386,7 @@ void RunController::runThread()
     models["task"] = modelJson(m_models.taskConfig);
     models["proposer"] = modelJson(m_models.proposerConfig);
     started["models"] = models;
-    m_bus.emit(EventType::RunStarted, started);
+    m_bus.publish(EventType::RunStarted, started);
 
     OptimizeContext context;
     context.taskLm = m_taskLm.get();
@@ -469,7 +477,7 @@ void RunController::runThread()
         outcome.notes.push_back(message);
         Json warning = Json::object();
         warning["message"] = message;
-        m_bus.emit(EventType::Warning, warning);
+        m_bus.publish(EventType::Warning, warning);
     }
 
     // The artifact: nothing in it depends on the clock, the thread count or
@@ -496,7 +504,7 @@ void RunController::runThread()
                 outcome.notes.push_back("the artifact could not be written: " + written.error().message);
                 Json warning = Json::object();
                 warning["message"] = outcome.notes.back();
-                m_bus.emit(EventType::Warning, warning);
+                m_bus.publish(EventType::Warning, warning);
             }
         }
     }
@@ -553,9 +561,9 @@ void RunController::runThread()
     if (outcome.status == "failed") {
         Json error = Json::object();
         error["message"] = outcome.stopReason;
-        m_bus.emit(EventType::Error, error);
+        m_bus.publish(EventType::Error, error);
     }
-    m_bus.emit(EventType::RunFinished, finished);
+    m_bus.publish(EventType::RunFinished, finished);
 
     {
         std::lock_guard lock(m_mutex);

@@ -30,6 +30,9 @@ namespace prism {
 using OptimizerFactory = std::function<Result<std::unique_ptr<Optimizer>>(const OptimizerConfig &config)>;
 // LabeledFewShot (labeled), BootstrapFewShot (bootstrap), MIPROv2 (miprov2).
 Result<std::unique_ptr<Optimizer>> makeOptimizer(const OptimizerConfig &config);
+// Builds the study's metric. The default, makeMetric, knows the built-ins;
+// programs with the scripting layer pass makeStudyMetric so JS metrics run.
+using MetricFactory = std::function<Result<std::unique_ptr<Metric>>(const MetricSpec &spec, const Program &program)>;
 
 // How a run is launched; everything here is recorded with the run so that a
 // resume can rebuild it.
@@ -78,6 +81,7 @@ public:
 
     // Tests replace the optimizers; the default is makeOptimizer.
     void setOptimizerFactory(OptimizerFactory factory);
+    void setMetricFactory(MetricFactory factory);
     // Called for every event after the store has it, from the engine thread.
     // Add listeners before start().
     void addEventListener(EventBus::Listener listener);
@@ -119,6 +123,7 @@ private:
 
     std::shared_ptr<RunStore> m_store;
     OptimizerFactory m_factory;
+    MetricFactory m_metricFactory;
     std::vector<EventBus::Listener> m_listeners;
 
     // Set up by start()/resume() before the thread starts; read-only afterwards.

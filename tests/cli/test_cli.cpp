@@ -404,3 +404,57 @@ TEST_F(Cli, SimlmCommandIsDispatched)
     EXPECT_TRUE(contains(unknown.err, "unknown simlm command 'talk'")) << unknown.err;
     EXPECT_EQ(run({"simlm", "serve", "--port", "x"}).exitCode, 2);
 }
+
+#ifdef PRISM_CLI_HAS_SCRIPTING
+// The study's metric as JavaScript: the same average of severity exact and
+// violations Jaccard as the composite metric of writeStudy().
+const char *kScriptMetric = R"(function metric(example, pred) {
+  const sev = example.severity === pred.severity ? 1 : 0;
+  const a = new Set(example.policy_violations), b = new Set(pred.policy_violations || []);
+  let both = 0;
+  for (const v of a) if (b.has(v)) both++;
+  const union = a.size + b.size - both;
+  return {score: (sev + (union === 0 ? 1 : both / union)) / 2, feedback: 'severity ' + sev};
+})";
+
+TEST_F(Cli, ScriptMetricScoresLikeTheEquivalentBuiltIn)
+{
+    const std::string composite = writeStudy();
+    auto builtIn = run({"eval", composite, "--json"});
+    ASSERT_EQ(builtIn.exitCode, 0) << builtIn.err;
+
+    std::string text = readAll(composite);
+    const auto start = text.find(R"("metric": {)");
+    const auto end = text.find("]},", start);
+    ASSERT_NE(start, std::string::npos);
+    ASSERT_NE(end, std::string::npos);
+    nlohmann::json metric = {{"kind", "script"}, {"script", kScriptMetric}};
+    text.replace(start, end + 2 - start, std::string(R"("metric": )") + metric.dump());
+    writeFile(dir / "script.prism.json", text);
+    auto scripted = run({"eval", (dir / "script.prism.json").string(), "--json"});
+    ASSERT_EQ(scripted.exitCode, 0) << scripted.err;
+    const auto a = nlohmann::json::parse(builtIn.out), b = nlohmann::json::parse(scripted.out);
+    EXPECT_EQ(a["score"], b["score"]);
+    EXPECT_EQ(b["errors"], 0);
+    EXPECT_EQ(b["results"][0]["feedback"].get<std::string>().rfind("severity ", 0), 0u) << b["results"][0];
+
+    // The optimizer runs with it too.
+    auto optimized = run({"optimize", (dir / "script.prism.json").string(), "--optimizer", "labeled", "--json",
+                          "--store", (dir / "runs.sqlite").string()});
+    EXPECT_EQ(optimized.exitCode, 0) << optimized.err;
+}
+
+TEST_F(Cli, BrokenScriptMetricNamesItsLine)
+{
+    std::string text = readAll(writeStudy());
+    const auto start = text.find(R"("metric": {)");
+    const auto end = text.find("]},", start);
+    nlohmann::json metric = {{"kind", "script"}, {"script", "function metric(example, pred) {\n  return {score: 1;\n}"}};
+    text.replace(start, end + 2 - start, std::string(R"("metric": )") + metric.dump());
+    writeFile(dir / "broken.prism.json", text);
+    auto r = run({"eval", (dir / "broken.prism.json").string()});
+    EXPECT_EQ(r.exitCode, 3);
+    expectOneLineError(r);
+    EXPECT_TRUE(contains(r.err, "line 2")) << r.err;
+}
+#endif

@@ -30,7 +30,7 @@ Sample loadSample(const std::string &name)
     return s;
 }
 
-void EventRecorder::emit(EventType type, const Json &payload)
+void EventRecorder::publish(EventType type, const Json &payload)
 {
     std::lock_guard lock(m_mutex);
     m_events.push_back({type, payload});

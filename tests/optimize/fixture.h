@@ -41,7 +41,7 @@ struct RecordedEvent {
 // Keeps every event; thread-safe.
 class EventRecorder final : public EventSink {
 public:
-    void emit(EventType type, const Json &payload) override;
+    void publish(EventType type, const Json &payload) override;
     std::vector<RecordedEvent> events() const;
     std::vector<Json> of(EventType type) const;
     // One line per event: "type payload", for byte-for-byte comparisons.

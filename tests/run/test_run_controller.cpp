@@ -37,11 +37,11 @@ public:
     Result<OptimizeResult> compile(const Program &student, const std::vector<Example> &trainset,
                                    const std::vector<Example> &valset, OptimizeContext &context) override
     {
-        auto emit = [&](EventType type, const Json &payload) {
+        auto publish = [&](EventType type, const Json &payload) {
             if (context.events)
-                context.events->emit(type, payload);
+                context.events->publish(type, payload);
         };
-        emit(EventType::PhaseStarted, Json{{"phase", "search"}, {"num_trials", trials}});
+        publish(EventType::PhaseStarted, Json{{"phase", "search"}, {"num_trials", trials}});
         OptimizeResult result;
         result.program = student;
         EvalOptions options;
@@ -60,7 +60,7 @@ public:
                 p.predictors[0].demos.push_back(Demo{trainset[static_cast<std::size_t>(d)].values, false});
             const std::string key = "d" + std::to_string(t);
             const Json config = Json{{p.predictors[0].name, Json{{"instruction", 0}, {"demos", t}}}};
-            emit(EventType::TrialStarted, Json{{"trial", t + 1}, {"kind", "full"}, {"config", config}, {"config_key", key}, {"examples", valset.size()}});
+            publish(EventType::TrialStarted, Json{{"trial", t + 1}, {"kind", "full"}, {"config", config}, {"config_key", key}, {"examples", valset.size()}});
             const EvalReport report = evaluator.run(p, valset);
             bool stopped = false;
             Json results = Json::array();
@@ -77,7 +77,7 @@ public:
                                  {"score", score ? Json(*score) : Json(nullptr)}, {"scored", report.scored},
                                  {"errors", report.errors}, {"examples", valset.size()}, {"new_calls", report.usage.calls},
                                  {"memo_hits", 0}, {"state", complete ? "complete" : "failed"}, {"results", results}};
-            emit(EventType::TrialFinished, finished);
+            publish(EventType::TrialFinished, finished);
             ++result.stats.trials;
             result.stats.callsByRole["evaluation"].calls += report.usage.calls;
             if (score) {
@@ -86,7 +86,7 @@ public:
                 if (!result.bestScore || *score > *result.bestScore) {
                     result.bestScore = score;
                     result.program = p;
-                    emit(EventType::BestUpdated, Json{{"trial", t + 1}, {"config", config}, {"config_key", key}, {"score", *score}});
+                    publish(EventType::BestUpdated, Json{{"trial", t + 1}, {"config", config}, {"config_key", key}, {"score", *score}});
                 }
             }
             if (afterTrial)

@@ -1,7 +1,20 @@
 // Saves a PNG of the window on every page (and of the import dialog) to
-// $PRISM_SCREENSHOT_DIR, for people to look at. Skips when the variable is unset.
+// $PRISM_SCREENSHOT_DIR, for people to look at: the study pages, then a real
+// MIPROv2 run (the Monitor while it goes and after), and the Run, Compare,
+// History and Export pages once it finished. Skips when the variable is unset.
+// scripts/screenshots.sh regenerates docs/screenshots/ with it.
+#include "run/run_controller.h"
+#include "run/run_store.h"
+
+#include "lm/sim_server.h"
+#include "lm/simlm.h"
+
+#include "engine/enginebridge.h"
 #include "mainwindow.h"
+#include "pages/comparepage.h"
 #include "pages/datasetpage.h"
+#include "pages/monitorpage.h"
+#include "pages/runpage.h"
 #include "pages/signaturepage.h"
 #include "pagesregistry.h"
 #include "studiostyle.h"
@@ -9,8 +22,12 @@
 #include "uitest.h"
 #include "widgets/columnmappingdialog.h"
 
+#include <QAbstractItemModel>
 #include <QComboBox>
 #include <QDir>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -36,21 +53,72 @@ private slots:
         MainWindow window;
         registerPages(&window);
         QVERIFY(window.openSample(QStringLiteral("moderation")));
-        window.resize(1280, 800);
+        window.resize(1400, 900);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
 
+        const auto shoot = [&](const QString &name) {
+            QTest::qWait(120);
+            const QString file = QDir(dir).filePath(name + QStringLiteral(".png"));
+            QVERIFY2(window.grab().save(file), qPrintable(file));
+        };
         const QStringList titles = window.pageTitles();
-        for (int i = 0; i < titles.size(); ++i) {
-            window.showPage(titles.at(i));
+        const auto fileName = [&](const QString &title, const QString &suffix = {}) {
+            return QStringLiteral("%1-%2%3").arg(titles.indexOf(title) + 1, 2, 10, QLatin1Char('0')).arg(title.toLower(), suffix);
+        };
+        for (const QString &title : {QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
+                                     QStringLiteral("Models")}) {
+            window.showPage(title);
             if (auto *signature = qobject_cast<SignaturePage *>(window.currentPage())) {
                 signature->setPreviewRow(20);
                 signature->flushPreview();
             }
-            QTest::qWait(50);
-            const QString file = QDir(dir).filePath(QStringLiteral("%1-%2.png").arg(i + 1, 2, 10, QLatin1Char('0')).arg(titles.at(i).toLower()));
-            QVERIFY2(window.grab().save(file), qPrintable(file));
+            shoot(fileName(title));
         }
+
+        // A real run: MIPROv2 medium on SimLm, served over HTTP with 10 ms per
+        // answer so the monitor can be caught while the run goes.
+        prism::SimServerOptions options;
+        options.latencyMs = 10.0;
+        prism::SimServer server(
+            [](const std::string &model) -> std::shared_ptr<prism::Lm> {
+                return prism::SimLm::isKnownModel(model) ? std::make_shared<prism::SimLm>(model) : nullptr;
+            },
+            prism::SimLm::modelNames(), options);
+        QVERIFY(server.start().ok());
+        prism::Study study = window.document()->study();
+        study.taskModel.provider = "openai";
+        study.taskModel.baseUrl = server.baseUrl();
+        study.taskModel.apiKeyEnv.clear();
+        study.proposerModel = study.taskModel;
+        window.document()->setStudy(study, QStringLiteral("Use the local sim server"));
+        window.showPage(QStringLiteral("Run"));
+        auto *run = qobject_cast<RunPage *>(window.currentPage());
+        QVERIFY(run);
+        run->autoCombo()->setCurrentIndex(run->autoCombo()->findData(QStringLiteral("medium")));
+        run->threadsSpin()->setValue(4);
+        auto *bridge = window.findChild<EngineBridge *>();
+        QSignalSpy finished(bridge, &EngineBridge::runFinished);
+        QVERIFY2(run->start(), qPrintable(run->startBlocker()));
+        auto *monitor = qobject_cast<MonitorPage *>(window.page(QStringLiteral("Monitor")));
+        QTRY_VERIFY_WITH_TIMEOUT(monitor->trialsTable()->model()->rowCount() >= 8, 120000);
+        shoot(fileName(QStringLiteral("Monitor"), QStringLiteral("-live")));
+        QVERIFY(finished.wait(300000));
+        shoot(fileName(QStringLiteral("Monitor")));
+        window.showPage(QStringLiteral("Run"));
+        shoot(fileName(QStringLiteral("Run")));
+
+        auto *compare = qobject_cast<ComparePage *>(window.page(QStringLiteral("Compare")));
+        QSignalSpy compared(compare, &ComparePage::comparisonFinished);
+        window.showPage(QStringLiteral("Compare"));
+        compare->compareRunWithBaseline(bridge->runId());
+        QVERIFY(compared.wait(120000));
+        shoot(fileName(QStringLiteral("Compare")));
+        for (const QString &title : {QStringLiteral("History"), QStringLiteral("Export")}) {
+            window.showPage(title);
+            shoot(fileName(title));
+        }
+        server.stop();
 
         // The import step and an import error, as a user sees them.
         auto *dataset = qobject_cast<DatasetPage *>(window.page(QStringLiteral("Dataset")));

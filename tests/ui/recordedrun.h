@@ -1,0 +1,88 @@
+#pragma once
+
+// A real, small MIPROv2 run for the monitor tests (header only): the
+// moderation sample on SimLm, manual knobs (6 minibatch trials of 5 examples,
+// a full evaluation every 3), recorded into a run store in dir, with every
+// event the controller delivered, in order.
+#include "core/study.h"
+#include "run/events.h"
+#include "run/run_controller.h"
+#include "run/run_store.h"
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace recordedrun {
+
+struct Recording {
+    std::shared_ptr<prism::RunStore> store;
+    std::string runId;
+    prism::RunOutcome outcome;
+    std::vector<prism::RunEvent> events;
+    std::string error; // empty when the run was recorded
+};
+
+inline prism::OptimizerConfig smallMipro(prism::OptimizerConfig c)
+{
+    c.name = "miprov2";
+    c.autoMode.clear();
+    c.numCandidates = 3;
+    c.numTrials = 6;
+    c.minibatch = true;
+    c.minibatchSize = 5;
+    c.minibatchFullEvalSteps = 3;
+    c.seed = 7;
+    return c;
+}
+
+inline Recording record(const std::filesystem::path &dir)
+{
+    Recording rec;
+    std::filesystem::create_directories(dir);
+    auto study = prism::loadStudy(PRISM_SAMPLES_DIR "/moderation/moderation.prism.json");
+    if (!study) {
+        rec.error = study.error().message;
+        return rec;
+    }
+    study->optimizer = smallMipro(study->optimizer);
+    auto store = prism::RunStore::open((dir / "runs.sqlite").string());
+    if (!store) {
+        rec.error = store.error().message;
+        return rec;
+    }
+    rec.store = store.value();
+    auto mutex = std::make_shared<std::mutex>();
+    auto events = std::make_shared<std::vector<prism::RunEvent>>();
+    prism::RunController controller(rec.store);
+    controller.addEventListener([mutex, events](const prism::RunEvent &e) {
+        std::lock_guard lock(*mutex);
+        events->push_back(e);
+    });
+    prism::RunSettings settings;
+    settings.threads = 2;
+    auto id = controller.start(study.value(), settings);
+    if (!id) {
+        rec.error = id.error().message;
+        return rec;
+    }
+    rec.runId = id.value();
+    rec.outcome = controller.wait();
+    std::lock_guard lock(*mutex);
+    rec.events = *events;
+    return rec;
+}
+
+// Splits events into batches of n, as the engine bridge delivers them.
+inline std::vector<std::vector<prism::RunEvent>> batches(const std::vector<prism::RunEvent> &events, std::size_t n)
+{
+    std::vector<std::vector<prism::RunEvent>> out;
+    for (std::size_t i = 0; i < events.size(); i += n)
+        out.emplace_back(events.begin() + static_cast<std::ptrdiff_t>(i),
+                         events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + n)));
+    return out;
+}
+
+} // namespace recordedrun

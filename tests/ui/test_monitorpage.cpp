@@ -1,0 +1,397 @@
+// The Monitor page fed a real MIPROv2 run (moderation on SimLm) in batches
+// as the engine bridge delivers them: the trials table, the chart's points
+// and best-so-far line, the candidates, drill-down to per-example results,
+// reopening the run from the store, the explanation of a run that found
+// nothing better, and 10,000 synthetic trials.
+// Engine headers before Qt's (its emit macro).
+#include "core/json.h"
+#include "recordedrun.h"
+
+#include "charts/heatmapwidget.h"
+#include "charts/trialchart.h"
+#include "pages/monitorpage.h"
+#include "studiostyle.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QAbstractItemModel>
+#include <QComboBox>
+#include <QDir>
+#include <QFrame>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+#include <set>
+
+using prism::EventType;
+using prism::Json;
+using prism::RunEvent;
+
+namespace {
+
+RunEvent makeEvent(std::uint64_t seq, EventType type, const Json &payload, double elapsed = 0.0)
+{
+    RunEvent e;
+    e.seq = seq;
+    e.type = type;
+    e.payloadJson = payload.dump();
+    e.elapsedSeconds = elapsed;
+    return e;
+}
+
+std::vector<Json> payloads(const std::vector<RunEvent> &events, EventType type)
+{
+    std::vector<Json> out;
+    for (const auto &e : events)
+        if (e.type == type)
+            out.push_back(Json::parse(e.payloadJson));
+    return out;
+}
+
+// Lays out what the last calls changed (as the event loop would), then saves a PNG.
+bool saveShot(QWidget *widget, const QString &name);
+
+QString shotsDir()
+{
+    const QString dir = QStringLiteral("/tmp/monitor-shots");
+    QDir().mkpath(dir);
+    return dir;
+}
+
+bool saveShot(QWidget *widget, const QString &name)
+{
+    QCoreApplication::processEvents();
+    return widget->grab().save(shotsDir() + QLatin1Char('/') + name);
+}
+
+} // namespace
+
+class TestMonitorPage final : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    recordedrun::Recording m_rec;
+
+    std::unique_ptr<MonitorPage> makePage()
+    {
+        auto page = std::make_unique<MonitorPage>();
+        page->setStore(m_rec.store);
+        page->resize(1200, 860); // the page's share of a 1400x900 window
+        page->show();
+        return page;
+    }
+
+    // Feeds the recorded run live, in batches of five events.
+    void feedLive(MonitorPage *page)
+    {
+        page->beginRun(QString::fromStdString(m_rec.runId));
+        for (const auto &batch : recordedrun::batches(m_rec.events, 5))
+            page->applyEvents(batch);
+        page->finishRun(QString::fromStdString(m_rec.runId), QString::fromStdString(m_rec.outcome.status),
+                        QString::fromStdString(m_rec.outcome.stopReason));
+    }
+
+private slots:
+    void initTestCase()
+    {
+        applyStudioStyle(qApp);
+        QVERIFY(m_dir.isValid());
+        m_rec = recordedrun::record(m_dir.filePath(QStringLiteral("store")).toStdString());
+        QVERIFY2(m_rec.error.empty(), m_rec.error.c_str());
+        QCOMPARE(QString::fromStdString(m_rec.outcome.status), QStringLiteral("finished"));
+    }
+
+    void cleanupTestCase() { m_rec = {}; }
+
+    void liveBatchesFillEveryView()
+    {
+        auto page = makePage();
+        QVERIFY(QTest::qWaitForWindowExposed(page.get()));
+        QSignalSpy resets(page->trialsTable()->model(), &QAbstractItemModel::modelReset);
+        QSignalSpy inserts(page->trialsTable()->model(), &QAbstractItemModel::rowsInserted);
+        page->beginRun(QString::fromStdString(m_rec.runId));
+        resets.clear();
+        const auto batches = recordedrun::batches(m_rec.events, 5);
+        for (std::size_t i = 0; i < batches.size(); ++i) {
+            page->applyEvents(batches[i]);
+            if (i == batches.size() / 2) {
+                page->trialChart()->flush();
+                QVERIFY(saveShot(page.get(), QStringLiteral("monitor-live.png")));
+            }
+        }
+        page->finishRun(QString::fromStdString(m_rec.runId), QString::fromStdString(m_rec.outcome.status),
+                        QString::fromStdString(m_rec.outcome.stopReason));
+        // Rows were appended batch by batch, never by resetting the model.
+        QCOMPARE(resets.count(), 0);
+        QVERIFY(inserts.count() > 1);
+
+        const auto finished = payloads(m_rec.events, EventType::TrialFinished);
+        const auto full = payloads(m_rec.events, EventType::FullEvalFinished);
+        const auto proposed = payloads(m_rec.events, EventType::InstructionProposed);
+        QCOMPARE(page->trialsTable()->model()->rowCount(), static_cast<int>(finished.size()));
+
+        TrialChart *chart = page->trialChart();
+        chart->flush();
+        int minibatch = 0;
+        for (const auto &f : finished)
+            minibatch += f["kind"] == "minibatch" && f["score"].is_number() ? 1 : 0;
+        QVERIFY(minibatch > 0);
+        QCOMPARE(chart->minibatchPointCount(), minibatch);
+        QCOMPARE(chart->fullEvalPointCount(), static_cast<int>(full.size()));
+        const QList<QPointF> markers = chart->fullEvalPoints();
+        for (std::size_t i = 0; i < full.size(); ++i) {
+            QCOMPARE(markers.at(static_cast<int>(i)).x(), full[i]["trial"].get<double>());
+            QCOMPARE(markers.at(static_cast<int>(i)).y(), full[i]["score"].get<double>());
+        }
+        // The best-so-far line only goes up and ends at the best full evaluation.
+        const QList<QPointF> best = chart->bestFullLine();
+        QVERIFY(!best.isEmpty());
+        for (int i = 1; i < best.size(); ++i) {
+            QVERIFY(best.at(i).y() >= best.at(i - 1).y());
+            QVERIFY(best.at(i).x() >= best.at(i - 1).x());
+        }
+        double bestFull = 0.0;
+        for (const auto &f : full)
+            bestFull = std::max(bestFull, f["score"].get<double>());
+        QCOMPARE(best.last().y(), bestFull);
+        QCOMPARE(best.last().x(), static_cast<double>(finished.back()["trial"].get<int>()));
+        // The axes hold every point.
+        QVERIFY(chart->xMax() >= finished.back()["trial"].get<double>());
+        QVERIFY(chart->yMax() >= bestFull);
+
+        // Every proposed instruction is listed, with its text.
+        QAbstractItemModel *candidates = page->candidatesTable()->model();
+        QCOMPARE(candidates->rowCount(), static_cast<int>(proposed.size()));
+        std::set<QString> listed;
+        for (int r = 0; r < candidates->rowCount(); ++r)
+            listed.insert(candidates->index(r, 2).data().toString());
+        for (const auto &p : proposed)
+            QVERIFY2(listed.count(QString::fromStdString(p["text"].get<std::string>()).simplified()),
+                     p["text"].get<std::string>().c_str());
+        // The original instruction was tried at least in the baseline.
+        QVERIFY(candidates->index(0, 3).data().toInt() >= 1);
+
+        // Heatmap: one row per instruction, one column per demo set.
+        QCOMPARE(page->heatmap()->rows(), static_cast<int>(proposed.size()));
+        QCOMPARE(page->heatmap()->columns(), static_cast<int>(payloads(m_rec.events, EventType::DemoSetReady).size()));
+        QVERIFY(page->heatmap()->cell(0, 0).count >= 1);
+        QVERIFY(page->predictorCombo()->isHidden()); // one predictor: no chooser
+
+        // Header: finished, trial 6 of 6, the best score.
+        QCOMPARE(page->progressBar()->value(), page->progressBar()->maximum());
+        QVERIFY2(page->progressBar()->format().startsWith(QStringLiteral("trial 6 of 6")),
+                 qPrintable(page->progressBar()->format()));
+        QVERIFY2(page->bestLabel()->text().contains(QString::number(bestFull, 'f', 1)), qPrintable(page->bestLabel()->text()));
+        QVERIFY(page->stopLabel()->text().contains(QStringLiteral("completed")));
+
+        // Ledger from the store: one row per role plus the total.
+        QVERIFY(page->ledgerTable()->rowCount() >= 2);
+        QCOMPARE(page->ledgerTable()->item(page->ledgerTable()->rowCount() - 1, 0)->text(), QStringLiteral("Total"));
+        // Model calls plus cache hits (a second test run is answered from the response cache).
+        auto number = [&](int column) {
+            return page->ledgerTable()->item(page->ledgerTable()->rowCount() - 1, column)->text().remove(QLatin1Char(',')).toInt();
+        };
+        QVERIFY(number(1) + number(2) > 0);
+        // Log: phases and the end.
+        const QString log = page->logView()->toPlainText();
+        QVERIFY(log.contains(QStringLiteral("phase: search")));
+        QVERIFY(log.contains(QStringLiteral("finished: completed")));
+
+        QVERIFY(!page->trialChart()->renderImage(QSize(800, 500)).isNull());
+        QVERIFY(page->heatmap()->renderImage(QSize(500, 400)).save(shotsDir() + QStringLiteral("/heatmap.png")));
+        QVERIFY(page->trialChart()->renderImage(QSize(800, 500)).save(shotsDir() + QStringLiteral("/trialchart.png")));
+        QVERIFY(saveShot(page.get(), QStringLiteral("monitor-finished.png")));
+        const QStringList tabNames = {QStringLiteral("trials"), QStringLiteral("candidates"), QStringLiteral("demosets"),
+                                      QStringLiteral("ledger"), QStringLiteral("log")};
+        for (int t = 0; t < page->tabs()->count(); ++t) {
+            page->tabs()->setCurrentIndex(t);
+            if (t == 1)
+                page->candidatesTable()->selectRow(1);
+            if (t == 2)
+                page->demoSetsTable()->selectRow(page->demoSetsTable()->model()->rowCount() - 1);
+            QVERIFY(saveShot(page.get(), QStringLiteral("tab-%1.png").arg(tabNames.value(t))));
+        }
+    }
+
+    void selectingADemoSetShowsItsDemos()
+    {
+        auto page = makePage();
+        feedLive(page.get());
+        const auto sets = payloads(m_rec.events, EventType::DemoSetReady);
+        int row = -1;
+        for (std::size_t i = 0; i < sets.size(); ++i)
+            if (!sets[i]["demos"].empty()) {
+                row = static_cast<int>(i);
+                break;
+            }
+        QVERIFY(row >= 0);
+        page->demoSetsTable()->selectRow(row);
+        QCOMPARE(page->demosTable()->rowCount(), static_cast<int>(sets[static_cast<std::size_t>(row)]["demos"].size()));
+        QStringList headers;
+        for (int c = 0; c < page->demosTable()->columnCount(); ++c)
+            headers << page->demosTable()->horizontalHeaderItem(c)->text();
+        QVERIFY2(headers.contains(QStringLiteral("snippet")) && headers.contains(QStringLiteral("severity")),
+                 qPrintable(headers.join(QLatin1Char(','))));
+        QVERIFY(!page->demosTable()->item(0, 0)->text().isEmpty());
+    }
+
+    void selectingATrialShowsItsExampleResults()
+    {
+        auto page = makePage();
+        feedLive(page.get());
+        const auto &trials = page->state().trials();
+        // A minibatch trial: its own examples, with the stored predictions.
+        int row = -1;
+        for (std::size_t i = 0; i < trials.size(); ++i)
+            if (trials[i].kind == "minibatch") {
+                row = static_cast<int>(i);
+                break;
+            }
+        QVERIFY(row >= 0);
+        page->trialsTable()->selectRow(row);
+        const auto &trial = trials[static_cast<std::size_t>(row)];
+        QTableWidget *examples = page->exampleResultsTable();
+        QCOMPARE(examples->rowCount(), static_cast<int>(trial.results.size()));
+        QCOMPARE(examples->rowCount(), 5);
+        for (int r = 0; r < examples->rowCount(); ++r) {
+            QCOMPARE(examples->item(r, 0)->text().toInt(), trial.results[static_cast<std::size_t>(r)].first);
+            QVERIFY2(examples->item(r, 2)->text().contains(QStringLiteral("severity")), qPrintable(examples->item(r, 2)->text()));
+        }
+        QVERIFY(page->exampleResultsLabel()->text().contains(QStringLiteral("Trial %1").arg(trial.number)));
+        // The baseline: every validation example.
+        page->trialsTable()->selectRow(0);
+        QCOMPARE(examples->rowCount(), trials.front().examples);
+    }
+
+    void reopeningFromTheStoreShowsTheSameRun()
+    {
+        auto live = makePage();
+        feedLive(live.get());
+        auto reopened = makePage();
+        QString error;
+        QVERIFY2(reopened->loadRun(QString::fromStdString(m_rec.runId), &error), qPrintable(error));
+        const auto &a = live->state();
+        const auto &b = reopened->state();
+        QCOMPARE(b.trials().size(), a.trials().size());
+        for (std::size_t i = 0; i < a.trials().size(); ++i) {
+            QCOMPARE(b.trials()[i].configKey, a.trials()[i].configKey);
+            QCOMPARE(b.trials()[i].score, a.trials()[i].score);
+            QCOMPARE(b.trials()[i].results, a.trials()[i].results);
+        }
+        QCOMPARE(b.fullEvals().size(), a.fullEvals().size());
+        QCOMPARE(b.bestScore(), a.bestScore());
+        QCOMPARE(b.candidates().size(), a.candidates().size());
+        QCOMPARE(b.demoSets().size(), a.demoSets().size());
+        QCOMPARE(b.notes(), a.notes());
+        QCOMPARE(b.log().size(), a.log().size());
+        QCOMPARE(reopened->trialsTable()->model()->rowCount(), live->trialsTable()->model()->rowCount());
+        QCOMPARE(reopened->trialChart()->minibatchPointCount(), live->trialChart()->minibatchPointCount());
+        QCOMPARE(reopened->trialChart()->bestFullLine(), live->trialChart()->bestFullLine());
+        QCOMPARE(reopened->ledgerTable()->rowCount(), live->ledgerTable()->rowCount());
+        QVERIFY(!reopened->isLive());
+        QCOMPARE(reopened->runId(), QString::fromStdString(m_rec.runId));
+
+        // A run that is not in the store says which.
+        QVERIFY(!reopened->loadRun(QStringLiteral("r-19990101-0001"), &error));
+        QVERIFY2(error.contains(QStringLiteral("r-19990101-0001")), qPrintable(error));
+        MonitorPage storeless;
+        QVERIFY(!storeless.loadRun(QStringLiteral("r-1"), &error));
+        QVERIFY2(error.contains(QStringLiteral("no run store")), qPrintable(error));
+    }
+
+    void nothingBeatTheBaselineIsExplained()
+    {
+        MonitorPage page;
+        page.resize(1200, 860);
+        page.show();
+        page.beginRun(QStringLiteral("r-flat"));
+        std::uint64_t seq = 0;
+        std::vector<RunEvent> events;
+        events.push_back(makeEvent(++seq, EventType::RunStarted,
+                                   Json{{"run_id", "r-flat"}, {"optimizer", "miprov2"}, {"seed", 0}, {"study_name", "flat"},
+                                        {"settings", {{"num_trials", 2}, {"auto", nullptr}}}}));
+        events.push_back(makeEvent(++seq, EventType::InstructionProposed,
+                                   Json{{"predictor", "p"}, {"index", 0}, {"text", "Answer."}, {"tip", nullptr}}));
+        events.push_back(makeEvent(++seq, EventType::InstructionProposed,
+                                   Json{{"predictor", "p"}, {"index", 1}, {"text", "Answer well."}, {"tip", "simple"}}));
+        events.push_back(makeEvent(++seq, EventType::PhaseStarted, Json{{"phase", "search"}}));
+        for (int t = 1; t <= 3; ++t) {
+            const Json config = {{"p", {{"instruction", t == 1 ? 0 : 1}}}};
+            const double score = t == 1 ? 50.0 : 40.0;
+            events.push_back(makeEvent(++seq, EventType::TrialFinished,
+                                       Json{{"trial", t}, {"kind", "full"}, {"config", config}, {"config_key", "k"},
+                                            {"score", score}, {"state", "complete"}},
+                                       t));
+            events.push_back(makeEvent(++seq, EventType::FullEvalFinished, Json{{"trial", t}, {"score", score}}, t));
+        }
+        events.push_back(makeEvent(++seq, EventType::BestUpdated, Json{{"trial", 1}, {"score", 50.0}}, 3));
+        events.push_back(makeEvent(++seq, EventType::RunFinished,
+                                   Json{{"stop_reason", "completed"}, {"baseline_score", 50.0}, {"best_score", 50.0},
+                                        {"notes", {"nothing beat the baseline (50.0%)"}}, {"trials", 3}},
+                                   3));
+        page.applyEvents(events);
+        QVERIFY(page.explanationBox()->isHidden() == false);
+        page.finishRun(QStringLiteral("r-flat"), QStringLiteral("finished"), QStringLiteral("completed"));
+        QVERIFY(page.explanationBox()->isVisible());
+        const QString text = page.explanationLabel()->text();
+        QVERIFY2(text.contains(QStringLiteral("Nothing beat the baseline")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("50.0%")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("more instruction candidates")), qPrintable(text));
+        // No store: the ledger comes from the final summary (empty here) and says so.
+        QVERIFY(saveShot(&page, QStringLiteral("monitor-nothing-beat.png")));
+
+        // A live run has no explanation yet.
+        page.beginRun(QStringLiteral("r-next"));
+        QVERIFY(page.explanationBox()->isHidden());
+    }
+
+    void tenThousandTrials()
+    {
+        MonitorPage page;
+        page.resize(1200, 860);
+        page.show();
+        page.beginRun(QStringLiteral("r-big"));
+        std::uint64_t seq = 0;
+        page.applyEvents({makeEvent(++seq, EventType::RunStarted,
+                                    Json{{"run_id", "r-big"}, {"optimizer", "miprov2"}, {"seed", 1}, {"study_name", "big"},
+                                         {"settings", {{"num_trials", 10000}, {"auto", nullptr}}}}),
+                          makeEvent(++seq, EventType::InstructionProposed,
+                                    Json{{"predictor", "p"}, {"index", 0}, {"text", "a"}, {"tip", nullptr}}),
+                          makeEvent(++seq, EventType::InstructionProposed,
+                                    Json{{"predictor", "p"}, {"index", 1}, {"text", "b"}, {"tip", "t"}}),
+                          makeEvent(++seq, EventType::PhaseStarted, Json{{"phase", "search"}}, 1.0)});
+        QSignalSpy resets(page.trialsTable()->model(), &QAbstractItemModel::modelReset);
+        for (int b = 0; b < 50; ++b) {
+            std::vector<RunEvent> batch;
+            for (int k = 0; k < 200; ++k) {
+                const int trial = b * 200 + k + 1;
+                batch.push_back(makeEvent(++seq, EventType::TrialFinished,
+                                          Json{{"trial", trial}, {"kind", "minibatch"},
+                                               {"config", {{"p", {{"instruction", trial % 2}}}}}, {"config_key", "k"},
+                                               {"score", 30.0 + (trial * 37) % 50}, {"state", "complete"}},
+                                          1.0 + trial * 0.01));
+            }
+            page.applyEvents(batch);
+            QCoreApplication::processEvents();
+        }
+        page.trialChart()->flush();
+        QCOMPARE(page.trialChart()->minibatchPointCount(), 10000);
+        QCOMPARE(page.trialsTable()->model()->rowCount(), 10000);
+        QCOMPARE(resets.count(), 0);
+        QVERIFY(page.trialChart()->xMax() >= 10000.0);
+        QVERIFY(page.progressBar()->format().startsWith(QStringLiteral("trial 10000 of 10000")));
+        QVERIFY(saveShot(&page, QStringLiteral("monitor-10000.png")));
+    }
+};
+
+QTEST_MAIN(TestMonitorPage)
+#include "test_monitorpage.moc"

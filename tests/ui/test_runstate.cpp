@@ -1,0 +1,366 @@
+// RunState: what the monitor folds from a run's events. A real MIPROv2 run
+// (moderation on SimLm) fed in batches must give the counts, best-so-far and
+// candidate statistics the events say; hand-made events cover a failed trial,
+// a saturated search, stop reasons and a run with 10,000 trials.
+#include "recordedrun.h"
+#include "run/runstate.h"
+
+#include "core/json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using prism::EventType;
+using prism::Json;
+using prism::RunEvent;
+using prism::RunState;
+
+namespace {
+
+RunEvent event(std::uint64_t seq, EventType type, const Json &payload, double elapsed = 0.0)
+{
+    RunEvent e;
+    e.seq = seq;
+    e.type = type;
+    e.payloadJson = payload.dump();
+    e.elapsedSeconds = elapsed;
+    return e;
+}
+
+Json payloadOf(const RunEvent &e)
+{
+    return Json::parse(e.payloadJson);
+}
+
+// The run is recorded once for the whole suite: it is the slow part.
+class RecordedRunTest : public ::testing::Test {
+protected:
+    static inline recordedrun::Recording rec;
+    static inline fs::path dir;
+
+    static void SetUpTestSuite()
+    {
+        dir = fs::temp_directory_path() / ("prism-runstate-" + std::to_string(::getpid()));
+        fs::remove_all(dir);
+        ::setenv("PRISM_DATA_DIR", (dir / "data").string().c_str(), 1);
+        rec = recordedrun::record(dir);
+    }
+    static void TearDownTestSuite()
+    {
+        rec = {};
+        fs::remove_all(dir);
+    }
+    void SetUp() override { ASSERT_TRUE(rec.error.empty()) << rec.error; }
+
+    std::vector<Json> payloads(EventType type) const
+    {
+        std::vector<Json> out;
+        for (const auto &e : rec.events)
+            if (e.type == type)
+                out.push_back(payloadOf(e));
+        return out;
+    }
+};
+
+} // namespace
+
+TEST_F(RecordedRunTest, FoldsARealRunInBatches)
+{
+    RunState state;
+    std::size_t trialsSeen = 0;
+    for (const auto &batch : recordedrun::batches(rec.events, 7)) {
+        const RunState::Changes changes = state.apply(batch);
+        // New trials are reported from where the last batch ended.
+        if (changes.has(RunState::TrialsAdded)) {
+            EXPECT_EQ(changes.firstNewTrial, trialsSeen);
+            trialsSeen = state.trials().size();
+        }
+    }
+    const auto finished = payloads(EventType::TrialFinished);
+    const auto full = payloads(EventType::FullEvalFinished);
+    const auto proposed = payloads(EventType::InstructionProposed);
+    const auto demoSets = payloads(EventType::DemoSetReady);
+    ASSERT_FALSE(finished.empty());
+
+    EXPECT_EQ(state.runId(), rec.runId);
+    EXPECT_EQ(state.optimizer(), "miprov2");
+    EXPECT_EQ(state.plannedSearchTrials(), 6);
+    EXPECT_TRUE(state.minibatchMode());
+    EXPECT_EQ(state.trials().size(), finished.size());
+    int minibatch = 0;
+    for (const auto &f : finished)
+        minibatch += f["kind"] == "minibatch" ? 1 : 0;
+    EXPECT_EQ(state.minibatchTrialCount(), minibatch);
+    EXPECT_EQ(state.searchTrialsDone(), 6);
+    EXPECT_EQ(state.fullEvals().size(), full.size());
+    EXPECT_EQ(state.candidates().size(), proposed.size());
+    EXPECT_EQ(state.demoSets().size(), demoSets.size());
+    EXPECT_EQ(state.predictors(), std::vector<std::string>{"classify"});
+
+    // Trial 1 is the baseline's full evaluation.
+    ASSERT_FALSE(state.trials().empty());
+    EXPECT_EQ(state.trials().front().number, 1);
+    EXPECT_EQ(state.trials().front().kind, "full");
+    ASSERT_TRUE(state.baselineScore());
+    EXPECT_DOUBLE_EQ(*state.baselineScore(), *rec.outcome.baselineScore);
+
+    // Best so far: monotone, and its last step is the run's best.
+    ASSERT_FALSE(state.bestFull().empty());
+    for (std::size_t i = 1; i < state.bestFull().size(); ++i) {
+        EXPECT_GT(state.bestFull()[i].score, state.bestFull()[i - 1].score);
+        EXPECT_GT(state.bestFull()[i].trial, state.bestFull()[i - 1].trial);
+    }
+    double bestFull = 0.0;
+    for (const auto &f : full)
+        bestFull = std::max(bestFull, f["score"].get<double>());
+    EXPECT_DOUBLE_EQ(*state.bestScore(), bestFull);
+    EXPECT_DOUBLE_EQ(*state.bestScore(), *rec.outcome.bestScore);
+
+    // Candidate statistics: every trial counted once per predictor.
+    int tried = 0;
+    for (const auto &c : state.candidates())
+        tried += c.timesTried;
+    EXPECT_EQ(tried, static_cast<int>(finished.size()));
+    // The heatmap holds every scored trial.
+    const RunState::Heatmap heat = state.heatmap("classify");
+    EXPECT_EQ(heat.instructions, static_cast<int>(proposed.size()));
+    EXPECT_EQ(heat.demoSets, static_cast<int>(demoSets.size()));
+    int cellTrials = 0;
+    for (const auto &cell : heat.cells)
+        cellTrials += cell.count;
+    int scored = 0;
+    for (const auto &t : state.trials())
+        scored += t.score ? 1 : 0;
+    EXPECT_EQ(cellTrials, scored);
+    // The baseline's cell is instruction 0, demo set 0.
+    ASSERT_NE(heat.cell(0, 0), nullptr);
+    EXPECT_GE(heat.cell(0, 0)->count, 1);
+
+    EXPECT_TRUE(state.finished());
+    EXPECT_EQ(state.stopReason(), "completed");
+    EXPECT_EQ(state.status(), "finished");
+    EXPECT_EQ(state.notes(), rec.outcome.notes);
+    EXPECT_EQ(state.progress().value_or(0.0), 1.0);
+    EXPECT_FALSE(state.usageByRole().empty());
+    EXPECT_GT(state.usageByRole().at("evaluation").calls + state.usageByRole().at("evaluation").cacheHits, 0);
+}
+
+TEST_F(RecordedRunTest, BatchSizeDoesNotChangeTheState)
+{
+    RunState one;
+    (void)one.apply(rec.events);
+    RunState many;
+    for (const auto &batch : recordedrun::batches(rec.events, 1))
+        (void)many.apply(batch);
+    ASSERT_EQ(one.trials().size(), many.trials().size());
+    for (std::size_t i = 0; i < one.trials().size(); ++i) {
+        EXPECT_EQ(one.trials()[i].configKey, many.trials()[i].configKey);
+        EXPECT_EQ(one.trials()[i].score, many.trials()[i].score);
+        EXPECT_EQ(one.trials()[i].results, many.trials()[i].results);
+    }
+    EXPECT_EQ(one.log().size(), many.log().size());
+    EXPECT_EQ(one.bestScore(), many.bestScore());
+    // A batch delivered twice (a replay overlapping live events) is ignored.
+    const auto again = many.apply(rec.events);
+    EXPECT_FALSE(again.has(RunState::TrialsAdded));
+    EXPECT_EQ(many.trials().size(), one.trials().size());
+}
+
+TEST_F(RecordedRunTest, ProgressAndEtaDuringTheSearch)
+{
+    RunState state;
+    // Up to the third minibatch trial.
+    std::vector<RunEvent> head;
+    int minibatch = 0;
+    for (const auto &e : rec.events) {
+        head.push_back(e);
+        if (e.type == EventType::TrialFinished && payloadOf(e)["kind"] == "minibatch" && ++minibatch == 3)
+            break;
+    }
+    (void)state.apply(head);
+    EXPECT_EQ(state.phase(), "search");
+    EXPECT_EQ(state.searchTrialsDone(), 3);
+    ASSERT_TRUE(state.progress());
+    EXPECT_DOUBLE_EQ(*state.progress(), 0.5);
+    ASSERT_TRUE(state.etaSeconds());
+    EXPECT_GE(*state.etaSeconds(), 0.0);
+    EXPECT_FALSE(state.finished());
+    EXPECT_EQ(state.status(), "running");
+}
+
+TEST(RunStateEvents, FailedTrialKeepsItsErrorAndIsNotScored)
+{
+    RunState state;
+    std::uint64_t seq = 0;
+    std::vector<RunEvent> events;
+    events.push_back(event(++seq, EventType::InstructionProposed,
+                           Json{{"predictor", "p"}, {"index", 0}, {"text", "Do it."}, {"tip", nullptr}}));
+    events.push_back(event(++seq, EventType::TrialFinished,
+                           Json{{"trial", 2}, {"kind", "minibatch"}, {"config", {{"p", {{"instruction", 0}, {"demos", 1}}}}},
+                                {"config_key", "p:i0.d1"}, {"score", nullptr}, {"scored", 0}, {"errors", 5},
+                                {"examples", 5}, {"new_calls", 5}, {"memo_hits", 0}, {"state", "failed"},
+                                {"error", "all 5 examples failed; first error (example 3): Transport: refused"},
+                                {"results", Json::array({Json::array({3, nullptr})})}}));
+    const auto changes = state.apply(events);
+    EXPECT_TRUE(changes.has(RunState::TrialsAdded));
+    EXPECT_TRUE(changes.has(RunState::LogAdded));
+    ASSERT_EQ(state.trials().size(), 1u);
+    const auto &t = state.trials().front();
+    EXPECT_FALSE(t.score);
+    EXPECT_EQ(t.state, "failed");
+    EXPECT_NE(t.error.find("Transport: refused"), std::string::npos);
+    ASSERT_EQ(t.config.size(), 1u);
+    EXPECT_EQ(t.config[0].instruction, 0);
+    EXPECT_EQ(t.config[0].demos, 1);
+    ASSERT_EQ(t.results.size(), 1u);
+    EXPECT_EQ(t.results[0].first, 3);
+    EXPECT_FALSE(t.results[0].second);
+    EXPECT_EQ(state.failedTrialCount(), 1);
+    // Tried, but a failure is not a score of 0.
+    EXPECT_EQ(state.candidates()[0].timesTried, 1);
+    EXPECT_FALSE(state.candidates()[0].meanScore());
+    const RunState::Heatmap heat = state.heatmap("p");
+    ASSERT_NE(heat.cell(0, 1), nullptr);
+    EXPECT_EQ(heat.cell(0, 1)->count, 0);
+    EXPECT_EQ(heat.cell(0, 1)->tried, 1);
+    EXPECT_EQ(state.log().back().level, RunState::LogLine::Level::Warning);
+    EXPECT_NE(state.log().back().text.find("trial 2"), std::string::npos);
+}
+
+namespace {
+
+std::vector<RunEvent> finishedRun(const std::string &stopReason, const std::vector<std::string> &notes,
+                                  const std::vector<double> &scores)
+{
+    std::vector<RunEvent> events;
+    std::uint64_t seq = 0;
+    events.push_back(event(++seq, EventType::RunStarted,
+                           Json{{"run_id", "r-1"}, {"optimizer", "miprov2"}, {"seed", 0}, {"study_name", "s"},
+                                {"settings", {{"auto", nullptr}, {"num_trials", static_cast<int>(scores.size())}}}}));
+    events.push_back(event(++seq, EventType::PhaseStarted, Json{{"phase", "search"}}));
+    int trial = 0;
+    for (const double s : scores) {
+        ++trial;
+        const Json config = {{"p", {{"instruction", trial == 1 ? 0 : 1}}}};
+        events.push_back(event(++seq, EventType::TrialFinished,
+                               Json{{"trial", trial}, {"kind", "full"}, {"config", config},
+                                    {"config_key", trial == 1 ? "p:i0" : "p:i1"}, {"score", s}, {"state", "complete"}}));
+        events.push_back(event(++seq, EventType::FullEvalFinished, Json{{"trial", trial}, {"score", s}}));
+        if (trial == 1)
+            events.push_back(event(++seq, EventType::BestUpdated, Json{{"trial", 1}, {"score", s}}));
+    }
+    events.push_back(event(++seq, EventType::RunFinished,
+                           Json{{"stop_reason", stopReason}, {"baseline_score", scores.front()}, {"best_score", scores.front()},
+                                {"notes", notes}, {"trials", scores.size()}, {"dollars", nullptr}}));
+    return events;
+}
+
+bool hasTitle(const std::vector<prism::RunExplanation> &list, const std::string &title)
+{
+    for (const auto &e : list)
+        if (e.title == title)
+            return true;
+    return false;
+}
+
+} // namespace
+
+TEST(RunStateEvents, SaturationAndNothingBeatTheBaselineAreExplained)
+{
+    RunState state;
+    (void)state.apply(finishedRun("completed",
+                                  {"every trial scored 100.0%: the metric cannot tell configs apart; use a harder metric",
+                                   "nothing beat the baseline (100.0%)"},
+                                  {100.0, 100.0, 100.0}));
+    EXPECT_EQ(state.status(), "finished");
+    const auto explained = prism::explainRun(state);
+    EXPECT_TRUE(hasTitle(explained, "Every trial scored the same"));
+    EXPECT_TRUE(hasTitle(explained, "Nothing beat the baseline"));
+    // Each note is explained once, not echoed again as a raw note.
+    EXPECT_EQ(explained.size(), 2u);
+}
+
+TEST(RunStateEvents, NothingBeatTheBaselineIsFoundWithoutTheNote)
+{
+    RunState state;
+    (void)state.apply(finishedRun("completed", {}, {60.0, 55.0, 40.0}));
+    const auto explained = prism::explainRun(state);
+    EXPECT_TRUE(hasTitle(explained, "Nothing beat the baseline"));
+    EXPECT_FALSE(hasTitle(explained, "Every trial scored the same"));
+}
+
+TEST(RunStateEvents, StopReasons)
+{
+    struct Case {
+        const char *reason;
+        const char *status;
+        const char *title;
+    };
+    for (const Case &c : {Case{"cancelled", "cancelled", "Cancelled"},
+                          Case{"budget: 60 calls reached", "finished", "Stopped by a budget"},
+                          Case{"error: the baseline program failed on the validation set", "failed", "The run failed"}}) {
+        RunState state;
+        (void)state.apply(finishedRun(c.reason, {}, {50.0, 70.0}));
+        EXPECT_TRUE(state.finished()) << c.reason;
+        EXPECT_EQ(state.stopReason(), c.reason);
+        EXPECT_EQ(state.status(), c.status) << c.reason;
+        EXPECT_TRUE(hasTitle(prism::explainRun(state), c.title)) << c.reason;
+        EXPECT_EQ(state.progress().value_or(0.0), 1.0);
+    }
+    // A completed run that improved has nothing to explain.
+    RunState improved;
+    auto events = finishedRun("completed", {}, {50.0, 70.0});
+    events.insert(events.end() - 1, event(100, EventType::BestUpdated, Json{{"trial", 2}, {"score", 70.0}}));
+    events.back().seq = 101;
+    (void)improved.apply(events);
+    EXPECT_TRUE(prism::explainRun(improved).empty());
+}
+
+TEST(RunStateEvents, TenThousandTrialsInBatches)
+{
+    RunState state;
+    (void)state.apply({event(1, EventType::InstructionProposed,
+                             Json{{"predictor", "p"}, {"index", 0}, {"text", "a"}, {"tip", nullptr}}),
+                       event(2, EventType::InstructionProposed,
+                             Json{{"predictor", "p"}, {"index", 1}, {"text", "b"}, {"tip", "t"}})});
+    std::uint64_t seq = 2;
+    std::size_t expectedFirst = 0;
+    for (int b = 0; b < 50; ++b) {
+        std::vector<RunEvent> batch;
+        for (int k = 0; k < 200; ++k) {
+            const int trial = b * 200 + k + 1;
+            batch.push_back(event(++seq, EventType::TrialFinished,
+                                  Json{{"trial", trial}, {"kind", "minibatch"},
+                                       {"config", {{"p", {{"instruction", trial % 2}, {"demos", trial % 3}}}}},
+                                       {"config_key", "k"}, {"score", static_cast<double>(trial % 100)},
+                                       {"state", "complete"}}));
+        }
+        const auto changes = state.apply(batch);
+        EXPECT_EQ(changes.firstNewTrial, expectedFirst);
+        expectedFirst += 200;
+    }
+    EXPECT_EQ(state.trials().size(), 10000u);
+    EXPECT_EQ(state.minibatchTrialCount(), 10000);
+    EXPECT_EQ(state.candidates()[0].timesTried + state.candidates()[1].timesTried, 10000);
+    const auto heat = state.heatmap("p");
+    EXPECT_EQ(heat.instructions, 2);
+    EXPECT_EQ(heat.demoSets, 3);
+    EXPECT_EQ(state.trialIndex(7777), 7776);
+    ASSERT_FALSE(state.bestMinibatch().empty());
+    EXPECT_DOUBLE_EQ(state.bestMinibatch().back().score, 99.0);
+}
+
+TEST(RunStateFormat, Durations)
+{
+    EXPECT_EQ(prism::formatDuration(0), "0:00");
+    EXPECT_EQ(prism::formatDuration(65), "1:05");
+    EXPECT_EQ(prism::formatDuration(3723), "1:02:03");
+}

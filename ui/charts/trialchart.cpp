@@ -1,0 +1,275 @@
+#include "charts/trialchart.h"
+
+#include <QChart>
+#include <QGraphicsScene>
+#include <QLegend>
+#include <QLineSeries>
+#include <QPainter>
+#include <QPen>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace {
+
+constexpr int kRefreshMs = 100; // ten redraws a second at most
+
+const QColor kMinibatch(0x3a, 0x6e, 0xc8);
+const QColor kFull(0xe0, 0x7b, 0x00);
+const QColor kBestFull(0x2e, 0x7d, 0x32);
+
+// A round upper bound for the trial axis, so it grows in steps rather than
+// rescaling on every trial.
+double niceTrialMax(int lastTrial)
+{
+    if (lastTrial < 10)
+        return 10.0;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(static_cast<double>(lastTrial))));
+    for (const double step : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0}) {
+        const double bound = step * magnitude;
+        if (bound > lastTrial)
+            return bound;
+    }
+    return 10.0 * magnitude;
+}
+
+} // namespace
+
+TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
+{
+    setObjectName(QStringLiteral("trialChart"));
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumSize(360, 240);
+
+    auto *chart = new QChart;
+    chart->setTitle(tr("Trial scores"));
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setAnimationOptions(QChart::NoAnimation);
+
+    m_minibatchSeries = new QScatterSeries(chart);
+    m_minibatchSeries->setName(tr("Minibatch trial"));
+    m_minibatchSeries->setMarkerShape(QScatterSeries::MarkerShapeCircle);
+    m_minibatchSeries->setMarkerSize(7.0);
+    QColor dot = kMinibatch;
+    dot.setAlpha(150);
+    m_minibatchSeries->setColor(dot);
+    m_minibatchSeries->setBorderColor(Qt::transparent);
+
+    m_fullSeries = new QScatterSeries(chart);
+    m_fullSeries->setName(tr("Full evaluation"));
+    m_fullSeries->setMarkerShape(QScatterSeries::MarkerShapeRotatedRectangle);
+    m_fullSeries->setMarkerSize(13.0);
+    m_fullSeries->setColor(kFull);
+    m_fullSeries->setBorderColor(kFull.darker(160));
+
+    m_bestFullSeries = new QLineSeries(chart);
+    m_bestFullSeries->setName(tr("Best full evaluation so far"));
+    m_bestFullSeries->setPen(QPen(kBestFull, 2.5));
+
+    m_bestMinibatchSeries = new QLineSeries(chart);
+    m_bestMinibatchSeries->setName(tr("Best minibatch so far"));
+    QPen dashed(kMinibatch, 1.5, Qt::DashLine);
+    m_bestMinibatchSeries->setPen(dashed);
+
+    // Lines under the markers.
+    chart->addSeries(m_bestMinibatchSeries);
+    chart->addSeries(m_bestFullSeries);
+    chart->addSeries(m_minibatchSeries);
+    chart->addSeries(m_fullSeries);
+
+    m_xAxis = new QValueAxis(chart);
+    m_xAxis->setTitleText(tr("Trial"));
+    m_xAxis->setLabelFormat(QStringLiteral("%d"));
+    m_yAxis = new QValueAxis(chart);
+    m_yAxis->setTitleText(tr("Score (%)"));
+    m_yAxis->setLabelFormat(QStringLiteral("%.0f"));
+    chart->addAxis(m_xAxis, Qt::AlignBottom);
+    chart->addAxis(m_yAxis, Qt::AlignLeft);
+    for (QAbstractSeries *s : chart->series()) {
+        s->attachAxis(m_xAxis);
+        s->attachAxis(m_yAxis);
+    }
+    setChart(chart);
+
+    m_refreshTimer.setSingleShot(true);
+    m_refreshTimer.setInterval(kRefreshMs);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &TrialChart::refresh);
+    clear();
+}
+
+void TrialChart::clear()
+{
+    m_refreshTimer.stop();
+    m_minibatch.clear();
+    m_full.clear();
+    m_bestFull.clear();
+    m_bestMinibatch.clear();
+    m_lastTrial = 0;
+    m_hasScore = false;
+    m_minScore = m_maxScore = 0.0;
+    m_dirty = true;
+    refresh();
+}
+
+void TrialChart::noteTrial(int trial)
+{
+    if (trial > m_lastTrial) {
+        m_lastTrial = trial;
+        scheduleRefresh();
+    }
+}
+
+void TrialChart::addMinibatchScore(int trial, double score)
+{
+    m_minibatch.append(QPointF(trial, score));
+    if (!m_hasScore) {
+        m_minScore = m_maxScore = score;
+        m_hasScore = true;
+    }
+    m_minScore = std::min(m_minScore, score);
+    m_maxScore = std::max(m_maxScore, score);
+    noteTrial(trial);
+    scheduleRefresh();
+}
+
+void TrialChart::addFullEvalScore(int trial, double score)
+{
+    m_full.append(QPointF(trial, score));
+    if (!m_hasScore) {
+        m_minScore = m_maxScore = score;
+        m_hasScore = true;
+    }
+    m_minScore = std::min(m_minScore, score);
+    m_maxScore = std::max(m_maxScore, score);
+    noteTrial(trial);
+    scheduleRefresh();
+}
+
+void TrialChart::addBestFull(int trial, double score)
+{
+    m_bestFull.append(QPointF(trial, score));
+    noteTrial(trial);
+    scheduleRefresh();
+}
+
+void TrialChart::addBestMinibatch(int trial, double score)
+{
+    m_bestMinibatch.append(QPointF(trial, score));
+    noteTrial(trial);
+    scheduleRefresh();
+}
+
+void TrialChart::scheduleRefresh()
+{
+    m_dirty = true;
+    if (!m_refreshTimer.isActive())
+        m_refreshTimer.start();
+}
+
+void TrialChart::flush()
+{
+    m_refreshTimer.stop();
+    refresh();
+}
+
+QList<QPointF> TrialChart::stepLine(const QList<QPointF> &steps, double lastX)
+{
+    QList<QPointF> line;
+    line.reserve(steps.size() * 2 + 1);
+    for (const QPointF &p : steps) {
+        if (!line.isEmpty())
+            line.append(QPointF(p.x(), line.last().y()));
+        line.append(p);
+    }
+    if (!line.isEmpty() && lastX > line.last().x())
+        line.append(QPointF(lastX, line.last().y()));
+    return line;
+}
+
+void TrialChart::refresh()
+{
+    if (!m_dirty)
+        return;
+    m_dirty = false;
+    m_minibatchSeries->replace(m_minibatch);
+    m_fullSeries->replace(m_full);
+    m_bestFullSeries->replace(stepLine(m_bestFull, m_lastTrial));
+    m_bestMinibatchSeries->replace(stepLine(m_bestMinibatch, m_lastTrial));
+
+    const double xMax = niceTrialMax(m_lastTrial);
+    m_xAxis->setRange(0.0, xMax);
+    m_xAxis->setTickCount(std::min(11, static_cast<int>(xMax) + 1));
+    double lo = 0.0;
+    double hi = 100.0;
+    if (m_hasScore) {
+        lo = std::max(0.0, std::floor((m_minScore - 5.0) / 10.0) * 10.0);
+        hi = std::min(100.0, std::ceil((m_maxScore + 5.0) / 10.0) * 10.0);
+        if (hi - lo < 20.0)
+            lo = std::max(0.0, hi - 20.0);
+        if (hi - lo < 20.0)
+            hi = std::min(100.0, lo + 20.0);
+    }
+    m_yAxis->setRange(lo, hi);
+    m_yAxis->setTickCount(static_cast<int>((hi - lo) / 10.0) + 1);
+}
+
+int TrialChart::minibatchPointCount() const
+{
+    return static_cast<int>(m_minibatchSeries->count());
+}
+
+int TrialChart::fullEvalPointCount() const
+{
+    return static_cast<int>(m_fullSeries->count());
+}
+
+QList<QPointF> TrialChart::fullEvalPoints() const
+{
+    return m_fullSeries->points();
+}
+
+QList<QPointF> TrialChart::bestFullLine() const
+{
+    return m_bestFullSeries->points();
+}
+
+QList<QPointF> TrialChart::bestMinibatchLine() const
+{
+    return m_bestMinibatchSeries->points();
+}
+
+double TrialChart::xMax() const
+{
+    return m_xAxis->max();
+}
+
+double TrialChart::yMin() const
+{
+    return m_yAxis->min();
+}
+
+double TrialChart::yMax() const
+{
+    return m_yAxis->max();
+}
+
+QImage TrialChart::renderImage(const QSize &size)
+{
+    flush();
+    QImage image(size, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    // Lay the chart out at the image's size, paint its scene, then give it
+    // back the view's size: the widget on screen is not resized.
+    QChart *c = chart();
+    const QSizeF old = c->size();
+    c->resize(QSizeF(size));
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing);
+    scene()->render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), QRectF(c->pos(), QSizeF(size)));
+    painter.end();
+    c->resize(old);
+    return image;
+}

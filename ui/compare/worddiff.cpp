@@ -1,0 +1,107 @@
+#include "compare/worddiff.h"
+
+#include <vector>
+
+namespace {
+
+struct Token {
+    QString word;  // what is matched
+    QString text;  // the word and the whitespace after it
+};
+
+std::vector<Token> tokenize(const QString &text)
+{
+    std::vector<Token> tokens;
+    int i = 0;
+    // Leading whitespace belongs to an empty first token, so nothing is lost.
+    int start = 0;
+    while (i < text.size() && text.at(i).isSpace())
+        ++i;
+    if (i > 0)
+        tokens.push_back(Token{QString(), text.left(i)});
+    start = i;
+    while (start < text.size()) {
+        int end = start;
+        while (end < text.size() && !text.at(end).isSpace())
+            ++end;
+        int next = end;
+        while (next < text.size() && text.at(next).isSpace())
+            ++next;
+        tokens.push_back(Token{text.mid(start, end - start), text.mid(start, next - start)});
+        start = next;
+    }
+    return tokens;
+}
+
+void append(QList<DiffSegment> &out, DiffSegment::Kind kind, const QString &text)
+{
+    if (text.isEmpty())
+        return;
+    if (!out.isEmpty() && out.last().kind == kind)
+        out.last().text += text;
+    else
+        out.append(DiffSegment{kind, text});
+}
+
+} // namespace
+
+QList<DiffSegment> diffWords(const QString &before, const QString &after, int maxWords)
+{
+    const std::vector<Token> a = tokenize(before);
+    const std::vector<Token> b = tokenize(after);
+    QList<DiffSegment> out;
+    const std::size_t n = a.size();
+    const std::size_t m = b.size();
+    if (n > static_cast<std::size_t>(maxWords) || m > static_cast<std::size_t>(maxWords)) {
+        if (before == after) {
+            append(out, DiffSegment::Kind::Same, before);
+        } else {
+            append(out, DiffSegment::Kind::Removed, before);
+            append(out, DiffSegment::Kind::Added, after);
+        }
+        return out;
+    }
+    // lcs[i][j] = length of the LCS of a[i..] and b[j..], so the walk below
+    // goes front to back and emits segments in reading order.
+    std::vector<std::vector<int>> lcs(n + 1, std::vector<int>(m + 1, 0));
+    for (std::size_t i = n; i-- > 0;)
+        for (std::size_t j = m; j-- > 0;)
+            lcs[i][j] = a[i].word == b[j].word ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < n && j < m) {
+        if (a[i].word == b[j].word) {
+            // The text of the second side keeps its own spacing.
+            append(out, DiffSegment::Kind::Same, b[j].text);
+            ++i;
+            ++j;
+        } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+            append(out, DiffSegment::Kind::Removed, a[i++].text);
+        } else {
+            append(out, DiffSegment::Kind::Added, b[j++].text);
+        }
+    }
+    while (i < n)
+        append(out, DiffSegment::Kind::Removed, a[i++].text);
+    while (j < m)
+        append(out, DiffSegment::Kind::Added, b[j++].text);
+    return out;
+}
+
+QString diffSideHtml(const QList<DiffSegment> &segments, DiffSegment::Kind side)
+{
+    QString html;
+    for (const DiffSegment &s : segments) {
+        if (s.kind != DiffSegment::Kind::Same && s.kind != side)
+            continue;
+        QString text = s.text.toHtmlEscaped();
+        text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+        if (s.kind == DiffSegment::Kind::Same)
+            html += text;
+        else if (s.kind == DiffSegment::Kind::Removed)
+            html += QStringLiteral("<span style=\"background:#f9d7d3;color:#8a1c12;text-decoration:line-through\">%1</span>").arg(text);
+        else
+            html += QStringLiteral("<span style=\"background:#d3efd6;color:#1b5e20\">%1</span>").arg(text);
+    }
+    return html;
+}

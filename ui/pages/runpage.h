@@ -1,0 +1,168 @@
+#pragma once
+
+#include "engine/runplan.h"
+#include "engine/runprogress.h"
+
+#include "lm/prices.h"
+#include "run/run_controller.h"
+
+#include <QString>
+#include <QWidget>
+
+#include <array>
+#include <functional>
+#include <optional>
+
+class EngineBridge;
+class ErrorBanner;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFormLayout;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class StudyDocument;
+
+// Run page: the optimizer and every knob of it (study().optimizer, edited
+// through StudyDocument::setStudy so each change is one undo step), the auto
+// presets with what they set, a pre-run estimate of calls, tokens, dollars and
+// time (engine/runplan.h), budgets, threads and seed, and Start / Cancel /
+// Resume through the EngineBridge. A compact status line follows the run's
+// events. Start returns at once; the run goes on on the engine's thread.
+class RunPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RunPage)
+
+public:
+    RunPage(StudyDocument *doc, EngineBridge *bridge, QWidget *parent = nullptr);
+    ~RunPage() override;
+
+    QComboBox *optimizerCombo() const { return m_optimizer; }
+    QComboBox *autoCombo() const { return m_auto; }
+    QLabel *presetLabel() const { return m_presetInfo; }
+    QSpinBox *numCandidatesSpin() const { return m_numCandidates; }
+    QSpinBox *numTrialsSpin() const { return m_numTrials; }
+    QSpinBox *maxBootstrappedDemosSpin() const { return m_maxBootstrapped; }
+    QSpinBox *maxLabeledDemosSpin() const { return m_maxLabeled; }
+    QSpinBox *maxRoundsSpin() const { return m_maxRounds; }
+    QCheckBox *metricThresholdCheck() const { return m_thresholdOn; }
+    QDoubleSpinBox *metricThresholdSpin() const { return m_threshold; }
+    QCheckBox *minibatchCheck() const { return m_minibatch; }
+    QSpinBox *minibatchSizeSpin() const { return m_minibatchSize; }
+    QSpinBox *minibatchFullEvalStepsSpin() const { return m_fullEvalSteps; }
+    QDoubleSpinBox *initTemperatureSpin() const { return m_initTemperature; }
+    QSpinBox *viewDataBatchSizeSpin() const { return m_viewDataBatch; }
+    QCheckBox *programAwareCheck() const { return m_programAware; }
+    QCheckBox *dataAwareCheck() const { return m_dataAware; }
+    QCheckBox *tipAwareCheck() const { return m_tipAware; }
+    QCheckBox *fewshotAwareCheck() const { return m_fewshotAware; }
+    QComboBox *tipCombo() const { return m_tip; }
+    QSpinBox *seedSpin() const { return m_seed; }
+    QSpinBox *threadsSpin() const { return m_threads; }
+    QSpinBox *maxCallsSpin() const { return m_maxCalls; }
+    QDoubleSpinBox *maxDollarsSpin() const { return m_maxDollars; }
+    QLabel *estimateTaskLabel() const { return m_estimateTask; }
+    QLabel *estimateProposerLabel() const { return m_estimateProposer; }
+    QLabel *estimateCostLabel() const { return m_estimateCost; }
+    QLabel *estimateTimeLabel() const { return m_estimateTime; }
+    QLabel *startHintLabel() const { return m_startHint; }
+    QLabel *statusLabel() const { return m_status; }
+    QPushButton *startButton() const { return m_start; }
+    QPushButton *cancelButton() const { return m_cancel; }
+    QPushButton *resumeButton() const { return m_resume; }
+
+    // The current estimate; nullptr while the knobs cannot run (see estimateError()).
+    const RunPlan *plan() const { return m_plan ? &*m_plan : nullptr; }
+    QString estimateError() const { return m_estimateError; }
+    // Why Start is refused right now; empty when a run can start.
+    QString startBlocker() const;
+    // The newest run of this study in the store, when it can be resumed.
+    QString resumableRunId() const { return m_resumableRunId; }
+    const RunProgress &progress() const { return m_progress; }
+    // What Start passes to the engine besides the study: path, threads, budget.
+    prism::RunSettings runSettings() const;
+
+    // Start and Resume as the buttons do; errors also go to the page's banner.
+    bool start(QString *error = nullptr);
+    bool resume(QString *error = nullptr);
+
+signals:
+    // After Start or Resume succeeded (the main window shows the Monitor).
+    void runStartedByUser(const QString &runId);
+
+private:
+    QWidget *buildOptimizerBox();
+    QWidget *buildRunBox();
+    QWidget *buildEstimateBox();
+    void syncFromStudy();
+    void updateApplicable();
+    void updateEstimate();
+    void updateButtons();
+    void updateStatus();
+    void refreshResumable();
+    void rememberCleanRows();
+    bool rowsUnsaved() const;
+    void commit(const std::function<void(prism::OptimizerConfig &)> &edit, const QString &undoText,
+                const QString &mergeKey = {});
+    void onAutoChosen(int index);
+
+    StudyDocument *m_doc;
+    EngineBridge *m_bridge;
+    bool m_syncing = false;
+    prism::PriceTable m_prices;
+
+    ErrorBanner *m_banner = nullptr;
+    QFormLayout *m_form = nullptr;
+    QComboBox *m_optimizer = nullptr;
+    QComboBox *m_auto = nullptr;
+    QLabel *m_presetInfo = nullptr;
+    QSpinBox *m_numCandidates = nullptr;
+    QSpinBox *m_numTrials = nullptr;
+    QSpinBox *m_maxBootstrapped = nullptr;
+    QSpinBox *m_maxLabeled = nullptr;
+    QSpinBox *m_maxRounds = nullptr;
+    QCheckBox *m_thresholdOn = nullptr;
+    QDoubleSpinBox *m_threshold = nullptr;
+    QWidget *m_thresholdRow = nullptr;
+    QCheckBox *m_minibatch = nullptr;
+    QSpinBox *m_minibatchSize = nullptr;
+    QSpinBox *m_fullEvalSteps = nullptr;
+    QDoubleSpinBox *m_initTemperature = nullptr;
+    QSpinBox *m_viewDataBatch = nullptr;
+    QWidget *m_proposerRow = nullptr;
+    QCheckBox *m_programAware = nullptr;
+    QCheckBox *m_dataAware = nullptr;
+    QCheckBox *m_tipAware = nullptr;
+    QCheckBox *m_fewshotAware = nullptr;
+    QComboBox *m_tip = nullptr;
+    QSpinBox *m_seed = nullptr;
+
+    QSpinBox *m_threads = nullptr;
+    QSpinBox *m_maxCalls = nullptr;
+    QDoubleSpinBox *m_maxDollars = nullptr;
+
+    QLabel *m_estimateTask = nullptr;
+    QLabel *m_estimateProposer = nullptr;
+    QLabel *m_estimateCost = nullptr;
+    QLabel *m_estimateTime = nullptr;
+    QLabel *m_estimateNote = nullptr;
+    std::optional<RunPlan> m_plan;
+    QString m_estimateError;
+
+    QPushButton *m_start = nullptr;
+    QPushButton *m_cancel = nullptr;
+    QPushButton *m_resume = nullptr;
+    QLabel *m_startHint = nullptr;
+    QLabel *m_status = nullptr;
+    QString m_resumableRunId;
+
+    RunProgress m_progress;
+    QString m_runStatus; // finished | cancelled | failed once the bridge says so
+    double m_spendDollars = 0.0;
+    long long m_spendCalls = 0;
+
+    // Row hashes of the last clean state (the rows on disk), to tell row
+    // edits that a run would not see from edits of the study alone.
+    std::optional<std::array<std::string, 3>> m_cleanRowHashes;
+};

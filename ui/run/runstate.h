@@ -1,0 +1,300 @@
+#pragma once
+
+// What the Monitor shows of a run, folded from its events (docs/RUNS.md
+// "Events"). Plain C++ (no Qt): the live monitor and a reopened run feed it
+// the same events, so both show the same thing, and it is unit-tested alone.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace prism {
+
+struct RunEvent; // run/events.h; declared only, to keep this header light
+
+class RunState {
+public:
+    // One predictor's choice in a trial's config; demos is -1 when the
+    // search has no demo dimension (zero-shot).
+    struct Choice {
+        std::string predictor;
+        int instruction = 0;
+        int demos = -1;
+    };
+
+    struct Trial {
+        int number = 0;
+        std::string kind; // minibatch | full
+        std::vector<Choice> config;
+        std::string configKey;
+        std::optional<double> score; // percent; empty when the trial failed
+        std::string state;           // complete | failed
+        std::string error;
+        int scored = 0;
+        int errors = 0;
+        int examples = 0;
+        long long newCalls = 0;
+        long long memoHits = 0;
+        double elapsed = 0.0;
+        // Example indices in the order the trial scored them, with their
+        // scores ([0, 1], empty = the example errored).
+        std::vector<std::pair<int, std::optional<double>>> results;
+    };
+
+    struct FullEval {
+        int trial = 0;
+        std::string configKey;
+        double score = 0.0;
+        std::optional<double> rankEstimate;
+        double elapsed = 0.0;
+    };
+
+    // A best-so-far step: from this trial on, the best is score.
+    struct BestPoint {
+        int trial = 0;
+        double score = 0.0;
+        std::string configKey;
+    };
+
+    struct Candidate {
+        std::string predictor;
+        int index = 0;
+        std::string text;
+        std::string tip;         // empty for the original instruction
+        std::string proposedIn;  // the phase, e.g. "propose"
+        int proposedAfterTrial = 0; // trials finished when it was proposed
+        int timesTried = 0;      // trials (any kind) whose config uses it
+        int scoredTrials = 0;    // of those, the ones with a score
+        double scoreSum = 0.0;
+        std::optional<double> meanScore() const;
+    };
+
+    struct DemoSet {
+        std::string predictor;
+        int index = 0;
+        std::string kind;
+        std::string demosJson; // the event's demos array, as JSON text
+        int demoCount = 0;
+        int timesTried = 0;
+        int scoredTrials = 0;
+        double scoreSum = 0.0;
+        std::optional<double> meanScore() const;
+    };
+
+    struct Summary {
+        std::string kind; // dataset | program | module
+        std::string predictor;
+        std::string text;
+    };
+
+    struct LogLine {
+        enum class Level { Info, Phase, Warning, Error };
+        Level level = Level::Info;
+        double elapsed = 0.0;
+        std::string text;
+    };
+
+    // Mean score of the trials that used instruction i and demo set j of a
+    // predictor (other predictors' choices averaged over).
+    struct HeatCell {
+        double sum = 0.0;
+        int count = 0; // trials with a score
+        int tried = 0; // trials, failed ones included
+        std::optional<double> mean() const;
+    };
+    struct Heatmap {
+        int instructions = 0; // rows
+        int demoSets = 0;     // columns; 1 when there is no demo dimension
+        std::vector<HeatCell> cells; // row-major
+        const HeatCell *cell(int instruction, int demoSet) const;
+    };
+
+    struct RoleUsage {
+        long long calls = 0;
+        long long cacheHits = 0;
+        long long errors = 0;
+        std::optional<long long> promptTokens;
+        std::optional<long long> completionTokens;
+    };
+
+    // What an apply() changed, so views refresh only that.
+    enum ChangeFlag : unsigned {
+        RunInfoChanged = 1u << 0,    // run_started
+        PhaseChanged = 1u << 1,
+        TrialsAdded = 1u << 2,
+        FullEvalsAdded = 1u << 3,
+        BestChanged = 1u << 4,
+        CandidatesAdded = 1u << 5,
+        CandidateStatsChanged = 1u << 6, // times tried / mean of candidates and demo sets
+        DemoSetsAdded = 1u << 7,
+        SummariesAdded = 1u << 8,
+        HeatmapChanged = 1u << 9,
+        LogAdded = 1u << 10,
+        Finished = 1u << 11,
+        ProgressChanged = 1u << 12,
+    };
+    struct Changes {
+        unsigned flags = 0;
+        // The first index of what was appended (equal to the size before apply).
+        std::size_t firstNewTrial = 0;
+        std::size_t firstNewFullEval = 0;
+        std::size_t firstNewCandidate = 0;
+        std::size_t firstNewDemoSet = 0;
+        std::size_t firstNewSummary = 0;
+        std::size_t firstNewLog = 0;
+        std::size_t firstNewBestFull = 0;
+        bool has(ChangeFlag flag) const { return (flags & flag) != 0; }
+        bool any() const { return flags != 0; }
+    };
+
+    RunState() = default;
+
+    void clear();
+    // Folds a batch of events in seq order. Cost is linear in the batch (and
+    // in the predictors of each trial), never in the run's history. Events
+    // with a seq at or below the last one applied are ignored, so a batch
+    // that overlaps a replay does no harm.
+    Changes apply(const std::vector<RunEvent> &events);
+
+    // --- run_started ---
+    const std::string &runId() const { return m_runId; }
+    const std::string &optimizer() const { return m_optimizer; }
+    const std::string &studyName() const { return m_studyName; }
+    std::uint64_t seed() const { return m_seed; }
+    const std::string &settingsJson() const { return m_settingsJson; }
+    const std::string &modelsJson() const { return m_modelsJson; }
+    int trainSize() const { return m_trainSize; }
+    int valSize() const { return m_valSize; }
+    // Search trials the run plans (MIPROv2's num_trials, from the settings
+    // or its auto preset); 0 when unknown (other optimizers).
+    int plannedSearchTrials() const;
+    bool minibatchMode() const;
+
+    // --- progress ---
+    const std::string &phase() const { return m_phase; }
+    double elapsed() const { return m_elapsed; }
+    std::uint64_t lastSeq() const { return m_lastSeq; }
+    // Search trials finished: minibatch trials when minibatching, else the
+    // full trials after the baseline.
+    int searchTrialsDone() const;
+    int trialsRunning() const { return m_trialsRunning; }
+    // In [0, 1]; empty when the run's size is unknown. 1 once finished.
+    std::optional<double> progress() const;
+    // Seconds left, from the search's elapsed time over its progress; empty
+    // before the first search trial or when the size is unknown.
+    std::optional<double> etaSeconds() const;
+
+    // --- trials and scores ---
+    const std::vector<Trial> &trials() const { return m_trials; }
+    int minibatchTrialCount() const { return m_minibatchTrials; }
+    int failedTrialCount() const { return m_failedTrials; }
+    const std::vector<FullEval> &fullEvals() const { return m_fullEvals; }
+    // Steps of the best full-evaluation score (best_updated) and of the best
+    // minibatch score, each in trial order.
+    const std::vector<BestPoint> &bestFull() const { return m_bestFull; }
+    const std::vector<BestPoint> &bestMinibatch() const { return m_bestMinibatch; }
+    std::optional<double> bestScore() const;    // best full-evaluation score so far
+    std::optional<double> baselineScore() const; // trial 1's full evaluation, or run_finished's
+    // Index in trials() of the trial with this number; -1 when unknown.
+    int trialIndex(int number) const;
+
+    // --- candidates, demo sets, summaries ---
+    const std::vector<Candidate> &candidates() const { return m_candidates; }
+    const Candidate *candidate(const std::string &predictor, int index) const;
+    const std::vector<DemoSet> &demoSets() const { return m_demoSets; }
+    const std::vector<Summary> &summaries() const { return m_summaries; }
+    // Predictor names in the order they first appeared.
+    const std::vector<std::string> &predictors() const { return m_predictors; }
+    // Instruction x demo-set grid of one predictor; an empty grid when unknown.
+    Heatmap heatmap(const std::string &predictor) const;
+
+    // --- log ---
+    const std::vector<LogLine> &log() const { return m_log; }
+    int warningCount() const { return m_warnings; }
+    int errorCount() const { return m_errors; }
+
+    // --- run_finished ---
+    bool finished() const { return m_finished; }
+    const std::string &stopReason() const { return m_stopReason; }
+    // finished | cancelled | failed (from the stop reason); "running" before.
+    std::string status() const;
+    const std::vector<std::string> &notes() const { return m_notes; }
+    int finishedTrials() const { return m_finishedTrials; }
+    const std::map<std::string, RoleUsage> &usageByRole() const { return m_usage; }
+    std::optional<double> dollars() const { return m_dollars; }
+
+private:
+    void applyOne(const RunEvent &event, Changes &changes);
+    void addLog(LogLine::Level level, double elapsed, std::string text, Changes &changes);
+    Candidate *findCandidate(const std::string &predictor, int index);
+    DemoSet *findDemoSet(const std::string &predictor, int index);
+    void notePredictor(const std::string &name);
+    void countTrial(const Trial &trial);
+
+    std::string m_runId;
+    std::string m_optimizer;
+    std::string m_studyName;
+    std::uint64_t m_seed = 0;
+    std::string m_settingsJson;
+    std::string m_modelsJson;
+    int m_trainSize = 0;
+    int m_valSize = 0;
+    std::optional<int> m_settingsNumTrials;
+    std::string m_autoMode;
+    bool m_settingsMinibatch = true;
+    int m_minibatchSize = 0;
+    bool m_zeroShot = false;
+
+    std::string m_phase;
+    double m_elapsed = 0.0;
+    std::optional<double> m_searchStartElapsed;
+    std::uint64_t m_lastSeq = 0;
+    int m_trialsRunning = 0;
+
+    std::vector<Trial> m_trials;
+    std::map<int, std::size_t> m_trialByNumber;
+    int m_minibatchTrials = 0;
+    int m_fullTrials = 0;
+    int m_failedTrials = 0;
+    std::vector<FullEval> m_fullEvals;
+    std::vector<BestPoint> m_bestFull;
+    std::vector<BestPoint> m_bestMinibatch;
+    std::optional<double> m_baselineScore;
+
+    std::vector<Candidate> m_candidates;
+    std::map<std::pair<std::string, int>, std::size_t> m_candidateIndex;
+    std::vector<DemoSet> m_demoSets;
+    std::map<std::pair<std::string, int>, std::size_t> m_demoSetIndex;
+    std::vector<Summary> m_summaries;
+    std::vector<std::string> m_predictors;
+    // Per predictor: (instruction, demo set) -> sum and count.
+    std::map<std::string, std::map<std::pair<int, int>, HeatCell>> m_heat;
+
+    std::vector<LogLine> m_log;
+    int m_warnings = 0;
+    int m_errors = 0;
+
+    bool m_finished = false;
+    std::string m_stopReason;
+    std::vector<std::string> m_notes;
+    int m_finishedTrials = 0;
+    std::optional<double> m_finalBest;
+    std::map<std::string, RoleUsage> m_usage;
+    std::optional<double> m_dollars;
+};
+
+// A plain-words reading of how a run ended, for the monitor's explanation
+// box: what the stop reason or a note means and what to try next.
+struct RunExplanation {
+    std::string title;
+    std::string text;
+};
+std::vector<RunExplanation> explainRun(const RunState &state);
+
+// "1:05", "12:03", "1:02:03".
+std::string formatDuration(double seconds);
+
+} // namespace prism
