@@ -128,16 +128,31 @@ const char *kSchema =
 // Makes the commits of its scope durable against a crash of the machine:
 // synchronous=FULL syncs the WAL at commit (which covers earlier NORMAL
 // commits too), then the connection goes back to NORMAL.
+// durable = false keeps NORMAL: the commit is atomic and survives a crash
+// of the process (WAL), only a crash of the machine can lose it.
 class DurableCommit {
 public:
-    explicit DurableCommit(sqlite3 *db) : m_db(db) { sqlite3_exec(m_db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr); }
-    ~DurableCommit() { sqlite3_exec(m_db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr); }
+    explicit DurableCommit(sqlite3 *db, bool durable = true) : m_db(durable ? db : nullptr)
+    {
+        if (m_db)
+            sqlite3_exec(m_db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+    }
+    ~DurableCommit()
+    {
+        if (m_db)
+            sqlite3_exec(m_db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    }
     DurableCommit(const DurableCommit &) = delete;
     DurableCommit &operator=(const DurableCommit &) = delete;
 
 private:
     sqlite3 *m_db;
 };
+
+// Events are synced to disk in groups: a sync costs milliseconds, and a run on
+// a fast model emits thousands of events a second. An event commit syncs (and
+// with it every commit before it) when this long has passed since the last sync.
+constexpr std::chrono::milliseconds kEventSyncInterval{200};
 
 std::string isoNowUtc()
 {
@@ -476,7 +491,11 @@ Result<void> RunStore::appendEvent(const std::string &runId, const RunEvent &eve
     if (!payload.is_object())
         payload = Json::object();
     std::lock_guard lock(m_mutex);
-    const DurableCommit durable(m_db);
+    const auto now = std::chrono::steady_clock::now();
+    const bool sync = now - m_lastEventSync >= kEventSyncInterval;
+    if (sync)
+        m_lastEventSync = now;
+    const DurableCommit durable(m_db, sync);
     if (auto r = execLocked("BEGIN IMMEDIATE", "transaction start"); !r)
         return r.error();
     auto rollback = [&](Error e) -> Error {

@@ -9,6 +9,7 @@
 #include "lm/lm.h"
 #include "run/events.h"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -201,6 +202,7 @@ private:
     std::string m_path;
     sqlite3 *m_db = nullptr;
     mutable std::mutex m_mutex;
+    std::chrono::steady_clock::time_point m_lastEventSync{}; // guarded by m_mutex
 };
 
 } // namespace prism

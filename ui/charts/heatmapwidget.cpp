@@ -203,7 +203,10 @@ void HeatmapWidget::paint(QPainter &painter, const QSize &size) const
     // Column labels, elided to the cell width.
     painter.setPen(muted);
     for (int c = 0; c < m_columns; ++c) {
-        const QString label = c < m_columnLabels.size() ? m_columnLabels.at(c) : QString::number(c);
+        QString label = c < m_columnLabels.size() ? m_columnLabels.at(c) : QString::number(c);
+        // Narrow cells show the set's number alone ("Demos 11" -> "11"), not "De...".
+        if (fm.horizontalAdvance(label) > g.cellWidth - 2)
+            label = label.section(QLatin1Char(' '), -1);
         const QRect r(g.grid.left() + c * g.cellWidth, g.grid.top() - fm.height() - 2, g.cellWidth, fm.height());
         painter.drawText(r, Qt::AlignCenter, fm.elidedText(label, Qt::ElideRight, g.cellWidth - 2));
     }

@@ -37,6 +37,24 @@ double niceTrialMax(int lastTrial)
 
 } // namespace
 
+namespace {
+
+// A filled circle of the given diameter (in device-independent pixels).
+QImage dotImage(const QColor &color, int diameter, qreal dpr)
+{
+    QImage image(QSize(diameter, diameter) * dpr, QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(dpr);
+    image.fill(Qt::transparent);
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(color);
+    painter.drawEllipse(QRectF(0.5, 0.5, diameter - 1.0, diameter - 1.0));
+    return image;
+}
+
+} // namespace
+
 TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
 {
     setObjectName(QStringLiteral("trialChart"));
@@ -49,14 +67,18 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->setAnimationOptions(QChart::NoAnimation);
 
-    m_minibatchSeries = new QScatterSeries(chart);
+    // Minibatch trials can number in the thousands: a line series without a
+    // line, its points drawn as a light marker (one image painted per point by
+    // the series item). A QScatterSeries keeps one QGraphicsItem per point,
+    // which makes replace() with 10,000 points stall the UI thread.
+    m_minibatchSeries = new QLineSeries(chart);
     m_minibatchSeries->setName(tr("Minibatch trial"));
-    m_minibatchSeries->setMarkerShape(QScatterSeries::MarkerShapeCircle);
-    m_minibatchSeries->setMarkerSize(7.0);
     QColor dot = kMinibatch;
     dot.setAlpha(150);
     m_minibatchSeries->setColor(dot);
-    m_minibatchSeries->setBorderColor(Qt::transparent);
+    m_minibatchSeries->setPen(QPen(Qt::NoPen));
+    m_minibatchSeries->setMarkerSize(7.0);
+    m_minibatchSeries->setLightMarker(dotImage(dot, 7, devicePixelRatioF()));
 
     m_fullSeries = new QScatterSeries(chart);
     m_fullSeries->setName(tr("Full evaluation"));

@@ -51,7 +51,7 @@ private:
     void refresh();
     static QList<QPointF> stepLine(const QList<QPointF> &steps, double lastX);
 
-    QScatterSeries *m_minibatchSeries = nullptr;
+    QLineSeries *m_minibatchSeries = nullptr;
     QScatterSeries *m_fullSeries = nullptr;
     QLineSeries *m_bestFullSeries = nullptr;
     QLineSeries *m_bestMinibatchSeries = nullptr;

@@ -181,11 +181,11 @@ ComparePage::ComparePage(StudyDocument *doc, QWidget *parent) : QWidget(parent),
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
     const int ch = fontMetrics().averageCharWidth();
-    m_table->horizontalHeader()->setSectionResizeMode(ComparisonTableModel::InputsColumn, QHeaderView::Stretch);
+    // Inputs, expected and both predictions share the width; the rest is fixed.
+    for (int c : {ComparisonTableModel::InputsColumn, ComparisonTableModel::ExpectedColumn,
+                  ComparisonTableModel::PredictionAColumn, ComparisonTableModel::PredictionBColumn})
+        m_table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::Stretch);
     m_table->setColumnWidth(ComparisonTableModel::IndexColumn, ch * 6);
-    m_table->setColumnWidth(ComparisonTableModel::ExpectedColumn, ch * 20);
-    m_table->setColumnWidth(ComparisonTableModel::PredictionAColumn, ch * 22);
-    m_table->setColumnWidth(ComparisonTableModel::PredictionBColumn, ch * 22);
     m_table->setColumnWidth(ComparisonTableModel::ScoreAColumn, ch * 10);
     m_table->setColumnWidth(ComparisonTableModel::ScoreBColumn, ch * 10);
     examplesLayout->addWidget(m_table, 1);
