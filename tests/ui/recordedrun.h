@@ -9,6 +9,8 @@
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -16,6 +18,18 @@
 #include <vector>
 
 namespace recordedrun {
+
+// A hand-made event, as the run's EventBus would number it.
+inline prism::RunEvent makeEvent(std::uint64_t seq, prism::EventType type, const prism::Json &payload,
+                                 double elapsed = 0.0)
+{
+    prism::RunEvent e;
+    e.seq = seq;
+    e.type = type;
+    e.payloadJson = payload.dump();
+    e.elapsedSeconds = elapsed;
+    return e;
+}
 
 struct Recording {
     std::shared_ptr<prism::RunStore> store;

@@ -14,7 +14,6 @@
 
 #include "artifact/artifact.h"
 #include "lm/sim_server.h"
-#include "lm/simlm.h"
 
 #include "charts/trialchart.h"
 #include "engine/enginebridge.h"
@@ -106,14 +105,8 @@ private slots:
         QCoreApplication::setApplicationName(QStringLiteral("test_journey"));
         applyStudioStyle(qApp);
         QVERIFY(m_dir.isValid());
-        prism::SimServerOptions options;
-        options.latencyMs = 15.0;
-        m_server = std::make_unique<prism::SimServer>(
-            [](const std::string &model) -> std::shared_ptr<prism::Lm> {
-                return prism::SimLm::isKnownModel(model) ? std::make_shared<prism::SimLm>(model) : nullptr;
-            },
-            prism::SimLm::modelNames(), options);
-        QVERIFY(m_server->start().ok());
+        m_server = uitest::startSimServer(15.0);
+        QVERIFY(m_server);
 
         m_window = std::make_unique<MainWindow>();
         registerPages(m_window.get());

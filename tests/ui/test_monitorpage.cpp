@@ -37,15 +37,7 @@ using prism::RunEvent;
 
 namespace {
 
-RunEvent makeEvent(std::uint64_t seq, EventType type, const Json &payload, double elapsed = 0.0)
-{
-    RunEvent e;
-    e.seq = seq;
-    e.type = type;
-    e.payloadJson = payload.dump();
-    e.elapsedSeconds = elapsed;
-    return e;
-}
+using recordedrun::makeEvent;
 
 std::vector<Json> payloads(const std::vector<RunEvent> &events, EventType type)
 {

@@ -27,12 +27,7 @@ namespace {
 
 RunEvent event(std::uint64_t seq, EventType type, const Json &payload, double elapsed = 0.0)
 {
-    RunEvent e;
-    e.seq = seq;
-    e.type = type;
-    e.payloadJson = payload.dump();
-    e.elapsedSeconds = elapsed;
-    return e;
+    return recordedrun::makeEvent(seq, type, payload, elapsed);
 }
 
 Json payloadOf(const RunEvent &e)

@@ -6,8 +6,6 @@
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
 
 #include "engine/enginebridge.h"
 #include "mainwindow.h"
@@ -78,17 +76,11 @@ private slots:
 
         // A real run: MIPROv2 medium on SimLm, served over HTTP with 10 ms per
         // answer so the monitor can be caught while the run goes.
-        prism::SimServerOptions options;
-        options.latencyMs = 10.0;
-        prism::SimServer server(
-            [](const std::string &model) -> std::shared_ptr<prism::Lm> {
-                return prism::SimLm::isKnownModel(model) ? std::make_shared<prism::SimLm>(model) : nullptr;
-            },
-            prism::SimLm::modelNames(), options);
-        QVERIFY(server.start().ok());
+        std::unique_ptr<prism::SimServer> server = uitest::startSimServer(10.0);
+        QVERIFY(server);
         prism::Study study = window.document()->study();
         study.taskModel.provider = "openai";
-        study.taskModel.baseUrl = server.baseUrl();
+        study.taskModel.baseUrl = server->baseUrl();
         study.taskModel.apiKeyEnv.clear();
         study.proposerModel = study.taskModel;
         window.document()->setStudy(study, QStringLiteral("Use the local sim server"));
@@ -118,7 +110,7 @@ private slots:
             window.showPage(title);
             shoot(fileName(title));
         }
-        server.stop();
+        server->stop();
 
         // The import step and an import error, as a user sees them.
         auto *dataset = qobject_cast<DatasetPage *>(window.page(QStringLiteral("Dataset")));

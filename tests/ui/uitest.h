@@ -1,6 +1,9 @@
 #pragma once
 
 // Small helpers shared by the GUI tests (header only).
+#include "lm/sim_server.h"
+#include "lm/simlm.h"
+
 #include <QApplication>
 #include <QDialog>
 #include <QElapsedTimer>
@@ -8,6 +11,7 @@
 #include <QWidget>
 
 #include <functional>
+#include <memory>
 
 namespace uitest {
 
@@ -36,6 +40,23 @@ void onNextDialog(std::function<void(T *)> handler)
         }
     });
     timer->start();
+}
+
+// SimLm behind the OpenAI-compatible sim server on 127.0.0.1, answering
+// after latencyMs: a run slow enough to be watched (and cancelled) whose
+// answers are SimLm's. Null when the server could not start.
+inline std::unique_ptr<prism::SimServer> startSimServer(double latencyMs)
+{
+    prism::SimServerOptions options;
+    options.latencyMs = latencyMs;
+    auto server = std::make_unique<prism::SimServer>(
+        [](const std::string &model) -> std::shared_ptr<prism::Lm> {
+            return prism::SimLm::isKnownModel(model) ? std::make_shared<prism::SimLm>(model) : nullptr;
+        },
+        prism::SimLm::modelNames(), options);
+    if (!server->start().ok())
+        return nullptr;
+    return server;
 }
 
 } // namespace uitest
