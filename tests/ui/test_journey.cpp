@@ -17,10 +17,11 @@
 
 #include "charts/trialchart.h"
 #include "engine/enginebridge.h"
-#include "export/exporters.h"
+#include "export/exportmenu.h"
 #include "mainwindow.h"
 #include "pages/comparepage.h"
 #include "pages/datasetpage.h"
+#include "pages/exportpage.h"
 #include "pages/historypage.h"
 #include "pages/metricpage.h"
 #include "pages/monitorpage.h"
@@ -33,6 +34,7 @@
 #include "widgets/columnmappingdialog.h"
 
 #include <QAbstractItemModel>
+#include <QAction>
 #include <QComboBox>
 #include <QFile>
 #include <QLabel>
@@ -298,11 +300,20 @@ private slots:
 
     void exportTheProgramAndLoadItBack()
     {
+        // From the Export page, as a user: the run on the monitor, "Program (DSPy JSON)...".
         auto *bridge = m_window->findChild<EngineBridge *>();
-        const QString runId = page<MonitorPage>("Monitor")->runId();
+        auto *exporter = page<ExportPage>("Export");
+        QVERIFY(m_window->showPage(QStringLiteral("Export")));
+        QCOMPARE(exporter->selectedRunId(), page<MonitorPage>("Monitor")->runId());
         const QString path = m_dir.filePath(QStringLiteral("compiled.json"));
-        prism::Result<void> written = exportProgramJson(*bridge->store(), runId, path);
-        QVERIFY2(written.ok(), written.ok() ? "" : written.error().message.c_str());
+        exporter->exportMenu()->setSaveFileName([path](const QString &, const QString &, const QString &) { return path; });
+        QSignalSpy exported(exporter->exportMenu(), &ExportMenu::exported);
+        exporter->exportMenu()->updateActions();
+        QVERIFY(exporter->exportMenu()->programAction()->isEnabled());
+        exporter->exportMenu()->programAction()->trigger();
+        QCOMPARE(exported.count(), 1);
+        QVERIFY2(exported.last().at(0).toBool(), qPrintable(exported.last().at(1).toString()));
+
         prism::Result<prism::LoadedArtifact> loaded = prism::loadDspyProgramFile(path.toStdString(), doc()->study().program);
         QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
         QCOMPARE(loaded->program, bridge->lastOutcome()->program);
