@@ -11,6 +11,7 @@
 #include "mainwindow.h"
 #include "pages/comparepage.h"
 #include "pages/datasetpage.h"
+#include "pages/historypage.h"
 #include "pages/monitorpage.h"
 #include "pages/runpage.h"
 #include "pages/signaturepage.h"
@@ -96,6 +97,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(monitor->trialsTable()->model()->rowCount() >= 8, 120000);
         shoot(fileName(QStringLiteral("Monitor"), QStringLiteral("-live")));
         QVERIFY(finished.wait(300000));
+        // The best trial's per-example results, as a user would drill down.
+        monitor->trialsTable()->selectRow(0);
+        monitor->showTrialResults(0);
         shoot(fileName(QStringLiteral("Monitor")));
         window.showPage(QStringLiteral("Run"));
         shoot(fileName(QStringLiteral("Run")));
@@ -106,10 +110,13 @@ private slots:
         compare->compareRunWithBaseline(bridge->runId());
         QVERIFY(compared.wait(120000));
         shoot(fileName(QStringLiteral("Compare")));
-        for (const QString &title : {QStringLiteral("History"), QStringLiteral("Export")}) {
-            window.showPage(title);
-            shoot(fileName(title));
-        }
+        window.showPage(QStringLiteral("History"));
+        auto *history = qobject_cast<HistoryPage *>(window.currentPage());
+        QVERIFY(history);
+        history->selectRuns({bridge->runId()});
+        shoot(fileName(QStringLiteral("History")));
+        window.showPage(QStringLiteral("Export"));
+        shoot(fileName(QStringLiteral("Export")));
         server->stop();
 
         // The import step and an import error, as a user sees them.
