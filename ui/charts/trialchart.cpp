@@ -4,6 +4,7 @@
 #include <QGraphicsScene>
 #include <QLegend>
 #include <QLineSeries>
+#include <QLegendMarker>
 #include <QPainter>
 #include <QPen>
 #include <QScatterSeries>
@@ -115,6 +116,11 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
         s->attachAxis(m_yAxis);
     }
     setChart(chart);
+    // The line series has no pen: give its legend entry the dot's colour.
+    for (QLegendMarker *marker : chart->legend()->markers(m_minibatchSeries)) {
+        marker->setBrush(dot);
+        marker->setPen(QPen(dot.darker(120)));
+    }
 
     m_refreshTimer.setSingleShot(true);
     m_refreshTimer.setInterval(kRefreshMs);
