@@ -149,6 +149,8 @@ int runCompareCommand(const std::vector<std::string> &args);
 int runRunsCommand(const std::vector<std::string> &args);
 int runResumeCommand(const std::vector<std::string> &args);
 int runExportCommand(const std::vector<std::string> &args);
+std::string cacheUsage();
+int runCacheCommand(const std::vector<std::string> &args);
 
 // "--name value", "--name=value" and flags; anything else is positional.
 struct CommandOptions {

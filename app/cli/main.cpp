@@ -55,6 +55,8 @@ int main(int argc, char **argv)
             return printTo(stdout, resumeUsage(), ExitOk);
         if (rest.front() == "export")
             return printTo(stdout, exportUsage(), ExitOk);
+        if (rest.front() == "cache")
+            return printTo(stdout, cacheUsage(), ExitOk);
         return usageError("no help for unknown command '" + rest.front() + "'", mainUsage());
     }
     if (command == "eval") {
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
         return runResumeCommand(rest);
     if (command == "export")
         return runExportCommand(rest);
+    if (command == "cache")
+        return runCacheCommand(rest);
     if (!command.empty() && command[0] == '-')
         return usageError("unknown option '" + command + "'", mainUsage());
     return usageError("unknown command '" + command + "'", mainUsage());

@@ -18,6 +18,7 @@ std::string mainUsage()
            "  runs           list the runs in the run store\n"
            "  resume RUN_ID  continue a cancelled or crashed run\n"
            "  export RUN_ID  write a run's artifact, events, prompt or trial table\n"
+           "  cache [clear]  show the response cache's size, or empty it\n"
            "  simlm serve    serve the built-in simulator as an OpenAI-compatible API\n"
            "  help [COMMAND] show help for a command\n"
            "\n"

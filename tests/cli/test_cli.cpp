@@ -458,3 +458,36 @@ TEST_F(Cli, BrokenScriptMetricNamesItsLine)
     EXPECT_TRUE(contains(r.err, "line 2")) << r.err;
 }
 #endif
+
+TEST_F(Cli, CacheShowsWhatAnEvalStoredAndClearEmptiesIt)
+{
+    const std::string study = writeStudy();
+    auto empty = run({"cache", "--json"});
+    ASSERT_EQ(empty.exitCode, 0) << empty.err;
+    EXPECT_EQ(nlohmann::json::parse(empty.out)["entries"], 0);
+
+    auto eval = run({"eval", study, "--json"});
+    ASSERT_EQ(eval.exitCode, 0) << eval.err;
+    const auto calls = nlohmann::json::parse(eval.out)["usage"]["calls"].get<long long>();
+    auto full = run({"cache", "--json"});
+    ASSERT_EQ(full.exitCode, 0) << full.err;
+    const auto shown = nlohmann::json::parse(full.out);
+    EXPECT_EQ(shown["entries"].get<long long>(), calls);
+    EXPECT_GT(shown["bytes"].get<long long>(), 0);
+    EXPECT_EQ(shown["path"].get<std::string>(), (dir / "data" / "cache.sqlite").string());
+
+    auto cleared = run({"cache", "clear"});
+    ASSERT_EQ(cleared.exitCode, 0) << cleared.err;
+    EXPECT_TRUE(contains(cleared.out, "cleared " + std::to_string(calls) + " cached answers")) << cleared.out;
+    auto after = run({"cache", "--json"});
+    EXPECT_EQ(nlohmann::json::parse(after.out)["entries"], 0);
+
+    // The next eval calls the model again.
+    auto again = run({"eval", study, "--json"});
+    ASSERT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_EQ(nlohmann::json::parse(again.out)["cache"]["hits"], 0);
+
+    auto bad = run({"cache", "flush"});
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_TRUE(contains(bad.err, "unknown cache command 'flush'")) << bad.err;
+}
