@@ -82,6 +82,8 @@ Result<ModelConfig> modelFromJson(const Json &j, const std::string &where)
     readOpt(j, "max_tokens", m.maxTokens);
     readOpt(j, "timeout_seconds", m.timeoutSeconds);
     readOpt(j, "max_concurrency", m.maxConcurrency);
+    readOpt(j, "requests_per_minute", m.requestsPerMinute);
+    readOpt(j, "tokens_per_minute", m.tokensPerMinute);
     if (j.contains("extra_headers") && j["extra_headers"].is_object())
         for (auto it = j["extra_headers"].begin(); it != j["extra_headers"].end(); ++it)
             if (it.value().is_string())
@@ -104,6 +106,10 @@ Json modelToJson(const ModelConfig &m)
     j["max_tokens"] = m.maxTokens;
     j["timeout_seconds"] = m.timeoutSeconds;
     j["max_concurrency"] = m.maxConcurrency;
+    if (m.requestsPerMinute > 0.0)
+        j["requests_per_minute"] = m.requestsPerMinute;
+    if (m.tokensPerMinute > 0.0)
+        j["tokens_per_minute"] = m.tokensPerMinute;
     if (!m.extraHeaders.empty())
         j["extra_headers"] = m.extraHeaders;
     return j;

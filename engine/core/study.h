@@ -59,6 +59,10 @@ struct ModelConfig {
     int maxTokens = 1024;
     double timeoutSeconds = 60.0;
     int maxConcurrency = 8;
+    // The provider's per-minute limits for this endpoint; 0 = none. The
+    // scheduler paces calls to stay under them (tokens: prompt + max_tokens).
+    double requestsPerMinute = 0.0;
+    double tokensPerMinute = 0.0;
     std::map<std::string, std::string> extraHeaders;
     bool operator==(const ModelConfig &other) const = default;
 };

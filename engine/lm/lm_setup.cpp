@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace prism {
 
@@ -39,6 +40,12 @@ Result<void> checkLimits(const ModelConfig &config, const std::string &where)
     if (config.maxConcurrency < 1)
         return Error::make(ErrorKind::Config, where + ": max_concurrency must be >= 1, not " +
                                                   std::to_string(config.maxConcurrency));
+    if (!(config.requestsPerMinute >= 0.0) || !std::isfinite(config.requestsPerMinute))
+        return Error::make(ErrorKind::Config, where + ": requests_per_minute must be >= 0 (0 = no limit), not " +
+                                                  fmt::format("{}", config.requestsPerMinute));
+    if (!(config.tokensPerMinute >= 0.0) || !std::isfinite(config.tokensPerMinute))
+        return Error::make(ErrorKind::Config, where + ": tokens_per_minute must be >= 0 (0 = no limit), not " +
+                                                  fmt::format("{}", config.tokensPerMinute));
     return {};
 }
 
@@ -63,6 +70,8 @@ Result<std::shared_ptr<ManagedLm>> makeManaged(const ModelConfig &config, const 
     connectCancel(*raw.value(), services.cancel.get());
     EndpointLimits endpoint;
     endpoint.maxConcurrency = config.maxConcurrency;
+    endpoint.requestsPerMinute = config.requestsPerMinute;
+    endpoint.tokensPerMinute = config.tokensPerMinute;
     return std::make_shared<ManagedLm>(raw.value(), services, lmIdentity(config), endpoint);
 }
 

@@ -515,4 +515,34 @@ TEST_F(E2eModels, SetupSharesOneModelWhenProposerEqualsTask)
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().kind, prism::ErrorKind::Config);
     EXPECT_TRUE(contains(bad.error().message, "models.task: max_concurrency")) << bad.error().message;
+
+    study.taskModel.maxConcurrency = 4;
+    study.taskModel.requestsPerMinute = -5;
+    auto badRate = prism::setupModels(study, prism::ModelOverrides{}, options);
+    ASSERT_FALSE(badRate.ok());
+    EXPECT_TRUE(contains(badRate.error().message, "models.task: requests_per_minute must be >= 0")) << badRate.error().message;
+}
+
+TEST(ModelSetup, RateLimitsRoundTripThroughTheStudyFile)
+{
+    auto loaded = prism::loadStudy(kModeration);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    prism::Study study = loaded.value();
+    study.taskModel.provider = "openai";
+    study.taskModel.model = "gpt-4o-mini";
+    study.taskModel.requestsPerMinute = 500;
+    study.taskModel.tokensPerMinute = 200000;
+    const std::string text = prism::studyToJsonText(study);
+    EXPECT_TRUE(contains(text, "\"requests_per_minute\": 500")) << text;
+    EXPECT_TRUE(contains(text, "\"tokens_per_minute\": 200000")) << text;
+    // No limit is not written (the proposer has none): files without limits stay as they were.
+    std::size_t written = 0;
+    for (std::size_t at = text.find("requests_per_minute"); at != std::string::npos; at = text.find("requests_per_minute", at + 1))
+        ++written;
+    EXPECT_EQ(written, 1u) << text;
+    auto back = prism::studyFromJsonText(text, "study.prism.json");
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->taskModel.requestsPerMinute, 500);
+    EXPECT_EQ(back->taskModel.tokensPerMinute, 200000);
+    EXPECT_EQ(back->proposerModel.requestsPerMinute, 0);
 }

@@ -173,6 +173,21 @@ private slots:
         QCOMPARE(m_page->baseUrlEdit(ModelsPage::Task)->text(), QString());
     }
 
+    void rateLimitsAreEditedAndUndone()
+    {
+        QSpinBox *rpm = m_page->requestsPerMinuteSpin(ModelsPage::Task);
+        QCOMPARE(rpm->text(), QStringLiteral("no limit"));
+        rpm->setValue(500);
+        QCOMPARE(m_doc->study().taskModel.requestsPerMinute, 500.0);
+        m_page->tokensPerMinuteSpin(ModelsPage::Task)->setValue(200000);
+        QCOMPARE(m_doc->study().taskModel.tokensPerMinute, 200000.0);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.tokensPerMinute, 0.0);
+        QCOMPARE(m_page->tokensPerMinuteSpin(ModelsPage::Task)->value(), 0);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.requestsPerMinute, 0.0);
+    }
+
     void proposerCanDivergeAndFollowAgain()
     {
         m_page->sameAsTaskCheck()->click();

@@ -152,8 +152,8 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
 
     auto *keyNote = new QLabel(tr("API keys are never stored: the study keeps only the <i>name</i> of the environment "
                                   "variable, and Prism reads the key from it when it calls the model. Set the variable "
-                                  "before starting the studio. Per-minute rate limits are not configurable per model; "
-                                  "the scheduler backs off on 429 answers and honours Retry-After."),
+                                  "before starting the studio. The scheduler keeps each endpoint under its per-minute "
+                                  "limits, backs off on 429 answers and honours Retry-After."),
                                this);
     keyNote->setWordWrap(true);
     keyNote->setForegroundRole(QPalette::PlaceholderText);
@@ -326,6 +326,24 @@ QGroupBox *ModelsPage::buildForm(Role role)
     f.concurrency->setToolTip(tr("Calls in flight at once to this endpoint"));
     form->addRow(tr("Max &concurrency:"), f.concurrency);
 
+    f.requestsPerMinute = new QSpinBox(f.box);
+    f.requestsPerMinute->setObjectName(prefix + QStringLiteral("RpmSpin"));
+    f.requestsPerMinute->setRange(0, 1000000);
+    f.requestsPerMinute->setSingleStep(10);
+    f.requestsPerMinute->setSpecialValueText(tr("no limit"));
+    f.requestsPerMinute->setSuffix(tr(" / min"));
+    f.requestsPerMinute->setToolTip(tr("The provider's request limit (RPM) for this endpoint; calls are paced to stay under it"));
+    form->addRow(tr("&Requests per minute:"), f.requestsPerMinute);
+
+    f.tokensPerMinute = new QSpinBox(f.box);
+    f.tokensPerMinute->setObjectName(prefix + QStringLiteral("TpmSpin"));
+    f.tokensPerMinute->setRange(0, 100000000);
+    f.tokensPerMinute->setSingleStep(1000);
+    f.tokensPerMinute->setSpecialValueText(tr("no limit"));
+    f.tokensPerMinute->setSuffix(tr(" / min"));
+    f.tokensPerMinute->setToolTip(tr("The provider's token limit (TPM); a call counts its prompt and max tokens"));
+    form->addRow(tr("To&kens per minute:"), f.tokensPerMinute);
+
     auto *testRow = new QHBoxLayout;
     f.test = new QPushButton(tr("Test &Connection"), f.box);
     f.test->setObjectName(prefix + QStringLiteral("TestButton"));
@@ -368,6 +386,14 @@ QGroupBox *ModelsPage::buildForm(Role role)
     connect(f.concurrency, &QSpinBox::valueChanged, this, [this, role](int v) {
         commit(role, [&](prism::ModelConfig &c) { c.maxConcurrency = v; }, tr("Change Max Concurrency"),
                QStringLiteral("concurrency"));
+    });
+    connect(f.requestsPerMinute, &QSpinBox::valueChanged, this, [this, role](int v) {
+        commit(role, [&](prism::ModelConfig &c) { c.requestsPerMinute = v; }, tr("Change Requests per Minute"),
+               QStringLiteral("rpm"));
+    });
+    connect(f.tokensPerMinute, &QSpinBox::valueChanged, this, [this, role](int v) {
+        commit(role, [&](prism::ModelConfig &c) { c.tokensPerMinute = v; }, tr("Change Tokens per Minute"),
+               QStringLiteral("tpm"));
     });
     connect(f.test, &QPushButton::clicked, this, [this, role] { testConnection(role); });
     return f.box;
@@ -488,6 +514,8 @@ void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
     f.maxTokens->setValue(c.maxTokens);
     f.timeout->setValue(c.timeoutSeconds);
     f.concurrency->setValue(c.maxConcurrency);
+    f.requestsPerMinute->setValue(static_cast<int>(c.requestsPerMinute));
+    f.tokensPerMinute->setValue(static_cast<int>(c.tokensPerMinute));
     updateKeyStatus(role);
 }
 
@@ -529,7 +557,8 @@ void ModelsPage::updateEnabled()
         Form &f = m_forms[role];
         const bool sim = config(role).provider == "simlm";
         const bool editable = role == Task || !m_proposerFollows;
-        for (QWidget *w : std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency})
+        for (QWidget *w : std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency,
+                                                               f.requestsPerMinute, f.tokensPerMinute})
             w->setEnabled(editable);
         f.baseUrl->setEnabled(editable && !sim);
         f.keyEnv->setEnabled(editable && !sim);

@@ -56,6 +56,8 @@ public:
     QSpinBox *maxTokensSpin(Role role) const { return m_forms[role].maxTokens; }
     QDoubleSpinBox *timeoutSpin(Role role) const { return m_forms[role].timeout; }
     QSpinBox *concurrencySpin(Role role) const { return m_forms[role].concurrency; }
+    QSpinBox *requestsPerMinuteSpin(Role role) const { return m_forms[role].requestsPerMinute; }
+    QSpinBox *tokensPerMinuteSpin(Role role) const { return m_forms[role].tokensPerMinute; }
     QPushButton *testConnectionButton(Role role) const { return m_forms[role].test; }
     QLabel *connectionLabel(Role role) const { return m_forms[role].result; }
     QCheckBox *sameAsTaskCheck() const { return m_sameAsTask; }
@@ -93,6 +95,8 @@ private:
         QSpinBox *maxTokens = nullptr;
         QDoubleSpinBox *timeout = nullptr;
         QSpinBox *concurrency = nullptr;
+        QSpinBox *requestsPerMinute = nullptr;
+        QSpinBox *tokensPerMinute = nullptr;
         QPushButton *test = nullptr;
         QLabel *result = nullptr;
         QPointer<QThread> thread;
