@@ -26,8 +26,9 @@ function(prism_add_ui_test name)
   file(CHMOD ${home}/runtime DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
   add_test(NAME ${name} COMMAND ${name})
   set(labels ui ${ARG_LABELS})
+  math(EXPR timeout "300 * ${PRISM_TEST_TIMEOUT_SCALE}")
   set_tests_properties(${name} PROPERTIES
-    TIMEOUT 300
+    TIMEOUT ${timeout}
     LABELS "${labels}"
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_RUNTIME_DIR=${home}/runtime;XDG_CONFIG_HOME=${home}/config;XDG_DATA_HOME=${home}/data;XDG_CACHE_HOME=${home}/cache;PRISM_DATA_DIR=${home}/data/prism")
 endfunction()
