@@ -173,7 +173,6 @@ struct RunOutputOptions {
     std::string eventsPath; // JSONL event log; "" = none
     bool json = false;
     bool quiet = false;
-    bool compare = true;    // baseline vs optimized on the test split
 };
 // Adds the progress and event-log listeners, calls start, waits for the run,
 // compares on the test split and prints the summary. Returns the exit code.

@@ -325,40 +325,16 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
         std::fflush(stderr);
     }
 
-    // Baseline vs optimized on the test split: never seen by the optimizer.
+    // Baseline vs optimized on the test split: the run did the evaluations
+    // (RunSettings::compareOnTest); this only pairs them up.
     std::optional<Comparison> comparison;
-    std::optional<EvalReport> baselineReport;
-    std::optional<EvalReport> optimizedReport;
-    std::string compareNote;
-    const std::vector<Example> &test = controller.data().test.examples;
-    if (options.compare && outcome.status == "finished" && !test.empty() && !g_interrupted.load()) {
-        if (showProgress)
-            std::fprintf(stderr, "evaluating baseline and optimized on the test split (%zu examples)\n", test.size());
-        EvalOptions evalOptions;
-        evalOptions.threads = controller.threads();
-        evalOptions.maxErrors = 0; // every example: a comparison needs them all
-        evalOptions.call.temperature = controller.models().taskConfig.temperature;
-        evalOptions.call.maxTokens = controller.models().taskConfig.maxTokens;
-        evalOptions.call.role = "evaluation";
-        evalOptions.cancel = &g_interrupted;
-        const Evaluator evaluator(controller.taskLm(), controller.adapter(), controller.metric(), evalOptions);
-        baselineReport = evaluator.run(controller.study().program, test);
-        // The same program gives the same answers: no second pass.
-        optimizedReport = outcome.program == controller.study().program ? *baselineReport : evaluator.run(outcome.program, test);
-        if (baselineReport->stoppedEarly || optimizedReport->stoppedEarly) {
-            compareNote = "the test-split comparison was interrupted";
-        } else {
-            auto compared = compareReports(*baselineReport, *optimizedReport);
-            if (compared) {
-                comparison = std::move(compared.value());
-                outcome.artifactInfo.splitScores["test"] = SplitScores{baselineReport->scorePercent, optimizedReport->scorePercent};
-                outcome.artifactJson = programToDspyJson(outcome.program, outcome.artifactInfo);
-                if (auto saved = store->setArtifact(outcome.runId, outcome.artifactJson); !saved)
-                    compareNote = saved.error().message;
-            } else {
-                compareNote = compared.error().message;
-            }
-        }
+    std::string compareNote = outcome.compareNote;
+    if (outcome.testBaseline && outcome.testOptimized) {
+        auto compared = compareReports(*outcome.testBaseline, *outcome.testOptimized);
+        if (compared)
+            comparison = std::move(compared.value());
+        else
+            compareNote = compared.error().message;
     }
     std::signal(SIGINT, previous);
     if (eventsFile)
@@ -429,12 +405,17 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
     }
     std::fflush(stdout);
     if (!artifactProblem.empty())
-        printError("the artifact could not be written: " + artifactProblem);
+        printError("the artifact could not be written: " + artifactProblem + "; the run is stored, `prism export " +
+                   outcome.runId + " --out FILE` writes it");
     if (outcome.status == "failed") {
-        printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason));
+        std::string hint;
+        if (outcome.stopReason.rfind("error: run store:", 0) == 0)
+            hint = "; what was stored is kept: once the store can be written again (free some space), `prism resume " +
+                   outcome.runId + "` continues the run without paying again for stored answers";
+        printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason) + hint);
         return ExitStoppedEarly;
     }
-    if (!artifactProblem.empty() || (baselineReport && (baselineReport->stoppedEarly || optimizedReport->stoppedEarly)))
+    if (!artifactProblem.empty() || !outcome.compareNote.empty())
         return ExitStoppedEarly;
     return outcome.status == "finished" && outcome.stopReason == "completed" ? ExitOk : ExitStoppedEarly;
 }
@@ -503,7 +484,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     output.eventsPath = o.value("--events").value_or("");
     output.json = o.has("--json");
     output.quiet = o.has("--quiet") || o.has("-q");
-    output.compare = !o.has("--no-compare");
+    settings.compareOnTest = !o.has("--no-compare");
 
     auto study = loadStudy(settings.studyPath);
     if (!study) {

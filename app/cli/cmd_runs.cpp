@@ -81,12 +81,13 @@ std::string runsUsage()
 std::string resumeUsage()
 {
     return "usage: prism resume RUN_ID [--threads N] [--out FILE] [--events FILE.jsonl] [--json]\n"
-           "                          [--no-compare] [--store PATH] [--quiet] [--verbose]\n"
+           "                          [--store PATH] [--quiet] [--verbose]\n"
            "\n"
            "Continues a run that was cancelled or whose process died. The run is replayed\n"
            "from its start with the answers recorded in the run store, so nothing already\n"
            "paid for is called again and the result equals that of an uninterrupted run.\n"
-           "The study snapshot, models, budget and cache setting of the run are reused;\n"
+           "The study snapshot, models, budget, cache setting and test-split comparison\n"
+           "(on unless the run was started with --no-compare) of the run are reused;\n"
            "the data files must be unchanged.\n"
            "\n"
            "Options: as for `prism optimize` (--threads does not change the result).\n";
@@ -173,7 +174,7 @@ int runRunsCommand(const std::vector<std::string> &args)
 int runResumeCommand(const std::vector<std::string> &args)
 {
     auto parsed = parseCommandOptions(args, {"--threads", "--out", "--events", "--store"},
-                                      {"--json", "--no-compare", "--quiet", "-q", "--verbose", "-v"});
+                                      {"--json", "--quiet", "-q", "--verbose", "-v"});
     if (!parsed)
         return usageFailure(parsed.error().message, resumeUsage());
     const CommandOptions &o = parsed.value();
@@ -196,7 +197,6 @@ int runResumeCommand(const std::vector<std::string> &args)
     output.eventsPath = o.value("--events").value_or("");
     output.json = o.has("--json");
     output.quiet = o.has("--quiet") || o.has("-q");
-    output.compare = !o.has("--no-compare");
 
     auto store = openRunStore(o.value("--store").value_or(""));
     if (!store)

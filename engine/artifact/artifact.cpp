@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -266,10 +267,16 @@ std::optional<Value> convertValue(const Json &j, const Type &type)
         return Value();
     switch (type.kind()) {
     case TypeKind::String:
-    case TypeKind::Enum:
         if (j.is_string())
             return Value(j.get<std::string>());
         return Value(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+    case TypeKind::Enum:
+        // Only a value of the set: anything else would reach prompts as an
+        // option the signature does not offer.
+        if (j.is_string() && std::find(type.enumValues().begin(), type.enumValues().end(), j.get<std::string>()) !=
+                                 type.enumValues().end())
+            return Value(j.get<std::string>());
+        return std::nullopt;
     case TypeKind::Int: {
         if (j.is_number_integer())
             return valueFromJson(j);

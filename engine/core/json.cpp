@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -312,17 +315,22 @@ Result<void> writeFileAtomic(const std::string &path, const std::string &content
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     std::FILE *f = std::fopen(tmp.c_str(), "wb");
     if (!f)
-        return Error::make(ErrorKind::Io, path + ": cannot create file (" + tmp + ")");
+        return Error::make(ErrorKind::Io, path + ": cannot create " + tmp + " (" + std::strerror(errno) + ")");
     const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+    const bool flushed = written && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+    const int writeErrno = errno;
     const bool closed = std::fclose(f) == 0;
     if (!written || !flushed || !closed) {
+        const int reason = !written || !flushed ? writeErrno : errno;
         std::remove(tmp.c_str());
-        return Error::make(ErrorKind::Io, path + ": write failed (disk full or read-only?); the previous file is unchanged");
+        return Error::make(ErrorKind::Io, path + ": write failed (" + std::strerror(reason) +
+                                              "); the previous file is unchanged");
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int reason = errno;
         std::remove(tmp.c_str());
-        return Error::make(ErrorKind::Io, path + ": cannot replace file");
+        return Error::make(ErrorKind::Io, path + ": cannot replace the file (" + std::strerror(reason) +
+                                              "); the previous file is unchanged");
     }
     return {};
 }
@@ -348,7 +356,46 @@ Result<Json> parseJson(const std::string &text, const std::string &sourceName)
         if (pos != std::string::npos)
             what = what.substr(pos);
         return Error::make(ErrorKind::Parse, sourceName + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid JSON: " + what);
+    } catch (const Json::exception &e) {
+        // A number too large for a double (out_of_range): nlohmann gives no position.
+        std::size_t line = 1, column = 1;
+        if (const auto at = outOfRangeNumberAt(text))
+            for (std::size_t i = 0; i < *at; ++i) {
+                column = text[i] == '\n' ? 1 : column + 1;
+                line += text[i] == '\n' ? 1 : 0;
+            }
+        return Error::make(ErrorKind::Parse, sourceName + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                                                 ": invalid JSON: a number too large to represent");
     }
+}
+
+std::optional<std::size_t> outOfRangeNumberAt(std::string_view text)
+{
+    bool inString = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        if (c == '"') {
+            inString = true;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            std::size_t end = i;
+            while (end < text.size() && std::strchr("+-.eE0123456789", text[end]) != nullptr)
+                ++end;
+            const std::string literal(text.substr(i, end - i));
+            if (std::isinf(std::strtod(literal.c_str(), nullptr)))
+                return i;
+            i = end - 1;
+        }
+    }
+    return std::nullopt;
 }
 
 Result<Json> readJsonFile(const std::string &path)

@@ -10,7 +10,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace prism {
 
@@ -50,6 +52,9 @@ Result<std::string> readTextFile(const std::string &path);
 Result<void> writeFileAtomic(const std::string &path, const std::string &content);
 // Parses text as JSON; the error names the source, line and column.
 Result<Json> parseJson(const std::string &text, const std::string &sourceName);
+// The byte offset of the first number literal outside strings that does not
+// fit a double (1e400): nlohmann reports those without a position.
+std::optional<std::size_t> outOfRangeNumberAt(std::string_view text);
 Result<Json> readJsonFile(const std::string &path);
 
 } // namespace prism

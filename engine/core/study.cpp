@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <filesystem>
 
 namespace prism {
@@ -67,6 +68,40 @@ Json sourceToJson(const DatasetSource &s)
     return j;
 }
 
+// A shared study file must not reach anything but an HTTP endpoint: libcurl
+// would otherwise read file:// URLs or speak gopher/dict/telnet/smb to any
+// host. Header names and values must not smuggle extra header lines.
+Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
+{
+    if (!m.baseUrl.empty()) {
+        std::string scheme = m.baseUrl.substr(0, m.baseUrl.find("://"));
+        for (char &c : scheme)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (m.baseUrl.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
+            return Error::make(ErrorKind::Config, where + ".base_url must be an http:// or https:// URL, not '" + m.baseUrl + "'");
+        for (unsigned char c : m.baseUrl)
+            if (c <= ' ' || c == 0x7f)
+                return Error::make(ErrorKind::Config, where + ".base_url contains a space or control character");
+    }
+    for (std::size_t i = 0; i < m.apiKeyEnv.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(m.apiKeyEnv[i]);
+        if (!(std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c))))
+            return Error::make(ErrorKind::Config, where + ".api_key_env must be the name of an environment variable "
+                                                          "(letters, digits and _), not '" + m.apiKeyEnv + "'");
+    }
+    for (const auto &[name, value] : m.extraHeaders) {
+        bool nameOk = !name.empty();
+        for (unsigned char c : name)
+            nameOk = nameOk && c > ' ' && c < 0x7f && c != ':';
+        if (!nameOk)
+            return Error::make(ErrorKind::Config, where + ".extra_headers has an invalid header name '" + name + "'");
+        for (unsigned char c : value)
+            if (c == '\r' || c == '\n' || c == 0)
+                return Error::make(ErrorKind::Config, where + ".extra_headers." + name + " contains a line break");
+    }
+    return {};
+}
+
 Result<ModelConfig> modelFromJson(const Json &j, const std::string &where)
 {
     ModelConfig m;
@@ -90,6 +125,8 @@ Result<ModelConfig> modelFromJson(const Json &j, const std::string &where)
                 m.extraHeaders[it.key()] = it.value().get<std::string>();
     if (m.provider != "simlm" && m.provider != "openai" && m.provider != "anthropic")
         return Error::make(ErrorKind::Parse, where + ".provider must be simlm, openai or anthropic, not '" + m.provider + "'");
+    if (auto bad = checkEndpoint(m, where); !bad)
+        return bad.error();
     return m;
 }
 

@@ -49,6 +49,12 @@ Result<Json> parseJsonAt(std::string_view text, const std::string &source, int l
         if (pos != std::string::npos)
             what = what.substr(pos);
         return parseError(source, line + lineOffset, column, "invalid JSON: " + what);
+    } catch (const Json::exception &) {
+        // A number too large for a double (out_of_range): nlohmann gives no position.
+        int line = 1, column = 1;
+        if (const auto at = outOfRangeNumberAt(text))
+            lineColumnAt(text, *at, line, column);
+        return parseError(source, line + lineOffset, column, "invalid JSON: a number too large to represent");
     }
 }
 

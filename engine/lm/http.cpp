@@ -151,6 +151,10 @@ Result<HttpResponse> httpSend(const HttpRequest &request)
     char errorBuffer[CURL_ERROR_SIZE] = {0};
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    // HTTP only, whatever a study's base_url says: no file://, ftp://, dict://...
+    // (studies are shared files), and no redirects followed to other schemes.
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     // Loopback servers (SimLm, Ollama...) must never go through a proxy set
     // in the environment; remote providers still honour https_proxy.

@@ -200,8 +200,16 @@ Result<void> ResponseCache::put(const std::string &key, const ChatResponse &resp
     sqlite3_bind_text(s.stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
     sqlite3_bind_text(s.stmt, 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     sqlite3_bind_int64(s.stmt, 3, static_cast<sqlite3_int64>(std::time(nullptr)));
-    if (sqlite3_step(s.stmt) != SQLITE_DONE)
-        return sqlError("write");
+    if (sqlite3_step(s.stmt) != SQLITE_DONE) {
+        // The cache is a convenience: a failed write (a full disk) must not
+        // stop a run, nor fill its log with one warning per answer.
+        if (m_writeFailureReported)
+            return {};
+        m_writeFailureReported = true;
+        Error e = sqlError("write");
+        e.message += "; answers are not cached from here on, the run goes on";
+        return e;
+    }
     return {};
 }
 

@@ -62,6 +62,7 @@ private:
     std::string m_path;
     sqlite3 *m_db = nullptr;
     mutable std::mutex m_mutex;
+    bool m_writeFailureReported = false; // a full disk is reported once, not per answer
     std::atomic<long long> m_hits{0};
     std::atomic<long long> m_misses{0};
 };

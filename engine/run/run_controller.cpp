@@ -153,9 +153,11 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
     m_studyPath = settings.studyPath;
     m_artifactPath = settings.artifactPath;
     m_threads = std::max(1, settings.threads.value_or(m_study.eval.threads));
+    m_compareOnTest = settings.compareOnTest;
 
     Json options = Json::object();
     options["threads"] = m_threads;
+    options["compare_on_test"] = m_compareOnTest;
     options["use_cache"] = settings.lm.useCache;
     options["budget"] = budgetJson(settings.lm.budget);
     options["global_concurrency"] = settings.lm.globalConcurrency;
@@ -244,6 +246,8 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     if (options.contains("threads") && options["threads"].is_number_integer())
         threads = options["threads"].get<int>();
     m_threads = std::max(1, settings.threads.value_or(threads));
+    m_compareOnTest = options.contains("compare_on_test") && options["compare_on_test"].is_boolean() &&
+                      options["compare_on_test"].get<bool>();
     m_runId = runId;
 
     // Events after the cancel may reflect it (failed trials, the final
@@ -480,9 +484,32 @@ void RunController::runThread()
         m_bus.publish(EventType::Warning, warning);
     }
 
+    // Baseline vs optimized on the test split, never seen by the optimizer.
+    if (m_compareOnTest && outcome.status == "finished" && !m_data.test.examples.empty()) {
+        EvalOptions evalOptions;
+        evalOptions.threads = m_threads;
+        evalOptions.maxErrors = 0; // every example: a comparison needs them all
+        evalOptions.call.temperature = m_models.taskConfig.temperature;
+        evalOptions.call.maxTokens = m_models.taskConfig.maxTokens;
+        evalOptions.call.role = "evaluation";
+        evalOptions.cancel = m_models.services.cancel.get();
+        const Evaluator evaluator(*m_taskLm, *m_adapter, *m_metric, evalOptions);
+        EvalReport baseline = evaluator.run(m_study.program, m_data.test.examples);
+        // The same program gives the same answers: no second pass.
+        EvalReport optimized =
+            outcome.program == m_study.program ? baseline : evaluator.run(outcome.program, m_data.test.examples);
+        if (baseline.stoppedEarly || optimized.stoppedEarly) {
+            outcome.compareNote = "the test-split comparison was interrupted";
+        } else {
+            outcome.testBaseline = std::move(baseline);
+            outcome.testOptimized = std::move(optimized);
+        }
+    }
+
     // The artifact: nothing in it depends on the clock, the thread count or
     // the run id, so identical runs give identical files.
-    if (outcome.status != "failed" || result) {
+    // A failed run has no artifact: its program is not an optimization result.
+    if (outcome.status != "failed") {
         ArtifactInfo info = artifactInfoFromStudy(m_study);
         info.trainHash = m_data.train.hash;
         info.valHash = m_data.val.hash;
@@ -493,6 +520,8 @@ void RunController::runThread()
         info.optimizedScore = outcome.bestScore;
         if (outcome.baselineScore || outcome.bestScore)
             info.splitScores["val"] = SplitScores{outcome.baselineScore, outcome.bestScore};
+        if (outcome.testBaseline && outcome.testOptimized)
+            info.splitScores["test"] = SplitScores{outcome.testBaseline->scorePercent, outcome.testOptimized->scorePercent};
         outcome.artifactJson = programToDspyJson(outcome.program, info);
         outcome.artifactInfo = info;
         if (auto saved = m_store->setArtifact(m_runId, outcome.artifactJson); !saved)

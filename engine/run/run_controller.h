@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "core/study.h"
 #include "data/dataset.h"
+#include "eval/evaluator.h"
 #include "lm/lm_setup.h"
 #include "metric/metric.h"
 #include "optimize/optimizer.h"
@@ -45,6 +46,10 @@ struct RunSettings {
     ModelOverrides models;
     LmSetupOptions lm;                    // cache, budget, global concurrency
     std::string artifactPath;             // also write the artifact here when set
+    // Evaluate baseline and optimized on the test split once the search is
+    // done, as part of the run: its calls go through the journal, and the run
+    // is stored finished only after it, so a crash during it resumes into it.
+    bool compareOnTest = false;
 };
 
 // What a resume may change: results do not depend on these.
@@ -70,6 +75,11 @@ struct RunOutcome {
     int session = 1;
     long long replayedCalls = 0;    // answers a resume took from the journal
     std::uint64_t divergedAt = 0;   // first replayed event that differed from the log; 0 = none
+    // The test-split evaluations (RunSettings::compareOnTest), both or neither;
+    // their scores are in the artifact's prism block.
+    std::optional<EvalReport> testBaseline;
+    std::optional<EvalReport> testOptimized;
+    std::string compareNote;        // why the comparison is missing, when it was asked for
 };
 
 class RunController {
@@ -139,6 +149,7 @@ private:
     std::shared_ptr<JournalLm> m_taskLm;
     std::shared_ptr<JournalLm> m_proposerLm;
     int m_threads = 8;
+    bool m_compareOnTest = false;
     std::string m_runId;
     int m_session = 1;
     std::uint64_t m_replayUpTo = 0;

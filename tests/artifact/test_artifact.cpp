@@ -612,3 +612,30 @@ TEST(PromptExport, PlainText)
     EXPECT_NE(pipeline.find("snippet=hello\n\n##### predictor: explain #####\n\n=== system ===\n"), std::string::npos) << pipeline;
     EXPECT_NE(pipeline.find("severity={severity}\n"), std::string::npos) << pipeline;
 }
+
+// Found by fuzzing (fuzz/regressions/artifact): a demo's enum value outside the
+// field's set was loaded as it was, and reached prompts as an option the
+// signature does not offer.
+TEST(ArtifactMismatch, EnumDemoValueOutsideTheSetIsAnError)
+{
+    const std::string good = readFixture(kRenderings + "saved_cot_moderation.json");
+    const std::string bad = replaced(good, "\"severity\": \"medium\"", "\"severity\": \"mmetad\"");
+    ASSERT_NE(bad, good);
+    auto loaded = loadDspyProgram(bad, "edited.json", asStudy(cotProgram()));
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().message.find("edited.json"), std::string::npos) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find("demo 1, field 'severity'"), std::string::npos) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find("\"mmetad\" is not of type enum[low,medium,high]"), std::string::npos)
+        << loaded.error().message;
+    EXPECT_TRUE(loadDspyProgram(good, "saved.json", asStudy(cotProgram())).ok());
+}
+
+// Found by fuzzing (fuzz/regressions/json): a number too large for a double
+// aborted Prism instead of failing the load.
+TEST(ArtifactMismatch, NumberOutOfRangeIsAParseErrorWithItsLine)
+{
+    auto loaded = loadDspyProgram("{\n  \"predict\": {\"demos\": [{\"x\": 1e999}]}\n}", "huge.json", asStudy(predictProgram()));
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.error().kind, ErrorKind::Parse);
+    EXPECT_EQ(loaded.error().message.rfind("huge.json:2:31: invalid JSON: a number too large", 0), 0u) << loaded.error().message;
+}

@@ -218,3 +218,14 @@ TEST(Hash, UnitDrawsAreInRangeAndSpread)
     EXPECT_LT(lo, 0.01);
     EXPECT_GT(hi, 0.99);
 }
+
+// Found by fuzzing (fuzz/regressions/study): a number too large for a double
+// aborted Prism instead of failing the load with its position.
+TEST(Study, NumberOutOfRangeIsAParseErrorWithItsLine)
+{
+    auto study = studyFromJsonText("{\n  \"prism_study\": 1,\n  \"eval\": {\"threads\": 4e999}\n}", "huge.prism.json");
+    ASSERT_FALSE(study.ok());
+    EXPECT_EQ(study.error().kind, ErrorKind::Parse);
+    EXPECT_EQ(study.error().message.rfind("huge.prism.json:3:23: invalid JSON: a number too large", 0), 0u)
+        << study.error().message;
+}

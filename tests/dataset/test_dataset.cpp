@@ -377,6 +377,10 @@ INSTANTIATE_TEST_SUITE_P(
     Dataset, MalformedInput,
     ::testing::Values(
         Malformed{"csv_unterminated_quote", "csv", kHeader + "a,low,\nb,low,\nc,low,\"spam;\n", 4, 7, "unterminated quoted field (opened at line 4)"},
+        // Found by fuzzing (fuzz/regressions/json, jsonl): a number beyond a double's range
+        // made the JSON library throw an exception nobody caught, and Prism abort.
+        Malformed{"jsonl_number_out_of_range", "jsonl", kGood + "{\"text\": \"x\", \"severity\": 1e400}\n", 2, 27, "a number too large"},
+        Malformed{"json_number_out_of_range", "json", "[\n  {\"text\": \"x\",\n   \"n\": -71e1111}\n]", 3, 9, "a number too large"},
         Malformed{"csv_cell_count", "csv", kHeader + "a,low,\nb,low,,\n", 3, 0, "4 cells, but the header has 3 columns"},
         Malformed{"csv_duplicate_header", "csv", "text,severity,text\n", 1, 0, "duplicate column name 'text'"},
         Malformed{"csv_text_after_quote", "csv", kHeader + "\"a\"b,low,\n", 2, 4, "after a closing quote"},

@@ -342,3 +342,13 @@ TEST(Estimate, CallsTokensAndDollarsForAnEvaluation)
     sum += estimateEvaluation(program, 5, 400, prices, "unpriced", 80);
     EXPECT_FALSE(sum.dollars.has_value());
 }
+
+// Found by fuzzing (fuzz/regressions/prices): a price too large for a double
+// aborted Prism instead of failing the load of the user's price table.
+TEST(Prices, NumberOutOfRangeIsAParseErrorWithItsLine)
+{
+    auto table = PriceTable::fromJsonText("{\"models\": {\n  \"m\": {\"input_per_million\": 1e999}}}", "prices.json");
+    ASSERT_FALSE(table.ok());
+    EXPECT_EQ(table.error().message.rfind("prices.json:2:30: invalid JSON: a number too large", 0), 0u)
+        << table.error().message;
+}

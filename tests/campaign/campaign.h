@@ -1,0 +1,234 @@
+#pragma once
+
+// Shared pieces of the fault and crash campaigns: the built `prism` binary run
+// as a child, a `prism simlm serve` child with faults, a scratch directory, and
+// the figures each campaign appends to its report.
+#include "core/json.h"
+#include "run/run_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace prism::campaign {
+
+namespace fs = std::filesystem;
+
+inline std::string readAll(const fs::path &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct ChildResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs `prism args...` to completion, stdout and stderr captured in files of dir.
+inline ChildResult runPrism(const fs::path &dir, const std::vector<std::string> &args)
+{
+    const fs::path out = dir / "child-stdout.txt";
+    const fs::path err = dir / "child-stderr.txt";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int in = ::open("/dev/null", O_RDONLY);
+        ::dup2(o, STDOUT_FILENO);
+        ::dup2(e, STDERR_FILENO);
+        ::dup2(in, STDIN_FILENO);
+        std::vector<char *> argv;
+        argv.push_back(const_cast<char *>(PRISM_CLI_BINARY));
+        for (const auto &a : args)
+            argv.push_back(const_cast<char *>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(PRISM_CLI_BINARY, argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ChildResult r;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = readAll(out);
+    r.err = readAll(err);
+    return r;
+}
+
+// `prism simlm serve` with the given extra flags; stopped with SIGTERM, after
+// which its fault counts are read from what it printed.
+class SimServerProcess {
+public:
+    SimServerProcess(const fs::path &dir, const std::vector<std::string> &flags) : m_errPath(dir / "server-stderr.txt")
+    {
+        int fds[2];
+        if (::pipe(fds) != 0)
+            return;
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            ::dup2(fds[1], STDOUT_FILENO);
+            const int e = ::open(m_errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(e, STDERR_FILENO);
+            ::close(fds[0]);
+            ::close(fds[1]);
+            std::vector<std::string> args = {PRISM_CLI_BINARY, "simlm", "serve"};
+            args.insert(args.end(), flags.begin(), flags.end());
+            std::vector<char *> argv;
+            for (auto &a : args)
+                argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(PRISM_CLI_BINARY, argv.data());
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        std::string line;
+        char c;
+        while (::read(fds[0], &c, 1) == 1 && c != '\n')
+            line += c;
+        ::close(fds[0]);
+        const auto at = line.find("http://");
+        if (at != std::string::npos)
+            m_url = line.substr(at);
+    }
+    ~SimServerProcess() { stop(); }
+
+    const std::string &url() const { return m_url; }
+
+    // Stops the server and returns what it said on the way out:
+    // "simlm serve: stopped; N requests, M completions, faults: 429 x3, stall x1".
+    std::string stop()
+    {
+        if (m_pid > 0) {
+            ::kill(m_pid, SIGTERM);
+            ::waitpid(m_pid, nullptr, 0);
+            m_pid = -1;
+        }
+        return readAll(m_errPath);
+    }
+
+private:
+    pid_t m_pid = -1;
+    std::string m_url;
+    fs::path m_errPath;
+};
+
+// The total of "kind xN" counts in the server's exit line.
+inline long long faultsInjected(const std::string &serverOutput)
+{
+    long long total = 0;
+    const auto at = serverOutput.find("faults: ");
+    if (at == std::string::npos)
+        return 0;
+    std::istringstream in(serverOutput.substr(at + 8));
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const auto x = item.find(" x");
+        if (x != std::string::npos)
+            total += std::atoll(item.c_str() + x + 2);
+    }
+    return total;
+}
+
+// The math sample with both models behind the server, written into dir.
+inline std::string mathStudyAgainst(const fs::path &dir, const std::string &url, const std::string &taskModel,
+                                    double timeoutSeconds)
+{
+    Json study = Json::parse(readAll(PRISM_SAMPLES_DIR "/math/math.prism.json"));
+    for (const char *split : {"train", "val", "test"})
+        study["data"][split]["path"] = std::string(PRISM_SAMPLES_DIR "/math/") + split + ".jsonl";
+    Json model = Json{{"provider", "openai"}, {"base_url", url}, {"model", taskModel}, {"timeout_seconds", timeoutSeconds}};
+    study["models"]["task"] = model;
+    model["model"] = "sim-small";
+    study["models"]["proposer"] = model;
+    const std::string path = (dir / "math-http.prism.json").string();
+    std::ofstream(path) << study.dump(2);
+    return path;
+}
+
+struct PaidCalls {
+    std::size_t total = 0;
+    std::size_t distinct = 0;
+    long long retries = 0;
+    std::size_t failedForGood = 0;
+};
+
+inline PaidCalls paidCalls(const std::string &store, const std::string &runId)
+{
+    PaidCalls out;
+    auto opened = RunStore::open(store);
+    EXPECT_TRUE(opened.ok());
+    if (!opened)
+        return out;
+    std::set<std::string> keys;
+    const std::vector<LedgerRow> rows = opened.value()->ledger(runId).value();
+    for (const auto &row : rows) {
+        out.retries += row.entry.retries;
+        if (row.entry.errorKind) {
+            ++out.failedForGood;
+            continue;
+        }
+        if (row.entry.cacheHit)
+            continue;
+        ++out.total;
+        keys.insert(row.requestKey);
+    }
+    out.distinct = keys.size();
+    return out;
+}
+
+// A scratch directory per test, removed unless the test failed (then kept and named).
+class CampaignTest : public ::testing::Test {
+protected:
+    fs::path dir;
+
+    void SetUp() override
+    {
+        const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir = fs::temp_directory_path() / ("prism-campaign-" + std::to_string(::getpid()) + "-" + info->name());
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        ::setenv("PRISM_DATA_DIR", (dir / "data").string().c_str(), 1);
+    }
+    void TearDown() override
+    {
+        if (HasFailure()) {
+            std::printf("kept for diagnosis: %s\n", dir.c_str());
+            return;
+        }
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    // One line of figures: printed, and appended to $PRISM_CAMPAIGN_REPORT when set.
+    static void report(const std::string &line)
+    {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        if (const char *path = std::getenv("PRISM_CAMPAIGN_REPORT"))
+            std::ofstream(path, std::ios::app) << line << "\n";
+    }
+};
+
+inline Json parseJson(const std::string &text)
+{
+    Json j = Json::parse(text, nullptr, false);
+    return j.is_discarded() ? Json() : j;
+}
+
+} // namespace prism::campaign
