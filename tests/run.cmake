@@ -7,3 +7,12 @@ prism_add_test(test_compare SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_compare.c
 prism_add_test(test_run_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_cli.cpp)
 target_compile_definitions(test_run_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
 add_dependencies(test_run_cli prism)
+# A full disk and a read-only data directory: the CLI under an LD_PRELOAD shim.
+enable_language(C)
+add_library(prism_fsfault MODULE ${CMAKE_CURRENT_LIST_DIR}/support/fsfault.c)
+target_link_libraries(prism_fsfault PRIVATE ${CMAKE_DL_LIBS})
+prism_add_test(test_storage_faults SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_storage_faults.cpp LIBS SQLite::SQLite3)
+target_include_directories(test_storage_faults PRIVATE ${CMAKE_CURRENT_LIST_DIR}/campaign)
+target_compile_definitions(test_storage_faults PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>"
+  PRISM_FSFAULT_LIBRARY="$<TARGET_FILE:prism_fsfault>")
+add_dependencies(test_storage_faults prism prism_fsfault)
