@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -190,6 +192,23 @@ inline PaidCalls paidCalls(const std::string &store, const std::string &runId)
     }
     out.distinct = keys.size();
     return out;
+}
+
+// SQLite's own check of a store file: "ok" when sound.
+inline std::string integrityCheck(const std::string &path)
+{
+    sqlite3 *db = nullptr;
+    std::string result = "cannot open";
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_stmt *stmt = nullptr;
+        result.clear();
+        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK)
+            while (sqlite3_step(stmt) == SQLITE_ROW)
+                result += reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return result;
 }
 
 // A scratch directory per test, removed unless the test failed (then kept and named).

@@ -7,8 +7,6 @@
 // twice in the ledger. Every fifth case kills the resume as well.
 #include "campaign.h"
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <random>
 #include <thread>
@@ -20,22 +18,6 @@ std::size_t lineCount(const fs::path &path)
 {
     const std::string text = readAll(path);
     return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-std::string integrityCheck(const std::string &path)
-{
-    sqlite3 *db = nullptr;
-    std::string result = "cannot open";
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-        sqlite3_stmt *stmt = nullptr;
-        result.clear();
-        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK)
-            while (sqlite3_step(stmt) == SQLITE_ROW)
-                result += reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return result;
 }
 
 // Starts `prism args...` and SIGKILLs it once `events` has at least `lines`

@@ -5,30 +5,12 @@
 // reads and that nothing already stored is lost.
 #include "campaign.h"
 
-#include <sqlite3.h>
-
 #include <map>
 
 namespace prism::campaign {
 namespace {
 
 const std::string kStudy = PRISM_SAMPLES_DIR "/math/math.prism.json";
-
-std::string integrityCheck(const std::string &path)
-{
-    sqlite3 *db = nullptr;
-    std::string result = "cannot open";
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-        sqlite3_stmt *stmt = nullptr;
-        result.clear();
-        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK)
-            while (sqlite3_step(stmt) == SQLITE_ROW)
-                result += reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return result;
-}
 
 std::size_t occurrences(const std::string &text, const std::string &what)
 {
