@@ -254,28 +254,31 @@ Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int 
     script->stringify = engine.globalObject().property(QStringLiteral("JSON")).property(QStringLiteral("stringify"));
 
     QStringList stack;
-    QJSValue result;
+    std::optional<std::string> problem; // what went wrong, when something did
     bool fired = false;
     {
+        // Describing a thrown value runs script code too (toString, toJSON):
+        // it stays under the time limit.
         WatchdogGuard guard(&engine, timeoutMs);
-        result = engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
+        const QJSValue result =
+            engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
+        if (result.isError()) {
+            problem = describeJsError(result);
+        } else if (!stack.isEmpty()) {
+            // A thrown string or object: evaluate hands it back as the result.
+            const auto line = lineFromStack(stack);
+            problem = fmt::format("{}{}: uncaught exception: {}", kMetricScriptName,
+                                  line ? fmt::format(" line {}", *line) : std::string(), shownThrown(*script, result));
+        }
         fired = guard.disarm();
     }
-    if (fired || (result.isError() && engine.isInterrupted())) {
-        engine.setInterrupted(false);
+    const bool interrupted = engine.isInterrupted();
+    engine.setInterrupted(false);
+    if (fired || interrupted)
         return scriptError(fmt::format("{}: the top-level code ran longer than {} ms; "
                                        "keep the work inside metric()", kMetricScriptName, timeoutMs));
-    }
-    engine.setInterrupted(false);
-    if (result.isError())
-        return scriptError(describeJsError(result));
-    if (!stack.isEmpty()) {
-        // A thrown string or object: evaluate hands it back as the result.
-        const auto line = lineFromStack(stack);
-        return scriptError(fmt::format("{}{}: uncaught exception: {}", kMetricScriptName,
-                                       line ? fmt::format(" line {}", *line) : std::string(),
-                                       shownThrown(*script, result)));
-    }
+    if (problem)
+        return scriptError(*problem);
 
     const QJSValue fn = engine.globalObject().property(QStringLiteral("metric"));
     if (fn.isUndefined())
@@ -338,6 +341,21 @@ Result<MetricResult> interpretResult(const QJSValue &v)
     const std::string what = v.isString() ? "the string \"" + toStd(v.toString()) + "\"" : jsTypeName(v);
     return scriptError(fmt::format("{}: metric() returned {}; return a number in [0, 1], a boolean, "
                                    "or {{score, feedback}}", kMetricScriptName, what));
+}
+
+// The score of one wrapped call: {threw, value} from the wrapper, or an error
+// thrown outside its try (an interrupt).
+Result<MetricResult> readOutcome(const LoadedScript &script, const QJSValue &out)
+{
+    if (out.isError())
+        return scriptError(describeJsError(out));
+    const QJSValue value = out.property(QStringLiteral("value"));
+    if (out.property(QStringLiteral("threw")).toBool()) {
+        if (value.isError())
+            return scriptError(describeJsError(value));
+        return scriptError(fmt::format("{}: metric() threw {}", kMetricScriptName, shownThrown(script, value)));
+    }
+    return interpretResult(value);
 }
 
 // This thread's engines, one per live JsMetric that scored here. Destroyed
@@ -404,28 +422,23 @@ Result<MetricResult> JsMetric::score(const Example &example, const Prediction &p
     const QJSValue exampleJs = toJs(engine, example.values);
     const QJSValue predJs = toJs(engine, prediction.values);
 
-    QJSValue out;
+    // Reading the result can run script code as well (a getter on score, a
+    // toString on feedback or on a thrown value): all of it stays under the
+    // time limit, or a hostile metric could hang the run after returning.
+    Result<MetricResult> result = MetricResult{};
     bool fired = false;
     {
         WatchdogGuard guard(&engine, m_timeoutMs);
-        out = script.call.call({exampleJs, predJs, QJSValue(QJSValue::NullValue)});
+        const QJSValue out = script.call.call({exampleJs, predJs, QJSValue(QJSValue::NullValue)});
+        result = readOutcome(script, out);
         fired = guard.disarm();
     }
     const bool interrupted = engine.isInterrupted();
     // A deadline that passed just after the call returned leaves the flag set.
     engine.setInterrupted(false);
-    if (out.isError() && (fired || interrupted))
+    if (fired || interrupted)
         return scriptError(timeoutMessage(m_timeoutMs));
-    if (out.isError())
-        return scriptError(describeJsError(out)); // an error outside the wrapper's try
-
-    const QJSValue value = out.property(QStringLiteral("value"));
-    if (out.property(QStringLiteral("threw")).toBool()) {
-        if (value.isError())
-            return scriptError(describeJsError(value));
-        return scriptError(fmt::format("{}: metric() threw {}", kMetricScriptName, shownThrown(script, value)));
-    }
-    return interpretResult(value);
+    return result;
 }
 
 std::string JsMetric::describe() const

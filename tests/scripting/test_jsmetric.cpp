@@ -1,3 +1,4 @@
+#include "jstest.h"
 #include "scripting/jsmetric.h"
 
 #include "core/study.h"
@@ -14,28 +15,9 @@
 
 using namespace prism;
 
+using namespace prism::jstest;
+
 namespace {
-
-std::unique_ptr<Metric> mustMake(const std::string &source, int timeoutMs = kDefaultMetricTimeoutMs)
-{
-    auto m = makeJsMetric(source, timeoutMs);
-    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-    return m.ok() ? std::move(m).value() : nullptr;
-}
-
-Example row(Fields values)
-{
-    Example e;
-    e.values = std::move(values);
-    return e;
-}
-
-Prediction pred(Fields values)
-{
-    Prediction p;
-    p.values = std::move(values);
-    return p;
-}
 
 // The error message of a failed score, "" when it succeeded.
 std::string scoreError(const Metric &m, const Example &e = {}, const Prediction &p = {})

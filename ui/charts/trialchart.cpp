@@ -115,7 +115,11 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
         s->attachAxis(m_xAxis);
         s->attachAxis(m_yAxis);
     }
+    // QChartView starts with a chart of its own and setChart() only releases
+    // it: delete it, or every TrialChart leaks one.
+    QChart *initial = this->chart();
     setChart(chart);
+    delete initial;
     // The line series has no pen: give its legend entry the dot's colour.
     for (QLegendMarker *marker : chart->legend()->markers(m_minibatchSeries)) {
         marker->setBrush(dot);
