@@ -286,9 +286,12 @@ HttpAnswer httpAnswer(const std::uint8_t *data, std::size_t size)
     HttpAnswer answer;
     if (size >= 1)
         answer.status = statuses[data[0] % (sizeof statuses / sizeof statuses[0])];
-    if (size >= 2 && data[1] % 4 != 0) {
-        static const char *retryAfter[] = {"", "3", "-1", "Wed, 21 Oct 2015 07:28:00 GMT"};
-        answer.headers["retry-after"] = retryAfter[data[1] % 4];
+    if (size >= 2 && data[1] % 8 != 0) {
+        static const char *retryAfter[] = {"", "3", "-1", "Wed, 21 Oct 2015 07:28:00 GMT", "1e300", "99999999999", "nan", "1e308h"};
+        static const char *names[] = {"retry-after", "retry-after-ms", "x-ratelimit-reset-requests"};
+        answer.headers[names[data[1] / 8 % 3]] = retryAfter[data[1] % 8];
+        if (data[1] / 8 % 3 == 2)
+            answer.headers["x-ratelimit-remaining-requests"] = "0";
     }
     if (size > 2)
         answer.body = text(data + 2, size - 2);
@@ -303,7 +306,7 @@ void checkLmResult(const Result<ChatResponse> &response, int status)
         // a 429 "no quota left" is Auth, a 400 "prompt too long" is ContextWindowExceeded).
         check(response.error().kind != ErrorKind::Internal);
         if (response.error().retryAfterSeconds)
-            check(std::isfinite(*response.error().retryAfterSeconds) && *response.error().retryAfterSeconds >= 0);
+            check(*response.error().retryAfterSeconds >= 0 && *response.error().retryAfterSeconds <= 3600); // never longer than an hour
         return;
     }
     check(status >= 200 && status < 300);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <unistd.h>
 
@@ -37,7 +38,13 @@ Value valueFromJson(const Json &json)
     case Json::value_t::string: return Value(json.get<std::string>());
     case Json::value_t::boolean: return Value(json.get<bool>());
     case Json::value_t::number_integer: return Value(static_cast<std::int64_t>(json.get<std::int64_t>()));
-    case Json::value_t::number_unsigned: return Value(static_cast<std::int64_t>(json.get<std::uint64_t>()));
+    case Json::value_t::number_unsigned: {
+        // Above int64's range a cast would wrap (18446744073709551615 -> -1): keep the magnitude as a float.
+        const std::uint64_t u = json.get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            return Value(static_cast<double>(u));
+        return Value(static_cast<std::int64_t>(u));
+    }
     case Json::value_t::number_float: return Value(json.get<double>());
     case Json::value_t::array: {
         Value::List list;

@@ -170,7 +170,7 @@ static ServerErrorInfo extractServerErrorUnchecked(const std::string &body)
     return info;
 }
 
-std::optional<double> retryAfterFrom(const HttpHeaders &headers, const std::string &message, std::time_t now)
+static std::optional<double> retryAfterUnchecked(const HttpHeaders &headers, const std::string &message, std::time_t now)
 {
     auto header = [&](const char *name) -> const std::string * {
         auto it = headers.find(name);
@@ -242,6 +242,18 @@ std::optional<double> retryAfterFrom(const HttpHeaders &headers, const std::stri
         return v;
     }
     return std::nullopt;
+}
+
+// A server decides how long we wait: a hostile or broken one could say
+// 1e300 seconds (or an overflowing "1e308h"), which would stall the run for
+// good and overflow the clock's arithmetic. An hour is the longest honoured.
+std::optional<double> retryAfterFrom(const HttpHeaders &headers, const std::string &message, std::time_t now)
+{
+    constexpr double kLongestRetryAfterSeconds = 3600.0;
+    const auto seconds = retryAfterUnchecked(headers, message, now);
+    if (!seconds || std::isnan(*seconds))
+        return std::nullopt;
+    return std::clamp(*seconds, 0.0, kLongestRetryAfterSeconds);
 }
 
 Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErrorInfo &info,

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace prism {
 
@@ -213,7 +214,9 @@ void Scheduler::release(Permit &permit, Outcome outcome)
 
 bool Scheduler::sleepFor(double seconds, const std::atomic<bool> *cancel)
 {
-    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(0.0, seconds)));
+    // Clamped so the conversion to clock ticks cannot overflow (a day is far beyond any backoff).
+    const double bounded = std::isnan(seconds) ? 0.0 : std::clamp(seconds, 0.0, 86400.0);
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(bounded));
     std::unique_lock lock(m_mutex);
     for (;;) {
         if (isCancelled(cancel))

@@ -229,3 +229,13 @@ TEST(Study, NumberOutOfRangeIsAParseErrorWithItsLine)
     EXPECT_EQ(study.error().message.rfind("huge.prism.json:3:23: invalid JSON: a number too large", 0), 0u)
         << study.error().message;
 }
+
+// Reported by review: a whole number above int64's range was cast and wrapped
+// (18446744073709551615 became -1), a silent change of the data.
+TEST(Values, WholeNumbersBeyondInt64KeepTheirMagnitude)
+{
+    const Value huge = valueFromJson(nlohmann::json::parse("18446744073709551615"));
+    ASSERT_TRUE(huge.isFloat());
+    EXPECT_DOUBLE_EQ(huge.asNumber(), 18446744073709551615.0);
+    EXPECT_EQ(valueFromJson(nlohmann::json::parse("9223372036854775807")), Value(std::int64_t{9223372036854775807}));
+}

@@ -561,3 +561,20 @@ TEST(Robustness, OddShapesAreErrorValuesNotExceptions)
         }
     }
 }
+
+// Reported by review: a server decides how long Prism waits after a 429. A
+// hostile or broken one could ask for 1e300 seconds, or an overflowing
+// "1e308h", which would stall the run for good (and overflow the clock).
+TEST(RetryAfter, AServerCannotMakeARunWaitLongerThanAnHour)
+{
+    const std::time_t now = 1714564800;
+    for (const HttpHeaders &h : {HttpHeaders{{"retry-after", "1e300"}}, HttpHeaders{{"retry-after", "99999999999"}},
+                                 HttpHeaders{{"retry-after-ms", "1e300"}},
+                                 HttpHeaders{{"x-ratelimit-remaining-requests", "0"}, {"x-ratelimit-reset-requests", "1e308h"}}}) {
+        const auto seconds = retryAfterFrom(h, "", now);
+        ASSERT_TRUE(seconds.has_value()) << h.begin()->second;
+        EXPECT_DOUBLE_EQ(*seconds, 3600.0) << h.begin()->second;
+    }
+    EXPECT_DOUBLE_EQ(*retryAfterFrom({}, "Please try again in 99999999 minutes.", now), 3600.0);
+    EXPECT_DOUBLE_EQ(*retryAfterFrom({{"retry-after", "30"}}, "", now), 30.0);
+}
