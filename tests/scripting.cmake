@@ -8,3 +8,8 @@ if(TARGET prism_scripting)
   prism_add_test(test_sandbox SOURCES ${CMAKE_CURRENT_LIST_DIR}/scripting/test_sandbox.cpp
     LIBS prism_scripting Qt6::Qml Qt6::Core)
 endif()
+# The sandbox's limits: setters on built-ins, oversized native builders, memory.
+if(TARGET prism_scripting)
+  prism_add_test(test_sandbox_limits SOURCES ${CMAKE_CURRENT_LIST_DIR}/scripting/test_sandbox_limits.cpp
+    LIBS prism_scripting Qt6::Qml Qt6::Core)
+endif()

@@ -14,11 +14,14 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include <unistd.h>
 
 namespace prism {
 
@@ -37,9 +40,75 @@ const char *const kWrapperSource =
     "  };\n"
     "})";
 
+// Runs before the user's script in every engine. The engine checks for an
+// interrupt only between bytecode instructions, so a built-in that loops or
+// allocates in native code for a length the script chose (new Array(2**31).fill(0)
+// took 15 GB and two minutes before the OOM killer ended it) cannot be
+// stopped by the time limit: these built-ins refuse lengths no metric needs.
+const char *const kSandboxPreludeSource =
+    "(function () {\n"
+    "  const maxElements = 16777216, maxChars = 67108864;\n"
+    "  const toLength = (n) => { n = Number(n); return n > 0 ? Math.floor(n) : 0; };\n"
+    "  const refuse = (what, n, max) => {\n"
+    "    throw new RangeError(what + ' of ' + n + ' is over the metric sandbox limit of ' + max);\n"
+    "  };\n"
+    "  const replace = (object, name, fn) =>\n"
+    "    Object.defineProperty(object, name, {value: fn, writable: true, configurable: true, enumerable: false});\n"
+    "  const fill = Array.prototype.fill, join = Array.prototype.join, from = Array.from;\n"
+    "  const repeat = String.prototype.repeat, padStart = String.prototype.padStart, padEnd = String.prototype.padEnd;\n"
+    "  replace(Array.prototype, 'fill', {fill(value, start, end) {\n"
+    "    const n = toLength(Object(this).length);\n"
+    "    if (n > maxElements) refuse('Array.prototype.fill on a length', n, maxElements);\n"
+    "    return fill.apply(this, arguments);\n"
+    "  }}.fill);\n"
+    "  replace(Array.prototype, 'join', {join(separator) {\n"
+    "    const n = toLength(Object(this).length);\n"
+    "    if (n > maxElements) refuse('Array.prototype.join on a length', n, maxElements);\n"
+    "    return join.apply(this, arguments);\n"
+    "  }}.join);\n"
+    "  replace(Array, 'from', {from(items) {\n"
+    "    const n = items == null ? 0 : toLength(Object(items).length);\n"
+    "    if (n > maxElements) refuse('Array.from of a length', n, maxElements);\n"
+    "    return from.apply(this, arguments);\n"
+    "  }}.from);\n"
+    "  replace(String.prototype, 'repeat', {repeat(count) {\n"
+    "    const n = String(this).length * toLength(count);\n"
+    "    if (n > maxChars) refuse('String.prototype.repeat to a length', n, maxChars);\n"
+    "    return repeat.apply(this, arguments);\n"
+    "  }}.repeat);\n"
+    "  replace(String.prototype, 'padStart', {padStart(length) {\n"
+    "    if (toLength(length) > maxChars) refuse('String.prototype.padStart to a length', toLength(length), maxChars);\n"
+    "    return padStart.apply(this, arguments);\n"
+    "  }}.padStart);\n"
+    "  replace(String.prototype, 'padEnd', {padEnd(length) {\n"
+    "    if (toLength(length) > maxChars) refuse('String.prototype.padEnd to a length', toLength(length), maxChars);\n"
+    "    return padEnd.apply(this, arguments);\n"
+    "  }}.padEnd);\n"
+    "})()";
+
+// The resident set size of this process in bytes, 0 when unknown.
+std::size_t residentBytes()
+{
+    std::FILE *f = std::fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    unsigned long pages = 0, resident = 0;
+    const int read = std::fscanf(f, "%lu %lu", &pages, &resident);
+    std::fclose(f);
+    static const long pageSize = sysconf(_SC_PAGESIZE);
+    return read == 2 ? static_cast<std::size_t>(resident) * static_cast<std::size_t>(pageSize) : 0;
+}
+
+// Why the watchdog interrupted a call.
+enum class Stop { None, Timeout, Memory };
+
 // One thread for every running call of every JsMetric: it interrupts the
-// engines whose call outlived its deadline. setInterrupted is the one
-// QJSEngine function meant to be called from another thread.
+// engines whose call outlived its deadline, and while calls run it polls the
+// process's resident memory and interrupts the calls it grew under by more
+// than kMetricMemoryLimitMiB (a loop of new ArrayBuffer(64 MiB) reached 2 GB
+// within the one-second time limit). The memory is the process's, so a bomb
+// on one scoring thread can also stop calls running on others at that moment.
+// setInterrupted is the one QJSEngine function meant to be called from another thread.
 class Watchdog {
 public:
     static Watchdog &instance()
@@ -50,23 +119,24 @@ public:
 
     std::uint64_t arm(QJSEngine *engine, int timeoutMs)
     {
+        const std::size_t resident = residentBytes();
         std::lock_guard lock(m_mutex);
         const std::uint64_t token = m_next++;
-        m_entries[token] = Entry{engine, Clock::now() + std::chrono::milliseconds(timeoutMs), false};
+        m_entries[token] = Entry{engine, Clock::now() + std::chrono::milliseconds(timeoutMs), resident, Stop::None};
         m_cv.notify_all();
         return token;
     }
 
-    // True when the deadline passed and the engine was interrupted. After this
-    // returns the watchdog no longer touches the engine.
-    bool disarm(std::uint64_t token)
+    // Why the engine was interrupted, if it was. After this returns the
+    // watchdog no longer touches the engine.
+    Stop disarm(std::uint64_t token)
     {
         std::lock_guard lock(m_mutex);
         auto it = m_entries.find(token);
-        const bool fired = it != m_entries.end() && it->second.fired;
+        const Stop stop = it != m_entries.end() ? it->second.stop : Stop::None;
         if (it != m_entries.end())
             m_entries.erase(it);
-        return fired;
+        return stop;
     }
 
     ~Watchdog()
@@ -84,25 +154,34 @@ private:
     struct Entry {
         QJSEngine *engine = nullptr;
         Clock::time_point deadline;
-        bool fired = false;
+        std::size_t residentAtArm = 0;
+        Stop stop = Stop::None;
     };
 
     Watchdog() : m_thread([this] { loop(); }) {}
 
     void loop()
     {
+        constexpr auto kMemoryPoll = std::chrono::milliseconds(10);
+        const std::size_t limit = static_cast<std::size_t>(kMetricMemoryLimitMiB) << 20;
         std::unique_lock lock(m_mutex);
         while (!m_stop) {
             std::optional<Clock::time_point> next;
             const auto now = Clock::now();
+            const std::size_t resident = m_entries.empty() ? 0 : residentBytes();
             for (auto &[token, entry] : m_entries) {
-                if (entry.fired)
+                if (entry.stop != Stop::None)
                     continue;
                 if (entry.deadline <= now) {
                     entry.engine->setInterrupted(true);
-                    entry.fired = true;
-                } else if (!next || entry.deadline < *next) {
-                    next = entry.deadline;
+                    entry.stop = Stop::Timeout;
+                } else if (entry.residentAtArm && resident > entry.residentAtArm + limit) {
+                    entry.engine->setInterrupted(true);
+                    entry.stop = Stop::Memory;
+                } else {
+                    const auto wake = std::min(entry.deadline, now + kMemoryPoll);
+                    if (!next || wake < *next)
+                        next = wake;
                 }
             }
             if (next)
@@ -125,18 +204,18 @@ class WatchdogGuard {
 public:
     WatchdogGuard(QJSEngine *engine, int timeoutMs) : m_token(Watchdog::instance().arm(engine, timeoutMs)) {}
     ~WatchdogGuard() { disarm(); }
-    bool disarm()
+    Stop disarm()
     {
         if (m_token) {
-            m_fired = Watchdog::instance().disarm(m_token);
+            m_stop = Watchdog::instance().disarm(m_token);
             m_token = 0;
         }
-        return m_fired;
+        return m_stop;
     }
 
 private:
     std::uint64_t m_token = 0;
-    bool m_fired = false;
+    Stop m_stop = Stop::None;
 };
 
 std::string toStd(const QString &s)
@@ -154,11 +233,37 @@ std::string timeoutMessage(int timeoutMs)
     return fmt::format("metric timed out after {} ms", timeoutMs);
 }
 
+// The line of the innermost frame in the user's script of a JS error's stack
+// ("refuse@file:prism-prelude.js:9\nmetric@file:metric.js:2"): an error the
+// sandbox prelude throws names the user's line that called it.
+std::optional<int> scriptLineFromStack(const QJSValue &error)
+{
+    const QJSValue stack = error.property(QStringLiteral("stack"));
+    if (!stack.isString())
+        return std::nullopt;
+    const QString marker = QStringLiteral("file:") + QString::fromLatin1(kMetricScriptName) + QLatin1Char(':');
+    for (const QString &frame : stack.toString().split(QLatin1Char('\n'))) {
+        const qsizetype at = frame.indexOf(marker);
+        if (at < 0)
+            continue;
+        bool ok = false;
+        const int line = frame.mid(at + marker.size()).toInt(&ok);
+        if (ok && line > 0)
+            return line;
+    }
+    return std::nullopt;
+}
+
 // "ReferenceError: foo is not defined" with the line where JS knows it.
 std::string describeJsError(const QJSValue &error)
 {
     const QJSValue line = error.property(QStringLiteral("lineNumber"));
     const std::string text = toStd(error.toString());
+    const QJSValue file = error.property(QStringLiteral("fileName"));
+    if (file.isString() && file.toString().endsWith(QStringLiteral("prism-prelude.js"))) {
+        if (const auto scriptLine = scriptLineFromStack(error))
+            return fmt::format("{} line {}: {}", kMetricScriptName, *scriptLine, text);
+    }
     if (line.isNumber() && line.toInt() > 0)
         return fmt::format("{} line {}: {}", kMetricScriptName, line.toInt(), text);
     return fmt::format("{}: {}", kMetricScriptName, text);
@@ -242,43 +347,29 @@ std::string shownThrown(const LoadedScript &script, const QJSValue &value)
     return toStd(value.toString());
 }
 
-// Creates an engine with nothing but the ECMAScript library, runs the
-// source's top-level code under the time limit and binds metric().
-Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int timeoutMs)
+std::string memoryMessage(const char *what)
 {
-    auto script = std::make_unique<LoadedScript>();
-    // No installExtensions: no console, no qsTr, no gc. A bare QJSEngine has
-    // no Qt object, no XMLHttpRequest and no module loading.
-    script->engine = std::make_unique<QJSEngine>();
-    QJSEngine &engine = *script->engine;
-    script->stringify = engine.globalObject().property(QStringLiteral("JSON")).property(QStringLiteral("stringify"));
+    return fmt::format("{}: {} used more than {} MiB of memory and was stopped", kMetricScriptName, what,
+                       kMetricMemoryLimitMiB);
+}
 
+// Runs the source's top-level code and binds metric(). Every step can run
+// script code (toString or toJSON of a thrown value, a getter named metric),
+// so the caller keeps the watchdog armed throughout.
+Result<void> bindScript(LoadedScript &script, const std::string &source)
+{
+    QJSEngine &engine = *script.engine;
     QStringList stack;
-    std::optional<std::string> problem; // what went wrong, when something did
-    bool fired = false;
-    {
-        // Describing a thrown value runs script code too (toString, toJSON):
-        // it stays under the time limit.
-        WatchdogGuard guard(&engine, timeoutMs);
-        const QJSValue result =
-            engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
-        if (result.isError()) {
-            problem = describeJsError(result);
-        } else if (!stack.isEmpty()) {
-            // A thrown string or object: evaluate hands it back as the result.
-            const auto line = lineFromStack(stack);
-            problem = fmt::format("{}{}: uncaught exception: {}", kMetricScriptName,
-                                  line ? fmt::format(" line {}", *line) : std::string(), shownThrown(*script, result));
-        }
-        fired = guard.disarm();
+    const QJSValue result = engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
+    if (result.isError())
+        return scriptError(describeJsError(result));
+    if (!stack.isEmpty()) {
+        // A thrown string or object: evaluate hands it back as the result.
+        const auto line = lineFromStack(stack);
+        return scriptError(fmt::format("{}{}: uncaught exception: {}", kMetricScriptName,
+                                       line ? fmt::format(" line {}", *line) : std::string(),
+                                       shownThrown(script, result)));
     }
-    const bool interrupted = engine.isInterrupted();
-    engine.setInterrupted(false);
-    if (fired || interrupted)
-        return scriptError(fmt::format("{}: the top-level code ran longer than {} ms; "
-                                       "keep the work inside metric()", kMetricScriptName, timeoutMs));
-    if (problem)
-        return scriptError(*problem);
 
     const QJSValue fn = engine.globalObject().property(QStringLiteral("metric"));
     if (fn.isUndefined())
@@ -290,9 +381,43 @@ Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int 
     const QJSValue wrapper = engine.evaluate(QString::fromLatin1(kWrapperSource), QStringLiteral("prism-wrapper.js"));
     if (!wrapper.isCallable())
         return Error::make(ErrorKind::Internal, "metric: the call wrapper did not compile: " + toStd(wrapper.toString()));
-    script->call = wrapper.call({fn});
-    if (!script->call.isCallable())
-        return Error::make(ErrorKind::Internal, "metric: the call wrapper failed: " + toStd(script->call.toString()));
+    script.call = wrapper.call({fn});
+    if (!script.call.isCallable())
+        return Error::make(ErrorKind::Internal, "metric: the call wrapper failed: " + toStd(script.call.toString()));
+    return {};
+}
+
+// Creates an engine with nothing but the ECMAScript library (and the
+// prelude's limits), runs the source's top-level code under the time and
+// memory limits and binds metric().
+Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int timeoutMs)
+{
+    auto script = std::make_unique<LoadedScript>();
+    // No installExtensions: no console, no qsTr, no gc. A bare QJSEngine has
+    // no Qt object, no XMLHttpRequest and no module loading.
+    script->engine = std::make_unique<QJSEngine>();
+    QJSEngine &engine = *script->engine;
+    const QJSValue prelude = engine.evaluate(QString::fromLatin1(kSandboxPreludeSource), QStringLiteral("prism-prelude.js"));
+    if (prelude.isError())
+        return Error::make(ErrorKind::Internal, "metric: the sandbox prelude failed: " + toStd(prelude.toString()));
+    script->stringify = engine.globalObject().property(QStringLiteral("JSON")).property(QStringLiteral("stringify"));
+
+    Result<void> bound;
+    Stop stop = Stop::None;
+    {
+        WatchdogGuard guard(&engine, timeoutMs);
+        bound = bindScript(*script, source);
+        stop = guard.disarm();
+    }
+    const bool interrupted = engine.isInterrupted();
+    engine.setInterrupted(false);
+    if (stop == Stop::Memory)
+        return scriptError(memoryMessage("the top-level code"));
+    if (stop == Stop::Timeout || interrupted)
+        return scriptError(fmt::format("{}: the top-level code ran longer than {} ms; "
+                                       "keep the work inside metric()", kMetricScriptName, timeoutMs));
+    if (!bound)
+        return bound.error();
     return script;
 }
 
@@ -419,25 +544,30 @@ Result<MetricResult> JsMetric::score(const Example &example, const Prediction &p
 
     LoadedScript &script = *entry.script;
     QJSEngine &engine = *script.engine;
-    const QJSValue exampleJs = toJs(engine, example.values);
-    const QJSValue predJs = toJs(engine, prediction.values);
-
-    // Reading the result can run script code as well (a getter on score, a
-    // toString on feedback or on a thrown value): all of it stays under the
-    // time limit, or a hostile metric could hang the run after returning.
+    // Everything here can run script code: setters a script put on
+    // Object.prototype or Array.prototype fire while the arguments are built,
+    // getters and toString (of score, feedback, a thrown value) while the
+    // result is read. All of it stays under the limits, or a hostile metric
+    // could hang the run outside metric().
     Result<MetricResult> result = MetricResult{};
-    bool fired = false;
+    Stop stop = Stop::None;
     {
         WatchdogGuard guard(&engine, m_timeoutMs);
+        const QJSValue exampleJs = toJs(engine, example.values);
+        const QJSValue predJs = toJs(engine, prediction.values);
         const QJSValue out = script.call.call({exampleJs, predJs, QJSValue(QJSValue::NullValue)});
         result = readOutcome(script, out);
-        fired = guard.disarm();
+        stop = guard.disarm();
     }
     const bool interrupted = engine.isInterrupted();
     // A deadline that passed just after the call returned leaves the flag set.
     engine.setInterrupted(false);
-    if (fired || interrupted)
-        return scriptError(timeoutMessage(m_timeoutMs));
+    if (stop != Stop::None || interrupted) {
+        // A fresh engine for the next call: this one's heap holds what the
+        // script piled up, and its state is that of a half-run call.
+        t_scripts.erase(found);
+        return scriptError(stop == Stop::Memory ? memoryMessage("metric()") : timeoutMessage(m_timeoutMs));
+    }
     return result;
 }
 

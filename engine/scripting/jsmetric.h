@@ -12,6 +12,9 @@
 namespace prism {
 
 inline constexpr int kDefaultMetricTimeoutMs = 1000;
+// How much one call may grow the process's resident memory before it is
+// stopped: far above what a metric needs, far below what a machine has.
+inline constexpr int kMetricMemoryLimitMiB = 512;
 
 // The name scripts are reported under: "metric.js line 3: ReferenceError: ...".
 inline constexpr const char *kMetricScriptName = "metric.js";
@@ -33,6 +36,17 @@ inline constexpr const char *kMetricScriptName = "metric.js";
 // that scores gets its own engine (created lazily, the script compiled in it),
 // which makes score() safe to call from many threads at once. Globals a script
 // changes are therefore per thread: a metric must not count on state between calls.
+// Changes a script makes to the built-ins (Object.prototype.x = 1) are that
+// engine's too: they stay for the metric's next calls on the same thread,
+// never reach another metric, and are gone after a call that was stopped
+// (timed out or over the memory limit), which leaves a fresh engine.
+//
+// Memory: a call (or the top-level code) that grows the process's resident
+// memory by more than kMetricMemoryLimitMiB is stopped. The built-ins that
+// work in native code for a length the script picks (Array.prototype.fill
+// and join, Array.from, String.prototype.repeat, padStart, padEnd) refuse
+// more than 2^24 elements / 2^26 characters with a RangeError, since the
+// time limit cannot interrupt native code.
 //
 // Every failure is an Error of kind Script naming the line where JS knows it.
 // Needs a QCoreApplication (QJSEngine refuses to start without one): the
