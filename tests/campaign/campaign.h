@@ -43,15 +43,14 @@ struct ChildResult {
     std::string err;
 };
 
-// Runs `prism args...` to completion, stdout and stderr captured in files of dir.
-inline ChildResult runPrism(const fs::path &dir, const std::vector<std::string> &args)
+// Starts `prism args...` with stdin from /dev/null and stdout / stderr to the
+// given files (/dev/null when empty); returns its pid.
+inline pid_t spawnPrism(const std::vector<std::string> &args, const fs::path &out = {}, const fs::path &err = {})
 {
-    const fs::path out = dir / "child-stdout.txt";
-    const fs::path err = dir / "child-stderr.txt";
     const pid_t pid = ::fork();
     if (pid == 0) {
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int o = out.empty() ? ::open("/dev/null", O_WRONLY) : ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int e = err.empty() ? ::open("/dev/null", O_WRONLY) : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const int in = ::open("/dev/null", O_RDONLY);
         ::dup2(o, STDOUT_FILENO);
         ::dup2(e, STDERR_FILENO);
@@ -64,6 +63,15 @@ inline ChildResult runPrism(const fs::path &dir, const std::vector<std::string> 
         ::execv(PRISM_CLI_BINARY, argv.data());
         ::_exit(127);
     }
+    return pid;
+}
+
+// Runs `prism args...` to completion, stdout and stderr captured in files of dir.
+inline ChildResult runPrism(const fs::path &dir, const std::vector<std::string> &args)
+{
+    const fs::path out = dir / "child-stdout.txt";
+    const fs::path err = dir / "child-stderr.txt";
+    const pid_t pid = spawnPrism(args, out, err);
     int status = 0;
     ::waitpid(pid, &status, 0);
     ChildResult r;

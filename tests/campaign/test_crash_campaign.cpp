@@ -24,19 +24,7 @@ std::size_t lineCount(const fs::path &path)
 // lines plus `delayUs`. Returns false when the process ended by itself first.
 bool killAt(const std::vector<std::string> &args, const fs::path &events, std::size_t lines, int delayUs)
 {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int devnull = ::open("/dev/null", O_RDWR);
-        ::dup2(devnull, STDIN_FILENO);
-        ::dup2(devnull, STDOUT_FILENO);
-        ::dup2(devnull, STDERR_FILENO);
-        std::vector<char *> argv = {const_cast<char *>(PRISM_CLI_BINARY)};
-        for (const auto &a : args)
-            argv.push_back(const_cast<char *>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(PRISM_CLI_BINARY, argv.data());
-        ::_exit(127);
-    }
+    const pid_t pid = spawnPrism(args);
     int status = 0;
     for (;;) {
         if (::waitpid(pid, &status, WNOHANG) == pid)
