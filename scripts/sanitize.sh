@@ -20,7 +20,7 @@ esac
 
 ./scripts/install-deps.sh
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRISM_SANITIZE="$sanitize" \
-  -DPRISM_BUILD_BENCH=OFF -DPRISM_WERROR=ON >/dev/null
+  -DPRISM_BUILD_GUI=ON -DPRISM_BUILD_BENCH=OFF -DPRISM_WERROR=ON >/dev/null
 cmake --build "$dir" -j "${JOBS:-$(nproc)}"
 
 supp="$root/scripts/sanitizers"
