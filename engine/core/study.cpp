@@ -119,6 +119,8 @@ Result<ModelConfig> modelFromJson(const Json &j, const std::string &where)
     readOpt(j, "max_concurrency", m.maxConcurrency);
     readOpt(j, "requests_per_minute", m.requestsPerMinute);
     readOpt(j, "tokens_per_minute", m.tokensPerMinute);
+    readOpt(j, "max_retries", m.maxRetries);
+    readOpt(j, "retry_base_seconds", m.retryBaseSeconds);
     if (j.contains("extra_headers") && j["extra_headers"].is_object())
         for (auto it = j["extra_headers"].begin(); it != j["extra_headers"].end(); ++it)
             if (it.value().is_string())
@@ -147,6 +149,10 @@ Json modelToJson(const ModelConfig &m)
         j["requests_per_minute"] = m.requestsPerMinute;
     if (m.tokensPerMinute > 0.0)
         j["tokens_per_minute"] = m.tokensPerMinute;
+    if (m.maxRetries != ModelConfig{}.maxRetries)
+        j["max_retries"] = m.maxRetries;
+    if (m.retryBaseSeconds != ModelConfig{}.retryBaseSeconds)
+        j["retry_base_seconds"] = m.retryBaseSeconds;
     if (!m.extraHeaders.empty())
         j["extra_headers"] = m.extraHeaders;
     return j;

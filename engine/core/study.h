@@ -63,6 +63,11 @@ struct ModelConfig {
     // scheduler paces calls to stay under them (tokens: prompt + max_tokens).
     double requestsPerMinute = 0.0;
     double tokensPerMinute = 0.0;
+    // Retries of a retryable failure (429, 5xx, timeout, a dropped
+    // connection): at most maxRetries, the n-th after a random wait of up to
+    // retryBaseSeconds * 2^n (capped at 30 s; a server's Retry-After wins).
+    int maxRetries = 6;
+    double retryBaseSeconds = 0.5;
     std::map<std::string, std::string> extraHeaders;
     bool operator==(const ModelConfig &other) const = default;
 };

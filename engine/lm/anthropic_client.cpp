@@ -32,15 +32,6 @@ std::optional<long long> count(const json &usage, const char *key)
     return v < 0 ? std::nullopt : std::optional<long long>(v);
 }
 
-std::string redact(std::string text, const std::string &secret)
-{
-    if (secret.size() < 4)
-        return text;
-    for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
-        text.replace(pos, secret.size(), "***");
-    return text;
-}
-
 } // namespace
 
 Result<std::string> buildAnthropicRequestBody(const ChatRequest &request, const std::string &model, int maxTokens)
@@ -143,21 +134,10 @@ Result<ChatResponse> parseAnthropicResponse(int status, const std::string &body,
     }
 }
 
-namespace {
-
-std::string trimSlash(std::string url)
-{
-    while (!url.empty() && url.back() == '/')
-        url.pop_back();
-    return url;
-}
-
-} // namespace
-
 AnthropicClient::AnthropicClient(ModelConfig config)
     : m_config(std::move(config))
 {
-    m_baseUrl = trimSlash(m_config.baseUrl.empty() ? std::string("https://api.anthropic.com/v1") : m_config.baseUrl);
+    m_baseUrl = baseUrlOr(m_config.baseUrl, kAnthropicBaseUrl);
     // Anthropic's own endpoint always needs a key; use the conventional variable when none is named.
     if (m_config.apiKeyEnv.empty() && m_config.baseUrl.empty())
         m_config.apiKeyEnv = "ANTHROPIC_API_KEY";
@@ -218,13 +198,13 @@ Result<ChatResponse> AnthropicClient::completeOnce(const ChatRequest &request, c
     auto sent = httpSend(http);
     if (!sent) {
         Error e = sent.error();
-        e.message = redact(e.message, key);
+        e.message = redactSecret(e.message, key);
         return e;
     }
     auto parsed = parseAnthropicResponse(sent->status, sent->body, sent->headers, ctx);
     if (!parsed) {
         Error e = parsed.error();
-        e.message = redact(e.message, key);
+        e.message = redactSecret(e.message, key);
         return e;
     }
     parsed->latencyMs = sent->elapsedMs;

@@ -14,19 +14,12 @@ namespace prism {
 
 namespace {
 
-std::string trimSlash(std::string url)
-{
-    while (!url.empty() && url.back() == '/')
-        url.pop_back();
-    return url;
-}
-
 std::string effectiveBaseUrl(const ModelConfig &config)
 {
     if (config.provider == "openai")
-        return trimSlash(config.baseUrl.empty() ? std::string("https://api.openai.com/v1") : config.baseUrl);
+        return baseUrlOr(config.baseUrl, kOpenAiBaseUrl);
     if (config.provider == "anthropic")
-        return trimSlash(config.baseUrl.empty() ? std::string("https://api.anthropic.com/v1") : config.baseUrl);
+        return baseUrlOr(config.baseUrl, kAnthropicBaseUrl);
     return {};
 }
 
@@ -46,6 +39,14 @@ Result<void> checkLimits(const ModelConfig &config, const std::string &where)
     if (!(config.tokensPerMinute >= 0.0) || !std::isfinite(config.tokensPerMinute))
         return Error::make(ErrorKind::Config, where + ": tokens_per_minute must be >= 0 (0 = no limit), not " +
                                                   fmt::format("{}", config.tokensPerMinute));
+    if (config.maxRetries < 0 || config.maxRetries > kMaxRetriesLimit)
+        return Error::make(ErrorKind::Config, where + ": max_retries must be between 0 and " +
+                                                  std::to_string(kMaxRetriesLimit) + ", not " +
+                                                  std::to_string(config.maxRetries));
+    if (!(config.retryBaseSeconds >= 0.0) || !(config.retryBaseSeconds <= kRetryBaseSecondsLimit))
+        return Error::make(ErrorKind::Config, where + ": retry_base_seconds must be between 0 and " +
+                                                  fmt::format("{}", kRetryBaseSecondsLimit) + ", not " +
+                                                  fmt::format("{}", config.retryBaseSeconds));
     return {};
 }
 
@@ -72,7 +73,10 @@ Result<std::shared_ptr<ManagedLm>> makeManaged(const ModelConfig &config, const 
     endpoint.maxConcurrency = config.maxConcurrency;
     endpoint.requestsPerMinute = config.requestsPerMinute;
     endpoint.tokensPerMinute = config.tokensPerMinute;
-    return std::make_shared<ManagedLm>(raw.value(), services, lmIdentity(config), endpoint);
+    CallServices withRetry = services; // the retry policy is the model's own
+    withRetry.retry.maxRetries = config.maxRetries;
+    withRetry.retry.baseSeconds = config.retryBaseSeconds;
+    return std::make_shared<ManagedLm>(raw.value(), std::move(withRetry), lmIdentity(config), endpoint);
 }
 
 bool modelListed(const std::vector<std::string> &ids, const std::string &model)

@@ -10,6 +10,11 @@
 
 namespace prism {
 
+// Bounds of a model's retry settings (max_retries, retry_base_seconds): past
+// them a run would wait for hours on an endpoint that is down.
+inline constexpr int kMaxRetriesLimit = 20;
+inline constexpr double kRetryBaseSecondsLimit = 60.0;
+
 // Command-line or UI overrides of the study's task model.
 struct ModelOverrides {
     std::string provider;  // "" = keep; a base URL alone means "openai"

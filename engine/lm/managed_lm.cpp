@@ -232,6 +232,8 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
     }
     if (retries > 0)
         failure.message += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");
+    else if (isRetryable(failure) && m_services.retry.maxRetries == 0)
+        failure.message += " (not retried: the model's max_retries is 0)";
     return failure;
 }
 

@@ -530,16 +530,15 @@ static Result<std::vector<std::string>> parseModelListUnchecked(int status, cons
     return ids;
 }
 
-namespace {
-
-std::string trimSlash(std::string url)
+std::string baseUrlOr(const std::string &configured, const char *providerDefault)
 {
+    std::string url = configured.empty() ? std::string(providerDefault) : configured;
     while (!url.empty() && url.back() == '/')
         url.pop_back();
     return url;
 }
 
-std::string redact(std::string text, const std::string &secret)
+std::string redactSecret(std::string text, const std::string &secret)
 {
     if (secret.size() < 4)
         return text;
@@ -548,12 +547,10 @@ std::string redact(std::string text, const std::string &secret)
     return text;
 }
 
-} // namespace
-
 OpenAiClient::OpenAiClient(ModelConfig config)
     : m_config(std::move(config))
 {
-    m_baseUrl = trimSlash(m_config.baseUrl.empty() ? std::string("https://api.openai.com/v1") : m_config.baseUrl);
+    m_baseUrl = baseUrlOr(m_config.baseUrl, kOpenAiBaseUrl);
     // OpenAI's own endpoint always needs a key; use the conventional variable when none is named.
     if (m_config.apiKeyEnv.empty() && m_config.baseUrl.empty())
         m_config.apiKeyEnv = "OPENAI_API_KEY";
@@ -595,13 +592,13 @@ Result<ChatResponse> OpenAiClient::complete(const ChatRequest &request)
     auto sent = httpSend(http);
     if (!sent) {
         Error e = sent.error();
-        e.message = redact(e.message, *key);
+        e.message = redactSecret(e.message, *key);
         return e;
     }
     auto parsed = parseOpenAiResponse(sent->status, sent->body, sent->headers, ctx);
     if (!parsed) {
         Error e = parsed.error();
-        e.message = redact(e.message, *key);
+        e.message = redactSecret(e.message, *key);
         return e;
     }
     parsed->latencyMs = sent->elapsedMs;
@@ -629,13 +626,13 @@ Result<std::vector<std::string>> OpenAiClient::listModels()
     auto sent = httpSend(http);
     if (!sent) {
         Error e = sent.error();
-        e.message = redact(e.message, *key);
+        e.message = redactSecret(e.message, *key);
         return e;
     }
     auto models = parseModelList(sent->status, sent->body, sent->headers, ctx);
     if (!models) {
         Error e = models.error();
-        e.message = redact(e.message, *key);
+        e.message = redactSecret(e.message, *key);
         return e;
     }
     return models;

@@ -43,6 +43,16 @@ Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErro
 // x-ratelimit-reset*, anthropic-ratelimit-*-reset, then "try again in 20s" in the message.
 std::optional<double> retryAfterFrom(const HttpHeaders &headers, const std::string &message, std::time_t now);
 
+// The base URL a client calls: the configured one without trailing slashes,
+// or the provider's public API when none is configured.
+inline constexpr const char *kOpenAiBaseUrl = "https://api.openai.com/v1";
+inline constexpr const char *kAnthropicBaseUrl = "https://api.anthropic.com/v1";
+std::string baseUrlOr(const std::string &configured, const char *providerDefault);
+
+// text with every occurrence of secret replaced by "***" (a secret shorter
+// than 4 characters is left alone: it would mangle ordinary words).
+std::string redactSecret(std::string text, const std::string &secret);
+
 // The key from the environment variable named envName, read at call time.
 // An empty envName means no key (local servers): returns "".
 Result<std::string> readApiKey(const std::string &envName);

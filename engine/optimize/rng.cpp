@@ -8,54 +8,11 @@
 
 namespace prism {
 
-namespace {
-
-std::uint64_t splitMix(std::uint64_t &state)
-{
-    state += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-std::uint64_t rotl(std::uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-} // namespace
-
-SeededRng::SeededRng(std::uint64_t seed)
-{
-    std::uint64_t state = seed;
-    for (auto &s : m_s)
-        s = splitMix(state);
-}
-
 SeededRng SeededRng::forStream(std::uint64_t seed, std::string_view purpose, std::uint64_t index)
 {
     std::uint64_t h = mix64(seed ^ mix64(fnv1a64(purpose)));
     h = mix64(h ^ mix64(index ^ 0x5851f42d4c957f2dULL));
     return SeededRng(h);
-}
-
-std::uint64_t SeededRng::next()
-{
-    const std::uint64_t result = rotl(m_s[1] * 5, 7) * 9;
-    const std::uint64_t t = m_s[1] << 17;
-    m_s[2] ^= m_s[0];
-    m_s[3] ^= m_s[1];
-    m_s[1] ^= m_s[2];
-    m_s[0] ^= m_s[3];
-    m_s[2] ^= t;
-    m_s[3] = rotl(m_s[3], 45);
-    return result;
-}
-
-double SeededRng::uniform()
-{
-    return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
 }
 
 int SeededRng::below(int n)

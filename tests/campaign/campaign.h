@@ -6,6 +6,8 @@
 #include "core/json.h"
 #include "run/run_store.h"
 
+#include "../support/sim_server_process.h"
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -81,62 +83,7 @@ inline ChildResult runPrism(const fs::path &dir, const std::vector<std::string> 
     return r;
 }
 
-// `prism simlm serve` with the given extra flags; stopped with SIGTERM, after
-// which its fault counts are read from what it printed.
-class SimServerProcess {
-public:
-    SimServerProcess(const fs::path &dir, const std::vector<std::string> &flags) : m_errPath(dir / "server-stderr.txt")
-    {
-        int fds[2];
-        if (::pipe(fds) != 0)
-            return;
-        m_pid = ::fork();
-        if (m_pid == 0) {
-            ::dup2(fds[1], STDOUT_FILENO);
-            const int e = ::open(m_errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(e, STDERR_FILENO);
-            ::close(fds[0]);
-            ::close(fds[1]);
-            std::vector<std::string> args = {PRISM_CLI_BINARY, "simlm", "serve"};
-            args.insert(args.end(), flags.begin(), flags.end());
-            std::vector<char *> argv;
-            for (auto &a : args)
-                argv.push_back(a.data());
-            argv.push_back(nullptr);
-            ::execv(PRISM_CLI_BINARY, argv.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        std::string line;
-        char c;
-        while (::read(fds[0], &c, 1) == 1 && c != '\n')
-            line += c;
-        ::close(fds[0]);
-        const auto at = line.find("http://");
-        if (at != std::string::npos)
-            m_url = line.substr(at);
-    }
-    ~SimServerProcess() { stop(); }
-
-    const std::string &url() const { return m_url; }
-
-    // Stops the server and returns what it said on the way out:
-    // "simlm serve: stopped; N requests, M completions, faults: 429 x3, stall x1".
-    std::string stop()
-    {
-        if (m_pid > 0) {
-            ::kill(m_pid, SIGTERM);
-            ::waitpid(m_pid, nullptr, 0);
-            m_pid = -1;
-        }
-        return readAll(m_errPath);
-    }
-
-private:
-    pid_t m_pid = -1;
-    std::string m_url;
-    fs::path m_errPath;
-};
+using testsupport::SimServerProcess;
 
 // The total of "kind xN" counts in the server's exit line.
 inline long long faultsInjected(const std::string &serverOutput)
@@ -156,13 +103,15 @@ inline long long faultsInjected(const std::string &serverOutput)
 }
 
 // The math sample with both models behind the server, written into dir.
+// modelKeys: more keys for both model entries (e.g. retry settings).
 inline std::string mathStudyAgainst(const fs::path &dir, const std::string &url, const std::string &taskModel,
-                                    double timeoutSeconds)
+                                    double timeoutSeconds, const Json &modelKeys = Json::object())
 {
     Json study = Json::parse(readAll(PRISM_SAMPLES_DIR "/math/math.prism.json"));
     for (const char *split : {"train", "val", "test"})
         study["data"][split]["path"] = std::string(PRISM_SAMPLES_DIR "/math/") + split + ".jsonl";
     Json model = Json{{"provider", "openai"}, {"base_url", url}, {"model", taskModel}, {"timeout_seconds", timeoutSeconds}};
+    model.update(modelKeys);
     study["models"]["task"] = model;
     model["model"] = "sim-small";
     study["models"]["proposer"] = model;

@@ -546,3 +546,74 @@ TEST(ModelSetup, RateLimitsRoundTripThroughTheStudyFile)
     EXPECT_EQ(back->taskModel.tokensPerMinute, 200000);
     EXPECT_EQ(back->proposerModel.requestsPerMinute, 0);
 }
+
+// A model's retry settings come from its study entry: how often a failing
+// endpoint is retried and how long the waits are, round-tripped and checked.
+TEST_F(E2eModels, RetrySettingsComeFromTheModelEntry)
+{
+    prism::SimServerOptions options;
+    options.faultRates = {{prism::SimFault::Error503, 1.0}}; // the endpoint is down
+    prism::SimServer server(simModel, prism::SimLm::modelNames(), options);
+    ASSERT_TRUE(server.start(0).ok());
+
+    auto loaded = prism::loadStudy(kModeration);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    prism::Study study = loaded.value();
+    study.taskModel.provider = "openai";
+    study.taskModel.model = "sim-small";
+    study.taskModel.baseUrl = server.baseUrl();
+    study.proposerModel = prism::ModelConfig{};
+    study.taskModel.maxRetries = 2;
+    study.taskModel.retryBaseSeconds = 0.001;
+    prism::LmSetupOptions setup;
+    setup.useCache = false;
+    auto models = prism::setupModels(study, prism::ModelOverrides{}, setup);
+    ASSERT_TRUE(models.ok()) << models.error().message;
+
+    prism::ChatRequest request;
+    request.messages = {{"user", "Snippet: hello"}};
+    auto answer = models->task->complete(request);
+    ASSERT_FALSE(answer.ok());
+    EXPECT_TRUE(contains(answer.error().message, "503")) << answer.error().message;
+    EXPECT_TRUE(contains(answer.error().message, "(after 2 retries)")) << answer.error().message;
+    // The first try and exactly two retries reached the server.
+    EXPECT_EQ(server.stats().faults[prism::SimFault::Error503], 3);
+    const auto totals = models->services.ledger->totals();
+    EXPECT_EQ(totals.retries, 2);
+    EXPECT_EQ(totals.errors, 1);
+
+    // None at all: one try.
+    study.taskModel.maxRetries = 0;
+    auto once = prism::setupModels(study, prism::ModelOverrides{}, setup);
+    ASSERT_TRUE(once.ok()) << once.error().message;
+    auto notRetried = once->task->complete(request);
+    ASSERT_FALSE(notRetried.ok());
+    EXPECT_TRUE(contains(notRetried.error().message, "(not retried: the model's max_retries is 0)"))
+        << notRetried.error().message;
+    EXPECT_EQ(server.stats().faults[prism::SimFault::Error503], 4);
+
+    // Written only when not the default, and read back.
+    study.taskModel.maxRetries = 3;
+    const std::string text = prism::studyToJsonText(study);
+    EXPECT_TRUE(contains(text, "\"max_retries\": 3")) << text;
+    EXPECT_TRUE(contains(text, "\"retry_base_seconds\": 0.001")) << text;
+    EXPECT_EQ(text.find("max_retries"), text.rfind("max_retries")) << text; // not on the default proposer
+    auto back = prism::studyFromJsonText(text, "study.prism.json");
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->taskModel.maxRetries, 3);
+    EXPECT_EQ(back->taskModel.retryBaseSeconds, 0.001);
+    EXPECT_EQ(back->proposerModel.maxRetries, prism::ModelConfig{}.maxRetries);
+
+    // Out of bounds is a clear error naming the entry.
+    study.taskModel.maxRetries = 21;
+    auto tooMany = prism::setupModels(study, prism::ModelOverrides{}, setup);
+    ASSERT_FALSE(tooMany.ok());
+    EXPECT_TRUE(contains(tooMany.error().message, "models.task: max_retries must be between 0 and 20, not 21"))
+        << tooMany.error().message;
+    study.taskModel.maxRetries = 2;
+    study.taskModel.retryBaseSeconds = -1;
+    auto negative = prism::setupModels(study, prism::ModelOverrides{}, setup);
+    ASSERT_FALSE(negative.ok());
+    EXPECT_TRUE(contains(negative.error().message, "models.task: retry_base_seconds must be between 0 and 60, not -1"))
+        << negative.error().message;
+}

@@ -3,6 +3,8 @@
 #include "core/json.h"
 #include "run/run_store.h"
 
+#include "../support/sim_server_process.h"
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -257,51 +259,10 @@ TEST_F(RunCli, UsageAndLoadErrors)
     EXPECT_NE(help.out.find("--budget-calls"), std::string::npos);
 }
 
-// A `prism simlm serve` child with some latency, so that a run lasts long
-// enough to be killed in the middle of its search.
-class SimServer {
-public:
-    explicit SimServer(int latencyMs)
-    {
-        int fds[2];
-        if (::pipe(fds) != 0)
-            return;
-        m_pid = ::fork();
-        if (m_pid == 0) {
-            ::dup2(fds[1], STDOUT_FILENO);
-            ::close(fds[0]);
-            ::close(fds[1]);
-            const std::string latency = std::to_string(latencyMs);
-            ::execl(PRISM_CLI_BINARY, PRISM_CLI_BINARY, "simlm", "serve", "--latency-ms", latency.c_str(), static_cast<char *>(nullptr));
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        std::string line;
-        char c;
-        while (::read(fds[0], &c, 1) == 1 && c != '\n')
-            line += c;
-        ::close(fds[0]);
-        const auto at = line.find("http://");
-        if (at != std::string::npos)
-            m_url = line.substr(at);
-    }
-    ~SimServer()
-    {
-        if (m_pid > 0) {
-            ::kill(m_pid, SIGKILL);
-            ::waitpid(m_pid, nullptr, 0);
-        }
-    }
-    const std::string &url() const { return m_url; }
-
-private:
-    pid_t m_pid = -1;
-    std::string m_url;
-};
-
 TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
 {
-    SimServer server(8);
+    // Some latency, so that the run lasts long enough to be killed mid-search.
+    prism::testsupport::SimServerProcess server(dir, {"--latency-ms", "8"});
     ASSERT_FALSE(server.url().empty());
     // The math study, its models behind the loopback server.
     Json study = Json::parse(readAll(kMath));
