@@ -188,6 +188,26 @@ private slots:
         QCOMPARE(m_doc->study().taskModel.requestsPerMinute, 0.0);
     }
 
+    void retriesAreEditedAndUndone()
+    {
+        QSpinBox *retries = m_page->maxRetriesSpin(ModelsPage::Task);
+        QDoubleSpinBox *wait = m_page->retryWaitSpin(ModelsPage::Task);
+        QCOMPARE(retries->value(), prism::ModelConfig{}.maxRetries);
+        QCOMPARE(wait->value(), prism::ModelConfig{}.retryBaseSeconds);
+        QCOMPARE(retries->maximum(), 20); // the engine refuses more
+        retries->setValue(0);
+        QCOMPARE(retries->text(), QStringLiteral("none"));
+        QCOMPARE(m_doc->study().taskModel.maxRetries, 0);
+        wait->setValue(2.0);
+        QCOMPARE(m_doc->study().taskModel.retryBaseSeconds, 2.0);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.retryBaseSeconds, prism::ModelConfig{}.retryBaseSeconds);
+        QCOMPARE(wait->value(), prism::ModelConfig{}.retryBaseSeconds);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.maxRetries, prism::ModelConfig{}.maxRetries);
+        QCOMPARE(retries->value(), prism::ModelConfig{}.maxRetries);
+    }
+
     void proposerCanDivergeAndFollowAgain()
     {
         m_page->sameAsTaskCheck()->click();

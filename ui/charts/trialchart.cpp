@@ -154,9 +154,9 @@ void TrialChart::noteTrial(int trial)
     }
 }
 
-void TrialChart::addMinibatchScore(int trial, double score)
+void TrialChart::addScore(QList<QPointF> &points, int trial, double score)
 {
-    m_minibatch.append(QPointF(trial, score));
+    points.append(QPointF(trial, score));
     if (!m_hasScore) {
         m_minScore = m_maxScore = score;
         m_hasScore = true;
@@ -167,17 +167,14 @@ void TrialChart::addMinibatchScore(int trial, double score)
     scheduleRefresh();
 }
 
+void TrialChart::addMinibatchScore(int trial, double score)
+{
+    addScore(m_minibatch, trial, score);
+}
+
 void TrialChart::addFullEvalScore(int trial, double score)
 {
-    m_full.append(QPointF(trial, score));
-    if (!m_hasScore) {
-        m_minScore = m_maxScore = score;
-        m_hasScore = true;
-    }
-    m_minScore = std::min(m_minScore, score);
-    m_maxScore = std::max(m_maxScore, score);
-    noteTrial(trial);
-    scheduleRefresh();
+    addScore(m_full, trial, score);
 }
 
 void TrialChart::addBestFull(int trial, double score)

@@ -49,6 +49,8 @@ public:
 private:
     void scheduleRefresh();
     void refresh();
+    // Appends a scored point to points and widens the score range.
+    void addScore(QList<QPointF> &points, int trial, double score);
     static QList<QPointF> stepLine(const QList<QPointF> &steps, double lastX);
 
     QLineSeries *m_minibatchSeries = nullptr;

@@ -344,6 +344,28 @@ QGroupBox *ModelsPage::buildForm(Role role)
     f.tokensPerMinute->setToolTip(tr("The provider's token limit (TPM); a call counts its prompt and max tokens"));
     form->addRow(tr("To&kens per minute:"), f.tokensPerMinute);
 
+    auto *retryRow = new QHBoxLayout;
+    f.maxRetries = new QSpinBox(f.box);
+    f.maxRetries->setObjectName(prefix + QStringLiteral("MaxRetriesSpin"));
+    f.maxRetries->setRange(0, prism::kMaxRetriesLimit);
+    f.maxRetries->setSpecialValueText(tr("none"));
+    f.maxRetries->setToolTip(tr("How often a call that failed in a way that may pass (429, 5xx, a timeout, a dropped "
+                                "connection) is tried again before it counts as that example's error"));
+    f.retryWait = new QDoubleSpinBox(f.box);
+    f.retryWait->setObjectName(prefix + QStringLiteral("RetryWaitSpin"));
+    f.retryWait->setRange(0.0, prism::kRetryBaseSecondsLimit);
+    f.retryWait->setDecimals(2);
+    f.retryWait->setSingleStep(0.25);
+    f.retryWait->setPrefix(tr("first wait up to "));
+    f.retryWait->setSuffix(tr(" s"));
+    f.retryWait->setToolTip(tr("The first retry waits a random time up to this, each next one up to twice as long "
+                               "(at most 30 s); a server's Retry-After wins"));
+    retryRow->addWidget(f.maxRetries);
+    retryRow->addWidget(f.retryWait, 1);
+    auto *retryLabel = new QLabel(tr("R&etries:"), f.box);
+    retryLabel->setBuddy(f.maxRetries);
+    form->addRow(retryLabel, retryRow);
+
     auto *testRow = new QHBoxLayout;
     f.test = new QPushButton(tr("Test &Connection"), f.box);
     f.test->setObjectName(prefix + QStringLiteral("TestButton"));
@@ -394,6 +416,13 @@ QGroupBox *ModelsPage::buildForm(Role role)
     connect(f.tokensPerMinute, &QSpinBox::valueChanged, this, [this, role](int v) {
         commit(role, [&](prism::ModelConfig &c) { c.tokensPerMinute = v; }, tr("Change Tokens per Minute"),
                QStringLiteral("tpm"));
+    });
+    connect(f.maxRetries, &QSpinBox::valueChanged, this, [this, role](int v) {
+        commit(role, [&](prism::ModelConfig &c) { c.maxRetries = v; }, tr("Change Retries"), QStringLiteral("retries"));
+    });
+    connect(f.retryWait, &QDoubleSpinBox::valueChanged, this, [this, role](double v) {
+        commit(role, [&](prism::ModelConfig &c) { c.retryBaseSeconds = v; }, tr("Change Retry Wait"),
+               QStringLiteral("retryWait"));
     });
     connect(f.test, &QPushButton::clicked, this, [this, role] { testConnection(role); });
     return f.box;
@@ -516,6 +545,8 @@ void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
     f.concurrency->setValue(c.maxConcurrency);
     f.requestsPerMinute->setValue(static_cast<int>(c.requestsPerMinute));
     f.tokensPerMinute->setValue(static_cast<int>(c.tokensPerMinute));
+    f.maxRetries->setValue(c.maxRetries);
+    f.retryWait->setValue(c.retryBaseSeconds);
     updateKeyStatus(role);
 }
 
@@ -558,7 +589,7 @@ void ModelsPage::updateEnabled()
         const bool sim = config(role).provider == "simlm";
         const bool editable = role == Task || !m_proposerFollows;
         for (QWidget *w : std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency,
-                                                               f.requestsPerMinute, f.tokensPerMinute})
+                                                               f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
             w->setEnabled(editable);
         f.baseUrl->setEnabled(editable && !sim);
         f.keyEnv->setEnabled(editable && !sim);

@@ -27,7 +27,8 @@ class StudyDocument;
 // Models page: the task model (runs the program) and the proposer model
 // (writes instruction candidates): provider, base URL, model, the NAME of the
 // environment variable holding the API key (shown as set / not set, never its
-// value, never stored), temperature, max tokens, timeout and concurrency, with
+// value, never stored), temperature, max tokens, timeout, concurrency, rate
+// limits and retries, with
 // a background "Test connection". Study edits go through StudyDocument::setStudy.
 //
 // Below, the price table (userDataDir()/prices.json): what the ledger charges
@@ -58,6 +59,8 @@ public:
     QSpinBox *concurrencySpin(Role role) const { return m_forms[role].concurrency; }
     QSpinBox *requestsPerMinuteSpin(Role role) const { return m_forms[role].requestsPerMinute; }
     QSpinBox *tokensPerMinuteSpin(Role role) const { return m_forms[role].tokensPerMinute; }
+    QSpinBox *maxRetriesSpin(Role role) const { return m_forms[role].maxRetries; }
+    QDoubleSpinBox *retryWaitSpin(Role role) const { return m_forms[role].retryWait; }
     QPushButton *testConnectionButton(Role role) const { return m_forms[role].test; }
     QLabel *connectionLabel(Role role) const { return m_forms[role].result; }
     QCheckBox *sameAsTaskCheck() const { return m_sameAsTask; }
@@ -97,6 +100,8 @@ private:
         QSpinBox *concurrency = nullptr;
         QSpinBox *requestsPerMinute = nullptr;
         QSpinBox *tokensPerMinute = nullptr;
+        QSpinBox *maxRetries = nullptr;
+        QDoubleSpinBox *retryWait = nullptr;
         QPushButton *test = nullptr;
         QLabel *result = nullptr;
         QPointer<QThread> thread;
