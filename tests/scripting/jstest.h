@@ -31,4 +31,14 @@ inline Prediction pred(Fields values)
     return p;
 }
 
+// For a metric script that checks the sandbox itself: it scores 1 and lists
+// in its feedback whatever it found that should not be there.
+inline void expectCheckPasses(Metric &metric)
+{
+    auto r = metric.score({}, {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->feedback, "");
+    EXPECT_DOUBLE_EQ(r->score, 1.0);
+}
+
 } // namespace prism::jstest

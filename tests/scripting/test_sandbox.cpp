@@ -26,6 +26,7 @@ std::unique_ptr<Metric> mustMake(const std::string &source, int timeoutMs = kLim
     return jstest::mustMake(source, timeoutMs);
 }
 
+using jstest::expectCheckPasses;
 using jstest::pred;
 
 // A metric that runs `attack` when pred.attack is true and scores 0.5 otherwise.
@@ -110,10 +111,7 @@ TEST(Sandbox, TheGlobalObjectReachedAnyWayIsTheSameBareOne)
                       "  return {score: same && io.length === 0 ? 1 : 0, feedback: io.join(',')};\n"
                       "}\n");
     ASSERT_TRUE(m);
-    auto r = m->score({}, {});
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(r->feedback, "");
-    EXPECT_DOUBLE_EQ(r->score, 1.0);
+    expectCheckPasses(*m);
 }
 
 TEST(Sandbox, EveryKindOfHangIsCutAtTheTimeLimit)
