@@ -16,3 +16,7 @@ target_include_directories(test_storage_faults PRIVATE ${CMAKE_CURRENT_LIST_DIR}
 target_compile_definitions(test_storage_faults PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>"
   PRISM_FSFAULT_LIBRARY="$<TARGET_FILE:prism_fsfault>")
 add_dependencies(test_storage_faults prism prism_fsfault)
+# Pins: every sample x optimizer gives the artifact and event log in tests/data/pins/.
+prism_add_test(test_pins SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pins.cpp)
+target_compile_definitions(test_pins PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_pins prism)
