@@ -53,6 +53,10 @@ struct ScriptingScope {
 
 // Prints "prism: error: <message>" as one line on stderr.
 void printError(const std::string &message);
+// Prints "prism: warning: <message>" as one line on stderr.
+void printWarning(const std::string &message);
+// loadStudy for a command: the study's warnings (unknown keys) go to stderr.
+Result<Study> loadStudyForCommand(const std::string &path);
 void setupLogging(bool verbose);
 
 struct EvalArgs {

@@ -275,7 +275,7 @@ int runCompareCommand(const std::vector<std::string> &args)
     };
 
     const std::string studyPath = o.positional.front();
-    auto study = loadStudy(studyPath);
+    auto study = loadStudyForCommand(studyPath);
     if (!study)
         return loadFailed(study.error());
     auto optimized = loadAnyProgramFile(*o.value("--program"), study->program);

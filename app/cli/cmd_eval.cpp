@@ -127,7 +127,7 @@ std::optional<Error> commonEndpointFailure(const EvalReport &report)
 
 int runEval(const EvalArgs &args)
 {
-    auto loaded = loadStudy(args.studyPath);
+    auto loaded = loadStudyForCommand(args.studyPath);
     if (!loaded)
         return loadFailed(loaded.error());
     Study study = std::move(loaded).value();

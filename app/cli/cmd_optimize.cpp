@@ -486,7 +486,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     output.quiet = o.has("--quiet") || o.has("-q");
     settings.compareOnTest = !o.has("--no-compare");
 
-    auto study = loadStudy(settings.studyPath);
+    auto study = loadStudyForCommand(settings.studyPath);
     if (!study) {
         printError(study.error().message);
         return ExitLoad;

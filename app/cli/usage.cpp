@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "core/study.h"
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -86,6 +88,20 @@ std::string versionText()
 void printError(const std::string &message)
 {
     std::fprintf(stderr, "prism: error: %s\n", oneLine(message).c_str());
+}
+
+void printWarning(const std::string &message)
+{
+    std::fprintf(stderr, "prism: warning: %s\n", oneLine(message).c_str());
+}
+
+Result<Study> loadStudyForCommand(const std::string &path)
+{
+    std::vector<std::string> warnings;
+    auto study = loadStudy(path, &warnings);
+    for (const auto &w : warnings)
+        printWarning(w);
+    return study;
 }
 
 void setupLogging(bool verbose)

@@ -1,11 +1,13 @@
 #include "core/study.h"
 
 #include "core/json.h"
+#include "core/json_reader.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <filesystem>
+#include <limits>
 
 namespace prism {
 
@@ -16,39 +18,6 @@ namespace fs = std::filesystem;
 Error studyError(const std::string &source, const std::string &what)
 {
     return Error::make(ErrorKind::Parse, source + ": " + what);
-}
-
-template <typename T>
-void readOpt(const Json &obj, const char *key, T &out)
-{
-    if (obj.contains(key) && !obj[key].is_null())
-        out = obj[key].get<T>();
-}
-
-Result<DatasetSource> sourceFromJson(const Json &j, const std::string &where)
-{
-    DatasetSource s;
-    if (j.is_string()) {
-        s.path = j.get<std::string>();
-        return s;
-    }
-    if (!j.is_object() || !j.contains("path") || !j["path"].is_string())
-        return Error::make(ErrorKind::Parse, where + " needs a \"path\"");
-    s.path = j["path"].get<std::string>();
-    readOpt(j, "format", s.format);
-    readOpt(j, "list_separator", s.listSeparator);
-    if (j.contains("columns")) {
-        if (!j["columns"].is_object())
-            return Error::make(ErrorKind::Parse, where + ".columns must map field names to column names");
-        for (auto it = j["columns"].begin(); it != j["columns"].end(); ++it) {
-            if (!it.value().is_string())
-                return Error::make(ErrorKind::Parse, where + ".columns." + it.key() + " must be a column name");
-            s.columns[it.key()] = it.value().get<std::string>();
-        }
-    }
-    if (!s.format.empty() && s.format != "json" && s.format != "jsonl" && s.format != "csv")
-        return Error::make(ErrorKind::Parse, where + ".format must be json, jsonl or csv, not '" + s.format + "'");
-    return s;
 }
 
 Json sourceToJson(const DatasetSource &s)
@@ -102,36 +71,6 @@ Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
     return {};
 }
 
-Result<ModelConfig> modelFromJson(const Json &j, const std::string &where)
-{
-    ModelConfig m;
-    if (!j.is_object())
-        return Error::make(ErrorKind::Parse, where + " must be an object");
-    if (j.contains("api_key"))
-        return Error::make(ErrorKind::Config, where + " contains \"api_key\": a study never stores a key; name the environment variable in \"api_key_env\" instead");
-    readOpt(j, "provider", m.provider);
-    readOpt(j, "model", m.model);
-    readOpt(j, "base_url", m.baseUrl);
-    readOpt(j, "api_key_env", m.apiKeyEnv);
-    readOpt(j, "temperature", m.temperature);
-    readOpt(j, "max_tokens", m.maxTokens);
-    readOpt(j, "timeout_seconds", m.timeoutSeconds);
-    readOpt(j, "max_concurrency", m.maxConcurrency);
-    readOpt(j, "requests_per_minute", m.requestsPerMinute);
-    readOpt(j, "tokens_per_minute", m.tokensPerMinute);
-    readOpt(j, "max_retries", m.maxRetries);
-    readOpt(j, "retry_base_seconds", m.retryBaseSeconds);
-    if (j.contains("extra_headers") && j["extra_headers"].is_object())
-        for (auto it = j["extra_headers"].begin(); it != j["extra_headers"].end(); ++it)
-            if (it.value().is_string())
-                m.extraHeaders[it.key()] = it.value().get<std::string>();
-    if (m.provider != "simlm" && m.provider != "openai" && m.provider != "anthropic")
-        return Error::make(ErrorKind::Parse, where + ".provider must be simlm, openai or anthropic, not '" + m.provider + "'");
-    if (auto bad = checkEndpoint(m, where); !bad)
-        return bad.error();
-    return m;
-}
-
 Json modelToJson(const ModelConfig &m)
 {
     Json j = Json::object();
@@ -167,149 +106,270 @@ std::string Study::resolvePath(const std::string &path) const
     return (fs::path(baseDir) / path).lexically_normal().string();
 }
 
-Result<Study> studyFromJsonText(const std::string &text, const std::string &sourceName)
+namespace {
+
+// Reads a study document section by section. Every value is type- and
+// range-checked through JsonReader, so an error names its key path and line;
+// keys no section reads become warnings with the nearest known key.
+class StudyParser {
+public:
+    StudyParser(const std::string &text, const std::string &source) : m_reader(source, text), m_source(source) {}
+
+    Result<Study> parse(const Json &root, std::vector<std::string> *warnings)
+    {
+        Study s;
+        try {
+            const JsonPath top;
+            m_reader.object(root, top);
+            m_reader.expectKeys(root, top, {"prism_study", "name", "description", "data", "program", "metric", "models",
+                                            "optimizer", "eval"});
+            if (!root.contains("prism_study"))
+                return studyError(m_source, "not a Prism study: the key \"prism_study\" is missing (a study file "
+                                            "starts with {\"prism_study\": 1, ...})");
+            m_reader.read(root, top, "prism_study", s.formatVersion, 1, std::numeric_limits<int>::max());
+            if (s.formatVersion != 1)
+                return studyError(m_source, "unsupported study format version " + std::to_string(s.formatVersion));
+            m_reader.read(root, top, "name", s.name);
+            m_reader.read(root, top, "description", s.description);
+            readData(root, s);
+            readProgram(root, s);
+            readMetric(root, s);
+            readModels(root, s);
+            if (root.contains("optimizer"))
+                readOptimizer(m_reader.object(root["optimizer"], top.key("optimizer")), s.optimizer);
+            if (root.contains("eval"))
+                readEval(m_reader.object(root["eval"], top.key("eval")), s.eval);
+        } catch (const JsonReader::Failure &failure) {
+            return JsonReader::toError(failure);
+        } catch (const nlohmann::json::exception &e) {
+            // Every read above checks its type first; this is a last line of defence.
+            return studyError(m_source, std::string("a value has the wrong type: ") + e.what());
+        }
+        if (warnings)
+            *warnings = m_reader.warnings();
+        return s;
+    }
+
+private:
+    [[noreturn]] void fail(const JsonPath &at, const std::string &what) const { m_reader.fail(at, what); }
+
+    DatasetSource readSource(const Json &j, const JsonPath &at)
+    {
+        DatasetSource s;
+        if (j.is_string()) {
+            s.path = j.get<std::string>();
+            return s;
+        }
+        if (!j.is_object() || !j.contains("path") || !j["path"].is_string())
+            fail(at, "needs a \"path\" (the data file, relative to the study)");
+        m_reader.expectKeys(j, at, {"path", "format", "columns", "list_separator"});
+        m_reader.read(j, at, "path", s.path);
+        m_reader.read(j, at, "format", s.format);
+        m_reader.read(j, at, "list_separator", s.listSeparator);
+        if (j.contains("columns")) {
+            const Json &columns = m_reader.object(j["columns"], at.key("columns"));
+            for (auto it = columns.begin(); it != columns.end(); ++it) {
+                if (!it.value().is_string())
+                    fail(at.key("columns").key(it.key()), "must be a column name");
+                s.columns[it.key()] = it.value().get<std::string>();
+            }
+        }
+        if (!s.format.empty() && s.format != "json" && s.format != "jsonl" && s.format != "csv")
+            fail(at.key("format"), "must be json, jsonl or csv, not '" + s.format + "'");
+        return s;
+    }
+
+    void readData(const Json &root, Study &s)
+    {
+        const JsonPath at = JsonPath().key("data");
+        if (!root.contains("data") || !root["data"].is_object())
+            throw JsonReader::Failure(m_source + ": missing \"data\" (the dataset files)");
+        const Json &d = root["data"];
+        m_reader.expectKeys(d, at, {"train", "val", "test", "val_fraction", "test_fraction", "split_seed"});
+        if (d.contains("train"))
+            s.data.train = readSource(d["train"], at.key("train"));
+        if (d.contains("val"))
+            s.data.val = readSource(d["val"], at.key("val"));
+        if (d.contains("test"))
+            s.data.test = readSource(d["test"], at.key("test"));
+        if (!s.data.train)
+            throw JsonReader::Failure(m_source + ": data.train is required");
+        m_reader.read(d, at, "val_fraction", s.data.valFraction);
+        m_reader.read(d, at, "test_fraction", s.data.testFraction);
+        m_reader.read(d, at, "split_seed", s.data.splitSeed);
+        if (s.data.valFraction < 0 || s.data.testFraction < 0 || s.data.valFraction + s.data.testFraction >= 1.0)
+            fail(at, "val_fraction and test_fraction must be >= 0 and sum to less than 1");
+    }
+
+    void readProgram(const Json &root, Study &s)
+    {
+        if (!root.contains("program"))
+            throw JsonReader::Failure(m_source + ": missing \"program\"");
+        auto program = programFromJson(root["program"]);
+        if (!program)
+            fail(JsonPath().key("program"), "is invalid: " + program.error().message);
+        s.program = program.value();
+    }
+
+    void readMetric(const Json &root, Study &s)
+    {
+        if (!root.contains("metric")) {
+            // Default: exact match on every final output, equally weighted.
+            for (const auto &f : s.program.predictors.back().signature.outputs)
+                s.metric.fields.push_back(FieldMetric{f.name, "exact", 1.0, 0.0, {}});
+            return;
+        }
+        const JsonPath at = JsonPath().key("metric");
+        const Json &m = m_reader.object(root["metric"], at);
+        m_reader.expectKeys(m, at, {"kind", "fields", "script"});
+        m_reader.read(m, at, "kind", s.metric.kind);
+        if (s.metric.kind == "script") {
+            m_reader.read(m, at, "script", s.metric.script);
+            if (s.metric.script.empty())
+                fail(at.key("script"), "is empty");
+            return;
+        }
+        if (s.metric.kind != "composite")
+            fail(at.key("kind"), "must be composite or script, not '" + s.metric.kind + "'");
+        if (!m.contains("fields") || !m["fields"].is_array() || m["fields"].empty())
+            fail(at.key("fields"), "must list one metric per output field");
+        for (std::size_t i = 0; i < m["fields"].size(); ++i)
+            s.metric.fields.push_back(readFieldMetric(m["fields"][i], at.key("fields").index(i), s.program));
+    }
+
+    FieldMetric readFieldMetric(const Json &fm, const JsonPath &at, const Program &program)
+    {
+        m_reader.object(fm, at);
+        m_reader.expectKeys(fm, at, {"field", "metric", "weight", "tolerance", "pattern"});
+        FieldMetric f;
+        m_reader.read(fm, at, "field", f.field);
+        m_reader.read(fm, at, "metric", f.metric);
+        m_reader.read(fm, at, "weight", f.weight);
+        m_reader.read(fm, at, "tolerance", f.tolerance);
+        m_reader.read(fm, at, "pattern", f.pattern);
+        bool known = false;
+        for (const auto &p : program.predictors)
+            known = known || p.signature.findOutput(f.field);
+        if (!known)
+            fail(at.key("field"), "'" + f.field + "' is not an output field of the program");
+        if (f.weight < 0)
+            fail(at.key("weight"), "of '" + f.field + "' is negative");
+        return f;
+    }
+
+    ModelConfig readModel(const Json &j, const JsonPath &at)
+    {
+        ModelConfig m;
+        m_reader.object(j, at);
+        if (j.contains("api_key"))
+            throw JsonReader::Failure(m_source + ": " + at.text()
+                                      + " contains \"api_key\": a study never stores a key; name the environment "
+                                        "variable in \"api_key_env\" instead");
+        m_reader.expectKeys(j, at, {"provider", "model", "base_url", "api_key_env", "temperature", "max_tokens",
+                                    "timeout_seconds", "max_concurrency", "requests_per_minute", "tokens_per_minute",
+                                    "max_retries", "retry_base_seconds", "extra_headers"});
+        m_reader.read(j, at, "provider", m.provider);
+        m_reader.read(j, at, "model", m.model);
+        m_reader.read(j, at, "base_url", m.baseUrl);
+        m_reader.read(j, at, "api_key_env", m.apiKeyEnv);
+        m_reader.read(j, at, "temperature", m.temperature);
+        m_reader.read(j, at, "max_tokens", m.maxTokens, 1, std::numeric_limits<int>::max());
+        m_reader.read(j, at, "timeout_seconds", m.timeoutSeconds);
+        m_reader.read(j, at, "max_concurrency", m.maxConcurrency, std::numeric_limits<int>::min(),
+                      std::numeric_limits<int>::max());
+        m_reader.read(j, at, "requests_per_minute", m.requestsPerMinute);
+        m_reader.read(j, at, "tokens_per_minute", m.tokensPerMinute);
+        m_reader.read(j, at, "max_retries", m.maxRetries, std::numeric_limits<int>::min(),
+                      std::numeric_limits<int>::max());
+        m_reader.read(j, at, "retry_base_seconds", m.retryBaseSeconds);
+        if (j.contains("extra_headers") && j["extra_headers"].is_object())
+            for (auto it = j["extra_headers"].begin(); it != j["extra_headers"].end(); ++it)
+                if (it.value().is_string())
+                    m.extraHeaders[it.key()] = it.value().get<std::string>();
+        if (m.provider != "simlm" && m.provider != "openai" && m.provider != "anthropic")
+            throw JsonReader::Failure(m_source + ": " + at.text() + ".provider must be simlm, openai or anthropic, not '"
+                                      + m.provider + "'");
+        if (auto bad = checkEndpoint(m, at.text()); !bad)
+            throw JsonReader::Failure(m_source + ": " + bad.error().message);
+        return m;
+    }
+
+    void readModels(const Json &root, Study &s)
+    {
+        if (!root.contains("models")) {
+            s.proposerModel = s.taskModel;
+            return;
+        }
+        const JsonPath at = JsonPath().key("models");
+        const Json &m = m_reader.object(root["models"], at);
+        m_reader.expectKeys(m, at, {"task", "proposer"});
+        if (m.contains("task"))
+            s.taskModel = readModel(m["task"], at.key("task"));
+        s.proposerModel = m.contains("proposer") ? readModel(m["proposer"], at.key("proposer")) : s.taskModel;
+    }
+
+    void readOptimizer(const Json &o, OptimizerConfig &c)
+    {
+        const JsonPath at = JsonPath().key("optimizer");
+        m_reader.expectKeys(o, at, {"name", "auto", "num_trials", "num_candidates", "max_bootstrapped_demos",
+                                    "max_labeled_demos", "max_rounds", "metric_threshold", "seed", "minibatch",
+                                    "minibatch_size", "minibatch_full_eval_steps", "init_temperature",
+                                    "view_data_batch_size", "program_aware_proposer", "data_aware_proposer",
+                                    "tip_aware_proposer", "fewshot_aware_proposer", "tip"});
+        constexpr long long kMaxCount = 1'000'000;
+        m_reader.read(o, at, "name", c.name);
+        if (o.contains("auto"))
+            c.autoMode.clear(); // null means manual mode
+        m_reader.read(o, at, "auto", c.autoMode);
+        m_reader.read(o, at, "num_trials", c.numTrials, 1, kMaxCount);
+        m_reader.read(o, at, "num_candidates", c.numCandidates, 1, kMaxCount);
+        m_reader.read(o, at, "max_bootstrapped_demos", c.maxBootstrappedDemos, 0, kMaxCount);
+        m_reader.read(o, at, "max_labeled_demos", c.maxLabeledDemos, 0, kMaxCount);
+        m_reader.read(o, at, "max_rounds", c.maxRounds, 1, kMaxCount);
+        m_reader.read(o, at, "metric_threshold", c.metricThreshold);
+        m_reader.read(o, at, "seed", c.seed);
+        m_reader.read(o, at, "minibatch", c.minibatch);
+        m_reader.read(o, at, "minibatch_size", c.minibatchSize, 1, kMaxCount);
+        m_reader.read(o, at, "minibatch_full_eval_steps", c.minibatchFullEvalSteps, 1, kMaxCount);
+        m_reader.read(o, at, "init_temperature", c.initTemperature);
+        m_reader.read(o, at, "view_data_batch_size", c.viewDataBatchSize, 1, kMaxCount);
+        m_reader.read(o, at, "program_aware_proposer", c.programAwareProposer);
+        m_reader.read(o, at, "data_aware_proposer", c.dataAwareProposer);
+        m_reader.read(o, at, "tip_aware_proposer", c.tipAwareProposer);
+        m_reader.read(o, at, "fewshot_aware_proposer", c.fewshotAwareProposer);
+        m_reader.read(o, at, "tip", c.tip);
+        if (c.name != "miprov2" && c.name != "bootstrap" && c.name != "labeled")
+            fail(at.key("name"), "must be miprov2, bootstrap or labeled, not '" + c.name + "'");
+        if (!c.autoMode.empty() && c.autoMode != "light" && c.autoMode != "medium" && c.autoMode != "heavy")
+            fail(at.key("auto"), "must be light, medium, heavy or null");
+    }
+
+    void readEval(const Json &e, EvalSettings &settings)
+    {
+        const JsonPath at = JsonPath().key("eval");
+        m_reader.expectKeys(e, at, {"threads", "max_errors", "adapter"});
+        m_reader.read(e, at, "threads", settings.threads, 1, kMaxThreads);
+        m_reader.read(e, at, "max_errors", settings.maxErrors, 0, std::numeric_limits<int>::max());
+        m_reader.read(e, at, "adapter", settings.adapter);
+        if (settings.adapter != "chat" && settings.adapter != "json")
+            fail(at.key("adapter"), "must be chat or json");
+    }
+
+    JsonReader m_reader;
+    std::string m_source;
+};
+
+} // namespace
+
+Result<Study> studyFromJsonText(const std::string &text, const std::string &sourceName,
+                                std::vector<std::string> *warnings)
 {
     auto parsed = parseJson(text, sourceName);
     if (!parsed)
         return parsed.error();
-    const Json &j = parsed.value();
-    if (!j.is_object())
+    if (!parsed->is_object())
         return studyError(sourceName, "a study file is a JSON object");
-    Study s;
-    try {
-        readOpt(j, "prism_study", s.formatVersion);
-        if (s.formatVersion != 1)
-            return studyError(sourceName, "unsupported study format version " + std::to_string(s.formatVersion));
-        readOpt(j, "name", s.name);
-
-        if (!j.contains("data") || !j["data"].is_object())
-            return studyError(sourceName, "missing \"data\" (the dataset files)");
-        const Json &d = j["data"];
-        for (const char *split : {"train", "val", "test"}) {
-            if (!d.contains(split))
-                continue;
-            auto src = sourceFromJson(d[split], std::string("data.") + split);
-            if (!src)
-                return studyError(sourceName, src.error().message);
-            (std::string(split) == "train" ? s.data.train : std::string(split) == "val" ? s.data.val : s.data.test) = src.value();
-        }
-        if (!s.data.train)
-            return studyError(sourceName, "data.train is required");
-        readOpt(d, "val_fraction", s.data.valFraction);
-        readOpt(d, "test_fraction", s.data.testFraction);
-        readOpt(d, "split_seed", s.data.splitSeed);
-        if (s.data.valFraction < 0 || s.data.testFraction < 0 || s.data.valFraction + s.data.testFraction >= 1.0)
-            return studyError(sourceName, "data.val_fraction and data.test_fraction must be >= 0 and sum to less than 1");
-
-        if (!j.contains("program"))
-            return studyError(sourceName, "missing \"program\"");
-        auto program = programFromJson(j["program"]);
-        if (!program)
-            return studyError(sourceName, "program: " + program.error().message);
-        s.program = program.value();
-
-        if (j.contains("metric")) {
-            const Json &m = j["metric"];
-            if (!m.is_object())
-                return studyError(sourceName, "metric must be an object");
-            readOpt(m, "kind", s.metric.kind);
-            if (s.metric.kind == "script") {
-                readOpt(m, "script", s.metric.script);
-                if (s.metric.script.empty())
-                    return studyError(sourceName, "metric.script is empty");
-            } else if (s.metric.kind == "composite") {
-                if (!m.contains("fields") || !m["fields"].is_array() || m["fields"].empty())
-                    return studyError(sourceName, "metric.fields must list one metric per output field");
-                for (const auto &fm : m["fields"]) {
-                    FieldMetric f;
-                    readOpt(fm, "field", f.field);
-                    readOpt(fm, "metric", f.metric);
-                    readOpt(fm, "weight", f.weight);
-                    readOpt(fm, "tolerance", f.tolerance);
-                    readOpt(fm, "pattern", f.pattern);
-                    bool known = false;
-                    for (const auto &p : s.program.predictors)
-                        known = known || p.signature.findOutput(f.field);
-                    if (!known)
-                        return studyError(sourceName, "metric.fields: '" + f.field + "' is not an output field of the program");
-                    if (f.weight < 0)
-                        return studyError(sourceName, "metric.fields: weight of '" + f.field + "' is negative");
-                    s.metric.fields.push_back(f);
-                }
-            } else {
-                return studyError(sourceName, "metric.kind must be composite or script, not '" + s.metric.kind + "'");
-            }
-        } else {
-            // Default: exact match on every final output, equally weighted.
-            for (const auto &f : s.program.predictors.back().signature.outputs)
-                s.metric.fields.push_back(FieldMetric{f.name, "exact", 1.0, 0.0, {}});
-        }
-
-        if (j.contains("models")) {
-            const Json &m = j["models"];
-            if (m.contains("task")) {
-                auto task = modelFromJson(m["task"], "models.task");
-                if (!task)
-                    return studyError(sourceName, task.error().message);
-                s.taskModel = task.value();
-            }
-            s.proposerModel = s.taskModel;
-            if (m.contains("proposer")) {
-                auto proposer = modelFromJson(m["proposer"], "models.proposer");
-                if (!proposer)
-                    return studyError(sourceName, proposer.error().message);
-                s.proposerModel = proposer.value();
-            }
-        } else {
-            s.proposerModel = s.taskModel;
-        }
-
-        if (j.contains("optimizer")) {
-            const Json &o = j["optimizer"];
-            auto &c = s.optimizer;
-            readOpt(o, "name", c.name);
-            if (o.contains("auto"))
-                c.autoMode = o["auto"].is_null() ? std::string() : o["auto"].get<std::string>();
-            if (o.contains("num_trials") && !o["num_trials"].is_null())
-                c.numTrials = o["num_trials"].get<int>();
-            if (o.contains("num_candidates") && !o["num_candidates"].is_null())
-                c.numCandidates = o["num_candidates"].get<int>();
-            readOpt(o, "max_bootstrapped_demos", c.maxBootstrappedDemos);
-            readOpt(o, "max_labeled_demos", c.maxLabeledDemos);
-            readOpt(o, "max_rounds", c.maxRounds);
-            if (o.contains("metric_threshold") && !o["metric_threshold"].is_null())
-                c.metricThreshold = o["metric_threshold"].get<double>();
-            readOpt(o, "seed", c.seed);
-            readOpt(o, "minibatch", c.minibatch);
-            readOpt(o, "minibatch_size", c.minibatchSize);
-            readOpt(o, "minibatch_full_eval_steps", c.minibatchFullEvalSteps);
-            readOpt(o, "init_temperature", c.initTemperature);
-            readOpt(o, "view_data_batch_size", c.viewDataBatchSize);
-            readOpt(o, "program_aware_proposer", c.programAwareProposer);
-            readOpt(o, "data_aware_proposer", c.dataAwareProposer);
-            readOpt(o, "tip_aware_proposer", c.tipAwareProposer);
-            readOpt(o, "fewshot_aware_proposer", c.fewshotAwareProposer);
-            readOpt(o, "tip", c.tip);
-            if (c.name != "miprov2" && c.name != "bootstrap" && c.name != "labeled")
-                return studyError(sourceName, "optimizer.name must be miprov2, bootstrap or labeled, not '" + c.name + "'");
-            if (!c.autoMode.empty() && c.autoMode != "light" && c.autoMode != "medium" && c.autoMode != "heavy")
-                return studyError(sourceName, "optimizer.auto must be light, medium, heavy or null");
-        }
-        if (j.contains("eval")) {
-            const Json &e = j["eval"];
-            readOpt(e, "threads", s.eval.threads);
-            readOpt(e, "max_errors", s.eval.maxErrors);
-            readOpt(e, "adapter", s.eval.adapter);
-            if (s.eval.adapter != "chat" && s.eval.adapter != "json")
-                return studyError(sourceName, "eval.adapter must be chat or json");
-            if (s.eval.threads < 1)
-                return studyError(sourceName, "eval.threads must be at least 1");
-        }
-    } catch (const nlohmann::json::exception &e) {
-        // A value of the wrong JSON type (a string where a number belongs...).
-        return studyError(sourceName, std::string("a value has the wrong type: ") + e.what());
-    }
-    return s;
+    return StudyParser(text, sourceName).parse(parsed.value(), warnings);
 }
 
 std::string studyToJsonText(const Study &s)
@@ -317,6 +377,8 @@ std::string studyToJsonText(const Study &s)
     Json j = Json::object();
     j["prism_study"] = s.formatVersion;
     j["name"] = s.name;
+    if (!s.description.empty())
+        j["description"] = s.description;
     Json d = Json::object();
     if (s.data.train)
         d["train"] = sourceToJson(*s.data.train);
@@ -377,15 +439,18 @@ std::string studyToJsonText(const Study &s)
     return j.dump(2) + "\n";
 }
 
-Result<Study> loadStudy(const std::string &path)
+Result<Study> loadStudy(const std::string &path, std::vector<std::string> *warnings)
 {
     auto text = readTextFile(path);
     if (!text)
         return text.error();
-    auto study = studyFromJsonText(text.value(), path);
+    auto study = studyFromJsonText(text.value(), path, warnings);
     if (!study)
         return study.error();
-    study->baseDir = fs::path(path).parent_path().string();
+    // Absolute, so a run resumed from another directory still finds its data.
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(path, ec);
+    study->baseDir = (ec ? fs::path(path) : absolute).parent_path().lexically_normal().string();
     return study;
 }
 

@@ -104,9 +104,13 @@ struct EvalSettings {
 };
 
 // A saved `.prism.json` study. Never holds an API key.
+// Thread counts anywhere (a study's eval.threads, --threads) are 1 to this.
+inline constexpr int kMaxThreads = 1024;
+
 struct Study {
     int formatVersion = 1;
     std::string name;
+    std::string description; // free text shown with the study
     DataConfig data;
     Program program;
     MetricSpec metric;
@@ -121,8 +125,13 @@ struct Study {
     bool operator==(const Study &other) const = default;
 };
 
-Result<Study> loadStudy(const std::string &path);
-Result<Study> studyFromJsonText(const std::string &text, const std::string &sourceName);
+// Loading checks every value's type and range, naming the key path and line of
+// the first bad one. Keys that no part of Prism reads (a typo such as "metrics"
+// for "metric") do not fail the load: each becomes one line in `warnings`
+// (when given), with the nearest known key.
+Result<Study> loadStudy(const std::string &path, std::vector<std::string> *warnings = nullptr);
+Result<Study> studyFromJsonText(const std::string &text, const std::string &sourceName,
+                                std::vector<std::string> *warnings = nullptr);
 std::string studyToJsonText(const Study &study);
 Result<void> saveStudy(const Study &study, const std::string &path);
 

@@ -138,8 +138,22 @@ Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program
     const auto outputs = program.allOutputs();
     std::vector<FieldScorer> scorers;
     double weightSum = 0.0;
-    for (const auto &f : spec.fields) {
-        const bool isOutput = std::any_of(outputs.begin(), outputs.end(), [&](const Field &o) { return o.name == f.field; });
+    for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+        const FieldMetric &f = spec.fields[i];
+        const auto output = std::find_if(outputs.begin(), outputs.end(), [&](const Field &o) { return o.name == f.field; });
+        const bool isOutput = output != outputs.end();
+        if (isOutput) {
+            // Settings that would score every answer the same, with no error to say why.
+            const std::string key = "metric.fields[" + std::to_string(i) + "]";
+            if (f.metric == "regex" && f.pattern.empty())
+                return Error::make(ErrorKind::Config, key + ".pattern: the regex metric of '" + f.field
+                                                          + "' needs a pattern (an empty one matches every answer)");
+            const TypeKind kind = output->type.kind();
+            if (f.metric == "numeric" && kind != TypeKind::Int && kind != TypeKind::Float && kind != TypeKind::String)
+                return Error::make(ErrorKind::Config, key + ".metric: numeric compares numbers, but '" + f.field + "' is "
+                                                          + output->type.shortName()
+                                                          + "; use exact (or jaccard for a list)");
+        }
         if (!isOutput) {
             std::string names;
             for (const auto &o : outputs)

@@ -1,0 +1,4 @@
+# Issue 13's edge cases, one test per defect a new user met (tests/edges/).
+prism_add_test(test_study_edges SOURCES ${CMAKE_CURRENT_LIST_DIR}/edges/test_study_edges.cpp)
+target_compile_definitions(test_study_edges PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_study_edges prism)

@@ -1,0 +1,93 @@
+// Issue 13, "Edges": study files a new user gets wrong. Each test reproduces
+// what the user met at the command line and checks what Prism now says.
+#include "edges_cli.h"
+
+#include "core/study.h"
+
+using namespace edges;
+
+// Item 5: a typo in a key is not silently ignored.
+TEST_F(EdgeTest, UnknownKeyWarnsWithTheNearestKnownKey)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "\"metric\": {", "\"metrics\": {");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_TRUE(contains(r.err, "unknown key \"metrics\" (line 30) is ignored; did you mean \"metric\"?")) << r.err;
+}
+
+TEST_F(EdgeTest, UnknownNestedKeyIsNamedByItsPath)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "\"seed\": 0", "\"sede\": 0");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_TRUE(contains(r.err, "unknown key \"optimizer.sede\" (line 41) is ignored; did you mean \"seed\"?")) << r.err;
+}
+
+// Item 5: a JSON file that is not a study is refused, not loaded with defaults.
+TEST_F(EdgeTest, FileWithoutPrismStudyIsRefused)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "\"prism_study\": 1,", "");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "not a Prism study: the key \"prism_study\" is missing")) << r.err;
+}
+
+// Item 9: a negative seed in the study is refused as on the command line,
+// never wrapped to 18446744073709551611.
+TEST_F(EdgeTest, NegativeSeedInTheStudyIsRefusedNamingTheKey)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "\"seed\": 0", "\"seed\": -5");
+    const CliResult r = prism({"optimize", study.string(), "--quiet", "--store", (dir / "runs.sqlite").string()});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "optimizer.seed (line 41) must be a whole number from 0 to")) << r.err;
+    EXPECT_TRUE(contains(r.err, "not -5")) << r.err;
+    EXPECT_FALSE(contains(r.err + r.out, "18446744073709551611"));
+}
+
+// Item 10: a value of the wrong type names its key path and line.
+TEST_F(EdgeTest, WrongTypeNamesTheKeyPathAndLine)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "{\"field\": \"severity\", \"metric\": \"exact\", \"weight\": 1}",
+                "{\"field\": \"severity\", \"metric\": \"exact\", \"weight\": \"heavy\"}");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "metric.fields[0].weight (line 33) must be a number, not a string")) << r.err;
+    EXPECT_FALSE(contains(r.err, "json.exception")) << r.err;
+}
+
+// Item 22 (fuzz, study target): a 120-digit format version reached an
+// out-of-range double-to-int conversion; now it is a range error.
+TEST_F(EdgeTest, HugeWholeNumberIsARangeErrorNotUndefinedBehaviour)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "\"prism_study\": 1,", "\"prism_study\": " + std::string(119, '4') + "1,");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "prism_study (line 2) must be a whole number from 1 to 2147483647")) << r.err;
+}
+
+TEST_F(EdgeTest, FractionalCountIsRefused)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "\"seed\": 0", "\"seed\": 0, \"max_labeled_demos\": 2.5");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "optimizer.max_labeled_demos (line 41) must be a whole number from 0 to")) << r.err;
+}
+
+// Item 6: the study's data is found from any working directory: the study
+// records the absolute directory it was loaded from.
+TEST_F(EdgeTest, StudyLoadedByARelativePathRecordsAnAbsoluteBaseDirectory)
+{
+    const fs::path study = sampleCopy("moderation");
+    const fs::path previous = fs::current_path();
+    fs::current_path(dir);
+    auto loaded = prism::loadStudy("study/moderation.prism.json");
+    fs::current_path(previous);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_TRUE(fs::path(loaded->baseDir).is_absolute()) << loaded->baseDir;
+    EXPECT_EQ(fs::path(loaded->baseDir), study.parent_path());
+}
