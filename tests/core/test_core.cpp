@@ -239,3 +239,24 @@ TEST(Values, WholeNumbersBeyondInt64KeepTheirMagnitude)
     EXPECT_DOUBLE_EQ(huge.asNumber(), 18446744073709551615.0);
     EXPECT_EQ(valueFromJson(nlohmann::json::parse("9223372036854775807")), Value(std::int64_t{9223372036854775807}));
 }
+
+#include "core/text.h"
+
+TEST(Text, TrimmedRemovesAsciiWhitespaceAtBothEndsOnly)
+{
+    EXPECT_EQ(trimmed(" \t\n\v\f\r a b \r\n"), "a b");
+    EXPECT_EQ(trimmed(" \t\n "), "");
+    EXPECT_EQ(trimmed(""), "");
+    EXPECT_EQ(trimmed("x"), "x");
+    // U+00A0 (C2 A0) and other UTF-8 bytes are not ASCII whitespace.
+    EXPECT_EQ(trimmed("\xc2\xa0x\xc2\xa0"), "\xc2\xa0x\xc2\xa0");
+    EXPECT_EQ(trimmed("\f x \v", " \t\r\n"), "\f x \v");
+    EXPECT_EQ(trimmed("--x-y--", "-"), "x-y");
+}
+
+TEST(Text, ToLowerAsciiMapsOnlyAToZ)
+{
+    EXPECT_EQ(toLowerAscii("Hello, WORLD 42_Z@["), "hello, world 42_z@[");
+    EXPECT_EQ(toLowerAscii("\xc3\x84pfel"), "\xc3\x84pfel"); // "Äpfel": UTF-8 kept
+    EXPECT_EQ(toLowerAscii(""), "");
+}
