@@ -210,7 +210,7 @@ SamplerFigures benchmarkSampler(const CategoricalObjective &objective, const std
             if (s.count == 0)
                 s.firstTrial = t;
             const std::uint64_t noiseStream = (objective.configIndex(trial.config) << 20) | static_cast<std::uint64_t>(s.count);
-            SearchRng noise = SearchRng::forStream(mix64(static_cast<std::uint64_t>(seed)) ^ 0x6e6f697365ULL, noiseStream);
+            Rng noise = Rng::forNumberedStream(mix64(static_cast<std::uint64_t>(seed)) ^ 0x6e6f697365ULL, noiseStream);
             const double truth = objective.trueScore(trial.config);
             const double value = clip01(truth + objective.noiseSd * noise.normal());
             s.sum += value;

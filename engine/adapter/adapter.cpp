@@ -2,6 +2,7 @@
 
 #include "adapter/chat_adapter.h"
 #include "adapter/json_adapter.h"
+#include "core/text.h"
 
 #include <cctype>
 
@@ -9,9 +10,7 @@ namespace prism {
 
 std::unique_ptr<Adapter> makeAdapter(const std::string &name)
 {
-    std::string key;
-    for (char c : name)
-        key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string key = toLowerAscii(name);
     if (key == "chat" || key == "chatadapter")
         return std::make_unique<ChatAdapter>();
     if (key == "json" || key == "jsonadapter")

@@ -1,6 +1,7 @@
 #include "adapter/json_adapter.h"
 
 #include "adapter/pytext.h"
+#include "core/text.h"
 #include "adapter/value_parse.h"
 
 #include <nlohmann/json.hpp>
@@ -11,13 +12,6 @@ namespace prism {
 
 namespace {
 
-std::string lower(std::string s)
-{
-    for (auto &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // The answer's value for a field: the exact key, else a unique key that
 // differs only in case.
 const Json *findKey(const Json &object, const std::string &name)
@@ -26,7 +20,7 @@ const Json *findKey(const Json &object, const std::string &name)
         return &*it;
     const Json *found = nullptr;
     for (const auto &[key, value] : object.items()) {
-        if (lower(key) == lower(name)) {
+        if (toLowerAscii(key) == toLowerAscii(name)) {
             if (found)
                 return nullptr;
             found = &value;

@@ -1,6 +1,7 @@
 #include "adapter/value_parse.h"
 
 #include "adapter/pytext.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,13 +27,6 @@ bool startsWith(std::string_view s, std::string_view prefix)
 bool endsWith(std::string_view s, std::string_view suffix)
 {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string lower(std::string s)
-{
-    for (auto &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 void appendUtf8(std::string &out, char32_t cp)
@@ -416,7 +410,7 @@ Result<Value> matchEnum(const Type &type, const std::string &text)
     const std::string *match = nullptr;
     int matches = 0;
     for (const auto &allowed : values) {
-        if (lower(allowed) == lower(v)) {
+        if (toLowerAscii(allowed) == toLowerAscii(v)) {
             match = &allowed;
             ++matches;
         }
@@ -468,7 +462,7 @@ Result<Value> floatFromText(const std::string &text)
 
 Result<Value> boolFromText(const std::string &text)
 {
-    const std::string v = lower(unwrap(text));
+    const std::string v = toLowerAscii(unwrap(text));
     if (v == "true" || v == "yes" || v == "y" || v == "t" || v == "1" || v == "on")
         return Value(true);
     if (v == "false" || v == "no" || v == "n" || v == "f" || v == "0" || v == "off")

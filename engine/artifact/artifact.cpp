@@ -2,6 +2,7 @@
 
 #include "core/hash.h"
 #include "core/json.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -249,13 +250,11 @@ std::string jsonShort(const Json &j)
     return text;
 }
 
-std::string trimmed(const std::string &s)
+// Demo values written by hand: space, tab and line breaks around a number or
+// a bool are forgiven, \f and \v are not (they were never accepted here).
+std::string trimmedDemoText(const std::string &s)
 {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos)
-        return {};
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return s.substr(b, e - b + 1);
+    return trimmed(s, " \t\r\n");
 }
 
 // A demo value as the field's type. Labeled demos hold dataset values and
@@ -287,7 +286,7 @@ std::optional<Value> convertValue(const Json &j, const Type &type)
             return std::nullopt;
         }
         if (j.is_string()) {
-            const std::string s = trimmed(j.get<std::string>());
+            const std::string s = trimmedDemoText(j.get<std::string>());
             std::int64_t v = 0;
             const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
             if (!s.empty() && ec == std::errc() && end == s.data() + s.size())
@@ -299,7 +298,7 @@ std::optional<Value> convertValue(const Json &j, const Type &type)
         if (j.is_number())
             return Value(j.get<double>());
         if (j.is_string()) {
-            const std::string s = trimmed(j.get<std::string>());
+            const std::string s = trimmedDemoText(j.get<std::string>());
             try {
                 std::size_t used = 0;
                 const double d = std::stod(s, &used);
@@ -314,9 +313,7 @@ std::optional<Value> convertValue(const Json &j, const Type &type)
         if (j.is_boolean())
             return Value(j.get<bool>());
         if (j.is_string()) {
-            std::string s = trimmed(j.get<std::string>());
-            for (auto &c : s)
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string s = toLowerAscii(trimmedDemoText(j.get<std::string>()));
             if (s == "true")
                 return Value(true);
             if (s == "false")

@@ -1,5 +1,7 @@
 #include "core/signature.h"
 
+#include "core/text.h"
+
 #include <cctype>
 #include <optional>
 
@@ -57,31 +59,10 @@ std::string Type::shortName() const
     }
 }
 
-namespace {
-
-std::string trim(std::string_view s)
-{
-    std::size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        --e;
-    return std::string(s.substr(b, e - b));
-}
-
-std::string lower(std::string s)
-{
-    for (auto &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-} // namespace
-
 bool Type::parseShort(std::string_view text, Type &out, std::string &error)
 {
-    const std::string t = trim(text);
-    const std::string l = lower(t);
+    const std::string t = trimmed(text);
+    const std::string l = toLowerAscii(t);
     if (l == "str" || l == "string") { out = string(); return true; }
     if (l == "int" || l == "integer") { out = integer(); return true; }
     if (l == "float" || l == "number") { out = floating(); return true; }
@@ -105,7 +86,7 @@ bool Type::parseShort(std::string_view text, Type &out, std::string &error)
         std::vector<std::string> values;
         std::string current;
         auto flush = [&]() {
-            std::string v = trim(current);
+            std::string v = trimmed(current);
             if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front())
                 v = v.substr(1, v.size() - 2);
             if (!v.empty())

@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "core/json_reader.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -43,9 +44,7 @@ Json sourceToJson(const DatasetSource &s)
 Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
 {
     if (!m.baseUrl.empty()) {
-        std::string scheme = m.baseUrl.substr(0, m.baseUrl.find("://"));
-        for (char &c : scheme)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const std::string scheme = toLowerAscii(m.baseUrl.substr(0, m.baseUrl.find("://")));
         if (m.baseUrl.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
             return Error::make(ErrorKind::Config, where + ".base_url must be an http:// or https:// URL, not '" + m.baseUrl + "'");
         for (unsigned char c : m.baseUrl)

@@ -1,5 +1,6 @@
 #include "data/csv.h"
 
+#include "core/text.h"
 #include "data/textutil.h"
 
 #include <map>

@@ -2,6 +2,7 @@
 
 #include "core/hash.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "data/textutil.h"
 
 #include <nlohmann/json.hpp>
@@ -177,7 +178,7 @@ bool convertValue(const Value &raw, const Type &type, const std::string &separat
             return true;
         }
         if (raw.isString()) {
-            const std::string t = lowerAscii(trimmed(raw.asString()));
+            const std::string t = toLowerAscii(trimmed(raw.asString()));
             if (t == "true" || t == "yes" || t == "1") {
                 out = Value(true);
                 return true;
@@ -192,9 +193,9 @@ bool convertValue(const Value &raw, const Type &type, const std::string &separat
     }
     case TypeKind::Enum: {
         if (!raw.isList()) {
-            const std::string t = lowerAscii(trimmed(scalarText(raw)));
+            const std::string t = toLowerAscii(trimmed(scalarText(raw)));
             for (const auto &allowed : type.enumValues()) {
-                if (lowerAscii(allowed) == t) {
+                if (toLowerAscii(allowed) == t) {
                     out = Value(allowed); // the canonical spelling
                     return true;
                 }

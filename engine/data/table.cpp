@@ -1,4 +1,5 @@
 #include "core/json.h"
+#include "core/text.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/textutil.h"
@@ -189,7 +190,7 @@ Result<RawTable> parseCsvTable(std::string_view text, const std::string &source)
 
 std::string formatFromPath(const std::string &path)
 {
-    const std::string ext = lowerAscii(fs::path(path).extension().string());
+    const std::string ext = toLowerAscii(fs::path(path).extension().string());
     if (ext == ".json")
         return "json";
     if (ext == ".jsonl" || ext == ".ndjson")
@@ -218,7 +219,7 @@ Result<RawTable> parseTable(const std::string &text, const std::string &format, 
     if (trimmed(body).empty())
         return parseError(sourceName, 1, 0, "the file is empty");
 
-    std::string fmt = lowerAscii(format);
+    std::string fmt = toLowerAscii(format);
     if (fmt == "ndjson")
         fmt = "jsonl";
     if (fmt == "json")

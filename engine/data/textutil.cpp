@@ -66,25 +66,6 @@ void lineColumnAt(std::string_view text, std::size_t offset, int &line, int &col
     column = columnAt(text, lineStart, offset);
 }
 
-std::string trimmed(std::string_view text)
-{
-    const char *ws = " \t\r\n\f\v";
-    const auto first = text.find_first_not_of(ws);
-    if (first == std::string_view::npos)
-        return {};
-    const auto last = text.find_last_not_of(ws);
-    return std::string(text.substr(first, last - first + 1));
-}
-
-std::string lowerAscii(std::string_view text)
-{
-    std::string out(text);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 std::string quotedForError(std::string_view text)
 {
     constexpr std::size_t maxLen = 60;

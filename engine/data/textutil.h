@@ -19,9 +19,6 @@ void lineColumnAt(std::string_view text, std::size_t offset, int &line, int &col
 // Column (1-based, in code points) of `offset` within a line starting at `lineStart`.
 int columnAt(std::string_view text, std::size_t lineStart, std::size_t offset);
 
-std::string trimmed(std::string_view text);
-std::string lowerAscii(std::string_view text);
-
 // "'text'", shortened for error messages.
 std::string quotedForError(std::string_view text);
 

@@ -1,5 +1,7 @@
 #include "lm/http.h"
 
+#include "core/text.h"
+
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
@@ -46,24 +48,6 @@ size_t writeBody(char *data, size_t size, size_t count, void *userp)
     return size * count;
 }
 
-std::string lowerAscii(std::string s)
-{
-    for (char &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-std::string trim(const std::string &s)
-{
-    size_t b = 0;
-    size_t e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        --e;
-    return s.substr(b, e - b);
-}
-
 size_t writeHeader(char *data, size_t size, size_t count, void *userp)
 {
     auto *headers = static_cast<std::map<std::string, std::string> *>(userp);
@@ -76,8 +60,8 @@ size_t writeHeader(char *data, size_t size, size_t count, void *userp)
     const auto colon = line.find(':');
     if (colon == std::string::npos)
         return size * count;
-    const std::string name = lowerAscii(trim(line.substr(0, colon)));
-    const std::string value = trim(line.substr(colon + 1));
+    const std::string name = toLowerAscii(trimmed(line.substr(0, colon)));
+    const std::string value = trimmed(line.substr(colon + 1));
     auto it = headers->find(name);
     if (it == headers->end())
         headers->emplace(name, value);
@@ -242,7 +226,7 @@ std::string displayUrl(const std::string &url)
 
 bool isLoopbackUrl(const std::string &url)
 {
-    std::string u = lowerAscii(displayUrl(url));
+    std::string u = toLowerAscii(displayUrl(url));
     const auto scheme = u.find("://");
     if (scheme != std::string::npos)
         u.erase(0, scheme + 3);
@@ -259,7 +243,7 @@ bool isLoopbackUrl(const std::string &url)
 
 std::optional<double> parseRetryAfter(const std::string &raw, std::time_t now)
 {
-    const std::string value = trim(raw);
+    const std::string value = trimmed(raw);
     if (value.empty())
         return std::nullopt;
     char *end = nullptr;
@@ -275,7 +259,7 @@ std::optional<double> parseRetryAfter(const std::string &raw, std::time_t now)
 
 std::optional<double> parseDurationSeconds(const std::string &raw)
 {
-    const std::string value = trim(raw);
+    const std::string value = trimmed(raw);
     if (value.empty())
         return std::nullopt;
     double total = 0.0;
@@ -318,7 +302,7 @@ std::optional<double> parseDurationSeconds(const std::string &raw)
 
 std::optional<double> parseRfc3339Delay(const std::string &raw, std::time_t now)
 {
-    const std::string value = trim(raw);
+    const std::string value = trimmed(raw);
     int year = 0, month = 0, day = 0, hour = 0, minute = 0;
     double second = 0.0;
     int consumed = 0;

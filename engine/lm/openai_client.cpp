@@ -1,5 +1,6 @@
 #include "lm/openai_client.h"
 
+#include "core/text.h"
 #include "lm/http.h"
 
 #include <nlohmann/json.hpp>
@@ -18,13 +19,6 @@ namespace {
 
 using nlohmann::json;
 using OJson = nlohmann::ordered_json;
-
-std::string lower(std::string s)
-{
-    for (char &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 bool contains(const std::string &haystack, const char *needle)
 {
@@ -234,7 +228,7 @@ static std::optional<double> retryAfterUnchecked(const HttpHeaders &headers, con
     std::smatch m;
     if (std::regex_search(message, m, re)) {
         const double v = std::strtod(m[1].str().c_str(), nullptr);
-        const std::string unit = lower(m[2].str());
+        const std::string unit = toLowerAscii(m[2].str());
         if (unit == "ms" || unit.rfind("milli", 0) == 0)
             return v / 1000.0;
         if (unit == "m" || unit.rfind("min", 0) == 0)
@@ -259,9 +253,9 @@ std::optional<double> retryAfterFrom(const HttpHeaders &headers, const std::stri
 Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErrorInfo &info,
                         const HttpHeaders &headers, std::time_t now)
 {
-    const std::string msg = lower(info.message);
-    const std::string type = lower(info.type);
-    const std::string code = lower(info.code);
+    const std::string msg = toLowerAscii(info.message);
+    const std::string type = toLowerAscii(info.type);
+    const std::string code = toLowerAscii(info.code);
     const std::string where = ctx.url.empty() ? std::string("the server") : ctx.url;
     const std::string http = "HTTP " + std::to_string(status);
     const std::string keyRef = "$" + ctx.apiKeyEnv;

@@ -54,7 +54,7 @@ std::string jsonValueText(const nlohmann::json &value)
 
 void addValue(Record &record, const std::string &name, const std::string &value)
 {
-    if (trim(value) == kNotSupplied)
+    if (trimmed(value) == kNotSupplied)
         return;
     record.set(name, value);
 }
@@ -80,7 +80,7 @@ void applyNote(PromptField &field, const std::string &note)
     const std::size_t at = note.find("one of: ");
     if (field.kind != FieldKind::Other || at == std::string::npos)
         return;
-    std::string rest = trim(note.substr(at + 8));
+    std::string rest = trimmed(note.substr(at + 8));
     if (endsWith(rest, "\","))
         rest.pop_back();
     if (endsWith(rest, "\""))
@@ -104,7 +104,7 @@ FieldLists readFieldLists(std::string_view system)
     FieldLists lists;
     std::vector<PromptField> *target = nullptr;
     for (const std::string &line : splitLines(system)) {
-        const std::string t = trim(line);
+        const std::string t = trimmed(line);
         if (startsWith(t, "Your input fields are:")) {
             target = &lists.inputs;
             continue;
@@ -124,7 +124,7 @@ FieldLists readFieldLists(std::string_view system)
         if (parseFieldLine(line, field))
             target->push_back(std::move(field));
         else if (!target->empty())
-            target->back().description = trim(target->back().description + "\n" + line);
+            target->back().description = trimmed(target->back().description + "\n" + line);
     }
     for (PromptField &field : lists.outputs)
         applyNote(field, placeholderNote(system, field.name));
@@ -133,7 +133,7 @@ FieldLists readFieldLists(std::string_view system)
 
 std::string readInstruction(std::string_view system)
 {
-    const std::string lower = toLower(system);
+    const std::string lower = toLowerAscii(system);
     const std::string marker = "your objective is:";
     const std::size_t at = lower.rfind(marker);
     if (at == std::string::npos)
@@ -145,7 +145,7 @@ std::string readInstruction(std::string_view system)
 // either form is accepted in both modes.
 void readAssistantTurn(std::string_view text, Record &record)
 {
-    const std::string t = trim(text);
+    const std::string t = trimmed(text);
     if (!t.empty() && t.front() == '{') {
         try {
             const nlohmann::json j = nlohmann::json::parse(t);
@@ -167,13 +167,13 @@ void readAssistantTurn(std::string_view text, Record &record)
 
 void parseTypeText(std::string_view typeText, PromptField &field)
 {
-    std::string t = trim(typeText);
+    std::string t = trimmed(typeText);
     field.typeText = t;
     field.options.clear();
     if (startsWith(t, "Optional[") && endsWith(t, "]"))
-        t = trim(t.substr(9, t.size() - 10));
+        t = trimmed(t.substr(9, t.size() - 10));
     if (endsWith(t, "| None"))
-        t = trim(t.substr(0, t.size() - 6));
+        t = trimmed(t.substr(0, t.size() - 6));
     if (t == "str") {
         field.kind = FieldKind::String;
     } else if (t == "int") {
@@ -241,7 +241,7 @@ bool parseFieldLine(std::string_view line, PromptField &field)
     if (i >= line.size() || line.substr(i, 2) != "):")
         return false;
     parseTypeText(line.substr(typeBegin, i - typeBegin), field);
-    field.description = trim(line.substr(i + 2));
+    field.description = trimmed(line.substr(i + 2));
     return true;
 }
 
@@ -291,12 +291,12 @@ std::vector<std::pair<std::string, std::string>> readSections(std::string_view t
     auto close = [&] {
         if (open && std::find(seen.begin(), seen.end(), name) == seen.end()) {
             seen.push_back(name);
-            sections.emplace_back(name, trim(body));
+            sections.emplace_back(name, trimmed(body));
         }
         body.clear();
     };
     for (const std::string &line : splitLines(text)) {
-        const std::string t = trim(line);
+        const std::string t = trimmed(line);
         if (startsWith(t, "[[ ## ")) {
             const std::size_t end = t.find(" ## ]]", 6);
             if (end != std::string::npos) {

@@ -35,7 +35,7 @@ std::string norm(std::string_view s)
 
 bool isNumericText(const std::string &text)
 {
-    const std::string t = trim(text);
+    const std::string t = trimmed(text);
     std::size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
     bool digits = false, dot = false;
     for (; i < t.size(); ++i) {
@@ -90,10 +90,10 @@ std::vector<std::string> itemsOf(const Literal &value)
     if (value.kind == Literal::Kind::List) {
         std::vector<std::string> out;
         for (const Literal &item : value.items)
-            out.push_back(trim(item.plainText()));
+            out.push_back(trimmed(item.plainText()));
         return out;
     }
-    const std::string text = trim(value.plainText());
+    const std::string text = trimmed(value.plainText());
     if (value.kind == Literal::Kind::String && startsWith(text, "[") && endsWith(text, "]"))
         return parseListItems(text);
     return {text};
@@ -102,7 +102,7 @@ std::vector<std::string> itemsOf(const Literal &value)
 bool isListValue(const Literal &value)
 {
     return value.kind == Literal::Kind::List
-        || (value.kind == Literal::Kind::String && startsWith(trim(value.text), "[") && endsWith(trim(value.text), "]"));
+        || (value.kind == Literal::Kind::String && startsWith(trimmed(value.text), "[") && endsWith(trimmed(value.text), "]"));
 }
 
 struct DataRow {
@@ -183,7 +183,7 @@ std::vector<DataRow> parseJsonExamples(std::string_view text)
         rows.clear();
     }
     for (const std::string &line : splitLines(text)) {
-        const std::string t = trim(line);
+        const std::string t = trimmed(line);
         if (!startsWith(t, "{"))
             continue;
         try {
@@ -210,13 +210,13 @@ std::vector<DataRow> parsePrefixBlocks(std::string_view text, const std::vector<
         const std::string prefix = line.substr(0, colon);
         if (!std::all_of(prefix.begin(), prefix.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_'; }))
             return {};
-        value = trim(line.substr(colon + 1));
+        value = trimmed(line.substr(colon + 1));
         for (const std::string &f : knownFields)
             if (norm(f) == norm(prefix))
                 return f;
         if (!knownFields.empty() || !std::isupper(static_cast<unsigned char>(prefix[0])) || words(prefix).size() > 4)
             return {};
-        std::string snake = toLower(trim(prefix));
+        std::string snake = toLowerAscii(trimmed(prefix));
         std::replace(snake.begin(), snake.end(), ' ', '_');
         return snake;
     };
@@ -235,7 +235,7 @@ std::vector<DataRow> parsePrefixBlocks(std::string_view text, const std::vector<
             current.add(field, stringLiteral(value));
             open = &current.values.back().text;
             pendingBlank.clear();
-        } else if (trim(line).empty()) {
+        } else if (trimmed(line).empty()) {
             pendingBlank += "\n";
         } else if (open) {
             *open += (pendingBlank.empty() ? "\n" : "\n" + pendingBlank) + line;
@@ -550,7 +550,7 @@ std::string observations(const Prompt &prompt)
         return "The examples could not be read, so there is nothing to observe.";
     const std::string *prior = prompt.current.find("prior_observations");
     std::vector<std::string> texts;
-    if (prior && !trim(*prior).empty()) {
+    if (prior && !trimmed(*prior).empty()) {
         std::vector<std::vector<std::string>> priorSentences;
         for (const std::string &s : splitSentences(*prior))
             priorSentences.push_back(words(s));
@@ -571,7 +571,7 @@ std::string summary(const Prompt &prompt)
 {
     const std::string *obs = prompt.current.find("observations");
     std::vector<std::string> sentences = obs ? splitSentences(*obs) : std::vector<std::string>();
-    if (sentences.empty() || startsWith(toLower(sentences.front()), "complete"))
+    if (sentences.empty() || startsWith(toLowerAscii(sentences.front()), "complete"))
         return "No observations were made about the dataset.";
     sentences.resize(std::min<std::size_t>(sentences.size(), 3));
     return joinStrings(sentences, " ");
@@ -609,7 +609,7 @@ std::vector<std::string> splitNames(std::string_view text)
     std::vector<std::string> out;
     for (std::string name : splitOn(text, ",")) {
         if (const std::size_t colon = name.find(':'); colon != std::string::npos)
-            name = trim(name.substr(0, colon));
+            name = trimmed(name.substr(0, colon));
         if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
             out.push_back(name);
     }
@@ -625,7 +625,7 @@ bool readArrow(std::string_view line, std::string &kind, std::vector<std::string
     std::string left(line.substr(0, arrow));
     std::string right(line.substr(arrow + 2));
     const std::size_t open = left.find('(');
-    kind = trim(open == std::string::npos ? std::string() : left.substr(0, open));
+    kind = trimmed(open == std::string::npos ? std::string() : left.substr(0, open));
     if (open != std::string::npos)
         left = left.substr(open + 1);
     std::erase(left, ')');
@@ -689,7 +689,7 @@ SignatureInfo readSignature(const Prompt &prompt)
         const std::size_t at = line.find(" = Field(annotation=");
         if (at != std::string::npos) {
             const std::size_t end = line.find(" required=", at);
-            typed.name = trim(line.substr(0, at));
+            typed.name = trimmed(line.substr(0, at));
             parseTypeText(line.substr(at + 20, end == std::string::npos ? std::string::npos : end - at - 20), typed);
         } else if (!parseFieldLine(line, typed)) {
             continue;
@@ -703,7 +703,7 @@ SignatureInfo readSignature(const Prompt &prompt)
     // Without program code: the field names the dataset description or the basic instruction gives.
     if (sig.empty()) {
         for (const std::string *text : {&inputValue(prompt, "dataset_description"), &inputValue(prompt, "basic_instruction")}) {
-            const std::string lower = toLower(*text);
+            const std::string lower = toLowerAscii(*text);
             const std::size_t in = lower.find("input field");
             const std::size_t out = lower.find("output field", in == std::string::npos ? 0 : in);
             const std::size_t produce = lower.find("produce the field");
@@ -767,15 +767,15 @@ enum class Tip {
 
 Tip readTip(const std::string &text)
 {
-    std::string t = toLower(text);
+    std::string t = toLowerAscii(text);
     std::replace(t.begin(), t.end(), '_', ' ');
     if (t.find("persona") != std::string::npos)
         return Tip::Persona;
     if (t.find("high stakes") != std::string::npos)
         return Tip::HighStakes;
-    if (t.find("concise") != std::string::npos || trim(t) == "simple")
+    if (t.find("concise") != std::string::npos || trimmed(t) == "simple")
         return Tip::Concise;
-    if (t.find("descriptive") != std::string::npos || t.find("informative") != std::string::npos || trim(t) == "description")
+    if (t.find("descriptive") != std::string::npos || t.find("informative") != std::string::npos || trimmed(t) == "description")
         return Tip::Descriptive;
     if (t.find("creative") != std::string::npos)
         return Tip::Creative;
@@ -842,7 +842,7 @@ std::vector<std::string> describedLabels(const std::string &description, const s
         const std::size_t in = part.rfind(" in ");
         if (in == std::string::npos)
             continue;
-        const std::string label = trim(part.substr(0, in));
+        const std::string label = trimmed(part.substr(0, in));
         if (label == "empty")
             list = true;
         else if (!label.empty())
@@ -858,7 +858,7 @@ struct LabelRef {
 
 std::string proposedInstruction(const Prompt &prompt, const DrawContext &context)
 {
-    const std::string description = trim(inputValue(prompt, "dataset_description"));
+    const std::string description = trimmed(inputValue(prompt, "dataset_description"));
     const std::string &tipText = inputValue(prompt, "tip");
     const Tip tip = readTip(tipText);
     const Draws draws(context, tipText);
@@ -887,7 +887,7 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
         for (const DataRow &d : demos)
             if (const Literal *v = d.get(f.name)) {
                 list = list || isListValue(*v);
-                values.push_back(trim(v->plainText()));
+                values.push_back(trimmed(v->plainText()));
             }
         if (!labels.empty()) {
             f.kind = list ? FieldKind::ListEnum : FieldKind::Enum;
@@ -908,7 +908,7 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
     if (tip == Tip::Persona)
         sentences.push_back("You are a careful reviewer of the " + (sig.inputs.empty() ? std::string("input") : joinWords(sig.inputs)) + ".");
 
-    std::string basic = trim(inputValue(prompt, "basic_instruction"));
+    std::string basic = trimmed(inputValue(prompt, "basic_instruction"));
     if (basic.empty())
         basic = "Complete the task.";
     switch (static_cast<int>(draws.unit("rephrase") * 4)) {
@@ -946,7 +946,7 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
             if (!v)
                 return false;
             for (const std::string &item : itemsOf(*v))
-                if (toLower(item) == toLower(l.label))
+                if (toLowerAscii(item) == toLowerAscii(l.label))
                     return true;
             return false;
         };
@@ -969,7 +969,7 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
             for (const std::string &sentence : descriptionSentences) {
                 const std::vector<std::string> sw = words(sentence);
                 const bool namesOther = std::any_of(labels.begin(), labels.end(), [&](const LabelRef &o) {
-                    return toLower(o.label) != toLower(l.label) && containsRun(sw, words(o.label));
+                    return toLowerAscii(o.label) != toLowerAscii(l.label) && containsRun(sw, words(o.label));
                 });
                 if (!containsRun(sw, words(l.label)) || namesOther)
                     continue;

@@ -1,6 +1,7 @@
 #include "lm/sim_server.h"
 
 #include "core/hash.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -148,24 +149,6 @@ bool sendAll(int fd, const char *data, size_t size)
         size -= static_cast<size_t>(n);
     }
     return true;
-}
-
-std::string lowerAscii(std::string s)
-{
-    for (char &c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-std::string trim(const std::string &s)
-{
-    size_t b = 0;
-    size_t e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        --e;
-    return s.substr(b, e - b);
 }
 
 std::string formatNumber(double v)
@@ -468,13 +451,13 @@ void SimServer::Impl::serveConnection(int fd)
             const auto colon = line.find(':');
             if (colon == std::string::npos)
                 continue;
-            headers[lowerAscii(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+            headers[toLowerAscii(trimmed(line.substr(0, colon)))] = trimmed(line.substr(colon + 1));
         }
         buffer.erase(0, headerEnd + 4);
 
         bool closeAfter = version == "HTTP/1.0";
         if (auto it = headers.find("connection"); it != headers.end()) {
-            const std::string c = lowerAscii(it->second);
+            const std::string c = toLowerAscii(it->second);
             if (c.find("close") != std::string::npos)
                 closeAfter = true;
             else if (c.find("keep-alive") != std::string::npos)
@@ -499,7 +482,7 @@ void SimServer::Impl::serveConnection(int fd)
             contentLength = static_cast<size_t>(v);
         }
         if (auto it = headers.find("expect");
-            it != headers.end() && lowerAscii(it->second) == "100-continue" && buffer.size() < contentLength) {
+            it != headers.end() && toLowerAscii(it->second) == "100-continue" && buffer.size() < contentLength) {
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
             if (!sendAll(fd, cont, sizeof cont - 1))
                 return;

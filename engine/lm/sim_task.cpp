@@ -24,7 +24,7 @@ std::string fixed2(double v)
 bool isQuestion(const std::string &value)
 {
     static const std::set<std::string> wh = {"what", "who", "whom", "whose", "which", "when", "where", "why", "how"};
-    const std::string t = trim(value);
+    const std::string t = trimmed(value);
     if (endsWith(t, "?"))
         return true;
     const std::vector<std::string> w = words(t);
@@ -143,14 +143,14 @@ std::vector<std::string> TaskSkills::demoLabels(const PromptField &field, const 
     if (field.kind == FieldKind::ListEnum)
         raw = parseListItems(value);
     else
-        raw = {trim(value)};
+        raw = {trimmed(value)};
     std::vector<std::string> out;
     for (std::string label : raw) {
         while (!label.empty() && (label.front() == '\'' || label.front() == '"'))
             label.erase(0, 1);
         while (!label.empty() && (label.back() == '\'' || label.back() == '"'))
             label.pop_back();
-        const std::string lower = toLower(trim(label));
+        const std::string lower = toLowerAscii(trimmed(label));
         if (field.kind == FieldKind::Bool) {
             if (lower == "true" || lower == "yes" || lower == "1")
                 out.push_back("true");
@@ -159,7 +159,7 @@ std::vector<std::string> TaskSkills::demoLabels(const PromptField &field, const 
             continue;
         }
         for (const std::string &option : field.options)
-            if (toLower(option) == lower)
+            if (toLowerAscii(option) == lower)
                 out.push_back(option);
     }
     return out;
@@ -376,7 +376,7 @@ Answer TaskSkills::answerString(const PromptField &field)
             for (const PromptField &in : m_prompt.inputs) {
                 if (const std::string *v = m_prompt.current.find(in.name)) {
                     const std::vector<std::string> sentences = splitSentences(*v);
-                    answer.text = sentences.empty() ? trim(*v) : sentences.front();
+                    answer.text = sentences.empty() ? trimmed(*v) : sentences.front();
                     m_notes.push_back(field.name + ": the first sentence of " + in.name);
                     break;
                 }

@@ -54,25 +54,6 @@ constexpr const char *kGeneric[] = {
 
 } // namespace
 
-std::string toLower(std::string_view text)
-{
-    std::string out(text);
-    for (char &c : out)
-        if (isUpper(c))
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string trim(std::string_view text)
-{
-    std::size_t b = 0, e = text.size();
-    while (b < e && isSpace(text[b]))
-        ++b;
-    while (e > b && isSpace(text[e - 1]))
-        --e;
-    return std::string(text.substr(b, e - b));
-}
-
 bool startsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 bool endsWith(std::string_view text, std::string_view suffix)
@@ -102,7 +83,7 @@ std::string dedent(std::string_view text)
     const std::vector<std::string> lines = splitLines(text);
     std::size_t common = std::numeric_limits<std::size_t>::max();
     for (const std::string &line : lines) {
-        if (trim(line).empty())
+        if (trimmed(line).empty())
             continue;
         std::size_t n = 0;
         while (n < line.size() && (line[n] == ' ' || line[n] == '\t'))
@@ -115,9 +96,9 @@ std::string dedent(std::string_view text)
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (i)
             out += '\n';
-        out += trim(lines[i]).empty() ? std::string() : lines[i].substr(common);
+        out += trimmed(lines[i]).empty() ? std::string() : lines[i].substr(common);
     }
-    return trim(out);
+    return trimmed(out);
 }
 
 std::string joinStrings(const std::vector<std::string> &items, std::string_view separator)
@@ -137,7 +118,7 @@ std::vector<std::string> splitOn(std::string_view text, std::string_view separat
     std::size_t start = 0;
     while (true) {
         const std::size_t at = text.find(separator, start);
-        out.push_back(trim(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
+        out.push_back(trimmed(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
         if (at == std::string_view::npos)
             return out;
         start = at + separator.size();
@@ -210,7 +191,7 @@ std::vector<std::string> words(std::string_view text)
         std::size_t j = i;
         while (j < text.size() && isWordByte(static_cast<unsigned char>(text[j])))
             ++j;
-        out.push_back(stem(toLower(text.substr(i, j - i))));
+        out.push_back(stem(toLowerAscii(text.substr(i, j - i))));
         i = j;
     }
     return out;
@@ -228,7 +209,7 @@ std::vector<std::string> tokens(std::string_view text)
         std::size_t j = i;
         while (j < text.size() && isWordByte(static_cast<unsigned char>(text[j])))
             ++j;
-        const std::string lower = toLower(text.substr(i, j - i));
+        const std::string lower = toLowerAscii(text.substr(i, j - i));
         i = j;
         if (isStopword(lower))
             continue;
@@ -265,7 +246,7 @@ std::vector<std::string> splitSentences(std::string_view text)
     std::vector<std::string> out;
     std::string current;
     auto flush = [&] {
-        std::string t = trim(current);
+        std::string t = trimmed(current);
         if (!t.empty())
             out.push_back(std::move(t));
         current.clear();
@@ -373,7 +354,7 @@ std::vector<ArithToken> lexArithmetic(std::string_view text)
             std::size_t j = i;
             while (j < text.size() && isWordByte(static_cast<unsigned char>(text[j])))
                 ++j;
-            const std::string w = toLower(text.substr(i, j - i));
+            const std::string w = toLowerAscii(text.substr(i, j - i));
             ArithToken t{ArithToken::Kind::Op, 0, 0, i, j};
             if (w == "plus")
                 t.op = '+';
@@ -385,7 +366,7 @@ std::vector<ArithToken> lexArithmetic(std::string_view text)
                 std::size_t k = j;
                 while (k < text.size() && isSpace(text[k]))
                     ++k;
-                if (toLower(text.substr(k, 2)) == "by" && (k + 2 >= text.size() || !isWordByte(static_cast<unsigned char>(text[k + 2])))) {
+                if (toLowerAscii(text.substr(k, 2)) == "by" && (k + 2 >= text.size() || !isWordByte(static_cast<unsigned char>(text[k + 2])))) {
                     t.op = w == "divided" ? '/' : '*';
                     j = k + 2;
                     t.end = j;
@@ -664,7 +645,7 @@ bool parseLiteral(std::string_view text, std::size_t &pos, Literal &out)
 
 std::vector<std::string> parseListItems(std::string_view text)
 {
-    const std::string t = trim(text);
+    const std::string t = trimmed(text);
     if (t.empty())
         return {};
     std::size_t pos = 0;
@@ -672,7 +653,7 @@ std::vector<std::string> parseListItems(std::string_view text)
     if (t.front() == '[' && parseLiteral(t, pos, lit) && lit.kind == Literal::Kind::List) {
         std::vector<std::string> out;
         for (const Literal &item : lit.items)
-            out.push_back(trim(item.plainText()));
+            out.push_back(trimmed(item.plainText()));
         return out;
     }
     // Not a literal list: comma-separated bare words, brackets and quotes tolerated.

@@ -4,6 +4,8 @@
 // arithmetic, Python/JSON literals and seeded draws. Pure functions only, so
 // SimLm stays a pure function of its request on any thread.
 
+#include "core/text.h" // trimmed, toLowerAscii: used by every sim_*.cpp
+
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -13,8 +15,6 @@
 
 namespace prism::sim {
 
-std::string toLower(std::string_view text);
-std::string trim(std::string_view text);
 bool startsWith(std::string_view text, std::string_view prefix);
 bool endsWith(std::string_view text, std::string_view suffix);
 std::vector<std::string> splitLines(std::string_view text);

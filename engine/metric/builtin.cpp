@@ -1,5 +1,7 @@
 #include "metric/builtin.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -13,14 +15,6 @@
 namespace prism {
 
 namespace {
-
-std::string trimmed(const std::string &s)
-{
-    const auto isSpace = [](unsigned char c) { return std::isspace(c) != 0; };
-    auto begin = std::find_if_not(s.begin(), s.end(), isSpace);
-    auto end = std::find_if_not(s.rbegin(), s.rend(), isSpace).base();
-    return begin < end ? std::string(begin, end) : std::string();
-}
 
 // Text for lexical metrics. Lists become their elements separated by spaces:
 // their JSON form would glue elements together once punctuation is stripped.

@@ -36,7 +36,7 @@ Bootstrapper::Bootstrapper(const Program &student, const std::vector<Example> &t
     m_call.role = "bootstrap";
     m_teacher = student;
     if (m_settings.maxLabeledDemos > 0) {
-        SeededRng rng = SeededRng::forStream(m_settings.seed, "teacher");
+        Rng rng = Rng::forStream(m_settings.seed, "teacher");
         const auto demos = sampleLabeledDemos(student, trainset, m_settings.maxLabeledDemos, rng, &m_teacherSources);
         for (std::size_t p = 0; p < m_teacher.predictors.size(); ++p)
             m_teacher.predictors[p].demos = demos[p];
@@ -188,7 +188,7 @@ Result<std::vector<std::vector<std::size_t>>> Bootstrapper::run(const std::vecto
 }
 
 std::vector<std::vector<Demo>> Bootstrapper::demos(const std::vector<std::size_t> &accepted, int maxLabeled,
-                                                   SeededRng &rng) const
+                                                   Rng &rng) const
 {
     std::vector<std::vector<Demo>> out(m_student.predictors.size());
     for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
@@ -276,7 +276,7 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
                   Json{{"message", fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
                                                bootstrapper.errors(), bootstrapper.attempts(),
                                                bootstrapper.firstError()->describe())}});
-    SeededRng rng = SeededRng::forStream(m_settings.seed, "bootstrap-labeled");
+    Rng rng = Rng::forStream(m_settings.seed, "bootstrap-labeled");
     const auto demos = bootstrapper.demos(accepted->front(), m_settings.maxLabeledDemos, rng);
     for (std::size_t p = 0; p < student.predictors.size(); ++p) {
         result.program.predictors[p].demos = demos[p];

@@ -2,7 +2,7 @@
 
 #include "adapter/predict.h"
 #include "optimize/optimizer.h"
-#include "optimize/rng.h"
+#include "core/rng.h"
 #include "optimize/scoring.h"
 
 #include <atomic>
@@ -55,7 +55,7 @@ public:
     // The demos of each predictor: the accepted traces' stages (augmented),
     // then labeled demos sampled with rng from the examples that gave no
     // accepted trace, up to maxLabeledDemos in all.
-    std::vector<std::vector<Demo>> demos(const std::vector<std::size_t> &accepted, int maxLabeled, SeededRng &rng) const;
+    std::vector<std::vector<Demo>> demos(const std::vector<std::size_t> &accepted, int maxLabeled, Rng &rng) const;
 
     const Program &teacher() const { return m_teacher; }
     int errors() const { return m_errors; }

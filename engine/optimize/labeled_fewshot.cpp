@@ -18,7 +18,7 @@ Demo labeledDemo(const Predictor &predictor, const Example &example)
 }
 
 std::vector<std::vector<Demo>> sampleLabeledDemos(const Program &program, const std::vector<Example> &trainset, int k,
-                                                  SeededRng &rng, std::vector<std::vector<std::size_t>> *sources)
+                                                  Rng &rng, std::vector<std::vector<std::size_t>> *sources)
 {
     std::vector<std::vector<Demo>> out(program.predictors.size());
     if (sources)
@@ -50,7 +50,7 @@ Result<OptimizeResult> LabeledFewShot::compile(const Program &student, const std
     result.program = student;
     // DSPy returns the student unchanged for an empty trainset.
     if (!trainset.empty()) {
-        SeededRng rng = SeededRng::forStream(m_seed, "labeled");
+        Rng rng = Rng::forStream(m_seed, "labeled");
         const auto demos = sampleLabeledDemos(student, trainset, m_k, rng);
         for (std::size_t p = 0; p < student.predictors.size(); ++p) {
             result.program.predictors[p].demos = demos[p];

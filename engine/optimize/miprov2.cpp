@@ -4,7 +4,7 @@
 #include "optimize/labeled_fewshot.h"
 #include "optimize/presets.h"
 #include "optimize/proposer.h"
-#include "optimize/rng.h"
+#include "core/rng.h"
 #include "optimize/search/random_sampler.h"
 #include "optimize/search/study.h"
 #include "optimize/search/tpe_sampler.h"
@@ -142,7 +142,7 @@ private:
                                                                 "at least 2 examples to split (it has {})",
                                                                 trainset.size()));
             // A seeded shuffle, half and half (DSPy puts the last 80% in val by position).
-            std::vector<std::size_t> order = SeededRng::forStream(m_config.seed, "valset-split").permutation(trainset.size());
+            std::vector<std::size_t> order = Rng::forStream(m_config.seed, "valset-split").permutation(trainset.size());
             const std::size_t valCount = trainset.size() / 2;
             std::vector<std::size_t> valIdx(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(valCount));
             std::vector<std::size_t> trainIdx(order.begin() + static_cast<std::ptrdiff_t>(valCount), order.end());
@@ -159,7 +159,7 @@ private:
             m_val = valset;
         }
         if (m_settings.valSize && m_val.size() > static_cast<std::size_t>(*m_settings.valSize)) {
-            std::vector<std::size_t> keep = SeededRng::forStream(m_config.seed, "valset-sample")
+            std::vector<std::size_t> keep = Rng::forStream(m_config.seed, "valset-sample")
                                                 .sample(m_val.size(), static_cast<std::size_t>(*m_settings.valSize));
             std::sort(keep.begin(), keep.end());
             std::vector<Example> sampled;
@@ -191,7 +191,7 @@ private:
         const int maxBoot = m_config.maxBootstrappedDemos;
         const int maxLabeled = m_config.maxLabeledDemos;
         auto labeledSet = [&](int index) {
-            SeededRng rng = SeededRng::forStream(m_config.seed, "labeled-set", static_cast<std::uint64_t>(index));
+            Rng rng = Rng::forStream(m_config.seed, "labeled-set", static_cast<std::uint64_t>(index));
             const auto demos = sampleLabeledDemos(m_student, m_train, maxLabeled, rng);
             for (std::size_t p = 0; p < predictors; ++p)
                 m_demoSets[p][static_cast<std::size_t>(index)] = demos[p];
@@ -219,7 +219,7 @@ private:
                         request.order[k] = k;
                     request.quota = maxBoot;
                 } else {
-                    SeededRng rng = SeededRng::forStream(m_config.seed, "demo-set", static_cast<std::uint64_t>(i));
+                    Rng rng = Rng::forStream(m_config.seed, "demo-set", static_cast<std::uint64_t>(i));
                     request.order = rng.permutation(m_train.size());
                     request.quota = rng.between(1, maxBoot);
                 }
@@ -244,7 +244,7 @@ private:
                     warn(fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
                                      bootstrapper.errors(), bootstrapper.attempts(), bootstrapper.firstError()->describe()));
                 for (std::size_t k = 0; k < planned.size(); ++k) {
-                    SeededRng rng = SeededRng::forStream(m_config.seed, "demo-fill", static_cast<std::uint64_t>(planned[k].index));
+                    Rng rng = Rng::forStream(m_config.seed, "demo-fill", static_cast<std::uint64_t>(planned[k].index));
                     const auto demos = bootstrapper.demos((*accepted)[k], maxLabeled, rng);
                     for (std::size_t p = 0; p < predictors; ++p)
                         m_demoSets[p][static_cast<std::size_t>(planned[k].index)] = demos[p];
@@ -272,7 +272,7 @@ private:
         const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
         std::vector<std::vector<std::vector<Demo>>> sets(predictors, std::vector<std::vector<Demo>>(k));
         for (std::size_t i = 1; i < k; ++i) {
-            SeededRng rng = SeededRng::forStream(m_config.seed, "grounding", i);
+            Rng rng = Rng::forStream(m_config.seed, "grounding", i);
             const auto demos = sampleLabeledDemos(m_student, m_train, static_cast<int>(kProposerDemos), rng);
             for (std::size_t p = 0; p < predictors; ++p)
                 sets[p][i] = demos[p];
@@ -367,7 +367,7 @@ private:
         // The program example: the task demos of demo set 1, as candidate 1 sees them.
         auto exampleFor = [&](std::size_t p) { return taskDemos(p, 1, sets); };
         if (m_config.programAwareProposer && k > 1) {
-            SeededRng rng = SeededRng::forStream(m_config.seed, "describe-program");
+            Rng rng = Rng::forStream(m_config.seed, "describe-program");
             const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
             ProposerReply reply = callProposer(describeProgramSignature(),
                                                Fields{{"program_code", code}, {"program_example", exampleFor(0)}},
@@ -385,7 +385,7 @@ private:
             parallelFor(
                 predictors, m_context.threads,
                 [&](std::size_t p) {
-                    SeededRng rng = SeededRng::forStream(m_config.seed, "describe-module", p);
+                    Rng rng = Rng::forStream(m_config.seed, "describe-module", p);
                     const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
                     replies[p] = callProposer(describeModuleSignature(),
                                               Fields{{"program_code", code},
@@ -433,7 +433,7 @@ private:
                 Job job;
                 job.predictor = p;
                 job.index = i;
-                SeededRng rng = SeededRng::forStream(m_config.seed, "proposal", p * 1000003ULL + i);
+                Rng rng = Rng::forStream(m_config.seed, "proposal", p * 1000003ULL + i);
                 if (!m_config.tip.empty()) {
                     job.tip = tipText(m_config.tip);
                     job.tipKey = m_config.tip;
@@ -705,7 +705,7 @@ private:
             const int k = std::min(batchSize, m_settings.numTrials - done);
             std::vector<std::size_t> examples;
             if (m_minibatch) {
-                examples = SeededRng::forStream(m_config.seed, "minibatch", batchIndex)
+                examples = Rng::forStream(m_config.seed, "minibatch", batchIndex)
                                .sample(m_val.size(), static_cast<std::size_t>(m_config.minibatchSize));
                 std::sort(examples.begin(), examples.end());
             } else {

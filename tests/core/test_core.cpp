@@ -199,10 +199,27 @@ TEST(Hash, Sha256KnownVectors)
     EXPECT_EQ(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    // FIPS 180-2 appendix B.3 and the two-block 896-bit message of the NIST examples.
+    EXPECT_EQ(sha256Hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    EXPECT_EQ(sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"),
+              "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
     Sha256 incremental;
     incremental.update("ab");
     incremental.update("c");
     EXPECT_EQ(incremental.finishHex(), sha256Hex("abc"));
+}
+
+TEST(Hash, IncrementalChunksAcrossBlocksAndRestartAfterFinish)
+{
+    const std::string million(1000000, 'a');
+    Sha256 sha;
+    for (std::size_t at = 0, step = 1; at < million.size(); at += step, step = step % 131 + 7)
+        sha.update(std::string_view(million).substr(at, step));
+    EXPECT_EQ(sha.finishHex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    // finishHex starts a new message on the same object.
+    sha.update("abc");
+    EXPECT_EQ(sha.finishHex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha.finishHex(), sha256Hex(""));
 }
 
 TEST(Hash, UnitDrawsAreInRangeAndSpread)
@@ -238,4 +255,25 @@ TEST(Values, WholeNumbersBeyondInt64KeepTheirMagnitude)
     ASSERT_TRUE(huge.isFloat());
     EXPECT_DOUBLE_EQ(huge.asNumber(), 18446744073709551615.0);
     EXPECT_EQ(valueFromJson(nlohmann::json::parse("9223372036854775807")), Value(std::int64_t{9223372036854775807}));
+}
+
+#include "core/text.h"
+
+TEST(Text, TrimmedRemovesAsciiWhitespaceAtBothEndsOnly)
+{
+    EXPECT_EQ(trimmed(" \t\n\v\f\r a b \r\n"), "a b");
+    EXPECT_EQ(trimmed(" \t\n "), "");
+    EXPECT_EQ(trimmed(""), "");
+    EXPECT_EQ(trimmed("x"), "x");
+    // U+00A0 (C2 A0) and other UTF-8 bytes are not ASCII whitespace.
+    EXPECT_EQ(trimmed("\xc2\xa0x\xc2\xa0"), "\xc2\xa0x\xc2\xa0");
+    EXPECT_EQ(trimmed("\f x \v", " \t\r\n"), "\f x \v");
+    EXPECT_EQ(trimmed("--x-y--", "-"), "x-y");
+}
+
+TEST(Text, ToLowerAsciiMapsOnlyAToZ)
+{
+    EXPECT_EQ(toLowerAscii("Hello, WORLD 42_Z@["), "hello, world 42_z@[");
+    EXPECT_EQ(toLowerAscii("\xc3\x84pfel"), "\xc3\x84pfel"); // "Äpfel": UTF-8 kept
+    EXPECT_EQ(toLowerAscii(""), "");
 }

@@ -5,7 +5,7 @@
 #include "optimize/bootstrap_fewshot.h"
 #include "optimize/labeled_fewshot.h"
 #include "optimize/proposer.h"
-#include "optimize/rng.h"
+#include "core/rng.h"
 
 #include <gtest/gtest.h>
 
@@ -41,9 +41,9 @@ std::string blockValue(const std::string &content, const std::string &field)
 
 // ---- rng ----------------------------------------------------------------
 
-TEST(SeededRng, SameSeedSameDrawsAndSeedZeroIsASeed)
+TEST(Rng, SameSeedSameDrawsAndSeedZeroIsASeed)
 {
-    SeededRng a(0), b(0), c(9);
+    Rng a(0), b(0), c(9);
     std::vector<std::uint64_t> x, y, z;
     for (int i = 0; i < 8; ++i) {
         x.push_back(a.next());
@@ -52,13 +52,13 @@ TEST(SeededRng, SameSeedSameDrawsAndSeedZeroIsASeed)
     }
     EXPECT_EQ(x, y);
     EXPECT_NE(x, z);
-    EXPECT_NE(SeededRng::forStream(0, "minibatch", 1).next(), SeededRng::forStream(0, "minibatch", 2).next());
-    EXPECT_NE(SeededRng::forStream(0, "minibatch", 1).next(), SeededRng::forStream(0, "demo-set", 1).next());
+    EXPECT_NE(Rng::forStream(0, "minibatch", 1).next(), Rng::forStream(0, "minibatch", 2).next());
+    EXPECT_NE(Rng::forStream(0, "minibatch", 1).next(), Rng::forStream(0, "demo-set", 1).next());
 }
 
-TEST(SeededRng, DrawsStayInRangeAndSamplesAreDistinct)
+TEST(Rng, DrawsStayInRangeAndSamplesAreDistinct)
 {
-    SeededRng rng(42);
+    Rng rng(42);
     std::set<int> seen;
     for (int i = 0; i < 2000; ++i) {
         const int v = rng.between(1, 4);

@@ -1,4 +1,4 @@
-#include "optimize/search/search_rng.h"
+#include "core/rng.h"
 #include "optimize/search/search_space.h"
 
 #include <gtest/gtest.h>
@@ -67,11 +67,11 @@ TEST(SearchSpace, ConfigCountSaturates)
     EXPECT_EQ(SearchSpace::create(std::move(dims))->configCount(), UINT64_MAX);
 }
 
-TEST(SearchRng, SameSeedSameSequenceAndStreamsDiffer)
+TEST(Rng, SameSeedSameSequenceAndStreamsDiffer)
 {
-    SearchRng a(123);
-    SearchRng b(123);
-    SearchRng c(124);
+    Rng a(123);
+    Rng b(123);
+    Rng c(124);
     bool differs = false;
     for (int i = 0; i < 100; ++i) {
         const std::uint64_t x = a.next();
@@ -79,18 +79,18 @@ TEST(SearchRng, SameSeedSameSequenceAndStreamsDiffer)
         differs |= x != c.next();
     }
     EXPECT_TRUE(differs);
-    EXPECT_NE(SearchRng::forStream(5, 0).next(), SearchRng::forStream(5, 1).next());
-    EXPECT_NE(SearchRng::forStream(5, 0).next(), SearchRng::forStream(6, 0).next());
-    EXPECT_EQ(SearchRng::forStream(0, 0).next(), SearchRng::forStream(0, 0).next());
+    EXPECT_NE(Rng::forNumberedStream(5, 0).next(), Rng::forNumberedStream(5, 1).next());
+    EXPECT_NE(Rng::forNumberedStream(5, 0).next(), Rng::forNumberedStream(6, 0).next());
+    EXPECT_EQ(Rng::forNumberedStream(0, 0).next(), Rng::forNumberedStream(0, 0).next());
 }
 
-TEST(SearchRng, BelowIsInRangeAndRoughlyUniform)
+TEST(Rng, BelowIsInRangeAndRoughlyUniform)
 {
-    SearchRng rng(7);
+    Rng rng(7);
     std::vector<int> counts(6, 0);
     const int n = 60000;
     for (int i = 0; i < n; ++i) {
-        const int v = rng.below(6);
+        const int v = rng.belowAlwaysDraws(6);
         ASSERT_GE(v, 0);
         ASSERT_LT(v, 6);
         ++counts[static_cast<std::size_t>(v)];
@@ -98,12 +98,12 @@ TEST(SearchRng, BelowIsInRangeAndRoughlyUniform)
     // Each count is Binomial(60000, 1/6): sd ~ 91, so 5 sd is 460.
     for (int c : counts)
         EXPECT_NEAR(c, n / 6, 460);
-    EXPECT_EQ(rng.below(1), 0);
+    EXPECT_EQ(rng.belowAlwaysDraws(1), 0);
 }
 
-TEST(SearchRng, UniformAndNormalHaveTheirMoments)
+TEST(Rng, UniformAndNormalHaveTheirMoments)
 {
-    SearchRng rng(99);
+    Rng rng(99);
     const int n = 100000;
     double sumU = 0.0, sumN = 0.0, sumN2 = 0.0;
     for (int i = 0; i < n; ++i) {

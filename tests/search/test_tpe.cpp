@@ -97,7 +97,7 @@ TEST(ParzenEstimator, JointDensitySumsToOneAndSamplesFollowIt)
         }
     EXPECT_NEAR(total, 1.0, 1e-12);
 
-    SearchRng rng(5);
+    Rng rng(5);
     std::map<Config, int> counts;
     const int n = 40000;
     for (int i = 0; i < n; ++i)
@@ -200,6 +200,6 @@ TEST(TpeSampler, IgnoresTrialsFromAnotherSpace)
     for (int i = 0; i < 12; ++i)
         history.push_back({i, Config{9, 9, 9}, SearchTrialState::Complete, 1.0});
     TpeSampler tpe;
-    SearchRng rng(1);
+    Rng rng(1);
     EXPECT_TRUE(space.contains(tpe.sample(space, history, rng)));
 }

@@ -150,7 +150,7 @@ Parsed parseAnswer(const std::string &text)
             out.fields[current] += (out.fields[current].empty() ? "" : "\n") + line;
     }
     for (auto &[k, v] : out.fields)
-        v = sim::trim(v);
+        v = trimmed(v);
     return out;
 }
 

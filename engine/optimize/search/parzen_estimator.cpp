@@ -53,7 +53,7 @@ double CategoricalParzenEstimator::kernelProbability(int kernel, int dimension, 
     return (m_smoothing + (choice == observed ? 1.0 : 0.0)) / (1.0 + size * m_smoothing);
 }
 
-int CategoricalParzenEstimator::pickKernel(SearchRng &rng) const
+int CategoricalParzenEstimator::pickKernel(Rng &rng) const
 {
     const double u = rng.uniform();
     double cumulative = 0.0;
@@ -70,21 +70,21 @@ int CategoricalParzenEstimator::pickKernel(SearchRng &rng) const
     return 0;
 }
 
-int CategoricalParzenEstimator::sampleFromKernel(int kernel, int dimension, SearchRng &rng) const
+int CategoricalParzenEstimator::sampleFromKernel(int kernel, int dimension, Rng &rng) const
 {
     const int size = m_sizes[static_cast<std::size_t>(dimension)];
     if (kernel >= static_cast<int>(m_observations.size()))
-        return rng.below(size);
+        return rng.belowAlwaysDraws(size);
     // The kernel is "the observed choice" with probability 1 / (1 + C a),
     // otherwise a uniform draw over all C choices.
     const int observed = m_observations[static_cast<std::size_t>(kernel)][static_cast<std::size_t>(dimension)];
     const double pObserved = 1.0 / (1.0 + size * m_smoothing);
     if (rng.uniform() < pObserved)
         return observed;
-    return rng.below(size);
+    return rng.belowAlwaysDraws(size);
 }
 
-Config CategoricalParzenEstimator::sample(SearchRng &rng) const
+Config CategoricalParzenEstimator::sample(Rng &rng) const
 {
     const int kernel = pickKernel(rng);
     Config config(m_sizes.size());
@@ -117,7 +117,7 @@ double CategoricalParzenEstimator::logPdf(const Config &config) const
     return maxTerm + std::log(sum);
 }
 
-int CategoricalParzenEstimator::sampleDimension(int dimension, SearchRng &rng) const
+int CategoricalParzenEstimator::sampleDimension(int dimension, Rng &rng) const
 {
     return sampleFromKernel(pickKernel(rng), dimension, rng);
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "optimize/search/search_rng.h"
+#include "core/rng.h"
 #include "optimize/search/search_space.h"
 
 #include <vector>
@@ -22,15 +22,15 @@ public:
     CategoricalParzenEstimator(const SearchSpace &space, std::vector<Config> observations, std::vector<double> weights,
                                double priorWeight, bool considerPrior);
 
-    Config sample(SearchRng &rng) const;
+    Config sample(Rng &rng) const;
     double logPdf(const Config &config) const;
 
-    int sampleDimension(int dimension, SearchRng &rng) const;
+    int sampleDimension(int dimension, Rng &rng) const;
     double logPdfDimension(int dimension, int choice) const;
 
 private:
-    int pickKernel(SearchRng &rng) const;
-    int sampleFromKernel(int kernel, int dimension, SearchRng &rng) const;
+    int pickKernel(Rng &rng) const;
+    int sampleFromKernel(int kernel, int dimension, Rng &rng) const;
     double kernelProbability(int kernel, int dimension, int choice) const;
 
     std::vector<int> m_sizes;

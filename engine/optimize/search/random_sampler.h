@@ -8,7 +8,7 @@ namespace prism {
 class RandomSampler final : public Sampler {
 public:
     std::string name() const override { return "random"; }
-    Config sample(const SearchSpace &space, const std::vector<SearchTrial> &history, SearchRng &rng) override;
+    Config sample(const SearchSpace &space, const std::vector<SearchTrial> &history, Rng &rng) override;
 };
 
 } // namespace prism

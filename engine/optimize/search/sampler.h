@@ -1,6 +1,6 @@
 #pragma once
 
-#include "optimize/search/search_rng.h"
+#include "core/rng.h"
 #include "optimize/search/search_space.h"
 
 #include <string>
@@ -38,7 +38,7 @@ public:
     // history: every trial of the study in number order, Pending, Complete
     // and Failed, not including the one being sampled. Returns a config that
     // space.contains().
-    virtual Config sample(const SearchSpace &space, const std::vector<SearchTrial> &history, SearchRng &rng) = 0;
+    virtual Config sample(const SearchSpace &space, const std::vector<SearchTrial> &history, Rng &rng) = 0;
 };
 
 } // namespace prism

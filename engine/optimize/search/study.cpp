@@ -23,7 +23,7 @@ SearchTrial SearchStudy::ask()
         trial.config = std::move(m_queue.front());
         m_queue.pop_front();
     } else {
-        SearchRng rng = SearchRng::forStream(m_seed, static_cast<std::uint64_t>(trial.number));
+        Rng rng = Rng::forNumberedStream(m_seed, static_cast<std::uint64_t>(trial.number));
         trial.config = m_sampler->sample(m_space, m_trials, rng);
         assert(m_space.contains(trial.config));
     }

@@ -16,7 +16,7 @@ namespace prism {
 // asks for a config, evaluates it however it likes (in parallel with other
 // asks), then tells the value or the failure. Larger values are better.
 //
-// Determinism: trial n's draws come from SearchRng::forStream(seed, n), so
+// Determinism: trial n's draws come from Rng::forNumberedStream(seed, n), so
 // the asks depend only on the seed and the history at the time of asking.
 // A study rebuilt from stored trials (addCompleted / addFailed in number
 // order) continues exactly as the original would have.

@@ -134,7 +134,7 @@ const Config *incumbent(const std::map<Config, ConfigStats> &stats)
 // each demo set about equally and never spends a trial on a repeat, which
 // uniform draws with replacement do (40 draws from 162 configs repeat ~4).
 Config balancedDraw(const SearchSpace &space, const std::vector<SearchTrial> &history,
-                    const std::map<Config, ConfigStats> &stats, SearchRng &rng)
+                    const std::map<Config, ConfigStats> &stats, Rng &rng)
 {
     const int dims = space.dimensionCount();
     std::vector<std::vector<int>> uses(static_cast<std::size_t>(dims));
@@ -162,9 +162,9 @@ Config balancedDraw(const SearchSpace &space, const std::vector<SearchTrial> &hi
             // After a few collisions, relax to any value of the dimension.
             if (attempt < attempts / 2) {
                 const std::vector<int> values = leastUsed(d);
-                config[static_cast<std::size_t>(d)] = values[static_cast<std::size_t>(rng.below(static_cast<int>(values.size())))];
+                config[static_cast<std::size_t>(d)] = values[static_cast<std::size_t>(rng.belowAlwaysDraws(static_cast<int>(values.size())))];
             } else {
-                config[static_cast<std::size_t>(d)] = rng.below(space.dimension(d).size);
+                config[static_cast<std::size_t>(d)] = rng.belowAlwaysDraws(space.dimension(d).size);
             }
         }
         if (stats.count(config) == 0)
@@ -175,7 +175,7 @@ Config balancedDraw(const SearchSpace &space, const std::vector<SearchTrial> &hi
 
 } // namespace
 
-Config TpeSampler::sample(const SearchSpace &space, const std::vector<SearchTrial> &history, SearchRng &rng)
+Config TpeSampler::sample(const SearchSpace &space, const std::vector<SearchTrial> &history, Rng &rng)
 {
     std::vector<const SearchTrial *> complete;
     std::vector<const SearchTrial *> pending;

@@ -71,7 +71,7 @@ public:
     static Result<std::unique_ptr<TpeSampler>> create(TpeOptions options);
 
     std::string name() const override { return "tpe"; }
-    Config sample(const SearchSpace &space, const std::vector<SearchTrial> &history, SearchRng &rng) override;
+    Config sample(const SearchSpace &space, const std::vector<SearchTrial> &history, Rng &rng) override;
 
     const TpeOptions &options() const { return m_options; }
 
