@@ -1,8 +1,8 @@
 #include "cmd_simlm.h"
 
 #include "cli.h"
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <csignal>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "lm/sim_proposer.h"
+#include "sim/sim_proposer.h"
 
-#include "lm/sim_text.h"
+#include "sim/sim_text.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "lm/sim_server.h"
+#include "sim/sim_server.h"
 
 #include "core/hash.h"
 
