@@ -19,9 +19,9 @@
 #include "eval/evaluator.h"
 #include "lm/managed_lm.h"
 #include "lm/openai_client.h"
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
 #include "metric/builtin.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <spdlog/spdlog.h>
 

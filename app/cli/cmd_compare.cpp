@@ -7,8 +7,8 @@
 #include "core/study.h"
 #include "data/dataset.h"
 #include "eval/compare.h"
-#include "lm/lm_setup.h"
 #include "metric/builtin.h"
+#include "modelsetup/lm_setup.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>

@@ -3,8 +3,8 @@
 #include "adapter/adapter.h"
 #include "core/study.h"
 #include "data/dataset.h"
-#include "lm/lm_setup.h"
 #include "metric/builtin.h"
+#include "modelsetup/lm_setup.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,8 +1,8 @@
 #include "cmd_simlm.h"
 
 #include "cli.h"
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <csignal>
 #include <cmath>
@@ -59,12 +59,10 @@ std::optional<double> parseNumber(const std::string &text)
     return v;
 }
 
-} // namespace
-
-int cmdSimlmServe(const std::vector<std::string> &args)
+// Reads the options of `simlm serve` into `options` and `port`. Returns the exit code when the
+// command ends here (help shown, or a usage error printed), nothing when the server should start.
+std::optional<int> parseServeArgs(const std::vector<std::string> &args, SimServerOptions &options, int &port)
 {
-    SimServerOptions options;
-    int port = 0;
     bool haveFaultRate = false;
     bool haveFaults = false;
 
@@ -161,7 +159,12 @@ int cmdSimlmServe(const std::vector<std::string> &args)
     }
     if (haveFaultRate && haveFaults)
         return usageFail("use either --fault-rate or --faults, not both");
+    return std::nullopt;
+}
 
+// Serves SimLm until SIGINT or SIGTERM, then prints what it served on stderr.
+int serveUntilStopped(const SimServerOptions &options, int port)
+{
     // Block the stop signals here, before any thread starts, so that every
     // server thread inherits the mask and this thread alone takes them in sigwait.
     sigset_t stopSignals;
@@ -199,6 +202,17 @@ int cmdSimlmServe(const std::vector<std::string> &args)
     std::fprintf(stderr, "simlm serve: stopped; %lld requests, %lld completions%s%s\n", stats.requests,
                  stats.completions, faults.empty() ? "" : ", faults: ", faults.c_str());
     return ExitOk;
+}
+
+} // namespace
+
+int cmdSimlmServe(const std::vector<std::string> &args)
+{
+    SimServerOptions options;
+    int port = 0;
+    if (std::optional<int> exitCode = parseServeArgs(args, options, port))
+        return *exitCode;
+    return serveUntilStopped(options, port);
 }
 
 } // namespace prism::cli

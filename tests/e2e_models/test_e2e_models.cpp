@@ -2,9 +2,9 @@
 // process, or the `prism simlm serve` binary): same answers as in-process
 // SimLm despite faults, the cache, budgets, key hygiene and one-line errors.
 #include "core/study.h"
-#include "lm/lm_setup.h"
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
+#include "modelsetup/lm_setup.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>
 

@@ -4,7 +4,7 @@
 #include "lm/anthropic_client.h"
 #include "lm/http.h"
 #include "lm/openai_client.h"
-#include "lm/sim_server.h"
+#include "sim/sim_server.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

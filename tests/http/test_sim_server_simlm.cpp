@@ -2,8 +2,8 @@
 // the in-process SimLm's, for DSPy-rendered prompts of the samples.
 #include "core/json.h"
 #include "lm/openai_client.h"
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -6,10 +6,10 @@
 #include "core/json.h"
 #include "core/study.h"
 #include "data/dataset.h"
-#include "lm/simlm.h"
 #include "metric/metric.h"
 #include "optimize/optimizer.h"
 #include "run/events.h"
+#include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>
 

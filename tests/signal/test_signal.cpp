@@ -5,8 +5,8 @@
 #include "core/study.h"
 #include "data/dataset.h"
 #include "eval/evaluator.h"
-#include "lm/simlm.h"
 #include "metric/builtin.h"
+#include "sim/simlm.h"
 
 #include <gtest/gtest.h>
 

@@ -3,10 +3,10 @@
 // ChatAdapter format (or taken from real DSPy renderings), never by Prism's
 // adapter, so these tests also pin that SimLm reads what DSPy writes.
 
-#include "lm/sim_prompt.h"
-#include "lm/sim_task.h"
-#include "lm/sim_text.h"
-#include "lm/simlm.h"
+#include "sim/sim_prompt.h"
+#include "sim/sim_task.h"
+#include "sim/sim_text.h"
+#include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>
 

@@ -13,7 +13,7 @@
 #include "run/run_store.h"
 
 #include "artifact/artifact.h"
-#include "lm/sim_server.h"
+#include "sim/sim_server.h"
 
 #include "charts/trialchart.h"
 #include "engine/enginebridge.h"

@@ -7,8 +7,8 @@
 
 #include "core/json.h"
 #include "lm/prices.h"
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <QCheckBox>
 #include <QComboBox>

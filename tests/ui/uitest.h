@@ -1,8 +1,8 @@
 #pragma once
 
 // Small helpers shared by the GUI tests (header only).
-#include "lm/sim_server.h"
-#include "lm/simlm.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <QApplication>
 #include <QDialog>

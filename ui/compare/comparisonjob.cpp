@@ -3,7 +3,7 @@
 
 #include "adapter/adapter.h"
 #include "data/dataset.h"
-#include "lm/lm_setup.h"
+#include "modelsetup/lm_setup.h"
 #include "scripting/jsmetric.h"
 
 #include <QObject>

@@ -8,8 +8,8 @@
 
 #include "adapter/adapter.h"
 #include "eval/evaluator.h"
-#include "lm/lm_setup.h"
 #include "metric/builtin.h"
+#include "modelsetup/lm_setup.h"
 #include "scripting/jsmetric.h"
 
 #include <QButtonGroup>

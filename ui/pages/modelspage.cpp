@@ -7,9 +7,9 @@
 #include "adapter/adapter.h"
 #include "core/json.h"
 #include "core/paths.h"
-#include "lm/factory.h"
-#include "lm/lm_setup.h"
-#include "lm/simlm.h"
+#include "modelsetup/factory.h"
+#include "modelsetup/lm_setup.h"
+#include "sim/simlm.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,4 +1,4 @@
-#include "lm/sim_text.h"
+#include "sim/sim_text.h"
 
 #include "core/hash.h"
 

@@ -4,7 +4,7 @@
 // program_description, module_description and proposed_instruction, read
 // from DSPy's grounded-proposer requests or Prism's (same field names).
 
-#include "lm/sim_task.h"
+#include "sim/sim_task.h"
 
 #include <string>
 

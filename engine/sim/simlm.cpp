@@ -1,9 +1,9 @@
-#include "lm/simlm.h"
+#include "sim/simlm.h"
 
-#include "lm/sim_prompt.h"
-#include "lm/sim_proposer.h"
-#include "lm/sim_task.h"
-#include "lm/sim_text.h"
+#include "sim/sim_prompt.h"
+#include "sim/sim_proposer.h"
+#include "sim/sim_task.h"
+#include "sim/sim_text.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "lm/sim_proposer.h"
+#include "sim/sim_proposer.h"
 
-#include "lm/sim_text.h"
+#include "sim/sim_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -390,51 +390,67 @@ struct Observation {
     std::vector<std::string> labelWords;
 };
 
-std::vector<Observation> observe(const std::vector<DataRow> &rows)
+// The fields of the examples, split into inputs and outputs, with statistics of each output.
+struct ExampleFields {
+    std::vector<std::string> all; // in order of first appearance
+    std::vector<std::string> inputs;
+    std::vector<std::string> outputs;
+    std::vector<FieldStats> stats; // of the outputs, in order of first appearance
+};
+
+// Inputs are the input_keys the rows give; without them, labels and the last field are
+// outputs. Something must be the input: the first field when nothing else is.
+ExampleFields classifyFields(const std::vector<DataRow> &rows)
 {
-    std::vector<Observation> out;
-    if (rows.empty())
-        return out;
-    std::vector<std::string> fields;
+    ExampleFields fields;
     for (const DataRow &row : rows)
         for (const std::string &k : row.keys)
-            if (std::find(fields.begin(), fields.end(), k) == fields.end())
-                fields.push_back(k);
-    std::vector<std::string> inputs, outputs;
+            if (std::find(fields.all.begin(), fields.all.end(), k) == fields.all.end())
+                fields.all.push_back(k);
     const bool knowsInputs = std::any_of(rows.begin(), rows.end(), [](const DataRow &r) { return r.knowsInputs; });
-    std::vector<FieldStats> stats;
-    for (const std::string &f : fields)
-        stats.push_back(analyze(rows, f));
-    for (std::size_t i = 0; i < fields.size(); ++i) {
+    for (const std::string &f : fields.all)
+        fields.stats.push_back(analyze(rows, f));
+    for (std::size_t i = 0; i < fields.all.size(); ++i) {
         bool input = false;
         if (knowsInputs)
             input = std::any_of(rows.begin(), rows.end(), [&](const DataRow &r) {
-                return std::find(r.inputKeys.begin(), r.inputKeys.end(), fields[i]) != r.inputKeys.end();
+                return std::find(r.inputKeys.begin(), r.inputKeys.end(), fields.all[i]) != r.inputKeys.end();
             });
         else
-            input = i + 1 < fields.size() && !stats[i].labelLike; // without input_keys: labels and the last field are outputs
-        (input ? inputs : outputs).push_back(fields[i]);
+            input = i + 1 < fields.all.size() && !fields.stats[i].labelLike;
+        (input ? fields.inputs : fields.outputs).push_back(fields.all[i]);
     }
-    if (inputs.empty() && outputs.size() > 1) { // something must be the input: the first field
-        inputs.push_back(fields.front());
-        outputs.erase(std::find(outputs.begin(), outputs.end(), fields.front()));
+    if (fields.inputs.empty() && fields.outputs.size() > 1) {
+        fields.inputs.push_back(fields.all.front());
+        fields.outputs.erase(std::find(fields.outputs.begin(), fields.outputs.end(), fields.all.front()));
     }
-    std::erase_if(stats, [&](const FieldStats &s) { return std::find(outputs.begin(), outputs.end(), s.name) == outputs.end(); });
+    std::erase_if(fields.stats, [&](const FieldStats &s) {
+        return std::find(fields.outputs.begin(), fields.outputs.end(), s.name) == fields.outputs.end();
+    });
+    return fields;
+}
 
+// Words a distinctive-word observation may not name: field names and the labels themselves.
+std::set<std::string> namingWords(const ExampleFields &fields)
+{
     std::set<std::string> excluded;
-    for (const std::string &f : fields)
+    for (const std::string &f : fields.all)
         for (const std::string &w : words(f))
             excluded.insert(w);
-    for (const FieldStats &s : stats)
+    for (const FieldStats &s : fields.stats)
         if (s.labelLike)
             for (const auto &[label, count] : s.labels)
                 for (const std::string &w : words(label))
                     excluded.insert(w);
+    return excluded;
+}
 
-    // 1. count, fields and the distribution of every label-like output, in one sentence.
+// Count, fields and the distribution of every label-like output, in one sentence.
+Observation overviewObservation(std::size_t rowCount, const ExampleFields &fields)
+{
     Observation first;
     std::vector<std::string> outputParts;
-    for (const FieldStats &s : stats) {
+    for (const FieldStats &s : fields.stats) {
         std::string part = "`" + s.name + "`";
         first.mustMention.push_back(s.name);
         if (s.labelLike) {
@@ -449,44 +465,49 @@ std::vector<Observation> observe(const std::vector<DataRow> &rows)
         }
         outputParts.push_back(part);
     }
-    for (const std::string &f : inputs)
+    for (const std::string &f : fields.inputs)
         first.mustMention.push_back(f);
-    first.text = (rows.size() == 1 ? std::string("There is 1 example") : "There are " + std::to_string(rows.size()) + " examples")
-        + " with input field" + (inputs.size() == 1 ? " " : "s ") + backticked(inputs) + " and output field"
-        + (outputs.size() == 1 ? " " : "s ") + joinWords(outputParts) + ".";
-    out.push_back(first);
+    first.text = (rowCount == 1 ? std::string("There is 1 example") : "There are " + std::to_string(rowCount) + " examples")
+        + " with input field" + (fields.inputs.size() == 1 ? " " : "s ") + backticked(fields.inputs) + " and output field"
+        + (fields.outputs.size() == 1 ? " " : "s ") + joinWords(outputParts) + ".";
+    return first;
+}
 
-    std::vector<std::set<std::string>> rowWords;
-    for (const DataRow &row : rows)
-        rowWords.push_back(tokenSet(rowInputText(row, inputs)));
+// A numeric output: how often the input states arithmetic whose result it equals.
+Observation numericObservation(const std::vector<DataRow> &rows, const std::vector<std::string> &inputs, const FieldStats &s)
+{
+    std::size_t stated = 0, matching = 0;
+    std::string sample;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const auto arithmetic = findArithmetic(rowInputText(rows[r], inputs));
+        if (!arithmetic)
+            continue;
+        ++stated;
+        if (sample.empty())
+            sample = arithmetic->text;
+        if (s.present[r] && !s.items[r].empty()
+            && std::fabs(std::strtod(s.items[r].front().c_str(), nullptr) - arithmetic->value) < 1e-6)
+            ++matching;
+    }
+    Observation o;
+    o.mustMention = {s.name};
+    if (stated > 0) {
+        o.text = "In " + std::to_string(stated) + " of the " + std::to_string(rows.size()) + " examples the "
+            + (inputs.size() == 1 ? backticked(inputs) : std::string("input")) + " states arithmetic such as " + sample
+            + ", and `" + s.name + "` equals its result computed left to right in " + std::to_string(matching) + " of them.";
+        o.mustMention.push_back("arithmetic");
+    } else {
+        o.text = "The `" + s.name + "` values are numbers.";
+    }
+    return o;
+}
 
-    // 2. numbers and free text.
-    for (const FieldStats &s : stats) {
+// Numbers and free text: one observation per numeric or free-text output.
+void addValueObservations(std::vector<Observation> &out, const std::vector<DataRow> &rows, const ExampleFields &fields)
+{
+    for (const FieldStats &s : fields.stats) {
         if (s.numeric) {
-            std::size_t stated = 0, matching = 0;
-            std::string sample;
-            for (std::size_t r = 0; r < rows.size(); ++r) {
-                const auto arithmetic = findArithmetic(rowInputText(rows[r], inputs));
-                if (!arithmetic)
-                    continue;
-                ++stated;
-                if (sample.empty())
-                    sample = arithmetic->text;
-                if (s.present[r] && !s.items[r].empty()
-                    && std::fabs(std::strtod(s.items[r].front().c_str(), nullptr) - arithmetic->value) < 1e-6)
-                    ++matching;
-            }
-            Observation o;
-            o.mustMention = {s.name};
-            if (stated > 0) {
-                o.text = "In " + std::to_string(stated) + " of the " + std::to_string(rows.size()) + " examples the "
-                    + (inputs.size() == 1 ? backticked(inputs) : std::string("input")) + " states arithmetic such as " + sample
-                    + ", and `" + s.name + "` equals its result computed left to right in " + std::to_string(matching) + " of them.";
-                o.mustMention.push_back("arithmetic");
-            } else {
-                o.text = "The `" + s.name + "` values are numbers.";
-            }
-            out.push_back(o);
+            out.push_back(numericObservation(rows, fields.inputs, s));
         } else if (!s.labelLike && !s.list && s.name != "reasoning" && std::count(s.present.begin(), s.present.end(), true) > 0) {
             Observation o;
             o.mustMention = {s.name, "average"};
@@ -496,28 +517,36 @@ std::vector<Observation> observe(const std::vector<DataRow> &rows)
             out.push_back(o);
         }
     }
+}
 
-    // 3. distinctive words per label: most frequent first, except that the
-    // majority label of a single-valued output (the natural default) comes last.
-    struct LabelRef {
+// Distinctive words per label: most frequent first, except that the majority label of a
+// single-valued output (the natural default) comes last.
+void addLabelObservations(std::vector<Observation> &out, const std::vector<DataRow> &rows, const ExampleFields &fields)
+{
+    struct ObservedLabel {
         std::size_t field;
         std::string label;
         int count;
         bool majority;
     };
-    std::vector<LabelRef> refs;
+    const std::vector<FieldStats> &stats = fields.stats;
+    std::vector<ObservedLabel> refs;
     for (std::size_t f = 0; f < stats.size(); ++f) {
         if (!stats[f].labelLike || stats[f].labels.size() < 2)
             continue;
         for (std::size_t l = 0; l < stats[f].labels.size(); ++l)
             refs.push_back({f, stats[f].labels[l].first, stats[f].labels[l].second, !stats[f].list && l == 0});
     }
-    std::stable_sort(refs.begin(), refs.end(), [](const LabelRef &a, const LabelRef &b) {
+    std::stable_sort(refs.begin(), refs.end(), [](const ObservedLabel &a, const ObservedLabel &b) {
         if (a.majority != b.majority)
             return !a.majority;
         return a.count > b.count;
     });
-    for (const LabelRef &ref : refs) {
+    std::vector<std::set<std::string>> rowWords;
+    for (const DataRow &row : rows)
+        rowWords.push_back(tokenSet(rowInputText(row, fields.inputs)));
+    const std::set<std::string> excluded = namingWords(fields);
+    for (const ObservedLabel &ref : refs) {
         const std::vector<std::string> top = distinctiveWords(rowWords, stats[ref.field], ref.label, excluded);
         if (top.empty())
             continue;
@@ -527,6 +556,18 @@ std::vector<Observation> observe(const std::vector<DataRow> &rows)
         o.labelWords = top;
         out.push_back(o);
     }
+}
+
+// The observations of a set of examples, in order: overview, values, distinctive words.
+std::vector<Observation> observe(const std::vector<DataRow> &rows)
+{
+    std::vector<Observation> out;
+    if (rows.empty())
+        return out;
+    const ExampleFields fields = classifyFields(rows);
+    out.push_back(overviewObservation(rows.size(), fields));
+    addValueObservations(out, rows, fields);
+    addLabelObservations(out, rows, fields);
     return out;
 }
 
@@ -851,40 +892,26 @@ std::vector<std::string> describedLabels(const std::string &description, const s
     return out;
 }
 
-struct LabelRef {
-    std::size_t field;
-    std::string label;
+// The task the proposer writes an instruction for: the signature from the program code,
+// completed from the demos when the code names no fields, and the data it is shown.
+struct ProposalTask {
+    SignatureInfo sig;
+    std::vector<DataRow> demos;
+    std::string description;
+
+    bool hasData() const { return !description.empty() || !demos.empty(); }
 };
 
-std::string proposedInstruction(const Prompt &prompt, const DrawContext &context)
+// Output kinds the program code did not give: from the description and the demos.
+void inferOutputKinds(ProposalTask &task)
 {
-    const std::string description = trimmed(inputValue(prompt, "dataset_description"));
-    const std::string &tipText = inputValue(prompt, "tip");
-    const Tip tip = readTip(tipText);
-    const Draws draws(context, tipText);
-    SignatureInfo sig = readSignature(prompt);
-
-    std::vector<std::string> known = sig.inputs;
-    for (const PromptField &f : sig.outputs)
-        known.push_back(f.name);
-    const std::vector<DataRow> demos = parsePrefixBlocks(inputValue(prompt, "task_demos"), known);
-    if (sig.outputs.empty() && !demos.empty() && !demos.front().keys.empty())
-        sig.addOutput(demos.front().keys.back());
-    if (sig.inputs.empty())
-        for (const DataRow &d : demos)
-            for (const std::string &k : d.keys)
-                if (!sig.output(k) && std::find(sig.inputs.begin(), sig.inputs.end(), k) == sig.inputs.end())
-                    sig.inputs.push_back(k);
-    const bool hasData = !description.empty() || !demos.empty();
-
-    // Output kinds the program code did not give: from the description and the demos.
-    for (PromptField &f : sig.outputs) {
+    for (PromptField &f : task.sig.outputs) {
         if (f.kind != FieldKind::Other)
             continue;
         bool list = false;
-        const std::vector<std::string> labels = describedLabels(description, f.name, list);
+        const std::vector<std::string> labels = describedLabels(task.description, f.name, list);
         std::vector<std::string> values;
-        for (const DataRow &d : demos)
+        for (const DataRow &d : task.demos)
             if (const Literal *v = d.get(f.name)) {
                 list = list || isListValue(*v);
                 values.push_back(trimmed(v->plainText()));
@@ -893,17 +920,39 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
             f.kind = list ? FieldKind::ListEnum : FieldKind::Enum;
             f.options = labels;
         } else if ((!values.empty() && std::all_of(values.begin(), values.end(), isNumericText))
-                   || description.find("`" + f.name + "` values are numbers") != std::string::npos
-                   || description.find("`" + f.name + "` equals its result") != std::string::npos) {
+                   || task.description.find("`" + f.name + "` values are numbers") != std::string::npos
+                   || task.description.find("`" + f.name + "` equals its result") != std::string::npos) {
             f.kind = FieldKind::Int;
         } else {
             f.kind = FieldKind::String;
         }
     }
+}
 
-    const double low = context.largeProposer ? 0.6 : 0.3;
-    const double coverage = low + (1.0 - low) * draws.unit("coverage");
-    const std::string inputNoun = sig.inputs.size() == 1 ? sig.inputs.front() : std::string("text");
+ProposalTask readProposalTask(const Prompt &prompt)
+{
+    ProposalTask task;
+    task.description = trimmed(inputValue(prompt, "dataset_description"));
+    task.sig = readSignature(prompt);
+    SignatureInfo &sig = task.sig;
+    std::vector<std::string> known = sig.inputs;
+    for (const PromptField &f : sig.outputs)
+        known.push_back(f.name);
+    task.demos = parsePrefixBlocks(inputValue(prompt, "task_demos"), known);
+    if (sig.outputs.empty() && !task.demos.empty() && !task.demos.front().keys.empty())
+        sig.addOutput(task.demos.front().keys.back());
+    if (sig.inputs.empty())
+        for (const DataRow &d : task.demos)
+            for (const std::string &k : d.keys)
+                if (!sig.output(k) && std::find(sig.inputs.begin(), sig.inputs.end(), k) == sig.inputs.end())
+                    sig.inputs.push_back(k);
+    inferOutputKinds(task);
+    return task;
+}
+
+// The opening: a persona when the tip asks for one, then the basic instruction, rephrased by a draw.
+std::vector<std::string> openingSentences(const Prompt &prompt, const SignatureInfo &sig, Tip tip, const Draws &draws)
+{
     std::vector<std::string> sentences;
     if (tip == Tip::Persona)
         sentences.push_back("You are a careful reviewer of the " + (sig.inputs.empty() ? std::string("input") : joinWords(sig.inputs)) + ".");
@@ -917,148 +966,231 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
     case 3: sentences.push_back(basic + " Check each field before you respond."); break;
     default: sentences.push_back(basic);
     }
+    return sentences;
+}
 
-    if (hasData) {
-        std::vector<LabelRef> labels;
-        std::set<std::string> excluded;
-        for (std::size_t f = 0; f < sig.outputs.size(); ++f) {
-            const PromptField &field = sig.outputs[f];
+struct LabelRef {
+    std::size_t field;
+    std::string label;
+};
+
+// The labels a cue can be written for: both values of every bool output and the options of
+// every enum output, in field order.
+std::vector<LabelRef> outputLabels(const SignatureInfo &sig)
+{
+    std::vector<LabelRef> labels;
+    for (std::size_t f = 0; f < sig.outputs.size(); ++f) {
+        const PromptField &field = sig.outputs[f];
+        if (field.kind == FieldKind::Bool)
+            for (const char *b : {"true", "false"})
+                labels.push_back({f, b});
+        if (field.kind == FieldKind::Enum || field.kind == FieldKind::ListEnum)
+            for (const std::string &o : field.options)
+                labels.push_back({f, o});
+    }
+    return labels;
+}
+
+// Which words a cue may use: none of the field names or labels, no generic words, no numbers.
+class CueFilter {
+public:
+    CueFilter(const SignatureInfo &sig, const std::vector<LabelRef> &labels)
+    {
+        for (const PromptField &field : sig.outputs)
             for (const std::string &w : words(field.name))
-                excluded.insert(w);
-            if (field.kind == FieldKind::Bool)
-                for (const char *b : {"true", "false"})
-                    labels.push_back({f, b});
-            if (field.kind == FieldKind::Enum || field.kind == FieldKind::ListEnum)
-                for (const std::string &o : field.options)
-                    labels.push_back({f, o});
-        }
+                m_excluded.insert(w);
         for (const std::string &in : sig.inputs)
             for (const std::string &w : words(in))
-                excluded.insert(w);
+                m_excluded.insert(w);
         for (const LabelRef &l : labels)
             for (const std::string &w : words(l.label))
-                excluded.insert(w);
-        auto usable = [&](const std::string &token) {
-            return !isGenericWord(token) && !excluded.count(token) && !isNumberWord(token);
-        };
-        auto hasLabel = [&](const DataRow &d, const LabelRef &l) {
-            const Literal *v = d.get(sig.outputs[l.field].name);
-            if (!v)
-                return false;
-            for (const std::string &item : itemsOf(*v))
-                if (toLowerAscii(item) == toLowerAscii(l.label))
-                    return true;
-            return false;
-        };
+                m_excluded.insert(w);
+    }
+    bool usable(const std::string &token) const
+    {
+        return !isGenericWord(token) && !m_excluded.count(token) && !isNumberWord(token);
+    }
 
-        // Cue sentences for ceil(c * labels) labels drawn at random.
-        std::vector<std::size_t> order(labels.size());
-        for (std::size_t i = 0; i < order.size(); ++i)
-            order[i] = i;
-        draws.shuffle(order, "labels");
-        const auto covered = static_cast<std::size_t>(std::ceil(coverage * static_cast<double>(labels.size()) - 1e-9));
-        std::vector<bool> chosen(labels.size(), false);
-        for (std::size_t i = 0; i < covered && i < order.size(); ++i)
-            chosen[order[i]] = true;
-        const std::vector<std::string> descriptionSentences = splitSentences(description);
-        for (std::size_t i = 0; i < labels.size(); ++i) {
-            if (!chosen[i])
-                continue;
-            const LabelRef &l = labels[i];
-            std::vector<std::string> fromDescription, fromDemos;
-            for (const std::string &sentence : descriptionSentences) {
-                const std::vector<std::string> sw = words(sentence);
-                const bool namesOther = std::any_of(labels.begin(), labels.end(), [&](const LabelRef &o) {
-                    return toLowerAscii(o.label) != toLowerAscii(l.label) && containsRun(sw, words(o.label));
-                });
-                if (!containsRun(sw, words(l.label)) || namesOther)
-                    continue;
-                for (const std::string &t : tokens(sentence))
-                    if (usable(t) && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end())
-                        fromDescription.push_back(t);
-            }
-            std::set<std::string> elsewhere;
-            for (const DataRow &d : demos)
-                if (d.get(sig.outputs[l.field].name) && !hasLabel(d, l))
-                    for (const std::string &t : tokens(rowInputText(d, sig.inputs)))
-                        elsewhere.insert(t);
-            for (const DataRow &d : demos)
-                if (hasLabel(d, l))
-                    for (const std::string &t : tokens(rowInputText(d, sig.inputs)))
-                        if (usable(t) && !elsewhere.count(t)
-                            && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end()
-                            && std::find(fromDemos.begin(), fromDemos.end(), t) == fromDemos.end())
-                            fromDemos.push_back(t);
-            draws.shuffle(fromDescription, "description words " + l.label);
-            draws.shuffle(fromDemos, "demo words " + l.label);
-            std::vector<std::string> pool = fromDescription;
-            pool.insert(pool.end(), fromDemos.begin(), fromDemos.end());
-            if (pool.empty())
-                continue;
-            std::size_t k = 2 + static_cast<std::size_t>(draws.unit("cue count", l.label) * 4);
-            if (tip == Tip::Concise)
-                k = 2;
-            if (tip == Tip::Descriptive)
-                k = 5;
-            pool.resize(std::min(k, pool.size()));
-            const PromptField &field = sig.outputs[l.field];
-            const std::string verb = field.kind == FieldKind::ListEnum ? "Include " : field.kind == FieldKind::Bool ? "Answer " : "Use ";
-            sentences.push_back(verb + l.label + " when the " + inputNoun + " mentions " + joinWords(pool, "or") + ".");
-        }
+private:
+    std::set<std::string> m_excluded;
+};
 
-        // The default: the most frequent label the description gives.
-        const std::vector<std::string> descriptionWords = words(description);
-        for (const PromptField &field : sig.outputs) {
-            if (field.kind != FieldKind::Enum && field.kind != FieldKind::Bool)
-                continue;
-            std::vector<std::string> options = field.kind == FieldKind::Bool ? std::vector<std::string>{"true", "false"} : field.options;
-            int bestCount = -1;
-            std::string best;
-            for (const std::string &o : options) {
-                const int count = describedCount(descriptionWords, o);
-                if (count > bestCount) {
-                    bestCount = count;
-                    best = o;
-                }
-            }
-            if (bestCount >= 0)
-                sentences.push_back((field.kind == FieldKind::Bool ? "Otherwise answer " : "Otherwise use ") + best + ".");
-        }
+bool demoHasLabel(const DataRow &d, const SignatureInfo &sig, const LabelRef &l)
+{
+    const Literal *v = d.get(sig.outputs[l.field].name);
+    if (!v)
+        return false;
+    for (const std::string &item : itemsOf(*v))
+        if (toLowerAscii(item) == toLowerAscii(l.label))
+            return true;
+    return false;
+}
 
-        // Numbers: ask for the calculation when the data shows arithmetic.
-        const bool numeric = std::any_of(sig.outputs.begin(), sig.outputs.end(), [](const PromptField &f) {
-            return f.kind == FieldKind::Int || f.kind == FieldKind::Float;
+// Usable words of the description sentences that name this label and no other label.
+std::vector<std::string> descriptionCueWords(const std::vector<std::string> &descriptionSentences,
+                                             const std::vector<LabelRef> &labels, const LabelRef &l, const CueFilter &filter)
+{
+    std::vector<std::string> fromDescription;
+    for (const std::string &sentence : descriptionSentences) {
+        const std::vector<std::string> sw = words(sentence);
+        const bool namesOther = std::any_of(labels.begin(), labels.end(), [&](const LabelRef &o) {
+            return toLowerAscii(o.label) != toLowerAscii(l.label) && containsRun(sw, words(o.label));
         });
-        bool arithmetic = findArithmetic(description).has_value() || containsRun(descriptionWords, {"arithmetic"});
-        for (const DataRow &d : demos)
-            arithmetic = arithmetic || findArithmetic(rowInputText(d, sig.inputs)).has_value();
-        if (numeric && arithmetic && draws.unit("calculate") < coverage)
-            sentences.push_back("Calculate the answer step by step.");
+        if (!containsRun(sw, words(l.label)) || namesOther)
+            continue;
+        for (const std::string &t : tokens(sentence))
+            if (filter.usable(t) && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end())
+                fromDescription.push_back(t);
+    }
+    return fromDescription;
+}
 
-        // Short free text: ask for only the answering words.
-        for (const PromptField &field : sig.outputs) {
-            if (field.kind != FieldKind::String || field.name == "reasoning")
-                continue;
-            double total = 0;
-            int count = 0;
-            for (const DataRow &d : demos)
-                if (const Literal *v = d.get(field.name)) {
-                    total += static_cast<double>(words(v->plainText()).size());
-                    ++count;
-                }
-            std::optional<double> average;
-            if (count > 0) {
-                average = total / count;
-            } else {
-                for (const std::string &sentence : descriptionSentences)
-                    if (sentence.find("`" + field.name + "`") != std::string::npos && sentence.find("on average") != std::string::npos)
-                        average = firstNumber(sentence);
-            }
-            if (average && *average <= kShortAnswerWords && (tip == Tip::Concise || draws.unit("short answer", field.name) < coverage)) {
-                sentences.push_back("Answer with only the few words that answer the question.");
-                break;
+// Usable input words of the demos with this label that no demo with another value of its
+// field has, leaving out those the description already gave.
+std::vector<std::string> demoCueWords(const ProposalTask &task, const LabelRef &l, const CueFilter &filter,
+                                      const std::vector<std::string> &fromDescription)
+{
+    const SignatureInfo &sig = task.sig;
+    std::set<std::string> elsewhere;
+    for (const DataRow &d : task.demos)
+        if (d.get(sig.outputs[l.field].name) && !demoHasLabel(d, sig, l))
+            for (const std::string &t : tokens(rowInputText(d, sig.inputs)))
+                elsewhere.insert(t);
+    std::vector<std::string> fromDemos;
+    for (const DataRow &d : task.demos)
+        if (demoHasLabel(d, sig, l))
+            for (const std::string &t : tokens(rowInputText(d, sig.inputs)))
+                if (filter.usable(t) && !elsewhere.count(t)
+                    && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end()
+                    && std::find(fromDemos.begin(), fromDemos.end(), t) == fromDemos.end())
+                    fromDemos.push_back(t);
+    return fromDemos;
+}
+
+// Cue sentences ("Use <label> when the <input> mentions a or b.") for ceil(coverage * labels)
+// labels drawn at random; a label with no usable words gets none.
+void addCueSentences(std::vector<std::string> &sentences, const ProposalTask &task,
+                     const std::vector<std::string> &descriptionSentences, const Draws &draws, double coverage, Tip tip)
+{
+    const SignatureInfo &sig = task.sig;
+    const std::string inputNoun = sig.inputs.size() == 1 ? sig.inputs.front() : std::string("text");
+    const std::vector<LabelRef> labels = outputLabels(sig);
+    const CueFilter filter(sig, labels);
+    std::vector<std::size_t> order(labels.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    draws.shuffle(order, "labels");
+    const auto covered = static_cast<std::size_t>(std::ceil(coverage * static_cast<double>(labels.size()) - 1e-9));
+    std::vector<bool> chosen(labels.size(), false);
+    for (std::size_t i = 0; i < covered && i < order.size(); ++i)
+        chosen[order[i]] = true;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (!chosen[i])
+            continue;
+        const LabelRef &l = labels[i];
+        std::vector<std::string> fromDescription = descriptionCueWords(descriptionSentences, labels, l, filter);
+        std::vector<std::string> fromDemos = demoCueWords(task, l, filter, fromDescription);
+        draws.shuffle(fromDescription, "description words " + l.label);
+        draws.shuffle(fromDemos, "demo words " + l.label);
+        std::vector<std::string> pool = fromDescription;
+        pool.insert(pool.end(), fromDemos.begin(), fromDemos.end());
+        if (pool.empty())
+            continue;
+        std::size_t k = 2 + static_cast<std::size_t>(draws.unit("cue count", l.label) * 4);
+        if (tip == Tip::Concise)
+            k = 2;
+        if (tip == Tip::Descriptive)
+            k = 5;
+        pool.resize(std::min(k, pool.size()));
+        const PromptField &field = sig.outputs[l.field];
+        const std::string verb = field.kind == FieldKind::ListEnum ? "Include " : field.kind == FieldKind::Bool ? "Answer " : "Use ";
+        sentences.push_back(verb + l.label + " when the " + inputNoun + " mentions " + joinWords(pool, "or") + ".");
+    }
+}
+
+// The default of each enum or bool output: the most frequent label the description gives.
+void addDefaultSentences(std::vector<std::string> &sentences, const SignatureInfo &sig,
+                         const std::vector<std::string> &descriptionWords)
+{
+    for (const PromptField &field : sig.outputs) {
+        if (field.kind != FieldKind::Enum && field.kind != FieldKind::Bool)
+            continue;
+        std::vector<std::string> options = field.kind == FieldKind::Bool ? std::vector<std::string>{"true", "false"} : field.options;
+        int bestCount = -1;
+        std::string best;
+        for (const std::string &o : options) {
+            const int count = describedCount(descriptionWords, o);
+            if (count > bestCount) {
+                bestCount = count;
+                best = o;
             }
         }
+        if (bestCount >= 0)
+            sentences.push_back((field.kind == FieldKind::Bool ? "Otherwise answer " : "Otherwise use ") + best + ".");
+    }
+}
+
+// Numbers: ask for the calculation when the data shows arithmetic.
+void addCalculationSentence(std::vector<std::string> &sentences, const ProposalTask &task,
+                            const std::vector<std::string> &descriptionWords, const Draws &draws, double coverage)
+{
+    const bool numeric = std::any_of(task.sig.outputs.begin(), task.sig.outputs.end(), [](const PromptField &f) {
+        return f.kind == FieldKind::Int || f.kind == FieldKind::Float;
+    });
+    bool arithmetic = findArithmetic(task.description).has_value() || containsRun(descriptionWords, {"arithmetic"});
+    for (const DataRow &d : task.demos)
+        arithmetic = arithmetic || findArithmetic(rowInputText(d, task.sig.inputs)).has_value();
+    if (numeric && arithmetic && draws.unit("calculate") < coverage)
+        sentences.push_back("Calculate the answer step by step.");
+}
+
+// Short free text: ask for only the answering words (once, for the first short output drawn).
+void addShortAnswerSentence(std::vector<std::string> &sentences, const ProposalTask &task,
+                            const std::vector<std::string> &descriptionSentences, const Draws &draws, double coverage,
+                            Tip tip)
+{
+    for (const PromptField &field : task.sig.outputs) {
+        if (field.kind != FieldKind::String || field.name == "reasoning")
+            continue;
+        double total = 0;
+        int count = 0;
+        for (const DataRow &d : task.demos)
+            if (const Literal *v = d.get(field.name)) {
+                total += static_cast<double>(words(v->plainText()).size());
+                ++count;
+            }
+        std::optional<double> average;
+        if (count > 0) {
+            average = total / count;
+        } else {
+            for (const std::string &sentence : descriptionSentences)
+                if (sentence.find("`" + field.name + "`") != std::string::npos && sentence.find("on average") != std::string::npos)
+                    average = firstNumber(sentence);
+        }
+        if (average && *average <= kShortAnswerWords && (tip == Tip::Concise || draws.unit("short answer", field.name) < coverage)) {
+            sentences.push_back("Answer with only the few words that answer the question.");
+            break;
+        }
+    }
+}
+
+std::string proposedInstruction(const Prompt &prompt, const DrawContext &context)
+{
+    const std::string &tipText = inputValue(prompt, "tip");
+    const Tip tip = readTip(tipText);
+    const Draws draws(context, tipText);
+    const ProposalTask task = readProposalTask(prompt);
+
+    const double low = context.largeProposer ? 0.6 : 0.3;
+    const double coverage = low + (1.0 - low) * draws.unit("coverage");
+    std::vector<std::string> sentences = openingSentences(prompt, task.sig, tip, draws);
+    if (task.hasData()) {
+        const std::vector<std::string> descriptionSentences = splitSentences(task.description);
+        const std::vector<std::string> descriptionWords = words(task.description);
+        addCueSentences(sentences, task, descriptionSentences, draws, coverage, tip);
+        addDefaultSentences(sentences, task.sig, descriptionWords);
+        addCalculationSentence(sentences, task, descriptionWords, draws, coverage);
+        addShortAnswerSentence(sentences, task, descriptionSentences, draws, coverage, tip);
     }
     if (tip == Tip::HighStakes)
         sentences.push_back("Mistakes are costly.");

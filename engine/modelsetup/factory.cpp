@@ -1,8 +1,8 @@
-#include "lm/factory.h"
+#include "modelsetup/factory.h"
 
 #include "lm/anthropic_client.h"
 #include "lm/openai_client.h"
-#include "lm/simlm.h"
+#include "sim/simlm.h"
 
 namespace prism {
 

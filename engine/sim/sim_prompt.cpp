@@ -1,6 +1,6 @@
-#include "lm/sim_prompt.h"
+#include "sim/sim_prompt.h"
 
-#include "lm/sim_text.h"
+#include "sim/sim_text.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "lm/sim_server.h"
+#include "sim/sim_server.h"
 
 #include "core/hash.h"
 #include "core/text.h"
@@ -236,6 +236,12 @@ struct SimServer::Impl {
     HttpReply handleChat(const std::string &body, bool &closeAfter);
     HttpReply handleModels();
     std::optional<SimFault> drawFault(std::uint64_t requestHash);
+    // Counts a delivered reply: its fault, and a completion unless a fault replaced it.
+    void countDelivered(std::optional<SimFault> fault);
+    // Sleeps the simulated latency (or the stall) of a response, less the time spent computing it.
+    // False when the server stops meanwhile.
+    bool pace(const ChatResponse &response, std::optional<SimFault> fault,
+              std::chrono::steady_clock::time_point started);
 };
 
 SimServer::SimServer(std::shared_ptr<Lm> model, std::string modelName, SimServerOptions options)
@@ -574,24 +580,11 @@ std::optional<SimFault> SimServer::Impl::drawFault(std::uint64_t requestHash)
     return std::nullopt;
 }
 
-HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
-{
-    const json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return errorReply(400, "We could not parse the JSON body of your request.", "invalid_request_error", nullptr);
-    if (!j.contains("model") || !j["model"].is_string())
-        return errorReply(400, "you must provide a model parameter", "invalid_request_error", nullptr);
-    if (j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>())
-        return errorReply(400, "streaming is not supported by prism simlm serve: send \"stream\": false",
-                          "invalid_request_error", nullptr);
-    const std::string modelName = j["model"].get<std::string>();
-    std::shared_ptr<Lm> lm = modelFor(modelName);
-    if (!lm)
-        return errorReply(404, "The model `" + modelName + "` does not exist or you do not have access to it.",
-                          "invalid_request_error", "model_not_found");
+namespace {
 
-    ChatRequest request;
-    request.temperature = 1.0; // OpenAI's default
+// Reads the messages of a chat request into `request`; an error reply when they are malformed.
+std::optional<HttpReply> readChatMessages(const json &j, ChatRequest &request)
+{
     if (!j.contains("messages") || !j["messages"].is_array() || j["messages"].empty())
         return errorReply(400, "'messages' must be a non-empty list", "invalid_request_error", nullptr);
     for (const auto &m : j["messages"]) {
@@ -603,6 +596,13 @@ HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
                               "invalid_request_error", nullptr);
         request.messages.push_back(ChatMessage{m["role"].get<std::string>(), std::move(*content)});
     }
+    return std::nullopt;
+}
+
+// Reads the sampling options (temperature, token limit, n, seed, rollout) into `request`;
+// an error reply when one is out of range.
+std::optional<HttpReply> readChatOptions(const json &j, ChatRequest &request)
+{
     auto number = [&](const char *key) -> const json * {
         auto it = j.find(key);
         return it != j.end() && it->is_number() ? &*it : nullptr;
@@ -629,33 +629,32 @@ HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
             return errorReply(400, "'rollout' must be a non-negative integer", "invalid_request_error", nullptr);
         request.rollout = j["rollout"].get<std::uint64_t>();
     }
-    if (j.contains("response_format") && j["response_format"].is_object()) {
-        const json &rf = j["response_format"];
-        const std::string type = rf.value("type", std::string("text"));
-        if (type == "json_object") {
-            request.responseFormat = ResponseFormat::JsonObject;
-        } else if (type == "json_schema") {
-            request.responseFormat = ResponseFormat::JsonSchema;
-            if (rf.contains("json_schema") && rf["json_schema"].is_object() && rf["json_schema"].contains("schema"))
-                request.jsonSchema = rf["json_schema"]["schema"].dump();
-        } else if (type != "text") {
-            return errorReply(400, "unknown response_format type '" + type + "'", "invalid_request_error", nullptr);
-        }
-    }
+    return std::nullopt;
+}
 
-    // nlohmann::json (not ordered) dumps keys sorted: a canonical text.
-    const std::uint64_t requestHash = fnv1a64(j.dump(), mix64(options.seed));
-    const std::optional<SimFault> fault = drawFault(requestHash);
-    // Counted when delivered: a request the model rejects delivers no fault.
-    auto countDelivered = [this, fault] {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (fault)
-            ++stats.faults[*fault];
-        if (!fault || fault == SimFault::Stall)
-            ++stats.completions;
-    };
-    if (fault == SimFault::RateLimit || fault == SimFault::Error500 || fault == SimFault::Error503)
-        countDelivered();
+// Reads response_format (text, json_object, json_schema) into `request`; an error reply for another type.
+std::optional<HttpReply> readResponseFormat(const json &j, ChatRequest &request)
+{
+    if (!j.contains("response_format") || !j["response_format"].is_object())
+        return std::nullopt;
+    const json &rf = j["response_format"];
+    const std::string type = rf.value("type", std::string("text"));
+    if (type == "json_object") {
+        request.responseFormat = ResponseFormat::JsonObject;
+    } else if (type == "json_schema") {
+        request.responseFormat = ResponseFormat::JsonSchema;
+        if (rf.contains("json_schema") && rf["json_schema"].is_object() && rf["json_schema"].contains("schema"))
+            request.jsonSchema = rf["json_schema"]["schema"].dump();
+    } else if (type != "text") {
+        return errorReply(400, "unknown response_format type '" + type + "'", "invalid_request_error", nullptr);
+    }
+    return std::nullopt;
+}
+
+// The reply of a fault that answers instead of the model (429, 500, 503), or nothing.
+std::optional<HttpReply> faultReply(std::optional<SimFault> fault, const std::string &modelName,
+                                    const SimServerOptions &options)
+{
     if (fault == SimFault::RateLimit) {
         HttpReply r = errorReply(429,
                                  "Rate limit reached for " + modelName +
@@ -672,46 +671,30 @@ HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
         return errorReply(503, "The engine is currently overloaded, please try again later (simulated by prism simlm "
                                "serve).",
                           "server_error", nullptr);
+    return std::nullopt;
+}
 
-    const auto started = std::chrono::steady_clock::now();
-    auto result = lm->complete(request);
-    if (!result) {
-        const Error &e = result.error();
-        switch (e.kind) {
-        case ErrorKind::ContextWindowExceeded:
-            return errorReply(400, e.message, "invalid_request_error", "context_length_exceeded");
-        case ErrorKind::InvalidRequest:
-        case ErrorKind::Config:
-        case ErrorKind::Data:
-            return errorReply(400, e.message, "invalid_request_error", nullptr);
-        case ErrorKind::RateLimit:
-            return errorReply(429, e.message, "requests", "rate_limit_exceeded");
-        default:
-            return errorReply(500, e.message, "server_error", nullptr);
-        }
+// The OpenAI error reply for an error of the model.
+HttpReply modelErrorReply(const Error &e)
+{
+    switch (e.kind) {
+    case ErrorKind::ContextWindowExceeded:
+        return errorReply(400, e.message, "invalid_request_error", "context_length_exceeded");
+    case ErrorKind::InvalidRequest:
+    case ErrorKind::Config:
+    case ErrorKind::Data:
+        return errorReply(400, e.message, "invalid_request_error", nullptr);
+    case ErrorKind::RateLimit:
+        return errorReply(429, e.message, "requests", "rate_limit_exceeded");
+    default:
+        return errorReply(500, e.message, "server_error", nullptr);
     }
-    ChatResponse &response = *result;
-    countDelivered();
+}
 
-    long long completionTokens = 0;
-    if (response.usage.completionTokens) {
-        completionTokens = *response.usage.completionTokens;
-    } else {
-        for (const auto &c : response.choices)
-            completionTokens += static_cast<long long>((c.size() + 3) / 4);
-    }
-    const double computedMs =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    const double waitMs = options.latencyMs + options.perTokenMs * static_cast<double>(completionTokens) - computedMs;
-    if (fault == SimFault::Stall) {
-        if (!sleepMs(options.stallMs))
-            return HttpReply{};
-    } else if (!sleepMs(waitMs)) {
-        return HttpReply{};
-    }
-
-    char idHex[17];
-    std::snprintf(idHex, sizeof idHex, "%016llx", static_cast<unsigned long long>(requestHash));
+// The chat.completion body of a response; an Empty fault empties every choice.
+OJson completionBody(const ChatResponse &response, const std::string &modelName, const std::string &idHex,
+                     std::optional<SimFault> fault)
+{
     OJson choices = OJson::array();
     for (size_t i = 0; i < response.choices.size(); ++i) {
         const std::string text = fault == SimFault::Empty ? std::string() : response.choices[i];
@@ -736,9 +719,83 @@ HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
             usage["total_tokens"] = *response.usage.promptTokens + completion;
         out["usage"] = usage;
     }
+    return out;
+}
 
+} // namespace
+
+void SimServer::Impl::countDelivered(std::optional<SimFault> fault)
+{
+    std::lock_guard<std::mutex> lock(mutex);
+    if (fault)
+        ++stats.faults[*fault];
+    if (!fault || fault == SimFault::Stall)
+        ++stats.completions;
+}
+
+bool SimServer::Impl::pace(const ChatResponse &response, std::optional<SimFault> fault,
+                           std::chrono::steady_clock::time_point started)
+{
+    long long completionTokens = 0;
+    if (response.usage.completionTokens) {
+        completionTokens = *response.usage.completionTokens;
+    } else {
+        for (const auto &c : response.choices)
+            completionTokens += static_cast<long long>((c.size() + 3) / 4);
+    }
+    const double computedMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    const double waitMs = options.latencyMs + options.perTokenMs * static_cast<double>(completionTokens) - computedMs;
+    return sleepMs(fault == SimFault::Stall ? options.stallMs : waitMs);
+}
+
+HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
+{
+    const json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return errorReply(400, "We could not parse the JSON body of your request.", "invalid_request_error", nullptr);
+    if (!j.contains("model") || !j["model"].is_string())
+        return errorReply(400, "you must provide a model parameter", "invalid_request_error", nullptr);
+    if (j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>())
+        return errorReply(400, "streaming is not supported by prism simlm serve: send \"stream\": false",
+                          "invalid_request_error", nullptr);
+    const std::string modelName = j["model"].get<std::string>();
+    std::shared_ptr<Lm> lm = modelFor(modelName);
+    if (!lm)
+        return errorReply(404, "The model `" + modelName + "` does not exist or you do not have access to it.",
+                          "invalid_request_error", "model_not_found");
+
+    ChatRequest request;
+    request.temperature = 1.0; // OpenAI's default
+    if (std::optional<HttpReply> invalid = readChatMessages(j, request))
+        return *invalid;
+    if (std::optional<HttpReply> invalid = readChatOptions(j, request))
+        return *invalid;
+    if (std::optional<HttpReply> invalid = readResponseFormat(j, request))
+        return *invalid;
+
+    // nlohmann::json (not ordered) dumps keys sorted: a canonical text.
+    const std::uint64_t requestHash = fnv1a64(j.dump(), mix64(options.seed));
+    const std::optional<SimFault> fault = drawFault(requestHash);
+    // Counted when delivered: a request the model rejects delivers no fault.
+    if (std::optional<HttpReply> faulted = faultReply(fault, modelName, options)) {
+        countDelivered(fault);
+        return *faulted;
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    auto result = lm->complete(request);
+    if (!result)
+        return modelErrorReply(result.error());
+    const ChatResponse &response = *result;
+    countDelivered(fault);
+    if (!pace(response, fault, started))
+        return HttpReply{};
+
+    char idHex[17];
+    std::snprintf(idHex, sizeof idHex, "%016llx", static_cast<unsigned long long>(requestHash));
     HttpReply reply;
-    reply.body = out.dump(-1, ' ', false, OJson::error_handler_t::replace);
+    reply.body = completionBody(response, modelName, idHex, fault).dump(-1, ' ', false, OJson::error_handler_t::replace);
     reply.headers.emplace_back("x-request-id", std::string("req-sim-") + idHex);
     if (fault == SimFault::Truncated) {
         reply.truncate = true;

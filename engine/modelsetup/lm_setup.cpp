@@ -1,9 +1,9 @@
-#include "lm/lm_setup.h"
+#include "modelsetup/lm_setup.h"
 
 #include "lm/anthropic_client.h"
-#include "lm/factory.h"
 #include "lm/http.h"
 #include "lm/openai_client.h"
+#include "modelsetup/factory.h"
 
 #include <spdlog/spdlog.h>
 

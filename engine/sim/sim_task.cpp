@@ -1,6 +1,6 @@
-#include "lm/sim_task.h"
+#include "sim/sim_task.h"
 
-#include "lm/sim_text.h"
+#include "sim/sim_text.h"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 // SimLm's task skills (docs/SIMLM.md): how it answers enum, list, string,
 // number, bool and reasoning output fields from the prompt alone.
 
-#include "lm/sim_prompt.h"
+#include "sim/sim_prompt.h"
 
 #include <cstdint>
 #include <set>
