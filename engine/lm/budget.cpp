@@ -14,7 +14,10 @@ std::string shortNumber(double value)
 
 } // namespace
 
-BudgetTracker::BudgetTracker(Budget budget) : m_budget(budget), m_start(std::chrono::steady_clock::now()) {}
+BudgetTracker::BudgetTracker(Budget budget, std::shared_ptr<Clock> clock)
+    : m_budget(budget), m_clock(clock ? std::move(clock) : systemClock()), m_start(m_clock->now())
+{
+}
 
 std::optional<std::string> BudgetTracker::limitReachedLocked() const
 {
@@ -25,7 +28,7 @@ std::optional<std::string> BudgetTracker::limitReachedLocked() const
     if (m_budget.maxDollars && m_dollars >= *m_budget.maxDollars)
         return fmt::format("${:.2f}", *m_budget.maxDollars);
     if (m_budget.maxWallSeconds) {
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        const double elapsed = Clock::seconds(m_clock->now() - m_start);
         if (elapsed >= *m_budget.maxWallSeconds)
             return shortNumber(*m_budget.maxWallSeconds) + " s wall time";
     }
@@ -56,7 +59,7 @@ void BudgetTracker::record(std::optional<long long> tokens, std::optional<double
 void BudgetTracker::restartClock()
 {
     std::lock_guard lock(m_mutex);
-    m_start = std::chrono::steady_clock::now();
+    m_start = m_clock->now();
 }
 
 bool BudgetTracker::exhausted() const
@@ -92,7 +95,7 @@ double BudgetTracker::dollarsUsed() const
 double BudgetTracker::elapsedSeconds() const
 {
     std::lock_guard lock(m_mutex);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    return Clock::seconds(m_clock->now() - m_start);
 }
 
 } // namespace prism

@@ -1,8 +1,9 @@
 #pragma once
 
+#include "core/clock.h"
 #include "core/result.h"
 
-#include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,10 +23,11 @@ struct Budget {
 // Decides whether another LM request may start. Thread-safe: a budget of N
 // calls never lets more than N start, however many threads race. Once a limit
 // is reached nothing new starts, in-flight calls finish and are recorded, and
-// the first reason is kept.
+// the first reason is kept. Wall time is read from an injected Clock.
 class BudgetTracker {
 public:
-    explicit BudgetTracker(Budget budget = {});
+    // The wall clock starts now, on clock (null means systemClock()).
+    explicit BudgetTracker(Budget budget = {}, std::shared_ptr<Clock> clock = nullptr);
 
     // Reserves one call. Budget error ("budget reached: 20 calls") when a limit is reached.
     Result<void> tryStartCall();
@@ -47,8 +49,9 @@ private:
     std::optional<std::string> limitReachedLocked() const;
 
     const Budget m_budget;
+    const std::shared_ptr<Clock> m_clock;
     mutable std::mutex m_mutex;
-    std::chrono::steady_clock::time_point m_start;
+    Clock::TimePoint m_start;
     long long m_calls = 0;
     long long m_tokens = 0;
     double m_dollars = 0.0;

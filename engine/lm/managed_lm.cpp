@@ -13,11 +13,9 @@ namespace prism {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point start)
+double msSince(const Clock &clock, Clock::TimePoint start)
 {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    return 1000.0 * Clock::seconds(clock.now() - start);
 }
 
 // Jitter only spreads retries in time; it never changes an answer, so real
@@ -37,10 +35,11 @@ std::optional<long long> sumKnown(std::optional<long long> a, std::optional<long
 
 } // namespace
 
-CallServices CallServices::makeBasic(int globalConcurrency)
+CallServices CallServices::makeBasic(int globalConcurrency, std::shared_ptr<Clock> clock)
 {
     CallServices s;
-    s.scheduler = std::make_shared<Scheduler>(globalConcurrency);
+    s.clock = clock ? std::move(clock) : systemClock();
+    s.scheduler = std::make_shared<Scheduler>(globalConcurrency, EndpointLimits{}, s.clock);
     s.ledger = std::make_shared<Ledger>();
     s.prices = std::make_shared<PriceTable>(PriceTable::defaults());
     s.cancel = std::make_shared<std::atomic<bool>>(false);
@@ -55,7 +54,7 @@ Result<CallServices> CallServices::makeDefault(bool useCache, Budget budget, int
         return prices.error();
     s.prices = std::make_shared<PriceTable>(std::move(prices.value()));
     if (!budget.unlimited())
-        s.budget = std::make_shared<BudgetTracker>(budget);
+        s.budget = std::make_shared<BudgetTracker>(budget, s.clock);
     s.cacheEnabled = useCache;
     if (useCache) {
         auto cache = ResponseCache::openDefault();
@@ -87,8 +86,10 @@ ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentit
     : m_inner(std::move(inner)), m_services(std::move(services)), m_identity(std::move(identity)),
       m_endpoint(endpointKey(m_identity.provider, m_identity.baseUrl))
 {
+    if (!m_services.clock)
+        m_services.clock = m_services.scheduler ? m_services.scheduler->clock() : systemClock();
     if (!m_services.scheduler)
-        m_services.scheduler = std::make_shared<Scheduler>();
+        m_services.scheduler = std::make_shared<Scheduler>(32, EndpointLimits{}, m_services.clock);
     if (!m_services.ledger)
         m_services.ledger = std::make_shared<Ledger>();
     if (limits)
@@ -118,7 +119,8 @@ void ManagedLm::appendLedger(const ChatRequest &request, LedgerEntry entry) cons
 
 Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
 {
-    const auto start = Clock::now();
+    const Clock &clock = *m_services.clock;
+    const auto start = clock.now();
     const std::atomic<bool> *cancel = m_services.cancel.get();
     if (cancel && cancel->load())
         return Error::make(ErrorKind::Cancelled, "cancelled: no new LM call is started");
@@ -134,7 +136,7 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
             } else if (hit.value()) {
                 ChatResponse response = std::move(*hit.value());
                 response.cacheHit = true;
-                response.latencyMs = msSince(start);
+                response.latencyMs = msSince(clock, start);
                 LedgerEntry e;
                 e.promptTokens = response.usage.promptTokens;
                 e.completionTokens = response.usage.completionTokens;
@@ -165,16 +167,16 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
     double lastLatencyMs = 0.0;
     Error failure;
     for (;;) {
-        const auto queued = Clock::now();
+        const auto queued = clock.now();
         auto permit = scheduler.acquire(m_endpoint, estimatedTokens, cancel);
-        waitMs += msSince(queued);
+        waitMs += msSince(clock, queued);
         if (!permit) {
             failure = permit.error();
             break;
         }
-        const auto sent = Clock::now();
+        const auto sent = clock.now();
         auto result = m_inner->complete(request);
-        lastLatencyMs = msSince(sent);
+        lastLatencyMs = msSince(clock, sent);
         ++attempts;
         if (result) {
             permit->finish(Scheduler::Outcome::Success);
@@ -212,9 +214,9 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         const double wait = backoffSeconds(retries, error);
         ++retries;
         spdlog::debug("{}: {} (retry {} of {} in {:.3f} s)", m_endpoint, error.describe(), retries, m_services.retry.maxRetries, wait);
-        const auto slept = Clock::now();
+        const auto slept = clock.now();
         const bool awake = scheduler.sleepFor(wait, cancel);
-        waitMs += msSince(slept);
+        waitMs += msSince(clock, slept);
         if (!awake) {
             failure = Error::make(ErrorKind::Cancelled, "cancelled while waiting to retry after: " + error.describe());
             break;

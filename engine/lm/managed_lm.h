@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/clock.h"
 #include "lm/budget.h"
 #include "lm/ledger.h"
 #include "lm/lm.h"
@@ -30,6 +31,9 @@ struct CallServices {
     std::shared_ptr<PriceTable> prices;
     std::shared_ptr<BudgetTracker> budget; // null = no budget
     std::shared_ptr<std::atomic<bool>> cancel;
+    // Times call latency and waits; the scheduler and budget made by
+    // makeBasic/makeDefault share it. Null: ManagedLm takes the scheduler's clock.
+    std::shared_ptr<Clock> clock;
     bool cacheEnabled = true; // false: neither read nor write the cache
     bool cacheBypass = false; // true: do not read, but store fresh answers (--no-cache)
     RetryPolicy retry;
@@ -37,8 +41,8 @@ struct CallServices {
     std::string cacheProblem;
 
     // In-memory pieces only: a scheduler, a ledger, the default prices, a
-    // cancel flag; no cache, no budget.
-    static CallServices makeBasic(int globalConcurrency = 32);
+    // cancel flag, the clock (null means systemClock()); no cache, no budget.
+    static CallServices makeBasic(int globalConcurrency = 32, std::shared_ptr<Clock> clock = nullptr);
     // makeBasic + prices from PriceTable::loadDefault() (a malformed user file
     // is an error) + the cache at userDataDir()/cache.sqlite when useCache (a
     // cache that cannot be opened leaves cache null and sets cacheProblem).

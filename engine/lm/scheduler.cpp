@@ -3,16 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 
 namespace prism {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// Waiters re-check their cancel flag at least this often, so a flag set by
-// someone who does not call wakeAll() is still seen promptly.
+// Waiters re-check their cancel flag at least this often (real time, on every
+// clock), so a flag set by someone who does not call wakeAll() is still seen promptly.
 constexpr std::chrono::milliseconds kPollInterval(10);
 
 Error cancelledError(const char *where)
@@ -29,7 +26,7 @@ bool isCancelled(const std::atomic<bool> *cancel)
 
 // --- Bucket -----------------------------------------------------------------
 
-double Scheduler::Bucket::reserve(double amount, Clock::time_point now)
+double Scheduler::Bucket::reserve(double amount, Clock::TimePoint now)
 {
     if (ratePerSecond <= 0.0)
         return 0.0;
@@ -85,8 +82,8 @@ void Scheduler::Permit::finish(Outcome outcome)
 
 // --- Scheduler --------------------------------------------------------------
 
-Scheduler::Scheduler(int globalLimit, EndpointLimits defaults)
-    : m_globalLimit(std::max(1, globalLimit)), m_defaults(defaults)
+Scheduler::Scheduler(int globalLimit, EndpointLimits defaults, std::shared_ptr<Clock> clock)
+    : m_clock(clock ? std::move(clock) : systemClock()), m_globalLimit(std::max(1, globalLimit)), m_defaults(defaults)
 {
 }
 
@@ -114,7 +111,7 @@ void Scheduler::setLimitsLocked(Endpoint &e, const EndpointLimits &limits)
     e.limit = e.configured.maxConcurrency;
     e.successStreak = 0;
     ++e.generation;
-    const auto now = Clock::now();
+    const auto now = m_clock->now();
     auto setBucket = [&](Bucket &b, double perMinute) {
         b.ratePerSecond = perMinute > 0.0 ? perMinute / 60.0 : 0.0;
         b.capacity = std::max(1.0, b.ratePerSecond * std::max(0.0, limits.burstSeconds));
@@ -149,11 +146,22 @@ Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long l
 {
     std::unique_lock lock(m_mutex);
     Endpoint &e = endpointLocked(endpoint);
+    bool queued = false;
     for (;;) {
-        if (isCancelled(cancel))
-            return cancelledError("while waiting for a free slot");
-        if (m_globalInFlight < m_globalLimit && e.inFlight < e.limit)
+        const bool cancelled = isCancelled(cancel);
+        const bool free = m_globalInFlight < m_globalLimit && e.inFlight < e.limit;
+        if (cancelled || free) {
+            if (queued)
+                --m_waitingForSlot;
+            if (cancelled)
+                return cancelledError("while waiting for a free slot");
             break;
+        }
+        if (!queued) {
+            ++m_waitingForSlot;
+            queued = true;
+        }
+        // Slots free up on events, not on time: the poll only watches the cancel flag.
         m_slotFreed.wait_for(lock, kPollInterval);
     }
     ++m_globalInFlight;
@@ -163,16 +171,13 @@ Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long l
     permit.m_endpoint = &e;
     permit.m_generation = e.generation;
 
-    const auto now = Clock::now();
+    const auto now = m_clock->now();
     const double tokens = static_cast<double>(std::max(0LL, estimatedTokens));
     const double wait = std::max(e.requests.reserve(1.0, now), e.tokens.reserve(tokens, now));
-    lock.unlock();
-    if (wait > 0.0 && !sleepFor(wait, cancel)) {
-        {
-            std::lock_guard relock(m_mutex);
-            e.requests.refund(1.0);
-            e.tokens.refund(tokens);
-        }
+    if (wait > 0.0 && !sleepUntilLocked(lock, now + Clock::fromSeconds(wait), cancel, &m_waitingForRate)) {
+        e.requests.refund(1.0);
+        e.tokens.refund(tokens);
+        lock.unlock();
         permit.finish(Outcome::Failure);
         return cancelledError("while waiting for the rate limit");
     }
@@ -214,18 +219,26 @@ void Scheduler::release(Permit &permit, Outcome outcome)
 
 bool Scheduler::sleepFor(double seconds, const std::atomic<bool> *cancel)
 {
-    // Clamped so the conversion to clock ticks cannot overflow (a day is far beyond any backoff).
-    const double bounded = std::isnan(seconds) ? 0.0 : std::clamp(seconds, 0.0, 86400.0);
-    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(bounded));
     std::unique_lock lock(m_mutex);
+    return sleepUntilLocked(lock, m_clock->now() + Clock::fromSeconds(seconds), cancel, &m_sleeping);
+}
+
+bool Scheduler::sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline, const std::atomic<bool> *cancel,
+                                 int *waiting)
+{
+    ++*waiting;
+    bool awake = true;
     for (;;) {
-        if (isCancelled(cancel))
-            return false;
-        const auto now = Clock::now();
-        if (now >= deadline)
-            return true;
-        m_wake.wait_until(lock, std::min(deadline, now + kPollInterval));
+        if (isCancelled(cancel)) {
+            awake = false;
+            break;
+        }
+        if (m_clock->now() >= deadline)
+            break;
+        m_clock->waitUntil(m_wake, lock, deadline, kPollInterval);
     }
+    --*waiting;
+    return awake;
 }
 
 void Scheduler::wakeAll()
@@ -262,6 +275,24 @@ int Scheduler::endpointInFlight(const std::string &endpoint) const
     std::lock_guard lock(m_mutex);
     auto it = m_endpoints.find(endpoint);
     return it == m_endpoints.end() ? 0 : it->second->inFlight;
+}
+
+int Scheduler::waitingForSlot() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_waitingForSlot;
+}
+
+int Scheduler::waitingForRate() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_waitingForRate;
+}
+
+int Scheduler::sleeping() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_sleeping;
 }
 
 SchedulerStatus Scheduler::status() const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/clock.h"
 #include "core/result.h"
 
 #include <atomic>
@@ -41,6 +42,8 @@ struct SchedulerStatus {
 // Admission control for every LM call: a global concurrency limit, per-endpoint
 // limits that shrink on 429s and grow back slowly, and request/token buckets.
 // Thread-safe. Waiting callers poll the cancel flag, and wakeAll() wakes them at once.
+// Buckets and sleeps run on an injected Clock (the system clock by default);
+// the waiting counts let a test see callers queue instead of guessing with sleeps.
 class Scheduler {
 public:
     enum class Outcome {
@@ -69,7 +72,8 @@ public:
         std::uint64_t m_generation = 0;
     };
 
-    explicit Scheduler(int globalLimit = 32, EndpointLimits defaults = {});
+    // clock times the rate buckets and every sleep; null means systemClock().
+    explicit Scheduler(int globalLimit = 32, EndpointLimits defaults = {}, std::shared_ptr<Clock> clock = nullptr);
     ~Scheduler();
     Scheduler(const Scheduler &) = delete;
     Scheduler &operator=(const Scheduler &) = delete;
@@ -83,7 +87,7 @@ public:
     // Blocks until both slots are free and the buckets allow the call.
     // Cancelled error when *cancel becomes true while waiting.
     Result<Permit> acquire(const std::string &endpoint, long long estimatedTokens, const std::atomic<bool> *cancel);
-    // Sleeps, waking early on cancel; false when cancelled.
+    // Sleeps on the scheduler's clock, waking early on cancel; false when cancelled.
     bool sleepFor(double seconds, const std::atomic<bool> *cancel);
     // Wakes every waiter so it sees a cancel flag that was just set.
     void wakeAll();
@@ -93,14 +97,21 @@ public:
     int endpointLimit(const std::string &endpoint) const;
     int endpointInFlight(const std::string &endpoint) const;
     SchedulerStatus status() const;
+    // Callers blocked in acquire() until a global or endpoint slot is free.
+    int waitingForSlot() const;
+    // Callers holding slots in acquire() until the request or token bucket allows them.
+    int waitingForRate() const;
+    // Callers inside sleepFor() (retry backoff).
+    int sleeping() const;
+    const std::shared_ptr<Clock> &clock() const { return m_clock; }
 
 private:
     struct Bucket {
         double capacity = 0.0;
         double ratePerSecond = 0.0; // 0 = unlimited
         double level = 0.0;
-        std::chrono::steady_clock::time_point last;
-        double reserve(double amount, std::chrono::steady_clock::time_point now);
+        Clock::TimePoint last;
+        double reserve(double amount, Clock::TimePoint now);
         void refund(double amount);
     };
     struct Endpoint {
@@ -118,13 +129,21 @@ private:
     Endpoint &endpointLocked(const std::string &name);
     void setLimitsLocked(Endpoint &e, const EndpointLimits &limits);
     void release(Permit &permit, Outcome outcome);
+    // Waits on m_wake until the clock reaches deadline (true) or *cancel is
+    // set (false), counting the caller in *waiting meanwhile.
+    bool sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline, const std::atomic<bool> *cancel,
+                          int *waiting);
 
+    const std::shared_ptr<Clock> m_clock;
     mutable std::mutex m_mutex;
     std::condition_variable m_slotFreed;
     std::condition_variable m_wake;
     int m_globalLimit;
     int m_globalInFlight = 0;
     int m_growEvery = 20;
+    int m_waitingForSlot = 0;
+    int m_waitingForRate = 0;
+    int m_sleeping = 0;
     EndpointLimits m_defaults;
     std::map<std::string, std::unique_ptr<Endpoint>> m_endpoints;
 };

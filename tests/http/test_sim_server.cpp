@@ -6,6 +6,8 @@
 #include "lm/openai_client.h"
 #include "sim/sim_server.h"
 
+#include "../support/fake_clock.h"
+
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -53,6 +56,42 @@ public:
     }
     std::string describe() const override { return "test/echo"; }
     std::atomic<int> calls{0};
+};
+
+// Passes calls to an inner Lm, but holds the first `parties` calls until all
+// of them are inside at once (or 10 s after the first came, for a failing test).
+class RendezvousLm final : public Lm {
+public:
+    RendezvousLm(std::shared_ptr<Lm> inner, int parties) : m_inner(std::move(inner)), m_parties(parties) {}
+    Result<ChatResponse> complete(const ChatRequest &r) override
+    {
+        {
+            std::unique_lock lock(m_mutex);
+            if (m_arrived == 0)
+                m_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            if (m_arrived < m_parties && ++m_arrived == m_parties) {
+                m_met = true;
+                m_cv.notify_all();
+            }
+            m_cv.wait_until(lock, m_deadline, [&] { return m_met; });
+        }
+        return m_inner->complete(r);
+    }
+    std::string describe() const override { return "test/rendezvous"; }
+    bool metAll() const
+    {
+        std::lock_guard lock(m_mutex);
+        return m_met;
+    }
+
+private:
+    std::shared_ptr<Lm> m_inner;
+    const int m_parties;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_cv;
+    int m_arrived = 0;
+    bool m_met = false;
+    std::chrono::steady_clock::time_point m_deadline;
 };
 
 // Fails with a message that quotes the key, as a careless server might.
@@ -381,22 +420,24 @@ TEST(SimServer, CancelAbortsAnInFlightCall)
 {
     SimServerOptions options;
     options.latencyMs = 3000;
-    SimServer server(std::make_shared<EchoLm>(), "echo", options);
+    auto lm = std::make_shared<EchoLm>();
+    SimServer server(lm, "echo", options);
     ASSERT_TRUE(server.start().ok());
     std::atomic<bool> cancel{false};
     OpenAiClient client(configFor(server));
     client.setCancelFlag(&cancel);
+    // Cancels once the server has the request (its model answered; the
+    // simulated latency runs), so the call is in flight, not yet sent.
     std::thread canceller([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        testsupport::waitFor([&] { return lm->calls.load() == 1; });
         cancel = true;
     });
-    const auto t0 = std::chrono::steady_clock::now();
     auto r = client.complete(sampleRequest());
     canceller.join();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(lm->calls.load(), 1);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().kind, ErrorKind::Cancelled);
-    EXPECT_LT(ms, 2000.0);
+    // Not the answer after 3 s, nor the client's 5 s timeout.
+    EXPECT_EQ(r.error().kind, ErrorKind::Cancelled) << r.error().describe();
 }
 
 TEST(SimServer, BadRequestsGetOpenAiErrorBodies)
@@ -439,7 +480,9 @@ TEST(SimServer, BadRequestsGetOpenAiErrorBodies)
 
 TEST(SimServer, ParallelClientsGetTheirOwnAnswers)
 {
-    auto lm = std::make_shared<EchoLm>();
+    const int clients = 8;
+    auto echo = std::make_shared<EchoLm>();
+    auto lm = std::make_shared<RendezvousLm>(echo, clients);
     SimServerOptions options;
     options.latencyMs = 20;
     SimServer server(lm, "echo", options);
@@ -447,8 +490,7 @@ TEST(SimServer, ParallelClientsGetTheirOwnAnswers)
     OpenAiClient client(configFor(server));
     std::atomic<int> mismatches{0};
     std::vector<std::thread> threads;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int t = 0; t < 8; ++t) {
+    for (int t = 0; t < clients; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 5; ++i) {
                 ChatRequest req = sampleRequest();
@@ -461,9 +503,11 @@ TEST(SimServer, ParallelClientsGetTheirOwnAnswers)
     }
     for (auto &th : threads)
         th.join();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(mismatches, 0);
-    EXPECT_LT(ms, 5 * 20 * 4.0); // 8 clients in parallel, not 40 calls in a row (800 ms)
+    EXPECT_EQ(echo->calls, clients * 5);
+    // The first requests of all 8 clients were inside the model at once: the
+    // server serves them in parallel, not one after another.
+    EXPECT_TRUE(lm->metAll());
 }
 
 TEST(SimServer, AnthropicClientSendsItsHeadersToMessages)

@@ -3,7 +3,6 @@
 #include "lm/lm.h"
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -22,10 +21,10 @@ class FakeLm final : public Lm {
 public:
     // attempt = 0-based index of the call to this fake; return an error to fail it.
     std::function<std::optional<Error>(int attempt)> failWith;
-    std::chrono::microseconds delay{0};
     std::optional<long long> promptTokens = 10;
     std::optional<long long> completionTokens = 5;
-    // When set, calls block until release() (to hold slots in tests).
+    // When set, calls block until release() (to hold slots in tests); `current`
+    // counts the calls blocked there.
     bool gated = false;
 
     std::atomic<int> calls{0};
@@ -39,16 +38,10 @@ public:
         int seen = maxConcurrent.load();
         while (now > seen && !maxConcurrent.compare_exchange_weak(seen, now)) {
         }
-        {
-            std::lock_guard lock(m_timesMutex);
-            m_times.push_back(std::chrono::steady_clock::now());
-        }
         if (gated) {
             std::unique_lock lock(m_gateMutex);
             m_gateCv.wait(lock, [&] { return m_open; });
         }
-        if (delay.count() > 0)
-            std::this_thread::sleep_for(delay);
         current.fetch_sub(1);
         if (failWith) {
             if (auto error = failWith(attempt))
@@ -74,18 +67,10 @@ public:
         m_gateCv.notify_all();
     }
 
-    std::vector<std::chrono::steady_clock::time_point> times()
-    {
-        std::lock_guard lock(m_timesMutex);
-        return m_times;
-    }
-
 private:
     std::mutex m_gateMutex;
     std::condition_variable m_gateCv;
     bool m_open = false;
-    std::mutex m_timesMutex;
-    std::vector<std::chrono::steady_clock::time_point> m_times;
 };
 
 inline Error makeError(ErrorKind kind, std::optional<double> retryAfter = std::nullopt)
@@ -152,10 +137,5 @@ private:
     std::string m_name;
     std::optional<std::string> m_old;
 };
-
-inline double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 } // namespace prism::test

@@ -1,6 +1,8 @@
 // Ledger totals and JSON, price table, budget tracker, data directory, estimates.
 #include "fake_lm.h"
 
+#include "../support/fake_clock.h"
+
 #include "core/json.h"
 #include "core/paths.h"
 #include "lm/budget.h"
@@ -258,11 +260,29 @@ TEST(Budget, StopReasonsAndErrors)
     EXPECT_EQ(refused.error().message, "budget reached: 100 tokens");
     EXPECT_EQ(tokens.stopReason(), "budget: 100 tokens reached");
 
-    BudgetTracker wall(Budget{{}, {}, {}, 0.02});
+    // Wall time on a clock the test moves: the run stops exactly at the limit.
+    auto clock = std::make_shared<testsupport::FakeClock>();
+    BudgetTracker wall(Budget{{}, {}, {}, 0.02}, clock);
     ASSERT_TRUE(wall.tryStartCall().ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    EXPECT_FALSE(wall.tryStartCall().ok());
+    clock->advance(std::chrono::milliseconds(19));
+    ASSERT_TRUE(wall.tryStartCall().ok());
+    EXPECT_FALSE(wall.exhausted());
+    EXPECT_NEAR(wall.elapsedSeconds(), 0.019, 1e-9);
+    clock->advance(std::chrono::milliseconds(1));
+    EXPECT_TRUE(wall.exhausted());
+    auto late = wall.tryStartCall();
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().kind, ErrorKind::Budget);
+    EXPECT_EQ(late.error().message, "budget reached: 0.02 s wall time");
     EXPECT_EQ(wall.stopReason(), "budget: 0.02 s wall time reached");
+    EXPECT_EQ(wall.callsStarted(), 2);
+
+    // restartClock() starts the wall time again from the clock's now.
+    BudgetTracker restarted(Budget{{}, {}, {}, 1.0}, clock);
+    clock->advance(std::chrono::milliseconds(1500));
+    restarted.restartClock();
+    EXPECT_TRUE(restarted.tryStartCall().ok());
+    EXPECT_EQ(restarted.elapsedSeconds(), 0.0);
 
     // The first reason is kept.
     BudgetTracker both(Budget{1, {}, 0.5, {}});

@@ -1,6 +1,9 @@
 // ManagedLm: retries, fail-fast, Retry-After, cancellation, concurrency
-// limits, adaptive 429 handling and budgets, seen from a caller.
+// limits, adaptive 429 handling and budgets, seen from a caller. Waits run on
+// a FakeClock and threads are positioned by observable state, never by sleeps.
 #include "fake_lm.h"
+
+#include "../support/fake_clock.h"
 
 #include "lm/managed_lm.h"
 
@@ -10,12 +13,15 @@
 
 using namespace prism;
 using namespace prism::test;
+using prism::testsupport::FakeClock;
+using prism::testsupport::waitFor;
+using std::chrono::milliseconds;
 
 namespace {
 
-CallServices fastServices(int globalConcurrency = 32)
+CallServices fastServices(int globalConcurrency = 32, std::shared_ptr<Clock> clock = nullptr)
 {
-    CallServices s = CallServices::makeBasic(globalConcurrency);
+    CallServices s = CallServices::makeBasic(globalConcurrency, std::move(clock));
     s.retry.baseSeconds = 0.001; // keep backoff sleeps tiny
     s.retry.capSeconds = 0.004;
     return s;
@@ -24,6 +30,63 @@ CallServices fastServices(int globalConcurrency = 32)
 LmIdentity fakeIdentity(const std::string &baseUrl = "http://fake")
 {
     return LmIdentity{"openai", baseUrl, "fake-model"};
+}
+
+// One complete() on its own thread. If it is still running when the test
+// ends (a failing test), the run is cancelled and a fake clock pushed ahead,
+// so the test fails instead of hanging.
+class Caller {
+public:
+    Caller(ManagedLm &lm, const std::string &text, std::shared_ptr<FakeClock> clock = nullptr)
+        : m_lm(lm), m_clock(std::move(clock)), m_thread([this, text] {
+              auto r = m_lm.complete(makeRequest(text));
+              std::lock_guard lock(m_mutex);
+              m_result.emplace(std::move(r));
+          })
+    {
+    }
+    ~Caller()
+    {
+        if (m_thread.joinable()) {
+            stop();
+            m_thread.join();
+        }
+    }
+    bool done() const
+    {
+        std::lock_guard lock(m_mutex);
+        return m_result.has_value();
+    }
+    // Waits for the call to return (cancelling it after the waitFor() timeout)
+    // and hands over its result.
+    Result<ChatResponse> take()
+    {
+        if (!waitFor([&] { return done(); }))
+            stop();
+        m_thread.join();
+        return std::move(*m_result);
+    }
+
+private:
+    void stop()
+    {
+        m_lm.services().requestCancel();
+        for (int i = 0; i < 100 && m_clock && !waitFor([&] { return done(); }, milliseconds(50)); ++i)
+            m_clock->advance(std::chrono::hours(1));
+    }
+
+    ManagedLm &m_lm;
+    std::shared_ptr<FakeClock> m_clock;
+    mutable std::mutex m_mutex;
+    std::optional<Result<ChatResponse>> m_result;
+    std::thread m_thread;
+};
+
+// The earliest pending wait on the clock in seconds; -1 when nobody waits.
+double pendingWait(const FakeClock &clock)
+{
+    const auto wait = clock.nextWait();
+    return wait ? Clock::seconds(*wait) : -1.0;
 }
 
 } // namespace
@@ -108,17 +171,31 @@ TEST(ManagedLm, RetryAfterIsTheMinimumWait)
             return makeError(ErrorKind::RateLimit, 0.05);
         return std::nullopt;
     };
-    CallServices services = fastServices();
+    auto clock = std::make_shared<FakeClock>();
+    CallServices services = fastServices(32, clock);
     ManagedLm lm(fake, services, fakeIdentity());
 
-    auto result = lm.complete(makeRequest("x"));
-    ASSERT_TRUE(result.ok());
-    const auto times = fake->times();
-    ASSERT_EQ(times.size(), 3u);
-    // The backoff alone would be at most 4 ms; Retry-After asks for 50 ms.
-    EXPECT_GE(std::chrono::duration<double>(times[1] - times[0]).count(), 0.049);
-    EXPECT_GE(std::chrono::duration<double>(times[2] - times[1]).count(), 0.049);
-    EXPECT_GE(services.ledger->entries()[0].waitMs, 99.0);
+    Caller caller(lm, "x", clock);
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        // Counting calls first: the sleeper of the previous attempt may not have left yet.
+        ASSERT_TRUE(waitFor([&] {
+            return fake->calls.load() == attempt && services.scheduler->sleeping() == 1 && clock->waiters() == 1;
+        })) << attempt;
+        EXPECT_EQ(fake->calls.load(), attempt);
+        // The backoff alone would be at most 4 ms; Retry-After asks for 50 ms.
+        EXPECT_NEAR(pendingWait(*clock), 0.05, 1e-9) << attempt;
+        clock->advance(milliseconds(49));
+        ASSERT_TRUE(waitFor([&] { return clock->settledWaiters() == 1 || fake->calls.load() > attempt; })) << attempt;
+        EXPECT_EQ(fake->calls.load(), attempt) << "retried before Retry-After";
+        clock->advance(milliseconds(1));
+    }
+    auto result = caller.take();
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    EXPECT_EQ(fake->calls.load(), 3);
+    const auto entries = services.ledger->entries();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].retries, 2);
+    EXPECT_NEAR(entries[0].waitMs, 100.0, 1e-6); // measured on the same clock
 }
 
 TEST(ManagedLm, BackoffWithoutRetryAfterStaysUnderTheCap)
@@ -129,15 +206,33 @@ TEST(ManagedLm, BackoffWithoutRetryAfterStaysUnderTheCap)
             return makeError(ErrorKind::Server);
         return std::nullopt;
     };
-    CallServices services = fastServices();
+    auto clock = std::make_shared<FakeClock>();
+    CallServices services = fastServices(32, clock);
     services.retry.baseSeconds = 0.002;
     services.retry.capSeconds = 0.005;
     ManagedLm lm(fake, services, fakeIdentity());
-    const auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(lm.complete(makeRequest("x")).ok());
-    // 2 + 4 + 5 + 5 ms of ceilings; generous slack for a loaded machine.
-    EXPECT_LT(secondsSince(start), 0.5);
+
+    Caller caller(lm, "x", clock);
+    // Jittered below a ceiling that doubles per retry up to the cap: 2, 4, 5, 5 ms.
+    const double ceilings[] = {0.002, 0.004, 0.005, 0.005};
+    Clock::Duration waited{0};
+    for (int retry = 0; retry < 4; ++retry) {
+        // A jitter that rounds to no wait at all goes straight to the next attempt.
+        ASSERT_TRUE(waitFor([&] {
+            return (fake->calls.load() == retry + 1 && clock->waiters() == 1) || fake->calls.load() > retry + 1;
+        })) << retry;
+        if (fake->calls.load() > retry + 1)
+            continue;
+        const double wait = pendingWait(*clock);
+        EXPECT_GT(wait, 0.0) << retry;
+        EXPECT_LE(wait, ceilings[retry]) << retry;
+        const Clock::Duration step = *clock->nextWait();
+        waited += step;
+        clock->advance(step);
+    }
+    ASSERT_TRUE(caller.take().ok());
     EXPECT_EQ(fake->calls.load(), 5);
+    EXPECT_NEAR(services.ledger->entries()[0].waitMs, 1000.0 * Clock::seconds(waited), 1e-6);
 }
 
 TEST(ManagedLm, CancelWakesQueuedCallersAndLetsInFlightCallsFinish)
@@ -147,35 +242,27 @@ TEST(ManagedLm, CancelWakesQueuedCallersAndLetsInFlightCallsFinish)
     CallServices services = fastServices(1); // one slot: the others queue
     ManagedLm lm(fake, services, fakeIdentity());
 
-    std::optional<Result<ChatResponse>> first;
-    std::thread holder([&] { first.emplace(lm.complete(makeRequest("first"))); });
-    while (fake->calls.load() < 1)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    Caller holder(lm, "first");
+    ASSERT_TRUE(waitFor([&] { return fake->calls.load() == 1; }));
 
-    std::vector<std::optional<Result<ChatResponse>>> queued(4);
-    std::vector<std::thread> waiters;
-    for (std::size_t i = 0; i < queued.size(); ++i)
-        waiters.emplace_back([&, i] { queued[i].emplace(lm.complete(makeRequest("queued " + std::to_string(i)))); });
-    while (services.scheduler->globalInFlight() < 1)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let them reach the queue
+    std::vector<std::unique_ptr<Caller>> queued;
+    for (int i = 0; i < 4; ++i)
+        queued.push_back(std::make_unique<Caller>(lm, "queued " + std::to_string(i)));
+    ASSERT_TRUE(waitFor([&] { return services.scheduler->waitingForSlot() == 4; }));
 
-    const auto cancelledAt = std::chrono::steady_clock::now();
+    // The slot stays taken: only the cancel can end their wait.
     services.requestCancel();
-    for (auto &t : waiters)
-        t.join();
-    EXPECT_LT(secondsSince(cancelledAt), 0.5);
-    for (const auto &r : queued) {
-        ASSERT_TRUE(r.has_value());
-        ASSERT_FALSE(r->ok());
-        EXPECT_EQ(r->error().kind, ErrorKind::Cancelled);
+    for (auto &q : queued) {
+        auto r = q->take();
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().kind, ErrorKind::Cancelled);
     }
+    EXPECT_EQ(services.scheduler->waitingForSlot(), 0);
     EXPECT_EQ(fake->calls.load(), 1); // none of the queued calls reached the model
+    EXPECT_FALSE(holder.done());
 
     fake->release();
-    holder.join();
-    ASSERT_TRUE(first.has_value());
-    EXPECT_TRUE(first->ok()); // the in-flight call finished normally
+    EXPECT_TRUE(holder.take().ok()); // the in-flight call finished normally
 
     // Nothing new starts after a cancel.
     auto late = lm.complete(makeRequest("late"));
@@ -188,28 +275,28 @@ TEST(ManagedLm, CancelInterruptsABackoffSleepEvenWithoutWake)
 {
     auto fake = std::make_shared<FakeLm>();
     fake->failWith = [](int) -> std::optional<Error> { return makeError(ErrorKind::RateLimit, 30.0); };
-    CallServices services = fastServices();
+    auto clock = std::make_shared<FakeClock>();
+    CallServices services = fastServices(32, clock);
     ManagedLm lm(fake, services, fakeIdentity());
 
-    std::optional<Result<ChatResponse>> result;
-    std::thread caller([&] { result.emplace(lm.complete(makeRequest("x"))); });
-    while (fake->calls.load() < 1)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    const auto cancelledAt = std::chrono::steady_clock::now();
-    services.cancel->store(true); // the flag alone, as an evaluator would set it
-    caller.join();
-    EXPECT_LT(secondsSince(cancelledAt), 0.5); // not the 30 s Retry-After
-    ASSERT_FALSE(result->ok());
-    EXPECT_EQ(result->error().kind, ErrorKind::Cancelled);
-    EXPECT_NE(result->error().message.find("(after 1 retry)"), std::string::npos) << result->error().message;
+    Caller caller(lm, "x", clock);
+    ASSERT_TRUE(waitFor([&] { return services.scheduler->sleeping() == 1 && clock->waiters() == 1; }));
+    EXPECT_NEAR(pendingWait(*clock), 30.0, 1e-9);
+    // The flag alone, as an evaluator would set it; the clock stays put, so
+    // only the sleeper's own poll of the flag can end the 30 s Retry-After.
+    services.cancel->store(true);
+    ASSERT_TRUE(waitFor([&] { return caller.done(); }));
+    auto result = caller.take();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, ErrorKind::Cancelled);
+    EXPECT_NE(result.error().message.find("(after 1 retry)"), std::string::npos) << result.error().message;
     EXPECT_EQ(fake->calls.load(), 1);
 }
 
 TEST(ManagedLm, GlobalConcurrencyLimitHoldsWithSixteenThreads)
 {
     auto fake = std::make_shared<FakeLm>();
-    fake->delay = std::chrono::milliseconds(3);
+    fake->gated = true; // every first call holds its slot until release()
     CallServices services = fastServices(3);
     ManagedLm lm(fake, services, fakeIdentity(), EndpointLimits{100});
 
@@ -221,36 +308,52 @@ TEST(ManagedLm, GlobalConcurrencyLimitHoldsWithSixteenThreads)
                 if (!lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i))).ok())
                     ++failures;
         });
+    // Every thread is either in the model or queued for a slot.
+    EXPECT_TRUE(waitFor([&] { return fake->current.load() + services.scheduler->waitingForSlot() == 16; }));
+    EXPECT_EQ(fake->current.load(), 3); // the limit is reached, and not passed
+    EXPECT_EQ(services.scheduler->waitingForSlot(), 13);
+    EXPECT_EQ(services.scheduler->globalInFlight(), 3);
+    fake->release();
     for (auto &t : threads)
         t.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(fake->calls.load(), 80);
-    EXPECT_LE(fake->maxConcurrent.load(), 3);
-    EXPECT_GE(fake->maxConcurrent.load(), 2); // the limit is not a lock: calls do overlap
+    EXPECT_EQ(fake->maxConcurrent.load(), 3);
     EXPECT_EQ(services.scheduler->globalInFlight(), 0);
+    EXPECT_EQ(services.scheduler->waitingForSlot(), 0);
 }
 
 TEST(ManagedLm, PerEndpointLimitsAreIndependent)
 {
     auto fakeA = std::make_shared<FakeLm>();
     auto fakeB = std::make_shared<FakeLm>();
-    fakeA->delay = fakeB->delay = std::chrono::milliseconds(3);
+    fakeA->gated = fakeB->gated = true;
     CallServices services = fastServices(16);
     ManagedLm lmA(fakeA, services, fakeIdentity("http://a"), EndpointLimits{2});
     ManagedLm lmB(fakeB, services, fakeIdentity("http://b"), EndpointLimits{4});
 
     std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
     for (int t = 0; t < 16; ++t)
         threads.emplace_back([&, t] {
             ManagedLm &lm = t % 2 ? lmA : lmB;
             for (int i = 0; i < 5; ++i)
-                ASSERT_TRUE(lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i))).ok());
+                if (!lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i))).ok())
+                    ++failures;
         });
+    EXPECT_TRUE(waitFor([&] {
+        return fakeA->current.load() + fakeB->current.load() + services.scheduler->waitingForSlot() == 16;
+    }));
+    EXPECT_EQ(fakeA->current.load(), 2);
+    EXPECT_EQ(fakeB->current.load(), 4); // B is not held to A's limit
+    EXPECT_EQ(services.scheduler->waitingForSlot(), 6 + 4);
+    fakeA->release();
+    fakeB->release();
     for (auto &t : threads)
         t.join();
-    EXPECT_LE(fakeA->maxConcurrent.load(), 2);
-    EXPECT_LE(fakeB->maxConcurrent.load(), 4);
-    EXPECT_GE(fakeB->maxConcurrent.load(), 3); // B is not held to A's limit
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(fakeA->maxConcurrent.load(), 2);
+    EXPECT_EQ(fakeB->maxConcurrent.load(), 4);
     const auto status = services.scheduler->status();
     ASSERT_EQ(status.endpoints.size(), 2u);
     EXPECT_EQ(status.endpoints[0].endpoint, "openai http://a");
