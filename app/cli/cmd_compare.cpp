@@ -315,6 +315,10 @@ int runCompareCommand(const std::vector<std::string> &args)
     evalOptions.call.maxTokens = models->taskConfig.maxTokens;
     evalOptions.call.role = "evaluation";
     evalOptions.cancel = &g_compareInterrupted;
+    // One pool for both evaluations: the second reuses the first's threads,
+    // connections and JS engines.
+    WorkerPool pool(evalOptions.threads);
+    evalOptions.pool = &pool;
     g_compareInterrupted.store(false);
     auto previous = std::signal(SIGINT, onCompareInterrupt);
     const Evaluator evaluator(*models->task, *adapter, *metric.value(), evalOptions);

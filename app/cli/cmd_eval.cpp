@@ -209,6 +209,9 @@ int runEval(const EvalArgs &args)
     spdlog::debug("evaluating {} {} examples on {} thread(s), {} call(s) in flight at most", examples.size(), splitName,
                   options.threads, set.taskConfig.maxConcurrency);
 
+    // One pool for the command: its threads keep their connections and JS engines.
+    WorkerPool pool(options.threads);
+    options.pool = &pool;
     g_interrupted.store(false);
     auto previous = std::signal(SIGINT, onInterrupt);
     const Evaluator evaluator(*set.task, *adapter, *metric.value(), options);

@@ -53,6 +53,20 @@ Attempt attempt(const Predictor &predictor, const Signature &signature, const Fi
     return out;
 }
 
+// The predictor's outputs in the order of its effective signature, then any
+// others in the order parsed (a parse gives each output once).
+Fields orderedOutputs(const Predictor &predictor, const Fields &outputs)
+{
+    Fields ordered;
+    for (const Field &f : predictor.effectiveSignature().outputs)
+        if (const Value *v = outputs.find(f.name))
+            ordered.set(f.name, *v);
+    for (const auto &[name, value] : outputs)
+        if (!ordered.contains(name))
+            ordered.set(name, value);
+    return ordered;
+}
+
 Error withMessage(Error error, std::string message)
 {
     error.message = std::move(message);
@@ -111,7 +125,7 @@ PredictorCall runPredictor(const Predictor &predictor, const Fields &inputs, Lm 
 }
 
 Prediction runProgram(const Program &program, const Fields &inputs, Lm &lm, const Adapter &adapter,
-                      const CallOptions &options)
+                      const CallOptions &options, ProgramTrace *trace)
 {
     Prediction prediction;
     if (program.predictors.empty()) {
@@ -120,7 +134,8 @@ Prediction runProgram(const Program &program, const Fields &inputs, Lm &lm, cons
     }
     for (const auto &predictor : program.predictors) {
         const std::string label = "stage '" + predictor.name + "'";
-        Fields stageInputs;
+        StageTrace stage;
+        stage.predictor = predictor.name;
         for (const auto &field : predictor.signature.inputs) {
             const Value *v = inputs.find(field.name);
             if (!v)
@@ -130,9 +145,11 @@ Prediction runProgram(const Program &program, const Fields &inputs, Lm &lm, cons
                                                                     + "` is missing: it is not in the example and no earlier stage produces it");
                 return prediction;
             }
-            stageInputs.set(field.name, *v);
+            stage.inputs.set(field.name, *v);
         }
-        PredictorCall call = runLabelled(predictor, stageInputs, lm, adapter, options, label);
+        PredictorCall call = runLabelled(predictor, stage.inputs, lm, adapter, options, label);
+        if (trace)
+            trace->lmCalls += call.lmCalls;
         prediction.usage.add(call.usage);
         if (call.lmCalls > 0)
             prediction.rawCompletion = call.rawCompletion;
@@ -140,8 +157,11 @@ Prediction runProgram(const Program &program, const Fields &inputs, Lm &lm, cons
             prediction.error = std::move(call.error);
             return prediction;
         }
-        for (const auto &[name, value] : call.outputs)
+        stage.outputs = orderedOutputs(predictor, call.outputs);
+        for (const auto &[name, value] : stage.outputs)
             prediction.values.set(name, value);
+        if (trace)
+            trace->stages.push_back(std::move(stage));
     }
     return prediction;
 }

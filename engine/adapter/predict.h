@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace prism {
 
@@ -36,9 +37,25 @@ struct PredictorCall {
 PredictorCall runPredictor(const Predictor &predictor, const Fields &inputs, Lm &lm, const Adapter &adapter,
                            const CallOptions &options);
 
+// One stage of a program run: what the predictor was given and what it said.
+struct StageTrace {
+    std::string predictor;
+    Fields inputs;
+    Fields outputs; // in the order of the predictor's effective signature
+};
+
+// What runProgram records when asked: the stages that completed (bootstrapped
+// demos are made of them) and every LM call, failed tries and JSON fallbacks included.
+struct ProgramTrace {
+    std::vector<StageTrace> stages;
+    int lmCalls = 0;
+};
+
 // Runs the stages in order; each takes its inputs by name from `inputs` and
-// earlier outputs. On failure prediction.error is set and says which stage.
+// earlier outputs, and its outputs join the prediction in the order of its
+// effective signature. On failure prediction.error is set and starts with
+// "stage '<name>': ". Fills *trace when given.
 Prediction runProgram(const Program &program, const Fields &inputs, Lm &lm, const Adapter &adapter,
-                      const CallOptions &options);
+                      const CallOptions &options, ProgramTrace *trace = nullptr);
 
 } // namespace prism

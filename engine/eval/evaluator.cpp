@@ -1,9 +1,9 @@
 #include "eval/evaluator.h"
 
-#include <algorithm>
+#include <spdlog/fmt/fmt.h>
+
 #include <cmath>
 #include <exception>
-#include <thread>
 
 namespace prism {
 
@@ -17,6 +17,38 @@ enum StopCode : int {
 
 } // namespace
 
+ExampleResult evaluateExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
+                              const Adapter &adapter, const Metric &metric, const CallOptions &options,
+                              ProgramTrace *trace)
+{
+    ExampleResult r;
+    r.index = index;
+    r.example = example;
+    try {
+        ProgramTrace calls;
+        ProgramTrace &t = trace ? *trace : calls;
+        r.prediction = runProgram(program, example.inputs(), lm, adapter, options, &t);
+        r.lmCalls = t.lmCalls;
+        if (r.prediction.error) {
+            r.error = r.prediction.error;
+            return r;
+        }
+        Result<MetricResult> scored = metric.score(example, r.prediction);
+        if (!scored) {
+            r.error = scored.error();
+        } else if (!std::isfinite(scored->score) || scored->score < 0.0 || scored->score > 1.0) {
+            r.error = Error::make(ErrorKind::Script, fmt::format("the metric returned {}, outside [0, 1]", scored->score));
+        } else {
+            r.score = scored->score;
+            r.feedback = scored->feedback;
+        }
+    } catch (const std::exception &e) {
+        // A bug must not take the worker thread (and the process) down.
+        r.error = Error::make(ErrorKind::Internal, std::string("exception while scoring: ") + e.what());
+    }
+    return r;
+}
+
 Evaluator::Evaluator(Lm &lm, const Adapter &adapter, const Metric &metric, EvalOptions options)
     : m_lm(lm), m_adapter(adapter), m_metric(metric), m_options(std::move(options))
 {
@@ -28,79 +60,33 @@ EvalReport Evaluator::run(const Program &program, const std::vector<Example> &ex
     // maxErrors <= 0 means no limit.
     const std::size_t maxErrors = m_options.maxErrors > 0 ? static_cast<std::size_t>(m_options.maxErrors) : 0;
     std::vector<std::optional<ExampleResult>> slots(n);
-    std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> errorCount{0};
     std::atomic<int> stop{NotStopped};
 
-    auto evaluateOne = [&](std::size_t index) {
-        ExampleResult r;
-        r.index = index;
-        r.example = examples[index];
-        try {
-            r.prediction = runProgram(program, r.example.inputs(), m_lm, m_adapter, m_options.call);
-            r.lmCalls = r.prediction.usage.calls;
-            if (r.prediction.error) {
-                r.error = r.prediction.error;
-            } else {
-                auto scored = m_metric.score(r.example, r.prediction);
-                if (!scored) {
-                    r.error = scored.error();
-                } else if (!std::isfinite(scored->score) || scored->score < 0.0 || scored->score > 1.0) {
-                    r.error = Error::make(ErrorKind::Script, "the metric returned " + std::to_string(scored->score) +
-                                                                 ", outside [0, 1]");
-                } else {
-                    r.score = scored->score;
-                    r.feedback = scored->feedback;
-                }
-            }
-        } catch (const std::exception &e) {
-            // A bug must not take the worker thread (and the process) down.
-            r.error = Error::make(ErrorKind::Internal, std::string("exception while evaluating: ") + e.what());
+    // Jobs start in index order; one that finds the run stopped leaves its slot empty.
+    auto job = [&](std::size_t index) {
+        if (stop.load() != NotStopped)
+            return;
+        // Read the counter itself, not only the flag: another job may have
+        // counted the last allowed error and not yet raised the flag.
+        if (maxErrors > 0 && errorCount.load() >= maxErrors) {
+            int expected = NotStopped;
+            stop.compare_exchange_strong(expected, StopMaxErrors);
+            return;
         }
-        return r;
-    };
-
-    auto worker = [&] {
-        for (;;) {
-            if (stop.load() != NotStopped)
-                return;
-            // Read the counter itself, not only the flag: another worker may
-            // have counted the last allowed error and not yet raised the flag.
-            if (maxErrors > 0 && errorCount.load() >= maxErrors) {
-                int expected = NotStopped;
-                stop.compare_exchange_strong(expected, StopMaxErrors);
-                return;
-            }
-            if (m_options.cancel && m_options.cancel->load()) {
-                int expected = NotStopped;
-                if (next.load() < n)
-                    stop.compare_exchange_strong(expected, StopCancelled);
-                return;
-            }
-            const std::size_t index = next.fetch_add(1);
-            if (index >= n)
-                return;
-            ExampleResult r = evaluateOne(index);
-            if (r.error)
-                errorCount.fetch_add(1);
-            if (m_options.onResult)
-                m_options.onResult(r);
-            slots[index] = std::move(r);
+        if (m_options.cancel && m_options.cancel->load()) {
+            int expected = NotStopped;
+            stop.compare_exchange_strong(expected, StopCancelled);
+            return;
         }
+        ExampleResult r = evaluateExample(program, examples[index], index, m_lm, m_adapter, m_metric, m_options.call);
+        if (r.error)
+            errorCount.fetch_add(1);
+        if (m_options.onResult)
+            m_options.onResult(r);
+        slots[index] = std::move(r);
     };
-
-    const std::size_t threadCount = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, m_options.threads)), 1,
-                                                            std::max<std::size_t>(n, 1));
-    if (threadCount == 1) {
-        worker();
-    } else {
-        std::vector<std::thread> pool;
-        pool.reserve(threadCount);
-        for (std::size_t i = 0; i < threadCount; ++i)
-            pool.emplace_back(worker);
-        for (auto &t : pool)
-            t.join();
-    }
+    parallelFor(m_options.pool, n, m_options.threads, job);
 
     // Totals are summed in dataset order, so they do not depend on which thread finished first.
     EvalReport report;

@@ -3,6 +3,7 @@
 #include "adapter/predict.h"
 #include "core/example.h"
 #include "core/program.h"
+#include "core/worker_pool.h"
 #include "metric/metric.h"
 
 #include <atomic>
@@ -24,7 +25,19 @@ struct ExampleResult {
     int lmCalls = 0;
 };
 
+// The one evaluation path of the engine (the Evaluator, the optimizers'
+// trials, compare): runs the program on the example (filling *trace when
+// given) and scores the prediction. An LM, parse or metric error, a score
+// outside [0, 1], or an exception is kept in `error`, never folded into a 0;
+// lmCalls counts every LM call, failed tries and JSON fallbacks included.
+ExampleResult evaluateExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
+                              const Adapter &adapter, const Metric &metric, const CallOptions &options,
+                              ProgramTrace *trace = nullptr);
+
 struct EvalOptions {
+    // The run's (or command's) worker pool; when null, run() starts up to
+    // `threads` threads for its own batch.
+    WorkerPool *pool = nullptr;
     int threads = 8;
     int maxErrors = 10;  // stop starting new examples once this many have errored
     CallOptions call;
@@ -47,7 +60,7 @@ struct EvalReport {
     std::string stopReason; // "" when complete; "max_errors" / "cancelled"
 };
 
-// Runs a program over examples on a thread pool and scores each prediction.
+// Runs a program over examples on a worker pool and scores each prediction.
 class Evaluator {
 public:
     Evaluator(Lm &lm, const Adapter &adapter, const Metric &metric, EvalOptions options = {});

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -18,6 +19,7 @@ namespace prism {
 namespace {
 
 std::once_flag g_curlInit;
+std::atomic<long long> g_connectionsOpened{0};
 
 // One easy handle per thread: libcurl keeps its connection cache in the
 // handle, so reusing it gives keep-alive across calls without a shared pool.
@@ -189,6 +191,9 @@ Result<HttpResponse> httpSend(const HttpRequest &request)
     const CURLcode code = curl_easy_perform(curl);
     response.elapsedMs =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    long connects = 0;
+    if (curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        g_connectionsOpened.fetch_add(connects, std::memory_order_relaxed);
     curl_slist_free_all(list);
     // The slist is gone: make sure the reused handle never points at it.
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
@@ -207,6 +212,11 @@ Result<HttpResponse> httpSend(const HttpRequest &request)
     spdlog::debug("http {} {} -> {} in {:.1f} ms", request.method, displayUrl(request.url), response.status,
                   response.elapsedMs);
     return response;
+}
+
+long long httpConnectionsOpened()
+{
+    return g_connectionsOpened.load(std::memory_order_relaxed);
 }
 
 std::string displayUrl(const std::string &url)

@@ -36,6 +36,10 @@ struct HttpResponse {
 // headers or bodies.
 Result<HttpResponse> httpSend(const HttpRequest &request);
 
+// New connections httpSend has opened in this process so far (libcurl's
+// CURLINFO_NUM_CONNECTS summed): a measure of keep-alive reuse for benchmarks.
+long long httpConnectionsOpened();
+
 // The URL without user info and query, for messages and logs (a query may carry a key).
 std::string displayUrl(const std::string &url);
 // True when the URL's host is 127.0.0.1, localhost or ::1.

@@ -22,7 +22,7 @@ constexpr std::size_t kNoSource = std::numeric_limits<std::size_t>::max();
 
 Bootstrapper::Bootstrapper(const Program &student, const std::vector<Example> &trainset, BootstrapSettings settings,
                            Lm &teacherLm, const Adapter &adapter, const Metric &metric, CallOptions call, int threads,
-                           const std::atomic<bool> *cancel)
+                           const std::atomic<bool> *cancel, WorkerPool *pool)
     : m_student(student)
     , m_trainset(trainset)
     , m_settings(std::move(settings))
@@ -32,6 +32,7 @@ Bootstrapper::Bootstrapper(const Program &student, const std::vector<Example> &t
     , m_call(std::move(call))
     , m_threads(threads)
     , m_cancel(cancel)
+    , m_pool(pool)
 {
     m_call.role = "bootstrap";
     m_teacher = student;
@@ -147,7 +148,7 @@ Result<std::vector<std::vector<std::size_t>>> Bootstrapper::run(const std::vecto
                 continue;
             std::vector<std::optional<Trace>> traces(needed.size());
             parallelFor(
-                needed.size(), m_threads, [&](std::size_t i) { traces[i] = runOne(needed[i], r); }, m_cancel);
+                m_pool, needed.size(), m_threads, [&](std::size_t i) { traces[i] = runOne(needed[i], r); }, m_cancel);
             for (std::size_t i = 0; i < needed.size(); ++i) {
                 if (!traces[i])
                     return Error::make(ErrorKind::Cancelled, "cancelled while bootstrapping");
@@ -261,7 +262,7 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
     call.temperature = context.taskTemperature;
     call.maxTokens = context.taskMaxTokens;
     Bootstrapper bootstrapper(student, trainset, m_settings, teacher, *context.adapter, *context.metric, call,
-                              context.threads, context.cancel);
+                              context.threads, context.cancel, context.pool);
     std::vector<std::size_t> order(trainset.size());
     for (std::size_t i = 0; i < order.size(); ++i)
         order[i] = i;

@@ -42,7 +42,7 @@ class Bootstrapper {
 public:
     Bootstrapper(const Program &student, const std::vector<Example> &trainset, BootstrapSettings settings, Lm &teacherLm,
                  const Adapter &adapter, const Metric &metric, CallOptions call, int threads,
-                 const std::atomic<bool> *cancel);
+                 const std::atomic<bool> *cancel, WorkerPool *pool = nullptr);
 
     struct SetRequest {
         std::vector<std::size_t> order; // trainset indices, in the order to try them
@@ -82,6 +82,7 @@ private:
     CallOptions m_call;
     int m_threads = 1;
     const std::atomic<bool> *m_cancel = nullptr;
+    WorkerPool *m_pool = nullptr; // the run's; null = threads of its own per batch
 
     Program m_teacher;
     std::vector<std::vector<std::size_t>> m_teacherSources; // per predictor: trainset index of each labeled demo

@@ -234,7 +234,8 @@ private:
                 settings.metricThreshold = m_config.metricThreshold;
                 settings.seed = m_config.seed;
                 Bootstrapper bootstrapper(m_student, m_train, settings, m_teacher, *m_context.adapter, *m_context.metric,
-                                          taskCall("bootstrap"), m_context.threads, m_context.cancel);
+                                          taskCall("bootstrap"), m_context.threads, m_context.cancel,
+                                          m_context.pool);
                 auto accepted = bootstrapper.run(requests);
                 if (!accepted) {
                     stop(accepted.error());
@@ -383,7 +384,7 @@ private:
         if (programDescription && !checkCancel()) {
             std::vector<ProposerReply> replies(predictors);
             parallelFor(
-                predictors, m_context.threads,
+                m_context.pool, predictors, m_context.threads,
                 [&](std::size_t p) {
                     Rng rng = Rng::forStream(m_config.seed, "describe-module", p);
                     const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
@@ -464,7 +465,7 @@ private:
         }
         std::vector<std::optional<ProposerReply>> replies(jobs.size());
         parallelFor(
-            jobs.size(), m_context.threads,
+            m_context.pool, jobs.size(), m_context.threads,
             [&](std::size_t j) { replies[j] = callProposer(jobs[j].signature, jobs[j].inputs, m_proposer, jobs[j].call); },
             m_context.cancel);
 

@@ -5,6 +5,7 @@
 #include "core/program.h"
 #include "core/result.h"
 #include "core/study.h"
+#include "core/worker_pool.h"
 #include "eval/evaluator.h"
 #include "lm/lm.h"
 #include "metric/metric.h"
@@ -28,7 +29,8 @@ struct OptimizeContext {
     Lm *teacherLm = nullptr;  // bootstrapping model; defaults to taskLm
     const Adapter *adapter = nullptr;
     const Metric *metric = nullptr;
-    int threads = 8;
+    int threads = 8;       // jobs at once when there is no pool
+    WorkerPool *pool = nullptr; // the run's worker pool; may be null (each batch then starts its own threads)
     int maxErrors = 10;
     EventSink *events = nullptr;               // may be null
     const std::atomic<bool> *cancel = nullptr; // may be null; checked between steps

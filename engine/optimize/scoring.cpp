@@ -7,125 +7,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <thread>
 
 namespace prism {
-
-namespace {
-
-// The predictor's outputs in the order of its effective signature.
-Fields orderedOutputs(const Predictor &predictor, const Fields &outputs)
-{
-    Fields ordered;
-    for (const Field &f : predictor.effectiveSignature().outputs)
-        if (const Value *v = outputs.find(f.name))
-            ordered.set(f.name, *v);
-    for (const auto &[name, value] : outputs)
-        if (!ordered.contains(name))
-            ordered.set(name, value);
-    return ordered;
-}
-
-} // namespace
 
 TracedRun runTraced(const Program &program, const Fields &inputs, Lm &lm, const Adapter &adapter,
                     const CallOptions &options)
 {
     TracedRun run;
-    if (program.predictors.empty()) {
-        run.prediction.error = Error::make(ErrorKind::Config, "the program has no predictors");
-        return run;
-    }
-    for (const Predictor &predictor : program.predictors) {
-        StageTrace stage;
-        stage.predictor = predictor.name;
-        for (const Field &field : predictor.signature.inputs) {
-            const Value *v = inputs.find(field.name);
-            if (!v)
-                v = run.prediction.values.find(field.name);
-            if (!v) {
-                run.prediction.error = Error::make(ErrorKind::Data, "stage '" + predictor.name + "': input `" + field.name
-                                                                        + "` is missing: it is not in the example and no earlier stage produces it");
-                return run;
-            }
-            stage.inputs.set(field.name, *v);
-        }
-        PredictorCall call = runPredictor(predictor, stage.inputs, lm, adapter, options);
-        run.lmCalls += call.lmCalls;
-        run.prediction.usage.add(call.usage);
-        if (call.lmCalls > 0)
-            run.prediction.rawCompletion = call.rawCompletion;
-        if (call.error) {
-            run.prediction.error = std::move(call.error);
-            return run;
-        }
-        stage.outputs = orderedOutputs(predictor, call.outputs);
-        for (const auto &[name, value] : stage.outputs)
-            run.prediction.values.set(name, value);
-        run.stages.push_back(std::move(stage));
-    }
+    ProgramTrace trace;
+    run.prediction = runProgram(program, inputs, lm, adapter, options, &trace);
+    run.stages = std::move(trace.stages);
+    run.lmCalls = trace.lmCalls;
     return run;
-}
-
-ExampleResult scoreExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
-                           const Adapter &adapter, const Metric &metric, const CallOptions &options)
-{
-    ExampleResult r;
-    r.index = index;
-    r.example = example;
-    try {
-        TracedRun run = runTraced(program, example.inputs(), lm, adapter, options);
-        r.prediction = std::move(run.prediction);
-        r.lmCalls = run.lmCalls;
-        if (r.prediction.error) {
-            r.error = r.prediction.error;
-            return r;
-        }
-        Result<MetricResult> scored = metric.score(example, r.prediction);
-        if (!scored) {
-            r.error = scored.error();
-        } else if (!std::isfinite(scored->score) || scored->score < 0.0 || scored->score > 1.0) {
-            r.error = Error::make(ErrorKind::Script, fmt::format("the metric returned {}, outside [0, 1]", scored->score));
-        } else {
-            r.score = scored->score;
-            r.feedback = scored->feedback;
-        }
-    } catch (const std::exception &e) {
-        // A bug must not take the worker thread (and the process) down.
-        r.error = Error::make(ErrorKind::Internal, std::string("exception while scoring: ") + e.what());
-    }
-    return r;
-}
-
-bool parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)> &job, const std::atomic<bool> *cancel)
-{
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> skipped{false};
-    auto worker = [&] {
-        for (;;) {
-            const std::size_t i = next.fetch_add(1);
-            if (i >= n)
-                return;
-            if (cancel && cancel->load()) {
-                skipped = true;
-                continue;
-            }
-            job(i);
-        }
-    };
-    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::max<std::size_t>(n, 1));
-    if (count <= 1) {
-        worker();
-    } else {
-        std::vector<std::thread> pool;
-        pool.reserve(count);
-        for (std::size_t t = 0; t < count; ++t)
-            pool.emplace_back(worker);
-        for (auto &t : pool)
-            t.join();
-    }
-    return !skipped.load();
 }
 
 bool isStopError(const Error &error)
@@ -298,11 +191,11 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
 
     std::vector<std::optional<ExampleResult>> results(jobs.size());
     parallelFor(
-        jobs.size(), m_context.threads,
+        m_context.pool, jobs.size(), m_context.threads,
         [&](std::size_t j) {
             const Job &job = jobs[j];
-            results[j] = scoreExample(specs[job.spec].program, m_valset[job.example], job.example, m_lm, m_adapter,
-                                      m_metric, m_call);
+            results[j] = evaluateExample(specs[job.spec].program, m_valset[job.example], job.example, m_lm, m_adapter,
+                                         m_metric, m_call);
         },
         m_context.cancel);
 

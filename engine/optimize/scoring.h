@@ -1,10 +1,11 @@
 #pragma once
 
 // What the optimizers share to run and score programs: a traced program run
-// with an exact call count, a deterministic parallel-for, a call counter per
+// with an exact call count, a call counter per
 // role, the memo of (program, example) scores, the shrinkage ranking, and the
 // trial runner that emits trial events.
 #include "adapter/predict.h"
+#include "core/worker_pool.h"
 #include "core/json.h"
 #include "eval/evaluator.h"
 #include "optimize/optimizer.h"
@@ -24,13 +25,6 @@
 
 namespace prism {
 
-// One stage of a program run: what the predictor was given and what it said.
-struct StageTrace {
-    std::string predictor;
-    Fields inputs;
-    Fields outputs; // in the order of the predictor's effective signature
-};
-
 struct TracedRun {
     Prediction prediction; // all stages' outputs; error says which stage failed
     std::vector<StageTrace> stages; // the stages that completed
@@ -41,18 +35,6 @@ struct TracedRun {
 // made of them) and counting every LM call.
 TracedRun runTraced(const Program &program, const Fields &inputs, Lm &lm, const Adapter &adapter,
                     const CallOptions &options);
-
-// Runs the program on one example and scores it. An LM, parse or metric error
-// (or a score outside [0, 1]) is kept in `error`, never folded into a 0.
-ExampleResult scoreExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
-                           const Adapter &adapter, const Metric &metric, const CallOptions &options);
-
-// Calls job(i) for every i in [0, n) on up to `threads` threads (1 = on the
-// calling thread). Jobs write their results by index, so the outcome does not
-// depend on the thread count. Once *cancel is set, jobs not yet started are
-// skipped; returns false when any job was skipped.
-bool parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)> &job,
-                 const std::atomic<bool> *cancel = nullptr);
 
 // A budget or a cancel refused the call: that is a reason to stop the run,
 // not a result of the program.

@@ -392,7 +392,11 @@ void RunController::runThread()
     started["models"] = models;
     m_bus.publish(EventType::RunStarted, started);
 
+    // One pool for the whole run: the optimizer's batches and the test-split
+    // evaluations reuse its threads (and their connections and JS engines).
+    WorkerPool pool(m_threads);
     OptimizeContext context;
+    context.pool = &pool;
     context.taskLm = m_taskLm.get();
     context.proposerLm = m_proposerLm.get();
     context.teacherLm = m_taskLm.get();
@@ -487,6 +491,7 @@ void RunController::runThread()
     // Baseline vs optimized on the test split, never seen by the optimizer.
     if (m_compareOnTest && outcome.status == "finished" && !m_data.test.examples.empty()) {
         EvalOptions evalOptions;
+        evalOptions.pool = &pool;
         evalOptions.threads = m_threads;
         evalOptions.maxErrors = 0; // every example: a comparison needs them all
         evalOptions.call.temperature = m_models.taskConfig.temperature;

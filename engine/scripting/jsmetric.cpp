@@ -493,6 +493,7 @@ struct ThreadEntry {
 thread_local std::unordered_map<std::uint64_t, ThreadEntry> t_scripts;
 
 std::atomic<std::uint64_t> g_nextMetricId{1};
+std::atomic<long long> g_scoringEnginesBuilt{0};
 
 std::string jsIdentifierAccess(const std::string &object, const std::string &name)
 {
@@ -519,6 +520,11 @@ JsMetric::JsMetric(std::string source, int timeoutMs)
 
 JsMetric::~JsMetric() = default;
 
+long long JsMetric::scoringEnginesBuilt()
+{
+    return g_scoringEnginesBuilt.load(std::memory_order_relaxed);
+}
+
 Result<MetricResult> JsMetric::score(const Example &example, const Prediction &prediction) const
 {
     if (prediction.error)
@@ -531,6 +537,7 @@ Result<MetricResult> JsMetric::score(const Example &example, const Prediction &p
     if (found == t_scripts.end()) {
         ThreadEntry entry;
         entry.alive = m_alive;
+        g_scoringEnginesBuilt.fetch_add(1, std::memory_order_relaxed);
         auto loaded = loadScript(m_source, m_timeoutMs);
         if (loaded)
             entry.script = std::move(loaded).value();

@@ -58,6 +58,11 @@ public:
     Result<MetricResult> score(const Example &example, const Prediction &prediction) const override;
     std::string describe() const override;
 
+    // Engines built by score() in this process so far, over every JsMetric
+    // (one per thread and metric, or again after a stopped call): a measure
+    // of engine reuse for benchmarks.
+    static long long scoringEnginesBuilt();
+
     const std::string &source() const { return m_source; }
     int timeoutMs() const { return m_timeoutMs; }
 

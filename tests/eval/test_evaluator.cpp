@@ -293,3 +293,54 @@ TEST(Evaluator, NoExamplesGiveAnEmptyReport)
     EXPECT_EQ(report.scorePercent, 0.0);
     EXPECT_FALSE(report.stoppedEarly);
 }
+
+TEST(Evaluator, ARunsPoolGivesTheSameReportsAndNestsInsideItsJobs)
+{
+    std::vector<Example> examples;
+    for (int i = 0; i < 24; ++i)
+        examples.push_back(example(i == 4 ? "lmfail-4" : std::to_string(i), 0.25 * (i % 5)));
+    Fixture alone;
+    const EvalReport want = alone.run(examples, options(1));
+
+    WorkerPool pool(3);
+    Fixture f;
+    EvalOptions o = options(99); // the pool's size wins over threads
+    o.pool = &pool;
+    const Evaluator evaluator(f.lm, f.adapter, f.metric, o);
+    // An evaluation inside each job of a parallel batch, as in a parallel trial.
+    std::vector<EvalReport> reports(4);
+    pool.parallelFor(reports.size(), [&](std::size_t k) { reports[k] = evaluator.run(program(), examples); });
+    reports.push_back(evaluator.run(program(), examples));
+    for (const EvalReport &got : reports) {
+        ASSERT_EQ(got.results.size(), want.results.size());
+        EXPECT_EQ(got.scoreSum, want.scoreSum);
+        EXPECT_EQ(got.errors, 1u);
+        for (std::size_t i = 0; i < got.results.size(); ++i) {
+            EXPECT_EQ(got.results[i].index, i);
+            EXPECT_EQ(got.results[i].score, want.results[i].score);
+        }
+    }
+}
+
+TEST(EvaluateExample, OneWordingAndEveryCallCounted)
+{
+    Fixture f;
+    const ExampleResult failed = evaluateExample(program(), example("lmfail-1", 1.0), 3, f.lm, f.adapter, f.metric,
+                                                 options(1).call);
+    EXPECT_EQ(failed.index, 3u);
+    ASSERT_TRUE(failed.error);
+    EXPECT_EQ(failed.error->message.rfind("stage 'p': LM call failed: ", 0), 0u) << failed.error->message;
+    EXPECT_EQ(failed.lmCalls, 1); // a failed call is a call
+    EXPECT_FALSE(failed.score);
+
+    ProgramTrace trace;
+    const ExampleResult ok = evaluateExample(program(), example("x", 0.5), 0, f.lm, f.adapter, f.metric,
+                                             options(1).call, &trace);
+    ASSERT_FALSE(ok.error) << ok.error->message;
+    EXPECT_EQ(ok.score, 0.5);
+    EXPECT_EQ(ok.lmCalls, 1);
+    ASSERT_EQ(trace.stages.size(), 1u);
+    EXPECT_EQ(trace.stages[0].predictor, "p");
+    EXPECT_EQ(trace.stages[0].inputs, (Fields{{"q", "x"}}));
+    EXPECT_EQ(trace.stages[0].outputs, (Fields{{"a", "ans-x"}}));
+}

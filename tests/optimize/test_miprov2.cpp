@@ -592,7 +592,7 @@ TEST_P(MiproSamples, LightRunWithSeedZeroBeatsTheBaselineOnValidation)
     call.role = "evaluation";
     double sum = 0;
     for (std::size_t i = 0; i < s.data.val.examples.size(); ++i) {
-        const ExampleResult e = scoreExample(r.program, s.data.val.examples[i], i, *s.lm, *s.adapter, *s.metric, call);
+        const ExampleResult e = evaluateExample(r.program, s.data.val.examples[i], i, *s.lm, *s.adapter, *s.metric, call);
         ASSERT_TRUE(e.score.has_value());
         sum += *e.score;
     }

@@ -69,6 +69,9 @@ prism::Result<ComparisonOutcome> ComparisonJob::run()
     options.call.role = "evaluation";
     options.cancel = &m_cancel;
     options.onResult = [this](const prism::ExampleResult &) { m_done.fetch_add(1); };
+    // One pool for the job: evaluating B reuses A's threads, connections and JS engines.
+    prism::WorkerPool pool(options.threads);
+    options.pool = &pool;
     const prism::Evaluator evaluator(*models->task, *adapter.get(), *metric.value(), options);
 
     auto reportA = std::make_shared<prism::EvalReport>(evaluator.run(m_a, m_examples));
