@@ -6,9 +6,9 @@
 #include "core/result.h"
 #include "core/study.h"
 #include "eval/evaluator.h"
+#include "events/events.h"
 #include "lm/lm.h"
 #include "metric/metric.h"
-#include "run/events.h"
 
 #include <atomic>
 #include <functional>
@@ -57,7 +57,7 @@ struct OptimizeResult {
     Program program;
     std::optional<double> baselineScore; // percent, on the optimizer's validation set
     std::optional<double> bestScore;     // percent, on the optimizer's validation set
-    std::string stopReason = "completed"; // completed | cancelled | budget: ... | error: ...
+    StopReason stopReason = StopReason::completed();
     RunStats stats;
 };
 
