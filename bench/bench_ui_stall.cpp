@@ -80,12 +80,11 @@ private:
     long long m_ticks = 0;
 };
 
-prism::RunEvent makeEvent(std::uint64_t seq, prism::EventType type, const prism::Json &payload, double elapsed)
+prism::RunEvent makeEvent(std::uint64_t seq, prism::EventPayload payload, double elapsed)
 {
     prism::RunEvent e;
     e.seq = seq;
-    e.type = type;
-    e.payloadJson = payload.dump();
+    e.payload = std::move(payload);
     e.elapsedSeconds = elapsed;
     return e;
 }
@@ -163,11 +162,13 @@ bool tenThousandPoints(double *longestStall, double *slowdown)
     monitor.show();
     monitor.beginRun(QStringLiteral("r-bench"));
     std::uint64_t seq = 0;
-    monitor.applyEvents({makeEvent(++seq, prism::EventType::RunStarted,
-                                   prism::Json{{"run_id", "r-bench"}, {"optimizer", "miprov2"}, {"seed", 0}, {"study_name", "bench"},
-                                               {"settings", {{"num_trials", 10000}, {"auto", nullptr}}}},
-                                   0.0),
-                         makeEvent(++seq, prism::EventType::PhaseStarted, prism::Json{{"phase", "search"}}, 0.0)});
+    prism::RunStartedEvent started;
+    started.runId = "r-bench";
+    started.optimizer = "miprov2";
+    started.studyName = "bench";
+    started.settings = prism::Fields{{"num_trials", prism::Value(std::int64_t{10000})}, {"auto", prism::Value()}};
+    monitor.applyEvents({makeEvent(++seq, started, 0.0),
+                         makeEvent(++seq, prism::PhaseStartedEvent{"search", std::nullopt}, 0.0)});
     constexpr int kTrials = 10000;
     constexpr int kBatch = 200;
     std::vector<double> batchMs;
@@ -181,16 +182,15 @@ bool tenThousandPoints(double *longestStall, double *slowdown)
         std::vector<prism::RunEvent> batch;
         for (int k = 0; k < kBatch && trial < kTrials; ++k) {
             ++trial;
-            batch.push_back(makeEvent(++seq, prism::EventType::TrialFinished,
-                                      prism::Json{{"trial", trial},
-                                                  {"kind", "minibatch"},
-                                                  {"config", {{"p", {{"instruction", trial % 6}, {"demos", trial % 7}}}}},
-                                                  {"config_key", "p:i" + std::to_string(trial % 6) + ".d" + std::to_string(trial % 7)},
-                                                  {"score", 30.0 + (trial * 37) % 50},
-                                                  {"scored", 10},
-                                                  {"examples", 10},
-                                                  {"state", "complete"}},
-                                      trial * 0.01));
+            prism::TrialFinishedEvent t;
+            t.trial = trial;
+            t.kind = "minibatch";
+            t.config = {{"p", trial % 6, trial % 7}};
+            t.configKey = "p:i" + std::to_string(trial % 6) + ".d" + std::to_string(trial % 7);
+            t.score = 30.0 + (trial * 37) % 50;
+            t.scored = 10;
+            t.examples = 10;
+            batch.push_back(makeEvent(++seq, std::move(t), trial * 0.01));
         }
         QElapsedTimer t;
         t.start();

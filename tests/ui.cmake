@@ -2,11 +2,9 @@
 # prism_add_ui_test(NAME SOURCES a.cpp [LIBS ...] [LABELS ...])
 # Each test gets private config, data and runtime folders under the build
 # tree, so it never reads or writes the user's settings or run store.
-# RunState (the monitor's fold of run events) is plain C++: a GoogleTest
-# executable over prism_engine, built with or without the GUI.
-prism_add_test(test_runstate SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_runstate.cpp
-  ${PROJECT_SOURCE_DIR}/ui/run/runstate.cpp LABELS ui)
-target_include_directories(test_runstate PRIVATE ${PROJECT_SOURCE_DIR}/ui)
+# RunState (the engine's fold of run events, which the monitor shows) is plain
+# C++: a GoogleTest executable over prism_engine, built with or without the GUI.
+prism_add_test(test_runstate SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_runstate.cpp LABELS ui)
 
 if(NOT PRISM_BUILD_GUI OR NOT TARGET prism_ui)
   return()

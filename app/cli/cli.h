@@ -22,6 +22,8 @@ class Metric;
 struct MetricSpec;
 class RunController;
 class RunStore;
+class RunState;
+struct RunEvent;
 struct Comparison;
 struct Study;
 } // namespace prism
@@ -133,6 +135,11 @@ private:
     std::size_t m_done = 0;
     bool m_enabled = false;
 };
+
+// The line `prism optimize` prints on stderr for an event (when stderr is not
+// a terminal) once state has folded it: "phase: search", "trial 3 (minibatch):
+// 62.50%", "best so far: 70.00%", "warning: ..."; empty for events it skips.
+std::string progressLine(const RunEvent &event, const RunState &state);
 
 // Text helpers for one-line table cells.
 std::string oneLine(const std::string &text);

@@ -5,7 +5,9 @@
 #include "artifact/artifact.h"
 #include "core/json.h"
 #include "eval/compare.h"
+#include "events/event_codec.h"
 #include "run/run_controller.h"
+#include "run/run_state.h"
 #include "run/run_store.h"
 
 #include <nlohmann/json.hpp>
@@ -45,57 +47,39 @@ std::string percent(std::optional<double> v)
 }
 
 // "evaluation 312 (+20 cached), proposer 14"
-std::string callsLine(const Json &callsByRole)
+std::string callsLine(const std::map<std::string, RoleCallTotals> &callsByRole)
 {
     std::string out;
-    if (!callsByRole.is_object())
-        return out;
-    for (auto it = callsByRole.begin(); it != callsByRole.end(); ++it) {
-        const Json &c = it.value();
+    for (const auto &[role, c] : callsByRole) {
         if (!out.empty())
             out += ", ";
-        out += it.key() + " " + withThousands(c.value("calls", 0LL));
-        const long long cached = c.value("cache_hits", 0LL);
-        const long long errors = c.value("errors", 0LL);
-        if (cached > 0)
-            out += " (+" + withThousands(cached) + " cached)";
-        if (errors > 0)
-            out += " [" + withThousands(errors) + " failed]";
+        out += role + " " + withThousands(c.calls);
+        if (c.cacheHits > 0)
+            out += " (+" + withThousands(c.cacheHits) + " cached)";
+        if (c.errors > 0)
+            out += " [" + withThousands(c.errors) + " failed]";
     }
     return out.empty() ? std::string("none") : out;
 }
 
-std::string tokensLine(const Json &tokensByRole)
+std::string tokensLine(const std::map<std::string, RoleTokenTotals> &tokensByRole)
 {
     std::string out;
-    if (!tokensByRole.is_object())
-        return out;
-    auto count = [](const Json &n) { return n.is_number_integer() ? withThousands(n.get<long long>()) : std::string("unknown"); };
-    for (auto it = tokensByRole.begin(); it != tokensByRole.end(); ++it) {
+    auto count = [](const std::optional<long long> &n) { return n ? withThousands(*n) : std::string("unknown"); };
+    for (const auto &[role, t] : tokensByRole) {
         if (!out.empty())
             out += "; ";
-        const Json &t = it.value();
-        out += it.key() + " " + count(t.contains("prompt") ? t["prompt"] : Json()) + " in / "
-            + count(t.contains("completion") ? t["completion"] : Json()) + " out";
+        out += role + " " + count(t.prompt) + " in / " + count(t.completion) + " out";
     }
-    return out.empty() ? std::string("none") : out;
+    return out;
 }
 
 // What the progress line shows; updated from the engine thread.
+// The run as the progress line shows it: the engine's fold of its events.
 struct Progress {
     std::mutex mutex;
-    std::string phase;
-    int trials = 0;
-    std::optional<int> totalTrials;
-    std::optional<double> best;
+    RunState state;
 };
-
-std::optional<int> intField(const Json &j, const char *key)
-{
-    if (j.is_object() && j.contains(key) && j[key].is_number_integer())
-        return j[key].get<int>();
-    return std::nullopt;
-}
 
 } // namespace
 
@@ -235,48 +219,16 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
                 if (auto earlier = store->events(controller.runId()))
                     for (const auto &e : earlier.value())
                         if (e.seq < event.seq)
-                            std::fprintf(eventsFile, "%s\n", e.toJsonLine().c_str());
+                            std::fprintf(eventsFile, "%s\n", toJsonLine(e).c_str());
             }
-            std::fprintf(eventsFile, "%s\n", event.toJsonLine().c_str());
+            std::fprintf(eventsFile, "%s\n", toJsonLine(event).c_str());
             std::fflush(eventsFile);
         }
-        const Json payload = Json::parse(event.payloadJson, nullptr, false);
         std::string line;
         {
             std::lock_guard lock(progress->mutex);
-            switch (event.type) {
-            case EventType::RunStarted:
-                if (payload.contains("settings"))
-                    progress->totalTrials = intField(payload["settings"], "num_trials");
-                break;
-            case EventType::PhaseStarted:
-                progress->phase = payload.value("phase", std::string());
-                if (auto n = intField(payload, "num_trials"))
-                    progress->totalTrials = n;
-                line = "phase: " + progress->phase;
-                break;
-            case EventType::TrialFinished: {
-                progress->trials = std::max(progress->trials, intField(payload, "trial").value_or(0));
-                const Json score = payload.contains("score") ? payload["score"] : Json();
-                line = fmt::format("trial {} ({}): {}", progress->trials, payload.value("kind", std::string()),
-                                   score.is_number() ? fmt::format("{:.2f}%", score.get<double>()) : std::string("no score"));
-                break;
-            }
-            case EventType::BestUpdated:
-                if (payload.contains("score") && payload["score"].is_number())
-                    progress->best = payload["score"].get<double>();
-                line = "best so far: " + percent(progress->best);
-                break;
-            case EventType::Warning:
-            case EventType::BudgetWarning:
-                line = "warning: " + payload.value("message", std::string());
-                break;
-            case EventType::Error:
-                line = "error: " + payload.value("message", std::string());
-                break;
-            default:
-                break;
-            }
+            (void)progress->state.apply(event);
+            line = progressLine(event, progress->state);
         }
         if (showProgress && !tty && !line.empty())
             std::fprintf(stderr, "%s\n", oneLine(line).c_str());
@@ -299,12 +251,13 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
     bool cancelAnnounced = false;
     auto drawLine = [&]() {
         std::lock_guard lock(progress->mutex);
-        std::string text = "trial " + std::to_string(progress->trials);
-        if (progress->totalTrials)
-            text += "/" + std::to_string(*progress->totalTrials);
-        text += " best " + percent(progress->best) + " calls " + withThousands(controller.callsSoFar());
-        if (!progress->phase.empty())
-            text += " (" + progress->phase + ")";
+        const RunState &state = progress->state;
+        std::string text = "trial " + std::to_string(state.highestTrialNumber());
+        if (const auto total = state.announcedTrials())
+            text += "/" + std::to_string(*total);
+        text += " best " + percent(state.bestScore()) + " calls " + withThousands(controller.callsSoFar());
+        if (!state.phase().empty())
+            text += " (" + state.phase() + ")";
         std::fprintf(stderr, "\r\033[K%s", text.c_str());
         std::fflush(stderr);
     };
@@ -357,20 +310,19 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
         }
     }
 
-    const Json summary = Json::parse(outcome.summaryJson.empty() ? std::string("{}") : outcome.summaryJson, nullptr, false);
-    auto field = [&](const char *key) { return summary.is_object() && summary.contains(key) ? summary[key] : Json(); };
+    const RunFinishedEvent &summary = outcome.summary;
     if (options.json) {
         Json out = Json::object();
         out["run_id"] = outcome.runId;
-        out["status"] = outcome.status;
+        out["status"] = runStatusName(outcome.status);
         out["baseline_score"] = outcome.baselineScore ? Json(*outcome.baselineScore) : Json(nullptr);
         out["best_score"] = outcome.bestScore ? Json(*outcome.bestScore) : Json(nullptr);
-        out["stop_reason"] = outcome.stopReason;
+        out["stop_reason"] = outcome.stopReason.text();
         out["notes"] = outcome.notes;
-        out["trials"] = field("trials");
-        out["calls_by_role"] = field("calls_by_role");
-        out["tokens_by_role"] = field("tokens_by_role");
-        out["dollars"] = field("dollars");
+        out["trials"] = summary.trials;
+        out["calls_by_role"] = callsByRoleToJson(summary.callsByRole);
+        out["tokens_by_role"] = tokensByRoleToJson(summary.tokensByRole);
+        out["dollars"] = summary.dollars ? Json(*summary.dollars) : Json(nullptr);
         out["artifact"] = artifactPath.empty() ? Json(nullptr) : Json(artifactPath);
         out["replayed_calls"] = outcome.replayedCalls;
         out["comparison"] = comparison ? comparisonToJson(*comparison, "test") : Json(nullptr);
@@ -379,15 +331,15 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
         const std::string text = out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
         std::fwrite(text.data(), 1, text.size(), stdout);
     } else {
-        std::string text = fmt::format("Run {}: {} ({})\n", outcome.runId, outcome.status, outcome.stopReason);
+        std::string text = fmt::format("Run {}: {} ({})\n", outcome.runId, runStatusName(outcome.status), outcome.stopReason.text());
         text += fmt::format("  study       {}\n", controller.study().name);
         text += fmt::format("  optimizer   {}, seed {}\n", controller.study().optimizer.name, controller.study().optimizer.seed);
         text += fmt::format("  validation  baseline {}, best {}\n", percent(outcome.baselineScore), percent(outcome.bestScore));
-        text += fmt::format("  trials      {}\n", field("trials").is_number() ? field("trials").dump() : std::string("0"));
-        text += fmt::format("  LM calls    {}\n", callsLine(field("calls_by_role")));
-        text += fmt::format("  tokens      {}\n", tokensLine(field("tokens_by_role")));
-        if (field("dollars").is_number())
-            text += fmt::format("  dollars     {:.4f}\n", field("dollars").get<double>());
+        text += fmt::format("  trials      {}\n", summary.trials);
+        text += fmt::format("  LM calls    {}\n", callsLine(summary.callsByRole));
+        text += fmt::format("  tokens      {}\n", tokensLine(summary.tokensByRole));
+        if (summary.dollars)
+            text += fmt::format("  dollars     {:.4f}\n", *summary.dollars);
         if (outcome.session > 1)
             text += fmt::format("  resumed     session {}, {} answers replayed from the journal\n", outcome.session,
                                 withThousands(outcome.replayedCalls));
@@ -407,17 +359,18 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
     if (!artifactProblem.empty())
         printError("the artifact could not be written: " + artifactProblem + "; the run is stored, `prism export " +
                    outcome.runId + " --out FILE` writes it");
-    if (outcome.status == "failed") {
+    if (outcome.status == RunStatus::Failed) {
         std::string hint;
-        if (outcome.stopReason.rfind("error: run store:", 0) == 0)
+        if (outcome.stopReason.is(StopReason::Kind::Error) && outcome.stopReason.detail().rfind("run store:", 0) == 0)
             hint = "; what was stored is kept: once the store can be written again (free some space), `prism resume " +
                    outcome.runId + "` continues the run without paying again for stored answers";
-        printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason) + hint);
+        printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason.text()) + hint);
         return ExitStoppedEarly;
     }
     if (!artifactProblem.empty() || !outcome.compareNote.empty())
         return ExitStoppedEarly;
-    return outcome.status == "finished" && outcome.stopReason == "completed" ? ExitOk : ExitStoppedEarly;
+    return outcome.status == RunStatus::Finished && outcome.stopReason.is(StopReason::Kind::Completed) ? ExitOk
+                                                                                                      : ExitStoppedEarly;
 }
 
 int runOptimizeCommand(const std::vector<std::string> &args)

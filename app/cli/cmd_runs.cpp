@@ -135,10 +135,10 @@ int runRunsCommand(const std::vector<std::string> &args)
             j["study_path"] = r.studyPath;
             j["optimizer"] = r.optimizer;
             j["seed"] = r.seed;
-            j["status"] = r.status;
+            j["status"] = runStatusName(r.status);
             j["baseline_score"] = r.baselineScore ? Json(*r.baselineScore) : Json(nullptr);
             j["best_score"] = r.bestScore ? Json(*r.bestScore) : Json(nullptr);
-            j["stop_reason"] = r.stopReason;
+            j["stop_reason"] = r.stopReason.text();
             j["sessions"] = r.sessions;
             out.push_back(j);
         }
@@ -149,8 +149,8 @@ int runRunsCommand(const std::vector<std::string> &args)
         const std::vector<std::string> header = {"ID", "CREATED", "STUDY", "OPTIMIZER", "SEED", "STATUS", "BEST", "STOP REASON"};
         std::vector<std::vector<std::string>> rows;
         for (const auto &r : runs.value())
-            rows.push_back({r.id, r.createdAt, truncateText(oneLine(r.studyName), 32), r.optimizer, std::to_string(r.seed), r.status,
-                            scoreCell(r.bestScore), truncateText(oneLine(r.stopReason), 40)});
+            rows.push_back({r.id, r.createdAt, truncateText(oneLine(r.studyName), 32), r.optimizer, std::to_string(r.seed), runStatusName(r.status),
+                            scoreCell(r.bestScore), truncateText(oneLine(r.stopReason.text()), 40)});
         std::vector<std::size_t> widths(header.size());
         for (std::size_t c = 0; c < header.size(); ++c) {
             widths[c] = displayWidth(header[c]);
@@ -258,7 +258,7 @@ int runExportCommand(const std::vector<std::string> &args)
     const bool anyFile = wantsPrompt || o.value("--out") || o.value("--events") || o.value("--trials");
     if (artifact->empty()) {
         if (wantsPrompt || o.value("--out") || !anyFile) {
-            printError("run " + runId + " has no artifact (status " + run->status + ")");
+            printError("run " + runId + " has no artifact (status " + runStatusName(run->status) + ")");
             return ExitLoad;
         }
         return ExitOk;

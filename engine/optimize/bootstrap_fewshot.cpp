@@ -253,10 +253,10 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
     OptimizeResult result;
     result.program = student;
     if (context.cancel && context.cancel->load()) {
-        result.stopReason = "cancelled";
+        result.stopReason = StopReason::cancelled();
         return result;
     }
-    emitEvent(context, EventType::PhaseStarted, Json{{"phase", "bootstrap"}});
+    emitEvent(context, PhaseStartedEvent{"bootstrap", std::nullopt});
     CountingLm teacher(context.teacherLm ? *context.teacherLm : *context.taskLm);
     CallOptions call;
     call.temperature = context.taskTemperature;
@@ -273,19 +273,14 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
         return result;
     }
     if (bootstrapper.errors() > 0)
-        emitEvent(context, EventType::Warning,
-                  Json{{"message", fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
+        emitEvent(context, WarningEvent{fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
                                                bootstrapper.errors(), bootstrapper.attempts(),
-                                               bootstrapper.firstError()->describe())}});
+                                               bootstrapper.firstError()->describe())});
     Rng rng = Rng::forStream(m_settings.seed, "bootstrap-labeled");
     const auto demos = bootstrapper.demos(accepted->front(), m_settings.maxLabeledDemos, rng);
     for (std::size_t p = 0; p < student.predictors.size(); ++p) {
         result.program.predictors[p].demos = demos[p];
-        Json list = Json::array();
-        for (const Demo &d : demos[p])
-            list.push_back(toJson(d));
-        emitEvent(context, EventType::DemoSetReady,
-                  Json{{"predictor", student.predictors[p].name}, {"index", 1}, {"kind", "bootstrapped"}, {"demos", list}});
+        emitEvent(context, DemoSetReadyEvent{student.predictors[p].name, 1, "bootstrapped", demos[p]});
     }
     result.stats.notes.push_back(fmt::format("bootstrapped {} of {} wanted traces in {} attempts",
                                              accepted->front().size(), m_settings.maxBootstrappedDemos,

@@ -54,11 +54,7 @@ Result<OptimizeResult> LabeledFewShot::compile(const Program &student, const std
         const auto demos = sampleLabeledDemos(student, trainset, m_k, rng);
         for (std::size_t p = 0; p < student.predictors.size(); ++p) {
             result.program.predictors[p].demos = demos[p];
-            Json list = Json::array();
-            for (const Demo &d : demos[p])
-                list.push_back(toJson(d));
-            emitEvent(context, EventType::DemoSetReady,
-                      Json{{"predictor", student.predictors[p].name}, {"index", 1}, {"kind", "labeled"}, {"demos", list}});
+            emitEvent(context, DemoSetReadyEvent{student.predictors[p].name, 1, "labeled", demos[p]});
         }
     }
     scoreAgainstStudent(student, valset, context, result);

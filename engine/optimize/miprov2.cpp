@@ -50,14 +50,6 @@ std::string demoSetKind(const std::vector<Demo> &demos)
     return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped" : "labeled";
 }
 
-Json demosJson(const std::vector<Demo> &demos)
-{
-    Json list = Json::array();
-    for (const Demo &d : demos)
-        list.push_back(toJson(d));
-    return list;
-}
-
 // One compile() call: the state of the run and its steps.
 class MiproRun {
 public:
@@ -91,11 +83,11 @@ public:
 private:
     // ---- common ---------------------------------------------------------
 
-    void publish(EventType type, const Json &payload) { emitEvent(m_context, type, payload); }
+    void publish(EventPayload payload) { emitEvent(m_context, std::move(payload)); }
 
     void warn(const std::string &message)
     {
-        publish(EventType::Warning, Json{{"message", message}});
+        publish(WarningEvent{message});
     }
 
     // A budget or cancel stops the run; the best so far is kept.
@@ -109,7 +101,7 @@ private:
     bool checkCancel()
     {
         if (!m_stop && m_context.cancel && m_context.cancel->load())
-            m_stop = "cancelled";
+            m_stop = StopReason::cancelled();
         return m_stop.has_value();
     }
 
@@ -181,7 +173,7 @@ private:
 
     void buildDemoSets()
     {
-        publish(EventType::PhaseStarted, Json{{"phase", "bootstrap"}});
+        publish(PhaseStartedEvent{"bootstrap", std::nullopt});
         const std::size_t predictors = m_student.predictors.size();
         const int n = m_settings.numFewshotCandidates;
         m_demoSets.assign(predictors, std::vector<std::vector<Demo>>(static_cast<std::size_t>(n)));
@@ -254,10 +246,7 @@ private:
         }
         for (std::size_t p = 0; p < predictors; ++p)
             for (std::size_t i = 0; i < m_demoSets[p].size(); ++i)
-                publish(EventType::DemoSetReady, Json{{"predictor", m_student.predictors[p].name},
-                                                   {"index", i},
-                                                   {"kind", demoSetKind(m_demoSets[p][i])},
-                                                   {"demos", demosJson(m_demoSets[p][i])}});
+                publish(DemoSetReadyEvent{m_student.predictors[p].name, i, demoSetKind(m_demoSets[p][i]), m_demoSets[p][i]});
     }
 
     // ---- (c) proposals --------------------------------------------------
@@ -346,7 +335,7 @@ private:
 
     void propose()
     {
-        publish(EventType::PhaseStarted, Json{{"phase", "propose"}});
+        publish(PhaseStartedEvent{"propose", std::nullopt});
         const std::size_t predictors = m_student.predictors.size();
         const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
         const auto sets = groundingSets();
@@ -357,7 +346,7 @@ private:
             if (m_stop)
                 return;
             if (dataset)
-                publish(EventType::SummaryReady, Json{{"kind", "dataset"}, {"text", *dataset}});
+                publish(SummaryReadyEvent{"dataset", std::nullopt, *dataset});
         }
 
         // Program and module descriptions: once per run and once per
@@ -378,7 +367,7 @@ private:
                     return;
             } else {
                 programDescription = stripPrefix(reply.text);
-                publish(EventType::SummaryReady, Json{{"kind", "program"}, {"text", *programDescription}});
+                publish(SummaryReadyEvent{"program", std::nullopt, *programDescription});
             }
         }
         if (programDescription && !checkCancel()) {
@@ -398,7 +387,7 @@ private:
                 m_context.cancel);
             for (std::size_t p = 0; p < predictors; ++p) {
                 if (replies[p].lmCalls == 0 && !replies[p].error) {
-                    m_stop = "cancelled";
+                    m_stop = StopReason::cancelled();
                     return;
                 }
                 if (failedCall(replies[p], "the module description of '" + m_student.predictors[p].name
@@ -408,9 +397,7 @@ private:
                     continue;
                 }
                 moduleDescriptions[p] = replies[p].text;
-                publish(EventType::SummaryReady, Json{{"kind", "module"},
-                                                   {"predictor", m_student.predictors[p].name},
-                                                   {"text", *moduleDescriptions[p]}});
+                publish(SummaryReadyEvent{"module", m_student.predictors[p].name, *moduleDescriptions[p]});
             }
         }
         if (checkCancel())
@@ -472,16 +459,14 @@ private:
         m_instructions.assign(predictors, {});
         for (std::size_t p = 0; p < predictors; ++p) {
             m_instructions[p].push_back(m_student.predictors[p].signature.instruction);
-            publish(EventType::InstructionProposed, Json{{"predictor", m_student.predictors[p].name},
-                                                      {"index", 0},
-                                                      {"text", m_student.predictors[p].signature.instruction},
-                                                      {"tip", nullptr}});
+            publish(InstructionProposedEvent{m_student.predictors[p].name, 0,
+                                             m_student.predictors[p].signature.instruction, std::nullopt});
         }
         for (std::size_t j = 0; j < jobs.size(); ++j) {
             const Job &job = jobs[j];
             const std::string &name = m_student.predictors[job.predictor].name;
             if (!replies[j]) {
-                m_stop = "cancelled";
+                m_stop = StopReason::cancelled();
                 return;
             }
             const ProposerReply &reply = *replies[j];
@@ -498,8 +483,7 @@ private:
                 continue;
             }
             auto &list = m_instructions[job.predictor];
-            publish(EventType::InstructionProposed,
-                 Json{{"predictor", name}, {"index", list.size()}, {"text", text}, {"tip", job.tipKey}});
+            publish(InstructionProposedEvent{name, list.size(), text, job.tipKey});
             list.push_back(std::move(text));
         }
     }
@@ -580,17 +564,12 @@ private:
         ++m_result.stats.fullEvals;
         m_fullyEvaluated.insert(programFingerprint(spec.program));
         m_fullScores.emplace_back(spec.configKey, score);
-        publish(EventType::FullEvalFinished, Json{{"trial", spec.number},
-                                               {"config", configToJson(spec.config)},
-                                               {"config_key", spec.configKey},
-                                               {"score", score},
-                                               {"rank_estimate", rankEstimate ? Json(*rankEstimate) : Json(nullptr)}});
+        publish(FullEvalFinishedEvent{spec.number, spec.config, spec.configKey, score, rankEstimate});
         if (!m_bestScore || score > *m_bestScore) {
             m_bestScore = score;
             m_bestConfig = config;
             m_bestKey = spec.configKey;
-            publish(EventType::BestUpdated,
-                 Json{{"trial", spec.number}, {"config", configToJson(spec.config)}, {"config_key", spec.configKey}, {"score", score}});
+            publish(BestUpdatedEvent{spec.number, spec.config, spec.configKey, score});
         }
     }
 
@@ -654,7 +633,7 @@ private:
 
     void search()
     {
-        publish(EventType::PhaseStarted, Json{{"phase", "search"}});
+        publish(PhaseStartedEvent{"search", std::nullopt});
         std::vector<SearchDimension> dims;
         for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
             dims.push_back({std::to_string(p) + "_predictor_instruction", static_cast<int>(m_instructions[p].size())});
@@ -663,7 +642,7 @@ private:
         }
         auto space = SearchSpace::create(dims);
         if (!space) {
-            m_stop = "error: " + space.error().message;
+            m_stop = StopReason::error(space.error().message);
             return;
         }
         m_runner.emplace(m_val, m_task, *m_context.adapter, *m_context.metric, m_context, taskCall("evaluation"));
@@ -680,8 +659,8 @@ private:
         }
         if (base.failed) {
             const std::string message = "the baseline program failed on the validation set: " + base.failure;
-            publish(EventType::Error, Json{{"message", message}});
-            m_stop = "error: " + message;
+            publish(ErrorEvent{message});
+            m_stop = StopReason::error(message);
             return;
         }
         m_baselineScore = *base.score;
@@ -753,7 +732,7 @@ private:
                     return;
             }
         }
-        publish(EventType::PhaseStarted, Json{{"phase", "final"}});
+        publish(PhaseStartedEvent{"final", std::nullopt});
         m_finalPhase = true;
         if (m_minibatch && sinceFull > 0 && !checkCancel())
             fullEvaluation(runner, study);
@@ -764,9 +743,9 @@ private:
     Result<OptimizeResult> finish()
     {
         if (!m_finalPhase && m_runner)
-            publish(EventType::PhaseStarted, Json{{"phase", "final"}});
+            publish(PhaseStartedEvent{"final", std::nullopt});
         OptimizeResult &r = m_result;
-        r.stopReason = m_stop ? *m_stop : std::string("completed");
+        r.stopReason = m_stop ? *m_stop : StopReason::completed();
         r.baselineScore = m_baselineScore;
         r.bestScore = m_bestScore;
         if (m_bestConfig)
@@ -842,7 +821,7 @@ private:
     std::string m_bestKey;
     bool m_finalPhase = false;
 
-    std::optional<std::string> m_stop;
+    std::optional<StopReason> m_stop;
     OptimizeResult m_result;
 };
 

@@ -7,9 +7,9 @@
 #include "core/study.h"
 #include "core/worker_pool.h"
 #include "eval/evaluator.h"
+#include "events/events.h"
 #include "lm/lm.h"
 #include "metric/metric.h"
-#include "run/events.h"
 
 #include <atomic>
 #include <functional>
@@ -59,7 +59,7 @@ struct OptimizeResult {
     Program program;
     std::optional<double> baselineScore; // percent, on the optimizer's validation set
     std::optional<double> bestScore;     // percent, on the optimizer's validation set
-    std::string stopReason = "completed"; // completed | cancelled | budget: ... | error: ...
+    StopReason stopReason = StopReason::completed();
     RunStats stats;
 };
 

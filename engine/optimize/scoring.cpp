@@ -50,15 +50,15 @@ std::optional<Error> CountingLm::firstStopError() const
     return m_firstStop;
 }
 
-std::string stopReasonOf(const Error &error, std::initializer_list<const CountingLm *> lms)
+StopReason stopReasonOf(const Error &error, std::initializer_list<const CountingLm *> lms)
 {
     if (error.kind != ErrorKind::Budget)
-        return "cancelled";
+        return StopReason::cancelled();
     for (const CountingLm *lm : lms)
         if (lm)
             if (auto raw = lm->firstStopError(); raw && raw->kind == ErrorKind::Budget)
-                return raw->message;
-    return error.message;
+                return StopReason::verbatim(StopReason::Kind::Budget, raw->message);
+    return StopReason::verbatim(StopReason::Kind::Budget, error.message);
 }
 
 std::map<std::string, RoleCalls> CountingLm::byRole() const
@@ -115,19 +115,6 @@ int pickByShrinkage(const std::vector<RankCandidate> &candidates, double priorMe
     return best;
 }
 
-Json configToJson(const std::vector<ConfigChoice> &choices)
-{
-    Json j = Json::object();
-    for (const ConfigChoice &c : choices) {
-        Json entry = Json::object();
-        entry["instruction"] = c.instruction;
-        if (c.demos)
-            entry["demos"] = *c.demos;
-        j[c.predictor] = entry;
-    }
-    return j;
-}
-
 std::string configKeyOf(const std::vector<ConfigChoice> &choices)
 {
     std::string key;
@@ -147,10 +134,10 @@ TrialRunner::TrialRunner(const std::vector<Example> &valset, Lm &lm, const Adapt
 {
 }
 
-void TrialRunner::publish(EventType type, const Json &payload) const
+void TrialRunner::publish(EventPayload payload) const
 {
     if (m_context.events)
-        m_context.events->publish(type, payload);
+        m_context.events->publish(std::move(payload));
 }
 
 std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
@@ -159,13 +146,7 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
     fingerprints.reserve(specs.size());
     for (const TrialSpec &spec : specs) {
         fingerprints.push_back(programFingerprint(spec.program));
-        Json started = Json::object();
-        started["trial"] = spec.number;
-        started["kind"] = spec.kind;
-        started["config"] = configToJson(spec.config);
-        started["config_key"] = spec.configKey;
-        started["examples"] = spec.examples.size();
-        publish(EventType::TrialStarted, started);
+        publish(TrialStartedEvent{spec.number, spec.kind, spec.config, spec.configKey, spec.examples.size()});
     }
 
     // The pairs to score: each (fingerprint, example) once, owned by the
@@ -284,25 +265,22 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
             out.score = toPercent(sum / static_cast<double>(out.scored));
         }
 
-        Json finished = Json::object();
-        finished["trial"] = spec.number;
-        finished["kind"] = spec.kind;
-        finished["config"] = configToJson(spec.config);
-        finished["config_key"] = spec.configKey;
-        finished["score"] = out.score ? Json(*out.score) : Json(nullptr);
-        finished["scored"] = out.scored;
-        finished["errors"] = out.errors;
-        finished["examples"] = n;
-        finished["new_calls"] = out.newCalls;
-        finished["memo_hits"] = out.memoHits;
-        finished["state"] = out.failed ? "failed" : "complete";
+        TrialFinishedEvent finished;
+        finished.trial = spec.number;
+        finished.kind = spec.kind;
+        finished.config = spec.config;
+        finished.configKey = spec.configKey;
+        finished.score = out.score;
+        finished.scored = out.scored;
+        finished.errors = out.errors;
+        finished.examples = n;
+        finished.newCalls = out.newCalls;
+        finished.memoHits = out.memoHits;
+        finished.failed = out.failed;
         if (out.failed)
-            finished["error"] = out.failure;
-        Json results = Json::array();
-        for (const auto &[index, score] : out.results)
-            results.push_back(Json::array({index, score ? Json(*score) : Json(nullptr)}));
-        finished["results"] = std::move(results);
-        publish(EventType::TrialFinished, finished);
+            finished.error = out.failure;
+        finished.results.assign(out.results.begin(), out.results.end());
+        publish(std::move(finished));
     }
     return outcomes;
 }
@@ -322,10 +300,10 @@ double TrialRunner::globalMean() const
 
 namespace prism {
 
-void emitEvent(const OptimizeContext &context, EventType type, const Json &payload)
+void emitEvent(const OptimizeContext &context, EventPayload payload)
 {
     if (context.events)
-        context.events->publish(type, payload);
+        context.events->publish(std::move(payload));
 }
 
 void scoreAgainstStudent(const Program &student, const std::vector<Example> &valset, const OptimizeContext &context,
@@ -334,10 +312,10 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
     if (valset.empty() || !context.taskLm || !context.adapter || !context.metric)
         return;
     if (context.cancel && context.cancel->load()) {
-        result.stopReason = "cancelled";
+        result.stopReason = StopReason::cancelled();
         return;
     }
-    emitEvent(context, EventType::PhaseStarted, Json{{"phase", "final"}});
+    emitEvent(context, PhaseStartedEvent{"final", std::nullopt});
     CountingLm lm(*context.taskLm);
     CallOptions call;
     call.temperature = context.taskTemperature;
@@ -368,7 +346,7 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
         const TrialOutcome &o = outcomes[i];
         if (o.interrupted) {
-            result.stopReason = o.stopError ? stopReasonOf(*o.stopError, {&lm}) : "cancelled";
+            result.stopReason = o.stopError ? stopReasonOf(*o.stopError, {&lm}) : StopReason::cancelled();
             continue;
         }
         ++result.stats.trials;
@@ -377,18 +355,14 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
             result.stats.notes.push_back(fmt::format("trial {} failed: {}", specs[i].number, o.failure));
             continue;
         }
-        emitEvent(context, EventType::FullEvalFinished,
-                  Json{{"trial", specs[i].number}, {"config", configToJson(specs[i].config)},
-                       {"config_key", specs[i].configKey}, {"score", *o.score}, {"rank_estimate", nullptr}});
+        emitEvent(context, FullEvalFinishedEvent{specs[i].number, specs[i].config, specs[i].configKey, *o.score, std::nullopt});
         if (i == 0)
             result.baselineScore = o.score;
         else
             result.bestScore = o.score;
         if (!best || *o.score > *best) {
             best = o.score;
-            emitEvent(context, EventType::BestUpdated,
-                      Json{{"trial", specs[i].number}, {"config", configToJson(specs[i].config)},
-                           {"config_key", specs[i].configKey}, {"score", *o.score}});
+            emitEvent(context, BestUpdatedEvent{specs[i].number, specs[i].config, specs[i].configKey, *o.score});
         }
     }
     if (result.baselineScore && result.bestScore && *result.bestScore <= *result.baselineScore)

@@ -63,7 +63,7 @@ private:
 
 // The stop reason of a run stopped by `error`: the budget's own message (as
 // the first of `lms` that saw it reported it), or "cancelled".
-std::string stopReasonOf(const Error &error, std::initializer_list<const CountingLm *> lms);
+StopReason stopReasonOf(const Error &error, std::initializer_list<const CountingLm *> lms);
 
 // Adds b's counts into a.
 void addCalls(std::map<std::string, RoleCalls> &a, const std::map<std::string, RoleCalls> &b);
@@ -92,13 +92,6 @@ int pickByShrinkage(const std::vector<RankCandidate> &candidates, double priorMe
 
 // One predictor's choice in a config: instruction candidate and demo set
 // (no demo set in zero-shot mode).
-struct ConfigChoice {
-    std::string predictor;
-    int instruction = 0;
-    std::optional<int> demos;
-};
-// {"<predictor>": {"instruction": i, "demos": j}}, as the trial events carry it.
-Json configToJson(const std::vector<ConfigChoice> &choices);
 // "classify:i2.d3", predictors joined by "|".
 std::string configKeyOf(const std::vector<ConfigChoice> &choices);
 
@@ -164,7 +157,7 @@ private:
         int lmCalls = 0;
         std::shared_ptr<const ExampleResult> result; // for onExampleResult under another config key
     };
-    void publish(EventType type, const Json &payload) const;
+    void publish(EventPayload payload) const;
 
     const std::vector<Example> &m_valset;
     Lm &m_lm;
@@ -191,6 +184,6 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
                          OptimizeResult &result);
 
 // Emits an event when the context has a sink.
-void emitEvent(const OptimizeContext &context, EventType type, const Json &payload);
+void emitEvent(const OptimizeContext &context, EventPayload payload);
 
 } // namespace prism

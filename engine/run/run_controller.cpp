@@ -20,13 +20,9 @@ Json optionalNumber(std::optional<double> v)
     return v ? Json(*v) : Json(nullptr);
 }
 
-Json modelJson(const ModelConfig &config)
+ModelInfo modelInfo(const ModelConfig &config)
 {
-    Json j = Json::object();
-    j["provider"] = config.provider;
-    j["model"] = config.model;
-    j["base_url"] = config.baseUrl;
-    return j;
+    return ModelInfo{config.provider, config.model, config.baseUrl};
 }
 
 Json optimizerConfigJson(const OptimizerConfig &config)
@@ -198,10 +194,10 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     if (!loaded)
         return loaded.error();
     const RunRecord &run = loaded.value();
-    if (run.status != "running" && run.status != "cancelled")
-        return Error::make(ErrorKind::Config, "run " + runId + " is " + run.status
+    if (run.status != RunStatus::Running && run.status != RunStatus::Cancelled)
+        return Error::make(ErrorKind::Config, "run " + runId + " is " + runStatusName(run.status)
                                                   + "; only a run that was cancelled or whose process died can be resumed");
-    if (run.status == "running" && runOwnerAlive(run.owner))
+    if (run.status == RunStatus::Running && runOwnerAlive(run.owner))
         return Error::make(ErrorKind::Config, "run " + runId + " is still running in process " + run.owner
                                                   + "; cancel it there, or wait for it to end");
     auto study = studyFromJsonText(run.studyJson, "run " + runId + " (study snapshot)");
@@ -310,7 +306,7 @@ void RunController::launch()
             const RunEvent *stored = nullptr;
             if (event.seq >= 1 && event.seq <= m_storedEvents.size() && m_storedEvents[event.seq - 1].seq == event.seq)
                 stored = &m_storedEvents[event.seq - 1];
-            if (stored && stored->type == event.type && stored->payloadJson == event.payloadJson)
+            if (stored && stored->payload == event.payload)
                 return true;
             // The rest of the log no longer describes this run: drop it and store anew.
             m_divergedAt.store(event.seq);
@@ -377,20 +373,18 @@ void RunController::runThread()
     outcome.session = m_session;
     outcome.program = m_study.program;
 
-    Json started = Json::object();
-    started["run_id"] = m_runId;
-    started["optimizer"] = m_study.optimizer.name;
-    started["seed"] = m_study.optimizer.seed;
-    started["study_name"] = m_study.name;
-    started["settings"] = toJson(optimizerSettings(m_study.optimizer));
-    started["train_size"] = m_data.train.examples.size();
-    started["val_size"] = m_data.val.examples.size();
-    started["test_size"] = m_data.test.examples.size();
-    Json models = Json::object();
-    models["task"] = modelJson(m_models.taskConfig);
-    models["proposer"] = modelJson(m_models.proposerConfig);
-    started["models"] = models;
-    m_bus.publish(EventType::RunStarted, started);
+    RunStartedEvent started;
+    started.runId = m_runId;
+    started.optimizer = m_study.optimizer.name;
+    started.seed = m_study.optimizer.seed;
+    started.studyName = m_study.name;
+    started.settings = optimizerSettings(m_study.optimizer);
+    started.trainSize = m_data.train.examples.size();
+    started.valSize = m_data.val.examples.size();
+    started.testSize = m_data.test.examples.size();
+    started.taskModel = modelInfo(m_models.taskConfig);
+    started.proposerModel = modelInfo(m_models.proposerConfig);
+    m_bus.publish(std::move(started));
 
     // One pool for the whole run: the optimizer's batches and the test-split
     // evaluations reuse its threads (and their connections and JS engines).
@@ -442,25 +436,24 @@ void RunController::runThread()
         outcome.bestScore = r.bestScore;
         outcome.notes = r.stats.notes;
         stats = r.stats;
-        outcome.stopReason = r.stopReason.empty() ? "completed" : r.stopReason;
-        if (outcome.stopReason == "completed" && budget && budget->exhausted())
-            outcome.stopReason = budget->stopReason();
-        if (m_cancelRequested.load() && outcome.stopReason == "completed")
-            outcome.stopReason = "cancelled";
-        outcome.status = outcome.stopReason == "cancelled" ? "cancelled" : "finished";
-        if (outcome.stopReason.rfind("error", 0) == 0)
-            outcome.status = "failed";
+        outcome.stopReason = r.stopReason.is(StopReason::Kind::None) ? StopReason::completed() : r.stopReason;
+        if (outcome.stopReason.is(StopReason::Kind::Completed) && budget && budget->exhausted())
+            outcome.stopReason = StopReason::fromText(budget->stopReason());
+        if (m_cancelRequested.load() && outcome.stopReason.is(StopReason::Kind::Completed))
+            outcome.stopReason = StopReason::cancelled();
+        outcome.status = statusForStop(outcome.stopReason);
     } else {
         const Error &e = result.error();
         if (e.kind == ErrorKind::Cancelled || m_cancelRequested.load()) {
-            outcome.status = "cancelled";
-            outcome.stopReason = "cancelled";
+            outcome.status = RunStatus::Cancelled;
+            outcome.stopReason = StopReason::cancelled();
         } else if (e.kind == ErrorKind::Budget) {
-            outcome.status = "finished";
-            outcome.stopReason = budget && budget->exhausted() ? budget->stopReason() : "budget: " + e.message;
+            outcome.status = RunStatus::Finished;
+            outcome.stopReason = budget && budget->exhausted() ? StopReason::fromText(budget->stopReason())
+                                                               : StopReason::budget(e.message);
         } else {
-            outcome.status = "failed";
-            outcome.stopReason = "error: " + e.message;
+            outcome.status = RunStatus::Failed;
+            outcome.stopReason = StopReason::error(e.message);
             outcome.error = e;
         }
         outcome.notes.push_back(e.describe());
@@ -473,8 +466,8 @@ void RunController::runThread()
     if (!storeError)
         storeError = m_journal->storeError();
     if (storeError) {
-        outcome.status = "failed";
-        outcome.stopReason = "error: run store: " + storeError->message;
+        outcome.status = RunStatus::Failed;
+        outcome.stopReason = StopReason::error("run store: " + storeError->message);
         outcome.error = storeError;
     }
     outcome.replayedCalls = m_journal->replayedCalls();
@@ -483,13 +476,11 @@ void RunController::runThread()
         const std::string message = "resume diverged at event " + std::to_string(outcome.divergedAt)
             + ": the replay did not match the stored log from there on, so those events were recorded again";
         outcome.notes.push_back(message);
-        Json warning = Json::object();
-        warning["message"] = message;
-        m_bus.publish(EventType::Warning, warning);
+        m_bus.publish(WarningEvent{message});
     }
 
     // Baseline vs optimized on the test split, never seen by the optimizer.
-    if (m_compareOnTest && outcome.status == "finished" && !m_data.test.examples.empty()) {
+    if (m_compareOnTest && outcome.status == RunStatus::Finished && !m_data.test.examples.empty()) {
         EvalOptions evalOptions;
         evalOptions.pool = &pool;
         evalOptions.threads = m_threads;
@@ -514,7 +505,7 @@ void RunController::runThread()
     // The artifact: nothing in it depends on the clock, the thread count or
     // the run id, so identical runs give identical files.
     // A failed run has no artifact: its program is not an optimization result.
-    if (outcome.status != "failed") {
+    if (outcome.status != RunStatus::Failed) {
         ArtifactInfo info = artifactInfoFromStudy(m_study);
         info.trainHash = m_data.train.hash;
         info.valHash = m_data.val.hash;
@@ -536,68 +527,45 @@ void RunController::runThread()
                 outcome.artifactPath = m_artifactPath;
             } else {
                 outcome.notes.push_back("the artifact could not be written: " + written.error().message);
-                Json warning = Json::object();
-                warning["message"] = outcome.notes.back();
-                m_bus.publish(EventType::Warning, warning);
+                m_bus.publish(WarningEvent{outcome.notes.back()});
             }
         }
     }
 
     // Stats over every session of the run: a resume adds to what was paid before.
-    Json callsByRole = Json::object();
-    Json tokensByRole = Json::object();
-    Json dollars = nullptr;
+    RunFinishedEvent finished;
+    finished.stopReason = outcome.stopReason;
+    finished.baselineScore = outcome.baselineScore;
+    finished.bestScore = outcome.bestScore;
+    finished.notes = outcome.notes;
+    finished.trials = stats.trials;
     if (auto totals = m_store->ledgerTotals(m_runId)) {
         for (const auto &[role, t] : totals->byRole) {
-            Json c = Json::object();
-            c["calls"] = t.calls - t.cacheHits;
-            c["cache_hits"] = t.cacheHits;
-            c["errors"] = t.errors;
-            callsByRole[role] = c;
-            Json tk = Json::object();
-            tk["prompt"] = t.promptTokensUnknown && t.promptTokens == 0 ? Json(nullptr) : Json(t.promptTokens);
-            tk["completion"] = t.completionTokensUnknown && t.completionTokens == 0 ? Json(nullptr) : Json(t.completionTokens);
-            tokensByRole[role] = tk;
+            finished.callsByRole[role] = RoleCallTotals{t.calls - t.cacheHits, t.cacheHits, t.errors};
+            RoleTokenTotals &tokens = finished.tokensByRole[role];
+            if (!(t.promptTokensUnknown && t.promptTokens == 0))
+                tokens.prompt = t.promptTokens;
+            if (!(t.completionTokensUnknown && t.completionTokens == 0))
+                tokens.completion = t.completionTokens;
         }
         if (!totals->total.dollarsUnknown || totals->total.dollars > 0)
-            dollars = totals->total.dollars;
+            finished.dollars = totals->total.dollars;
     }
-    Json optimizerStats = Json::object();
-    Json optimizerCalls = Json::object();
-    for (const auto &[role, c] : stats.callsByRole) {
-        Json j = Json::object();
-        j["calls"] = c.calls;
-        j["cached_calls"] = c.cachedCalls;
-        optimizerCalls[role] = j;
-    }
-    optimizerStats["calls_by_role"] = optimizerCalls;
-    optimizerStats["full_evals"] = stats.fullEvals;
-    optimizerStats["memo_hits"] = stats.memoHits;
-
-    Json finished = Json::object();
-    finished["stop_reason"] = outcome.stopReason;
-    finished["baseline_score"] = optionalNumber(outcome.baselineScore);
-    finished["best_score"] = optionalNumber(outcome.bestScore);
-    finished["notes"] = outcome.notes;
-    finished["trials"] = stats.trials;
-    finished["calls_by_role"] = callsByRole;
-    finished["tokens_by_role"] = tokensByRole;
-    finished["dollars"] = dollars;
-    finished["optimizer_stats"] = optimizerStats;
-    outcome.summaryJson = finished.dump(-1, ' ', false, Json::error_handler_t::replace);
+    for (const auto &[role, c] : stats.callsByRole)
+        finished.optimizerCallsByRole[role] = OptimizerRoleCalls{c.calls, c.cachedCalls};
+    finished.fullEvals = stats.fullEvals;
+    finished.memoHits = stats.memoHits;
+    outcome.summary = finished;
 
     // The store's row is final before anyone sees run_finished.
     if (auto done = m_store->finishRun(m_runId, outcome.status, outcome.stopReason, outcome.baselineScore, outcome.bestScore,
-                                       outcome.summaryJson);
+                                       outcome.summary);
         !done) {
         spdlog::error("{}", done.error().message);
     }
-    if (outcome.status == "failed") {
-        Json error = Json::object();
-        error["message"] = outcome.stopReason;
-        m_bus.publish(EventType::Error, error);
-    }
-    m_bus.publish(EventType::RunFinished, finished);
+    if (outcome.status == RunStatus::Failed)
+        m_bus.publish(ErrorEvent{outcome.stopReason.text()});
+    m_bus.publish(std::move(finished));
 
     {
         std::lock_guard lock(m_mutex);

@@ -12,7 +12,7 @@
 #include "metric/metric.h"
 #include "modelsetup/lm_setup.h"
 #include "optimize/optimizer.h"
-#include "run/events.h"
+#include "run/event_bus.h"
 #include "run/journal_lm.h"
 #include "run/run_store.h"
 
@@ -61,8 +61,8 @@ struct ResumeSettings {
 // The end of a run, as wait() returns it.
 struct RunOutcome {
     std::string runId;
-    std::string status = "failed";  // finished | cancelled | failed
-    std::string stopReason;         // completed | cancelled | budget: ... | error: ...
+    RunStatus status = RunStatus::Failed; // Finished | Cancelled | Failed
+    StopReason stopReason;
     std::optional<double> baselineScore; // percent, on the optimizer's validation set
     std::optional<double> bestScore;
     Program program;                // the best program (the student when the run failed early)
@@ -70,7 +70,7 @@ struct RunOutcome {
     ArtifactInfo artifactInfo;      // its prism block (add test-split scores and save again)
     std::string artifactPath;       // where it was also written; empty when not
     std::vector<std::string> notes;
-    std::string summaryJson;        // the run_finished payload
+    RunFinishedEvent summary;       // the run_finished event
     std::optional<Error> error;     // why the run failed
     int session = 1;
     long long replayedCalls = 0;    // answers a resume took from the journal

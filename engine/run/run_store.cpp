@@ -1,6 +1,7 @@
 #include "run/run_store.h"
 
 #include "core/paths.h"
+#include "events/event_codec.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -232,36 +233,6 @@ std::optional<ChatResponse> responseFromJsonText(const std::string &text)
     return r;
 }
 
-// Payload accessors that tolerate missing or mistyped keys: an event that
-// lacks a field still gets stored, its derived row just has defaults.
-std::string jsonString(const Json &j, const char *key)
-{
-    if (j.contains(key) && j[key].is_string())
-        return j[key].get<std::string>();
-    return {};
-}
-
-long long jsonInt(const Json &j, const char *key)
-{
-    if (j.contains(key) && j[key].is_number())
-        return j[key].get<long long>();
-    return 0;
-}
-
-std::optional<double> jsonOptReal(const Json &j, const char *key)
-{
-    if (j.contains(key) && j[key].is_number())
-        return j[key].get<double>();
-    return std::nullopt;
-}
-
-std::string jsonDump(const Json &j, const char *key)
-{
-    if (!j.contains(key))
-        return "null";
-    return j[key].dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 RunRecord readRunRow(const Stmt &s)
 {
     RunRecord r;
@@ -275,15 +246,21 @@ RunRecord readRunRow(const Stmt &s)
     r.optimizerConfigJson = s.columnText(7);
     r.optionsJson = s.columnText(8);
     r.seed = static_cast<std::uint64_t>(s.columnInt(9));
-    r.status = s.columnText(10);
-    r.stopReason = s.columnText(11);
+    r.status = runStatusFromName(s.columnText(10));
+    r.stopReason = StopReason::fromText(s.columnText(11));
     r.baselineScore = s.columnOptReal(12);
     r.bestScore = s.columnOptReal(13);
     r.hasArtifact = !s.columnNull(14) && s.columnInt(14) != 0;
     r.sessions = static_cast<int>(s.columnInt(15));
     if (auto c = s.columnOptInt(16))
         r.cancelSeq = static_cast<std::uint64_t>(*c);
-    r.summaryJson = s.columnText(17);
+    if (const std::string summary = s.columnText(17); !summary.empty()) {
+        // A summary that does not decode is left out (the run row still lists).
+        if (auto decoded = decodePayload(EventType::RunFinished, summary, 0))
+            r.summary = std::get<RunFinishedEvent>(decoded.value());
+        else
+            spdlog::warn("run {}: its stored summary is unreadable: {}", r.id, decoded.error().message);
+    }
     r.owner = s.columnText(18);
     return r;
 }
@@ -485,11 +462,62 @@ Result<std::string> RunStore::createRun(const NewRun &run)
     return id;
 }
 
+// The rows derived from an event (trials, example scores, candidates, demo
+// sets, summaries), inside appendEvent's transaction.
+Result<void> RunStore::appendDerivedLocked(const std::string &runId, const RunEvent &event)
+{
+    const long long seq = static_cast<long long>(event.seq);
+    if (const auto *t = event.as<TrialFinishedEvent>()) {
+        Stmt s(m_db, "INSERT INTO trials (run_id, seq, trial, kind, config_key, config, score, scored, errors, examples,"
+                     " new_calls, memo_hits, state, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!s.prepared())
+            return sqlError("trial write");
+        s.text(1, runId).integer(2, seq).integer(3, t->trial).text(4, t->kind);
+        s.text(5, t->configKey).text(6, configToJsonText(t->config)).optReal(7, t->score);
+        s.integer(8, static_cast<long long>(t->scored)).integer(9, static_cast<long long>(t->errors));
+        s.integer(10, static_cast<long long>(t->examples));
+        s.integer(11, t->newCalls).integer(12, t->memoHits);
+        s.text(13, t->failed ? "failed" : "complete").text(14, t->error.value_or(std::string()));
+        if (!s.done())
+            return sqlError("trial write");
+        // The per-example callback may already have stored richer rows: keep them.
+        Stmt r(m_db, "INSERT OR IGNORE INTO example_results (run_id, config_key, example_index, score, seq)"
+                     " VALUES (?, ?, ?, ?, ?)");
+        if (!r.prepared())
+            return sqlError("example result write");
+        for (const auto &[index, score] : t->results) {
+            r.reset();
+            r.text(1, runId).text(2, t->configKey).integer(3, static_cast<long long>(index));
+            r.optReal(4, score);
+            r.integer(5, seq);
+            if (!r.done())
+                return sqlError("example result write");
+        }
+    } else if (const auto *c = event.as<InstructionProposedEvent>()) {
+        Stmt s(m_db, "INSERT INTO candidates (run_id, seq, predictor, idx, text, tip) VALUES (?, ?, ?, ?, ?, ?)");
+        s.text(1, runId).integer(2, seq).text(3, c->predictor).integer(4, static_cast<long long>(c->index));
+        s.text(5, c->text).text(6, c->tip.value_or(std::string()));
+        if (!s.prepared() || !s.done())
+            return sqlError("candidate write");
+    } else if (const auto *d = event.as<DemoSetReadyEvent>()) {
+        Stmt s(m_db, "INSERT INTO demo_sets (run_id, seq, predictor, idx, kind, demos) VALUES (?, ?, ?, ?, ?, ?)");
+        s.text(1, runId).integer(2, seq).text(3, d->predictor).integer(4, static_cast<long long>(d->index));
+        s.text(5, d->kind).text(6, demosToJsonText(d->demos));
+        if (!s.prepared() || !s.done())
+            return sqlError("demo set write");
+    } else if (const auto *m = event.as<SummaryReadyEvent>()) {
+        Stmt s(m_db, "INSERT INTO summaries (run_id, seq, kind, predictor, text) VALUES (?, ?, ?, ?, ?)");
+        s.text(1, runId).integer(2, seq).text(3, m->kind).text(4, m->predictor.value_or(std::string()));
+        s.text(5, m->text);
+        if (!s.prepared() || !s.done())
+            return sqlError("summary write");
+    }
+    return {};
+}
+
 Result<void> RunStore::appendEvent(const std::string &runId, const RunEvent &event)
 {
-    Json payload = Json::parse(event.payloadJson.empty() ? std::string("{}") : event.payloadJson, nullptr, false);
-    if (!payload.is_object())
-        payload = Json::object();
+    const std::string payloadText = encodePayload(event.payload);
     std::lock_guard lock(m_mutex);
     const auto now = std::chrono::steady_clock::now();
     const bool sync = now - m_lastEventSync >= kEventSyncInterval;
@@ -507,70 +535,12 @@ Result<void> RunStore::appendEvent(const std::string &runId, const RunEvent &eve
         Stmt s(m_db, "INSERT INTO events (run_id, seq, type, payload, elapsed) VALUES (?, ?, ?, ?, ?)");
         if (!s.prepared())
             return rollback(sqlError("event write"));
-        s.text(1, runId).integer(2, seq).text(3, eventTypeName(event.type)).text(4, event.payloadJson).real(5, event.elapsedSeconds);
+        s.text(1, runId).integer(2, seq).text(3, eventTypeName(event.type())).text(4, payloadText).real(5, event.elapsedSeconds);
         if (!s.done())
             return rollback(sqlError("event write"));
     }
-    switch (event.type) {
-    case EventType::TrialFinished: {
-        Stmt s(m_db, "INSERT INTO trials (run_id, seq, trial, kind, config_key, config, score, scored, errors, examples,"
-                     " new_calls, memo_hits, state, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        if (!s.prepared())
-            return rollback(sqlError("trial write"));
-        const std::string configKey = jsonString(payload, "config_key");
-        s.text(1, runId).integer(2, seq).integer(3, jsonInt(payload, "trial")).text(4, jsonString(payload, "kind"));
-        s.text(5, configKey).text(6, jsonDump(payload, "config")).optReal(7, jsonOptReal(payload, "score"));
-        s.integer(8, jsonInt(payload, "scored")).integer(9, jsonInt(payload, "errors")).integer(10, jsonInt(payload, "examples"));
-        s.integer(11, jsonInt(payload, "new_calls")).integer(12, jsonInt(payload, "memo_hits"));
-        s.text(13, jsonString(payload, "state")).text(14, jsonString(payload, "error"));
-        if (!s.done())
-            return rollback(sqlError("trial write"));
-        if (payload.contains("results") && payload["results"].is_array()) {
-            // The per-example callback may already have stored richer rows: keep them.
-            Stmt r(m_db, "INSERT OR IGNORE INTO example_results (run_id, config_key, example_index, score, seq)"
-                         " VALUES (?, ?, ?, ?, ?)");
-            if (!r.prepared())
-                return rollback(sqlError("example result write"));
-            for (const auto &pair : payload["results"]) {
-                if (!pair.is_array() || pair.size() < 2 || !pair[0].is_number_integer())
-                    continue;
-                r.reset();
-                r.text(1, runId).text(2, configKey).integer(3, pair[0].get<long long>());
-                r.optReal(4, pair[1].is_number() ? std::optional<double>(pair[1].get<double>()) : std::nullopt);
-                r.integer(5, seq);
-                if (!r.done())
-                    return rollback(sqlError("example result write"));
-            }
-        }
-        break;
-    }
-    case EventType::InstructionProposed: {
-        Stmt s(m_db, "INSERT INTO candidates (run_id, seq, predictor, idx, text, tip) VALUES (?, ?, ?, ?, ?, ?)");
-        s.text(1, runId).integer(2, seq).text(3, jsonString(payload, "predictor")).integer(4, jsonInt(payload, "index"));
-        s.text(5, jsonString(payload, "text")).text(6, jsonString(payload, "tip"));
-        if (!s.prepared() || !s.done())
-            return rollback(sqlError("candidate write"));
-        break;
-    }
-    case EventType::DemoSetReady: {
-        Stmt s(m_db, "INSERT INTO demo_sets (run_id, seq, predictor, idx, kind, demos) VALUES (?, ?, ?, ?, ?, ?)");
-        s.text(1, runId).integer(2, seq).text(3, jsonString(payload, "predictor")).integer(4, jsonInt(payload, "index"));
-        s.text(5, jsonString(payload, "kind")).text(6, jsonDump(payload, "demos"));
-        if (!s.prepared() || !s.done())
-            return rollback(sqlError("demo set write"));
-        break;
-    }
-    case EventType::SummaryReady: {
-        Stmt s(m_db, "INSERT INTO summaries (run_id, seq, kind, predictor, text) VALUES (?, ?, ?, ?, ?)");
-        s.text(1, runId).integer(2, seq).text(3, jsonString(payload, "kind")).text(4, jsonString(payload, "predictor"));
-        s.text(5, jsonString(payload, "text"));
-        if (!s.prepared() || !s.done())
-            return rollback(sqlError("summary write"));
-        break;
-    }
-    default:
-        break;
-    }
+    if (auto derived = appendDerivedLocked(runId, event); !derived)
+        return rollback(derived.error());
     if (auto r = execLocked("COMMIT", "commit"); !r)
         return rollback(r.error());
     return {};
@@ -685,15 +655,16 @@ Result<void> RunStore::setCancelSeq(const std::string &runId, std::uint64_t seq)
     return {};
 }
 
-Result<void> RunStore::finishRun(const std::string &runId, const std::string &status, const std::string &stopReason,
+Result<void> RunStore::finishRun(const std::string &runId, RunStatus status, const StopReason &stopReason,
                                  std::optional<double> baselineScore, std::optional<double> bestScore,
-                                 const std::string &summaryJson)
+                                 const RunFinishedEvent &summary)
 {
     std::lock_guard lock(m_mutex);
     const DurableCommit durable(m_db);
     Stmt s(m_db, "UPDATE runs SET status = ?, stop_reason = ?, baseline_score = ?, best_score = ?, summary = ?,"
                  " finished_at = ? WHERE id = ?");
-    s.text(1, status).text(2, stopReason).optReal(3, baselineScore).optReal(4, bestScore).text(5, summaryJson);
+    s.text(1, runStatusName(status)).text(2, stopReason.text()).optReal(3, baselineScore).optReal(4, bestScore);
+    s.text(5, encodePayload(summary));
     s.text(6, isoNowUtc()).text(7, runId);
     if (!s.prepared() || !s.done())
         return sqlError("run update");
@@ -711,12 +682,12 @@ Result<void> RunStore::setArtifact(const std::string &runId, const std::string &
     return {};
 }
 
-Result<void> RunStore::setStatus(const std::string &runId, const std::string &status, const std::string &stopReason)
+Result<void> RunStore::setStatus(const std::string &runId, RunStatus status, const StopReason &stopReason)
 {
     std::lock_guard lock(m_mutex);
     const DurableCommit durable(m_db);
     Stmt s(m_db, "UPDATE runs SET status = ?, stop_reason = ? WHERE id = ?");
-    s.text(1, status).text(2, stopReason).text(3, runId);
+    s.text(1, runStatusName(status)).text(2, stopReason.text()).text(3, runId);
     if (!s.prepared() || !s.done())
         return sqlError("run update");
     return {};
@@ -777,9 +748,15 @@ Result<std::vector<RunEvent>> RunStore::events(const std::string &runId, std::ui
     while ((rc = s.step()) == SQLITE_ROW) {
         RunEvent e;
         e.seq = static_cast<std::uint64_t>(s.columnInt(0));
-        if (!eventTypeFromName(s.columnText(1), e.type))
-            e.type = EventType::Warning;
-        e.payloadJson = s.columnText(2);
+        const std::string typeName = s.columnText(1);
+        EventType type = EventType::Warning;
+        if (!eventTypeFromName(typeName, type))
+            return Error::make(ErrorKind::Parse, fmt::format("{}: run {}, event {}: unknown event type \"{}\"", m_path,
+                                                             runId, e.seq, typeName));
+        auto payload = decodePayload(type, s.columnText(2), e.seq);
+        if (!payload)
+            return Error::make(ErrorKind::Parse, fmt::format("{}: run {}, {}", m_path, runId, payload.error().message));
+        e.payload = std::move(payload.value());
         e.elapsedSeconds = s.columnOptReal(3).value_or(0.0);
         out.push_back(std::move(e));
     }
@@ -815,6 +792,10 @@ Result<std::vector<TrialRecord>> RunStore::trials(const std::string &runId)
         t.kind = s.columnText(2);
         t.configKey = s.columnText(3);
         t.configJson = s.columnText(4);
+        auto config = configFromJsonText(t.configJson, t.seq);
+        if (!config)
+            return Error::make(ErrorKind::Parse, fmt::format("{}: run {}: {}", m_path, runId, config.error().message));
+        t.config = std::move(config.value());
         t.score = s.columnOptReal(5);
         t.scored = static_cast<int>(s.columnInt(6));
         t.errors = static_cast<int>(s.columnInt(7));

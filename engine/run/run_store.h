@@ -7,7 +7,7 @@
 #include "core/result.h"
 #include "lm/ledger.h"
 #include "lm/lm.h"
-#include "run/events.h"
+#include "events/events.h"
 
 #include <chrono>
 #include <cstdint>
@@ -48,14 +48,14 @@ struct RunRecord {
     std::string optimizerConfigJson;
     std::string optionsJson;
     std::uint64_t seed = 0;
-    std::string status = "running"; // running | finished | cancelled | failed
-    std::string stopReason;
+    RunStatus status = RunStatus::Running;
+    StopReason stopReason;
     std::optional<double> baselineScore; // percent, validation
     std::optional<double> bestScore;
     bool hasArtifact = false;
     int sessions = 1;                    // 1 + the number of resumes
     std::optional<std::uint64_t> cancelSeq; // last event emitted before a cancel took effect
-    std::string summaryJson;             // the run_finished payload, when finished
+    std::optional<RunFinishedEvent> summary; // the run_finished event, when finished
     std::string owner;                   // "host:pid" of the process that runs (or ran) it
 };
 
@@ -70,7 +70,8 @@ struct TrialRecord {
     int trial = 0;
     std::string kind; // minibatch | full
     std::string configKey;
-    std::string configJson;
+    std::string configJson;           // as the event wrote it
+    std::vector<ConfigChoice> config; // the same, decoded
     std::optional<double> score; // percent
     int scored = 0;
     int errors = 0;
@@ -170,12 +171,12 @@ public:
     // Marks the start of a resume: status running, sessions + 1; returns the new session number.
     Result<int> beginSession(const std::string &runId);
     Result<void> setCancelSeq(const std::string &runId, std::uint64_t seq);
-    Result<void> finishRun(const std::string &runId, const std::string &status, const std::string &stopReason,
+    Result<void> finishRun(const std::string &runId, RunStatus status, const StopReason &stopReason,
                            std::optional<double> baselineScore, std::optional<double> bestScore,
-                           const std::string &summaryJson);
+                           const RunFinishedEvent &summary);
     Result<void> setArtifact(const std::string &runId, const std::string &artifactJson);
     // Sets the status only (e.g. "failed" when a run could not start).
-    Result<void> setStatus(const std::string &runId, const std::string &status, const std::string &stopReason);
+    Result<void> setStatus(const std::string &runId, RunStatus status, const StopReason &stopReason);
 
     // --- reading (the studio and the CLI) ---
     Result<std::vector<RunRecord>> listRuns(); // newest first; study_json and options left empty
@@ -198,6 +199,7 @@ private:
     Error sqlError(const std::string &what) const;
     Result<void> execLocked(const char *sql, const std::string &what);
     Result<void> requireRunLocked(const std::string &runId);
+    Result<void> appendDerivedLocked(const std::string &runId, const RunEvent &event);
 
     std::string m_path;
     sqlite3 *m_db = nullptr;

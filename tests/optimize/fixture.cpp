@@ -30,10 +30,13 @@ Sample loadSample(const std::string &name)
     return s;
 }
 
-void EventRecorder::publish(EventType type, const Json &payload)
+void EventRecorder::publish(EventPayload payload)
 {
+    // The wire form (what the run store and the JSONL log hold): these tests
+    // check what optimizers publish, down to the bytes.
+    Json wire = payloadToJson(payload);
     std::lock_guard lock(m_mutex);
-    m_events.push_back({type, payload});
+    m_events.push_back({eventTypeOf(payload), std::move(wire)});
 }
 
 std::vector<RecordedEvent> EventRecorder::events() const

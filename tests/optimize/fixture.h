@@ -8,7 +8,8 @@
 #include "data/dataset.h"
 #include "metric/metric.h"
 #include "optimize/optimizer.h"
-#include "run/events.h"
+#include "events/event_codec.h"
+#include "events/events.h"
 #include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>
@@ -41,7 +42,7 @@ struct RecordedEvent {
 // Keeps every event; thread-safe.
 class EventRecorder final : public EventSink {
 public:
-    void publish(EventType type, const Json &payload) override;
+    void publish(EventPayload payload) override;
     std::vector<RecordedEvent> events() const;
     std::vector<Json> of(EventType type) const;
     // One line per event: "type payload", for byte-for-byte comparisons.

@@ -217,7 +217,7 @@ TEST(MiproV2, LightRunOnModerationCostsFarFewerCallsThanDspy)
     const MiproRunResult run = runMipro(s, s.study.optimizer, lm);
     ASSERT_TRUE(run.result.ok()) << run.result.error().describe();
     const OptimizeResult &r = *run.result;
-    EXPECT_EQ(r.stopReason, "completed");
+    EXPECT_EQ(r.stopReason, StopReason::completed());
 
     // 30 training snippets, no valset: 15 train / 15 val. |val| <= 50: no
     // minibatch, so the baseline and each of the 10 trials is a full evaluation.
@@ -408,7 +408,7 @@ TEST(MiproV2, LabeledOnlyModeUsesLabeledSetsWithoutBootstrapping)
         distinct.insert(sets[i]["demos"].dump());
     }
     EXPECT_GT(distinct.size(), 1u) << "labeled sets are drawn with different seeds";
-    EXPECT_EQ(run.result->stopReason, "completed");
+    EXPECT_EQ(run.result->stopReason, StopReason::completed());
 }
 
 TEST(MiproV2, AFailingCandidateIsAFailedTrialWithItsCauseNotAZero)
@@ -531,7 +531,7 @@ TEST(MiproV2, CancelReturnsTheBestSoFar)
     const MiproRunResult run = runMipro(s, s.study.optimizer, lm, 4, &cancel);
     ASSERT_TRUE(run.result.ok());
     const OptimizeResult &r = *run.result;
-    EXPECT_EQ(r.stopReason, "cancelled");
+    EXPECT_EQ(r.stopReason, StopReason::cancelled());
     ASSERT_TRUE(r.baselineScore && r.bestScore);
     const auto updates = eventsOf(run, EventType::BestUpdated);
     ASSERT_FALSE(updates.empty());
@@ -559,7 +559,8 @@ TEST(MiproV2, ABudgetErrorStopsCleanlyWithItsMessage)
     const MiproRunResult run = runMipro(s, s.study.optimizer, lm, 1);
     ASSERT_TRUE(run.result.ok());
     const OptimizeResult &r = *run.result;
-    EXPECT_EQ(r.stopReason, "budget: 60 calls reached");
+    EXPECT_TRUE(r.stopReason.is(StopReason::Kind::Budget));
+    EXPECT_EQ(r.stopReason.text(), "budget: 60 calls reached");
     EXPECT_EQ(lm.total(), 60);
     // 13 bootstrap + 7 proposer + 15 baseline calls, then 25 of the first
     // batch's 60: trial 2 completes, trial 3 is cut and never finishes.
@@ -649,9 +650,10 @@ TEST(MiproV2, AFailingBaselineStopsTheRunWithItsCause)
     };
     const MiproRunResult run = runMipro(s, s.study.optimizer, lm);
     ASSERT_TRUE(run.result.ok());
-    EXPECT_EQ(run.result->stopReason.rfind("error: the baseline program failed on the validation set: all 15 examples failed", 0), 0u)
-        << run.result->stopReason;
-    EXPECT_NE(run.result->stopReason.find("HTTP 401: bad key"), std::string::npos);
+    EXPECT_TRUE(run.result->stopReason.is(StopReason::Kind::Error));
+    EXPECT_EQ(run.result->stopReason.text().rfind("error: the baseline program failed on the validation set: all 15 examples failed", 0), 0u)
+        << run.result->stopReason.text();
+    EXPECT_NE(run.result->stopReason.text().find("HTTP 401: bad key"), std::string::npos);
     EXPECT_FALSE(run.result->baselineScore.has_value());
     EXPECT_EQ(run.result->program, s.study.program);
     ASSERT_EQ(eventsOf(run, EventType::Error).size(), 1u);

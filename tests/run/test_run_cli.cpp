@@ -313,7 +313,7 @@ TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
         if (run.id != referenceRun)
             killedRun = run.id;
     ASSERT_FALSE(killedRun.empty());
-    EXPECT_EQ(opened.value()->loadRun(killedRun)->status, "running");
+    EXPECT_EQ(opened.value()->loadRun(killedRun)->status, RunStatus::Running);
     EXPECT_LT(opened.value()->trials(killedRun)->size(), opened.value()->trials(referenceRun)->size());
     const std::size_t paidBeforeResume = paidKeys(killedRun).size();
     EXPECT_GT(paidBeforeResume, 0u);

@@ -3,6 +3,7 @@
 // the event log, determinism and resume (after a cancel and after a SIGKILL).
 #include "core/json.h"
 #include "core/study.h"
+#include "events/event_codec.h"
 #include "eval/evaluator.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
@@ -37,11 +38,11 @@ public:
     Result<OptimizeResult> compile(const Program &student, const std::vector<Example> &trainset,
                                    const std::vector<Example> &valset, OptimizeContext &context) override
     {
-        auto publish = [&](EventType type, const Json &payload) {
+        auto publish = [&](EventPayload payload) {
             if (context.events)
-                context.events->publish(type, payload);
+                context.events->publish(std::move(payload));
         };
-        publish(EventType::PhaseStarted, Json{{"phase", "search"}, {"num_trials", trials}});
+        publish(PhaseStartedEvent{"search", trials});
         OptimizeResult result;
         result.program = student;
         EvalOptions options;
@@ -52,32 +53,38 @@ public:
         const Evaluator evaluator(*context.taskLm, *context.adapter, *context.metric, options);
         for (int t = 0; t < trials; ++t) {
             if (context.cancel && context.cancel->load()) {
-                result.stopReason = "cancelled";
+                result.stopReason = StopReason::cancelled();
                 break;
             }
             Program p = student;
             for (int d = 0; d < t && d < static_cast<int>(trainset.size()); ++d)
                 p.predictors[0].demos.push_back(Demo{trainset[static_cast<std::size_t>(d)].values, false});
             const std::string key = "d" + std::to_string(t);
-            const Json config = Json{{p.predictors[0].name, Json{{"instruction", 0}, {"demos", t}}}};
-            publish(EventType::TrialStarted, Json{{"trial", t + 1}, {"kind", "full"}, {"config", config}, {"config_key", key}, {"examples", valset.size()}});
+            const std::vector<ConfigChoice> config = {{p.predictors[0].name, 0, t}};
+            publish(TrialStartedEvent{t + 1, "full", config, key, valset.size()});
             const EvalReport report = evaluator.run(p, valset);
             bool stopped = false;
-            Json results = Json::array();
+            TrialFinishedEvent finished;
             for (const auto &r : report.results) {
                 if (context.onExampleResult)
                     context.onExampleResult(key, r);
-                results.push_back(Json::array({r.index, r.score ? Json(*r.score) : Json(nullptr)}));
+                finished.results.emplace_back(r.index, r.score);
                 if (r.error && (r.error->kind == ErrorKind::Budget || r.error->kind == ErrorKind::Cancelled))
                     stopped = true;
             }
             const bool complete = !stopped && report.errors == 0;
             const std::optional<double> score = complete ? std::optional<double>(report.scorePercent) : std::nullopt;
-            Json finished = Json{{"trial", t + 1}, {"kind", "full"}, {"config", config}, {"config_key", key},
-                                 {"score", score ? Json(*score) : Json(nullptr)}, {"scored", report.scored},
-                                 {"errors", report.errors}, {"examples", valset.size()}, {"new_calls", report.usage.calls},
-                                 {"memo_hits", 0}, {"state", complete ? "complete" : "failed"}, {"results", results}};
-            publish(EventType::TrialFinished, finished);
+            finished.trial = t + 1;
+            finished.kind = "full";
+            finished.config = config;
+            finished.configKey = key;
+            finished.score = score;
+            finished.scored = report.scored;
+            finished.errors = report.errors;
+            finished.examples = valset.size();
+            finished.newCalls = report.usage.calls;
+            finished.failed = !complete;
+            publish(std::move(finished));
             ++result.stats.trials;
             result.stats.callsByRole["evaluation"].calls += report.usage.calls;
             if (score) {
@@ -86,7 +93,7 @@ public:
                 if (!result.bestScore || *score > *result.bestScore) {
                     result.bestScore = score;
                     result.program = p;
-                    publish(EventType::BestUpdated, Json{{"trial", t + 1}, {"config", config}, {"config_key", key}, {"score", *score}});
+                    publish(BestUpdatedEvent{t + 1, config, key, *score});
                 }
             }
             if (afterTrial)
@@ -179,10 +186,10 @@ protected:
     {
         std::vector<std::pair<EventType, std::string>> out;
         for (const auto &e : events) {
-            Json p = Json::parse(e.payloadJson);
-            if (e.type == EventType::RunStarted)
-                p["run_id"] = "";
-            out.emplace_back(e.type, p.dump());
+            EventPayload p = e.payload;
+            if (auto *started = std::get_if<RunStartedEvent>(&p))
+                started->runId.clear();
+            out.emplace_back(e.type(), encodePayload(p));
         }
         return out;
     }
@@ -203,14 +210,14 @@ TEST_F(RunControllerTest, EveryEventIsStoredBeforeAListenerSeesIt)
     controller.addEventListener([&](const RunEvent &e) {
         seqs.push_back(e.seq);
         auto stored = store->events(controller.runId(), e.seq - 1);
-        if (!stored || stored->empty() || stored->front().seq != e.seq || stored->front().payloadJson != e.payloadJson)
+        if (!stored || stored->empty() || stored->front().seq != e.seq || !(stored->front().payload == e.payload))
             ++notStored;
     });
     auto id = controller.start(study, settings());
     ASSERT_TRUE(id) << id.error().message;
     const RunOutcome outcome = controller.wait();
-    EXPECT_EQ(outcome.status, "finished");
-    EXPECT_EQ(outcome.stopReason, "completed");
+    EXPECT_EQ(outcome.status, RunStatus::Finished);
+    EXPECT_EQ(outcome.stopReason, StopReason::completed());
     EXPECT_EQ(notStored, 0);
     ASSERT_FALSE(seqs.empty());
     for (std::size_t i = 0; i < seqs.size(); ++i)
@@ -222,25 +229,25 @@ TEST_F(RunControllerTest, EveryEventIsStoredBeforeAListenerSeesIt)
     auto events = reopened.value()->events(id.value());
     ASSERT_TRUE(events);
     ASSERT_EQ(events->size(), seqs.size());
-    EXPECT_EQ(events->front().type, EventType::RunStarted);
-    EXPECT_EQ(events->back().type, EventType::RunFinished);
-    const Json started = Json::parse(events->front().payloadJson);
-    EXPECT_EQ(started["run_id"], id.value());
-    EXPECT_EQ(started["train_size"], 70);
-    EXPECT_EQ(started["val_size"], 25);
-    EXPECT_EQ(started["test_size"], 45);
-    EXPECT_EQ(started["models"]["task"]["model"], "sim-small");
-    const Json finished = Json::parse(events->back().payloadJson);
-    EXPECT_EQ(finished["stop_reason"], "completed");
-    EXPECT_EQ(finished["trials"], 2);
+    const auto *started = events->front().as<RunStartedEvent>();
+    ASSERT_NE(started, nullptr);
+    EXPECT_EQ(started->runId, id.value());
+    EXPECT_EQ(started->trainSize, 70u);
+    EXPECT_EQ(started->valSize, 25u);
+    EXPECT_EQ(started->testSize, 45u);
+    EXPECT_EQ(started->taskModel.model, "sim-small");
+    const auto *finished = events->back().as<RunFinishedEvent>();
+    ASSERT_NE(finished, nullptr);
+    EXPECT_EQ(finished->stopReason, StopReason::completed());
+    EXPECT_EQ(finished->trials, 2);
     // 2 trials x 25 validation examples, one call each, none cached.
-    EXPECT_EQ(finished["calls_by_role"]["evaluation"]["calls"], 50);
-    EXPECT_EQ(finished["calls_by_role"]["evaluation"]["cache_hits"], 0);
-    EXPECT_TRUE(finished["tokens_by_role"]["evaluation"]["prompt"].is_number_integer());
+    EXPECT_EQ(finished->callsByRole.at("evaluation").calls, 50);
+    EXPECT_EQ(finished->callsByRole.at("evaluation").cacheHits, 0);
+    EXPECT_TRUE(finished->tokensByRole.at("evaluation").prompt.has_value());
 
     auto run = reopened.value()->loadRun(id.value());
     ASSERT_TRUE(run);
-    EXPECT_EQ(run->status, "finished");
+    EXPECT_EQ(run->status, RunStatus::Finished);
     EXPECT_EQ(run->bestScore, outcome.bestScore);
     EXPECT_EQ(reopened.value()->artifact(id.value()).value(), outcome.artifactJson);
     // Drill-down: the per-example callback stored predictions.
@@ -257,32 +264,34 @@ TEST_F(RunControllerTest, TheEventLogRebuildsTheTrialTable)
     ASSERT_TRUE(store);
     std::vector<RunEvent> seen;
     const RunOutcome outcome = runFake(store, settings(), {}, &seen);
-    ASSERT_EQ(outcome.status, "finished");
+    ASSERT_EQ(outcome.status, RunStatus::Finished);
     std::vector<std::string> lines;
     for (const auto &e : seen)
-        lines.push_back(e.toJsonLine());
+        lines.push_back(toJsonLine(e));
     ASSERT_EQ(lines.size(), store->events(outcome.runId)->size()); // one line per event
 
     std::vector<TrialRecord> rebuilt;
     for (const auto &line : lines) {
-        const Json j = Json::parse(line);
-        if (j["type"] != "trial_finished")
+        auto event = runEventFromJsonLine(line);
+        ASSERT_TRUE(event) << event.error().message;
+        const auto *f = event->as<TrialFinishedEvent>();
+        if (!f)
             continue;
         TrialRecord t;
-        t.seq = j["seq"].get<std::uint64_t>();
-        t.trial = j["trial"].get<int>();
-        t.kind = j["kind"].get<std::string>();
-        t.configKey = j["config_key"].get<std::string>();
-        t.configJson = j["config"].dump();
-        if (j["score"].is_number())
-            t.score = j["score"].get<double>();
-        t.scored = j["scored"].get<int>();
-        t.errors = j["errors"].get<int>();
-        t.examples = j["examples"].get<int>();
-        t.newCalls = j["new_calls"].get<long long>();
-        t.memoHits = j["memo_hits"].get<long long>();
-        t.state = j["state"].get<std::string>();
-        t.error = j.value("error", std::string());
+        t.seq = event->seq;
+        t.trial = f->trial;
+        t.kind = f->kind;
+        t.configKey = f->configKey;
+        t.configJson = configToJsonText(f->config);
+        t.config = f->config;
+        t.score = f->score;
+        t.scored = static_cast<int>(f->scored);
+        t.errors = static_cast<int>(f->errors);
+        t.examples = static_cast<int>(f->examples);
+        t.newCalls = f->newCalls;
+        t.memoHits = f->memoHits;
+        t.state = f->failed ? "failed" : "complete";
+        t.error = f->error.value_or(std::string());
         rebuilt.push_back(t);
     }
     auto stored = store->trials(outcome.runId);
@@ -306,8 +315,8 @@ TEST_F(RunControllerTest, CancelKeepsTheBestSoFar)
             };
         },
         &seen);
-    EXPECT_EQ(outcome.status, "cancelled");
-    EXPECT_EQ(outcome.stopReason, "cancelled");
+    EXPECT_EQ(outcome.status, RunStatus::Cancelled);
+    EXPECT_EQ(outcome.stopReason, StopReason::cancelled());
     ASSERT_TRUE(outcome.bestScore.has_value());
     // The best of the two finished trials, and its program.
     auto trials = store->trials(outcome.runId).value();
@@ -316,12 +325,12 @@ TEST_F(RunControllerTest, CancelKeepsTheBestSoFar)
     EXPECT_DOUBLE_EQ(*outcome.bestScore, best);
     EXPECT_FALSE(outcome.artifactJson.empty());
     auto run = store->loadRun(outcome.runId).value();
-    EXPECT_EQ(run.status, "cancelled");
-    EXPECT_EQ(run.stopReason, "cancelled");
+    EXPECT_EQ(run.status, RunStatus::Cancelled);
+    EXPECT_EQ(run.stopReason, StopReason::cancelled());
     EXPECT_TRUE(run.cancelSeq.has_value());
     ASSERT_FALSE(seen.empty());
-    EXPECT_EQ(seen.back().type, EventType::RunFinished);
-    EXPECT_EQ(Json::parse(seen.back().payloadJson)["stop_reason"], "cancelled");
+    ASSERT_NE(seen.back().as<RunFinishedEvent>(), nullptr);
+    EXPECT_EQ(seen.back().as<RunFinishedEvent>()->stopReason, StopReason::cancelled());
 }
 
 TEST_F(RunControllerTest, ABudgetOfNCallsStopsCleanly)
@@ -331,15 +340,16 @@ TEST_F(RunControllerTest, ABudgetOfNCallsStopsCleanly)
     RunSettings s = settings();
     s.lm.budget.maxCalls = 30;
     const RunOutcome outcome = runFake(store, s);
-    EXPECT_EQ(outcome.status, "finished");
-    EXPECT_EQ(outcome.stopReason.rfind("budget", 0), 0u) << outcome.stopReason;
-    EXPECT_NE(outcome.stopReason.find("30"), std::string::npos) << outcome.stopReason;
+    EXPECT_EQ(outcome.status, RunStatus::Finished);
+    EXPECT_TRUE(outcome.stopReason.is(StopReason::Kind::Budget)) << outcome.stopReason.text();
+    EXPECT_NE(outcome.stopReason.text().find("30"), std::string::npos) << outcome.stopReason.text();
     EXPECT_EQ(paidKeys(*store, outcome.runId).size(), 30u);
     // The first trial finished within the budget and is kept.
     ASSERT_TRUE(outcome.bestScore.has_value());
     auto run = store->loadRun(outcome.runId).value();
     EXPECT_EQ(run.stopReason, outcome.stopReason);
-    EXPECT_EQ(Json::parse(run.summaryJson)["stop_reason"], outcome.stopReason);
+    ASSERT_TRUE(run.summary);
+    EXPECT_EQ(run.summary->stopReason, outcome.stopReason);
 }
 
 TEST_F(RunControllerTest, ThreadCountAndRepetitionDoNotChangeTheArtifact)
@@ -350,7 +360,7 @@ TEST_F(RunControllerTest, ThreadCountAndRepetitionDoNotChangeTheArtifact)
     const RunOutcome one = runFake(store, settings(1), twoTrials);
     const RunOutcome eight = runFake(store, settings(8), twoTrials);
     const RunOutcome again = runFake(store, settings(8), twoTrials);
-    ASSERT_EQ(one.status, "finished");
+    ASSERT_EQ(one.status, RunStatus::Finished);
     EXPECT_NE(one.runId, eight.runId);
     EXPECT_EQ(one.artifactJson, eight.artifactJson);
     EXPECT_EQ(eight.artifactJson, again.artifactJson);
@@ -363,7 +373,7 @@ TEST_F(RunControllerTest, ACancelledRunResumesToTheUninterruptedResult)
     auto store = openStore();
     ASSERT_TRUE(store);
     const RunOutcome full = runFake(store, settings());
-    ASSERT_EQ(full.status, "finished");
+    ASSERT_EQ(full.status, RunStatus::Finished);
 
     // A finished run has nothing to resume.
     RunController controller(store);
@@ -389,7 +399,7 @@ TEST_F(RunControllerTest, ACancelledRunResumesToTheUninterruptedResult)
         auto id = first.start(study, settings());
         ASSERT_TRUE(id);
         runId = id.value();
-        EXPECT_EQ(first.wait().status, "cancelled");
+        EXPECT_EQ(first.wait().status, RunStatus::Cancelled);
     }
     const std::size_t paidBefore = paidKeys(*store, runId).size();
     EXPECT_GT(paidBefore, 0u);
@@ -403,8 +413,8 @@ TEST_F(RunControllerTest, ACancelledRunResumesToTheUninterruptedResult)
     auto resumed = second.resume(runId, resume);
     ASSERT_TRUE(resumed) << resumed.error().message;
     const RunOutcome outcome = second.wait();
-    EXPECT_EQ(outcome.status, "finished");
-    EXPECT_EQ(outcome.stopReason, "completed");
+    EXPECT_EQ(outcome.status, RunStatus::Finished);
+    EXPECT_EQ(outcome.stopReason, StopReason::completed());
     EXPECT_EQ(outcome.session, 2);
     EXPECT_EQ(outcome.divergedAt, 0u);
     EXPECT_EQ(outcome.replayedCalls, static_cast<long long>(paidBefore));
@@ -427,7 +437,7 @@ TEST_F(RunControllerTest, ARunKilledMidSearchResumesWithoutRepeatingAPaidCall)
         auto store = openStore();
         ASSERT_TRUE(store);
         const RunOutcome full = runFake(store, settings());
-        ASSERT_EQ(full.status, "finished");
+        ASSERT_EQ(full.status, RunStatus::Finished);
         fullArtifact = full.artifactJson;
         fullRun = full.runId;
     }
@@ -474,7 +484,7 @@ TEST_F(RunControllerTest, ARunKilledMidSearchResumesWithoutRepeatingAPaidCall)
     auto resumed = controller.resume(runId, {});
     ASSERT_TRUE(resumed) << resumed.error().message;
     const RunOutcome outcome = controller.wait();
-    EXPECT_EQ(outcome.status, "finished");
+    EXPECT_EQ(outcome.status, RunStatus::Finished);
     EXPECT_EQ(outcome.divergedAt, 0u);
     EXPECT_EQ(outcome.replayedCalls, 50);
     EXPECT_EQ(outcome.artifactJson, fullArtifact);
@@ -501,7 +511,7 @@ TEST_F(RunControllerTest, AResumeThatDivergesIsReportedAndRecordedAnew)
             return std::unique_ptr<Optimizer>(std::move(f));
         });
         runId = first.start(study, settings()).value();
-        ASSERT_EQ(first.wait().status, "cancelled");
+        ASSERT_EQ(first.wait().status, RunStatus::Cancelled);
     }
     // A different optimizer now: its events differ from the stored ones.
     RunController second(store);
@@ -512,7 +522,7 @@ TEST_F(RunControllerTest, AResumeThatDivergesIsReportedAndRecordedAnew)
     });
     ASSERT_TRUE(second.resume(runId, {}));
     const RunOutcome outcome = second.wait();
-    EXPECT_EQ(outcome.status, "finished");
+    EXPECT_EQ(outcome.status, RunStatus::Finished);
     EXPECT_EQ(outcome.divergedAt, 2u); // phase_started carries num_trials
     bool warned = false;
     for (const auto &n : outcome.notes)
@@ -523,7 +533,8 @@ TEST_F(RunControllerTest, AResumeThatDivergesIsReportedAndRecordedAnew)
     for (std::size_t i = 0; i < events.size(); ++i)
         EXPECT_EQ(events[i].seq, i + 1);
     EXPECT_EQ(store->trials(runId)->size(), 3u);
-    EXPECT_EQ(Json::parse(events[1].payloadJson)["num_trials"], 3);
+    ASSERT_NE(events[1].as<PhaseStartedEvent>(), nullptr);
+    EXPECT_EQ(events[1].as<PhaseStartedEvent>()->numTrials, 3);
 }
 
 TEST_F(RunControllerTest, ARunStillAliveElsewhereIsNotResumed)

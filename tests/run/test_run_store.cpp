@@ -49,32 +49,45 @@ protected:
         return r;
     }
 
-    static RunEvent event(std::uint64_t seq, EventType type, const Json &payload)
+    static RunEvent event(std::uint64_t seq, EventPayload payload)
     {
         RunEvent e;
         e.seq = seq;
-        e.type = type;
-        e.payloadJson = payload.dump();
+        e.payload = std::move(payload);
         e.elapsedSeconds = 0.5 * static_cast<double>(seq);
         return e;
     }
 
-    static Json trialPayload(int trial, const std::string &key, std::optional<double> score)
+    static TrialFinishedEvent trialPayload(int trial, const std::string &key, std::optional<double> score)
     {
-        Json p = Json::object();
-        p["trial"] = trial;
-        p["kind"] = "minibatch";
-        p["config"] = Json{{"solve", Json{{"instruction", trial}, {"demos", 0}}}};
-        p["config_key"] = key;
-        p["score"] = score ? Json(*score) : Json(nullptr);
-        p["scored"] = 2;
-        p["errors"] = 1;
-        p["examples"] = 3;
-        p["new_calls"] = 3;
-        p["memo_hits"] = 0;
-        p["state"] = "complete";
-        p["results"] = Json::array({Json::array({0, 1.0}), Json::array({4, 0.0}), Json::array({9, nullptr})});
+        TrialFinishedEvent p;
+        p.trial = trial;
+        p.kind = "minibatch";
+        p.config = {{"solve", trial, 0}};
+        p.configKey = key;
+        p.score = score;
+        p.scored = 2;
+        p.errors = 1;
+        p.examples = 3;
+        p.newCalls = 3;
+        p.memoHits = 0;
+        p.results = {{0, 1.0}, {4, 0.0}, {9, std::nullopt}};
         return p;
+    }
+
+    static RunFinishedEvent summaryWithTrials(int trials)
+    {
+        RunFinishedEvent e;
+        e.stopReason = StopReason::completed();
+        e.trials = trials;
+        return e;
+    }
+
+    static RunStartedEvent started(const std::string &runId)
+    {
+        RunStartedEvent e;
+        e.runId = runId;
+        return e;
     }
 };
 
@@ -90,13 +103,13 @@ TEST_F(RunStoreTest, EventsSurviveReopenInOrderWithDerivedTables)
         EXPECT_EQ(id.rfind("r-", 0), 0u);
 
         const std::vector<RunEvent> events = {
-            event(1, EventType::RunStarted, Json{{"run_id", id}}),
-            event(2, EventType::PhaseStarted, Json{{"phase", "bootstrap"}}),
-            event(3, EventType::DemoSetReady, Json{{"predictor", "solve"}, {"index", 1}, {"kind", "bootstrapped"}, {"demos", Json::array({Json{{"q", "1+1"}}})}}),
-            event(4, EventType::SummaryReady, Json{{"kind", "dataset"}, {"text", "Word problems."}}),
-            event(5, EventType::InstructionProposed, Json{{"predictor", "solve"}, {"index", 1}, {"text", "Think step by step."}, {"tip", "simple"}}),
-            event(6, EventType::TrialFinished, trialPayload(1, "i1d0", 50.0)),
-            event(7, EventType::TrialFinished, trialPayload(2, "i0d1", std::nullopt)),
+            event(1, started(id)),
+            event(2, PhaseStartedEvent{"bootstrap", std::nullopt}),
+            event(3, DemoSetReadyEvent{"solve", 1, "bootstrapped", {Demo{Fields{{"q", Value("1+1")}}, false}}}),
+            event(4, SummaryReadyEvent{"dataset", std::nullopt, "Word problems."}),
+            event(5, InstructionProposedEvent{"solve", 1, "Think step by step.", "simple"}),
+            event(6, trialPayload(1, "i1d0", 50.0)),
+            event(7, trialPayload(2, "i0d1", std::nullopt)),
         };
         for (const auto &e : events)
             ASSERT_TRUE(store.value()->appendEvent(id, e));
@@ -124,7 +137,7 @@ TEST_F(RunStoreTest, EventsSurviveReopenInOrderWithDerivedTables)
     EXPECT_EQ((*trials)[0].score, 50.0);
     EXPECT_EQ((*trials)[0].scored, 2);
     EXPECT_EQ((*trials)[0].errors, 1);
-    EXPECT_EQ(Json::parse((*trials)[0].configJson), trialPayload(1, "", 0.0)["config"]);
+    EXPECT_EQ((*trials)[0].configJson, "{\"solve\":{\"instruction\":1,\"demos\":0}}");
     EXPECT_FALSE((*trials)[1].score.has_value());
 
     auto results = store.value()->exampleResults(id, "i1d0");
@@ -162,7 +175,7 @@ TEST_F(RunStoreTest, RichExampleResultsAreKeptOverTheTrialSummary)
     rich.predictionJson = "{\"values\":{\"answer\":3}}";
     rich.calls = 1;
     ASSERT_TRUE(store.value()->putExampleResult(id, rich));
-    ASSERT_TRUE(store.value()->appendEvent(id, event(1, EventType::TrialFinished, trialPayload(1, "k", 33.3))));
+    ASSERT_TRUE(store.value()->appendEvent(id, event(1, trialPayload(1, "k", 33.3))));
     auto results = store.value()->exampleResults(id, "k");
     ASSERT_TRUE(results);
     ASSERT_EQ(results->size(), 3u);
@@ -178,19 +191,21 @@ TEST_F(RunStoreTest, RunsListNewestFirstAndFinish)
     const std::string b = store.value()->createRun(newRun(2)).value();
     EXPECT_NE(a, b);
     EXPECT_LT(a, b); // numbered in creation order
-    ASSERT_TRUE(store.value()->finishRun(a, "finished", "completed", 40.0, 64.0, "{\"trials\":3}"));
+    ASSERT_TRUE(store.value()->finishRun(a, RunStatus::Finished, StopReason::completed(), 40.0, 64.0, summaryWithTrials(3)));
     ASSERT_TRUE(store.value()->setArtifact(a, "{\"demos\": []}\n"));
     auto runs = store.value()->listRuns();
     ASSERT_TRUE(runs);
     ASSERT_EQ(runs->size(), 2u);
     EXPECT_EQ((*runs)[0].id, b);
-    EXPECT_EQ((*runs)[0].status, "running");
-    EXPECT_EQ((*runs)[1].status, "finished");
+    EXPECT_EQ((*runs)[0].status, RunStatus::Running);
+    EXPECT_EQ((*runs)[1].status, RunStatus::Finished);
     EXPECT_EQ((*runs)[1].bestScore, 64.0);
     EXPECT_EQ((*runs)[1].seed, 1u);
     auto run = store.value()->loadRun(a);
     ASSERT_TRUE(run);
-    EXPECT_EQ(run->stopReason, "completed");
+    EXPECT_EQ(run->stopReason, StopReason::completed());
+    ASSERT_TRUE(run->summary);
+    EXPECT_EQ(run->summary->trials, 3);
     EXPECT_EQ(run->baselineScore, 40.0);
     EXPECT_EQ(run->optionsJson, "{\"threads\":4}");
     EXPECT_FALSE(run->finishedAt.empty());
@@ -264,16 +279,16 @@ TEST_F(RunStoreTest, TruncateDropsEventsAndTheirRows)
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);
     const std::string id = store.value()->createRun(newRun()).value();
-    ASSERT_TRUE(store.value()->appendEvent(id, event(1, EventType::RunStarted, Json::object())));
-    ASSERT_TRUE(store.value()->appendEvent(id, event(2, EventType::TrialFinished, trialPayload(1, "a", 10.0))));
-    ASSERT_TRUE(store.value()->appendEvent(id, event(3, EventType::TrialFinished, trialPayload(2, "b", 20.0))));
+    ASSERT_TRUE(store.value()->appendEvent(id, event(1, started(id))));
+    ASSERT_TRUE(store.value()->appendEvent(id, event(2, trialPayload(1, "a", 10.0))));
+    ASSERT_TRUE(store.value()->appendEvent(id, event(3, trialPayload(2, "b", 20.0))));
     ASSERT_TRUE(store.value()->truncateEvents(id, 3));
     EXPECT_EQ(store.value()->lastSeq(id).value(), 2u);
     EXPECT_EQ(store.value()->trials(id)->size(), 1u);
     EXPECT_TRUE(store.value()->exampleResults(id, "b")->empty());
     EXPECT_EQ(store.value()->exampleResults(id, "a")->size(), 3u);
     // Seq 3 can be written again.
-    EXPECT_TRUE(store.value()->appendEvent(id, event(3, EventType::TrialFinished, trialPayload(2, "c", 30.0))));
+    EXPECT_TRUE(store.value()->appendEvent(id, event(3, trialPayload(2, "c", 30.0))));
 }
 
 TEST_F(RunStoreTest, SessionsAndCancelMark)
@@ -283,13 +298,13 @@ TEST_F(RunStoreTest, SessionsAndCancelMark)
     const std::string id = store.value()->createRun(newRun()).value();
     ASSERT_TRUE(store.value()->setCancelSeq(id, 12));
     ASSERT_TRUE(store.value()->setCancelSeq(id, 20)); // the first mark stays
-    ASSERT_TRUE(store.value()->finishRun(id, "cancelled", "cancelled", std::nullopt, std::nullopt, "{}"));
+    ASSERT_TRUE(store.value()->finishRun(id, RunStatus::Cancelled, StopReason::cancelled(), std::nullopt, std::nullopt, {}));
     EXPECT_EQ(store.value()->loadRun(id)->cancelSeq, 12u);
     auto session = store.value()->beginSession(id);
     ASSERT_TRUE(session);
     EXPECT_EQ(session.value(), 2);
     auto run = store.value()->loadRun(id);
-    EXPECT_EQ(run->status, "running");
+    EXPECT_EQ(run->status, RunStatus::Running);
     EXPECT_FALSE(run->cancelSeq.has_value());
     EXPECT_TRUE(run->finishedAt.empty());
 }

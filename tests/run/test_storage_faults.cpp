@@ -89,7 +89,7 @@ TEST_F(StorageFaults, ADiskThatFillsMidRunStopsItLosingNothingAndItResumesOnceTh
     // Nothing stored before is lost, and the store is sound.
     EXPECT_EQ(integrityCheck(store().string()), "ok");
     auto opened = RunStore::open(store().string());
-    EXPECT_EQ(opened.value()->loadRun(firstRun)->status, "finished");
+    EXPECT_EQ(opened.value()->loadRun(firstRun)->status, prism::RunStatus::Finished);
     EXPECT_EQ(opened.value()->artifact(firstRun).value(), firstArtifact);
 
     // With space again the stopped run resumes to what an uninterrupted run gives.

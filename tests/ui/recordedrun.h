@@ -5,11 +5,9 @@
 // a full evaluation every 3), recorded into a run store in dir, with every
 // event the controller delivered, in order.
 #include "core/study.h"
-#include "run/events.h"
+#include "events/events.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
-
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -20,15 +18,38 @@
 namespace recordedrun {
 
 // A hand-made event, as the run's EventBus would number it.
-inline prism::RunEvent makeEvent(std::uint64_t seq, prism::EventType type, const prism::Json &payload,
-                                 double elapsed = 0.0)
+inline prism::RunEvent makeEvent(std::uint64_t seq, prism::EventPayload payload, double elapsed = 0.0)
 {
     prism::RunEvent e;
     e.seq = seq;
-    e.type = type;
-    e.payloadJson = payload.dump();
+    e.payload = std::move(payload);
     e.elapsedSeconds = elapsed;
     return e;
+}
+
+// The payloads of the events of type T, in order.
+template <typename T>
+std::vector<T> payloadsOf(const std::vector<prism::RunEvent> &events)
+{
+    std::vector<T> out;
+    for (const auto &e : events)
+        if (const T *p = e.as<T>())
+            out.push_back(*p);
+    return out;
+}
+
+// A trial_finished event as the trial runner writes it; failed when score is empty.
+inline prism::TrialFinishedEvent trialFinished(int trial, const std::string &kind, std::vector<prism::ConfigChoice> config,
+                                               const std::string &configKey, std::optional<double> score)
+{
+    prism::TrialFinishedEvent t;
+    t.trial = trial;
+    t.kind = kind;
+    t.config = std::move(config);
+    t.configKey = configKey;
+    t.score = score;
+    t.failed = !score;
+    return t;
 }
 
 struct Recording {

@@ -47,8 +47,9 @@ inline std::string runTinyOptimization(const std::shared_ptr<prism::RunStore> &s
         return {};
     }
     const prism::RunOutcome outcome = controller.wait();
-    if (outcome.status != "finished") {
-        *error = QString::fromStdString("run ended " + outcome.status + ": " + outcome.stopReason);
+    if (outcome.status != prism::RunStatus::Finished) {
+        *error = QString::fromStdString(std::string("run ended ") + prism::runStatusName(outcome.status) + ": "
+                                        + outcome.stopReason.text());
         return {};
     }
     return id.value();

@@ -42,8 +42,8 @@ struct Recorder {
     std::vector<std::vector<prism::RunEvent>> batches;
     bool batchAfterFinish = false;
     int finishedCount = 0;
-    QString status;
-    QString stopReason;
+    std::optional<prism::RunStatus> status;
+    prism::StopReason stopReason;
     std::optional<std::pair<double, long long>> lastSpend;
 
     explicit Recorder(EngineBridge *bridge)
@@ -54,7 +54,7 @@ struct Recorder {
             batches.push_back(batch);
         });
         QObject::connect(bridge, &EngineBridge::runFinished, bridge,
-                         [this](const QString &, const QString &s, const QString &reason) {
+                         [this](const QString &, prism::RunStatus s, const prism::StopReason &reason) {
                              ++finishedCount;
                              status = s;
                              stopReason = reason;
@@ -76,8 +76,8 @@ struct Recorder {
         batches.clear();
         batchAfterFinish = false;
         finishedCount = 0;
-        status.clear();
-        stopReason.clear();
+        status.reset();
+        stopReason = prism::StopReason();
         lastSpend.reset();
     }
 };
@@ -121,8 +121,8 @@ private slots:
         QVERIFY(waitFinished(&bridge));
 
         QCOMPARE(rec.finishedCount, 1);
-        QCOMPARE(rec.status, QStringLiteral("finished"));
-        QCOMPARE(rec.stopReason, QStringLiteral("completed"));
+        QVERIFY(rec.status == prism::RunStatus::Finished);
+        QVERIFY(rec.stopReason == prism::StopReason::completed());
         QVERIFY(!rec.batchAfterFinish);
         QVERIFY(!bridge.isRunning());
 
@@ -141,7 +141,7 @@ private slots:
         const prism::RunOutcome *outcome = bridge.lastOutcome();
         QVERIFY(outcome);
         QCOMPARE(QString::fromStdString(outcome->runId), bridge.runId());
-        QCOMPARE(outcome->status, std::string("finished"));
+        QVERIFY(outcome->status == prism::RunStatus::Finished);
         QVERIFY(outcome->bestScore.has_value());
         m_uninterruptedBest = outcome->bestScore;
 
@@ -181,16 +181,16 @@ private slots:
         const QString runId = bridge.runId();
         bridge.cancel(); // returns at once; the run stops on its thread
         QVERIFY(waitFinished(&bridge));
-        QCOMPARE(rec.status, QStringLiteral("cancelled"));
-        QCOMPARE(rec.stopReason, QStringLiteral("cancelled"));
-        QCOMPARE(m_store->loadRun(runId.toStdString())->status, std::string("cancelled"));
+        QVERIFY(rec.status == prism::RunStatus::Cancelled);
+        QVERIFY(rec.stopReason == prism::StopReason::cancelled());
+        QVERIFY(m_store->loadRun(runId.toStdString())->status == prism::RunStatus::Cancelled);
 
         rec.clear();
         QVERIFY2(bridge.resume(runId, &error), qPrintable(error));
         QCOMPARE(bridge.runId(), runId);
         QVERIFY(waitFinished(&bridge));
-        QCOMPARE(rec.status, QStringLiteral("finished"));
-        QCOMPARE(rec.stopReason, QStringLiteral("completed"));
+        QVERIFY(rec.status == prism::RunStatus::Finished);
+        QVERIFY(rec.stopReason == prism::StopReason::completed());
         QVERIFY(!rec.batchAfterFinish);
         // The resumed stream starts with the stored log: the whole run, from seq 1.
         const auto events = rec.events();
@@ -218,7 +218,7 @@ private slots:
         }
         auto run = m_store->loadRun(runId.toStdString());
         QVERIFY(run);
-        QCOMPARE(run->status, std::string("cancelled"));
+        QVERIFY(run->status == prism::RunStatus::Cancelled);
     }
 };
 

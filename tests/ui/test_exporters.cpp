@@ -211,7 +211,7 @@ private slots:
         QVERIFY(!html.contains(QStringLiteral("http://")) && !html.contains(QStringLiteral("https://")));
         // The run's facts are there.
         const auto run = m_store->loadRun(m_runId).value();
-        QVERIFY(html.contains(QString::fromStdString(run.stopReason).toHtmlEscaped()));
+        QVERIFY(html.contains(QString::fromStdString(run.stopReason.text()).toHtmlEscaped()));
         const auto ledger = m_store->ledgerTotals(m_runId).value();
         QVERIFY(!ledger.byRole.empty());
         for (const auto &[role, totals] : ledger.byRole)

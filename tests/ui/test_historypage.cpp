@@ -41,10 +41,14 @@ private:
         auto id = m_store->createRun(run);
         if (!id)
             return {};
-        const std::string stop = status == "failed" ? "error: the task model refused the request" : "completed";
-        const std::string summary =
-            "{\"stop_reason\":\"" + stop + "\",\"trials\":6,\"notes\":[\"a note, with a comma\"],\"dollars\":0.0}";
-        if (!m_store->finishRun(id.value(), status, stop, baseline, best, summary))
+        const prism::StopReason stop = status == "failed" ? prism::StopReason::error("the task model refused the request")
+                                                          : prism::StopReason::completed();
+        prism::RunFinishedEvent summary;
+        summary.stopReason = stop;
+        summary.trials = 6;
+        summary.notes = {"a note, with a comma"};
+        summary.dollars = 0.0;
+        if (!m_store->finishRun(id.value(), prism::runStatusFromName(status), stop, baseline, best, summary))
             return {};
         if (withProgram) {
             prism::Program program = m_study.program;

@@ -274,7 +274,7 @@ private slots:
         auto store = bridge->store();
         prism::Result<prism::RunRecord> record = store->loadRun(runId.toStdString());
         QVERIFY(record.ok());
-        QCOMPARE(record->status, std::string("finished"));
+        QVERIFY(record->status == prism::RunStatus::Finished);
         QCOMPARE(record->sessions, 2);
         QVERIFY(record->hasArtifact);
     }

@@ -4,15 +4,12 @@
 // reopening the run from the store, the explanation of a run that found
 // nothing better, and 10,000 synthetic trials.
 // Engine headers before Qt's (its emit macro).
-#include "core/json.h"
 #include "recordedrun.h"
 
 #include "charts/heatmapwidget.h"
 #include "charts/trialchart.h"
 #include "pages/monitorpage.h"
 #include "studiostyle.h"
-
-#include <nlohmann/json.hpp>
 
 #include <QAbstractItemModel>
 #include <QComboBox>
@@ -31,22 +28,13 @@
 #include <algorithm>
 #include <set>
 
-using prism::EventType;
-using prism::Json;
-using prism::RunEvent;
+using namespace prism;
 
 namespace {
 
 using recordedrun::makeEvent;
-
-std::vector<Json> payloads(const std::vector<RunEvent> &events, EventType type)
-{
-    std::vector<Json> out;
-    for (const auto &e : events)
-        if (e.type == type)
-            out.push_back(Json::parse(e.payloadJson));
-    return out;
-}
+using recordedrun::payloadsOf;
+using recordedrun::trialFinished;
 
 // Lays out what the last calls changed (as the event loop would), then saves a PNG.
 bool saveShot(QWidget *widget, const QString &name);
@@ -88,8 +76,7 @@ private:
         page->beginRun(QString::fromStdString(m_rec.runId));
         for (const auto &batch : recordedrun::batches(m_rec.events, 5))
             page->applyEvents(batch);
-        page->finishRun(QString::fromStdString(m_rec.runId), QString::fromStdString(m_rec.outcome.status),
-                        QString::fromStdString(m_rec.outcome.stopReason));
+        page->finishRun(QString::fromStdString(m_rec.runId), m_rec.outcome.status, m_rec.outcome.stopReason);
     }
 
 private slots:
@@ -99,7 +86,7 @@ private slots:
         QVERIFY(m_dir.isValid());
         m_rec = recordedrun::record(m_dir.filePath(QStringLiteral("store")).toStdString());
         QVERIFY2(m_rec.error.empty(), m_rec.error.c_str());
-        QCOMPARE(QString::fromStdString(m_rec.outcome.status), QStringLiteral("finished"));
+        QCOMPARE(m_rec.outcome.status, RunStatus::Finished);
     }
 
     void cleanupTestCase() { m_rec = {}; }
@@ -120,29 +107,28 @@ private slots:
                 QVERIFY(saveShot(page.get(), QStringLiteral("monitor-live.png")));
             }
         }
-        page->finishRun(QString::fromStdString(m_rec.runId), QString::fromStdString(m_rec.outcome.status),
-                        QString::fromStdString(m_rec.outcome.stopReason));
+        page->finishRun(QString::fromStdString(m_rec.runId), m_rec.outcome.status, m_rec.outcome.stopReason);
         // Rows were appended batch by batch, never by resetting the model.
         QCOMPARE(resets.count(), 0);
         QVERIFY(inserts.count() > 1);
 
-        const auto finished = payloads(m_rec.events, EventType::TrialFinished);
-        const auto full = payloads(m_rec.events, EventType::FullEvalFinished);
-        const auto proposed = payloads(m_rec.events, EventType::InstructionProposed);
+        const auto finished = payloadsOf<TrialFinishedEvent>(m_rec.events);
+        const auto full = payloadsOf<FullEvalFinishedEvent>(m_rec.events);
+        const auto proposed = payloadsOf<InstructionProposedEvent>(m_rec.events);
         QCOMPARE(page->trialsTable()->model()->rowCount(), static_cast<int>(finished.size()));
 
         TrialChart *chart = page->trialChart();
         chart->flush();
         int minibatch = 0;
         for (const auto &f : finished)
-            minibatch += f["kind"] == "minibatch" && f["score"].is_number() ? 1 : 0;
+            minibatch += f.kind == "minibatch" && f.score ? 1 : 0;
         QVERIFY(minibatch > 0);
         QCOMPARE(chart->minibatchPointCount(), minibatch);
         QCOMPARE(chart->fullEvalPointCount(), static_cast<int>(full.size()));
         const QList<QPointF> markers = chart->fullEvalPoints();
         for (std::size_t i = 0; i < full.size(); ++i) {
-            QCOMPARE(markers.at(static_cast<int>(i)).x(), full[i]["trial"].get<double>());
-            QCOMPARE(markers.at(static_cast<int>(i)).y(), full[i]["score"].get<double>());
+            QCOMPARE(markers.at(static_cast<int>(i)).x(), static_cast<double>(full[i].trial));
+            QCOMPARE(markers.at(static_cast<int>(i)).y(), full[i].score);
         }
         // The best-so-far line only goes up and ends at the best full evaluation.
         const QList<QPointF> best = chart->bestFullLine();
@@ -153,11 +139,11 @@ private slots:
         }
         double bestFull = 0.0;
         for (const auto &f : full)
-            bestFull = std::max(bestFull, f["score"].get<double>());
+            bestFull = std::max(bestFull, f.score);
         QCOMPARE(best.last().y(), bestFull);
-        QCOMPARE(best.last().x(), static_cast<double>(finished.back()["trial"].get<int>()));
+        QCOMPARE(best.last().x(), static_cast<double>(finished.back().trial));
         // The axes hold every point.
-        QVERIFY(chart->xMax() >= finished.back()["trial"].get<double>());
+        QVERIFY(chart->xMax() >= static_cast<double>(finished.back().trial));
         QVERIFY(chart->yMax() >= bestFull);
 
         // Every proposed instruction is listed, with its text.
@@ -167,14 +153,13 @@ private slots:
         for (int r = 0; r < candidates->rowCount(); ++r)
             listed.insert(candidates->index(r, 2).data().toString());
         for (const auto &p : proposed)
-            QVERIFY2(listed.count(QString::fromStdString(p["text"].get<std::string>()).simplified()),
-                     p["text"].get<std::string>().c_str());
+            QVERIFY2(listed.count(QString::fromStdString(p.text).simplified()), p.text.c_str());
         // The original instruction was tried at least in the baseline.
         QVERIFY(candidates->index(0, 3).data().toInt() >= 1);
 
         // Heatmap: one row per instruction, one column per demo set.
         QCOMPARE(page->heatmap()->rows(), static_cast<int>(proposed.size()));
-        QCOMPARE(page->heatmap()->columns(), static_cast<int>(payloads(m_rec.events, EventType::DemoSetReady).size()));
+        QCOMPARE(page->heatmap()->columns(), static_cast<int>(payloadsOf<DemoSetReadyEvent>(m_rec.events).size()));
         QVERIFY(page->heatmap()->cell(0, 0).count >= 1);
         QVERIFY(page->predictorCombo()->isHidden()); // one predictor: no chooser
 
@@ -218,16 +203,16 @@ private slots:
     {
         auto page = makePage();
         feedLive(page.get());
-        const auto sets = payloads(m_rec.events, EventType::DemoSetReady);
+        const auto sets = payloadsOf<DemoSetReadyEvent>(m_rec.events);
         int row = -1;
         for (std::size_t i = 0; i < sets.size(); ++i)
-            if (!sets[i]["demos"].empty()) {
+            if (!sets[i].demos.empty()) {
                 row = static_cast<int>(i);
                 break;
             }
         QVERIFY(row >= 0);
         page->demoSetsTable()->selectRow(row);
-        QCOMPARE(page->demosTable()->rowCount(), static_cast<int>(sets[static_cast<std::size_t>(row)]["demos"].size()));
+        QCOMPARE(page->demosTable()->rowCount(), static_cast<int>(sets[static_cast<std::size_t>(row)].demos.size()));
         QStringList headers;
         for (int c = 0; c < page->demosTable()->columnCount(); ++c)
             headers << page->demosTable()->horizontalHeaderItem(c)->text();
@@ -308,31 +293,32 @@ private slots:
         page.beginRun(QStringLiteral("r-flat"));
         std::uint64_t seq = 0;
         std::vector<RunEvent> events;
-        events.push_back(makeEvent(++seq, EventType::RunStarted,
-                                   Json{{"run_id", "r-flat"}, {"optimizer", "miprov2"}, {"seed", 0}, {"study_name", "flat"},
-                                        {"settings", {{"num_trials", 2}, {"auto", nullptr}}}}));
-        events.push_back(makeEvent(++seq, EventType::InstructionProposed,
-                                   Json{{"predictor", "p"}, {"index", 0}, {"text", "Answer."}, {"tip", nullptr}}));
-        events.push_back(makeEvent(++seq, EventType::InstructionProposed,
-                                   Json{{"predictor", "p"}, {"index", 1}, {"text", "Answer well."}, {"tip", "simple"}}));
-        events.push_back(makeEvent(++seq, EventType::PhaseStarted, Json{{"phase", "search"}}));
+        RunStartedEvent started;
+        started.runId = "r-flat";
+        started.optimizer = "miprov2";
+        started.studyName = "flat";
+        started.settings = Fields{{"num_trials", Value(std::int64_t{2})}, {"auto", Value()}};
+        events.push_back(makeEvent(++seq, started));
+        events.push_back(makeEvent(++seq, InstructionProposedEvent{"p", 0, "Answer.", std::nullopt}));
+        events.push_back(makeEvent(++seq, InstructionProposedEvent{"p", 1, "Answer well.", "simple"}));
+        events.push_back(makeEvent(++seq, PhaseStartedEvent{"search", std::nullopt}));
         for (int t = 1; t <= 3; ++t) {
-            const Json config = {{"p", {{"instruction", t == 1 ? 0 : 1}}}};
+            const std::vector<ConfigChoice> config = {{"p", t == 1 ? 0 : 1, std::nullopt}};
             const double score = t == 1 ? 50.0 : 40.0;
-            events.push_back(makeEvent(++seq, EventType::TrialFinished,
-                                       Json{{"trial", t}, {"kind", "full"}, {"config", config}, {"config_key", "k"},
-                                            {"score", score}, {"state", "complete"}},
-                                       t));
-            events.push_back(makeEvent(++seq, EventType::FullEvalFinished, Json{{"trial", t}, {"score", score}}, t));
+            events.push_back(makeEvent(++seq, trialFinished(t, "full", config, "k", score), t));
+            events.push_back(makeEvent(++seq, FullEvalFinishedEvent{t, config, "k", score, std::nullopt}, t));
         }
-        events.push_back(makeEvent(++seq, EventType::BestUpdated, Json{{"trial", 1}, {"score", 50.0}}, 3));
-        events.push_back(makeEvent(++seq, EventType::RunFinished,
-                                   Json{{"stop_reason", "completed"}, {"baseline_score", 50.0}, {"best_score", 50.0},
-                                        {"notes", {"nothing beat the baseline (50.0%)"}}, {"trials", 3}},
-                                   3));
+        events.push_back(makeEvent(++seq, BestUpdatedEvent{1, {{"p", 0, std::nullopt}}, "k", 50.0}, 3));
+        RunFinishedEvent finished;
+        finished.stopReason = StopReason::completed();
+        finished.baselineScore = 50.0;
+        finished.bestScore = 50.0;
+        finished.notes = {"nothing beat the baseline (50.0%)"};
+        finished.trials = 3;
+        events.push_back(makeEvent(++seq, finished, 3));
         page.applyEvents(events);
         QVERIFY(page.explanationBox()->isHidden() == false);
-        page.finishRun(QStringLiteral("r-flat"), QStringLiteral("finished"), QStringLiteral("completed"));
+        page.finishRun(QStringLiteral("r-flat"), RunStatus::Finished, StopReason::completed());
         QVERIFY(page.explanationBox()->isVisible());
         const QString text = page.explanationLabel()->text();
         QVERIFY2(text.contains(QStringLiteral("Nothing beat the baseline")), qPrintable(text));
@@ -353,23 +339,23 @@ private slots:
         page.show();
         page.beginRun(QStringLiteral("r-big"));
         std::uint64_t seq = 0;
-        page.applyEvents({makeEvent(++seq, EventType::RunStarted,
-                                    Json{{"run_id", "r-big"}, {"optimizer", "miprov2"}, {"seed", 1}, {"study_name", "big"},
-                                         {"settings", {{"num_trials", 10000}, {"auto", nullptr}}}}),
-                          makeEvent(++seq, EventType::InstructionProposed,
-                                    Json{{"predictor", "p"}, {"index", 0}, {"text", "a"}, {"tip", nullptr}}),
-                          makeEvent(++seq, EventType::InstructionProposed,
-                                    Json{{"predictor", "p"}, {"index", 1}, {"text", "b"}, {"tip", "t"}}),
-                          makeEvent(++seq, EventType::PhaseStarted, Json{{"phase", "search"}}, 1.0)});
+        RunStartedEvent started;
+        started.runId = "r-big";
+        started.optimizer = "miprov2";
+        started.seed = 1;
+        started.studyName = "big";
+        started.settings = Fields{{"num_trials", Value(std::int64_t{10000})}, {"auto", Value()}};
+        page.applyEvents({makeEvent(++seq, started), makeEvent(++seq, InstructionProposedEvent{"p", 0, "a", std::nullopt}),
+                          makeEvent(++seq, InstructionProposedEvent{"p", 1, "b", "t"}),
+                          makeEvent(++seq, PhaseStartedEvent{"search", std::nullopt}, 1.0)});
         QSignalSpy resets(page.trialsTable()->model(), &QAbstractItemModel::modelReset);
         for (int b = 0; b < 50; ++b) {
             std::vector<RunEvent> batch;
             for (int k = 0; k < 200; ++k) {
                 const int trial = b * 200 + k + 1;
-                batch.push_back(makeEvent(++seq, EventType::TrialFinished,
-                                          Json{{"trial", trial}, {"kind", "minibatch"},
-                                               {"config", {{"p", {{"instruction", trial % 2}}}}}, {"config_key", "k"},
-                                               {"score", 30.0 + (trial * 37) % 50}, {"state", "complete"}},
+                batch.push_back(makeEvent(++seq,
+                                          trialFinished(trial, "minibatch", {{"p", trial % 2, std::nullopt}}, "k",
+                                                        30.0 + (trial * 37) % 50),
                                           1.0 + trial * 0.01));
             }
             page.applyEvents(batch);

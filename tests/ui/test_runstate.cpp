@@ -3,11 +3,7 @@
 // candidate statistics the events say; hand-made events cover a failed trial,
 // a saturated search, stop reasons and a run with 10,000 trials.
 #include "recordedrun.h"
-#include "run/runstate.h"
-
-#include "core/json.h"
-
-#include <nlohmann/json.hpp>
+#include "run/run_state.h"
 
 #include <gtest/gtest.h>
 
@@ -18,21 +14,14 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
-using prism::EventType;
-using prism::Json;
-using prism::RunEvent;
-using prism::RunState;
+using namespace prism;
+using recordedrun::trialFinished;
 
 namespace {
 
-RunEvent event(std::uint64_t seq, EventType type, const Json &payload, double elapsed = 0.0)
+RunEvent event(std::uint64_t seq, EventPayload payload, double elapsed = 0.0)
 {
-    return recordedrun::makeEvent(seq, type, payload, elapsed);
-}
-
-Json payloadOf(const RunEvent &e)
-{
-    return Json::parse(e.payloadJson);
+    return recordedrun::makeEvent(seq, std::move(payload), elapsed);
 }
 
 // The run is recorded once for the whole suite: it is the slow part.
@@ -55,13 +44,10 @@ protected:
     }
     void SetUp() override { ASSERT_TRUE(rec.error.empty()) << rec.error; }
 
-    std::vector<Json> payloads(EventType type) const
+    template <typename T>
+    std::vector<T> payloads() const
     {
-        std::vector<Json> out;
-        for (const auto &e : rec.events)
-            if (e.type == type)
-                out.push_back(payloadOf(e));
-        return out;
+        return recordedrun::payloadsOf<T>(rec.events);
     }
 };
 
@@ -79,10 +65,10 @@ TEST_F(RecordedRunTest, FoldsARealRunInBatches)
             trialsSeen = state.trials().size();
         }
     }
-    const auto finished = payloads(EventType::TrialFinished);
-    const auto full = payloads(EventType::FullEvalFinished);
-    const auto proposed = payloads(EventType::InstructionProposed);
-    const auto demoSets = payloads(EventType::DemoSetReady);
+    const auto finished = payloads<TrialFinishedEvent>();
+    const auto full = payloads<FullEvalFinishedEvent>();
+    const auto proposed = payloads<InstructionProposedEvent>();
+    const auto demoSets = payloads<DemoSetReadyEvent>();
     ASSERT_FALSE(finished.empty());
 
     EXPECT_EQ(state.runId(), rec.runId);
@@ -92,7 +78,7 @@ TEST_F(RecordedRunTest, FoldsARealRunInBatches)
     EXPECT_EQ(state.trials().size(), finished.size());
     int minibatch = 0;
     for (const auto &f : finished)
-        minibatch += f["kind"] == "minibatch" ? 1 : 0;
+        minibatch += f.kind == "minibatch" ? 1 : 0;
     EXPECT_EQ(state.minibatchTrialCount(), minibatch);
     EXPECT_EQ(state.searchTrialsDone(), 6);
     EXPECT_EQ(state.fullEvals().size(), full.size());
@@ -115,7 +101,7 @@ TEST_F(RecordedRunTest, FoldsARealRunInBatches)
     }
     double bestFull = 0.0;
     for (const auto &f : full)
-        bestFull = std::max(bestFull, f["score"].get<double>());
+        bestFull = std::max(bestFull, f.score);
     EXPECT_DOUBLE_EQ(*state.bestScore(), bestFull);
     EXPECT_DOUBLE_EQ(*state.bestScore(), *rec.outcome.bestScore);
 
@@ -140,8 +126,8 @@ TEST_F(RecordedRunTest, FoldsARealRunInBatches)
     EXPECT_GE(heat.cell(0, 0)->count, 1);
 
     EXPECT_TRUE(state.finished());
-    EXPECT_EQ(state.stopReason(), "completed");
-    EXPECT_EQ(state.status(), "finished");
+    EXPECT_EQ(state.stopReason(), StopReason::completed());
+    EXPECT_EQ(state.status(), RunStatus::Finished);
     EXPECT_EQ(state.notes(), rec.outcome.notes);
     EXPECT_EQ(state.progress().value_or(0.0), 1.0);
     EXPECT_FALSE(state.usageByRole().empty());
@@ -177,7 +163,7 @@ TEST_F(RecordedRunTest, ProgressAndEtaDuringTheSearch)
     int minibatch = 0;
     for (const auto &e : rec.events) {
         head.push_back(e);
-        if (e.type == EventType::TrialFinished && payloadOf(e)["kind"] == "minibatch" && ++minibatch == 3)
+        if (const auto *t = e.as<TrialFinishedEvent>(); t && t->kind == "minibatch" && ++minibatch == 3)
             break;
     }
     (void)state.apply(head);
@@ -188,7 +174,7 @@ TEST_F(RecordedRunTest, ProgressAndEtaDuringTheSearch)
     ASSERT_TRUE(state.etaSeconds());
     EXPECT_GE(*state.etaSeconds(), 0.0);
     EXPECT_FALSE(state.finished());
-    EXPECT_EQ(state.status(), "running");
+    EXPECT_EQ(state.status(), RunStatus::Running);
 }
 
 TEST(RunStateEvents, FailedTrialKeepsItsErrorAndIsNotScored)
@@ -196,14 +182,14 @@ TEST(RunStateEvents, FailedTrialKeepsItsErrorAndIsNotScored)
     RunState state;
     std::uint64_t seq = 0;
     std::vector<RunEvent> events;
-    events.push_back(event(++seq, EventType::InstructionProposed,
-                           Json{{"predictor", "p"}, {"index", 0}, {"text", "Do it."}, {"tip", nullptr}}));
-    events.push_back(event(++seq, EventType::TrialFinished,
-                           Json{{"trial", 2}, {"kind", "minibatch"}, {"config", {{"p", {{"instruction", 0}, {"demos", 1}}}}},
-                                {"config_key", "p:i0.d1"}, {"score", nullptr}, {"scored", 0}, {"errors", 5},
-                                {"examples", 5}, {"new_calls", 5}, {"memo_hits", 0}, {"state", "failed"},
-                                {"error", "all 5 examples failed; first error (example 3): Transport: refused"},
-                                {"results", Json::array({Json::array({3, nullptr})})}}));
+    events.push_back(event(++seq, InstructionProposedEvent{"p", 0, "Do it.", std::nullopt}));
+    TrialFinishedEvent failed = trialFinished(2, "minibatch", {{"p", 0, 1}}, "p:i0.d1", std::nullopt);
+    failed.errors = 5;
+    failed.examples = 5;
+    failed.newCalls = 5;
+    failed.error = "all 5 examples failed; first error (example 3): Transport: refused";
+    failed.results = {{3, std::nullopt}};
+    events.push_back(event(++seq, failed));
     const auto changes = state.apply(events);
     EXPECT_TRUE(changes.has(RunState::TrialsAdded));
     EXPECT_TRUE(changes.has(RunState::LogAdded));
@@ -237,28 +223,34 @@ std::vector<RunEvent> finishedRun(const std::string &stopReason, const std::vect
 {
     std::vector<RunEvent> events;
     std::uint64_t seq = 0;
-    events.push_back(event(++seq, EventType::RunStarted,
-                           Json{{"run_id", "r-1"}, {"optimizer", "miprov2"}, {"seed", 0}, {"study_name", "s"},
-                                {"settings", {{"auto", nullptr}, {"num_trials", static_cast<int>(scores.size())}}}}));
-    events.push_back(event(++seq, EventType::PhaseStarted, Json{{"phase", "search"}}));
+    RunStartedEvent started;
+    started.runId = "r-1";
+    started.optimizer = "miprov2";
+    started.studyName = "s";
+    started.settings = Fields{{"auto", Value()}, {"num_trials", Value(static_cast<std::int64_t>(scores.size()))}};
+    events.push_back(event(++seq, started));
+    events.push_back(event(++seq, PhaseStartedEvent{"search", std::nullopt}));
     int trial = 0;
     for (const double s : scores) {
         ++trial;
-        const Json config = {{"p", {{"instruction", trial == 1 ? 0 : 1}}}};
-        events.push_back(event(++seq, EventType::TrialFinished,
-                               Json{{"trial", trial}, {"kind", "full"}, {"config", config},
-                                    {"config_key", trial == 1 ? "p:i0" : "p:i1"}, {"score", s}, {"state", "complete"}}));
-        events.push_back(event(++seq, EventType::FullEvalFinished, Json{{"trial", trial}, {"score", s}}));
+        const std::vector<ConfigChoice> config = {{"p", trial == 1 ? 0 : 1, std::nullopt}};
+        const std::string key = trial == 1 ? "p:i0" : "p:i1";
+        events.push_back(event(++seq, trialFinished(trial, "full", config, key, s)));
+        events.push_back(event(++seq, FullEvalFinishedEvent{trial, config, key, s, std::nullopt}));
         if (trial == 1)
-            events.push_back(event(++seq, EventType::BestUpdated, Json{{"trial", 1}, {"score", s}}));
+            events.push_back(event(++seq, BestUpdatedEvent{1, config, key, s}));
     }
-    events.push_back(event(++seq, EventType::RunFinished,
-                           Json{{"stop_reason", stopReason}, {"baseline_score", scores.front()}, {"best_score", scores.front()},
-                                {"notes", notes}, {"trials", scores.size()}, {"dollars", nullptr}}));
+    RunFinishedEvent finished;
+    finished.stopReason = StopReason::fromText(stopReason);
+    finished.baselineScore = scores.front();
+    finished.bestScore = scores.front();
+    finished.notes = notes;
+    finished.trials = static_cast<int>(scores.size());
+    events.push_back(event(++seq, finished));
     return events;
 }
 
-bool hasTitle(const std::vector<prism::RunExplanation> &list, const std::string &title)
+bool hasTitle(const std::vector<RunExplanation> &list, const std::string &title)
 {
     for (const auto &e : list)
         if (e.title == title)
@@ -275,7 +267,7 @@ TEST(RunStateEvents, SaturationAndNothingBeatTheBaselineAreExplained)
                                   {"every trial scored 100.0%: the metric cannot tell configs apart; use a harder metric",
                                    "nothing beat the baseline (100.0%)"},
                                   {100.0, 100.0, 100.0}));
-    EXPECT_EQ(state.status(), "finished");
+    EXPECT_EQ(state.status(), RunStatus::Finished);
     const auto explained = prism::explainRun(state);
     EXPECT_TRUE(hasTitle(explained, "Every trial scored the same"));
     EXPECT_TRUE(hasTitle(explained, "Nothing beat the baseline"));
@@ -296,16 +288,17 @@ TEST(RunStateEvents, StopReasons)
 {
     struct Case {
         const char *reason;
-        const char *status;
+        RunStatus status;
         const char *title;
     };
-    for (const Case &c : {Case{"cancelled", "cancelled", "Cancelled"},
-                          Case{"budget: 60 calls reached", "finished", "Stopped by a budget"},
-                          Case{"error: the baseline program failed on the validation set", "failed", "The run failed"}}) {
+    for (const Case &c : {Case{"cancelled", RunStatus::Cancelled, "Cancelled"},
+                          Case{"budget: 60 calls reached", RunStatus::Finished, "Stopped by a budget"},
+                          Case{"error: the baseline program failed on the validation set", RunStatus::Failed,
+                               "The run failed"}}) {
         RunState state;
         (void)state.apply(finishedRun(c.reason, {}, {50.0, 70.0}));
         EXPECT_TRUE(state.finished()) << c.reason;
-        EXPECT_EQ(state.stopReason(), c.reason);
+        EXPECT_EQ(state.stopReason().text(), c.reason);
         EXPECT_EQ(state.status(), c.status) << c.reason;
         EXPECT_TRUE(hasTitle(prism::explainRun(state), c.title)) << c.reason;
         EXPECT_EQ(state.progress().value_or(0.0), 1.0);
@@ -313,7 +306,7 @@ TEST(RunStateEvents, StopReasons)
     // A completed run that improved has nothing to explain.
     RunState improved;
     auto events = finishedRun("completed", {}, {50.0, 70.0});
-    events.insert(events.end() - 1, event(100, EventType::BestUpdated, Json{{"trial", 2}, {"score", 70.0}}));
+    events.insert(events.end() - 1, event(100, BestUpdatedEvent{2, {{"p", 1, std::nullopt}}, "p:i1", 70.0}));
     events.back().seq = 101;
     (void)improved.apply(events);
     EXPECT_TRUE(prism::explainRun(improved).empty());
@@ -322,21 +315,16 @@ TEST(RunStateEvents, StopReasons)
 TEST(RunStateEvents, TenThousandTrialsInBatches)
 {
     RunState state;
-    (void)state.apply({event(1, EventType::InstructionProposed,
-                             Json{{"predictor", "p"}, {"index", 0}, {"text", "a"}, {"tip", nullptr}}),
-                       event(2, EventType::InstructionProposed,
-                             Json{{"predictor", "p"}, {"index", 1}, {"text", "b"}, {"tip", "t"}})});
+    (void)state.apply({event(1, InstructionProposedEvent{"p", 0, "a", std::nullopt}),
+                       event(2, InstructionProposedEvent{"p", 1, "b", "t"})});
     std::uint64_t seq = 2;
     std::size_t expectedFirst = 0;
     for (int b = 0; b < 50; ++b) {
         std::vector<RunEvent> batch;
         for (int k = 0; k < 200; ++k) {
             const int trial = b * 200 + k + 1;
-            batch.push_back(event(++seq, EventType::TrialFinished,
-                                  Json{{"trial", trial}, {"kind", "minibatch"},
-                                       {"config", {{"p", {{"instruction", trial % 2}, {"demos", trial % 3}}}}},
-                                       {"config_key", "k"}, {"score", static_cast<double>(trial % 100)},
-                                       {"state", "complete"}}));
+            batch.push_back(event(++seq, trialFinished(trial, "minibatch", {{"p", trial % 2, trial % 3}}, "k",
+                                                       static_cast<double>(trial % 100))));
         }
         const auto changes = state.apply(batch);
         EXPECT_EQ(changes.firstNewTrial, expectedFirst);

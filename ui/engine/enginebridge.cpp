@@ -174,7 +174,7 @@ void EngineBridge::drain()
     m_batchTimer->stop();
     m_spendTimer->stop();
     pollSpend();
-    emit runFinished(m_runId, toQ(m_outcome->status), toQ(m_outcome->stopReason));
+    emit runFinished(m_runId, m_outcome->status, m_outcome->stopReason);
 }
 
 void EngineBridge::pollSpend()

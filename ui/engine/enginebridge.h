@@ -1,6 +1,6 @@
 #pragma once
 
-#include "run/events.h"
+#include "events/events.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
@@ -64,7 +64,7 @@ signals:
     // (cache hits excluded), over every session of the run.
     void spendChanged(double dollars, qlonglong calls);
     // After the last eventsArrived of the run. status: finished | cancelled | failed.
-    void runFinished(const QString &runId, const QString &status, const QString &stopReason);
+    void runFinished(const QString &runId, prism::RunStatus status, const prism::StopReason &stopReason);
 
 private:
     // Builds a controller whose listener feeds the queue.

@@ -59,26 +59,20 @@ std::vector<std::string> predictorNames(const prism::RunRecord &run, const std::
     if (!names.empty())
         return names;
     std::set<std::string> seen;
-    for (const auto &t : trials) {
-        auto config = prism::parseJson(t.configJson, "trial config");
-        if (!config || !config->is_object())
-            continue;
-        for (const auto &[key, value] : config->items())
-            if (seen.insert(key).second)
-                names.push_back(key);
-    }
+    for (const auto &t : trials)
+        for (const prism::ConfigChoice &c : t.config)
+            if (seen.insert(c.predictor).second)
+                names.push_back(c.predictor);
     return names;
 }
 
-// config {"<pred>": {"instruction": i, "demos": j}} -> i or j; empty when absent.
-QString configIndex(const prism::Json &config, const std::string &predictor, const char *key)
+// The predictor's choice in a trial config; null when the config has none.
+const prism::ConfigChoice *choiceOf(const std::vector<prism::ConfigChoice> &config, const std::string &predictor)
 {
-    if (!config.is_object() || !config.contains(predictor))
-        return {};
-    const prism::Json &entry = config[predictor];
-    if (!entry.is_object() || !entry.contains(key) || !entry[key].is_number_integer())
-        return {};
-    return QString::number(entry[key].get<long long>());
+    for (const prism::ConfigChoice &c : config)
+        if (c.predictor == predictor)
+            return &c;
+    return nullptr;
 }
 
 QString htmlTable(const QStringList &headers, const QList<QStringList> &rows)
@@ -202,18 +196,17 @@ prism::Result<void> exportTrialsCsv(prism::RunStore &store, const QString &runId
     };
     addLine(header);
     for (const auto &t : trials.value()) {
-        auto config = prism::parseJson(t.configJson, "trial config");
-        const prism::Json configJson = config ? config.value() : prism::Json::object();
         QStringList row{QString::number(t.trial), q(t.kind)};
         for (const auto &p : predictors) {
-            const QString instruction = configIndex(configJson, p, "instruction");
+            const prism::ConfigChoice *choice = choiceOf(t.config, p);
+            const QString instruction = choice ? QString::number(choice->instruction) : QString();
             QString text;
             if (!instruction.isEmpty()) {
                 const auto found = instructionText.find({p, instruction.toInt()});
                 if (found != instructionText.end())
                     text = q(found->second);
             }
-            row << instruction << text << configIndex(configJson, p, "demos");
+            row << instruction << text << (choice && choice->demos ? QString::number(*choice->demos) : QString());
         }
         row << (t.score ? number(*t.score) : QString()) << QString::number(t.scored) << QString::number(t.errors)
             << QString::number(t.examples) << QString::number(t.newCalls) << QString::number(t.memoHits) << q(t.state)
@@ -268,17 +261,16 @@ prism::Result<void> exportRunReportHtml(prism::RunStore &store, const QString &r
                        {QStringLiteral("Finished"), q(r.finishedAt)},
                        {QStringLiteral("Optimizer"), q(r.optimizer)},
                        {QStringLiteral("Seed"), QString::number(r.seed)},
-                       {QStringLiteral("Status"), q(r.status)},
-                       {QStringLiteral("Stop reason"), q(r.stopReason)},
+                       {QStringLiteral("Status"), q(prism::runStatusName(r.status))},
+                       {QStringLiteral("Stop reason"), q(r.stopReason.text())},
                        {QStringLiteral("Sessions"), QString::number(r.sessions)},
                        {QStringLiteral("Baseline score (validation)"), percent(r.baselineScore)},
                        {QStringLiteral("Best score (validation)"), percent(r.bestScore)}});
 
     QStringList notes;
-    if (auto summary = prism::parseJson(r.summaryJson, "summary"); summary && summary->is_object() && summary->contains("notes"))
-        for (const auto &n : (*summary)["notes"])
-            if (n.is_string())
-                notes << q(n.get<std::string>());
+    if (r.summary)
+        for (const std::string &n : r.summary->notes)
+            notes << q(n);
     if (!notes.isEmpty()) {
         html += QStringLiteral("<h2>Notes</h2>\n<ul>\n");
         for (const QString &n : notes)

@@ -139,7 +139,7 @@ void ExportPage::refresh()
             for (const prism::RunRecord &r : *runs)
                 m_runs->addItem(QStringLiteral("%1 · %2 · %3 · %4")
                                     .arg(QString::fromStdString(r.id), QString::fromStdString(r.studyName),
-                                         QString::fromStdString(r.optimizer), QString::fromStdString(r.status)),
+                                         QString::fromStdString(r.optimizer), QString::fromLatin1(prism::runStatusName(r.status))),
                                 QString::fromStdString(r.id));
         } else {
             m_summary->setText(tr("The run store could not be read: %1").arg(QString::fromStdString(runs.error().message)));
@@ -171,7 +171,7 @@ void ExportPage::updateSummary()
     m_summary->setText(tr("%1 · %2, seed %3 · %4 (%5) · baseline %6 → best %7 · %8")
                            .arg(runId, QString::fromStdString(run->optimizer))
                            .arg(run->seed)
-                           .arg(QString::fromStdString(run->status), QString::fromStdString(run->stopReason),
+                           .arg(QString::fromLatin1(prism::runStatusName(run->status)), QString::fromStdString(run->stopReason.text()),
                                 scoreText(run->baselineScore), scoreText(run->bestScore),
                                 run->hasArtifact ? tr("program available") : tr("no program yet")));
 }

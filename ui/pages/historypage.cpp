@@ -204,16 +204,16 @@ void HistoryPage::refresh()
         add(toQ(run.studyName));
         add(toQ(run.optimizer));
         add(QString::number(run.seed), true);
-        add(toQ(run.status));
-        add(toQ(run.stopReason));
+        add(toQ(prism::runStatusName(run.status)));
+        add(toQ(run.stopReason.text()));
         add(percent(run.baselineScore), true);
         add(percent(run.bestScore), true);
         add(QString::number(run.sessions), true);
         items[IdColumn]->setData(toQ(run.id), RunIdRole);
         items[IdColumn]->setData(run.hasArtifact, HasArtifactRole);
-        if (run.status == "failed")
+        if (run.status == prism::RunStatus::Failed)
             items[StatusColumn]->setForeground(QColor(0xb3, 0x26, 0x1e));
-        else if (run.status == "running")
+        else if (run.status == prism::RunStatus::Running)
             items[StatusColumn]->setForeground(QColor(0x3a, 0x6e, 0xc8));
         m_model->appendRow(items);
     }
@@ -293,7 +293,8 @@ void HistoryPage::showDetails(const QString &runId)
     QString html = QStringLiteral("<h3>%1 · %2</h3>").arg(runId.toHtmlEscaped(), toQ(r.studyName).toHtmlEscaped());
 
     QList<QPair<QString, QString>> overview{
-        {tr("Status"), toQ(r.status) + (r.stopReason.empty() ? QString() : QStringLiteral(" (%1)").arg(toQ(r.stopReason)))},
+        {tr("Status"), toQ(prism::runStatusName(r.status))
+                           + (r.stopReason.text().empty() ? QString() : QStringLiteral(" (%1)").arg(toQ(r.stopReason.text())))},
         {tr("Created"), readableTime(r.createdAt)},
         {tr("Finished"), r.finishedAt.empty() ? tr("not yet") : readableTime(r.finishedAt)},
         {tr("Study file"), r.studyPath.empty() ? tr("unsaved study") : QDir::toNativeSeparators(toQ(r.studyPath))},
@@ -304,16 +305,12 @@ void HistoryPage::showDetails(const QString &runId)
         {tr("Sessions"), QString::number(r.sessions)},
         {tr("Program"), r.hasArtifact ? tr("saved with the run") : tr("none (the run did not finish)")},
     };
-    if (auto summary = prism::parseJson(r.summaryJson, "summary"); summary && summary->is_object()) {
-        const prism::Json &s = summary.value();
-        if (s.contains("trials"))
-            overview.append({tr("Trials"), jsonValueText(s["trials"])});
-        if (s.contains("dollars"))
-            overview.append({tr("Spend"), s["dollars"].is_number() ? QStringLiteral("$%1").arg(s["dollars"].get<double>(), 0, 'f', 4)
-                                                                    : tr("unknown")});
-        if (s.contains("notes") && s["notes"].is_array())
-            for (const auto &n : s["notes"])
-                overview.append({tr("Note"), jsonValueText(n)});
+    if (r.summary) {
+        const prism::RunFinishedEvent &s = *r.summary;
+        overview.append({tr("Trials"), QString::number(s.trials)});
+        overview.append({tr("Spend"), s.dollars ? QStringLiteral("$%1").arg(*s.dollars, 0, 'f', 4) : tr("unknown")});
+        for (const std::string &n : s.notes)
+            overview.append({tr("Note"), toQ(n)});
     }
     html += rowsHtml(overview);
 

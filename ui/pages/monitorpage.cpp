@@ -1,7 +1,4 @@
-// Engine headers first: run/events.h declares EventSink::emit, which Qt's
-// emit macro would break.
 #include "core/json.h"
-#include "run/events.h"
 #include "run/run_store.h"
 
 #include "pages/monitorpage.h"
@@ -118,14 +115,14 @@ void setupTableView(QAbstractItemView *view, int rowHeight)
     }
 }
 
-QString statusColor(const QString &status)
+QString statusColor(prism::RunStatus status)
 {
-    if (status == QLatin1String("failed"))
-        return QStringLiteral("#b3261e");
-    if (status == QLatin1String("cancelled"))
-        return QStringLiteral("#a05a00");
-    if (status == QLatin1String("finished"))
-        return QStringLiteral("#2e7d32");
+    switch (status) {
+    case prism::RunStatus::Failed: return QStringLiteral("#b3261e");
+    case prism::RunStatus::Cancelled: return QStringLiteral("#a05a00");
+    case prism::RunStatus::Finished: return QStringLiteral("#2e7d32");
+    case prism::RunStatus::Running: break;
+    }
     return QStringLiteral("#3a6ec8");
 }
 
@@ -398,8 +395,8 @@ void MonitorPage::beginRun(const QString &runId)
 {
     m_state.clear();
     m_runId = runId;
-    m_status.clear();
-    m_stopReason.clear();
+    m_status.reset();
+    m_stopReason.reset();
     m_live = true;
     resetViews();
     m_ledgerTimer.start();
@@ -459,8 +456,8 @@ void MonitorPage::applyEvents(const std::vector<prism::RunEvent> &batch)
     if (changes.has(RS::LogAdded))
         appendLog(changes.firstNewLog);
     if (changes.has(RS::Finished)) {
-        if (m_stopReason.isEmpty())
-            m_stopReason = toQ(m_state.stopReason());
+        if (!m_stopReason || m_stopReason->is(prism::StopReason::Kind::None))
+            m_stopReason = m_state.stopReason();
         m_chart->flush();
         if (!m_store)
             fillLedgerFromState();
@@ -470,7 +467,7 @@ void MonitorPage::applyEvents(const std::vector<prism::RunEvent> &batch)
         updateExplanation();
 }
 
-void MonitorPage::finishRun(const QString &runId, const QString &status, const QString &stopReason)
+void MonitorPage::finishRun(const QString &runId, prism::RunStatus status, const prism::StopReason &stopReason)
 {
     if (!runId.isEmpty() && runId != m_runId)
         return;
@@ -504,8 +501,8 @@ bool MonitorPage::loadRun(const QString &runId, QString *error)
     m_state.clear();
     m_runId = runId;
     m_live = false;
-    m_status = toQ(record->status);
-    m_stopReason = toQ(record->stopReason);
+    m_status = record->status;
+    m_stopReason = record->stopReason;
     resetViews();
     const std::vector<prism::RunEvent> &all = events.value();
     for (std::size_t start = 0; start < all.size(); start += kReplayBatch) {
@@ -539,11 +536,11 @@ void MonitorPage::updateHeader()
         title += QStringLiteral("  ·  %1, seed %2").arg(toQ(m_state.optimizer())).arg(m_state.seed());
     m_title->setText(title);
 
-    const QString status = !m_status.isEmpty() ? m_status : toQ(m_state.status());
-    const bool running = status == QLatin1String("running");
+    const prism::RunStatus status = m_status ? *m_status : m_state.status();
+    const bool running = status == prism::RunStatus::Running;
     QString phaseText = QStringLiteral("<span style='color:%1; font-weight:600'>%2</span>")
                             .arg(statusColor(status), running && !m_live ? tr("running (not live in this window)")
-                                                                          : status.toHtmlEscaped());
+                                                                          : toQ(prism::runStatusName(status)).toHtmlEscaped());
     if (!m_state.phase().empty())
         phaseText += tr(" · phase <b>%1</b>").arg(toQ(m_state.phase()).toHtmlEscaped());
     phaseText += tr(" · elapsed %1").arg(toQ(prism::formatDuration(m_state.elapsed())));
@@ -591,7 +588,8 @@ void MonitorPage::updateHeader()
     } else {
         m_best->setText(tr("Best: no full evaluation yet"));
     }
-    const QString reason = !m_stopReason.isEmpty() ? m_stopReason : toQ(m_state.stopReason());
+    const QString reason = toQ(m_stopReason && !m_stopReason->is(prism::StopReason::Kind::None) ? m_stopReason->text()
+                                                                                               : m_state.stopReason().text());
     if (!reason.isEmpty())
         m_stop->setText(tr("Stop reason: <b>%1</b>").arg(reason.toHtmlEscaped()));
     else
@@ -681,8 +679,9 @@ void MonitorPage::updateExplanation()
     for (const auto &e : explanations)
         parts << QStringLiteral("<p><b>%1.</b> %2</p>").arg(toQ(e.title).toHtmlEscaped(), toQ(e.text).toHtmlEscaped());
     // finishRun may say more than the events did (a run that failed to finish).
-    if (explanations.empty() && m_status == QLatin1String("failed") && !m_stopReason.isEmpty())
-        parts << tr("<p><b>The run failed.</b> %1</p>").arg(m_stopReason.toHtmlEscaped());
+    if (explanations.empty() && m_status == prism::RunStatus::Failed && m_stopReason
+        && !m_stopReason->is(prism::StopReason::Kind::None))
+        parts << tr("<p><b>The run failed.</b> %1</p>").arg(toQ(m_stopReason->text()).toHtmlEscaped());
     m_explanation->setText(parts.join(QString()));
     m_explanationBox->setVisible(!parts.isEmpty());
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "run/runstate.h"
+#include "run/run_state.h"
 
 #include <QString>
 #include <QTimer>
@@ -54,7 +54,7 @@ public:
     void applyEvents(const std::vector<prism::RunEvent> &batch);
     // The run ended (status finished | cancelled | failed): stops polling,
     // reads the ledger once more, shows the explanation.
-    void finishRun(const QString &runId, const QString &status, const QString &stopReason);
+    void finishRun(const QString &runId, prism::RunStatus status, const prism::StopReason &stopReason);
     // Shows a past run by replaying its stored events. False (and error says
     // which run and why) when there is no store or the run cannot be read.
     bool loadRun(const QString &runId, QString *error);
@@ -106,8 +106,8 @@ private:
     std::shared_ptr<prism::RunStore> m_store;
     prism::RunState m_state;
     QString m_runId;
-    QString m_status;     // from finishRun / the store; empty = from the events
-    QString m_stopReason;
+    std::optional<prism::RunStatus> m_status; // from finishRun / the store; empty = from the events
+    std::optional<prism::StopReason> m_stopReason;
     bool m_live = false;
     std::size_t m_bestMinibatchShown = 0;
     QTimer m_ledgerTimer;

@@ -146,9 +146,9 @@ RunPage::RunPage(StudyDocument *doc, EngineBridge *bridge, QWidget *parent)
     connect(m_resume, &QPushButton::clicked, this, [this] { resume(); });
 
     connect(m_bridge, &EngineBridge::runStarted, this, [this](const QString &runId) {
-        m_progress = RunProgress{};
-        m_progress.runId = toStd(runId);
-        m_runStatus.clear();
+        m_progress.clear();
+        m_runStatus.reset();
+        m_finishStopReason = prism::StopReason();
         m_spendDollars = 0.0;
         m_spendCalls = 0;
         updateButtons();
@@ -163,10 +163,10 @@ RunPage::RunPage(StudyDocument *doc, EngineBridge *bridge, QWidget *parent)
         m_spendCalls = calls;
         updateStatus();
     });
-    connect(m_bridge, &EngineBridge::runFinished, this, [this](const QString &, const QString &status, const QString &stopReason) {
+    connect(m_bridge, &EngineBridge::runFinished, this,
+            [this](const QString &, prism::RunStatus status, const prism::StopReason &stopReason) {
         m_runStatus = status;
-        if (m_progress.stopReason.empty())
-            m_progress.stopReason = toStd(stopReason);
+        m_finishStopReason = stopReason;
         refreshResumable();
         updateButtons();
         updateStatus();
@@ -676,7 +676,8 @@ void RunPage::refreshResumable()
                 if (!ours)
                     continue;
                 // Only the newest run of the study: an older one was superseded.
-                if (run.status == "cancelled" || (run.status == "running" && !prism::runOwnerAlive(run.owner)))
+                if (run.status == prism::RunStatus::Cancelled
+                    || (run.status == prism::RunStatus::Running && !prism::runOwnerAlive(run.owner)))
                     m_resumableRunId = toQ(run.id);
                 break;
             }
@@ -738,30 +739,33 @@ bool RunPage::resume(QString *error)
 
 void RunPage::updateStatus()
 {
-    const RunProgress &p = m_progress;
-    const QString id = toQ(p.runId.empty() ? toStd(m_bridge->runId()) : p.runId);
+    const prism::RunState &p = m_progress;
+    const QString id = p.runId().empty() ? m_bridge->runId() : toQ(p.runId());
     if (id.isEmpty()) {
         m_status->setText(tr("No run yet."));
         return;
     }
     QStringList parts;
-    const bool ended = !m_runStatus.isEmpty();
+    const bool ended = m_runStatus.has_value();
     if (ended)
-        parts << tr("Run %1 %2").arg(id, m_runStatus);
+        parts << tr("Run %1 %2").arg(id, toQ(prism::runStatusName(*m_runStatus)));
     else if (m_bridge->isRunning() && !m_cancel->isEnabled())
         parts << tr("Run %1 cancelling…").arg(id);
     else
         parts << tr("Run %1 running").arg(id);
-    if (!ended && !p.phase.empty())
-        parts << tr("phase %1").arg(toQ(p.phase));
-    parts << countOf(p.trialsDone, tr("trial done"), tr("trials done"));
-    if (p.bestScore)
-        parts << (p.baselineScore ? tr("best %1 (baseline %2)").arg(percentText(*p.bestScore), percentText(*p.baselineScore))
-                                  : tr("best %1").arg(percentText(*p.bestScore)));
+    if (!ended && !p.phase().empty())
+        parts << tr("phase %1").arg(toQ(p.phase()));
+    parts << countOf(static_cast<int>(p.trials().size()), tr("trial done"), tr("trials done"));
+    const std::optional<double> best = p.reportedBestScore();
+    const std::optional<double> baseline = p.baselineScore();
+    if (best)
+        parts << (baseline ? tr("best %1 (baseline %2)").arg(percentText(*best), percentText(*baseline))
+                           : tr("best %1").arg(percentText(*best)));
     parts << countOf(m_spendCalls, tr("model call"), tr("model calls")); // cache hits are not calls
     if (m_spendDollars > 0.0)
         parts << QStringLiteral("$%1").arg(m_spendDollars, 0, 'f', 4);
     if (ended)
-        parts << tr("stop reason: %1").arg(toQ(p.stopReason));
+        parts << tr("stop reason: %1").arg(toQ(p.stopReason().is(prism::StopReason::Kind::None) ? m_finishStopReason.text()
+                                                                                           : p.stopReason().text()));
     m_status->setText(parts.join(QStringLiteral(" · ")));
 }

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "engine/runplan.h"
-#include "engine/runprogress.h"
 
 #include "lm/prices.h"
 #include "run/run_controller.h"
+#include "run/run_state.h"
 
 #include <QString>
 #include <QWidget>
@@ -79,7 +79,7 @@ public:
     QString startBlocker() const;
     // The newest run of this study in the store, when it can be resumed.
     QString resumableRunId() const { return m_resumableRunId; }
-    const RunProgress &progress() const { return m_progress; }
+    const prism::RunState &progress() const { return m_progress; }
     // What Start passes to the engine besides the study: path, threads, budget.
     prism::RunSettings runSettings() const;
 
@@ -157,8 +157,9 @@ private:
     QLabel *m_status = nullptr;
     QString m_resumableRunId;
 
-    RunProgress m_progress;
-    QString m_runStatus; // finished | cancelled | failed once the bridge says so
+    prism::RunState m_progress;                // the run's events, folded
+    std::optional<prism::RunStatus> m_runStatus; // once the bridge says the run ended
+    prism::StopReason m_finishStopReason;      // the bridge's, for a run whose events did not say
     double m_spendDollars = 0.0;
     long long m_spendCalls = 0;
 

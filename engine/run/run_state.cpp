@@ -1,52 +1,37 @@
-#include "run/runstate.h"
+#include "run/run_state.h"
 
-#include "core/json.h"
+#include "events/event_codec.h"
 #include "optimize/presets.h"
-#include "run/events.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
 #include <cmath>
+#include <variant>
 
 namespace prism {
 
 namespace {
 
-std::string stringOf(const Json &j, const char *key)
-{
-    const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-long long integerOf(const Json &j, const char *key, long long fallback = 0)
-{
-    const auto it = j.find(key);
-    return it != j.end() && it->is_number() ? it->get<long long>() : fallback;
-}
-
-std::optional<double> numberOf(const Json &j, const char *key)
-{
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_number())
-        return std::nullopt;
-    return it->get<double>();
-}
-
-std::vector<RunState::Choice> choicesOf(const Json &config)
+std::vector<RunState::Choice> choicesOf(const std::vector<ConfigChoice> &config)
 {
     std::vector<RunState::Choice> choices;
-    if (!config.is_object())
-        return choices;
-    for (auto it = config.begin(); it != config.end(); ++it) {
-        RunState::Choice c;
-        c.predictor = it.key();
-        c.instruction = static_cast<int>(integerOf(it.value(), "instruction"));
-        c.demos = static_cast<int>(integerOf(it.value(), "demos", -1));
-        choices.push_back(std::move(c));
-    }
+    choices.reserve(config.size());
+    for (const ConfigChoice &c : config)
+        choices.push_back(RunState::Choice{c.predictor, c.instruction, c.demos.value_or(-1)});
     return choices;
+}
+
+std::optional<long long> integerSetting(const Fields &settings, const char *name)
+{
+    const Value *v = settings.find(name);
+    if (!v)
+        return std::nullopt;
+    if (v->isInt())
+        return v->asInt();
+    if (v->isFloat())
+        return static_cast<long long>(v->asNumber());
+    return std::nullopt;
 }
 
 std::string percentText(double score)
@@ -106,6 +91,11 @@ RunState::Changes RunState::apply(const std::vector<RunEvent> &events)
             m_lastSeq = event.seq;
     }
     return changes;
+}
+
+RunState::Changes RunState::apply(const RunEvent &event)
+{
+    return apply(std::vector<RunEvent>{event});
 }
 
 void RunState::addLog(LogLine::Level level, double elapsed, std::string text, Changes &changes)
@@ -170,199 +160,191 @@ void RunState::countTrial(const Trial &trial)
 
 void RunState::applyOne(const RunEvent &event, Changes &changes)
 {
-    static const Json kEmpty = Json::object();
-    const Json payload = Json::parse(event.payloadJson, nullptr, false);
-    const Json &p = payload.is_object() ? payload : kEmpty;
     m_elapsed = std::max(m_elapsed, event.elapsedSeconds);
     changes.flags |= ProgressChanged;
+    std::visit([&](const auto &e) { on(e, event.elapsedSeconds, changes); }, event.payload);
+}
 
-    switch (event.type) {
-    case EventType::RunStarted: {
-        m_runId = stringOf(p, "run_id");
-        m_optimizer = stringOf(p, "optimizer");
-        m_studyName = stringOf(p, "study_name");
-        m_seed = static_cast<std::uint64_t>(integerOf(p, "seed"));
-        m_trainSize = static_cast<int>(integerOf(p, "train_size"));
-        m_valSize = static_cast<int>(integerOf(p, "val_size"));
-        if (const auto it = p.find("settings"); it != p.end() && it->is_object()) {
-            const Json &s = *it;
-            m_settingsJson = s.dump(-1, ' ', false, Json::error_handler_t::replace);
-            if (const auto n = numberOf(s, "num_trials"))
-                m_settingsNumTrials = static_cast<int>(*n);
-            m_autoMode = stringOf(s, "auto");
-            if (const auto mb = s.find("minibatch"); mb != s.end() && mb->is_boolean())
-                m_settingsMinibatch = mb->get<bool>();
-            m_minibatchSize = static_cast<int>(integerOf(s, "minibatch_size"));
-            m_zeroShot = integerOf(s, "max_bootstrapped_demos") == 0 && integerOf(s, "max_labeled_demos") == 0;
-        }
-        if (const auto it = p.find("models"); it != p.end())
-            m_modelsJson = it->dump(-1, ' ', false, Json::error_handler_t::replace);
-        changes.flags |= RunInfoChanged;
-        addLog(LogLine::Level::Info, event.elapsedSeconds,
-               fmt::format("run {} started: {} on \"{}\", seed {}, {} train / {} validation examples", m_runId,
-                           m_optimizer, m_studyName, m_seed, m_trainSize, m_valSize),
+void RunState::on(const RunStartedEvent &e, double elapsed, Changes &changes)
+{
+    m_runId = e.runId;
+    m_optimizer = e.optimizer;
+    m_studyName = e.studyName;
+    m_seed = e.seed;
+    m_trainSize = static_cast<int>(e.trainSize);
+    m_valSize = static_cast<int>(e.valSize);
+    m_settings = e.settings;
+    if (const auto n = integerSetting(e.settings, "num_trials"))
+        m_settingsNumTrials = static_cast<int>(*n);
+    const Value *autoMode = e.settings.find("auto");
+    m_autoMode = autoMode && autoMode->isString() ? autoMode->asString() : std::string();
+    if (const Value *mb = e.settings.find("minibatch"); mb && mb->isBool())
+        m_settingsMinibatch = mb->asBool();
+    m_minibatchSize = static_cast<int>(integerSetting(e.settings, "minibatch_size").value_or(0));
+    m_zeroShot = integerSetting(e.settings, "max_bootstrapped_demos").value_or(0) == 0
+        && integerSetting(e.settings, "max_labeled_demos").value_or(0) == 0;
+    changes.flags |= RunInfoChanged;
+    addLog(LogLine::Level::Info, elapsed,
+           fmt::format("run {} started: {} on \"{}\", seed {}, {} train / {} validation examples", m_runId, m_optimizer,
+                       m_studyName, m_seed, m_trainSize, m_valSize),
+           changes);
+}
+
+void RunState::on(const PhaseStartedEvent &e, double elapsed, Changes &changes)
+{
+    m_phase = e.phase;
+    if (e.numTrials)
+        m_settingsNumTrials = *e.numTrials;
+    if (m_phase == "search" && !m_searchStartElapsed)
+        m_searchStartElapsed = elapsed;
+    changes.flags |= PhaseChanged;
+    addLog(LogLine::Level::Phase, elapsed, "phase: " + m_phase, changes);
+}
+
+void RunState::on(const DemoSetReadyEvent &e, double, Changes &changes)
+{
+    DemoSet set;
+    set.predictor = e.predictor;
+    set.index = static_cast<int>(e.index);
+    set.kind = e.kind;
+    set.demos = e.demos;
+    set.demosJson = demosToJsonText(e.demos);
+    set.demoCount = static_cast<int>(e.demos.size());
+    notePredictor(set.predictor);
+    m_demoSetIndex[{set.predictor, set.index}] = m_demoSets.size();
+    m_demoSets.push_back(std::move(set));
+    changes.flags |= DemoSetsAdded | HeatmapChanged;
+}
+
+void RunState::on(const SummaryReadyEvent &e, double, Changes &changes)
+{
+    m_summaries.push_back(Summary{e.kind, e.predictor.value_or(std::string()), e.text});
+    changes.flags |= SummariesAdded;
+}
+
+void RunState::on(const InstructionProposedEvent &e, double, Changes &changes)
+{
+    Candidate c;
+    c.predictor = e.predictor;
+    c.index = static_cast<int>(e.index);
+    c.text = e.text;
+    c.tip = e.tip.value_or(std::string());
+    c.proposedIn = m_phase.empty() ? std::string("propose") : m_phase;
+    c.proposedAfterTrial = static_cast<int>(m_trials.size());
+    notePredictor(c.predictor);
+    m_candidateIndex[{c.predictor, c.index}] = m_candidates.size();
+    m_candidates.push_back(std::move(c));
+    changes.flags |= CandidatesAdded | HeatmapChanged;
+}
+
+void RunState::on(const TrialStartedEvent &, double, Changes &)
+{
+    ++m_trialsRunning;
+}
+
+void RunState::on(const TrialFinishedEvent &e, double elapsed, Changes &changes)
+{
+    m_trialsRunning = std::max(0, m_trialsRunning - 1);
+    Trial t;
+    t.number = e.trial;
+    t.kind = e.kind;
+    t.config = choicesOf(e.config);
+    t.configKey = e.configKey;
+    t.score = e.score;
+    t.state = e.failed ? "failed" : "complete";
+    t.error = e.error.value_or(std::string());
+    t.scored = static_cast<int>(e.scored);
+    t.errors = static_cast<int>(e.errors);
+    t.examples = static_cast<int>(e.examples);
+    t.newCalls = e.newCalls;
+    t.memoHits = e.memoHits;
+    t.elapsed = elapsed;
+    t.results.reserve(e.results.size());
+    for (const auto &[index, score] : e.results)
+        t.results.emplace_back(static_cast<int>(index), score);
+    if (t.kind == "minibatch") {
+        ++m_minibatchTrials;
+        if (t.score && (m_bestMinibatch.empty() || *t.score > m_bestMinibatch.back().score))
+            m_bestMinibatch.push_back(BestPoint{t.number, *t.score, t.configKey});
+    } else {
+        ++m_fullTrials;
+    }
+    if (e.failed || !t.score) {
+        ++m_failedTrials;
+        addLog(LogLine::Level::Warning, elapsed,
+               fmt::format("trial {} ({}) failed: {}", t.number, t.configKey,
+                           t.error.empty() ? std::string("no example was scored") : t.error),
                changes);
-        break;
     }
-    case EventType::PhaseStarted: {
-        m_phase = stringOf(p, "phase");
-        if (m_phase == "search" && !m_searchStartElapsed)
-            m_searchStartElapsed = event.elapsedSeconds;
-        changes.flags |= PhaseChanged;
-        addLog(LogLine::Level::Phase, event.elapsedSeconds, "phase: " + m_phase, changes);
-        break;
+    countTrial(t);
+    m_highestTrial = std::max(m_highestTrial, t.number);
+    m_trialByNumber[t.number] = m_trials.size();
+    m_trials.push_back(std::move(t));
+    changes.flags |= TrialsAdded | CandidateStatsChanged | HeatmapChanged;
+}
+
+void RunState::on(const FullEvalFinishedEvent &e, double elapsed, Changes &changes)
+{
+    if (m_fullEvals.empty() && !m_baselineScore)
+        m_baselineScore = e.score;
+    m_fullEvals.push_back(FullEval{e.trial, e.configKey, e.score, e.rankEstimate, elapsed});
+    changes.flags |= FullEvalsAdded;
+}
+
+void RunState::on(const BestUpdatedEvent &e, double, Changes &changes)
+{
+    m_bestFull.push_back(BestPoint{e.trial, e.score, e.configKey});
+    changes.flags |= BestChanged;
+}
+
+void RunState::on(const BudgetWarningEvent &e, double elapsed, Changes &changes)
+{
+    ++m_warnings;
+    m_lastWarning = e.message;
+    addLog(LogLine::Level::Warning, elapsed, "budget: " + e.message, changes);
+}
+
+void RunState::on(const WarningEvent &e, double elapsed, Changes &changes)
+{
+    ++m_warnings;
+    m_lastWarning = e.message;
+    addLog(LogLine::Level::Warning, elapsed, "warning: " + e.message, changes);
+}
+
+void RunState::on(const ErrorEvent &e, double elapsed, Changes &changes)
+{
+    ++m_errors;
+    m_lastWarning = e.message;
+    addLog(LogLine::Level::Error, elapsed, "error: " + e.message, changes);
+}
+
+void RunState::on(const RunFinishedEvent &e, double elapsed, Changes &changes)
+{
+    m_finished = true;
+    m_trialsRunning = 0;
+    m_stopReason = e.stopReason;
+    if (e.baselineScore)
+        m_baselineScore = e.baselineScore;
+    m_finalBest = e.bestScore;
+    m_finishedTrials = e.trials;
+    m_notes = e.notes;
+    m_usage.clear();
+    for (const auto &[role, calls] : e.callsByRole) {
+        RoleUsage &u = m_usage[role];
+        u.calls = calls.calls;
+        u.cacheHits = calls.cacheHits;
+        u.errors = calls.errors;
     }
-    case EventType::DemoSetReady: {
-        DemoSet set;
-        set.predictor = stringOf(p, "predictor");
-        set.index = static_cast<int>(integerOf(p, "index"));
-        set.kind = stringOf(p, "kind");
-        if (const auto it = p.find("demos"); it != p.end()) {
-            set.demosJson = it->dump(-1, ' ', false, Json::error_handler_t::replace);
-            set.demoCount = it->is_array() ? static_cast<int>(it->size()) : 0;
-        }
-        notePredictor(set.predictor);
-        m_demoSetIndex[{set.predictor, set.index}] = m_demoSets.size();
-        m_demoSets.push_back(std::move(set));
-        changes.flags |= DemoSetsAdded | HeatmapChanged;
-        break;
+    for (const auto &[role, tokens] : e.tokensByRole) {
+        RoleUsage &u = m_usage[role];
+        u.promptTokens = tokens.prompt;
+        u.completionTokens = tokens.completion;
     }
-    case EventType::SummaryReady: {
-        m_summaries.push_back(Summary{stringOf(p, "kind"), stringOf(p, "predictor"), stringOf(p, "text")});
-        changes.flags |= SummariesAdded;
-        break;
-    }
-    case EventType::InstructionProposed: {
-        Candidate c;
-        c.predictor = stringOf(p, "predictor");
-        c.index = static_cast<int>(integerOf(p, "index"));
-        c.text = stringOf(p, "text");
-        c.tip = stringOf(p, "tip");
-        c.proposedIn = m_phase.empty() ? std::string("propose") : m_phase;
-        c.proposedAfterTrial = static_cast<int>(m_trials.size());
-        notePredictor(c.predictor);
-        m_candidateIndex[{c.predictor, c.index}] = m_candidates.size();
-        m_candidates.push_back(std::move(c));
-        changes.flags |= CandidatesAdded | HeatmapChanged;
-        break;
-    }
-    case EventType::TrialStarted:
-        ++m_trialsRunning;
-        break;
-    case EventType::TrialFinished: {
-        m_trialsRunning = std::max(0, m_trialsRunning - 1);
-        Trial t;
-        t.number = static_cast<int>(integerOf(p, "trial"));
-        t.kind = stringOf(p, "kind");
-        if (const auto it = p.find("config"); it != p.end())
-            t.config = choicesOf(*it);
-        t.configKey = stringOf(p, "config_key");
-        t.score = numberOf(p, "score");
-        t.state = stringOf(p, "state");
-        t.error = stringOf(p, "error");
-        t.scored = static_cast<int>(integerOf(p, "scored"));
-        t.errors = static_cast<int>(integerOf(p, "errors"));
-        t.examples = static_cast<int>(integerOf(p, "examples"));
-        t.newCalls = integerOf(p, "new_calls");
-        t.memoHits = integerOf(p, "memo_hits");
-        t.elapsed = event.elapsedSeconds;
-        if (const auto it = p.find("results"); it != p.end() && it->is_array()) {
-            t.results.reserve(it->size());
-            for (const Json &r : *it) {
-                if (!r.is_array() || r.size() < 2 || !r[0].is_number())
-                    continue;
-                t.results.emplace_back(r[0].get<int>(), r[1].is_number() ? std::optional<double>(r[1].get<double>())
-                                                                         : std::nullopt);
-            }
-        }
-        if (t.kind == "minibatch") {
-            ++m_minibatchTrials;
-            if (t.score && (m_bestMinibatch.empty() || *t.score > m_bestMinibatch.back().score))
-                m_bestMinibatch.push_back(BestPoint{t.number, *t.score, t.configKey});
-        } else {
-            ++m_fullTrials;
-        }
-        if (t.state == "failed" || !t.score) {
-            ++m_failedTrials;
-            addLog(LogLine::Level::Warning, event.elapsedSeconds,
-                   fmt::format("trial {} ({}) failed: {}", t.number, t.configKey,
-                               t.error.empty() ? std::string("no example was scored") : t.error),
-                   changes);
-        }
-        countTrial(t);
-        m_trialByNumber[t.number] = m_trials.size();
-        m_trials.push_back(std::move(t));
-        changes.flags |= TrialsAdded | CandidateStatsChanged | HeatmapChanged;
-        break;
-    }
-    case EventType::FullEvalFinished: {
-        FullEval f;
-        f.trial = static_cast<int>(integerOf(p, "trial"));
-        f.configKey = stringOf(p, "config_key");
-        f.score = numberOf(p, "score").value_or(0.0);
-        f.rankEstimate = numberOf(p, "rank_estimate");
-        f.elapsed = event.elapsedSeconds;
-        if (m_fullEvals.empty() && !m_baselineScore)
-            m_baselineScore = f.score;
-        m_fullEvals.push_back(std::move(f));
-        changes.flags |= FullEvalsAdded;
-        break;
-    }
-    case EventType::BestUpdated: {
-        const auto score = numberOf(p, "score");
-        if (score) {
-            m_bestFull.push_back(BestPoint{static_cast<int>(integerOf(p, "trial")), *score, stringOf(p, "config_key")});
-            changes.flags |= BestChanged;
-        }
-        break;
-    }
-    case EventType::BudgetWarning:
-    case EventType::Warning:
-        ++m_warnings;
-        addLog(LogLine::Level::Warning, event.elapsedSeconds,
-               (event.type == EventType::BudgetWarning ? "budget: " : "warning: ") + stringOf(p, "message"), changes);
-        break;
-    case EventType::Error:
-        ++m_errors;
-        addLog(LogLine::Level::Error, event.elapsedSeconds, "error: " + stringOf(p, "message"), changes);
-        break;
-    case EventType::RunFinished: {
-        m_finished = true;
-        m_trialsRunning = 0;
-        m_stopReason = stringOf(p, "stop_reason");
-        if (const auto baseline = numberOf(p, "baseline_score"))
-            m_baselineScore = baseline;
-        m_finalBest = numberOf(p, "best_score");
-        m_finishedTrials = static_cast<int>(integerOf(p, "trials"));
-        m_notes.clear();
-        if (const auto it = p.find("notes"); it != p.end() && it->is_array())
-            for (const Json &n : *it)
-                if (n.is_string())
-                    m_notes.push_back(n.get<std::string>());
-        m_usage.clear();
-        if (const auto it = p.find("calls_by_role"); it != p.end() && it->is_object())
-            for (auto r = it->begin(); r != it->end(); ++r) {
-                RoleUsage &u = m_usage[r.key()];
-                u.calls = integerOf(r.value(), "calls");
-                u.cacheHits = integerOf(r.value(), "cache_hits");
-                u.errors = integerOf(r.value(), "errors");
-            }
-        if (const auto it = p.find("tokens_by_role"); it != p.end() && it->is_object())
-            for (auto r = it->begin(); r != it->end(); ++r) {
-                RoleUsage &u = m_usage[r.key()];
-                if (const auto n = numberOf(r.value(), "prompt"))
-                    u.promptTokens = static_cast<long long>(*n);
-                if (const auto n = numberOf(r.value(), "completion"))
-                    u.completionTokens = static_cast<long long>(*n);
-            }
-        m_dollars = numberOf(p, "dollars");
-        changes.flags |= Finished;
-        addLog(LogLine::Level::Info, event.elapsedSeconds, "finished: " + m_stopReason, changes);
-        for (const std::string &note : m_notes)
-            addLog(LogLine::Level::Info, event.elapsedSeconds, "note: " + note, changes);
-        break;
-    }
-    }
+    m_dollars = e.dollars;
+    changes.flags |= Finished;
+    addLog(LogLine::Level::Info, elapsed, "finished: " + m_stopReason.text(), changes);
+    for (const std::string &note : m_notes)
+        addLog(LogLine::Level::Info, elapsed, "note: " + note, changes);
 }
 
 int RunState::plannedSearchTrials() const
@@ -429,6 +411,13 @@ std::optional<double> RunState::baselineScore() const
     return m_baselineScore;
 }
 
+std::optional<double> RunState::reportedBestScore() const
+{
+    if (m_finished && m_finalBest)
+        return m_finalBest;
+    return bestScore();
+}
+
 int RunState::trialIndex(int number) const
 {
     const auto it = m_trialByNumber.find(number);
@@ -460,15 +449,11 @@ RunState::Heatmap RunState::heatmap(const std::string &predictor) const
     return grid;
 }
 
-std::string RunState::status() const
+RunStatus RunState::status() const
 {
     if (!m_finished)
-        return "running";
-    if (m_stopReason == "cancelled")
-        return "cancelled";
-    if (startsWith(m_stopReason, "error"))
-        return "failed";
-    return "finished";
+        return RunStatus::Running;
+    return statusForStop(m_stopReason.is(StopReason::Kind::None) ? StopReason::completed() : m_stopReason);
 }
 
 std::vector<RunExplanation> explainRun(const RunState &state)
@@ -476,22 +461,22 @@ std::vector<RunExplanation> explainRun(const RunState &state)
     std::vector<RunExplanation> out;
     if (!state.finished())
         return out;
-    const std::string &reason = state.stopReason();
-    if (reason == "cancelled") {
+    const StopReason &reason = state.stopReason();
+    if (reason.is(StopReason::Kind::Cancelled)) {
         out.push_back({"Cancelled",
                        "The run was stopped before it finished. The best program found so far was kept. "
                        "A cancelled run can be resumed: it replays the calls it already paid for and goes on."});
-    } else if (startsWith(reason, "budget")) {
+    } else if (reason.is(StopReason::Kind::Budget)) {
         out.push_back({"Stopped by a budget",
                        fmt::format("The run reached its budget ({}) and started no new model call; the best program "
                                    "found so far was kept. Raise the budget, use fewer trials or smaller minibatches, "
                                    "or a cheaper task model.",
-                                   reason.substr(std::min<std::size_t>(reason.size(), 8)))});
-    } else if (startsWith(reason, "error")) {
+                                   reason.text().substr(std::min<std::size_t>(reason.text().size(), 8)))});
+    } else if (reason.is(StopReason::Kind::Error)) {
         out.push_back({"The run failed",
                        fmt::format("{}. Check the Log tab for the first error; a model that cannot be reached or a "
                                    "metric that fails on every example stops a run.",
-                                   reason)});
+                                   reason.text())});
     }
 
     bool nothingBeat = false;

@@ -1,8 +1,11 @@
 #pragma once
 
-// What the Monitor shows of a run, folded from its events (docs/RUNS.md
-// "Events"). Plain C++ (no Qt): the live monitor and a reopened run feed it
-// the same events, so both show the same thing, and it is unit-tested alone.
+// Where a run stands, folded from its events (docs/RUNS.md "Events"): the one
+// fold of run events. The Monitor and Run pages, the CLI's progress and tests
+// read it; the live monitor and a reopened run feed it the same events, so
+// both show the same thing.
+#include "events/events.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -12,8 +15,6 @@
 #include <vector>
 
 namespace prism {
-
-struct RunEvent; // run/events.h; declared only, to keep this header light
 
 class RunState {
 public:
@@ -76,7 +77,8 @@ public:
         std::string predictor;
         int index = 0;
         std::string kind;
-        std::string demosJson; // the event's demos array, as JSON text
+        std::vector<Demo> demos;
+        std::string demosJson; // the demos as the event's JSON array
         int demoCount = 0;
         int timesTried = 0;
         int scoredTrials = 0;
@@ -158,19 +160,22 @@ public:
     // with a seq at or below the last one applied are ignored, so a batch
     // that overlaps a replay does no harm.
     Changes apply(const std::vector<RunEvent> &events);
+    Changes apply(const RunEvent &event);
 
     // --- run_started ---
     const std::string &runId() const { return m_runId; }
     const std::string &optimizer() const { return m_optimizer; }
     const std::string &studyName() const { return m_studyName; }
     std::uint64_t seed() const { return m_seed; }
-    const std::string &settingsJson() const { return m_settingsJson; }
-    const std::string &modelsJson() const { return m_modelsJson; }
+    const Fields &settings() const { return m_settings; }
     int trainSize() const { return m_trainSize; }
     int valSize() const { return m_valSize; }
     // Search trials the run plans (MIPROv2's num_trials, from the settings
     // or its auto preset); 0 when unknown (other optimizers).
     int plannedSearchTrials() const;
+    // num_trials as the run announced it (its settings, or a phase_started
+    // that carries it); empty when it did not.
+    std::optional<int> announcedTrials() const { return m_settingsNumTrials; }
     bool minibatchMode() const;
 
     // --- progress ---
@@ -198,6 +203,11 @@ public:
     const std::vector<BestPoint> &bestMinibatch() const { return m_bestMinibatch; }
     std::optional<double> bestScore() const;    // best full-evaluation score so far
     std::optional<double> baselineScore() const; // trial 1's full evaluation, or run_finished's
+    // run_finished's best score once the run finished (an optimizer may
+    // report its compiled program's score, below the best), else bestScore().
+    std::optional<double> reportedBestScore() const;
+    // The highest trial number finished so far; 0 before the first.
+    int highestTrialNumber() const { return m_highestTrial; }
     // Index in trials() of the trial with this number; -1 when unknown.
     int trialIndex(int number) const;
 
@@ -215,12 +225,14 @@ public:
     const std::vector<LogLine> &log() const { return m_log; }
     int warningCount() const { return m_warnings; }
     int errorCount() const { return m_errors; }
+    // The message of the last warning, budget warning or error; empty when none.
+    const std::string &lastWarning() const { return m_lastWarning; }
 
     // --- run_finished ---
     bool finished() const { return m_finished; }
-    const std::string &stopReason() const { return m_stopReason; }
-    // finished | cancelled | failed (from the stop reason); "running" before.
-    std::string status() const;
+    const StopReason &stopReason() const { return m_stopReason; }
+    // From the stop reason; Running before run_finished.
+    RunStatus status() const;
     const std::vector<std::string> &notes() const { return m_notes; }
     int finishedTrials() const { return m_finishedTrials; }
     const std::map<std::string, RoleUsage> &usageByRole() const { return m_usage; }
@@ -228,6 +240,20 @@ public:
 
 private:
     void applyOne(const RunEvent &event, Changes &changes);
+    // One per event type; elapsed is the event's.
+    void on(const RunStartedEvent &e, double elapsed, Changes &changes);
+    void on(const PhaseStartedEvent &e, double elapsed, Changes &changes);
+    void on(const DemoSetReadyEvent &e, double elapsed, Changes &changes);
+    void on(const SummaryReadyEvent &e, double elapsed, Changes &changes);
+    void on(const InstructionProposedEvent &e, double elapsed, Changes &changes);
+    void on(const TrialStartedEvent &e, double elapsed, Changes &changes);
+    void on(const TrialFinishedEvent &e, double elapsed, Changes &changes);
+    void on(const FullEvalFinishedEvent &e, double elapsed, Changes &changes);
+    void on(const BestUpdatedEvent &e, double elapsed, Changes &changes);
+    void on(const BudgetWarningEvent &e, double elapsed, Changes &changes);
+    void on(const WarningEvent &e, double elapsed, Changes &changes);
+    void on(const ErrorEvent &e, double elapsed, Changes &changes);
+    void on(const RunFinishedEvent &e, double elapsed, Changes &changes);
     void addLog(LogLine::Level level, double elapsed, std::string text, Changes &changes);
     Candidate *findCandidate(const std::string &predictor, int index);
     DemoSet *findDemoSet(const std::string &predictor, int index);
@@ -238,8 +264,7 @@ private:
     std::string m_optimizer;
     std::string m_studyName;
     std::uint64_t m_seed = 0;
-    std::string m_settingsJson;
-    std::string m_modelsJson;
+    Fields m_settings;
     int m_trainSize = 0;
     int m_valSize = 0;
     std::optional<int> m_settingsNumTrials;
@@ -259,6 +284,7 @@ private:
     int m_minibatchTrials = 0;
     int m_fullTrials = 0;
     int m_failedTrials = 0;
+    int m_highestTrial = 0;
     std::vector<FullEval> m_fullEvals;
     std::vector<BestPoint> m_bestFull;
     std::vector<BestPoint> m_bestMinibatch;
@@ -276,9 +302,10 @@ private:
     std::vector<LogLine> m_log;
     int m_warnings = 0;
     int m_errors = 0;
+    std::string m_lastWarning;
 
     bool m_finished = false;
-    std::string m_stopReason;
+    StopReason m_stopReason;
     std::vector<std::string> m_notes;
     int m_finishedTrials = 0;
     std::optional<double> m_finalBest;
