@@ -80,6 +80,30 @@ ComparePage::ComparePage(StudyDocument *doc, QWidget *parent) : QWidget(parent),
     m_banner = new ErrorBanner(this);
     layout->addWidget(m_banner);
 
+    layout->addLayout(buildPicker());
+    layout->addWidget(buildVerdict());
+    layout->addWidget(buildTabs(), 1);
+
+    m_progressTimer = new QTimer(this);
+    m_progressTimer->setInterval(100); // the evaluator reports per example; the bar needs 10 updates a second at most
+    connect(m_progressTimer, &QTimer::timeout, this, &ComparePage::updateProgress);
+    connect(m_compare, &QPushButton::clicked, this, &ComparePage::compareSelected);
+    connect(m_cancel, &QPushButton::clicked, this, &ComparePage::cancel);
+    connect(m_changedOnly, &QCheckBox::toggled, m_filter, &ChangedRowsFilter::setChangedOnly);
+    connect(m_doc, &StudyDocument::documentReset, this, [this] {
+        cancel();
+        clearResults();
+        m_banner->clear();
+    });
+
+    refreshRunChoices();
+    selectSpec(m_sideA, kBaseline);
+    setBusy(false);
+    clearResults();
+}
+
+QGridLayout *ComparePage::buildPicker()
+{
     // What to compare.
     auto *pick = new QGridLayout;
     m_sideA = buildSideCombo(QStringLiteral("compareSideA"));
@@ -118,8 +142,11 @@ ComparePage::ComparePage(StudyDocument *doc, QWidget *parent) : QWidget(parent),
     pick->addWidget(m_cancel, 1, 4);
     pick->addWidget(m_status, 2, 1, 1, 4);
     pick->setColumnStretch(1, 1);
-    layout->addLayout(pick);
+    return pick;
+}
 
+QFrame *ComparePage::buildVerdict()
+{
     // The verdict.
     auto *scores = new QFrame(this);
     scores->setObjectName(QStringLiteral("compareScores"));
@@ -147,10 +174,23 @@ ComparePage::ComparePage(StudyDocument *doc, QWidget *parent) : QWidget(parent),
     scoreLayout->setColumnStretch(0, 1);
     scoreLayout->setColumnStretch(1, 1);
     scoreLayout->setColumnStretch(2, 2);
-    layout->addWidget(scores);
+    return scores;
+}
 
+QTabWidget *ComparePage::buildTabs()
+{
     auto *tabs = new QTabWidget(this);
     tabs->setObjectName(QStringLiteral("compareTabs"));
+    tabs->addTab(buildExamplesTab(tabs), tr("&Examples"));
+    m_diff = new QTextBrowser(tabs);
+    m_diff->setObjectName(QStringLiteral("comparePromptDiff"));
+    m_diff->setOpenLinks(false);
+    tabs->addTab(m_diff, tr("&Prompt Diff"));
+    return tabs;
+}
+
+QWidget *ComparePage::buildExamplesTab(QTabWidget *tabs)
+{
     auto *examples = new QWidget(tabs);
     auto *examplesLayout = new QVBoxLayout(examples);
     auto *filterRow = new QHBoxLayout;
@@ -189,29 +229,7 @@ ComparePage::ComparePage(StudyDocument *doc, QWidget *parent) : QWidget(parent),
     m_table->setColumnWidth(ComparisonTableModel::ScoreAColumn, ch * 10);
     m_table->setColumnWidth(ComparisonTableModel::ScoreBColumn, ch * 10);
     examplesLayout->addWidget(m_table, 1);
-    tabs->addTab(examples, tr("&Examples"));
-    m_diff = new QTextBrowser(tabs);
-    m_diff->setObjectName(QStringLiteral("comparePromptDiff"));
-    m_diff->setOpenLinks(false);
-    tabs->addTab(m_diff, tr("&Prompt Diff"));
-    layout->addWidget(tabs, 1);
-
-    m_progressTimer = new QTimer(this);
-    m_progressTimer->setInterval(100); // the evaluator reports per example; the bar needs 10 updates a second at most
-    connect(m_progressTimer, &QTimer::timeout, this, &ComparePage::updateProgress);
-    connect(m_compare, &QPushButton::clicked, this, &ComparePage::compareSelected);
-    connect(m_cancel, &QPushButton::clicked, this, &ComparePage::cancel);
-    connect(m_changedOnly, &QCheckBox::toggled, m_filter, &ChangedRowsFilter::setChangedOnly);
-    connect(m_doc, &StudyDocument::documentReset, this, [this] {
-        cancel();
-        clearResults();
-        m_banner->clear();
-    });
-
-    refreshRunChoices();
-    selectSpec(m_sideA, kBaseline);
-    setBusy(false);
-    clearResults();
+    return examples;
 }
 
 ComparePage::~ComparePage()

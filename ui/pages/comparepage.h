@@ -16,9 +16,12 @@ class ComparisonTableModel;
 class ErrorBanner;
 class QCheckBox;
 class QComboBox;
+class QFrame;
+class QGridLayout;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 class QTableView;
 class QTextBrowser;
 class QTimer;
@@ -91,6 +94,11 @@ private:
         QString label; // as shown in the results
     };
 
+    // The page's parts, top to bottom: what to compare, the verdict, the tabs.
+    QGridLayout *buildPicker();
+    QFrame *buildVerdict();
+    QTabWidget *buildTabs();
+    QWidget *buildExamplesTab(QTabWidget *tabs);
     QComboBox *buildSideCombo(const QString &objectName);
     void refreshRunChoices();
     void selectSpec(QComboBox *combo, const QString &spec);

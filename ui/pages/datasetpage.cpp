@@ -127,6 +127,45 @@ DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent)
     m_banner = new ErrorBanner(this);
     layout->addWidget(m_banner);
 
+    layout->addLayout(buildToolbar());
+
+    m_summary = new QLabel(this);
+    m_summary->setObjectName(QStringLiteral("datasetSummary"));
+    m_summary->setTextFormat(Qt::PlainText);
+    layout->addWidget(m_summary);
+
+    layout->addWidget(buildRowsSplitter(), 1);
+
+    m_statsTimer = new QTimer(this);
+    m_statsTimer->setSingleShot(true);
+    m_statsTimer->setInterval(50);
+    connect(m_statsTimer, &QTimer::timeout, this, &DatasetPage::rebuildStats);
+
+    connectViews();
+    m_deleteButton->setEnabled(false);
+
+    auto onData = [this] {
+        updateSplitTabs();
+        updateSummary();
+        scheduleStats();
+    };
+    connect(m_document, &StudyDocument::dataChanged, this, onData);
+    connect(m_document, &StudyDocument::rowChanged, this, onData);
+    connect(m_document, &StudyDocument::rowsInserted, this, onData);
+    connect(m_document, &StudyDocument::rowsRemoved, this, onData);
+    connect(m_document, &StudyDocument::studyChanged, this, onData);
+    connect(m_document, &StudyDocument::documentReset, this, [this] {
+        m_banner->clear();
+        resizeColumns();
+    });
+    updateSplitTabs();
+    updateSummary();
+    resizeColumns();
+    rebuildStats();
+}
+
+QHBoxLayout *DatasetPage::buildToolbar()
+{
     auto *bar = new QHBoxLayout;
     m_splitTabs = new QTabBar(this);
     m_splitTabs->setObjectName(QStringLiteral("splitTabs"));
@@ -149,13 +188,15 @@ DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent)
     m_deleteButton = button(tr("&Delete Rows"), QStringLiteral("deleteRowsButton"), tr("Delete the selected rows (Del)"));
     auto *splitButton = button(tr("S&plit\u2026"), QStringLiteral("splitButton"),
                                tr("Deal all rows again into train, val and test with a seed"));
-    layout->addLayout(bar);
+    connect(importButton, &QPushButton::clicked, this, &DatasetPage::importWithDialog);
+    connect(addButton, &QPushButton::clicked, this, &DatasetPage::addRow);
+    connect(m_deleteButton, &QPushButton::clicked, this, &DatasetPage::deleteSelectedRows);
+    connect(splitButton, &QPushButton::clicked, this, &DatasetPage::splitWithDialog);
+    return bar;
+}
 
-    m_summary = new QLabel(this);
-    m_summary->setObjectName(QStringLiteral("datasetSummary"));
-    m_summary->setTextFormat(Qt::PlainText);
-    layout->addWidget(m_summary);
-
+QSplitter *DatasetPage::buildRowsSplitter()
+{
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("datasetSplitter"));
     splitter->setChildrenCollapsible(false);
@@ -190,23 +231,17 @@ DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent)
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 0);
     splitter->setSizes({fontMetrics().averageCharWidth() * 120, fontMetrics().averageCharWidth() * 44});
-    layout->addWidget(splitter, 1);
 
     auto *deleteAction = new QAction(tr("Delete Rows"), m_table);
     deleteAction->setShortcut(QKeySequence::Delete);
     deleteAction->setShortcutContext(Qt::WidgetShortcut);
     m_table->addAction(deleteAction);
     connect(deleteAction, &QAction::triggered, this, &DatasetPage::deleteSelectedRows);
+    return splitter;
+}
 
-    m_statsTimer = new QTimer(this);
-    m_statsTimer->setSingleShot(true);
-    m_statsTimer->setInterval(50);
-    connect(m_statsTimer, &QTimer::timeout, this, &DatasetPage::rebuildStats);
-
-    connect(importButton, &QPushButton::clicked, this, &DatasetPage::importWithDialog);
-    connect(addButton, &QPushButton::clicked, this, &DatasetPage::addRow);
-    connect(m_deleteButton, &QPushButton::clicked, this, &DatasetPage::deleteSelectedRows);
-    connect(splitButton, &QPushButton::clicked, this, &DatasetPage::splitWithDialog);
+void DatasetPage::connectViews()
+{
     connect(m_splitTabs, &QTabBar::currentChanged, this, [this](int index) {
         m_model->setSplit(static_cast<Split>(index));
         updateSummary();
@@ -216,26 +251,6 @@ DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent)
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { m_deleteButton->setEnabled(m_table->selectionModel()->hasSelection()); });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_deleteButton->setEnabled(false); });
-    m_deleteButton->setEnabled(false);
-
-    auto onData = [this] {
-        updateSplitTabs();
-        updateSummary();
-        scheduleStats();
-    };
-    connect(m_document, &StudyDocument::dataChanged, this, onData);
-    connect(m_document, &StudyDocument::rowChanged, this, onData);
-    connect(m_document, &StudyDocument::rowsInserted, this, onData);
-    connect(m_document, &StudyDocument::rowsRemoved, this, onData);
-    connect(m_document, &StudyDocument::studyChanged, this, onData);
-    connect(m_document, &StudyDocument::documentReset, this, [this] {
-        m_banner->clear();
-        resizeColumns();
-    });
-    updateSplitTabs();
-    updateSummary();
-    resizeColumns();
-    rebuildStats();
 }
 
 Split DatasetPage::currentSplit() const

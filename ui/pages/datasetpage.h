@@ -6,8 +6,10 @@
 #include <QWidget>
 
 class ErrorBanner;
+class QHBoxLayout;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QTabBar;
 class QTableView;
 class QTimer;
@@ -48,6 +50,12 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    // The split tabs and the row buttons, wired to their actions.
+    QHBoxLayout *buildToolbar();
+    // The rows table beside the label statistics.
+    QSplitter *buildRowsSplitter();
+    // The split tabs, the model and the table's selection.
+    void connectViews();
     void updateSplitTabs();
     void updateSummary();
     void scheduleStats();

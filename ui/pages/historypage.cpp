@@ -79,6 +79,15 @@ HistoryPage::HistoryPage(QWidget *parent) : QWidget(parent)
     top->addWidget(m_refresh);
     layout->addLayout(top);
 
+    layout->addWidget(buildRunsSplitter(), 1);
+    layout->addLayout(buildActions());
+    connectSignals();
+
+    refresh();
+}
+
+QSplitter *HistoryPage::buildRunsSplitter()
+{
     m_model = new QStandardItemModel(0, ColumnCount, this);
     m_model->setHorizontalHeaderLabels({tr("Run"), tr("Created"), tr("Study"), tr("Optimizer"), tr("Seed"), tr("Status"),
                                         tr("Stop reason"), tr("Baseline"), tr("Best"), tr("Sessions")});
@@ -110,8 +119,11 @@ HistoryPage::HistoryPage(QWidget *parent) : QWidget(parent)
     splitter->addWidget(m_details);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
-    layout->addWidget(splitter, 1);
+    return splitter;
+}
 
+QHBoxLayout *HistoryPage::buildActions()
+{
     auto *buttons = new QHBoxLayout;
     m_open = new QPushButton(tr("&Open in Monitor"), this);
     m_open->setObjectName(QStringLiteral("historyOpenButton"));
@@ -129,8 +141,11 @@ HistoryPage::HistoryPage(QWidget *parent) : QWidget(parent)
     buttons->addWidget(m_compareRuns);
     buttons->addStretch(1);
     buttons->addWidget(m_export);
-    layout->addLayout(buttons);
+    return buttons;
+}
 
+void HistoryPage::connectSignals()
+{
     connect(m_refresh, &QPushButton::clicked, this, &HistoryPage::refresh);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &HistoryPage::onSelectionChanged);
     connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex &index) {
@@ -153,8 +168,6 @@ HistoryPage::HistoryPage(QWidget *parent) : QWidget(parent)
             emit compareRunsRequested(ids.at(1), ids.at(0));
     });
     connect(m_export, &QPushButton::clicked, this, &HistoryPage::chooseExportPath);
-
-    refresh();
 }
 
 HistoryPage::~HistoryPage() = default;

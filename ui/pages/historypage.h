@@ -6,8 +6,10 @@
 #include <memory>
 
 class ErrorBanner;
+class QHBoxLayout;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QStandardItemModel;
 class QTableView;
 class QTextBrowser;
@@ -74,6 +76,12 @@ protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    // The runs table above the selected run's details.
+    QSplitter *buildRunsSplitter();
+    // Open, compare and export buttons for the selected runs.
+    QHBoxLayout *buildActions();
+    void connectSignals();
+
     void onSelectionChanged();
     void showDetails(const QString &runId);
     void chooseExportPath();

@@ -269,8 +269,36 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     auto *layout = new QVBoxLayout(this);
     m_banner = new ErrorBanner(this);
     layout->addWidget(m_banner);
+    layout->addLayout(buildModeBar());
 
-    // Mode switch.
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->setObjectName(QStringLiteral("metricSplitter"));
+    m_splitter->setChildrenCollapsible(false);
+    // Builder and script editor share the upper half.
+    m_stack = new QStackedWidget(m_splitter);
+    m_stack->addWidget(buildBuilderPane());
+    m_stack->addWidget(buildScriptPane());
+    m_splitter->addWidget(m_stack);
+    // Lower half: rows to test on, and what came back.
+    m_splitter->addWidget(buildTestPane());
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    layout->addWidget(m_splitter, 1);
+
+    m_checkTimer = new QTimer(this);
+    m_checkTimer->setSingleShot(true);
+    m_checkTimer->setInterval(400);
+    connect(m_checkTimer, &QTimer::timeout, this, &MetricPage::startScriptCheck);
+    connectSignals();
+
+    m_testStatus->setText(idleHint());
+    syncFromStudy();
+    selectRows({0, 1, 2, 3, 4});
+    updateTestButton();
+}
+
+QHBoxLayout *MetricPage::buildModeBar()
+{
     auto *top = new QHBoxLayout;
     auto *modeLabel = new QLabel(tr("<b>Metric</b>"), this);
     m_builderButton = new QToolButton(this);
@@ -293,16 +321,11 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     top->addWidget(m_builderButton);
     top->addWidget(m_scriptButton);
     top->addStretch(1);
-    layout->addLayout(top);
+    return top;
+}
 
-    auto *splitter = new QSplitter(Qt::Vertical, this);
-    m_splitter = splitter;
-    splitter->setObjectName(QStringLiteral("metricSplitter"));
-    splitter->setChildrenCollapsible(false);
-
-    // Builder and script editor share the upper half.
-    m_stack = new QStackedWidget(splitter);
-
+QWidget *MetricPage::buildBuilderPane()
+{
     auto *builderPane = new QWidget(m_stack);
     auto *builderLayout = new QVBoxLayout(builderPane);
     builderLayout->setContentsMargins(0, 0, 0, 0);
@@ -331,8 +354,11 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     builderHelp->setForegroundRole(QPalette::PlaceholderText);
     builderLayout->addWidget(builderHelp);
     builderLayout->addStretch(1);
-    m_stack->addWidget(builderPane);
+    return builderPane;
+}
 
+QWidget *MetricPage::buildScriptPane()
+{
     auto *scriptPane = new QWidget(m_stack);
     auto *scriptLayout = new QVBoxLayout(scriptPane);
     scriptLayout->setContentsMargins(0, 0, 0, 0);
@@ -346,6 +372,7 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     auto *templateButton = new QPushButton(tr("Reset to Te&mplate"), scriptPane);
     templateButton->setObjectName(QStringLiteral("templateButton"));
     templateButton->setToolTip(tr("Replace the script with a starting point for the current output fields"));
+    connect(templateButton, &QPushButton::clicked, this, &MetricPage::resetScriptToTemplate);
     scriptBar->addWidget(scriptHelp, 1);
     scriptBar->addWidget(templateButton, 0, Qt::AlignTop);
     scriptLayout->addLayout(scriptBar);
@@ -366,13 +393,21 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     m_scriptStatus->setWordWrap(true);
     m_scriptStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
     scriptLayout->addWidget(m_scriptStatus);
-    m_stack->addWidget(scriptPane);
-    splitter->addWidget(m_stack);
+    return scriptPane;
+}
 
-    // Lower half: rows to test on, and what came back.
-    auto *testPane = new QWidget(splitter);
+QWidget *MetricPage::buildTestPane()
+{
+    auto *testPane = new QWidget(m_splitter);
     auto *testLayout = new QVBoxLayout(testPane);
     testLayout->setContentsMargins(0, 0, 0, 0);
+    testLayout->addLayout(buildTestBar(testPane));
+    testLayout->addWidget(buildTestTables(testPane), 1);
+    return testPane;
+}
+
+QHBoxLayout *MetricPage::buildTestBar(QWidget *testPane)
+{
     auto *testBar = new QHBoxLayout;
     auto *testTitle = new QLabel(tr("<b>Try it</b>"), testPane);
     auto *splitLabel = new QLabel(tr("Rows &from:"), testPane);
@@ -397,11 +432,14 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     testBar->addWidget(m_testButton);
     testBar->addWidget(m_cancelButton);
     testBar->addWidget(m_testStatus, 1);
-    testLayout->addLayout(testBar);
+    return testBar;
+}
 
+QSplitter *MetricPage::buildTestTables(QWidget *testPane)
+{
     auto *testSplitter = new QSplitter(Qt::Horizontal, testPane);
     testSplitter->setChildrenCollapsible(false);
-    m_rowsModel = new RowTableModel(document, this);
+    m_rowsModel = new RowTableModel(m_document, this);
     m_rowsView = new QTableView(testSplitter);
     m_rowsView->setObjectName(QStringLiteral("testRowsView"));
     m_rowsView->setModel(m_rowsModel);
@@ -435,22 +473,16 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     testSplitter->setStretchFactor(0, 2);
     testSplitter->setStretchFactor(1, 3);
     testSplitter->setSizes({2, 3});
+    // Connected before connectSignals() adds updateTestButton to the same reset.
     connect(m_rowsModel, &QAbstractItemModel::modelReset, this, &MetricPage::sizeRowColumns);
     sizeRowColumns();
-    testLayout->addWidget(testSplitter, 1);
-    splitter->addWidget(testPane);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-    layout->addWidget(splitter, 1);
+    return testSplitter;
+}
 
-    m_checkTimer = new QTimer(this);
-    m_checkTimer->setSingleShot(true);
-    m_checkTimer->setInterval(400);
-    connect(m_checkTimer, &QTimer::timeout, this, &MetricPage::startScriptCheck);
-
+void MetricPage::connectSignals()
+{
     connect(m_builderButton, &QToolButton::clicked, this, [this] { setMode(Mode::Builder); });
     connect(m_scriptButton, &QToolButton::clicked, this, [this] { setMode(Mode::Script); });
-    connect(templateButton, &QPushButton::clicked, this, &MetricPage::resetScriptToTemplate);
     connect(m_editor->document(), &QTextDocument::contentsChange, this, [this](int position, int removed, int added) {
         m_lastChangeSize = std::max(removed, added);
         // Enter with auto-indent adds a newline and spaces: still typing.
@@ -477,11 +509,6 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
         syncFromStudy();
         selectRows({0, 1, 2, 3, 4});
     });
-
-    m_testStatus->setText(idleHint());
-    syncFromStudy();
-    selectRows({0, 1, 2, 3, 4});
-    updateTestButton();
 }
 
 QString MetricPage::idleHint() const

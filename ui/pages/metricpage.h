@@ -12,6 +12,7 @@
 
 class ErrorBanner;
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -84,6 +85,15 @@ protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    // The page's parts, built top to bottom by the constructor.
+    QHBoxLayout *buildModeBar();
+    QWidget *buildBuilderPane();
+    QWidget *buildScriptPane();
+    QWidget *buildTestPane();
+    QHBoxLayout *buildTestBar(QWidget *testPane);
+    QSplitter *buildTestTables(QWidget *testPane);
+    void connectSignals();
+
     void syncFromStudy();
     void rebuildBuilder();
     void refreshBuilderValues();

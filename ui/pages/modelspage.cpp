@@ -159,7 +159,36 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
     keyNote->setForegroundRole(QPalette::PlaceholderText);
     layout->addWidget(keyNote);
 
-    // Prices.
+    layout->addWidget(buildPricesBox(), 1);
+
+    connect(m_document, &StudyDocument::studyChanged, this, &ModelsPage::syncFromStudy);
+    connect(m_document, &StudyDocument::documentReset, this, [this] {
+        m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
+        for (Role role : {Task, Proposer}) {
+            m_forms[role].result->clear();
+        }
+        syncFromStudy();
+    });
+
+    m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
+    syncFromStudy();
+    reloadPrices();
+}
+
+ModelsPage::~ModelsPage()
+{
+    // A connection test holds only copies; stop it and wait so no thread
+    // outlives the page.
+    for (Form &form : m_forms) {
+        if (form.cancel)
+            form.cancel->store(true);
+        if (form.thread)
+            form.thread->wait();
+    }
+}
+
+QGroupBox *ModelsPage::buildPricesBox()
+{
     auto *pricesBox = new QGroupBox(tr("Prices (US $ per million tokens)"), this);
     pricesBox->setObjectName(QStringLiteral("pricesBox"));
     auto *pricesLayout = new QVBoxLayout(pricesBox);
@@ -199,7 +228,6 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
     priceButtons->addWidget(m_revertPrices);
     priceButtons->addWidget(m_savePrices);
     pricesLayout->addLayout(priceButtons);
-    layout->addWidget(pricesBox, 1);
 
     connect(m_prices, &QTableWidget::cellChanged, this, &ModelsPage::onPriceEdited);
     connect(m_prices, &QTableWidget::itemSelectionChanged, this, [this] {
@@ -218,31 +246,7 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
             m_banner->showMessage(error);
     });
     connect(m_revertPrices, &QPushButton::clicked, this, &ModelsPage::reloadPrices);
-
-    connect(m_document, &StudyDocument::studyChanged, this, &ModelsPage::syncFromStudy);
-    connect(m_document, &StudyDocument::documentReset, this, [this] {
-        m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
-        for (Role role : {Task, Proposer}) {
-            m_forms[role].result->clear();
-        }
-        syncFromStudy();
-    });
-
-    m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
-    syncFromStudy();
-    reloadPrices();
-}
-
-ModelsPage::~ModelsPage()
-{
-    // A connection test holds only copies; stop it and wait so no thread
-    // outlives the page.
-    for (Form &form : m_forms) {
-        if (form.cancel)
-            form.cancel->store(true);
-        if (form.thread)
-            form.thread->wait();
-    }
+    return pricesBox;
 }
 
 QGroupBox *ModelsPage::buildForm(Role role)
@@ -268,6 +272,17 @@ QGroupBox *ModelsPage::buildForm(Role role)
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     outer->addLayout(form);
 
+    addEndpointRows(f, form, prefix);
+    addCallRows(f, form, prefix);
+    addLimitRows(f, form, prefix);
+    outer->addLayout(buildTestRow(f, prefix));
+    outer->addStretch(1);
+    connectForm(role);
+    return f.box;
+}
+
+void ModelsPage::addEndpointRows(Form &f, QFormLayout *form, const QString &prefix)
+{
     f.provider = new QComboBox(f.box);
     f.provider->setObjectName(prefix + QStringLiteral("ProviderCombo"));
     for (const auto &p : kProviders)
@@ -297,7 +312,10 @@ QGroupBox *ModelsPage::buildForm(Role role)
     auto *keyLabel = new QLabel(tr("API &key variable:"), f.box);
     keyLabel->setBuddy(f.keyEnv);
     form->addRow(keyLabel, keyRow);
+}
 
+void ModelsPage::addCallRows(Form &f, QFormLayout *form, const QString &prefix)
+{
     f.temperature = new QDoubleSpinBox(f.box);
     f.temperature->setObjectName(prefix + QStringLiteral("TemperatureSpin"));
     f.temperature->setRange(0.0, 2.0);
@@ -319,7 +337,10 @@ QGroupBox *ModelsPage::buildForm(Role role)
     f.timeout->setSpecialValueText(tr("none"));
     f.timeout->setToolTip(tr("Per call; 0 = no limit"));
     form->addRow(tr("T&imeout:"), f.timeout);
+}
 
+void ModelsPage::addLimitRows(Form &f, QFormLayout *form, const QString &prefix)
+{
     f.concurrency = new QSpinBox(f.box);
     f.concurrency->setObjectName(prefix + QStringLiteral("ConcurrencySpin"));
     f.concurrency->setRange(1, 512);
@@ -365,7 +386,10 @@ QGroupBox *ModelsPage::buildForm(Role role)
     auto *retryLabel = new QLabel(tr("R&etries:"), f.box);
     retryLabel->setBuddy(f.maxRetries);
     form->addRow(retryLabel, retryRow);
+}
 
+QHBoxLayout *ModelsPage::buildTestRow(Form &f, const QString &prefix)
+{
     auto *testRow = new QHBoxLayout;
     f.test = new QPushButton(tr("Test &Connection"), f.box);
     f.test->setObjectName(prefix + QStringLiteral("TestButton"));
@@ -376,9 +400,12 @@ QGroupBox *ModelsPage::buildForm(Role role)
     f.result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     testRow->addWidget(f.test, 0, Qt::AlignTop);
     testRow->addWidget(f.result, 1);
-    outer->addLayout(testRow);
-    outer->addStretch(1);
+    return testRow;
+}
 
+void ModelsPage::connectForm(Role role)
+{
+    const Form &f = m_forms[role];
     connect(f.provider, &QComboBox::activated, this, [this, role](int index) {
         setProvider(role, m_forms[role].provider->itemData(index).toString());
     });
@@ -425,7 +452,6 @@ QGroupBox *ModelsPage::buildForm(Role role)
                QStringLiteral("retryWait"));
     });
     connect(f.test, &QPushButton::clicked, this, [this, role] { testConnection(role); });
-    return f.box;
 }
 
 const prism::ModelConfig &ModelsPage::config(Role role) const

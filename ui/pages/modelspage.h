@@ -16,7 +16,9 @@ class ErrorBanner;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QGroupBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -108,7 +110,18 @@ private:
         std::shared_ptr<std::atomic<bool>> cancel;
     };
 
+    // The price editor below the forms, wired to its buttons.
+    QGroupBox *buildPricesBox();
+    // One model's form: built from the parts below, then connected.
     QGroupBox *buildForm(Role role);
+    // Provider, base URL, model and the key variable with its status.
+    void addEndpointRows(Form &f, QFormLayout *form, const QString &prefix);
+    // Per call: temperature, max tokens, timeout.
+    void addCallRows(Form &f, QFormLayout *form, const QString &prefix);
+    // Concurrency, rate limits and retries.
+    void addLimitRows(Form &f, QFormLayout *form, const QString &prefix);
+    QHBoxLayout *buildTestRow(Form &f, const QString &prefix);
+    void connectForm(Role role);
     void syncFromStudy();
     void syncForm(Role role, const prism::ModelConfig &config);
     void updateKeyStatus(Role role);

@@ -210,6 +210,20 @@ QWidget *RunPage::buildOptimizerBox()
     m_form = new QFormLayout(box);
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
 
+    addSearchRows(box);
+    addDemoRows(box);
+    addMinibatchRows(box);
+    addProposerRows(box);
+    m_seed = makeSpin(box, "seedSpin", 0, INT_MAX, tr("seed: every random draw of the run; 0 is a seed too"));
+    m_form->addRow(tr("Seed"), m_seed);
+
+    connectSearchEdits();
+    connectProposerEdits();
+    return box;
+}
+
+void RunPage::addSearchRows(QGroupBox *box)
+{
     m_optimizer = new QComboBox(box);
     m_optimizer->setObjectName(QStringLiteral("optimizerCombo"));
     for (const auto &o : kOptimizers)
@@ -236,6 +250,10 @@ QWidget *RunPage::buildOptimizerBox()
     m_numTrials = makeSpin(box, "numTrialsSpin", -1, 100000, tr("num_trials: search trials after the baseline"));
     m_numTrials->setSpecialValueText(tr("not set"));
     m_form->addRow(tr("Trials"), m_numTrials);
+}
+
+void RunPage::addDemoRows(QGroupBox *box)
+{
     m_maxBootstrapped = makeSpin(box, "maxBootstrappedSpin", 0, 100,
                                  tr("max_bootstrapped_demos: demos taken from successful traces (0 with 0 labeled = zero-shot)"));
     m_form->addRow(tr("Bootstrapped demos"), m_maxBootstrapped);
@@ -259,7 +277,10 @@ QWidget *RunPage::buildOptimizerBox()
     thresholdLayout->addWidget(m_thresholdOn);
     thresholdLayout->addWidget(m_threshold, 1);
     m_form->addRow(tr("Demo score threshold"), m_thresholdRow);
+}
 
+void RunPage::addMinibatchRows(QGroupBox *box)
+{
     m_minibatch = makeCheck(box, tr("score trials on minibatches"), "minibatchCheck",
                             tr("minibatch: trials score a sample of the validation set; the best are fully evaluated"));
     m_form->addRow(tr("Minibatch"), m_minibatch);
@@ -268,6 +289,10 @@ QWidget *RunPage::buildOptimizerBox()
     m_fullEvalSteps = makeSpin(box, "fullEvalStepsSpin", 1, 1000,
                                tr("minibatch_full_eval_steps: a full evaluation after this many minibatch trials"));
     m_form->addRow(tr("Full evaluation every"), m_fullEvalSteps);
+}
+
+void RunPage::addProposerRows(QGroupBox *box)
+{
     m_initTemperature = new QDoubleSpinBox(box);
     m_initTemperature->setObjectName(QStringLiteral("initTemperatureSpin"));
     m_initTemperature->setRange(0.0, 2.0);
@@ -304,10 +329,10 @@ QWidget *RunPage::buildOptimizerBox()
         m_tip->addItem(QString::fromLatin1(tip), QString::fromLatin1(tip));
     m_tip->setToolTip(tr("tip: one tip for every proposal, even with the random tip off"));
     m_form->addRow(tr("Tip"), m_tip);
+}
 
-    m_seed = makeSpin(box, "seedSpin", 0, INT_MAX, tr("seed: every random draw of the run; 0 is a seed too"));
-    m_form->addRow(tr("Seed"), m_seed);
-
+void RunPage::connectSearchEdits()
+{
     connect(m_optimizer, &QComboBox::currentIndexChanged, this, [this](int index) {
         const std::string key = toStd(m_optimizer->itemData(index).toString());
         commit([&](prism::OptimizerConfig &c) { c.name = key; }, tr("Use %1").arg(m_optimizer->itemText(index).section(QLatin1Char(' '), 0, 0)));
@@ -351,6 +376,13 @@ QWidget *RunPage::buildOptimizerBox()
         commit([&](prism::OptimizerConfig &c) { c.minibatchFullEvalSteps = v; }, tr("Change Full Evaluation Interval"),
                QStringLiteral("fullEvalSteps"));
     });
+    connect(m_seed, &QSpinBox::valueChanged, this, [this](int v) {
+        commit([&](prism::OptimizerConfig &c) { c.seed = static_cast<std::uint64_t>(v); }, tr("Change Seed"), QStringLiteral("seed"));
+    });
+}
+
+void RunPage::connectProposerEdits()
+{
     connect(m_initTemperature, &QDoubleSpinBox::valueChanged, this, [this](double v) {
         commit([&](prism::OptimizerConfig &c) { c.initTemperature = v; }, tr("Change Proposer Temperature"),
                QStringLiteral("initTemperature"));
@@ -375,10 +407,6 @@ QWidget *RunPage::buildOptimizerBox()
         const std::string tip = toStd(m_tip->itemData(index).toString());
         commit([&](prism::OptimizerConfig &c) { c.tip = tip; }, tr("Change Tip"));
     });
-    connect(m_seed, &QSpinBox::valueChanged, this, [this](int v) {
-        commit([&](prism::OptimizerConfig &c) { c.seed = static_cast<std::uint64_t>(v); }, tr("Change Seed"), QStringLiteral("seed"));
-    });
-    return box;
 }
 
 QWidget *RunPage::buildRunBox()

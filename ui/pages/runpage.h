@@ -19,6 +19,7 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QFormLayout;
+class QGroupBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
@@ -93,6 +94,13 @@ signals:
 
 private:
     QWidget *buildOptimizerBox();
+    // The optimizer form's parts, top to bottom, and the edits they commit.
+    void addSearchRows(QGroupBox *box);
+    void addDemoRows(QGroupBox *box);
+    void addMinibatchRows(QGroupBox *box);
+    void addProposerRows(QGroupBox *box);
+    void connectSearchEdits();
+    void connectProposerEdits();
     QWidget *buildRunBox();
     QWidget *buildEstimateBox();
     void syncFromStudy();

@@ -91,7 +91,37 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     m_banner = new ErrorBanner(this);
     layout->addWidget(m_banner);
+    layout->addLayout(buildPredictorBar());
 
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setObjectName(QStringLiteral("signatureSplitter"));
+    splitter->setChildrenCollapsible(false);
+    QSplitter *left = buildEditorSplitter(splitter);
+    QWidget *right = buildPreviewPane(splitter);
+    splitter->addWidget(left);
+    splitter->addWidget(right);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
+    layout->addWidget(splitter, 1);
+
+    m_previewTimer = new QTimer(this);
+    m_previewTimer->setSingleShot(true);
+    m_previewTimer->setInterval(150);
+    connect(m_previewTimer, &QTimer::timeout, this, &SignaturePage::renderPreview);
+    connectSignals();
+
+    m_removeField->setEnabled(false);
+    m_upField->setEnabled(false);
+    m_downField->setEnabled(false);
+    syncFromStudy();
+    renderPreview();
+    m_leftSplitter = left;
+    left->setStretchFactor(0, 1);
+    left->setStretchFactor(1, 0);
+}
+
+QHBoxLayout *SignaturePage::buildPredictorBar()
+{
     // Predictor and module kind.
     auto *top = new QHBoxLayout;
     m_predictorLabel = new QLabel(tr("&Predictor:"), this);
@@ -111,19 +141,27 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     top->addWidget(kindLabel);
     top->addWidget(m_kindCombo);
     top->addStretch(1);
-    layout->addLayout(top);
+    return top;
+}
 
-    auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->setObjectName(QStringLiteral("signatureSplitter"));
-    splitter->setChildrenCollapsible(false);
-
+QSplitter *SignaturePage::buildEditorSplitter(QSplitter *parent)
+{
     // Instruction above, fields below, the split between them adjustable.
-    auto *left = new QSplitter(Qt::Vertical, splitter);
+    auto *left = new QSplitter(Qt::Vertical, parent);
     left->setObjectName(QStringLiteral("signatureLeftSplitter"));
     left->setChildrenCollapsible(false);
-    auto *instructionPane = new QWidget(left);
-    auto *leftLayout = new QVBoxLayout(instructionPane);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
+    QWidget *instructionPane = buildInstructionPane(left);
+    QWidget *fieldsPane = buildFieldsPane(left);
+    left->addWidget(instructionPane);
+    left->addWidget(fieldsPane);
+    return left;
+}
+
+QWidget *SignaturePage::buildInstructionPane(QSplitter *parent)
+{
+    auto *instructionPane = new QWidget(parent);
+    auto *paneLayout = new QVBoxLayout(instructionPane);
+    paneLayout->setContentsMargins(0, 0, 0, 0);
     auto *instructionLabel = new QLabel(tr("<b>Instruction</b>"), instructionPane);
     m_instruction = new QPlainTextEdit(instructionPane);
     m_instruction->setObjectName(QStringLiteral("instructionEdit"));
@@ -132,14 +170,18 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     m_instruction->setUndoRedoEnabled(false);
     m_instruction->installEventFilter(this);
     instructionLabel->setBuddy(m_instruction);
-    leftLayout->addWidget(instructionLabel);
-    leftLayout->addWidget(m_instruction, 1);
+    paneLayout->addWidget(instructionLabel);
+    paneLayout->addWidget(m_instruction, 1);
+    return instructionPane;
+}
 
-    auto *fieldsPane = new QWidget(left);
-    leftLayout = new QVBoxLayout(fieldsPane);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
+QWidget *SignaturePage::buildFieldsPane(QSplitter *parent)
+{
+    auto *fieldsPane = new QWidget(parent);
+    auto *paneLayout = new QVBoxLayout(fieldsPane);
+    paneLayout->setContentsMargins(0, 0, 0, 0);
     auto *fieldsLabel = new QLabel(tr("<b>Fields</b>"), fieldsPane);
-    leftLayout->addWidget(fieldsLabel);
+    paneLayout->addWidget(fieldsLabel);
     m_fields = new QTableWidget(0, ColumnCount, fieldsPane);
     m_fields->setObjectName(QStringLiteral("fieldsTable"));
     m_fields->setHorizontalHeaderLabels({tr("Name"), tr("Role"), tr("Type"), tr("Enum values"), tr("List"), tr("Description")});
@@ -151,7 +193,7 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     m_fields->horizontalHeader()->setStretchLastSection(true);
     m_fields->setWordWrap(false);
     fieldsLabel->setBuddy(m_fields);
-    leftLayout->addWidget(m_fields, 1);
+    paneLayout->addWidget(m_fields, 1);
 
     auto *fieldButtons = new QHBoxLayout;
     auto *addInput = new QPushButton(tr("Add &Input"), fieldsPane);
@@ -167,18 +209,22 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     for (QPushButton *b : {addInput, addOutput, m_removeField, m_upField, m_downField})
         fieldButtons->addWidget(b);
     fieldButtons->addStretch(1);
-    leftLayout->addLayout(fieldButtons);
+    paneLayout->addLayout(fieldButtons);
+    connect(addInput, &QPushButton::clicked, this, [this] { addField(true); });
+    connect(addOutput, &QPushButton::clicked, this, [this] { addField(false); });
     auto *hint = new QLabel(tr("Inputs are read from each row of the dataset; outputs are what the model answers and "
                                "the metric scores. Enum values are separated by commas; tick List for zero or more values."),
                             fieldsPane);
     hint->setWordWrap(true);
     hint->setForegroundRole(QPalette::PlaceholderText);
-    leftLayout->addWidget(hint);
-    left->addWidget(instructionPane);
-    left->addWidget(fieldsPane);
+    paneLayout->addWidget(hint);
+    return fieldsPane;
+}
 
+QWidget *SignaturePage::buildPreviewPane(QSplitter *parent)
+{
     // Right: the prompt preview.
-    auto *right = new QWidget(splitter);
+    auto *right = new QWidget(parent);
     auto *rightLayout = new QVBoxLayout(right);
     rightLayout->setContentsMargins(0, 0, 0, 0);
     auto *previewBar = new QHBoxLayout;
@@ -203,38 +249,16 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     m_preview->setLineWrapMode(QTextEdit::WidgetWidth);
     m_preview->setAccessibleName(tr("Prompt preview"));
     rightLayout->addWidget(m_preview, 1);
+    return right;
+}
 
-    splitter->addWidget(left);
-    splitter->addWidget(right);
-    splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 1);
-    layout->addWidget(splitter, 1);
-
-    m_previewTimer = new QTimer(this);
-    m_previewTimer->setSingleShot(true);
-    m_previewTimer->setInterval(150);
-    connect(m_previewTimer, &QTimer::timeout, this, &SignaturePage::renderPreview);
-
+void SignaturePage::connectSignals()
+{
     connect(m_predictorCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
         if (!m_syncing && index >= 0)
             setCurrentPredictor(index);
     });
-    connect(m_kindCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
-        if (m_syncing || index < 0)
-            return;
-        prism::Study study = m_document->study();
-        if (m_predictor >= static_cast<int>(study.program.predictors.size()))
-            return;
-        auto &predictor = study.program.predictors[static_cast<std::size_t>(m_predictor)];
-        const auto kind = static_cast<prism::PredictorKind>(m_kindCombo->itemData(index).toInt());
-        if (kind == prism::PredictorKind::ChainOfThought && predictor.signature.findField("reasoning")) {
-            showProblem(tr("ChainOfThought adds a field named 'reasoning'; rename the existing one first."));
-            QTimer::singleShot(0, this, &SignaturePage::syncFromStudy);
-            return;
-        }
-        predictor.kind = kind;
-        m_document->setStudy(study, tr("Use %1").arg(m_kindCombo->itemText(index)));
-    });
+    connect(m_kindCombo, &QComboBox::currentIndexChanged, this, &SignaturePage::onKindChosen);
     connect(m_instruction, &QPlainTextEdit::textChanged, this, &SignaturePage::onInstructionEdited);
     connect(m_fields, &QTableWidget::cellChanged, this, &SignaturePage::onItemChanged);
     connect(m_fields, &QTableWidget::itemSelectionChanged, this, [this] {
@@ -243,8 +267,6 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
         m_upField->setEnabled(any);
         m_downField->setEnabled(any);
     });
-    connect(addInput, &QPushButton::clicked, this, [this] { addField(true); });
-    connect(addOutput, &QPushButton::clicked, this, [this] { addField(false); });
     connect(m_removeField, &QPushButton::clicked, this, &SignaturePage::removeSelectedField);
     connect(m_upField, &QPushButton::clicked, this, [this] { moveSelectedField(-1); });
     connect(m_downField, &QPushButton::clicked, this, [this] { moveSelectedField(1); });
@@ -266,15 +288,24 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
     connect(m_document, &StudyDocument::rowChanged, this, [onRows](Split split, int) { onRows(split); });
     connect(m_document, &StudyDocument::rowsInserted, this, [onRows](Split split, int, int) { onRows(split); });
     connect(m_document, &StudyDocument::rowsRemoved, this, [onRows](Split split, int, int) { onRows(split); });
+}
 
-    m_removeField->setEnabled(false);
-    m_upField->setEnabled(false);
-    m_downField->setEnabled(false);
-    syncFromStudy();
-    renderPreview();
-    m_leftSplitter = left;
-    left->setStretchFactor(0, 1);
-    left->setStretchFactor(1, 0);
+void SignaturePage::onKindChosen(int index)
+{
+    if (m_syncing || index < 0)
+        return;
+    prism::Study study = m_document->study();
+    if (m_predictor >= static_cast<int>(study.program.predictors.size()))
+        return;
+    auto &predictor = study.program.predictors[static_cast<std::size_t>(m_predictor)];
+    const auto kind = static_cast<prism::PredictorKind>(m_kindCombo->itemData(index).toInt());
+    if (kind == prism::PredictorKind::ChainOfThought && predictor.signature.findField("reasoning")) {
+        showProblem(tr("ChainOfThought adds a field named 'reasoning'; rename the existing one first."));
+        QTimer::singleShot(0, this, &SignaturePage::syncFromStudy);
+        return;
+    }
+    predictor.kind = kind;
+    m_document->setStudy(study, tr("Use %1").arg(m_kindCombo->itemText(index)));
 }
 
 void SignaturePage::showEvent(QShowEvent *event)

@@ -9,6 +9,7 @@
 
 class ErrorBanner;
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -58,6 +59,16 @@ private:
         prism::Field field;
         bool input = false;
     };
+
+    // The page's parts, built left to right by the constructor.
+    QHBoxLayout *buildPredictorBar();
+    QSplitter *buildEditorSplitter(QSplitter *parent);
+    QWidget *buildInstructionPane(QSplitter *parent);
+    QWidget *buildFieldsPane(QSplitter *parent);
+    QWidget *buildPreviewPane(QSplitter *parent);
+    void connectSignals();
+    // The module kind combo: an undoable change of the predictor's kind.
+    void onKindChosen(int index);
 
     void syncFromStudy();
     void rebuildFieldsTable();
