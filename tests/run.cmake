@@ -16,3 +16,7 @@ target_include_directories(test_storage_faults PRIVATE ${CMAKE_CURRENT_LIST_DIR}
 target_compile_definitions(test_storage_faults PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>"
   PRISM_FSFAULT_LIBRARY="$<TARGET_FILE:prism_fsfault>")
 add_dependencies(test_storage_faults prism prism_fsfault)
+# `prism optimize --dry-run` against real runs of the samples: the plan bounds them.
+prism_add_test(test_plan_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
+target_compile_definitions(test_plan_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_plan_cli prism)
