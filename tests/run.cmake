@@ -21,3 +21,7 @@ add_dependencies(test_storage_faults prism prism_fsfault)
 prism_add_test(test_pins SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pins.cpp)
 target_compile_definitions(test_pins PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
 add_dependencies(test_pins prism)
+# `prism optimize --dry-run` against real runs of the samples: the plan bounds them.
+prism_add_test(test_plan_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
+target_compile_definitions(test_plan_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_plan_cli prism)

@@ -24,6 +24,7 @@ class RunController;
 class RunStore;
 class RunState;
 struct RunEvent;
+struct RunSettings;
 struct Comparison;
 struct Study;
 } // namespace prism
@@ -156,6 +157,10 @@ std::string runsUsage();
 std::string resumeUsage();
 std::string exportUsage();
 int runOptimizeCommand(const std::vector<std::string> &args);
+// optimize --dry-run (plan_report.cpp): the engine's plan of the run the
+// study and settings would start, as text or one JSON object on stdout; no
+// model call, no run, no file. Returns the exit code.
+int printOptimizePlan(const Study &study, const RunSettings &settings, bool json);
 int runCompareCommand(const std::vector<std::string> &args);
 int runRunsCommand(const std::vector<std::string> &args);
 int runResumeCommand(const std::vector<std::string> &args);

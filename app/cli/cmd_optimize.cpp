@@ -165,7 +165,7 @@ std::string optimizeUsage()
     return "usage: prism optimize STUDY [--optimizer miprov2|bootstrap|labeled] [--auto light|medium|heavy]\n"
            "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
            "                      [--events FILE.jsonl] [--json] [--no-cache] [--no-compare]\n"
-           "                      [--store PATH] [--model NAME] [--quiet] [--verbose]\n"
+           "                      [--store PATH] [--model NAME] [--quiet] [--verbose] [--dry-run]\n"
            "\n"
            "Optimizes the study's program on its train (and val) split on a background\n"
            "thread, records the run in the run store, writes the compiled program in\n"
@@ -189,6 +189,8 @@ std::string optimizeUsage()
            "  --model NAME       task model name, replacing the study's\n"
            "  --quiet            no progress on stderr\n"
            "  --verbose          debug logs on stderr\n"
+           "  --dry-run          print the plan (calls by role, tokens, dollars, time; with\n"
+           "                     --json one JSON object) and exit: no model call, no run\n"
            "\n"
            "Exit codes: 0 done, 1 stopped early (cancelled, budget, failed), 2 bad usage,\n"
            "3 a study, dataset, model or store that cannot be loaded.\n";
@@ -378,7 +380,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     auto parsed = parseCommandOptions(args,
                                       {"--optimizer", "--auto", "--seed", "--threads", "--budget-calls", "--out", "--events",
                                        "--store", "--model"},
-                                      {"--json", "--no-cache", "--no-compare", "--quiet", "-q", "--verbose", "-v"});
+                                      {"--json", "--no-cache", "--no-compare", "--quiet", "-q", "--verbose", "-v", "--dry-run"});
     auto fail = [](const std::string &message) {
         printError(message);
         std::fputs(optimizeUsage().c_str(), stderr);
@@ -444,6 +446,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
         printError(study.error().message);
         return ExitLoad;
     }
+    if (o.has("--dry-run"))
+        return printOptimizePlan(study.value(), settings, output.json);
     auto store = openRunStore(o.value("--store").value_or(""));
     if (!store) {
         printError(store.error().message);

@@ -1,5 +1,7 @@
 #include "lm/estimate.h"
 
+#include <algorithm>
+
 namespace prism {
 
 namespace {
@@ -9,6 +11,11 @@ constexpr std::size_t kFieldHeaderChars = 16;
 constexpr std::size_t kFieldValueChars = 60;
 constexpr std::size_t kReasoningChars = 400;
 constexpr std::size_t kCompletedMarkerChars = 22; // "[[ ## completed ## ]]"
+
+// Per call of the in-process simulator, and per HTTP request before its tokens.
+constexpr double kSimSecondsPerCall = 0.002;
+constexpr double kHttpSecondsPerCall = 0.6;
+constexpr double kHttpCompletionTokensPerSecond = 60.0;
 
 } // namespace
 
@@ -53,6 +60,25 @@ CostEstimate estimateEvaluation(const Program &program, std::size_t exampleCount
     e.completionTokens = e.calls * estimateTokens(completionCharsPerCall.value_or(defaultCompletionChars(program)));
     e.dollars = prices.dollars(model, e.promptTokens, e.completionTokens);
     return e;
+}
+
+void addEstimatedCalls(CostEstimate &estimate, long long calls, std::size_t promptChars, std::size_t completionChars)
+{
+    estimate.calls += calls;
+    estimate.promptTokens += calls * estimateTokens(promptChars);
+    estimate.completionTokens += calls * estimateTokens(completionChars);
+}
+
+double estimateSeconds(const CostEstimate &estimate, const ModelConfig &model, int threads)
+{
+    if (estimate.calls == 0)
+        return 0.0;
+    const int parallel = std::max(1, std::min(threads, model.maxConcurrency));
+    double perCall = kSimSecondsPerCall;
+    if (model.provider != "simlm")
+        perCall = kHttpSecondsPerCall + static_cast<double>(estimate.completionTokens) / static_cast<double>(estimate.calls) /
+                                            kHttpCompletionTokensPerSecond;
+    return static_cast<double>(estimate.calls) * perCall / parallel;
 }
 
 } // namespace prism

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/program.h"
+#include "core/study.h"
 #include "lm/prices.h"
 
 #include <cstddef>
@@ -34,5 +35,16 @@ std::size_t defaultCompletionChars(const Program &program);
 CostEstimate estimateEvaluation(const Program &program, std::size_t exampleCount, std::size_t promptCharsPerCall,
                                 const PriceTable &prices, const std::string &model,
                                 std::optional<std::size_t> completionCharsPerCall = std::nullopt);
+
+// Adds `calls` calls of promptChars characters in and completionChars out
+// each (tokens by estimateTokens); dollars are left to the caller, who knows
+// the model.
+void addEstimatedCalls(CostEstimate &estimate, long long calls, std::size_t promptChars, std::size_t completionChars);
+
+// Wall time of the estimate's calls on `model` with `threads` workers: a fixed
+// time per call of the in-process simulator, else an HTTP round trip plus the
+// completion tokens at a typical speed, spread over min(threads,
+// max_concurrency) calls at a time. 0 for no calls.
+double estimateSeconds(const CostEstimate &estimate, const ModelConfig &model, int threads);
 
 } // namespace prism

@@ -21,10 +21,9 @@ namespace prism {
 
 namespace {
 
-// DSPy's num_demos_in_context (and BOOTSTRAPPED_FEWSHOT_EXAMPLES_IN_CONTEXT).
-constexpr std::size_t kProposerDemos = 3;
-// create_dataset_summary: at most 10 descriptor calls, stop after 5 COMPLETE.
-constexpr int kMaxDescriptorCalls = 10;
+// kProposerDemos and kMaxDescriptorCalls live in presets.h: the run plan
+// (plan.h) counts calls from them too. create_dataset_summary stops after 5
+// COMPLETE answers.
 constexpr int kCompleteSkips = 5;
 constexpr int kMaxRollout = 1000000000;
 

@@ -27,6 +27,12 @@ int autoNumTrials(int n, int numPredictors, bool zeroShot)
     return static_cast<int>(trials);
 }
 
+bool miproUsesMinibatches(const OptimizerConfig &config, const MiproSettings &settings, std::size_t valRows)
+{
+    const bool wanted = settings.autoMode ? valRows > static_cast<std::size_t>(kAutoMinibatchThreshold) : config.minibatch;
+    return wanted && valRows > static_cast<std::size_t>(config.minibatchSize);
+}
+
 Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &c, int numPredictors)
 {
     auto bad = [](std::string message) { return Error::make(ErrorKind::Config, "miprov2: " + std::move(message)); };

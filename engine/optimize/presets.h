@@ -4,6 +4,7 @@
 #include "core/study.h"
 #include "optimize/optimizer.h"
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,13 @@ const AutoPreset *autoPreset(const std::string &name);
 // DSPy's MIN_MINIBATCH_SIZE: auto mode minibatches only a valset larger than this.
 constexpr int kAutoMinibatchThreshold = 50;
 
+// DSPy's num_demos_in_context: task demos shown to the proposer per
+// instruction proposal (and labeled grounding demos in zero-shot mode).
+inline constexpr std::size_t kProposerDemos = 3;
+// create_dataset_summary: at most this many dataset descriptor calls (one per
+// view_data_batch_size rows), then one summarizer call.
+inline constexpr int kMaxDescriptorCalls = 10;
+
 // num_trials = int(max(2 * V * log2(n), 1.5 * n)), V = number of predictors,
 // doubled unless zero-shot (an instruction and a demo variable per predictor).
 int autoNumTrials(int n, int numPredictors, bool zeroShot);
@@ -37,6 +45,12 @@ struct MiproSettings {
     bool zeroShot = false;    // max_bootstrapped_demos == max_labeled_demos == 0: no demo dimension
     bool labeledOnly = false; // max_bootstrapped_demos == 0 < max_labeled_demos: labeled sets only
 };
+
+// Whether MIPROv2's trials score minibatches (with full evaluations now and
+// then) for a validation set of valRows rows after the preset's subsample:
+// auto mode decides by kAutoMinibatchThreshold, manual mode by the minibatch
+// knob, and either needs more rows than minibatch_size.
+bool miproUsesMinibatches(const OptimizerConfig &config, const MiproSettings &settings, std::size_t valRows);
 
 // Checks the knobs as DSPy's compile() does (auto mode excludes num_trials
 // and num_candidates; manual mode needs both, and the error suggests a

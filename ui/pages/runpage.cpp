@@ -590,15 +590,21 @@ void RunPage::updateApplicable()
     if (preset) {
         const std::size_t train = static_cast<std::size_t>(m_doc->rowCount(Split::Train));
         const std::size_t val = static_cast<std::size_t>(m_doc->rowCount(Split::Val));
-        m_presetInfo->setText(toQ(describeAutoPreset(c.autoMode, m_doc->study(), train, val)));
+        m_presetInfo->setText(toQ(prism::describeAutoPreset(c.autoMode, m_doc->study(), train, val)));
     }
 }
 
 void RunPage::updateEstimate()
 {
     const prism::Study &study = m_doc->study();
-    auto planned = planRun(study, m_doc->examples(Split::Train), static_cast<std::size_t>(m_doc->rowCount(Split::Val)),
-                           m_prices, std::max(1, study.eval.threads));
+    // What Start would run: the same threads and test comparison as runSettings().
+    const prism::RunSettings settings = runSettings();
+    prism::PlanInputs inputs;
+    inputs.valRows = static_cast<std::size_t>(m_doc->rowCount(Split::Val));
+    inputs.testRows = static_cast<std::size_t>(m_doc->rowCount(Split::Test));
+    inputs.compareOnTest = settings.compareOnTest;
+    inputs.threads = settings.threads.value_or(study.eval.threads);
+    auto planned = prism::planOptimization(study, m_doc->examples(Split::Train), inputs, m_prices);
     if (!planned) {
         m_plan.reset();
         m_estimateError = toQ(planned.error().message);
@@ -610,7 +616,7 @@ void RunPage::updateEstimate()
     }
     m_plan = std::move(planned.value());
     m_estimateError.clear();
-    const RunPlan &p = *m_plan;
+    const prism::OptimizePlan &p = *m_plan;
     QStringList parts;
     if (p.bootstrapRuns > 0)
         parts << tr("up to %1 to bootstrap demos").arg(countOf(p.bootstrapRuns, tr("row"), tr("rows")));

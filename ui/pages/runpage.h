@@ -1,8 +1,8 @@
 #pragma once
 
-#include "engine/runplan.h"
 
 #include "lm/prices.h"
+#include "optimize/plan.h"
 #include "run/run_controller.h"
 #include "run/run_state.h"
 
@@ -28,7 +28,7 @@ class StudyDocument;
 // Run page: the optimizer and every knob of it (study().optimizer, edited
 // through StudyDocument::setStudy so each change is one undo step), the auto
 // presets with what they set, a pre-run estimate of calls, tokens, dollars and
-// time (engine/runplan.h), budgets, threads and seed, and Start / Cancel /
+// time (the engine's plan, optimize/plan.h, as `prism optimize --dry-run` prints it), budgets, threads and seed, and Start / Cancel /
 // Resume through the EngineBridge. A compact status line follows the run's
 // events. Start returns at once; the run goes on on the engine's thread.
 class RunPage final : public QWidget {
@@ -74,7 +74,7 @@ public:
     QPushButton *resumeButton() const { return m_resume; }
 
     // The current estimate; nullptr while the knobs cannot run (see estimateError()).
-    const RunPlan *plan() const { return m_plan ? &*m_plan : nullptr; }
+    const prism::OptimizePlan *plan() const { return m_plan ? &*m_plan : nullptr; }
     QString estimateError() const { return m_estimateError; }
     // Why Start is refused right now; empty when a run can start.
     QString startBlocker() const;
@@ -155,7 +155,7 @@ private:
     QLabel *m_estimateCost = nullptr;
     QLabel *m_estimateTime = nullptr;
     QLabel *m_estimateNote = nullptr;
-    std::optional<RunPlan> m_plan;
+    std::optional<prism::OptimizePlan> m_plan;
     QString m_estimateError;
 
     QPushButton *m_start = nullptr;
