@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ make pkg-config
   qt6-base-dev qt6-charts-dev qt6-declarative-dev
-  nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev
+  nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcli11-dev
   libgtest-dev
   xvfb xauth fonts-dejavu-core
 )

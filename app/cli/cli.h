@@ -1,7 +1,7 @@
 #pragma once
 
-// Internal to the `prism` command line: argument parsing, the eval command
-// and its output. Not part of the engine.
+// Internal to the `prism` command line: the commands and their output.
+// Options are parsed in options.h. Not part of the engine.
 #include "core/program.h"
 #include "core/result.h"
 #include "eval/evaluator.h"
@@ -62,30 +62,9 @@ void printWarning(const std::string &message);
 Result<Study> loadStudyForCommand(const std::string &path);
 void setupLogging(bool verbose);
 
-struct EvalArgs {
-    std::string studyPath;
-    std::string split; // "" = test, else val, else train
-    std::string programPath;
-    std::optional<int> threads;
-    std::optional<int> maxErrors;
-    // Model overrides; empty / unset keeps the study's.
-    std::string provider;
-    std::string baseUrl;
-    std::string model;
-    std::string apiKeyEnv;
-    std::optional<int> concurrency; // the endpoint's limit (model's max_concurrency)
-    std::optional<double> timeoutSeconds;
-    bool noCache = false;
-    Budget budget;
-    bool json = false;
-    bool quiet = false;
-    bool verbose = false;
-    bool help = false;
-};
-
-// args excludes the program name and the command. A Config error is a usage error.
-Result<EvalArgs> parseEvalArgs(const std::vector<std::string> &args);
-int runEval(const EvalArgs &args);
+// prism eval: parses args (without the program name and the command), runs
+// the evaluation and prints its report; returns the exit code.
+int runEvalCommand(const std::vector<std::string> &args);
 
 // Loads a program JSON ({"predictors": [...]}) and checks that its predictors
 // have the same fields as the study's program.
@@ -150,7 +129,7 @@ std::string withThousands(long long value);
 
 // --- runs: optimize, resume, compare, runs, export (cmd_optimize.cpp,
 // cmd_compare.cpp, cmd_runs.cpp). Each command parses its own args (without
-// the program name and the command) and prints its own errors.
+// the program name and the command, see options.h) and prints its own errors.
 std::string optimizeUsage();
 std::string compareUsage();
 std::string runsUsage();
@@ -168,18 +147,6 @@ int runExportCommand(const std::vector<std::string> &args);
 std::string cacheUsage();
 int runCacheCommand(const std::vector<std::string> &args);
 
-// "--name value", "--name=value" and flags; anything else is positional.
-struct CommandOptions {
-    std::map<std::string, std::string> values;
-    std::vector<std::string> flags;
-    std::vector<std::string> positional;
-    bool help = false;
-    bool has(const std::string &flag) const;
-    std::optional<std::string> value(const std::string &name) const;
-};
-Result<CommandOptions> parseCommandOptions(const std::vector<std::string> &args, const std::vector<std::string> &valueOptions,
-                                           const std::vector<std::string> &flagOptions);
-std::optional<long long> parseWholeNumber(const std::string &text);
 // The run store at path, or the default one when path is empty.
 Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path);
 

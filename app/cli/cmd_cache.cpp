@@ -1,5 +1,6 @@
 // prism cache [clear] [--path FILE] [--json]: what the response cache holds, and emptying it.
 #include "cli.h"
+#include "options.h"
 
 #include "core/json.h"
 #include "lm/response_cache.h"
@@ -37,24 +38,18 @@ std::string humanBytes(long long bytes)
 
 int runCacheCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseCommandOptions(args, {"--path"}, {"--json"});
-    if (!parsed) {
-        printError(parsed.error().message);
-        std::fputs(cacheUsage().c_str(), stderr);
-        return ExitUsage;
-    }
-    const CommandOptions &o = parsed.value();
-    if (o.help) {
-        std::fputs(cacheUsage().c_str(), stdout);
-        return ExitOk;
-    }
-    const bool clear = !o.positional.empty() && o.positional.front() == "clear";
-    if (o.positional.size() > 1 || (!o.positional.empty() && !clear)) {
-        printError("unknown cache command '" + o.positional.back() + "' (known: clear)");
-        std::fputs(cacheUsage().c_str(), stderr);
-        return ExitUsage;
-    }
-    const auto path = o.value("--path");
+    std::optional<std::string> path;
+    OutputFlags output;
+    std::vector<std::string> positional;
+    CommandLine line("cache", cacheUsage());
+    line.text("--path", path);
+    addOutputFlags(line, output, JsonFlag);
+    line.positionals(positional);
+    if (auto stop = line.parse(args))
+        return *stop;
+    const bool clear = !positional.empty() && positional.front() == "clear";
+    if (positional.size() > 1 || (!positional.empty() && !clear))
+        return line.fail("unknown cache command '" + positional.back() + "' (known: clear)");
     auto cache = path ? ResponseCache::open(*path) : ResponseCache::openDefault();
     if (!cache) {
         printError(cache.error().message);
@@ -79,7 +74,7 @@ int runCacheCommand(const std::vector<std::string> &args)
         printError(!entries ? entries.error().message : bytes.error().message);
         return ExitLoad;
     }
-    if (o.has("--json")) {
+    if (output.json) {
         Json out = {{"path", cache.value()->path()}, {"entries", entries.value()}, {"bytes", bytes.value()}};
         if (clear)
             out["cleared"] = cleared;

@@ -1,6 +1,7 @@
 // prism compare: baseline vs optimized on one split, with a paired bootstrap
 // interval of the difference and the examples that flipped.
 #include "cli.h"
+#include "options.h"
 
 #include "artifact/artifact.h"
 #include "core/json.h"
@@ -89,7 +90,7 @@ Json errorsJson(const std::vector<ExampleChange> &changes, bool baseline)
 std::string compareUsageText()
 {
     return "usage: prism compare STUDY --program FILE [--baseline FILE] [--split train|val|test]\n"
-           "                     [--threads N] [--model NAME] [--no-cache] [--json] [--quiet] [--verbose]\n"
+           "                     [--threads N] [model options] [--json] [--quiet] [--verbose]\n"
            "\n"
            "Evaluates the baseline (the study's program, or --baseline FILE) and the\n"
            "optimized program (--program FILE) on the same examples and reports both\n"
@@ -100,15 +101,16 @@ std::string compareUsageText()
            "writes) or Prism program JSON ({\"predictors\": [...]}).\n"
            "\n"
            "Options:\n"
-           "  --program FILE   the optimized program (required)\n"
-           "  --baseline FILE  the baseline program (default: the study's program)\n"
-           "  --split S        train, val or test (default: test)\n"
-           "  --threads N      examples in parallel (default: the study's eval.threads)\n"
-           "  --model NAME     task model name, replacing the study's\n"
-           "  --no-cache       do not read the response cache\n"
-           "  --json           print one JSON object\n"
-           "  --quiet          no progress on stderr\n"
-           "  --verbose        debug logs on stderr\n"
+           "  --program FILE     the optimized program (required)\n"
+           "  --baseline FILE    the baseline program (default: the study's program)\n"
+           "  --split S          train, val or test (default: test)\n"
+           + threadsHelp() +
+           "  --json             print one JSON object\n"
+           "  --quiet            no progress on stderr\n"
+           "  --verbose          debug logs on stderr\n"
+           "\n"
+           + modelFlagsHelp() +
+           "                     (--module sets the study's program, the default baseline)\n"
            "\n"
            "Exit codes: 0 done, 1 stopped early (interrupted or errors), 2 bad usage,\n"
            "3 a study, dataset, program or model that cannot be loaded.\n";
@@ -239,51 +241,46 @@ Result<Program> loadAnyProgramFile(const std::string &path, const Program &study
 
 int runCompareCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseCommandOptions(args, {"--program", "--baseline", "--split", "--threads", "--model"},
-                                      {"--json", "--no-cache", "--quiet", "-q", "--verbose", "-v"});
-    auto fail = [](const std::string &message) {
-        printError(message);
-        std::fputs(compareUsageText().c_str(), stderr);
-        return ExitUsage;
-    };
-    if (!parsed)
-        return fail(parsed.error().message);
-    const CommandOptions &o = parsed.value();
-    if (o.help) {
-        std::fputs(compareUsageText().c_str(), stdout);
-        return ExitOk;
-    }
-    if (o.positional.size() != 1)
-        return fail(o.positional.empty() ? "compare needs a STUDY file" : "compare takes one STUDY file, got also '" + o.positional[1] + "'");
-    if (!o.value("--program"))
-        return fail("compare needs --program FILE (the optimized program)");
-    const std::string split = o.value("--split").value_or("test");
-    if (split != "train" && split != "val" && split != "test")
-        return fail("--split must be train, val or test, not '" + split + "'");
-    std::optional<int> threads;
-    if (auto v = o.value("--threads")) {
-        auto n = parseWholeNumber(*v);
-        if (!n || *n < 1 || *n > 1024)
-            return fail("--threads must be a whole number from 1 to 1024, not '" + *v + "'");
-        threads = static_cast<int>(*n);
-    }
-    setupLogging(o.has("--verbose") || o.has("-v"));
-    const bool quiet = o.has("--quiet") || o.has("-q") || o.has("--json");
+    std::optional<std::string> programPath;
+    std::optional<std::string> baselinePath;
+    std::optional<std::string> splitName;
+    RunFlags run;
+    ModelFlags model;
+    OutputFlags output;
+    std::vector<std::string> positional;
+    CommandLine line("compare", compareUsageText());
+    line.text("--program", programPath);
+    line.text("--baseline", baselinePath);
+    line.choice("--split", splitName, {"train", "val", "test"});
+    addRunFlags(line, run, ThreadsFlag);
+    addModelFlags(line, model);
+    addOutputFlags(line, output, JsonFlag | QuietFlag | VerboseFlag);
+    line.positionals(positional);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (positional.size() != 1)
+        return line.fail(positional.empty() ? "compare needs a STUDY file" : "compare takes one STUDY file, got also '" + positional[1] + "'");
+    if (!programPath)
+        return line.fail("compare needs --program FILE (the optimized program)");
+    const std::string split = splitName.value_or("test");
+    setupLogging(output.verbose);
+    const bool quiet = output.quiet || output.json;
     auto loadFailed = [](const Error &e) {
         printError(e.message);
         return ExitLoad;
     };
 
-    const std::string studyPath = o.positional.front();
+    const std::string studyPath = positional.front();
     auto study = loadStudyForCommand(studyPath);
     if (!study)
         return loadFailed(study.error());
-    auto optimized = loadAnyProgramFile(*o.value("--program"), study->program);
+    applyModule(study.value(), model);
+    auto optimized = loadAnyProgramFile(*programPath, study->program);
     if (!optimized)
         return loadFailed(optimized.error());
     Program baseline = study->program;
-    if (auto b = o.value("--baseline")) {
-        auto loaded = loadAnyProgramFile(*b, study->program);
+    if (baselinePath) {
+        auto loaded = loadAnyProgramFile(*baselinePath, study->program);
         if (!loaded)
             return loadFailed(loaded.error());
         baseline = std::move(loaded.value());
@@ -300,16 +297,17 @@ int runCompareCommand(const std::vector<std::string> &args)
     const Dataset &dataset = split == "train" ? data->train : split == "val" ? data->val : data->test;
     if (dataset.examples.empty())
         return loadFailed(Error::make(ErrorKind::Data, studyPath + ": the study has no " + split + " examples"));
-    ModelOverrides overrides;
-    overrides.model = o.value("--model").value_or("");
     LmSetupOptions lmOptions;
-    lmOptions.useCache = !o.has("--no-cache");
-    auto models = setupModels(study.value(), overrides, lmOptions);
+    lmOptions.useCache = !model.noCache;
+    auto models = setupModels(study.value(), model.overrides, lmOptions);
     if (!models)
         return loadFailed(Error::make(models.error().kind, studyPath + ": " + models.error().message));
+    // As eval: fail fast, with one line, on a key, server or model that cannot work.
+    if (auto reachable = checkConnection(models->taskConfig, models->services.cancel.get()); !reachable)
+        return loadFailed(reachable.error());
 
     EvalOptions evalOptions;
-    evalOptions.threads = threads.value_or(study->eval.threads);
+    evalOptions.threads = resolveThreads(run, study->eval.threads);
     evalOptions.maxErrors = 0;
     evalOptions.call.temperature = models->taskConfig.temperature;
     evalOptions.call.maxTokens = models->taskConfig.maxTokens;
@@ -339,7 +337,7 @@ int runCompareCommand(const std::vector<std::string> &args)
         return ExitStoppedEarly;
     }
     std::string text;
-    if (o.has("--json"))
+    if (output.json)
         text = comparisonToJson(compared.value(), split).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
     else
         text = renderComparisonText(compared.value(), split, comparisonShownFields(study.value()));

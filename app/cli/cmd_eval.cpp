@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "options.h"
 
 #include "adapter/adapter.h"
 #include "core/study.h"
@@ -21,6 +22,16 @@ namespace prism::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+
+struct EvalArgs {
+    std::string studyPath;
+    std::string split; // "" = test, else val, else train
+    std::string programPath;
+    ModelFlags model;
+    Budget budget;
+    RunFlags run;
+    OutputFlags output;
+};
 
 void onInterrupt(int)
 {
@@ -63,18 +74,6 @@ int loadFailed(const Error &error)
 {
     printError(error.message);
     return ExitLoad;
-}
-
-ModelOverrides overridesFrom(const EvalArgs &args)
-{
-    ModelOverrides o;
-    o.provider = args.provider;
-    o.baseUrl = args.baseUrl;
-    o.model = args.model;
-    o.apiKeyEnv = args.apiKeyEnv;
-    o.maxConcurrency = args.concurrency.value_or(0);
-    o.timeoutSeconds = args.timeoutSeconds.value_or(0.0);
-    return o;
 }
 
 // Examples a budget refused did not run: they leave the report, and the
@@ -123,14 +122,13 @@ std::optional<Error> commonEndpointFailure(const EvalReport &report)
     return first;
 }
 
-} // namespace
-
 int runEval(const EvalArgs &args)
 {
     auto loaded = loadStudyForCommand(args.studyPath);
     if (!loaded)
         return loadFailed(loaded.error());
     Study study = std::move(loaded).value();
+    applyModule(study, args.model);
     spdlog::debug("study '{}' from {}", study.name, args.studyPath);
 
     Program program = study.program;
@@ -150,9 +148,9 @@ int runEval(const EvalArgs &args)
         return loadFailed(Error::make(ErrorKind::Config, args.studyPath + ": unknown adapter '" + study.eval.adapter + "'"));
 
     LmSetupOptions setup;
-    setup.useCache = !args.noCache;
+    setup.useCache = !args.model.noCache;
     setup.budget = args.budget;
-    auto models = setupModels(study, overridesFrom(args), setup);
+    auto models = setupModels(study, args.model.overrides, setup);
     if (!models)
         return loadFailed(Error::make(models.error().kind, args.studyPath + ": " + models.error().message));
     ModelSet &set = models.value();
@@ -179,12 +177,12 @@ int runEval(const EvalArgs &args)
     context.model = set.task->describe();
     context.adapter = adapter->name();
     context.shownFields = shownFields(study, program);
-    context.maxErrors = args.maxErrors.value_or(study.eval.maxErrors);
+    context.maxErrors = args.run.maxErrors.value_or(study.eval.maxErrors);
     context.ledger = set.services.ledger;
 
-    ProgressLine progress(examples.size(), !args.quiet && ::isatty(STDERR_FILENO) == 1);
+    ProgressLine progress(examples.size(), !args.output.quiet && ::isatty(STDERR_FILENO) == 1);
     EvalOptions options;
-    options.threads = args.threads.value_or(std::max(study.eval.threads, set.taskConfig.maxConcurrency));
+    options.threads = resolveThreads(args.run, study.eval.threads);
     options.maxErrors = context.maxErrors;
     options.call.temperature = set.taskConfig.temperature;
     options.call.maxTokens = set.taskConfig.maxTokens;
@@ -233,7 +231,7 @@ int runEval(const EvalArgs &args)
         context.cache.problem = set.services.cacheProblem;
     }
 
-    const std::string text = args.json ? renderEvalJson(context, report) : renderEvalText(context, report);
+    const std::string text = args.output.json ? renderEvalJson(context, report) : renderEvalText(context, report);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
 
@@ -244,6 +242,35 @@ int runEval(const EvalArgs &args)
     if (report.stoppedEarly && !budgetStop)
         spdlog::warn("evaluation stopped early ({})", report.stopReason);
     return report.stoppedEarly ? ExitStoppedEarly : ExitOk;
+}
+
+} // namespace
+
+int runEvalCommand(const std::vector<std::string> &argv)
+{
+    EvalArgs args;
+    std::optional<std::string> split;
+    std::optional<std::string> programPath;
+    std::vector<std::string> positional;
+    CommandLine line("eval", evalUsage());
+    line.choice("--split", split, {"train", "val", "test"});
+    line.text("--program", programPath);
+    addRunFlags(line, args.run, ThreadsFlag | MaxErrorsFlag);
+    addModelFlags(line, args.model);
+    addBudgetFlags(line, args.budget);
+    addOutputFlags(line, args.output, JsonFlag | QuietFlag | VerboseFlag);
+    line.positionals(positional);
+    if (auto stop = line.parse(argv))
+        return *stop;
+    if (positional.empty())
+        return line.fail("eval needs a STUDY file");
+    if (positional.size() > 1)
+        return line.fail("eval takes one STUDY file, got also '" + positional[1] + "'");
+    args.studyPath = positional.front();
+    args.split = split.value_or("");
+    args.programPath = programPath.value_or("");
+    setupLogging(args.output.verbose);
+    return runEval(args);
 }
 
 } // namespace prism::cli

@@ -1,11 +1,13 @@
 // prism optimize, and what optimize and resume share: options, progress,
 // the event log, the test-split comparison and the run summary.
 #include "cli.h"
+#include "options.h"
 
 #include "artifact/artifact.h"
 #include "core/json.h"
 #include "eval/compare.h"
 #include "events/event_codec.h"
+#include "modelsetup/lm_setup.h"
 #include "run/run_controller.h"
 #include "run/run_state.h"
 #include "run/run_store.h"
@@ -15,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -34,11 +35,6 @@ void onInterrupt(int)
     // First Ctrl-C: cancel and keep the best so far; a second one kills.
     g_interrupted.store(true);
     std::signal(SIGINT, SIG_DFL);
-}
-
-Error usage(std::string message)
-{
-    return Error::make(ErrorKind::Config, std::move(message));
 }
 
 std::string percent(std::optional<double> v)
@@ -83,72 +79,6 @@ struct Progress {
 
 } // namespace
 
-bool CommandOptions::has(const std::string &flag) const
-{
-    return std::find(flags.begin(), flags.end(), flag) != flags.end();
-}
-
-std::optional<std::string> CommandOptions::value(const std::string &name) const
-{
-    auto it = values.find(name);
-    if (it == values.end())
-        return std::nullopt;
-    return it->second;
-}
-
-std::optional<long long> parseWholeNumber(const std::string &text)
-{
-    long long value = 0;
-    const char *end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc() || ptr != end)
-        return std::nullopt;
-    return value;
-}
-
-Result<CommandOptions> parseCommandOptions(const std::vector<std::string> &args, const std::vector<std::string> &valueOptions,
-                                           const std::vector<std::string> &flagOptions)
-{
-    CommandOptions out;
-    auto known = [](const std::vector<std::string> &list, const std::string &name) {
-        return std::find(list.begin(), list.end(), name) != list.end();
-    };
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string arg = args[i];
-        if (arg == "-h" || arg == "--help") {
-            out.help = true;
-            return out;
-        }
-        if (arg.size() < 2 || arg[0] != '-') {
-            out.positional.push_back(arg);
-            continue;
-        }
-        std::optional<std::string> inlineValue;
-        if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            inlineValue = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-        }
-        if (known(flagOptions, arg)) {
-            if (inlineValue)
-                return usage("option " + arg + " takes no value");
-            out.flags.push_back(arg);
-        } else if (known(valueOptions, arg)) {
-            std::string v;
-            if (inlineValue) {
-                v = *inlineValue;
-            } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
-                v = args[++i];
-            } else {
-                return usage("option " + arg + " needs a value");
-            }
-            out.values[arg] = v;
-        } else {
-            return usage("unknown option '" + args[i] + "'");
-        }
-    }
-    return out;
-}
-
 Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path)
 {
     if (path.empty())
@@ -164,8 +94,9 @@ std::string optimizeUsage()
 {
     return "usage: prism optimize STUDY [--optimizer miprov2|bootstrap|labeled] [--auto light|medium|heavy]\n"
            "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
-           "                      [--events FILE.jsonl] [--json] [--no-cache] [--no-compare]\n"
-           "                      [--store PATH] [--model NAME] [--quiet] [--verbose] [--dry-run]\n"
+           "                      [--events FILE.jsonl] [--json] [--no-compare] [--store PATH]\n"
+           "                      [model options] [budget options] [--quiet] [--verbose]\n"
+           "                      [--dry-run]\n"
            "\n"
            "Optimizes the study's program on its train (and val) split on a background\n"
            "thread, records the run in the run store, writes the compiled program in\n"
@@ -177,20 +108,22 @@ std::string optimizeUsage()
            "  --optimizer NAME   miprov2, bootstrap or labeled (default: the study's)\n"
            "  --auto MODE        light, medium or heavy (MIPROv2 preset)\n"
            "  --seed N           the run's seed (default: the study's; 0 means 0)\n"
-           "  --threads N        trials and examples in parallel; results do not depend on it\n"
-           "  --budget-calls N   stop cleanly after N LM calls (cache hits are free)\n"
+           + threadsHelp() +
            "  --out FILE         write the artifact here (default: artifacts/RUN_ID.json\n"
            "                     beside the run store)\n"
            "  --events FILE      write every event as one JSON line, as it happens\n"
            "  --json             print the run summary as one JSON object\n"
-           "  --no-cache         do not read the response cache (fresh answers are stored)\n"
            "  --no-compare       skip the test-split comparison\n"
            "  --store PATH       the run store (default: runs.sqlite in the data directory)\n"
-           "  --model NAME       task model name, replacing the study's\n"
            "  --quiet            no progress on stderr\n"
            "  --verbose          debug logs on stderr\n"
            "  --dry-run          print the plan (calls by role, tokens, dollars, time; with\n"
            "                     --json one JSON object) and exit: no model call, no run\n"
+           "\n"
+           + modelFlagsHelp() +
+           "                     (the run records these: `prism resume` uses them again)\n"
+           "\n"
+           + budgetFlagsHelp() +
            "\n"
            "Exit codes: 0 done, 1 stopped early (cancelled, budget, failed), 2 bad usage,\n"
            "3 a study, dataset, model or store that cannot be loaded.\n";
@@ -377,85 +310,64 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
 
 int runOptimizeCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseCommandOptions(args,
-                                      {"--optimizer", "--auto", "--seed", "--threads", "--budget-calls", "--out", "--events",
-                                       "--store", "--model"},
-                                      {"--json", "--no-cache", "--no-compare", "--quiet", "-q", "--verbose", "-v", "--dry-run"});
-    auto fail = [](const std::string &message) {
-        printError(message);
-        std::fputs(optimizeUsage().c_str(), stderr);
-        return ExitUsage;
-    };
-    if (!parsed)
-        return fail(parsed.error().message);
-    const CommandOptions &o = parsed.value();
-    if (o.help) {
-        std::fputs(optimizeUsage().c_str(), stdout);
-        return ExitOk;
-    }
-    if (o.positional.size() != 1)
-        return fail(o.positional.empty() ? "optimize needs a STUDY file" : "optimize takes one STUDY file, got also '" + o.positional[1] + "'");
-    setupLogging(o.has("--verbose") || o.has("-v"));
-
     RunSettings settings;
-    settings.studyPath = o.positional.front();
-    if (auto v = o.value("--optimizer")) {
-        if (*v != "miprov2" && *v != "bootstrap" && *v != "labeled")
-            return fail("--optimizer must be miprov2, bootstrap or labeled, not '" + *v + "'");
-        settings.optimizer = *v;
-    }
-    if (auto v = o.value("--auto")) {
-        if (*v != "light" && *v != "medium" && *v != "heavy")
-            return fail("--auto must be light, medium or heavy, not '" + *v + "'");
-        settings.autoMode = *v;
-    }
-    if (auto v = o.value("--seed")) {
-        auto n = parseWholeNumber(*v);
-        if (!n || *n < 0)
-            return fail("--seed must be a whole number >= 0, not '" + *v + "'");
-        settings.seed = static_cast<std::uint64_t>(*n);
-    }
-    if (auto v = o.value("--threads")) {
-        auto n = parseWholeNumber(*v);
-        if (!n || *n < 1 || *n > 1024)
-            return fail("--threads must be a whole number from 1 to 1024, not '" + *v + "'");
-        settings.threads = static_cast<int>(*n);
-    }
-    if (auto v = o.value("--budget-calls")) {
-        auto n = parseWholeNumber(*v);
-        if (!n || *n < 1)
-            return fail("--budget-calls must be a whole number >= 1, not '" + *v + "'");
-        settings.lm.budget.maxCalls = *n;
-    }
-    if (auto v = o.value("--model")) {
-        if (v->empty())
-            return fail("--model needs a model name");
-        settings.models.model = *v;
-    }
-    settings.lm.useCache = !o.has("--no-cache");
+    RunFlags run;
+    ModelFlags model;
+    OutputFlags output;
+    std::optional<std::string> storePath;
+    bool noCompare = false;
+    std::vector<std::string> positional;
+    CommandLine line("optimize", optimizeUsage());
+    line.choice("--optimizer", settings.optimizer, {"miprov2", "bootstrap", "labeled"});
+    line.choice("--auto", settings.autoMode, {"light", "medium", "heavy"});
+    addRunFlags(line, run, SeedFlag | ThreadsFlag);
+    addBudgetFlags(line, settings.lm.budget);
+    addOutputFlags(line, output, OutFlag | EventsFlag | JsonFlag | QuietFlag | VerboseFlag);
+    line.flag("--no-compare", noCompare);
+    bool dryRun = false;
+    line.flag("--dry-run", dryRun);
+    line.text("--store", storePath);
+    addModelFlags(line, model);
+    line.positionals(positional);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (positional.size() != 1)
+        return line.fail(positional.empty() ? "optimize needs a STUDY file" : "optimize takes one STUDY file, got also '" + positional[1] + "'");
+    setupLogging(output.verbose);
 
-    RunOutputOptions output;
-    output.outPath = o.value("--out").value_or("");
-    output.eventsPath = o.value("--events").value_or("");
-    output.json = o.has("--json");
-    output.quiet = o.has("--quiet") || o.has("-q");
-    settings.compareOnTest = !o.has("--no-compare");
+    settings.studyPath = positional.front();
+    settings.seed = run.seed;
+    settings.threads = run.threads;
+    settings.models = model.overrides;
+    settings.lm.useCache = !model.noCache;
+    settings.compareOnTest = !noCompare;
+    RunOutputOptions outputOptions;
+    outputOptions.outPath = output.out.value_or("");
+    outputOptions.eventsPath = output.events.value_or("");
+    outputOptions.json = output.json;
+    outputOptions.quiet = output.quiet;
 
     auto study = loadStudyForCommand(settings.studyPath);
     if (!study) {
         printError(study.error().message);
         return ExitLoad;
     }
-    if (o.has("--dry-run"))
+    applyModule(study.value(), model);
+    if (dryRun)
         return printOptimizePlan(study.value(), settings, output.json);
-    auto store = openRunStore(o.value("--store").value_or(""));
+    // As eval: fail fast, with one line, on a key, server or model that cannot work.
+    if (auto reachable = checkConnection(applyOverrides(study->taskModel, model.overrides)); !reachable) {
+        printError(reachable.error().message);
+        return ExitLoad;
+    }
+    auto store = openRunStore(storePath.value_or(""));
     if (!store) {
         printError(store.error().message);
         return ExitLoad;
     }
     RunController controller(store.value());
     controller.setMetricFactory(studyMetric);
-    return driveRun(controller, store.value(), output, [&]() -> Result<std::string> {
+    return driveRun(controller, store.value(), outputOptions, [&]() -> Result<std::string> {
         auto id = controller.start(study.value(), settings);
         if (!id)
             return Error::make(id.error().kind, settings.studyPath + ": " + id.error().message);

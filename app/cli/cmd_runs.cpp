@@ -1,5 +1,6 @@
 // prism runs, prism resume, prism export: the run store from the command line.
 #include "cli.h"
+#include "options.h"
 
 #include "artifact/artifact.h"
 #include "artifact/prompt_export.h"
@@ -16,13 +17,6 @@
 namespace prism::cli {
 
 namespace {
-
-int usageFailure(const std::string &message, const std::string &usageText)
-{
-    printError(message);
-    std::fputs(usageText.c_str(), stderr);
-    return ExitUsage;
-}
 
 int loadFailure(const Error &error)
 {
@@ -66,6 +60,22 @@ std::string trialsCsv(const std::vector<TrialRecord> &trials)
 
 } // namespace
 
+namespace {
+
+// What runs, resume and export share: --store PATH and one RUN_ID.
+struct StoreArgs {
+    std::optional<std::string> storePath;
+    std::vector<std::string> positional;
+};
+
+void addStoreArgs(CommandLine &line, StoreArgs &args)
+{
+    line.text("--store", args.storePath);
+    line.positionals(args.positional);
+}
+
+} // namespace
+
 std::string runsUsage()
 {
     return "usage: prism runs [--json] [--store PATH]\n"
@@ -81,7 +91,7 @@ std::string runsUsage()
 std::string resumeUsage()
 {
     return "usage: prism resume RUN_ID [--threads N] [--out FILE] [--events FILE.jsonl] [--json]\n"
-           "                          [--store PATH] [--quiet] [--verbose]\n"
+           "                          [--store PATH] [model options] [--quiet] [--verbose]\n"
            "\n"
            "Continues a run that was cancelled or whose process died. The run is replayed\n"
            "from its start with the answers recorded in the run store, so nothing already\n"
@@ -90,7 +100,18 @@ std::string resumeUsage()
            "(on unless the run was started with --no-compare) of the run are reused;\n"
            "the data files must be unchanged.\n"
            "\n"
-           "Options: as for `prism optimize` (--threads does not change the result).\n";
+           "Options: as for `prism optimize` (--threads does not change the result;\n"
+           "without it the run's own thread count is used).\n"
+           "\n"
+           + modelFlagsHelp(ModuleFlag::Refused) +
+           "\n"
+           "Model options replace those the run was started with, for this session only\n"
+           "(a later resume without them uses the run's own again). The journal answers\n"
+           "a call only when provider, base URL and model are the ones it was recorded\n"
+           "with: after --provider, --base-url or --model, calls are made (and paid for)\n"
+           "again, the result is that of the new model and the run's events from the\n"
+           "first difference on are recorded again. --timeout, --concurrency,\n"
+           "--api-key-env and --no-cache change nothing in the result.\n";
 }
 
 std::string exportUsage()
@@ -106,17 +127,16 @@ std::string exportUsage()
 
 int runRunsCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseCommandOptions(args, {"--store"}, {"--json"});
-    if (!parsed)
-        return usageFailure(parsed.error().message, runsUsage());
-    const CommandOptions &o = parsed.value();
-    if (o.help) {
-        std::fputs(runsUsage().c_str(), stdout);
-        return ExitOk;
-    }
-    if (!o.positional.empty())
-        return usageFailure("runs takes no arguments, got '" + o.positional.front() + "'", runsUsage());
-    auto store = openRunStore(o.value("--store").value_or(""));
+    StoreArgs storeArgs;
+    OutputFlags output;
+    CommandLine line("runs", runsUsage());
+    addOutputFlags(line, output, JsonFlag);
+    addStoreArgs(line, storeArgs);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (!storeArgs.positional.empty())
+        return line.fail("runs takes no arguments, got '" + storeArgs.positional.front() + "'");
+    auto store = openRunStore(storeArgs.storePath.value_or(""));
     if (!store)
         return loadFailure(store.error());
     auto runs = store.value()->listRuns();
@@ -124,7 +144,7 @@ int runRunsCommand(const std::vector<std::string> &args)
         return loadFailure(runs.error());
 
     std::string text;
-    if (o.has("--json")) {
+    if (output.json) {
         Json out = Json::array();
         for (const auto &r : runs.value()) {
             Json j = Json::object();
@@ -173,54 +193,58 @@ int runRunsCommand(const std::vector<std::string> &args)
 
 int runResumeCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseCommandOptions(args, {"--threads", "--out", "--events", "--store"},
-                                      {"--json", "--quiet", "-q", "--verbose", "-v"});
-    if (!parsed)
-        return usageFailure(parsed.error().message, resumeUsage());
-    const CommandOptions &o = parsed.value();
-    if (o.help) {
-        std::fputs(resumeUsage().c_str(), stdout);
-        return ExitOk;
-    }
-    if (o.positional.size() != 1)
-        return usageFailure(o.positional.empty() ? "resume needs a RUN_ID (see `prism runs`)" : "resume takes one RUN_ID", resumeUsage());
+    StoreArgs storeArgs;
+    RunFlags run;
+    ModelFlags model;
+    OutputFlags output;
+    CommandLine line("resume", resumeUsage());
+    addRunFlags(line, run, ThreadsFlag);
+    addOutputFlags(line, output, OutFlag | EventsFlag | JsonFlag | QuietFlag | VerboseFlag);
+    addModelFlags(line, model, ModuleFlag::Refused);
+    addStoreArgs(line, storeArgs);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (storeArgs.positional.size() != 1)
+        return line.fail(storeArgs.positional.empty() ? "resume needs a RUN_ID (see `prism runs`)" : "resume takes one RUN_ID");
     ResumeSettings settings;
-    if (auto v = o.value("--threads")) {
-        auto n = parseWholeNumber(*v);
-        if (!n || *n < 1 || *n > 1024)
-            return usageFailure("--threads must be a whole number from 1 to 1024, not '" + *v + "'", resumeUsage());
-        settings.threads = static_cast<int>(*n);
-    }
-    setupLogging(o.has("--verbose") || o.has("-v"));
-    RunOutputOptions output;
-    output.outPath = o.value("--out").value_or("");
-    output.eventsPath = o.value("--events").value_or("");
-    output.json = o.has("--json");
-    output.quiet = o.has("--quiet") || o.has("-q");
+    settings.threads = run.threads;
+    settings.models = model.overrides;
+    settings.noCache = model.noCache;
+    setupLogging(output.verbose);
+    RunOutputOptions outputOptions;
+    outputOptions.outPath = output.out.value_or("");
+    outputOptions.eventsPath = output.events.value_or("");
+    outputOptions.json = output.json;
+    outputOptions.quiet = output.quiet;
 
-    auto store = openRunStore(o.value("--store").value_or(""));
+    auto store = openRunStore(storeArgs.storePath.value_or(""));
     if (!store)
         return loadFailure(store.error());
-    const std::string runId = o.positional.front();
+    const std::string runId = storeArgs.positional.front();
     RunController controller(store.value());
     controller.setMetricFactory(studyMetric);
-    return driveRun(controller, store.value(), output, [&]() { return controller.resume(runId, settings); });
+    return driveRun(controller, store.value(), outputOptions, [&]() { return controller.resume(runId, settings); });
 }
 
 int runExportCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseCommandOptions(args, {"--out", "--events", "--prompt", "--messages", "--trials", "--store"}, {});
-    if (!parsed)
-        return usageFailure(parsed.error().message, exportUsage());
-    const CommandOptions &o = parsed.value();
-    if (o.help) {
-        std::fputs(exportUsage().c_str(), stdout);
-        return ExitOk;
-    }
-    if (o.positional.size() != 1)
-        return usageFailure(o.positional.empty() ? "export needs a RUN_ID (see `prism runs`)" : "export takes one RUN_ID", exportUsage());
-    const std::string runId = o.positional.front();
-    auto store = openRunStore(o.value("--store").value_or(""));
+    StoreArgs storeArgs;
+    OutputFlags output;
+    std::optional<std::string> promptPath;
+    std::optional<std::string> messagesPath;
+    std::optional<std::string> trialsPath;
+    CommandLine line("export", exportUsage());
+    addOutputFlags(line, output, OutFlag | EventsFlag);
+    line.text("--prompt", promptPath);
+    line.text("--messages", messagesPath);
+    line.text("--trials", trialsPath);
+    addStoreArgs(line, storeArgs);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (storeArgs.positional.size() != 1)
+        return line.fail(storeArgs.positional.empty() ? "export needs a RUN_ID (see `prism runs`)" : "export takes one RUN_ID");
+    const std::string runId = storeArgs.positional.front();
+    auto store = openRunStore(storeArgs.storePath.value_or(""));
     if (!store)
         return loadFailure(store.error());
     auto run = store.value()->loadRun(runId);
@@ -237,7 +261,7 @@ int runExportCommand(const std::vector<std::string> &args)
         }
         return ExitOk;
     };
-    if (auto path = o.value("--events")) {
+    if (const auto &path = output.events) {
         auto events = store.value()->events(runId);
         if (!events)
             return loadFailure(events.error());
@@ -247,17 +271,17 @@ int runExportCommand(const std::vector<std::string> &args)
         if (int rc = write(*path, text); rc != ExitOk)
             return rc;
     }
-    if (auto path = o.value("--trials")) {
+    if (const auto &path = trialsPath) {
         auto trials = store.value()->trials(runId);
         if (!trials)
             return loadFailure(trials.error());
         if (int rc = write(*path, trialsCsv(trials.value())); rc != ExitOk)
             return rc;
     }
-    const bool wantsPrompt = o.value("--prompt") || o.value("--messages");
-    const bool anyFile = wantsPrompt || o.value("--out") || o.value("--events") || o.value("--trials");
+    const bool wantsPrompt = promptPath || messagesPath;
+    const bool anyFile = wantsPrompt || output.out || output.events || trialsPath;
     if (artifact->empty()) {
-        if (wantsPrompt || o.value("--out") || !anyFile) {
+        if (wantsPrompt || output.out || !anyFile) {
             printError("run " + runId + " has no artifact (status " + runStatusName(run->status) + ")");
             return ExitLoad;
         }
@@ -274,14 +298,14 @@ int runExportCommand(const std::vector<std::string> &args)
         if (!adapter)
             return loadFailure(Error::make(ErrorKind::Config, "run " + runId + ": unknown adapter '" + study->eval.adapter + "'"));
         // No example: the inputs show as {field} placeholders.
-        if (auto path = o.value("--prompt"))
+        if (const auto &path = promptPath)
             if (int rc = write(*path, renderPromptText(loaded->program, Fields(), *adapter)); rc != ExitOk)
                 return rc;
-        if (auto path = o.value("--messages"))
+        if (const auto &path = messagesPath)
             if (int rc = write(*path, renderPromptMessagesJson(loaded->program, Fields(), *adapter)); rc != ExitOk)
                 return rc;
     }
-    if (auto path = o.value("--out"))
+    if (const auto &path = output.out)
         return write(*path, artifact.value());
     if (!anyFile)
         std::fwrite(artifact->data(), 1, artifact->size(), stdout);

@@ -1,6 +1,7 @@
 #include "cmd_simlm.h"
 
 #include "cli.h"
+#include "options.h"
 #include "sim/sim_server.h"
 #include "sim/simlm.h"
 
@@ -41,130 +42,74 @@ std::string simlmServeUsage()
 
 namespace {
 
-int usageFail(const std::string &message)
+// A number in [lo, hi]: "--latency-ms 'x' is not a number in [0, 3600000]".
+std::function<std::optional<std::string>(const std::string &)> numberIn(const std::string &name, double lo, double hi,
+                                                                        double &out)
 {
-    printError(message);
-    std::fputs(simlmServeUsage().c_str(), stderr);
-    return ExitUsage;
+    return [name, lo, hi, &out](const std::string &text) -> std::optional<std::string> {
+        const auto v = parseNumber(text);
+        if (!v || *v < lo || *v > hi)
+            return name + " '" + text + "' is not a number in [" + std::to_string(static_cast<long long>(lo)) + ", "
+                + std::to_string(static_cast<long long>(hi)) + "]";
+        out = *v;
+        return std::nullopt;
+    };
 }
 
-std::optional<double> parseNumber(const std::string &text)
-{
-    if (text.empty())
-        return std::nullopt;
-    char *end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (*end != '\0' || !std::isfinite(v))
-        return std::nullopt;
-    return v;
-}
+} // namespace
 
-// Reads the options of `simlm serve` into `options` and `port`. Returns the exit code when the
-// command ends here (help shown, or a usage error printed), nothing when the server should start.
-std::optional<int> parseServeArgs(const std::vector<std::string> &args, SimServerOptions &options, int &port)
+int cmdSimlmServe(const std::vector<std::string> &args)
 {
-    bool haveFaultRate = false;
-    bool haveFaults = false;
-
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string flag = args[i];
-        std::optional<std::string> inlineValue;
-        if (flag.rfind("--", 0) == 0) {
-            const auto eq = flag.find('=');
-            if (eq != std::string::npos) {
-                inlineValue = flag.substr(eq + 1);
-                flag.erase(eq);
-            }
-        }
-        if (flag == "-h" || flag == "--help") {
-            std::fputs(simlmServeUsage().c_str(), stdout);
-            return ExitOk;
-        }
-        auto value = [&]() -> std::optional<std::string> {
-            if (inlineValue)
-                return inlineValue;
-            if (i + 1 >= args.size())
-                return std::nullopt;
-            return args[++i];
-        };
-        auto number = [&](double lo, double hi, double &out) -> int {
-            auto text = value();
-            if (!text)
-                return usageFail(flag + " needs a value");
-            auto v = parseNumber(*text);
-            if (!v || *v < lo || *v > hi)
-                return usageFail(flag + " '" + *text + "' is not a number in [" + std::to_string(static_cast<long long>(lo)) +
-                                 ", " + std::to_string(static_cast<long long>(hi)) + "]");
-            out = *v;
-            return -1;
-        };
-        double v = 0.0;
-        int rc = -1;
-        if (flag == "--port") {
-            if ((rc = number(0, 65535, v)) >= 0)
-                return rc;
-            if (v != std::floor(v))
-                return usageFail("--port must be an integer");
-            port = static_cast<int>(v);
-        } else if (flag == "--latency-ms") {
-            if ((rc = number(0, 3.6e6, v)) >= 0)
-                return rc;
-            options.latencyMs = v;
-        } else if (flag == "--per-token-ms") {
-            if ((rc = number(0, 6e4, v)) >= 0)
-                return rc;
-            options.perTokenMs = v;
-        } else if (flag == "--retry-after") {
-            if ((rc = number(0, 3600, v)) >= 0)
-                return rc;
-            options.retryAfterSeconds = v;
-        } else if (flag == "--stall-ms") {
-            if ((rc = number(0, 3.6e6, v)) >= 0)
-                return rc;
-            options.stallMs = static_cast<int>(v);
-        } else if (flag == "--seed") {
-            auto text = value();
-            if (!text)
-                return usageFail("--seed needs a value");
-            char *end = nullptr;
-            const unsigned long long seed = std::strtoull(text->c_str(), &end, 10);
-            if (text->empty() || *end != '\0' || (*text)[0] == '-')
-                return usageFail("--seed '" + *text + "' is not a non-negative integer");
-            options.seed = seed;
-        } else if (flag == "--fault-rate") {
-            if ((rc = number(0, 1, v)) >= 0)
-                return rc;
-            options.faultRates = spreadFaultRate(v);
-            haveFaultRate = true;
-        } else if (flag == "--faults") {
-            auto text = value();
-            if (!text)
-                return usageFail("--faults needs a value, e.g. 429:0.05,500:0.05");
-            auto rates = parseFaultSpec(*text);
-            if (!rates)
-                return usageFail("--faults: " + rates.error().message);
-            options.faultRates = std::move(*rates);
-            haveFaults = true;
-        } else if (flag == "--require-key-env") {
-            auto text = value();
-            if (!text || text->empty())
-                return usageFail("--require-key-env needs the name of an environment variable");
-            const char *key = std::getenv(text->c_str());
-            if (!key || !*key)
-                return usageFail("environment variable " + *text + " is not set");
-            options.requiredApiKey = key;
-        } else {
-            return usageFail("unknown option '" + args[i] + "' for simlm serve");
-        }
+    SimServerOptions options;
+    double port = 0.0;
+    double stallMs = options.stallMs;
+    double faultRate = 0.0;
+    std::optional<std::string> faultSpec;
+    std::optional<std::string> keyEnv;
+    CommandLine line("simlm serve", simlmServeUsage());
+    line.checked("--port", [&port, inRange = numberIn("--port", 0, 65535, port)](const std::string &text) {
+        auto problem = inRange(text);
+        if (!problem && port != std::floor(port))
+            problem = "--port must be an integer";
+        return problem;
+    });
+    line.checked("--latency-ms", numberIn("--latency-ms", 0, 3.6e6, options.latencyMs));
+    line.checked("--per-token-ms", numberIn("--per-token-ms", 0, 6e4, options.perTokenMs));
+    line.checked("--retry-after", numberIn("--retry-after", 0, 3600, options.retryAfterSeconds));
+    line.checked("--stall-ms", numberIn("--stall-ms", 0, 3.6e6, stallMs));
+    line.checked("--seed", [&options](const std::string &text) -> std::optional<std::string> {
+        char *end = nullptr;
+        const unsigned long long seed = std::strtoull(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || text[0] == '-')
+            return "--seed '" + text + "' is not a non-negative integer";
+        options.seed = seed;
+        return std::nullopt;
+    });
+    line.checked("--fault-rate", numberIn("--fault-rate", 0, 1, faultRate));
+    line.text("--faults", faultSpec);
+    line.text("--require-key-env", keyEnv);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (faultSpec && line.given("--fault-rate"))
+        return line.fail("use either --fault-rate or --faults, not both");
+    if (line.given("--fault-rate"))
+        options.faultRates = spreadFaultRate(faultRate);
+    if (faultSpec) {
+        auto rates = parseFaultSpec(*faultSpec);
+        if (!rates)
+            return line.fail("--faults: " + rates.error().message);
+        options.faultRates = std::move(*rates);
     }
-    if (haveFaultRate && haveFaults)
-        return usageFail("use either --fault-rate or --faults, not both");
-    return std::nullopt;
-}
+    if (keyEnv) {
+        if (keyEnv->empty())
+            return line.fail("--require-key-env needs the name of an environment variable");
+        const char *key = std::getenv(keyEnv->c_str());
+        if (!key || !*key)
+            return line.fail("environment variable " + *keyEnv + " is not set");
+        options.requiredApiKey = key;
+    }
+    options.stallMs = static_cast<int>(stallMs);
 
-// Serves SimLm until SIGINT or SIGTERM, then prints what it served on stderr.
-int serveUntilStopped(const SimServerOptions &options, int port)
-{
     // Block the stop signals here, before any thread starts, so that every
     // server thread inherits the mask and this thread alone takes them in sigwait.
     sigset_t stopSignals;
@@ -181,7 +126,7 @@ int serveUntilStopped(const SimServerOptions &options, int port)
             return std::make_shared<SimLm>(model);
         },
         SimLm::modelNames(), options);
-    auto started = server.start(port);
+    auto started = server.start(static_cast<int>(port));
     if (!started) {
         pthread_sigmask(SIG_SETMASK, &previous, nullptr);
         printError(started.error().message);
@@ -202,17 +147,6 @@ int serveUntilStopped(const SimServerOptions &options, int port)
     std::fprintf(stderr, "simlm serve: stopped; %lld requests, %lld completions%s%s\n", stats.requests,
                  stats.completions, faults.empty() ? "" : ", faults: ", faults.c_str());
     return ExitOk;
-}
-
-} // namespace
-
-int cmdSimlmServe(const std::vector<std::string> &args)
-{
-    SimServerOptions options;
-    int port = 0;
-    if (std::optional<int> exitCode = parseServeArgs(args, options, port))
-        return *exitCode;
-    return serveUntilStopped(options, port);
 }
 
 } // namespace prism::cli

@@ -1,6 +1,8 @@
-// prism: the command line. Wiring only; commands live in cmd_*.cpp.
+// prism: the command line. Wiring only; commands live in cmd_*.cpp and parse
+// their options with CLI11 (options.h).
 #include "cli.h"
 #include "cmd_simlm.h"
+#include "options.h"
 
 #include <cstdio>
 #include <string>
@@ -10,17 +12,67 @@ using namespace prism::cli;
 
 namespace {
 
-int usageError(const std::string &message, const std::string &usage)
-{
-    printError(message);
-    std::fputs(usage.c_str(), stderr);
-    return ExitUsage;
-}
-
 int printTo(std::FILE *stream, const std::string &text, int code)
 {
     std::fputs(text.c_str(), stream);
     return code;
+}
+
+struct Command {
+    const char *name;
+    std::string (*usage)();
+    int (*run)(const std::vector<std::string> &args);
+};
+
+int runSimlmCommand(const std::vector<std::string> &args)
+{
+    if (args.empty())
+        return printTo(stderr, simlmServeUsage(), ExitUsage);
+    if (args.front() == "-h" || args.front() == "--help")
+        return printTo(stdout, simlmServeUsage(), ExitOk);
+    if (args.front() != "serve") {
+        printError("unknown simlm command '" + args.front() + "' (known: serve)");
+        return printTo(stderr, simlmServeUsage(), ExitUsage);
+    }
+    setupLogging(false);
+    return cmdSimlmServe(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
+const Command kCommands[] = {
+    {"eval", evalUsage, runEvalCommand},
+    {"optimize", optimizeUsage, runOptimizeCommand},
+    {"compare", compareUsage, runCompareCommand},
+    {"runs", runsUsage, runRunsCommand},
+    {"resume", resumeUsage, runResumeCommand},
+    {"export", exportUsage, runExportCommand},
+    {"cache", cacheUsage, runCacheCommand},
+    {"simlm", simlmServeUsage, runSimlmCommand},
+};
+
+const Command *findCommand(const std::string &name)
+{
+    for (const Command &c : kCommands)
+        if (name == c.name)
+            return &c;
+    return nullptr;
+}
+
+// prism help [COMMAND]
+int runHelpCommand(const std::vector<std::string> &args)
+{
+    std::vector<std::string> positional;
+    CommandLine line("help", mainUsage());
+    line.positionals(positional);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (positional.empty())
+        return printTo(stdout, mainUsage(), ExitOk);
+    if (positional.size() > 1)
+        return line.fail("help takes one COMMAND, got also '" + positional[1] + "'");
+    const Command *command = findCommand(positional.front());
+    if (!command)
+        return line.fail("no help for unknown command '" + positional.front() + "'");
+    return printTo(stdout, command->usage(), ExitOk);
 }
 
 } // namespace
@@ -38,57 +90,10 @@ int main(int argc, char **argv)
         return printTo(stdout, mainUsage(), ExitOk);
     if (command == "--version" || command == "-V")
         return printTo(stdout, versionText(), ExitOk);
-    if (command == "help") {
-        if (rest.empty())
-            return printTo(stdout, mainUsage(), ExitOk);
-        if (rest.front() == "eval")
-            return printTo(stdout, evalUsage(), ExitOk);
-        if (rest.front() == "simlm")
-            return printTo(stdout, simlmServeUsage(), ExitOk);
-        if (rest.front() == "optimize")
-            return printTo(stdout, optimizeUsage(), ExitOk);
-        if (rest.front() == "compare")
-            return printTo(stdout, compareUsage(), ExitOk);
-        if (rest.front() == "runs")
-            return printTo(stdout, runsUsage(), ExitOk);
-        if (rest.front() == "resume")
-            return printTo(stdout, resumeUsage(), ExitOk);
-        if (rest.front() == "export")
-            return printTo(stdout, exportUsage(), ExitOk);
-        if (rest.front() == "cache")
-            return printTo(stdout, cacheUsage(), ExitOk);
-        return usageError("no help for unknown command '" + rest.front() + "'", mainUsage());
-    }
-    if (command == "eval") {
-        auto parsed = parseEvalArgs(rest);
-        if (!parsed)
-            return usageError(parsed.error().message, evalUsage());
-        if (parsed->help)
-            return printTo(stdout, evalUsage(), ExitOk);
-        setupLogging(parsed->verbose);
-        return runEval(parsed.value());
-    }
-    if (command == "simlm") {
-        if (rest.empty() || rest.front() == "-h" || rest.front() == "--help")
-            return printTo(rest.empty() ? stderr : stdout, simlmServeUsage(), rest.empty() ? ExitUsage : ExitOk);
-        if (rest.front() != "serve")
-            return usageError("unknown simlm command '" + rest.front() + "' (known: serve)", simlmServeUsage());
-        setupLogging(false);
-        return cmdSimlmServe(std::vector<std::string>(rest.begin() + 1, rest.end()));
-    }
-    if (command == "optimize")
-        return runOptimizeCommand(rest);
-    if (command == "compare")
-        return runCompareCommand(rest);
-    if (command == "runs")
-        return runRunsCommand(rest);
-    if (command == "resume")
-        return runResumeCommand(rest);
-    if (command == "export")
-        return runExportCommand(rest);
-    if (command == "cache")
-        return runCacheCommand(rest);
-    if (!command.empty() && command[0] == '-')
-        return usageError("unknown option '" + command + "'", mainUsage());
-    return usageError("unknown command '" + command + "'", mainUsage());
+    if (command == "help")
+        return runHelpCommand(rest);
+    if (const Command *c = findCommand(command))
+        return c->run(rest);
+    printError(!command.empty() && command[0] == '-' ? "unknown option '" + command + "'" : "unknown command '" + command + "'");
+    return printTo(stderr, mainUsage(), ExitUsage);
 }

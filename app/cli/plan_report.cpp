@@ -6,7 +6,7 @@
 #include "core/json.h"
 #include "core/study.h"
 #include "data/dataset.h"
-#include "lm/lm_setup.h"
+#include "modelsetup/lm_setup.h"
 #include "optimize/plan.h"
 #include "run/run_controller.h"
 

@@ -65,6 +65,31 @@ std::string jsonText(const Json &j, const char *key)
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
+// A resume's model overrides on top of those the run was started with: what
+// is given replaces; another provider drops the stored URL and key variable,
+// as applyOverrides does for the study's model.
+ModelOverrides mergeOverrides(ModelOverrides stored, const ModelOverrides &given)
+{
+    if (!given.provider.empty() && given.provider != stored.provider) {
+        stored.provider = given.provider;
+        if (given.baseUrl.empty())
+            stored.baseUrl.clear();
+        if (given.apiKeyEnv.empty())
+            stored.apiKeyEnv.clear();
+    }
+    if (!given.baseUrl.empty())
+        stored.baseUrl = given.baseUrl;
+    if (!given.model.empty())
+        stored.model = given.model;
+    if (!given.apiKeyEnv.empty())
+        stored.apiKeyEnv = given.apiKeyEnv;
+    if (given.maxConcurrency > 0)
+        stored.maxConcurrency = given.maxConcurrency;
+    if (given.timeoutSeconds > 0)
+        stored.timeoutSeconds = given.timeoutSeconds;
+    return stored;
+}
+
 Error withContext(const Error &error, const std::string &context)
 {
     Error e = error;
@@ -225,6 +250,9 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
         if (m.contains("timeout_seconds") && m["timeout_seconds"].is_number())
             overrides.timeoutSeconds = m["timeout_seconds"].get<double>();
     }
+    overrides = mergeOverrides(overrides, settings.models);
+    if (settings.noCache)
+        lm.useCache = false;
     if (auto prepared = prepare(study.value(), study->optimizer.name, overrides, lm); !prepared)
         return prepared.error();
     // Replaying against other data would not be a resume.

@@ -52,10 +52,18 @@ struct RunSettings {
     bool compareOnTest = false;
 };
 
-// What a resume may change: results do not depend on these.
+// What a resume may change. Results do not depend on threads or the
+// artifact path. Model overrides replace, field by field, those the run was
+// started with, for this session only: journaled answers are keyed by
+// provider, base URL and model, so a call to another model is not answered
+// from the journal (it is made and journaled anew, and the run's events from
+// there on are recorded again); timeout, concurrency and key variable change
+// nothing in the result.
 struct ResumeSettings {
     std::optional<int> threads;
     std::string artifactPath;
+    ModelOverrides models;
+    bool noCache = false; // do not read the response cache, whatever the run was started with
 };
 
 // The end of a run, as wait() returns it.
