@@ -133,13 +133,13 @@ int main(int argc, char **argv)
         const long long connections = httpConnectionsOpened() - connectionsBefore;
         const long long engines = JsMetric::scoringEnginesBuilt() - enginesBefore;
         const long long calls = controller.callsSoFar();
-        const bool finished = outcome.status == "finished" && outcome.testOptimized.has_value();
+        const bool finished = outcome.status == prism::RunStatus::Finished && outcome.testOptimized.has_value();
         const bool pass = finished && connections <= s.threads && engines <= s.threads;
         std::printf("{\"bench\": \"pool_reuse\", \"threads\": %d, \"latency_ms\": %d, \"status\": \"%s\", \"lm_calls\": %lld, "
                     "\"connections_opened\": %lld, \"js_engines_built\": %lld, \"wall_ms\": %.0f, \"pass\": %s}\n",
-                    s.threads, s.latencyMs, outcome.status.c_str(), calls, connections, engines, ms, pass ? "true" : "false");
+                    s.threads, s.latencyMs, prism::runStatusName(outcome.status), calls, connections, engines, ms, pass ? "true" : "false");
         if (!finished)
-            std::fprintf(stderr, "prism_bench_pool: the run ended %s (%s)\n", outcome.status.c_str(), outcome.stopReason.c_str());
+            std::fprintf(stderr, "prism_bench_pool: the run ended %s (%s)\n", prism::runStatusName(outcome.status), outcome.stopReason.text().c_str());
         exitCode = pass || !s.check ? 0 : 1;
     }
     fs::remove_all(dir);

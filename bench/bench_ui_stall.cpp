@@ -118,9 +118,9 @@ bool realRun(const QString &storePath, double *longestStall)
         monitor.applyEvents(batch);
     });
     QEventLoop loop;
-    QString status;
+    prism::RunStatus status = prism::RunStatus::Running;
     QObject::connect(&bridge, &EngineBridge::runFinished, &loop,
-                     [&](const QString &runId, const QString &s, const QString &stop) {
+                     [&](const QString &runId, prism::RunStatus s, const prism::StopReason &stop) {
                          monitor.finishRun(runId, s, stop);
                          status = s;
                          loop.quit();
@@ -143,7 +143,7 @@ bool realRun(const QString &storePath, double *longestStall)
     const double seconds = clock.nsecsElapsed() / 1e9;
     *longestStall = probe.longestMs();
     nlohmann::json out = {{"part", "mipro_heavy_run"},
-                          {"status", status.toStdString()},
+                          {"status", prism::runStatusName(status)},
                           {"events", events},
                           {"trials", monitor.trialsTable()->model()->rowCount()},
                           {"seconds", seconds},
@@ -152,7 +152,7 @@ bool realRun(const QString &storePath, double *longestStall)
                           {"stall_budget_ms", 50},
                           {"stall_over_budget", probe.longestMs() / 50.0}};
     std::printf("%s\n", out.dump().c_str());
-    return status == QLatin1String("finished");
+    return status == prism::RunStatus::Finished;
 }
 
 bool tenThousandPoints(double *longestStall, double *slowdown)

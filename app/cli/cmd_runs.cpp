@@ -6,6 +6,7 @@
 #include "artifact/prompt_export.h"
 #include "core/json.h"
 #include "core/study.h"
+#include "events/event_codec.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
@@ -267,7 +268,7 @@ int runExportCommand(const std::vector<std::string> &args)
             return loadFailure(events.error());
         std::string text;
         for (const auto &e : events.value())
-            text += e.toJsonLine() + "\n";
+            text += toJsonLine(e) + "\n";
         if (int rc = write(*path, text); rc != ExitOk)
             return rc;
     }

@@ -74,7 +74,7 @@ TEST_F(CrashCampaign, KilledRunsResumeToTheSameArtifactWithoutRepeatingAPaidCall
 
     auto finishedInStore = [&](const std::string &runId) {
         auto opened = RunStore::open(store);
-        return opened.ok() && opened.value()->loadRun(runId)->status == "finished";
+        return opened.ok() && opened.value()->loadRun(runId)->status == RunStatus::Finished;
     };
     auto storedArtifact = [&](const std::string &runId) {
         auto opened = RunStore::open(store);

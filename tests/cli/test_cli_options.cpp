@@ -215,10 +215,12 @@ TEST_F(CliOptions, OneThreadRuleForEveryCommand)
     auto resume = prism({"resume", "r-nope", "--threads=0", "--store", store});
     EXPECT_EQ(resume.exitCode, 2);
     EXPECT_TRUE(contains(resume.err, "--threads must be")) << resume.err;
-    for (const std::string command : {"eval", "optimize", "compare", "resume"}) {
+    for (const std::string command : {"eval", "optimize", "compare"}) {
         auto help = prism({"help", command});
         EXPECT_TRUE(contains(help.out, "study's eval.threads")) << command << ": " << help.out;
     }
+    // A resumed run keeps the thread count it started with unless told otherwise.
+    EXPECT_TRUE(contains(prism({"help", "resume"}).out, "the run's own thread count"));
 }
 
 TEST_F(CliOptions, ResumeTakesTheModelFlags)
@@ -251,7 +253,7 @@ TEST_F(CliOptions, ABadValueInEachGroupIsAUsageErrorNamingTheOption)
         {{"resume", "r-1", "--base-url", "ftp://x"}, "--base-url must start with http:// or https://"},
         {{"eval", kMath, "--module", "react"}, "--module must be predict or cot, not 'react'"},
         {{"optimize", kMath, "--timeout", "soon"}, "--timeout must be a number > 0, not 'soon'"},
-        {{"compare", kMath, "--program", kMath, "--api-key-env", "sk-123"}, "NAME of an environment variable"},
+        {{"compare", kMath, "--program", kMath, "--api-key-env", "sk-123"}, "--api-key-env takes the NAME of an environment variable"},
         // budget flags
         {{"optimize", kMath, "--budget-tokens", "x"}, "--budget-tokens must be a whole number >= 1, not 'x'"},
         {{"eval", kMath, "--budget-dollars=-1"}, "--budget-dollars must be a number > 0, not '-1'"},

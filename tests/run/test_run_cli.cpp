@@ -1,6 +1,7 @@
 // `prism optimize / compare / runs / resume / export` as a user runs them:
 // the built binary on the samples, with a temporary data directory and store.
 #include "core/json.h"
+#include "events/event_codec.h"
 #include "run/run_store.h"
 
 #include "../support/sim_server_process.h"
@@ -187,6 +188,7 @@ TEST_F(RunCli, JsonSummaryEventLogAndExport)
         t.kind = j["kind"].get<std::string>();
         t.configKey = j["config_key"].get<std::string>();
         t.configJson = j["config"].dump();
+        t.config = configFromJsonText(t.configJson, t.seq).value();
         if (j["score"].is_number())
             t.score = j["score"].get<double>();
         t.scored = j["scored"].get<int>();

@@ -472,7 +472,7 @@ TEST_F(RunControllerTest, ARunKilledMidSearchResumesWithoutRepeatingAPaidCall)
     auto runs = store->listRuns().value();
     ASSERT_EQ(runs.size(), 2u);
     const std::string runId = runs.front().id == fullRun ? runs.back().id : runs.front().id;
-    EXPECT_EQ(store->loadRun(runId)->status, "running"); // the process died
+    EXPECT_EQ(store->loadRun(runId)->status, RunStatus::Running); // the process died
     EXPECT_EQ(store->trials(runId)->size(), 2u);
     const std::size_t paidBefore = paidKeys(*store, runId).size();
     EXPECT_EQ(paidBefore, 50u);

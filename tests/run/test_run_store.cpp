@@ -122,7 +122,7 @@ TEST_F(RunStoreTest, EventsSurviveReopenInOrderWithDerivedTables)
     ASSERT_EQ(events->size(), 7u);
     for (std::size_t i = 0; i < events->size(); ++i)
         EXPECT_EQ((*events)[i].seq, i + 1);
-    EXPECT_EQ((*events)[2].type, EventType::DemoSetReady);
+    EXPECT_EQ((*events)[2].type(), EventType::DemoSetReady);
     EXPECT_DOUBLE_EQ((*events)[2].elapsedSeconds, 1.5);
     auto later = store.value()->events(id, 5);
     ASSERT_TRUE(later);

@@ -130,8 +130,8 @@ private slots:
         QVERIFY(events.size() > 10);
         for (std::size_t i = 0; i < events.size(); ++i)
             QCOMPARE(events[i].seq, static_cast<std::uint64_t>(i + 1)); // in order, no gap, no duplicate
-        QCOMPARE(events.front().type, prism::EventType::RunStarted);
-        QCOMPARE(events.back().type, prism::EventType::RunFinished);
+        QCOMPARE(events.front().type(), prism::EventType::RunStarted);
+        QCOMPARE(events.back().type(), prism::EventType::RunFinished);
         QVERIFY2(rec.batches.size() < events.size(), "one signal per batch, not per event");
         // The UI saw exactly what the store recorded.
         auto stored = m_store->events(bridge.runId().toStdString());
@@ -197,7 +197,7 @@ private slots:
         QVERIFY(!events.empty());
         for (std::size_t i = 0; i < events.size(); ++i)
             QCOMPARE(events[i].seq, static_cast<std::uint64_t>(i + 1));
-        QCOMPARE(events.back().type, prism::EventType::RunFinished);
+        QCOMPARE(events.back().type(), prism::EventType::RunFinished);
         QVERIFY(bridge.lastOutcome());
         QCOMPARE(bridge.lastOutcome()->bestScore, m_uninterruptedBest);
         QCOMPARE(bridge.lastOutcome()->session, 2);

@@ -19,6 +19,8 @@
 #include <QProcess>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QDir>
+#include <QFileInfo>
 #include <QTest>
 
 namespace {
@@ -53,6 +55,7 @@ private:
     Json cliPlan()
     {
         const QString path = m_dir.filePath(QStringLiteral("s%1/study.prism.json").arg(++m_saved));
+        QDir().mkpath(QFileInfo(path).absolutePath());
         QString error;
         if (!m_doc->save(path, &error)) {
             QTest::qFail(qPrintable(error), __FILE__, __LINE__);

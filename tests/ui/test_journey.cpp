@@ -256,7 +256,7 @@ private slots:
 
         run->cancelButton()->click();
         QVERIFY(finished.wait(60000));
-        QCOMPARE(finished.last().at(1).toString(), QStringLiteral("cancelled"));
+        QCOMPARE(finished.last().at(1).value<prism::RunStatus>(), prism::RunStatus::Cancelled);
         const int trialsAtCancel = monitor->trialsTable()->model()->rowCount();
 
         // Resume from the Run page: the run goes on from where it stopped.
@@ -266,7 +266,7 @@ private slots:
         run->resumeButton()->click();
         QVERIFY(finished.wait(120000));
         QCOMPARE(finished.last().at(0).toString(), runId);
-        QCOMPARE(finished.last().at(1).toString(), QStringLiteral("finished"));
+        QCOMPARE(finished.last().at(1).value<prism::RunStatus>(), prism::RunStatus::Finished);
         QVERIFY(monitor->trialsTable()->model()->rowCount() >= trialsAtCancel);
         QVERIFY(!monitor->stopLabel()->text().isEmpty());
         QVERIFY2(run->statusLabel()->text().contains(QStringLiteral("completed")), qPrintable(run->statusLabel()->text()));

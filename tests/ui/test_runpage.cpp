@@ -213,7 +213,7 @@ private slots:
         QVERIFY2(status.contains(QStringLiteral("stop reason: completed")), qPrintable(status));
         QVERIFY2(status.contains(QStringLiteral("trials done")), qPrintable(status));
         QVERIFY2(status.contains(QStringLiteral("best ")), qPrintable(status));
-        QVERIFY(m_page->progress().finished);
+        QVERIFY(m_page->progress().finished());
         QVERIFY(m_page->startButton()->isEnabled());
         QVERIFY(!m_page->cancelButton()->isEnabled());
         QVERIFY(!m_page->resumeButton()->isEnabled()); // a finished run has nothing to resume

@@ -561,7 +561,7 @@ void MonitorPage::updateHeader()
     else
         format = tr("%1 trial(s)").arg(m_state.trials().size());
     if (!running)
-        format += QStringLiteral(" · ") + status;
+        format += QStringLiteral(" · ") + toQ(prism::runStatusName(status));
     else if (const auto eta = m_state.etaSeconds())
         format += tr(" · ETA %1").arg(toQ(prism::formatDuration(*eta)));
     else if (m_state.phase() != "search")
