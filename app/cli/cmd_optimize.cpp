@@ -129,6 +129,114 @@ std::string optimizeUsage()
            "3 a study, dataset, model or store that cannot be loaded.\n";
 }
 
+namespace {
+
+// Polls the run until it ends: the terminal's progress line, and Ctrl-C as a
+// clean cancel that keeps the best program so far.
+void waitForRun(RunController &controller, Progress &progress, bool quiet, bool drawProgress, bool tty)
+{
+    bool cancelAnnounced = false;
+    auto drawLine = [&]() {
+        std::lock_guard lock(progress.mutex);
+        const RunState &state = progress.state;
+        std::string text = "trial " + std::to_string(state.highestTrialNumber());
+        if (const auto total = state.announcedTrials())
+            text += "/" + std::to_string(*total);
+        text += " best " + percent(state.bestScore()) + " calls " + withThousands(controller.callsSoFar());
+        if (!state.phase().empty())
+            text += " (" + state.phase() + ")";
+        std::fprintf(stderr, "\r\033[K%s", text.c_str());
+        std::fflush(stderr);
+    };
+    while (controller.running()) {
+        if (g_interrupted.load() && !cancelAnnounced) {
+            cancelAnnounced = true;
+            if (!quiet)
+                std::fprintf(stderr, "%scancelling: keeping the best program so far (Ctrl-C again to kill)\n", tty ? "\r\033[K" : "");
+            controller.cancel();
+        }
+        if (drawProgress)
+            drawLine();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+// Writes the artifact to outPath, else beside the store; returns where it
+// went, or "" with `problem` set when it could not be written.
+std::string writeArtifactFile(const RunOutcome &outcome, const std::string &outPath, const RunStore &store,
+                              std::string &problem)
+{
+    if (outcome.artifactJson.empty())
+        return {};
+    std::string path = outPath;
+    if (path.empty()) {
+        const auto dir = std::filesystem::path(store.path()).parent_path() / "artifacts";
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        path = (dir / (outcome.runId + ".json")).string();
+    }
+    if (auto written = writeFileAtomic(path, outcome.artifactJson); !written) {
+        problem = written.error().message;
+        return {};
+    }
+    return path;
+}
+
+void printRunJson(const RunOutcome &outcome, const std::string &artifactPath, const std::optional<Comparison> &comparison,
+                  const std::string &compareNote)
+{
+    const RunFinishedEvent &summary = outcome.summary;
+    Json out = Json::object();
+    out["run_id"] = outcome.runId;
+    out["status"] = runStatusName(outcome.status);
+    out["baseline_score"] = outcome.baselineScore ? Json(*outcome.baselineScore) : Json(nullptr);
+    out["best_score"] = outcome.bestScore ? Json(*outcome.bestScore) : Json(nullptr);
+    out["stop_reason"] = outcome.stopReason.text();
+    out["notes"] = outcome.notes;
+    out["trials"] = summary.trials;
+    out["calls_by_role"] = callsByRoleToJson(summary.callsByRole);
+    out["tokens_by_role"] = tokensByRoleToJson(summary.tokensByRole);
+    out["dollars"] = summary.dollars ? Json(*summary.dollars) : Json(nullptr);
+    out["artifact"] = artifactPath.empty() ? Json(nullptr) : Json(artifactPath);
+    out["replayed_calls"] = outcome.replayedCalls;
+    out["comparison"] = comparison ? comparisonToJson(*comparison, "test") : Json(nullptr);
+    if (!compareNote.empty())
+        out["comparison_note"] = compareNote;
+    const std::string text = out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void printRunText(const RunOutcome &outcome, const Study &study, const std::string &artifactPath,
+                  const std::optional<Comparison> &comparison, const std::string &compareNote)
+{
+    const RunFinishedEvent &summary = outcome.summary;
+    std::string text = fmt::format("Run {}: {} ({})\n", outcome.runId, runStatusName(outcome.status), outcome.stopReason.text());
+    text += fmt::format("  study       {}\n", study.name);
+    text += fmt::format("  optimizer   {}, seed {}\n", study.optimizer.name, study.optimizer.seed);
+    text += fmt::format("  validation  baseline {}, best {}\n", percent(outcome.baselineScore), percent(outcome.bestScore));
+    text += fmt::format("  trials      {}\n", summary.trials);
+    text += fmt::format("  LM calls    {}\n", callsLine(summary.callsByRole));
+    text += fmt::format("  tokens      {}\n", tokensLine(summary.tokensByRole));
+    if (summary.dollars)
+        text += fmt::format("  dollars     {:.4f}\n", *summary.dollars);
+    if (outcome.session > 1)
+        text += fmt::format("  resumed     session {}, {} answers replayed from the journal\n", outcome.session,
+                            withThousands(outcome.replayedCalls));
+    for (std::size_t i = 0; i < outcome.notes.size(); ++i)
+        text += fmt::format("  {}   {}\n", i == 0 ? "notes   " : "        ", oneLine(outcome.notes[i]));
+    if (!artifactPath.empty())
+        text += fmt::format("  artifact    {}\n", artifactPath);
+    if (comparison) {
+        text += "\n";
+        text += renderComparisonText(*comparison, "test", comparisonShownFields(study));
+    } else if (!compareNote.empty()) {
+        text += "\n" + compareNote + "\n";
+    }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+} // namespace
+
 int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, const RunOutputOptions &options,
              const std::function<Result<std::string>()> &start)
 {
@@ -183,30 +291,7 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
     if (showProgress)
         std::fprintf(stderr, "run %s started\n", runId.c_str());
 
-    bool cancelAnnounced = false;
-    auto drawLine = [&]() {
-        std::lock_guard lock(progress->mutex);
-        const RunState &state = progress->state;
-        std::string text = "trial " + std::to_string(state.highestTrialNumber());
-        if (const auto total = state.announcedTrials())
-            text += "/" + std::to_string(*total);
-        text += " best " + percent(state.bestScore()) + " calls " + withThousands(controller.callsSoFar());
-        if (!state.phase().empty())
-            text += " (" + state.phase() + ")";
-        std::fprintf(stderr, "\r\033[K%s", text.c_str());
-        std::fflush(stderr);
-    };
-    while (controller.running()) {
-        if (g_interrupted.load() && !cancelAnnounced) {
-            cancelAnnounced = true;
-            if (!options.quiet)
-                std::fprintf(stderr, "%scancelling: keeping the best program so far (Ctrl-C again to kill)\n", tty ? "\r\033[K" : "");
-            controller.cancel();
-        }
-        if (showProgress && tty)
-            drawLine();
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    waitForRun(controller, *progress, options.quiet, showProgress && tty, tty);
     RunOutcome outcome = controller.wait();
     if (showProgress && tty) {
         std::fputs("\r\033[K", stderr);
@@ -229,67 +314,13 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
         std::fclose(eventsFile);
 
     // The artifact file: --out, else beside the store.
-    std::string artifactPath;
     std::string artifactProblem;
-    if (!outcome.artifactJson.empty()) {
-        artifactPath = options.outPath;
-        if (artifactPath.empty()) {
-            const auto dir = std::filesystem::path(store->path()).parent_path() / "artifacts";
-            std::error_code ec;
-            std::filesystem::create_directories(dir, ec);
-            artifactPath = (dir / (outcome.runId + ".json")).string();
-        }
-        if (auto written = writeFileAtomic(artifactPath, outcome.artifactJson); !written) {
-            artifactProblem = written.error().message;
-            artifactPath.clear();
-        }
-    }
+    const std::string artifactPath = writeArtifactFile(outcome, options.outPath, *store, artifactProblem);
 
-    const RunFinishedEvent &summary = outcome.summary;
-    if (options.json) {
-        Json out = Json::object();
-        out["run_id"] = outcome.runId;
-        out["status"] = runStatusName(outcome.status);
-        out["baseline_score"] = outcome.baselineScore ? Json(*outcome.baselineScore) : Json(nullptr);
-        out["best_score"] = outcome.bestScore ? Json(*outcome.bestScore) : Json(nullptr);
-        out["stop_reason"] = outcome.stopReason.text();
-        out["notes"] = outcome.notes;
-        out["trials"] = summary.trials;
-        out["calls_by_role"] = callsByRoleToJson(summary.callsByRole);
-        out["tokens_by_role"] = tokensByRoleToJson(summary.tokensByRole);
-        out["dollars"] = summary.dollars ? Json(*summary.dollars) : Json(nullptr);
-        out["artifact"] = artifactPath.empty() ? Json(nullptr) : Json(artifactPath);
-        out["replayed_calls"] = outcome.replayedCalls;
-        out["comparison"] = comparison ? comparisonToJson(*comparison, "test") : Json(nullptr);
-        if (!compareNote.empty())
-            out["comparison_note"] = compareNote;
-        const std::string text = out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
-        std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-        std::string text = fmt::format("Run {}: {} ({})\n", outcome.runId, runStatusName(outcome.status), outcome.stopReason.text());
-        text += fmt::format("  study       {}\n", controller.study().name);
-        text += fmt::format("  optimizer   {}, seed {}\n", controller.study().optimizer.name, controller.study().optimizer.seed);
-        text += fmt::format("  validation  baseline {}, best {}\n", percent(outcome.baselineScore), percent(outcome.bestScore));
-        text += fmt::format("  trials      {}\n", summary.trials);
-        text += fmt::format("  LM calls    {}\n", callsLine(summary.callsByRole));
-        text += fmt::format("  tokens      {}\n", tokensLine(summary.tokensByRole));
-        if (summary.dollars)
-            text += fmt::format("  dollars     {:.4f}\n", *summary.dollars);
-        if (outcome.session > 1)
-            text += fmt::format("  resumed     session {}, {} answers replayed from the journal\n", outcome.session,
-                                withThousands(outcome.replayedCalls));
-        for (std::size_t i = 0; i < outcome.notes.size(); ++i)
-            text += fmt::format("  {}   {}\n", i == 0 ? "notes   " : "        ", oneLine(outcome.notes[i]));
-        if (!artifactPath.empty())
-            text += fmt::format("  artifact    {}\n", artifactPath);
-        if (comparison) {
-            text += "\n";
-            text += renderComparisonText(*comparison, "test", comparisonShownFields(controller.study()));
-        } else if (!compareNote.empty()) {
-            text += "\n" + compareNote + "\n";
-        }
-        std::fwrite(text.data(), 1, text.size(), stdout);
-    }
+    if (options.json)
+        printRunJson(outcome, artifactPath, comparison, compareNote);
+    else
+        printRunText(outcome, controller.study(), artifactPath, comparison, compareNote);
     std::fflush(stdout);
     if (!artifactProblem.empty())
         printError("the artifact could not be written: " + artifactProblem + "; the run is stored, `prism export " +

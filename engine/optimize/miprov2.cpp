@@ -332,92 +332,86 @@ private:
         return stripPrefix(summary.text);
     }
 
-    void propose()
+    // Demo sets per predictor, as the proposer sees them.
+    using DemoSetsByPredictor = std::vector<std::vector<std::vector<Demo>>>;
+
+    // The program description: once per run (DSPy makes it again for every candidate).
+    std::optional<std::string> describeProgram(const std::string &code, const DemoSetsByPredictor &sets)
     {
-        publish(PhaseStartedEvent{"propose", std::nullopt});
+        Rng rng = Rng::forStream(m_config.seed, "describe-program");
+        const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
+        ProposerReply reply = callProposer(describeProgramSignature(),
+                                           Fields{{"program_code", code}, {"program_example", taskDemos(0, 1, sets)}},
+                                           m_proposer, proposerCall(m_config.initTemperature, rollout));
+        if (failedCall(reply, "the program description (proposing without program awareness)"))
+            return std::nullopt;
+        std::string description = stripPrefix(reply.text);
+        publish(SummaryReadyEvent{"program", std::nullopt, description});
+        return description;
+    }
+
+    // Module descriptions, once per predictor, in parallel. The program
+    // example is the task demos of demo set 1, as candidate 1 sees them.
+    std::vector<std::optional<std::string>> describeModules(const std::string &code, const std::string &programDescription,
+                                                            const DemoSetsByPredictor &sets)
+    {
         const std::size_t predictors = m_student.predictors.size();
-        const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
-        const auto sets = groundingSets();
-
-        std::optional<std::string> dataset;
-        if (m_config.dataAwareProposer && k > 1) {
-            dataset = datasetSummary();
-            if (m_stop)
-                return;
-            if (dataset)
-                publish(SummaryReadyEvent{"dataset", std::nullopt, *dataset});
-        }
-
-        // Program and module descriptions: once per run and once per
-        // predictor (DSPy makes them again for every candidate).
-        const std::string code = programCode(m_student);
-        std::optional<std::string> programDescription;
-        std::vector<std::optional<std::string>> moduleDescriptions(predictors);
-        // The program example: the task demos of demo set 1, as candidate 1 sees them.
-        auto exampleFor = [&](std::size_t p) { return taskDemos(p, 1, sets); };
-        if (m_config.programAwareProposer && k > 1) {
-            Rng rng = Rng::forStream(m_config.seed, "describe-program");
-            const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
-            ProposerReply reply = callProposer(describeProgramSignature(),
-                                               Fields{{"program_code", code}, {"program_example", exampleFor(0)}},
-                                               m_proposer, proposerCall(m_config.initTemperature, rollout));
-            if (failedCall(reply, "the program description (proposing without program awareness)")) {
-                if (m_stop)
-                    return;
-            } else {
-                programDescription = stripPrefix(reply.text);
-                publish(SummaryReadyEvent{"program", std::nullopt, *programDescription});
-            }
-        }
-        if (programDescription && !checkCancel()) {
-            std::vector<ProposerReply> replies(predictors);
-            parallelFor(
-                m_context.pool, predictors, m_context.threads,
-                [&](std::size_t p) {
-                    Rng rng = Rng::forStream(m_config.seed, "describe-module", p);
-                    const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
-                    replies[p] = callProposer(describeModuleSignature(),
-                                              Fields{{"program_code", code},
-                                                     {"program_example", exampleFor(p)},
-                                                     {"program_description", *programDescription},
-                                                     {"module", moduleText(m_student.predictors[p])}},
-                                              m_proposer, proposerCall(m_config.initTemperature, rollout));
-                },
-                m_context.cancel);
-            for (std::size_t p = 0; p < predictors; ++p) {
-                if (replies[p].lmCalls == 0 && !replies[p].error) {
-                    m_stop = StopReason::cancelled();
-                    return;
-                }
-                if (failedCall(replies[p], "the module description of '" + m_student.predictors[p].name
-                                               + "' (proposing for it without program awareness)")) {
-                    if (m_stop)
-                        return;
-                    continue;
-                }
-                moduleDescriptions[p] = replies[p].text;
-                publish(SummaryReadyEvent{"module", m_student.predictors[p].name, *moduleDescriptions[p]});
-            }
-        }
-        if (checkCancel())
-            return;
-
-        // Candidates 1..k-1 of every predictor, independent, in parallel.
-        struct Job {
-            std::size_t predictor = 0;
-            std::size_t index = 0;
-            std::string tipKey;
-            std::string tip;
-            Fields inputs;
-            Signature signature;
-            CallOptions call;
-        };
-        std::vector<Job> jobs;
-        const auto &tips = proposerTips();
+        std::vector<std::optional<std::string>> descriptions(predictors);
+        std::vector<ProposerReply> replies(predictors);
+        parallelFor(
+            m_context.pool, predictors, m_context.threads,
+            [&](std::size_t p) {
+                Rng rng = Rng::forStream(m_config.seed, "describe-module", p);
+                const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
+                replies[p] = callProposer(describeModuleSignature(),
+                                          Fields{{"program_code", code},
+                                                 {"program_example", taskDemos(p, 1, sets)},
+                                                 {"program_description", programDescription},
+                                                 {"module", moduleText(m_student.predictors[p])}},
+                                          m_proposer, proposerCall(m_config.initTemperature, rollout));
+            },
+            m_context.cancel);
         for (std::size_t p = 0; p < predictors; ++p) {
+            if (replies[p].lmCalls == 0 && !replies[p].error) {
+                m_stop = StopReason::cancelled();
+                return descriptions;
+            }
+            if (failedCall(replies[p], "the module description of '" + m_student.predictors[p].name
+                                           + "' (proposing for it without program awareness)")) {
+                if (m_stop)
+                    return descriptions;
+                continue;
+            }
+            descriptions[p] = replies[p].text;
+            publish(SummaryReadyEvent{"module", m_student.predictors[p].name, *descriptions[p]});
+        }
+        return descriptions;
+    }
+
+    // One instruction proposal to make: candidate `index` of `predictor`.
+    struct ProposalJob {
+        std::size_t predictor = 0;
+        std::size_t index = 0;
+        std::string tipKey;
+        std::string tip;
+        Fields inputs;
+        Signature signature;
+        CallOptions call;
+    };
+
+    // Candidates 1..k-1 of every predictor; each draws its tip and rollout
+    // from its own stream, so the jobs are independent of each other.
+    std::vector<ProposalJob> proposalJobs(std::size_t k, const std::optional<std::string> &dataset, const std::string &code,
+                                          const std::optional<std::string> &programDescription,
+                                          const std::vector<std::optional<std::string>> &moduleDescriptions,
+                                          const DemoSetsByPredictor &sets)
+    {
+        std::vector<ProposalJob> jobs;
+        const auto &tips = proposerTips();
+        for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
             const bool programAware = programDescription && moduleDescriptions[p];
             for (std::size_t i = 1; i < k; ++i) {
-                Job job;
+                ProposalJob job;
                 job.predictor = p;
                 job.index = i;
                 Rng rng = Rng::forStream(m_config.seed, "proposal", p * 1000003ULL + i);
@@ -449,20 +443,21 @@ private:
                 jobs.push_back(std::move(job));
             }
         }
-        std::vector<std::optional<ProposerReply>> replies(jobs.size());
-        parallelFor(
-            m_context.pool, jobs.size(), m_context.threads,
-            [&](std::size_t j) { replies[j] = callProposer(jobs[j].signature, jobs[j].inputs, m_proposer, jobs[j].call); },
-            m_context.cancel);
+        return jobs;
+    }
 
-        m_instructions.assign(predictors, {});
-        for (std::size_t p = 0; p < predictors; ++p) {
+    // Candidate 0 is the original instruction (no call); then every answered
+    // proposal in job order. A failed proposal is dropped with a warning.
+    void collectInstructions(const std::vector<ProposalJob> &jobs, const std::vector<std::optional<ProposerReply>> &replies)
+    {
+        m_instructions.assign(m_student.predictors.size(), {});
+        for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
             m_instructions[p].push_back(m_student.predictors[p].signature.instruction);
             publish(InstructionProposedEvent{m_student.predictors[p].name, 0,
                                              m_student.predictors[p].signature.instruction, std::nullopt});
         }
         for (std::size_t j = 0; j < jobs.size(); ++j) {
-            const Job &job = jobs[j];
+            const ProposalJob &job = jobs[j];
             const std::string &name = m_student.predictors[job.predictor].name;
             if (!replies[j]) {
                 m_stop = StopReason::cancelled();
@@ -485,6 +480,46 @@ private:
             publish(InstructionProposedEvent{name, list.size(), text, job.tipKey});
             list.push_back(std::move(text));
         }
+    }
+
+    void propose()
+    {
+        publish(PhaseStartedEvent{"propose", std::nullopt});
+        const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
+        const auto sets = groundingSets();
+
+        std::optional<std::string> dataset;
+        if (m_config.dataAwareProposer && k > 1) {
+            dataset = datasetSummary();
+            if (m_stop)
+                return;
+            if (dataset)
+                publish(SummaryReadyEvent{"dataset", std::nullopt, *dataset});
+        }
+
+        const std::string code = programCode(m_student);
+        std::optional<std::string> programDescription;
+        std::vector<std::optional<std::string>> moduleDescriptions(m_student.predictors.size());
+        if (m_config.programAwareProposer && k > 1) {
+            programDescription = describeProgram(code, sets);
+            if (m_stop)
+                return;
+        }
+        if (programDescription && !checkCancel()) {
+            moduleDescriptions = describeModules(code, *programDescription, sets);
+            if (m_stop)
+                return;
+        }
+        if (checkCancel())
+            return;
+
+        const std::vector<ProposalJob> jobs = proposalJobs(k, dataset, code, programDescription, moduleDescriptions, sets);
+        std::vector<std::optional<ProposerReply>> replies(jobs.size());
+        parallelFor(
+            m_context.pool, jobs.size(), m_context.threads,
+            [&](std::size_t j) { replies[j] = callProposer(jobs[j].signature, jobs[j].inputs, m_proposer, jobs[j].call); },
+            m_context.cancel);
+        collectInstructions(jobs, replies);
     }
 
     // ---- (d) search -----------------------------------------------------

@@ -151,11 +151,7 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
 
     // The pairs to score: each (fingerprint, example) once, owned by the
     // first spec that needs it.
-    struct Job {
-        std::size_t spec = 0;
-        std::size_t example = 0;
-    };
-    std::vector<Job> jobs;
+    std::vector<ScoringJob> jobs;
     std::map<std::pair<std::string, std::size_t>, std::size_t> jobOf;
     std::vector<std::vector<bool>> owned(specs.size());
     for (std::size_t s = 0; s < specs.size(); ++s) {
@@ -165,7 +161,7 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
             if (m_memo.count(key) || jobOf.count(key))
                 continue;
             jobOf.emplace(key, jobs.size());
-            jobs.push_back(Job{s, specs[s].examples[k]});
+            jobs.push_back(ScoringJob{s, specs[s].examples[k]});
             owned[s][k] = true;
         }
     }
@@ -174,13 +170,26 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
     parallelFor(
         m_context.pool, jobs.size(), m_context.threads,
         [&](std::size_t j) {
-            const Job &job = jobs[j];
+            const ScoringJob &job = jobs[j];
             results[j] = evaluateExample(specs[job.spec].program, m_valset[job.example], job.example, m_lm, m_adapter,
                                          m_metric, m_call);
         },
         m_context.cancel);
 
-    // Store in job order (spec order, then example order): deterministic.
+    const std::optional<Error> stopError = memoize(jobs, results, fingerprints);
+    notifyExampleResults(specs, fingerprints);
+    std::vector<TrialOutcome> outcomes;
+    outcomes.reserve(specs.size());
+    for (std::size_t s = 0; s < specs.size(); ++s)
+        outcomes.push_back(finishTrial(specs[s], fingerprints[s], owned[s], stopError));
+    return outcomes;
+}
+
+// Stored in job order (spec order, then example order): deterministic.
+std::optional<Error> TrialRunner::memoize(const std::vector<ScoringJob> &jobs,
+                                          std::vector<std::optional<ExampleResult>> &results,
+                                          const std::vector<std::string> &fingerprints)
+{
     std::optional<Error> stopError;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         if (!results[j])
@@ -208,6 +217,11 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
         entry.result = std::make_shared<const ExampleResult>(std::move(r));
         m_memo.emplace(std::make_pair(fingerprints[jobs[j].spec], jobs[j].example), std::move(entry));
     }
+    return stopError;
+}
+
+void TrialRunner::notifyExampleResults(const std::vector<TrialSpec> &specs, const std::vector<std::string> &fingerprints)
+{
     for (std::size_t s = 0; s < specs.size(); ++s) {
         for (const std::size_t index : specs[s].examples) {
             const auto it = m_memo.find(std::make_pair(fingerprints[s], index));
@@ -217,72 +231,72 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
                 m_context.onExampleResult(specs[s].configKey, *it->second.result);
         }
     }
+}
 
-    std::vector<TrialOutcome> outcomes(specs.size());
-    for (std::size_t s = 0; s < specs.size(); ++s) {
-        const TrialSpec &spec = specs[s];
-        TrialOutcome &out = outcomes[s];
-        double sum = 0.0;
-        std::optional<std::pair<std::size_t, Error>> firstError;
-        for (std::size_t k = 0; k < spec.examples.size(); ++k) {
-            const std::size_t index = spec.examples[k];
-            const auto it = m_memo.find(std::make_pair(fingerprints[s], index));
-            if (it == m_memo.end()) {
-                out.interrupted = true;
-                continue;
-            }
-            const Entry &e = it->second;
-            if (owned[s][k])
-                out.newCalls += e.lmCalls;
-            else
-                ++out.memoHits;
-            out.results.emplace_back(index, e.score);
-            if (e.score) {
-                ++out.scored;
-                sum += *e.score;
-            } else {
-                ++out.errors;
-                if (!firstError && e.error)
-                    firstError.emplace(index, *e.error);
-            }
-        }
-        if (out.interrupted) {
-            out.stopError = stopError ? stopError : std::optional<Error>(Error::make(ErrorKind::Cancelled, "cancelled"));
+TrialOutcome TrialRunner::finishTrial(const TrialSpec &spec, const std::string &fingerprint, const std::vector<bool> &owned,
+                                      const std::optional<Error> &stopError)
+{
+    TrialOutcome out;
+    double sum = 0.0;
+    std::optional<std::pair<std::size_t, Error>> firstError;
+    for (std::size_t k = 0; k < spec.examples.size(); ++k) {
+        const std::size_t index = spec.examples[k];
+        const auto it = m_memo.find(std::make_pair(fingerprint, index));
+        if (it == m_memo.end()) {
+            out.interrupted = true;
             continue;
         }
-        m_memoHits += out.memoHits;
-        const std::size_t n = spec.examples.size();
-        const int maxErrors = m_context.maxErrors;
-        const std::string first
-            = firstError ? fmt::format("; first error (example {}): {}", firstError->first, firstError->second.describe()) : "";
-        if (n > 0 && out.scored == 0) {
-            out.failed = true;
-            out.failure = fmt::format("all {} examples failed{}", n, first);
-        } else if (maxErrors > 0 && out.errors > static_cast<std::size_t>(maxErrors)) {
-            out.failed = true;
-            out.failure = fmt::format("{} of {} examples failed, more than max_errors ({}){}", out.errors, n, maxErrors, first);
-        } else if (out.scored > 0) {
-            out.score = toPercent(sum / static_cast<double>(out.scored));
+        const Entry &e = it->second;
+        if (owned[k])
+            out.newCalls += e.lmCalls;
+        else
+            ++out.memoHits;
+        out.results.emplace_back(index, e.score);
+        if (e.score) {
+            ++out.scored;
+            sum += *e.score;
+        } else {
+            ++out.errors;
+            if (!firstError && e.error)
+                firstError.emplace(index, *e.error);
         }
-
-        TrialFinishedEvent finished;
-        finished.trial = spec.number;
-        finished.kind = spec.kind;
-        finished.config = spec.config;
-        finished.configKey = spec.configKey;
-        finished.score = out.score;
-        finished.scored = out.scored;
-        finished.errors = out.errors;
-        finished.examples = n;
-        finished.newCalls = out.newCalls;
-        finished.memoHits = out.memoHits;
-        finished.failed = out.failed;
-        if (out.failed)
-            finished.error = out.failure;
-        finished.results.assign(out.results.begin(), out.results.end());
-        publish(std::move(finished));
     }
-    return outcomes;
+    if (out.interrupted) {
+        out.stopError = stopError ? stopError : std::optional<Error>(Error::make(ErrorKind::Cancelled, "cancelled"));
+        return out;
+    }
+    m_memoHits += out.memoHits;
+    const std::size_t n = spec.examples.size();
+    const int maxErrors = m_context.maxErrors;
+    const std::string first
+        = firstError ? fmt::format("; first error (example {}): {}", firstError->first, firstError->second.describe()) : "";
+    if (n > 0 && out.scored == 0) {
+        out.failed = true;
+        out.failure = fmt::format("all {} examples failed{}", n, first);
+    } else if (maxErrors > 0 && out.errors > static_cast<std::size_t>(maxErrors)) {
+        out.failed = true;
+        out.failure = fmt::format("{} of {} examples failed, more than max_errors ({}){}", out.errors, n, maxErrors, first);
+    } else if (out.scored > 0) {
+        out.score = toPercent(sum / static_cast<double>(out.scored));
+    }
+
+    TrialFinishedEvent finished;
+    finished.trial = spec.number;
+    finished.kind = spec.kind;
+    finished.config = spec.config;
+    finished.configKey = spec.configKey;
+    finished.score = out.score;
+    finished.scored = out.scored;
+    finished.errors = out.errors;
+    finished.examples = n;
+    finished.newCalls = out.newCalls;
+    finished.memoHits = out.memoHits;
+    finished.failed = out.failed;
+    if (out.failed)
+        finished.error = out.failure;
+    finished.results.assign(out.results.begin(), out.results.end());
+    publish(std::move(finished));
+    return out;
 }
 
 TrialRunner::Tally TrialRunner::tally(const std::string &fingerprint) const

@@ -157,7 +157,20 @@ private:
         int lmCalls = 0;
         std::shared_ptr<const ExampleResult> result; // for onExampleResult under another config key
     };
+    // One (spec, example) pair to score.
+    struct ScoringJob {
+        std::size_t spec = 0;
+        std::size_t example = 0;
+    };
     void publish(EventPayload payload) const;
+    // Puts new results into the memo in job order; returns the first budget or
+    // cancel refusal, which is not memoized.
+    std::optional<Error> memoize(const std::vector<ScoringJob> &jobs, std::vector<std::optional<ExampleResult>> &results,
+                                 const std::vector<std::string> &fingerprints);
+    void notifyExampleResults(const std::vector<TrialSpec> &specs, const std::vector<std::string> &fingerprints);
+    // The spec's outcome from the memo; emits trial_finished unless interrupted.
+    TrialOutcome finishTrial(const TrialSpec &spec, const std::string &fingerprint, const std::vector<bool> &owned,
+                             const std::optional<Error> &stopError);
 
     const std::vector<Example> &m_valset;
     Lm &m_lm;

@@ -394,13 +394,8 @@ RunOutcome RunController::wait()
     return m_outcome;
 }
 
-void RunController::runThread()
+void RunController::publishRunStarted()
 {
-    RunOutcome outcome;
-    outcome.runId = m_runId;
-    outcome.session = m_session;
-    outcome.program = m_study.program;
-
     RunStartedEvent started;
     started.runId = m_runId;
     started.optimizer = m_study.optimizer.name;
@@ -413,10 +408,10 @@ void RunController::runThread()
     started.taskModel = modelInfo(m_models.taskConfig);
     started.proposerModel = modelInfo(m_models.proposerConfig);
     m_bus.publish(std::move(started));
+}
 
-    // One pool for the whole run: the optimizer's batches and the test-split
-    // evaluations reuse its threads (and their connections and JS engines).
-    WorkerPool pool(m_threads);
+OptimizeContext RunController::optimizeContext(WorkerPool &pool)
+{
     OptimizeContext context;
     context.pool = &pool;
     context.taskLm = m_taskLm.get();
@@ -445,18 +440,12 @@ void RunController::runThread()
         if (auto stored = m_store->putExampleResult(m_runId, record); !stored)
             onStoreError(stored.error());
     };
+    return context;
+}
 
-    // The test split is never shown to the optimizer.
-    std::optional<Result<OptimizeResult>> compiled;
-    try {
-        compiled.emplace(m_optimizer->compile(m_study.program, m_data.train.examples, m_data.val.examples, context));
-    } catch (const std::exception &e) {
-        compiled.emplace(Error::make(ErrorKind::Internal, std::string("the optimizer threw: ") + e.what()));
-    }
-    const Result<OptimizeResult> &result = *compiled;
-
+void RunController::settleOutcome(const Result<OptimizeResult> &result, RunOutcome &outcome, RunStats &stats)
+{
     const std::shared_ptr<BudgetTracker> &budget = m_models.services.budget;
-    RunStats stats;
     if (result) {
         const OptimizeResult &r = result.value();
         outcome.program = r.program;
@@ -506,61 +495,70 @@ void RunController::runThread()
         outcome.notes.push_back(message);
         m_bus.publish(WarningEvent{message});
     }
+}
 
-    // Baseline vs optimized on the test split, never seen by the optimizer.
-    if (m_compareOnTest && outcome.status == RunStatus::Finished && !m_data.test.examples.empty()) {
-        EvalOptions evalOptions;
-        evalOptions.pool = &pool;
-        evalOptions.threads = m_threads;
-        evalOptions.maxErrors = 0; // every example: a comparison needs them all
-        evalOptions.call.temperature = m_models.taskConfig.temperature;
-        evalOptions.call.maxTokens = m_models.taskConfig.maxTokens;
-        evalOptions.call.role = "evaluation";
-        evalOptions.cancel = m_models.services.cancel.get();
-        const Evaluator evaluator(*m_taskLm, *m_adapter, *m_metric, evalOptions);
-        EvalReport baseline = evaluator.run(m_study.program, m_data.test.examples);
-        // The same program gives the same answers: no second pass.
-        EvalReport optimized =
-            outcome.program == m_study.program ? baseline : evaluator.run(outcome.program, m_data.test.examples);
-        if (baseline.stoppedEarly || optimized.stoppedEarly) {
-            outcome.compareNote = "the test-split comparison was interrupted";
-        } else {
-            outcome.testBaseline = std::move(baseline);
-            outcome.testOptimized = std::move(optimized);
-        }
+// Baseline vs optimized on the test split, never seen by the optimizer.
+void RunController::compareOnTest(WorkerPool &pool, RunOutcome &outcome)
+{
+    if (!m_compareOnTest || outcome.status != RunStatus::Finished || m_data.test.examples.empty())
+        return;
+    EvalOptions evalOptions;
+    evalOptions.pool = &pool;
+    evalOptions.threads = m_threads;
+    evalOptions.maxErrors = 0; // every example: a comparison needs them all
+    evalOptions.call.temperature = m_models.taskConfig.temperature;
+    evalOptions.call.maxTokens = m_models.taskConfig.maxTokens;
+    evalOptions.call.role = "evaluation";
+    evalOptions.cancel = m_models.services.cancel.get();
+    const Evaluator evaluator(*m_taskLm, *m_adapter, *m_metric, evalOptions);
+    EvalReport baseline = evaluator.run(m_study.program, m_data.test.examples);
+    // The same program gives the same answers: no second pass.
+    EvalReport optimized =
+        outcome.program == m_study.program ? baseline : evaluator.run(outcome.program, m_data.test.examples);
+    if (baseline.stoppedEarly || optimized.stoppedEarly) {
+        outcome.compareNote = "the test-split comparison was interrupted";
+    } else {
+        outcome.testBaseline = std::move(baseline);
+        outcome.testOptimized = std::move(optimized);
     }
+}
 
-    // The artifact: nothing in it depends on the clock, the thread count or
-    // the run id, so identical runs give identical files.
-    // A failed run has no artifact: its program is not an optimization result.
-    if (outcome.status != RunStatus::Failed) {
-        ArtifactInfo info = artifactInfoFromStudy(m_study);
-        info.trainHash = m_data.train.hash;
-        info.valHash = m_data.val.hash;
-        info.testHash = m_data.test.hash;
-        info.taskModel = artifactModel(m_models.taskConfig);
-        info.proposerModel = artifactModel(m_models.proposerConfig);
-        info.baselineScore = outcome.baselineScore;
-        info.optimizedScore = outcome.bestScore;
-        if (outcome.baselineScore || outcome.bestScore)
-            info.splitScores["val"] = SplitScores{outcome.baselineScore, outcome.bestScore};
-        if (outcome.testBaseline && outcome.testOptimized)
-            info.splitScores["test"] = SplitScores{outcome.testBaseline->scorePercent, outcome.testOptimized->scorePercent};
-        outcome.artifactJson = programToDspyJson(outcome.program, info);
-        outcome.artifactInfo = info;
-        if (auto saved = m_store->setArtifact(m_runId, outcome.artifactJson); !saved)
-            outcome.notes.push_back(saved.error().message);
-        if (!m_artifactPath.empty()) {
-            if (auto written = writeFileAtomic(m_artifactPath, outcome.artifactJson); written) {
-                outcome.artifactPath = m_artifactPath;
-            } else {
-                outcome.notes.push_back("the artifact could not be written: " + written.error().message);
-                m_bus.publish(WarningEvent{outcome.notes.back()});
-            }
-        }
+// The artifact: nothing in it depends on the clock, the thread count or the
+// run id, so identical runs give identical files. A failed run has no
+// artifact: its program is not an optimization result.
+void RunController::writeArtifact(RunOutcome &outcome)
+{
+    if (outcome.status == RunStatus::Failed)
+        return;
+    ArtifactInfo info = artifactInfoFromStudy(m_study);
+    info.trainHash = m_data.train.hash;
+    info.valHash = m_data.val.hash;
+    info.testHash = m_data.test.hash;
+    info.taskModel = artifactModel(m_models.taskConfig);
+    info.proposerModel = artifactModel(m_models.proposerConfig);
+    info.baselineScore = outcome.baselineScore;
+    info.optimizedScore = outcome.bestScore;
+    if (outcome.baselineScore || outcome.bestScore)
+        info.splitScores["val"] = SplitScores{outcome.baselineScore, outcome.bestScore};
+    if (outcome.testBaseline && outcome.testOptimized)
+        info.splitScores["test"] = SplitScores{outcome.testBaseline->scorePercent, outcome.testOptimized->scorePercent};
+    outcome.artifactJson = programToDspyJson(outcome.program, info);
+    outcome.artifactInfo = info;
+    if (auto saved = m_store->setArtifact(m_runId, outcome.artifactJson); !saved)
+        outcome.notes.push_back(saved.error().message);
+    if (m_artifactPath.empty())
+        return;
+    if (auto written = writeFileAtomic(m_artifactPath, outcome.artifactJson); written) {
+        outcome.artifactPath = m_artifactPath;
+    } else {
+        outcome.notes.push_back("the artifact could not be written: " + written.error().message);
+        m_bus.publish(WarningEvent{outcome.notes.back()});
     }
+}
 
-    // Stats over every session of the run: a resume adds to what was paid before.
+// Stats over every session of the run: a resume adds to what was paid before.
+RunFinishedEvent RunController::finishedEvent(const RunOutcome &outcome, const RunStats &stats) const
+{
     RunFinishedEvent finished;
     finished.stopReason = outcome.stopReason;
     finished.baselineScore = outcome.baselineScore;
@@ -583,6 +581,34 @@ void RunController::runThread()
         finished.optimizerCallsByRole[role] = OptimizerRoleCalls{c.calls, c.cachedCalls};
     finished.fullEvals = stats.fullEvals;
     finished.memoHits = stats.memoHits;
+    return finished;
+}
+
+void RunController::runThread()
+{
+    RunOutcome outcome;
+    outcome.runId = m_runId;
+    outcome.session = m_session;
+    outcome.program = m_study.program;
+    publishRunStarted();
+
+    // One pool for the whole run: the optimizer's batches and the test-split
+    // evaluations reuse its threads (and their connections and JS engines).
+    WorkerPool pool(m_threads);
+    OptimizeContext context = optimizeContext(pool);
+
+    // The test split is never shown to the optimizer.
+    std::optional<Result<OptimizeResult>> compiled;
+    try {
+        compiled.emplace(m_optimizer->compile(m_study.program, m_data.train.examples, m_data.val.examples, context));
+    } catch (const std::exception &e) {
+        compiled.emplace(Error::make(ErrorKind::Internal, std::string("the optimizer threw: ") + e.what()));
+    }
+    RunStats stats;
+    settleOutcome(*compiled, outcome, stats);
+    compareOnTest(pool, outcome);
+    writeArtifact(outcome);
+    RunFinishedEvent finished = finishedEvent(outcome, stats);
     outcome.summary = finished;
 
     // The store's row is final before anyone sees run_finished.

@@ -90,6 +90,8 @@ struct RunOutcome {
     std::string compareNote;        // why the comparison is missing, when it was asked for
 };
 
+class WorkerPool;
+
 class RunController {
 public:
     explicit RunController(std::shared_ptr<RunStore> store);
@@ -137,6 +139,13 @@ private:
                          const LmSetupOptions &lmOptions);
     void launch();
     void runThread();
+    // The phases of runThread, in order.
+    void publishRunStarted();
+    OptimizeContext optimizeContext(WorkerPool &pool);
+    void settleOutcome(const Result<OptimizeResult> &result, RunOutcome &outcome, RunStats &stats);
+    void compareOnTest(WorkerPool &pool, RunOutcome &outcome);
+    void writeArtifact(RunOutcome &outcome);
+    RunFinishedEvent finishedEvent(const RunOutcome &outcome, const RunStats &stats) const;
     void onStoreError(const Error &error);
 
     std::shared_ptr<RunStore> m_store;

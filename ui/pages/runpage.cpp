@@ -145,7 +145,7 @@ RunPage::RunPage(StudyDocument *doc, EngineBridge *bridge, QWidget *parent)
     });
     connect(m_resume, &QPushButton::clicked, this, [this] { resume(); });
 
-    connect(m_bridge, &EngineBridge::runStarted, this, [this](const QString &runId) {
+    connect(m_bridge, &EngineBridge::runStarted, this, [this](const QString &) {
         m_progress.clear();
         m_runStatus.reset();
         m_finishStopReason = prism::StopReason();
