@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -105,6 +106,9 @@ Result<Type> typeFromJson(const Json &json)
                 return Error::make(ErrorKind::Parse, "enum values must be strings");
             values.push_back(v.get<std::string>());
         }
+        if (const auto repeated = repeatedEnumValue(values))
+            return Error::make(ErrorKind::Parse, "enum value '" + *repeated
+                                                     + "' is listed twice (answers match values ignoring case)");
         return Type::enumOf(std::move(values));
     }
     if (kind == "list") {
@@ -307,6 +311,11 @@ Result<Program> programFromJson(const Json &json)
 
 Result<std::string> readTextFile(const std::string &path)
 {
+    // An ifstream opens a directory and reads nothing, which a JSON parser
+    // then reports as "unexpected end of input": say what it is instead.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return Error::make(ErrorKind::Io, path + ": is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return Error::make(ErrorKind::Io, path + ": cannot open file for reading");

@@ -4,8 +4,18 @@
 
 #include <cctype>
 #include <optional>
+#include <set>
 
 namespace prism {
+
+std::optional<std::string> repeatedEnumValue(const std::vector<std::string> &values)
+{
+    std::set<std::string> seen;
+    for (const std::string &v : values)
+        if (!seen.insert(toLowerAscii(v)).second)
+            return v;
+    return std::nullopt;
+}
 
 Type Type::enumOf(std::vector<std::string> values)
 {
@@ -102,6 +112,10 @@ bool Type::parseShort(std::string_view text, Type &out, std::string &error)
         flush();
         if (values.empty()) {
             error = "an enum type needs at least one value: '" + t + "'";
+            return false;
+        }
+        if (const auto repeated = repeatedEnumValue(values)) {
+            error = "enum value '" + *repeated + "' is listed twice (values match ignoring case): '" + t + "'";
             return false;
         }
         out = enumOf(std::move(values));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,11 @@ enum class TypeKind {
     Enum,
     List,
 };
+
+// Answers match enum values ignoring ASCII case ("Refund" reads as "refund"),
+// so two values that differ only in case could never be told apart: returns
+// the first value that repeats an earlier one that way, if any.
+std::optional<std::string> repeatedEnumValue(const std::vector<std::string> &values);
 
 // The type of a field: string | int | float | bool | enum{values} | list<Type>.
 class Type {

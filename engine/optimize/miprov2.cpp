@@ -802,9 +802,15 @@ private:
         if (searched && m_completeScores.size() > 1
             && std::all_of(m_completeScores.begin(), m_completeScores.end(),
                            [&](double s) { return s == m_completeScores.front(); }))
-            notes.push_back(fmt::format("every trial scored {}: the metric cannot tell configs apart; use a harder metric "
-                                        "or a bigger validation set",
-                                        percentText(m_completeScores.front())));
+            // At 0% no config got anything right: the cause is upstream of the
+            // search (a metric that never matches, a model that cannot answer,
+            // labels that do not fit), and a harder metric would not help.
+            notes.push_back(m_completeScores.front() == 0.0
+                                ? std::string("every trial scored 0%: no example scored above 0; check the metric, the "
+                                              "model and the data")
+                                : fmt::format("every trial scored {}: the metric cannot tell configs apart; use a harder "
+                                              "metric or a bigger validation set",
+                                              percentText(m_completeScores.front())));
         if (searched && m_baselineScore && m_bestKey == m_seen.front().key)
             notes.push_back(fmt::format("nothing beat the baseline ({})", percentText(*m_baselineScore)));
         if (m_bestScore) {

@@ -91,3 +91,64 @@ TEST_F(EdgeTest, StudyLoadedByARelativePathRecordsAnAbsoluteBaseDirectory)
     EXPECT_TRUE(fs::path(loaded->baseDir).is_absolute()) << loaded->baseDir;
     EXPECT_EQ(fs::path(loaded->baseDir), study.parent_path());
 }
+
+// Item 14: a directory given as the study says so, instead of "invalid JSON:
+// unexpected end of input".
+TEST_F(EdgeTest, DirectoryInsteadOfAStudyIsNamedAsADirectory)
+{
+    fs::create_directories(dir / "some" / "dir");
+    const CliResult r = prism({"eval", (dir / "some" / "dir").string() + "/", "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "is a directory, not a file")) << r.err;
+    EXPECT_FALSE(contains(r.err, "unexpected end of input")) << r.err;
+}
+
+// Item 17: an enum that lists a value twice, or two values that differ only
+// in case (answers match ignoring case), is refused.
+TEST_F(EdgeTest, RepeatedEnumValuesAreRefused)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "[\"low\", \"medium\", \"high\"]", "[\"low\", \"medium\", \"high\", \"Low\"]");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "enum value 'Low' is listed twice")) << r.err;
+}
+
+// Item 4: metric settings that would score everything alike are refused when
+// the study loads, naming the key.
+TEST_F(EdgeTest, RegexMetricWithoutPatternIsRefused)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "{\"field\": \"severity\", \"metric\": \"exact\", \"weight\": 1}",
+                "{\"field\": \"severity\", \"metric\": \"regex\", \"weight\": 1}");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "metric.fields[0].pattern")) << r.err;
+}
+
+TEST_F(EdgeTest, NumericMetricOnAnEnumFieldIsRefused)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "{\"field\": \"severity\", \"metric\": \"exact\", \"weight\": 1}",
+                "{\"field\": \"severity\", \"metric\": \"numeric\", \"weight\": 1}");
+    const CliResult r = prism({"eval", study.string(), "--quiet"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "metric.fields[0].metric: numeric compares numbers, but 'severity' is enum")) << r.err;
+}
+
+// Item 12: when nothing scores above 0, the run's note says so instead of
+// advising a harder metric.
+TEST_F(EdgeTest, AllZeroScoresGetATruthfulNote)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study,
+                "      {\"field\": \"severity\", \"metric\": \"exact\", \"weight\": 1},\n"
+                "      {\"field\": \"policy_violations\", \"metric\": \"jaccard\", \"weight\": 1}",
+                "      {\"field\": \"severity\", \"metric\": \"regex\", \"pattern\": \"^never$\", \"weight\": 1}");
+    const CliResult r = prism({"optimize", study.string(), "--auto", "light", "--json", "--no-compare", "--quiet",
+                               "--store", (dir / "runs.sqlite").string(), "--out", (dir / "out.json").string()});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "every trial scored 0%: no example scored above 0; check the metric, the model and the data"))
+        << r.out;
+    EXPECT_FALSE(contains(r.out, "harder metric")) << r.out;
+}
