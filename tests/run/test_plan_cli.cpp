@@ -132,8 +132,9 @@ protected:
             std::printf("[plan] %-10s %-9s %-10s planned %5lld, asked %5lld (%lld cached)\n", name.c_str(),
                         optimizer.c_str(), role, upTo, asked, roleCalls(made, role, "cache_hits"));
             EXPECT_LE(asked, upTo) << role << ": the run asked for more calls than planned";
-            if (optimizer == "labeled")
+            if (optimizer == "labeled") {
                 EXPECT_EQ(asked, upTo) << role << ": LabeledFewShot's plan is exact";
+            }
         }
         EXPECT_EQ(plan["total"]["calls"].get<long long>(), plannedTotal);
     }
