@@ -41,6 +41,19 @@ std::shared_ptr<prism::RunStore> openRunStore(MainWindow *window)
     return temporary.ok() ? *temporary : nullptr;
 }
 
+// The pages' own read-only connection to the same file: the UI thread reads
+// while the run's thread writes, and neither waits on the other's mutex
+// (SQLite's WAL lets one writer and many readers work at once).
+std::shared_ptr<prism::RunStore> openReader(const std::shared_ptr<prism::RunStore> &store)
+{
+    auto reader = prism::RunStore::open(store->path(), prism::StoreAccess::ReadOnly);
+    if (reader.ok())
+        return *reader;
+    qWarning("run store %s: no read-only connection (%s); the pages read through the run's",
+             store->path().c_str(), reader.error().message.c_str());
+    return store;
+}
+
 } // namespace
 
 void registerPages(MainWindow *window)
@@ -55,16 +68,18 @@ void registerPages(MainWindow *window)
     if (!store)
         return; // the warning said why; the run pages need a store
 
+    std::shared_ptr<prism::RunStore> reader = openReader(store);
     auto *bridge = new EngineBridge(store, window);
+    bridge->setReader(reader);
     auto *run = new RunPage(doc, bridge);
     auto *monitor = new MonitorPage;
     auto *compare = new ComparePage(doc);
     auto *history = new HistoryPage;
     auto *exporter = new ExportPage(doc, monitor);
-    monitor->setStore(store);
-    compare->setStore(store);
-    history->setStore(store);
-    exporter->setStore(store);
+    monitor->setStore(reader);
+    compare->setStore(reader);
+    history->setStore(reader);
+    exporter->setStore(reader);
     exporter->setComparisonSource([compare] { return compare->summary(); });
 
     window->addPage(QObject::tr("Run"), run, studioIcon(QStringLiteral("run")));
@@ -110,7 +125,7 @@ void registerPages(MainWindow *window)
             help = action;
     window->menuBar()->insertMenu(help, exportMenu);
     ExportSources sources;
-    sources.store = [store] { return store; };
+    sources.store = [reader] { return reader; };
     sources.runId = [exporter] { return exporter->selectedRunId(); };
     sources.study = [doc] { return doc->study(); };
     sources.charts = [exporter] { return exporter->chartImages(); };

@@ -3,10 +3,10 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/paths.h"
+#include "core/sqlite_db.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <ctime>
@@ -15,8 +15,6 @@
 namespace prism {
 
 namespace {
-
-constexpr int kBusyTimeoutMs = 10000;
 
 const char *responseFormatName(ResponseFormat format)
 {
@@ -27,12 +25,6 @@ const char *responseFormatName(ResponseFormat format)
     }
     return "text";
 }
-
-// Finalizes a statement on every path out of a function.
-struct Statement {
-    sqlite3_stmt *stmt = nullptr;
-    ~Statement() { sqlite3_finalize(stmt); }
-};
 
 std::string responseToText(const ChatResponse &r)
 {
@@ -107,33 +99,18 @@ Error ResponseCache::sqlError(const std::string &what) const
 
 Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &path)
 {
-    sqlite3 *db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-        std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-        sqlite3_close_v2(db);
-        return Error::make(ErrorKind::Io, path + ": cannot open the response cache (" + message + ")");
-    }
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    sqlite::Connection connection = sqlite::openConnection(path, sqlite::Access::ReadWrite);
+    if (!connection.db)
+        return Error::make(ErrorKind::Io, path + ": cannot open the response cache (" + connection.error + ")");
+    sqlite3 *db = connection.db;
     // The first statements read the file header: a corrupt or foreign file fails here.
-    const char *setup =
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=NORMAL;"
-        "CREATE TABLE IF NOT EXISTS responses ("
-        "  key TEXT PRIMARY KEY,"
-        "  response TEXT NOT NULL,"
-        "  created_at INTEGER NOT NULL);";
-    // Two processes opening a new file at once race to switch it to WAL, and
-    // that switch can report "locked" without waiting on the busy handler.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
-    int setupRc = SQLITE_OK;
-    for (;;) {
-        setupRc = sqlite3_exec(db, setup, nullptr, nullptr, nullptr);
-        const int primary = setupRc & 0xff;
-        if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline)
-            break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    const int setupRc = sqlite::execSetup(db,
+                                          "PRAGMA journal_mode=WAL;"
+                                          "PRAGMA synchronous=NORMAL;"
+                                          "CREATE TABLE IF NOT EXISTS responses ("
+                                          "  key TEXT PRIMARY KEY,"
+                                          "  response TEXT NOT NULL,"
+                                          "  created_at INTEGER NOT NULL);");
     if (setupRc != SQLITE_OK) {
         const std::string message = sqlite3_errmsg(db);
         const int primary = setupRc & 0xff;
@@ -146,13 +123,14 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &pa
         return Error::make(ErrorKind::Io, path + ": cannot set up the response cache (" + message + ")");
     }
     // A table of that name with other columns (someone else's database) fails here, not mid-run.
-    sqlite3_stmt *probe = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT response, created_at FROM responses WHERE key = ?", -1, &probe, nullptr) != SQLITE_OK) {
-        std::string message = sqlite3_errmsg(db);
-        sqlite3_close_v2(db);
-        return Error::make(ErrorKind::Io, path + ": not a Prism response cache (" + message + "); delete the file or choose another path");
+    {
+        sqlite::Statement probe(db, "SELECT response, created_at FROM responses WHERE key = ?");
+        if (!probe.prepared()) {
+            std::string message = sqlite3_errmsg(db);
+            sqlite3_close_v2(db);
+            return Error::make(ErrorKind::Io, path + ": not a Prism response cache (" + message + "); delete the file or choose another path");
+        }
     }
-    sqlite3_finalize(probe);
     return std::shared_ptr<ResponseCache>(new ResponseCache(path, db));
 }
 
@@ -167,19 +145,18 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::openDefault()
 Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key)
 {
     std::lock_guard lock(m_mutex);
-    Statement s;
-    if (sqlite3_prepare_v2(m_db, "SELECT response FROM responses WHERE key = ?", -1, &s.stmt, nullptr) != SQLITE_OK)
+    sqlite::Statement s(m_db, "SELECT response FROM responses WHERE key = ?");
+    if (!s.prepared())
         return sqlError("lookup");
-    sqlite3_bind_text(s.stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
-    const int rc = sqlite3_step(s.stmt);
+    s.text(1, key);
+    const int rc = s.step();
     if (rc == SQLITE_DONE) {
         ++m_misses;
         return std::optional<ChatResponse>();
     }
     if (rc != SQLITE_ROW)
         return sqlError("lookup");
-    const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(s.stmt, 0));
-    auto response = responseFromText(text ? text : "");
+    auto response = responseFromText(s.columnText(0));
     if (!response) {
         // A damaged row is as good as absent; the fresh answer overwrites it.
         spdlog::warn("{}: unreadable cache entry {}, ignoring it", m_path, key);
@@ -194,13 +171,11 @@ Result<void> ResponseCache::put(const std::string &key, const ChatResponse &resp
 {
     const std::string text = responseToText(response);
     std::lock_guard lock(m_mutex);
-    Statement s;
-    if (sqlite3_prepare_v2(m_db, "INSERT OR REPLACE INTO responses (key, response, created_at) VALUES (?, ?, ?)", -1, &s.stmt, nullptr) != SQLITE_OK)
+    sqlite::Statement s(m_db, "INSERT OR REPLACE INTO responses (key, response, created_at) VALUES (?, ?, ?)");
+    if (!s.prepared())
         return sqlError("write");
-    sqlite3_bind_text(s.stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s.stmt, 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s.stmt, 3, static_cast<sqlite3_int64>(std::time(nullptr)));
-    if (sqlite3_step(s.stmt) != SQLITE_DONE) {
+    s.text(1, key).text(2, text).integer(3, static_cast<long long>(std::time(nullptr)));
+    if (!s.done()) {
         // The cache is a convenience: a failed write (a full disk) must not
         // stop a run, nor fill its log with one warning per answer.
         if (m_writeFailureReported)
@@ -216,20 +191,19 @@ Result<void> ResponseCache::put(const std::string &key, const ChatResponse &resp
 Result<long long> ResponseCache::sizeBytes() const
 {
     std::lock_guard lock(m_mutex);
-    Statement s;
-    if (sqlite3_prepare_v2(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", -1, &s.stmt, nullptr) != SQLITE_OK
-        || sqlite3_step(s.stmt) != SQLITE_ROW)
+    sqlite::Statement s(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    if (!s.prepared() || s.step() != SQLITE_ROW)
         return sqlError("size query");
-    return static_cast<long long>(sqlite3_column_int64(s.stmt, 0));
+    return s.columnInt(0);
 }
 
 Result<long long> ResponseCache::entryCount() const
 {
     std::lock_guard lock(m_mutex);
-    Statement s;
-    if (sqlite3_prepare_v2(m_db, "SELECT count(*) FROM responses", -1, &s.stmt, nullptr) != SQLITE_OK || sqlite3_step(s.stmt) != SQLITE_ROW)
+    sqlite::Statement s(m_db, "SELECT count(*) FROM responses");
+    if (!s.prepared() || s.step() != SQLITE_ROW)
         return sqlError("count");
-    return static_cast<long long>(sqlite3_column_int64(s.stmt, 0));
+    return s.columnInt(0);
 }
 
 Result<void> ResponseCache::clear()

@@ -1,11 +1,11 @@
 #include "run/run_store.h"
 
 #include "core/paths.h"
+#include "core/sqlite_db.h"
 #include "events/event_codec.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <cerrno>
 #include <chrono>
@@ -18,71 +18,7 @@ namespace prism {
 
 namespace {
 
-constexpr int kBusyTimeoutMs = 10000;
-
-// A prepared statement, finalized on every path out.
-class Stmt {
-public:
-    Stmt(sqlite3 *db, const char *sql) { m_rc = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr); }
-    ~Stmt() { sqlite3_finalize(m_stmt); }
-    Stmt(const Stmt &) = delete;
-    Stmt &operator=(const Stmt &) = delete;
-
-    bool prepared() const { return m_rc == SQLITE_OK; }
-    Stmt &text(int i, const std::string &v)
-    {
-        sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt &integer(int i, long long v)
-    {
-        sqlite3_bind_int64(m_stmt, i, static_cast<sqlite3_int64>(v));
-        return *this;
-    }
-    Stmt &real(int i, double v)
-    {
-        sqlite3_bind_double(m_stmt, i, v);
-        return *this;
-    }
-    Stmt &null(int i)
-    {
-        sqlite3_bind_null(m_stmt, i);
-        return *this;
-    }
-    Stmt &optReal(int i, std::optional<double> v) { return v ? real(i, *v) : null(i); }
-    Stmt &optInteger(int i, std::optional<long long> v) { return v ? integer(i, *v) : null(i); }
-    int step() { return sqlite3_step(m_stmt); }
-    void reset()
-    {
-        sqlite3_reset(m_stmt);
-        sqlite3_clear_bindings(m_stmt);
-    }
-    bool done() { return step() == SQLITE_DONE; }
-
-    std::string columnText(int c) const
-    {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, c))) : std::string();
-    }
-    long long columnInt(int c) const { return static_cast<long long>(sqlite3_column_int64(m_stmt, c)); }
-    bool columnNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
-    std::optional<double> columnOptReal(int c) const
-    {
-        if (columnNull(c))
-            return std::nullopt;
-        return sqlite3_column_double(m_stmt, c);
-    }
-    std::optional<long long> columnOptInt(int c) const
-    {
-        if (columnNull(c))
-            return std::nullopt;
-        return columnInt(c);
-    }
-
-private:
-    sqlite3_stmt *m_stmt = nullptr;
-    int m_rc = SQLITE_ERROR;
-};
+using Stmt = sqlite::Statement;
 
 const char *kSchema =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -307,17 +243,14 @@ Result<void> RunStore::execLocked(const char *sql, const std::string &what)
     return {};
 }
 
-Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path)
+Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path, StoreAccess access)
 {
-    sqlite3 *db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-        const std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-        sqlite3_close_v2(db);
-        return Error::make(ErrorKind::Io, path + ": cannot open the run store (" + message
-                                              + "); check that the directory exists and is writable, or choose another path");
-    }
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    const bool readOnly = access == StoreAccess::ReadOnly;
+    sqlite::Connection connection = sqlite::openConnection(path, readOnly ? sqlite::Access::ReadOnly : sqlite::Access::ReadWrite);
+    if (!connection.db)
+        return Error::make(ErrorKind::Io, path + ": cannot open the run store (" + connection.error
+                                              + (readOnly ? ")" : "); check that the directory exists and is writable, or choose another path"));
+    sqlite3 *db = connection.db;
     auto fail = [&](const std::string &what) -> Error {
         const std::string message = sqlite3_errmsg(db);
         const int code = sqlite3_errcode(db) & 0xff;
@@ -330,29 +263,26 @@ Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path)
                                                   + "); make the directory writable or choose another path");
         return Error::make(ErrorKind::Io, path + ": cannot " + what + " the run store (" + message + ")");
     };
-    // NORMAL: a commit survives a crash of the process, not of the machine.
-    // Events (and run status changes) switch to FULL for their commit, which
-    // syncs the WAL with every commit before it (docs/RUNS.md has the cost).
-    const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;";
-    // Two processes opening a new file at once race to switch it to WAL; that
-    // can report "locked" without waiting on the busy handler.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
-    int setupRc = SQLITE_OK;
-    for (;;) {
-        setupRc = sqlite3_exec(db, pragmas, nullptr, nullptr, nullptr);
+    // A read-only connection (the studio's) finds the schema the writer made.
+    if (!readOnly) {
+        // NORMAL: a commit survives a crash of the process, not of the machine.
+        // Events (and run status changes) switch to FULL for their commit, which
+        // syncs the WAL with every commit before it (docs/RUNS.md has the cost).
+        int setupRc = sqlite::execSetup(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;");
         if (setupRc == SQLITE_OK)
-            setupRc = sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr);
-        const int primary = setupRc & 0xff;
-        if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline)
-            break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            setupRc = sqlite::execSetup(db, kSchema);
+        if (setupRc != SQLITE_OK)
+            return fail("set up");
     }
-    if (setupRc != SQLITE_OK)
-        return fail("set up");
 
     // The schema version: written once, checked on every open.
     {
         Stmt get(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+        if (!get.prepared() && readOnly) { // a writer would have made the table
+            const std::string message = sqlite3_errmsg(db);
+            sqlite3_close_v2(db);
+            return Error::make(ErrorKind::Io, path + ": not a Prism run store (" + message + "); choose another path");
+        }
         if (!get.prepared())
             return fail("read");
         const int step = get.step();
@@ -364,6 +294,9 @@ Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path)
                                                       + std::to_string(kRunStoreSchemaVersion)
                                                       + " this Prism understands; use a matching Prism or another --store path");
             }
+        } else if (step == SQLITE_DONE && readOnly) {
+            sqlite3_close_v2(db);
+            return Error::make(ErrorKind::Io, path + ": not a Prism run store (no schema version); choose another path");
         } else if (step == SQLITE_DONE) {
             Stmt put(db, "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)");
             put.text(1, std::to_string(kRunStoreSchemaVersion));
@@ -922,15 +855,61 @@ Result<std::vector<LedgerRow>> RunStore::ledger(const std::string &runId)
     return out;
 }
 
+namespace {
+
+// LedgerTotals::add in SQL: a cache hit or a failed call counts as a call but
+// adds no tokens or dollars; a billed row with a NULL number makes it unknown.
+// Grouped by role, or over the whole run when the group key is constant.
+constexpr const char *kLedgerTotalsSql =
+    "SELECT %GROUP%, COUNT(*), TOTAL(cache_hit != 0), TOTAL(cache_hit = 0 AND error_kind IS NOT NULL),"
+    " TOTAL(retries), TOTAL(latency_ms),"
+    " TOTAL(CASE WHEN cache_hit = 0 AND error_kind IS NULL THEN prompt_tokens END),"
+    " MAX(cache_hit = 0 AND error_kind IS NULL AND prompt_tokens IS NULL),"
+    " TOTAL(CASE WHEN cache_hit = 0 AND error_kind IS NULL THEN completion_tokens END),"
+    " MAX(cache_hit = 0 AND error_kind IS NULL AND completion_tokens IS NULL),"
+    " TOTAL(CASE WHEN cache_hit = 0 AND error_kind IS NULL THEN dollars END),"
+    " MAX(cache_hit = 0 AND error_kind IS NULL AND dollars IS NULL)"
+    " FROM ledger WHERE run_id = ? GROUP BY 1";
+
+LedgerTotals ledgerTotalsFromRow(const Stmt &s)
+{
+    LedgerTotals t;
+    t.calls = s.columnInt(1);
+    t.cacheHits = static_cast<long long>(s.columnReal(2));
+    t.errors = static_cast<long long>(s.columnReal(3));
+    t.retries = static_cast<long long>(s.columnReal(4));
+    t.latencyMs = s.columnReal(5);
+    t.promptTokens = static_cast<long long>(s.columnReal(6));
+    t.promptTokensUnknown = s.columnInt(7) != 0;
+    t.completionTokens = static_cast<long long>(s.columnReal(8));
+    t.completionTokensUnknown = s.columnInt(9) != 0;
+    t.dollars = s.columnReal(10);
+    t.dollarsUnknown = s.columnInt(11) != 0;
+    return t;
+}
+
+} // namespace
+
 Result<LedgerSummary> RunStore::ledgerTotals(const std::string &runId)
 {
-    auto rows = ledger(runId);
-    if (!rows)
-        return rows.error();
+    std::lock_guard lock(m_mutex);
     LedgerSummary summary;
-    for (const auto &row : rows.value()) {
-        summary.total.add(row.entry);
-        summary.byRole[row.entry.role].add(row.entry);
+    for (const bool byRole : {false, true}) {
+        std::string sql = kLedgerTotalsSql;
+        sql.replace(sql.find("%GROUP%"), 7, byRole ? "role" : "''");
+        Stmt s(m_db, sql.c_str());
+        if (!s.prepared())
+            return sqlError("ledger totals");
+        s.text(1, runId);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            if (byRole)
+                summary.byRole[s.columnText(0)] = ledgerTotalsFromRow(s);
+            else
+                summary.total = ledgerTotalsFromRow(s);
+        }
+        if (rc != SQLITE_DONE)
+            return sqlError("ledger totals");
     }
     return summary;
 }

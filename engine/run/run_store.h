@@ -140,11 +140,15 @@ struct LedgerSummary {
 // Thread-safe: one mutex-guarded connection per store object; other processes
 // may use the same file at once (WAL + busy timeout). Every write is its own
 // committed transaction before the call returns.
+// ReadOnly: a second connection for readers (the studio's pages), so they never
+// wait on the mutex of the connection a run writes through; the file must exist.
+enum class StoreAccess { ReadWrite, ReadOnly };
+
 class RunStore {
 public:
     // Opens or creates the store. A file that is not a usable run store, or
     // one that cannot be created, gives an Io error naming the file.
-    static Result<std::shared_ptr<RunStore>> open(const std::string &path);
+    static Result<std::shared_ptr<RunStore>> open(const std::string &path, StoreAccess access = StoreAccess::ReadWrite);
     // userDataDir()/runs.sqlite
     static Result<std::string> defaultPath();
     static Result<std::shared_ptr<RunStore>> openDefault();
@@ -189,6 +193,7 @@ public:
     Result<std::vector<DemoSetRecord>> demoSets(const std::string &runId);
     Result<std::vector<SummaryRecord>> summaries(const std::string &runId);
     Result<std::vector<LedgerRow>> ledger(const std::string &runId);
+    // Summed in SQL: the studio asks twice a second while a run writes rows.
     Result<LedgerSummary> ledgerTotals(const std::string &runId);
     Result<std::vector<JournalRecord>> journal(const std::string &runId);
     // The artifact JSON text; empty when the run has none yet.

@@ -274,6 +274,110 @@ TEST_F(RunStoreTest, JournalAndLedgerAreWrittenTogether)
     EXPECT_NEAR(totals->total.dollars, 0.001, 1e-12);
 }
 
+// The studio polls totals twice a second; they are summed in SQL and must
+// say exactly what folding the rows with LedgerTotals::add says.
+TEST_F(RunStoreTest, LedgerTotalsInSqlMatchTheFoldOfTheRows)
+{
+    auto store = RunStore::open(path);
+    ASSERT_TRUE(store);
+    const std::string id = store.value()->createRun(newRun()).value();
+    const std::string other = store.value()->createRun(newRun()).value();
+    const char *roles[] = {"evaluation", "proposer", "bootstrap"};
+    for (int i = 0; i < 60; ++i) {
+        LedgerEntry e;
+        e.role = roles[i % 3];
+        e.model = "sim-small";
+        e.retries = i % 4 == 0 ? 1 : 0;
+        e.latencyMs = 0.25 * i;
+        e.cacheHit = i % 7 == 0;
+        if (i % 11 == 0)
+            e.errorKind = ErrorKind::Timeout;
+        if (i % 13 != 5)
+            e.promptTokens = 100 + i;
+        if (i % 17 != 3)
+            e.completionTokens = 3 + i % 5;
+        if (i % 19 != 2)
+            e.dollars = 0.0001 * (i + 1);
+        ASSERT_TRUE(store.value()->appendLedger(id, {1, "k" + std::to_string(i), e}));
+        ASSERT_TRUE(store.value()->appendLedger(other, {1, "k" + std::to_string(i), e})); // not counted for id
+    }
+    auto rows = store.value()->ledger(id);
+    ASSERT_TRUE(rows);
+    LedgerSummary folded;
+    for (const auto &row : rows.value()) {
+        folded.total.add(row.entry);
+        folded.byRole[row.entry.role].add(row.entry);
+    }
+    auto totals = store.value()->ledgerTotals(id);
+    ASSERT_TRUE(totals);
+    auto expectSame = [](const LedgerTotals &got, const LedgerTotals &want, const std::string &what) {
+        SCOPED_TRACE(what);
+        EXPECT_EQ(got.calls, want.calls);
+        EXPECT_EQ(got.cacheHits, want.cacheHits);
+        EXPECT_EQ(got.errors, want.errors);
+        EXPECT_EQ(got.retries, want.retries);
+        EXPECT_EQ(got.promptTokens, want.promptTokens);
+        EXPECT_EQ(got.completionTokens, want.completionTokens);
+        EXPECT_EQ(got.promptTokensUnknown, want.promptTokensUnknown);
+        EXPECT_EQ(got.completionTokensUnknown, want.completionTokensUnknown);
+        EXPECT_EQ(got.dollarsUnknown, want.dollarsUnknown);
+        EXPECT_NEAR(got.dollars, want.dollars, 1e-12);
+        EXPECT_NEAR(got.latencyMs, want.latencyMs, 1e-9);
+    };
+    expectSame(totals->total, folded.total, "total");
+    ASSERT_EQ(totals->byRole.size(), 3u);
+    for (const auto &[role, want] : folded.byRole)
+        expectSame(totals->byRole.at(role), want, role);
+    // Some rows of the fixture leave a number unknown, some roles do not.
+    EXPECT_TRUE(folded.total.promptTokensUnknown);
+    EXPECT_GT(folded.total.errors, 0);
+    EXPECT_GT(folded.total.cacheHits, 0);
+
+    auto none = store.value()->ledgerTotals("r-19990101-0001");
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->total.calls, 0);
+    EXPECT_TRUE(none->byRole.empty());
+}
+
+// The studio's pages read through a read-only connection of their own: they
+// see every commit of the writer, cannot write, and never create a file.
+TEST_F(RunStoreTest, ReadOnlyConnectionSeesCommitsAndCannotWrite)
+{
+    auto missing = RunStore::open((dir / "absent.sqlite").string(), StoreAccess::ReadOnly);
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("absent.sqlite"), std::string::npos) << missing.error().message;
+    EXPECT_FALSE(fs::exists(dir / "absent.sqlite"));
+
+    auto writer = RunStore::open(path);
+    ASSERT_TRUE(writer);
+    auto reader = RunStore::open(path, StoreAccess::ReadOnly);
+    ASSERT_TRUE(reader) << reader.error().message;
+    const std::string id = writer.value()->createRun(newRun()).value();
+    ASSERT_TRUE(writer.value()->appendEvent(id, event(1, started(id))));
+    ASSERT_TRUE(writer.value()->appendEvent(id, event(2, trialPayload(1, "a", 10.0))));
+    EXPECT_EQ(reader.value()->lastSeq(id).value(), 2u);
+    EXPECT_EQ(reader.value()->trials(id)->size(), 1u);
+    ASSERT_TRUE(writer.value()->appendEvent(id, event(3, trialPayload(2, "b", 20.0))));
+    EXPECT_EQ(reader.value()->trials(id)->size(), 2u);
+
+    auto refused = reader.value()->createRun(newRun());
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("readonly"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(writer.value()->listRuns()->size(), 1u);
+
+    // A file that is not a run store is refused read-only too, and left as it was.
+    const fs::path foreign = dir / "foreign.sqlite";
+    {
+        sqlite3 *db = nullptr;
+        ASSERT_EQ(sqlite3_open(foreign.string().c_str(), &db), SQLITE_OK);
+        sqlite3_exec(db, "CREATE TABLE t (x INTEGER)", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+    }
+    auto notAStore = RunStore::open(foreign.string(), StoreAccess::ReadOnly);
+    ASSERT_FALSE(notAStore);
+    EXPECT_NE(notAStore.error().message.find("not a Prism run store"), std::string::npos) << notAStore.error().message;
+}
+
 TEST_F(RunStoreTest, TruncateDropsEventsAndTheirRows)
 {
     auto store = RunStore::open(path);

@@ -100,13 +100,13 @@ bool EngineBridge::resume(const QString &runId, QString *error)
     }
     // The events the replay will not deliver again: the whole log, or up to
     // the cancel (resume() drops what came after it). Read before the run starts.
-    auto run = m_store->loadRun(toStd(runId));
+    auto run = reader().loadRun(toStd(runId));
     if (!run) {
         if (error)
             *error = toQ(run.error().message);
         return false;
     }
-    auto stored = m_store->events(toStd(runId));
+    auto stored = reader().events(toStd(runId));
     if (!stored) {
         if (error)
             *error = toQ(stored.error().message);
@@ -181,7 +181,7 @@ void EngineBridge::pollSpend()
 {
     if (m_runId.isEmpty() || !m_store)
         return;
-    auto totals = m_store->ledgerTotals(toStd(m_runId));
+    auto totals = reader().ledgerTotals(toStd(m_runId));
     if (!totals)
         return; // a busy or failing store: the next poll tries again
     const prism::LedgerTotals &t = totals->total;

@@ -39,6 +39,10 @@ public:
     ~EngineBridge() override; // cancels and joins a run still under way
 
     std::shared_ptr<prism::RunStore> store() const { return m_store; }
+    // The connection the UI thread reads through (spend, a resume's stored
+    // log): a read-only one of its own, so a poll never waits on the run's
+    // writes. Without one, the run's store is read.
+    void setReader(std::shared_ptr<prism::RunStore> reader) { m_reader = std::move(reader); }
 
     // Load errors (data, metric, models, optimizer knobs) come back in *error
     // and start no run. Refused while a run is under way.
@@ -73,7 +77,10 @@ private:
     void drain();
     void pollSpend();
 
+    prism::RunStore &reader() const { return m_reader ? *m_reader : *m_store; }
+
     std::shared_ptr<prism::RunStore> m_store;
+    std::shared_ptr<prism::RunStore> m_reader;
     std::unique_ptr<prism::RunController> m_controller;
     QString m_runId;
     std::optional<prism::RunOutcome> m_outcome;
