@@ -96,7 +96,7 @@ struct Bench {
 std::shared_ptr<ManagedLm> httpModel(const std::string &baseUrl, int concurrency)
 {
     ModelConfig config;
-    config.provider = "openai";
+    config.provider = Provider::OpenAi;
     config.baseUrl = baseUrl;
     config.model = "sim-small";
     config.maxConcurrency = concurrency;

@@ -48,14 +48,11 @@ QString sampleTitle(const QString &name)
 QString modelLabel(const prism::ModelConfig &model)
 {
     QString kind;
-    if (model.provider == "simlm")
-        kind = QObject::tr("Simulator");
-    else if (model.provider == "openai")
-        kind = QObject::tr("OpenAI-compatible");
-    else if (model.provider == "anthropic")
-        kind = QObject::tr("Anthropic");
-    else
-        kind = toQ(model.provider);
+    switch (model.provider) {
+    case prism::Provider::SimLm: kind = QObject::tr("Simulator"); break;
+    case prism::Provider::OpenAi: kind = QObject::tr("OpenAI-compatible"); break;
+    case prism::Provider::Anthropic: kind = QObject::tr("Anthropic"); break;
+    }
     return QStringLiteral("%1 (%2)").arg(toQ(model.model), kind);
 }
 

@@ -289,8 +289,6 @@ int runCompareCommand(const std::vector<std::string> &args)
     if (!metric)
         return loadFailed(Error::make(metric.error().kind, studyPath + ": metric: " + metric.error().message));
     auto adapter = makeAdapter(study->eval.adapter);
-    if (!adapter)
-        return loadFailed(Error::make(ErrorKind::Config, studyPath + ": unknown adapter '" + study->eval.adapter + "'"));
     auto data = loadStudyData(study.value());
     if (!data)
         return loadFailed(data.error());

@@ -144,8 +144,6 @@ int runEval(const EvalArgs &args)
     if (!metric)
         return loadFailed(Error::make(metric.error().kind, args.studyPath + ": " + metric.error().message));
     auto adapter = makeAdapter(study.eval.adapter);
-    if (!adapter)
-        return loadFailed(Error::make(ErrorKind::Config, args.studyPath + ": unknown adapter '" + study.eval.adapter + "'"));
 
     LmSetupOptions setup;
     setup.useCache = !args.model.noCache;

@@ -296,8 +296,6 @@ int runExportCommand(const std::vector<std::string> &args)
         if (!loaded)
             return loadFailure(loaded.error());
         auto adapter = makeAdapter(study->eval.adapter);
-        if (!adapter)
-            return loadFailure(Error::make(ErrorKind::Config, "run " + runId + ": unknown adapter '" + study->eval.adapter + "'"));
         // No example: the inputs show as {field} placeholders.
         if (const auto &path = promptPath)
             if (int rc = write(*path, renderPromptText(loaded->program, Fields(), *adapter)); rc != ExitOk)

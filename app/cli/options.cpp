@@ -201,9 +201,9 @@ void addModelFlags(CommandLine &line, ModelFlags &flags, ModuleFlag module)
 {
     ModelOverrides &o = flags.overrides;
     line.checked("--provider", [&o](const std::string &v) -> std::optional<std::string> {
-        if (v != "simlm" && v != "openai" && v != "anthropic")
+        o.provider = providerFromName(v);
+        if (!o.provider)
             return "--provider must be simlm, openai or anthropic, not '" + v + "'";
-        o.provider = v;
         return std::nullopt;
     });
     line.checked("--base-url", [&o](const std::string &v) -> std::optional<std::string> {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/kinds.h"
 #include "core/program.h"
 #include "core/result.h"
 #include "core/signature.h"
@@ -16,7 +17,8 @@ namespace prism {
 class Adapter {
 public:
     virtual ~Adapter() = default;
-    virtual const char *name() const = 0;
+    virtual AdapterKind kind() const = 0;
+    const char *name() const { return adapterKindName(kind()); }
     virtual std::vector<ChatMessage> format(const Signature &signature, const std::vector<Demo> &demos,
                                             const Fields &inputs) const = 0;
     // Every output field must be present and of its type, else a Parse error
@@ -25,6 +27,7 @@ public:
     virtual ResponseFormat responseFormat() const { return ResponseFormat::Text; }
 };
 
+std::unique_ptr<Adapter> makeAdapter(AdapterKind kind);
 // "chat" or "json" (also "ChatAdapter", "JSONAdapter", any case); nullptr
 // for any other name.
 std::unique_ptr<Adapter> makeAdapter(const std::string &name);

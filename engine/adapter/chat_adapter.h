@@ -7,7 +7,7 @@ namespace prism {
 // DSPy's ChatAdapter: fields as "[[ ## name ## ]]" sections.
 class ChatAdapter final : public DspyAdapter {
 public:
-    const char *name() const override { return "chat"; }
+    AdapterKind kind() const override { return AdapterKind::Chat; }
     Result<Fields> parse(const Signature &signature, const std::string &completion) const override;
 
 protected:

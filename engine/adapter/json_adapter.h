@@ -8,7 +8,7 @@ namespace prism {
 // JSON object. Asks for a JSON object response format.
 class JsonAdapter final : public DspyAdapter {
 public:
-    const char *name() const override { return "json"; }
+    AdapterKind kind() const override { return AdapterKind::Json; }
     Result<Fields> parse(const Signature &signature, const std::string &completion) const override;
     ResponseFormat responseFormat() const override { return ResponseFormat::JsonObject; }
 

@@ -93,7 +93,7 @@ PredictorCall runLabelled(const Predictor &predictor, const Fields &inputs, Lm &
         call.error = withMessage(error, label + ": LM call failed: " + error.message);
         return call;
     }
-    const bool fallback = options.jsonFallback && error.kind == ErrorKind::Parse && std::string(adapter.name()) == "chat";
+    const bool fallback = options.jsonFallback && error.kind == ErrorKind::Parse && adapter.kind() == AdapterKind::Chat;
     if (!fallback) {
         call.error = withMessage(error, label + ": " + error.message);
         return call;

@@ -494,7 +494,7 @@ const char *prismAppVersion()
 
 ArtifactModel artifactModel(const ModelConfig &config)
 {
-    return ArtifactModel{config.provider, config.model, config.baseUrl};
+    return ArtifactModel{providerName(config.provider), config.model, config.baseUrl};
 }
 
 std::string studyHash(const Study &study)

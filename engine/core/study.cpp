@@ -73,7 +73,7 @@ Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
 Json modelToJson(const ModelConfig &m)
 {
     Json j = Json::object();
-    j["provider"] = m.provider;
+    j["provider"] = providerName(m.provider);
     j["model"] = m.model;
     if (!m.baseUrl.empty())
         j["base_url"] = m.baseUrl;
@@ -267,7 +267,8 @@ private:
         m_reader.expectKeys(j, at, {"provider", "model", "base_url", "api_key_env", "temperature", "max_tokens",
                                     "timeout_seconds", "max_concurrency", "requests_per_minute", "tokens_per_minute",
                                     "max_retries", "retry_base_seconds", "extra_headers"});
-        m_reader.read(j, at, "provider", m.provider);
+        std::string provider = providerName(m.provider);
+        m_reader.read(j, at, "provider", provider);
         m_reader.read(j, at, "model", m.model);
         m_reader.read(j, at, "base_url", m.baseUrl);
         m_reader.read(j, at, "api_key_env", m.apiKeyEnv);
@@ -285,9 +286,11 @@ private:
             for (auto it = j["extra_headers"].begin(); it != j["extra_headers"].end(); ++it)
                 if (it.value().is_string())
                     m.extraHeaders[it.key()] = it.value().get<std::string>();
-        if (m.provider != "simlm" && m.provider != "openai" && m.provider != "anthropic")
+        if (auto known = providerFromName(provider))
+            m.provider = *known;
+        else
             throw JsonReader::Failure(m_source + ": " + at.text() + ".provider must be simlm, openai or anthropic, not '"
-                                      + m.provider + "'");
+                                      + provider + "'");
         if (auto bad = checkEndpoint(m, at.text()); !bad)
             throw JsonReader::Failure(m_source + ": " + bad.error().message);
         return m;
@@ -349,8 +352,11 @@ private:
         m_reader.expectKeys(e, at, {"threads", "max_errors", "adapter"});
         m_reader.read(e, at, "threads", settings.threads, 1, kMaxThreads);
         m_reader.read(e, at, "max_errors", settings.maxErrors, 0, std::numeric_limits<int>::max());
-        m_reader.read(e, at, "adapter", settings.adapter);
-        if (settings.adapter != "chat" && settings.adapter != "json")
+        std::string adapter = adapterKindName(settings.adapter);
+        m_reader.read(e, at, "adapter", adapter);
+        if (auto kind = adapterKindFromName(adapter))
+            settings.adapter = *kind;
+        else
             fail(at.key("adapter"), "must be chat or json");
     }
 
@@ -434,7 +440,7 @@ std::string studyToJsonText(const Study &s)
     if (!c.tip.empty())
         o["tip"] = c.tip;
     j["optimizer"] = o;
-    j["eval"] = Json{{"threads", s.eval.threads}, {"max_errors", s.eval.maxErrors}, {"adapter", s.eval.adapter}};
+    j["eval"] = Json{{"threads", s.eval.threads}, {"max_errors", s.eval.maxErrors}, {"adapter", adapterKindName(s.eval.adapter)}};
     return j.dump(2) + "\n";
 }
 

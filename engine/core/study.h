@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/kinds.h"
 #include "core/program.h"
 #include "core/result.h"
 
@@ -51,7 +52,7 @@ struct MetricSpec {
 // A model endpoint. The API key is never stored: only the NAME of the
 // environment variable that holds it.
 struct ModelConfig {
-    std::string provider = "simlm"; // simlm | openai | anthropic
+    Provider provider = Provider::SimLm;
     std::string model = "sim-small";
     std::string baseUrl;
     std::string apiKeyEnv;
@@ -99,7 +100,7 @@ struct OptimizerConfig {
 struct EvalSettings {
     int threads = 8;
     int maxErrors = 10; // evaluation stops after this many errors
-    std::string adapter = "chat"; // chat | json
+    AdapterKind adapter = AdapterKind::Chat;
     bool operator==(const EvalSettings &other) const = default;
 };
 

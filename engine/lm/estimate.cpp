@@ -75,7 +75,7 @@ double estimateSeconds(const CostEstimate &estimate, const ModelConfig &model, i
         return 0.0;
     const int parallel = std::max(1, std::min(threads, model.maxConcurrency));
     double perCall = kSimSecondsPerCall;
-    if (model.provider != "simlm")
+    if (isHttpProvider(model.provider))
         perCall = kHttpSecondsPerCall + static_cast<double>(estimate.completionTokens) / static_cast<double>(estimate.calls) /
                                             kHttpCompletionTokensPerSecond;
     return static_cast<double>(estimate.calls) * perCall / parallel;

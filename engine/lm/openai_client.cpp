@@ -549,7 +549,7 @@ OpenAiClient::OpenAiClient(ModelConfig config)
     if (m_config.apiKeyEnv.empty() && m_config.baseUrl.empty())
         m_config.apiKeyEnv = "OPENAI_API_KEY";
     // "rollout" is Prism's own field for `prism simlm serve`: only loopback endpoints get it.
-    m_sendRollout = m_config.provider != "anthropic" && isLoopbackUrl(m_baseUrl);
+    m_sendRollout = m_config.provider != Provider::Anthropic && isLoopbackUrl(m_baseUrl);
 }
 
 std::string OpenAiClient::describe() const

@@ -11,7 +11,7 @@ namespace {
 Result<void> checkHttpConfig(const ModelConfig &config)
 {
     if (config.model.empty())
-        return Error::make(ErrorKind::Config, "provider '" + config.provider + "' needs a model name");
+        return Error::make(ErrorKind::Config, std::string("provider '") + providerName(config.provider) + "' needs a model name");
     if (!config.baseUrl.empty() && config.baseUrl.rfind("http://", 0) != 0 && config.baseUrl.rfind("https://", 0) != 0)
         return Error::make(ErrorKind::Config, "base URL '" + config.baseUrl + "' must start with http:// or https://");
     if (config.timeoutSeconds < 0)
@@ -23,7 +23,7 @@ Result<void> checkHttpConfig(const ModelConfig &config)
 
 Result<std::shared_ptr<Lm>> makeLm(const ModelConfig &config)
 {
-    if (config.provider == "simlm") {
+    if (config.provider == Provider::SimLm) {
         if (!SimLm::isKnownModel(config.model)) {
             std::string names;
             for (const auto &name : SimLm::modelNames())
@@ -32,15 +32,12 @@ Result<std::shared_ptr<Lm>> makeLm(const ModelConfig &config)
         }
         return std::shared_ptr<Lm>(std::make_shared<SimLm>(config.model));
     }
-    if (config.provider == "openai" || config.provider == "anthropic") {
-        auto ok = checkHttpConfig(config);
-        if (!ok)
-            return ok.error();
-        if (config.provider == "openai")
-            return std::shared_ptr<Lm>(std::make_shared<OpenAiClient>(config));
-        return std::shared_ptr<Lm>(std::make_shared<AnthropicClient>(config));
-    }
-    return Error::make(ErrorKind::Config, "unknown provider '" + config.provider + "' (known: simlm, openai, anthropic)");
+    auto ok = checkHttpConfig(config);
+    if (!ok)
+        return ok.error();
+    if (config.provider == Provider::OpenAi)
+        return std::shared_ptr<Lm>(std::make_shared<OpenAiClient>(config));
+    return std::shared_ptr<Lm>(std::make_shared<AnthropicClient>(config));
 }
 
 } // namespace prism

@@ -16,16 +16,12 @@ namespace {
 
 std::string effectiveBaseUrl(const ModelConfig &config)
 {
-    if (config.provider == "openai")
-        return baseUrlOr(config.baseUrl, kOpenAiBaseUrl);
-    if (config.provider == "anthropic")
-        return baseUrlOr(config.baseUrl, kAnthropicBaseUrl);
+    switch (config.provider) {
+    case Provider::OpenAi: return baseUrlOr(config.baseUrl, kOpenAiBaseUrl);
+    case Provider::Anthropic: return baseUrlOr(config.baseUrl, kAnthropicBaseUrl);
+    case Provider::SimLm: break;
+    }
     return {};
-}
-
-bool isHttpProvider(const std::string &provider)
-{
-    return provider == "openai" || provider == "anthropic";
 }
 
 Result<void> checkLimits(const ModelConfig &config, const std::string &where)
@@ -140,22 +136,22 @@ Result<std::vector<std::string>> listAnthropicModels(const ModelConfig &config, 
 
 LmIdentity lmIdentity(const ModelConfig &config)
 {
-    return LmIdentity{config.provider, effectiveBaseUrl(config), config.model};
+    return LmIdentity{providerName(config.provider), effectiveBaseUrl(config), config.model};
 }
 
 ModelConfig applyOverrides(const ModelConfig &base, const ModelOverrides &overrides)
 {
     ModelConfig out = base;
-    if (!overrides.provider.empty()) {
-        out.provider = overrides.provider;
-        if (overrides.provider != base.provider && overrides.baseUrl.empty()) {
+    if (overrides.provider) {
+        out.provider = *overrides.provider;
+        if (*overrides.provider != base.provider && overrides.baseUrl.empty()) {
             // Another provider's URL and key variable do not carry over.
             out.baseUrl.clear();
             if (overrides.apiKeyEnv.empty())
                 out.apiKeyEnv.clear();
         }
     } else if (!overrides.baseUrl.empty() && !isHttpProvider(base.provider)) {
-        out.provider = "openai";
+        out.provider = Provider::OpenAi;
     }
     if (!overrides.baseUrl.empty())
         out.baseUrl = overrides.baseUrl;
@@ -167,7 +163,7 @@ ModelConfig applyOverrides(const ModelConfig &base, const ModelOverrides &overri
         out.maxConcurrency = overrides.maxConcurrency;
     if (overrides.timeoutSeconds > 0)
         out.timeoutSeconds = overrides.timeoutSeconds;
-    if (out.provider == "simlm") {
+    if (out.provider == Provider::SimLm) {
         // In-process: no endpoint, no key.
         out.baseUrl.clear();
         out.apiKeyEnv.clear();
@@ -221,7 +217,7 @@ Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> 
         return lm.error();
 
     Result<std::vector<std::string>> models = Error::make(ErrorKind::Internal, "no model list");
-    if (config.provider == "openai") {
+    if (config.provider == Provider::OpenAi) {
         OpenAiClient client(config);
         client.setCancelFlag(cancel);
         models = client.listModels();
@@ -236,7 +232,7 @@ Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> 
         return {};
     }
     // Anthropic lists dated ids, not the aliases its API also accepts.
-    if (config.provider == "openai" && !models->empty() && !modelListed(*models, config.model)) {
+    if (config.provider == Provider::OpenAi && !models->empty() && !modelListed(*models, config.model)) {
         Error e = Error::make(ErrorKind::InvalidRequest,
                               "model '" + config.model + "' not found at " + displayUrl(effectiveBaseUrl(config)) +
                                   " (it serves: " + listPreview(*models) + "): check the model name");

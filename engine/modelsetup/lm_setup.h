@@ -17,7 +17,7 @@ inline constexpr double kRetryBaseSecondsLimit = 60.0;
 
 // Command-line or UI overrides of the study's task model.
 struct ModelOverrides {
-    std::string provider;  // "" = keep; a base URL alone means "openai"
+    std::optional<Provider> provider; // none = keep; a base URL alone means openai
     std::string baseUrl;
     std::string model;
     std::string apiKeyEnv;

@@ -115,8 +115,6 @@ Result<std::size_t> planMipro(const OptimizerConfig &c, std::size_t predictors, 
 Result<std::size_t> promptCharsPerCall(const Study &study, const std::vector<Example> &train, std::size_t demos)
 {
     const auto adapter = makeAdapter(study.eval.adapter);
-    if (!adapter)
-        return configError("unknown adapter '" + study.eval.adapter + "' in the study's eval settings (chat or json)");
     const auto &predictors = study.program.predictors;
     std::size_t total = 0;
     for (const auto &predictor : predictors) {

@@ -22,7 +22,7 @@ Json optionalNumber(std::optional<double> v)
 
 ModelInfo modelInfo(const ModelConfig &config)
 {
-    return ModelInfo{config.provider, config.model, config.baseUrl};
+    return ModelInfo{providerName(config.provider), config.model, config.baseUrl};
 }
 
 Json optimizerConfigJson(const OptimizerConfig &config)
@@ -70,7 +70,7 @@ std::string jsonText(const Json &j, const char *key)
 // as applyOverrides does for the study's model.
 ModelOverrides mergeOverrides(ModelOverrides stored, const ModelOverrides &given)
 {
-    if (!given.provider.empty() && given.provider != stored.provider) {
+    if (given.provider && given.provider != stored.provider) {
         stored.provider = given.provider;
         if (given.baseUrl.empty())
             stored.baseUrl.clear();
@@ -142,8 +142,6 @@ Result<void> RunController::prepare(const Study &study, const std::string &optim
         return withContext(metric.error(), "metric: ");
     m_metric = std::move(metric.value());
     m_adapter = makeAdapter(m_study.eval.adapter);
-    if (!m_adapter)
-        return Error::make(ErrorKind::Config, "unknown adapter '" + m_study.eval.adapter + "' (chat or json)");
     auto optimizer = m_factory(m_study.optimizer);
     if (!optimizer)
         return optimizer.error();
@@ -183,7 +181,7 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
     options["budget"] = budgetJson(settings.lm.budget);
     options["global_concurrency"] = settings.lm.globalConcurrency;
     Json models = Json::object();
-    models["provider"] = settings.models.provider;
+    models["provider"] = settings.models.provider ? providerName(*settings.models.provider) : ""; // "" = keep
     models["base_url"] = settings.models.baseUrl;
     models["model"] = settings.models.model;
     models["api_key_env"] = settings.models.apiKeyEnv;
@@ -241,7 +239,7 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     ModelOverrides overrides;
     if (options.contains("model_overrides") && options["model_overrides"].is_object()) {
         const Json &m = options["model_overrides"];
-        overrides.provider = jsonText(m, "provider");
+        overrides.provider = providerFromName(jsonText(m, "provider"));
         overrides.baseUrl = jsonText(m, "base_url");
         overrides.model = jsonText(m, "model");
         overrides.apiKeyEnv = jsonText(m, "api_key_env");

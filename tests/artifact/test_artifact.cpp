@@ -558,7 +558,7 @@ namespace {
 // Renders what it is given, so the test sees which signature, demos and inputs each stage got.
 class EchoAdapter : public Adapter {
 public:
-    const char *name() const override { return "echo"; }
+    AdapterKind kind() const override { return AdapterKind::Chat; }
     std::vector<ChatMessage> format(const Signature &signature, const std::vector<Demo> &demos,
                                     const Fields &inputs) const override
     {

@@ -277,3 +277,31 @@ TEST(Text, ToLowerAsciiMapsOnlyAToZ)
     EXPECT_EQ(toLowerAscii("\xc3\x84pfel"), "\xc3\x84pfel"); // "Äpfel": UTF-8 kept
     EXPECT_EQ(toLowerAscii(""), "");
 }
+
+#include "core/kinds.h"
+
+// Providers and adapters are enums inside Prism; their study-file words are
+// the only spelling read, and they read back to the same value.
+TEST(Kinds, ProviderAndAdapterNamesRoundTripAndUnknownNamesAreRefused)
+{
+    for (prism::Provider p : {prism::Provider::SimLm, prism::Provider::OpenAi, prism::Provider::Anthropic})
+        EXPECT_EQ(prism::providerFromName(prism::providerName(p)), p);
+    EXPECT_FALSE(prism::providerFromName("OpenAI")); // the study's word is exact
+    EXPECT_FALSE(prism::providerFromName(""));
+    for (prism::AdapterKind k : {prism::AdapterKind::Chat, prism::AdapterKind::Json})
+        EXPECT_EQ(prism::adapterKindFromName(prism::adapterKindName(k)), k);
+    EXPECT_FALSE(prism::adapterKindFromName("JSONAdapter"));
+    EXPECT_EQ(prism::adapterKindFromName("JSONAdapter", true), prism::AdapterKind::Json); // DSPy's class name
+    EXPECT_EQ(prism::adapterKindFromName("chatadapter", true), prism::AdapterKind::Chat);
+
+    const std::string base = R"({"prism_study": 1, "data": {"train": "train.jsonl"},
+      "program": {"predictors": [{"name": "p", "signature": {"inputs": [{"name": "q"}], "outputs": [{"name": "a"}]}}]},)";
+    auto study = prism::studyFromJsonText(base + R"("models": {"task": {"provider": "bard"}}})", "p.prism.json");
+    ASSERT_FALSE(study);
+    EXPECT_NE(study.error().message.find("provider must be simlm, openai or anthropic, not 'bard'"), std::string::npos)
+        << study.error().message;
+    auto json = prism::studyFromJsonText(base + R"("eval": {"adapter": "json"}})", "a.prism.json");
+    ASSERT_TRUE(json) << json.error().message;
+    EXPECT_EQ(json->eval.adapter, prism::AdapterKind::Json);
+    EXPECT_NE(prism::studyToJsonText(json.value()).find("\"adapter\": \"json\""), std::string::npos);
+}

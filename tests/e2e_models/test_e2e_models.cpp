@@ -446,26 +446,26 @@ TEST_F(E2eModels, OverridesPickTheProviderAUserMeans)
     url.baseUrl = "http://127.0.0.1:11434/v1";
     url.model = "llama3.1";
     const auto local = prism::applyOverrides(sim, url);
-    EXPECT_EQ(local.provider, "openai"); // a base URL alone: an OpenAI-compatible server
+    EXPECT_EQ(local.provider, prism::Provider::OpenAi); // a base URL alone: an OpenAI-compatible server
     EXPECT_EQ(local.baseUrl, "http://127.0.0.1:11434/v1");
     EXPECT_EQ(local.model, "llama3.1");
     EXPECT_EQ(local.apiKeyEnv, "");
 
     prism::ModelConfig claude;
-    claude.provider = "anthropic";
+    claude.provider = prism::Provider::Anthropic;
     claude.model = "claude-3-5-haiku-latest";
     claude.apiKeyEnv = "ANTHROPIC_API_KEY";
     prism::ModelOverrides proxy;
     proxy.baseUrl = "https://proxy.example.com/v1";
     const auto proxied = prism::applyOverrides(claude, proxy);
-    EXPECT_EQ(proxied.provider, "anthropic"); // an HTTP provider keeps its protocol
+    EXPECT_EQ(proxied.provider, prism::Provider::Anthropic); // an HTTP provider keeps its protocol
     EXPECT_EQ(proxied.apiKeyEnv, "ANTHROPIC_API_KEY");
 
     prism::ModelOverrides toSim;
-    toSim.provider = "simlm";
+    toSim.provider = prism::Provider::SimLm;
     toSim.model = "sim-large";
     const auto back = prism::applyOverrides(claude, toSim);
-    EXPECT_EQ(back.provider, "simlm");
+    EXPECT_EQ(back.provider, prism::Provider::SimLm);
     EXPECT_EQ(back.baseUrl, "");
     EXPECT_EQ(back.apiKeyEnv, ""); // no key variable for an in-process model
 
@@ -475,7 +475,7 @@ TEST_F(E2eModels, OverridesPickTheProviderAUserMeans)
     const auto limited = prism::applyOverrides(sim, limits);
     EXPECT_EQ(limited.maxConcurrency, 3);
     EXPECT_EQ(limited.timeoutSeconds, 2.5);
-    EXPECT_EQ(limited.provider, "simlm");
+    EXPECT_EQ(limited.provider, prism::Provider::SimLm);
 }
 
 TEST_F(E2eModels, SetupSharesOneModelWhenProposerEqualsTask)
@@ -497,14 +497,14 @@ TEST_F(E2eModels, SetupSharesOneModelWhenProposerEqualsTask)
     auto moved = prism::setupModels(study, url, options);
     ASSERT_TRUE(moved.ok()) << moved.error().message;
     EXPECT_EQ(moved->task, moved->proposer);
-    EXPECT_EQ(moved->proposerConfig.provider, "openai");
+    EXPECT_EQ(moved->proposerConfig.provider, prism::Provider::OpenAi);
     EXPECT_TRUE(moved->services.cacheBypass); // --no-cache: not read, still written
 
     study.proposerModel.model = "sim-large";
     auto two = prism::setupModels(study, url, options);
     ASSERT_TRUE(two.ok()) << two.error().message;
     EXPECT_NE(two->task, two->proposer);
-    EXPECT_EQ(two->proposerConfig.provider, "simlm"); // a distinct proposer keeps its entry
+    EXPECT_EQ(two->proposerConfig.provider, prism::Provider::SimLm); // a distinct proposer keeps its entry
     EXPECT_EQ(two->proposer->describe(), "simlm/sim-large");
     // Both share one ledger and scheduler.
     EXPECT_EQ(two->task->services().ledger.get(), two->proposer->services().ledger.get());
@@ -528,7 +528,7 @@ TEST(ModelSetup, RateLimitsRoundTripThroughTheStudyFile)
     auto loaded = prism::loadStudy(kModeration);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     prism::Study study = loaded.value();
-    study.taskModel.provider = "openai";
+    study.taskModel.provider = prism::Provider::OpenAi;
     study.taskModel.model = "gpt-4o-mini";
     study.taskModel.requestsPerMinute = 500;
     study.taskModel.tokensPerMinute = 200000;
@@ -559,7 +559,7 @@ TEST_F(E2eModels, RetrySettingsComeFromTheModelEntry)
     auto loaded = prism::loadStudy(kModeration);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     prism::Study study = loaded.value();
-    study.taskModel.provider = "openai";
+    study.taskModel.provider = prism::Provider::OpenAi;
     study.taskModel.model = "sim-small";
     study.taskModel.baseUrl = server.baseUrl();
     study.proposerModel = prism::ModelConfig{};

@@ -13,7 +13,7 @@ namespace {
 // Renders the input q as the whole prompt; parses the whole completion as a.
 class FakeAdapter final : public Adapter {
 public:
-    const char *name() const override { return "fake"; }
+    AdapterKind kind() const override { return AdapterKind::Chat; }
     std::vector<ChatMessage> format(const Signature &, const std::vector<Demo> &, const Fields &inputs) const override
     {
         return {ChatMessage{"user", inputs.get("q").toText()}};

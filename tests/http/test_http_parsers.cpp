@@ -363,7 +363,7 @@ TEST(OpenAiBody, MaxTokensIsCappedByTheModelEntry)
 TEST(OpenAiClientTest, DescribeNamesModelAndUrlOnly)
 {
     ModelConfig c;
-    c.provider = "openai";
+    c.provider = Provider::OpenAi;
     c.model = "gpt-4o-mini";
     c.apiKeyEnv = "OPENAI_API_KEY";
     EXPECT_EQ(OpenAiClient(c).describe(), "openai/gpt-4o-mini @ https://api.openai.com/v1");

@@ -108,7 +108,7 @@ public:
 ModelConfig configFor(const SimServer &server, const std::string &model = "echo")
 {
     ModelConfig c;
-    c.provider = "openai";
+    c.provider = Provider::OpenAi;
     c.model = model;
     c.baseUrl = server.baseUrl();
     c.timeoutSeconds = 5.0;
@@ -338,7 +338,7 @@ TEST(SimServer, FactoryServesSeveralModels)
 TEST(SimServer, ClosedPortIsATransportErrorOnOneLine)
 {
     ModelConfig c;
-    c.provider = "openai";
+    c.provider = Provider::OpenAi;
     c.model = "echo";
     c.baseUrl = "http://127.0.0.1:" + std::to_string(closedPort()) + "/v1";
     c.timeoutSeconds = 2.0;
@@ -524,7 +524,7 @@ TEST(SimServer, AnthropicClientSendsItsHeadersToMessages)
     SimServer server(std::make_shared<EchoLm>(), "echo", options);
     ASSERT_TRUE(server.start().ok());
     ModelConfig c;
-    c.provider = "anthropic";
+    c.provider = Provider::Anthropic;
     c.model = "claude-test";
     c.baseUrl = server.baseUrl();
     c.apiKeyEnv = "PRISM_HTTP_TEST_ANTHROPIC_KEY";

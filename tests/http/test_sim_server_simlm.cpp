@@ -59,7 +59,7 @@ TEST(SimServerSimLm, SameAnswersAsInProcessDespiteFaults)
     int faultsSeen = 0;
     for (const std::string model : {"sim-small", "sim-large"}) {
         ModelConfig config;
-        config.provider = "openai";
+        config.provider = Provider::OpenAi;
         config.model = model;
         config.baseUrl = server.baseUrl();
         config.timeoutSeconds = 5;

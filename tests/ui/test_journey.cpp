@@ -217,7 +217,7 @@ private slots:
     void saveAndPointTheTaskModelAtTheSimServer()
     {
         prism::Study study = doc()->study();
-        study.taskModel.provider = "openai";
+        study.taskModel.provider = prism::Provider::OpenAi;
         study.taskModel.model = "sim-small";
         study.taskModel.baseUrl = m_server->baseUrl();
         study.taskModel.apiKeyEnv.clear();

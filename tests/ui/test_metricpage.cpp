@@ -331,7 +331,7 @@ private slots:
         // The task model points at a closed port: had anything been sent, the
         // status would be a connection error instead of the script's.
         prism::Study study = m_doc->study();
-        study.taskModel.provider = "openai";
+        study.taskModel.provider = prism::Provider::OpenAi;
         study.taskModel.model = "gpt-test";
         study.taskModel.baseUrl = "http://127.0.0.1:" + std::to_string(closedPort()) + "/v1";
         m_doc->setStudy(study, QStringLiteral("Point the task model nowhere"));
@@ -350,7 +350,7 @@ private slots:
     void unreachableModelIsOneLineForTheWholeTest()
     {
         prism::Study study = m_doc->study();
-        study.taskModel.provider = "openai";
+        study.taskModel.provider = prism::Provider::OpenAi;
         study.taskModel.model = "gpt-test";
         study.taskModel.baseUrl = "http://127.0.0.1:" + std::to_string(closedPort()) + "/v1";
         m_doc->setStudy(study, QStringLiteral("Point the task model nowhere"));

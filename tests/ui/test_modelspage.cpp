@@ -132,7 +132,7 @@ private slots:
         provider->setFocus();
         QTest::keyClick(provider, Qt::Key_Down); // Simulator -> OpenAI-compatible
         const prism::ModelConfig &task = m_doc->study().taskModel;
-        QCOMPARE(task.provider, std::string("openai"));
+        QCOMPARE(task.provider, prism::Provider::OpenAi);
         QCOMPARE(task.model, std::string("gpt-4o-mini"));
         QCOMPARE(task.apiKeyEnv, std::string("OPENAI_API_KEY"));
         QVERIFY(m_page->baseUrlEdit(ModelsPage::Task)->isEnabled());
@@ -143,13 +143,13 @@ private slots:
         QCOMPARE(m_page->providerCombo(ModelsPage::Proposer)->currentData().toString(), QStringLiteral("openai"));
 
         QTest::keyClick(provider, Qt::Key_Down); // -> Anthropic
-        QCOMPARE(m_doc->study().taskModel.provider, std::string("anthropic"));
+        QCOMPARE(m_doc->study().taskModel.provider, prism::Provider::Anthropic);
         QCOMPARE(m_doc->study().taskModel.apiKeyEnv, std::string("ANTHROPIC_API_KEY"));
 
         m_doc->undoStack()->undo();
-        QCOMPARE(m_doc->study().taskModel.provider, std::string("openai"));
+        QCOMPARE(m_doc->study().taskModel.provider, prism::Provider::OpenAi);
         m_doc->undoStack()->undo();
-        QCOMPARE(m_doc->study().taskModel.provider, std::string("simlm"));
+        QCOMPARE(m_doc->study().taskModel.provider, prism::Provider::SimLm);
         QCOMPARE(m_doc->study().taskModel.model, std::string("sim-small"));
         QCOMPARE(m_page->providerCombo(ModelsPage::Task)->currentData().toString(), QStringLiteral("simlm"));
         QVERIFY(!m_page->baseUrlEdit(ModelsPage::Task)->isEnabled());

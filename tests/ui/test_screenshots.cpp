@@ -80,7 +80,7 @@ private slots:
         std::unique_ptr<prism::SimServer> server = uitest::startSimServer(10.0);
         QVERIFY(server);
         prism::Study study = window.document()->study();
-        study.taskModel.provider = "openai";
+        study.taskModel.provider = prism::Provider::OpenAi;
         study.taskModel.baseUrl = server->baseUrl();
         study.taskModel.apiKeyEnv.clear();
         study.proposerModel = study.taskModel;

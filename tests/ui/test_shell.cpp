@@ -125,7 +125,7 @@ private slots:
 
         // A model change (an undoable study edit) shows at once.
         prism::Study study = window.document()->study();
-        study.taskModel.provider = "openai";
+        study.taskModel.provider = prism::Provider::OpenAi;
         study.taskModel.model = "gpt-4o-mini";
         window.document()->setStudy(study, QStringLiteral("Change model"));
         QCOMPARE(models->text(), QStringLiteral("Task: gpt-4o-mini (OpenAI-compatible) \u00b7 Proposer: sim-small (Simulator)"));

@@ -49,8 +49,6 @@ prism::Result<ComparisonOutcome> ComparisonJob::run()
     if (!metric)
         return Error::make(metric.error().kind, where + ": metric: " + metric.error().message);
     auto adapter = prism::makeAdapter(m_study.eval.adapter);
-    if (!adapter)
-        return Error::make(ErrorKind::Config, where + ": unknown adapter '" + m_study.eval.adapter + "'");
     auto models = prism::setupModels(m_study, {}, prism::LmSetupOptions{});
     if (!models)
         return Error::make(models.error().kind, where + ": " + models.error().message);

@@ -284,16 +284,12 @@ prism::Result<void> exportProgramJson(prism::RunStore &store, const QString &run
 prism::Result<void> exportPromptMessages(const prism::Study &study, const prism::Program &program, const QString &path)
 {
     auto adapter = prism::makeAdapter(study.eval.adapter);
-    if (!adapter)
-        return Error::make(ErrorKind::Config, "the study's adapter '" + study.eval.adapter + "' is unknown");
     return writeFileAtomically(path, QByteArray::fromStdString(prism::renderPromptMessagesJson(program, {}, *adapter)));
 }
 
 prism::Result<void> exportPromptText(const prism::Study &study, const prism::Program &program, const QString &path)
 {
     auto adapter = prism::makeAdapter(study.eval.adapter);
-    if (!adapter)
-        return Error::make(ErrorKind::Config, "the study's adapter '" + study.eval.adapter + "' is unknown");
     return writeFileAtomically(path, QByteArray::fromStdString(prism::renderPromptText(program, {}, *adapter)));
 }
 

@@ -86,10 +86,6 @@ private:
             return;
         }
         auto adapter = prism::makeAdapter(study.eval.adapter);
-        if (!adapter) {
-            setupError = prism::Error::make(prism::ErrorKind::Config, "unknown adapter '" + study.eval.adapter + "'");
-            return;
-        }
         auto models = prism::setupModels(study, {}, prism::LmSetupOptions{});
         if (!models) {
             setupError = models.error();

@@ -36,7 +36,7 @@
 namespace {
 
 struct ProviderInfo {
-    const char *key;
+    prism::Provider provider;
     const char *title;
     const char *defaultBaseUrl;
     const char *defaultKeyEnv;
@@ -44,29 +44,29 @@ struct ProviderInfo {
 };
 
 const ProviderInfo kProviders[] = {
-    {"simlm", "Simulator (SimLm, offline)", "", "", "sim-small"},
-    {"openai", "OpenAI-compatible", "https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini"},
-    {"anthropic", "Anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"},
+    {prism::Provider::SimLm, "Simulator (SimLm, offline)", "", "", "sim-small"},
+    {prism::Provider::OpenAi, "OpenAI-compatible", "https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini"},
+    {prism::Provider::Anthropic, "Anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"},
 };
 
-const ProviderInfo &providerInfo(const std::string &key)
+const ProviderInfo &providerInfo(prism::Provider provider)
 {
     for (const auto &p : kProviders)
-        if (key == p.key)
+        if (provider == p.provider)
             return p;
     return kProviders[0];
 }
 
 // Suggestions only: the model box of an HTTP provider takes any name.
-QStringList modelSuggestions(const std::string &provider)
+QStringList modelSuggestions(prism::Provider provider)
 {
-    if (provider == "simlm") {
+    if (provider == prism::Provider::SimLm) {
         QStringList names;
         for (const auto &n : prism::SimLm::modelNames())
             names << toQ(n);
         return names;
     }
-    if (provider == "anthropic")
+    if (provider == prism::Provider::Anthropic)
         return {QStringLiteral("claude-3-5-haiku-latest"), QStringLiteral("claude-haiku-4-5"), QStringLiteral("claude-sonnet-4-0")};
     return {QStringLiteral("gpt-4o-mini"), QStringLiteral("gpt-4.1-mini"), QStringLiteral("gpt-4o")};
 }
@@ -286,7 +286,7 @@ void ModelsPage::addEndpointRows(Form &f, QFormLayout *form, const QString &pref
     f.provider = new QComboBox(f.box);
     f.provider->setObjectName(prefix + QStringLiteral("ProviderCombo"));
     for (const auto &p : kProviders)
-        f.provider->addItem(tr(p.title), QString::fromLatin1(p.key));
+        f.provider->addItem(tr(p.title), QString::fromLatin1(prism::providerName(p.provider)));
     f.provider->setToolTip(tr("The simulator runs offline with no key: deterministic, for trying Prism out and for tests"));
     form->addRow(tr("&Provider:"), f.provider);
 
@@ -478,19 +478,20 @@ void ModelsPage::commit(Role role, const std::function<void(prism::ModelConfig &
 
 void ModelsPage::setProvider(Role role, const QString &provider)
 {
-    const std::string key = toStd(provider);
+    const std::optional<prism::Provider> chosen = prism::providerFromName(toStd(provider));
     const prism::ModelConfig &current = config(role);
-    if (key == current.provider)
+    if (!chosen || *chosen == current.provider)
         return;
+    const prism::Provider key = *chosen;
     const ProviderInfo &info = providerInfo(key);
-    const bool wasSim = current.provider == "simlm";
+    const bool wasSim = current.provider == prism::Provider::SimLm;
     commit(
         role,
         [&](prism::ModelConfig &c) {
             c.provider = key;
             // Settings of the previous provider rarely fit the next one.
             c.baseUrl.clear();
-            if (key == "simlm") {
+            if (key == prism::Provider::SimLm) {
                 c.apiKeyEnv.clear();
                 if (!prism::SimLm::isKnownModel(c.model))
                     c.model = info.defaultModel;
@@ -533,9 +534,9 @@ void ModelsPage::syncFromStudy()
 void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
 {
     Form &f = m_forms[role];
-    const bool sim = c.provider == "simlm";
+    const bool sim = c.provider == prism::Provider::SimLm;
     const ProviderInfo &info = providerInfo(c.provider);
-    f.provider->setCurrentIndex(std::max(0, f.provider->findData(toQ(c.provider))));
+    f.provider->setCurrentIndex(std::max(0, f.provider->findData(QString::fromLatin1(prism::providerName(c.provider)))));
     if (f.baseUrl->text() != toQ(c.baseUrl))
         f.baseUrl->setText(toQ(c.baseUrl));
     f.baseUrl->setPlaceholderText(sim ? tr("not used: the simulator runs in-process")
@@ -588,7 +589,7 @@ QString ModelsPage::apiKeyStatus(Role role) const
 void ModelsPage::updateKeyStatus(Role role)
 {
     Form &f = m_forms[role];
-    const bool sim = config(role).provider == "simlm";
+    const bool sim = config(role).provider == prism::Provider::SimLm;
     const QString status = apiKeyStatus(role);
     if (sim) {
         f.keyStatus->clear();
@@ -612,7 +613,7 @@ void ModelsPage::updateEnabled()
 {
     for (Role role : {Task, Proposer}) {
         Form &f = m_forms[role];
-        const bool sim = config(role).provider == "simlm";
+        const bool sim = config(role).provider == prism::Provider::SimLm;
         const bool editable = role == Task || !m_proposerFollows;
         for (QWidget *w : std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency,
                                                                f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
@@ -633,7 +634,7 @@ void ModelsPage::testConnection(Role role)
     f.cancel = std::make_shared<std::atomic<bool>>(false);
     auto cancel = f.cancel;
     f.thread = QThread::create([c, outcome, cancel] {
-        *outcome = c.provider == "simlm" ? testSimLm(c) : testHttp(c, cancel.get());
+        *outcome = c.provider == prism::Provider::SimLm ? testSimLm(c) : testHttp(c, cancel.get());
     });
     f.result->setText(tr("Testing %1…").arg(toQ(c.model)));
     f.result->setStyleSheet(QString());

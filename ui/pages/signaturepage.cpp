@@ -769,10 +769,6 @@ void SignaturePage::renderPreview()
         return;
     }
     const auto adapter = prism::makeAdapter(study.eval.adapter);
-    if (!adapter) {
-        m_previewInfo->setText(tr("Unknown adapter '%1' in the study's eval settings (use chat or json).").arg(toQ(study.eval.adapter)));
-        return;
-    }
     const auto &predictor = predictors[static_cast<std::size_t>(m_predictor)];
     const prism::Signature signature = predictor.effectiveSignature();
 
