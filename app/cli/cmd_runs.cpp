@@ -82,7 +82,8 @@ Result<std::shared_ptr<RunStore>> openStoreOfRun(const StoreArgs &args)
 {
     std::error_code ec;
     if (args.storePath && !std::filesystem::exists(*args.storePath, ec))
-        return Error::make(ErrorKind::Io, *args.storePath + ": no run store there (give the --store the run was started with)");
+        return Error::make(ErrorKind::Io, "no run " + args.positional.front() + ": the run store " + *args.storePath +
+                                              " does not exist (give the --store the run was started with)");
     return openRunStore(args.storePath.value_or(""));
 }
 

@@ -212,8 +212,9 @@ TEST_F(OutputEdges, ADirectoryOrSocketIsRefusedByName)
         EXPECT_TRUE(contains(r.err, (dir / "folder").string() + ": is a directory, not a file")) << r.err;
         EXPECT_TRUE(fs::is_directory(dir / "folder"));
         EXPECT_TRUE(fs::is_empty(dir / "folder"));
-        if (flag != "--out")
+        if (flag != "--out") {
             EXPECT_FALSE(fs::exists(dir / "first.json")) << "an output was written before all were checked";
+        }
     }
 
     const fs::path socketPath = dir / "sock";
@@ -287,7 +288,8 @@ TEST_F(OutputEdges, AMissingStoreIsNotCreated)
         const fs::path typo = dir / "rnus.sqlite";
         const CliResult r = prism({command, "20260101-000000-abcd", "--store", typo.string()});
         EXPECT_EQ(r.exitCode, 3);
-        EXPECT_TRUE(contains(r.err, typo.string() + ": no run store there")) << r.err;
+        EXPECT_TRUE(contains(r.err, "no run 20260101-000000-abcd: the run store " + typo.string() + " does not exist"))
+            << r.err;
         EXPECT_FALSE(fs::exists(typo));
     }
 }
