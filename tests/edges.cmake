@@ -2,3 +2,6 @@
 prism_add_test(test_study_edges SOURCES ${CMAKE_CURRENT_LIST_DIR}/edges/test_study_edges.cpp)
 target_compile_definitions(test_study_edges PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
 add_dependencies(test_study_edges prism)
+prism_add_test(test_output_edges SOURCES ${CMAKE_CURRENT_LIST_DIR}/edges/test_output_edges.cpp)
+target_compile_definitions(test_output_edges PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_output_edges prism)

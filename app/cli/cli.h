@@ -159,8 +159,7 @@ struct RunOutputOptions {
 };
 // Adds the progress and event-log listeners, calls start, waits for the run,
 // compares on the test split and prints the summary. Returns the exit code.
-int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, const RunOutputOptions &options,
-             const std::function<Result<std::string>()> &start);
+int driveRun(RunController &controller, const RunOutputOptions &options, const std::function<Result<std::string>()> &start);
 
 // Comparison output, shared by compare and optimize.
 std::vector<std::string> comparisonShownFields(const Study &study);

@@ -5,6 +5,7 @@
 
 #include "artifact/artifact.h"
 #include "core/json.h"
+#include "core/outfile.h"
 #include "eval/compare.h"
 #include "events/event_codec.h"
 #include "modelsetup/lm_setup.h"
@@ -18,8 +19,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <unistd.h>
@@ -161,6 +164,53 @@ void waitForRun(RunController &controller, Progress &progress, bool quiet, bool 
     }
 }
 
+// The --events log. Opened by the first event, not before: a run that never
+// starts (its inputs do not load) leaves no file behind.
+class EventLog {
+public:
+    explicit EventLog(std::string path) : m_path(std::move(path)) {}
+    ~EventLog() { close(); }
+    EventLog(const EventLog &) = delete;
+    EventLog &operator=(const EventLog &) = delete;
+
+    // On the engine thread, one event at a time.
+    void write(const RunEvent &event, RunStore *store, const std::string &runId)
+    {
+        if (m_path.empty() || !m_problem.empty())
+            return;
+        if (!m_file) {
+            auto opened = openOutputStream(m_path);
+            if (!opened) {
+                m_problem = opened.error().message;
+                return;
+            }
+            m_file = opened.value();
+            // A resumed run delivers only new events: the log starts with the stored ones.
+            if (store) {
+                if (auto earlier = store->events(runId))
+                    for (const auto &e : earlier.value())
+                        if (e.seq < event.seq)
+                            std::fprintf(m_file, "%s\n", toJsonLine(e).c_str());
+            }
+        }
+        std::fprintf(m_file, "%s\n", toJsonLine(event).c_str());
+        if (std::fflush(m_file) != 0)
+            m_problem = m_path + ": write failed (" + std::strerror(errno) + ")";
+    }
+    void close()
+    {
+        if (m_file && std::fclose(m_file) != 0 && m_problem.empty())
+            m_problem = m_path + ": write failed (" + std::strerror(errno) + ")";
+        m_file = nullptr;
+    }
+    const std::string &problem() const { return m_problem; }
+
+private:
+    std::string m_path;
+    std::FILE *m_file = nullptr;
+    std::string m_problem;
+};
+
 // Writes the artifact to outPath, else beside the store; returns where it
 // went, or "" with `problem` set when it could not be written.
 std::string writeArtifactFile(const RunOutcome &outcome, const std::string &outPath, const RunStore &store,
@@ -237,36 +287,18 @@ void printRunText(const RunOutcome &outcome, const Study &study, const std::stri
 
 } // namespace
 
-int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, const RunOutputOptions &options,
-             const std::function<Result<std::string>()> &start)
+int driveRun(RunController &controller, const RunOutputOptions &options, const std::function<Result<std::string>()> &start)
 {
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     const bool showProgress = !options.quiet && !options.json;
     auto progress = std::make_shared<Progress>();
 
-    std::FILE *eventsFile = nullptr;
-    if (!options.eventsPath.empty()) {
-        eventsFile = std::fopen(options.eventsPath.c_str(), "wb");
-        if (!eventsFile) {
-            printError(options.eventsPath + ": cannot write the event log");
-            return ExitLoad;
-        }
-    }
+    // The commands checked the path before any work (checkOutputPaths); what
+    // goes wrong since shows when the first event opens the file.
+    EventLog eventLog(options.eventsPath);
     std::string runId;
-    bool logStarted = false;
     controller.addEventListener([&, progress](const RunEvent &event) {
-        if (eventsFile) {
-            // A resumed run delivers only new events: the log starts with the stored ones.
-            if (!logStarted) {
-                logStarted = true;
-                if (auto earlier = store->events(controller.runId()))
-                    for (const auto &e : earlier.value())
-                        if (e.seq < event.seq)
-                            std::fprintf(eventsFile, "%s\n", toJsonLine(e).c_str());
-            }
-            std::fprintf(eventsFile, "%s\n", toJsonLine(event).c_str());
-            std::fflush(eventsFile);
-        }
+        eventLog.write(event, controller.store().get(), controller.runId());
         std::string line;
         {
             std::lock_guard lock(progress->mutex);
@@ -282,8 +314,6 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
     auto started = start();
     if (!started) {
         std::signal(SIGINT, previous);
-        if (eventsFile)
-            std::fclose(eventsFile);
         printError(started.error().message);
         return ExitLoad;
     }
@@ -310,12 +340,11 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
             compareNote = compared.error().message;
     }
     std::signal(SIGINT, previous);
-    if (eventsFile)
-        std::fclose(eventsFile);
+    eventLog.close();
 
     // The artifact file: --out, else beside the store.
     std::string artifactProblem;
-    const std::string artifactPath = writeArtifactFile(outcome, options.outPath, *store, artifactProblem);
+    const std::string artifactPath = writeArtifactFile(outcome, options.outPath, *controller.store(), artifactProblem);
 
     if (options.json)
         printRunJson(outcome, artifactPath, comparison, compareNote);
@@ -333,7 +362,10 @@ int driveRun(RunController &controller, const std::shared_ptr<RunStore> &store, 
         printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason.text()) + hint);
         return ExitStoppedEarly;
     }
-    if (!artifactProblem.empty() || !outcome.compareNote.empty())
+    if (!eventLog.problem().empty())
+        printError("the event log could not be written: " + eventLog.problem() + "; the run is stored, `prism export " +
+                   outcome.runId + " --events FILE` writes it");
+    if (!artifactProblem.empty() || !eventLog.problem().empty() || !outcome.compareNote.empty())
         return ExitStoppedEarly;
     return outcome.status == RunStatus::Finished && outcome.stopReason.is(StopReason::Kind::Completed) ? ExitOk
                                                                                                       : ExitStoppedEarly;
@@ -386,19 +418,18 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     applyModule(study.value(), model);
     if (dryRun)
         return printOptimizePlan(study.value(), settings, output.json);
+    // Every file the run will write, before it costs a call (issue 13 item 8).
+    if (auto stop = checkOutputPaths({output.out, output.events}))
+        return *stop;
     // As eval: fail fast, with one line, on a key, server or model that cannot work.
     if (auto reachable = checkConnection(applyOverrides(study->taskModel, model.overrides)); !reachable) {
         printError(reachable.error().message);
         return ExitLoad;
     }
-    auto store = openRunStore(storePath.value_or(""));
-    if (!store) {
-        printError(store.error().message);
-        return ExitLoad;
-    }
-    RunController controller(store.value());
+    // The store is created only once every input has loaded (issue 13 item 13).
+    RunController controller([&]() { return openRunStore(storePath.value_or("")); });
     controller.setMetricFactory(studyMetric);
-    return driveRun(controller, store.value(), outputOptions, [&]() -> Result<std::string> {
+    return driveRun(controller, outputOptions, [&]() -> Result<std::string> {
         auto id = controller.start(study.value(), settings);
         if (!id)
             return Error::make(id.error().kind, settings.studyPath + ": " + id.error().message);

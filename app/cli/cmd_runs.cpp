@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace prism::cli {
 
@@ -73,6 +74,17 @@ void addStoreArgs(CommandLine &line, StoreArgs &args)
 {
     line.text("--store", args.storePath);
     line.positionals(args.positional);
+}
+
+// The store of an existing run: a --store path that is not there is a typo,
+// not a new empty store to leave behind (issue 13 item 13).
+Result<std::shared_ptr<RunStore>> openStoreOfRun(const StoreArgs &args)
+{
+    std::error_code ec;
+    if (args.storePath && !std::filesystem::exists(*args.storePath, ec))
+        return Error::make(ErrorKind::Io, "no run " + args.positional.front() + ": the run store " + *args.storePath +
+                                              " does not exist (give the --store the run was started with)");
+    return openRunStore(args.storePath.value_or(""));
 }
 
 } // namespace
@@ -217,14 +229,17 @@ int runResumeCommand(const std::vector<std::string> &args)
     outputOptions.eventsPath = output.events.value_or("");
     outputOptions.json = output.json;
     outputOptions.quiet = output.quiet;
+    // Every file the run will write, before it costs a call (issue 13 item 8).
+    if (auto stop = checkOutputPaths({output.out, output.events}))
+        return *stop;
 
-    auto store = openRunStore(storeArgs.storePath.value_or(""));
+    auto store = openStoreOfRun(storeArgs);
     if (!store)
         return loadFailure(store.error());
     const std::string runId = storeArgs.positional.front();
     RunController controller(store.value());
     controller.setMetricFactory(studyMetric);
-    return driveRun(controller, store.value(), outputOptions, [&]() { return controller.resume(runId, settings); });
+    return driveRun(controller, outputOptions, [&]() { return controller.resume(runId, settings); });
 }
 
 int runExportCommand(const std::vector<std::string> &args)
@@ -245,7 +260,10 @@ int runExportCommand(const std::vector<std::string> &args)
     if (storeArgs.positional.size() != 1)
         return line.fail(storeArgs.positional.empty() ? "export needs a RUN_ID (see `prism runs`)" : "export takes one RUN_ID");
     const std::string runId = storeArgs.positional.front();
-    auto store = openRunStore(storeArgs.storePath.value_or(""));
+    // All of them before any is written: a bad last path does not leave the first ones behind.
+    if (auto stop = checkOutputPaths({output.out, output.events, promptPath, messagesPath, trialsPath}))
+        return *stop;
+    auto store = openStoreOfRun(storeArgs);
     if (!store)
         return loadFailure(store.error());
     auto run = store.value()->loadRun(runId);

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "cli.h"
+#include "core/outfile.h"
 #include "core/study.h"
 
 #include <CLI/CLI.hpp>
@@ -357,6 +358,19 @@ void addOutputFlags(CommandLine &line, OutputFlags &flags, unsigned which)
         line.text("--out", flags.out);
     if (which & EventsFlag)
         line.text("--events", flags.events);
+}
+
+std::optional<int> checkOutputPaths(const std::vector<std::optional<std::string>> &paths)
+{
+    for (const auto &path : paths) {
+        if (!path)
+            continue;
+        if (auto writable = checkWritableOutput(*path); !writable) {
+            printError(writable.error().message);
+            return ExitLoad;
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace prism::cli

@@ -127,5 +127,9 @@ struct OutputFlags {
 };
 enum OutputFlagSet : unsigned { JsonFlag = 1, QuietFlag = 2, VerboseFlag = 4, OutFlag = 8, EventsFlag = 16 };
 void addOutputFlags(CommandLine &line, OutputFlags &flags, unsigned which);
+// Checks every file a command will write by the rule of core/outfile.h, before
+// any work (no model call, no run, no file): prints the first path that cannot
+// be written, naming it and why, and returns ExitLoad; nullopt when all can.
+std::optional<int> checkOutputPaths(const std::vector<std::optional<std::string>> &paths);
 
 } // namespace prism::cli

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <unistd.h>
 
 namespace prism {
 
@@ -324,31 +323,6 @@ Result<std::string> readTextFile(const std::string &path)
     if (in.bad())
         return Error::make(ErrorKind::Io, path + ": read error");
     return ss.str();
-}
-
-Result<void> writeFileAtomic(const std::string &path, const std::string &content)
-{
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    std::FILE *f = std::fopen(tmp.c_str(), "wb");
-    if (!f)
-        return Error::make(ErrorKind::Io, path + ": cannot create " + tmp + " (" + std::strerror(errno) + ")");
-    const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    const bool flushed = written && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-    const int writeErrno = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (!written || !flushed || !closed) {
-        const int reason = !written || !flushed ? writeErrno : errno;
-        std::remove(tmp.c_str());
-        return Error::make(ErrorKind::Io, path + ": write failed (" + std::strerror(reason) +
-                                              "); the previous file is unchanged");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int reason = errno;
-        std::remove(tmp.c_str());
-        return Error::make(ErrorKind::Io, path + ": cannot replace the file (" + std::strerror(reason) +
-                                              "); the previous file is unchanged");
-    }
-    return {};
 }
 
 Result<Json> parseJson(const std::string &text, const std::string &sourceName)

@@ -3,6 +3,7 @@
 // JSON round-trips of the core types. Only json_fwd.hpp here: the full
 // nlohmann header is heavy, include it in .cpp files that need it.
 #include "core/example.h"
+#include "core/outfile.h" // writeFileAtomic, for the callers that write what they serialize here
 #include "core/program.h"
 #include "core/result.h"
 #include "core/signature.h"
@@ -46,10 +47,8 @@ Result<Predictor> predictorFromJson(const Json &json);
 Json toJson(const Program &program);
 Result<Program> programFromJson(const Json &json);
 
-// Whole-file helpers. writeFileAtomic writes to a temporary file beside the
-// target, flushes it, and renames it over the target: never a half-written file.
+// Whole-file helpers. writeFileAtomic (core/outfile.h) writes every output.
 Result<std::string> readTextFile(const std::string &path);
-Result<void> writeFileAtomic(const std::string &path, const std::string &content);
 // Parses text as JSON; the error names the source, line and column.
 Result<Json> parseJson(const std::string &text, const std::string &sourceName);
 // The byte offset of the first number literal outside strings that does not

@@ -104,6 +104,24 @@ RunController::RunController(std::shared_ptr<RunStore> store)
 {
 }
 
+RunController::RunController(StoreOpener openStore)
+    : m_openStore(std::move(openStore)), m_factory(makeOptimizer), m_metricFactory(makeMetric)
+{
+}
+
+Result<void> RunController::openStore()
+{
+    if (m_store)
+        return {};
+    if (!m_openStore)
+        return Error::make(ErrorKind::Internal, "the run controller has no run store");
+    auto opened = m_openStore();
+    if (!opened)
+        return opened.error();
+    m_store = std::move(opened.value());
+    return {};
+}
+
 RunController::~RunController()
 {
     if (m_thread.joinable()) {
@@ -130,7 +148,7 @@ void RunController::addEventListener(EventBus::Listener listener)
 Result<void> RunController::prepare(const Study &study, const std::string &optimizerName, const ModelOverrides &overrides,
                                     const LmSetupOptions &lmOptions)
 {
-    if (!m_store)
+    if (!m_store && !m_openStore)
         return Error::make(ErrorKind::Internal, "the run controller has no run store");
     if (m_thread.joinable())
         return Error::make(ErrorKind::Internal, "this run controller already ran a run; use a new one");
@@ -201,6 +219,8 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
     run.optimizerConfigJson = optimizerConfigJson(m_study.optimizer).dump();
     run.optionsJson = options.dump(-1, ' ', false, Json::error_handler_t::replace);
     run.seed = m_study.optimizer.seed;
+    if (auto opened = openStore(); !opened)
+        return opened.error();
     auto id = m_store->createRun(run);
     if (!id)
         return id.error();
@@ -213,6 +233,8 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
 
 Result<std::string> RunController::resume(const std::string &runId, const ResumeSettings &settings)
 {
+    if (auto opened = openStore(); !opened)
+        return opened.error();
     auto loaded = m_store->loadRun(runId);
     if (!loaded)
         return loaded.error();

@@ -92,9 +92,16 @@ struct RunOutcome {
 
 class WorkerPool;
 
+// Opens the run store when the controller first needs it.
+using StoreOpener = std::function<Result<std::shared_ptr<RunStore>>()>;
+
 class RunController {
 public:
     explicit RunController(std::shared_ptr<RunStore> store);
+    // The store is opened (and created, if new) only once start() has loaded
+    // every input, or when resume() reads the run: a study that does not load
+    // leaves no store file behind.
+    explicit RunController(StoreOpener openStore);
     ~RunController(); // cancels and joins a run still under way
     RunController(const RunController &) = delete;
     RunController &operator=(const RunController &) = delete;
@@ -122,6 +129,8 @@ public:
     RunOutcome wait();
 
     const std::string &runId() const { return m_runId; }
+    // Null until start()/resume() opened it (with a StoreOpener).
+    const std::shared_ptr<RunStore> &store() const { return m_store; }
     // Valid after start()/resume() succeeded; for evaluating beyond the run
     // (the CLI's test-split comparison goes through the same journal and ledger).
     const Study &study() const { return m_study; }
@@ -147,8 +156,10 @@ private:
     void writeArtifact(RunOutcome &outcome);
     RunFinishedEvent finishedEvent(const RunOutcome &outcome, const RunStats &stats) const;
     void onStoreError(const Error &error);
+    Result<void> openStore();
 
     std::shared_ptr<RunStore> m_store;
+    StoreOpener m_openStore;
     OptimizerFactory m_factory;
     MetricFactory m_metricFactory;
     std::vector<EventBus::Listener> m_listeners;

@@ -5,12 +5,12 @@
 #include "adapter/adapter.h"
 #include "artifact/prompt_export.h"
 #include "core/json.h"
+#include "core/outfile.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
 #include <QBuffer>
 #include <QFileInfo>
-#include <QSaveFile>
 #include <QStringList>
 
 #include <nlohmann/json.hpp>
@@ -243,19 +243,10 @@ QString trialsSection(const std::vector<prism::TrialRecord> &trials)
 
 prism::Result<void> writeFileAtomically(const QString &path, const QByteArray &bytes)
 {
-    QSaveFile file(path);
-    // Unbuffered: a buffered QSaveFile can report every byte written and
-    // commit a truncated file when the disk refuses part of the flush.
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
-        return Error::make(ErrorKind::Io, "cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
-    if (file.write(bytes) != bytes.size()) {
-        const QString why = file.errorString();
-        file.cancelWriting();
-        return Error::make(ErrorKind::Io, "cannot write " + path.toStdString() + ": " + why.toStdString());
-    }
-    if (!file.commit())
-        return Error::make(ErrorKind::Io, "cannot save " + path.toStdString() + ": " + file.errorString().toStdString());
-    return {};
+    // The engine's writer, so an export from the studio follows the CLI's one
+    // rule for output paths (core/outfile.h): through symlinks, straight into
+    // a FIFO or character device, never replacing anything else.
+    return prism::writeFileAtomic(path.toStdString(), bytes.toStdString());
 }
 
 QString csvField(const QString &text)
