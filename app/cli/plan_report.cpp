@@ -89,6 +89,8 @@ Json planJson(const Study &study, const OptimizePlan &p, int threads)
         roles["bootstrap"] = costJson(p.bootstrap);
     if (p.evaluation().calls > 0)
         roles["evaluation"] = costJson(p.evaluation());
+    if (p.test.calls > 0)
+        roles["test_comparison"] = costJson(p.test);
     if (p.proposer.calls > 0)
         roles["proposer"] = costJson(p.proposer);
     j["calls_by_role"] = roles;

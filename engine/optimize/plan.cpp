@@ -203,7 +203,6 @@ CostEstimate OptimizePlan::evaluation() const
 {
     CostEstimate sum = trialCost;
     sum += fullEvalCost;
-    sum += test;
     return sum;
 }
 

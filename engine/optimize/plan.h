@@ -48,7 +48,7 @@ struct OptimizePlan {
                                   // bootstrap: the student and the result)
     long long fullEvalRuns = 0;   // validation rows scored by MIPROv2's periodic full evaluations
     long long evaluationRuns = 0; // trialRuns + fullEvalRuns (role evaluation, without the test comparison)
-    long long testRuns = 0;       // test rows scored by the baseline and the result (role evaluation)
+    long long testRuns = 0;       // test rows scored by the baseline and the result (role test_comparison)
 
     // Proposer calls (role proposer).
     long long datasetCalls = 0;     // dataset descriptor batches and the summarizer
@@ -66,7 +66,8 @@ struct OptimizePlan {
 
     // Task and proposer together; dollars unknown when either's are.
     CostEstimate total() const;
-    // Calls of role evaluation: trials, full evaluations and the test comparison.
+    // Calls of role evaluation: trials and full evaluations (the test
+    // comparison has its own role, test_comparison).
     CostEstimate evaluation() const;
 };
 

@@ -528,7 +528,8 @@ void RunController::compareOnTest(WorkerPool &pool, RunOutcome &outcome)
     evalOptions.maxErrors = 0; // every example: a comparison needs them all
     evalOptions.call.temperature = m_models.taskConfig.temperature;
     evalOptions.call.maxTokens = m_models.taskConfig.maxTokens;
-    evalOptions.call.role = "evaluation";
+    // Its own ledger role: these calls are the run's report, not its search.
+    evalOptions.call.role = "test_comparison";
     evalOptions.cancel = m_models.services.cancel.get();
     const Evaluator evaluator(*m_taskLm, *m_adapter, *m_metric, evalOptions);
     EvalReport baseline = evaluator.run(m_study.program, m_data.test.examples);

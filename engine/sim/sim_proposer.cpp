@@ -869,10 +869,11 @@ int describedCount(const std::vector<std::string> &descriptionWords, const std::
 std::vector<std::string> describedLabels(const std::string &description, const std::string &field, bool &list)
 {
     std::vector<std::string> out;
-    const std::size_t at = description.find("`" + field + "` (");
+    const std::string marker = "`" + field + "` (";
+    const std::size_t at = description.find(marker);
     if (at == std::string::npos)
         return out;
-    const std::size_t open = at + field.size() + 3;
+    const std::size_t open = at + marker.size();
     const std::size_t close = description.find(')', open);
     if (close == std::string::npos)
         return out;

@@ -974,6 +974,25 @@ TEST(SimProposer, TheLargeModelCoversMoreLabels)
     EXPECT_GT(large, small);
 }
 
+// Issue 13 item 19: DSPy sends an empty program code; the labels then come
+// from the description "`severity` (low in 5 and medium in 3)", and the first
+// one was read as "(low".
+TEST(SimProposer, LabelsReadFromTheDescriptionKeepTheirFirstCharacter)
+{
+    ProposalInputs in;
+    in.description = summaryOf(kRows);
+    ASSERT_NE(in.description.find("`severity` (low in 5"), std::string::npos) << in.description;
+    in.code = "";
+    bool namedLow = false;
+    for (std::uint64_t rollout = 0; rollout < 30; ++rollout) {
+        const std::string text = propose(in, "sim-large", 0, rollout);
+        EXPECT_EQ(text.find("(low"), std::string::npos) << text;
+        EXPECT_EQ(text.find("(harassment"), std::string::npos) << text;
+        namedLow = namedLow || text.find(" low") != std::string::npos;
+    }
+    EXPECT_TRUE(namedLow); // the label is still used, spelled as in the data
+}
+
 TEST(SimProposer, WithoutDescriptionOrDemosItOnlyRephrases)
 {
     ProposalInputs in;
