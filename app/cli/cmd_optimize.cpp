@@ -384,6 +384,11 @@ int runOptimizeCommand(const std::vector<std::string> &args)
         return ExitLoad;
     }
     applyModule(study.value(), model);
+    // Before the store or any file exists: a bad setting leaves no run behind.
+    if (auto valid = checkRunSettings(study.value(), settings); !valid) {
+        printError(settings.studyPath + ": " + valid.error().message);
+        return ExitLoad;
+    }
     if (dryRun)
         return printOptimizePlan(study.value(), settings, output.json);
     // As eval: fail fast, with one line, on a key, server or model that cannot work.
