@@ -66,9 +66,9 @@ void setupLogging(bool verbose);
 // the evaluation and prints its report; returns the exit code.
 int runEvalCommand(const std::vector<std::string> &args);
 
-// Loads a program JSON ({"predictors": [...]}) and checks that its predictors
-// have the same fields as the study's program.
-Result<Program> loadProgramFile(const std::string &path, const Program &studyProgram);
+// A program file of either format (artifact/program_file.h: the loader every
+// command and the studio share); what it ignored goes to stderr as warnings.
+Result<Program> loadProgramForCommand(const std::string &path, const Program &studyProgram);
 
 // The response cache as one evaluation or run saw it.
 struct CacheSummary {
@@ -165,7 +165,5 @@ int driveRun(RunController &controller, const RunOutputOptions &options, const s
 std::vector<std::string> comparisonShownFields(const Study &study);
 std::string renderComparisonText(const Comparison &comparison, const std::string &split, const std::vector<std::string> &shownFields);
 Json comparisonToJson(const Comparison &comparison, const std::string &split);
-// A DSPy saved program (what optimize writes) or Prism's program JSON.
-Result<Program> loadAnyProgramFile(const std::string &path, const Program &studyProgram);
 
 } // namespace prism::cli

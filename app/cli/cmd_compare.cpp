@@ -223,22 +223,6 @@ std::string renderComparisonText(const Comparison &c, const std::string &split, 
     return out;
 }
 
-Result<Program> loadAnyProgramFile(const std::string &path, const Program &studyProgram)
-{
-    auto json = readJsonFile(path);
-    if (!json)
-        return json.error();
-    // Prism's own program JSON has a "predictors" list; anything else is DSPy's format.
-    if (json->is_object() && json->contains("predictors") && (*json)["predictors"].is_array())
-        return loadProgramFile(path, studyProgram);
-    auto loaded = loadDspyProgramFile(path, studyProgram);
-    if (!loaded)
-        return loaded.error();
-    for (const auto &w : loaded->warnings)
-        spdlog::warn("{}: {}", path, w);
-    return loaded->program;
-}
-
 int runCompareCommand(const std::vector<std::string> &args)
 {
     std::optional<std::string> programPath;
@@ -275,12 +259,12 @@ int runCompareCommand(const std::vector<std::string> &args)
     if (!study)
         return loadFailed(study.error());
     applyModule(study.value(), model);
-    auto optimized = loadAnyProgramFile(*programPath, study->program);
+    auto optimized = loadProgramForCommand(*programPath, study->program);
     if (!optimized)
         return loadFailed(optimized.error());
     Program baseline = study->program;
     if (baselinePath) {
-        auto loaded = loadAnyProgramFile(*baselinePath, study->program);
+        auto loaded = loadProgramForCommand(*baselinePath, study->program);
         if (!loaded)
             return loadFailed(loaded.error());
         baseline = std::move(loaded.value());

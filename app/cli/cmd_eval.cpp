@@ -133,7 +133,7 @@ int runEval(const EvalArgs &args)
 
     Program program = study.program;
     if (!args.programPath.empty()) {
-        auto p = loadProgramFile(args.programPath, study.program);
+        auto p = loadProgramForCommand(args.programPath, study.program);
         if (!p)
             return loadFailed(p.error());
         program = std::move(p).value();

@@ -416,6 +416,11 @@ int runOptimizeCommand(const std::vector<std::string> &args)
         return ExitLoad;
     }
     applyModule(study.value(), model);
+    // Before the store or any file exists: a bad setting leaves no run behind.
+    if (auto valid = checkRunSettings(study.value(), settings); !valid) {
+        printError(settings.studyPath + ": " + valid.error().message);
+        return ExitLoad;
+    }
     if (dryRun)
         return printOptimizePlan(study.value(), settings, output.json);
     // Every file the run will write, before it costs a call (issue 13 item 8).

@@ -3,6 +3,7 @@
 #include "options.h"
 
 #include "artifact/artifact.h"
+#include "artifact/program_file.h"
 #include "artifact/prompt_export.h"
 #include "core/json.h"
 #include "core/study.h"
@@ -310,7 +311,7 @@ int runExportCommand(const std::vector<std::string> &args)
         auto study = studyFromJsonText(run->studyJson, "run " + runId + " (study snapshot)");
         if (!study)
             return loadFailure(study.error());
-        auto loaded = loadDspyProgram(artifact.value(), "run " + runId + " artifact", study->program);
+        auto loaded = loadProgramText(artifact.value(), "run " + runId + " artifact", study->program);
         if (!loaded)
             return loadFailure(loaded.error());
         auto adapter = makeAdapter(study->eval.adapter);

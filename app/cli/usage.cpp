@@ -45,8 +45,9 @@ std::string evalUsage()
            "\n"
            "Options:\n"
            "  --split S          train, val or test (default: test, else val, else train)\n"
-           "  --program FILE     evaluate the program in FILE ({\"predictors\": [...]});\n"
-           "                     its fields must match the study's\n"
+           "  --program FILE     evaluate the program in FILE: what optimize --out writes,\n"
+           "                     a DSPy saved program, or {\"predictors\": [...]}; its\n"
+           "                     predictors and fields must match the study's\n"
            + threadsHelp() +
            "  --max-errors N     stop starting examples after N errors; 0 = no limit\n"
            "                     (default: the study's eval.max_errors)\n"

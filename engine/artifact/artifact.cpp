@@ -1,5 +1,6 @@
 #include "artifact/artifact.h"
 
+#include "core/demo_value.h"
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/text.h"
@@ -242,106 +243,6 @@ Result<ArtifactInfo> infoFromJson(const Json &j)
     return info;
 }
 
-std::string jsonShort(const Json &j)
-{
-    std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (text.size() > 60)
-        text = text.substr(0, 57) + "...";
-    return text;
-}
-
-// Demo values written by hand: space, tab and line breaks around a number or
-// a bool are forgiven, \f and \v are not (they were never accepted here).
-std::string trimmedDemoText(const std::string &s)
-{
-    return trimmed(s, " \t\r\n");
-}
-
-// A demo value as the field's type. Labeled demos hold dataset values and
-// bootstrapped ones parsed outputs, so a mismatch means a file edited by hand
-// or a different signature: an error, not a silent guess.
-std::optional<Value> convertValue(const Json &j, const Type &type)
-{
-    if (j.is_null())
-        return Value();
-    switch (type.kind()) {
-    case TypeKind::String:
-        if (j.is_string())
-            return Value(j.get<std::string>());
-        return Value(j.dump(-1, ' ', false, Json::error_handler_t::replace));
-    case TypeKind::Enum:
-        // Only a value of the set: anything else would reach prompts as an
-        // option the signature does not offer.
-        if (j.is_string() && std::find(type.enumValues().begin(), type.enumValues().end(), j.get<std::string>()) !=
-                                 type.enumValues().end())
-            return Value(j.get<std::string>());
-        return std::nullopt;
-    case TypeKind::Int: {
-        if (j.is_number_integer())
-            return valueFromJson(j);
-        if (j.is_number_float()) {
-            const double d = j.get<double>();
-            if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e18)
-                return Value(static_cast<std::int64_t>(d));
-            return std::nullopt;
-        }
-        if (j.is_string()) {
-            const std::string s = trimmedDemoText(j.get<std::string>());
-            std::int64_t v = 0;
-            const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-            if (!s.empty() && ec == std::errc() && end == s.data() + s.size())
-                return Value(v);
-        }
-        return std::nullopt;
-    }
-    case TypeKind::Float: {
-        if (j.is_number())
-            return Value(j.get<double>());
-        if (j.is_string()) {
-            const std::string s = trimmedDemoText(j.get<std::string>());
-            try {
-                std::size_t used = 0;
-                const double d = std::stod(s, &used);
-                if (used == s.size())
-                    return Value(d);
-            } catch (const std::exception &) {
-            }
-        }
-        return std::nullopt;
-    }
-    case TypeKind::Bool:
-        if (j.is_boolean())
-            return Value(j.get<bool>());
-        if (j.is_string()) {
-            const std::string s = toLowerAscii(trimmedDemoText(j.get<std::string>()));
-            if (s == "true")
-                return Value(true);
-            if (s == "false")
-                return Value(false);
-        }
-        return std::nullopt;
-    case TypeKind::List: {
-        Json array = j;
-        if (j.is_string()) {
-            array = Json::parse(j.get<std::string>(), nullptr, false);
-            if (array.is_discarded())
-                return std::nullopt;
-        }
-        if (!array.is_array())
-            return std::nullopt;
-        Value::List list;
-        for (const auto &item : array) {
-            auto v = convertValue(item, type.element());
-            if (!v)
-                return std::nullopt;
-            list.push_back(std::move(*v));
-        }
-        return Value(std::move(list));
-    }
-    }
-    return std::nullopt;
-}
-
 std::string fieldNames(const Signature &signature)
 {
     std::string out;
@@ -458,11 +359,10 @@ Result<Predictor> loadPredictorState(const Json &state, const Predictor &studyPr
                     demo.values.set(it.key(), valueFromJson(it.value())); // DSPy keeps extra keys too
                     continue;
                 }
-                auto v = convertValue(it.value(), field->type);
+                auto v = readDemoValue(it.value(), *field, d + 1);
                 if (!v)
-                    return mismatch(source, mwhere + ": demo " + std::to_string(d + 1) + ", field '" + it.key() + "': "
-                                                + jsonShort(it.value()) + " is not of type " + field->type.shortName());
-                demo.values.set(it.key(), std::move(*v));
+                    return mismatch(source, mwhere + ": " + v.error().message);
+                demo.values.set(it.key(), std::move(v.value()));
             }
             out.demos.push_back(std::move(demo));
         }
@@ -574,7 +474,7 @@ Result<LoadedArtifact> loadDspyProgram(const std::string &jsonText, const std::s
     if (studyProgram.predictors.empty())
         return Error::make(ErrorKind::Config, sourceName + ": the study's program has no predictor to load into");
     if (!root.is_object())
-        return parseError(sourceName, "unknown layout: a DSPy saved program is a JSON object, this file holds " + jsonShort(root));
+        return parseError(sourceName, "unknown layout: a DSPy saved program is a JSON object, this file holds " + shortJsonText(root));
 
     LoadedArtifact out;
     try {

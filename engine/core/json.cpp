@@ -1,5 +1,7 @@
 #include "core/json.h"
 
+#include "core/demo_value.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -274,11 +276,24 @@ Result<Predictor> predictorFromJson(const Json &json)
         return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': " + sig.error().message);
     p.signature = sig.value();
     if (json.contains("demos") && json["demos"].is_array()) {
-        for (const auto &dj : json["demos"]) {
+        const Signature effective = p.effectiveSignature();
+        for (std::size_t i = 0; i < json["demos"].size(); ++i) {
+            const Json &dj = json["demos"][i];
             auto d = demoFromJson(dj);
             if (!d)
-                return d.error();
-            p.demos.push_back(d.value());
+                return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': demo " + std::to_string(i + 1) + ": " +
+                                                         d.error().message);
+            // The check and conversion a DSPy saved program's demos get: one rule for every format.
+            for (auto it = dj.begin(); it != dj.end(); ++it) {
+                const Field *field = it.key() == "augmented" ? nullptr : effective.findField(it.key());
+                if (!field)
+                    continue;
+                auto value = readDemoValue(it.value(), *field, i + 1);
+                if (!value)
+                    return Error::make(value.error().kind, "predictor '" + p.name + "': " + value.error().message);
+                d->values.set(it.key(), std::move(value.value()));
+            }
+            p.demos.push_back(std::move(d.value()));
         }
     }
     return p;

@@ -272,8 +272,10 @@ long long JsonReader::wholeNumber(const Json &value, const JsonPath &at, long lo
 {
     const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
     if (value.is_number_unsigned()) {
+        // nlohmann stores every non-negative integer as unsigned: the minimum
+        // applies here too (a minibatch_size of 0 is below 1).
         const auto u = value.get<std::uint64_t>();
-        if (u > static_cast<std::uint64_t>(max))
+        if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min)))
             fail(at, "must be " + range + ", not " + value.dump());
         return static_cast<long long>(u);
     }

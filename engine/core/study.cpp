@@ -323,7 +323,8 @@ private:
         if (o.contains("auto"))
             c.autoMode.clear(); // null means manual mode
         m_reader.read(o, at, "auto", c.autoMode);
-        m_reader.read(o, at, "num_trials", c.numTrials, 1, kMaxCount);
+        // 0 trials (the baseline and the proposals only) is a valid manual run, as on the Run page.
+        m_reader.read(o, at, "num_trials", c.numTrials, 0, kMaxCount);
         m_reader.read(o, at, "num_candidates", c.numCandidates, 1, kMaxCount);
         m_reader.read(o, at, "max_bootstrapped_demos", c.maxBootstrappedDemos, 0, kMaxCount);
         m_reader.read(o, at, "max_labeled_demos", c.maxLabeledDemos, 0, kMaxCount);

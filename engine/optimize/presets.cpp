@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace prism {
 
@@ -33,38 +34,84 @@ bool miproUsesMinibatches(const OptimizerConfig &config, const MiproSettings &se
     return wanted && valRows > static_cast<std::size_t>(config.minibatchSize);
 }
 
+namespace {
+
+Error knobError(const std::string &message)
+{
+    return Error::make(ErrorKind::Config, "optimizer." + message);
+}
+
+// The ranges the study loader enforces (engine/core/study.cpp), checked again
+// here for settings made in code or on the Run page.
+Result<void> checkKnobRanges(const OptimizerConfig &c)
+{
+    const std::pair<const char *, int> atLeastZero[] = {{"max_bootstrapped_demos", c.maxBootstrappedDemos},
+                                                        {"max_labeled_demos", c.maxLabeledDemos}};
+    for (const auto &[key, value] : atLeastZero)
+        if (value < 0)
+            return knobError(fmt::format("{} is {}; it must be 0 or more", key, value));
+    const std::pair<const char *, int> atLeastOne[] = {{"max_rounds", c.maxRounds},
+                                                       {"minibatch_size", c.minibatchSize},
+                                                       {"minibatch_full_eval_steps", c.minibatchFullEvalSteps},
+                                                       {"view_data_batch_size", c.viewDataBatchSize}};
+    for (const auto &[key, value] : atLeastOne)
+        if (value < 1)
+            return knobError(fmt::format("{} is {}; it must be at least 1", key, value));
+    if (c.numCandidates && *c.numCandidates < 1)
+        return knobError(fmt::format("num_candidates is {}; it must be at least 1", *c.numCandidates));
+    if (c.numTrials && *c.numTrials < 0)
+        return knobError(fmt::format("num_trials is {}; it must be 0 or more", *c.numTrials));
+    if (!std::isfinite(c.initTemperature) || c.initTemperature < 0.0)
+        return knobError(fmt::format("init_temperature is {}; it must be a number >= 0", c.initTemperature));
+    if (c.metricThreshold && !std::isfinite(*c.metricThreshold))
+        return knobError("metric_threshold must be a finite number");
+    return {};
+}
+
+// DSPy's rules between auto, num_trials and num_candidates. A manual mode
+// without num_trials gets the value the auto formula would choose
+// (docs/MIPROV2.md promises that suggestion).
+Result<void> checkMiproMode(const OptimizerConfig &c, int numPredictors, bool zeroShot)
+{
+    if (!c.autoMode.empty()) {
+        if (!autoPreset(c.autoMode))
+            return knobError("auto is '" + c.autoMode + "'; use light, medium, heavy, or null for manual mode");
+        if (c.numCandidates || c.numTrials)
+            return knobError(fmt::format("{} is set together with auto = {}, which chooses num_candidates and num_trials "
+                                         "itself; remove {}, or set auto to null to choose them (manual mode)",
+                                         c.numTrials ? "num_trials" : "num_candidates", c.autoMode,
+                                         c.numTrials && c.numCandidates ? "both" : "it"));
+        return {};
+    }
+    if (!c.numCandidates) {
+        const AutoPreset &light = *autoPreset("light");
+        return knobError(fmt::format("num_candidates is missing: manual mode (auto is null) needs num_candidates and "
+                                     "num_trials; for example num_candidates = {} with num_trials = {} (what auto = light "
+                                     "chooses), or set auto to light, medium or heavy",
+                                     light.n, c.numTrials.value_or(autoNumTrials(light.n, numPredictors, zeroShot))));
+    }
+    if (!c.numTrials)
+        return knobError(fmt::format("num_trials is missing: manual mode (auto is null) needs it; for num_candidates = "
+                                     "{} a good value is about {}",
+                                     *c.numCandidates, autoNumTrials(*c.numCandidates, numPredictors, zeroShot)));
+    return {};
+}
+
+} // namespace
+
 Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &c, int numPredictors)
 {
-    auto bad = [](std::string message) { return Error::make(ErrorKind::Config, "miprov2: " + std::move(message)); };
     if (numPredictors < 1)
-        return bad("the program has no predictors");
-    if (c.maxBootstrappedDemos < 0 || c.maxLabeledDemos < 0)
-        return bad(fmt::format("max_bootstrapped_demos ({}) and max_labeled_demos ({}) must be 0 or more",
-                               c.maxBootstrappedDemos, c.maxLabeledDemos));
-    if (c.maxRounds < 1)
-        return bad(fmt::format("max_rounds is {}; it must be at least 1", c.maxRounds));
-    if (c.minibatchSize < 1)
-        return bad(fmt::format("minibatch_size is {}; it must be at least 1", c.minibatchSize));
-    if (c.minibatchFullEvalSteps < 1)
-        return bad(fmt::format("minibatch_full_eval_steps is {}; it must be at least 1", c.minibatchFullEvalSteps));
-    if (c.viewDataBatchSize < 1)
-        return bad(fmt::format("view_data_batch_size is {}; it must be at least 1", c.viewDataBatchSize));
-    if (!std::isfinite(c.initTemperature) || c.initTemperature < 0.0)
-        return bad(fmt::format("init_temperature is {}; it must be a number >= 0", c.initTemperature));
-    if (c.metricThreshold && !std::isfinite(*c.metricThreshold))
-        return bad("metric_threshold must be a finite number");
-
+        return Error::make(ErrorKind::Config, "miprov2: the program has no predictors");
+    if (auto ranges = checkKnobRanges(c); !ranges)
+        return ranges.error();
     MiproSettings s;
     s.zeroShot = c.maxBootstrappedDemos == 0 && c.maxLabeledDemos == 0;
     s.labeledOnly = c.maxBootstrappedDemos == 0 && c.maxLabeledDemos > 0;
+    if (auto mode = checkMiproMode(c, numPredictors, s.zeroShot); !mode)
+        return mode.error();
     if (!c.autoMode.empty()) {
         const AutoPreset *preset = autoPreset(c.autoMode);
-        if (!preset)
-            return bad("auto is '" + c.autoMode + "'; use light, medium, heavy, or none for manual mode");
-        if (c.numCandidates || c.numTrials)
-            return bad(fmt::format("auto={} sets num_candidates and num_trials itself; unset them, or set auto to none "
-                                   "to choose them",
-                                   c.autoMode));
         s.autoMode = true;
         s.autoName = preset->name;
         s.numFewshotCandidates = preset->n;
@@ -72,18 +119,6 @@ Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &c, int numPred
         s.numTrials = autoNumTrials(preset->n, numPredictors, s.zeroShot);
         s.valSize = preset->valSize;
     } else {
-        if (!c.numCandidates && !c.numTrials)
-            return bad("manual mode (auto is none) needs num_candidates and num_trials");
-        if (!c.numCandidates)
-            return bad("manual mode (auto is none) needs num_candidates as well as num_trials");
-        if (*c.numCandidates < 1)
-            return bad(fmt::format("num_candidates is {}; it must be at least 1", *c.numCandidates));
-        if (!c.numTrials)
-            return bad(fmt::format("manual mode (auto is none) needs num_trials; for num_candidates = {} a good value is "
-                                   "about {}",
-                                   *c.numCandidates, autoNumTrials(*c.numCandidates, numPredictors, s.zeroShot)));
-        if (*c.numTrials < 0)
-            return bad(fmt::format("num_trials is {}; it must be 0 or more", *c.numTrials));
         s.autoMode = false;
         s.numFewshotCandidates = *c.numCandidates;
         s.numInstructCandidates = *c.numCandidates;
@@ -97,28 +132,31 @@ Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &c, int numPred
     return s;
 }
 
+Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_t numPredictors)
+{
+    if (config.name != "miprov2" && config.name != "bootstrap" && config.name != "labeled")
+        return knobError("name is '" + config.name + "'; use miprov2, bootstrap or labeled");
+    if (numPredictors == 0)
+        return Error::make(ErrorKind::Config, "the program has no predictors to optimize");
+    if (config.name == "miprov2") {
+        // Every knob and the auto / manual rules, as the run will resolve them.
+        if (auto resolved = resolveMiproSettings(config, static_cast<int>(numPredictors)); !resolved)
+            return resolved.error();
+        return {};
+    }
+    return checkKnobRanges(config);
+}
+
 Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config)
 {
-    if (config.name == "labeled") {
-        if (config.maxLabeledDemos < 0)
-            return Error::make(ErrorKind::Config, "labeled: max_labeled_demos must be 0 or more");
+    // The predictor count only shapes num_trials' suggestion; 1 checks every knob.
+    if (auto valid = validateOptimizerSettings(config, 1); !valid)
+        return valid.error();
+    if (config.name == "labeled")
         return std::unique_ptr<Optimizer>(std::make_unique<LabeledFewShot>(config));
-    }
-    if (config.name == "bootstrap") {
-        if (config.maxBootstrappedDemos < 0 || config.maxLabeledDemos < 0 || config.maxRounds < 1)
-            return Error::make(ErrorKind::Config, fmt::format("bootstrap: max_bootstrapped_demos ({}) and max_labeled_demos "
-                                                              "({}) must be 0 or more and max_rounds ({}) at least 1",
-                                                              config.maxBootstrappedDemos, config.maxLabeledDemos,
-                                                              config.maxRounds));
+    if (config.name == "bootstrap")
         return std::unique_ptr<Optimizer>(std::make_unique<BootstrapFewShot>(config));
-    }
-    if (config.name == "miprov2") {
-        // The predictor count only shapes num_trials; 1 checks every knob.
-        if (auto checked = resolveMiproSettings(config, 1); !checked)
-            return checked.error();
-        return std::unique_ptr<Optimizer>(std::make_unique<MiproV2>(config));
-    }
-    return Error::make(ErrorKind::Config, "unknown optimizer '" + config.name + "' (miprov2, bootstrap or labeled)");
+    return std::unique_ptr<Optimizer>(std::make_unique<MiproV2>(config));
 }
 
 } // namespace prism

@@ -57,9 +57,15 @@ bool miproUsesMinibatches(const OptimizerConfig &config, const MiproSettings &se
 // num_trials), plus ranges DSPy does not check. Config errors name the knob.
 Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &config, int numPredictors);
 
+// The one check of optimizer settings before a run exists (`prism optimize`,
+// RunController::start, the Run page's Start): the name, every knob's range,
+// and for miprov2 the auto / manual rules of resolveMiproSettings. A Config
+// error whose message starts with the key ("optimizer.num_trials is missing:
+// ... a good value is about 10"), so a bad setting never creates a run.
+Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_t numPredictors);
+
 // The optimizer a study's config names: labeled (LabeledFewShot), bootstrap
-// (BootstrapFewShot) or miprov2 (MiproV2, whose knobs are checked here, so a
-// bad config fails before any call). A Config error for another name.
+// (BootstrapFewShot) or miprov2 (MiproV2), after validateOptimizerSettings.
 Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config);
 
 } // namespace prism

@@ -3,6 +3,7 @@
 #include "artifact/artifact.h"
 #include "core/json.h"
 #include "metric/builtin.h"
+#include "optimize/presets.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -177,14 +178,30 @@ Result<void> RunController::prepare(const Study &study, const std::string &optim
     return {};
 }
 
+OptimizerConfig runOptimizerConfig(const Study &study, const RunSettings &settings)
+{
+    OptimizerConfig config = study.optimizer;
+    if (settings.autoMode)
+        config.autoMode = *settings.autoMode;
+    if (settings.seed)
+        config.seed = *settings.seed;
+    config.name = settings.optimizer.value_or(config.name);
+    return config;
+}
+
+Result<void> checkRunSettings(const Study &study, const RunSettings &settings)
+{
+    return validateOptimizerSettings(runOptimizerConfig(study, settings), study.program.predictors.size());
+}
+
 Result<std::string> RunController::start(const Study &input, const RunSettings &settings)
 {
+    // Before anything is created: a bad setting leaves no run in the store.
+    if (auto valid = checkRunSettings(input, settings); !valid)
+        return valid.error();
     Study study = input;
-    if (settings.autoMode)
-        study.optimizer.autoMode = *settings.autoMode;
-    if (settings.seed)
-        study.optimizer.seed = *settings.seed;
-    const std::string optimizerName = settings.optimizer.value_or(study.optimizer.name);
+    study.optimizer = runOptimizerConfig(input, settings);
+    const std::string optimizerName = study.optimizer.name;
     if (auto prepared = prepare(study, optimizerName, settings.models, settings.lm); !prepared)
         return prepared.error();
     m_studyPath = settings.studyPath;

@@ -52,6 +52,14 @@ struct RunSettings {
     bool compareOnTest = false;
 };
 
+// The study's optimizer settings with the run's overrides (optimizer name,
+// auto, seed) applied: what a run started with these settings would use.
+OptimizerConfig runOptimizerConfig(const Study &study, const RunSettings &settings);
+// validateOptimizerSettings on runOptimizerConfig: what RunController::start
+// checks before it creates a run. Callers that open files or a store first
+// (the CLI, the Run page) call it before they do.
+Result<void> checkRunSettings(const Study &study, const RunSettings &settings);
+
 // What a resume may change. Results do not depend on threads or the
 // artifact path. Model overrides replace, field by field, those the run was
 // started with, for this session only: journaled answers are keyed by

@@ -11,11 +11,11 @@ namespace prism {
 class RunStore;
 }
 
-// The run's DSPy artifact read against the study's program (fields matched
-// by position; a different signature fails with the loader's message).
+// The run's artifact read against the study's program by the engine's one
+// program loader (artifact/program_file.h); a different signature fails with
+// its message.
 prism::Result<prism::Program> loadRunProgram(prism::RunStore &store, const QString &runId, const prism::Program &studyProgram);
 
-// A program file: DSPy's saved format (what runs write), or Prism's own
-// {"predictors": [...]} whose predictors must match the study's by name and
-// fields.
+// A program file of either format, read by the same loader as `prism eval
+// --program` and `prism compare`: they accept and refuse the same files.
 prism::Result<prism::Program> loadProgramFromFile(const QString &path, const prism::Program &studyProgram);

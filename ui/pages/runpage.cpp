@@ -6,6 +6,7 @@
 #include "widgets/errorbanner.h"
 
 #include "optimize/presets.h"
+#include "run/run_controller.h"
 #include "run/run_store.h"
 
 #include <QCheckBox>
@@ -674,6 +675,9 @@ QString RunPage::startBlocker() const
         return tr("The study has no training rows: import or add some on the Dataset page.");
     if (rowsUnsaved())
         return tr("Save the study first (Ctrl+S): the run reads the saved rows, and rows were changed since.");
+    // The engine's one check, as `prism optimize` and RunController::start make it: no run is created.
+    if (auto valid = prism::checkRunSettings(m_doc->study(), runSettings()); !valid)
+        return tr("The optimizer settings cannot run: %1").arg(toQ(valid.error().message));
     if (!m_plan)
         return tr("The optimizer settings cannot run: %1").arg(m_estimateError);
     return {};
