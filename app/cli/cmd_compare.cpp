@@ -198,7 +198,7 @@ std::string renderComparisonText(const Comparison &c, const std::string &split, 
             if (shown++ >= kShown)
                 continue;
             const ExampleResult *any = ch.baseline ? ch.baseline : ch.optimized;
-            out += fmt::format("    #{:<4} {:<7} expected {} | baseline {} | optimized {}\n", ch.index, label,
+            out += fmt::format("    #{:<4} {:<7} expected {} | baseline {} | optimized {}\n", ch.index + 1, label,
                                truncateText(oneLine(any ? shownValues(any->example.labels(), shownFields) : "-"), 40),
                                truncateText(oneLine(resultText(ch.baseline, shownFields)), 40),
                                truncateText(oneLine(resultText(ch.optimized, shownFields)), 40));
@@ -215,7 +215,7 @@ std::string renderComparisonText(const Comparison &c, const std::string &split, 
         out += "  partial score changes:\n";
         for (std::size_t i = 0; i < c.changed.size() && i < kShown; ++i) {
             const ExampleChange &ch = c.changed[i];
-            out += fmt::format("    #{:<4} {:.3f} -> {:.3f}\n", ch.index, ch.baselineScore.value_or(0), ch.optimizedScore.value_or(0));
+            out += fmt::format("    #{:<4} {:.3f} -> {:.3f}\n", ch.index + 1, ch.baselineScore.value_or(0), ch.optimizedScore.value_or(0));
         }
         if (c.changed.size() > kShown)
             out += fmt::format("    ... and {} more\n", c.changed.size() - kShown);

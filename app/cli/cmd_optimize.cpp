@@ -270,8 +270,9 @@ void printRunText(const RunOutcome &outcome, const Study &study, const std::stri
     if (summary.dollars)
         text += fmt::format("  dollars     {:.4f}\n", *summary.dollars);
     if (outcome.session > 1)
-        text += fmt::format("  resumed     session {}, {} answers replayed from the journal\n", outcome.session,
-                            withThousands(outcome.replayedCalls));
+        text += fmt::format("  resumed     session {}, {} answers replayed from the journal; calls, failures, tokens\n"
+                            "              and dollars above count every session, the interrupted ones included\n",
+                            outcome.session, withThousands(outcome.replayedCalls));
     for (std::size_t i = 0; i < outcome.notes.size(); ++i)
         text += fmt::format("  {}   {}\n", i == 0 ? "notes   " : "        ", oneLine(outcome.notes[i]));
     if (!artifactPath.empty())

@@ -406,6 +406,18 @@ Fields optimizerSettings(const OptimizerConfig &c)
 {
     auto opt = [](const auto &o) { return o ? Value(*o) : Value(); };
     Fields f;
+    // Only the knobs the optimizer reads: a LabeledFewShot run has no "auto".
+    if (c.name == "labeled") {
+        f.set("max_labeled_demos", c.maxLabeledDemos);
+        return f;
+    }
+    if (c.name == "bootstrap") {
+        f.set("max_bootstrapped_demos", c.maxBootstrappedDemos);
+        f.set("max_labeled_demos", c.maxLabeledDemos);
+        f.set("max_rounds", c.maxRounds);
+        f.set("metric_threshold", opt(c.metricThreshold));
+        return f;
+    }
     f.set("auto", c.autoMode.empty() ? Value() : Value(c.autoMode));
     f.set("num_trials", opt(c.numTrials));
     f.set("num_candidates", opt(c.numCandidates));

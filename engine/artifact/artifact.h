@@ -51,7 +51,7 @@ struct ArtifactInfo {
     Fields optimizerSettings;   // knob name -> value, written as a JSON object
     std::optional<double> baselineScore;  // the scores the optimizer selected on
     std::optional<double> optimizedScore;
-    std::map<std::string, SplitScores> splitScores; // "train" | "val" | "test" -> scores on that split
+    std::map<std::string, SplitScores> splitScores; // "val" (or "train_holdout": the part of train an optimizer held out when the study has no val) | "test"
     std::string runId;     // empty = omitted
     std::string createdAt; // ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z; empty = omitted
     bool operator==(const ArtifactInfo &other) const = default;
@@ -59,7 +59,7 @@ struct ArtifactInfo {
 
 // SHA-256 of the study's canonical text (studyToJsonText), lowercase hex.
 std::string studyHash(const Study &study);
-// The optimizer knobs under DSPy's names (auto, num_trials, max_bootstrapped_demos, ...).
+// The knobs the config's optimizer reads, under DSPy's names (auto, num_trials, max_bootstrapped_demos, ...).
 Fields optimizerSettings(const OptimizerConfig &config);
 // Study name and hash, models, seed, optimizer name and settings. Dataset
 // hashes, scores, run id and createdAt are left for the caller.

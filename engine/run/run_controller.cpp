@@ -576,8 +576,11 @@ void RunController::writeArtifact(RunOutcome &outcome)
     info.proposerModel = artifactModel(m_models.proposerConfig);
     info.baselineScore = outcome.baselineScore;
     info.optimizedScore = outcome.bestScore;
+    // The scores the optimizer selected on: the study's val split, or (when it
+    // has none) the part of train the optimizer held out for itself.
     if (outcome.baselineScore || outcome.bestScore)
-        info.splitScores["val"] = SplitScores{outcome.baselineScore, outcome.bestScore};
+        info.splitScores[m_data.val.examples.empty() ? "train_holdout" : "val"] =
+            SplitScores{outcome.baselineScore, outcome.bestScore};
     if (outcome.testBaseline && outcome.testOptimized)
         info.splitScores["test"] = SplitScores{outcome.testBaseline->scorePercent, outcome.testOptimized->scorePercent};
     outcome.artifactJson = programToDspyJson(outcome.program, info);

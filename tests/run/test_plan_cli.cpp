@@ -125,7 +125,7 @@ protected:
         const Json &made = run["calls_by_role"];
         const Json &planned = plan["calls_by_role"];
         long long plannedTotal = 0;
-        for (const char *role : {"bootstrap", "evaluation", "proposer"}) {
+        for (const char *role : {"bootstrap", "evaluation", "test_comparison", "proposer"}) {
             const long long asked = roleCalls(made, role, "calls") + roleCalls(made, role, "cache_hits");
             const long long upTo = roleCalls(planned, role, "calls");
             plannedTotal += upTo;
