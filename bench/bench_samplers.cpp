@@ -1,7 +1,7 @@
 // prism_bench_samplers [OBJECTIVES_DIR] [--trials N] [--seeds N] [--first-seed N] [--check]
 //
 // Runs every sampler on every objective of OBJECTIVES_DIR and prints one JSON
-// line per (objective, sampler), as ../shared/bench/README.md describes.
+// line per (objective, sampler), as bench/objectives/README.md describes.
 // --check also verifies that TPE's rec_true is at least Random's at every
 // budget from 20 trials on, for every objective but "unstructured", and exits
 // with status 1 if not.

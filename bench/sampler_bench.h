@@ -1,6 +1,6 @@
 #pragma once
 
-// The sampler benchmark of ../shared/bench/README.md: noisy categorical
+// The sampler benchmark of bench/objectives/README.md: noisy categorical
 // objectives shaped like MIPROv2's search space, and the figures that compare
 // samplers on them. Shared by prism_bench_samplers and its unit test.
 

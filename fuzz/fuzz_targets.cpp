@@ -12,6 +12,7 @@
 #include "scripting/jsmetric.h"
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string_view>
@@ -209,6 +210,13 @@ int fuzzStudy(const std::uint8_t *data, std::size_t size)
     return 0;
 }
 
+// The same field names and types, in the same order.
+bool sameFields(const std::vector<Field> &a, const std::vector<Field> &b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const Field &x, const Field &y) { return x.name == y.name && x.type == y.type; });
+}
+
 int fuzzArtifact(const std::uint8_t *data, std::size_t size)
 {
     if (size == 0)
@@ -226,9 +234,18 @@ int fuzzArtifact(const std::uint8_t *data, std::size_t size)
         const Predictor &got = loaded->program.predictors[i];
         const Predictor &want = program.predictors[i];
         check(got.name == want.name);
-        check(got.signature.inputs.size() == want.signature.inputs.size());
-        check(got.signature.outputs.size() == want.signature.outputs.size());
+        // The shape is compared on the effective signatures (ChainOfThought's
+        // `reasoning` included), not the declared ones: a ChainOfThought
+        // artifact whose reasoning description is not DSPy's "${reasoning}"
+        // loads with `reasoning` made explicit to keep that description (as
+        // DSPy keeps it), so the declared outputs gain one field while the
+        // fields the model is asked for and the program returns stay the
+        // study's (issue 13 item 22b; fuzz/regressions/artifact/cot-reasoning-*).
         const Signature effective = got.effectiveSignature();
+        const Signature wanted = want.effectiveSignature();
+        check(sameFields(effective.inputs, wanted.inputs));
+        check(sameFields(effective.outputs, wanted.outputs));
+        check(got.kind == want.kind);
         for (const auto &demo : got.demos)
             for (const auto &[name, value] : demo.values.items()) {
                 const Field *f = effective.findField(name);

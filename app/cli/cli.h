@@ -121,10 +121,17 @@ private:
 // 62.50%", "best so far: 70.00%", "warning: ..."; empty for events it skips.
 std::string progressLine(const RunEvent &event, const RunState &state);
 
-// Text helpers for one-line table cells.
-std::string oneLine(const std::string &text);
-std::string truncateText(const std::string &text, std::size_t maxChars);
+// Text helpers for terminal tables (text.cpp). Widths are terminal columns:
+// 0 for combining marks, 2 for East Asian wide characters and emoji, else 1.
+std::string oneLine(const std::string &text); // line breaks and tabs as single spaces
+// C0/C1 controls, DEL and bidi controls as visible escapes ("\u202e"), bytes
+// that are not UTF-8 as "\xff": nothing in a cell can move the cursor or
+// reorder the line.
+std::string escapeControls(const std::string &text);
 std::size_t displayWidth(const std::string &text);
+std::string truncateText(const std::string &text, std::size_t maxWidth); // "..." ends a cut
+// A table cell from any text: one line, escaped, at most maxWidth columns.
+std::string tableCell(const std::string &text, std::size_t maxWidth);
 std::string withThousands(long long value);
 
 // --- runs: optimize, resume, compare, runs, export (cmd_optimize.cpp,

@@ -199,9 +199,9 @@ std::string renderComparisonText(const Comparison &c, const std::string &split, 
                 continue;
             const ExampleResult *any = ch.baseline ? ch.baseline : ch.optimized;
             out += fmt::format("    #{:<4} {:<7} expected {} | baseline {} | optimized {}\n", ch.index + 1, label,
-                               truncateText(oneLine(any ? shownValues(any->example.labels(), shownFields) : "-"), 40),
-                               truncateText(oneLine(resultText(ch.baseline, shownFields)), 40),
-                               truncateText(oneLine(resultText(ch.optimized, shownFields)), 40));
+                               tableCell(any ? shownValues(any->example.labels(), shownFields) : "-", 40),
+                               tableCell(resultText(ch.baseline, shownFields), 40),
+                               tableCell(resultText(ch.optimized, shownFields), 40));
         }
     };
     if (!c.fixed.empty() || !c.broken.empty()) {

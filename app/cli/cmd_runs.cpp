@@ -183,8 +183,8 @@ int runRunsCommand(const std::vector<std::string> &args)
         const std::vector<std::string> header = {"ID", "CREATED", "STUDY", "OPTIMIZER", "SEED", "STATUS", "BEST", "STOP REASON"};
         std::vector<std::vector<std::string>> rows;
         for (const auto &r : runs.value())
-            rows.push_back({r.id, r.createdAt, truncateText(oneLine(r.studyName), 32), r.optimizer, std::to_string(r.seed), runStatusName(r.status),
-                            scoreCell(r.bestScore), truncateText(oneLine(r.stopReason.text()), 40)});
+            rows.push_back({r.id, r.createdAt, tableCell(r.studyName, 32), r.optimizer, std::to_string(r.seed), runStatusName(r.status),
+                            scoreCell(r.bestScore), tableCell(r.stopReason.text(), 40)});
         std::vector<std::size_t> widths(header.size());
         for (std::size_t c = 0; c < header.size(); ++c) {
             widths[c] = displayWidth(header[c]);

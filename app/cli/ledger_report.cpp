@@ -65,7 +65,7 @@ std::string renderLedgerText(const Ledger &ledger)
     rows.push_back({"role", "model", "calls", "cached", "retries", "failed", "tokens in", "tokens out", "dollars"});
     auto rowOf = [](const std::string &role, const std::string &model, const LedgerTotals &t) {
         return Row{role,
-                   model,
+                   escapeControls(model),
                    withThousands(t.calls - t.cacheHits),
                    withThousands(t.cacheHits),
                    withThousands(t.retries),

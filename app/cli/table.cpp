@@ -72,18 +72,18 @@ std::string usageLine(const TokenUsage &usage)
 
 std::string renderEvalText(const EvalContext &context, const EvalReport &report)
 {
-    std::string out = fmt::format("{}: split {}, {} examples, model {}, adapter {}\n\n", context.studyName, context.split,
-                                  report.total, context.model, context.adapter);
+    std::string out = fmt::format("{}: split {}, {} examples, model {}, adapter {}\n\n", escapeControls(context.studyName),
+                                  context.split, report.total, escapeControls(context.model), context.adapter);
 
     using Row = std::vector<std::string>; // #, input, expected, predicted, score, error
     std::vector<Row> rows;
     rows.push_back({"#", "input", "expected", "predicted", "score", "error"});
     for (const auto &r : report.results) {
-        rows.push_back({std::to_string(r.index + 1), truncateText(inputCell(r.example.inputs()), kInputWidth),
-                        truncateText(fieldsCell(r.example.values, context.shownFields), kValueWidth),
-                        truncateText(fieldsCell(r.prediction.values, context.shownFields), kValueWidth),
+        rows.push_back({std::to_string(r.index + 1), tableCell(inputCell(r.example.inputs()), kInputWidth),
+                        tableCell(fieldsCell(r.example.values, context.shownFields), kValueWidth),
+                        tableCell(fieldsCell(r.prediction.values, context.shownFields), kValueWidth),
                         r.score ? fmt::format("{:.2f}", *r.score) : std::string("-"),
-                        r.error ? truncateText(oneLine(r.error->describe()), kErrorWidth) : std::string()});
+                        r.error ? tableCell(r.error->describe(), kErrorWidth) : std::string()});
     }
     std::vector<std::size_t> widths(6, 0);
     for (const auto &row : rows)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace prism;
@@ -9,12 +10,20 @@ using namespace prism::bench;
 
 TEST(SamplerBenchmark, TpeRecommendsAtLeastAsWellAsRandomOnStructuredObjectives)
 {
-    const std::string dir = std::string(PRISM_SHARED_DIR) + "/bench/objectives";
-    if (!std::filesystem::is_directory(dir))
-        GTEST_SKIP() << "no benchmark objectives at " << dir;
+    // Issue 13 item 21: the objectives live in the repository, and a check
+    // that cannot find its inputs fails; it used to skip, which ctest counts
+    // as passed.
+    const std::string dir = PRISM_BENCH_OBJECTIVES_DIR;
+    ASSERT_TRUE(std::filesystem::is_directory(dir)) << "no benchmark objectives at " << dir;
     Result<std::vector<CategoricalObjective>> objectives = loadObjectives(dir);
     ASSERT_TRUE(objectives.ok()) << objectives.error().message;
-    ASSERT_GE(objectives->size(), 5u);
+    // Every objective bench/objectives/README.md describes: a lost file fails here.
+    std::vector<std::string> names;
+    for (const CategoricalObjective &objective : *objectives)
+        names.push_back(objective.name);
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"heavy-1pred", "light-1pred", "light-3pred", "medium-1pred", "needle",
+                                               "unstructured"}));
 
     const BenchSettings settings; // 80 trials, 50 seeds: the figures of docs/BENCHMARKS.md
     const std::vector<NamedSampler> samplers = benchmarkedSamplers();
