@@ -11,10 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "../support/bound_socket.h"
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/un.h>
 #include <thread>
 #include <unistd.h>
 
@@ -171,15 +172,9 @@ TEST_F(OutFile, ADirectoryOrSocketIsRefusedAndLeftAlone)
     EXPECT_TRUE(fs::is_directory(dir / "sub"));
 
     const fs::path socketPath = dir / "sock";
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    ASSERT_LT(socketPath.string().size(), sizeof(address.sun_path));
-    std::strncpy(address.sun_path, socketPath.c_str(), sizeof(address.sun_path) - 1);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+    const prism::test::BoundSocket socket(socketPath.string());
+    ASSERT_GE(socket.fd(), 0) << socketPath;
     auto socketRefused = checkWritableOutput(socketPath.string());
-    ::close(fd);
     ASSERT_FALSE(socketRefused);
     EXPECT_TRUE(contains(socketRefused.error().message, "is a socket")) << socketRefused.error().message;
     EXPECT_TRUE(fs::is_socket(socketPath));

@@ -3,12 +3,12 @@
 // --out was found only after the whole run (item 8), and a load error left an
 // empty events file and run store behind (item 13).
 #include "edges_cli.h"
+#include "../support/bound_socket.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/un.h>
 
 #include <cstring>
 #include <thread>
@@ -218,15 +218,9 @@ TEST_F(OutputEdges, ADirectoryOrSocketIsRefusedByName)
     }
 
     const fs::path socketPath = dir / "sock";
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    ASSERT_LT(socketPath.string().size(), sizeof(address.sun_path));
-    std::strncpy(address.sun_path, socketPath.c_str(), sizeof(address.sun_path) - 1);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+    const prism::test::BoundSocket socket(socketPath.string());
+    ASSERT_GE(socket.fd(), 0) << socketPath;
     const CliResult r = exportTo(run, {{"--trials", socketPath}});
-    ::close(fd);
     EXPECT_EQ(r.exitCode, 3);
     EXPECT_TRUE(contains(r.err, socketPath.string() + ": is a socket")) << r.err;
     EXPECT_TRUE(fs::is_socket(socketPath));
