@@ -42,6 +42,17 @@ std::string fieldDifference(const std::vector<Field> &mine, const std::vector<Fi
     return {};
 }
 
+// The outputs a predictor is checked on: a ChainOfThought predictor may
+// declare its reasoning field (that keeps a custom description, as DSPy
+// does); the field is the module's own, not one the study's metric reads.
+std::vector<Field> checkedOutputs(const Predictor &predictor)
+{
+    std::vector<Field> outputs = predictor.signature.outputs;
+    if (predictor.kind == PredictorKind::ChainOfThought)
+        std::erase_if(outputs, [](const Field &f) { return f.name == "reasoning"; });
+    return outputs;
+}
+
 // Whether the program can stand in for the study's: the same predictors in
 // the same order, each with the study's fields (metrics and data read them).
 Result<void> checkAgainstStudy(const Program &program, const Program &studyProgram, const std::string &source)
@@ -58,7 +69,7 @@ Result<void> checkAgainstStudy(const Program &program, const Program &studyProgr
                             theirs.name + "'");
         std::string diff = fieldDifference(mine.signature.inputs, theirs.signature.inputs, "input");
         if (diff.empty())
-            diff = fieldDifference(mine.signature.outputs, theirs.signature.outputs, "output");
+            diff = fieldDifference(checkedOutputs(mine), checkedOutputs(theirs), "output");
         if (!diff.empty())
             return mismatch("predictor '" + mine.name + "' " + diff);
     }

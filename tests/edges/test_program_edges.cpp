@@ -329,3 +329,30 @@ TEST_F(ProgramEdgeTest, RunControllerRefusesBadSettingsBeforeTheRunExists)
     ASSERT_TRUE(runs.ok());
     EXPECT_TRUE(runs->empty());
 }
+
+// Item 2 (found by the item-22b fix): a ChainOfThought artifact with a custom
+// reasoning description loads with `reasoning` declared; the same program in
+// Prism's format is accepted too, while a stray output field is still refused.
+TEST_F(ProgramEdgeTest, ChainOfThoughtProgramDeclaringItsReasoningIsAccepted)
+{
+    auto program = nlohmann::json::parse(studyProgramJson());
+    ASSERT_TRUE(program.is_object());
+    nlohmann::json &predictor = program["predictors"][0];
+    predictor["kind"] = "chain_of_thought";
+    auto &outputs = predictor["signature"]["outputs"];
+    outputs.insert(outputs.begin(), nlohmann::json{{"name", "reasoning"}, {"type", "str"},
+                                                   {"description", "Think it through in two sentences."}});
+    const fs::path file = dir / "cot-with-reasoning.json";
+    std::ofstream(file) << program.dump(2);
+    const Verdicts v = verdicts(file);
+    EXPECT_EQ(v.evalExit, 0) << v.evalErr;
+    EXPECT_EQ(v.compareExit, 0) << v.compareErr;
+    EXPECT_TRUE(v.engineAccepts) << v.engineError;
+
+    predictor["kind"] = "predict"; // a Predict module's `reasoning` is an output the study lacks
+    std::ofstream(file, std::ios::trunc) << program.dump(2);
+    const Verdicts refused = verdicts(file);
+    EXPECT_FALSE(refused.engineAccepts);
+    EXPECT_TRUE(contains(refused.engineError, "'reasoning' that the study does not have")) << refused.engineError;
+    EXPECT_EQ(refused.evalExit, 3) << refused.evalErr;
+}
