@@ -51,7 +51,8 @@ struct Settings {
 
 int usage()
 {
-    std::fprintf(stderr, "usage: prism_bench_http [--examples N] [--concurrency N] [--latency-ms N] [--calls N] [--no-check]\n");
+    std::fprintf(
+        stderr, "usage: prism_bench_http [--examples N] [--concurrency N] [--latency-ms N] [--calls N] [--no-check]\n");
     return 2;
 }
 
@@ -122,7 +123,8 @@ bool timedEval(const Bench &b, Lm &lm, const std::vector<Example> &examples, int
     if (report.errors > 0 || report.results.size() != examples.size()) {
         for (const auto &r : report.results)
             if (r.error) {
-                std::fprintf(stderr, "prism_bench_http: example %zu failed: %s\n", r.index, r.error->describe().c_str());
+                std::fprintf(stderr, "prism_bench_http: example %zu failed: %s\n", r.index,
+                             r.error->describe().c_str());
                 break;
             }
         return false;
@@ -140,15 +142,17 @@ int main(int argc, char **argv)
         double v = 0;
         if (arg == "--no-check") {
             s.check = false;
-        } else if ((arg == "--examples" || arg == "--concurrency" || arg == "--calls" || arg == "--latency-ms") && i + 1 < argc &&
-                   parsePositive(argv[i + 1], v)) {
+        } else if ((arg == "--examples" || arg == "--concurrency" || arg == "--calls" || arg == "--latency-ms")
+                   && i + 1 < argc && parsePositive(argv[i + 1], v)) {
             ++i;
             if (arg == "--latency-ms")
                 s.latencyMs = v;
             else if (v < 1)
                 return usage();
             else
-                (arg == "--examples" ? s.examples : arg == "--concurrency" ? s.concurrency : s.calls) = static_cast<int>(v);
+                (arg == "--examples"      ? s.examples
+                 : arg == "--concurrency" ? s.concurrency
+                                          : s.calls) = static_cast<int>(v);
         } else {
             return usage();
         }
@@ -193,12 +197,13 @@ int main(int argc, char **argv)
         const LedgerTotals totals = lm->services().ledger->totals();
         const bool pass = ratio <= kMaxRatio;
         ok = ok && pass;
-        std::printf("{\"bench\": \"http_throughput\", \"examples\": %d, \"concurrency\": %d, \"latency_ms\": %g, "
-                    "\"measured_ms\": %.1f, \"ideal_ms\": %.1f, \"ratio\": %.4f, \"mean_call_ms\": %.2f, \"retries\": %lld, "
-                    "\"target_ratio\": %.2f, \"pass\": %s}\n",
-                    s.examples, s.concurrency, s.latencyMs, ms, ideal, ratio,
-                    totals.calls > 0 ? totals.latencyMs / static_cast<double>(totals.calls) : 0.0, totals.retries,
-                    kMaxRatio, pass ? "true" : "false");
+        std::printf(
+            "{\"bench\": \"http_throughput\", \"examples\": %d, \"concurrency\": %d, \"latency_ms\": %g, "
+            "\"measured_ms\": %.1f, \"ideal_ms\": %.1f, \"ratio\": %.4f, \"mean_call_ms\": %.2f, \"retries\": %lld, "
+            "\"target_ratio\": %.2f, \"pass\": %s}\n",
+            s.examples, s.concurrency, s.latencyMs, ms, ideal, ratio,
+            totals.calls > 0 ? totals.latencyMs / static_cast<double>(totals.calls) : 0.0, totals.retries, kMaxRatio,
+            pass ? "true" : "false");
         std::fflush(stdout);
     }
 

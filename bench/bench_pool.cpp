@@ -104,8 +104,7 @@ int main(int argc, char **argv)
                                           : studyAgainst(server.url());
         auto store = RunStore::open((dir / "runs.db").string());
         if (!study || !store) {
-            std::fprintf(stderr, "prism_bench_pool: %s\n",
-                         (!study ? study.error() : store.error()).describe().c_str());
+            std::fprintf(stderr, "prism_bench_pool: %s\n", (!study ? study.error() : store.error()).describe().c_str());
             fs::remove_all(dir);
             return 1;
         }
@@ -121,7 +120,8 @@ int main(int argc, char **argv)
         const long long enginesBefore = JsMetric::scoringEnginesBuilt();
         const auto start = std::chrono::steady_clock::now();
         RunController controller(store.value());
-        controller.setMetricFactory([](const MetricSpec &spec, const Program &program) { return makeStudyMetric(spec, program); });
+        controller.setMetricFactory(
+            [](const MetricSpec &spec, const Program &program) { return makeStudyMetric(spec, program); });
         auto id = controller.start(study.value(), settings);
         if (!id) {
             std::fprintf(stderr, "prism_bench_pool: %s\n", id.error().describe().c_str());
@@ -135,11 +135,14 @@ int main(int argc, char **argv)
         const long long calls = controller.callsSoFar();
         const bool finished = outcome.status == prism::RunStatus::Finished && outcome.testOptimized.has_value();
         const bool pass = finished && connections <= s.threads && engines <= s.threads;
-        std::printf("{\"bench\": \"pool_reuse\", \"threads\": %d, \"latency_ms\": %d, \"status\": \"%s\", \"lm_calls\": %lld, "
-                    "\"connections_opened\": %lld, \"js_engines_built\": %lld, \"wall_ms\": %.0f, \"pass\": %s}\n",
-                    s.threads, s.latencyMs, prism::runStatusName(outcome.status), calls, connections, engines, ms, pass ? "true" : "false");
+        std::printf(
+            "{\"bench\": \"pool_reuse\", \"threads\": %d, \"latency_ms\": %d, \"status\": \"%s\", \"lm_calls\": %lld, "
+            "\"connections_opened\": %lld, \"js_engines_built\": %lld, \"wall_ms\": %.0f, \"pass\": %s}\n",
+            s.threads, s.latencyMs, prism::runStatusName(outcome.status), calls, connections, engines, ms,
+            pass ? "true" : "false");
         if (!finished)
-            std::fprintf(stderr, "prism_bench_pool: the run ended %s (%s)\n", prism::runStatusName(outcome.status), outcome.stopReason.text().c_str());
+            std::fprintf(stderr, "prism_bench_pool: the run ended %s (%s)\n", prism::runStatusName(outcome.status),
+                         outcome.stopReason.text().c_str());
         exitCode = pass || !s.check ? 0 : 1;
     }
     fs::remove_all(dir);

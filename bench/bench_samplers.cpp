@@ -30,7 +30,8 @@ bool parsePositive(const char *text, int &out)
 
 int usage()
 {
-    std::fprintf(stderr, "usage: prism_bench_samplers [OBJECTIVES_DIR] [--trials N] [--seeds N] [--first-seed N] [--check]\n");
+    std::fprintf(stderr,
+                 "usage: prism_bench_samplers [OBJECTIVES_DIR] [--trials N] [--seeds N] [--first-seed N] [--check]\n");
     return 2;
 }
 
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
         }
     }
     if (check)
-        std::fprintf(stderr, shortfalls == 0 ? "check passed: TPE rec_true >= Random from 20 trials on\n" : "check failed\n");
+        std::fprintf(stderr,
+                     shortfalls == 0 ? "check passed: TPE rec_true >= Random from 20 trials on\n" : "check failed\n");
     return shortfalls == 0 ? 0 : 1;
 }

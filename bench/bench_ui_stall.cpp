@@ -167,8 +167,8 @@ bool tenThousandPoints(double *longestStall, double *slowdown)
     started.optimizer = "miprov2";
     started.studyName = "bench";
     started.settings = prism::Fields{{"num_trials", prism::Value(std::int64_t{10000})}, {"auto", prism::Value()}};
-    monitor.applyEvents({makeEvent(++seq, started, 0.0),
-                         makeEvent(++seq, prism::PhaseStartedEvent{"search", std::nullopt}, 0.0)});
+    monitor.applyEvents(
+        {makeEvent(++seq, started, 0.0), makeEvent(++seq, prism::PhaseStartedEvent{"search", std::nullopt}, 0.0)});
     constexpr int kTrials = 10000;
     constexpr int kBatch = 200;
     std::vector<double> batchMs;

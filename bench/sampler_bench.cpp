@@ -118,7 +118,8 @@ Result<CategoricalObjective> loadObjective(const std::string &path)
         if (!main.is_array() || main.size() != o.dims.size())
             return badObjective(path, fmt::format("'main' must hold one array per dimension ({})", o.dims.size()));
         for (std::size_t d = 0; d < o.dims.size(); ++d) {
-            Result<std::vector<double>> row = numberRow(main[d], static_cast<std::size_t>(o.dims[d]), path, fmt::format("main[{}]", d));
+            Result<std::vector<double>> row =
+                numberRow(main[d], static_cast<std::size_t>(o.dims[d]), path, fmt::format("main[{}]", d));
             if (!row)
                 return row.error();
             o.main.push_back(std::move(*row));
@@ -134,14 +135,16 @@ Result<CategoricalObjective> loadObjective(const std::string &path)
             out.second = dims[1].get<int>();
             const int nd = static_cast<int>(o.dims.size());
             if (out.first < 0 || out.first >= nd || out.second < 0 || out.second >= nd || out.first == out.second)
-                return badObjective(path, fmt::format("pairs[{}].dims {} are not two distinct dimensions of 0..{}", p, dims.dump(), nd - 1));
+                return badObjective(path, fmt::format("pairs[{}].dims {} are not two distinct dimensions of 0..{}", p,
+                                                      dims.dump(), nd - 1));
             const Json &table = pair.at("table");
             const auto rows = static_cast<std::size_t>(o.dims[static_cast<std::size_t>(out.first)]);
             if (!table.is_array() || table.size() != rows)
                 return badObjective(path, fmt::format("pairs[{}].table must have {} rows", p, rows));
             for (std::size_t r = 0; r < rows; ++r) {
-                Result<std::vector<double>> row = numberRow(table[r], static_cast<std::size_t>(o.dims[static_cast<std::size_t>(out.second)]),
-                                                            path, fmt::format("pairs[{}].table[{}]", p, r));
+                Result<std::vector<double>> row =
+                    numberRow(table[r], static_cast<std::size_t>(o.dims[static_cast<std::size_t>(out.second)]), path,
+                              fmt::format("pairs[{}].table[{}]", p, r));
                 if (!row)
                     return row.error();
                 out.table.push_back(std::move(*row));
@@ -209,7 +212,8 @@ SamplerFigures benchmarkSampler(const CategoricalObjective &objective, const std
             Stats &s = observed[trial.config];
             if (s.count == 0)
                 s.firstTrial = t;
-            const std::uint64_t noiseStream = (objective.configIndex(trial.config) << 20) | static_cast<std::uint64_t>(s.count);
+            const std::uint64_t noiseStream =
+                (objective.configIndex(trial.config) << 20) | static_cast<std::uint64_t>(s.count);
             Rng noise = Rng::forNumberedStream(mix64(static_cast<std::uint64_t>(seed)) ^ 0x6e6f697365ULL, noiseStream);
             const double truth = objective.trueScore(trial.config);
             const double value = clip01(truth + objective.noiseSd * noise.normal());
@@ -228,8 +232,10 @@ SamplerFigures benchmarkSampler(const CategoricalObjective &objective, const std
                 for (const auto &[config, st] : observed) {
                     const double mean = st.sum / st.count;
                     const double recMean = recStats ? recStats->sum / recStats->count : 0.0;
-                    if (!recStats || mean > recMean || (mean == recMean && (st.count > recStats->count ||
-                                                                           (st.count == recStats->count && st.firstTrial < recStats->firstTrial)))) {
+                    if (!recStats || mean > recMean
+                        || (mean == recMean
+                            && (st.count > recStats->count
+                                || (st.count == recStats->count && st.firstTrial < recStats->firstTrial)))) {
                         rec = &config;
                         recStats = &st;
                     }
@@ -268,8 +274,8 @@ std::vector<std::string> recTrueShortfalls(const SamplerFigures &random, const S
         const double t = std::round(tpe.recTrue[b] * 1e4);
         const double r = std::round(random.recTrue[b] * 1e4);
         if (t < r)
-            out.push_back(fmt::format("{}: at {} trials {} rec_true {:.4f} < {} rec_true {:.4f}", tpe.objective, tpe.budgets[b],
-                                      tpe.sampler, tpe.recTrue[b], random.sampler, random.recTrue[b]));
+            out.push_back(fmt::format("{}: at {} trials {} rec_true {:.4f} < {} rec_true {:.4f}", tpe.objective,
+                                      tpe.budgets[b], tpe.sampler, tpe.recTrue[b], random.sampler, random.recTrue[b]));
     }
     return out;
 }

@@ -45,7 +45,7 @@ Result<std::vector<CategoricalObjective>> loadObjectives(const std::string &dire
 
 struct BenchSettings {
     int trials = 80;
-    int seeds = 50;    // seeds firstSeed .. firstSeed + seeds - 1
+    int seeds = 50; // seeds firstSeed .. firstSeed + seeds - 1
     int firstSeed = 0;
     std::vector<int> budgets = {5, 10, 20, 40, 80};
 };

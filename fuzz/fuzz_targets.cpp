@@ -121,14 +121,10 @@ const Program &programFor(std::uint8_t selector)
 bool valueHasType(const Value &value, const Type &type)
 {
     switch (type.kind()) {
-    case TypeKind::String:
-        return value.isString();
-    case TypeKind::Int:
-        return value.isInt();
-    case TypeKind::Float:
-        return value.isNumber();
-    case TypeKind::Bool:
-        return value.isBool();
+    case TypeKind::String: return value.isString();
+    case TypeKind::Int: return value.isInt();
+    case TypeKind::Float: return value.isNumber();
+    case TypeKind::Bool: return value.isBool();
     case TypeKind::Enum:
         if (!value.isString())
             return false;
@@ -190,9 +186,18 @@ int fuzzTable(const std::uint8_t *data, std::size_t size, const char *format, co
     return 0;
 }
 
-int fuzzCsv(const std::uint8_t *data, std::size_t size) { return fuzzTable(data, size, "csv", "fuzz.csv"); }
-int fuzzJsonl(const std::uint8_t *data, std::size_t size) { return fuzzTable(data, size, "jsonl", "fuzz.jsonl"); }
-int fuzzJson(const std::uint8_t *data, std::size_t size) { return fuzzTable(data, size, "json", "fuzz.json"); }
+int fuzzCsv(const std::uint8_t *data, std::size_t size)
+{
+    return fuzzTable(data, size, "csv", "fuzz.csv");
+}
+int fuzzJsonl(const std::uint8_t *data, std::size_t size)
+{
+    return fuzzTable(data, size, "jsonl", "fuzz.jsonl");
+}
+int fuzzJson(const std::uint8_t *data, std::size_t size)
+{
+    return fuzzTable(data, size, "json", "fuzz.json");
+}
 
 int fuzzStudy(const std::uint8_t *data, std::size_t size)
 {
@@ -299,12 +304,14 @@ struct HttpAnswer {
 
 HttpAnswer httpAnswer(const std::uint8_t *data, std::size_t size)
 {
-    static const int statuses[] = {200, 200, 200, 200, 201, 400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 529, 302};
+    static const int statuses[] = {200, 200, 200, 200, 201, 400, 401, 403, 404,
+                                   408, 413, 422, 429, 500, 502, 503, 529, 302};
     HttpAnswer answer;
     if (size >= 1)
         answer.status = statuses[data[0] % (sizeof statuses / sizeof statuses[0])];
     if (size >= 2 && data[1] % 8 != 0) {
-        static const char *retryAfter[] = {"", "3", "-1", "Wed, 21 Oct 2015 07:28:00 GMT", "1e300", "99999999999", "nan", "1e308h"};
+        static const char *retryAfter[] = {"",      "3",           "-1",  "Wed, 21 Oct 2015 07:28:00 GMT",
+                                           "1e300", "99999999999", "nan", "1e308h"};
         static const char *names[] = {"retry-after", "retry-after-ms", "x-ratelimit-reset-requests"};
         answer.headers[names[data[1] / 8 % 3]] = retryAfter[data[1] % 8];
         if (data[1] / 8 % 3 == 2)
@@ -323,7 +330,8 @@ void checkLmResult(const Result<ChatResponse> &response, int status)
         // a 429 "no quota left" is Auth, a 400 "prompt too long" is ContextWindowExceeded).
         check(response.error().kind != ErrorKind::Internal);
         if (response.error().retryAfterSeconds)
-            check(*response.error().retryAfterSeconds >= 0 && *response.error().retryAfterSeconds <= 3600); // never longer than an hour
+            check(*response.error().retryAfterSeconds >= 0
+                  && *response.error().retryAfterSeconds <= 3600); // never longer than an hour
         return;
     }
     check(status >= 200 && status < 300);
@@ -408,8 +416,8 @@ int fuzzJsMetric(const std::uint8_t *data, std::size_t size)
         check(scored.error().kind == ErrorKind::Script);
         // Where the script went wrong ("metric.js line 1: ..."), or that it ran out of time.
         const std::string &message = scored.error().message;
-        check(message.find(kMetricScriptName) != std::string::npos ||
-              message.find("metric timed out after") != std::string::npos);
+        check(message.find(kMetricScriptName) != std::string::npos
+              || message.find("metric timed out after") != std::string::npos);
         return 0;
     }
     check(std::isfinite(scored->score) && scored->score >= 0.0 && scored->score <= 1.0);

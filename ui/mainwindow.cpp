@@ -58,7 +58,8 @@ QString modelLabel(const prism::ModelConfig &model)
 
 QString modelsStatusText(const prism::Study &study)
 {
-    return QObject::tr("Task: %1 \u00b7 Proposer: %2").arg(modelLabel(study.taskModel), modelLabel(study.proposerModel));
+    return QObject::tr("Task: %1 \u00b7 Proposer: %2")
+        .arg(modelLabel(study.taskModel), modelLabel(study.proposerModel));
 }
 
 QString spendText(double dollars, long long calls)
@@ -71,8 +72,7 @@ QString spendText(double dollars, long long calls)
     return text;
 }
 
-MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_document(new StudyDocument(this))
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_document(new StudyDocument(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(studioIcon(QStringLiteral("app")));
@@ -163,10 +163,11 @@ void MainWindow::createMenus()
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Prism Studio"), this, [this] {
-        QMessageBox::about(this, tr("About Prism Studio"),
-                           tr("<b>Prism Studio</b> %1<br>Prompt optimization on your machine: load data, edit the signature "
-                              "and the metric, run MIPROv2, compare and export programs DSPy can load.")
-                               .arg(QStringLiteral(PRISM_VERSION)));
+        QMessageBox::about(
+            this, tr("About Prism Studio"),
+            tr("<b>Prism Studio</b> %1<br>Prompt optimization on your machine: load data, edit the signature "
+               "and the metric, run MIPROv2, compare and export programs DSPy can load.")
+                .arg(QStringLiteral(PRISM_VERSION)));
     });
 }
 
@@ -259,8 +260,9 @@ void MainWindow::updateTitle()
 void MainWindow::updateModelsLabel()
 {
     m_modelsLabel->setText(modelsStatusText(m_document->study()));
-    m_modelsLabel->setToolTip(tr("Task model: %1\nProposer model: %2 (writes candidate instructions)")
-                                  .arg(modelLabel(m_document->study().taskModel), modelLabel(m_document->study().proposerModel)));
+    m_modelsLabel->setToolTip(
+        tr("Task model: %1\nProposer model: %2 (writes candidate instructions)")
+            .arg(modelLabel(m_document->study().taskModel), modelLabel(m_document->study().proposerModel)));
 }
 
 void MainWindow::showError(const QString &title, const QString &message)
@@ -315,8 +317,8 @@ void MainWindow::open()
         return;
     QString dir = m_document->isUntitled() ? QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
                                            : QFileInfo(m_document->path()).absolutePath();
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Study"), dir,
-                                                      tr("Prism studies (*.prism.json);;JSON files (*.json);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Study"), dir, tr("Prism studies (*.prism.json);;JSON files (*.json);;All files (*)"));
     if (!path.isEmpty())
         openStudy(path);
 }
@@ -342,9 +344,11 @@ bool MainWindow::saveAs()
         QString stem = m_document->displayName().toLower();
         stem.replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
         stem = stem.section(QLatin1Char('-'), 0, 2, QString::SectionSkipEmpty);
-        suggestion = QDir(docs).filePath((stem.isEmpty() ? QStringLiteral("study") : stem) + QLatin1String(".prism.json"));
+        suggestion =
+            QDir(docs).filePath((stem.isEmpty() ? QStringLiteral("study") : stem) + QLatin1String(".prism.json"));
     }
-    QString path = QFileDialog::getSaveFileName(this, tr("Save Study As"), suggestion, tr("Prism studies (*.prism.json)"));
+    QString path =
+        QFileDialog::getSaveFileName(this, tr("Save Study As"), suggestion, tr("Prism studies (*.prism.json)"));
     if (path.isEmpty())
         return false;
     if (!path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
@@ -363,9 +367,9 @@ bool MainWindow::maybeSave()
 {
     if (!m_document->isModified())
         return true;
-    const auto answer = QMessageBox::warning(this, tr("Unsaved changes"),
-                                             tr("'%1' has unsaved changes. Save them?").arg(m_document->displayName()),
-                                             QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    const auto answer = QMessageBox::warning(
+        this, tr("Unsaved changes"), tr("'%1' has unsaved changes. Save them?").arg(m_document->displayName()),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
     if (answer == QMessageBox::Save)
         return save();
     return answer == QMessageBox::Discard;
@@ -394,8 +398,8 @@ void MainWindow::rebuildRecentMenu()
     m_recentMenu->clear();
     const QStringList files = recentFiles();
     for (const QString &path : files) {
-        QAction *action = m_recentMenu->addAction(QFileInfo(path).fileName() + QLatin1String("  \u2014  ") +
-                                                  QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
+        QAction *action = m_recentMenu->addAction(QFileInfo(path).fileName() + QLatin1String("  \u2014  ")
+                                                  + QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
         action->setData(path);
         action->setEnabled(QFileInfo::exists(path));
         connect(action, &QAction::triggered, this, [this, path] { openStudy(path); });

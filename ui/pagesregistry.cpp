@@ -32,12 +32,15 @@ std::shared_ptr<prism::RunStore> openRunStore(MainWindow *window)
     prism::Result<std::shared_ptr<prism::RunStore>> store = prism::RunStore::openDefault();
     if (store.ok())
         return *store;
-    const QString fallback = QDir(QDir::tempPath()).filePath(QStringLiteral("prism-session-runs-%1.sqlite").arg(QCoreApplication::applicationPid()));
+    const QString fallback =
+        QDir(QDir::tempPath())
+            .filePath(QStringLiteral("prism-session-runs-%1.sqlite").arg(QCoreApplication::applicationPid()));
     prism::Result<std::shared_ptr<prism::RunStore>> temporary = prism::RunStore::open(fallback.toStdString());
-    QMessageBox::warning(window, QObject::tr("Run store unavailable"),
-                         QObject::tr("The run store could not be opened:\n%1\n\nRuns of this session are kept in %2 and "
-                                     "will not appear in History next time.")
-                             .arg(QString::fromStdString(store.error().message), fallback));
+    QMessageBox::warning(
+        window, QObject::tr("Run store unavailable"),
+        QObject::tr("The run store could not be opened:\n%1\n\nRuns of this session are kept in %2 and "
+                    "will not appear in History next time.")
+            .arg(QString::fromStdString(store.error().message), fallback));
     return temporary.ok() ? *temporary : nullptr;
 }
 
@@ -49,8 +52,8 @@ std::shared_ptr<prism::RunStore> openReader(const std::shared_ptr<prism::RunStor
     auto reader = prism::RunStore::open(store->path(), prism::StoreAccess::ReadOnly);
     if (reader.ok())
         return *reader;
-    qWarning("run store %s: no read-only connection (%s); the pages read through the run's",
-             store->path().c_str(), reader.error().message.c_str());
+    qWarning("run store %s: no read-only connection (%s); the pages read through the run's", store->path().c_str(),
+             reader.error().message.c_str());
     return store;
 }
 
@@ -106,10 +109,11 @@ void registerPages(MainWindow *window)
         }
         window->showPage(QObject::tr("Monitor"));
     });
-    QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window, [window, compare](const QString &runId) {
-        window->showPage(QObject::tr("Compare"));
-        compare->compareRunWithBaseline(runId);
-    });
+    QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window,
+                     [window, compare](const QString &runId) {
+                         window->showPage(QObject::tr("Compare"));
+                         compare->compareRunWithBaseline(runId);
+                     });
     QObject::connect(history, &HistoryPage::compareRunsRequested, window,
                      [window, compare](const QString &a, const QString &b) {
                          window->showPage(QObject::tr("Compare"));

@@ -55,8 +55,10 @@ std::optional<prism::DatasetSource> &sourceOf(prism::DataConfig &config, Split s
 
 bool isPlainJsonl(const prism::DatasetSource &source)
 {
-    const bool jsonl = source.format == "jsonl" ||
-                       (source.format.empty() && QFileInfo(toQ(source.path)).suffix().compare(QLatin1String("jsonl"), Qt::CaseInsensitive) == 0);
+    const bool jsonl =
+        source.format == "jsonl"
+        || (source.format.empty()
+            && QFileInfo(toQ(source.path)).suffix().compare(QLatin1String("jsonl"), Qt::CaseInsensitive) == 0);
     if (!jsonl)
         return false;
     for (const auto &[field, column] : source.columns)
@@ -91,9 +93,9 @@ std::string rowsAsJsonl(const std::vector<prism::Example> &examples)
 class SetStudyCommand final : public QUndoCommand {
 public:
     SetStudyCommand(StudyDocument *doc, prism::Study before, prism::Study after, const QString &text, QString mergeKey)
-        : QUndoCommand(text), m_doc(doc), m_before(std::move(before)), m_after(std::move(after)), m_mergeKey(std::move(mergeKey))
-    {
-    }
+        : QUndoCommand(text), m_doc(doc), m_before(std::move(before)), m_after(std::move(after)),
+          m_mergeKey(std::move(mergeKey))
+    {}
     void undo() override { m_doc->applyStudy(m_before); }
     void redo() override { m_doc->applyStudy(m_after); }
     int id() const override { return 1; }
@@ -115,10 +117,11 @@ private:
 
 class SetRowCommand final : public QUndoCommand {
 public:
-    SetRowCommand(StudyDocument *doc, Split split, int row, prism::Example before, prism::Example after, const QString &text)
-        : QUndoCommand(text), m_doc(doc), m_split(split), m_row(row), m_before(std::move(before)), m_after(std::move(after))
-    {
-    }
+    SetRowCommand(StudyDocument *doc, Split split, int row, prism::Example before, prism::Example after,
+                  const QString &text)
+        : QUndoCommand(text), m_doc(doc), m_split(split), m_row(row), m_before(std::move(before)),
+          m_after(std::move(after))
+    {}
     void undo() override { m_doc->applyRow(m_split, m_row, m_before); }
     void redo() override { m_doc->applyRow(m_split, m_row, m_after); }
 
@@ -134,8 +137,7 @@ class InsertRowsCommand final : public QUndoCommand {
 public:
     InsertRowsCommand(StudyDocument *doc, Split split, int row, std::vector<prism::Example> rows, const QString &text)
         : QUndoCommand(text), m_doc(doc), m_split(split), m_row(row), m_rows(std::move(rows))
-    {
-    }
+    {}
     void undo() override { m_doc->applyRemove(m_split, m_row, static_cast<int>(m_rows.size())); }
     void redo() override { m_doc->applyInsert(m_split, m_row, m_rows); }
 
@@ -148,10 +150,10 @@ private:
 
 class RemoveRowsCommand final : public QUndoCommand {
 public:
-    RemoveRowsCommand(StudyDocument *doc, Split split, int row, std::vector<prism::Example> removed, const QString &text)
+    RemoveRowsCommand(StudyDocument *doc, Split split, int row, std::vector<prism::Example> removed,
+                      const QString &text)
         : QUndoCommand(text), m_doc(doc), m_split(split), m_row(row), m_removed(std::move(removed))
-    {
-    }
+    {}
     void undo() override { m_doc->applyInsert(m_split, m_row, m_removed); }
     void redo() override { m_doc->applyRemove(m_split, m_row, static_cast<int>(m_removed.size())); }
 
@@ -166,8 +168,7 @@ class ReplaceDataCommand final : public QUndoCommand {
 public:
     ReplaceDataCommand(StudyDocument *doc, prism::StudyData before, prism::StudyData after, const QString &text)
         : QUndoCommand(text), m_doc(doc), m_before(std::move(before)), m_after(std::move(after))
-    {
-    }
+    {}
     void undo() override { m_doc->applyData(m_before); }
     void redo() override { m_doc->applyData(m_after); }
 
@@ -179,8 +180,7 @@ private:
 
 // ---- StudyDocument ------------------------------------------------------------
 
-StudyDocument::StudyDocument(QObject *parent)
-    : QObject(parent), m_undoStack(new QUndoStack(this))
+StudyDocument::StudyDocument(QObject *parent) : QObject(parent), m_undoStack(new QUndoStack(this))
 {
     connect(m_undoStack, &QUndoStack::cleanChanged, this, [this] {
         const bool modified = isModified();
@@ -307,7 +307,7 @@ void StudyDocument::insertRows(Split split, int row, std::vector<prism::Example>
     if (newRows.empty())
         return;
     row = std::clamp(row, 0, rowCount(split));
-    const QString text = !undoText.isEmpty() ? undoText
+    const QString text = !undoText.isEmpty()   ? undoText
                          : newRows.size() == 1 ? tr("Add row")
                                                : tr("Add %1 rows").arg(newRows.size());
     m_undoStack->push(new InsertRowsCommand(this, split, row, std::move(newRows), text));
@@ -321,7 +321,9 @@ void StudyDocument::removeRows(Split split, int row, int count, const QString &u
     count = std::min(count, n - row);
     const auto &rows = examples(split);
     std::vector<prism::Example> removed(rows.begin() + row, rows.begin() + row + count);
-    const QString text = !undoText.isEmpty() ? undoText : count == 1 ? tr("Delete row") : tr("Delete %1 rows").arg(count);
+    const QString text = !undoText.isEmpty() ? undoText
+                         : count == 1        ? tr("Delete row")
+                                             : tr("Delete %1 rows").arg(count);
     m_undoStack->push(new RemoveRowsCommand(this, split, row, std::move(removed), text));
 }
 
@@ -337,8 +339,8 @@ void StudyDocument::replaceData(const prism::StudyData &newData, const QString &
             m_detached[i] = true;
         }
     }
-    if (after.train.examples == m_data.train.examples && after.val.examples == m_data.val.examples &&
-        after.test.examples == m_data.test.examples)
+    if (after.train.examples == m_data.train.examples && after.val.examples == m_data.val.examples
+        && after.test.examples == m_data.test.examples)
         return;
     m_undoStack->push(new ReplaceDataCommand(this, m_data, std::move(after), undoText));
 }
@@ -466,7 +468,8 @@ bool StudyDocument::newFromSample(const QString &sampleName, QString *error)
     const QString file = QDir(dir).filePath(sampleName + QLatin1Char('/') + sampleName + QLatin1String(".prism.json"));
     if (dir.isEmpty() || !QFileInfo::exists(file)) {
         if (error)
-            *error = tr("No sample named '%1' (looked for %2)").arg(sampleName, dir.isEmpty() ? tr("a samples folder") : file);
+            *error = tr("No sample named '%1' (looked for %2)")
+                         .arg(sampleName, dir.isEmpty() ? tr("a samples folder") : file);
         return false;
     }
     if (!open(file, error))

@@ -46,8 +46,8 @@ public:
     // The file a split was read from or last saved to; empty for rows not saved yet.
     QString sourcePath(Split split) const;
 
-    QString path() const { return m_path; }               // empty until saved
-    QString displayName() const;                          // the study's name, else its file name, else "Untitled"
+    QString path() const { return m_path; } // empty until saved
+    QString displayName() const;            // the study's name, else its file name, else "Untitled"
     bool isUntitled() const { return m_path.isEmpty(); }
     bool isModified() const;
     QUndoStack *undoStack() const { return m_undoStack; }
@@ -57,7 +57,10 @@ public:
     void setStudy(const prism::Study &study, const QString &undoText, const QString &mergeKey = {});
     void setRow(Split split, int row, const prism::Example &example, const QString &undoText);
     // The name the studio brief used; same as setRow.
-    void setRows(Split split, int row, const prism::Example &example, const QString &undoText) { setRow(split, row, example, undoText); }
+    void setRows(Split split, int row, const prism::Example &example, const QString &undoText)
+    {
+        setRow(split, row, example, undoText);
+    }
     void insertRows(Split split, int row, std::vector<prism::Example> examples, const QString &undoText = {});
     void removeRows(Split split, int row, int count, const QString &undoText = {});
     // Imports and re-splits: replaces every split; rows of a split that changed

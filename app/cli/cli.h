@@ -72,11 +72,11 @@ Result<Program> loadProgramForCommand(const std::string &path, const Program &st
 
 // The response cache as one evaluation or run saw it.
 struct CacheSummary {
-    bool enabled = false;   // answers were looked up in the cache
-    bool bypassed = false;  // --no-cache: not read, fresh answers stored
+    bool enabled = false;  // answers were looked up in the cache
+    bool bypassed = false; // --no-cache: not read, fresh answers stored
     long long hits = 0;
     long long misses = 0;
-    std::string problem;    // why there is no cache, when it could not be opened
+    std::string problem; // why there is no cache, when it could not be opened
 };
 
 // What the eval output shows besides the report itself.
@@ -166,11 +166,13 @@ struct RunOutputOptions {
 };
 // Adds the progress and event-log listeners, calls start, waits for the run,
 // compares on the test split and prints the summary. Returns the exit code.
-int driveRun(RunController &controller, const RunOutputOptions &options, const std::function<Result<std::string>()> &start);
+int driveRun(RunController &controller, const RunOutputOptions &options,
+             const std::function<Result<std::string>()> &start);
 
 // Comparison output, shared by compare and optimize.
 std::vector<std::string> comparisonShownFields(const Study &study);
-std::string renderComparisonText(const Comparison &comparison, const std::string &split, const std::vector<std::string> &shownFields);
+std::string renderComparisonText(const Comparison &comparison, const std::string &split,
+                                 const std::vector<std::string> &shownFields);
 Json comparisonToJson(const Comparison &comparison, const std::string &split);
 
 } // namespace prism::cli

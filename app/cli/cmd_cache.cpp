@@ -83,8 +83,8 @@ int runCacheCommand(const std::vector<std::string> &args)
     }
     if (clear)
         std::printf("cleared %lld cached answer%s\n", cleared, cleared == 1 ? "" : "s");
-    std::printf("%s: %lld answer%s, %s\n", cache.value()->path().c_str(), entries.value(), entries.value() == 1 ? "" : "s",
-                humanBytes(bytes.value()).c_str());
+    std::printf("%s: %lld answer%s, %s\n", cache.value()->path().c_str(), entries.value(),
+                entries.value() == 1 ? "" : "s", humanBytes(bytes.value()).c_str());
     return ExitOk;
 }
 

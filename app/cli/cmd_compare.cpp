@@ -104,16 +104,16 @@ std::string compareUsageText()
            "  --program FILE     the optimized program (required)\n"
            "  --baseline FILE    the baseline program (default: the study's program)\n"
            "  --split S          train, val or test (default: test)\n"
-           + threadsHelp() +
-           "  --json             print one JSON object\n"
-           "  --quiet            no progress on stderr\n"
-           "  --verbose          debug logs on stderr\n"
-           "\n"
-           + modelFlagsHelp() +
-           "                     (--module sets the study's program, the default baseline)\n"
-           "\n"
-           "Exit codes: 0 done, 1 stopped early (interrupted or errors), 2 bad usage,\n"
-           "3 a study, dataset, program or model that cannot be loaded.\n";
+           + threadsHelp()
+           + "  --json             print one JSON object\n"
+             "  --quiet            no progress on stderr\n"
+             "  --verbose          debug logs on stderr\n"
+             "\n"
+           + modelFlagsHelp()
+           + "                     (--module sets the study's program, the default baseline)\n"
+             "\n"
+             "Exit codes: 0 done, 1 stopped early (interrupted or errors), 2 bad usage,\n"
+             "3 a study, dataset, program or model that cannot be loaded.\n";
 }
 
 } // namespace
@@ -153,7 +153,9 @@ Json comparisonToJson(const Comparison &c, const std::string &split)
         flips.push_back(changeJson(f, "fixed"));
     for (const auto &f : c.broken)
         flips.push_back(changeJson(f, "broken"));
-    std::sort(flips.begin(), flips.end(), [](const Json &a, const Json &b) { return a["index"].get<std::size_t>() < b["index"].get<std::size_t>(); });
+    std::sort(flips.begin(), flips.end(), [](const Json &a, const Json &b) {
+        return a["index"].get<std::size_t>() < b["index"].get<std::size_t>();
+    });
     out["flips"] = flips;
     Json changed = Json::array();
     for (const auto &f : c.changed)
@@ -166,7 +168,8 @@ Json comparisonToJson(const Comparison &c, const std::string &split)
     return out;
 }
 
-std::string renderComparisonText(const Comparison &c, const std::string &split, const std::vector<std::string> &shownFields)
+std::string renderComparisonText(const Comparison &c, const std::string &split,
+                                 const std::vector<std::string> &shownFields)
 {
     std::string out = fmt::format("Comparison on the {} split ({} examples scored by both)\n", split, c.paired);
     out += fmt::format("  baseline    {:.2f}%\n", c.baselineScore);
@@ -182,14 +185,14 @@ std::string renderComparisonText(const Comparison &c, const std::string &split, 
         out += "              the optimized program is worse beyond the noise (the interval excludes 0)\n";
     else
         out += "              not distinguishable from noise on these examples (the interval includes 0)\n";
-    out += fmt::format("  flips       {} fixed (baseline wrong, optimized correct), {} broken (the reverse)", c.fixed.size(),
-                       c.broken.size());
+    out += fmt::format("  flips       {} fixed (baseline wrong, optimized correct), {} broken (the reverse)",
+                       c.fixed.size(), c.broken.size());
     if (!c.changed.empty())
         out += fmt::format(", {} partial score changes", c.changed.size());
     out += "\n";
     if (!c.erroredBaseline.empty() || !c.erroredOptimized.empty())
-        out += fmt::format("  errors      baseline {}, optimized {} (not scored, not counted as 0)\n", c.erroredBaseline.size(),
-                           c.erroredOptimized.size());
+        out += fmt::format("  errors      baseline {}, optimized {} (not scored, not counted as 0)\n",
+                           c.erroredBaseline.size(), c.erroredOptimized.size());
     // The text shows the first flips; --json has them all.
     constexpr std::size_t kShown = 12;
     std::size_t shown = 0;
@@ -215,7 +218,8 @@ std::string renderComparisonText(const Comparison &c, const std::string &split, 
         out += "  partial score changes:\n";
         for (std::size_t i = 0; i < c.changed.size() && i < kShown; ++i) {
             const ExampleChange &ch = c.changed[i];
-            out += fmt::format("    #{:<4} {:.3f} -> {:.3f}\n", ch.index + 1, ch.baselineScore.value_or(0), ch.optimizedScore.value_or(0));
+            out += fmt::format("    #{:<4} {:.3f} -> {:.3f}\n", ch.index + 1, ch.baselineScore.value_or(0),
+                               ch.optimizedScore.value_or(0));
         }
         if (c.changed.size() > kShown)
             out += fmt::format("    ... and {} more\n", c.changed.size() - kShown);
@@ -243,7 +247,8 @@ int runCompareCommand(const std::vector<std::string> &args)
     if (auto stop = line.parse(args))
         return *stop;
     if (positional.size() != 1)
-        return line.fail(positional.empty() ? "compare needs a STUDY file" : "compare takes one STUDY file, got also '" + positional[1] + "'");
+        return line.fail(positional.empty() ? "compare needs a STUDY file"
+                                            : "compare takes one STUDY file, got also '" + positional[1] + "'");
     if (!programPath)
         return line.fail("compare needs --program FILE (the optimized program)");
     const std::string split = splitName.value_or("test");
@@ -307,7 +312,8 @@ int runCompareCommand(const std::vector<std::string> &args)
     const EvalReport baseReport = evaluator.run(baseline, dataset.examples);
     if (!quiet && !g_compareInterrupted.load())
         std::fprintf(stderr, "evaluating the optimized program\n");
-    const EvalReport optReport = optimized.value() == baseline ? baseReport : evaluator.run(optimized.value(), dataset.examples);
+    const EvalReport optReport =
+        optimized.value() == baseline ? baseReport : evaluator.run(optimized.value(), dataset.examples);
     std::signal(SIGINT, previous);
     if (baseReport.stoppedEarly || optReport.stoppedEarly) {
         printError("the comparison was interrupted before every example was evaluated");

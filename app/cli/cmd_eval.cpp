@@ -43,7 +43,8 @@ void onInterrupt(int)
 // The split to evaluate: the one asked for, else test, else val, else train.
 Result<const Dataset *> pickSplit(const StudyData &data, const std::string &asked, std::string &name)
 {
-    const std::pair<const char *, const Dataset *> splits[] = {{"test", &data.test}, {"val", &data.val}, {"train", &data.train}};
+    const std::pair<const char *, const Dataset *> splits[] = {
+        {"test", &data.test}, {"val", &data.val}, {"train", &data.train}};
     for (const auto &[splitName, dataset] : splits) {
         if (!asked.empty() && asked != splitName)
             continue;
@@ -113,8 +114,8 @@ std::optional<Error> commonEndpointFailure(const EvalReport &report)
     if (!first)
         return std::nullopt;
     const ErrorKind kind = first->kind;
-    if (kind != ErrorKind::Auth && kind != ErrorKind::InvalidRequest && kind != ErrorKind::Transport &&
-        kind != ErrorKind::Timeout)
+    if (kind != ErrorKind::Auth && kind != ErrorKind::InvalidRequest && kind != ErrorKind::Transport
+        && kind != ErrorKind::Timeout)
         return std::nullopt;
     for (const auto &r : report.results)
         if (!r.error || r.error->kind != kind)

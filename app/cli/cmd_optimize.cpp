@@ -18,8 +18,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -111,25 +111,25 @@ std::string optimizeUsage()
            "  --optimizer NAME   miprov2, bootstrap or labeled (default: the study's)\n"
            "  --auto MODE        light, medium or heavy (MIPROv2 preset)\n"
            "  --seed N           the run's seed (default: the study's; 0 means 0)\n"
-           + threadsHelp() +
-           "  --out FILE         write the artifact here (default: artifacts/RUN_ID.json\n"
-           "                     beside the run store)\n"
-           "  --events FILE      write every event as one JSON line, as it happens\n"
-           "  --json             print the run summary as one JSON object\n"
-           "  --no-compare       skip the test-split comparison\n"
-           "  --store PATH       the run store (default: runs.sqlite in the data directory)\n"
-           "  --quiet            no progress on stderr\n"
-           "  --verbose          debug logs on stderr\n"
-           "  --dry-run          print the plan (calls by role, tokens, dollars, time; with\n"
-           "                     --json one JSON object) and exit: no model call, no run\n"
-           "\n"
-           + modelFlagsHelp() +
-           "                     (the run records these: `prism resume` uses them again)\n"
-           "\n"
-           + budgetFlagsHelp() +
-           "\n"
-           "Exit codes: 0 done, 1 stopped early (cancelled, budget, failed), 2 bad usage,\n"
-           "3 a study, dataset, model or store that cannot be loaded.\n";
+           + threadsHelp()
+           + "  --out FILE         write the artifact here (default: artifacts/RUN_ID.json\n"
+             "                     beside the run store)\n"
+             "  --events FILE      write every event as one JSON line, as it happens\n"
+             "  --json             print the run summary as one JSON object\n"
+             "  --no-compare       skip the test-split comparison\n"
+             "  --store PATH       the run store (default: runs.sqlite in the data directory)\n"
+             "  --quiet            no progress on stderr\n"
+             "  --verbose          debug logs on stderr\n"
+             "  --dry-run          print the plan (calls by role, tokens, dollars, time; with\n"
+             "                     --json one JSON object) and exit: no model call, no run\n"
+             "\n"
+           + modelFlagsHelp()
+           + "                     (the run records these: `prism resume` uses them again)\n"
+             "\n"
+           + budgetFlagsHelp()
+           + "\n"
+             "Exit codes: 0 done, 1 stopped early (cancelled, budget, failed), 2 bad usage,\n"
+             "3 a study, dataset, model or store that cannot be loaded.\n";
 }
 
 namespace {
@@ -155,7 +155,8 @@ void waitForRun(RunController &controller, Progress &progress, bool quiet, bool 
         if (g_interrupted.load() && !cancelAnnounced) {
             cancelAnnounced = true;
             if (!quiet)
-                std::fprintf(stderr, "%scancelling: keeping the best program so far (Ctrl-C again to kill)\n", tty ? "\r\033[K" : "");
+                std::fprintf(stderr, "%scancelling: keeping the best program so far (Ctrl-C again to kill)\n",
+                             tty ? "\r\033[K" : "");
             controller.cancel();
         }
         if (drawProgress)
@@ -232,8 +233,8 @@ std::string writeArtifactFile(const RunOutcome &outcome, const std::string &outP
     return path;
 }
 
-void printRunJson(const RunOutcome &outcome, const std::string &artifactPath, const std::optional<Comparison> &comparison,
-                  const std::string &compareNote)
+void printRunJson(const RunOutcome &outcome, const std::string &artifactPath,
+                  const std::optional<Comparison> &comparison, const std::string &compareNote)
 {
     const RunFinishedEvent &summary = outcome.summary;
     Json out = Json::object();
@@ -260,10 +261,12 @@ void printRunText(const RunOutcome &outcome, const Study &study, const std::stri
                   const std::optional<Comparison> &comparison, const std::string &compareNote)
 {
     const RunFinishedEvent &summary = outcome.summary;
-    std::string text = fmt::format("Run {}: {} ({})\n", outcome.runId, runStatusName(outcome.status), outcome.stopReason.text());
+    std::string text =
+        fmt::format("Run {}: {} ({})\n", outcome.runId, runStatusName(outcome.status), outcome.stopReason.text());
     text += fmt::format("  study       {}\n", study.name);
     text += fmt::format("  optimizer   {}, seed {}\n", study.optimizer.name, study.optimizer.seed);
-    text += fmt::format("  validation  baseline {}, best {}\n", percent(outcome.baselineScore), percent(outcome.bestScore));
+    text +=
+        fmt::format("  validation  baseline {}, best {}\n", percent(outcome.baselineScore), percent(outcome.bestScore));
     text += fmt::format("  trials      {}\n", summary.trials);
     text += fmt::format("  LM calls    {}\n", callsLine(summary.callsByRole));
     text += fmt::format("  tokens      {}\n", tokensLine(summary.tokensByRole));
@@ -288,7 +291,8 @@ void printRunText(const RunOutcome &outcome, const Study &study, const std::stri
 
 } // namespace
 
-int driveRun(RunController &controller, const RunOutputOptions &options, const std::function<Result<std::string>()> &start)
+int driveRun(RunController &controller, const RunOutputOptions &options,
+             const std::function<Result<std::string>()> &start)
 {
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     const bool showProgress = !options.quiet && !options.json;
@@ -353,23 +357,25 @@ int driveRun(RunController &controller, const RunOutputOptions &options, const s
         printRunText(outcome, controller.study(), artifactPath, comparison, compareNote);
     std::fflush(stdout);
     if (!artifactProblem.empty())
-        printError("the artifact could not be written: " + artifactProblem + "; the run is stored, `prism export " +
-                   outcome.runId + " --out FILE` writes it");
+        printError("the artifact could not be written: " + artifactProblem + "; the run is stored, `prism export "
+                   + outcome.runId + " --out FILE` writes it");
     if (outcome.status == RunStatus::Failed) {
         std::string hint;
         if (outcome.stopReason.is(StopReason::Kind::Error) && outcome.stopReason.detail().rfind("run store:", 0) == 0)
-            hint = "; what was stored is kept: once the store can be written again (free some space), `prism resume " +
-                   outcome.runId + "` continues the run without paying again for stored answers";
-        printError("run " + outcome.runId + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason.text()) + hint);
+            hint = "; what was stored is kept: once the store can be written again (free some space), `prism resume "
+                   + outcome.runId + "` continues the run without paying again for stored answers";
+        printError("run " + outcome.runId
+                   + " failed: " + (outcome.error ? outcome.error->message : outcome.stopReason.text()) + hint);
         return ExitStoppedEarly;
     }
     if (!eventLog.problem().empty())
-        printError("the event log could not be written: " + eventLog.problem() + "; the run is stored, `prism export " +
-                   outcome.runId + " --events FILE` writes it");
+        printError("the event log could not be written: " + eventLog.problem() + "; the run is stored, `prism export "
+                   + outcome.runId + " --events FILE` writes it");
     if (!artifactProblem.empty() || !eventLog.problem().empty() || !outcome.compareNote.empty())
         return ExitStoppedEarly;
-    return outcome.status == RunStatus::Finished && outcome.stopReason.is(StopReason::Kind::Completed) ? ExitOk
-                                                                                                      : ExitStoppedEarly;
+    return outcome.status == RunStatus::Finished && outcome.stopReason.is(StopReason::Kind::Completed)
+               ? ExitOk
+               : ExitStoppedEarly;
 }
 
 int runOptimizeCommand(const std::vector<std::string> &args)
@@ -396,7 +402,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     if (auto stop = line.parse(args))
         return *stop;
     if (positional.size() != 1)
-        return line.fail(positional.empty() ? "optimize needs a STUDY file" : "optimize takes one STUDY file, got also '" + positional[1] + "'");
+        return line.fail(positional.empty() ? "optimize needs a STUDY file"
+                                            : "optimize takes one STUDY file, got also '" + positional[1] + "'");
     setupLogging(output.verbose);
 
     settings.studyPath = positional.front();

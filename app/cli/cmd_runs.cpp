@@ -53,10 +53,11 @@ std::string trialsCsv(const std::vector<TrialRecord> &trials)
 {
     std::string out = "trial,kind,config_key,config,score,scored,errors,examples,new_calls,memo_hits,state,error\r\n";
     for (const auto &t : trials) {
-        out += std::to_string(t.trial) + "," + csvCell(t.kind) + "," + csvCell(t.configKey) + "," + csvCell(t.configJson) + ","
-            + (t.score ? fmt::format("{}", *t.score) : std::string()) + "," + std::to_string(t.scored) + ","
-            + std::to_string(t.errors) + "," + std::to_string(t.examples) + "," + std::to_string(t.newCalls) + ","
-            + std::to_string(t.memoHits) + "," + csvCell(t.state) + "," + csvCell(t.error) + "\r\n";
+        out += std::to_string(t.trial) + "," + csvCell(t.kind) + "," + csvCell(t.configKey) + ","
+               + csvCell(t.configJson) + "," + (t.score ? fmt::format("{}", *t.score) : std::string()) + ","
+               + std::to_string(t.scored) + "," + std::to_string(t.errors) + "," + std::to_string(t.examples) + ","
+               + std::to_string(t.newCalls) + "," + std::to_string(t.memoHits) + "," + csvCell(t.state) + ","
+               + csvCell(t.error) + "\r\n";
     }
     return out;
 }
@@ -83,8 +84,8 @@ Result<std::shared_ptr<RunStore>> openStoreOfRun(const StoreArgs &args)
 {
     std::error_code ec;
     if (args.storePath && !std::filesystem::exists(*args.storePath, ec))
-        return Error::make(ErrorKind::Io, "no run " + args.positional.front() + ": the run store " + *args.storePath +
-                                              " does not exist (give the --store the run was started with)");
+        return Error::make(ErrorKind::Io, "no run " + args.positional.front() + ": the run store " + *args.storePath
+                                              + " does not exist (give the --store the run was started with)");
     return openRunStore(args.storePath.value_or(""));
 }
 
@@ -117,15 +118,15 @@ std::string resumeUsage()
            "Options: as for `prism optimize` (--threads does not change the result;\n"
            "without it the run's own thread count is used).\n"
            "\n"
-           + modelFlagsHelp(ModuleFlag::Refused) +
-           "\n"
-           "Model options replace those the run was started with, for this session only\n"
-           "(a later resume without them uses the run's own again). The journal answers\n"
-           "a call only when provider, base URL and model are the ones it was recorded\n"
-           "with: after --provider, --base-url or --model, calls are made (and paid for)\n"
-           "again, the result is that of the new model and the run's events from the\n"
-           "first difference on are recorded again. --timeout, --concurrency,\n"
-           "--api-key-env and --no-cache change nothing in the result.\n";
+           + modelFlagsHelp(ModuleFlag::Refused)
+           + "\n"
+             "Model options replace those the run was started with, for this session only\n"
+             "(a later resume without them uses the run's own again). The journal answers\n"
+             "a call only when provider, base URL and model are the ones it was recorded\n"
+             "with: after --provider, --base-url or --model, calls are made (and paid for)\n"
+             "again, the result is that of the new model and the run's events from the\n"
+             "first difference on are recorded again. --timeout, --concurrency,\n"
+             "--api-key-env and --no-cache change nothing in the result.\n";
 }
 
 std::string exportUsage()
@@ -180,11 +181,12 @@ int runRunsCommand(const std::vector<std::string> &args)
     } else if (runs->empty()) {
         text = "No runs in " + store.value()->path() + "\n";
     } else {
-        const std::vector<std::string> header = {"ID", "CREATED", "STUDY", "OPTIMIZER", "SEED", "STATUS", "BEST", "STOP REASON"};
+        const std::vector<std::string> header = {"ID",   "CREATED", "STUDY", "OPTIMIZER",
+                                                 "SEED", "STATUS",  "BEST",  "STOP REASON"};
         std::vector<std::vector<std::string>> rows;
         for (const auto &r : runs.value())
-            rows.push_back({r.id, r.createdAt, tableCell(r.studyName, 32), r.optimizer, std::to_string(r.seed), runStatusName(r.status),
-                            scoreCell(r.bestScore), tableCell(r.stopReason.text(), 40)});
+            rows.push_back({r.id, r.createdAt, tableCell(r.studyName, 32), r.optimizer, std::to_string(r.seed),
+                            runStatusName(r.status), scoreCell(r.bestScore), tableCell(r.stopReason.text(), 40)});
         std::vector<std::size_t> widths(header.size());
         for (std::size_t c = 0; c < header.size(); ++c) {
             widths[c] = displayWidth(header[c]);
@@ -219,7 +221,8 @@ int runResumeCommand(const std::vector<std::string> &args)
     if (auto stop = line.parse(args))
         return *stop;
     if (storeArgs.positional.size() != 1)
-        return line.fail(storeArgs.positional.empty() ? "resume needs a RUN_ID (see `prism runs`)" : "resume takes one RUN_ID");
+        return line.fail(storeArgs.positional.empty() ? "resume needs a RUN_ID (see `prism runs`)"
+                                                      : "resume takes one RUN_ID");
     ResumeSettings settings;
     settings.threads = run.threads;
     settings.models = model.overrides;
@@ -259,7 +262,8 @@ int runExportCommand(const std::vector<std::string> &args)
     if (auto stop = line.parse(args))
         return *stop;
     if (storeArgs.positional.size() != 1)
-        return line.fail(storeArgs.positional.empty() ? "export needs a RUN_ID (see `prism runs`)" : "export takes one RUN_ID");
+        return line.fail(storeArgs.positional.empty() ? "export needs a RUN_ID (see `prism runs`)"
+                                                      : "export takes one RUN_ID");
     const std::string runId = storeArgs.positional.front();
     // All of them before any is written: a bad last path does not leave the first ones behind.
     if (auto stop = checkOutputPaths({output.out, output.events, promptPath, messagesPath, trialsPath}))

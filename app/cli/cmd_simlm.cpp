@@ -5,8 +5,8 @@
 #include "sim/sim_server.h"
 #include "sim/simlm.h"
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -50,7 +50,7 @@ std::function<std::optional<std::string>(const std::string &)> numberIn(const st
         const auto v = parseNumber(text);
         if (!v || *v < lo || *v > hi)
             return name + " '" + text + "' is not a number in [" + std::to_string(static_cast<long long>(lo)) + ", "
-                + std::to_string(static_cast<long long>(hi)) + "]";
+                   + std::to_string(static_cast<long long>(hi)) + "]";
         out = *v;
         return std::nullopt;
     };

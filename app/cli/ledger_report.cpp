@@ -52,11 +52,12 @@ std::string renderLedgerText(const Ledger &ledger)
         byRoleModel[{e.role, e.model}].add(e);
     }
     const long long made = total.calls - total.cacheHits;
-    std::string out = fmt::format("LM calls: {} made, {} answered from the cache; retries: {}; failed: {}; tokens in: {}, "
-                                  "out: {}; cost: {}\n",
-                                  withThousands(made), withThousands(total.cacheHits), withThousands(total.retries),
-                                  withThousands(total.errors), countText(total.promptTokens, total.promptTokensUnknown),
-                                  countText(total.completionTokens, total.completionTokensUnknown), dollarsText(total));
+    std::string out =
+        fmt::format("LM calls: {} made, {} answered from the cache; retries: {}; failed: {}; tokens in: {}, "
+                    "out: {}; cost: {}\n",
+                    withThousands(made), withThousands(total.cacheHits), withThousands(total.retries),
+                    withThousands(total.errors), countText(total.promptTokens, total.promptTokensUnknown),
+                    countText(total.completionTokens, total.completionTokensUnknown), dollarsText(total));
     if (byRoleModel.empty())
         return out;
 

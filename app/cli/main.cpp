@@ -39,14 +39,10 @@ int runSimlmCommand(const std::vector<std::string> &args)
 }
 
 const Command kCommands[] = {
-    {"eval", evalUsage, runEvalCommand},
-    {"optimize", optimizeUsage, runOptimizeCommand},
-    {"compare", compareUsage, runCompareCommand},
-    {"runs", runsUsage, runRunsCommand},
-    {"resume", resumeUsage, runResumeCommand},
-    {"export", exportUsage, runExportCommand},
-    {"cache", cacheUsage, runCacheCommand},
-    {"simlm", simlmServeUsage, runSimlmCommand},
+    {"eval", evalUsage, runEvalCommand},          {"optimize", optimizeUsage, runOptimizeCommand},
+    {"compare", compareUsage, runCompareCommand}, {"runs", runsUsage, runRunsCommand},
+    {"resume", resumeUsage, runResumeCommand},    {"export", exportUsage, runExportCommand},
+    {"cache", cacheUsage, runCacheCommand},       {"simlm", simlmServeUsage, runSimlmCommand},
 };
 
 const Command *findCommand(const std::string &name)
@@ -94,6 +90,7 @@ int main(int argc, char **argv)
         return runHelpCommand(rest);
     if (const Command *c = findCommand(command))
         return c->run(rest);
-    printError(!command.empty() && command[0] == '-' ? "unknown option '" + command + "'" : "unknown command '" + command + "'");
+    printError(!command.empty() && command[0] == '-' ? "unknown option '" + command + "'"
+                                                     : "unknown command '" + command + "'");
     return printTo(stderr, mainUsage(), ExitUsage);
 }

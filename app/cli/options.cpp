@@ -89,7 +89,8 @@ CLI::Option *CommandLine::addValue(const std::string &names, std::string &storag
     return m_app.add_option(names, storage)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
-void CommandLine::checked(const std::string &names, std::function<std::optional<std::string>(const std::string &)> check)
+void CommandLine::checked(const std::string &names,
+                          std::function<std::optional<std::string>(const std::string &)> check)
 {
     std::string &storage = m_values.emplace_back();
     CLI::Option *option = addValue(names, storage);
@@ -116,7 +117,8 @@ void CommandLine::positiveNumber(const std::string &names, std::optional<double>
     });
 }
 
-void CommandLine::choice(const std::string &names, std::optional<std::string> &target, const std::vector<std::string> &words)
+void CommandLine::choice(const std::string &names, std::optional<std::string> &target,
+                         const std::vector<std::string> &words)
 {
     const std::string name = optionName(names);
     checked(names, [&target, name, words](const std::string &v) -> std::optional<std::string> {
@@ -223,7 +225,8 @@ void addModelFlags(CommandLine &line, ModelFlags &flags, ModuleFlag module)
     line.checked("--api-key-env", [&o](const std::string &v) -> std::optional<std::string> {
         // Not echoed: this may be a key pasted by mistake.
         if (!isEnvName(v))
-            return std::string("--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key itself");
+            return std::string(
+                "--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key itself");
         o.apiKeyEnv = v;
         return std::nullopt;
     });
@@ -313,7 +316,8 @@ void addRunFlags(CommandLine &line, RunFlags &flags, unsigned which)
         line.checked("--threads", [&flags](const std::string &v) -> std::optional<std::string> {
             const auto n = parseWholeNumber(v);
             if (!n || *n < 1 || *n > kMaxThreads)
-                return "--threads must be a whole number from 1 to " + std::to_string(kMaxThreads) + ", not '" + v + "'";
+                return "--threads must be a whole number from 1 to " + std::to_string(kMaxThreads) + ", not '" + v
+                       + "'";
             flags.threads = static_cast<int>(*n);
             return std::nullopt;
         });

@@ -105,9 +105,9 @@ std::string budgetFlagsHelp();
 
 // --- Run flags. Which of them a command takes is its own choice.
 struct RunFlags {
-    std::optional<int> threads;       // 1..kMaxThreads
+    std::optional<int> threads; // 1..kMaxThreads
     std::optional<std::uint64_t> seed;
-    std::optional<int> maxErrors;     // >= 0
+    std::optional<int> maxErrors; // >= 0
 };
 enum RunFlagSet : unsigned { ThreadsFlag = 1, SeedFlag = 2, MaxErrorsFlag = 4 };
 void addRunFlags(CommandLine &line, RunFlags &flags, unsigned which);

@@ -111,29 +111,33 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
     std::string mode = p.optimizer;
     if (p.optimizer == "miprov2")
         mode += p.mipro.autoName.empty() ? std::string(" (manual)") : " (auto " + p.mipro.autoName + ")";
-    std::string text = fmt::format("Plan for {}: {}, seed {} (a dry run: no model call, no run stored)\n", study.name, mode,
-                                   study.optimizer.seed);
+    std::string text = fmt::format("Plan for {}: {}, seed {} (a dry run: no model call, no run stored)\n", study.name,
+                                   mode, study.optimizer.seed);
     text += fmt::format("  rows        train {}, validation {}, test {}\n", p.trainRows, p.valRows,
                         p.testRows > 0 ? std::to_string(p.testRows) : std::string("not compared"));
     if (p.optimizer == "miprov2") {
-        text += fmt::format("  search      {} trials; {} demo sets and {} instruction candidates per predictor; ", p.trials,
-                            p.mipro.numFewshotCandidates, p.mipro.numInstructCandidates);
-        text += p.minibatch ? fmt::format("minibatches of {}, {} full evaluations\n", study.optimizer.minibatchSize, p.fullEvals)
+        text += fmt::format("  search      {} trials; {} demo sets and {} instruction candidates per predictor; ",
+                            p.trials, p.mipro.numFewshotCandidates, p.mipro.numInstructCandidates);
+        text += p.minibatch ? fmt::format("minibatches of {}, {} full evaluations\n", study.optimizer.minibatchSize,
+                                          p.fullEvals)
                             : fmt::format("every trial scores the {} validation rows\n", p.valRows);
     }
-    text += fmt::format("  bootstrap   up to {} program runs: {}\n", withThousands(p.bootstrapRuns), costText(p.bootstrap));
-    text += fmt::format("  trials      {} validation rows scored: {}\n", withThousands(p.trialRuns), costText(p.trialCost));
+    text +=
+        fmt::format("  bootstrap   up to {} program runs: {}\n", withThousands(p.bootstrapRuns), costText(p.bootstrap));
+    text +=
+        fmt::format("  trials      {} validation rows scored: {}\n", withThousands(p.trialRuns), costText(p.trialCost));
     if (p.fullEvalRuns > 0)
         text += fmt::format("  full evals  {} validation rows scored: {}\n", withThousands(p.fullEvalRuns),
                             costText(p.fullEvalCost));
     if (p.testRuns > 0)
         text += fmt::format("  test        {} test rows scored (baseline and result): {}\n", withThousands(p.testRuns),
                             costText(p.test));
-    text += fmt::format("  proposer    {} (dataset summary {}, descriptions {}, instructions {})\n", costText(p.proposer),
-                        p.datasetCalls, p.descriptionCalls, p.instructionCalls);
+    text += fmt::format("  proposer    {} (dataset summary {}, descriptions {}, instructions {})\n",
+                        costText(p.proposer), p.datasetCalls, p.descriptionCalls, p.instructionCalls);
     text += fmt::format("  task model  {}: {}\n", study.taskModel.model, costText(p.task));
     text += fmt::format("  total       {}\n", costText(p.total()));
-    text += fmt::format("  time        {} with {} thread{}\n", durationText(p.seconds), threads, threads == 1 ? "" : "s");
+    text +=
+        fmt::format("  time        {} with {} thread{}\n", durationText(p.seconds), threads, threads == 1 ? "" : "s");
     text += "Counts are what the optimizer asks for at most: repeated scores, early stops and cached answers cost "
             "no call. Tokens and time are rough guesses.\n";
     return text;
@@ -173,8 +177,9 @@ int printOptimizePlan(const Study &input, const RunSettings &settings, bool json
         printError(settings.studyPath + ": " + plan.error().message);
         return ExitLoad;
     }
-    const std::string text = json ? planJson(study, plan.value(), inputs.threads).dump(2, ' ', false, Json::error_handler_t::replace) + "\n"
-                                  : planText(study, plan.value(), inputs.threads);
+    const std::string text =
+        json ? planJson(study, plan.value(), inputs.threads).dump(2, ' ', false, Json::error_handler_t::replace) + "\n"
+             : planText(study, plan.value(), inputs.threads);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     return ExitOk;

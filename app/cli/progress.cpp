@@ -8,9 +8,7 @@
 
 namespace prism::cli {
 
-ProgressLine::ProgressLine(std::size_t total, bool enabled) : m_total(total), m_enabled(enabled && total > 0)
-{
-}
+ProgressLine::ProgressLine(std::size_t total, bool enabled) : m_total(total), m_enabled(enabled && total > 0) {}
 
 void ProgressLine::advance()
 {

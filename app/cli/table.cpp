@@ -72,8 +72,9 @@ std::string usageLine(const TokenUsage &usage)
 
 std::string renderEvalText(const EvalContext &context, const EvalReport &report)
 {
-    std::string out = fmt::format("{}: split {}, {} examples, model {}, adapter {}\n\n", escapeControls(context.studyName),
-                                  context.split, report.total, escapeControls(context.model), context.adapter);
+    std::string out =
+        fmt::format("{}: split {}, {} examples, model {}, adapter {}\n\n", escapeControls(context.studyName),
+                    context.split, report.total, escapeControls(context.model), context.adapter);
 
     using Row = std::vector<std::string>; // #, input, expected, predicted, score, error
     std::vector<Row> rows;
@@ -117,7 +118,8 @@ std::string renderEvalText(const EvalContext &context, const EvalReport &report)
         else if (report.stopReason.rfind("budget", 0) == 0)
             out += fmt::format("Stopped: {}; {} of {} examples did not run\n", report.stopReason, notRun, report.total);
         else
-            out += fmt::format("Stopped early ({}): {} of {} examples did not run\n", report.stopReason, notRun, report.total);
+            out += fmt::format("Stopped early ({}): {} of {} examples did not run\n", report.stopReason, notRun,
+                               report.total);
     }
     if (!context.ledger) {
         out += usageLine(report.usage) + "\n";

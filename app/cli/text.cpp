@@ -18,13 +18,13 @@ struct Range {
 // Code points a terminal draws over the previous character: combining marks,
 // zero-width joiners and spaces, variation selectors, tag characters.
 constexpr std::array kZeroWidth{
-    Range{0x0300, 0x036F}, Range{0x0483, 0x0489}, Range{0x0591, 0x05BD}, Range{0x05BF, 0x05BF},
-    Range{0x05C1, 0x05C2}, Range{0x05C4, 0x05C5}, Range{0x05C7, 0x05C7}, Range{0x0610, 0x061A},
-    Range{0x064B, 0x065F}, Range{0x0670, 0x0670}, Range{0x06D6, 0x06DC}, Range{0x06DF, 0x06E4},
-    Range{0x06E7, 0x06E8}, Range{0x06EA, 0x06ED}, Range{0x0900, 0x0902}, Range{0x093A, 0x093A},
-    Range{0x093C, 0x093C}, Range{0x0941, 0x0948}, Range{0x094D, 0x094D}, Range{0x0E31, 0x0E31},
-    Range{0x0E34, 0x0E3A}, Range{0x0E47, 0x0E4E}, Range{0x1AB0, 0x1AFF}, Range{0x1DC0, 0x1DFF},
-    Range{0x200B, 0x200D}, Range{0x20D0, 0x20FF}, Range{0xFE00, 0xFE0F}, Range{0xFE20, 0xFE2F},
+    Range{0x0300, 0x036F},   Range{0x0483, 0x0489},   Range{0x0591, 0x05BD}, Range{0x05BF, 0x05BF},
+    Range{0x05C1, 0x05C2},   Range{0x05C4, 0x05C5},   Range{0x05C7, 0x05C7}, Range{0x0610, 0x061A},
+    Range{0x064B, 0x065F},   Range{0x0670, 0x0670},   Range{0x06D6, 0x06DC}, Range{0x06DF, 0x06E4},
+    Range{0x06E7, 0x06E8},   Range{0x06EA, 0x06ED},   Range{0x0900, 0x0902}, Range{0x093A, 0x093A},
+    Range{0x093C, 0x093C},   Range{0x0941, 0x0948},   Range{0x094D, 0x094D}, Range{0x0E31, 0x0E31},
+    Range{0x0E34, 0x0E3A},   Range{0x0E47, 0x0E4E},   Range{0x1AB0, 0x1AFF}, Range{0x1DC0, 0x1DFF},
+    Range{0x200B, 0x200D},   Range{0x20D0, 0x20FF},   Range{0xFE00, 0xFE0F}, Range{0xFE20, 0xFE2F},
     Range{0xE0000, 0xE007F}, Range{0xE0100, 0xE01EF},
 };
 
@@ -49,11 +49,10 @@ constexpr std::array kWide{
     Range{0x20000, 0x2FFFD}, Range{0x30000, 0x3FFFD},
 };
 
-template <std::size_t N>
-bool inRanges(const std::array<Range, N> &ranges, char32_t cp)
+template <std::size_t N> bool inRanges(const std::array<Range, N> &ranges, char32_t cp)
 {
-    const auto it = std::upper_bound(ranges.begin(), ranges.end(), cp,
-                                     [](char32_t c, const Range &r) { return c < r.first; });
+    const auto it =
+        std::upper_bound(ranges.begin(), ranges.end(), cp, [](char32_t c, const Range &r) { return c < r.first; });
     return it != ranges.begin() && cp <= std::prev(it)->last;
 }
 
@@ -70,7 +69,10 @@ Decoded decodeAt(const std::string &text, std::size_t i)
     const unsigned char lead = byte(i);
     if (lead < 0x80)
         return {lead, 1};
-    const std::size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 0;
+    const std::size_t length = lead >= 0xF0 && lead <= 0xF4  ? 4
+                               : lead >= 0xE0                ? 3
+                               : lead >= 0xC2 && lead < 0xE0 ? 2
+                                                             : 0;
     if (length == 0 || i + length > text.size())
         return {};
     char32_t cp = lead & (0x7F >> length);

@@ -48,20 +48,20 @@ std::string evalUsage()
            "  --program FILE     evaluate the program in FILE: what optimize --out writes,\n"
            "                     a DSPy saved program, or {\"predictors\": [...]}; its\n"
            "                     predictors and fields must match the study's\n"
-           + threadsHelp() +
-           "  --max-errors N     stop starting examples after N errors; 0 = no limit\n"
-           "                     (default: the study's eval.max_errors)\n"
-           "\n"
-           + modelFlagsHelp() + "\n" + budgetFlagsHelp() +
-           "\n"
-           "Output:\n"
-           "  --json             print one JSON object instead of the table\n"
-           "  --quiet            no progress line on stderr\n"
-           "  --verbose          debug logs on stderr\n"
-           "\n"
-           "Exit codes: 0 done, 1 stopped early (too many errors, a budget, interrupted),\n"
-           "2 bad usage, 3 a study, dataset, program or model that cannot be loaded or\n"
-           "reached (bad key, unreachable server, unknown model).\n";
+           + threadsHelp()
+           + "  --max-errors N     stop starting examples after N errors; 0 = no limit\n"
+             "                     (default: the study's eval.max_errors)\n"
+             "\n"
+           + modelFlagsHelp() + "\n" + budgetFlagsHelp()
+           + "\n"
+             "Output:\n"
+             "  --json             print one JSON object instead of the table\n"
+             "  --quiet            no progress line on stderr\n"
+             "  --verbose          debug logs on stderr\n"
+             "\n"
+             "Exit codes: 0 done, 1 stopped early (too many errors, a budget, interrupted),\n"
+             "2 bad usage, 3 a study, dataset, program or model that cannot be loaded or\n"
+             "reached (bad key, unreachable server, unknown model).\n";
 }
 
 std::string versionText()

@@ -14,8 +14,8 @@ namespace {
 
 struct Options {
     QCommandLineParser parser;
-    QCommandLineOption sample{QStringLiteral("sample"), QStringLiteral("Open a bundled sample as a new, unsaved study."),
-                              QStringLiteral("NAME")};
+    QCommandLineOption sample{QStringLiteral("sample"),
+                              QStringLiteral("Open a bundled sample as a new, unsaved study."), QStringLiteral("NAME")};
 
     Options()
     {
@@ -25,7 +25,8 @@ struct Options {
         sample.setDescription(QStringLiteral("Open a bundled sample (%1) as a new, unsaved study.")
                                   .arg(StudyDocument::sampleNames().join(QStringLiteral(", "))));
         parser.addOption(sample);
-        parser.addPositionalArgument(QStringLiteral("STUDY"), QStringLiteral("A .prism.json study to open (default: the last one)."),
+        parser.addPositionalArgument(QStringLiteral("STUDY"),
+                                     QStringLiteral("A .prism.json study to open (default: the last one)."),
                                      QStringLiteral("[STUDY]"));
     }
 };

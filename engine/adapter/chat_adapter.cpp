@@ -98,7 +98,7 @@ std::string ChatAdapter::outputRequirements(const Signature &signature) const
         fields.push_back(std::move(item));
     }
     return "Respond with the corresponding output fields, starting with the field " + pytext::join(fields, ", then ")
-        + ", and then ending with the marker for `[[ ## completed ## ]]`.";
+           + ", and then ending with the marker for `[[ ## completed ## ]]`.";
 }
 
 Result<Fields> ChatAdapter::parse(const Signature &signature, const std::string &completion) const
@@ -145,9 +145,9 @@ Result<Fields> ChatAdapter::parse(const Signature &signature, const std::string 
             missing.push_back(signature.outputs[i].name);
     if (!missing.empty()) {
         std::string message = "ChatAdapter: " + std::string(missing.size() == 1 ? "output field " : "output fields ")
-            + fieldList(missing) + (missing.size() == 1 ? " is" : " are")
-            + " missing or empty (expected a [[ ## " + missing.front() + " ## ]] section); the completion reads: \""
-            + valueparse::excerpt(completion) + "\"";
+                              + fieldList(missing) + (missing.size() == 1 ? " is" : " are")
+                              + " missing or empty (expected a [[ ## " + missing.front()
+                              + " ## ]] section); the completion reads: \"" + valueparse::excerpt(completion) + "\"";
         return Error::make(ErrorKind::Parse, std::move(message));
     }
 

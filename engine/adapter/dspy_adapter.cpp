@@ -64,11 +64,11 @@ std::vector<ChatMessage> DspyAdapter::format(const Signature &signature, const s
 std::string DspyAdapter::systemMessage(const Signature &signature) const
 {
     const std::string description = "Your input fields are:\n" + pytext::fieldDescriptions(signature.inputs)
-        + "\nYour output fields are:\n" + pytext::fieldDescriptions(signature.outputs);
+                                    + "\nYour output fields are:\n" + pytext::fieldDescriptions(signature.outputs);
 
     const std::string instruction = signature.instruction.empty()
-        ? Signature::defaultInstruction(signature.inputs, signature.outputs)
-        : signature.instruction;
+                                        ? Signature::defaultInstruction(signature.inputs, signature.outputs)
+                                        : signature.instruction;
     std::string task = "In adhering to this structure, your objective is: ";
     for (const auto &line : pytext::splitLines(pytext::dedent(instruction)))
         task += "\n        " + line;

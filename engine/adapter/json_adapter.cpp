@@ -1,8 +1,8 @@
 #include "adapter/json_adapter.h"
 
 #include "adapter/pytext.h"
-#include "core/text.h"
 #include "adapter/value_parse.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 

@@ -108,11 +108,12 @@ PredictorCall runLabelled(const Predictor &predictor, const Fields &inputs, Lm &
     }
     const Error &retryError = *second.error;
     if (second.lmFailed)
-        call.error = withMessage(retryError, label + ": " + error.message + "; the JSONAdapter retry then failed: LM call failed: "
-                                                 + retryError.message);
+        call.error =
+            withMessage(retryError, label + ": " + error.message
+                                        + "; the JSONAdapter retry then failed: LM call failed: " + retryError.message);
     else
-        call.error = withMessage(retryError, label + ": " + error.message + "; the JSONAdapter retry also failed: "
-                                                 + retryError.message);
+        call.error = withMessage(retryError, label + ": " + error.message
+                                                 + "; the JSONAdapter retry also failed: " + retryError.message);
     return call;
 }
 
@@ -141,8 +142,9 @@ Prediction runProgram(const Program &program, const Fields &inputs, Lm &lm, cons
             if (!v)
                 v = prediction.values.find(field.name);
             if (!v) {
-                prediction.error = Error::make(ErrorKind::Data, label + ": input `" + field.name
-                                                                    + "` is missing: it is not in the example and no earlier stage produces it");
+                prediction.error = Error::make(
+                    ErrorKind::Data, label + ": input `" + field.name
+                                         + "` is missing: it is not in the example and no earlier stage produces it");
                 return prediction;
             }
             stage.inputs.set(field.name, *v);

@@ -66,7 +66,8 @@ char32_t decodeUtf8(std::string_view s, std::size_t i, std::size_t &length)
         return (char32_t(c & 0x1f) << 6) | (byteAt(s, i + 1) & 0x3f);
     }
     if ((c & 0xf0) == 0xe0 && cont(1) && cont(2)) {
-        const char32_t cp = (char32_t(c & 0x0f) << 12) | (char32_t(byteAt(s, i + 1) & 0x3f) << 6) | (byteAt(s, i + 2) & 0x3f);
+        const char32_t cp =
+            (char32_t(c & 0x0f) << 12) | (char32_t(byteAt(s, i + 1) & 0x3f) << 6) | (byteAt(s, i + 2) & 0x3f);
         if (cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) {
             length = 3;
             return cp;
@@ -74,7 +75,7 @@ char32_t decodeUtf8(std::string_view s, std::size_t i, std::size_t &length)
     }
     if ((c & 0xf8) == 0xf0 && cont(1) && cont(2) && cont(3)) {
         const char32_t cp = (char32_t(c & 0x07) << 18) | (char32_t(byteAt(s, i + 1) & 0x3f) << 12)
-            | (char32_t(byteAt(s, i + 2) & 0x3f) << 6) | (byteAt(s, i + 3) & 0x3f);
+                            | (char32_t(byteAt(s, i + 2) & 0x3f) << 6) | (byteAt(s, i + 3) & 0x3f);
         if (cp >= 0x10000 && cp <= 0x10ffff) {
             length = 4;
             return cp;
@@ -99,13 +100,34 @@ void appendJsonString(std::string &out, std::string_view s, bool ensureAscii)
     while (i < s.size()) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
         switch (c) {
-        case '"': out += "\\\""; ++i; continue;
-        case '\\': out += "\\\\"; ++i; continue;
-        case '\n': out += "\\n"; ++i; continue;
-        case '\r': out += "\\r"; ++i; continue;
-        case '\t': out += "\\t"; ++i; continue;
-        case '\b': out += "\\b"; ++i; continue;
-        case '\f': out += "\\f"; ++i; continue;
+        case '"':
+            out += "\\\"";
+            ++i;
+            continue;
+        case '\\':
+            out += "\\\\";
+            ++i;
+            continue;
+        case '\n':
+            out += "\\n";
+            ++i;
+            continue;
+        case '\r':
+            out += "\\r";
+            ++i;
+            continue;
+        case '\t':
+            out += "\\t";
+            ++i;
+            continue;
+        case '\b':
+            out += "\\b";
+            ++i;
+            continue;
+        case '\f':
+            out += "\\f";
+            ++i;
+            continue;
         default: break;
         }
         if (c < 0x20) {
@@ -159,7 +181,9 @@ std::string jsonFloat(double value)
 void dumpTo(std::string &out, const Json &value, bool ensureAscii, int indent, int level)
 {
     const std::string newline = indent >= 0 ? "\n" : "";
-    auto pad = [&](int depth) { return indent >= 0 ? std::string(static_cast<std::size_t>(indent * depth), ' ') : std::string(); };
+    auto pad = [&](int depth) {
+        return indent >= 0 ? std::string(static_cast<std::size_t>(indent * depth), ' ') : std::string();
+    };
     const std::string itemSeparator = indent >= 0 ? "," : ", ";
     switch (value.type()) {
     case Json::value_t::null: out += "null"; return;
@@ -357,7 +381,8 @@ std::string floatRepr(double value)
             return sign + "0." + std::string(static_cast<std::size_t>(-decpt), '0') + digits;
         if (decpt >= n)
             return sign + digits + std::string(static_cast<std::size_t>(decpt - n), '0') + ".0";
-        return sign + digits.substr(0, static_cast<std::size_t>(decpt)) + "." + digits.substr(static_cast<std::size_t>(decpt));
+        return sign + digits.substr(0, static_cast<std::size_t>(decpt)) + "."
+               + digits.substr(static_cast<std::size_t>(decpt));
     }
     std::string mantissa = digits.substr(0, 1);
     if (n > 1)
@@ -442,8 +467,12 @@ std::string fieldPlaceholder(const Field &field, bool isInput)
         case TypeKind::Bool: desc = "must be True or False"; break;
         case TypeKind::Int: desc = "must be a single int value"; break;
         case TypeKind::Float: desc = "must be a single float value"; break;
-        case TypeKind::Enum: desc = "must exactly match (no extra characters) one of: " + join(field.type.enumValues(), "; "); break;
-        case TypeKind::List: desc = "must adhere to the JSON schema: " + jsonDumps(jsonSchema(field.type), false); break;
+        case TypeKind::Enum:
+            desc = "must exactly match (no extra characters) one of: " + join(field.type.enumValues(), "; ");
+            break;
+        case TypeKind::List:
+            desc = "must adhere to the JSON schema: " + jsonDumps(jsonSchema(field.type), false);
+            break;
         }
     }
     std::string out = "{" + field.name + "}";

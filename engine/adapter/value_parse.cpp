@@ -495,7 +495,8 @@ Result<Value> listFromText(const Type &type, const std::string &text)
     }
     // A bare list: "a, b", "[a, b]", or one item per line with bullets.
     std::string body = text;
-    if (body.size() >= 2 && ((body.front() == '[' && body.back() == ']') || (body.front() == '(' && body.back() == ')')))
+    if (body.size() >= 2
+        && ((body.front() == '[' && body.back() == ']') || (body.front() == '(' && body.back() == ')')))
         body = body.substr(1, body.size() - 2);
     std::vector<std::string> items;
     std::string current;
@@ -592,7 +593,8 @@ Result<Value> fromJson(const Type &type, const Json &json)
     case TypeKind::Enum:
         if (json.is_number() || json.is_boolean())
             return matchEnum(type, pytext::jsonDumps(json, false));
-        return parseError("'" + excerpt(pytext::jsonDumps(json, false)) + "' is not one of: " + quotedList(type.enumValues()));
+        return parseError("'" + excerpt(pytext::jsonDumps(json, false))
+                          + "' is not one of: " + quotedList(type.enumValues()));
     case TypeKind::Int:
         if (json.is_number())
             return intFromNumber(json, pytext::jsonDumps(json, false));

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -59,9 +59,10 @@ Json predictorState(const Predictor &predictor)
     }
     Json signature = Json::object();
     // DSPy's default instruction is computed before ChainOfThought adds `reasoning`.
-    signature["instructions"] = predictor.signature.instruction.empty()
-        ? Signature::defaultInstruction(predictor.signature.inputs, predictor.signature.outputs)
-        : predictor.signature.instruction;
+    signature["instructions"] =
+        predictor.signature.instruction.empty()
+            ? Signature::defaultInstruction(predictor.signature.inputs, predictor.signature.outputs)
+            : predictor.signature.instruction;
     signature["fields"] = fields;
     state["signature"] = signature;
     state["lm"] = nullptr;
@@ -222,7 +223,8 @@ Result<ArtifactInfo> infoFromJson(const Json &j)
     }
     if (j.contains("scores")) {
         const Json &s = j["scores"];
-        if (!s.is_object() || !readScore(s, "baseline", info.baselineScore) || !readScore(s, "optimized", info.optimizedScore))
+        if (!s.is_object() || !readScore(s, "baseline", info.baselineScore)
+            || !readScore(s, "optimized", info.optimizedScore))
             return bad("\"scores\" must be an object with numeric \"baseline\" and \"optimized\"");
         if (s.contains("splits")) {
             if (!s["splits"].is_object())
@@ -231,7 +233,8 @@ Result<ArtifactInfo> infoFromJson(const Json &j)
                 SplitScores split;
                 if (!it.value().is_object() || !readScore(it.value(), "baseline", split.baseline)
                     || !readScore(it.value(), "optimized", split.optimized))
-                    return bad("scores.splits." + it.key() + " must be an object with numeric \"baseline\" and \"optimized\"");
+                    return bad("scores.splits." + it.key()
+                               + " must be an object with numeric \"baseline\" and \"optimized\"");
                 info.splitScores[it.key()] = split;
             }
         }
@@ -269,8 +272,8 @@ struct SavedField {
 Result<Predictor> loadPredictorState(const Json &state, const Predictor &studyPredictor, const std::string &source,
                                      const std::string &key, std::vector<std::string> &warnings)
 {
-    const std::string where = source + ": predictor '" + studyPredictor.name + "'"
-        + (key.empty() ? std::string() : " (key \"" + key + "\")");
+    const std::string where =
+        source + ": predictor '" + studyPredictor.name + "'" + (key.empty() ? std::string() : " (key \"" + key + "\")");
     auto bad = [&](const std::string &what) { return Error::make(ErrorKind::Parse, where + ": " + what); };
     if (state.contains("extended_signature"))
         return bad("has an \"extended_signature\": a file from DSPy 2.5 or older, which DSPy 2.6+ cannot load either");
@@ -286,7 +289,8 @@ Result<Predictor> loadPredictorState(const Json &state, const Predictor &studyPr
         const Json &f = sig["fields"][i];
         if (!f.is_object() || !f.contains("prefix") || !f["prefix"].is_string() || !f.contains("description")
             || !f["description"].is_string())
-            return bad("signature.fields[" + std::to_string(i) + "] must be an object with string \"prefix\" and \"description\"");
+            return bad("signature.fields[" + std::to_string(i)
+                       + "] must be an object with string \"prefix\" and \"description\"");
         saved.push_back({f["prefix"].get<std::string>(), f["description"].get<std::string>()});
     }
 
@@ -298,19 +302,21 @@ Result<Predictor> loadPredictorState(const Json &state, const Predictor &studyPr
     };
     const std::string mwhere = "predictor '" + studyPredictor.name + "'";
     if (saved.size() != nFields)
-        return mismatch(source, mwhere + ": the artifact has " + std::to_string(saved.size()) + " fields, the study's signature has "
-                                    + std::to_string(nFields) + " (" + fieldNames(effective) + ")");
+        return mismatch(source, mwhere + ": the artifact has " + std::to_string(saved.size())
+                                    + " fields, the study's signature has " + std::to_string(nFields) + " ("
+                                    + fieldNames(effective) + ")");
     for (std::size_t i = 0; i < nFields; ++i) {
         const Field &f = effectiveField(i);
         const std::string position = "field " + std::to_string(i + 1);
         if (saved[i].prefix != f.effectivePrefix())
-            return mismatch(source, mwhere + ": " + position + " is '" + saved[i].prefix + "' in the artifact but '" + f.name
-                                        + "' (" + f.effectivePrefix() + ") in the study");
+            return mismatch(source, mwhere + ": " + position + " is '" + saved[i].prefix + "' in the artifact but '"
+                                        + f.name + "' (" + f.effectivePrefix() + ") in the study");
         // A default description carries the field's name: the one name check DSPy's format allows.
         const std::string named = defaultDescriptionName(saved[i].description);
         if (!named.empty() && named != f.name)
-            return mismatch(source, mwhere + ": " + position + " is named '" + named + "' in the artifact (description \""
-                                        + saved[i].description + "\") but '" + f.name + "' in the study");
+            return mismatch(source, mwhere + ": " + position + " is named '" + named
+                                        + "' in the artifact (description \"" + saved[i].description + "\") but '"
+                                        + f.name + "' in the study");
     }
 
     Predictor out = studyPredictor;
@@ -486,7 +492,8 @@ Result<LoadedArtifact> loadDspyProgram(const std::string &jsonText, const std::s
     if (studyProgram.predictors.empty())
         return Error::make(ErrorKind::Config, sourceName + ": the study's program has no predictor to load into");
     if (!root.is_object())
-        return parseError(sourceName, "unknown layout: a DSPy saved program is a JSON object, this file holds " + shortJsonText(root));
+        return parseError(sourceName, "unknown layout: a DSPy saved program is a JSON object, this file holds "
+                                          + shortJsonText(root));
 
     LoadedArtifact out;
     try {
@@ -508,12 +515,14 @@ Result<LoadedArtifact> loadDspyProgram(const std::string &jsonText, const std::s
                 std::vector<std::string> keys;
                 for (auto it = root.begin(); it != root.end(); ++it)
                     keys.push_back(it.key());
-                return parseError(sourceName, "unknown layout: no saved predictor found (expected \"signature\" at the top level "
-                                              "for a dspy.Predict, or entries such as \"predict\" holding one; top-level keys: "
-                                              + joinKeys(keys) + ")");
+                return parseError(sourceName,
+                                  "unknown layout: no saved predictor found (expected \"signature\" at the top level "
+                                  "for a dspy.Predict, or entries such as \"predict\" holding one; top-level keys: "
+                                      + joinKeys(keys) + ")");
             }
             for (const auto &key : ignored)
-                out.warnings.push_back(sourceName + ": top-level key \"" + key + "\" is not a saved predictor; ignored");
+                out.warnings.push_back(sourceName + ": top-level key \"" + key
+                                       + "\" is not a saved predictor; ignored");
         }
         auto entryNames = [&]() {
             std::vector<std::string> names;
@@ -541,15 +550,19 @@ Result<LoadedArtifact> loadDspyProgram(const std::string &jsonText, const std::s
                 match = 0; // one predictor either way, under another attribute name: the fields decide
             if (!match) {
                 if (entries.size() == 1 && entries.front().first.empty())
-                    return mismatch(sourceName, "the artifact holds a single dspy.Predict (flat layout) but the study's program has "
-                                                    + std::to_string(predictors.size()) + " predictors");
-                const std::string wanted = expected.empty() ? "a flat dspy.Predict file or the key \"" + predictors[i].name + "\""
-                                                            : "key \"" + expected + "\"";
-                return mismatch(sourceName, "the artifact has no predictor '" + predictors[i].name + "' (expected " + wanted
-                                                + "; the artifact has: " + entryNames() + ")");
+                    return mismatch(
+                        sourceName,
+                        "the artifact holds a single dspy.Predict (flat layout) but the study's program has "
+                            + std::to_string(predictors.size()) + " predictors");
+                const std::string wanted = expected.empty()
+                                               ? "a flat dspy.Predict file or the key \"" + predictors[i].name + "\""
+                                               : "key \"" + expected + "\"";
+                return mismatch(sourceName, "the artifact has no predictor '" + predictors[i].name + "' (expected "
+                                                + wanted + "; the artifact has: " + entryNames() + ")");
             }
             used[*match] = true;
-            auto predictor = loadPredictorState(*entries[*match].second, predictors[i], sourceName, entries[*match].first, out.warnings);
+            auto predictor = loadPredictorState(*entries[*match].second, predictors[i], sourceName,
+                                                entries[*match].first, out.warnings);
             if (!predictor)
                 return predictor.error();
             out.program.predictors.push_back(std::move(predictor.value()));
@@ -560,10 +573,12 @@ Result<LoadedArtifact> loadDspyProgram(const std::string &jsonText, const std::s
                                                 + "\" that the study's program does not have");
 
         const bool newerBlock = root.contains("prism") && root["prism"].is_object() && root["prism"].contains("format")
-            && root["prism"]["format"].is_number_integer() && root["prism"]["format"].get<std::int64_t>() > kArtifactFormat;
+                                && root["prism"]["format"].is_number_integer()
+                                && root["prism"]["format"].get<std::int64_t>() > kArtifactFormat;
         if (newerBlock) {
             out.warnings.push_back(sourceName + ": the prism block has format " + root["prism"]["format"].dump()
-                                   + ", newer than this Prism reads (" + std::to_string(kArtifactFormat) + "); it is ignored");
+                                   + ", newer than this Prism reads (" + std::to_string(kArtifactFormat)
+                                   + "); it is ignored");
         } else if (root.contains("prism")) {
             auto info = infoFromJson(root["prism"]);
             if (!info)
@@ -585,7 +600,8 @@ Result<LoadedArtifact> loadDspyProgramFile(const std::string &path, const Progra
     return loadDspyProgram(text.value(), path, studyProgram);
 }
 
-Result<void> saveDspyProgramFile(const std::string &path, const Program &program, const std::optional<ArtifactInfo> &info)
+Result<void> saveDspyProgramFile(const std::string &path, const Program &program,
+                                 const std::optional<ArtifactInfo> &info)
 {
     if (program.predictors.empty())
         return Error::make(ErrorKind::Config, path + ": cannot save a program without predictors");

@@ -47,13 +47,14 @@ struct ArtifactInfo {
     ArtifactModel taskModel;
     ArtifactModel proposerModel;
     std::optional<std::uint64_t> seed;
-    std::string optimizer;      // miprov2 | bootstrap | labeled | ...
-    Fields optimizerSettings;   // knob name -> value, written as a JSON object
-    std::optional<double> baselineScore;  // the scores the optimizer selected on
+    std::string optimizer;               // miprov2 | bootstrap | labeled | ...
+    Fields optimizerSettings;            // knob name -> value, written as a JSON object
+    std::optional<double> baselineScore; // the scores the optimizer selected on
     std::optional<double> optimizedScore;
-    std::map<std::string, SplitScores> splitScores; // "val" (or "train_holdout": the part of train an optimizer held out when the study has no val) | "test"
-    std::string runId;     // empty = omitted
-    std::string createdAt; // ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z; empty = omitted
+    std::map<std::string, SplitScores> splitScores; // "val" (or "train_holdout": the part of train an optimizer held
+                                                    // out when the study has no val) | "test"
+    std::string runId;                              // empty = omitted
+    std::string createdAt;                          // ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z; empty = omitted
     bool operator==(const ArtifactInfo &other) const = default;
 };
 
@@ -79,8 +80,8 @@ std::string programToDspyJson(const Program &program, const std::optional<Artifa
 
 struct LoadedArtifact {
     Program program;
-    std::optional<ArtifactInfo> info;     // the `prism` block, when the file has one
-    std::vector<std::string> warnings;    // things ignored on load (an LM state, unknown keys)
+    std::optional<ArtifactInfo> info;  // the `prism` block, when the file has one
+    std::vector<std::string> warnings; // things ignored on load (an LM state, unknown keys)
 };
 
 // Reads a DSPy saved program (any of the layouts above) against the study's

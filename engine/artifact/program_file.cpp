@@ -31,8 +31,8 @@ std::string fieldDifference(const std::vector<Field> &mine, const std::vector<Fi
         if (it == mine.end())
             return std::string("lacks the ") + role + " field '" + f.name + "' of the study";
         if (!(it->type == f.type))
-            return std::string(role) + " field '" + f.name + "' is " + it->type.shortName() + " here but " +
-                   f.type.shortName() + " in the study";
+            return std::string(role) + " field '" + f.name + "' is " + it->type.shortName() + " here but "
+                   + f.type.shortName() + " in the study";
     }
     for (const auto &m : mine) {
         auto it = std::find_if(study.begin(), study.end(), [&](const Field &f) { return f.name == m.name; });
@@ -59,14 +59,14 @@ Result<void> checkAgainstStudy(const Program &program, const Program &studyProgr
 {
     auto mismatch = [&](const std::string &what) { return Error::make(ErrorKind::Data, source + ": " + what); };
     if (program.predictors.size() != studyProgram.predictors.size())
-        return mismatch("the program has " + std::to_string(program.predictors.size()) + " predictor(s), the study's has " +
-                        std::to_string(studyProgram.predictors.size()));
+        return mismatch("the program has " + std::to_string(program.predictors.size())
+                        + " predictor(s), the study's has " + std::to_string(studyProgram.predictors.size()));
     for (std::size_t i = 0; i < program.predictors.size(); ++i) {
         const Predictor &mine = program.predictors[i];
         const Predictor &theirs = studyProgram.predictors[i];
         if (mine.name != theirs.name)
-            return mismatch("predictor " + std::to_string(i + 1) + " is named '" + mine.name + "', the study's is '" +
-                            theirs.name + "'");
+            return mismatch("predictor " + std::to_string(i + 1) + " is named '" + mine.name + "', the study's is '"
+                            + theirs.name + "'");
         std::string diff = fieldDifference(mine.signature.inputs, theirs.signature.inputs, "input");
         if (diff.empty())
             diff = fieldDifference(checkedOutputs(mine), checkedOutputs(theirs), "output");
@@ -83,8 +83,8 @@ Result<LoadedArtifact> loadPrismProgram(const Json &root, std::string_view text,
     const JsonPath list = JsonPath().key("predictors");
     const Json &predictors = root["predictors"];
     if (!predictors.is_array() || predictors.empty())
-        return Error::make(ErrorKind::Parse, source + ": " + reader.where(list) +
-                                                 " must be a non-empty array of predictors");
+        return Error::make(ErrorKind::Parse,
+                           source + ": " + reader.where(list) + " must be a non-empty array of predictors");
     LoadedArtifact out;
     for (std::size_t i = 0; i < predictors.size(); ++i) {
         const std::string where = source + ": " + reader.where(list.index(i)) + ": ";
@@ -111,7 +111,8 @@ Result<LoadedArtifact> loadPrismProgram(const Json &root, std::string_view text,
 
 } // namespace
 
-Result<LoadedArtifact> loadProgramText(const std::string &text, const std::string &sourceName, const Program &studyProgram)
+Result<LoadedArtifact> loadProgramText(const std::string &text, const std::string &sourceName,
+                                       const Program &studyProgram)
 {
     auto parsed = parseJson(text, sourceName);
     if (!parsed)

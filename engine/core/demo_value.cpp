@@ -44,8 +44,9 @@ std::optional<Value> demoValueAs(const Json &j, const Type &type)
     case TypeKind::Enum:
         // Only a value of the set: anything else would reach prompts as an
         // option the signature does not offer.
-        if (j.is_string() && std::find(type.enumValues().begin(), type.enumValues().end(), j.get<std::string>()) !=
-                                 type.enumValues().end())
+        if (j.is_string()
+            && std::find(type.enumValues().begin(), type.enumValues().end(), j.get<std::string>())
+                   != type.enumValues().end())
             return Value(j.get<std::string>());
         return std::nullopt;
     case TypeKind::Int: {
@@ -76,8 +77,7 @@ std::optional<Value> demoValueAs(const Json &j, const Type &type)
                 const double d = std::stod(s, &used);
                 if (used == s.size())
                     return Value(d);
-            } catch (const std::exception &) {
-            }
+            } catch (const std::exception &) {}
         }
         return std::nullopt;
     }

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -108,8 +108,8 @@ Result<Type> typeFromJson(const Json &json)
             values.push_back(v.get<std::string>());
         }
         if (const auto repeated = repeatedEnumValue(values))
-            return Error::make(ErrorKind::Parse, "enum value '" + *repeated
-                                                     + "' is listed twice (answers match values ignoring case)");
+            return Error::make(ErrorKind::Parse,
+                               "enum value '" + *repeated + "' is listed twice (answers match values ignoring case)");
         return Type::enumOf(std::move(values));
     }
     if (kind == "list") {
@@ -269,7 +269,8 @@ Result<Predictor> predictorFromJson(const Json &json)
         else if (kind == "chain_of_thought" || kind == "ChainOfThought" || kind == "cot")
             p.kind = PredictorKind::ChainOfThought;
         else
-            return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': unknown kind '" + kind + "' (expected predict or chain_of_thought)");
+            return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': unknown kind '" + kind
+                                                     + "' (expected predict or chain_of_thought)");
     }
     auto sig = signatureFromJson(json["signature"]);
     if (!sig)
@@ -281,8 +282,8 @@ Result<Predictor> predictorFromJson(const Json &json)
             const Json &dj = json["demos"][i];
             auto d = demoFromJson(dj);
             if (!d)
-                return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': demo " + std::to_string(i + 1) + ": " +
-                                                         d.error().message);
+                return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': demo " + std::to_string(i + 1) + ": "
+                                                         + d.error().message);
             // The check and conversion a DSPy saved program's demos get: one rule for every format.
             for (auto it = dj.begin(); it != dj.end(); ++it) {
                 const Field *field = it.key() == "augmented" ? nullptr : effective.findField(it.key());
@@ -309,7 +310,8 @@ Json toJson(const Program &program)
 
 Result<Program> programFromJson(const Json &json)
 {
-    if (!json.is_object() || !json.contains("predictors") || !json["predictors"].is_array() || json["predictors"].empty())
+    if (!json.is_object() || !json.contains("predictors") || !json["predictors"].is_array()
+        || json["predictors"].empty())
         return Error::make(ErrorKind::Parse, "a program needs a non-empty \"predictors\" array");
     Program program;
     for (const auto &pj : json["predictors"]) {
@@ -360,7 +362,8 @@ Result<Json> parseJson(const std::string &text, const std::string &sourceName)
         const auto pos = what.find("syntax error");
         if (pos != std::string::npos)
             what = what.substr(pos);
-        return Error::make(ErrorKind::Parse, sourceName + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid JSON: " + what);
+        return Error::make(ErrorKind::Parse, sourceName + ":" + std::to_string(line) + ":" + std::to_string(column)
+                                                 + ": invalid JSON: " + what);
     } catch (const Json::exception &e) {
         // A number too large for a double (out_of_range): nlohmann gives no position.
         std::size_t line = 1, column = 1;
@@ -369,8 +372,8 @@ Result<Json> parseJson(const std::string &text, const std::string &sourceName)
                 column = text[i] == '\n' ? 1 : column + 1;
                 line += text[i] == '\n' ? 1 : 0;
             }
-        return Error::make(ErrorKind::Parse, sourceName + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                                                 ": invalid JSON: a number too large to represent");
+        return Error::make(ErrorKind::Parse, sourceName + ":" + std::to_string(line) + ":" + std::to_string(column)
+                                                 + ": invalid JSON: a number too large to represent");
     }
 }
 

@@ -11,9 +11,12 @@ namespace prism {
 // Who serves a model: the built-in simulator or an HTTP API.
 enum class Provider { SimLm, OpenAi, Anthropic };
 
-const char *providerName(Provider provider); // "simlm" | "openai" | "anthropic"
+const char *providerName(Provider provider);                     // "simlm" | "openai" | "anthropic"
 std::optional<Provider> providerFromName(std::string_view name); // exact names only
-inline bool isHttpProvider(Provider provider) { return provider != Provider::SimLm; }
+inline bool isHttpProvider(Provider provider)
+{
+    return provider != Provider::SimLm;
+}
 
 // How a predictor's prompt is written and its answer parsed.
 enum class AdapterKind { Chat, Json };

@@ -47,8 +47,10 @@ const char *unwritableKind(mode_t mode)
 
 Error notAFile(const std::string &path, const char *kind)
 {
-    return refuse(path, {}, std::string("is ") + kind + ", not a file; an output must be a regular file, a FIFO or "
-                                                        "a character device, and nothing else is replaced");
+    return refuse(path, {},
+                  std::string("is ") + kind
+                      + ", not a file; an output must be a regular file, a FIFO or "
+                        "a character device, and nothing else is replaced");
 }
 
 // Follows symlinks from `path` to the first name that is not one (it may not
@@ -66,7 +68,8 @@ Result<std::string> followLinks(const std::string &path)
             return current;
         const ssize_t n = ::readlink(current.c_str(), buffer.data(), buffer.size());
         if (n <= 0 || static_cast<std::size_t>(n) >= buffer.size())
-            return refuse(path, current, "cannot read the symbolic link (" + reason(n < 0 ? errno : ENAMETOOLONG) + ")");
+            return refuse(path, current,
+                          "cannot read the symbolic link (" + reason(n < 0 ? errno : ENAMETOOLONG) + ")");
         const std::string link(buffer.data(), static_cast<std::size_t>(n));
         const std::filesystem::path dir = std::filesystem::path(current).parent_path();
         current = link.front() == '/' || dir.empty() ? link : (dir / link).string();
@@ -92,7 +95,8 @@ Result<void> checkDirectory(const std::string &path, const std::string &target)
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0)
         return refuse(path, target,
-                      errno == ENOENT ? "the directory " + dir + " does not exist" : "the directory " + dir + ": " + reason(errno));
+                      errno == ENOENT ? "the directory " + dir + " does not exist"
+                                      : "the directory " + dir + ": " + reason(errno));
     if (!S_ISDIR(st.st_mode))
         return refuse(path, target, dir + " is not a directory");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
@@ -155,14 +159,15 @@ Result<void> replaceFile(const std::string &path, const OutputTarget &target, co
         failed = errno;
     if (failed != 0) {
         ::unlink(tmp.c_str());
-        return refuse(path, target.path, std::string("write failed (") + std::strerror(failed) +
-                                             "); the previous file is unchanged");
+        return refuse(path, target.path,
+                      std::string("write failed (") + std::strerror(failed) + "); the previous file is unchanged");
     }
     if (::rename(tmp.c_str(), target.path.c_str()) != 0) {
         const int error = errno;
         ::unlink(tmp.c_str());
-        return refuse(path, target.path, std::string("cannot replace the file (") + std::strerror(error) +
-                                             "); the previous file is unchanged");
+        return refuse(path, target.path,
+                      std::string("cannot replace the file (") + std::strerror(error)
+                          + "); the previous file is unchanged");
     }
     return {};
 }
@@ -192,8 +197,8 @@ Result<OutputTarget> resolveOutputTarget(const std::string &path)
         struct stat at {};
         // A link the kernel follows but whose text names no file (/proc/self/fd/1
         // of stdout redirected to a file): write through the kernel, as a stream.
-        if (::lstat(target.path.c_str(), &at) != 0 || S_ISLNK(at.st_mode) || at.st_dev != st.st_dev ||
-            at.st_ino != st.st_ino)
+        if (::lstat(target.path.c_str(), &at) != 0 || S_ISLNK(at.st_mode) || at.st_dev != st.st_dev
+            || at.st_ino != st.st_ino)
             return directTarget(path);
         if (::access(target.path.c_str(), W_OK) != 0)
             return refuse(path, target.path, "the file is read-only (" + reason(errno) + ")");
@@ -231,10 +236,11 @@ Result<std::FILE *> openOutputStream(const std::string &path)
     // A log written as it happens is read while it grows (tail -f): a regular
     // file is truncated and written in place, not replaced at the end.
     const bool direct = target->kind == OutputTarget::Kind::Direct;
-    const int fd = direct ? openDirect(path)
-                          : ::open(target->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    const int fd =
+        direct ? openDirect(path) : ::open(target->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
-        return refuse(path, direct ? std::string() : target->path, "cannot open it for writing (" + reason(errno) + ")");
+        return refuse(path, direct ? std::string() : target->path,
+                      "cannot open it for writing (" + reason(errno) + ")");
     std::FILE *file = ::fdopen(fd, "wb");
     if (!file) {
         const int error = errno;

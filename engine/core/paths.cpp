@@ -26,14 +26,17 @@ Result<std::string> userDataDir()
         } else {
             const std::string home = envOrEmpty("HOME");
             if (home.empty())
-                return Error::make(ErrorKind::Io, "cannot locate the data directory: neither PRISM_DATA_DIR, XDG_DATA_HOME nor HOME is set");
+                return Error::make(
+                    ErrorKind::Io,
+                    "cannot locate the data directory: neither PRISM_DATA_DIR, XDG_DATA_HOME nor HOME is set");
             dir = home + "/.local/share/prism";
         }
     }
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec || !std::filesystem::is_directory(dir, ec))
-        return Error::make(ErrorKind::Io, dir + ": cannot create the data directory (" + (ec ? ec.message() : std::string("not a directory"))
+        return Error::make(ErrorKind::Io, dir + ": cannot create the data directory ("
+                                              + (ec ? ec.message() : std::string("not a directory"))
                                               + "); set PRISM_DATA_DIR to a writable directory");
     return dir;
 }

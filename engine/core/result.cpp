@@ -35,10 +35,8 @@ bool isRetryable(const Error &error)
     case ErrorKind::Transport:
     case ErrorKind::Timeout:
     case ErrorKind::RateLimit:
-    case ErrorKind::Server:
-        return true;
-    default:
-        return false;
+    case ErrorKind::Server: return true;
+    default: return false;
     }
 }
 

@@ -10,21 +10,21 @@ namespace prism {
 // What went wrong, in terms a caller can act on. LM kinds follow DSPy's
 // exception taxonomy; the rest are Prism's own.
 enum class ErrorKind {
-    Transport,              // connection refused, DNS, reset
-    Timeout,                // no answer in time
-    RateLimit,              // HTTP 429; retryAfterSeconds may be set
-    Auth,                   // 401/403, bad or missing key
-    InvalidRequest,         // 400/404/422: wrong model name, bad parameter
-    ContextWindowExceeded,  // prompt too long for the model
-    Server,                 // 5xx
-    Parse,                  // an answer or file we could not understand
-    Cancelled,              // the user or a budget stopped the work
-    Budget,                 // a budget was exhausted
-    Io,                     // file system
-    Data,                   // a dataset or study that does not fit
-    Config,                 // a setting that makes no sense
-    Script,                 // a metric script failed
-    Internal,               // a bug in Prism
+    Transport,             // connection refused, DNS, reset
+    Timeout,               // no answer in time
+    RateLimit,             // HTTP 429; retryAfterSeconds may be set
+    Auth,                  // 401/403, bad or missing key
+    InvalidRequest,        // 400/404/422: wrong model name, bad parameter
+    ContextWindowExceeded, // prompt too long for the model
+    Server,                // 5xx
+    Parse,                 // an answer or file we could not understand
+    Cancelled,             // the user or a budget stopped the work
+    Budget,                // a budget was exhausted
+    Io,                    // file system
+    Data,                  // a dataset or study that does not fit
+    Config,                // a setting that makes no sense
+    Script,                // a metric script failed
+    Internal,              // a bug in Prism
 };
 
 const char *errorKindName(ErrorKind kind);
@@ -51,8 +51,7 @@ struct Error {
 bool isRetryable(const Error &error);
 
 // A value or an Error. std::expected is C++23; this is the small subset we use.
-template <typename T>
-class [[nodiscard]] Result {
+template <typename T> class [[nodiscard]] Result {
 public:
     Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}
@@ -74,8 +73,7 @@ private:
     std::variant<T, Error> m_data;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <> class [[nodiscard]] Result<void> {
 public:
     Result() = default;
     Result(Error error) : m_error(std::move(error)) {}

@@ -73,12 +73,25 @@ bool Type::parseShort(std::string_view text, Type &out, std::string &error)
 {
     const std::string t = trimmed(text);
     const std::string l = toLowerAscii(t);
-    if (l == "str" || l == "string") { out = string(); return true; }
-    if (l == "int" || l == "integer") { out = integer(); return true; }
-    if (l == "float" || l == "number") { out = floating(); return true; }
-    if (l == "bool" || l == "boolean") { out = boolean(); return true; }
+    if (l == "str" || l == "string") {
+        out = string();
+        return true;
+    }
+    if (l == "int" || l == "integer") {
+        out = integer();
+        return true;
+    }
+    if (l == "float" || l == "number") {
+        out = floating();
+        return true;
+    }
+    if (l == "bool" || l == "boolean") {
+        out = boolean();
+        return true;
+    }
     auto inner = [&](std::string_view head) -> std::optional<std::string> {
-        if (l.size() > head.size() + 1 && l.compare(0, head.size(), head) == 0 && l[head.size()] == '[' && l.back() == ']')
+        if (l.size() > head.size() + 1 && l.compare(0, head.size(), head) == 0 && l[head.size()] == '['
+            && l.back() == ']')
             return t.substr(head.size() + 1, t.size() - head.size() - 2);
         return std::nullopt;
     };

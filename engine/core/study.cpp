@@ -46,7 +46,8 @@ Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
     if (!m.baseUrl.empty()) {
         const std::string scheme = toLowerAscii(m.baseUrl.substr(0, m.baseUrl.find("://")));
         if (m.baseUrl.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
-            return Error::make(ErrorKind::Config, where + ".base_url must be an http:// or https:// URL, not '" + m.baseUrl + "'");
+            return Error::make(ErrorKind::Config,
+                               where + ".base_url must be an http:// or https:// URL, not '" + m.baseUrl + "'");
         for (unsigned char c : m.baseUrl)
             if (c <= ' ' || c == 0x7f)
                 return Error::make(ErrorKind::Config, where + ".base_url contains a space or control character");
@@ -54,8 +55,10 @@ Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
     for (std::size_t i = 0; i < m.apiKeyEnv.size(); ++i) {
         const unsigned char c = static_cast<unsigned char>(m.apiKeyEnv[i]);
         if (!(std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c))))
-            return Error::make(ErrorKind::Config, where + ".api_key_env must be the name of an environment variable "
-                                                          "(letters, digits and _), not '" + m.apiKeyEnv + "'");
+            return Error::make(ErrorKind::Config, where
+                                                      + ".api_key_env must be the name of an environment variable "
+                                                        "(letters, digits and _), not '"
+                                                      + m.apiKeyEnv + "'");
     }
     for (const auto &[name, value] : m.extraHeaders) {
         bool nameOk = !name.empty();
@@ -120,8 +123,9 @@ public:
         try {
             const JsonPath top;
             m_reader.object(root, top);
-            m_reader.expectKeys(root, top, {"prism_study", "name", "description", "data", "program", "metric", "models",
-                                            "optimizer", "eval"});
+            m_reader.expectKeys(
+                root, top,
+                {"prism_study", "name", "description", "data", "program", "metric", "models", "optimizer", "eval"});
             if (!root.contains("prism_study"))
                 return studyError(m_source, "not a Prism study: the key \"prism_study\" is missing (a study file "
                                             "starts with {\"prism_study\": 1, ...})");
@@ -264,9 +268,10 @@ private:
             throw JsonReader::Failure(m_source + ": " + at.text()
                                       + " contains \"api_key\": a study never stores a key; name the environment "
                                         "variable in \"api_key_env\" instead");
-        m_reader.expectKeys(j, at, {"provider", "model", "base_url", "api_key_env", "temperature", "max_tokens",
-                                    "timeout_seconds", "max_concurrency", "requests_per_minute", "tokens_per_minute",
-                                    "max_retries", "retry_base_seconds", "extra_headers"});
+        m_reader.expectKeys(j, at,
+                            {"provider", "model", "base_url", "api_key_env", "temperature", "max_tokens",
+                             "timeout_seconds", "max_concurrency", "requests_per_minute", "tokens_per_minute",
+                             "max_retries", "retry_base_seconds", "extra_headers"});
         std::string provider = providerName(m.provider);
         m_reader.read(j, at, "provider", provider);
         m_reader.read(j, at, "model", m.model);
@@ -289,8 +294,8 @@ private:
         if (auto known = providerFromName(provider))
             m.provider = *known;
         else
-            throw JsonReader::Failure(m_source + ": " + at.text() + ".provider must be simlm, openai or anthropic, not '"
-                                      + provider + "'");
+            throw JsonReader::Failure(m_source + ": " + at.text()
+                                      + ".provider must be simlm, openai or anthropic, not '" + provider + "'");
         if (auto bad = checkEndpoint(m, at.text()); !bad)
             throw JsonReader::Failure(m_source + ": " + bad.error().message);
         return m;
@@ -313,11 +318,12 @@ private:
     void readOptimizer(const Json &o, OptimizerConfig &c)
     {
         const JsonPath at = JsonPath().key("optimizer");
-        m_reader.expectKeys(o, at, {"name", "auto", "num_trials", "num_candidates", "max_bootstrapped_demos",
-                                    "max_labeled_demos", "max_rounds", "metric_threshold", "seed", "minibatch",
-                                    "minibatch_size", "minibatch_full_eval_steps", "init_temperature",
-                                    "view_data_batch_size", "program_aware_proposer", "data_aware_proposer",
-                                    "tip_aware_proposer", "fewshot_aware_proposer", "tip"});
+        m_reader.expectKeys(o, at,
+                            {"name", "auto", "num_trials", "num_candidates", "max_bootstrapped_demos",
+                             "max_labeled_demos", "max_rounds", "metric_threshold", "seed", "minibatch",
+                             "minibatch_size", "minibatch_full_eval_steps", "init_temperature", "view_data_batch_size",
+                             "program_aware_proposer", "data_aware_proposer", "tip_aware_proposer",
+                             "fewshot_aware_proposer", "tip"});
         constexpr long long kMaxCount = 1'000'000;
         m_reader.read(o, at, "name", c.name);
         if (o.contains("auto"))
@@ -441,7 +447,8 @@ std::string studyToJsonText(const Study &s)
     if (!c.tip.empty())
         o["tip"] = c.tip;
     j["optimizer"] = o;
-    j["eval"] = Json{{"threads", s.eval.threads}, {"max_errors", s.eval.maxErrors}, {"adapter", adapterKindName(s.eval.adapter)}};
+    j["eval"] = Json{
+        {"threads", s.eval.threads}, {"max_errors", s.eval.maxErrors}, {"adapter", adapterKindName(s.eval.adapter)}};
     return j.dump(2) + "\n";
 }
 

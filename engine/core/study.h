@@ -14,9 +14,9 @@ namespace prism {
 // Where one split's rows come from. Paths are relative to the study file.
 struct DatasetSource {
     std::string path;
-    std::string format;                        // json | jsonl | csv; empty = from the extension
+    std::string format;                         // json | jsonl | csv; empty = from the extension
     std::map<std::string, std::string> columns; // field name -> column name (identity when absent)
-    std::string listSeparator = ";";           // for list fields read from CSV text
+    std::string listSeparator = ";";            // for list fields read from CSV text
     bool operator==(const DatasetSource &other) const = default;
 };
 
@@ -37,13 +37,13 @@ struct FieldMetric {
     std::string field;
     std::string metric = "exact"; // exact | normalized_exact | f1 | jaccard | numeric | contains | regex
     double weight = 1.0;
-    double tolerance = 0.0;       // numeric: absolute tolerance
-    std::string pattern;          // regex
+    double tolerance = 0.0; // numeric: absolute tolerance
+    std::string pattern;    // regex
     bool operator==(const FieldMetric &other) const = default;
 };
 
 struct MetricSpec {
-    std::string kind = "composite"; // composite | script
+    std::string kind = "composite";  // composite | script
     std::vector<FieldMetric> fields; // composite: weighted mean over these
     std::string script;              // script: JavaScript source of `function metric(example, pred, trace)`
     bool operator==(const MetricSpec &other) const = default;
@@ -75,7 +75,7 @@ struct ModelConfig {
 
 // MIPROv2 knobs use DSPy's names; see docs/STUDY_FORMAT.md.
 struct OptimizerConfig {
-    std::string name = "miprov2"; // miprov2 | bootstrap | labeled
+    std::string name = "miprov2";   // miprov2 | bootstrap | labeled
     std::string autoMode = "light"; // light | medium | heavy | "" (manual)
     std::optional<int> numTrials;
     std::optional<int> numCandidates;

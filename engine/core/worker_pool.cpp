@@ -9,11 +9,11 @@ struct WorkerPool::Batch {
     std::size_t n = 0;
     const std::function<void(std::size_t)> *job = nullptr;
     const std::atomic<bool> *cancel = nullptr;
-    std::size_t next = 0;    // first index not claimed
-    std::size_t running = 0; // claimed and not finished
-    bool skipped = false;    // cancel skipped jobs
-    bool failed = false;     // a job threw: start no more
-    std::exception_ptr error; // the first exception
+    std::size_t next = 0;         // first index not claimed
+    std::size_t running = 0;      // claimed and not finished
+    bool skipped = false;         // cancel skipped jobs
+    bool failed = false;          // a job threw: start no more
+    std::exception_ptr error;     // the first exception
     std::condition_variable done; // running reached 0 with nothing left to claim
 };
 
@@ -91,7 +91,8 @@ void WorkerPool::workerLoop()
     }
 }
 
-bool WorkerPool::parallelFor(std::size_t n, const std::function<void(std::size_t)> &job, const std::atomic<bool> *cancel)
+bool WorkerPool::parallelFor(std::size_t n, const std::function<void(std::size_t)> &job,
+                             const std::atomic<bool> *cancel)
 {
     auto batch = std::make_shared<Batch>();
     batch->n = n;
@@ -126,7 +127,8 @@ bool parallelFor(WorkerPool *pool, std::size_t n, int threads, const std::functi
 {
     if (pool)
         return pool->parallelFor(n, job, cancel);
-    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::max<std::size_t>(n, 1)));
+    const int count = static_cast<int>(
+        std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::max<std::size_t>(n, 1)));
     WorkerPool local(count);
     return local.parallelFor(n, job, cancel);
 }

@@ -50,7 +50,7 @@ private:
 
     std::vector<std::thread> m_workers;
     std::mutex m_mutex;
-    std::condition_variable m_wake; // a batch was queued, or the pool is stopping
+    std::condition_variable m_wake;             // a batch was queued, or the pool is stopping
     std::deque<std::shared_ptr<Batch>> m_queue; // batches with jobs not yet claimed
     bool m_stopping = false;
 };

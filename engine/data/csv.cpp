@@ -69,9 +69,11 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
                 }
                 inQuotes = false;
                 ++i;
-                if (i < n && text[i] != ',' && text[i] != '\n' && !(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n'))
-                    return csvError(sourceName, line, columnAt(text, lineStart, i),
-                                    "unexpected character after a closing quote (write a quote inside a quoted field as \"\")");
+                if (i < n && text[i] != ',' && text[i] != '\n'
+                    && !(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n'))
+                    return csvError(
+                        sourceName, line, columnAt(text, lineStart, i),
+                        "unexpected character after a closing quote (write a quote inside a quoted field as \"\")");
                 continue;
             }
             if (c == '\r' && i + 1 < n && text[i + 1] == '\n') {
@@ -121,16 +123,16 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
         auto [it, inserted] = seen.emplace(name, k);
         if (!inserted)
             return csvError(sourceName, recordLines.front(), 0,
-                            "duplicate column name " + quotedForError(name) + " in the header (columns " +
-                                std::to_string(it->second + 1) + " and " + std::to_string(k + 1) + ")");
+                            "duplicate column name " + quotedForError(name) + " in the header (columns "
+                                + std::to_string(it->second + 1) + " and " + std::to_string(k + 1) + ")");
         table.header.push_back(std::move(name));
     }
     for (std::size_t r = 1; r < records.size(); ++r) {
         if (records[r].size() != table.header.size())
             return csvError(sourceName, recordLines[r], 0,
-                            std::to_string(records[r].size()) + (records[r].size() == 1 ? " cell" : " cells") +
-                                ", but the header has " + std::to_string(table.header.size()) +
-                                (table.header.size() == 1 ? " column" : " columns"));
+                            std::to_string(records[r].size()) + (records[r].size() == 1 ? " cell" : " cells")
+                                + ", but the header has " + std::to_string(table.header.size())
+                                + (table.header.size() == 1 ? " column" : " columns"));
         table.rows.push_back(std::move(records[r]));
         table.lineNumbers.push_back(recordLines[r]);
     }

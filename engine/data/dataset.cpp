@@ -87,8 +87,7 @@ bool convertList(const Value &raw, const Type &type, const std::string &separato
                         items.push_back(valueFromJson(item));
                     fromJson = true;
                 }
-            } catch (const Json::exception &) {
-            }
+            } catch (const Json::exception &) {}
         }
         if (!fromJson && !text.empty()) {
             std::size_t pos = 0;
@@ -264,9 +263,9 @@ Result<std::vector<Slot>> buildSlots(const DatasetSource &source, const Program 
     }
     for (const auto &[field, column] : source.columns) {
         if (findSlot(field) == slots.end())
-            return Error::make(ErrorKind::Config, sourceName + ": the column mapping names field '" + field +
-                                                      "' (from column '" + column + "'), which the program does not have; its fields are " +
-                                                      joined(names, ", "));
+            return Error::make(ErrorKind::Config,
+                               sourceName + ": the column mapping names field '" + field + "' (from column '" + column
+                                   + "'), which the program does not have; its fields are " + joined(names, ", "));
     }
     return slots;
 }
@@ -295,7 +294,7 @@ Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource 
     for (std::size_t r = 0; r < table.rows.size(); ++r) {
         const int line = r < table.lineNumbers.size() ? table.lineNumbers[r] : 0;
         const std::string where = line > 0 ? sourceName + ":" + std::to_string(line) + ": "
-                                            : sourceName + ": row " + std::to_string(r + 1) + ": ";
+                                           : sourceName + ": row " + std::to_string(r + 1) + ": ";
         const Fields &row = table.rows[r];
         Example example;
         example.inputKeys = inputKeys;
@@ -356,7 +355,8 @@ void splitByFraction(const std::vector<Example> &all, double valFraction, double
     auto count = [n](double fraction) {
         if (!(fraction > 0))
             return std::size_t{0};
-        return static_cast<std::size_t>(std::min<double>(static_cast<double>(n), std::llround(static_cast<double>(n) * fraction)));
+        return static_cast<std::size_t>(
+            std::min<double>(static_cast<double>(n), std::llround(static_cast<double>(n) * fraction)));
     };
     const std::size_t nVal = count(valFraction);
     const std::size_t nTest = std::min(count(testFraction), n - nVal);
@@ -373,7 +373,8 @@ void splitByFraction(const std::vector<Example> &all, double valFraction, double
     }
     // Each split keeps the file order, which makes them easier to read.
     auto take = [&](std::size_t from, std::size_t to, std::vector<Example> &out) {
-        std::vector<std::size_t> picked(order.begin() + static_cast<std::ptrdiff_t>(from), order.begin() + static_cast<std::ptrdiff_t>(to));
+        std::vector<std::size_t> picked(order.begin() + static_cast<std::ptrdiff_t>(from),
+                                        order.begin() + static_cast<std::ptrdiff_t>(to));
         std::sort(picked.begin(), picked.end());
         for (std::size_t index : picked)
             out.push_back(all[index]);
@@ -392,7 +393,8 @@ Result<StudyData> loadStudyData(const Study &study)
     const double valFraction = config.val ? 0.0 : config.valFraction;
     const double testFraction = config.test ? 0.0 : config.testFraction;
     if (valFraction < 0 || testFraction < 0 || valFraction + testFraction >= 1.0)
-        return Error::make(ErrorKind::Config, studyName + ": val_fraction and test_fraction must be >= 0 and sum to less than 1");
+        return Error::make(ErrorKind::Config,
+                           studyName + ": val_fraction and test_fraction must be >= 0 and sum to less than 1");
 
     StudyData data;
     auto load = [&](const DatasetSource &source, Dataset &out) -> Result<void> {
@@ -429,8 +431,8 @@ Result<StudyData> loadStudyData(const Study &study)
         }
     }
     if (data.train.examples.empty())
-        return Error::make(ErrorKind::Data, data.train.path + ": the training split is empty" +
-                                                (carve ? std::string(" after carving out val/test") : std::string()));
+        return Error::make(ErrorKind::Data, data.train.path + ": the training split is empty"
+                                                + (carve ? std::string(" after carving out val/test") : std::string()));
     return data;
 }
 

@@ -13,9 +13,9 @@ namespace prism {
 // Rows as read from a file, before mapping to fields. Values keep their JSON
 // type (CSV cells are strings).
 struct RawTable {
-    std::vector<std::string> columns;  // union of keys / the CSV header, in first-seen order
+    std::vector<std::string> columns; // union of keys / the CSV header, in first-seen order
     std::vector<Fields> rows;
-    std::vector<int> lineNumbers;      // 1-based line where each row starts
+    std::vector<int> lineNumbers; // 1-based line where each row starts
 };
 
 // Reads a JSON array of objects, JSONL (one object per line) or CSV (RFC 4180:

@@ -126,7 +126,8 @@ Result<RawTable> parseJsonArray(std::string_view text, const std::string &source
     if (!doc.is_array()) {
         int line = 1, column = 1;
         lineColumnAt(text, text.find_first_not_of(" \t\r\n"), line, column);
-        return parseError(source, line, 0, "expected a JSON array of objects at the top level, got " + withArticle(doc));
+        return parseError(source, line, 0,
+                          "expected a JSON array of objects at the top level, got " + withArticle(doc));
     }
     const auto starts = arrayElementStarts(text);
     RawTable table;
@@ -139,7 +140,8 @@ Result<RawTable> parseJsonArray(std::string_view text, const std::string &source
         }
         if (!doc[k].is_object())
             return parseError(source, line, 0,
-                              "element " + std::to_string(k + 1) + " of the array is " + withArticle(doc[k]) + ", expected an object");
+                              "element " + std::to_string(k + 1) + " of the array is " + withArticle(doc[k])
+                                  + ", expected an object");
         addRow(table, doc[k], line);
     }
     return table;
@@ -214,7 +216,8 @@ Result<RawTable> parseTable(const std::string &text, const std::string &format, 
         lineColumnAt(body, bad, line, column);
         char hex[8];
         std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(body[bad])));
-        return parseError(sourceName, line, column, std::string("invalid UTF-8 (byte ") + hex + "); save the file as UTF-8");
+        return parseError(sourceName, line, column,
+                          std::string("invalid UTF-8 (byte ") + hex + "); save the file as UTF-8");
     }
     if (trimmed(body).empty())
         return parseError(sourceName, 1, 0, "the file is empty");
@@ -228,7 +231,8 @@ Result<RawTable> parseTable(const std::string &text, const std::string &format, 
         return parseJsonLines(body, sourceName);
     if (fmt == "csv")
         return parseCsvTable(body, sourceName);
-    return Error::make(ErrorKind::Config, sourceName + ": unknown data format '" + format + "' (expected json, jsonl or csv)");
+    return Error::make(ErrorKind::Config,
+                       sourceName + ": unknown data format '" + format + "' (expected json, jsonl or csv)");
 }
 
 Result<RawTable> loadTable(const std::string &path, const std::string &format)
@@ -242,7 +246,9 @@ Result<RawTable> loadTable(const std::string &path, const std::string &format)
     if (fmt.empty()) {
         fmt = formatFromPath(path);
         if (fmt.empty())
-            return Error::make(ErrorKind::Config, path + ": cannot tell the data format from the file name; use .json, .jsonl, .ndjson or .csv, or set the format");
+            return Error::make(ErrorKind::Config, path
+                                                      + ": cannot tell the data format from the file name; use .json, "
+                                                        ".jsonl, .ndjson or .csv, or set the format");
     }
     auto text = readTextFile(path);
     if (!text)

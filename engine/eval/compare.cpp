@@ -46,7 +46,8 @@ double quantile(const std::vector<double> &sorted, double q)
 
 } // namespace
 
-Result<Comparison> compareReports(const EvalReport &baseline, const EvalReport &optimized, const CompareOptions &options)
+Result<Comparison> compareReports(const EvalReport &baseline, const EvalReport &optimized,
+                                  const CompareOptions &options)
 {
     std::map<std::size_t, const ExampleResult *> base;
     for (const auto &r : baseline.results)
@@ -89,7 +90,8 @@ Result<Comparison> compareReports(const EvalReport &baseline, const EvalReport &
             c.changed.push_back(change);
     }
     if (diffs.empty())
-        return Error::make(ErrorKind::Data, "the two evaluations have no example scored by both, so they cannot be compared");
+        return Error::make(ErrorKind::Data,
+                           "the two evaluations have no example scored by both, so they cannot be compared");
 
     const double n = static_cast<double>(diffs.size());
     c.paired = diffs.size();

@@ -37,7 +37,8 @@ ExampleResult evaluateExample(const Program &program, const Example &example, st
         if (!scored) {
             r.error = scored.error();
         } else if (!std::isfinite(scored->score) || scored->score < 0.0 || scored->score > 1.0) {
-            r.error = Error::make(ErrorKind::Script, fmt::format("the metric returned {}, outside [0, 1]", scored->score));
+            r.error =
+                Error::make(ErrorKind::Script, fmt::format("the metric returned {}, outside [0, 1]", scored->score));
         } else {
             r.score = scored->score;
             r.feedback = scored->feedback;
@@ -51,8 +52,7 @@ ExampleResult evaluateExample(const Program &program, const Example &example, st
 
 Evaluator::Evaluator(Lm &lm, const Adapter &adapter, const Metric &metric, EvalOptions options)
     : m_lm(lm), m_adapter(adapter), m_metric(metric), m_options(std::move(options))
-{
-}
+{}
 
 EvalReport Evaluator::run(const Program &program, const std::vector<Example> &examples) const
 {

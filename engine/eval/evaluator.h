@@ -21,7 +21,7 @@ struct ExampleResult {
     Prediction prediction;
     std::optional<double> score; // empty when the example errored
     std::string feedback;
-    std::optional<Error> error;  // LM, parse or metric error; never folded into a 0 score
+    std::optional<Error> error; // LM, parse or metric error; never folded into a 0 score
     int lmCalls = 0;
 };
 
@@ -39,7 +39,7 @@ struct EvalOptions {
     // `threads` threads for its own batch.
     WorkerPool *pool = nullptr;
     int threads = 8;
-    int maxErrors = 10;  // stop starting new examples once this many have errored
+    int maxErrors = 10; // stop starting new examples once this many have errored
     CallOptions call;
     const std::atomic<bool> *cancel = nullptr; // optional external cancel flag
     // Called from worker threads after each example (for progress).

@@ -231,8 +231,7 @@ class Reader {
 public:
     Reader(const Json &object, std::string where, std::string path, std::optional<Error> *error)
         : m_object(object), m_where(std::move(where)), m_path(std::move(path)), m_error(error)
-    {
-    }
+    {}
 
     bool ok() const { return !m_error->has_value(); }
 
@@ -275,8 +274,7 @@ public:
         return v->get<std::string>();
     }
 
-    template <typename Int>
-    Int integer(const char *key)
+    template <typename Int> Int integer(const char *key)
     {
         const Json *v = find(key, true);
         if (!v)
@@ -346,8 +344,7 @@ public:
     }
 
     // Each key of this object with a Reader over its value (which must be an object).
-    template <typename Fn>
-    void eachObject(Fn fn)
+    template <typename Fn> void eachObject(Fn fn)
     {
         for (auto it = m_object.begin(); it != m_object.end() && ok(); ++it) {
             if (!it.value().is_object()) {
@@ -629,7 +626,8 @@ Result<RunEvent> runEventFromJsonLine(const std::string &text)
     const auto type = line.find("type");
     EventType t = EventType::Warning;
     if (type == line.end() || !type->is_string() || !eventTypeFromName(type->get<std::string>(), t))
-        return Error::make(ErrorKind::Parse, fmt::format("event {}: key \"type\" is missing or not an event type", event.seq));
+        return Error::make(ErrorKind::Parse,
+                           fmt::format("event {}: key \"type\" is missing or not an event type", event.seq));
     const auto elapsed = line.find("elapsed");
     if (elapsed == line.end() || !elapsed->is_number())
         return Error::make(ErrorKind::Parse, fmt::format("event {}: key \"elapsed\" must be a number", event.seq));

@@ -87,7 +87,7 @@ struct DemoSetReadyEvent {
 };
 
 struct SummaryReadyEvent {
-    std::string kind; // dataset | program | module
+    std::string kind;                     // dataset | program | module
     std::optional<std::string> predictor; // module summaries only
     std::string text;
     bool operator==(const SummaryReadyEvent &other) const = default;
@@ -197,9 +197,10 @@ struct RunFinishedEvent {
 };
 
 // In EventType order: the variant's index is the type.
-using EventPayload = std::variant<RunStartedEvent, PhaseStartedEvent, DemoSetReadyEvent, SummaryReadyEvent,
-                                  InstructionProposedEvent, TrialStartedEvent, TrialFinishedEvent, FullEvalFinishedEvent,
-                                  BestUpdatedEvent, BudgetWarningEvent, WarningEvent, ErrorEvent, RunFinishedEvent>;
+using EventPayload =
+    std::variant<RunStartedEvent, PhaseStartedEvent, DemoSetReadyEvent, SummaryReadyEvent, InstructionProposedEvent,
+                 TrialStartedEvent, TrialFinishedEvent, FullEvalFinishedEvent, BestUpdatedEvent, BudgetWarningEvent,
+                 WarningEvent, ErrorEvent, RunFinishedEvent>;
 
 EventType eventTypeOf(const EventPayload &payload);
 
@@ -210,11 +211,7 @@ struct RunEvent {
 
     EventType type() const { return eventTypeOf(payload); }
     // The payload as T, or null when the event is of another type.
-    template <typename T>
-    const T *as() const
-    {
-        return std::get_if<T>(&payload);
-    }
+    template <typename T> const T *as() const { return std::get_if<T>(&payload); }
 };
 
 // Receives events from an optimizer. Implementations must be thread-safe:

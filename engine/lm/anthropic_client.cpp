@@ -16,9 +16,9 @@ using OJson = nlohmann::ordered_json;
 
 Error malformedAnthropic(const ProviderContext &ctx, int status, const std::string &what)
 {
-    Error e = Error::make(ErrorKind::Server, "the server at " + ctx.url + " sent a malformed response (" + what +
-                                                 "): retry; if it persists, check that the base URL points at "
-                                                 "Anthropic's Messages API");
+    Error e = Error::make(ErrorKind::Server, "the server at " + ctx.url + " sent a malformed response (" + what
+                                                 + "): retry; if it persists, check that the base URL points at "
+                                                   "Anthropic's Messages API");
     e.httpStatus = status;
     return e;
 }
@@ -49,8 +49,8 @@ Result<std::string> buildAnthropicRequestBody(const ChatRequest &request, const 
         } else if (m.role == "user" || m.role == "assistant") {
             messages.push_back(OJson{{"role", m.role}, {"content", m.content}});
         } else {
-            return Error::make(ErrorKind::Internal, "chat message with role '" + m.role +
-                                                        "' cannot be sent to Anthropic: this is a bug in the caller");
+            return Error::make(ErrorKind::Internal, "chat message with role '" + m.role
+                                                        + "' cannot be sent to Anthropic: this is a bug in the caller");
         }
     }
     if (!system.empty())
@@ -79,8 +79,8 @@ static Result<ChatResponse> parseAnthropicResponseUnchecked(int status, const st
     ChatResponse response;
     std::string text;
     for (const auto &block : j["content"]) {
-        if (block.is_object() && block.value("type", std::string()) == "text" && block.contains("text") &&
-            block["text"].is_string())
+        if (block.is_object() && block.value("type", std::string()) == "text" && block.contains("text")
+            && block["text"].is_string())
             text += block["text"].get<std::string>();
     }
     if (j.contains("id") && j["id"].is_string())
@@ -96,12 +96,12 @@ static Result<ChatResponse> parseAnthropicResponseUnchecked(int status, const st
         const bool hitLimit = j.contains("stop_reason") && j["stop_reason"] == "max_tokens";
         Error e = hitLimit
                       ? Error::make(ErrorKind::InvalidRequest,
-                                    "model '" + ctx.model + "' used all " +
-                                        (ctx.maxTokens > 0 ? std::to_string(ctx.maxTokens) + " " : std::string()) +
-                                        "max tokens before answering: raise max_tokens for this model")
-                      : Error::make(ErrorKind::Server, "the server at " + ctx.url +
-                                                           " sent an empty completion: retry; if it persists, check "
-                                                           "the model");
+                                    "model '" + ctx.model + "' used all "
+                                        + (ctx.maxTokens > 0 ? std::to_string(ctx.maxTokens) + " " : std::string())
+                                        + "max tokens before answering: raise max_tokens for this model")
+                      : Error::make(ErrorKind::Server, "the server at " + ctx.url
+                                                           + " sent an empty completion: retry; if it persists, check "
+                                                             "the model");
         e.httpStatus = status;
         e.requestId = response.requestId;
         return e;
@@ -134,8 +134,7 @@ Result<ChatResponse> parseAnthropicResponse(int status, const std::string &body,
     }
 }
 
-AnthropicClient::AnthropicClient(ModelConfig config)
-    : m_config(std::move(config))
+AnthropicClient::AnthropicClient(ModelConfig config) : m_config(std::move(config))
 {
     m_baseUrl = baseUrlOr(m_config.baseUrl, kAnthropicBaseUrl);
     // Anthropic's own endpoint always needs a key; use the conventional variable when none is named.

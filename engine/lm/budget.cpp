@@ -16,8 +16,7 @@ std::string shortNumber(double value)
 
 BudgetTracker::BudgetTracker(Budget budget, std::shared_ptr<Clock> clock)
     : m_budget(budget), m_clock(clock ? std::move(clock) : systemClock()), m_start(m_clock->now())
-{
-}
+{}
 
 std::optional<std::string> BudgetTracker::limitReachedLocked() const
 {

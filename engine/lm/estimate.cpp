@@ -44,7 +44,8 @@ std::size_t defaultCompletionChars(const Program &program)
     for (const auto &predictor : program.predictors) {
         std::size_t chars = kCompletedMarkerChars;
         for (const auto &field : predictor.effectiveSignature().outputs)
-            chars += kFieldHeaderChars + field.name.size() + (field.name == "reasoning" ? kReasoningChars : kFieldValueChars);
+            chars += kFieldHeaderChars + field.name.size()
+                     + (field.name == "reasoning" ? kReasoningChars : kFieldValueChars);
         total += chars;
     }
     return total / program.predictors.size();
@@ -76,8 +77,9 @@ double estimateSeconds(const CostEstimate &estimate, const ModelConfig &model, i
     const int parallel = std::max(1, std::min(threads, model.maxConcurrency));
     double perCall = kSimSecondsPerCall;
     if (isHttpProvider(model.provider))
-        perCall = kHttpSecondsPerCall + static_cast<double>(estimate.completionTokens) / static_cast<double>(estimate.calls) /
-                                            kHttpCompletionTokensPerSecond;
+        perCall = kHttpSecondsPerCall
+                  + static_cast<double>(estimate.completionTokens) / static_cast<double>(estimate.calls)
+                        / kHttpCompletionTokensPerSecond;
     return static_cast<double>(estimate.calls) * perCall / parallel;
 }
 

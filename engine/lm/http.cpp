@@ -92,36 +92,31 @@ Error transportError(CURLcode code, const HttpRequest &request, const char *deta
     switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
         if (!connected)
-            return Error::make(ErrorKind::Timeout,
-                               "could not connect to " + url + " within " +
-                                   formatSeconds(request.connectTimeoutSeconds) +
-                                   " s: check that the server is running and reachable");
-        return Error::make(ErrorKind::Timeout,
-                           "no complete answer from " + url + " within " +
-                               formatSeconds(request.timeoutSeconds) +
-                               " s: raise the model's timeout or check the server's load");
-    case CURLE_ABORTED_BY_CALLBACK:
-        return Error::make(ErrorKind::Cancelled, "request to " + url + " cancelled");
+            return Error::make(ErrorKind::Timeout, "could not connect to " + url + " within "
+                                                       + formatSeconds(request.connectTimeoutSeconds)
+                                                       + " s: check that the server is running and reachable");
+        return Error::make(ErrorKind::Timeout, "no complete answer from " + url + " within "
+                                                   + formatSeconds(request.timeoutSeconds)
+                                                   + " s: raise the model's timeout or check the server's load");
+    case CURLE_ABORTED_BY_CALLBACK: return Error::make(ErrorKind::Cancelled, "request to " + url + " cancelled");
     case CURLE_PARTIAL_FILE:
         return Error::make(ErrorKind::Server,
-                           "the server at " + url +
-                               " closed the connection before the whole response arrived (truncated body): "
-                               "retry later");
+                           "the server at " + url
+                               + " closed the connection before the whole response arrived (truncated body): "
+                                 "retry later");
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-        return Error::make(ErrorKind::Config,
-                           "the URL " + url + " is not valid (" + why +
-                               "): check the base URL, e.g. http://127.0.0.1:11434/v1");
+        return Error::make(ErrorKind::Config, "the URL " + url + " is not valid (" + why
+                                                  + "): check the base URL, e.g. http://127.0.0.1:11434/v1");
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
-        return Error::make(ErrorKind::Transport,
-                           "TLS handshake with " + url + " failed (" + why +
-                               "): check the URL's scheme and the system's CA certificates");
+        return Error::make(ErrorKind::Transport, "TLS handshake with " + url + " failed (" + why
+                                                     + "): check the URL's scheme and the system's CA certificates");
     default:
         return Error::make(ErrorKind::Transport,
-                           "could not reach " + url + " (" + why +
-                               "): check that the server is running and that the base URL is right");
+                           "could not reach " + url + " (" + why
+                               + "): check that the server is running and that the base URL is right");
     }
 }
 
@@ -189,8 +184,7 @@ Result<HttpResponse> httpSend(const HttpRequest &request)
 
     const auto start = std::chrono::steady_clock::now();
     const CURLcode code = curl_easy_perform(curl);
-    response.elapsedMs =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    response.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     long connects = 0;
     if (curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
         g_connectionsOpened.fetch_add(connects, std::memory_order_relaxed);
@@ -247,8 +241,8 @@ bool isLoopbackUrl(const std::string &url)
     } else {
         host = u.substr(0, u.find_first_of(":/"));
     }
-    return host == "localhost" || host == "::1" || host == "127.0.0.1" ||
-           (host.rfind("127.", 0) == 0 && std::count(host.begin(), host.end(), '.') == 3);
+    return host == "localhost" || host == "::1" || host == "127.0.0.1"
+           || (host.rfind("127.", 0) == 0 && std::count(host.begin(), host.end(), '.') == 3);
 }
 
 std::optional<double> parseRetryAfter(const std::string &raw, std::time_t now)
@@ -316,11 +310,10 @@ std::optional<double> parseRfc3339Delay(const std::string &raw, std::time_t now)
     int year = 0, month = 0, day = 0, hour = 0, minute = 0;
     double second = 0.0;
     int consumed = 0;
-    if (std::sscanf(value.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &year, &month, &day, &hour, &minute, &second,
-                    &consumed) != 6)
+    if (std::sscanf(value.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &year, &month, &day, &hour, &minute, &second, &consumed)
+        != 6)
         return std::nullopt;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second < 0 ||
-        second >= 61)
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second < 0 || second >= 61)
         return std::nullopt;
     std::string zone = value.substr(static_cast<size_t>(consumed));
     int offsetSeconds = 0;

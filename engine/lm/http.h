@@ -17,7 +17,7 @@ struct HttpRequest {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
-    double timeoutSeconds = 60.0;       // whole transfer; 0 = none
+    double timeoutSeconds = 60.0; // whole transfer; 0 = none
     double connectTimeoutSeconds = 10.0;
     const std::atomic<bool> *cancel = nullptr; // set to true to abort (-> Cancelled)
 };

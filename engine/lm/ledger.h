@@ -14,15 +14,15 @@ namespace prism {
 
 // One LM request as Prism made it (all its retries together).
 struct LedgerEntry {
-    long long sequence = 0;   // assigned by the ledger, from 1
-    std::string role;         // task | proposer | bootstrap | evaluation | judge
+    long long sequence = 0; // assigned by the ledger, from 1
+    std::string role;       // task | proposer | bootstrap | evaluation | judge
     std::string model;
     std::string endpoint;
-    std::optional<long long> promptTokens;     // unknown is not zero
+    std::optional<long long> promptTokens; // unknown is not zero
     std::optional<long long> completionTokens;
-    std::optional<double> dollars;             // unknown when the model has no price
-    double latencyMs = 0.0;   // the answering attempt (or the cache lookup)
-    double waitMs = 0.0;      // queueing, rate limits and backoff before it
+    std::optional<double> dollars; // unknown when the model has no price
+    double latencyMs = 0.0;        // the answering attempt (or the cache lookup)
+    double waitMs = 0.0;           // queueing, rate limits and backoff before it
     int retries = 0;
     bool cacheHit = false;
     std::optional<ErrorKind> errorKind; // set when the request failed for good
@@ -32,7 +32,7 @@ struct LedgerEntry {
 // failed requests add none. *Unknown is set when a billed request did not
 // report that number, so the sum is then a lower bound.
 struct LedgerTotals {
-    long long calls = 0;     // requests, cache hits included
+    long long calls = 0; // requests, cache hits included
     long long cacheHits = 0;
     long long errors = 0;
     long long retries = 0;

@@ -22,7 +22,8 @@ double msSince(const Clock &clock, Clock::TimePoint start)
 // randomness is fine here.
 double uniformUnit()
 {
-    thread_local std::mt19937_64 engine(std::random_device{}() ^ std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    thread_local std::mt19937_64 engine(std::random_device{}()
+                                        ^ std::hash<std::thread::id>{}(std::this_thread::get_id()));
     return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
@@ -82,7 +83,8 @@ bool CallServices::cancelled() const
     return cancel && cancel->load();
 }
 
-ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentity identity, std::optional<EndpointLimits> limits)
+ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentity identity,
+                     std::optional<EndpointLimits> limits)
     : m_inner(std::move(inner)), m_services(std::move(services)), m_identity(std::move(identity)),
       m_endpoint(endpointKey(m_identity.provider, m_identity.baseUrl))
 {
@@ -191,7 +193,9 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
             }
             const auto &usage = response.usage;
             const std::optional<double> dollars =
-                m_services.prices ? m_services.prices->dollars(m_identity.model, usage.promptTokens, usage.completionTokens) : std::nullopt;
+                m_services.prices
+                    ? m_services.prices->dollars(m_identity.model, usage.promptTokens, usage.completionTokens)
+                    : std::nullopt;
             LedgerEntry e;
             e.promptTokens = usage.promptTokens;
             e.completionTokens = usage.completionTokens;
@@ -206,14 +210,16 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         }
 
         Error error = result.error();
-        permit->finish(error.kind == ErrorKind::RateLimit ? Scheduler::Outcome::RateLimited : Scheduler::Outcome::Failure);
+        permit->finish(error.kind == ErrorKind::RateLimit ? Scheduler::Outcome::RateLimited
+                                                          : Scheduler::Outcome::Failure);
         if (!isRetryable(error) || retries >= m_services.retry.maxRetries) {
             failure = std::move(error);
             break;
         }
         const double wait = backoffSeconds(retries, error);
         ++retries;
-        spdlog::debug("{}: {} (retry {} of {} in {:.3f} s)", m_endpoint, error.describe(), retries, m_services.retry.maxRetries, wait);
+        spdlog::debug("{}: {} (retry {} of {} in {:.3f} s)", m_endpoint, error.describe(), retries,
+                      m_services.retry.maxRetries, wait);
         const auto slept = clock.now();
         const bool awake = scheduler.sleepFor(wait, cancel);
         waitMs += msSince(clock, slept);

@@ -104,9 +104,9 @@ std::optional<std::string> contentText(const json &content)
 
 Error malformed(const ProviderContext &ctx, int status, const std::string &what)
 {
-    Error e = Error::make(ErrorKind::Server, "the server at " + ctx.url + " sent a malformed response (" + what +
-                                                 "): retry; if it persists, check that the base URL points at an "
-                                                 "OpenAI-compatible API");
+    Error e = Error::make(ErrorKind::Server, "the server at " + ctx.url + " sent a malformed response (" + what
+                                                 + "): retry; if it persists, check that the base URL points at an "
+                                                   "OpenAI-compatible API");
     e.httpStatus = status;
     return e;
 }
@@ -164,7 +164,8 @@ static ServerErrorInfo extractServerErrorUnchecked(const std::string &body)
     return info;
 }
 
-static std::optional<double> retryAfterUnchecked(const HttpHeaders &headers, const std::string &message, std::time_t now)
+static std::optional<double> retryAfterUnchecked(const HttpHeaders &headers, const std::string &message,
+                                                 std::time_t now)
 {
     auto header = [&](const char *name) -> const std::string * {
         auto it = headers.find(name);
@@ -223,8 +224,9 @@ static std::optional<double> retryAfterUnchecked(const HttpHeaders &headers, con
     if (best)
         return best;
     // "Please try again in 1.898s." / "in 20ms" / "after 2 seconds"
-    static const std::regex re(R"((?:try again|retry) (?:in|after) ([0-9]+(?:\.[0-9]+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b)",
-                               std::regex::icase);
+    static const std::regex re(
+        R"((?:try again|retry) (?:in|after) ([0-9]+(?:\.[0-9]+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b)",
+        std::regex::icase);
     std::smatch m;
     if (std::regex_search(message, m, re)) {
         const double v = std::strtod(m[1].str().c_str(), nullptr);
@@ -250,8 +252,8 @@ std::optional<double> retryAfterFrom(const HttpHeaders &headers, const std::stri
     return std::clamp(*seconds, 0.0, kLongestRetryAfterSeconds);
 }
 
-Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErrorInfo &info,
-                        const HttpHeaders &headers, std::time_t now)
+Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErrorInfo &info, const HttpHeaders &headers,
+                        std::time_t now)
 {
     const std::string msg = toLowerAscii(info.message);
     const std::string type = toLowerAscii(info.type);
@@ -267,79 +269,79 @@ Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErro
         return e;
     };
 
-    const bool contextTooLong =
-        code == "context_length_exceeded" || type == "exceed_context_size_error" ||
-        contains(msg, "maximum context length") || contains(msg, "context_length_exceeded") ||
-        contains(msg, "context length") || contains(msg, "context window") || contains(msg, "prompt is too long") ||
-        contains(msg, "exceeds the available context") || contains(msg, "too many tokens") ||
-        contains(msg, "input is too long");
+    const bool contextTooLong = code == "context_length_exceeded" || type == "exceed_context_size_error"
+                                || contains(msg, "maximum context length") || contains(msg, "context_length_exceeded")
+                                || contains(msg, "context length") || contains(msg, "context window")
+                                || contains(msg, "prompt is too long") || contains(msg, "exceeds the available context")
+                                || contains(msg, "too many tokens") || contains(msg, "input is too long");
 
     if (code == "insufficient_quota" || type == "insufficient_quota" || contains(msg, "exceeded your current quota"))
-        return make(ErrorKind::Auth, "the account behind " + keyRef + " has no quota left at " + where + " (" + http +
-                                         "): check the plan and billing of that account");
+        return make(ErrorKind::Auth, "the account behind " + keyRef + " has no quota left at " + where + " (" + http
+                                         + "): check the plan and billing of that account");
     if (status == 429 || contains(type, "rate_limit") || code == "rate_limit_exceeded") {
-        Error e = make(ErrorKind::RateLimit, "rate limited by " + where + " (" + http + withServer(info) +
-                                                 "): Prism waits and retries; lower the concurrency if this persists");
+        Error e =
+            make(ErrorKind::RateLimit, "rate limited by " + where + " (" + http + withServer(info)
+                                           + "): Prism waits and retries; lower the concurrency if this persists");
         e.retryAfterSeconds = retryAfterFrom(headers, info.message, now);
         return e;
     }
     if (status == 529 || type == "overloaded_error")
-        return make(ErrorKind::Server, where + " is overloaded (" + http + withServer(info) +
-                                           "): Prism retries; if it persists, try again later");
+        return make(ErrorKind::Server, where + " is overloaded (" + http + withServer(info)
+                                           + "): Prism retries; if it persists, try again later");
     if (status == 401 || type == "authentication_error" || code == "invalid_api_key") {
         if (ctx.apiKeyEnv.empty())
-            return make(ErrorKind::Auth, where + " requires an API key (" + http +
-                                             "): set api_key_env to the name of the environment variable that holds it");
+            return make(ErrorKind::Auth,
+                        where + " requires an API key (" + http
+                            + "): set api_key_env to the name of the environment variable that holds it");
         // The server's text is left out: OpenAI's echoes part of the key.
-        return make(ErrorKind::Auth, "the key in " + keyRef + " was rejected by " + where + " (" + http +
-                                         "): check it");
+        return make(ErrorKind::Auth,
+                    "the key in " + keyRef + " was rejected by " + where + " (" + http + "): check it");
     }
     if (status == 403 || type == "permission_error") {
         if (ctx.apiKeyEnv.empty())
-            return make(ErrorKind::Auth, where + " refused access (" + http + withServer(info) +
-                                             "): it may need an API key; set api_key_env");
-        return make(ErrorKind::Auth, "the key in " + keyRef + " is not allowed to use model " + modelLabel(ctx) +
-                                         " at " + where + " (" + http + withServer(info) +
-                                         "): check the key's permissions");
+            return make(ErrorKind::Auth, where + " refused access (" + http + withServer(info)
+                                             + "): it may need an API key; set api_key_env");
+        return make(ErrorKind::Auth, "the key in " + keyRef + " is not allowed to use model " + modelLabel(ctx) + " at "
+                                         + where + " (" + http + withServer(info) + "): check the key's permissions");
     }
     if (status >= 400 && status < 500 && contextTooLong)
         return make(ErrorKind::ContextWindowExceeded,
-                    "the prompt is too long for model " + modelLabel(ctx) + " (" + http + withServer(info) +
-                        "): use fewer or shorter demos, or a model with a larger context window");
+                    "the prompt is too long for model " + modelLabel(ctx) + " (" + http + withServer(info)
+                        + "): use fewer or shorter demos, or a model with a larger context window");
     const bool mentionsModel = contains(msg, "model");
-    const bool saysMissing = contains(msg, "not found") || contains(msg, "does not exist") ||
-                             contains(msg, "unknown model") || contains(msg, "no such model");
-    if (code == "model_not_found" || ((status == 404 || type == "not_found_error") && mentionsModel) ||
-        (status >= 400 && status < 500 && mentionsModel && saysMissing)) {
-        return make(ErrorKind::InvalidRequest, "model " + modelLabel(ctx) + " not found at " + where + " (" + http +
-                                                   withServer(info) + "): check the model name");
+    const bool saysMissing = contains(msg, "not found") || contains(msg, "does not exist")
+                             || contains(msg, "unknown model") || contains(msg, "no such model");
+    if (code == "model_not_found" || ((status == 404 || type == "not_found_error") && mentionsModel)
+        || (status >= 400 && status < 500 && mentionsModel && saysMissing)) {
+        return make(ErrorKind::InvalidRequest, "model " + modelLabel(ctx) + " not found at " + where + " (" + http
+                                                   + withServer(info) + "): check the model name");
     }
     if (status == 404)
         return make(ErrorKind::InvalidRequest,
-                    where + " does not exist (" + http + withServer(info) +
-                        "): check the base URL (OpenAI-compatible servers usually end in /v1) and the model name " +
-                        modelLabel(ctx));
+                    where + " does not exist (" + http + withServer(info)
+                        + "): check the base URL (OpenAI-compatible servers usually end in /v1) and the model name "
+                        + modelLabel(ctx));
     if (status == 408)
-        return make(ErrorKind::Timeout, where + " timed out the request (" + http +
-                                            "): Prism retries; raise the timeout if this persists");
+        return make(ErrorKind::Timeout,
+                    where + " timed out the request (" + http + "): Prism retries; raise the timeout if this persists");
     if (status == 409)
         return make(ErrorKind::Server, where + " reported a conflict (" + http + withServer(info) + "): Prism retries");
     if (status >= 400 && status < 500)
-        return make(ErrorKind::InvalidRequest, where + " rejected the request for model " + modelLabel(ctx) + " (" +
-                                                   http + withServer(info) +
-                                                   "): check the model's settings (max tokens, temperature, "
-                                                   "response format)");
+        return make(ErrorKind::InvalidRequest, where + " rejected the request for model " + modelLabel(ctx) + " ("
+                                                   + http + withServer(info)
+                                                   + "): check the model's settings (max tokens, temperature, "
+                                                     "response format)");
     if (status >= 500)
-        return make(ErrorKind::Server, where + " had a server error (" + http + withServer(info) +
-                                           "): Prism retries; if it persists, try again later");
+        return make(ErrorKind::Server, where + " had a server error (" + http + withServer(info)
+                                           + "): Prism retries; if it persists, try again later");
     if (status >= 300 && status < 400) {
         auto loc = headers.find("location");
-        return make(ErrorKind::Config, where + " redirects (" + http +
-                                           (loc != headers.end() ? " to " + displayUrl(loc->second) : std::string()) +
-                                           "): use the final URL as base URL");
+        return make(ErrorKind::Config, where + " redirects (" + http
+                                           + (loc != headers.end() ? " to " + displayUrl(loc->second) : std::string())
+                                           + "): use the final URL as base URL");
     }
-    return make(ErrorKind::Server, where + " sent an unexpected answer (" + http + withServer(info) +
-                                       "): check the base URL");
+    return make(ErrorKind::Server,
+                where + " sent an unexpected answer (" + http + withServer(info) + "): check the base URL");
 }
 
 Result<std::string> readApiKey(const std::string &envName)
@@ -348,9 +350,9 @@ Result<std::string> readApiKey(const std::string &envName)
         return std::string();
     const char *value = std::getenv(envName.c_str());
     if (!value || !*value)
-        return Error::make(ErrorKind::Auth, "environment variable " + envName +
-                                                " is not set: export it with your API key before starting Prism "
-                                                "(or clear api_key_env for a local server)");
+        return Error::make(ErrorKind::Auth, "environment variable " + envName
+                                                + " is not set: export it with your API key before starting Prism "
+                                                  "(or clear api_key_env for a local server)");
     return std::string(value);
 }
 
@@ -378,11 +380,8 @@ Result<std::string> buildOpenAiRequestBody(const ChatRequest &request, const std
     if (request.seed)
         body["seed"] = *request.seed;
     switch (request.responseFormat) {
-    case ResponseFormat::Text:
-        break;
-    case ResponseFormat::JsonObject:
-        body["response_format"] = OJson{{"type", "json_object"}};
-        break;
+    case ResponseFormat::Text: break;
+    case ResponseFormat::JsonObject: body["response_format"] = OJson{{"type", "json_object"}}; break;
     case ResponseFormat::JsonSchema: {
         OJson schema = OJson::parse(request.jsonSchema, nullptr, false);
         if (schema.is_discarded() || !schema.is_object())
@@ -403,8 +402,8 @@ Result<std::string> buildOpenAiRequestBody(const ChatRequest &request, const std
     return body.dump(-1, ' ', false, OJson::error_handler_t::replace);
 }
 
-static Result<ChatResponse> parseOpenAiResponseUnchecked(int status, const std::string &body, const HttpHeaders &headers,
-                                         const ProviderContext &ctx)
+static Result<ChatResponse> parseOpenAiResponseUnchecked(int status, const std::string &body,
+                                                         const HttpHeaders &headers, const ProviderContext &ctx)
 {
     const std::time_t now = std::time(nullptr);
     if (status < 200 || status >= 300)
@@ -474,16 +473,16 @@ static Result<ChatResponse> parseOpenAiResponseUnchecked(int status, const std::
             continue;
         if (finishReasons[i] == "length") {
             Error e = Error::make(ErrorKind::InvalidRequest,
-                                  "model " + modelLabel(ctx) + " used all " +
-                                      (ctx.maxTokens > 0 ? std::to_string(ctx.maxTokens) + " " : std::string()) +
-                                      "max tokens before answering: raise max_tokens for this model");
+                                  "model " + modelLabel(ctx) + " used all "
+                                      + (ctx.maxTokens > 0 ? std::to_string(ctx.maxTokens) + " " : std::string())
+                                      + "max tokens before answering: raise max_tokens for this model");
             e.httpStatus = status;
             e.requestId = response.requestId;
             return e;
         }
-        Error e = Error::make(ErrorKind::Server, "the server at " + (ctx.url.empty() ? std::string("?") : ctx.url) +
-                                                     " sent an empty completion: retry; if it persists, check the "
-                                                     "model");
+        Error e = Error::make(ErrorKind::Server, "the server at " + (ctx.url.empty() ? std::string("?") : ctx.url)
+                                                     + " sent an empty completion: retry; if it persists, check the "
+                                                       "model");
         e.httpStatus = status;
         e.requestId = response.requestId;
         return e;
@@ -500,8 +499,8 @@ static Result<ChatResponse> parseOpenAiResponseUnchecked(int status, const std::
     return response;
 }
 
-static Result<std::vector<std::string>> parseModelListUnchecked(int status, const std::string &body, const HttpHeaders &headers,
-                                                const ProviderContext &ctx)
+static Result<std::vector<std::string>> parseModelListUnchecked(int status, const std::string &body,
+                                                                const HttpHeaders &headers, const ProviderContext &ctx)
 {
     if (status < 200 || status >= 300)
         return classifyHttpError(ctx, status, extractServerError(body), headers, std::time(nullptr));
@@ -541,8 +540,7 @@ std::string redactSecret(std::string text, const std::string &secret)
     return text;
 }
 
-OpenAiClient::OpenAiClient(ModelConfig config)
-    : m_config(std::move(config))
+OpenAiClient::OpenAiClient(ModelConfig config) : m_config(std::move(config))
 {
     m_baseUrl = baseUrlOr(m_config.baseUrl, kOpenAiBaseUrl);
     // OpenAI's own endpoint always needs a key; use the conventional variable when none is named.
@@ -631,7 +629,6 @@ Result<std::vector<std::string>> OpenAiClient::listModels()
     }
     return models;
 }
-
 
 // The public parsers never throw: a body of an unexpected shape is an error value.
 ServerErrorInfo extractServerError(const std::string &body)

@@ -36,8 +36,8 @@ ServerErrorInfo extractServerError(const std::string &body);
 // Maps a non-2xx answer (or a 2xx carrying an error) to an Error whose
 // one-line message says what the user can do. Sets httpStatus, requestId and,
 // for rate limits, retryAfterSeconds.
-Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErrorInfo &info,
-                        const HttpHeaders &headers, std::time_t now);
+Error classifyHttpError(const ProviderContext &ctx, int status, const ServerErrorInfo &info, const HttpHeaders &headers,
+                        std::time_t now);
 
 // Seconds to wait after a 429: retry-after-ms, Retry-After (seconds or HTTP-date),
 // x-ratelimit-reset*, anthropic-ratelimit-*-reset, then "try again in 20s" in the message.

@@ -47,10 +47,12 @@ const char *const kDefaultPrices = R"json({
 Result<ModelPrice> priceFromJson(const Json &j, const std::string &where)
 {
     if (!j.is_object())
-        return Error::make(ErrorKind::Parse, where + ": a price is an object with \"input_per_million\" and \"output_per_million\"");
+        return Error::make(ErrorKind::Parse,
+                           where + ": a price is an object with \"input_per_million\" and \"output_per_million\"");
     ModelPrice price;
-    for (const auto &[key, target] : {std::pair<const char *, double *>{"input_per_million", &price.inputPerMillion},
-                                      std::pair<const char *, double *>{"output_per_million", &price.outputPerMillion}}) {
+    for (const auto &[key, target] :
+         {std::pair<const char *, double *>{"input_per_million", &price.inputPerMillion},
+          std::pair<const char *, double *>{"output_per_million", &price.outputPerMillion}}) {
         if (!j.contains(key))
             return Error::make(ErrorKind::Parse, where + ": missing \"" + key + "\"");
         if (!j[key].is_number() || j[key].get<double>() < 0.0)
@@ -81,7 +83,9 @@ Result<PriceTable> PriceTable::fromJsonText(const std::string &text, const std::
         return parsed.error();
     const Json &root = parsed.value();
     if (!root.is_object() || !root.contains("models") || !root["models"].is_object())
-        return Error::make(ErrorKind::Parse, sourceName + ": expected an object {\"models\": {\"<model>\": {\"input_per_million\": ..., \"output_per_million\": ...}}}");
+        return Error::make(ErrorKind::Parse, sourceName
+                                                 + ": expected an object {\"models\": {\"<model>\": "
+                                                   "{\"input_per_million\": ..., \"output_per_million\": ...}}}");
     PriceTable table;
     for (auto it = root["models"].begin(); it != root["models"].end(); ++it) {
         auto price = priceFromJson(it.value(), sourceName + ": model \"" + it.key() + "\"");
@@ -144,7 +148,9 @@ std::optional<double> PriceTable::dollars(const std::string &model, std::optiona
         return 0.0;
     if (!promptTokens || !completionTokens)
         return std::nullopt;
-    return (static_cast<double>(*promptTokens) * price->inputPerMillion + static_cast<double>(*completionTokens) * price->outputPerMillion) / 1e6;
+    return (static_cast<double>(*promptTokens) * price->inputPerMillion
+            + static_cast<double>(*completionTokens) * price->outputPerMillion)
+           / 1e6;
 }
 
 void PriceTable::set(const std::string &model, const ModelPrice &price)
@@ -162,7 +168,8 @@ std::string PriceTable::toJsonText() const
 {
     Json models = Json::object();
     for (const auto &[name, price] : m_models)
-        models[name] = Json{{"input_per_million", price.inputPerMillion}, {"output_per_million", price.outputPerMillion}};
+        models[name] =
+            Json{{"input_per_million", price.inputPerMillion}, {"output_per_million", price.outputPerMillion}};
     Json root = Json::object();
     root["models"] = std::move(models);
     return root.dump(2) + "\n";

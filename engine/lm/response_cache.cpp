@@ -104,22 +104,23 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &pa
         return Error::make(ErrorKind::Io, path + ": cannot open the response cache (" + connection.error + ")");
     sqlite3 *db = connection.db;
     // The first statements read the file header: a corrupt or foreign file fails here.
-    const int setupRc = sqlite::execSetup(db,
-                                          "PRAGMA journal_mode=WAL;"
-                                          "PRAGMA synchronous=NORMAL;"
-                                          "CREATE TABLE IF NOT EXISTS responses ("
-                                          "  key TEXT PRIMARY KEY,"
-                                          "  response TEXT NOT NULL,"
-                                          "  created_at INTEGER NOT NULL);");
+    const int setupRc = sqlite::execSetup(db, "PRAGMA journal_mode=WAL;"
+                                              "PRAGMA synchronous=NORMAL;"
+                                              "CREATE TABLE IF NOT EXISTS responses ("
+                                              "  key TEXT PRIMARY KEY,"
+                                              "  response TEXT NOT NULL,"
+                                              "  created_at INTEGER NOT NULL);");
     if (setupRc != SQLITE_OK) {
         const std::string message = sqlite3_errmsg(db);
         const int primary = setupRc & 0xff;
         sqlite3_close_v2(db);
         if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
-            return Error::make(ErrorKind::Io, path + ": not a usable response cache (" + message
-                                                  + "); delete the file to start a new cache, or run without the cache");
+            return Error::make(ErrorKind::Io,
+                               path + ": not a usable response cache (" + message
+                                   + "); delete the file to start a new cache, or run without the cache");
         if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-            return Error::make(ErrorKind::Io, path + ": the response cache stayed locked by another process (" + message + ")");
+            return Error::make(ErrorKind::Io,
+                               path + ": the response cache stayed locked by another process (" + message + ")");
         return Error::make(ErrorKind::Io, path + ": cannot set up the response cache (" + message + ")");
     }
     // A table of that name with other columns (someone else's database) fails here, not mid-run.
@@ -128,7 +129,8 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &pa
         if (!probe.prepared()) {
             std::string message = sqlite3_errmsg(db);
             sqlite3_close_v2(db);
-            return Error::make(ErrorKind::Io, path + ": not a Prism response cache (" + message + "); delete the file or choose another path");
+            return Error::make(ErrorKind::Io, path + ": not a Prism response cache (" + message
+                                                  + "); delete the file or choose another path");
         }
     }
     return std::shared_ptr<ResponseCache>(new ResponseCache(path, db));

@@ -84,8 +84,7 @@ void Scheduler::Permit::finish(Outcome outcome)
 
 Scheduler::Scheduler(int globalLimit, EndpointLimits defaults, std::shared_ptr<Clock> clock)
     : m_clock(clock ? std::move(clock) : systemClock()), m_globalLimit(std::max(1, globalLimit)), m_defaults(defaults)
-{
-}
+{}
 
 Scheduler::~Scheduler() = default;
 
@@ -142,7 +141,8 @@ void Scheduler::configureEndpoint(const std::string &endpoint, const EndpointLim
     m_slotFreed.notify_all();
 }
 
-Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long long estimatedTokens, const std::atomic<bool> *cancel)
+Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long long estimatedTokens,
+                                             const std::atomic<bool> *cancel)
 {
     std::unique_lock lock(m_mutex);
     Endpoint &e = endpointLocked(endpoint);
@@ -210,8 +210,7 @@ void Scheduler::release(Permit &permit, Outcome outcome)
                 spdlog::debug("scheduler: {} concurrency grows back to {}", e.name, e.limit);
             }
             break;
-        case Outcome::Failure:
-            break;
+        case Outcome::Failure: break;
         }
     }
     m_slotFreed.notify_all();
@@ -223,8 +222,8 @@ bool Scheduler::sleepFor(double seconds, const std::atomic<bool> *cancel)
     return sleepUntilLocked(lock, m_clock->now() + Clock::fromSeconds(seconds), cancel, &m_sleeping);
 }
 
-bool Scheduler::sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline, const std::atomic<bool> *cancel,
-                                 int *waiting)
+bool Scheduler::sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline,
+                                 const std::atomic<bool> *cancel, int *waiting)
 {
     ++*waiting;
     bool awake = true;

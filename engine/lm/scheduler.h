@@ -28,8 +28,8 @@ struct EndpointLimits {
 struct EndpointStatus {
     std::string endpoint;
     int inFlight = 0;
-    int limit = 0;           // current adaptive limit
-    int configuredLimit = 0; // the ceiling it grows back to
+    int limit = 0;             // current adaptive limit
+    int configuredLimit = 0;   // the ceiling it grows back to
     long long rateLimited = 0; // 429s seen
 };
 
@@ -131,8 +131,8 @@ private:
     void release(Permit &permit, Outcome outcome);
     // Waits on m_wake until the clock reaches deadline (true) or *cancel is
     // set (false), counting the caller in *waiting meanwhile.
-    bool sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline, const std::atomic<bool> *cancel,
-                          int *waiting);
+    bool sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline,
+                          const std::atomic<bool> *cancel, int *waiting);
 
     const std::shared_ptr<Clock> m_clock;
     mutable std::mutex m_mutex;

@@ -116,7 +116,8 @@ bool valueEqual(const Value &a, const Value &b)
 // group by three so that "3,4" reads as two numbers.
 const std::regex &numberPattern()
 {
-    static const std::regex re(R"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)");
+    static const std::regex re(
+        R"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)");
     return re;
 }
 

@@ -14,7 +14,7 @@ double normalizedExactMatch(const Value &expected, const Value &predicted); // c
 double tokenF1(const Value &expected, const Value &predicted);              // SQuAD-style
 double setJaccard(const Value &expected, const Value &predicted);           // both empty = 1
 double numericMatch(const Value &expected, const Value &predicted, double tolerance);
-double containsMatch(const Value &expected, const Value &predicted);        // predicted text contains expected
+double containsMatch(const Value &expected, const Value &predicted); // predicted text contains expected
 Result<double> regexMatch(const std::string &pattern, const Value &predicted);
 
 // The composite metric of a study: a weighted mean of one built-in per output

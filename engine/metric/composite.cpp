@@ -15,7 +15,8 @@ const char *const kAllowedMetrics = "exact, normalized_exact, f1, jaccard, numer
 
 bool isKnownMetric(const std::string &name)
 {
-    static const std::vector<std::string> known = {"exact", "normalized_exact", "f1", "jaccard", "numeric", "contains", "regex"};
+    static const std::vector<std::string> known = {"exact",   "normalized_exact", "f1",   "jaccard",
+                                                   "numeric", "contains",         "regex"};
     return std::find(known.begin(), known.end(), name) != known.end();
 }
 
@@ -69,8 +70,8 @@ struct FieldScorer {
     std::string feedback(const Value &expected, const Value &predicted, double s) const
     {
         const std::string want = spec.metric == "regex" ? "/" + spec.pattern + "/" : shown(expected);
-        const std::string verdict = isGraded(spec.metric) ? fmt::format("{} {:.2f}", spec.metric, s)
-                                                          : fmt::format("{}", s >= 1.0 ? 1 : 0);
+        const std::string verdict =
+            isGraded(spec.metric) ? fmt::format("{} {:.2f}", spec.metric, s) : fmt::format("{}", s >= 1.0 ? 1 : 0);
         return fmt::format("{}: expected {}, got {} ({})", spec.field, want, shown(predicted), verdict);
     }
 };
@@ -88,15 +89,17 @@ public:
         for (const auto &s : m_scorers) {
             const Value *expected = example.values.find(s.spec.field);
             if (!expected)
-                return Error::make(ErrorKind::Data, "the example has no value for '" + s.spec.field + "' to score against");
+                return Error::make(ErrorKind::Data,
+                                   "the example has no value for '" + s.spec.field + "' to score against");
             const Value &predicted = prediction.values.get(s.spec.field);
             double value = 0.0;
             try {
                 value = std::clamp(s.score(*expected, predicted), 0.0, 1.0);
             } catch (const std::regex_error &e) {
                 // std::regex gives up on some inputs (backtracking limits).
-                return Error::make(ErrorKind::Config, "metric: regex /" + s.spec.pattern + "/ failed on the answer for '" +
-                                                          s.spec.field + "': " + e.what());
+                return Error::make(ErrorKind::Config, "metric: regex /" + s.spec.pattern
+                                                          + "/ failed on the answer for '" + s.spec.field
+                                                          + "': " + e.what());
             }
             total += s.weight * value;
             if (!result.feedback.empty())
@@ -127,11 +130,13 @@ private:
 Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program)
 {
     if (spec.kind == "script")
-        return Error::make(ErrorKind::Config,
-                           "metric: JavaScript metrics need the scripting module (prism_scripting, built with the studio); "
-                           "this build has only the built-in metrics");
+        return Error::make(
+            ErrorKind::Config,
+            "metric: JavaScript metrics need the scripting module (prism_scripting, built with the studio); "
+            "this build has only the built-in metrics");
     if (spec.kind != "composite")
-        return Error::make(ErrorKind::Config, "metric: unknown kind '" + spec.kind + "' (expected composite or script)");
+        return Error::make(ErrorKind::Config,
+                           "metric: unknown kind '" + spec.kind + "' (expected composite or script)");
     if (spec.fields.empty())
         return Error::make(ErrorKind::Config, "metric: no fields to score; list one metric per output field");
 
@@ -140,7 +145,8 @@ Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program
     double weightSum = 0.0;
     for (std::size_t i = 0; i < spec.fields.size(); ++i) {
         const FieldMetric &f = spec.fields[i];
-        const auto output = std::find_if(outputs.begin(), outputs.end(), [&](const Field &o) { return o.name == f.field; });
+        const auto output =
+            std::find_if(outputs.begin(), outputs.end(), [&](const Field &o) { return o.name == f.field; });
         const bool isOutput = output != outputs.end();
         if (isOutput) {
             // Settings that would score every answer the same, with no error to say why.
@@ -150,19 +156,21 @@ Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program
                                                           + "' needs a pattern (an empty one matches every answer)");
             const TypeKind kind = output->type.kind();
             if (f.metric == "numeric" && kind != TypeKind::Int && kind != TypeKind::Float && kind != TypeKind::String)
-                return Error::make(ErrorKind::Config, key + ".metric: numeric compares numbers, but '" + f.field + "' is "
-                                                          + output->type.shortName()
+                return Error::make(ErrorKind::Config, key + ".metric: numeric compares numbers, but '" + f.field
+                                                          + "' is " + output->type.shortName()
                                                           + "; use exact (or jaccard for a list)");
         }
         if (!isOutput) {
             std::string names;
             for (const auto &o : outputs)
                 names += (names.empty() ? "" : ", ") + o.name;
-            return Error::make(ErrorKind::Config, "metric: '" + f.field + "' is not an output field of the program (outputs: " + names + ")");
+            return Error::make(ErrorKind::Config, "metric: '" + f.field
+                                                      + "' is not an output field of the program (outputs: " + names
+                                                      + ")");
         }
         if (!isKnownMetric(f.metric))
-            return Error::make(ErrorKind::Config, "metric: unknown metric '" + f.metric + "' for field '" + f.field +
-                                                      "' (allowed: " + kAllowedMetrics + ")");
+            return Error::make(ErrorKind::Config, "metric: unknown metric '" + f.metric + "' for field '" + f.field
+                                                      + "' (allowed: " + kAllowedMetrics + ")");
         if (!std::isfinite(f.weight) || f.weight < 0)
             return Error::make(ErrorKind::Config, "metric: the weight of '" + f.field + "' must be a number >= 0");
         if (f.metric == "numeric" && (!std::isfinite(f.tolerance) || f.tolerance < 0))
@@ -174,14 +182,16 @@ Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program
             try {
                 scorer.regex = std::regex(f.pattern, std::regex::ECMAScript);
             } catch (const std::regex_error &e) {
-                return Error::make(ErrorKind::Config, "metric: invalid regex /" + f.pattern + "/ for field '" + f.field + "': " + e.what());
+                return Error::make(ErrorKind::Config, "metric: invalid regex /" + f.pattern + "/ for field '" + f.field
+                                                          + "': " + e.what());
             }
         }
         weightSum += f.weight;
         scorers.push_back(std::move(scorer));
     }
     if (weightSum <= 0.0)
-        return Error::make(ErrorKind::Config, "metric: all field weights are zero; give at least one field a positive weight");
+        return Error::make(ErrorKind::Config,
+                           "metric: all field weights are zero; give at least one field a positive weight");
     for (auto &s : scorers)
         s.weight /= weightSum;
     return std::unique_ptr<Metric>(std::make_unique<CompositeMetric>(std::move(scorers)));

@@ -11,7 +11,8 @@ namespace {
 Result<void> checkHttpConfig(const ModelConfig &config)
 {
     if (config.model.empty())
-        return Error::make(ErrorKind::Config, std::string("provider '") + providerName(config.provider) + "' needs a model name");
+        return Error::make(ErrorKind::Config,
+                           std::string("provider '") + providerName(config.provider) + "' needs a model name");
     if (!config.baseUrl.empty() && config.baseUrl.rfind("http://", 0) != 0 && config.baseUrl.rfind("https://", 0) != 0)
         return Error::make(ErrorKind::Config, "base URL '" + config.baseUrl + "' must start with http:// or https://");
     if (config.timeoutSeconds < 0)

@@ -27,22 +27,22 @@ std::string effectiveBaseUrl(const ModelConfig &config)
 Result<void> checkLimits(const ModelConfig &config, const std::string &where)
 {
     if (config.maxConcurrency < 1)
-        return Error::make(ErrorKind::Config, where + ": max_concurrency must be >= 1, not " +
-                                                  std::to_string(config.maxConcurrency));
+        return Error::make(ErrorKind::Config,
+                           where + ": max_concurrency must be >= 1, not " + std::to_string(config.maxConcurrency));
     if (!(config.requestsPerMinute >= 0.0) || !std::isfinite(config.requestsPerMinute))
-        return Error::make(ErrorKind::Config, where + ": requests_per_minute must be >= 0 (0 = no limit), not " +
-                                                  fmt::format("{}", config.requestsPerMinute));
+        return Error::make(ErrorKind::Config, where + ": requests_per_minute must be >= 0 (0 = no limit), not "
+                                                  + fmt::format("{}", config.requestsPerMinute));
     if (!(config.tokensPerMinute >= 0.0) || !std::isfinite(config.tokensPerMinute))
-        return Error::make(ErrorKind::Config, where + ": tokens_per_minute must be >= 0 (0 = no limit), not " +
-                                                  fmt::format("{}", config.tokensPerMinute));
+        return Error::make(ErrorKind::Config, where + ": tokens_per_minute must be >= 0 (0 = no limit), not "
+                                                  + fmt::format("{}", config.tokensPerMinute));
     if (config.maxRetries < 0 || config.maxRetries > kMaxRetriesLimit)
-        return Error::make(ErrorKind::Config, where + ": max_retries must be between 0 and " +
-                                                  std::to_string(kMaxRetriesLimit) + ", not " +
-                                                  std::to_string(config.maxRetries));
+        return Error::make(ErrorKind::Config, where + ": max_retries must be between 0 and "
+                                                  + std::to_string(kMaxRetriesLimit) + ", not "
+                                                  + std::to_string(config.maxRetries));
     if (!(config.retryBaseSeconds >= 0.0) || !(config.retryBaseSeconds <= kRetryBaseSecondsLimit))
-        return Error::make(ErrorKind::Config, where + ": retry_base_seconds must be between 0 and " +
-                                                  fmt::format("{}", kRetryBaseSecondsLimit) + ", not " +
-                                                  fmt::format("{}", config.retryBaseSeconds));
+        return Error::make(ErrorKind::Config, where + ": retry_base_seconds must be between 0 and "
+                                                  + fmt::format("{}", kRetryBaseSecondsLimit) + ", not "
+                                                  + fmt::format("{}", config.retryBaseSeconds));
     return {};
 }
 
@@ -99,8 +99,8 @@ std::string listPreview(const std::vector<std::string> &ids)
 // Kinds that mean no call can succeed; anything else is left to the calls.
 bool blocksEveryCall(ErrorKind kind)
 {
-    return kind == ErrorKind::Auth || kind == ErrorKind::Transport || kind == ErrorKind::Timeout ||
-           kind == ErrorKind::Config;
+    return kind == ErrorKind::Auth || kind == ErrorKind::Transport || kind == ErrorKind::Timeout
+           || kind == ErrorKind::Config;
 }
 
 Result<std::vector<std::string>> listAnthropicModels(const ModelConfig &config, const std::atomic<bool> *cancel)
@@ -177,8 +177,8 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     set.taskConfig = applyOverrides(study.taskModel, overrides);
     set.proposerConfig = study.proposerModel == study.taskModel ? set.taskConfig : study.proposerModel;
 
-    const int global = std::max({options.globalConcurrency, set.taskConfig.maxConcurrency,
-                                 set.proposerConfig.maxConcurrency, 1});
+    const int global =
+        std::max({options.globalConcurrency, set.taskConfig.maxConcurrency, set.proposerConfig.maxConcurrency, 1});
     auto services = CallServices::makeDefault(true, options.budget, global);
     if (!services)
         return services.error();
@@ -234,8 +234,8 @@ Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> 
     // Anthropic lists dated ids, not the aliases its API also accepts.
     if (config.provider == Provider::OpenAi && !models->empty() && !modelListed(*models, config.model)) {
         Error e = Error::make(ErrorKind::InvalidRequest,
-                              "model '" + config.model + "' not found at " + displayUrl(effectiveBaseUrl(config)) +
-                                  " (it serves: " + listPreview(*models) + "): check the model name");
+                              "model '" + config.model + "' not found at " + displayUrl(effectiveBaseUrl(config))
+                                  + " (it serves: " + listPreview(*models) + "): check the model name");
         e.httpStatus = 404;
         return e;
     }

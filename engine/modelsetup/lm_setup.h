@@ -21,13 +21,13 @@ struct ModelOverrides {
     std::string baseUrl;
     std::string model;
     std::string apiKeyEnv;
-    int maxConcurrency = 0;     // 0 = keep; the endpoint's concurrency limit
+    int maxConcurrency = 0;      // 0 = keep; the endpoint's concurrency limit
     double timeoutSeconds = 0.0; // 0 = keep
 };
 
 struct LmSetupOptions {
-    bool useCache = true;     // false: --no-cache reads nothing (fresh answers are still stored)
-    Budget budget;            // per run / evaluation
+    bool useCache = true; // false: --no-cache reads nothing (fresh answers are still stored)
+    Budget budget;        // per run / evaluation
     int globalConcurrency = 32;
 };
 
@@ -35,7 +35,7 @@ struct LmSetupOptions {
 // set of CallServices (scheduler, cache, ledger, prices, budget, cancel).
 struct ModelSet {
     CallServices services;
-    ModelConfig taskConfig;     // after overrides
+    ModelConfig taskConfig; // after overrides
     ModelConfig proposerConfig;
     std::shared_ptr<ManagedLm> task;
     std::shared_ptr<ManagedLm> proposer;

@@ -23,16 +23,8 @@ constexpr std::size_t kNoSource = std::numeric_limits<std::size_t>::max();
 Bootstrapper::Bootstrapper(const Program &student, const std::vector<Example> &trainset, BootstrapSettings settings,
                            Lm &teacherLm, const Adapter &adapter, const Metric &metric, CallOptions call, int threads,
                            const std::atomic<bool> *cancel, WorkerPool *pool)
-    : m_student(student)
-    , m_trainset(trainset)
-    , m_settings(std::move(settings))
-    , m_lm(teacherLm)
-    , m_adapter(adapter)
-    , m_metric(metric)
-    , m_call(std::move(call))
-    , m_threads(threads)
-    , m_cancel(cancel)
-    , m_pool(pool)
+    : m_student(student), m_trainset(trainset), m_settings(std::move(settings)), m_lm(teacherLm), m_adapter(adapter),
+      m_metric(metric), m_call(std::move(call)), m_threads(threads), m_cancel(cancel), m_pool(pool)
 {
     m_call.role = "bootstrap";
     m_teacher = student;
@@ -159,8 +151,9 @@ Result<std::vector<std::vector<std::size_t>>> Bootstrapper::run(const std::vecto
                 if (traces[i]->error) {
                     ++m_errors;
                     if (!m_firstError)
-                        m_firstError = Error::make(traces[i]->error->kind,
-                                                   fmt::format("training example {}: {}", needed[i], traces[i]->error->message));
+                        m_firstError =
+                            Error::make(traces[i]->error->kind,
+                                        fmt::format("training example {}: {}", needed[i], traces[i]->error->message));
                 }
                 m_traces.emplace(std::make_pair(needed[i], r), std::move(*traces[i]));
             }
@@ -244,12 +237,14 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
     if (student.predictors.empty())
         return Error::make(ErrorKind::Config, "bootstrap few-shot: the program has no predictors");
     if (!context.taskLm || !context.adapter || !context.metric)
-        return Error::make(ErrorKind::Internal, "bootstrap few-shot: the context lacks a task model, an adapter or a metric");
+        return Error::make(ErrorKind::Internal,
+                           "bootstrap few-shot: the context lacks a task model, an adapter or a metric");
     if (m_settings.maxBootstrappedDemos < 0 || m_settings.maxLabeledDemos < 0 || m_settings.maxRounds < 1)
-        return Error::make(ErrorKind::Config, fmt::format("bootstrap few-shot: max_bootstrapped_demos ({}) and max_labeled_demos ({}) "
-                                                          "must be 0 or more and max_rounds ({}) at least 1",
-                                                          m_settings.maxBootstrappedDemos, m_settings.maxLabeledDemos,
-                                                          m_settings.maxRounds));
+        return Error::make(ErrorKind::Config,
+                           fmt::format("bootstrap few-shot: max_bootstrapped_demos ({}) and max_labeled_demos ({}) "
+                                       "must be 0 or more and max_rounds ({}) at least 1",
+                                       m_settings.maxBootstrappedDemos, m_settings.maxLabeledDemos,
+                                       m_settings.maxRounds));
     OptimizeResult result;
     result.program = student;
     if (context.cancel && context.cancel->load()) {
@@ -273,9 +268,9 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
         return result;
     }
     if (bootstrapper.errors() > 0)
-        emitEvent(context, WarningEvent{fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
-                                               bootstrapper.errors(), bootstrapper.attempts(),
-                                               bootstrapper.firstError()->describe())});
+        emitEvent(context, WarningEvent{fmt::format(
+                               "bootstrapping: {} of {} traces failed with an error; the first: {}",
+                               bootstrapper.errors(), bootstrapper.attempts(), bootstrapper.firstError()->describe())});
     Rng rng = Rng::forStream(m_settings.seed, "bootstrap-labeled");
     const auto demos = bootstrapper.demos(accepted->front(), m_settings.maxLabeledDemos, rng);
     for (std::size_t p = 0; p < student.predictors.size(); ++p) {

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "adapter/predict.h"
-#include "optimize/optimizer.h"
 #include "core/rng.h"
+#include "optimize/optimizer.h"
 #include "optimize/scoring.h"
 
 #include <atomic>
@@ -40,8 +40,8 @@ struct BootstrapSettings {
 // example at temperature 1.0 with rollout r.
 class Bootstrapper {
 public:
-    Bootstrapper(const Program &student, const std::vector<Example> &trainset, BootstrapSettings settings, Lm &teacherLm,
-                 const Adapter &adapter, const Metric &metric, CallOptions call, int threads,
+    Bootstrapper(const Program &student, const std::vector<Example> &trainset, BootstrapSettings settings,
+                 Lm &teacherLm, const Adapter &adapter, const Metric &metric, CallOptions call, int threads,
                  const std::atomic<bool> *cancel, WorkerPool *pool = nullptr);
 
     struct SetRequest {

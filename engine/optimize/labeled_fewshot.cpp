@@ -45,7 +45,8 @@ Result<OptimizeResult> LabeledFewShot::compile(const Program &student, const std
     if (student.predictors.empty())
         return Error::make(ErrorKind::Config, "labeled few-shot: the program has no predictors");
     if (m_k < 0)
-        return Error::make(ErrorKind::Config, "labeled few-shot: k (max_labeled_demos) must be 0 or more, not " + std::to_string(m_k));
+        return Error::make(ErrorKind::Config,
+                           "labeled few-shot: k (max_labeled_demos) must be 0 or more, not " + std::to_string(m_k));
     OptimizeResult result;
     result.program = student;
     // DSPy returns the student unchanged for an empty trainset.

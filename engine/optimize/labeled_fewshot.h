@@ -1,7 +1,7 @@
 #pragma once
 
-#include "optimize/optimizer.h"
 #include "core/rng.h"
+#include "optimize/optimizer.h"
 
 #include <cstdint>
 #include <vector>
@@ -17,8 +17,7 @@ Demo labeledDemo(const Predictor &predictor, const Example &example);
 // without replacement; one rng serves the predictors in order, as DSPy's
 // Random(0) does. sources, when given, receives the trainset index of each demo.
 std::vector<std::vector<Demo>> sampleLabeledDemos(const Program &program, const std::vector<Example> &trainset, int k,
-                                                  Rng &rng,
-                                                  std::vector<std::vector<std::size_t>> *sources = nullptr);
+                                                  Rng &rng, std::vector<std::vector<std::size_t>> *sources = nullptr);
 
 // DSPy's LabeledFewShot(k): each predictor gets k demos sampled from the
 // trainset with the seeded rng. No LM call, except scoring the student and

@@ -1,10 +1,10 @@
 #include "optimize/miprov2.h"
 
+#include "core/rng.h"
 #include "optimize/bootstrap_fewshot.h"
 #include "optimize/labeled_fewshot.h"
 #include "optimize/presets.h"
 #include "optimize/proposer.h"
-#include "core/rng.h"
 #include "optimize/search/random_sampler.h"
 #include "optimize/search/study.h"
 #include "optimize/search/tpe_sampler.h"
@@ -46,7 +46,8 @@ std::string demoSetKind(const std::vector<Demo> &demos)
 {
     if (demos.empty())
         return "empty";
-    return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped" : "labeled";
+    return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped"
+                                                                                              : "labeled";
 }
 
 // One compile() call: the state of the run and its steps.
@@ -54,16 +55,10 @@ class MiproRun {
 public:
     MiproRun(const OptimizerConfig &config, const MiproOptions &options, MiproSettings settings, const Program &student,
              OptimizeContext &context)
-        : m_config(config)
-        , m_options(options)
-        , m_settings(std::move(settings))
-        , m_student(student)
-        , m_context(context)
-        , m_task(*context.taskLm)
-        , m_proposer(context.proposerLm ? *context.proposerLm : *context.taskLm)
-        , m_teacher(context.teacherLm ? *context.teacherLm : *context.taskLm)
-    {
-    }
+        : m_config(config), m_options(options), m_settings(std::move(settings)), m_student(student), m_context(context),
+          m_task(*context.taskLm), m_proposer(context.proposerLm ? *context.proposerLm : *context.taskLm),
+          m_teacher(context.teacherLm ? *context.teacherLm : *context.taskLm)
+    {}
 
     Result<OptimizeResult> run(const std::vector<Example> &trainset, const std::vector<Example> &valset)
     {
@@ -84,10 +79,7 @@ private:
 
     void publish(EventPayload payload) { emitEvent(m_context, std::move(payload)); }
 
-    void warn(const std::string &message)
-    {
-        publish(WarningEvent{message});
-    }
+    void warn(const std::string &message) { publish(WarningEvent{message}); }
 
     // A budget or cancel stops the run; the best so far is kept.
     void stop(const Error &error)
@@ -129,9 +121,10 @@ private:
     {
         if (valset.empty()) {
             if (trainset.size() < 2)
-                return Error::make(ErrorKind::Data, fmt::format("miprov2: without a validation set the trainset must have "
-                                                                "at least 2 examples to split (it has {})",
-                                                                trainset.size()));
+                return Error::make(ErrorKind::Data,
+                                   fmt::format("miprov2: without a validation set the trainset must have "
+                                               "at least 2 examples to split (it has {})",
+                                               trainset.size()));
             // A seeded shuffle, half and half (DSPy puts the last 80% in val by position).
             std::vector<std::size_t> order = Rng::forStream(m_config.seed, "valset-split").permutation(trainset.size());
             const std::size_t valCount = trainset.size() / 2;
@@ -158,13 +151,14 @@ private:
                 sampled.push_back(m_val[i]);
             m_val = std::move(sampled);
         }
-        const bool wanted = m_settings.autoMode ? m_val.size() > static_cast<std::size_t>(kAutoMinibatchThreshold)
-                                                : m_config.minibatch;
+        const bool wanted =
+            m_settings.autoMode ? m_val.size() > static_cast<std::size_t>(kAutoMinibatchThreshold) : m_config.minibatch;
         m_minibatch = wanted && m_val.size() > static_cast<std::size_t>(m_config.minibatchSize);
         if (!m_settings.autoMode && m_config.minibatch && !m_minibatch)
-            m_result.stats.notes.push_back(fmt::format("minibatching is off: the validation set ({} examples) is not larger "
-                                                       "than minibatch_size ({}), so every trial is a full evaluation",
-                                                       m_val.size(), m_config.minibatchSize));
+            m_result.stats.notes.push_back(
+                fmt::format("minibatching is off: the validation set ({} examples) is not larger "
+                            "than minibatch_size ({}), so every trial is a full evaluation",
+                            m_val.size(), m_config.minibatchSize));
         return {};
     }
 
@@ -224,8 +218,8 @@ private:
                 settings.maxRounds = m_config.maxRounds;
                 settings.metricThreshold = m_config.metricThreshold;
                 settings.seed = m_config.seed;
-                Bootstrapper bootstrapper(m_student, m_train, settings, m_teacher, *m_context.adapter, *m_context.metric,
-                                          taskCall("bootstrap"), m_context.threads, m_context.cancel,
+                Bootstrapper bootstrapper(m_student, m_train, settings, m_teacher, *m_context.adapter,
+                                          *m_context.metric, taskCall("bootstrap"), m_context.threads, m_context.cancel,
                                           m_context.pool);
                 auto accepted = bootstrapper.run(requests);
                 if (!accepted) {
@@ -234,7 +228,8 @@ private:
                 }
                 if (bootstrapper.errors() > 0)
                     warn(fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
-                                     bootstrapper.errors(), bootstrapper.attempts(), bootstrapper.firstError()->describe()));
+                                     bootstrapper.errors(), bootstrapper.attempts(),
+                                     bootstrapper.firstError()->describe()));
                 for (std::size_t k = 0; k < planned.size(); ++k) {
                     Rng rng = Rng::forStream(m_config.seed, "demo-fill", static_cast<std::uint64_t>(planned[k].index));
                     const auto demos = bootstrapper.demos((*accepted)[k], maxLabeled, rng);
@@ -245,7 +240,8 @@ private:
         }
         for (std::size_t p = 0; p < predictors; ++p)
             for (std::size_t i = 0; i < m_demoSets[p].size(); ++i)
-                publish(DemoSetReadyEvent{m_student.predictors[p].name, i, demoSetKind(m_demoSets[p][i]), m_demoSets[p][i]});
+                publish(DemoSetReadyEvent{m_student.predictors[p].name, i, demoSetKind(m_demoSets[p][i]),
+                                          m_demoSets[p][i]});
     }
 
     // ---- (c) proposals --------------------------------------------------
@@ -269,7 +265,8 @@ private:
         return sets;
     }
 
-    std::string taskDemos(std::size_t p, std::size_t index, const std::vector<std::vector<std::vector<Demo>>> &sets) const
+    std::string taskDemos(std::size_t p, std::size_t index,
+                          const std::vector<std::vector<std::vector<Demo>>> &sets) const
     {
         if (!m_config.fewshotAwareProposer)
             return "No task demos provided.";
@@ -306,8 +303,8 @@ private:
                 return std::nullopt;
             ProposerReply more = callProposer(
                 datasetDescriptorWithPriorSignature(),
-                Fields{{"examples", examplesRepr(m_train, b, b + batch)}, {"prior_observations", observations}}, m_proposer,
-                call);
+                Fields{{"examples", examplesRepr(m_train, b, b + batch)}, {"prior_observations", observations}},
+                m_proposer, call);
             if (more.error) {
                 // DSPy swallows errors here and summarizes what it has.
                 if (isStopError(*more.error)) {
@@ -325,8 +322,8 @@ private:
             }
             observations += more.text; // DSPy concatenates with no separator
         }
-        ProposerReply summary = callProposer(observationSummarizerSignature(), Fields{{"observations", observations}},
-                                             m_proposer, call);
+        ProposerReply summary =
+            callProposer(observationSummarizerSignature(), Fields{{"observations", observations}}, m_proposer, call);
         if (failedCall(summary, "the dataset summary (proposing without it)"))
             return std::nullopt;
         return stripPrefix(summary.text);
@@ -352,8 +349,8 @@ private:
 
     // Module descriptions, once per predictor, in parallel. The program
     // example is the task demos of demo set 1, as candidate 1 sees them.
-    std::vector<std::optional<std::string>> describeModules(const std::string &code, const std::string &programDescription,
-                                                            const DemoSetsByPredictor &sets)
+    std::vector<std::optional<std::string>>
+    describeModules(const std::string &code, const std::string &programDescription, const DemoSetsByPredictor &sets)
     {
         const std::size_t predictors = m_student.predictors.size();
         std::vector<std::optional<std::string>> descriptions(predictors);
@@ -401,8 +398,8 @@ private:
 
     // Candidates 1..k-1 of every predictor; each draws its tip and rollout
     // from its own stream, so the jobs are independent of each other.
-    std::vector<ProposalJob> proposalJobs(std::size_t k, const std::optional<std::string> &dataset, const std::string &code,
-                                          const std::optional<std::string> &programDescription,
+    std::vector<ProposalJob> proposalJobs(std::size_t k, const std::optional<std::string> &dataset,
+                                          const std::string &code, const std::optional<std::string> &programDescription,
                                           const std::vector<std::optional<std::string>> &moduleDescriptions,
                                           const DemoSetsByPredictor &sets)
     {
@@ -448,7 +445,8 @@ private:
 
     // Candidate 0 is the original instruction (no call); then every answered
     // proposal in job order. A failed proposal is dropped with a warning.
-    void collectInstructions(const std::vector<ProposalJob> &jobs, const std::vector<std::optional<ProposerReply>> &replies)
+    void collectInstructions(const std::vector<ProposalJob> &jobs,
+                             const std::vector<std::optional<ProposerReply>> &replies)
     {
         m_instructions.assign(m_student.predictors.size(), {});
         for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
@@ -470,9 +468,10 @@ private:
             }
             std::string text = reply.error ? std::string() : stripPrefix(stripPrefix(reply.text));
             if (reply.error || text.empty()) {
-                const std::string cause = reply.error ? reply.error->describe() : "the proposer returned an empty instruction";
-                warn(fmt::format("instruction proposal {} of predictor '{}' failed and was dropped: {}", job.index, name,
-                                 cause));
+                const std::string cause =
+                    reply.error ? reply.error->describe() : "the proposer returned an empty instruction";
+                warn(fmt::format("instruction proposal {} of predictor '{}' failed and was dropped: {}", job.index,
+                                 name, cause));
                 ++m_failedProposals;
                 continue;
             }
@@ -513,11 +512,14 @@ private:
         if (checkCancel())
             return;
 
-        const std::vector<ProposalJob> jobs = proposalJobs(k, dataset, code, programDescription, moduleDescriptions, sets);
+        const std::vector<ProposalJob> jobs =
+            proposalJobs(k, dataset, code, programDescription, moduleDescriptions, sets);
         std::vector<std::optional<ProposerReply>> replies(jobs.size());
         parallelFor(
             m_context.pool, jobs.size(), m_context.threads,
-            [&](std::size_t j) { replies[j] = callProposer(jobs[j].signature, jobs[j].inputs, m_proposer, jobs[j].call); },
+            [&](std::size_t j) {
+                replies[j] = callProposer(jobs[j].signature, jobs[j].inputs, m_proposer, jobs[j].call);
+            },
             m_context.cancel);
         collectInstructions(jobs, replies);
     }
@@ -657,8 +659,8 @@ private:
         if (m_options.sampler == "random")
             return std::make_unique<RandomSampler>();
         TpeOptions options;
-        options.nStartupTrials = m_options.startupTrials ? *m_options.startupTrials
-                                                         : std::clamp(m_settings.numTrials / 2, 4, 10);
+        options.nStartupTrials =
+            m_options.startupTrials ? *m_options.startupTrials : std::clamp(m_settings.numTrials / 2, 4, 10);
         // A repeat of a full evaluation tells nothing new.
         if (!m_minibatch)
             options.confirmIncumbent = 0;
@@ -704,8 +706,9 @@ private:
         SearchStudy study(*space, makeSampler(), m_config.seed);
         (void)study.addCompleted(baseline, *base.score);
         if (space->configCount() <= 1) {
-            m_result.stats.notes.push_back("the search space holds only the baseline config (one instruction and at most "
-                                           "one demo set per predictor): nothing to search");
+            m_result.stats.notes.push_back(
+                "the search space holds only the baseline config (one instruction and at most "
+                "one demo set per predictor): nothing to search");
             return;
         }
 
@@ -796,8 +799,8 @@ private:
             notes.push_back(fmt::format("{} instruction proposal(s) failed and were dropped (see the warnings)",
                                         m_failedProposals));
         if (m_failedTrials > 0)
-            notes.push_back(fmt::format("{} trial(s) failed and were not scored; the first: {}", m_failedTrials,
-                                        m_firstFailure));
+            notes.push_back(
+                fmt::format("{} trial(s) failed and were not scored; the first: {}", m_failedTrials, m_firstFailure));
         const bool searched = m_seen.size() > 1;
         if (searched && m_completeScores.size() > 1
             && std::all_of(m_completeScores.begin(), m_completeScores.end(),
@@ -805,12 +808,13 @@ private:
             // At 0% no config got anything right: the cause is upstream of the
             // search (a metric that never matches, a model that cannot answer,
             // labels that do not fit), and a harder metric would not help.
-            notes.push_back(m_completeScores.front() == 0.0
-                                ? std::string("every trial scored 0%: no example scored above 0; check the metric, the "
-                                              "model and the data")
-                                : fmt::format("every trial scored {}: the metric cannot tell configs apart; use a harder "
-                                              "metric or a bigger validation set",
-                                              percentText(m_completeScores.front())));
+            notes.push_back(
+                m_completeScores.front() == 0.0
+                    ? std::string("every trial scored 0%: no example scored above 0; check the metric, the "
+                                  "model and the data")
+                    : fmt::format("every trial scored {}: the metric cannot tell configs apart; use a harder "
+                                  "metric or a bigger validation set",
+                                  percentText(m_completeScores.front())));
         if (searched && m_baselineScore && m_bestKey == m_seen.front().key)
             notes.push_back(fmt::format("nothing beat the baseline ({})", percentText(*m_baselineScore)));
         if (m_bestScore) {
@@ -867,9 +871,9 @@ private:
 
 } // namespace
 
-MiproV2::MiproV2(OptimizerConfig config, MiproOptions options) : m_config(std::move(config)), m_options(std::move(options))
-{
-}
+MiproV2::MiproV2(OptimizerConfig config, MiproOptions options)
+    : m_config(std::move(config)), m_options(std::move(options))
+{}
 
 Result<OptimizeResult> MiproV2::compile(const Program &student, const std::vector<Example> &trainset,
                                         const std::vector<Example> &valset, OptimizeContext &context)

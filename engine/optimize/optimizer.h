@@ -29,7 +29,7 @@ struct OptimizeContext {
     Lm *teacherLm = nullptr;  // bootstrapping model; defaults to taskLm
     const Adapter *adapter = nullptr;
     const Metric *metric = nullptr;
-    int threads = 8;       // jobs at once when there is no pool
+    int threads = 8;            // jobs at once when there is no pool
     WorkerPool *pool = nullptr; // the run's worker pool; may be null (each batch then starts its own threads)
     int maxErrors = 10;
     EventSink *events = nullptr;               // may be null
@@ -51,7 +51,7 @@ struct RunStats {
     std::map<std::string, RoleCalls> callsByRole; // bootstrap | proposer | evaluation
     int trials = 0;
     int fullEvals = 0;
-    long long memoHits = 0; // (config, example) scores reused instead of recomputed
+    long long memoHits = 0;         // (config, example) scores reused instead of recomputed
     std::vector<std::string> notes; // plain-language findings: saturation, no improvement...
 };
 

@@ -71,9 +71,10 @@ Result<std::size_t> planMipro(const OptimizerConfig &c, std::size_t predictors, 
     plan.mipro = s;
     if (plan.valRows == 0) {
         if (plan.trainRows < 2)
-            return Error::make(ErrorKind::Data, fmt::format("miprov2: without a validation set the trainset must have at "
-                                                            "least 2 examples to split (it has {})",
-                                                            plan.trainRows));
+            return Error::make(ErrorKind::Data,
+                               fmt::format("miprov2: without a validation set the trainset must have at "
+                                           "least 2 examples to split (it has {})",
+                                           plan.trainRows));
         plan.valRows = plan.trainRows / 2;
         plan.trainRows -= plan.valRows;
     }
@@ -148,8 +149,8 @@ std::size_t exampleReprChars(const std::vector<Example> &train)
 }
 
 // Tokens and dollars of the counted calls.
-Result<void> costPlan(const Study &study, const std::vector<Example> &train, std::size_t taskDemos, const PriceTable &prices,
-                      OptimizePlan &plan)
+Result<void> costPlan(const Study &study, const std::vector<Example> &train, std::size_t taskDemos,
+                      const PriceTable &prices, OptimizePlan &plan)
 {
     auto promptChars = promptCharsPerCall(study, train, taskDemos);
     if (!promptChars)
@@ -185,8 +186,8 @@ Result<void> costPlan(const Study &study, const std::vector<Example> &train, std
     addEstimatedCalls(plan.proposer, plan.instructionCalls,
                       kInstructionChars + (c.fewshotAwareProposer ? kProposerDemos * exampleChars : 0),
                       kProposerAnswerChars);
-    plan.proposer.dollars = prices.dollars(study.proposerModel.model, plan.proposer.promptTokens,
-                                           plan.proposer.completionTokens);
+    plan.proposer.dollars =
+        prices.dollars(study.proposerModel.model, plan.proposer.promptTokens, plan.proposer.completionTokens);
     return {};
 }
 
@@ -240,11 +241,13 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
     if (auto costed = costPlan(study, train, taskDemos.value(), prices, plan); !costed)
         return costed.error();
     const int threads = std::max(1, inputs.threads);
-    plan.seconds = estimateSeconds(plan.task, study.taskModel, threads) + estimateSeconds(plan.proposer, study.proposerModel, threads);
+    plan.seconds = estimateSeconds(plan.task, study.taskModel, threads)
+                   + estimateSeconds(plan.proposer, study.proposerModel, threads);
     return plan;
 }
 
-std::string describeAutoPreset(const std::string &preset, const Study &study, std::size_t trainRows, std::size_t valRows)
+std::string describeAutoPreset(const std::string &preset, const Study &study, std::size_t trainRows,
+                               std::size_t valRows)
 {
     const AutoPreset *table = autoPreset(preset);
     if (!table)
@@ -258,19 +261,20 @@ std::string describeAutoPreset(const std::string &preset, const Study &study, st
         return preset + ": " + resolved.error().message;
     const MiproSettings &s = resolved.value();
 
-    std::string text = s.zeroShot
-        ? fmt::format("{}: {} instruction candidates per predictor (zero-shot: no demo sets), {} trials", preset,
-                      s.numInstructCandidates, s.numTrials)
-        : fmt::format("{}: {} demo sets and {} instruction candidates per predictor, {} trials", preset,
-                      s.numFewshotCandidates, s.numInstructCandidates, s.numTrials);
+    std::string text =
+        s.zeroShot ? fmt::format("{}: {} instruction candidates per predictor (zero-shot: no demo sets), {} trials",
+                                 preset, s.numInstructCandidates, s.numTrials)
+                   : fmt::format("{}: {} demo sets and {} instruction candidates per predictor, {} trials", preset,
+                                 s.numFewshotCandidates, s.numInstructCandidates, s.numTrials);
     text += fmt::format("; the validation set is cut to at most {} rows", table->valSize);
     const std::size_t val = std::min(valRows > 0 ? valRows : trainRows / 2, static_cast<std::size_t>(table->valSize));
     if (miproUsesMinibatches(config, s, val))
         text += fmt::format("; trials score minibatches of {} rows, with a full evaluation every {} trials",
                             config.minibatchSize, config.minibatchFullEvalSteps);
     else
-        text += fmt::format("; with {} validation rows (minibatches need more than {}) every trial is a full evaluation",
-                            val, std::max(kAutoMinibatchThreshold, config.minibatchSize));
+        text +=
+            fmt::format("; with {} validation rows (minibatches need more than {}) every trial is a full evaluation",
+                        val, std::max(kAutoMinibatchThreshold, config.minibatchSize));
     return text + ".";
 }
 

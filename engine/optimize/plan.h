@@ -33,14 +33,14 @@ struct PlanInputs {
 // the response cache answers. LabeledFewShot's counts are exact.
 // tests/run/test_plan_cli.cpp checks this against real runs of the samples.
 struct OptimizePlan {
-    std::string optimizer;      // miprov2 | bootstrap | labeled
-    std::size_t trainRows = 0;  // what the optimizer trains on (MIPROv2 halves a trainset when there is no valset)
-    std::size_t valRows = 0;    // what it validates on (after an auto preset's subsample)
-    std::size_t testRows = 0;   // what the test comparison scores (0 when there is none)
-    MiproSettings mipro;        // miprov2 only
-    bool minibatch = false;     // miprov2: trials score minibatches, full evaluations now and then
-    int trials = 0;             // miprov2: search trials after the baseline (0 when the space holds only the baseline)
-    int fullEvals = 0;          // miprov2 with minibatches: full evaluations after the baseline
+    std::string optimizer;     // miprov2 | bootstrap | labeled
+    std::size_t trainRows = 0; // what the optimizer trains on (MIPROv2 halves a trainset when there is no valset)
+    std::size_t valRows = 0;   // what it validates on (after an auto preset's subsample)
+    std::size_t testRows = 0;  // what the test comparison scores (0 when there is none)
+    MiproSettings mipro;       // miprov2 only
+    bool minibatch = false;    // miprov2: trials score minibatches, full evaluations now and then
+    int trials = 0;            // miprov2: search trials after the baseline (0 when the space holds only the baseline)
+    int fullEvals = 0;         // miprov2 with minibatches: full evaluations after the baseline
 
     // Program runs (one task call per predictor each).
     long long bootstrapRuns = 0;  // teacher traces on training rows (role bootstrap)
@@ -56,13 +56,13 @@ struct OptimizePlan {
     long long instructionCalls = 0; // instruction candidates, the original excluded
     long long proposerCalls = 0;    // the three above
 
-    CostEstimate bootstrap; // task model: bootstrapRuns
-    CostEstimate trialCost; // task model: trialRuns
+    CostEstimate bootstrap;    // task model: bootstrapRuns
+    CostEstimate trialCost;    // task model: trialRuns
     CostEstimate fullEvalCost; // task model: fullEvalRuns
-    CostEstimate test;      // task model: testRuns
-    CostEstimate task;      // the four above
-    CostEstimate proposer;  // proposer model
-    double seconds = 0.0;   // wall time with the run's threads and the models' concurrency
+    CostEstimate test;         // task model: testRuns
+    CostEstimate task;         // the four above
+    CostEstimate proposer;     // proposer model
+    double seconds = 0.0;      // wall time with the run's threads and the models' concurrency
 
     // Task and proposer together; dollars unknown when either's are.
     CostEstimate total() const;
@@ -81,6 +81,7 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
 // One plain sentence on what an auto preset does for this study, from the
 // preset table, e.g. "light: 6 demo sets and 3 instruction candidates per
 // predictor, 10 trials; ...". Empty for a name that is not a preset.
-std::string describeAutoPreset(const std::string &preset, const Study &study, std::size_t trainRows, std::size_t valRows);
+std::string describeAutoPreset(const std::string &preset, const Study &study, std::size_t trainRows,
+                               std::size_t valRows);
 
 } // namespace prism

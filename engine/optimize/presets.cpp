@@ -30,7 +30,8 @@ int autoNumTrials(int n, int numPredictors, bool zeroShot)
 
 bool miproUsesMinibatches(const OptimizerConfig &config, const MiproSettings &settings, std::size_t valRows)
 {
-    const bool wanted = settings.autoMode ? valRows > static_cast<std::size_t>(kAutoMinibatchThreshold) : config.minibatch;
+    const bool wanted =
+        settings.autoMode ? valRows > static_cast<std::size_t>(kAutoMinibatchThreshold) : config.minibatch;
     return wanted && valRows > static_cast<std::size_t>(config.minibatchSize);
 }
 
@@ -77,18 +78,20 @@ Result<void> checkMiproMode(const OptimizerConfig &c, int numPredictors, bool ze
         if (!autoPreset(c.autoMode))
             return knobError("auto is '" + c.autoMode + "'; use light, medium, heavy, or null for manual mode");
         if (c.numCandidates || c.numTrials)
-            return knobError(fmt::format("{} is set together with auto = {}, which chooses num_candidates and num_trials "
-                                         "itself; remove {}, or set auto to null to choose them (manual mode)",
-                                         c.numTrials ? "num_trials" : "num_candidates", c.autoMode,
-                                         c.numTrials && c.numCandidates ? "both" : "it"));
+            return knobError(
+                fmt::format("{} is set together with auto = {}, which chooses num_candidates and num_trials "
+                            "itself; remove {}, or set auto to null to choose them (manual mode)",
+                            c.numTrials ? "num_trials" : "num_candidates", c.autoMode,
+                            c.numTrials && c.numCandidates ? "both" : "it"));
         return {};
     }
     if (!c.numCandidates) {
         const AutoPreset &light = *autoPreset("light");
-        return knobError(fmt::format("num_candidates is missing: manual mode (auto is null) needs num_candidates and "
-                                     "num_trials; for example num_candidates = {} with num_trials = {} (what auto = light "
-                                     "chooses), or set auto to light, medium or heavy",
-                                     light.n, c.numTrials.value_or(autoNumTrials(light.n, numPredictors, zeroShot))));
+        return knobError(
+            fmt::format("num_candidates is missing: manual mode (auto is null) needs num_candidates and "
+                        "num_trials; for example num_candidates = {} with num_trials = {} (what auto = light "
+                        "chooses), or set auto to light, medium or heavy",
+                        light.n, c.numTrials.value_or(autoNumTrials(light.n, numPredictors, zeroShot))));
     }
     if (!c.numTrials)
         return knobError(fmt::format("num_trials is missing: manual mode (auto is null) needs it; for num_candidates = "

@@ -37,13 +37,13 @@ int autoNumTrials(int n, int numPredictors, bool zeroShot);
 // MIPROv2's effective settings, from the study's knobs and the program.
 struct MiproSettings {
     bool autoMode = true;
-    std::string autoName; // light | medium | heavy; empty in manual mode
-    int numTrials = 0;    // search trials, not counting the baseline and full evaluations
+    std::string autoName;          // light | medium | heavy; empty in manual mode
+    int numTrials = 0;             // search trials, not counting the baseline and full evaluations
     int numFewshotCandidates = 0;  // demo sets per predictor (none in zero-shot mode)
     int numInstructCandidates = 0; // instruction candidates per predictor, the original included
     std::optional<int> valSize;    // auto: the valset is subsampled to at most this
-    bool zeroShot = false;    // max_bootstrapped_demos == max_labeled_demos == 0: no demo dimension
-    bool labeledOnly = false; // max_bootstrapped_demos == 0 < max_labeled_demos: labeled sets only
+    bool zeroShot = false;         // max_bootstrapped_demos == max_labeled_demos == 0: no demo dimension
+    bool labeledOnly = false;      // max_bootstrapped_demos == 0 < max_labeled_demos: labeled sets only
 };
 
 // Whether MIPROv2's trials score minibatches (with full evaluations now and

@@ -78,7 +78,7 @@ std::size_t decodeUtf8(std::string_view s, std::size_t i, std::uint32_t &cp)
 bool pythonNonPrintable(std::uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F)
-        || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF;
+           || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF;
 }
 
 std::string pythonStringRepr(std::string_view s)
@@ -141,7 +141,8 @@ std::string schemaExtra(const Field &field, bool input)
     const std::string prefix = pythonStringRepr(field.effectivePrefix());
     if (field.description.empty())
         return "{'__dspy_field_type': " + kind + ", 'prefix': " + prefix + ", 'desc': '${" + field.name + "}'}";
-    return "{'desc': " + pythonStringRepr(field.description) + ", '__dspy_field_type': " + kind + ", 'prefix': " + prefix + "}";
+    return "{'desc': " + pythonStringRepr(field.description) + ", '__dspy_field_type': " + kind
+           + ", 'prefix': " + prefix + "}";
 }
 
 std::string signatureRepr(const Predictor &predictor)
@@ -150,16 +151,16 @@ std::string signatureRepr(const Predictor &predictor)
     std::vector<std::string> ins, outs, fields;
     for (const Field &f : sig.inputs) {
         ins.push_back(f.name);
-        fields.push_back(f.name + " = Field(annotation=" + f.type.pythonName() + " required=True json_schema_extra="
-                         + schemaExtra(f, true) + ")");
+        fields.push_back(f.name + " = Field(annotation=" + f.type.pythonName()
+                         + " required=True json_schema_extra=" + schemaExtra(f, true) + ")");
     }
     for (const Field &f : sig.outputs) {
         outs.push_back(f.name);
-        fields.push_back(f.name + " = Field(annotation=" + f.type.pythonName() + " required=True json_schema_extra="
-                         + schemaExtra(f, false) + ")");
+        fields.push_back(f.name + " = Field(annotation=" + f.type.pythonName()
+                         + " required=True json_schema_extra=" + schemaExtra(f, false) + ")");
     }
     return "StringSignature(" + join(ins, ", ") + " -> " + join(outs, ", ") + "\n    instructions="
-         + pythonStringRepr(basicInstruction(predictor)) + "\n    " + join(fields, "\n    ") + "\n)";
+           + pythonStringRepr(basicInstruction(predictor)) + "\n    " + join(fields, "\n    ") + "\n)";
 }
 
 } // namespace
@@ -315,7 +316,8 @@ std::string programCode(const Program &program)
     std::string base;
     if (program.predictors.size() > 1) {
         const std::vector<std::string> inputs = program.externalInputs();
-        std::vector<std::string> lines = {"class Program(dspy.Module):", "    def forward(self, " + join(inputs, ", ") + "):"};
+        std::vector<std::string> lines = {"class Program(dspy.Module):",
+                                          "    def forward(self, " + join(inputs, ", ") + "):"};
         for (const Predictor &p : program.predictors) {
             std::vector<std::string> args;
             for (const Field &f : p.signature.inputs)
@@ -348,9 +350,11 @@ std::string moduleText(const Predictor &predictor)
 Signature datasetDescriptorSignature()
 {
     Signature s;
-    s.instruction = "Given several examples from a dataset please write observations about trends that hold for most or all of the samples. "
+    s.instruction = "Given several examples from a dataset please write observations about trends that hold for most "
+                    "or all of the samples. "
                     "Some areas you may consider in your observations: topics, content, syntax, conciseness, etc. "
-                    "It will be useful to make an educated guess as to the nature of the task this dataset will enable. Don't be afraid to be creative";
+                    "It will be useful to make an educated guess as to the nature of the task this dataset will "
+                    "enable. Don't be afraid to be creative";
     s.inputs = {strField("examples", "Sample data points from the dataset")};
     s.outputs = {strField("observations", "Somethings that holds true for most or all of the data you observed")};
     return s;
@@ -359,45 +363,58 @@ Signature datasetDescriptorSignature()
 Signature datasetDescriptorWithPriorSignature()
 {
     Signature s;
-    s.instruction = "Given several examples from a dataset please write observations about trends that hold for most or all of the samples. "
-                    "I will also provide you with a few observations I have already made.  Please add your own observations or if you feel the observations are comprehensive say 'COMPLETE' "
+    s.instruction = "Given several examples from a dataset please write observations about trends that hold for most "
+                    "or all of the samples. "
+                    "I will also provide you with a few observations I have already made.  Please add your own "
+                    "observations or if you feel the observations are comprehensive say 'COMPLETE' "
                     "Some areas you may consider in your observations: topics, content, syntax, conciceness, etc. "
-                    "It will be useful to make an educated guess as to the nature of the task this dataset will enable. Don't be afraid to be creative";
+                    "It will be useful to make an educated guess as to the nature of the task this dataset will "
+                    "enable. Don't be afraid to be creative";
     s.inputs = {strField("examples", "Sample data points from the dataset"),
                 strField("prior_observations", "Some prior observations I made about the data")};
-    s.outputs = {strField("observations",
-                          "Somethings that holds true for most or all of the data you observed or COMPLETE if you have nothing to add")};
+    s.outputs = {strField(
+        "observations",
+        "Somethings that holds true for most or all of the data you observed or COMPLETE if you have nothing to add")};
     return s;
 }
 
 Signature observationSummarizerSignature()
 {
     Signature s;
-    s.instruction = "Given a series of observations I have made about my dataset, please summarize them into a brief 2-3 sentence summary which highlights only the most important details.";
+    s.instruction = "Given a series of observations I have made about my dataset, please summarize them into a brief "
+                    "2-3 sentence summary which highlights only the most important details.";
     s.inputs = {strField("observations", "Observations I have made about my dataset")};
-    s.outputs = {strField("summary", "Two to Three sentence summary of only the most significant highlights of my observations")};
+    s.outputs = {strField("summary",
+                          "Two to Three sentence summary of only the most significant highlights of my observations")};
     return s;
 }
 
 Signature describeProgramSignature()
 {
     Signature s;
-    s.instruction = "Below is some pseudo-code for a pipeline that solves tasks with calls to language models. Please describe what type of task this program appears to be designed to solve, and how it appears to work.";
-    s.inputs = {strField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
-                strField("program_example", "An example of the program in use.")};
-    s.outputs = {strField("program_description",
-                          "Describe what task the program is designed to solve, and how it goes about solving this task.")};
+    s.instruction =
+        "Below is some pseudo-code for a pipeline that solves tasks with calls to language models. Please describe "
+        "what type of task this program appears to be designed to solve, and how it appears to work.";
+    s.inputs = {
+        strField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
+        strField("program_example", "An example of the program in use.")};
+    s.outputs = {
+        strField("program_description",
+                 "Describe what task the program is designed to solve, and how it goes about solving this task.")};
     return s;
 }
 
 Signature describeModuleSignature()
 {
     Signature s;
-    s.instruction = "Below is some pseudo-code for a pipeline that solves tasks with calls to language models. Please describe the purpose of one of the specified module in this pipeline.";
-    s.inputs = {strField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
-                strField("program_example", "An example of the program in use."),
-                strField("program_description", "Summary of the task the program is designed to solve, and how it goes about solving it."),
-                strField("module", "The module in the program that we want to describe.")};
+    s.instruction = "Below is some pseudo-code for a pipeline that solves tasks with calls to language models. Please "
+                    "describe the purpose of one of the specified module in this pipeline.";
+    s.inputs = {
+        strField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
+        strField("program_example", "An example of the program in use."),
+        strField("program_description",
+                 "Summary of the task the program is designed to solve, and how it goes about solving it."),
+        strField("module", "The module in the program that we want to describe.")};
     s.outputs = {strField("module_description", "Description of the module's role in the broader program.")};
     return s;
 }
@@ -405,13 +422,16 @@ Signature describeModuleSignature()
 Signature instructionSignature(bool datasetDescription, bool programAware, bool tip)
 {
     Signature s;
-    s.instruction = "Use the information below to learn about a task that we are trying to solve using calls to an LM, then generate a new instruction that will be used to prompt a Language Model to better solve the task.";
+    s.instruction =
+        "Use the information below to learn about a task that we are trying to solve using calls to an LM, then "
+        "generate a new instruction that will be used to prompt a Language Model to better solve the task.";
     if (datasetDescription)
         s.inputs.push_back(strField("dataset_description", "A description of the dataset that we are using."));
     if (programAware) {
         s.inputs.push_back(strField("program_code", "Language model program designed to solve a particular task."));
-        s.inputs.push_back(strField("program_description",
-                                    "Summary of the task the program is designed to solve, and how it goes about solving it."));
+        s.inputs.push_back(
+            strField("program_description",
+                     "Summary of the task the program is designed to solve, and how it goes about solving it."));
         s.inputs.push_back(strField("module", "The module to create an instruction for."));
         s.inputs.push_back(strField("module_description", "Description of the module to create an instruction for."));
     }

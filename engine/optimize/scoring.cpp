@@ -131,8 +131,7 @@ std::string configKeyOf(const std::vector<ConfigChoice> &choices)
 TrialRunner::TrialRunner(const std::vector<Example> &valset, Lm &lm, const Adapter &adapter, const Metric &metric,
                          const OptimizeContext &context, CallOptions call)
     : m_valset(valset), m_lm(lm), m_adapter(adapter), m_metric(metric), m_context(context), m_call(std::move(call))
-{
-}
+{}
 
 void TrialRunner::publish(EventPayload payload) const
 {
@@ -220,7 +219,8 @@ std::optional<Error> TrialRunner::memoize(const std::vector<ScoringJob> &jobs,
     return stopError;
 }
 
-void TrialRunner::notifyExampleResults(const std::vector<TrialSpec> &specs, const std::vector<std::string> &fingerprints)
+void TrialRunner::notifyExampleResults(const std::vector<TrialSpec> &specs,
+                                       const std::vector<std::string> &fingerprints)
 {
     for (std::size_t s = 0; s < specs.size(); ++s) {
         for (const std::size_t index : specs[s].examples) {
@@ -233,8 +233,8 @@ void TrialRunner::notifyExampleResults(const std::vector<TrialSpec> &specs, cons
     }
 }
 
-TrialOutcome TrialRunner::finishTrial(const TrialSpec &spec, const std::string &fingerprint, const std::vector<bool> &owned,
-                                      const std::optional<Error> &stopError)
+TrialOutcome TrialRunner::finishTrial(const TrialSpec &spec, const std::string &fingerprint,
+                                      const std::vector<bool> &owned, const std::optional<Error> &stopError)
 {
     TrialOutcome out;
     double sum = 0.0;
@@ -268,14 +268,16 @@ TrialOutcome TrialRunner::finishTrial(const TrialSpec &spec, const std::string &
     m_memoHits += out.memoHits;
     const std::size_t n = spec.examples.size();
     const int maxErrors = m_context.maxErrors;
-    const std::string first
-        = firstError ? fmt::format("; first error (example {}): {}", firstError->first, firstError->second.describe()) : "";
+    const std::string first =
+        firstError ? fmt::format("; first error (example {}): {}", firstError->first, firstError->second.describe())
+                   : "";
     if (n > 0 && out.scored == 0) {
         out.failed = true;
         out.failure = fmt::format("all {} examples failed{}", n, first);
     } else if (maxErrors > 0 && out.errors > static_cast<std::size_t>(maxErrors)) {
         out.failed = true;
-        out.failure = fmt::format("{} of {} examples failed, more than max_errors ({}){}", out.errors, n, maxErrors, first);
+        out.failure =
+            fmt::format("{} of {} examples failed, more than max_errors ({}){}", out.errors, n, maxErrors, first);
     } else if (out.scored > 0) {
         out.score = toPercent(sum / static_cast<double>(out.scored));
     }
@@ -369,7 +371,8 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
             result.stats.notes.push_back(fmt::format("trial {} failed: {}", specs[i].number, o.failure));
             continue;
         }
-        emitEvent(context, FullEvalFinishedEvent{specs[i].number, specs[i].config, specs[i].configKey, *o.score, std::nullopt});
+        emitEvent(context,
+                  FullEvalFinishedEvent{specs[i].number, specs[i].config, specs[i].configKey, *o.score, std::nullopt});
         if (i == 0)
             result.baselineScore = o.score;
         else
@@ -380,8 +383,9 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
         }
     }
     if (result.baselineScore && result.bestScore && *result.bestScore <= *result.baselineScore)
-        result.stats.notes.push_back(fmt::format("nothing beat the baseline ({:.2f}%): the compiled program scored {:.2f}%",
-                                                 *result.baselineScore, *result.bestScore));
+        result.stats.notes.push_back(
+            fmt::format("nothing beat the baseline ({:.2f}%): the compiled program scored {:.2f}%",
+                        *result.baselineScore, *result.bestScore));
 }
 
 } // namespace prism

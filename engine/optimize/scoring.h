@@ -5,8 +5,8 @@
 // role, the memo of (program, example) scores, the shrinkage ranking, and the
 // trial runner that emits trial events.
 #include "adapter/predict.h"
-#include "core/worker_pool.h"
 #include "core/json.h"
+#include "core/worker_pool.h"
 #include "eval/evaluator.h"
 #include "optimize/optimizer.h"
 
@@ -17,8 +17,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,9 +26,9 @@
 namespace prism {
 
 struct TracedRun {
-    Prediction prediction; // all stages' outputs; error says which stage failed
+    Prediction prediction;          // all stages' outputs; error says which stage failed
     std::vector<StageTrace> stages; // the stages that completed
-    int lmCalls = 0; // every LM call, failed tries and JSON fallbacks included
+    int lmCalls = 0;                // every LM call, failed tries and JSON fallbacks included
 };
 
 // runProgram, keeping each stage's inputs and outputs (bootstrapped demos are
@@ -100,7 +100,7 @@ struct TrialSpec {
     int number = 0;
     std::string kind = "full"; // minibatch | full
     std::vector<ConfigChoice> config;
-    std::string configKey;     // "classify:i2.d3"
+    std::string configKey; // "classify:i2.d3"
     Program program;
     std::vector<std::size_t> examples; // validation indices
 };
@@ -111,7 +111,7 @@ struct TrialOutcome {
     bool interrupted = false;
     std::optional<Error> stopError;
     bool failed = false;
-    std::string failure; // the cause, when failed
+    std::string failure;         // the cause, when failed
     std::optional<double> score; // percent (2 decimals) over the scored examples
     std::size_t scored = 0;
     std::size_t errors = 0;
@@ -165,7 +165,8 @@ private:
     void publish(EventPayload payload) const;
     // Puts new results into the memo in job order; returns the first budget or
     // cancel refusal, which is not memoized.
-    std::optional<Error> memoize(const std::vector<ScoringJob> &jobs, std::vector<std::optional<ExampleResult>> &results,
+    std::optional<Error> memoize(const std::vector<ScoringJob> &jobs,
+                                 std::vector<std::optional<ExampleResult>> &results,
                                  const std::vector<std::string> &fingerprints);
     void notifyExampleResults(const std::vector<TrialSpec> &specs, const std::vector<std::string> &fingerprints);
     // The spec's outcome from the memo; emits trial_finished unless interrupted.

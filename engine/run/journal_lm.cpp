@@ -13,7 +13,8 @@ thread_local std::vector<LedgerEntry> *t_capture = nullptr;
 
 } // namespace
 
-CallJournal::CallJournal(std::shared_ptr<RunStore> store, std::string runId, int session, const std::vector<JournalRecord> &recorded)
+CallJournal::CallJournal(std::shared_ptr<RunStore> store, std::string runId, int session,
+                         const std::vector<JournalRecord> &recorded)
     : m_store(std::move(store)), m_runId(std::move(runId)), m_session(session)
 {
     for (const auto &r : recorded)
@@ -42,7 +43,8 @@ std::optional<ChatResponse> CallJournal::lookup(const std::string &key) const
     return it->second;
 }
 
-Result<void> CallJournal::record(const std::string &key, const ChatResponse &response, const std::vector<LedgerEntry> &ledger)
+Result<void> CallJournal::record(const std::string &key, const ChatResponse &response,
+                                 const std::vector<LedgerEntry> &ledger)
 {
     std::vector<LedgerRow> rows;
     rows.reserve(ledger.size());
@@ -83,8 +85,7 @@ void CallJournal::noteError(const Error &error)
 
 JournalLm::JournalLm(std::shared_ptr<ManagedLm> inner, std::shared_ptr<CallJournal> journal)
     : m_inner(std::move(inner)), m_journal(std::move(journal))
-{
-}
+{}
 
 std::string JournalLm::describe() const
 {
@@ -114,7 +115,8 @@ Result<ChatResponse> JournalLm::complete(const ChatRequest &request)
     // pays for it again.
     auto written = m_journal->record(key, result.value(), captured);
     if (!written)
-        return Error::make(ErrorKind::Io, "the answer could not be recorded in the run store: " + written.error().message);
+        return Error::make(ErrorKind::Io,
+                           "the answer could not be recorded in the run store: " + written.error().message);
     return result;
 }
 

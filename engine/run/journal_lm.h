@@ -21,7 +21,8 @@ namespace prism {
 class CallJournal {
 public:
     // recorded: the answers of earlier sessions (empty for a new run).
-    CallJournal(std::shared_ptr<RunStore> store, std::string runId, int session, const std::vector<JournalRecord> &recorded);
+    CallJournal(std::shared_ptr<RunStore> store, std::string runId, int session,
+                const std::vector<JournalRecord> &recorded);
 
     // Routes the ledger's entries to the store: those of a call made through a
     // JournalLm go into the same transaction as its answer, any other one is

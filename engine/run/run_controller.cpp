@@ -102,13 +102,11 @@ Error withContext(const Error &error, const std::string &context)
 
 RunController::RunController(std::shared_ptr<RunStore> store)
     : m_store(std::move(store)), m_factory(makeOptimizer), m_metricFactory(makeMetric)
-{
-}
+{}
 
 RunController::RunController(StoreOpener openStore)
     : m_openStore(std::move(openStore)), m_factory(makeOptimizer), m_metricFactory(makeMetric)
-{
-}
+{}
 
 Result<void> RunController::openStore()
 {
@@ -146,8 +144,8 @@ void RunController::addEventListener(EventBus::Listener listener)
     m_listeners.push_back(std::move(listener));
 }
 
-Result<void> RunController::prepare(const Study &study, const std::string &optimizerName, const ModelOverrides &overrides,
-                                    const LmSetupOptions &lmOptions)
+Result<void> RunController::prepare(const Study &study, const std::string &optimizerName,
+                                    const ModelOverrides &overrides, const LmSetupOptions &lmOptions)
 {
     if (!m_store && !m_openStore)
         return Error::make(ErrorKind::Internal, "the run controller has no run store");
@@ -257,8 +255,9 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
         return loaded.error();
     const RunRecord &run = loaded.value();
     if (run.status != RunStatus::Running && run.status != RunStatus::Cancelled)
-        return Error::make(ErrorKind::Config, "run " + runId + " is " + runStatusName(run.status)
-                                                  + "; only a run that was cancelled or whose process died can be resumed");
+        return Error::make(ErrorKind::Config,
+                           "run " + runId + " is " + runStatusName(run.status)
+                               + "; only a run that was cancelled or whose process died can be resumed");
     if (run.status == RunStatus::Running && runOwnerAlive(run.owner))
         return Error::make(ErrorKind::Config, "run " + runId + " is still running in process " + run.owner
                                                   + "; cancel it there, or wait for it to end");
@@ -271,7 +270,8 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     study->baseDir = jsonText(options, "base_dir");
 
     LmSetupOptions lm;
-    lm.useCache = !options.contains("use_cache") || !options["use_cache"].is_boolean() || options["use_cache"].get<bool>();
+    lm.useCache =
+        !options.contains("use_cache") || !options["use_cache"].is_boolean() || options["use_cache"].get<bool>();
     lm.budget = budgetFromJson(options.contains("budget") ? options["budget"] : Json());
     if (options.contains("global_concurrency") && options["global_concurrency"].is_number_integer())
         lm.globalConcurrency = options["global_concurrency"].get<int>();
@@ -293,13 +293,15 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     if (auto prepared = prepare(study.value(), study->optimizer.name, overrides, lm); !prepared)
         return prepared.error();
     // Replaying against other data would not be a resume.
-    const std::pair<const char *, const Dataset *> splits[] = {{"train", &m_data.train}, {"val", &m_data.val}, {"test", &m_data.test}};
+    const std::pair<const char *, const Dataset *> splits[] = {
+        {"train", &m_data.train}, {"val", &m_data.val}, {"test", &m_data.test}};
     for (const auto &[name, dataset] : splits) {
         const std::string recorded = jsonText(options, (std::string(name) + "_hash").c_str());
         if (recorded != dataset->hash)
-            return Error::make(ErrorKind::Data, "run " + runId + ": the " + name + " data changed since the run started"
-                                                    + (dataset->path.empty() ? std::string() : " (" + dataset->path + ")")
-                                                    + "; restore it or start a new run");
+            return Error::make(ErrorKind::Data,
+                               "run " + runId + ": the " + name + " data changed since the run started"
+                                   + (dataset->path.empty() ? std::string() : " (" + dataset->path + ")")
+                                   + "; restore it or start a new run");
     }
     m_studyPath = run.studyPath;
     m_artifactPath = settings.artifactPath;
@@ -307,8 +309,8 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     if (options.contains("threads") && options["threads"].is_number_integer())
         threads = options["threads"].get<int>();
     m_threads = std::max(1, settings.threads.value_or(threads));
-    m_compareOnTest = options.contains("compare_on_test") && options["compare_on_test"].is_boolean() &&
-                      options["compare_on_test"].get<bool>();
+    m_compareOnTest = options.contains("compare_on_test") && options["compare_on_test"].is_boolean()
+                      && options["compare_on_test"].get<bool>();
     m_runId = runId;
 
     // Events after the cancel may reflect it (failed trials, the final
@@ -527,7 +529,8 @@ void RunController::settleOutcome(const Result<OptimizeResult> &result, RunOutco
     outcome.replayedCalls = m_journal->replayedCalls();
     outcome.divergedAt = m_divergedAt.load();
     if (outcome.divergedAt > 0) {
-        const std::string message = "resume diverged at event " + std::to_string(outcome.divergedAt)
+        const std::string message =
+            "resume diverged at event " + std::to_string(outcome.divergedAt)
             + ": the replay did not match the stored log from there on, so those events were recorded again";
         outcome.notes.push_back(message);
         m_bus.publish(WarningEvent{message});
@@ -653,8 +656,8 @@ void RunController::runThread()
     outcome.summary = finished;
 
     // The store's row is final before anyone sees run_finished.
-    if (auto done = m_store->finishRun(m_runId, outcome.status, outcome.stopReason, outcome.baselineScore, outcome.bestScore,
-                                       outcome.summary);
+    if (auto done = m_store->finishRun(m_runId, outcome.status, outcome.stopReason, outcome.baselineScore,
+                                       outcome.bestScore, outcome.summary);
         !done) {
         spdlog::error("{}", done.error().message);
     }

@@ -42,10 +42,10 @@ struct RunSettings {
     std::optional<std::string> optimizer; // overrides the study's optimizer.name
     std::optional<std::string> autoMode;  // light | medium | heavy
     std::optional<std::uint64_t> seed;
-    std::optional<int> threads;           // trials / examples in parallel; default: the study's eval.threads
+    std::optional<int> threads; // trials / examples in parallel; default: the study's eval.threads
     ModelOverrides models;
-    LmSetupOptions lm;                    // cache, budget, global concurrency
-    std::string artifactPath;             // also write the artifact here when set
+    LmSetupOptions lm;        // cache, budget, global concurrency
+    std::string artifactPath; // also write the artifact here when set
     // Evaluate baseline and optimized on the test split once the search is
     // done, as part of the run: its calls go through the journal, and the run
     // is stored finished only after it, so a crash during it resumes into it.
@@ -81,21 +81,21 @@ struct RunOutcome {
     StopReason stopReason;
     std::optional<double> baselineScore; // percent, on the optimizer's validation set
     std::optional<double> bestScore;
-    Program program;                // the best program (the student when the run failed early)
-    std::string artifactJson;       // programToDspyJson with the prism block; empty when the run failed
-    ArtifactInfo artifactInfo;      // its prism block (add test-split scores and save again)
-    std::string artifactPath;       // where it was also written; empty when not
+    Program program;           // the best program (the student when the run failed early)
+    std::string artifactJson;  // programToDspyJson with the prism block; empty when the run failed
+    ArtifactInfo artifactInfo; // its prism block (add test-split scores and save again)
+    std::string artifactPath;  // where it was also written; empty when not
     std::vector<std::string> notes;
-    RunFinishedEvent summary;       // the run_finished event
-    std::optional<Error> error;     // why the run failed
+    RunFinishedEvent summary;   // the run_finished event
+    std::optional<Error> error; // why the run failed
     int session = 1;
-    long long replayedCalls = 0;    // answers a resume took from the journal
-    std::uint64_t divergedAt = 0;   // first replayed event that differed from the log; 0 = none
+    long long replayedCalls = 0;  // answers a resume took from the journal
+    std::uint64_t divergedAt = 0; // first replayed event that differed from the log; 0 = none
     // The test-split evaluations (RunSettings::compareOnTest), both or neither;
     // their scores are in the artifact's prism block.
     std::optional<EvalReport> testBaseline;
     std::optional<EvalReport> testOptimized;
-    std::string compareNote;        // why the comparison is missing, when it was asked for
+    std::string compareNote; // why the comparison is missing, when it was asked for
 };
 
 class WorkerPool;

@@ -182,7 +182,7 @@ void RunState::on(const RunStartedEvent &e, double elapsed, Changes &changes)
         m_settingsMinibatch = mb->asBool();
     m_minibatchSize = static_cast<int>(integerSetting(e.settings, "minibatch_size").value_or(0));
     m_zeroShot = integerSetting(e.settings, "max_bootstrapped_demos").value_or(0) == 0
-        && integerSetting(e.settings, "max_labeled_demos").value_or(0) == 0;
+                 && integerSetting(e.settings, "max_labeled_demos").value_or(0) == 0;
     changes.flags |= RunInfoChanged;
     addLog(LogLine::Level::Info, elapsed,
            fmt::format("run {} started: {} on \"{}\", seed {}, {} train / {} validation examples", m_runId, m_optimizer,

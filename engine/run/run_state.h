@@ -64,11 +64,11 @@ public:
         std::string predictor;
         int index = 0;
         std::string text;
-        std::string tip;         // empty for the original instruction
-        std::string proposedIn;  // the phase, e.g. "propose"
+        std::string tip;            // empty for the original instruction
+        std::string proposedIn;     // the phase, e.g. "propose"
         int proposedAfterTrial = 0; // trials finished when it was proposed
-        int timesTried = 0;      // trials (any kind) whose config uses it
-        int scoredTrials = 0;    // of those, the ones with a score
+        int timesTried = 0;         // trials (any kind) whose config uses it
+        int scoredTrials = 0;       // of those, the ones with a score
         double scoreSum = 0.0;
         std::optional<double> meanScore() const;
     };
@@ -108,8 +108,8 @@ public:
         std::optional<double> mean() const;
     };
     struct Heatmap {
-        int instructions = 0; // rows
-        int demoSets = 0;     // columns; 1 when there is no demo dimension
+        int instructions = 0;        // rows
+        int demoSets = 0;            // columns; 1 when there is no demo dimension
         std::vector<HeatCell> cells; // row-major
         const HeatCell *cell(int instruction, int demoSet) const;
     };
@@ -124,7 +124,7 @@ public:
 
     // What an apply() changed, so views refresh only that.
     enum ChangeFlag : unsigned {
-        RunInfoChanged = 1u << 0,    // run_started
+        RunInfoChanged = 1u << 0, // run_started
         PhaseChanged = 1u << 1,
         TrialsAdded = 1u << 2,
         FullEvalsAdded = 1u << 3,
@@ -201,7 +201,7 @@ public:
     // minibatch score, each in trial order.
     const std::vector<BestPoint> &bestFull() const { return m_bestFull; }
     const std::vector<BestPoint> &bestMinibatch() const { return m_bestMinibatch; }
-    std::optional<double> bestScore() const;    // best full-evaluation score so far
+    std::optional<double> bestScore() const;     // best full-evaluation score so far
     std::optional<double> baselineScore() const; // trial 1's full evaluation, or run_finished's
     // run_finished's best score once the run finished (an optimizer may
     // report its compiled program's score, below the best), else bestScore().

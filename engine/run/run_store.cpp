@@ -40,7 +40,8 @@ const char *kSchema =
     "  PRIMARY KEY (run_id, seq));"
     "CREATE TABLE IF NOT EXISTS example_results ("
     "  run_id TEXT NOT NULL, config_key TEXT NOT NULL, example_index INTEGER NOT NULL,"
-    "  score REAL, error TEXT NOT NULL DEFAULT '', prediction TEXT NOT NULL DEFAULT '', calls INTEGER NOT NULL DEFAULT 0,"
+    "  score REAL, error TEXT NOT NULL DEFAULT '', prediction TEXT NOT NULL DEFAULT '', calls INTEGER NOT NULL DEFAULT "
+    "0,"
     "  seq INTEGER,"
     "  PRIMARY KEY (run_id, config_key, example_index));"
     "CREATE TABLE IF NOT EXISTS candidates ("
@@ -246,18 +247,22 @@ Result<void> RunStore::execLocked(const char *sql, const std::string &what)
 Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path, StoreAccess access)
 {
     const bool readOnly = access == StoreAccess::ReadOnly;
-    sqlite::Connection connection = sqlite::openConnection(path, readOnly ? sqlite::Access::ReadOnly : sqlite::Access::ReadWrite);
+    sqlite::Connection connection =
+        sqlite::openConnection(path, readOnly ? sqlite::Access::ReadOnly : sqlite::Access::ReadWrite);
     if (!connection.db)
-        return Error::make(ErrorKind::Io, path + ": cannot open the run store (" + connection.error
-                                              + (readOnly ? ")" : "); check that the directory exists and is writable, or choose another path"));
+        return Error::make(
+            ErrorKind::Io,
+            path + ": cannot open the run store (" + connection.error
+                + (readOnly ? ")" : "); check that the directory exists and is writable, or choose another path"));
     sqlite3 *db = connection.db;
     auto fail = [&](const std::string &what) -> Error {
         const std::string message = sqlite3_errmsg(db);
         const int code = sqlite3_errcode(db) & 0xff;
         sqlite3_close_v2(db);
         if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-            return Error::make(ErrorKind::Io, path + ": not a usable run store (" + message
-                                                  + "); move the file away to start a new store, or choose another path");
+            return Error::make(ErrorKind::Io,
+                               path + ": not a usable run store (" + message
+                                   + "); move the file away to start a new store, or choose another path");
         if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
             return Error::make(ErrorKind::Io, path + ": the run store cannot be written (" + message
                                                   + "); make the directory writable or choose another path");
@@ -268,7 +273,8 @@ Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path, StoreA
         // NORMAL: a commit survives a crash of the process, not of the machine.
         // Events (and run status changes) switch to FULL for their commit, which
         // syncs the WAL with every commit before it (docs/RUNS.md has the cost).
-        int setupRc = sqlite::execSetup(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;");
+        int setupRc =
+            sqlite::execSetup(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;");
         if (setupRc == SQLITE_OK)
             setupRc = sqlite::execSetup(db, kSchema);
         if (setupRc != SQLITE_OK)
@@ -290,13 +296,15 @@ Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path, StoreA
             const std::string version = get.columnText(0);
             if (version != std::to_string(kRunStoreSchemaVersion)) {
                 sqlite3_close_v2(db);
-                return Error::make(ErrorKind::Io, path + ": run store schema version " + version + " is not the "
-                                                      + std::to_string(kRunStoreSchemaVersion)
-                                                      + " this Prism understands; use a matching Prism or another --store path");
+                return Error::make(ErrorKind::Io,
+                                   path + ": run store schema version " + version + " is not the "
+                                       + std::to_string(kRunStoreSchemaVersion)
+                                       + " this Prism understands; use a matching Prism or another --store path");
             }
         } else if (step == SQLITE_DONE && readOnly) {
             sqlite3_close_v2(db);
-            return Error::make(ErrorKind::Io, path + ": not a Prism run store (no schema version); choose another path");
+            return Error::make(ErrorKind::Io,
+                               path + ": not a Prism run store (no schema version); choose another path");
         } else if (step == SQLITE_DONE) {
             Stmt put(db, "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)");
             put.text(1, std::to_string(kRunStoreSchemaVersion));
@@ -308,9 +316,11 @@ Result<std::shared_ptr<RunStore>> RunStore::open(const std::string &path, StoreA
     }
     // A foreign database with tables of the same names but other columns fails here, not mid-run.
     {
-        Stmt probe(db, "SELECT id, created_at, finished_at, study_name, study_path, study_json, optimizer, optimizer_config,"
-                       " options, seed, status, stop_reason, baseline_score, best_score, artifact, sessions, cancel_seq, summary, owner"
-                       " FROM runs LIMIT 0");
+        Stmt probe(
+            db, "SELECT id, created_at, finished_at, study_name, study_path, study_json, optimizer, optimizer_config,"
+                " options, seed, status, stop_reason, baseline_score, best_score, artifact, sessions, cancel_seq, "
+                "summary, owner"
+                " FROM runs LIMIT 0");
         Stmt probe2(db, "SELECT run_id, request_key, response, session FROM calls LIMIT 0");
         if (!probe.prepared() || !probe2.prepared()) {
             const std::string message = sqlite3_errmsg(db);
@@ -401,8 +411,9 @@ Result<void> RunStore::appendDerivedLocked(const std::string &runId, const RunEv
 {
     const long long seq = static_cast<long long>(event.seq);
     if (const auto *t = event.as<TrialFinishedEvent>()) {
-        Stmt s(m_db, "INSERT INTO trials (run_id, seq, trial, kind, config_key, config, score, scored, errors, examples,"
-                     " new_calls, memo_hits, state, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Stmt s(m_db,
+               "INSERT INTO trials (run_id, seq, trial, kind, config_key, config, score, scored, errors, examples,"
+               " new_calls, memo_hits, state, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         if (!s.prepared())
             return sqlError("trial write");
         s.text(1, runId).integer(2, seq).integer(3, t->trial).text(4, t->kind);
@@ -468,7 +479,11 @@ Result<void> RunStore::appendEvent(const std::string &runId, const RunEvent &eve
         Stmt s(m_db, "INSERT INTO events (run_id, seq, type, payload, elapsed) VALUES (?, ?, ?, ?, ?)");
         if (!s.prepared())
             return rollback(sqlError("event write"));
-        s.text(1, runId).integer(2, seq).text(3, eventTypeName(event.type())).text(4, payloadText).real(5, event.elapsedSeconds);
+        s.text(1, runId)
+            .integer(2, seq)
+            .text(3, eventTypeName(event.type()))
+            .text(4, payloadText)
+            .real(5, event.elapsedSeconds);
         if (!s.done())
             return rollback(sqlError("event write"));
     }
@@ -501,7 +516,8 @@ Result<void> RunStore::truncateEvents(const std::string &runId, std::uint64_t fr
 Result<void> RunStore::putExampleResult(const std::string &runId, const ExampleResultRecord &record)
 {
     std::lock_guard lock(m_mutex);
-    Stmt s(m_db, "INSERT OR REPLACE INTO example_results (run_id, config_key, example_index, score, error, prediction, calls, seq)"
+    Stmt s(m_db, "INSERT OR REPLACE INTO example_results (run_id, config_key, example_index, score, error, prediction, "
+                 "calls, seq)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)");
     s.text(1, runId).text(2, record.configKey).integer(3, record.exampleIndex).optReal(4, record.score);
     s.text(5, record.error).text(6, record.predictionJson).integer(7, record.calls);
@@ -514,10 +530,17 @@ namespace {
 
 bool insertLedgerRow(sqlite3 *db, const std::string &runId, const LedgerRow &row)
 {
-    Stmt s(db, "INSERT INTO ledger (run_id, session, request_key, role, model, endpoint, prompt_tokens, completion_tokens,"
-               " dollars, latency_ms, wait_ms, retries, cache_hit, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt s(db,
+           "INSERT INTO ledger (run_id, session, request_key, role, model, endpoint, prompt_tokens, completion_tokens,"
+           " dollars, latency_ms, wait_ms, retries, cache_hit, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?)");
     const LedgerEntry &e = row.entry;
-    s.text(1, runId).integer(2, row.session).text(3, row.requestKey).text(4, e.role).text(5, e.model).text(6, e.endpoint);
+    s.text(1, runId)
+        .integer(2, row.session)
+        .text(3, row.requestKey)
+        .text(4, e.role)
+        .text(5, e.model)
+        .text(6, e.endpoint);
     s.optInteger(7, e.promptTokens).optInteger(8, e.completionTokens).optReal(9, e.dollars);
     s.real(10, e.latencyMs).real(11, e.waitMs).integer(12, e.retries).integer(13, e.cacheHit ? 1 : 0);
     if (e.errorKind)
@@ -537,7 +560,8 @@ Result<void> RunStore::appendLedger(const std::string &runId, const LedgerRow &r
     return {};
 }
 
-Result<void> RunStore::recordCall(const std::string &runId, const JournalRecord &record, const std::vector<LedgerRow> &ledger)
+Result<void> RunStore::recordCall(const std::string &runId, const JournalRecord &record,
+                                  const std::vector<LedgerRow> &ledger)
 {
     const std::string response = responseToJsonText(record.response);
     std::lock_guard lock(m_mutex);
@@ -640,7 +664,7 @@ Result<std::vector<RunRecord>> RunStore::listRuns()
     const std::string sql = std::string("SELECT id, created_at, finished_at, study_name, study_path, '', optimizer,"
                                         " optimizer_config, '', seed, status, stop_reason, baseline_score, best_score,"
                                         " artifact IS NOT NULL, sessions, cancel_seq, summary, owner FROM runs")
-        + " ORDER BY created_at DESC, id DESC";
+                            + " ORDER BY created_at DESC, id DESC";
     Stmt s(m_db, sql.c_str());
     if (!s.prepared())
         return sqlError("run listing");
@@ -744,7 +768,8 @@ Result<std::vector<TrialRecord>> RunStore::trials(const std::string &runId)
     return out;
 }
 
-Result<std::vector<ExampleResultRecord>> RunStore::exampleResults(const std::string &runId, const std::string &configKey)
+Result<std::vector<ExampleResultRecord>> RunStore::exampleResults(const std::string &runId,
+                                                                  const std::string &configKey)
 {
     std::lock_guard lock(m_mutex);
     Stmt s(m_db, "SELECT config_key, example_index, score, error, prediction, calls FROM example_results"
@@ -779,8 +804,8 @@ Result<std::vector<CandidateRecord>> RunStore::candidates(const std::string &run
     std::vector<CandidateRecord> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
-        out.push_back({static_cast<std::uint64_t>(s.columnInt(0)), s.columnText(1), static_cast<int>(s.columnInt(2)), s.columnText(3),
-                       s.columnText(4)});
+        out.push_back({static_cast<std::uint64_t>(s.columnInt(0)), s.columnText(1), static_cast<int>(s.columnInt(2)),
+                       s.columnText(3), s.columnText(4)});
     if (rc != SQLITE_DONE)
         return sqlError("candidate read");
     return out;
@@ -796,8 +821,8 @@ Result<std::vector<DemoSetRecord>> RunStore::demoSets(const std::string &runId)
     std::vector<DemoSetRecord> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
-        out.push_back({static_cast<std::uint64_t>(s.columnInt(0)), s.columnText(1), static_cast<int>(s.columnInt(2)), s.columnText(3),
-                       s.columnText(4)});
+        out.push_back({static_cast<std::uint64_t>(s.columnInt(0)), s.columnText(1), static_cast<int>(s.columnInt(2)),
+                       s.columnText(3), s.columnText(4)});
     if (rc != SQLITE_DONE)
         return sqlError("demo set read");
     return out;
@@ -822,8 +847,9 @@ Result<std::vector<SummaryRecord>> RunStore::summaries(const std::string &runId)
 Result<std::vector<LedgerRow>> RunStore::ledger(const std::string &runId)
 {
     std::lock_guard lock(m_mutex);
-    Stmt s(m_db, "SELECT session, request_key, role, model, endpoint, prompt_tokens, completion_tokens, dollars, latency_ms,"
-                 " wait_ms, retries, cache_hit, error_kind FROM ledger WHERE run_id = ? ORDER BY id");
+    Stmt s(m_db,
+           "SELECT session, request_key, role, model, endpoint, prompt_tokens, completion_tokens, dollars, latency_ms,"
+           " wait_ms, retries, cache_hit, error_kind FROM ledger WHERE run_id = ? ORDER BY id");
     if (!s.prepared())
         return sqlError("ledger read");
     s.text(1, runId);

@@ -5,9 +5,9 @@
 // call journal (what makes a crashed run resumable).
 #include "core/json.h"
 #include "core/result.h"
+#include "events/events.h"
 #include "lm/ledger.h"
 #include "lm/lm.h"
-#include "events/events.h"
 
 #include <chrono>
 #include <cstdint>
@@ -53,10 +53,10 @@ struct RunRecord {
     std::optional<double> baselineScore; // percent, validation
     std::optional<double> bestScore;
     bool hasArtifact = false;
-    int sessions = 1;                    // 1 + the number of resumes
-    std::optional<std::uint64_t> cancelSeq; // last event emitted before a cancel took effect
+    int sessions = 1;                        // 1 + the number of resumes
+    std::optional<std::uint64_t> cancelSeq;  // last event emitted before a cancel took effect
     std::optional<RunFinishedEvent> summary; // the run_finished event, when finished
-    std::string owner;                   // "host:pid" of the process that runs (or ran) it
+    std::string owner;                       // "host:pid" of the process that runs (or ran) it
 };
 
 // "host:pid" of this process.
@@ -72,7 +72,7 @@ struct TrialRecord {
     std::string configKey;
     std::string configJson;           // as the event wrote it
     std::vector<ConfigChoice> config; // the same, decoded
-    std::optional<double> score; // percent
+    std::optional<double> score;      // percent
     int scored = 0;
     int errors = 0;
     int examples = 0;
@@ -171,7 +171,8 @@ public:
     Result<void> appendLedger(const std::string &runId, const LedgerRow &row);
     // The answer and the ledger rows of its request, in one transaction. The
     // first answer recorded for a key is kept.
-    Result<void> recordCall(const std::string &runId, const JournalRecord &record, const std::vector<LedgerRow> &ledger);
+    Result<void> recordCall(const std::string &runId, const JournalRecord &record,
+                            const std::vector<LedgerRow> &ledger);
     // Marks the start of a resume: status running, sessions + 1; returns the new session number.
     Result<int> beginSession(const std::string &runId);
     Result<void> setCancelSeq(const std::string &runId, std::uint64_t seq);

@@ -32,13 +32,12 @@ using Clock = std::chrono::steady_clock;
 // Calls a script function and reports a throw as {threw, value}: QJSValue::call
 // returns a thrown string or object as if it had been returned. Interrupts are
 // not catchable by JS, so a timeout still comes back as an Error value.
-const char *const kWrapperSource =
-    "(function (fn) {\n"
-    "  return function (example, pred, trace) {\n"
-    "    try { return { threw: false, value: fn(example, pred, trace) }; }\n"
-    "    catch (e) { return { threw: true, value: e }; }\n"
-    "  };\n"
-    "})";
+const char *const kWrapperSource = "(function (fn) {\n"
+                                   "  return function (example, pred, trace) {\n"
+                                   "    try { return { threw: false, value: fn(example, pred, trace) }; }\n"
+                                   "    catch (e) { return { threw: true, value: e }; }\n"
+                                   "  };\n"
+                                   "})";
 
 // Runs before the user's script in every engine. The engine checks for an
 // interrupt only between bytecode instructions, so a built-in that loops or
@@ -55,7 +54,8 @@ const char *const kSandboxPreludeSource =
     "  const replace = (object, name, fn) =>\n"
     "    Object.defineProperty(object, name, {value: fn, writable: true, configurable: true, enumerable: false});\n"
     "  const fill = Array.prototype.fill, join = Array.prototype.join, from = Array.from;\n"
-    "  const repeat = String.prototype.repeat, padStart = String.prototype.padStart, padEnd = String.prototype.padEnd;\n"
+    "  const repeat = String.prototype.repeat, padStart = String.prototype.padStart, padEnd = "
+    "String.prototype.padEnd;\n"
     "  replace(Array.prototype, 'fill', {fill(value, start, end) {\n"
     "    const n = toLength(Object(this).length);\n"
     "    if (n > maxElements) refuse('Array.prototype.fill on a length', n, maxElements);\n"
@@ -77,7 +77,8 @@ const char *const kSandboxPreludeSource =
     "    return repeat.apply(this, arguments);\n"
     "  }}.repeat);\n"
     "  replace(String.prototype, 'padStart', {padStart(length) {\n"
-    "    if (toLength(length) > maxChars) refuse('String.prototype.padStart to a length', toLength(length), maxChars);\n"
+    "    if (toLength(length) > maxChars) refuse('String.prototype.padStart to a length', toLength(length), "
+    "maxChars);\n"
     "    return padStart.apply(this, arguments);\n"
     "  }}.padStart);\n"
     "  replace(String.prototype, 'padEnd', {padEnd(length) {\n"
@@ -360,7 +361,8 @@ Result<void> bindScript(LoadedScript &script, const std::string &source)
 {
     QJSEngine &engine = *script.engine;
     QStringList stack;
-    const QJSValue result = engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
+    const QJSValue result =
+        engine.evaluate(QString::fromStdString(source), QString::fromLatin1(kMetricScriptName), 1, &stack);
     if (result.isError())
         return scriptError(describeJsError(result));
     if (!stack.isEmpty()) {
@@ -373,14 +375,16 @@ Result<void> bindScript(LoadedScript &script, const std::string &source)
 
     const QJSValue fn = engine.globalObject().property(QStringLiteral("metric"));
     if (fn.isUndefined())
-        return scriptError(fmt::format("{}: the script must define function metric(example, pred, trace)", kMetricScriptName));
+        return scriptError(
+            fmt::format("{}: the script must define function metric(example, pred, trace)", kMetricScriptName));
     if (!fn.isCallable())
         return scriptError(fmt::format("{}: metric is {}, not a function; define function metric(example, pred, trace)",
                                        kMetricScriptName, jsTypeName(fn)));
 
     const QJSValue wrapper = engine.evaluate(QString::fromLatin1(kWrapperSource), QStringLiteral("prism-wrapper.js"));
     if (!wrapper.isCallable())
-        return Error::make(ErrorKind::Internal, "metric: the call wrapper did not compile: " + toStd(wrapper.toString()));
+        return Error::make(ErrorKind::Internal,
+                           "metric: the call wrapper did not compile: " + toStd(wrapper.toString()));
     script.call = wrapper.call({fn});
     if (!script.call.isCallable())
         return Error::make(ErrorKind::Internal, "metric: the call wrapper failed: " + toStd(script.call.toString()));
@@ -397,7 +401,8 @@ Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int 
     // no Qt object, no XMLHttpRequest and no module loading.
     script->engine = std::make_unique<QJSEngine>();
     QJSEngine &engine = *script->engine;
-    const QJSValue prelude = engine.evaluate(QString::fromLatin1(kSandboxPreludeSource), QStringLiteral("prism-prelude.js"));
+    const QJSValue prelude =
+        engine.evaluate(QString::fromLatin1(kSandboxPreludeSource), QStringLiteral("prism-prelude.js"));
     if (prelude.isError())
         return Error::make(ErrorKind::Internal, "metric: the sandbox prelude failed: " + toStd(prelude.toString()));
     script->stringify = engine.globalObject().property(QStringLiteral("JSON")).property(QStringLiteral("stringify"));
@@ -415,7 +420,8 @@ Result<std::unique_ptr<LoadedScript>> loadScript(const std::string &source, int 
         return scriptError(memoryMessage("the top-level code"));
     if (stop == Stop::Timeout || interrupted)
         return scriptError(fmt::format("{}: the top-level code ran longer than {} ms; "
-                                       "keep the work inside metric()", kMetricScriptName, timeoutMs));
+                                       "keep the work inside metric()",
+                                       kMetricScriptName, timeoutMs));
     if (!bound)
         return bound.error();
     return script;
@@ -432,7 +438,8 @@ Result<double> scoreFromJs(const QJSValue &v, const char *what)
     if (std::isnan(s))
         return scriptError(fmt::format("{}: {} is NaN; the score must be a number in [0, 1]", kMetricScriptName, what));
     if (s < 0.0 || s > 1.0)
-        return scriptError(fmt::format("{}: the score must be in [0, 1], got {}", kMetricScriptName, toStd(v.toString())));
+        return scriptError(
+            fmt::format("{}: the score must be in [0, 1], got {}", kMetricScriptName, toStd(v.toString())));
     return s;
 }
 
@@ -449,8 +456,8 @@ Result<MetricResult> interpretResult(const QJSValue &v)
     if (v.isObject() && !v.isArray() && !v.isCallable()) {
         const QJSValue score = v.property(QStringLiteral("score"));
         if (score.isUndefined())
-            return scriptError(fmt::format("{}: metric() returned an object without a score; return {{score, feedback}}",
-                                           kMetricScriptName));
+            return scriptError(fmt::format(
+                "{}: metric() returned an object without a score; return {{score, feedback}}", kMetricScriptName));
         auto s = scoreFromJs(score, "the returned score");
         if (!s)
             return s.error();
@@ -462,10 +469,12 @@ Result<MetricResult> interpretResult(const QJSValue &v)
     }
     if (v.isUndefined())
         return scriptError(fmt::format("{}: metric() returned nothing; return a number in [0, 1], a boolean, "
-                                       "or {{score, feedback}}", kMetricScriptName));
+                                       "or {{score, feedback}}",
+                                       kMetricScriptName));
     const std::string what = v.isString() ? "the string \"" + toStd(v.toString()) + "\"" : jsTypeName(v);
     return scriptError(fmt::format("{}: metric() returned {}; return a number in [0, 1], a boolean, "
-                                   "or {{score, feedback}}", kMetricScriptName, what));
+                                   "or {{score, feedback}}",
+                                   kMetricScriptName, what));
 }
 
 // The score of one wrapped call: {threw, value} from the wrapper, or an error
@@ -499,7 +508,8 @@ std::string jsIdentifierAccess(const std::string &object, const std::string &nam
 {
     bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
     for (char c : name)
-        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$');
+        plain = plain
+                && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$');
     if (plain)
         return object + "." + name;
     std::string quoted;
@@ -514,9 +524,9 @@ std::string jsIdentifierAccess(const std::string &object, const std::string &nam
 } // namespace
 
 JsMetric::JsMetric(std::string source, int timeoutMs)
-    : m_source(std::move(source)), m_timeoutMs(timeoutMs), m_id(g_nextMetricId++), m_alive(std::make_shared<const int>(0))
-{
-}
+    : m_source(std::move(source)), m_timeoutMs(timeoutMs), m_id(g_nextMetricId++),
+      m_alive(std::make_shared<const int>(0))
+{}
 
 JsMetric::~JsMetric() = default;
 
@@ -592,7 +602,8 @@ Result<std::unique_ptr<Metric>> makeJsMetric(const std::string &source, int time
         return Error::make(ErrorKind::Config, "metric: JavaScript metrics need a QCoreApplication in this process "
                                               "(create a prism::ScriptingRuntime first)");
     if (timeoutMs < 1)
-        return Error::make(ErrorKind::Config, fmt::format("metric: the time limit must be at least 1 ms, not {}", timeoutMs));
+        return Error::make(ErrorKind::Config,
+                           fmt::format("metric: the time limit must be at least 1 ms, not {}", timeoutMs));
     bool blank = true;
     for (char c : source)
         blank = blank && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
@@ -614,9 +625,8 @@ Result<std::unique_ptr<Metric>> makeStudyMetric(const MetricSpec &spec, const Pr
 
 std::string jsMetricTemplate(const Program &program)
 {
-    const std::vector<Field> outputs = program.predictors.empty()
-                                           ? std::vector<Field>{}
-                                           : program.predictors.back().signature.outputs;
+    const std::vector<Field> outputs =
+        program.predictors.empty() ? std::vector<Field>{} : program.predictors.back().signature.outputs;
     std::string body;
     bool needsJaccard = false;
     bool needsNorm = false;
@@ -632,7 +642,8 @@ std::string jsMetricTemplate(const Program &program)
             body += "  {\n";
             body += fmt::format("    const overlap = jaccard({}, {});\n", want, got);
             body += "    total += overlap;\n";
-            body += fmt::format("    if (overlap < 1) notes.push(`{}: expected ${{JSON.stringify({})}}, got ${{JSON.stringify({})}}`);\n",
+            body += fmt::format("    if (overlap < 1) notes.push(`{}: expected ${{JSON.stringify({})}}, got "
+                                "${{JSON.stringify({})}}`);\n",
                                 f.name, want, got);
             body += "  }\n\n";
             continue;
@@ -666,7 +677,8 @@ std::string jsMetricTemplate(const Program &program)
     out += "  let total = 0;\n";
     out += "  const notes = [];\n\n";
     out += body;
-    out += fmt::format("  return {{ score: total / {}, feedback: notes.join(\"; \") }};\n", std::max<std::size_t>(outputs.size(), 1));
+    out += fmt::format("  return {{ score: total / {}, feedback: notes.join(\"; \") }};\n",
+                       std::max<std::size_t>(outputs.size(), 1));
     out += "}\n";
     if (needsNorm) {
         out += "\nfunction norm(s) {\n";

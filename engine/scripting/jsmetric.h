@@ -72,8 +72,8 @@ private:
 
     std::string m_source;
     int m_timeoutMs = kDefaultMetricTimeoutMs;
-    std::uint64_t m_id = 0;              // key of this metric's per-thread engines
-    std::shared_ptr<const int> m_alive;  // per-thread engines of a dead metric are dropped
+    std::uint64_t m_id = 0;             // key of this metric's per-thread engines
+    std::shared_ptr<const int> m_alive; // per-thread engines of a dead metric are dropped
 };
 
 // Compiles the script once on the calling thread and checks that it defines

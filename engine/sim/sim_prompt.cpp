@@ -327,7 +327,8 @@ Result<Prompt> readPrompt(const std::vector<ChatMessage> &messages, ResponseForm
         if (messages[i].content.find("Your output fields are:") != std::string::npos)
             systemIndex = i;
     if (systemIndex == messages.size())
-        return badRequest("no system message (expected DSPy's \"Your input fields are: ... Your output fields are:\" preamble)");
+        return badRequest(
+            "no system message (expected DSPy's \"Your input fields are: ... Your output fields are:\" preamble)");
     const std::string &system = messages[systemIndex].content;
 
     Prompt prompt;
@@ -369,8 +370,9 @@ Result<Prompt> readPrompt(const std::vector<ChatMessage> &messages, ResponseForm
     for (const auto &[name, value] : readSections(last))
         addValue(prompt.current, name, value);
 
-    prompt.jsonMode = format != ResponseFormat::Text || system.find("Outputs will be a JSON object") != std::string::npos
-        || messages[lastUser].content.find("Respond with a JSON object") != std::string::npos;
+    prompt.jsonMode = format != ResponseFormat::Text
+                      || system.find("Outputs will be a JSON object") != std::string::npos
+                      || messages[lastUser].content.find("Respond with a JSON object") != std::string::npos;
     return prompt;
 }
 

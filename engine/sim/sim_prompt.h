@@ -54,7 +54,7 @@ private:
 struct Prompt {
     std::vector<PromptField> inputs;
     std::vector<PromptField> outputs;
-    std::string instruction; // de-indented text after "your objective is:"
+    std::string instruction;   // de-indented text after "your objective is:"
     std::vector<Record> demos; // user/assistant pairs before the last user turn
     Record current;            // the final user turn's input values
     bool jsonMode = false;     // answer with a JSON object

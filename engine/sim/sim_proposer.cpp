@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -102,7 +102,8 @@ std::vector<std::string> itemsOf(const Literal &value)
 bool isListValue(const Literal &value)
 {
     return value.kind == Literal::Kind::List
-        || (value.kind == Literal::Kind::String && startsWith(trimmed(value.text), "[") && endsWith(trimmed(value.text), "]"));
+           || (value.kind == Literal::Kind::String && startsWith(trimmed(value.text), "[")
+               && endsWith(trimmed(value.text), "]"));
 }
 
 struct DataRow {
@@ -208,7 +209,8 @@ std::vector<DataRow> parsePrefixBlocks(std::string_view text, const std::vector<
         if (colon == std::string::npos || colon == 0 || colon > 60)
             return {};
         const std::string prefix = line.substr(0, colon);
-        if (!std::all_of(prefix.begin(), prefix.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_'; }))
+        if (!std::all_of(prefix.begin(), prefix.end(),
+                         [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_'; }))
             return {};
         value = trimmed(line.substr(colon + 1));
         for (const std::string &f : knownFields)
@@ -263,8 +265,8 @@ struct FieldStats {
     bool list = false;
     bool labelLike = false; // few distinct short values: labels
     bool numeric = false;
-    std::vector<std::vector<std::string>> items; // per row
-    std::vector<bool> present;                  // per row
+    std::vector<std::vector<std::string>> items;     // per row
+    std::vector<bool> present;                       // per row
     std::vector<std::pair<std::string, int>> labels; // by count, then first appearance
     int emptyLists = 0;
     double averageWords = 0;
@@ -310,10 +312,11 @@ FieldStats analyze(const std::vector<DataRow> &rows, const std::string &name)
         s.labelLike = occurrences >= 1 && allShort && !allNumeric && distinct <= 12;
     else
         s.labelLike = occurrences >= 2 && allShort && !allNumeric && distinct <= 12 && distinct < occurrences
-            && distinct <= std::max<std::size_t>(2, (occurrences + 1) / 2);
+                      && distinct <= std::max<std::size_t>(2, (occurrences + 1) / 2);
     s.numeric = occurrences >= 1 && allNumeric && !s.list;
     s.averageWords = presentRows ? static_cast<double>(totalWords) / static_cast<double>(presentRows) : 0.0;
-    std::stable_sort(s.labels.begin(), s.labels.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
+    std::stable_sort(s.labels.begin(), s.labels.end(),
+                     [](const auto &a, const auto &b) { return a.second > b.second; });
     return s;
 }
 
@@ -467,14 +470,16 @@ Observation overviewObservation(std::size_t rowCount, const ExampleFields &field
     }
     for (const std::string &f : fields.inputs)
         first.mustMention.push_back(f);
-    first.text = (rowCount == 1 ? std::string("There is 1 example") : "There are " + std::to_string(rowCount) + " examples")
-        + " with input field" + (fields.inputs.size() == 1 ? " " : "s ") + backticked(fields.inputs) + " and output field"
-        + (fields.outputs.size() == 1 ? " " : "s ") + joinWords(outputParts) + ".";
+    first.text =
+        (rowCount == 1 ? std::string("There is 1 example") : "There are " + std::to_string(rowCount) + " examples")
+        + " with input field" + (fields.inputs.size() == 1 ? " " : "s ") + backticked(fields.inputs)
+        + " and output field" + (fields.outputs.size() == 1 ? " " : "s ") + joinWords(outputParts) + ".";
     return first;
 }
 
 // A numeric output: how often the input states arithmetic whose result it equals.
-Observation numericObservation(const std::vector<DataRow> &rows, const std::vector<std::string> &inputs, const FieldStats &s)
+Observation numericObservation(const std::vector<DataRow> &rows, const std::vector<std::string> &inputs,
+                               const FieldStats &s)
 {
     std::size_t stated = 0, matching = 0;
     std::string sample;
@@ -493,8 +498,9 @@ Observation numericObservation(const std::vector<DataRow> &rows, const std::vect
     o.mustMention = {s.name};
     if (stated > 0) {
         o.text = "In " + std::to_string(stated) + " of the " + std::to_string(rows.size()) + " examples the "
-            + (inputs.size() == 1 ? backticked(inputs) : std::string("input")) + " states arithmetic such as " + sample
-            + ", and `" + s.name + "` equals its result computed left to right in " + std::to_string(matching) + " of them.";
+                 + (inputs.size() == 1 ? backticked(inputs) : std::string("input")) + " states arithmetic such as "
+                 + sample + ", and `" + s.name + "` equals its result computed left to right in "
+                 + std::to_string(matching) + " of them.";
         o.mustMention.push_back("arithmetic");
     } else {
         o.text = "The `" + s.name + "` values are numbers.";
@@ -508,12 +514,13 @@ void addValueObservations(std::vector<Observation> &out, const std::vector<DataR
     for (const FieldStats &s : fields.stats) {
         if (s.numeric) {
             out.push_back(numericObservation(rows, fields.inputs, s));
-        } else if (!s.labelLike && !s.list && s.name != "reasoning" && std::count(s.present.begin(), s.present.end(), true) > 0) {
+        } else if (!s.labelLike && !s.list && s.name != "reasoning"
+                   && std::count(s.present.begin(), s.present.end(), true) > 0) {
             Observation o;
             o.mustMention = {s.name, "average"};
             o.text = s.averageWords <= kShortAnswerWords
-                ? "The `" + s.name + "` values are short, " + oneDecimal(s.averageWords) + " words on average."
-                : "The `" + s.name + "` values are " + oneDecimal(s.averageWords) + " words long on average.";
+                         ? "The `" + s.name + "` values are short, " + oneDecimal(s.averageWords) + " words on average."
+                         : "The `" + s.name + "` values are " + oneDecimal(s.averageWords) + " words long on average.";
             out.push_back(o);
         }
     }
@@ -571,15 +578,17 @@ std::vector<Observation> observe(const std::vector<DataRow> &rows)
     return out;
 }
 
-bool covered(const Observation &o, const std::vector<std::vector<std::string>> &priorSentences, const std::vector<std::string> &priorWords)
+bool covered(const Observation &o, const std::vector<std::vector<std::string>> &priorSentences,
+             const std::vector<std::string> &priorWords)
 {
     if (o.label.empty())
-        return std::all_of(o.mustMention.begin(), o.mustMention.end(), [&](const std::string &m) { return containsRun(priorWords, words(m)); });
+        return std::all_of(o.mustMention.begin(), o.mustMention.end(),
+                           [&](const std::string &m) { return containsRun(priorWords, words(m)); });
     const std::vector<std::string> labelRun = words(o.label);
     return std::any_of(priorSentences.begin(), priorSentences.end(), [&](const std::vector<std::string> &sw) {
-        return containsRun(sw, labelRun) && std::all_of(o.labelWords.begin(), o.labelWords.end(), [&](const std::string &w) {
-                   return std::find(sw.begin(), sw.end(), w) != sw.end();
-               });
+        return containsRun(sw, labelRun)
+               && std::all_of(o.labelWords.begin(), o.labelWords.end(),
+                              [&](const std::string &w) { return std::find(sw.begin(), sw.end(), w) != sw.end(); });
     });
 }
 
@@ -651,14 +660,17 @@ std::vector<std::string> splitNames(std::string_view text)
     for (std::string name : splitOn(text, ",")) {
         if (const std::size_t colon = name.find(':'); colon != std::string::npos)
             name = trimmed(name.substr(0, colon));
-        if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+        if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+            }))
             out.push_back(name);
     }
     return out;
 }
 
 // "Predict(snippet) -> severity, policy_violations" or "StringSignature(a, b -> c".
-bool readArrow(std::string_view line, std::string &kind, std::vector<std::string> &inputs, std::vector<std::string> &outputs)
+bool readArrow(std::string_view line, std::string &kind, std::vector<std::string> &inputs,
+               std::vector<std::string> &outputs)
 {
     const std::size_t arrow = line.find("->");
     if (arrow == std::string_view::npos)
@@ -743,7 +755,8 @@ SignatureInfo readSignature(const Prompt &prompt)
     }
     // Without program code: the field names the dataset description or the basic instruction gives.
     if (sig.empty()) {
-        for (const std::string *text : {&inputValue(prompt, "dataset_description"), &inputValue(prompt, "basic_instruction")}) {
+        for (const std::string *text :
+             {&inputValue(prompt, "dataset_description"), &inputValue(prompt, "basic_instruction")}) {
             const std::string lower = toLowerAscii(*text);
             const std::size_t in = lower.find("input field");
             const std::size_t out = lower.find("output field", in == std::string::npos ? 0 : in);
@@ -816,7 +829,8 @@ Tip readTip(const std::string &text)
         return Tip::HighStakes;
     if (t.find("concise") != std::string::npos || trimmed(t) == "simple")
         return Tip::Concise;
-    if (t.find("descriptive") != std::string::npos || t.find("informative") != std::string::npos || trimmed(t) == "description")
+    if (t.find("descriptive") != std::string::npos || t.find("informative") != std::string::npos
+        || trimmed(t) == "description")
         return Tip::Descriptive;
     if (t.find("creative") != std::string::npos)
         return Tip::Creative;
@@ -835,8 +849,7 @@ public:
         DrawHash h = m_base;
         return h.add(key).add(sub).add(index).unit();
     }
-    template <typename T>
-    void shuffle(std::vector<T> &items, std::string_view key) const
+    template <typename T> void shuffle(std::vector<T> &items, std::string_view key) const
     {
         for (std::size_t i = items.size(); i > 1; --i) {
             const auto j = static_cast<std::size_t>(unit(key, "shuffle", i) * static_cast<double>(i));
@@ -956,13 +969,17 @@ std::vector<std::string> openingSentences(const Prompt &prompt, const SignatureI
 {
     std::vector<std::string> sentences;
     if (tip == Tip::Persona)
-        sentences.push_back("You are a careful reviewer of the " + (sig.inputs.empty() ? std::string("input") : joinWords(sig.inputs)) + ".");
+        sentences.push_back("You are a careful reviewer of the "
+                            + (sig.inputs.empty() ? std::string("input") : joinWords(sig.inputs)) + ".");
 
     std::string basic = trimmed(inputValue(prompt, "basic_instruction"));
     if (basic.empty())
         basic = "Complete the task.";
     switch (static_cast<int>(draws.unit("rephrase") * 4)) {
-    case 1: sentences.push_back("Read the " + (sig.inputs.empty() ? std::string("inputs") : joinWords(sig.inputs)) + " carefully. " + basic); break;
+    case 1:
+        sentences.push_back("Read the " + (sig.inputs.empty() ? std::string("inputs") : joinWords(sig.inputs))
+                            + " carefully. " + basic);
+        break;
     case 2: sentences.push_back(basic + " Be accurate."); break;
     case 3: sentences.push_back(basic + " Check each field before you respond."); break;
     default: sentences.push_back(basic);
@@ -1029,7 +1046,8 @@ bool demoHasLabel(const DataRow &d, const SignatureInfo &sig, const LabelRef &l)
 
 // Usable words of the description sentences that name this label and no other label.
 std::vector<std::string> descriptionCueWords(const std::vector<std::string> &descriptionSentences,
-                                             const std::vector<LabelRef> &labels, const LabelRef &l, const CueFilter &filter)
+                                             const std::vector<LabelRef> &labels, const LabelRef &l,
+                                             const CueFilter &filter)
 {
     std::vector<std::string> fromDescription;
     for (const std::string &sentence : descriptionSentences) {
@@ -1040,7 +1058,8 @@ std::vector<std::string> descriptionCueWords(const std::vector<std::string> &des
         if (!containsRun(sw, words(l.label)) || namesOther)
             continue;
         for (const std::string &t : tokens(sentence))
-            if (filter.usable(t) && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end())
+            if (filter.usable(t)
+                && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end())
                 fromDescription.push_back(t);
     }
     return fromDescription;
@@ -1104,7 +1123,9 @@ void addCueSentences(std::vector<std::string> &sentences, const ProposalTask &ta
             k = 5;
         pool.resize(std::min(k, pool.size()));
         const PromptField &field = sig.outputs[l.field];
-        const std::string verb = field.kind == FieldKind::ListEnum ? "Include " : field.kind == FieldKind::Bool ? "Answer " : "Use ";
+        const std::string verb = field.kind == FieldKind::ListEnum ? "Include "
+                                 : field.kind == FieldKind::Bool   ? "Answer "
+                                                                   : "Use ";
         sentences.push_back(verb + l.label + " when the " + inputNoun + " mentions " + joinWords(pool, "or") + ".");
     }
 }
@@ -1116,7 +1137,8 @@ void addDefaultSentences(std::vector<std::string> &sentences, const SignatureInf
     for (const PromptField &field : sig.outputs) {
         if (field.kind != FieldKind::Enum && field.kind != FieldKind::Bool)
             continue;
-        std::vector<std::string> options = field.kind == FieldKind::Bool ? std::vector<std::string>{"true", "false"} : field.options;
+        std::vector<std::string> options =
+            field.kind == FieldKind::Bool ? std::vector<std::string>{"true", "false"} : field.options;
         int bestCount = -1;
         std::string best;
         for (const std::string &o : options) {
@@ -1165,10 +1187,12 @@ void addShortAnswerSentence(std::vector<std::string> &sentences, const ProposalT
             average = total / count;
         } else {
             for (const std::string &sentence : descriptionSentences)
-                if (sentence.find("`" + field.name + "`") != std::string::npos && sentence.find("on average") != std::string::npos)
+                if (sentence.find("`" + field.name + "`") != std::string::npos
+                    && sentence.find("on average") != std::string::npos)
                     average = firstNumber(sentence);
         }
-        if (average && *average <= kShortAnswerWords && (tip == Tip::Concise || draws.unit("short answer", field.name) < coverage)) {
+        if (average && *average <= kShortAnswerWords
+            && (tip == Tip::Concise || draws.unit("short answer", field.name) < coverage)) {
             sentences.push_back("Answer with only the few words that answer the question.");
             break;
         }
@@ -1203,7 +1227,8 @@ std::string proposedInstruction(const Prompt &prompt, const DrawContext &context
 bool isProposerField(const Prompt &prompt, const PromptField &field)
 {
     auto hasInput = [&](std::string_view name) {
-        return std::any_of(prompt.inputs.begin(), prompt.inputs.end(), [&](const PromptField &f) { return f.name == name; });
+        return std::any_of(prompt.inputs.begin(), prompt.inputs.end(),
+                           [&](const PromptField &f) { return f.name == name; });
     };
     if (field.name == "observations")
         return hasInput("examples");

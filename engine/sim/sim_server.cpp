@@ -286,8 +286,8 @@ Result<int> SimServer::start(int port)
     if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
         const int err = errno;
         ::close(fd);
-        return Error::make(ErrorKind::Io, "cannot listen on 127.0.0.1:" + std::to_string(port) + " (" +
-                                              std::strerror(err) + "): choose another --port");
+        return Error::make(ErrorKind::Io, "cannot listen on 127.0.0.1:" + std::to_string(port) + " ("
+                                              + std::strerror(err) + "): choose another --port");
     }
     if (::listen(fd, 256) != 0) {
         const int err = errno;
@@ -480,9 +480,9 @@ void SimServer::Impl::serveConnection(int fd)
             char *end = nullptr;
             const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
             if (it->second.empty() || *end != '\0' || v > kMaxBodyBytes) {
-                sendReply(errorReply(413, "request body too large or bad Content-Length", "invalid_request_error",
-                                     nullptr),
-                          true);
+                sendReply(
+                    errorReply(413, "request body too large or bad Content-Length", "invalid_request_error", nullptr),
+                    true);
                 return;
             }
             contentLength = static_cast<size_t>(v);
@@ -543,8 +543,10 @@ HttpReply SimServer::Impl::handle(const std::string &method, const std::string &
             return errorReply(405, "use GET for " + path, "invalid_request_error", nullptr);
         return handleModels();
     }
-    return errorReply(404, "Unknown request URL: " + method + " " + path + ". This server has /v1/chat/completions "
-                                                                           "and /v1/models.",
+    return errorReply(404,
+                      "Unknown request URL: " + method + " " + path
+                          + ". This server has /v1/chat/completions "
+                            "and /v1/models.",
                       "invalid_request_error", "unknown_url");
 }
 
@@ -592,8 +594,8 @@ std::optional<HttpReply> readChatMessages(const json &j, ChatRequest &request)
             return errorReply(400, "each message needs a string 'role'", "invalid_request_error", nullptr);
         auto content = m.contains("content") ? messageContent(m["content"]) : std::optional<std::string>("");
         if (!content)
-            return errorReply(400, "message content must be a string or a list of text parts",
-                              "invalid_request_error", nullptr);
+            return errorReply(400, "message content must be a string or a list of text parts", "invalid_request_error",
+                              nullptr);
         request.messages.push_back(ChatMessage{m["role"].get<std::string>(), std::move(*content)});
     }
     return std::nullopt;
@@ -656,20 +658,22 @@ std::optional<HttpReply> faultReply(std::optional<SimFault> fault, const std::st
                                     const SimServerOptions &options)
 {
     if (fault == SimFault::RateLimit) {
-        HttpReply r = errorReply(429,
-                                 "Rate limit reached for " + modelName +
-                                     " (simulated by prism simlm serve). Please try again in " +
-                                     formatNumber(options.retryAfterSeconds) + "s.",
-                                 "requests", "rate_limit_exceeded");
+        HttpReply r =
+            errorReply(429,
+                       "Rate limit reached for " + modelName + " (simulated by prism simlm serve). Please try again in "
+                           + formatNumber(options.retryAfterSeconds) + "s.",
+                       "requests", "rate_limit_exceeded");
         r.headers.emplace_back("Retry-After", formatNumber(options.retryAfterSeconds));
         return r;
     }
     if (fault == SimFault::Error500)
-        return errorReply(500, "The server had an error while processing your request (simulated by prism simlm serve).",
+        return errorReply(500,
+                          "The server had an error while processing your request (simulated by prism simlm serve).",
                           "server_error", nullptr);
     if (fault == SimFault::Error503)
-        return errorReply(503, "The engine is currently overloaded, please try again later (simulated by prism simlm "
-                               "serve).",
+        return errorReply(503,
+                          "The engine is currently overloaded, please try again later (simulated by prism simlm "
+                          "serve).",
                           "server_error", nullptr);
     return std::nullopt;
 }
@@ -682,12 +686,9 @@ HttpReply modelErrorReply(const Error &e)
         return errorReply(400, e.message, "invalid_request_error", "context_length_exceeded");
     case ErrorKind::InvalidRequest:
     case ErrorKind::Config:
-    case ErrorKind::Data:
-        return errorReply(400, e.message, "invalid_request_error", nullptr);
-    case ErrorKind::RateLimit:
-        return errorReply(429, e.message, "requests", "rate_limit_exceeded");
-    default:
-        return errorReply(500, e.message, "server_error", nullptr);
+    case ErrorKind::Data: return errorReply(400, e.message, "invalid_request_error", nullptr);
+    case ErrorKind::RateLimit: return errorReply(429, e.message, "requests", "rate_limit_exceeded");
+    default: return errorReply(500, e.message, "server_error", nullptr);
     }
 }
 
@@ -795,7 +796,8 @@ HttpReply SimServer::Impl::handleChat(const std::string &body, bool &closeAfter)
     char idHex[17];
     std::snprintf(idHex, sizeof idHex, "%016llx", static_cast<unsigned long long>(requestHash));
     HttpReply reply;
-    reply.body = completionBody(response, modelName, idHex, fault).dump(-1, ' ', false, OJson::error_handler_t::replace);
+    reply.body =
+        completionBody(response, modelName, idHex, fault).dump(-1, ' ', false, OJson::error_handler_t::replace);
     reply.headers.emplace_back("x-request-id", std::string("req-sim-") + idHex);
     if (fault == SimFault::Truncated) {
         reply.truncate = true;

@@ -34,7 +34,7 @@ bool isQuestion(const std::string &value)
 bool hasDefaultMarker(const std::vector<std::string> &sentenceWords)
 {
     return containsRun(sentenceWords, {"otherwise"}) || containsRun(sentenceWords, {"default"})
-        || containsRun(sentenceWords, {"if", "unsure"}) || containsRun(sentenceWords, {"if", "none"});
+           || containsRun(sentenceWords, {"if", "unsure"}) || containsRun(sentenceWords, {"if", "none"});
 }
 
 bool asksToCalculate(const std::string &instruction)
@@ -95,8 +95,7 @@ std::string conciseCut(const std::string &sentence, const std::string &question)
 
 } // namespace
 
-TaskSkills::TaskSkills(const Prompt &prompt, const DrawContext &context)
-    : m_prompt(prompt), m_context(context)
+TaskSkills::TaskSkills(const Prompt &prompt, const DrawContext &context) : m_prompt(prompt), m_context(context)
 {
     m_inputText = prompt.inputText(prompt.current);
     m_inputTokens = tokenSet(m_inputText);
@@ -181,7 +180,8 @@ std::vector<std::string> TaskSkills::cueWords(const PromptField &field, std::siz
         if (named.size() != 1 || named.front() != index)
             continue;
         for (const std::string &token : tokens(sentence))
-            if (!isGenericWord(token) && !m_excluded.count(token) && std::find(cues.begin(), cues.end(), token) == cues.end())
+            if (!isGenericWord(token) && !m_excluded.count(token)
+                && std::find(cues.begin(), cues.end(), token) == cues.end())
                 cues.push_back(token);
     }
     return cues;
@@ -259,13 +259,15 @@ std::string TaskSkills::nearestDemoNote(const PromptField &field) const
 {
     int best = -1;
     for (std::size_t d = 0; d < m_prompt.demos.size(); ++d)
-        if (m_prompt.demos[d].find(field.name) && (best < 0 || m_demoSims[d] > m_demoSims[static_cast<std::size_t>(best)]))
+        if (m_prompt.demos[d].find(field.name)
+            && (best < 0 || m_demoSims[d] > m_demoSims[static_cast<std::size_t>(best)]))
             best = static_cast<int>(d);
     if (best < 0 || m_demoSims[static_cast<std::size_t>(best)] <= 0)
         return {};
-    const std::vector<std::string> labels = demoLabels(field, *m_prompt.demos[static_cast<std::size_t>(best)].find(field.name));
+    const std::vector<std::string> labels =
+        demoLabels(field, *m_prompt.demos[static_cast<std::size_t>(best)].find(field.name));
     return "nearest demo " + fixed2(m_demoSims[static_cast<std::size_t>(best)]) + " labelled "
-        + (labels.empty() ? std::string("none") : joinStrings(labels, ", "));
+           + (labels.empty() ? std::string("none") : joinStrings(labels, ", "));
 }
 
 Answer TaskSkills::answerChoice(const PromptField &field)
@@ -287,13 +289,15 @@ Answer TaskSkills::answerChoice(const PromptField &field)
         for (std::size_t o = 0; o < labels.size(); ++o)
             if (scores[o].total() >= kListThreshold)
                 answer.items.push_back(labels[o]);
-        m_notes.push_back(field.name + " [" + joinStrings(answer.items, ", ") + "]" + (notes.empty() ? "" : ": " + joinStrings(notes, "; ")));
+        m_notes.push_back(field.name + " [" + joinStrings(answer.items, ", ") + "]"
+                          + (notes.empty() ? "" : ": " + joinStrings(notes, "; ")));
         return answer;
     }
     if (labels.empty()) { // an enum whose options we could not read: answer as text
         return answerString(field);
     }
-    const bool anyEvidence = std::any_of(scores.begin(), scores.end(), [](const OptionScore &s) { return s.evidence(); });
+    const bool anyEvidence =
+        std::any_of(scores.begin(), scores.end(), [](const OptionScore &s) { return s.evidence(); });
     std::size_t chosen = 0;
     if (anyEvidence) {
         for (std::size_t o = 1; o < labels.size(); ++o)
@@ -330,11 +334,13 @@ Answer TaskSkills::answerString(const PromptField &field)
     Answer answer{field.name, field.kind, {}, {}};
     int best = -1;
     for (std::size_t d = 0; d < m_prompt.demos.size(); ++d)
-        if (m_prompt.demos[d].find(field.name) && (best < 0 || m_demoSims[d] > m_demoSims[static_cast<std::size_t>(best)]))
+        if (m_prompt.demos[d].find(field.name)
+            && (best < 0 || m_demoSims[d] > m_demoSims[static_cast<std::size_t>(best)]))
             best = static_cast<int>(d);
     if (best >= 0 && m_demoSims[static_cast<std::size_t>(best)] >= kCopySimilarity) {
         answer.text = *m_prompt.demos[static_cast<std::size_t>(best)].find(field.name);
-        m_notes.push_back(field.name + ": copied from a demo with similarity " + fixed2(m_demoSims[static_cast<std::size_t>(best)]));
+        m_notes.push_back(field.name + ": copied from a demo with similarity "
+                          + fixed2(m_demoSims[static_cast<std::size_t>(best)]));
     } else {
         const std::string *question = nullptr;
         const std::string *passage = nullptr;
@@ -366,7 +372,7 @@ Answer TaskSkills::answerString(const PromptField &field)
             }
             answer.text = sentences[bestSentence];
             std::string note = field.name + ": sentence " + std::to_string(bestSentence + 1) + " of " + passageName
-                + " shares " + std::to_string(bestOverlap) + " words with the question";
+                               + " shares " + std::to_string(bestOverlap) + " words with the question";
             if (asksForBrevity(m_prompt.instruction)) {
                 answer.text = conciseCut(answer.text, *question);
                 note += ", cut short";

@@ -18,7 +18,7 @@ struct DrawContext {
     std::int64_t seed = 0;    // request seed; absent = 0
     double temperature = 0.0; // > 0 mixes the rollout into every draw
     std::uint64_t rollout = 0;
-    double noise = 0.35;      // noise amplitude of the model
+    double noise = 0.35; // noise amplitude of the model
     bool largeProposer = false;
 
     bool hot() const { return temperature > 0.0; }
@@ -68,13 +68,13 @@ private:
 
     const Prompt &m_prompt;
     DrawContext m_context;
-    std::string m_inputText;              // x
-    std::set<std::string> m_inputTokens;  // tokens of x
-    std::set<std::string> m_inputWords;   // all words of x, stopwords included
+    std::string m_inputText;             // x
+    std::set<std::string> m_inputTokens; // tokens of x
+    std::set<std::string> m_inputWords;  // all words of x, stopwords included
     std::vector<std::string> m_instructionSentences;
-    std::set<std::string> m_excluded;     // option and field-name words: never cue words
-    std::vector<double> m_demoSims;       // sim(x, demo inputs) per demo
-    std::vector<std::string> m_notes;     // evidence, for reasoning()
+    std::set<std::string> m_excluded; // option and field-name words: never cue words
+    std::vector<double> m_demoSims;   // sim(x, demo inputs) per demo
+    std::vector<std::string> m_notes; // evidence, for reasoning()
 };
 
 } // namespace prism::sim

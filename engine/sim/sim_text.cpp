@@ -12,12 +12,30 @@ namespace prism::sim {
 
 namespace {
 
-bool isAsciiAlnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-bool isWordByte(unsigned char c) { return isAsciiAlnum(c) || c >= 0x80; }
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool isLowerOrDigit(char c) { return (c >= 'a' && c <= 'z') || isDigit(c); }
+bool isAsciiAlnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool isWordByte(unsigned char c)
+{
+    return isAsciiAlnum(c) || c >= 0x80;
+}
+bool isSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+bool isUpper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+bool isLowerOrDigit(char c)
+{
+    return (c >= 'a' && c <= 'z') || isDigit(c);
+}
 
 bool inSortedList(const char *const *list, std::size_t size, std::string_view word)
 {
@@ -27,34 +45,41 @@ bool inSortedList(const char *const *list, std::size_t size, std::string_view wo
 // A fixed English stopword list (sorted for binary search), plus the pieces
 // contractions leave behind (don't -> don, t).
 constexpr const char *kStopwords[] = {
-    "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren", "as",
-    "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot",
-    "could", "couldn", "did", "didn", "do", "does", "doesn", "doing", "don", "down", "during", "each", "else",
-    "every", "few", "for", "from", "further", "had", "hadn", "has", "hasn", "have", "haven", "having", "he", "her",
-    "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "isn", "it", "its",
-    "itself", "just", "ll", "many", "may", "me", "might", "more", "most", "much", "must", "my", "myself", "no",
-    "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves",
-    "out", "over", "own", "re", "same", "shall", "shan", "she", "should", "shouldn", "so", "some", "such", "than",
-    "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those",
-    "through", "to", "too", "under", "until", "up", "upon", "us", "ve", "very", "was", "wasn", "we", "were",
-    "weren", "what", "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with", "won",
-    "would", "wouldn", "you", "your", "yours", "yourself", "yourselves",
+    "about", "above",   "after", "again",   "against", "all",      "also",       "am",     "an",      "and",
+    "any",   "are",     "aren",  "as",      "at",      "be",       "because",    "been",   "before",  "being",
+    "below", "between", "both",  "but",     "by",      "can",      "cannot",     "could",  "couldn",  "did",
+    "didn",  "do",      "does",  "doesn",   "doing",   "don",      "down",       "during", "each",    "else",
+    "every", "few",     "for",   "from",    "further", "had",      "hadn",       "has",    "hasn",    "have",
+    "haven", "having",  "he",    "her",     "here",    "hers",     "herself",    "him",    "himself", "his",
+    "how",   "i",       "if",    "in",      "into",    "is",       "isn",        "it",     "its",     "itself",
+    "just",  "ll",      "many",  "may",     "me",      "might",    "more",       "most",   "much",    "must",
+    "my",    "myself",  "no",    "nor",     "not",     "now",      "of",         "off",    "on",      "once",
+    "only",  "or",      "other", "ought",   "our",     "ours",     "ourselves",  "out",    "over",    "own",
+    "re",    "same",    "shall", "shan",    "she",     "should",   "shouldn",    "so",     "some",    "such",
+    "than",  "that",    "the",   "their",   "theirs",  "them",     "themselves", "then",   "there",   "these",
+    "they",  "this",    "those", "through", "to",      "too",      "under",      "until",  "up",      "upon",
+    "us",    "ve",      "very",  "was",     "wasn",    "we",       "were",       "weren",  "what",    "when",
+    "where", "which",   "while", "who",     "whom",    "whose",    "why",        "will",   "with",    "won",
+    "would", "wouldn",  "you",   "your",    "yours",   "yourself", "yourselves",
 };
 
 // Stems that describe the labelling rather than the content (SIMLM.md's
 // "generic words"), so they never become cue words. Sorted.
 constexpr const char *kGeneric[] = {
-    "always", "answer", "appear", "case", "categorie", "category", "choose", "class", "classify", "contain",
-    "content", "cue", "default", "e", "eg", "especially", "etc", "example", "field", "g", "give", "ie",
-    "include", "indicate", "input", "keyword", "label", "labeled", "labelled", "like", "mark", "mention",
-    "none", "often", "option", "otherwise", "output", "phrase", "pick", "refer", "return", "select", "set",
-    "sign", "signal", "something", "such", "tag", "term", "text", "thing", "unsure", "use", "usually",
-    "value", "when", "word", "write",
+    "always",  "answer",  "appear",  "case",     "categorie", "category",   "choose", "class",   "classify", "contain",
+    "content", "cue",     "default", "e",        "eg",        "especially", "etc",    "example", "field",    "g",
+    "give",    "ie",      "include", "indicate", "input",     "keyword",    "label",  "labeled", "labelled", "like",
+    "mark",    "mention", "none",    "often",    "option",    "otherwise",  "output", "phrase",  "pick",     "refer",
+    "return",  "select",  "set",     "sign",     "signal",    "something",  "such",   "tag",     "term",     "text",
+    "thing",   "unsure",  "use",     "usually",  "value",     "when",       "word",   "write",
 };
 
 } // namespace
 
-bool startsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+bool startsWith(std::string_view text, std::string_view prefix)
+{
+    return text.substr(0, prefix.size()) == prefix;
+}
 
 bool endsWith(std::string_view text, std::string_view suffix)
 {
@@ -366,7 +391,8 @@ std::vector<ArithToken> lexArithmetic(std::string_view text)
                 std::size_t k = j;
                 while (k < text.size() && isSpace(text[k]))
                     ++k;
-                if (toLowerAscii(text.substr(k, 2)) == "by" && (k + 2 >= text.size() || !isWordByte(static_cast<unsigned char>(text[k + 2])))) {
+                if (toLowerAscii(text.substr(k, 2)) == "by"
+                    && (k + 2 >= text.size() || !isWordByte(static_cast<unsigned char>(text[k + 2])))) {
                     t.op = w == "divided" ? '/' : '*';
                     j = k + 2;
                     t.end = j;
@@ -400,7 +426,8 @@ std::optional<Arithmetic> findArithmetic(std::string_view text)
         int ops = 0;
         bool valid = true;
         std::size_t j = i;
-        while (j + 2 < toks.size() && toks[j + 1].kind == ArithToken::Kind::Op && toks[j + 2].kind == ArithToken::Kind::Number) {
+        while (j + 2 < toks.size() && toks[j + 1].kind == ArithToken::Kind::Op
+               && toks[j + 2].kind == ArithToken::Kind::Number) {
             const double rhs = toks[j + 2].number;
             switch (toks[j + 1].op) {
             case '+': value += rhs; break;
@@ -619,8 +646,9 @@ bool parseLiteral(std::string_view text, std::size_t &pos, Literal &out)
     }
     if (isDigit(c) || c == '-' || c == '+' || c == '.') {
         std::size_t j = pos + 1;
-        while (j < text.size() && (isDigit(text[j]) || text[j] == '.' || text[j] == 'e' || text[j] == 'E'
-                                   || ((text[j] == '-' || text[j] == '+') && (text[j - 1] == 'e' || text[j - 1] == 'E'))))
+        while (j < text.size()
+               && (isDigit(text[j]) || text[j] == '.' || text[j] == 'e' || text[j] == 'E'
+                   || ((text[j] == '-' || text[j] == '+') && (text[j - 1] == 'e' || text[j - 1] == 'E'))))
             ++j;
         out.kind = Literal::Kind::Number;
         out.text = std::string(text.substr(pos, j - pos));
@@ -694,8 +722,14 @@ DrawHash &DrawHash::add(std::uint64_t part)
     return *this;
 }
 
-std::uint64_t DrawHash::value() const { return mix64(m_state); }
+std::uint64_t DrawHash::value() const
+{
+    return mix64(m_state);
+}
 
-double DrawHash::unit() const { return unitFromHash(value()); }
+double DrawHash::unit() const
+{
+    return unitFromHash(value());
+}
 
 } // namespace prism::sim

@@ -54,8 +54,8 @@ bool containsRun(const std::vector<std::string> &haystack, const std::vector<std
 // Arithmetic stated in text: NUMBER (OP NUMBER)+ with OP one of plus, minus,
 // times, multiplied by, divided by, + - * / x ÷.
 struct Arithmetic {
-    std::string text;  // "7 plus 5 times 4"
-    double value = 0;  // evaluated left to right
+    std::string text; // "7 plus 5 times 4"
+    double value = 0; // evaluated left to right
     int operations = 0;
 };
 // The chain with the most operations (the first of equals); nullopt if none.
@@ -78,9 +78,9 @@ struct Literal {
     };
     Kind kind = Kind::Null;
     bool flag = false;
-    std::string text;               // String: the value; Number: as written
-    std::vector<std::string> keys;  // Dict keys (as text), parallel to items
-    std::vector<Literal> items;     // List / tuple / set items, or Dict values
+    std::string text;              // String: the value; Number: as written
+    std::vector<std::string> keys; // Dict keys (as text), parallel to items
+    std::vector<Literal> items;    // List / tuple / set items, or Dict values
 
     const Literal *get(std::string_view key) const;
     // Text a reader sees: strings as they are, numbers as written, True/False,

@@ -107,7 +107,8 @@ std::vector<sim::Answer> answerAll(const sim::Prompt &prompt, const sim::DrawCon
     for (const sim::PromptField &field : prompt.outputs) {
         if (sim::isProposerField(prompt, field)) {
             answers.push_back({field.name, field.kind, sim::propose(prompt, field, context), {}});
-        } else if (field.name == "reasoning" && (field.kind == sim::FieldKind::String || field.kind == sim::FieldKind::Other)) {
+        } else if (field.name == "reasoning"
+                   && (field.kind == sim::FieldKind::String || field.kind == sim::FieldKind::Other)) {
             reasoning = static_cast<int>(answers.size());
             answers.push_back({field.name, field.kind, {}, {}});
         } else {
@@ -131,7 +132,10 @@ std::uint64_t messagesHash(const std::vector<ChatMessage> &messages)
 
 SimLm::SimLm(std::string model) : m_model(std::move(model)) {}
 
-bool SimLm::isKnownModel(const std::string &model) { return findModel(model) != nullptr; }
+bool SimLm::isKnownModel(const std::string &model)
+{
+    return findModel(model) != nullptr;
+}
 
 std::vector<std::string> SimLm::modelNames()
 {
@@ -141,14 +145,17 @@ std::vector<std::string> SimLm::modelNames()
     return names;
 }
 
-std::string SimLm::describe() const { return "simlm/" + m_model; }
+std::string SimLm::describe() const
+{
+    return "simlm/" + m_model;
+}
 
 Result<ChatResponse> SimLm::complete(const ChatRequest &request)
 {
     const ModelSpec *spec = findModel(m_model);
     if (!spec)
-        return Error::make(ErrorKind::InvalidRequest,
-                           "unknown SimLm model '" + m_model + "'; known models: " + sim::joinStrings(modelNames(), ", "));
+        return Error::make(ErrorKind::InvalidRequest, "unknown SimLm model '" + m_model
+                                                          + "'; known models: " + sim::joinStrings(modelNames(), ", "));
     if (!std::isfinite(request.temperature) || request.temperature < 0)
         return Error::make(ErrorKind::InvalidRequest, "SimLm: temperature must be a number >= 0");
     if (request.n < 1)
@@ -167,7 +174,9 @@ Result<ChatResponse> SimLm::complete(const ChatRequest &request)
         context.seed = request.seed.value_or(0);
         context.temperature = request.temperature;
         // Extra choices are further rollouts: they differ only when sampling (temperature > 0).
-        context.rollout = choice == 0 ? request.rollout : sim::DrawHash().add(request.rollout).add(static_cast<std::uint64_t>(choice)).value();
+        context.rollout = choice == 0
+                              ? request.rollout
+                              : sim::DrawHash().add(request.rollout).add(static_cast<std::uint64_t>(choice)).value();
         context.noise = spec->noise;
         context.largeProposer = spec->largeProposer;
         std::vector<sim::Answer> answers = answerAll(*prompt, context);
@@ -182,7 +191,9 @@ Result<ChatResponse> SimLm::complete(const ChatRequest &request)
                 const int kind = static_cast<int>(sim::DrawHash(h).add("kind").unit() * 3);
                 sim::Answer *choiceField = nullptr;
                 for (sim::Answer &a : answers)
-                    if (!choiceField && (a.kind == sim::FieldKind::Enum || a.kind == sim::FieldKind::ListEnum || a.kind == sim::FieldKind::Bool))
+                    if (!choiceField
+                        && (a.kind == sim::FieldKind::Enum || a.kind == sim::FieldKind::ListEnum
+                            || a.kind == sim::FieldKind::Bool))
                         choiceField = &a;
                 if (kind == 2) {
                     completed = false;
@@ -192,7 +203,8 @@ Result<ChatResponse> SimLm::complete(const ChatRequest &request)
                     if (choiceField->kind == sim::FieldKind::Bool)
                         choiceField->text = "maybe";
                 } else {
-                    const auto drop = static_cast<std::size_t>(sim::DrawHash(h).add("field").unit() * static_cast<double>(answers.size()));
+                    const auto drop = static_cast<std::size_t>(sim::DrawHash(h).add("field").unit()
+                                                               * static_cast<double>(answers.size()));
                     answers.erase(answers.begin() + static_cast<std::ptrdiff_t>(std::min(drop, answers.size() - 1)));
                 }
             }
@@ -211,8 +223,9 @@ Result<ChatResponse> SimLm::complete(const ChatRequest &request)
     response.usage.completionTokens = (completionChars + 3) / 4;
     response.usage.calls = 1;
     char id[32];
-    std::snprintf(id, sizeof id, "sim-%016llx",
-                  static_cast<unsigned long long>(sim::DrawHash().add(m_model).add(requestHash).add(request.rollout).value()));
+    std::snprintf(
+        id, sizeof id, "sim-%016llx",
+        static_cast<unsigned long long>(sim::DrawHash().add(m_model).add(requestHash).add(request.rollout).value()));
     response.requestId = id;
     return response;
 }

@@ -18,7 +18,8 @@ Signature moderation()
     sig.outputs = {
         {"severity", Type::enumOf({"low", "medium", "high"}), "", ""},
         {"policy_violations",
-         Type::listOf(Type::enumOf({"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"})), "", ""},
+         Type::listOf(Type::enumOf({"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"})), "",
+         ""},
     };
     return sig;
 }
@@ -27,7 +28,9 @@ Signature typed()
 {
     Signature sig;
     sig.inputs = {{"question", Type::string(), "", ""}};
-    sig.outputs = {{"count", Type::integer(), "", ""}, {"confident", Type::boolean(), "", ""}, {"ratio", Type::floating(), "", ""}};
+    sig.outputs = {{"count", Type::integer(), "", ""},
+                   {"confident", Type::boolean(), "", ""},
+                   {"ratio", Type::floating(), "", ""}};
     return sig;
 }
 
@@ -107,7 +110,8 @@ TEST(ChatParse, ErrorsNameTheFieldTheValueAndTheChoices)
     auto chat = makeAdapter("chat");
     parseFails(*chat, moderation(), section("severity", "extreme") + section("policy_violations", "[]"),
                {"`severity`", "'extreme'", "'low', 'medium', 'high'"});
-    parseFails(*chat, moderation(), section("severity", "low") + section("policy_violations", "[\"violence\", \"weather\"]"),
+    parseFails(*chat, moderation(),
+               section("severity", "low") + section("policy_violations", "[\"violence\", \"weather\"]"),
                {"`policy_violations`", "item 2", "'weather'", "'harassment'"});
     parseFails(*chat, moderation(), "severity: low", {"`severity`", "`policy_violations`", "missing", "severity: low"});
     parseFails(*chat, moderation(), section("severity", "low"), {"`policy_violations`", "missing"});
@@ -117,7 +121,8 @@ TEST(ChatParse, ErrorsNameTheFieldTheValueAndTheChoices)
 TEST(ChatParse, EmptySectionCountsAsMissing)
 {
     auto chat = makeAdapter("chat");
-    parseFails(*chat, typed(), section("count", "") + section("confident", "True") + section("ratio", "1"), {"`count`", "missing or empty"});
+    parseFails(*chat, typed(), section("count", "") + section("confident", "True") + section("ratio", "1"),
+               {"`count`", "missing or empty"});
     parseFails(*chat, qa(), section("answer", "  ") + "[[ ## completed ## ]]", {"`answer`"});
 }
 
@@ -149,7 +154,8 @@ TEST(ChatParse, EnumToleratesCaseQuotesAndWrappers)
 {
     auto chat = makeAdapter("chat");
     const Signature sig = moderation();
-    for (const char *answer : {"Medium", "'medium'", "\"medium\"", "Literal['medium']", "**medium**", "medium.", "  MEDIUM "}) {
+    for (const char *answer :
+         {"Medium", "'medium'", "\"medium\"", "Literal['medium']", "**medium**", "medium.", "  MEDIUM "}) {
         SCOPED_TRACE(answer);
         const Fields f = parseOk(*chat, sig, section("severity", answer) + section("policy_violations", "[]"));
         EXPECT_EQ(f.get("severity"), Value("medium"));
@@ -168,10 +174,12 @@ TEST(ChatParse, ListsInJsonPythonAndBareForms)
         const Fields f = parseOk(*chat, sig, section("severity", "low") + section("policy_violations", answer));
         EXPECT_EQ(f.get("policy_violations"), expected);
     }
-    EXPECT_EQ(parseOk(*chat, sig, section("severity", "low") + section("policy_violations", "spam")).get("policy_violations"),
-              list({"spam"}));
-    EXPECT_EQ(parseOk(*chat, sig, section("severity", "low") + section("policy_violations", "[]")).get("policy_violations"),
-              Value(Value::List{}));
+    EXPECT_EQ(
+        parseOk(*chat, sig, section("severity", "low") + section("policy_violations", "spam")).get("policy_violations"),
+        list({"spam"}));
+    EXPECT_EQ(
+        parseOk(*chat, sig, section("severity", "low") + section("policy_violations", "[]")).get("policy_violations"),
+        Value(Value::List{}));
 
     Signature numbers = qa();
     numbers.outputs = {{"values", Type::listOf(Type::integer()), "", ""}};
@@ -200,9 +208,10 @@ TEST(ChatParse, SectionRules)
     EXPECT_EQ(parseOk(*chat, sig, "[[## count ##]]\n5\n[[ ##confident## ]]\nfalse\n[[  ##  ratio  ##  ]]\n0"),
               (Fields{{"count", 5}, {"confident", false}, {"ratio", 0.0}}));
     // Strings keep inner blank lines, lose outer whitespace; CRLF line ends are fine.
-    EXPECT_EQ(parseOk(*chat, qa(), "[[ ## answer ## ]]\r\n  line one\r\n\r\nline two  \r\n\r\n[[ ## completed ## ]]\r\n")
-                  .get("answer"),
-              Value("line one\n\nline two"));
+    EXPECT_EQ(
+        parseOk(*chat, qa(), "[[ ## answer ## ]]\r\n  line one\r\n\r\nline two  \r\n\r\n[[ ## completed ## ]]\r\n")
+            .get("answer"),
+        Value("line one\n\nline two"));
 }
 
 TEST(JsonParse, ObjectsInAllTheirForms)
@@ -212,8 +221,10 @@ TEST(JsonParse, ObjectsInAllTheirForms)
     const Fields expected{{"severity", "high"}, {"policy_violations", list({"spam"})}};
     for (const char *completion : {
              "{\"severity\": \"high\", \"policy_violations\": [\"spam\"]}",
-             "Here is my answer:\n```json\n{\n  \"severity\": \"high\",\n  \"policy_violations\": [\"spam\"]\n}\n```\nDone.",
-             "Result: {\"severity\": \"High\", \"note\": \"a {curly} \\\"note\\\"\", \"policy_violations\": [\"spam\"]} ok",
+             "Here is my answer:\n```json\n{\n  \"severity\": \"high\",\n  \"policy_violations\": "
+             "[\"spam\"]\n}\n```\nDone.",
+             "Result: {\"severity\": \"High\", \"note\": \"a {curly} \\\"note\\\"\", \"policy_violations\": "
+             "[\"spam\"]} ok",
              "{'severity': 'high', 'policy_violations': ['spam'],}",
              "{\"Severity\": \"high\", \"policy_violations\": \"[\\\"spam\\\"]\"}",
              "{\"severity\": \"high\", \"policy_violations\": \"spam\"}",
@@ -236,14 +247,16 @@ TEST(JsonParse, TypesAndErrors)
     parseFails(*json, moderation(), "{\"severity\": \"low\", \"policy_violations\": null}", {"`policy_violations`"});
     parseFails(*json, moderation(), "severity: low", {"no JSON object", "severity: low"});
     parseFails(*json, moderation(), "[\"low\"]", {"no JSON object"});
-    parseFails(*json, moderation(), "{\"severity\": \"extreme\", \"policy_violations\": []}", {"`severity`", "'extreme'"});
+    parseFails(*json, moderation(), "{\"severity\": \"extreme\", \"policy_violations\": []}",
+               {"`severity`", "'extreme'"});
     parseFails(*json, typed(), "{\"count\": true, \"confident\": true, \"ratio\": 1}", {"`count`", "not an int"});
     parseFails(*json, qa(), "", {"empty completion"});
 }
 
 TEST(ValueParse, LiteralParserAcceptsJsonAndPython)
 {
-    auto v = valueparse::parseLiteral("{'a': (1, 2,), \"b\": [True, None, 'it\\'s', \"\\u00e9\\ud83d\\ude00\"], c: -1.5e2}");
+    auto v =
+        valueparse::parseLiteral("{'a': (1, 2,), \"b\": [True, None, 'it\\'s', \"\\u00e9\\ud83d\\ude00\"], c: -1.5e2}");
     ASSERT_TRUE(v);
     EXPECT_EQ(*v, Json::parse(R"({"a": [1, 2], "b": [true, null, "it's", "é😀"], "c": -150.0})"));
     EXPECT_FALSE(valueparse::parseLiteral("[1, 2"));

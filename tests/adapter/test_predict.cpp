@@ -56,7 +56,8 @@ Predictor explainer()
     p.name = "explain";
     p.kind = PredictorKind::ChainOfThought;
     p.signature.instruction = "Explain the severity.";
-    p.signature.inputs = {{"snippet", Type::string(), "", ""}, {"severity", Type::enumOf({"low", "medium", "high"}), "", ""}};
+    p.signature.inputs = {{"snippet", Type::string(), "", ""},
+                          {"severity", Type::enumOf({"low", "medium", "high"}), "", ""}};
     p.signature.outputs = {{"explanation", Type::string(), "", ""}};
     return p;
 }
@@ -117,7 +118,8 @@ TEST(RunPredictor, ChatParseFailureFallsBackToJsonOnce)
     ASSERT_EQ(lm.requests.size(), 2u);
     EXPECT_EQ(lm.requests[0].responseFormat, ResponseFormat::Text);
     EXPECT_EQ(lm.requests[1].responseFormat, ResponseFormat::JsonObject);
-    EXPECT_TRUE(contains(lm.requests[1].messages.front().content, "Outputs will be a JSON object with the following fields."));
+    EXPECT_TRUE(
+        contains(lm.requests[1].messages.front().content, "Outputs will be a JSON object with the following fields."));
 }
 
 TEST(RunPredictor, FailedFallbackReportsBothAttempts)
@@ -163,7 +165,8 @@ TEST(RunPredictor, LmErrorIsNotRetriedWithJson)
     ScriptedLm lm;
     lm.fail(ErrorKind::Timeout, "no answer after 30 s");
     lm.answer("{\"severity\": \"high\"}"); // must not be consumed
-    const PredictorCall call = runPredictor(classifier(), Fields{{"snippet", "x"}}, lm, *makeAdapter("chat"), CallOptions{});
+    const PredictorCall call =
+        runPredictor(classifier(), Fields{{"snippet", "x"}}, lm, *makeAdapter("chat"), CallOptions{});
     ASSERT_TRUE(call.error);
     EXPECT_EQ(call.error->kind, ErrorKind::Timeout);
     EXPECT_EQ(call.lmCalls, 1);
@@ -178,7 +181,8 @@ TEST(RunPredictor, EmptyCompletionIsAParseErrorAndFallsBack)
     ScriptedLm lm;
     lm.answer("");
     lm.answer("{\"severity\": \"low\"}");
-    const PredictorCall call = runPredictor(classifier(), Fields{{"snippet", "x"}}, lm, *makeAdapter("chat"), CallOptions{});
+    const PredictorCall call =
+        runPredictor(classifier(), Fields{{"snippet", "x"}}, lm, *makeAdapter("chat"), CallOptions{});
     ASSERT_FALSE(call.error) << call.error->message;
     EXPECT_EQ(call.lmCalls, 2);
     EXPECT_EQ(call.outputs.get("severity"), Value("low"));
@@ -192,7 +196,8 @@ TEST(RunPredictor, ChainOfThoughtReturnsReasoning)
                                             *makeAdapter("chat"), CallOptions{});
     ASSERT_FALSE(call.error) << call.error->message;
     EXPECT_EQ(call.outputs, (Fields{{"reasoning", "It insults."}, {"explanation", "An insult."}}));
-    EXPECT_TRUE(contains(lm.requests.front().messages.back().content, "starting with the field `[[ ## reasoning ## ]]`"));
+    EXPECT_TRUE(
+        contains(lm.requests.front().messages.back().content, "starting with the field `[[ ## reasoning ## ]]`"));
 }
 
 TEST(RunProgram, TwoStagesPassFieldsByName)
@@ -202,7 +207,8 @@ TEST(RunProgram, TwoStagesPassFieldsByName)
     ScriptedLm lm;
     lm.answer("[[ ## severity ## ]]\nhigh\n\n[[ ## completed ## ]]", 10, 2);
     lm.answer("[[ ## reasoning ## ]]\nRude.\n\n[[ ## explanation ## ]]\nIt is rude.\n\n[[ ## completed ## ]]", 30, 8);
-    const Prediction p = runProgram(program, Fields{{"snippet", "You are awful."}}, lm, *makeAdapter("chat"), CallOptions{});
+    const Prediction p =
+        runProgram(program, Fields{{"snippet", "You are awful."}}, lm, *makeAdapter("chat"), CallOptions{});
     ASSERT_FALSE(p.error) << p.error->message;
     EXPECT_EQ(p.values, (Fields{{"severity", "high"}, {"reasoning", "Rude."}, {"explanation", "It is rude."}}));
     EXPECT_EQ(p.usage.calls, 2);
@@ -210,7 +216,8 @@ TEST(RunProgram, TwoStagesPassFieldsByName)
     EXPECT_EQ(p.usage.completionTokens, 10);
     EXPECT_TRUE(contains(p.rawCompletion, "It is rude."));
     ASSERT_EQ(lm.requests.size(), 2u);
-    EXPECT_EQ(lm.requests[1].messages.back().content.rfind("[[ ## snippet ## ]]\nYou are awful.\n\n[[ ## severity ## ]]\nhigh\n\n", 0),
+    EXPECT_EQ(lm.requests[1].messages.back().content.rfind(
+                  "[[ ## snippet ## ]]\nYou are awful.\n\n[[ ## severity ## ]]\nhigh\n\n", 0),
               0u)
         << lm.requests[1].messages.back().content;
 }
@@ -222,7 +229,8 @@ TEST(RunProgram, ExampleInputsTakePrecedenceOverEarlierOutputs)
     ScriptedLm lm;
     lm.answer("[[ ## severity ## ]]\nhigh");
     lm.answer("[[ ## reasoning ## ]]\nr\n[[ ## explanation ## ]]\ne");
-    const Prediction p = runProgram(program, Fields{{"snippet", "s"}, {"severity", "low"}}, lm, *makeAdapter("chat"), CallOptions{});
+    const Prediction p =
+        runProgram(program, Fields{{"snippet", "s"}, {"severity", "low"}}, lm, *makeAdapter("chat"), CallOptions{});
     ASSERT_FALSE(p.error) << p.error->message;
     ASSERT_EQ(lm.requests.size(), 2u);
     EXPECT_TRUE(contains(lm.requests[1].messages.back().content, "[[ ## severity ## ]]\nlow"));

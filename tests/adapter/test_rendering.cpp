@@ -129,7 +129,8 @@ Signature moderationSignature()
     sig.instruction = "Classify the snippet for moderation.";
     sig.inputs = {{"snippet", Type::string(), "", ""}};
     sig.outputs = {
-        {"severity", Type::enumOf({"low", "medium", "high"}), "Overall severity of the snippet for moderation routing.", ""},
+        {"severity", Type::enumOf({"low", "medium", "high"}), "Overall severity of the snippet for moderation routing.",
+         ""},
         {"policy_violations",
          Type::listOf(Type::enumOf({"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"})),
          "Zero or more policy categories the snippet violates.", ""},
@@ -186,13 +187,12 @@ TEST(AdapterFormat, InputValuesAreFormattedAsDspyDoes)
 {
     // format_field_value: list for a str field -> numbered «blobs»; list for a
     // list field -> json.dumps(ensure_ascii=False); others -> str().
-    const Signature sig = simpleSignature(
-        {{"docs", Type::string(), "", ""},
-         {"tags", Type::listOf(Type::string()), "", ""},
-         {"flag", Type::boolean(), "", ""},
-         {"score", Type::floating(), "", ""},
-         {"n", Type::integer(), "", ""}},
-        {{"answer", Type::string(), "", ""}});
+    const Signature sig = simpleSignature({{"docs", Type::string(), "", ""},
+                                           {"tags", Type::listOf(Type::string()), "", ""},
+                                           {"flag", Type::boolean(), "", ""},
+                                           {"score", Type::floating(), "", ""},
+                                           {"n", Type::integer(), "", ""}},
+                                          {{"answer", Type::string(), "", ""}});
     Fields inputs;
     inputs.set("docs", Value::List{Value("first"), Value("second\nline")});
     inputs.set("tags", Value::List{Value("a"), Value("\xc3\xa9")});
@@ -202,7 +202,8 @@ TEST(AdapterFormat, InputValuesAreFormattedAsDspyDoes)
     const auto messages = makeAdapter("chat")->format(sig, {}, inputs);
     ASSERT_EQ(messages.size(), 2u);
     EXPECT_EQ(messages[1].content,
-              "[[ ## docs ## ]]\n[1] \xc2\xab" "first\xc2\xbb\n[2] \xc2\xab\xc2\xab\xc2\xab\n    second\n    line\n"
+              "[[ ## docs ## ]]\n[1] \xc2\xab"
+              "first\xc2\xbb\n[2] \xc2\xab\xc2\xab\xc2\xab\n    second\n    line\n"
               "\xc2\xbb\xc2\xbb\xc2\xbb\n\n"
               "[[ ## tags ## ]]\n[\"a\", \"\xc3\xa9\"]\n\n"
               "[[ ## flag ## ]]\nTrue\n\n"
@@ -212,7 +213,8 @@ TEST(AdapterFormat, InputValuesAreFormattedAsDspyDoes)
               "ending with the marker for `[[ ## completed ## ]]`.");
 
     const Field docs{"docs", Type::string(), "", ""};
-    EXPECT_EQ(pytext::formatFieldValue(docs, Value(Value::List{Value("only")})), "\xc2\xab" "only\xc2\xbb");
+    EXPECT_EQ(pytext::formatFieldValue(docs, Value(Value::List{Value("only")})), "\xc2\xab"
+                                                                                 "only\xc2\xbb");
     EXPECT_EQ(pytext::formatFieldValue(docs, Value(Value::List{})), "N/A");
     EXPECT_EQ(pytext::formatFieldValue(docs, Value()), "None");
 }
@@ -235,8 +237,8 @@ TEST(AdapterFormat, JsonDumpsMatchesPythonSeparatorsAndEscapes)
 {
     const Json value = Json::parse(R"({"a": [1, 2.0, true, null], "b": "x\n\"y\"", "c": {}, "d": []})");
     EXPECT_EQ(pytext::jsonDumps(value, false), R"({"a": [1, 2.0, true, null], "b": "x\n\"y\"", "c": {}, "d": []})");
-    EXPECT_EQ(pytext::jsonDumps(value, false, 2),
-              "{\n  \"a\": [\n    1,\n    2.0,\n    true,\n    null\n  ],\n  \"b\": \"x\\n\\\"y\\\"\",\n  \"c\": {},\n  \"d\": []\n}");
+    EXPECT_EQ(pytext::jsonDumps(value, false, 2), "{\n  \"a\": [\n    1,\n    2.0,\n    true,\n    null\n  ],\n  "
+                                                  "\"b\": \"x\\n\\\"y\\\"\",\n  \"c\": {},\n  \"d\": []\n}");
     EXPECT_EQ(pytext::jsonDumps(Json("caf\xc3\xa9 \xf0\x9f\x98\x80"), true), "\"caf\\u00e9 \\ud83d\\ude00\"");
     EXPECT_EQ(pytext::jsonDumps(Json("caf\xc3\xa9"), false), "\"caf\xc3\xa9\"");
 }
@@ -263,7 +265,8 @@ TEST(AdapterFormat, IncompleteDemoWithLastOutputMissingLosesTrailingSpace)
 
     const auto json = makeAdapter("json")->format(sig, demos, Fields{{"q", "now"}});
     ASSERT_EQ(json.size(), 6u);
-    EXPECT_EQ(json[2].content, "{\n  \"answer\": \"B\",\n  \"label\": \"Not supplied for this particular example. \"\n}");
+    EXPECT_EQ(json[2].content,
+              "{\n  \"answer\": \"B\",\n  \"label\": \"Not supplied for this particular example. \"\n}");
 }
 
 TEST(AdapterFormat, DemoWithNullValueIsIncompleteAndComesFirst)
@@ -281,13 +284,14 @@ TEST(AdapterFormat, DemoWithNullValueIsIncompleteAndComesFirst)
 
 TEST(AdapterFormat, JsonAssistantTurnsKeepTypesAndUnicode)
 {
-    const Signature sig = simpleSignature({{"q", Type::string(), "", ""}},
-                                          {{"answer", Type::string(), "", ""},
-                                           {"tags", Type::listOf(Type::string()), "", ""},
-                                           {"ok", Type::boolean(), "", ""},
-                                           {"ratio", Type::floating(), "", ""}});
+    const Signature sig =
+        simpleSignature({{"q", Type::string(), "", ""}}, {{"answer", Type::string(), "", ""},
+                                                          {"tags", Type::listOf(Type::string()), "", ""},
+                                                          {"ok", Type::boolean(), "", ""},
+                                                          {"ratio", Type::floating(), "", ""}});
     std::vector<Demo> demos(1);
-    demos[0].values = {{"q", "x"}, {"answer", "caf\xc3\xa9"}, {"tags", Value::List{"a", "b"}}, {"ok", true}, {"ratio", 1.0}};
+    demos[0].values = {
+        {"q", "x"}, {"answer", "caf\xc3\xa9"}, {"tags", Value::List{"a", "b"}}, {"ok", true}, {"ratio", 1.0}};
     const auto json = makeAdapter("json")->format(sig, demos, Fields{{"q", "now"}});
     ASSERT_EQ(json.size(), 4u);
     // DSPy 3.3.1 dumps with indent=2 and ensure_ascii=False.
@@ -303,12 +307,14 @@ TEST(AdapterFormat, InstructionIsDedentedAndIndentedLineByLine)
     const Signature sig = simpleSignature({{"q", Type::string(), "", ""}}, {{"a", Type::string(), "", ""}},
                                           "  Line one.\n    Indented.\n   \n  Line three.");
     const std::string system = makeAdapter("chat")->format(sig, {}, {}).front().content;
-    const std::string tail = "In adhering to this structure, your objective is: \n        Line one.\n          Indented.\n"
-                             "        \n        Line three.";
+    const std::string tail =
+        "In adhering to this structure, your objective is: \n        Line one.\n          Indented.\n"
+        "        \n        Line three.";
     ASSERT_GE(system.size(), tail.size());
     EXPECT_EQ(system.substr(system.size() - tail.size()), tail);
 
-    const Signature noInstruction = simpleSignature({{"q", Type::string(), "", ""}}, {{"a", Type::string(), "", ""}}, "");
+    const Signature noInstruction =
+        simpleSignature({{"q", Type::string(), "", ""}}, {{"a", Type::string(), "", ""}}, "");
     const std::string fallback = makeAdapter("chat")->format(noInstruction, {}, {}).front().content;
     const std::string expected = "your objective is: \n        Given the fields `q`, produce the fields `a`.";
     EXPECT_EQ(fallback.substr(fallback.size() - expected.size()), expected);
@@ -324,7 +330,8 @@ TEST(AdapterFormat, TypeNotesAndAnnotations)
     EXPECT_EQ(pytext::annotationName(Type::enumOf({"it's", "say \"hi\"", "plain"})),
               "Literal[\"it's\", 'say \"hi\"', 'plain']");
     const Field described{"x", Type::string(), "${x}", ""};
-    EXPECT_EQ(pytext::fieldDescriptions({described, {"y", Type::integer(), "Why.", ""}}), "1. `x` (str): \n2. `y` (int): Why.");
+    EXPECT_EQ(pytext::fieldDescriptions({described, {"y", Type::integer(), "Why.", ""}}),
+              "1. `x` (str): \n2. `y` (int): Why.");
 }
 
 TEST(AdapterFormat, PythonStripAndSplitLines)

@@ -82,7 +82,8 @@ Program cotProgram()
     return Program{{p}};
 }
 
-// saved_two_predictors.json: classify = Predict(Moderation), explain = ChainOfThought("snippet, severity -> explanation").
+// saved_two_predictors.json: classify = Predict(Moderation), explain = ChainOfThought("snippet, severity ->
+// explanation").
 Program twoPredictorProgram()
 {
     Predictor classify = classifyPredictor("Classify the snippet for moderation.");
@@ -141,7 +142,8 @@ std::string withoutPrism(const std::string &text)
 
 std::string tempPath(const std::string &name)
 {
-    return (std::filesystem::temp_directory_path() / ("prism-artifact-" + std::to_string(::getpid()) + "-" + name)).string();
+    return (std::filesystem::temp_directory_path() / ("prism-artifact-" + std::to_string(::getpid()) + "-" + name))
+        .string();
 }
 
 LoadedArtifact loadOk(const std::string &text, const Program &study)
@@ -173,7 +175,8 @@ std::string replaced(std::string text, const std::string &from, const std::strin
 
 TEST(DspyLayout, SinglePredictIsFlatLikeDspy)
 {
-    EXPECT_EQ(programToDspyJson(predictProgram(), std::nullopt), readFixture(kRenderings + "saved_predict_moderation.json"));
+    EXPECT_EQ(programToDspyJson(predictProgram(), std::nullopt),
+              readFixture(kRenderings + "saved_predict_moderation.json"));
 }
 
 TEST(DspyLayout, SingleChainOfThoughtSitsUnderPredict)
@@ -183,7 +186,8 @@ TEST(DspyLayout, SingleChainOfThoughtSitsUnderPredict)
 
 TEST(DspyLayout, SeveralPredictorsAreKeyedByAttributePath)
 {
-    EXPECT_EQ(programToDspyJson(twoPredictorProgram(), std::nullopt), readFixture(kRenderings + "saved_two_predictors.json"));
+    EXPECT_EQ(programToDspyJson(twoPredictorProgram(), std::nullopt),
+              readFixture(kRenderings + "saved_two_predictors.json"));
     EXPECT_EQ(dspyStateKey(twoPredictorProgram(), 0), "classify");
     EXPECT_EQ(dspyStateKey(twoPredictorProgram(), 1), "explain.predict");
 }
@@ -238,13 +242,15 @@ TEST(ArtifactRoundTrip, PredictCotAndPipelineComeBackWhole)
 TEST(ArtifactRoundTrip, DspyFilesLoadIntoTheStudyProgram)
 {
     // Files DSPy wrote itself: instructions and demos (with the augmented flag) come from the file.
-    const LoadedArtifact predict = loadOk(readFixture(kRenderings + "saved_predict_moderation.json"), asStudy(predictProgram()));
+    const LoadedArtifact predict =
+        loadOk(readFixture(kRenderings + "saved_predict_moderation.json"), asStudy(predictProgram()));
     EXPECT_EQ(predict.program, predictProgram());
     EXPECT_FALSE(predict.info.has_value());
     ASSERT_EQ(predict.program.predictors[0].demos.size(), 2u);
     EXPECT_TRUE(predict.program.predictors[0].demos[0].augmented);
     EXPECT_FALSE(predict.program.predictors[0].demos[1].augmented);
-    EXPECT_EQ(loadOk(readFixture(kRenderings + "saved_cot_moderation.json"), asStudy(cotProgram())).program, cotProgram());
+    EXPECT_EQ(loadOk(readFixture(kRenderings + "saved_cot_moderation.json"), asStudy(cotProgram())).program,
+              cotProgram());
     EXPECT_EQ(loadOk(readFixture(kRenderings + "saved_two_predictors.json"), asStudy(twoPredictorProgram())).program,
               twoPredictorProgram());
 }
@@ -260,7 +266,8 @@ TEST(ArtifactRoundTrip, CustomPrefixesAndDescriptionsSurvive)
     EXPECT_NE(text.find("\"description\": \"The user's post.\""), std::string::npos);
 
     Program study = asStudy(program);
-    study.predictors[0].signature.inputs[0].description.clear(); // the study's description may differ; the artifact's wins
+    study.predictors[0].signature.inputs[0].description.clear(); // the study's description may differ; the artifact's
+                                                                 // wins
     EXPECT_EQ(loadOk(text, study).program, program);
 }
 
@@ -285,7 +292,8 @@ TEST(ArtifactRoundTrip, DemoValuesComeBackTyped)
     p.signature.instruction = "Solve it.";
     p.signature.inputs = {Field{"question", Type::string(), "", ""}};
     p.signature.outputs = {Field{"answer", Type::integer(), "", ""}, Field{"confidence", Type::floating(), "", ""},
-                           Field{"certain", Type::boolean(), "", ""}, Field{"steps", Type::listOf(Type::integer()), "", ""}};
+                           Field{"certain", Type::boolean(), "", ""},
+                           Field{"steps", Type::listOf(Type::integer()), "", ""}};
     Demo d;
     d.augmented = true;
     d.values.set("question", "2+3?");
@@ -321,7 +329,8 @@ TEST(ArtifactRoundTrip, DemoValuesAreConvertedToFieldTypes)
     p.name = "solve";
     p.signature.inputs = {Field{"question", Type::string(), "", ""}};
     p.signature.outputs = {Field{"answer", Type::integer(), "", ""}, Field{"confidence", Type::floating(), "", ""},
-                           Field{"certain", Type::boolean(), "", ""}, Field{"steps", Type::listOf(Type::integer()), "", ""}};
+                           Field{"certain", Type::boolean(), "", ""},
+                           Field{"steps", Type::listOf(Type::integer()), "", ""}};
     const LoadedArtifact loaded = loadOk(text, Program{{p}});
     ASSERT_EQ(loaded.program.predictors.size(), 1u);
     const Fields &v = loaded.program.predictors[0].demos.at(0).values;
@@ -434,16 +443,20 @@ TEST(ArtifactRoundTrip, SavedLmStateIsReportedNotImported)
 TEST(ArtifactMismatch, FieldCount)
 {
     // A ChainOfThought file (4 fields with reasoning) against a Predict study (3 fields).
-    const std::string message = loadError(readFixture(kRenderings + "saved_cot_moderation.json"), asStudy(predictProgram()));
+    const std::string message =
+        loadError(readFixture(kRenderings + "saved_cot_moderation.json"), asStudy(predictProgram()));
     EXPECT_NE(message.find("predictor 'classify': the artifact has 4 fields, the study's signature has 3 "
                            "(snippet, severity, policy_violations)"),
               std::string::npos)
         << message;
     EXPECT_EQ(message.rfind("x.json: ", 0), 0u) << message;
     // and the other way round: the study's ChainOfThought expects reasoning.
-    const std::string other = loadError(readFixture(kRenderings + "saved_predict_moderation.json"), asStudy(cotProgram()));
-    EXPECT_NE(other.find("the artifact has 3 fields, the study's signature has 4 (snippet, reasoning, severity, policy_violations)"),
-              std::string::npos)
+    const std::string other =
+        loadError(readFixture(kRenderings + "saved_predict_moderation.json"), asStudy(cotProgram()));
+    EXPECT_NE(
+        other.find(
+            "the artifact has 3 fields, the study's signature has 4 (snippet, reasoning, severity, policy_violations)"),
+        std::string::npos)
         << other;
 }
 
@@ -463,8 +476,9 @@ TEST(ArtifactMismatch, RenamedFieldWithSamePrefix)
     Program study = asStudy(predictProgram());
     study.predictors[0].signature.inputs[0] = Field{"text", Type::string(), "", "Snippet:"};
     const std::string message = loadError(readFixture(kRenderings + "saved_predict_moderation.json"), study);
-    EXPECT_NE(message.find("field 1 is named 'snippet' in the artifact (description \"${snippet}\") but 'text' in the study"),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("field 1 is named 'snippet' in the artifact (description \"${snippet}\") but 'text' in the study"),
+        std::string::npos)
         << message;
 }
 
@@ -487,13 +501,15 @@ TEST(ArtifactMismatch, MissingAndExtraPredictors)
 
     single.predictors[0].name = "judge";
     message = loadError(text, single);
-    EXPECT_NE(message.find("the artifact has no predictor 'judge' (expected a flat dspy.Predict file or the key \"judge\"; "
-                           "the artifact has: classify, explain.predict)"),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("the artifact has no predictor 'judge' (expected a flat dspy.Predict file or the key \"judge\"; "
+                     "the artifact has: classify, explain.predict)"),
+        std::string::npos)
         << message;
 
     message = loadError(readFixture(kRenderings + "saved_predict_moderation.json"), asStudy(twoPredictorProgram()));
-    EXPECT_NE(message.find("single dspy.Predict (flat layout) but the study's program has 2 predictors"), std::string::npos)
+    EXPECT_NE(message.find("single dspy.Predict (flat layout) but the study's program has 2 predictors"),
+              std::string::npos)
         << message;
 }
 
@@ -510,8 +526,8 @@ TEST(ArtifactMismatch, UnknownLayoutAndLegacyFiles)
     message = loadError(legacy, asStudy(predictProgram()));
     EXPECT_NE(message.find("extended_signature"), std::string::npos) << message;
 
-    const std::string noFields = replaced(readFixture(kRenderings + "saved_predict_moderation.json"), "\"fields\": [",
-                                          "\"fieldz\": [");
+    const std::string noFields =
+        replaced(readFixture(kRenderings + "saved_predict_moderation.json"), "\"fields\": [", "\"fieldz\": [");
     message = loadError(noFields, asStudy(predictProgram()));
     EXPECT_NE(message.find("signature.fields must be an array"), std::string::npos) << message;
 }
@@ -589,7 +605,8 @@ TEST(PromptExport, PipelineStagesUsePlaceholdersForEarlierOutputs)
     ASSERT_EQ(j.size(), 2u);
     EXPECT_EQ(j[0]["predictor"], "classify");
     EXPECT_EQ(j[0]["messages"][0]["role"], "system");
-    EXPECT_EQ(j[0]["messages"][0]["content"], "Classify the snippet for moderation. -> severity,policy_violations (0 demos)");
+    EXPECT_EQ(j[0]["messages"][0]["content"],
+              "Classify the snippet for moderation. -> severity,policy_violations (0 demos)");
     EXPECT_EQ(j[0]["messages"][1]["content"], "snippet=Buy cheap pills now");
     EXPECT_EQ(j[1]["predictor"], "explain");
     EXPECT_EQ(j[1]["messages"][0]["content"], "Explain. -> reasoning,explanation (1 demos)"); // effective signature
@@ -604,12 +621,14 @@ TEST(PromptExport, PlainText)
 {
     EchoAdapter adapter;
     const Fields inputs{{"snippet", "hello"}};
-    EXPECT_EQ(renderPromptText(predictProgram(), inputs, adapter),
-              "=== system ===\nReview the snippet and classify severity and policy violations. -> severity,policy_violations "
-              "(2 demos)\n\n=== user ===\nsnippet=hello\n");
+    EXPECT_EQ(
+        renderPromptText(predictProgram(), inputs, adapter),
+        "=== system ===\nReview the snippet and classify severity and policy violations. -> severity,policy_violations "
+        "(2 demos)\n\n=== user ===\nsnippet=hello\n");
     const std::string pipeline = renderPromptText(twoPredictorProgram(), inputs, adapter);
     EXPECT_EQ(pipeline.rfind("##### predictor: classify #####\n\n=== system ===\n", 0), 0u) << pipeline;
-    EXPECT_NE(pipeline.find("snippet=hello\n\n##### predictor: explain #####\n\n=== system ===\n"), std::string::npos) << pipeline;
+    EXPECT_NE(pipeline.find("snippet=hello\n\n##### predictor: explain #####\n\n=== system ===\n"), std::string::npos)
+        << pipeline;
     EXPECT_NE(pipeline.find("severity={severity}\n"), std::string::npos) << pipeline;
 }
 
@@ -634,8 +653,10 @@ TEST(ArtifactMismatch, EnumDemoValueOutsideTheSetIsAnError)
 // aborted Prism instead of failing the load.
 TEST(ArtifactMismatch, NumberOutOfRangeIsAParseErrorWithItsLine)
 {
-    auto loaded = loadDspyProgram("{\n  \"predict\": {\"demos\": [{\"x\": 1e999}]}\n}", "huge.json", asStudy(predictProgram()));
+    auto loaded =
+        loadDspyProgram("{\n  \"predict\": {\"demos\": [{\"x\": 1e999}]}\n}", "huge.json", asStudy(predictProgram()));
     ASSERT_FALSE(loaded.ok());
     EXPECT_EQ(loaded.error().kind, ErrorKind::Parse);
-    EXPECT_EQ(loaded.error().message.rfind("huge.json:2:31: invalid JSON: a number too large", 0), 0u) << loaded.error().message;
+    EXPECT_EQ(loaded.error().message.rfind("huge.json:2:31: invalid JSON: a number too large", 0), 0u)
+        << loaded.error().message;
 }

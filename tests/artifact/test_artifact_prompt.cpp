@@ -28,7 +28,8 @@ Program moderationProgram(const Json &fixture, PredictorKind kind)
     p.signature.instruction = fixture["signature_instructions"].get<std::string>();
     p.signature.inputs = {Field{"snippet", Type::string(), "", ""}};
     p.signature.outputs = {
-        Field{"severity", Type::enumOf({"low", "medium", "high"}), "Overall severity of the snippet for moderation routing.", ""},
+        Field{"severity", Type::enumOf({"low", "medium", "high"}),
+              "Overall severity of the snippet for moderation routing.", ""},
         Field{"policy_violations",
               Type::listOf(Type::enumOf({"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"})),
               "Zero or more policy categories the snippet violates.", ""}};
@@ -54,10 +55,12 @@ TEST(PromptExportChat, MessagesAreWhatDspySends)
 {
     const auto adapter = makeAdapter("chat");
     ASSERT_TRUE(adapter);
-    for (const auto &[file, kind] : {std::pair{"predict_moderation_demos.ChatAdapter.json", PredictorKind::Predict},
-                                     std::pair{"cot_moderation_demos.ChatAdapter.json", PredictorKind::ChainOfThought}}) {
+    for (const auto &[file, kind] :
+         {std::pair{"predict_moderation_demos.ChatAdapter.json", PredictorKind::Predict},
+          std::pair{"cot_moderation_demos.ChatAdapter.json", PredictorKind::ChainOfThought}}) {
         const Json fixture = readFixture(file);
-        const Json exported = Json::parse(renderPromptMessagesJson(moderationProgram(fixture, kind), inputsOf(fixture), *adapter));
+        const Json exported =
+            Json::parse(renderPromptMessagesJson(moderationProgram(fixture, kind), inputsOf(fixture), *adapter));
         ASSERT_EQ(exported.size(), 1u) << file;
         EXPECT_EQ(exported[0]["predictor"], "classify");
         EXPECT_EQ(exported[0]["messages"], fixture["messages"]) << file;
@@ -76,5 +79,6 @@ TEST(PromptExportChat, PlainTextHoldsEveryMessage)
         expected += "=== " + m["role"].get<std::string>() + " ===\n" + m["content"].get<std::string>();
     }
     expected += "\n";
-    EXPECT_EQ(renderPromptText(moderationProgram(fixture, PredictorKind::Predict), inputsOf(fixture), *adapter), expected);
+    EXPECT_EQ(renderPromptText(moderationProgram(fixture, PredictorKind::Predict), inputsOf(fixture), *adapter),
+              expected);
 }

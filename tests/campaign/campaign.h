@@ -51,8 +51,10 @@ inline pid_t spawnPrism(const std::vector<std::string> &args, const fs::path &ou
 {
     const pid_t pid = ::fork();
     if (pid == 0) {
-        const int o = out.empty() ? ::open("/dev/null", O_WRONLY) : ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = err.empty() ? ::open("/dev/null", O_WRONLY) : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int o =
+            out.empty() ? ::open("/dev/null", O_WRONLY) : ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int e =
+            err.empty() ? ::open("/dev/null", O_WRONLY) : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const int in = ::open("/dev/null", O_RDONLY);
         ::dup2(o, STDOUT_FILENO);
         ::dup2(e, STDERR_FILENO);
@@ -110,7 +112,8 @@ inline std::string mathStudyAgainst(const fs::path &dir, const std::string &url,
     Json study = Json::parse(readAll(PRISM_SAMPLES_DIR "/math/math.prism.json"));
     for (const char *split : {"train", "val", "test"})
         study["data"][split]["path"] = std::string(PRISM_SAMPLES_DIR "/math/") + split + ".jsonl";
-    Json model = Json{{"provider", "openai"}, {"base_url", url}, {"model", taskModel}, {"timeout_seconds", timeoutSeconds}};
+    Json model =
+        Json{{"provider", "openai"}, {"base_url", url}, {"model", taskModel}, {"timeout_seconds", timeoutSeconds}};
     model.update(modelKeys);
     study["models"]["task"] = model;
     model["model"] = "sim-small";

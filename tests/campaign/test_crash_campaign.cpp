@@ -113,8 +113,8 @@ TEST_F(CrashCampaign, KilledRunsResumeToTheSameArtifactWithoutRepeatingAPaidCall
         if (i % 5 == 4) {
             // Kill the resume too, somewhere after it has replayed the journal.
             const fs::path resumeEvents = dir / ("resume-killed-" + std::to_string(i) + ".jsonl");
-            const std::vector<std::string> again = {"resume", runId, "--store", store, "--out", artifact,
-                                                    "--events", resumeEvents.string(), "--quiet"};
+            const std::vector<std::string> again = {
+                "resume", runId, "--store", store, "--out", artifact, "--events", resumeEvents.string(), "--quiet"};
             const std::size_t resumeAt = std::min(referenceLines - 1, at + 1 + moment(rng) % (referenceLines - at));
             if (killAt(again, resumeEvents, resumeAt, delay(rng)))
                 ++doubleKilled;
@@ -147,11 +147,11 @@ TEST_F(CrashCampaign, KilledRunsResumeToTheSameArtifactWithoutRepeatingAPaidCall
         repeated += static_cast<int>(calls.total - calls.distinct);
     }
     EXPECT_GE(killed, kills / 2) << "most runs finished before their kill: the moments are not spread over the run";
-    report("crash campaign: " + std::to_string(killed) + " runs SIGKILLed (" + std::to_string(doubleKilled) +
-           " resumes killed again), " + std::to_string(killed) + " resumed, " + std::to_string(equal) +
-           " artifacts identical to the uninterrupted run, " + std::to_string(integrityOk) +
-           " integrity checks ok, " + std::to_string(repeated) + " paid calls repeated; reference " +
-           std::to_string(referenceCalls.total) + " paid calls, " + std::to_string(referenceLines) + " events");
+    report("crash campaign: " + std::to_string(killed) + " runs SIGKILLed (" + std::to_string(doubleKilled)
+           + " resumes killed again), " + std::to_string(killed) + " resumed, " + std::to_string(equal)
+           + " artifacts identical to the uninterrupted run, " + std::to_string(integrityOk) + " integrity checks ok, "
+           + std::to_string(repeated) + " paid calls repeated; reference " + std::to_string(referenceCalls.total)
+           + " paid calls, " + std::to_string(referenceLines) + " events");
 }
 
 } // namespace

@@ -48,7 +48,8 @@ protected:
         flags.insert(flags.end(), serverFlags.begin(), serverFlags.end());
         SimServerProcess server(runDir, flags);
         EXPECT_FALSE(server.url().empty()) << name;
-        const std::string study = mathStudyAgainst(runDir, server.url(), "sim-flaky", 0.4, {{"retry_base_seconds", 0.02}});
+        const std::string study =
+            mathStudyAgainst(runDir, server.url(), "sim-flaky", 0.4, {{"retry_base_seconds", 0.02}});
         if (!taskKeys.empty()) {
             Json j = Json::parse(readAll(study));
             j["models"]["task"].update(taskKeys);
@@ -107,9 +108,9 @@ TEST_F(FaultCampaign, EveryRetryableFaultIsSurvivedWithTheFaultFreeArtifact)
     // sim-flaky's garbled answers are reported per example, not scored as 0.
     const long long garbled = exampleErrors(referenceRun);
     EXPECT_GT(garbled, 0) << "sim-flaky garbled no answer: the campaign would not test the error path";
-    report("fault campaign: reference run " + std::to_string(referenceCalls.total) + " paid calls, " +
-           std::to_string(garbled) + " garbled answers reported as example errors, " +
-           std::to_string(reference.seconds) + " s");
+    report("fault campaign: reference run " + std::to_string(referenceCalls.total) + " paid calls, "
+           + std::to_string(garbled) + " garbled answers reported as example errors, "
+           + std::to_string(reference.seconds) + " s");
 
     struct Case {
         std::string name;
@@ -139,13 +140,13 @@ TEST_F(FaultCampaign, EveryRetryableFaultIsSurvivedWithTheFaultFreeArtifact)
         const bool same = withoutEndpoint(run.artifact) == withoutEndpoint(reference.artifact);
         EXPECT_TRUE(same) << "the artifact differs from the fault-free run's:\n" << run.artifact;
         EXPECT_EQ(exampleErrors(runId), garbled);
-        report("fault campaign: " + c.name + " at 30%: " + std::to_string(injected) + " faults injected, " +
-               std::to_string(calls.retries) + " retried, " + std::to_string(calls.failedForGood) +
-               " failed for good, artifact " + (same ? "identical" : "DIFFERENT") +
-               ", " + std::to_string(run.seconds) + " s");
+        report("fault campaign: " + c.name + " at 30%: " + std::to_string(injected) + " faults injected, "
+               + std::to_string(calls.retries) + " retried, " + std::to_string(calls.failedForGood)
+               + " failed for good, artifact " + (same ? "identical" : "DIFFERENT") + ", " + std::to_string(run.seconds)
+               + " s");
     }
-    report("fault campaign: " + std::to_string(cases.size()) + " faulted runs finished, " +
-           std::to_string(injectedTotal) + " faults survived");
+    report("fault campaign: " + std::to_string(cases.size()) + " faulted runs finished, "
+           + std::to_string(injectedTotal) + " faults survived");
 }
 
 TEST_F(FaultCampaign, ACallThatFailsForGoodIsAnExampleErrorNeverAScore)
@@ -169,9 +170,9 @@ TEST_F(FaultCampaign, ACallThatFailsForGoodIsAnExampleErrorNeverAScore)
     for (const auto &[role, totals] : run.summary["calls_by_role"].items())
         errorsByRole += totals["errors"].get<long long>();
     EXPECT_EQ(errorsByRole, static_cast<long long>(calls.failedForGood));
-    report("fault campaign: 500 at 5% with no retries: " + std::to_string(calls.failedForGood) +
-           " calls failed for good, " + std::to_string(notRetried) + " example errors naming HTTP 500, run " +
-           run.summary["stop_reason"].get<std::string>());
+    report("fault campaign: 500 at 5% with no retries: " + std::to_string(calls.failedForGood)
+           + " calls failed for good, " + std::to_string(notRetried) + " example errors naming HTTP 500, run "
+           + run.summary["stop_reason"].get<std::string>());
 }
 
 TEST_F(FaultCampaign, AFaultThatCannotBeRetriedStopsTheRunWithItsReason)
@@ -188,11 +189,12 @@ TEST_F(FaultCampaign, AFaultThatCannotBeRetriedStopsTheRunWithItsReason)
     study["models"]["proposer"]["api_key_env"] = "PRISM_CAMPAIGN_CLIENT_KEY";
     std::ofstream(studyPath) << study.dump(2);
     const std::string out = (dir / "artifact.json").string();
-    const ChildResult run = runPrism(dir, {"optimize", studyPath, "--seed", "0", "--no-cache", "--store", store(),
-                                           "--out", out, "--json"});
+    const ChildResult run =
+        runPrism(dir, {"optimize", studyPath, "--seed", "0", "--no-cache", "--store", store(), "--out", out, "--json"});
     EXPECT_NE(run.exitCode, 0);
     EXPECT_NE(run.err.find("401"), std::string::npos) << run.err;
-    EXPECT_NE(run.err.find("PRISM_CAMPAIGN_CLIENT_KEY"), std::string::npos) << "the error should name the key variable: " << run.err;
+    EXPECT_NE(run.err.find("PRISM_CAMPAIGN_CLIENT_KEY"), std::string::npos)
+        << "the error should name the key variable: " << run.err;
     EXPECT_EQ(run.err.find("a-wrong-key"), std::string::npos) << "the key itself must never be printed";
     EXPECT_FALSE(fs::exists(out)) << "a run that never got an answer wrote an artifact";
     const Json summary = parseJson(run.out);

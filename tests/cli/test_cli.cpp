@@ -63,7 +63,8 @@ const char *kTrain = R"({"snippet": "Have a wonderful weekend everyone!", "sever
 {"snippet": "Thanks for the thorough code review.", "severity": "low", "policy_violations": []}
 )";
 
-const char *kTest = R"({"snippet": "Crawling back under your rock would do us all a favor.", "severity": "medium", "policy_violations": ["harassment"]}
+const char *kTest =
+    R"({"snippet": "Crawling back under your rock would do us all a favor.", "severity": "medium", "policy_violations": ["harassment"]}
 {"snippet": "Great talk today, the slides were clear.", "severity": "low", "policy_violations": []}
 {"snippet": "Limited offer!!! Free crypto for the first 100 people, click here.", "severity": "low", "policy_violations": ["spam"]}
 )";
@@ -90,8 +91,8 @@ protected:
         writeFile(dir / "test.jsonl", kTest);
         std::string data = withTest ? R"({"train": {"path": "train.jsonl"}, "test": {"path": "test.jsonl"}})"
                                     : R"({"train": {"path": "train.jsonl"}})";
-        writeFile(dir / name, std::string(R"({"prism_study": 1, "name": "CLI test study", "data": )") + data +
-                                  R"(, "program": )" + kProgram + R"(,
+        writeFile(dir / name, std::string(R"({"prism_study": 1, "name": "CLI test study", "data": )") + data
+                                  + R"(, "program": )" + kProgram + R"(,
   "metric": {"kind": "composite", "fields": [
     {"field": "severity", "metric": "exact", "weight": 1},
     {"field": "policy_violations", "metric": "jaccard", "weight": 1}]},
@@ -184,8 +185,8 @@ TEST_F(Cli, MalformedStudyNamesFileAndLine)
 TEST_F(Cli, MalformedDatasetNamesFileAndLine)
 {
     const std::string study = writeStudy();
-    writeFile(dir / "test.jsonl", std::string(R"({"snippet": "fine", "severity": "low", "policy_violations": []})") +
-                                      "\n{\"snippet\": \"broken\", \"severity\": \n");
+    writeFile(dir / "test.jsonl", std::string(R"({"snippet": "fine", "severity": "low", "policy_violations": []})")
+                                      + "\n{\"snippet\": \"broken\", \"severity\": \n");
     auto r = run({"eval", study});
     EXPECT_EQ(r.exitCode, 3);
     expectOneLineError(r);
@@ -200,7 +201,8 @@ TEST_F(Cli, JsonOutputHasTheDocumentedKeys)
     nlohmann::json j;
     ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out;
     ASSERT_TRUE(j.is_object());
-    for (const char *key : {"score", "split", "total", "scored", "errors", "stopped_early", "stop_reason", "results", "usage"})
+    for (const char *key :
+         {"score", "split", "total", "scored", "errors", "stopped_early", "stop_reason", "results", "usage"})
         EXPECT_TRUE(j.contains(key)) << key;
     EXPECT_EQ(j["split"], "test");
     EXPECT_EQ(j["total"], 3);
@@ -449,7 +451,8 @@ TEST_F(Cli, BrokenScriptMetricNamesItsLine)
     std::string text = readAll(writeStudy());
     const auto start = text.find(R"("metric": {)");
     const auto end = text.find("]},", start);
-    nlohmann::json metric = {{"kind", "script"}, {"script", "function metric(example, pred) {\n  return {score: 1;\n}"}};
+    nlohmann::json metric = {{"kind", "script"},
+                             {"script", "function metric(example, pred) {\n  return {score: 1;\n}"}};
     text.replace(start, end + 2 - start, std::string(R"("metric": )") + metric.dump());
     writeFile(dir / "broken.prism.json", text);
     auto r = run({"eval", (dir / "broken.prism.json").string()});

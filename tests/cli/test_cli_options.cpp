@@ -131,7 +131,8 @@ TEST_F(CliOptions, OptimizeAndCompareOverHttpMatchInProcess)
     ASSERT_FALSE(server.url().empty());
     const std::string local = (dir / "local.json").string();
     const std::string http = (dir / "http.json").string();
-    const std::vector<std::string> common = {"--optimizer", "bootstrap", "--seed", "0", "--no-cache", "--store", store, "--quiet"};
+    const std::vector<std::string> common = {"--optimizer", "bootstrap", "--seed", "0",
+                                             "--no-cache",  "--store",   store,    "--quiet"};
     std::vector<std::string> a = {"optimize", kMath, "--out", local};
     a.insert(a.end(), common.begin(), common.end());
     auto inProcess = prism(a);
@@ -145,8 +146,9 @@ TEST_F(CliOptions, OptimizeAndCompareOverHttpMatchInProcess)
 
     auto compareLocal = prism({"compare", kMath, "--program", local, "--json", "--no-cache"});
     ASSERT_EQ(compareLocal.exitCode, 0) << compareLocal.err;
-    auto compareHttp = prism({"compare", kMath, "--program", local, "--json", "--no-cache", "--base-url=" + server.url(),
-                              "--model", "sim-small", "--concurrency", "4", "--timeout", "30"});
+    auto compareHttp =
+        prism({"compare", kMath, "--program", local, "--json", "--no-cache", "--base-url=" + server.url(), "--model",
+               "sim-small", "--concurrency", "4", "--timeout", "30"});
     ASSERT_EQ(compareHttp.exitCode, 0) << compareHttp.err;
     EXPECT_EQ(compareLocal.out, compareHttp.out);
     const std::string said = server.stop();
@@ -167,11 +169,11 @@ TEST_F(CliOptions, ModuleCotChangesTheProgramKind)
 {
     const std::string predict = (dir / "predict.json").string();
     const std::string cot = (dir / "cot.json").string();
-    auto p = prism({"optimize", kMath, "--optimizer", "labeled", "--no-compare", "--store", store, "--out", predict, "--quiet",
-                    "--module", "predict"});
+    auto p = prism({"optimize", kMath, "--optimizer", "labeled", "--no-compare", "--store", store, "--out", predict,
+                    "--quiet", "--module", "predict"});
     ASSERT_EQ(p.exitCode, 0) << p.err;
-    auto c = prism({"optimize", kMath, "--optimizer", "labeled", "--no-compare", "--store", store, "--out", cot, "--quiet",
-                    "--module=cot"});
+    auto c = prism({"optimize", kMath, "--optimizer", "labeled", "--no-compare", "--store", store, "--out", cot,
+                    "--quiet", "--module=cot"});
     ASSERT_EQ(c.exitCode, 0) << c.err;
     EXPECT_FALSE(contains(readAll(predict), "reasoning")) << readAll(predict);
     EXPECT_TRUE(contains(readAll(cot), "reasoning")) << readAll(cot);
@@ -199,7 +201,8 @@ TEST_F(CliOptions, OneThreadRuleForEveryCommand)
     auto optimized = prism({"optimize", study, "--optimizer", "labeled", "--no-compare", "--store", store, "--json"});
     ASSERT_EQ(optimized.exitCode, 0) << optimized.err;
     EXPECT_EQ(runOptions(Json::parse(optimized.out)["run_id"].get<std::string>())["threads"], 2);
-    auto flagged = prism({"optimize", study, "--optimizer", "labeled", "--no-compare", "--store", store, "--json", "--threads=5"});
+    auto flagged =
+        prism({"optimize", study, "--optimizer", "labeled", "--no-compare", "--store", store, "--json", "--threads=5"});
     ASSERT_EQ(flagged.exitCode, 0) << flagged.err;
     EXPECT_EQ(runOptions(Json::parse(flagged.out)["run_id"].get<std::string>())["threads"], 5);
 
@@ -210,7 +213,8 @@ TEST_F(CliOptions, OneThreadRuleForEveryCommand)
             args.insert(args.end(), {"--program", kMath});
         auto r = prism(args);
         EXPECT_EQ(r.exitCode, 2) << command;
-        EXPECT_TRUE(contains(r.err, "--threads must be a whole number from 1 to 1024, not '100000'")) << command << ": " << r.err;
+        EXPECT_TRUE(contains(r.err, "--threads must be a whole number from 1 to 1024, not '100000'"))
+            << command << ": " << r.err;
     }
     auto resume = prism({"resume", "r-nope", "--threads=0", "--store", store});
     EXPECT_EQ(resume.exitCode, 2);
@@ -249,11 +253,13 @@ TEST_F(CliOptions, ABadValueInEachGroupIsAUsageErrorNamingTheOption)
     const std::vector<Case> cases = {
         // model flags
         {{"optimize", kMath, "--concurrency", "0"}, "--concurrency must be a whole number >= 1, not '0'"},
-        {{"compare", kMath, "--program", kMath, "--provider=bard"}, "--provider must be simlm, openai or anthropic, not 'bard'"},
+        {{"compare", kMath, "--program", kMath, "--provider=bard"},
+         "--provider must be simlm, openai or anthropic, not 'bard'"},
         {{"resume", "r-1", "--base-url", "ftp://x"}, "--base-url must start with http:// or https://"},
         {{"eval", kMath, "--module", "react"}, "--module must be predict or cot, not 'react'"},
         {{"optimize", kMath, "--timeout", "soon"}, "--timeout must be a number > 0, not 'soon'"},
-        {{"compare", kMath, "--program", kMath, "--api-key-env", "sk-123"}, "--api-key-env takes the NAME of an environment variable"},
+        {{"compare", kMath, "--program", kMath, "--api-key-env", "sk-123"},
+         "--api-key-env takes the NAME of an environment variable"},
         // budget flags
         {{"optimize", kMath, "--budget-tokens", "x"}, "--budget-tokens must be a whole number >= 1, not 'x'"},
         {{"eval", kMath, "--budget-dollars=-1"}, "--budget-dollars must be a number > 0, not '-1'"},

@@ -34,8 +34,8 @@ TEST(Type, PythonNamesMatchDspy)
 
 TEST(Type, ShortNotationRoundTrips)
 {
-    for (const Type &t : {Type::string(), Type::integer(), Type::floating(), Type::boolean(),
-                          Type::enumOf({"x", "y"}), Type::listOf(Type::enumOf({"x", "y"})), Type::listOf(Type::integer())}) {
+    for (const Type &t : {Type::string(), Type::integer(), Type::floating(), Type::boolean(), Type::enumOf({"x", "y"}),
+                          Type::listOf(Type::enumOf({"x", "y"})), Type::listOf(Type::integer())}) {
         Type parsed;
         std::string error;
         ASSERT_TRUE(Type::parseShort(t.shortName(), parsed, error)) << error;
@@ -103,15 +103,20 @@ TEST(Json, CoreTypesRoundTrip)
     p.name = "classify";
     p.kind = PredictorKind::ChainOfThought;
     p.signature = moderationSignature();
-    p.demos.push_back(Demo{Fields{{"snippet", "hi"}, {"severity", "low"}, {"policy_violations", Value(Value::List{})}}, true});
-    p.demos.push_back(Demo{Fields{{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value(Value::List{Value("spam")})}}, false});
+    p.demos.push_back(
+        Demo{Fields{{"snippet", "hi"}, {"severity", "low"}, {"policy_violations", Value(Value::List{})}}, true});
+    p.demos.push_back(
+        Demo{Fields{{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value(Value::List{Value("spam")})}},
+             false});
     Program prog;
     prog.predictors.push_back(p);
     auto back = programFromJson(Json::parse(toJson(prog).dump()));
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(back.value(), prog);
 
-    Example e{Fields{{"q", "What?"}, {"n", 3}, {"f", 2.5}, {"b", true}, {"l", Value(Value::List{Value("a"), Value(1)})}}, {"q"}};
+    Example e{
+        Fields{{"q", "What?"}, {"n", 3}, {"f", 2.5}, {"b", true}, {"l", Value(Value::List{Value("a"), Value(1)})}},
+        {"q"}};
     auto eb = exampleFromJson(Json::parse(toJson(e).dump()));
     ASSERT_TRUE(eb);
     EXPECT_EQ(eb.value(), e);
@@ -121,10 +126,12 @@ TEST(Json, CoreTypesRoundTrip)
 
 TEST(Json, BadProgramsAreRejectedWithTheReason)
 {
-    auto r = programFromJson(Json::parse(R"({"predictors":[{"name":"a","kind":"react","signature":{"inputs":[{"name":"q"}],"outputs":[{"name":"a"}]}}]})"));
+    auto r = programFromJson(Json::parse(
+        R"({"predictors":[{"name":"a","kind":"react","signature":{"inputs":[{"name":"q"}],"outputs":[{"name":"a"}]}}]})"));
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("react"), std::string::npos);
-    r = programFromJson(Json::parse(R"({"predictors":[{"signature":{"inputs":[{"name":"q"}],"outputs":[{"name":"q"}]}}]})"));
+    r = programFromJson(
+        Json::parse(R"({"predictors":[{"signature":{"inputs":[{"name":"q"}],"outputs":[{"name":"q"}]}}]})"));
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("twice"), std::string::npos);
 }
@@ -163,7 +170,8 @@ TEST(Study, RoundTripsAndRejectsKeys)
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("never stores a key"), std::string::npos);
 
-    auto badMetric = studyFromJsonText(std::string(text).replace(text.find("\"field\": \"severity\""), 19, "\"field\": \"nope\""), "m");
+    auto badMetric = studyFromJsonText(
+        std::string(text).replace(text.find("\"field\": \"severity\""), 19, "\"field\": \"nope\""), "m");
     ASSERT_FALSE(badMetric);
     EXPECT_NE(badMetric.error().message.find("nope"), std::string::npos);
 }
@@ -201,7 +209,8 @@ TEST(Hash, Sha256KnownVectors)
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     // FIPS 180-2 appendix B.3 and the two-block 896-bit message of the NIST examples.
     EXPECT_EQ(sha256Hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-    EXPECT_EQ(sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"),
+    EXPECT_EQ(sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopq"
+                        "rsmnopqrstnopqrstu"),
               "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
     Sha256 incremental;
     incremental.update("ab");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/bound_socket.h"
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include "../support/bound_socket.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,9 +43,9 @@ protected:
 
     void SetUp() override
     {
-        dir = fs::temp_directory_path() /
-              ("prism-outfile-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir = fs::temp_directory_path()
+              / ("prism-outfile-" + std::to_string(::getpid()) + "-"
+                 + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir);
         fs::create_directories(dir);
     }
@@ -168,7 +168,8 @@ TEST_F(OutFile, ADirectoryOrSocketIsRefusedAndLeftAlone)
     fs::create_directories(dir / "sub");
     auto refused = writeFileAtomic((dir / "sub").string(), "x");
     ASSERT_FALSE(refused);
-    EXPECT_TRUE(contains(refused.error().message, (dir / "sub").string() + ": is a directory")) << refused.error().message;
+    EXPECT_TRUE(contains(refused.error().message, (dir / "sub").string() + ": is a directory"))
+        << refused.error().message;
     EXPECT_TRUE(fs::is_directory(dir / "sub"));
 
     const fs::path socketPath = dir / "sock";

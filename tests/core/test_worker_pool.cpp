@@ -58,8 +58,7 @@ TEST(WorkerPool, NeverRunsMoreJobsAtOnceThanItsSize)
     pool.parallelFor(40, [&](std::size_t) {
         const int now = ++active;
         int seen = most.load();
-        while (now > seen && !most.compare_exchange_weak(seen, now)) {
-        }
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {}
         pause(2);
         --active;
     });
@@ -170,10 +169,12 @@ TEST(WorkerPool, CancelStopsStartingJobs)
         EXPECT_LT(ran.load(), 100);
         // Already cancelled: nothing starts; a batch that ran everything returns true.
         std::atomic<int> after{0};
-        EXPECT_FALSE(pool.parallelFor(5, [&](std::size_t) { ++after; }, &cancel));
+        EXPECT_FALSE(pool.parallelFor(
+            5, [&](std::size_t) { ++after; }, &cancel));
         EXPECT_EQ(after.load(), 0);
         cancel.store(false);
-        EXPECT_TRUE(pool.parallelFor(5, [&](std::size_t) { ++after; }, &cancel));
+        EXPECT_TRUE(pool.parallelFor(
+            5, [&](std::size_t) { ++after; }, &cancel));
         EXPECT_EQ(after.load(), 5);
     }
 }

@@ -23,9 +23,10 @@ Program moderationProgram()
     p.name = "classify";
     p.signature.inputs.push_back(Field{"snippet", Type::string(), "", ""});
     p.signature.outputs.push_back(Field{"severity", Type::enumOf({"low", "medium", "high"}), "", ""});
-    p.signature.outputs.push_back(Field{
-        "policy_violations",
-        Type::listOf(Type::enumOf({"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"})), "", ""});
+    p.signature.outputs.push_back(
+        Field{"policy_violations",
+              Type::listOf(Type::enumOf({"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"})),
+              "", ""});
     Program program;
     program.predictors.push_back(p);
     return program;
@@ -74,8 +75,9 @@ class TempDir {
 public:
     TempDir()
     {
-        m_path = fs::temp_directory_path() / ("prism-dataset-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        m_path = fs::temp_directory_path()
+                 / ("prism-dataset-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-"
+                    + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(m_path);
         fs::create_directories(m_path);
     }
@@ -230,7 +232,8 @@ TEST(Mapping, ColumnsMapToFieldsAndValuesAreOrdered)
 
     DatasetSource typo;
     typo.columns = {{"snipet", "text"}};
-    auto bad = load("{\"text\": \"hi\", \"severity\": \"low\", \"policy_violations\": []}\n", "jsonl", moderationProgram(), typo);
+    auto bad = load("{\"text\": \"hi\", \"severity\": \"low\", \"policy_violations\": []}\n", "jsonl",
+                    moderationProgram(), typo);
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("'snipet'"), std::string::npos) << bad.error().message;
 }
@@ -267,9 +270,10 @@ TEST(Mapping, ConvertsToFieldTypes)
     EXPECT_EQ(r[1].values.get("level"), Value("High"));
 
     // JSON values: ints from 42.0, strings from numbers and booleans, lists kept.
-    auto json = load("[{\"n\": 42.0, \"x\": 2, \"ok\": 0, \"tags\": [\"p\", 3], \"s\": 1.5, \"level\": \"low\"},"
-                     " {\"n\": \"5\", \"x\": \"0.5\", \"ok\": \"True\", \"tags\": \"q\", \"s\": false, \"level\": \"LOW\"}]",
-                     "json", typesProgram());
+    auto json =
+        load("[{\"n\": 42.0, \"x\": 2, \"ok\": 0, \"tags\": [\"p\", 3], \"s\": 1.5, \"level\": \"low\"},"
+             " {\"n\": \"5\", \"x\": \"0.5\", \"ok\": \"True\", \"tags\": \"q\", \"s\": false, \"level\": \"LOW\"}]",
+             "json", typesProgram());
     ASSERT_TRUE(json) << errorOf(json);
     EXPECT_EQ((*json)[0].values.get("n"), Value(42));
     EXPECT_TRUE((*json)[0].values.get("x").isFloat());
@@ -376,34 +380,45 @@ const std::string kGood = "{\"text\": \"ok\", \"severity\": \"low\", \"policy_vi
 INSTANTIATE_TEST_SUITE_P(
     Dataset, MalformedInput,
     ::testing::Values(
-        Malformed{"csv_unterminated_quote", "csv", kHeader + "a,low,\nb,low,\nc,low,\"spam;\n", 4, 7, "unterminated quoted field (opened at line 4)"},
+        Malformed{"csv_unterminated_quote", "csv", kHeader + "a,low,\nb,low,\nc,low,\"spam;\n", 4, 7,
+                  "unterminated quoted field (opened at line 4)"},
         // Found by fuzzing (fuzz/regressions/json, jsonl): a number beyond a double's range
         // made the JSON library throw an exception nobody caught, and Prism abort.
-        Malformed{"jsonl_number_out_of_range", "jsonl", kGood + "{\"text\": \"x\", \"severity\": 1e400}\n", 2, 27, "a number too large"},
-        Malformed{"json_number_out_of_range", "json", "[\n  {\"text\": \"x\",\n   \"n\": -71e1111}\n]", 3, 9, "a number too large"},
-        Malformed{"csv_cell_count", "csv", kHeader + "a,low,\nb,low,,\n", 3, 0, "4 cells, but the header has 3 columns"},
+        Malformed{"jsonl_number_out_of_range", "jsonl", kGood + "{\"text\": \"x\", \"severity\": 1e400}\n", 2, 27,
+                  "a number too large"},
+        Malformed{"json_number_out_of_range", "json", "[\n  {\"text\": \"x\",\n   \"n\": -71e1111}\n]", 3, 9,
+                  "a number too large"},
+        Malformed{"csv_cell_count", "csv", kHeader + "a,low,\nb,low,,\n", 3, 0,
+                  "4 cells, but the header has 3 columns"},
         Malformed{"csv_duplicate_header", "csv", "text,severity,text\n", 1, 0, "duplicate column name 'text'"},
         Malformed{"csv_text_after_quote", "csv", kHeader + "\"a\"b,low,\n", 2, 4, "after a closing quote"},
         Malformed{"csv_invalid_utf8", "csv", kHeader + "a,low,\nb\xFF,low,\n", 3, 2, "invalid UTF-8"},
         Malformed{"csv_empty", "csv", "\xEF\xBB\xBF\r\n", 1, 0, "empty"},
         Malformed{"csv_missing_input_column", "csv", "snippet,severity,policy_violations\nhi,low,\n", 2, 0,
                   "missing input column 'text' (mapped to field 'snippet')"},
-        Malformed{"csv_bad_enum", "csv", kHeader + "a,low,\nb,extreme,\n", 3, 0, "field 'severity': 'extreme' is not one of low, medium, high"},
-        Malformed{"csv_bad_list_item", "csv", kHeader + "a,low,spam;violense\n", 2, 0, "item 2 of the list: 'violense' is not one of"},
+        Malformed{"csv_bad_enum", "csv", kHeader + "a,low,\nb,extreme,\n", 3, 0,
+                  "field 'severity': 'extreme' is not one of low, medium, high"},
+        Malformed{"csv_bad_list_item", "csv", kHeader + "a,low,spam;violense\n", 2, 0,
+                  "item 2 of the list: 'violense' is not one of"},
         Malformed{"jsonl_array_line", "jsonl", kGood + "\n[1, 2]\n", 3, 0, "expected a JSON object, got an array"},
         Malformed{"jsonl_invalid_json", "jsonl", kGood + kGood + "\n\n{\"text\": nope}\n", 5, 11, "invalid JSON"},
-        Malformed{"jsonl_missing_label", "jsonl", kGood + "{\"text\": \"x\", \"policy_violations\": []}\n", 2, 0, "missing label column 'severity'"},
-        Malformed{"jsonl_null_input", "jsonl", "{\"text\": null, \"severity\": \"low\", \"policy_violations\": []}\n", 1, 0, "null input column 'text'"},
+        Malformed{"jsonl_missing_label", "jsonl", kGood + "{\"text\": \"x\", \"policy_violations\": []}\n", 2, 0,
+                  "missing label column 'severity'"},
+        Malformed{"jsonl_null_input", "jsonl", "{\"text\": null, \"severity\": \"low\", \"policy_violations\": []}\n",
+                  1, 0, "null input column 'text'"},
         Malformed{"jsonl_invalid_utf8", "jsonl", kGood + "{\"text\": \"caf\xC3\x28\"}\n", 2, 14, "invalid UTF-8"},
         Malformed{"json_top_level_object", "json", "\n {\"text\": \"a\"}\n", 2, 0, "expected a JSON array of objects"},
-        Malformed{"json_element_not_object", "json", "[\n  {\"text\": \"a\", \"severity\": \"low\", \"policy_violations\": []},\n  \"b\"\n]\n", 3, 0,
+        Malformed{"json_element_not_object", "json",
+                  "[\n  {\"text\": \"a\", \"severity\": \"low\", \"policy_violations\": []},\n  \"b\"\n]\n", 3, 0,
                   "element 2 of the array is a string, expected an object"},
-        Malformed{"json_syntax_error", "json", "[\n  {\"text\": \"a\"},\n  {\"text\": \"b\",}\n]\n", 3, 16, "invalid JSON"},
+        Malformed{"json_syntax_error", "json", "[\n  {\"text\": \"a\"},\n  {\"text\": \"b\",}\n]\n", 3, 16,
+                  "invalid JSON"},
         Malformed{"json_bad_enum", "json",
                   "[\n {\"text\": \"a\", \"severity\": \"low\", \"policy_violations\": []},\n\n"
                   " {\"text\": \"b\",\n  \"severity\": \"extreme\", \"policy_violations\": []}]",
                   4, 0, "field 'severity': 'extreme' is not one of low, medium, high"},
-        Malformed{"json_list_not_a_list", "json", "[{\"text\": \"a\", \"severity\": \"low\", \"policy_violations\": {\"a\": 1}}]", 1, 0,
+        Malformed{"json_list_not_a_list", "json",
+                  "[{\"text\": \"a\", \"severity\": \"low\", \"policy_violations\": {\"a\": 1}}]", 1, 0,
                   "'{\"a\":1}' is not one of"},
         Malformed{"json_empty", "json", "  \n", 1, 0, "empty"}),
     [](const ::testing::TestParamInfo<Malformed> &info) { return std::string(info.param.name); });
@@ -450,7 +465,8 @@ TEST(Dataset, ErrorInAnyRowFailsTheWholeFile)
     writeFile(dir.path() / "data.jsonl", text);
     auto loaded = loadDataset(DatasetSource{}, (dir.path() / "data.jsonl").string(), moderationProgram());
     ASSERT_FALSE(loaded);
-    EXPECT_NE(loaded.error().message.find("data.jsonl:51: field 'policy_violations'"), std::string::npos) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find("data.jsonl:51: field 'policy_violations'"), std::string::npos)
+        << loaded.error().message;
 }
 
 // ---- splits and hashes ----------------------------------------------------------------
@@ -542,7 +558,8 @@ TEST(Hash, StableAndSensitive)
 {
     const Program program = moderationProgram();
     auto a = load("snippet,severity,policy_violations\nhi,low,spam\n", "csv", program);
-    auto b = load("{\"snippet\": \"hi\", \"severity\": \"low\", \"policy_violations\": [\"spam\"]}\n", "jsonl", program);
+    auto b =
+        load("{\"snippet\": \"hi\", \"severity\": \"low\", \"policy_violations\": [\"spam\"]}\n", "jsonl", program);
     auto c = load("snippet,severity,policy_violations\nhi,medium,spam\n", "csv", program);
     ASSERT_TRUE(a && b && c);
     EXPECT_EQ(hashExamples(*a), hashExamples(*b));
@@ -586,8 +603,9 @@ TEST(StudyData, CarvesSplitsFromTrainAndExplicitFilesWin)
     writeFile(dir.path() / "data" / "train.jsonl", rowsJsonl(20));
     writeFile(dir.path() / "data" / "val.csv", "text,severity\nv1,HIGH\nv2,low\n");
 
-    writeFile(dir.path() / "a.prism.json",
-              studyJson(R"({"train": "data/train.jsonl", "val_fraction": 0.25, "test_fraction": 0.1, "split_seed": 3})"));
+    writeFile(
+        dir.path() / "a.prism.json",
+        studyJson(R"({"train": "data/train.jsonl", "val_fraction": 0.25, "test_fraction": 0.1, "split_seed": 3})"));
     auto study = loadStudy((dir.path() / "a.prism.json").string());
     ASSERT_TRUE(study) << study.error().message;
     auto data = loadStudyData(study.value());
@@ -607,8 +625,9 @@ TEST(StudyData, CarvesSplitsFromTrainAndExplicitFilesWin)
     EXPECT_EQ(again->test.hash, data->test.hash);
 
     // An explicit val file wins over val_fraction; test is still carved.
-    writeFile(dir.path() / "b.prism.json",
-              studyJson(R"({"train": "data/train.jsonl", "val": {"path": "data/val.csv", "columns": {"snippet": "text"}},
+    writeFile(
+        dir.path() / "b.prism.json",
+        studyJson(R"({"train": "data/train.jsonl", "val": {"path": "data/val.csv", "columns": {"snippet": "text"}},
                             "val_fraction": 0.25, "test_fraction": 0.1, "split_seed": 3})"));
     auto studyB = loadStudy((dir.path() / "b.prism.json").string());
     ASSERT_TRUE(studyB) << studyB.error().message;
@@ -659,7 +678,8 @@ TEST(StudyData, Errors)
 
     auto badTest = run(R"({"train": "one.jsonl", "test": "bad.jsonl"})");
     ASSERT_FALSE(badTest);
-    EXPECT_NE(badTest.error().message.find("bad.jsonl:3: field 'severity'"), std::string::npos) << badTest.error().message;
+    EXPECT_NE(badTest.error().message.find("bad.jsonl:3: field 'severity'"), std::string::npos)
+        << badTest.error().message;
 
     Study noTrain;
     auto r = loadStudyData(noTrain);

@@ -257,8 +257,9 @@ TEST_F(E2eModels, BudgetOfCallsStopsTheEvaluation)
 {
     prism::SimServer server(simModel, prism::SimLm::modelNames());
     ASSERT_TRUE(server.start(0).ok());
-    const std::vector<std::string> args = {"eval", kModeration, "--base-url", server.baseUrl(), "--model",
-                                           "sim-small", "--no-cache", "--budget-calls", "4"};
+    const std::vector<std::string> args = {"eval",           kModeration,      "--base-url",
+                                           server.baseUrl(), "--model",        "sim-small",
+                                           "--no-cache",     "--budget-calls", "4"};
     auto text = run(args);
     EXPECT_EQ(text.exitCode, 1) << text.err;
     EXPECT_TRUE(contains(text.out, "Stopped: budget reached: 4 calls; 11 of 15 examples did not run")) << text.out;
@@ -294,8 +295,8 @@ TEST_F(E2eModels, KeyIsNeverWrittenAnywhere)
     prism::SimServer server(simModel, prism::SimLm::modelNames(), options);
     ASSERT_TRUE(server.start(0).ok());
 
-    const std::vector<std::string> base = {"eval", kModeration, "--base-url", server.baseUrl(), "--model",
-                                           "sim-small", "--verbose"};
+    const std::vector<std::string> base = {"eval",    kModeration, "--base-url", server.baseUrl(),
+                                           "--model", "sim-small", "--verbose"};
     auto with = [&](std::vector<std::string> extra) {
         std::vector<std::string> args = base;
         args.insert(args.end(), extra.begin(), extra.end());
@@ -303,7 +304,7 @@ TEST_F(E2eModels, KeyIsNeverWrittenAnywhere)
     };
     auto first = with({"--api-key-env", "PRISM_E2E_SCAN_KEY"});
     ASSERT_EQ(first.exitCode, 0) << first.err;
-    EXPECT_TRUE(contains(first.out, "15 scored")) << first.out; // the key was accepted
+    EXPECT_TRUE(contains(first.out, "15 scored")) << first.out;      // the key was accepted
     EXPECT_TRUE(contains(first.err, "prism: debug: ")) << first.err; // logging was verbose
     auto cached = with({"--api-key-env", "PRISM_E2E_SCAN_KEY", "--json"});
     EXPECT_EQ(cached.exitCode, 0) << cached.err;
@@ -365,7 +366,8 @@ TEST_F(E2eModels, EndpointProblemsAreOneClearLine)
     auto unreachable = eval("http://127.0.0.1:" + std::to_string(port) + "/v1", "sim-small", "");
     EXPECT_EQ(unreachable.exitCode, 3);
     expectOneLineError(unreachable);
-    EXPECT_TRUE(contains(unreachable.err, "could not reach http://127.0.0.1:" + std::to_string(port))) << unreachable.err;
+    EXPECT_TRUE(contains(unreachable.err, "could not reach http://127.0.0.1:" + std::to_string(port)))
+        << unreachable.err;
 
     auto wrongModel = eval(server.baseUrl(), "sim-enormous", "PRISM_E2E_KEY");
     EXPECT_EQ(wrongModel.exitCode, 3);
@@ -401,8 +403,8 @@ TEST_F(E2eModels, SimlmServeCommandServesTheSameAnswers)
         ::dup2(pipeFds[1], STDOUT_FILENO);
         ::close(pipeFds[0]);
         ::close(pipeFds[1]);
-        ::execl(PRISM_CLI_BINARY, PRISM_CLI_BINARY, "simlm", "serve", "--port", "0", "--faults", "500:0.1,malformed:0.1",
-                "--seed", "3", static_cast<char *>(nullptr));
+        ::execl(PRISM_CLI_BINARY, PRISM_CLI_BINARY, "simlm", "serve", "--port", "0", "--faults",
+                "500:0.1,malformed:0.1", "--seed", "3", static_cast<char *>(nullptr));
         ::_exit(127);
     }
     ::close(pipeFds[1]);
@@ -520,7 +522,8 @@ TEST_F(E2eModels, SetupSharesOneModelWhenProposerEqualsTask)
     study.taskModel.requestsPerMinute = -5;
     auto badRate = prism::setupModels(study, prism::ModelOverrides{}, options);
     ASSERT_FALSE(badRate.ok());
-    EXPECT_TRUE(contains(badRate.error().message, "models.task: requests_per_minute must be >= 0")) << badRate.error().message;
+    EXPECT_TRUE(contains(badRate.error().message, "models.task: requests_per_minute must be >= 0"))
+        << badRate.error().message;
 }
 
 TEST(ModelSetup, RateLimitsRoundTripThroughTheStudyFile)
@@ -537,7 +540,8 @@ TEST(ModelSetup, RateLimitsRoundTripThroughTheStudyFile)
     EXPECT_TRUE(contains(text, "\"tokens_per_minute\": 200000")) << text;
     // No limit is not written (the proposer has none): files without limits stay as they were.
     std::size_t written = 0;
-    for (std::size_t at = text.find("requests_per_minute"); at != std::string::npos; at = text.find("requests_per_minute", at + 1))
+    for (std::size_t at = text.find("requests_per_minute"); at != std::string::npos;
+         at = text.find("requests_per_minute", at + 1))
         ++written;
     EXPECT_EQ(written, 1u) << text;
     auto back = prism::studyFromJsonText(text, "study.prism.json");

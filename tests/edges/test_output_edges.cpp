@@ -2,8 +2,8 @@
 // symlinks, FIFOs or devices were replaced by regular files (item 1), a bad
 // --out was found only after the whole run (item 8), and a load error left an
 // empty events file and run store behind (item 13).
-#include "edges_cli.h"
 #include "../support/bound_socket.h"
+#include "edges_cli.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -35,8 +35,10 @@ protected:
             return {};
         const std::string id = r.out.substr(at + key.size(), r.out.find('"', at + key.size()) - at - key.size());
         fs::create_directories(dir / "plain");
-        const CliResult plain = exportTo(id, {{"--out", dir / "plain" / "out"}, {"--events", dir / "plain" / "events"},
-                                              {"--prompt", dir / "plain" / "prompt"}, {"--trials", dir / "plain" / "trials"}});
+        const CliResult plain = exportTo(id, {{"--out", dir / "plain" / "out"},
+                                              {"--events", dir / "plain" / "events"},
+                                              {"--prompt", dir / "plain" / "prompt"},
+                                              {"--trials", dir / "plain" / "trials"}});
         EXPECT_EQ(plain.exitCode, 0) << plain.err;
         return id;
     }
@@ -191,9 +193,9 @@ TEST_F(OutputEdges, ACharacterDeviceStaysADevice)
         EXPECT_EQ(r.exitCode, 0) << r.err;
         EXPECT_TRUE(fs::is_character_file(device));
     }
-    const CliResult r = prism({"optimize", (dir / "study" / "moderation.prism.json").string(), "--optimizer", "labeled",
-                               "--no-compare", "--quiet", "--store", store().string(), "--out", device.string(),
-                               "--events", device.string()});
+    const CliResult r =
+        prism({"optimize", (dir / "study" / "moderation.prism.json").string(), "--optimizer", "labeled", "--no-compare",
+               "--quiet", "--store", store().string(), "--out", device.string(), "--events", device.string()});
     EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_TRUE(fs::is_character_file(device));
 }
@@ -234,10 +236,11 @@ TEST_F(OutputEdges, OptimizeRefusesAMissingDirectoryBeforeTheRun)
     for (const std::string flag : {"--out", "--events"}) {
         SCOPED_TRACE(flag);
         const fs::path bad = dir / "no-such-dir" / "file";
-        const CliResult r = prism({"optimize", study.string(), "--quiet", "--store", store().string(), flag, bad.string(),
-                                   flag == "--out" ? "--events" : "--out", (dir / "other").string()});
+        const CliResult r = prism({"optimize", study.string(), "--quiet", "--store", store().string(), flag,
+                                   bad.string(), flag == "--out" ? "--events" : "--out", (dir / "other").string()});
         EXPECT_EQ(r.exitCode, 3);
-        EXPECT_TRUE(contains(r.err, bad.string() + ": the directory " + (dir / "no-such-dir").string() + " does not exist"))
+        EXPECT_TRUE(
+            contains(r.err, bad.string() + ": the directory " + (dir / "no-such-dir").string() + " does not exist"))
             << r.err;
         EXPECT_FALSE(contains(r.err, "run ")) << "a run was started: " << r.err;
         EXPECT_FALSE(fs::exists(store()));

@@ -116,17 +116,17 @@ TEST_F(ProgramEdgeTest, EvalAcceptsTheFileOptimizeWrites)
 // Item 2: DSPy 3.3.1's own saved programs load in eval and compare alike.
 TEST_F(ProgramEdgeTest, EvalAndCompareAcceptDspySavedPrograms)
 {
-    const CliResult eval = prism({"eval", study.string(), "--program", (kRenderings / "saved_predict_moderation.json").string(),
-                                  "--quiet"});
+    const CliResult eval = prism(
+        {"eval", study.string(), "--program", (kRenderings / "saved_predict_moderation.json").string(), "--quiet"});
     EXPECT_EQ(eval.exitCode, 0) << eval.err;
-    const CliResult compare = prism({"compare", study.string(), "--program",
-                                     (kRenderings / "saved_predict_moderation.json").string(), "--quiet"});
+    const CliResult compare = prism(
+        {"compare", study.string(), "--program", (kRenderings / "saved_predict_moderation.json").string(), "--quiet"});
     EXPECT_EQ(compare.exitCode, 0) << compare.err;
 
     // The ChainOfThought one fits the same study as ChainOfThought.
     replaceOnce(study, "\"kind\": \"predict\"", "\"kind\": \"chain_of_thought\"");
-    const CliResult cot = prism({"eval", study.string(), "--program", (kRenderings / "saved_cot_moderation.json").string(),
-                                 "--quiet"});
+    const CliResult cot =
+        prism({"eval", study.string(), "--program", (kRenderings / "saved_cot_moderation.json").string(), "--quiet"});
     EXPECT_EQ(cot.exitCode, 0) << cot.err;
 }
 
@@ -140,12 +140,16 @@ TEST_F(ProgramEdgeTest, EvalAcceptsDspyTwoStageProgram)
     auto snippet = root["program"]["predictors"][0]["signature"]["inputs"][0];
     auto violationsInput = violations;
     violationsInput.erase("description");
-    nlohmann::ordered_json find = {{"name", "find"}, {"kind", "predict"},
-                                   {"signature", {{"instruction", "List the policy violations."},
-                                                  {"inputs", {snippet}}, {"outputs", {violations}}}}};
-    nlohmann::ordered_json rate = {{"name", "rate"}, {"kind", "chain_of_thought"},
-                                   {"signature", {{"instruction", "Rate the severity."},
-                                                  {"inputs", {snippet, violationsInput}}, {"outputs", {severity}}}}};
+    nlohmann::ordered_json find = {
+        {"name", "find"},
+        {"kind", "predict"},
+        {"signature",
+         {{"instruction", "List the policy violations."}, {"inputs", {snippet}}, {"outputs", {violations}}}}};
+    nlohmann::ordered_json rate = {
+        {"name", "rate"},
+        {"kind", "chain_of_thought"},
+        {"signature",
+         {{"instruction", "Rate the severity."}, {"inputs", {snippet, violationsInput}}, {"outputs", {severity}}}}};
     root["program"]["predictors"] = {find, rate};
     writeAll(study, root.dump(2));
     const fs::path saved = kRenderings / "saved_two_stage_moderation.json";
@@ -163,7 +167,8 @@ TEST_F(ProgramEdgeTest, EvalCompareAndStudioAcceptAndRefuseTheSameFiles)
     const fs::path store = dir / "store" / "runs.sqlite";
     const std::string runId = optimizeInto(store, dir / "optimize-out.json");
     ASSERT_FALSE(runId.empty());
-    ASSERT_EQ(prism({"export", runId, "--store", store.string(), "--out", (dir / "export-out.json").string()}).exitCode, 0);
+    ASSERT_EQ(prism({"export", runId, "--store", store.string(), "--out", (dir / "export-out.json").string()}).exitCode,
+              0);
     writeAll(dir / "prism-program.json", studyProgramJson());
     std::string renamed = studyProgramJson();
     renamed.replace(renamed.find("\"snippet\""), 9, "\"text\"");
@@ -222,14 +227,16 @@ TEST_F(ProgramEdgeTest, EvalCompareAndStudioAcceptAndRefuseTheSameFiles)
 TEST_F(ProgramEdgeTest, ProgramFileErrorsSayWhere)
 {
     writeAll(dir / "malformed.json", "{\n  \"predictors\": [\n    {\"name\": \"classify\",}\n  ]\n}\n");
-    const CliResult malformed = prism({"eval", study.string(), "--program", (dir / "malformed.json").string(), "--quiet"});
+    const CliResult malformed =
+        prism({"eval", study.string(), "--program", (dir / "malformed.json").string(), "--quiet"});
     EXPECT_EQ(malformed.exitCode, 3);
     EXPECT_TRUE(contains(malformed.err, (dir / "malformed.json").string() + ":3:")) << malformed.err;
 
     writeAll(dir / "nosig.json", "{\n  \"predictors\": [\n    {\"name\": \"classify\"}\n  ]\n}\n");
     const CliResult nosig = prism({"compare", study.string(), "--program", (dir / "nosig.json").string(), "--quiet"});
     EXPECT_EQ(nosig.exitCode, 3);
-    EXPECT_TRUE(contains(nosig.err, "nosig.json: predictors[0] (line 3): a predictor needs a \"signature\"")) << nosig.err;
+    EXPECT_TRUE(contains(nosig.err, "nosig.json: predictors[0] (line 3): a predictor needs a \"signature\""))
+        << nosig.err;
 }
 
 // Item 11: a demo label outside the enum was refused in a DSPy file only.
@@ -242,22 +249,26 @@ TEST_F(ProgramEdgeTest, DemoLabelOutsideTheEnumIsRefusedInEveryFormat)
     std::string program = studyProgramJson();
     program.replace(program.find("\"demos\": []"), 11, "\"demos\": [" + demo + "]");
     writeAll(dir / "prism-demo.json", program);
-    const CliResult prismFormat = prism({"eval", study.string(), "--program", (dir / "prism-demo.json").string(), "--quiet"});
+    const CliResult prismFormat =
+        prism({"eval", study.string(), "--program", (dir / "prism-demo.json").string(), "--quiet"});
     EXPECT_EQ(prismFormat.exitCode, 3);
-    EXPECT_TRUE(contains(prismFormat.err, (dir / "prism-demo.json").string() + ": predictors[0] (line 3): " + kBadLabel))
+    EXPECT_TRUE(
+        contains(prismFormat.err, (dir / "prism-demo.json").string() + ": predictors[0] (line 3): " + kBadLabel))
         << prismFormat.err;
 
     std::string dspy = readAll(kRenderings / "saved_predict_moderation.json");
     dspy.replace(dspy.find("\"severity\": \"medium\""), 20, "\"severity\": \"urgent\"");
     writeAll(dir / "dspy-demo.json", dspy);
-    const CliResult dspyFormat = prism({"eval", study.string(), "--program", (dir / "dspy-demo.json").string(), "--quiet"});
+    const CliResult dspyFormat =
+        prism({"eval", study.string(), "--program", (dir / "dspy-demo.json").string(), "--quiet"});
     EXPECT_EQ(dspyFormat.exitCode, 3);
     EXPECT_TRUE(contains(dspyFormat.err, (dir / "dspy-demo.json").string() + ": " + kBadLabel)) << dspyFormat.err;
 
     replaceOnce(study, "\"demos\": []", "\"demos\": [" + demo + "]");
     const CliResult studyDemo = prism({"eval", study.string(), "--quiet"});
     EXPECT_EQ(studyDemo.exitCode, 3);
-    EXPECT_TRUE(contains(studyDemo.err, study.string() + ": program (line 8) is invalid: " + kBadLabel)) << studyDemo.err;
+    EXPECT_TRUE(contains(studyDemo.err, study.string() + ": program (line 8) is invalid: " + kBadLabel))
+        << studyDemo.err;
 
     // A label of the enum passes in the same place.
     replaceOnce(study, "\"urgent\"", "\"high\"");
@@ -276,16 +287,20 @@ TEST_F(ProgramEdgeTest, BadOptimizerSettingsCreateNoRun)
     };
     const std::vector<Case> cases = {
         {R"("auto": "light", "num_trials": 5)", {}, {"optimizer.num_trials is set together with auto = light"}},
-        {R"("auto": null, "num_trials": 10, "num_candidates": 4)", {"--auto", "light"},
+        {R"("auto": null, "num_trials": 10, "num_candidates": 4)",
+         {"--auto", "light"},
          {"optimizer.num_trials is set together with auto = light", "remove both"}},
         // docs/MIPROV2.md: "the error suggests a num_trials from the formula".
-        {R"("auto": null, "num_candidates": 4)", {},
+        {R"("auto": null, "num_candidates": 4)",
+         {},
          {"optimizer.num_trials is missing", "for num_candidates = 4 a good value is about 8"}},
         {R"("auto": null)", {}, {"optimizer.num_candidates is missing", "num_candidates = 6 with num_trials = 10"}},
-        {R"("auto": "light", "max_bootstrapped_demos": -1)", {},
+        {R"("auto": "light", "max_bootstrapped_demos": -1)",
+         {},
          {"optimizer.max_bootstrapped_demos (line 41) must be a whole number from 0"}},
         {R"("auto": "light", "max_labeled_demos": -3)", {}, {"optimizer.max_labeled_demos (line 41)"}},
-        {R"("auto": "light", "minibatch_size": 0)", {},
+        {R"("auto": "light", "minibatch_size": 0)",
+         {},
          {"optimizer.minibatch_size (line 41) must be a whole number from 1 to 1000000, not 0"}},
     };
     const std::string original = readAll(study);
@@ -294,8 +309,15 @@ TEST_F(ProgramEdgeTest, BadOptimizerSettingsCreateNoRun)
         writeAll(study, original);
         replaceOnce(study, "\"auto\": \"light\"", c.optimizer);
         const fs::path store = dir / "store" / "runs.sqlite";
-        std::vector<std::string> args = {"optimize", study.string(), "--quiet", "--store", store.string(),
-                                         "--out", (dir / "out.json").string(), "--events", (dir / "events.jsonl").string()};
+        std::vector<std::string> args = {"optimize",
+                                         study.string(),
+                                         "--quiet",
+                                         "--store",
+                                         store.string(),
+                                         "--out",
+                                         (dir / "out.json").string(),
+                                         "--events",
+                                         (dir / "events.jsonl").string()};
         args.insert(args.end(), c.flags.begin(), c.flags.end());
         const CliResult r = prism(args);
         EXPECT_EQ(r.exitCode, 3) << r.err;
@@ -340,8 +362,9 @@ TEST_F(ProgramEdgeTest, ChainOfThoughtProgramDeclaringItsReasoningIsAccepted)
     nlohmann::json &predictor = program["predictors"][0];
     predictor["kind"] = "chain_of_thought";
     auto &outputs = predictor["signature"]["outputs"];
-    outputs.insert(outputs.begin(), nlohmann::json{{"name", "reasoning"}, {"type", "str"},
-                                                   {"description", "Think it through in two sentences."}});
+    outputs.insert(
+        outputs.begin(),
+        nlohmann::json{{"name", "reasoning"}, {"type", "str"}, {"description", "Think it through in two sentences."}});
     const fs::path file = dir / "cot-with-reasoning.json";
     std::ofstream(file) << program.dump(2);
     const Verdicts v = verdicts(file);

@@ -20,7 +20,8 @@ TEST_F(EdgeTest, UnknownNestedKeyIsNamedByItsPath)
     const fs::path study = sampleCopy("moderation");
     replaceOnce(study, "\"seed\": 0", "\"sede\": 0");
     const CliResult r = prism({"eval", study.string(), "--quiet"});
-    EXPECT_TRUE(contains(r.err, "unknown key \"optimizer.sede\" (line 41) is ignored; did you mean \"seed\"?")) << r.err;
+    EXPECT_TRUE(contains(r.err, "unknown key \"optimizer.sede\" (line 41) is ignored; did you mean \"seed\"?"))
+        << r.err;
 }
 
 // Item 5: a JSON file that is not a study is refused, not loaded with defaults.
@@ -148,7 +149,8 @@ TEST_F(EdgeTest, AllZeroScoresGetATruthfulNote)
     const CliResult r = prism({"optimize", study.string(), "--auto", "light", "--json", "--no-compare", "--quiet",
                                "--store", (dir / "runs.sqlite").string(), "--out", (dir / "out.json").string()});
     EXPECT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_TRUE(contains(r.out, "every trial scored 0%: no example scored above 0; check the metric, the model and the data"))
+    EXPECT_TRUE(
+        contains(r.out, "every trial scored 0%: no example scored above 0; check the metric, the model and the data"))
         << r.out;
     EXPECT_FALSE(contains(r.out, "harder metric")) << r.out;
 }

@@ -59,18 +59,19 @@ TEST_F(EdgeTest, EvalTableAlignsWideTextAndEscapesControlCharacters)
 {
     const fs::path study = sampleCopy("moderation");
     // Inputs avoid the labels (low, medium, high), so the first label on a row is its "expected" cell.
-    writeAll(study.parent_path() / "test.jsonl",
-             "{\"snippet\": \"Thanks team \\ud83c\\udf89\\ud83c\\udf89 well done\", \"severity\": \"low\", "
-             "\"policy_violations\": []}\n"
-             "{\"snippet\": \"invoice \\u202eexe.pdf please open\", \"severity\": \"medium\", "
-             "\"policy_violations\": [\"spam\"]}\n"
-             "{\"snippet\": \"\\u001b[31mred alert\\u001b[0m caf\\u0065\\u0301 \\u4f60\\u597d\", \"severity\": \"low\", "
-             "\"policy_violations\": []}\n"
-             "{\"snippet\": \"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
-             "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
-             "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
-             "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\", \"severity\": \"low\", "
-             "\"policy_violations\": []}\n");
+    writeAll(
+        study.parent_path() / "test.jsonl",
+        "{\"snippet\": \"Thanks team \\ud83c\\udf89\\ud83c\\udf89 well done\", \"severity\": \"low\", "
+        "\"policy_violations\": []}\n"
+        "{\"snippet\": \"invoice \\u202eexe.pdf please open\", \"severity\": \"medium\", "
+        "\"policy_violations\": [\"spam\"]}\n"
+        "{\"snippet\": \"\\u001b[31mred alert\\u001b[0m caf\\u0065\\u0301 \\u4f60\\u597d\", \"severity\": \"low\", "
+        "\"policy_violations\": []}\n"
+        "{\"snippet\": \"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
+        "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
+        "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
+        "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\", \"severity\": \"low\", "
+        "\"policy_violations\": []}\n");
     const CliResult r = prism({"eval", study.string(), "--split", "test"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
 
@@ -113,7 +114,8 @@ TEST_F(EdgeTest, EvalTableAlignsWideTextAndEscapesControlCharacters)
 // wrong. The input is fuzz/regressions/artifact/cot-reasoning-description-mutated.
 TEST_F(EdgeTest, ChainOfThoughtArtifactWithCustomReasoningDescriptionKeepsTheStudysFields)
 {
-    const std::string input = readAll(fs::path(PRISM_SAMPLES_DIR).parent_path() / "fuzz/regressions/artifact/cot-reasoning-description-mutated");
+    const std::string input = readAll(fs::path(PRISM_SAMPLES_DIR).parent_path()
+                                      / "fuzz/regressions/artifact/cot-reasoning-description-mutated");
     ASSERT_GT(input.size(), 1u);
     auto study = loadStudy(sampleCopy("moderation").string());
     ASSERT_TRUE(study.ok()) << study.error().message;

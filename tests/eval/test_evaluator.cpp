@@ -62,7 +62,8 @@ public:
             return Error::make(ErrorKind::Script, "metric failed on purpose");
         const std::string want = "ans-" + example.values.get("q").toText();
         if (prediction.values.get("a").toText() != want)
-            return Error::make(ErrorKind::Internal, "prediction of another example: " + prediction.values.get("a").toText());
+            return Error::make(ErrorKind::Internal,
+                               "prediction of another example: " + prediction.values.get("a").toText());
         return MetricResult{example.values.get("s").asNumber(), "s=" + example.values.get("s").toText()};
     }
     std::string describe() const override { return "fake"; }
@@ -325,8 +326,8 @@ TEST(Evaluator, ARunsPoolGivesTheSameReportsAndNestsInsideItsJobs)
 TEST(EvaluateExample, OneWordingAndEveryCallCounted)
 {
     Fixture f;
-    const ExampleResult failed = evaluateExample(program(), example("lmfail-1", 1.0), 3, f.lm, f.adapter, f.metric,
-                                                 options(1).call);
+    const ExampleResult failed =
+        evaluateExample(program(), example("lmfail-1", 1.0), 3, f.lm, f.adapter, f.metric, options(1).call);
     EXPECT_EQ(failed.index, 3u);
     ASSERT_TRUE(failed.error);
     EXPECT_EQ(failed.error->message.rfind("stage 'p': LM call failed: ", 0), 0u) << failed.error->message;
@@ -334,8 +335,8 @@ TEST(EvaluateExample, OneWordingAndEveryCallCounted)
     EXPECT_FALSE(failed.score);
 
     ProgramTrace trace;
-    const ExampleResult ok = evaluateExample(program(), example("x", 0.5), 0, f.lm, f.adapter, f.metric,
-                                             options(1).call, &trace);
+    const ExampleResult ok =
+        evaluateExample(program(), example("x", 0.5), 0, f.lm, f.adapter, f.metric, options(1).call, &trace);
     ASSERT_FALSE(ok.error) << ok.error->message;
     EXPECT_EQ(ok.score, 0.5);
     EXPECT_EQ(ok.lmCalls, 1);

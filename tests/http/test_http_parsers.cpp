@@ -257,8 +257,8 @@ TEST(OpenAiErrors, BrokenSuccessBodiesAreRetryableServerErrors)
         auto r = parseOpenAiResponse(200, body, {}, openAiCtx());
         ASSERT_FALSE(r.ok()) << body;
         EXPECT_EQ(r.error().kind, ErrorKind::Server) << body;
-        EXPECT_TRUE(r.error().message.find("malformed") != std::string::npos ||
-                    r.error().message.find("empty") != std::string::npos)
+        EXPECT_TRUE(r.error().message.find("malformed") != std::string::npos
+                    || r.error().message.find("empty") != std::string::npos)
             << r.error().message;
         EXPECT_TRUE(oneLine(r.error().message));
     }
@@ -388,7 +388,8 @@ TEST(AnthropicParse, TextBlocksUsageAndId)
 TEST(AnthropicParse, EmptyAndBrokenBodies)
 {
     auto empty = parseAnthropicResponse(
-        200, R"({"id":"msg_1","type":"message","content":[],"stop_reason":"end_turn","usage":{"input_tokens":5,"output_tokens":0}})",
+        200,
+        R"({"id":"msg_1","type":"message","content":[],"stop_reason":"end_turn","usage":{"input_tokens":5,"output_tokens":0}})",
         {}, anthropicCtx());
     ASSERT_FALSE(empty.ok());
     EXPECT_EQ(empty.error().kind, ErrorKind::Server);
@@ -414,7 +415,8 @@ TEST(AnthropicErrors, EachErrorType)
         {"anthropic_error_rate_limit_error.json", 429, ErrorKind::RateLimit, "rate limited"},
         {"anthropic_error_authentication_error.json", 401, ErrorKind::Auth, "$ANTHROPIC_API_KEY"},
         {"anthropic_error_permission_error.json", 403, ErrorKind::Auth, "not allowed"},
-        {"anthropic_error_not_found_error.json", 404, ErrorKind::InvalidRequest, "model 'claude-nonexistent-1' not found"},
+        {"anthropic_error_not_found_error.json", 404, ErrorKind::InvalidRequest,
+         "model 'claude-nonexistent-1' not found"},
         {"anthropic_error_invalid_request_error.json", 400, ErrorKind::InvalidRequest, "max_tokens: Field required"},
         {"anthropic_error_prompt_too_long.json", 400, ErrorKind::ContextWindowExceeded, "too long"},
         {"anthropic_error_overloaded_error.json", 529, ErrorKind::Server, "overloaded"},
@@ -437,7 +439,10 @@ TEST(AnthropicErrors, EachErrorType)
 TEST(AnthropicBody, SystemApartAndTemperatureClamped)
 {
     ChatRequest req;
-    req.messages = {{"system", "You are terse."}, {"system", "Answer in French."}, {"user", "Q1"}, {"assistant", "A1"},
+    req.messages = {{"system", "You are terse."},
+                    {"system", "Answer in French."},
+                    {"user", "Q1"},
+                    {"assistant", "A1"},
                     {"user", "Q2"}};
     req.temperature = 1.4;
     req.seed = 3;
@@ -568,9 +573,10 @@ TEST(Robustness, OddShapesAreErrorValuesNotExceptions)
 TEST(RetryAfter, AServerCannotMakeARunWaitLongerThanAnHour)
 {
     const std::time_t now = 1714564800;
-    for (const HttpHeaders &h : {HttpHeaders{{"retry-after", "1e300"}}, HttpHeaders{{"retry-after", "99999999999"}},
-                                 HttpHeaders{{"retry-after-ms", "1e300"}},
-                                 HttpHeaders{{"x-ratelimit-remaining-requests", "0"}, {"x-ratelimit-reset-requests", "1e308h"}}}) {
+    for (const HttpHeaders &h :
+         {HttpHeaders{{"retry-after", "1e300"}}, HttpHeaders{{"retry-after", "99999999999"}},
+          HttpHeaders{{"retry-after-ms", "1e300"}},
+          HttpHeaders{{"x-ratelimit-remaining-requests", "0"}, {"x-ratelimit-reset-requests", "1e308h"}}}) {
         const auto seconds = retryAfterFrom(h, "", now);
         ASSERT_TRUE(seconds.has_value()) << h.begin()->second;
         EXPECT_DOUBLE_EQ(*seconds, 3600.0) << h.begin()->second;

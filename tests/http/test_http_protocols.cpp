@@ -22,15 +22,16 @@ TEST(HttpProtocols, OnlyHttpAndHttpsAreSpoken)
         std::filesystem::temp_directory_path() / ("prism-secret-" + std::to_string(::getpid()) + ".txt");
     std::ofstream(secret) << "secret-marker\n";
     for (const std::string &url : {"file://" + secret.string(), std::string("dict://127.0.0.1:1/d:x"),
-                                  std::string("gopher://127.0.0.1:1/x"), std::string("ftp://127.0.0.1:1/x"),
-                                  std::string("telnet://127.0.0.1:1"), std::string("smb://127.0.0.1:1/x")}) {
+                                   std::string("gopher://127.0.0.1:1/x"), std::string("ftp://127.0.0.1:1/x"),
+                                   std::string("telnet://127.0.0.1:1"), std::string("smb://127.0.0.1:1/x")}) {
         HttpRequest request;
         request.url = url;
         request.timeoutSeconds = 2;
         request.connectTimeoutSeconds = 1;
         auto response = httpSend(request);
         ASSERT_FALSE(response.ok()) << url << " was fetched";
-        EXPECT_NE(response.error().message.find("not supported"), std::string::npos) << url << ": " << response.error().message;
+        EXPECT_NE(response.error().message.find("not supported"), std::string::npos)
+            << url << ": " << response.error().message;
     }
     std::filesystem::remove(secret);
 }
@@ -47,12 +48,14 @@ TEST(HttpProtocols, AStudyWithANonHttpBaseUrlDoesNotLoad)
       "models": {"task": {"provider": "openai", "model": "m", "base_url": "http://127.0.0.1:1/v1"}}})");
     ASSERT_TRUE(studyFromJsonText(study.dump(), "ok.prism.json").ok());
 
-    for (const char *url : {"file:///etc/passwd", "FTP://host/x", "dict://host", "gopher://host", "/v1", "127.0.0.1:8000"}) {
+    for (const char *url :
+         {"file:///etc/passwd", "FTP://host/x", "dict://host", "gopher://host", "/v1", "127.0.0.1:8000"}) {
         nlohmann::json bad = study;
         bad["models"]["task"]["base_url"] = url;
         auto loaded = studyFromJsonText(bad.dump(), "shared.prism.json");
         ASSERT_FALSE(loaded.ok()) << url;
-        EXPECT_NE(loaded.error().message.find("models.task.base_url must be an http:// or https:// URL"), std::string::npos)
+        EXPECT_NE(loaded.error().message.find("models.task.base_url must be an http:// or https:// URL"),
+                  std::string::npos)
             << loaded.error().message;
     }
     nlohmann::json spaced = study;

@@ -35,10 +35,9 @@ public:
         std::string text = "echo";
         for (const auto &m : r.messages)
             text += "|" + m.role + ":" + m.content;
-        text += "|t=" + std::to_string(r.temperature) + "|max=" + std::to_string(r.maxTokens) +
-                "|seed=" + (r.seed ? std::to_string(*r.seed) : std::string("none")) +
-                "|rollout=" + std::to_string(r.rollout) + "|fmt=" + std::to_string(static_cast<int>(r.responseFormat)) +
-                "|schema=" + r.jsonSchema;
+        text += "|t=" + std::to_string(r.temperature) + "|max=" + std::to_string(r.maxTokens) + "|seed="
+                + (r.seed ? std::to_string(*r.seed) : std::string("none")) + "|rollout=" + std::to_string(r.rollout)
+                + "|fmt=" + std::to_string(static_cast<int>(r.responseFormat)) + "|schema=" + r.jsonSchema;
         ChatResponse out;
         long long completion = 0;
         long long prompt = 0;
@@ -240,8 +239,7 @@ TEST(SimServer, EachFaultMapsToItsErrorKind)
         }
         EXPECT_EQ(server.stats().faults[c.fault], 1);
         server.stop(); // must not wait out the 2 s stall
-        const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         EXPECT_LT(ms, 1500.0) << simFaultName(c.fault);
     }
 }
@@ -271,7 +269,7 @@ TEST(SimServer, FaultsAreDeterministicAndRetriesSucceed)
     ASSERT_FALSE(first.empty());
     const auto direct = EchoLm().complete(sampleRequest());
     EXPECT_EQ(first.back(), direct->text()); // the retried request got the model's answer
-    EXPECT_EQ(attempts(11), first);           // same seed, same sequence of faults
+    EXPECT_EQ(attempts(11), first);          // same seed, same sequence of faults
 }
 
 TEST(SimServer, FaultRateIsRoughlyHonoured)

@@ -47,7 +47,7 @@ TEST(SimServerSimLm, SameAnswersAsInProcessDespiteFaults)
     SimServerOptions options;
     options.seed = 5;
     // All kinds but the stall (which would cost a client timeout per hit here).
-    options.faultRates = {{SimFault::RateLimit, 0.1}, {SimFault::Error500, 0.1}, {SimFault::Error503, 0.05},
+    options.faultRates = {{SimFault::RateLimit, 0.1},  {SimFault::Error500, 0.1},   {SimFault::Error503, 0.05},
                           {SimFault::Truncated, 0.05}, {SimFault::Malformed, 0.05}, {SimFault::Empty, 0.05}};
     SimServer server(
         [](const std::string &model) -> std::shared_ptr<Lm> {

@@ -17,8 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct LayerRule
-{
+struct LayerRule {
     std::string layer;
     std::vector<std::string> forbidden;
     std::string where; // "rules.txt:6", for the failure message
@@ -160,12 +159,11 @@ TEST(Layering, NamesFileLineAndRuleOfABrokenInclude)
     const fs::path engine = root / "engine";
     writeFile(engine / "sim" / "simlm.h", "#pragma once\n");
     writeFile(engine / "lm" / "lm.h", "#pragma once\n");
-    writeFile(engine / "lm" / "sub" / "bad.cpp",
-              "#include \"lm/lm.h\"\n"
-              "// #include \"sim/simlm.h\" is only a comment\n"
-              "#include \"sim/simlm.h\"\n"
-              "  #  include \"../../sim/simlm.h\"\n"
-              "#include <string>\n");
+    writeFile(engine / "lm" / "sub" / "bad.cpp", "#include \"lm/lm.h\"\n"
+                                                 "// #include \"sim/simlm.h\" is only a comment\n"
+                                                 "#include \"sim/simlm.h\"\n"
+                                                 "  #  include \"../../sim/simlm.h\"\n"
+                                                 "#include <string>\n");
     std::vector<std::string> errors;
     const auto rules = parseRules("# comment\n\nlm: must not include sim, run\n", "rules.txt", errors);
     ASSERT_TRUE(errors.empty());
@@ -181,10 +179,11 @@ TEST(Layering, NamesFileLineAndRuleOfABrokenInclude)
 TEST(Layering, RejectsAMalformedRuleLine)
 {
     std::vector<std::string> errors;
-    const auto rules = parseRules("lm: must not include sim\nlm may include sim\nsim: must not include a/b\n",
-                                  "rules.txt", errors);
+    const auto rules =
+        parseRules("lm: must not include sim\nlm may include sim\nsim: must not include a/b\n", "rules.txt", errors);
     ASSERT_EQ(errors.size(), 2u);
-    EXPECT_EQ(errors[0], "rules.txt:2: expected \"<layer>: must not include <layer>, ...\", got \"lm may include sim\"");
+    EXPECT_EQ(errors[0],
+              "rules.txt:2: expected \"<layer>: must not include <layer>, ...\", got \"lm may include sim\"");
     EXPECT_EQ(errors[1], "rules.txt:3: \"a/b\" is not a layer name");
     ASSERT_EQ(rules.size(), 2u);
     EXPECT_EQ(rules[0].forbidden, std::vector<std::string>{"sim"});

@@ -17,7 +17,8 @@ Program moderationProgram()
     p.name = "classify";
     p.signature.inputs.push_back(Field{"snippet", Type::string(), "", ""});
     p.signature.outputs.push_back(Field{"severity", Type::enumOf({"low", "medium", "high"}), "", ""});
-    p.signature.outputs.push_back(Field{"policy_violations", Type::listOf(Type::enumOf({"harassment", "hate", "spam"})), "", ""});
+    p.signature.outputs.push_back(
+        Field{"policy_violations", Type::listOf(Type::enumOf({"harassment", "hate", "spam"})), "", ""});
     Program program;
     program.predictors.push_back(p);
     return program;
@@ -181,7 +182,8 @@ TEST(CompositeMetric, ModerationAveragesSeverityExactAndViolationsJaccard)
     EXPECT_NE(partly->feedback.find("policy_violations: "), std::string::npos) << partly->feedback;
     EXPECT_NE(partly->feedback.find("jaccard 0.50"), std::string::npos) << partly->feedback;
 
-    auto right = metric.value()->score(e, prediction({{"severity", "medium"}, {"policy_violations", list({"hate", "harassment"})}}));
+    auto right = metric.value()->score(
+        e, prediction({{"severity", "medium"}, {"policy_violations", list({"hate", "harassment"})}}));
     ASSERT_TRUE(right.ok());
     EXPECT_DOUBLE_EQ(right->score, 1.0);
 }
@@ -192,10 +194,12 @@ TEST(CompositeMetric, WeightsAreNormalized)
     ASSERT_TRUE(metric.ok());
     const Example e = moderationExample("medium", list({"harassment", "hate"}));
     // 0.75 * severity + 0.25 * jaccard(0.5).
-    auto wrongSeverity = metric.value()->score(e, prediction({{"severity", "low"}, {"policy_violations", list({"hate"})}}));
+    auto wrongSeverity =
+        metric.value()->score(e, prediction({{"severity", "low"}, {"policy_violations", list({"hate"})}}));
     ASSERT_TRUE(wrongSeverity.ok());
     EXPECT_DOUBLE_EQ(wrongSeverity->score, 0.125);
-    auto rightSeverity = metric.value()->score(e, prediction({{"severity", "medium"}, {"policy_violations", list({"hate"})}}));
+    auto rightSeverity =
+        metric.value()->score(e, prediction({{"severity", "medium"}, {"policy_violations", list({"hate"})}}));
     ASSERT_TRUE(rightSeverity.ok());
     EXPECT_DOUBLE_EQ(rightSeverity->score, 0.875);
 

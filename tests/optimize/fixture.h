@@ -6,10 +6,10 @@
 #include "core/json.h"
 #include "core/study.h"
 #include "data/dataset.h"
-#include "metric/metric.h"
-#include "optimize/optimizer.h"
 #include "events/event_codec.h"
 #include "events/events.h"
+#include "metric/metric.h"
+#include "optimize/optimizer.h"
 #include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>

@@ -2,10 +2,10 @@
 #include "fixture.h"
 
 #include "adapter/chat_adapter.h"
+#include "core/rng.h"
 #include "optimize/bootstrap_fewshot.h"
 #include "optimize/labeled_fewshot.h"
 #include "optimize/proposer.h"
-#include "core/rng.h"
 
 #include <gtest/gtest.h>
 
@@ -350,9 +350,10 @@ TEST(Proposer, InstructionSignatureHasDspysFieldsInOrder)
     EXPECT_NE(messages[0].content.find("Your input fields are:\n1. `dataset_description` (str): A description of the "
                                        "dataset that we are using.\n2. `program_code` (str): "),
               std::string::npos);
-    EXPECT_NE(messages[0].content.find("In adhering to this structure, your objective is: \n        Use the information "
-                                       "below to learn about a task"),
-              std::string::npos);
+    EXPECT_NE(
+        messages[0].content.find("In adhering to this structure, your objective is: \n        Use the information "
+                                 "below to learn about a task"),
+        std::string::npos);
 }
 
 TEST(Proposer, TaskDemosPreferBootstrappedDemosAndSkipSetZero)
@@ -360,12 +361,12 @@ TEST(Proposer, TaskDemosPreferBootstrappedDemosAndSkipSetZero)
     Sample s = loadSample("moderation");
     const Predictor &p = s.study.program.predictors[0];
     Demo labeled{Fields{{"snippet", "a"}, {"severity", "low"}, {"policy_violations", Value(Value::List{})}}, false};
-    Demo boot{Fields{{"snippet", "b"}, {"severity", "high"}, {"policy_violations", Value(Value::List{Value("hate")})}}, true};
+    Demo boot{Fields{{"snippet", "b"}, {"severity", "high"}, {"policy_violations", Value(Value::List{Value("hate")})}},
+              true};
     const std::vector<std::vector<Demo>> sets = {{}, {labeled}, {boot, labeled}};
     EXPECT_EQ(taskDemosText(p, sets, 0), "No task demos provided.");
-    EXPECT_EQ(taskDemosText(p, sets, 2, 3),
-              "Snippet: b\nSeverity: high\nPolicy Violations: ['hate']\n\n"
-              "Snippet: a\nSeverity: low\nPolicy Violations: []\n\n");
+    EXPECT_EQ(taskDemosText(p, sets, 2, 3), "Snippet: b\nSeverity: high\nPolicy Violations: ['hate']\n\n"
+                                            "Snippet: a\nSeverity: low\nPolicy Violations: []\n\n");
     EXPECT_EQ(taskDemosText(p, sets, 1, 1), "Snippet: a\nSeverity: low\nPolicy Violations: []\n\n");
 }
 

@@ -36,7 +36,9 @@ MiproRunResult runMipro(const Sample &s, const OptimizerConfig &config, Lm &lm, 
     if (metric)
         ctx.metric = metric;
     MiproRunResult out;
-    ctx.onExampleResult = [&out](const std::string &key, const ExampleResult &r) { out.exampleCallbacks.emplace_back(key, r.index); };
+    ctx.onExampleResult = [&out](const std::string &key, const ExampleResult &r) {
+        out.exampleCallbacks.emplace_back(key, r.index);
+    };
     MiproV2 mipro(config, options);
     out.result = mipro.compile(s.study.program, s.data.train.examples, s.data.val.examples, ctx);
     out.transcript = events.transcript();
@@ -75,7 +77,10 @@ OptimizerConfig minibatchConfig(const Sample &s)
 
 class ConstantMetric final : public Metric {
 public:
-    Result<MetricResult> score(const Example &, const Prediction &) const override { return MetricResult{1.0, "always"}; }
+    Result<MetricResult> score(const Example &, const Prediction &) const override
+    {
+        return MetricResult{1.0, "always"};
+    }
     std::string describe() const override { return "constant"; }
 };
 
@@ -297,10 +302,10 @@ TEST(MiproV2, ParallelBatchesStartTogetherOnACommonMinibatchAndFullEvaluationsRe
         if (e.type == EventType::TrialStarted || e.type == EventType::TrialFinished)
             order.emplace_back(e.type == EventType::TrialStarted ? "start" : "finish", e.payload["trial"].get<int>());
     const std::vector<std::pair<std::string, int>> want = {
-        {"start", 1}, {"finish", 1}, {"start", 2}, {"start", 3}, {"start", 4}, {"start", 5}, {"finish", 2},
-        {"finish", 3}, {"finish", 4}, {"finish", 5}, {"start", 6}, {"finish", 6}, {"start", 7}, {"start", 8},
-        {"start", 9}, {"start", 10}, {"finish", 7}, {"finish", 8}, {"finish", 9}, {"finish", 10}, {"start", 11},
-        {"finish", 11}};
+        {"start", 1},  {"finish", 1},  {"start", 2},  {"start", 3},  {"start", 4},  {"start", 5},
+        {"finish", 2}, {"finish", 3},  {"finish", 4}, {"finish", 5}, {"start", 6},  {"finish", 6},
+        {"start", 7},  {"start", 8},   {"start", 9},  {"start", 10}, {"finish", 7}, {"finish", 8},
+        {"finish", 9}, {"finish", 10}, {"start", 11}, {"finish", 11}};
     EXPECT_EQ(order, want);
     const auto started = eventsOf(run, EventType::TrialStarted);
     EXPECT_EQ(started[1]["kind"], "minibatch");
@@ -447,7 +452,8 @@ TEST(MiproV2, AFailingCandidateIsAFailedTrialWithItsCauseNotAZero)
             EXPECT_EQ(f["state"], "failed");
             EXPECT_TRUE(f["score"].is_null());
             EXPECT_EQ(f["scored"], 0);
-            EXPECT_NE(f["error"].get<std::string>().find("HTTP 500: the candidate broke the server"), std::string::npos);
+            EXPECT_NE(f["error"].get<std::string>().find("HTTP 500: the candidate broke the server"),
+                      std::string::npos);
         } else {
             EXPECT_EQ(f["state"], "complete");
             EXPECT_FALSE(f.contains("error"));
@@ -487,17 +493,19 @@ TEST(MiproV2, NothingBeatTheBaselineIsReported)
     // Any change to the prompt (another instruction, demos) gets a fixed, mostly wrong answer.
     class WorseUnlessBaseline final : public Lm {
     public:
-        WorseUnlessBaseline(Lm &inner, std::string instruction) : m_inner(inner), m_instruction(std::move(instruction)) {}
+        WorseUnlessBaseline(Lm &inner, std::string instruction) : m_inner(inner), m_instruction(std::move(instruction))
+        {}
         Result<ChatResponse> complete(const ChatRequest &request) override
         {
             const std::string &system = request.messages.front().content;
-            const bool baseline = request.messages.size() == 2
-                && system.size() >= m_instruction.size()
+            const bool baseline =
+                request.messages.size() == 2 && system.size() >= m_instruction.size()
                 && system.compare(system.size() - m_instruction.size(), m_instruction.size(), m_instruction) == 0;
             if (request.role != "evaluation" || baseline)
                 return m_inner.complete(request);
             ChatResponse r;
-            r.choices.push_back("[[ ## severity ## ]]\nlow\n\n[[ ## policy_violations ## ]]\n[\"spam\"]\n\n[[ ## completed ## ]]");
+            r.choices.push_back(
+                "[[ ## severity ## ]]\nlow\n\n[[ ## policy_violations ## ]]\n[\"spam\"]\n\n[[ ## completed ## ]]");
             return r;
         }
         std::string describe() const override { return "worse"; }
@@ -510,7 +518,8 @@ TEST(MiproV2, NothingBeatTheBaselineIsReported)
     const MiproRunResult run = runMipro(s, s.study.optimizer, lm);
     ASSERT_TRUE(run.result.ok());
     ASSERT_TRUE(run.result->baselineScore.has_value());
-    EXPECT_TRUE(hasNote(*run.result, "nothing beat the baseline (" + fmt::format("{:.2f}", *run.result->baselineScore) + "%)"));
+    EXPECT_TRUE(
+        hasNote(*run.result, "nothing beat the baseline (" + fmt::format("{:.2f}", *run.result->baselineScore) + "%)"));
     EXPECT_FALSE(hasNote(*run.result, "every trial scored"));
     EXPECT_EQ(run.result->bestScore, run.result->baselineScore);
     EXPECT_EQ(run.result->program, s.study.program);
@@ -593,7 +602,8 @@ TEST_P(MiproSamples, LightRunWithSeedZeroBeatsTheBaselineOnValidation)
     call.role = "evaluation";
     double sum = 0;
     for (std::size_t i = 0; i < s.data.val.examples.size(); ++i) {
-        const ExampleResult e = evaluateExample(r.program, s.data.val.examples[i], i, *s.lm, *s.adapter, *s.metric, call);
+        const ExampleResult e =
+            evaluateExample(r.program, s.data.val.examples[i], i, *s.lm, *s.adapter, *s.metric, call);
         ASSERT_TRUE(e.score.has_value());
         sum += *e.score;
     }
@@ -651,7 +661,9 @@ TEST(MiproV2, AFailingBaselineStopsTheRunWithItsCause)
     const MiproRunResult run = runMipro(s, s.study.optimizer, lm);
     ASSERT_TRUE(run.result.ok());
     EXPECT_TRUE(run.result->stopReason.is(StopReason::Kind::Error));
-    EXPECT_EQ(run.result->stopReason.text().rfind("error: the baseline program failed on the validation set: all 15 examples failed", 0), 0u)
+    EXPECT_EQ(run.result->stopReason.text().rfind(
+                  "error: the baseline program failed on the validation set: all 15 examples failed", 0),
+              0u)
         << run.result->stopReason.text();
     EXPECT_NE(run.result->stopReason.text().find("HTTP 401: bad key"), std::string::npos);
     EXPECT_FALSE(run.result->baselineScore.has_value());

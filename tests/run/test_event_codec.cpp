@@ -28,8 +28,11 @@ std::vector<EventPayload> everyEvent()
     started.optimizer = "miprov2";
     started.seed = 7;
     started.studyName = "moderation \"tutorial\"";
-    started.settings = Fields{{"auto", Value()}, {"num_trials", Value(std::int64_t{6})}, {"minibatch", Value(true)},
-                              {"init_temperature", Value(0.5)}, {"tip", Value("simple")}};
+    started.settings = Fields{{"auto", Value()},
+                              {"num_trials", Value(std::int64_t{6})},
+                              {"minibatch", Value(true)},
+                              {"init_temperature", Value(0.5)},
+                              {"tip", Value("simple")}};
     started.trainSize = 70;
     started.valSize = 25;
     started.testSize = 45;
@@ -73,9 +76,12 @@ std::vector<EventPayload> everyEvent()
     return {started,
             PhaseStartedEvent{"search", std::nullopt},
             PhaseStartedEvent{"search", 6},
-            DemoSetReadyEvent{"classify", 1, "bootstrapped",
-                              {Demo{Fields{{"text", Value("hi")}, {"label", Value("ok")}}, true},
-                               Demo{Fields{{"n", Value(std::int64_t{3})}, {"tags", Value(Value::List{Value("a")})}}, false}}},
+            DemoSetReadyEvent{
+                "classify",
+                1,
+                "bootstrapped",
+                {Demo{Fields{{"text", Value("hi")}, {"label", Value("ok")}}, true},
+                 Demo{Fields{{"n", Value(std::int64_t{3})}, {"tags", Value(Value::List{Value("a")})}}, false}}},
             SummaryReadyEvent{"dataset", std::nullopt, "Short messages."},
             SummaryReadyEvent{"module", std::string("classify"), "Labels a message."},
             InstructionProposedEvent{"classify", 0, "Classify.", std::nullopt},
@@ -171,7 +177,8 @@ TEST(EventCodec, AMalformedPayloadNamesTheSeqAndTheKey)
     auto wrongType = decodePayload(EventType::TrialFinished,
                                    R"({"trial":"two","kind":"full","config":{},"config_key":"k","score":null})", 12);
     ASSERT_FALSE(wrongType);
-    EXPECT_NE(wrongType.error().message.find("event 12 (trial_finished)"), std::string::npos) << wrongType.error().message;
+    EXPECT_NE(wrongType.error().message.find("event 12 (trial_finished)"), std::string::npos)
+        << wrongType.error().message;
     EXPECT_NE(wrongType.error().message.find("\"trial\""), std::string::npos) << wrongType.error().message;
 
     auto missing = decodePayload(EventType::BestUpdated, R"({"trial":1,"config":{},"config_key":"k"})", 40);
@@ -179,9 +186,9 @@ TEST(EventCodec, AMalformedPayloadNamesTheSeqAndTheKey)
     EXPECT_NE(missing.error().message.find("event 40 (best_updated)"), std::string::npos);
     EXPECT_NE(missing.error().message.find("\"score\" is missing"), std::string::npos) << missing.error().message;
 
-    auto nested = decodePayload(EventType::FullEvalFinished,
-                                R"({"trial":1,"config":{"p":{"instruction":"x"}},"config_key":"k","score":1.0,"rank_estimate":null})",
-                                3);
+    auto nested = decodePayload(
+        EventType::FullEvalFinished,
+        R"({"trial":1,"config":{"p":{"instruction":"x"}},"config_key":"k","score":1.0,"rank_estimate":null})", 3);
     ASSERT_FALSE(nested);
     EXPECT_NE(nested.error().message.find("\"config.p.instruction\""), std::string::npos) << nested.error().message;
 

@@ -46,8 +46,8 @@ void writeAll(const fs::path &path, const std::string &text)
 void dropVolatile(nlohmann::json &value)
 {
     if (value.is_object()) {
-        for (const char *key : {"elapsed", "run_id", "started_at", "finished_at", "wall_seconds", "seconds",
-                                "latency_ms", "created_at"})
+        for (const char *key :
+             {"elapsed", "run_id", "started_at", "finished_at", "wall_seconds", "seconds", "latency_ms", "created_at"})
             value.erase(key);
         for (auto &[key, item] : value.items())
             dropVolatile(item);
@@ -91,11 +91,11 @@ TEST_P(Pins, ArtifactAndEventsMatchThePin)
     const fs::path artifact = dir / "artifact.json";
     const fs::path events = dir / "events.jsonl";
 
-    std::string cmd = "PRISM_DATA_DIR=" + quoted((dir / "data").string()) + " " + quoted(PRISM_CLI_BINARY) + " optimize "
-                      + quoted(std::string(PRISM_SAMPLES_DIR) + "/" + pin.sample + "/" + pin.sample + ".prism.json")
-                      + " --optimizer " + pin.optimizer + " --seed 0 --threads 4 --quiet"
-                      + " --store " + quoted((dir / "runs.sqlite").string()) + " --out " + quoted(artifact.string())
-                      + " --events " + quoted(events.string());
+    std::string cmd =
+        "PRISM_DATA_DIR=" + quoted((dir / "data").string()) + " " + quoted(PRISM_CLI_BINARY) + " optimize "
+        + quoted(std::string(PRISM_SAMPLES_DIR) + "/" + pin.sample + "/" + pin.sample + ".prism.json") + " --optimizer "
+        + pin.optimizer + " --seed 0 --threads 4 --quiet" + " --store " + quoted((dir / "runs.sqlite").string())
+        + " --out " + quoted(artifact.string()) + " --events " + quoted(events.string());
     if (!pin.autoLevel.empty())
         cmd += " --auto " + pin.autoLevel;
     cmd += " >" + quoted((dir / "stdout.txt").string()) + " 2>" + quoted((dir / "stderr.txt").string());

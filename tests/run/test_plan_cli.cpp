@@ -109,8 +109,9 @@ protected:
     void check(const std::string &name, const std::string &optimizer)
     {
         SCOPED_TRACE(name + " / " + optimizer);
-        const std::vector<std::string> common = {"optimize", sample(name), "--optimizer", optimizer, "--seed", "0",
-                                                 "--store", (dir / "runs.sqlite").string()};
+        const std::vector<std::string> common = {
+            "optimize", sample(name), "--optimizer", optimizer,
+            "--seed",   "0",          "--store",     (dir / "runs.sqlite").string()};
         std::vector<std::string> planArgs = common;
         planArgs.insert(planArgs.end(), {"--dry-run", "--json"});
         const Json plan = jsonOf(planArgs);
@@ -118,7 +119,8 @@ protected:
         EXPECT_EQ(plan, jsonOf(planArgs)); // the same plan every time
 
         std::vector<std::string> runArgs = common;
-        runArgs.insert(runArgs.end(), {"--json", "--no-cache", "--quiet", "--out", (dir / "out" / "artifact.json").string()});
+        runArgs.insert(runArgs.end(),
+                       {"--json", "--no-cache", "--quiet", "--out", (dir / "out" / "artifact.json").string()});
         const Json run = jsonOf(runArgs);
         ASSERT_TRUE(run.is_object());
         ASSERT_EQ(run.value("stop_reason", std::string()), "completed");

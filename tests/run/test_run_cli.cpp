@@ -13,9 +13,9 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -116,9 +116,11 @@ TEST_F(RunCli, ThreadsAndRepetitionGiveByteIdenticalArtifacts)
     const std::string a1 = (dir / "a1.json").string();
     const std::string a8 = (dir / "a8.json").string();
     const std::string again = (dir / "again.json").string();
-    auto r1 = prism({"optimize", kMath, "--auto", "light", "--seed", "0", "--threads", "1", "--no-cache", "--store", store, "--out", a1, "--quiet"});
+    auto r1 = prism({"optimize", kMath, "--auto", "light", "--seed", "0", "--threads", "1", "--no-cache", "--store",
+                     store, "--out", a1, "--quiet"});
     ASSERT_EQ(r1.exitCode, 0) << r1.err;
-    auto r8 = prism({"optimize", kMath, "--auto", "light", "--seed", "0", "--threads", "8", "--no-cache", "--store", store, "--out", a8, "--quiet"});
+    auto r8 = prism({"optimize", kMath, "--auto", "light", "--seed", "0", "--threads", "8", "--no-cache", "--store",
+                     store, "--out", a8, "--quiet"});
     ASSERT_EQ(r8.exitCode, 0) << r8.err;
     // Cache hits this time: the answers, hence the artifact, are the same.
     auto r3 = prism({"optimize", kMath, "--seed", "0", "--threads", "8", "--store", store, "--out", again, "--quiet"});
@@ -150,7 +152,8 @@ TEST_F(RunCli, JsonSummaryEventLogAndExport)
 {
     const std::string events = (dir / "events.jsonl").string();
     const std::string out = (dir / "qa.json").string();
-    auto r = prism({"optimize", PRISM_SAMPLES_DIR "/qa/qa.prism.json", "--seed", "0", "--json", "--store", store, "--events", events, "--out", out});
+    auto r = prism({"optimize", PRISM_SAMPLES_DIR "/qa/qa.prism.json", "--seed", "0", "--json", "--store", store,
+                    "--events", events, "--out", out});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const Json summary = parseOut(r);
     const std::string runId = summary["run_id"].get<std::string>();
@@ -278,7 +281,8 @@ TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
 
     // The uninterrupted reference.
     const std::string reference = (dir / "reference.json").string();
-    auto ref = prism({"optimize", studyPath, "--seed", "0", "--threads", "4", "--no-cache", "--store", store, "--out", reference, "--json"});
+    auto ref = prism({"optimize", studyPath, "--seed", "0", "--threads", "4", "--no-cache", "--store", store, "--out",
+                      reference, "--json"});
     ASSERT_EQ(ref.exitCode, 0) << ref.err;
     const std::string referenceRun = parseOut(ref)["run_id"].get<std::string>();
 
@@ -290,8 +294,9 @@ TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
         const int devnull = ::open("/dev/null", O_WRONLY);
         ::dup2(devnull, STDOUT_FILENO);
         ::dup2(devnull, STDERR_FILENO);
-        ::execl(PRISM_CLI_BINARY, PRISM_CLI_BINARY, "optimize", studyPath.c_str(), "--seed", "0", "--threads", "4", "--no-cache",
-                "--store", store.c_str(), "--events", events.string().c_str(), "--quiet", static_cast<char *>(nullptr));
+        ::execl(PRISM_CLI_BINARY, PRISM_CLI_BINARY, "optimize", studyPath.c_str(), "--seed", "0", "--threads", "4",
+                "--no-cache", "--store", store.c_str(), "--events", events.string().c_str(), "--quiet",
+                static_cast<char *>(nullptr));
         ::_exit(127);
     }
     bool sawTrial = false;
@@ -322,7 +327,8 @@ TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
 
     const std::string resumedArtifact = (dir / "resumed.json").string();
     const fs::path resumedEvents = dir / "resumed.jsonl";
-    auto resumed = prism({"resume", killedRun, "--store", store, "--out", resumedArtifact, "--json", "--events", resumedEvents.string()});
+    auto resumed = prism({"resume", killedRun, "--store", store, "--out", resumedArtifact, "--json", "--events",
+                          resumedEvents.string()});
     ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
     const Json summary = parseOut(resumed);
     EXPECT_EQ(summary["run_id"], killedRun);

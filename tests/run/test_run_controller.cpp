@@ -3,8 +3,8 @@
 // the event log, determinism and resume (after a cancel and after a SIGKILL).
 #include "core/json.h"
 #include "core/study.h"
-#include "events/event_codec.h"
 #include "eval/evaluator.h"
+#include "events/event_codec.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
@@ -148,7 +148,8 @@ protected:
     }
 
     // Runs the fake to the end; returns the outcome.
-    RunOutcome runFake(const std::shared_ptr<RunStore> &store, RunSettings s, std::function<void(FakeOptimizer &, RunController &)> tweak = {},
+    RunOutcome runFake(const std::shared_ptr<RunStore> &store, RunSettings s,
+                       std::function<void(FakeOptimizer &, RunController &)> tweak = {},
                        std::vector<RunEvent> *seen = nullptr)
     {
         RunController controller(store);
@@ -365,7 +366,8 @@ TEST_F(RunControllerTest, ThreadCountAndRepetitionDoNotChangeTheArtifact)
     EXPECT_EQ(one.artifactJson, eight.artifactJson);
     EXPECT_EQ(eight.artifactJson, again.artifactJson);
     EXPECT_EQ(one.artifactJson.find(one.runId), std::string::npos); // no run id, no clock in the artifact
-    EXPECT_EQ(comparable(store->events(one.runId).value()).size(), comparable(store->events(eight.runId).value()).size());
+    EXPECT_EQ(comparable(store->events(one.runId).value()).size(),
+              comparable(store->events(eight.runId).value()).size());
 }
 
 TEST_F(RunControllerTest, ACancelledRunResumesToTheUninterruptedResult)

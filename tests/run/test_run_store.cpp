@@ -191,7 +191,8 @@ TEST_F(RunStoreTest, RunsListNewestFirstAndFinish)
     const std::string b = store.value()->createRun(newRun(2)).value();
     EXPECT_NE(a, b);
     EXPECT_LT(a, b); // numbered in creation order
-    ASSERT_TRUE(store.value()->finishRun(a, RunStatus::Finished, StopReason::completed(), 40.0, 64.0, summaryWithTrials(3)));
+    ASSERT_TRUE(
+        store.value()->finishRun(a, RunStatus::Finished, StopReason::completed(), 40.0, 64.0, summaryWithTrials(3)));
     ASSERT_TRUE(store.value()->setArtifact(a, "{\"demos\": []}\n"));
     auto runs = store.value()->listRuns();
     ASSERT_TRUE(runs);
@@ -402,7 +403,8 @@ TEST_F(RunStoreTest, SessionsAndCancelMark)
     const std::string id = store.value()->createRun(newRun()).value();
     ASSERT_TRUE(store.value()->setCancelSeq(id, 12));
     ASSERT_TRUE(store.value()->setCancelSeq(id, 20)); // the first mark stays
-    ASSERT_TRUE(store.value()->finishRun(id, RunStatus::Cancelled, StopReason::cancelled(), std::nullopt, std::nullopt, {}));
+    ASSERT_TRUE(
+        store.value()->finishRun(id, RunStatus::Cancelled, StopReason::cancelled(), std::nullopt, std::nullopt, {}));
     EXPECT_EQ(store.value()->loadRun(id)->cancelSeq, 12u);
     auto session = store.value()->beginSession(id);
     ASSERT_TRUE(session);
@@ -446,7 +448,8 @@ TEST_F(RunStoreTest, ForeignDatabaseAndOtherSchemaVersionAreRefused)
         ASSERT_TRUE(fresh);
     }
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
     sqlite3_close(db);
     auto newer = RunStore::open(path);
     ASSERT_FALSE(newer);

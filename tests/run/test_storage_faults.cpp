@@ -41,8 +41,8 @@ protected:
             {"PRISM_FSFAULT_DIR", faulty.string()},
             {"PRISM_FSFAULT_BYTES", std::to_string(budget)},
             // A sanitizer build must accept a preloaded library ahead of its runtime.
-            {"ASAN_OPTIONS", std::string(std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "") +
-                                 ":verify_asan_link_order=0"},
+            {"ASAN_OPTIONS",
+             std::string(std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "") + ":verify_asan_link_order=0"},
         };
         for (const auto &[k, v] : env)
             ::setenv(k.c_str(), v.c_str(), 1);
@@ -93,7 +93,8 @@ TEST_F(StorageFaults, ADiskThatFillsMidRunStopsItLosingNothingAndItResumesOnceTh
     EXPECT_EQ(opened.value()->artifact(firstRun).value(), firstArtifact);
 
     // With space again the stopped run resumes to what an uninterrupted run gives.
-    const ChildResult resumed = runPrism(dir, {"resume", secondRun, "--store", store().string(), "--out", second.string(), "--quiet"});
+    const ChildResult resumed =
+        runPrism(dir, {"resume", secondRun, "--store", store().string(), "--out", second.string(), "--quiet"});
     ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
     EXPECT_EQ(readAll(second), firstArtifact);
 }
@@ -108,7 +109,8 @@ TEST_F(StorageFaults, AnArtifactThatCannotBeWrittenLeavesThePreviousFileAndSaysH
         const ChildResult r = prismUnder(mode, dir / "out", 0, optimize(out));
         EXPECT_NE(r.exitCode, 0);
         EXPECT_NE(r.err.find("the artifact could not be written: " + out.string()), std::string::npos) << r.err;
-        EXPECT_NE(r.err.find(mode == "full" ? "No space left on device" : "Read-only file system"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(mode == "full" ? "No space left on device" : "Read-only file system"), std::string::npos)
+            << r.err;
         EXPECT_EQ(readAll(out), "{\"previous\": true}\n");
         std::size_t files = 0;
         for ([[maybe_unused]] const auto &entry : fs::directory_iterator(dir / "out"))
@@ -119,7 +121,8 @@ TEST_F(StorageFaults, AnArtifactThatCannotBeWrittenLeavesThePreviousFileAndSaysH
         ASSERT_NE(at, std::string::npos) << r.err;
         const std::string runId = r.err.substr(at + 14, r.err.find(' ', at + 14) - (at + 14));
         const fs::path exported = dir / ("exported-" + mode + ".json");
-        const ChildResult ex = runPrism(dir, {"export", runId, "--store", store().string(), "--out", exported.string()});
+        const ChildResult ex =
+            runPrism(dir, {"export", runId, "--store", store().string(), "--out", exported.string()});
         ASSERT_EQ(ex.exitCode, 0) << ex.err;
         EXPECT_NE(readAll(exported).find("\"signature\""), std::string::npos);
     }
@@ -153,7 +156,9 @@ TEST_F(StorageFaults, AFullDiskUnderTheCacheWarnsOnceAndTheRunGoesOn)
     ::setenv("PRISM_DATA_DIR", data.c_str(), 1);
     const fs::path reference = dir / "reference.json";
     ASSERT_EQ(runPrism(dir, {"optimize", kStudy, "--seed", "0", "--no-cache", "--store", store().string(), "--out",
-                             reference.string(), "--quiet"}).exitCode, 0);
+                             reference.string(), "--quiet"})
+                  .exitCode,
+              0);
     fs::remove_all(data);
     const fs::path out = dir / "out.json";
     const ChildResult r = prismUnder("full", data, 60000, optimize(out));

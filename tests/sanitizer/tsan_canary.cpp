@@ -22,8 +22,14 @@ namespace {
 
 int g_shared = 0; // the value both threads write
 
-__attribute__((noinline)) void writeFromWorker(int value) { g_shared = value; }
-__attribute__((noinline)) void writeFromMain(int value) { g_shared = value + 1; } // not foldable into the other
+__attribute__((noinline)) void writeFromWorker(int value)
+{
+    g_shared = value;
+}
+__attribute__((noinline)) void writeFromMain(int value)
+{
+    g_shared = value + 1;
+} // not foldable into the other
 
 int race(QCoreApplication &app)
 {

@@ -36,8 +36,7 @@ public:
         const int attempt = calls.fetch_add(1);
         const int now = current.fetch_add(1) + 1;
         int seen = maxConcurrent.load();
-        while (now > seen && !maxConcurrent.compare_exchange_weak(seen, now)) {
-        }
+        while (now > seen && !maxConcurrent.compare_exchange_weak(seen, now)) {}
         if (gated) {
             std::unique_lock lock(m_gateMutex);
             m_gateCv.wait(lock, [&] { return m_open; });
@@ -48,7 +47,8 @@ public:
                 return *error;
         }
         ChatResponse r;
-        r.choices.push_back("answer to: " + (request.messages.empty() ? std::string() : request.messages.back().content));
+        r.choices.push_back("answer to: "
+                            + (request.messages.empty() ? std::string() : request.messages.back().content));
         r.usage.promptTokens = promptTokens;
         r.usage.completionTokens = completionTokens;
         r.model = "fake";

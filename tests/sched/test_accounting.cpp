@@ -178,7 +178,8 @@ TEST(Prices, MalformedFileNamesFileAndLine)
 {
     TempDir dir;
     const std::string path = dir.file("prices.json");
-    writeFile(path, "{\n  \"models\": {\n    \"x\": {\"input_per_million\": 1.0,, \"output_per_million\": 2.0}\n  }\n}\n");
+    writeFile(path,
+              "{\n  \"models\": {\n    \"x\": {\"input_per_million\": 1.0,, \"output_per_million\": 2.0}\n  }\n}\n");
     auto table = PriceTable::load(path);
     ASSERT_FALSE(table.ok());
     EXPECT_EQ(table.error().kind, ErrorKind::Parse);

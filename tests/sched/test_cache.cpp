@@ -305,7 +305,8 @@ TEST(ResponseCache, AnotherProgramsDatabaseIsRefused)
     auto cache = ResponseCache::open(path);
     ASSERT_FALSE(cache.ok());
     EXPECT_EQ(cache.error().kind, ErrorKind::Io);
-    EXPECT_NE(cache.error().message.find(path + ": not a Prism response cache"), std::string::npos) << cache.error().message;
+    EXPECT_NE(cache.error().message.find(path + ": not a Prism response cache"), std::string::npos)
+        << cache.error().message;
 }
 
 TEST(ResponseCache, DefaultLocationIsInTheDataDirectory)

@@ -43,8 +43,7 @@ public:
               std::lock_guard lock(m_mutex);
               m_result.emplace(std::move(r));
           })
-    {
-    }
+    {}
     ~Caller()
     {
         if (m_thread.joinable()) {
@@ -124,7 +123,8 @@ TEST(ManagedLm, RetriesTransientErrorsAndLedgerShowsRetryCount)
 
 TEST(ManagedLm, NonRetryableErrorsFailFastWithOneCall)
 {
-    for (ErrorKind kind : {ErrorKind::Auth, ErrorKind::InvalidRequest, ErrorKind::ContextWindowExceeded, ErrorKind::Parse}) {
+    for (ErrorKind kind :
+         {ErrorKind::Auth, ErrorKind::InvalidRequest, ErrorKind::ContextWindowExceeded, ErrorKind::Parse}) {
         auto fake = std::make_shared<FakeLm>();
         fake->failWith = [kind](int) -> std::optional<Error> { return makeError(kind); };
         CallServices services = fastServices();
@@ -341,9 +341,8 @@ TEST(ManagedLm, PerEndpointLimitsAreIndependent)
                 if (!lm.complete(makeRequest(std::to_string(t) + "/" + std::to_string(i))).ok())
                     ++failures;
         });
-    EXPECT_TRUE(waitFor([&] {
-        return fakeA->current.load() + fakeB->current.load() + services.scheduler->waitingForSlot() == 16;
-    }));
+    EXPECT_TRUE(waitFor(
+        [&] { return fakeA->current.load() + fakeB->current.load() + services.scheduler->waitingForSlot() == 16; }));
     EXPECT_EQ(fakeA->current.load(), 2);
     EXPECT_EQ(fakeB->current.load(), 4); // B is not held to A's limit
     EXPECT_EQ(services.scheduler->waitingForSlot(), 6 + 4);

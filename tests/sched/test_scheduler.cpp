@@ -24,14 +24,14 @@ namespace {
 // when the test ends, so a failing test ends instead of hanging.
 class Acquirer {
 public:
-    Acquirer(Scheduler &scheduler, std::string endpoint, long long tokens = 0, const std::atomic<bool> *cancel = nullptr)
+    Acquirer(Scheduler &scheduler, std::string endpoint, long long tokens = 0,
+             const std::atomic<bool> *cancel = nullptr)
         : m_scheduler(scheduler), m_thread([this, endpoint = std::move(endpoint), tokens, cancel] {
               auto r = m_scheduler.acquire(endpoint, tokens, cancel ? cancel : &m_cancel);
               std::lock_guard lock(m_mutex);
               m_result.emplace(std::move(r));
           })
-    {
-    }
+    {}
     ~Acquirer()
     {
         if (!m_thread.joinable())

@@ -174,7 +174,8 @@ TEST(JsMetric, ScriptProblemsAtLoad)
     EXPECT_NE(loadError("var metric = 3;").find("metric is a number, not a function"), std::string::npos);
     EXPECT_EQ(loadError("var x = 1;\nnope();\nfunction metric() { return 1; }"),
               "metric.js line 2: ReferenceError: nope is not defined");
-    EXPECT_EQ(loadError("\n\nthrow 'no';\nfunction metric() { return 1; }"), "metric.js line 3: uncaught exception: \"no\"");
+    EXPECT_EQ(loadError("\n\nthrow 'no';\nfunction metric() { return 1; }"),
+              "metric.js line 3: uncaught exception: \"no\"");
     auto bad = makeJsMetric("function metric() { return 1; }", 0);
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().kind, ErrorKind::Config);
@@ -244,7 +245,8 @@ TEST(JsMetric, SandboxHasNoWayOut)
             << attempt << " -> " << error;
     }
     // Modules cannot be loaded: import is not even valid syntax in a metric script.
-    EXPECT_NE(loadError("import fs from 'fs';\nfunction metric() { return 1; }").find("line 1: SyntaxError"), std::string::npos);
+    EXPECT_NE(loadError("import fs from 'fs';\nfunction metric() { return 1; }").find("line 1: SyntaxError"),
+              std::string::npos);
     EXPECT_NE(loadError("function metric() {\n  return import('/etc/passwd');\n}").find("line 2: SyntaxError"),
               std::string::npos);
 }
@@ -338,7 +340,8 @@ TEST(JsMetric, StudyMetricPicksScriptOrComposite)
 {
     auto study = loadStudy(PRISM_SAMPLES_DIR "/moderation/moderation.prism.json");
     ASSERT_TRUE(study.ok()) << study.error().message;
-    const Example gold = row({{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value::List{"hate", "violence"}}});
+    const Example gold =
+        row({{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value::List{"hate", "violence"}}});
     const Prediction half = pred({{"severity", "high"}, {"policy_violations", Value::List{"hate"}}});
 
     // The sample's composite: severity exact (1) and Jaccard {hate} vs {hate, violence} (0.5), averaged.
@@ -356,7 +359,8 @@ TEST(JsMetric, StudyMetricPicksScriptOrComposite)
     script.script = "function metric(e, p) {\n  return p.severity ==== 1;\n}";
     auto broken = makeStudyMetric(script, study->program);
     ASSERT_FALSE(broken.ok());
-    EXPECT_NE(broken.error().message.find("metric.js line 2: SyntaxError"), std::string::npos) << broken.error().message;
+    EXPECT_NE(broken.error().message.find("metric.js line 2: SyntaxError"), std::string::npos)
+        << broken.error().message;
 }
 
 TEST(JsMetric, TemplateForTheSignatureRuns)
@@ -367,7 +371,8 @@ TEST(JsMetric, TemplateForTheSignatureRuns)
     EXPECT_NE(source.find("function metric(example, pred, trace)"), std::string::npos);
     auto m = mustMake(source);
     ASSERT_TRUE(m);
-    const Example gold = row({{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value::List{"hate", "violence"}}});
+    const Example gold =
+        row({{"snippet", "x"}, {"severity", "high"}, {"policy_violations", Value::List{"hate", "violence"}}});
     auto perfect = m->score(gold, pred({{"severity", "high"}, {"policy_violations", Value::List{"violence", "hate"}}}));
     ASSERT_TRUE(perfect.ok()) << perfect.error().message;
     EXPECT_DOUBLE_EQ(perfect->score, 1.0);

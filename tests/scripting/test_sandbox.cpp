@@ -33,11 +33,11 @@ using jstest::pred;
 std::unique_ptr<Metric> attacker(const std::string &attack, int timeoutMs = kLimitMs)
 {
     return mustMake("function metric(example, pred) {\n"
-                    "  if (pred.attack) {\n" +
-                        attack +
-                        "\n  }\n"
-                        "  return 0.5;\n"
-                        "}\n",
+                    "  if (pred.attack) {\n"
+                        + attack
+                        + "\n  }\n"
+                          "  return 0.5;\n"
+                          "}\n",
                     timeoutMs);
 }
 
@@ -103,13 +103,14 @@ TEST(Sandbox, TheGlobalObjectReachedAnyWayIsTheSameBareOne)
     // Indirect eval, the Function constructor and a sloppy-mode this all reach the one
     // global object, which has nothing but ECMAScript's library (JsMetric tests list it;
     // Qt 6.4's engine has no globalThis).
-    auto m = mustMake("function metric() {\n"
-                      "  const a = (0, eval)('this'), b = Function('return this')(), c = (function () { return this; })();\n"
-                      "  const same = a === b && b === c;\n"
-                      "  const io = ['XMLHttpRequest','Qt','console','print','require','process','fetch','WebSocket','Worker']\n"
-                      "    .filter(n => n in a);\n"
-                      "  return {score: same && io.length === 0 ? 1 : 0, feedback: io.join(',')};\n"
-                      "}\n");
+    auto m = mustMake(
+        "function metric() {\n"
+        "  const a = (0, eval)('this'), b = Function('return this')(), c = (function () { return this; })();\n"
+        "  const same = a === b && b === c;\n"
+        "  const io = ['XMLHttpRequest','Qt','console','print','require','process','fetch','WebSocket','Worker']\n"
+        "    .filter(n => n in a);\n"
+        "  return {score: same && io.length === 0 ? 1 : 0, feedback: io.join(',')};\n"
+        "}\n");
     ASSERT_TRUE(m);
     expectCheckPasses(*m);
 }
@@ -229,10 +230,11 @@ TEST(Sandbox, HostileFieldNamesStayPlainData)
 {
     // Field names come from datasets: __proto__ or constructor must not
     // change what the script sees as the object's prototype.
-    auto m = mustMake("function metric(example, pred) {\n"
-                      "  const plain = Object.getPrototypeOf(example) === Object.prototype && example.constructor === 'x';\n"
-                      "  return plain ? 1 : 0;\n"
-                      "}\n");
+    auto m =
+        mustMake("function metric(example, pred) {\n"
+                 "  const plain = Object.getPrototypeOf(example) === Object.prototype && example.constructor === 'x';\n"
+                 "  return plain ? 1 : 0;\n"
+                 "}\n");
     ASSERT_TRUE(m);
     Example e;
     e.values.set("__proto__", Value("not a prototype"));

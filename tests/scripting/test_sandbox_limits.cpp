@@ -48,9 +48,11 @@ Prediction answer(const std::string &text)
 std::string metricWith(const std::string &attack)
 {
     return "function metric(e, p) {\n"
-           "  if (e.attack === 'yes') { " + attack + " }\n"
-           "  return p.answer === e.answer ? 1 : 0;\n"
-           "}\n";
+           "  if (e.attack === 'yes') { "
+           + attack
+           + " }\n"
+             "  return p.answer === e.answer ? 1 : 0;\n"
+             "}\n";
 }
 
 std::string outcome(const Metric &m, const Example &e, const Prediction &p)
@@ -130,20 +132,21 @@ TEST(SandboxLimits, NativeBuiltInsRefuseLengthsTheTimeLimitCannotStop)
         const char *message;
     };
     const Case cases[] = {
-        {"new Array(2 ** 31).fill(0);",
-         "metric.js line 2: RangeError: Array.prototype.fill on a length of 2147483648 is over the metric sandbox limit of 16777216"},
+        {"new Array(2 ** 31).fill(0);", "metric.js line 2: RangeError: Array.prototype.fill on a length of 2147483648 "
+                                        "is over the metric sandbox limit of 16777216"},
         {"const a = []; a.length = 2 ** 32 - 1; Array.prototype.fill.call(a, 1);",
-         "metric.js line 2: RangeError: Array.prototype.fill on a length of 4294967295 is over the metric sandbox limit of 16777216"},
-        {"'x'.repeat(2 ** 30);",
-         "metric.js line 2: RangeError: String.prototype.repeat to a length of 1073741824 is over the metric sandbox limit of 67108864"},
-        {"'x'.padEnd(2 ** 30);",
-         "metric.js line 2: RangeError: String.prototype.padEnd to a length of 1073741824 is over the metric sandbox limit of 67108864"},
-        {"'x'.padStart(2 ** 30);",
-         "metric.js line 2: RangeError: String.prototype.padStart to a length of 1073741824 is over the metric sandbox limit of 67108864"},
-        {"new Array(2 ** 30).join('ab');",
-         "metric.js line 2: RangeError: Array.prototype.join on a length of 1073741824 is over the metric sandbox limit of 16777216"},
-        {"Array.from({length: 2 ** 31});",
-         "metric.js line 2: RangeError: Array.from of a length of 2147483648 is over the metric sandbox limit of 16777216"},
+         "metric.js line 2: RangeError: Array.prototype.fill on a length of 4294967295 is over the metric sandbox "
+         "limit of 16777216"},
+        {"'x'.repeat(2 ** 30);", "metric.js line 2: RangeError: String.prototype.repeat to a length of 1073741824 is "
+                                 "over the metric sandbox limit of 67108864"},
+        {"'x'.padEnd(2 ** 30);", "metric.js line 2: RangeError: String.prototype.padEnd to a length of 1073741824 is "
+                                 "over the metric sandbox limit of 67108864"},
+        {"'x'.padStart(2 ** 30);", "metric.js line 2: RangeError: String.prototype.padStart to a length of 1073741824 "
+                                   "is over the metric sandbox limit of 67108864"},
+        {"new Array(2 ** 30).join('ab');", "metric.js line 2: RangeError: Array.prototype.join on a length of "
+                                           "1073741824 is over the metric sandbox limit of 16777216"},
+        {"Array.from({length: 2 ** 31});", "metric.js line 2: RangeError: Array.from of a length of 2147483648 is over "
+                                           "the metric sandbox limit of 16777216"},
     };
     for (const auto &c : cases) {
         auto m = mustMake(metricWith(c.attack));
@@ -152,7 +155,8 @@ TEST(SandboxLimits, NativeBuiltInsRefuseLengthsTheTimeLimitCannotStop)
         expectStillScores(*m, c.attack);
     }
     // Lengths a metric uses still work.
-    auto m = mustMake("function metric() { return 'ab'.repeat(3) + new Array(3).fill(1).join('') === 'ababab111' ? 1 : 0; }");
+    auto m = mustMake(
+        "function metric() { return 'ab'.repeat(3) + new Array(3).fill(1).join('') === 'ababab111' ? 1 : 0; }");
     ASSERT_TRUE(m);
     auto r = m->score({}, {});
     ASSERT_TRUE(r.ok()) << r.error().message;

@@ -46,7 +46,8 @@ TEST(BenchObjective, BadShapesNameTheFileAndKey)
     Result<CategoricalObjective> o = loadObjective(path);
     ASSERT_FALSE(o.ok());
     EXPECT_NE(o.error().message.find(path), std::string::npos);
-    EXPECT_NE(o.error().message.find("'main[1]' must be an array of 3 numbers"), std::string::npos) << o.error().message;
+    EXPECT_NE(o.error().message.find("'main[1]' must be an array of 3 numbers"), std::string::npos)
+        << o.error().message;
 }
 
 TEST(BenchFigures, JsonLineHasTheReadmeKeysInOrder)
@@ -57,14 +58,19 @@ TEST(BenchFigures, JsonLineHasTheReadmeKeysInOrder)
     settings.seeds = 3;
     settings.trials = 10;
     settings.budgets = {5, 10};
-    const SamplerFigures f = benchmarkSampler(*o, "random", [] { return std::unique_ptr<Sampler>(new RandomSampler()); }, settings);
+    const SamplerFigures f = benchmarkSampler(
+        *o, "random", [] { return std::unique_ptr<Sampler>(new RandomSampler()); }, settings);
     const std::string line = figuresJsonLine(f);
-    EXPECT_EQ(line.rfind(R"({"objective": "tiny", "sampler": "random", "optimum": 1.0, "seeds": 3, "best_true": {"5": )", 0), 0u) << line;
+    EXPECT_EQ(
+        line.rfind(R"({"objective": "tiny", "sampler": "random", "optimum": 1.0, "seeds": 3, "best_true": {"5": )", 0),
+        0u)
+        << line;
     const nlohmann::ordered_json j = nlohmann::ordered_json::parse(line);
     std::vector<std::string> keys;
     for (auto it = j.begin(); it != j.end(); ++it)
         keys.push_back(it.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"objective", "sampler", "optimum", "seeds", "best_true", "rec_true", "ms_per_trial"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{"objective", "sampler", "optimum", "seeds", "best_true", "rec_true",
+                                              "ms_per_trial"}));
     // The recommendation was evaluated, so it cannot beat the best evaluated config.
     for (const char *b : {"5", "10"})
         EXPECT_LE(j["rec_true"][b].get<double>(), j["best_true"][b].get<double>());

@@ -20,7 +20,7 @@ namespace {
 struct SamplerCase {
     std::string name;
     std::function<std::unique_ptr<Sampler>()> make;
-    bool learns = false;      // a model-based sampler: spreads parallel asks
+    bool learns = false;       // a model-based sampler: spreads parallel asks
     bool findsJointly = false; // models configs jointly: finds a clear best fast
 };
 
@@ -207,7 +207,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(SamplerCase{"random", [] { return std::unique_ptr<Sampler>(new RandomSampler()); }, false},
                       SamplerCase{"tpe", [] { return std::unique_ptr<Sampler>(new TpeSampler()); }, true, true},
                       SamplerCase{"tpe_optuna_defaults",
-                                  [] { return std::unique_ptr<Sampler>(new TpeSampler(TpeOptions::optunaDefaults())); }, true, true},
+                                  [] { return std::unique_ptr<Sampler>(new TpeSampler(TpeOptions::optunaDefaults())); },
+                                  true, true},
                       SamplerCase{"tpe_independent",
                                   [] {
                                       TpeOptions o;

@@ -51,7 +51,8 @@ TEST(SearchStudy, TellErrorsNameTheTrial)
     ASSERT_TRUE(s.tell(t.number, 0.5).ok());
     Result<void> twice = s.tell(t.number, 0.6);
     ASSERT_FALSE(twice.ok());
-    EXPECT_NE(twice.error().message.find("trial 0: it is already complete"), std::string::npos) << twice.error().message;
+    EXPECT_NE(twice.error().message.find("trial 0: it is already complete"), std::string::npos)
+        << twice.error().message;
     EXPECT_DOUBLE_EQ(s.trial(0)->value, 0.5);
     Result<void> unknown = s.fail(7);
     ASSERT_FALSE(unknown.ok());

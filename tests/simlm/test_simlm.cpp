@@ -23,13 +23,13 @@ namespace {
 const std::vector<std::string> kSeverity = {"low", "medium", "high"};
 const std::vector<std::string> kPolicies = {"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"};
 const std::string kSeverityType = "Literal['low', 'medium', 'high']";
-const std::string kPolicyType = "list[Literal['harassment', 'hate', 'sexual', 'violence', 'self_harm', 'spam', 'other']]";
+const std::string kPolicyType =
+    "list[Literal['harassment', 'hate', 'sexual', 'violence', 'self_harm', 'spam', 'other']]";
 
 struct FieldDef {
     FieldDef(std::string n, std::string t = "str", std::string d = {})
         : name(std::move(n)), type(std::move(t)), description(std::move(d))
-    {
-    }
+    {}
     std::string name;
     std::string type;
     std::string description;
@@ -51,7 +51,8 @@ std::string fieldList(const std::vector<FieldDef> &fields)
 {
     std::string s;
     for (std::size_t i = 0; i < fields.size(); ++i)
-        s += std::to_string(i + 1) + ". `" + fields[i].name + "` (" + fields[i].type + "): " + fields[i].description + "\n";
+        s += std::to_string(i + 1) + ". `" + fields[i].name + "` (" + fields[i].type + "): " + fields[i].description
+             + "\n";
     return s;
 }
 
@@ -65,14 +66,16 @@ std::string blocks(const Values &values)
 
 std::vector<ChatMessage> render(const PromptSpec &p)
 {
-    std::string system = "Your input fields are:\n" + fieldList(p.inputs) + "Your output fields are:\n" + fieldList(p.outputs);
+    std::string system =
+        "Your input fields are:\n" + fieldList(p.inputs) + "Your output fields are:\n" + fieldList(p.outputs);
     system += "All interactions will be structured in the following way, with the appropriate values filled in.\n\n";
     for (const FieldDef &f : p.inputs)
         system += "[[ ## " + f.name + " ## ]]\n{" + f.name + "}\n\n";
     if (p.json) {
         system += "Outputs will be a JSON object with the following fields.\n\n{\n";
         for (std::size_t i = 0; i < p.outputs.size(); ++i)
-            system += "  \"" + p.outputs[i].name + "\": \"{" + p.outputs[i].name + "}\"" + (i + 1 < p.outputs.size() ? ",\n" : "\n");
+            system += "  \"" + p.outputs[i].name + "\": \"{" + p.outputs[i].name + "}\""
+                      + (i + 1 < p.outputs.size() ? ",\n" : "\n");
         system += "}\n";
     } else {
         for (const FieldDef &f : p.outputs)
@@ -97,10 +100,11 @@ std::vector<ChatMessage> render(const PromptSpec &p)
     std::string names;
     for (const FieldDef &f : p.outputs)
         names += (names.empty() ? "" : ", then ") + std::string("`[[ ## ") + f.name + " ## ]]`";
-    messages.push_back({"user", blocks(p.current) + "\n\n"
-                                    + (p.json ? "Respond with a JSON object in the following order of fields: " + names + "."
-                                              : "Respond with the corresponding output fields, starting with the field " + names
-                                                    + ", and then ending with the marker for `[[ ## completed ## ]]`.")});
+    messages.push_back(
+        {"user", blocks(p.current) + "\n\n"
+                     + (p.json ? "Respond with a JSON object in the following order of fields: " + names + "."
+                               : "Respond with the corresponding output fields, starting with the field " + names
+                                     + ", and then ending with the marker for `[[ ## completed ## ]]`.")});
     return messages;
 }
 
@@ -231,7 +235,8 @@ TEST(SimPrompt, IncompleteDemosLeaveOutNotSuppliedFields)
 
 TEST(SimPrompt, ReadsJsonAdapterRenderingWithJsonDemos)
 {
-    Result<sim::Prompt> r = sim::readPrompt(fixtureMessages("cot_moderation_demos.JSONAdapter.json"), ResponseFormat::Text);
+    Result<sim::Prompt> r =
+        sim::readPrompt(fixtureMessages("cot_moderation_demos.JSONAdapter.json"), ResponseFormat::Text);
     ASSERT_TRUE(r.ok());
     const sim::Prompt &p = *r;
     EXPECT_TRUE(p.jsonMode);
@@ -272,7 +277,8 @@ TEST(SimPrompt, EnumClassOptionsComeFromThePlaceholderNote)
     spec.outputs = {{"tone", "Tone"}};
     std::vector<ChatMessage> m = render(spec);
     const std::string placeholder = "{tone}";
-    m[0].content.insert(m[0].content.find(placeholder) + placeholder.size(), "        # note: the value you produce must be one of: calm; angry");
+    m[0].content.insert(m[0].content.find(placeholder) + placeholder.size(),
+                        "        # note: the value you produce must be one of: calm; angry");
     Result<sim::Prompt> p = sim::readPrompt(m, ResponseFormat::Text);
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(p->outputs[0].kind, sim::FieldKind::Enum);
@@ -318,7 +324,8 @@ TEST(SimText, ArithmeticIsFoundAndEvaluatedLeftToRight)
 
 TEST(SimTask, NoEvidenceAnswersTheFirstOption)
 {
-    EXPECT_EQ(answerOf("sim-small", moderation("Classify the snippet.", "I will hunt you down tonight."), "severity"), "low");
+    EXPECT_EQ(answerOf("sim-small", moderation("Classify the snippet.", "I will hunt you down tonight."), "severity"),
+              "low");
 }
 
 TEST(SimTask, CueWordsInTheInstructionFlipAnEnumAnswer)
@@ -333,21 +340,25 @@ TEST(SimTask, CueWordsInTheInstructionFlipAnEnumAnswer)
 
 TEST(SimTask, CueWordsComeOnlyFromSentencesNamingOneOption)
 {
-    Result<sim::Prompt> p = sim::readPrompt(
-        render(moderation("Use harassment when the text has insults such as idiot or loser. "
-                          "Use high or medium when the snippet mentions hunt. Threats are high.",
-                          "x", true)),
-        ResponseFormat::Text);
+    Result<sim::Prompt> p =
+        sim::readPrompt(render(moderation("Use harassment when the text has insults such as idiot or loser. "
+                                          "Use high or medium when the snippet mentions hunt. Threats are high.",
+                                          "x", true)),
+                        ResponseFormat::Text);
     ASSERT_TRUE(p.ok());
     sim::DrawContext ctx;
     ctx.model = "sim-small";
     sim::TaskSkills skills(*p, ctx);
     // Generic words (use, when, text, such) and option and field names are not cues.
     EXPECT_EQ(skills.cueWords(p->outputs[1], 0), (std::vector<std::string>{"insult", "idiot", "loser"}));
-    EXPECT_EQ(skills.cueWords(p->outputs[0], 2), (std::vector<std::string>{"threat"})); // not "hunt": that sentence names two
+    EXPECT_EQ(skills.cueWords(p->outputs[0], 2),
+              (std::vector<std::string>{"threat"})); // not "hunt": that sentence names two
     EXPECT_TRUE(skills.cueWords(p->outputs[0], 1).empty());
     // The same snippet under both instructions: a two-option sentence flips nothing.
-    EXPECT_EQ(answerOf("sim-small", moderation("Use high or medium when the snippet mentions hunt.", "We hunt at dawn."), "severity"), "low");
+    EXPECT_EQ(answerOf("sim-small",
+                       moderation("Use high or medium when the snippet mentions hunt.", "We hunt at dawn."),
+                       "severity"),
+              "low");
 }
 
 TEST(SimTask, ASimilarDemoFlipsTheAnswer)
@@ -363,13 +374,16 @@ TEST(SimTask, ASimilarDemoFlipsTheAnswer)
 TEST(SimTask, DefaultSentenceIsUsedOnlyWithoutEvidence)
 {
     const std::string snippet = "The bus was late again.";
-    EXPECT_EQ(answerOf("sim-small", moderation("Classify the snippet. Otherwise use medium.", snippet), "severity"), "medium");
+    EXPECT_EQ(answerOf("sim-small", moderation("Classify the snippet. Otherwise use medium.", snippet), "severity"),
+              "medium");
     EXPECT_EQ(answerOf("sim-small", moderation("If unsure, answer high.", snippet), "severity"), "high");
     EXPECT_EQ(answerOf("sim-small", moderation("By default the severity is medium.", snippet), "severity"), "medium");
     // A default sentence that names two options is no default.
     EXPECT_EQ(answerOf("sim-small", moderation("Otherwise use medium or high.", snippet), "severity"), "low");
     // Evidence beats the default: high has a cue hit.
-    EXPECT_EQ(answerOf("sim-small", moderation("Use high when the snippet mentions late. Otherwise use medium.", snippet), "severity"),
+    EXPECT_EQ(answerOf("sim-small",
+                       moderation("Use high when the snippet mentions late. Otherwise use medium.", snippet),
+                       "severity"),
               "high");
 }
 
@@ -383,7 +397,8 @@ TEST(SimTask, InstructionsChangeAnswersButNotTheNoisePattern)
     for (int i = 0; i < 20; ++i) {
         const std::string snippet = "high and low tide number " + std::to_string(i);
         const std::string a = answerOf("sim-small", moderation("Classify the snippet.", snippet), "severity");
-        const std::string b = answerOf("sim-small", moderation("Read the snippet, then classify it for moderation.", snippet), "severity");
+        const std::string b = answerOf(
+            "sim-small", moderation("Read the snippet, then classify it for moderation.", snippet), "severity");
         EXPECT_EQ(a, b) << snippet;
         EXPECT_TRUE(a == "low" || a == "high") << a;
         if (i == 0)
@@ -410,12 +425,15 @@ TEST(SimTask, TemperatureMixesTheRolloutIntoTheNoise)
 
 TEST(SimTask, ListOfEnumKeepsOptionsScoringAtLeastTheThreshold)
 {
-    PromptSpec p = moderation("Include spam when the snippet mentions click or free. Include harassment when the snippet mentions idiot.",
-                              "Free stuff, click here, you idiot.", true);
+    PromptSpec p = moderation(
+        "Include spam when the snippet mentions click or free. Include harassment when the snippet mentions idiot.",
+        "Free stuff, click here, you idiot.", true);
     // spam: 1.2 * 1.0; harassment: 1.2 * 0.75; the rest only noise (< 0.35 < 0.55). Option order.
     EXPECT_EQ(answerOf("sim-small", p, "policy_violations"), "[\"harassment\", \"spam\"]");
     // name(o) = 1 alone gives 0.6 >= 0.55.
-    EXPECT_EQ(answerOf("sim-small", moderation("Classify.", "This is spam, pure and simple.", true), "policy_violations"), "[\"spam\"]");
+    EXPECT_EQ(
+        answerOf("sim-small", moderation("Classify.", "This is spam, pure and simple.", true), "policy_violations"),
+        "[\"spam\"]");
     EXPECT_EQ(answerOf("sim-small", moderation("Classify.", "A quiet afternoon.", true), "policy_violations"), "[]");
 }
 
@@ -426,8 +444,11 @@ TEST(SimTask, ChainOfThoughtHalvesTheNoise)
     // sim-small's noise (< 0.35), impossible with half of it (< 0.175).
     int plain = 0, cot = 0;
     for (int i = 0; i < 120; ++i) {
-        PromptSpec p = moderation("Classify.", "idiot zq" + std::to_string(i) + "a zq" + std::to_string(i) + "b zq" + std::to_string(i) + "c", true);
-        p.demos.push_back({{{"snippet", "idiot"}}, {{"severity", "medium"}, {"policy_violations", "[\"harassment\"]"}}});
+        PromptSpec p = moderation(
+            "Classify.", "idiot zq" + std::to_string(i) + "a zq" + std::to_string(i) + "b zq" + std::to_string(i) + "c",
+            true);
+        p.demos.push_back(
+            {{{"snippet", "idiot"}}, {{"severity", "medium"}, {"policy_violations", "[\"harassment\"]"}}});
         plain += answerOf("sim-small", p, "policy_violations") != "[]";
         p.outputs.insert(p.outputs.begin(), FieldDef{"reasoning"});
         cot += answerOf("sim-small", p, "policy_violations") != "[]";
@@ -450,12 +471,16 @@ PromptSpec math(const std::string &instruction, const std::string &problem, cons
 
 TEST(SimTask, ArithmeticOnlyWhenAskedOtherwiseTheFirstNumber)
 {
-    const std::string problem = "Tickets cost 7 dollars for an adult and 5 for a child, and 4 families come. Solve 7 plus 5 times 4.";
+    const std::string problem =
+        "Tickets cost 7 dollars for an adult and 5 for a child, and 4 families come. Solve 7 plus 5 times 4.";
     EXPECT_EQ(answerOf("sim-small", math("Solve the word problem.", problem), "answer"), "7");
-    EXPECT_EQ(answerOf("sim-small", math("Solve the word problem. Calculate the answer step by step.", problem), "answer"), "48");
+    EXPECT_EQ(
+        answerOf("sim-small", math("Solve the word problem. Calculate the answer step by step.", problem), "answer"),
+        "48");
     EXPECT_EQ(answerOf("sim-small", math("Compute the result.", problem), "answer"), "48");
     EXPECT_EQ(answerOf("sim-small", math("Reason step by step.", problem), "answer"), "48");
-    EXPECT_EQ(answerOf("sim-small", math("Calculate.", "Share 10 pies. Work out 10 divided by 4.", "float"), "answer"), "2.5");
+    EXPECT_EQ(answerOf("sim-small", math("Calculate.", "Share 10 pies. Work out 10 divided by 4.", "float"), "answer"),
+              "2.5");
     EXPECT_EQ(answerOf("sim-small", math("Calculate.", "No numbers here."), "answer"), "0");
 }
 
@@ -477,8 +502,9 @@ PromptSpec qa(const std::string &instruction)
     p.inputs = {{"passage", "str", "A short passage that contains the answer."}, {"question"}};
     p.outputs = {{"answer"}};
     p.instruction = instruction;
-    p.current = {{"passage", "Mossbeck is a market town in the hills above the Arlen valley. Its clock tower was paid for by "
-                             "Josiah Crane, a wool merchant, in 1902. The clock still chimes every quarter hour."},
+    p.current = {{"passage",
+                  "Mossbeck is a market town in the hills above the Arlen valley. Its clock tower was paid for by "
+                  "Josiah Crane, a wool merchant, in 1902. The clock still chimes every quarter hour."},
                  {"question", "Who paid for the clock tower of Mossbeck?"}};
     return p;
 }
@@ -500,10 +526,11 @@ TEST(SimTask, ConciseInstructionsCutToSixWordsWithoutTheQuestionsWords)
 TEST(SimTask, StringsCopyANearIdenticalDemoOtherwiseTheFirstSentence)
 {
     PromptSpec p = qa("Answer the question.");
-    p.demos.push_back({{{"passage", "mossbeck is a market town in the hills above the arlen valley! its clock tower was paid for by "
-                                    "Josiah Crane, a wool merchant, in 1902. The clock still chimes every quarter hour"},
-                        {"question", "Who paid for the clock tower of Mossbeck"}},
-                       {{"answer", "Josiah Crane"}}});
+    p.demos.push_back(
+        {{{"passage", "mossbeck is a market town in the hills above the arlen valley! its clock tower was paid for by "
+                      "Josiah Crane, a wool merchant, in 1902. The clock still chimes every quarter hour"},
+          {"question", "Who paid for the clock tower of Mossbeck"}},
+         {{"answer", "Josiah Crane"}}});
     EXPECT_EQ(answerOf("sim-small", p, "answer"), "Josiah Crane");
     // Without a question, the first sentence of the first input.
     PromptSpec plain;
@@ -603,7 +630,8 @@ TEST(SimLmCall, AnswersTheDspyRenderingsInTheirOwnFormat)
     ChatRequest r;
     r.messages = fixtureMessages("cot_qa_demos.ChatAdapter.json"); // "What is 7 plus 8?" with a reasoning field
     const std::string reasoning = parseAnswer(completeText("sim-small", r)).fields["reasoning"];
-    EXPECT_NE(reasoning.find("first sentence of question"), std::string::npos) << reasoning; // no passage: the fallback rule
+    EXPECT_NE(reasoning.find("first sentence of question"), std::string::npos)
+        << reasoning; // no passage: the fallback rule
 }
 
 // ---- determinism ---------------------------------------------------------------
@@ -611,12 +639,14 @@ TEST(SimLmCall, AnswersTheDspyRenderingsInTheirOwnFormat)
 std::vector<ChatRequest> batch()
 {
     std::vector<ChatRequest> out;
-    const std::vector<std::string> snippets = {"You idiot, shut up.", "Free crypto, click now", "Nice weather today", "I will hurt you",
-                                               "high and low"};
+    const std::vector<std::string> snippets = {"You idiot, shut up.", "Free crypto, click now", "Nice weather today",
+                                               "I will hurt you", "high and low"};
     for (int i = 0; i < 40; ++i) {
-        PromptSpec p = moderation("Classify. Include harassment when the snippet mentions idiot.", snippets[i % 5] + " #" + std::to_string(i), true);
+        PromptSpec p = moderation("Classify. Include harassment when the snippet mentions idiot.",
+                                  snippets[i % 5] + " #" + std::to_string(i), true);
         if (i % 3 == 0)
-            p.demos.push_back({{{"snippet", "you idiot"}}, {{"severity", "medium"}, {"policy_violations", "[\"harassment\"]"}}});
+            p.demos.push_back(
+                {{{"snippet", "you idiot"}}, {{"severity", "medium"}, {"policy_violations", "[\"harassment\"]"}}});
         out.push_back(request(p, i % 4, i % 2 ? 1.0 : 0.0, static_cast<std::uint64_t>(i)));
     }
     return out;
@@ -671,7 +701,8 @@ TEST(SimLmFlaky, AboutFivePercentMalformedAnswersAndNoneFromSimSmall)
 {
     int flaky = 0, small = 0, sameWhenWellFormed = 0, wellFormed = 0;
     for (int i = 0; i < 400; ++i) {
-        const ChatRequest r = request(moderation("Classify the snippet.", "Message number " + std::to_string(i), true), i % 7);
+        const ChatRequest r =
+            request(moderation("Classify the snippet.", "Message number " + std::to_string(i), true), i % 7);
         const std::string f = completeText("sim-flaky", r);
         const std::string s = completeText("sim-small", r);
         flaky += malformed(f);
@@ -716,8 +747,8 @@ std::string examplesRepr(const std::vector<Row> &rows)
         std::string list = "[";
         for (std::size_t k = 0; k < rows[i].policies.size(); ++k)
             list += (k ? ", " : "") + pyRepr(rows[i].policies[k]);
-        s += (i ? ", " : "") + std::string("Example({'snippet': ") + pyRepr(rows[i].snippet) + ", 'severity': " + pyRepr(rows[i].severity)
-            + ", 'policy_violations': " + list + "]}) (input_keys={'snippet'})";
+        s += (i ? ", " : "") + std::string("Example({'snippet': ") + pyRepr(rows[i].snippet) + ", 'severity': "
+             + pyRepr(rows[i].severity) + ", 'policy_violations': " + list + "]}) (input_keys={'snippet'})";
     }
     return s + "]";
 }
@@ -733,7 +764,10 @@ const std::vector<Row> kRows = {
     {"Nice photo of the lake.", "low", {}},
 };
 
-std::string field(const std::string &completion, const std::string &name) { return parseAnswer(completion).fields[name]; }
+std::string field(const std::string &completion, const std::string &name)
+{
+    return parseAnswer(completion).fields[name];
+}
 
 std::string observe(const std::string &examples, const std::string &prior = {})
 {
@@ -742,7 +776,8 @@ std::string observe(const std::string &examples, const std::string &prior = {})
     if (!prior.empty())
         p.inputs.push_back({"prior_observations", "str", "Some prior observations I made about the data"});
     p.outputs = {{"observations", "str", "Somethings that holds true for most or all of the data you observed"}};
-    p.instruction = "Given several examples from a dataset please write observations about trends that hold for most or all of the samples.";
+    p.instruction = "Given several examples from a dataset please write observations about trends that hold for most "
+                    "or all of the samples.";
     p.current = {{"examples", examples}};
     if (!prior.empty())
         p.current.push_back({"prior_observations", prior});
@@ -752,16 +787,20 @@ std::string observe(const std::string &examples, const std::string &prior = {})
 TEST(SimProposer, ObservationsNameTheDistributionAndDistinctiveWordsPerLabel)
 {
     const std::string obs = observe(examplesRepr(kRows));
-    EXPECT_EQ(obs.rfind("There are 8 examples with input field `snippet` and output fields `severity` (low in 5 and medium in 3) and "
+    EXPECT_EQ(obs.rfind("There are 8 examples with input field `snippet` and output fields `severity` (low in 5 and "
+                        "medium in 3) and "
                         "`policy_violations` (harassment in 3, spam in 2 and empty in 3).",
                         0),
               0u)
         << obs;
     // harassment: idiot and loser appear twice with it and never without (highest
     // log-odds), then nobody, shut, want once each (alphabetical ties); "here" is a stopword.
-    EXPECT_NE(obs.find("Examples labelled harassment often mention idiot, loser, nobody, shut, want."), std::string::npos) << obs;
+    EXPECT_NE(obs.find("Examples labelled harassment often mention idiot, loser, nobody, shut, want."),
+              std::string::npos)
+        << obs;
     // spam: click, free twice; then link, money, prize once.
-    EXPECT_NE(obs.find("Examples labelled spam often mention click, free, link, money, prize."), std::string::npos) << obs;
+    EXPECT_NE(obs.find("Examples labelled spam often mention click, free, link, money, prize."), std::string::npos)
+        << obs;
     // The majority label of severity (low) comes last.
     EXPECT_GT(obs.find("Examples labelled low"), obs.find("Examples labelled medium"));
 }
@@ -806,8 +845,9 @@ TEST(SimProposer, ProgramAndModuleDescriptionsComeFromTheSignature)
     p.inputs = {{"program_code"}, {"program_example"}};
     p.outputs = {{"program_description"}};
     p.instruction = "Below is some pseudo-code for a pipeline that solves tasks with calls to language models.";
-    p.current = {{"program_code", "StringSignature(snippet -> severity, policy_violations\n    instructions='Classify.'\n)"},
-                 {"program_example", "No task demos provided."}};
+    p.current = {
+        {"program_code", "StringSignature(snippet -> severity, policy_violations\n    instructions='Classify.'\n)"},
+        {"program_example", "No task demos provided."}};
     EXPECT_EQ(field(completeText("sim-small", request(p)), "program_description"),
               "Maps snippet to severity and policy_violations in one step.");
     p.inputs = {{"program_code"}, {"program_example"}, {"program_description"}, {"module"}};
@@ -825,17 +865,24 @@ TEST(SimProposer, ProgramAndModuleDescriptionsComeFromTheSignature)
 const std::string kModerationCode =
     "StringSignature(snippet -> severity, policy_violations\n"
     "    instructions='Classify the snippet for moderation.'\n"
-    "    snippet = Field(annotation=str required=True json_schema_extra={'__dspy_field_type': 'input', 'prefix': 'Snippet:', 'desc': '${snippet}'})\n"
-    "    severity = Field(annotation=Literal['low', 'medium', 'high'] required=True json_schema_extra={'__dspy_field_type': 'output', 'prefix': 'Severity:', 'desc': 'x'})\n"
-    "    policy_violations = Field(annotation=list[Literal['harassment', 'hate', 'sexual', 'violence', 'self_harm', 'spam', 'other']] "
+    "    snippet = Field(annotation=str required=True json_schema_extra={'__dspy_field_type': 'input', 'prefix': "
+    "'Snippet:', 'desc': '${snippet}'})\n"
+    "    severity = Field(annotation=Literal['low', 'medium', 'high'] required=True "
+    "json_schema_extra={'__dspy_field_type': 'output', 'prefix': 'Severity:', 'desc': 'x'})\n"
+    "    policy_violations = Field(annotation=list[Literal['harassment', 'hate', 'sexual', 'violence', 'self_harm', "
+    "'spam', 'other']] "
     "required=True json_schema_extra={'__dspy_field_type': 'output', 'prefix': 'Policy Violations:', 'desc': 'x'})\n)";
 
-const std::string kModerationDemos = "Snippet: Shut up, loser, go cry to your mom.\nSeverity: medium\nPolicy Violations: ['harassment']\n\n"
-                                     "Snippet: I'm going to find where you live and hurt you.\nSeverity: high\nPolicy Violations: ['violence', 'harassment']\n\n"
-                                     "Snippet: Free crypto airdrop, connect wallet now\nSeverity: medium\nPolicy Violations: ['spam']\n\n";
+const std::string kModerationDemos =
+    "Snippet: Shut up, loser, go cry to your mom.\nSeverity: medium\nPolicy Violations: ['harassment']\n\n"
+    "Snippet: I'm going to find where you live and hurt you.\nSeverity: high\nPolicy Violations: ['violence', "
+    "'harassment']\n\n"
+    "Snippet: Free crypto airdrop, connect wallet now\nSeverity: medium\nPolicy Violations: ['spam']\n\n";
 
 const std::vector<std::string> kTips = {
-    "", "Don't be afraid to be creative when creating the new instruction!", "Keep the instruction clear and concise.",
+    "",
+    "Don't be afraid to be creative when creating the new instruction!",
+    "Keep the instruction clear and concise.",
     "Make sure your instruction is very informative and descriptive.",
     "The instruction should include a high stakes scenario in which the LM must solve the task!",
     "Include a persona that is relevant to the task in the instruction (ie. \"You are a ...\")"};
@@ -849,11 +896,14 @@ struct ProposalInputs {
     std::string tip;
 };
 
-std::string propose(const ProposalInputs &in, const std::string &model = "sim-small", std::int64_t seed = 0, std::uint64_t rollout = 0)
+std::string propose(const ProposalInputs &in, const std::string &model = "sim-small", std::int64_t seed = 0,
+                    std::uint64_t rollout = 0)
 {
     PromptSpec p;
-    p.outputs = {{"proposed_instruction", "str", "Propose an instruction that will be used to prompt a Language Model to perform this task."}};
-    p.instruction = "Use the information below to learn about a task that we are trying to solve using calls to an LM, then generate a new "
+    p.outputs = {{"proposed_instruction", "str",
+                  "Propose an instruction that will be used to prompt a Language Model to perform this task."}};
+    p.instruction = "Use the information below to learn about a task that we are trying to solve using calls to an LM, "
+                    "then generate a new "
                     "instruction that will be used to prompt a Language Model to better solve the task.";
     auto add = [&](const std::string &name, const std::string &value) {
         p.inputs.push_back({name});
@@ -930,8 +980,8 @@ TEST(SimProposer, CueSentencesUseDescriptionAndDemoWordsAndWorkForTheTaskSkill)
             const std::vector<std::string> cues = skills.cueWords(prompt->outputs[1], harassment);
             EXPECT_GE(cues.size(), 2u) << text;
             for (const std::string &w : cues) // from the description's harassment sentence or the harassment demos
-                EXPECT_TRUE(std::set<std::string>({"idiot", "loser", "nobody", "shut", "want", "go", "cry", "mom", "going", "find",
-                                                   "live", "hurt"})
+                EXPECT_TRUE(std::set<std::string>({"idiot", "loser", "nobody", "shut", "want", "go", "cry", "mom",
+                                                   "going", "find", "live", "hurt"})
                                 .count(w))
                     << w << " in " << text;
         }
@@ -1008,14 +1058,16 @@ TEST(SimProposer, WithoutDescriptionOrDemosItOnlyRephrases)
 TEST(SimProposer, ArithmeticInTheDemosAsksForCalculationSometimes)
 {
     ProposalInputs in;
-    in.code = "StringSignature(problem -> answer\n    problem = Field(annotation=str required=True)\n    answer = Field(annotation=int required=True)\n)";
+    in.code = "StringSignature(problem -> answer\n    problem = Field(annotation=str required=True)\n    answer = "
+              "Field(annotation=int required=True)\n)";
     in.module = "Predict(problem) -> answer";
     in.basic = "Solve the word problem.";
     in.demos = "Problem: Tom has 7 apples and buys 5 more. Work out 7 plus 5.\nAnswer: 12\n\n";
     int withCalc = 0;
     for (std::uint64_t rollout = 0; rollout < 30; ++rollout)
-        withCalc += propose(in, "sim-small", 0, rollout).find("Calculate the answer step by step.") != std::string::npos;
-    EXPECT_GT(withCalc, 5);  // probability c, c in [0.3, 1)
+        withCalc +=
+            propose(in, "sim-small", 0, rollout).find("Calculate the answer step by step.") != std::string::npos;
+    EXPECT_GT(withCalc, 5); // probability c, c in [0.3, 1)
     EXPECT_LT(withCalc, 30);
     in.demos = "Problem: Tom has 7 apples. How many apples?\nAnswer: 7\n\n";
     for (std::uint64_t rollout = 0; rollout < 10; ++rollout)

@@ -76,8 +76,9 @@ public:
         std::lock_guard guard(m_mutex);
         if (m_waiters.empty())
             return std::nullopt;
-        const auto earliest = std::min_element(m_waiters.begin(), m_waiters.end(),
-                                               [](const Waiter &a, const Waiter &b) { return a.deadline < b.deadline; });
+        const auto earliest =
+            std::min_element(m_waiters.begin(), m_waiters.end(),
+                             [](const Waiter &a, const Waiter &b) { return a.deadline < b.deadline; });
         return earliest->deadline - m_now;
     }
 

@@ -20,7 +20,8 @@ namespace prism::testsupport {
 // line, e.g. "simlm serve: stopped; N requests, M completions, faults: 429 x3".
 class SimServerProcess {
 public:
-    SimServerProcess(const std::filesystem::path &dir, const std::vector<std::string> &flags) : m_errPath(dir / "server-stderr.txt")
+    SimServerProcess(const std::filesystem::path &dir, const std::vector<std::string> &flags)
+        : m_errPath(dir / "server-stderr.txt")
     {
         int fds[2];
         if (::pipe(fds) != 0)

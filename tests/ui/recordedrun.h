@@ -28,8 +28,7 @@ inline prism::RunEvent makeEvent(std::uint64_t seq, prism::EventPayload payload,
 }
 
 // The payloads of the events of type T, in order.
-template <typename T>
-std::vector<T> payloadsOf(const std::vector<prism::RunEvent> &events)
+template <typename T> std::vector<T> payloadsOf(const std::vector<prism::RunEvent> &events)
 {
     std::vector<T> out;
     for (const auto &e : events)
@@ -39,8 +38,9 @@ std::vector<T> payloadsOf(const std::vector<prism::RunEvent> &events)
 }
 
 // A trial_finished event as the trial runner writes it; failed when score is empty.
-inline prism::TrialFinishedEvent trialFinished(int trial, const std::string &kind, std::vector<prism::ConfigChoice> config,
-                                               const std::string &configKey, std::optional<double> score)
+inline prism::TrialFinishedEvent trialFinished(int trial, const std::string &kind,
+                                               std::vector<prism::ConfigChoice> config, const std::string &configKey,
+                                               std::optional<double> score)
 {
     prism::TrialFinishedEvent t;
     t.trial = trial;

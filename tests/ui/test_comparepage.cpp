@@ -84,11 +84,13 @@ private slots:
             if (s.kind == DiffSegment::Kind::Removed)
                 removed << s.text.trimmed();
         }
-        QCOMPARE(added, QStringList({QStringLiteral("Solve"), QStringLiteral("arithmetic"), QStringLiteral("Think step by step.")}));
+        QCOMPARE(added, QStringList({QStringLiteral("Solve"), QStringLiteral("arithmetic"),
+                                     QStringLiteral("Think step by step.")}));
         QCOMPARE(removed, QStringList({QStringLiteral("Please solve")}));
         QCOMPARE(diffWords(QStringLiteral("same text"), QStringLiteral("same text")),
                  QList<DiffSegment>({DiffSegment{DiffSegment::Kind::Same, QStringLiteral("same text")}}));
-        const QString html = diffSideHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")), DiffSegment::Kind::Added);
+        const QString html =
+            diffSideHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")), DiffSegment::Kind::Added);
         QVERIFY(html.contains(QStringLiteral("&lt;c&gt;")));
         QVERIFY(!html.contains(QStringLiteral("&lt;b&gt;")));
     }
@@ -147,8 +149,7 @@ private slots:
                 ++unchanged;
                 QVERIFY(!model->index(r, 0).data(Qt::BackgroundRole).isValid());
                 break;
-            default:
-                break;
+            default: break;
             }
         }
         QCOMPARE(improved, s.improved);
@@ -161,17 +162,19 @@ private slots:
         page.changedOnlyCheck()->click();
         QCOMPARE(page.examplesTable()->model()->rowCount(), model->rowCount() - unchanged);
         for (int r = 0; r < page.examplesTable()->model()->rowCount(); ++r)
-            QVERIFY(page.examplesTable()->model()->index(r, 0).data(ComparisonTableModel::ChangeRole).toInt() !=
-                    static_cast<int>(ComparisonTableModel::Change::Same));
+            QVERIFY(page.examplesTable()->model()->index(r, 0).data(ComparisonTableModel::ChangeRole).toInt()
+                    != static_cast<int>(ComparisonTableModel::Change::Same));
 
         // The prompt diff shows both instructions and the run's demos.
-        auto runProgram = prism::loadDspyProgram(m_store->artifact(m_runId.toStdString()).value(), "artifact", doc.study().program);
+        auto runProgram =
+            prism::loadDspyProgram(m_store->artifact(m_runId.toStdString()).value(), "artifact", doc.study().program);
         QVERIFY(runProgram);
         const QString diff = page.promptDiff()->toPlainText();
         QVERIFY(diff.contains(QStringLiteral("Solve the word problem.")));
         QVERIFY(diff.contains(QStringLiteral("A · Baseline (the study's program)")));
         QVERIFY(diff.contains(QStringLiteral("B · Run %1").arg(m_runId)));
-        const QString firstWords = QString::fromStdString(runProgram->program.predictors[0].signature.instruction).section(QLatin1Char(' '), 0, 2);
+        const QString firstWords = QString::fromStdString(runProgram->program.predictors[0].signature.instruction)
+                                       .section(QLatin1Char(' '), 0, 2);
         QVERIFY2(diff.contains(firstWords), qPrintable(firstWords));
         if (!runProgram->program.predictors[0].demos.empty())
             QVERIFY(diff.contains(QStringLiteral("demo")));

@@ -124,8 +124,8 @@ private slots:
         bool prefilled = false;
         uitest::onNextDialog<ColumnMappingDialog>([&prefilled](ColumnMappingDialog *d) {
             // Same name, other case: pre-filled. Other names: the user picks them.
-            prefilled = d->comboFor(QStringLiteral("severity"))->currentText() == QLatin1String("Severity") &&
-                        d->comboFor(QStringLiteral("snippet"))->currentData().toString().isEmpty();
+            prefilled = d->comboFor(QStringLiteral("severity"))->currentText() == QLatin1String("Severity")
+                        && d->comboFor(QStringLiteral("snippet"))->currentData().toString().isEmpty();
             QComboBox *snippet = d->comboFor(QStringLiteral("snippet"));
             snippet->setCurrentIndex(snippet->findText(QStringLiteral("text")));
             QComboBox *violations = d->comboFor(QStringLiteral("policy_violations"));
@@ -138,7 +138,8 @@ private slots:
         const prism::Example &first = m_doc->examples(Split::Train)[static_cast<std::size_t>(before)];
         QCOMPARE(first.values.get("snippet"), prism::Value("You people are vermin, get out"));
         QCOMPARE(first.values.get("severity"), prism::Value("high"));
-        QCOMPARE(first.values.get("policy_violations"), prism::Value(prism::Value::List{prism::Value("hate"), prism::Value("harassment")}));
+        QCOMPARE(first.values.get("policy_violations"),
+                 prism::Value(prism::Value::List{prism::Value("hate"), prism::Value("harassment")}));
         QCOMPARE(first.inputKeys, std::vector<std::string>{"snippet"});
         const prism::Example &second = m_doc->examples(Split::Train)[static_cast<std::size_t>(before + 1)];
         QCOMPARE(second.values.get("severity"), prism::Value("low")); // the enum's spelling
@@ -214,12 +215,14 @@ private slots:
         const prism::Example edited = m_doc->examples(Split::Train)[0];
         QVERIFY(!model->setData(model->index(0, severity), QStringLiteral("extreme")));
         QVERIFY(m_doc->examples(Split::Train)[0] == edited);
-        QVERIFY2(m_page->bannerMessage().contains(QStringLiteral("low, medium, high")), qPrintable(m_page->bannerMessage()));
+        QVERIFY2(m_page->bannerMessage().contains(QStringLiteral("low, medium, high")),
+                 qPrintable(m_page->bannerMessage()));
 
         m_doc->undoStack()->undo();
         m_doc->undoStack()->undo();
         QVERIFY(m_doc->examples(Split::Train)[0] == original);
-        QCOMPARE(model->data(model->index(0, severity)).toString().toStdString(), original.values.get("severity").asString());
+        QCOMPARE(model->data(model->index(0, severity)).toString().toStdString(),
+                 original.values.get("severity").asString());
     }
 
     void addAndDeleteRows()

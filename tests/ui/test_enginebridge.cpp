@@ -48,19 +48,21 @@ struct Recorder {
 
     explicit Recorder(EngineBridge *bridge)
     {
-        QObject::connect(bridge, &EngineBridge::eventsArrived, bridge, [this](const std::vector<prism::RunEvent> &batch) {
-            if (finishedCount > 0)
-                batchAfterFinish = true;
-            batches.push_back(batch);
-        });
+        QObject::connect(bridge, &EngineBridge::eventsArrived, bridge,
+                         [this](const std::vector<prism::RunEvent> &batch) {
+                             if (finishedCount > 0)
+                                 batchAfterFinish = true;
+                             batches.push_back(batch);
+                         });
         QObject::connect(bridge, &EngineBridge::runFinished, bridge,
                          [this](const QString &, prism::RunStatus s, const prism::StopReason &reason) {
                              ++finishedCount;
                              status = s;
                              stopReason = reason;
                          });
-        QObject::connect(bridge, &EngineBridge::spendChanged, bridge,
-                         [this](double dollars, qlonglong calls) { lastSpend = std::make_pair(dollars, static_cast<long long>(calls)); });
+        QObject::connect(bridge, &EngineBridge::spendChanged, bridge, [this](double dollars, qlonglong calls) {
+            lastSpend = std::make_pair(dollars, static_cast<long long>(calls));
+        });
     }
 
     std::vector<prism::RunEvent> events() const

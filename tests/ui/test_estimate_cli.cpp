@@ -13,14 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLocale>
 #include <QProcess>
 #include <QSpinBox>
 #include <QTemporaryDir>
-#include <QDir>
-#include <QFileInfo>
 #include <QTest>
 
 namespace {
@@ -29,12 +29,14 @@ using Json = nlohmann::json;
 
 QString tokens(const Json &cost)
 {
-    return QLocale().toString(cost.at("prompt_tokens").get<qlonglong>() + cost.at("completion_tokens").get<qlonglong>());
+    return QLocale().toString(cost.at("prompt_tokens").get<qlonglong>()
+                              + cost.at("completion_tokens").get<qlonglong>());
 }
 
 QString calls(long long n)
 {
-    return QLocale().toString(static_cast<qlonglong>(n)) + (n == 1 ? QStringLiteral(" call") : QStringLiteral(" calls"));
+    return QLocale().toString(static_cast<qlonglong>(n))
+           + (n == 1 ? QStringLiteral(" call") : QStringLiteral(" calls"));
 }
 
 } // namespace
@@ -64,9 +66,11 @@ private:
         QProcess cli;
         cli.start(QStringLiteral(PRISM_CLI_BINARY),
                   {QStringLiteral("optimize"), path, QStringLiteral("--dry-run"), QStringLiteral("--json"),
-                   QStringLiteral("--no-compare"), QStringLiteral("--store"), m_dir.filePath(QStringLiteral("none.sqlite"))});
+                   QStringLiteral("--no-compare"), QStringLiteral("--store"),
+                   m_dir.filePath(QStringLiteral("none.sqlite"))});
         if (!cli.waitForFinished(60000) || cli.exitCode() != 0) {
-            QTest::qFail(qPrintable(QStringLiteral("prism optimize --dry-run failed: ") + QString::fromUtf8(cli.readAllStandardError())),
+            QTest::qFail(qPrintable(QStringLiteral("prism optimize --dry-run failed: ")
+                                    + QString::fromUtf8(cli.readAllStandardError())),
                          __FILE__, __LINE__);
             return {};
         }
@@ -82,29 +86,36 @@ private:
         QVERIFY2(plan, qPrintable(m_page->estimateError()));
 
         const QString task = m_page->estimateTaskLabel()->text();
-        const QString taskHead = calls(cli["task"]["calls"].get<long long>()) + QStringLiteral(" · ") + tokens(cli["task"]) + QStringLiteral(" tokens");
+        const QString taskHead = calls(cli["task"]["calls"].get<long long>()) + QStringLiteral(" · ")
+                                 + tokens(cli["task"]) + QStringLiteral(" tokens");
         QVERIFY2(task.startsWith(taskHead), qPrintable(task + QStringLiteral(" / CLI: ") + taskHead));
         const long long bootstrap = cli["program_runs"]["bootstrap"].get<long long>();
         if (bootstrap > 0)
-            QVERIFY2(task.contains(QStringLiteral("up to %1 rows to bootstrap").arg(QLocale().toString(bootstrap))), qPrintable(task));
-        const long long scored = cli["program_runs"]["trials"].get<long long>() + cli["program_runs"]["full_evaluations"].get<long long>();
+            QVERIFY2(task.contains(QStringLiteral("up to %1 rows to bootstrap").arg(QLocale().toString(bootstrap))),
+                     qPrintable(task));
+        const long long scored =
+            cli["program_runs"]["trials"].get<long long>() + cli["program_runs"]["full_evaluations"].get<long long>();
         if (scored > 0)
-            QVERIFY2(task.contains(QStringLiteral("%1 validation rows scored").arg(QLocale().toString(scored))), qPrintable(task));
+            QVERIFY2(task.contains(QStringLiteral("%1 validation rows scored").arg(QLocale().toString(scored))),
+                     qPrintable(task));
         if (cli.contains("miprov2") && cli["miprov2"]["minibatch"].get<bool>())
-            QVERIFY2(task.contains(QStringLiteral("%1 full evaluations").arg(cli["miprov2"]["full_evals"].get<int>())), qPrintable(task));
+            QVERIFY2(task.contains(QStringLiteral("%1 full evaluations").arg(cli["miprov2"]["full_evals"].get<int>())),
+                     qPrintable(task));
 
         const QString proposer = m_page->estimateProposerLabel()->text();
         const long long proposerCalls = cli["proposer"]["calls"].get<long long>();
         if (proposerCalls == 0)
             QCOMPARE(proposer, QStringLiteral("no calls"));
         else
-            QCOMPARE(proposer, calls(proposerCalls) + QStringLiteral(" · ") + tokens(cli["proposer"]) + QStringLiteral(" tokens"));
+            QCOMPARE(proposer, calls(proposerCalls) + QStringLiteral(" · ") + tokens(cli["proposer"])
+                                   + QStringLiteral(" tokens"));
 
         const QString cost = m_page->estimateCostLabel()->text();
         const Json dollars = cli["total"]["dollars"];
         QVERIFY(dollars.is_number());
         const double d = dollars.get<double>();
-        const QString shown = d == 0.0 ? QStringLiteral("$0.00") : QStringLiteral("$%1").arg(d, 0, 'f', d < 1.0 ? 4 : 2);
+        const QString shown =
+            d == 0.0 ? QStringLiteral("$0.00") : QStringLiteral("$%1").arg(d, 0, 'f', d < 1.0 ? 4 : 2);
         QVERIFY2(cost.contains(shown), qPrintable(cost + QStringLiteral(" / CLI: ") + shown));
 
         const double seconds = cli["seconds"].get<double>();

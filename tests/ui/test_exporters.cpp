@@ -198,8 +198,8 @@ private slots:
         const QString html = QString::fromUtf8(readAll(path));
         QVERIFY(html.startsWith(QStringLiteral("<!DOCTYPE html>")));
         QVERIFY(!html.contains(QStringLiteral("<script>")));
-        QVERIFY(html.contains(QStringLiteral("&lt;script&gt;alert(&#x27;A&#x27;)&lt;/script&gt; &amp; co")) ||
-                html.contains(QStringLiteral("&lt;script&gt;alert('A')&lt;/script&gt; &amp; co")));
+        QVERIFY(html.contains(QStringLiteral("&lt;script&gt;alert(&#x27;A&#x27;)&lt;/script&gt; &amp; co"))
+                || html.contains(QStringLiteral("&lt;script&gt;alert('A')&lt;/script&gt; &amp; co")));
         QVERIFY(html.contains(QStringLiteral("problem: 2 &lt; 3 &amp; 4 &gt; 1")));
         QVERIFY(html.contains(QStringLiteral("Trials &lt;scatter&gt;")));
         // The chart is inside the file, not linked.
@@ -207,7 +207,8 @@ private slots:
         QBuffer buffer(&png);
         buffer.open(QIODevice::WriteOnly);
         QVERIFY(chart.save(&buffer, "PNG"));
-        QVERIFY(html.contains(QStringLiteral("src=\"data:image/png;base64,") + QString::fromLatin1(png.toBase64()) + QLatin1Char('"')));
+        QVERIFY(html.contains(QStringLiteral("src=\"data:image/png;base64,") + QString::fromLatin1(png.toBase64())
+                              + QLatin1Char('"')));
         QVERIFY(!html.contains(QStringLiteral("http://")) && !html.contains(QStringLiteral("https://")));
         // The run's facts are there.
         const auto run = m_store->loadRun(m_runId).value();
@@ -215,7 +216,9 @@ private slots:
         const auto ledger = m_store->ledgerTotals(m_runId).value();
         QVERIFY(!ledger.byRole.empty());
         for (const auto &[role, totals] : ledger.byRole)
-            QVERIFY2(html.contains(QStringLiteral("<td>%1</td><td>%2</td>").arg(QString::fromStdString(role)).arg(totals.calls)), role.c_str());
+            QVERIFY2(html.contains(
+                         QStringLiteral("<td>%1</td><td>%2</td>").arg(QString::fromStdString(role)).arg(totals.calls)),
+                     role.c_str());
         QVERIFY(html.contains(QStringLiteral("B is better beyond the noise")));
     }
 
@@ -254,7 +257,8 @@ private slots:
         if (::access(locked.path().toLocal8Bit().constData(), W_OK) != 0) {
             auto written = exportTrialsCsv(*m_store, QString::fromStdString(m_runId), inLocked);
             QVERIFY(!written);
-            QVERIFY2(QString::fromStdString(written.error().message).contains(inLocked), written.error().message.c_str());
+            QVERIFY2(QString::fromStdString(written.error().message).contains(inLocked),
+                     written.error().message.c_str());
             QVERIFY(QDir(locked.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::Hidden).isEmpty());
         }
         QFile::setPermissions(locked.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
@@ -269,8 +273,8 @@ private slots:
         rlimit small = previous;
         small.rlim_cur = 1024;
         QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
-        auto written = exportRunReportHtml(*m_store, QString::fromStdString(m_runId), {{QStringLiteral("chart"), chartImage(Qt::blue)}},
-                                           nullptr, path);
+        auto written = exportRunReportHtml(*m_store, QString::fromStdString(m_runId),
+                                           {{QStringLiteral("chart"), chartImage(Qt::blue)}}, nullptr, path);
         ::setrlimit(RLIMIT_FSIZE, &previous);
         std::signal(SIGXFSZ, previousHandler);
         QVERIFY(!written);

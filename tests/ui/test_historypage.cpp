@@ -27,8 +27,8 @@ private:
     prism::Study m_study;
 
     // A run row as the controller leaves it (no optimizer needed to list runs).
-    QString addRun(const std::string &optimizer, std::uint64_t seed, const std::string &status, std::optional<double> baseline,
-                   std::optional<double> best, bool withProgram)
+    QString addRun(const std::string &optimizer, std::uint64_t seed, const std::string &status,
+                   std::optional<double> baseline, std::optional<double> best, bool withProgram)
     {
         prism::NewRun run;
         run.studyName = m_study.name;
@@ -41,8 +41,9 @@ private:
         auto id = m_store->createRun(run);
         if (!id)
             return {};
-        const prism::StopReason stop = status == "failed" ? prism::StopReason::error("the task model refused the request")
-                                                          : prism::StopReason::completed();
+        const prism::StopReason stop = status == "failed"
+                                           ? prism::StopReason::error("the task model refused the request")
+                                           : prism::StopReason::completed();
         prism::RunFinishedEvent summary;
         summary.stopReason = stop;
         summary.trials = 6;
@@ -180,7 +181,8 @@ private slots:
         QVERIFY2(page.exportProgram(m_created.at(0), path, &error), qPrintable(error));
         auto loaded = prism::loadDspyProgramFile(path.toStdString(), m_study.program);
         QVERIFY2(loaded, loaded ? "" : loaded.error().message.c_str());
-        QCOMPARE(loaded->program.predictors[0].signature.instruction, std::string("Read the problem, then compute the answer."));
+        QCOMPARE(loaded->program.predictors[0].signature.instruction,
+                 std::string("Read the problem, then compute the answer."));
         // A run without a program: the banner says which run and why, and no file appears.
         const QString none = m_dir.filePath(QStringLiteral("none.json"));
         QVERIFY(!page.exportProgram(m_created.at(1), none, &error));

@@ -74,8 +74,7 @@ private:
     std::unique_ptr<prism::SimServer> m_server;
     std::unique_ptr<MainWindow> m_window;
 
-    template <typename Page>
-    Page *page(const char *title)
+    template <typename Page> Page *page(const char *title)
     {
         auto *p = qobject_cast<Page *>(m_window->page(QString::fromLatin1(title)));
         [&] { QVERIFY2(p, title); }();
@@ -188,20 +187,19 @@ private slots:
         // A syntax error names its line and nothing runs.
         setScript(metric, QStringLiteral("function metric(example, pred) {\n  return {score: 1;\n}\n"));
         QTRY_VERIFY2(metric->scriptProblem().startsWith(QStringLiteral("metric.js line 2: SyntaxError")),
-                 qPrintable(metric->scriptProblem()));
+                     qPrintable(metric->scriptProblem()));
 
         // The real metric: severity exact and violations overlap, with feedback.
-        setScript(metric, QStringLiteral(
-                              "function metric(example, pred) {\n"
-                              "  const sev = example.severity === pred.severity ? 1 : 0;\n"
-                              "  const want = new Set(example.policy_violations);\n"
-                              "  const got = new Set(pred.policy_violations || []);\n"
-                              "  let both = 0;\n"
-                              "  for (const v of want) if (got.has(v)) both++;\n"
-                              "  const union = want.size + got.size - both;\n"
-                              "  return {score: (sev + (union === 0 ? 1 : both / union)) / 2,\n"
-                              "          feedback: sev ? 'severity right' : 'severity wrong'};\n"
-                              "}\n"));
+        setScript(metric, QStringLiteral("function metric(example, pred) {\n"
+                                         "  const sev = example.severity === pred.severity ? 1 : 0;\n"
+                                         "  const want = new Set(example.policy_violations);\n"
+                                         "  const got = new Set(pred.policy_violations || []);\n"
+                                         "  let both = 0;\n"
+                                         "  for (const v of want) if (got.has(v)) both++;\n"
+                                         "  const union = want.size + got.size - both;\n"
+                                         "  return {score: (sev + (union === 0 ? 1 : both / union)) / 2,\n"
+                                         "          feedback: sev ? 'severity right' : 'severity wrong'};\n"
+                                         "}\n"));
         QTRY_COMPARE(metric->scriptProblem(), QString());
         metric->selectRows({0, 1, 2});
         testSelectedRows(metric);
@@ -269,7 +267,8 @@ private slots:
         QCOMPARE(finished.last().at(1).value<prism::RunStatus>(), prism::RunStatus::Finished);
         QVERIFY(monitor->trialsTable()->model()->rowCount() >= trialsAtCancel);
         QVERIFY(!monitor->stopLabel()->text().isEmpty());
-        QVERIFY2(run->statusLabel()->text().contains(QStringLiteral("completed")), qPrintable(run->statusLabel()->text()));
+        QVERIFY2(run->statusLabel()->text().contains(QStringLiteral("completed")),
+                 qPrintable(run->statusLabel()->text()));
 
         auto store = bridge->store();
         prism::Result<prism::RunRecord> record = store->loadRun(runId.toStdString());
@@ -306,7 +305,8 @@ private slots:
         QVERIFY(m_window->showPage(QStringLiteral("Export")));
         QCOMPARE(exporter->selectedRunId(), page<MonitorPage>("Monitor")->runId());
         const QString path = m_dir.filePath(QStringLiteral("compiled.json"));
-        exporter->exportMenu()->setSaveFileName([path](const QString &, const QString &, const QString &) { return path; });
+        exporter->exportMenu()->setSaveFileName(
+            [path](const QString &, const QString &, const QString &) { return path; });
         QSignalSpy exported(exporter->exportMenu(), &ExportMenu::exported);
         exporter->exportMenu()->updateActions();
         QVERIFY(exporter->exportMenu()->programAction()->isEnabled());
@@ -314,7 +314,8 @@ private slots:
         QCOMPARE(exported.count(), 1);
         QVERIFY2(exported.last().at(0).toBool(), qPrintable(exported.last().at(1).toString()));
 
-        prism::Result<prism::LoadedArtifact> loaded = prism::loadDspyProgramFile(path.toStdString(), doc()->study().program);
+        prism::Result<prism::LoadedArtifact> loaded =
+            prism::loadDspyProgramFile(path.toStdString(), doc()->study().program);
         QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().message.c_str());
         QCOMPARE(loaded->program, bridge->lastOutcome()->program);
         QCOMPARE(loaded->program.predictors.front().signature.findOutput("severity")->description,

@@ -46,8 +46,8 @@ int closedPort()
     addr.sin_port = 0;
     socklen_t len = sizeof(addr);
     int port = 9;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0
+        && ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
         port = ntohs(addr.sin_port);
     if (fd >= 0)
         ::close(fd);
@@ -138,7 +138,8 @@ private slots:
         QCOMPARE(metricCombo(QStringLiteral("severity"))->currentData().toString(), QStringLiteral("exact"));
         QCOMPARE(metricCombo(QStringLiteral("policy_violations"))->currentData().toString(), QStringLiteral("jaccard"));
         const QString summary = m_page->findChild<QLabel *>(QStringLiteral("builderSummary"))->text();
-        QVERIFY2(summary.contains(QStringLiteral("severity exact")) && summary.contains(QStringLiteral("policy_violations jaccard")),
+        QVERIFY2(summary.contains(QStringLiteral("severity exact"))
+                     && summary.contains(QStringLiteral("policy_violations jaccard")),
                  qPrintable(summary));
     }
 
@@ -175,7 +176,9 @@ private slots:
     {
         QComboBox *severity = metricCombo(QStringLiteral("severity"));
         severity->setCurrentIndex(severity->findData(QStringLiteral("regex")));
-        auto *pattern = m_page->builderTable()->cellWidget(0, MetricPage::OptionColumn)->findChild<QLineEdit *>(QStringLiteral("patternEdit"));
+        auto *pattern = m_page->builderTable()
+                            ->cellWidget(0, MetricPage::OptionColumn)
+                            ->findChild<QLineEdit *>(QStringLiteral("patternEdit"));
         QVERIFY(pattern->isVisible());
         pattern->setFocus();
         QTest::keyClicks(pattern, QStringLiteral("^(low|high)$"));
@@ -290,12 +293,15 @@ private slots:
         QCOMPARE(cell(results, 1, MetricPage::RowColumn), QStringLiteral("6"));
         for (int r = 0; r < 2; ++r) {
             const int datasetRow = r == 0 ? 3 : 5;
-            const QString label = QString::fromStdString(m_doc->examples(Split::Train)[datasetRow].values.get("severity").asString());
+            const QString label =
+                QString::fromStdString(m_doc->examples(Split::Train)[datasetRow].values.get("severity").asString());
             const QString prediction = cell(results, r, MetricPage::PredictionColumn);
-            const QString severity = prediction.section(QStringLiteral("severity: "), 1).section(QStringLiteral("  ·  "), 0, 0);
+            const QString severity =
+                prediction.section(QStringLiteral("severity: "), 1).section(QStringLiteral("  ·  "), 0, 0);
             QCOMPARE(cell(results, r, MetricPage::FeedbackColumn),
                      QStringLiteral("predicted %1, label %2").arg(severity, label));
-            QCOMPARE(cell(results, r, MetricPage::ScoreColumn), severity == label ? QStringLiteral("1.00") : QStringLiteral("0.00"));
+            QCOMPARE(cell(results, r, MetricPage::ScoreColumn),
+                     severity == label ? QStringLiteral("1.00") : QStringLiteral("0.00"));
         }
     }
 

@@ -39,8 +39,8 @@ int closedPort()
     addr.sin_port = 0;
     socklen_t len = sizeof(addr);
     int port = 9;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0
+        && ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
         port = ntohs(addr.sin_port);
     if (fd >= 0)
         ::close(fd);
@@ -59,7 +59,8 @@ void retype(QLineEdit *edit, const QString &text)
 int priceRow(QTableWidget *table, const QString &model)
 {
     for (int r = 0; r < table->rowCount(); ++r)
-        if (table->item(r, ModelsPage::PriceModelColumn) && table->item(r, ModelsPage::PriceModelColumn)->text() == model)
+        if (table->item(r, ModelsPage::PriceModelColumn)
+            && table->item(r, ModelsPage::PriceModelColumn)->text() == model)
             return r;
     return -1;
 }
@@ -117,7 +118,8 @@ private slots:
         QStringList sims;
         for (int i = 0; i < m_page->modelCombo(ModelsPage::Task)->count(); ++i)
             sims << m_page->modelCombo(ModelsPage::Task)->itemText(i);
-        QCOMPARE(sims, (QStringList{QStringLiteral("sim-small"), QStringLiteral("sim-large"), QStringLiteral("sim-flaky")}));
+        QCOMPARE(sims,
+                 (QStringList{QStringLiteral("sim-small"), QStringLiteral("sim-large"), QStringLiteral("sim-flaky")}));
         // In-process: no URL, no key.
         QVERIFY(!m_page->baseUrlEdit(ModelsPage::Task)->isEnabled());
         QVERIFY(!m_page->apiKeyEnvEdit(ModelsPage::Task)->isEnabled());
@@ -257,7 +259,8 @@ private slots:
     {
         const auto [ok, message] = testConnection(ModelsPage::Task);
         QVERIFY2(ok, qPrintable(message));
-        QVERIFY2(message.startsWith(QStringLiteral("OK: sim-small answered in ")) && message.endsWith(QStringLiteral(" ms")),
+        QVERIFY2(message.startsWith(QStringLiteral("OK: sim-small answered in "))
+                     && message.endsWith(QStringLiteral(" ms")),
                  qPrintable(message));
         QCOMPARE(m_page->connectionLabel(ModelsPage::Task)->text(), message);
         QVERIFY(m_page->testConnectionButton(ModelsPage::Task)->isEnabled());
@@ -348,9 +351,11 @@ private slots:
             QFile f(path);
             return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
         }();
-        table->item(priceRow(table, QStringLiteral("my-model")), ModelsPage::PriceOutputColumn)->setText(QStringLiteral("abc"));
+        table->item(priceRow(table, QStringLiteral("my-model")), ModelsPage::PriceOutputColumn)
+            ->setText(QStringLiteral("abc"));
         QVERIFY(!m_page->savePrices(&error));
-        QVERIFY2(error.contains(QStringLiteral("my-model")) && error.contains(QStringLiteral("abc")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("my-model")) && error.contains(QStringLiteral("abc")),
+                 qPrintable(error));
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), before);

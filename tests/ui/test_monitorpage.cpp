@@ -167,7 +167,8 @@ private slots:
         QCOMPARE(page->progressBar()->value(), page->progressBar()->maximum());
         QVERIFY2(page->progressBar()->format().startsWith(QStringLiteral("trial 6 of 6")),
                  qPrintable(page->progressBar()->format()));
-        QVERIFY2(page->bestLabel()->text().contains(QString::number(bestFull, 'f', 1)), qPrintable(page->bestLabel()->text()));
+        QVERIFY2(page->bestLabel()->text().contains(QString::number(bestFull, 'f', 1)),
+                 qPrintable(page->bestLabel()->text()));
         QVERIFY(page->stopLabel()->text().contains(QStringLiteral("completed")));
 
         // Ledger from the store: one row per role plus the total.
@@ -175,7 +176,11 @@ private slots:
         QCOMPARE(page->ledgerTable()->item(page->ledgerTable()->rowCount() - 1, 0)->text(), QStringLiteral("Total"));
         // Model calls plus cache hits (a second test run is answered from the response cache).
         auto number = [&](int column) {
-            return page->ledgerTable()->item(page->ledgerTable()->rowCount() - 1, column)->text().remove(QLatin1Char(',')).toInt();
+            return page->ledgerTable()
+                ->item(page->ledgerTable()->rowCount() - 1, column)
+                ->text()
+                .remove(QLatin1Char(','))
+                .toInt();
         };
         QVERIFY(number(1) + number(2) > 0);
         // Log: phases and the end.
@@ -187,8 +192,8 @@ private slots:
         QVERIFY(page->heatmap()->renderImage(QSize(500, 400)).save(shotsDir() + QStringLiteral("/heatmap.png")));
         QVERIFY(page->trialChart()->renderImage(QSize(800, 500)).save(shotsDir() + QStringLiteral("/trialchart.png")));
         QVERIFY(saveShot(page.get(), QStringLiteral("monitor-finished.png")));
-        const QStringList tabNames = {QStringLiteral("trials"), QStringLiteral("candidates"), QStringLiteral("demosets"),
-                                      QStringLiteral("ledger"), QStringLiteral("log")};
+        const QStringList tabNames = {QStringLiteral("trials"), QStringLiteral("candidates"),
+                                      QStringLiteral("demosets"), QStringLiteral("ledger"), QStringLiteral("log")};
         for (int t = 0; t < page->tabs()->count(); ++t) {
             page->tabs()->setCurrentIndex(t);
             if (t == 1)
@@ -241,7 +246,8 @@ private slots:
         QCOMPARE(examples->rowCount(), 5);
         for (int r = 0; r < examples->rowCount(); ++r) {
             QCOMPARE(examples->item(r, 0)->text().toInt(), trial.results[static_cast<std::size_t>(r)].first);
-            QVERIFY2(examples->item(r, 2)->text().contains(QStringLiteral("severity")), qPrintable(examples->item(r, 2)->text()));
+            QVERIFY2(examples->item(r, 2)->text().contains(QStringLiteral("severity")),
+                     qPrintable(examples->item(r, 2)->text()));
         }
         QVERIFY(page->exampleResultsLabel()->text().contains(QStringLiteral("Trial %1").arg(trial.number)));
         // The baseline: every validation example.
@@ -345,7 +351,8 @@ private slots:
         started.seed = 1;
         started.studyName = "big";
         started.settings = Fields{{"num_trials", Value(std::int64_t{10000})}, {"auto", Value()}};
-        page.applyEvents({makeEvent(++seq, started), makeEvent(++seq, InstructionProposedEvent{"p", 0, "a", std::nullopt}),
+        page.applyEvents({makeEvent(++seq, started),
+                          makeEvent(++seq, InstructionProposedEvent{"p", 0, "a", std::nullopt}),
                           makeEvent(++seq, InstructionProposedEvent{"p", 1, "b", "t"}),
                           makeEvent(++seq, PhaseStartedEvent{"search", std::nullopt}, 1.0)});
         QSignalSpy resets(page.trialsTable()->model(), &QAbstractItemModel::modelReset);
@@ -353,10 +360,10 @@ private slots:
             std::vector<RunEvent> batch;
             for (int k = 0; k < 200; ++k) {
                 const int trial = b * 200 + k + 1;
-                batch.push_back(makeEvent(++seq,
-                                          trialFinished(trial, "minibatch", {{"p", trial % 2, std::nullopt}}, "k",
-                                                        30.0 + (trial * 37) % 50),
-                                          1.0 + trial * 0.01));
+                batch.push_back(makeEvent(
+                    ++seq,
+                    trialFinished(trial, "minibatch", {{"p", trial % 2, std::nullopt}}, "k", 30.0 + (trial * 37) % 50),
+                    1.0 + trial * 0.01));
             }
             page.applyEvents(batch);
             QCoreApplication::processEvents();

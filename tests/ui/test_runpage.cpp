@@ -101,12 +101,14 @@ private slots:
         QVERIFY(!m_page->numTrialsSpin()->isEnabled());
         QVERIFY(!m_page->numCandidatesSpin()->isEnabled());
         const QString text = m_page->presetLabel()->text();
-        QVERIFY2(text.startsWith(QStringLiteral("medium: %1 demo sets and %2 instruction candidates per predictor, %3 trials")
-                                     .arg(medium->numFewshotCandidates)
-                                     .arg(medium->numInstructCandidates)
-                                     .arg(medium->numTrials)),
+        QVERIFY2(text.startsWith(
+                     QStringLiteral("medium: %1 demo sets and %2 instruction candidates per predictor, %3 trials")
+                         .arg(medium->numFewshotCandidates)
+                         .arg(medium->numInstructCandidates)
+                         .arg(medium->numTrials)),
                  qPrintable(text));
-        QVERIFY2(text.contains(QStringLiteral("at most %1 rows").arg(prism::autoPreset("medium")->valSize)), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("at most %1 rows").arg(prism::autoPreset("medium")->valSize)),
+                 qPrintable(text));
         // 30 rows, no valset: 15 validation rows, too few for minibatches.
         QVERIFY2(text.contains(QStringLiteral("every trial is a full evaluation")), qPrintable(text));
         QVERIFY(m_page->presetLabel()->isVisible());
@@ -153,7 +155,8 @@ private slots:
         QCOMPARE(m_page->plan()->evaluationRuns, 165LL);
         QCOMPARE(m_page->plan()->bootstrapRuns, 15LL);
         QCOMPARE(m_page->plan()->proposerCalls, 7LL);
-        QVERIFY2(m_page->estimateCostLabel()->text().contains(QStringLiteral("$0.00")), qPrintable(m_page->estimateCostLabel()->text()));
+        QVERIFY2(m_page->estimateCostLabel()->text().contains(QStringLiteral("$0.00")),
+                 qPrintable(m_page->estimateCostLabel()->text()));
         saveShot(QStringLiteral("runpage-light.png"));
 
         setTrials(6);
@@ -163,7 +166,8 @@ private slots:
         // Six more trials, each a full evaluation of the 15 validation rows.
         QCOMPARE(m_page->plan()->task.calls - six, 6LL * 15);
         QVERIFY(m_page->estimateTaskLabel()->text() != sixText);
-        QVERIFY2(m_page->estimateTaskLabel()->text().contains(QStringLiteral("calls")), qPrintable(m_page->estimateTaskLabel()->text()));
+        QVERIFY2(m_page->estimateTaskLabel()->text().contains(QStringLiteral("calls")),
+                 qPrintable(m_page->estimateTaskLabel()->text()));
 
         // A manual mode without trials cannot run: said, and Start refuses.
         m_page->numTrialsSpin()->setValue(-1);

@@ -44,11 +44,7 @@ protected:
     }
     void SetUp() override { ASSERT_TRUE(rec.error.empty()) << rec.error; }
 
-    template <typename T>
-    std::vector<T> payloads() const
-    {
-        return recordedrun::payloadsOf<T>(rec.events);
-    }
+    template <typename T> std::vector<T> payloads() const { return recordedrun::payloadsOf<T>(rec.events); }
 };
 
 } // namespace
@@ -263,10 +259,11 @@ bool hasTitle(const std::vector<RunExplanation> &list, const std::string &title)
 TEST(RunStateEvents, SaturationAndNothingBeatTheBaselineAreExplained)
 {
     RunState state;
-    (void)state.apply(finishedRun("completed",
-                                  {"every trial scored 100.0%: the metric cannot tell configs apart; use a harder metric",
-                                   "nothing beat the baseline (100.0%)"},
-                                  {100.0, 100.0, 100.0}));
+    (void)state.apply(
+        finishedRun("completed",
+                    {"every trial scored 100.0%: the metric cannot tell configs apart; use a harder metric",
+                     "nothing beat the baseline (100.0%)"},
+                    {100.0, 100.0, 100.0}));
     EXPECT_EQ(state.status(), RunStatus::Finished);
     const auto explained = prism::explainRun(state);
     EXPECT_TRUE(hasTitle(explained, "Every trial scored the same"));
@@ -291,10 +288,10 @@ TEST(RunStateEvents, StopReasons)
         RunStatus status;
         const char *title;
     };
-    for (const Case &c : {Case{"cancelled", RunStatus::Cancelled, "Cancelled"},
-                          Case{"budget: 60 calls reached", RunStatus::Finished, "Stopped by a budget"},
-                          Case{"error: the baseline program failed on the validation set", RunStatus::Failed,
-                               "The run failed"}}) {
+    for (const Case &c :
+         {Case{"cancelled", RunStatus::Cancelled, "Cancelled"},
+          Case{"budget: 60 calls reached", RunStatus::Finished, "Stopped by a budget"},
+          Case{"error: the baseline program failed on the validation set", RunStatus::Failed, "The run failed"}}) {
         RunState state;
         (void)state.apply(finishedRun(c.reason, {}, {50.0, 70.0}));
         EXPECT_TRUE(state.finished()) << c.reason;

@@ -6,7 +6,6 @@
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
-
 #include "engine/enginebridge.h"
 #include "mainwindow.h"
 #include "pages/comparepage.h"
@@ -24,10 +23,10 @@
 #include <QAbstractItemModel>
 #include <QComboBox>
 #include <QDir>
+#include <QFile>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableView>
-#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -63,7 +62,9 @@ private slots:
         };
         const QStringList titles = window.pageTitles();
         const auto fileName = [&](const QString &title, const QString &suffix = {}) {
-            return QStringLiteral("%1-%2%3").arg(titles.indexOf(title) + 1, 2, 10, QLatin1Char('0')).arg(title.toLower(), suffix);
+            return QStringLiteral("%1-%2%3")
+                .arg(titles.indexOf(title) + 1, 2, 10, QLatin1Char('0'))
+                .arg(title.toLower(), suffix);
         };
         for (const QString &title : {QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
                                      QStringLiteral("Models")}) {
@@ -127,7 +128,8 @@ private slots:
         const QString csv = tmp.filePath(QStringLiteral("new-snippets.csv"));
         QFile f(csv);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("text,Severity,violations\n\"Get out of here, you people\",high,hate\n\"Great game last night\",low,\n\"Click here for free money\",extreme,spam\n");
+        f.write("text,Severity,violations\n\"Get out of here, you people\",high,hate\n\"Great game last "
+                "night\",low,\n\"Click here for free money\",extreme,spam\n");
         f.close();
         uitest::onNextDialog<ColumnMappingDialog>([dir](ColumnMappingDialog *d) {
             QComboBox *snippet = d->comboFor(QStringLiteral("snippet"));

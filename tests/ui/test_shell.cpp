@@ -1,8 +1,8 @@
 // The studio shell: opening the sample, the side bar, the status bar, undo
 // and redo, save / reopen, recent files, window state and the unsaved-changes prompt.
 #include "mainwindow.h"
-#include "pagesregistry.h"
 #include "pages/signaturepage.h"
+#include "pagesregistry.h"
 #include "studydocument.h"
 #include "uitest.h"
 
@@ -128,7 +128,8 @@ private slots:
         study.taskModel.provider = prism::Provider::OpenAi;
         study.taskModel.model = "gpt-4o-mini";
         window.document()->setStudy(study, QStringLiteral("Change model"));
-        QCOMPARE(models->text(), QStringLiteral("Task: gpt-4o-mini (OpenAI-compatible) \u00b7 Proposer: sim-small (Simulator)"));
+        QCOMPARE(models->text(),
+                 QStringLiteral("Task: gpt-4o-mini (OpenAI-compatible) \u00b7 Proposer: sim-small (Simulator)"));
     }
 
     void undoRedoOfAnInstructionEdit()
@@ -231,7 +232,8 @@ private slots:
     {
         // A study whose val/test are carved out of train by fractions.
         QTemporaryDir dir;
-        QVERIFY(QFile::copy(sampleFile(QStringLiteral("moderation/train.jsonl")), dir.filePath(QStringLiteral("all.jsonl"))));
+        QVERIFY(QFile::copy(sampleFile(QStringLiteral("moderation/train.jsonl")),
+                            dir.filePath(QStringLiteral("all.jsonl"))));
         StudyDocument seed;
         QString error;
         QVERIFY(seed.newFromSample(QStringLiteral("moderation"), &error));

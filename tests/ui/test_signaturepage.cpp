@@ -104,7 +104,8 @@ private slots:
         QTest::keyClicks(editor, QStringLiteral("Answer tersely and pick the closest severity."));
         QCOMPARE(signature().instruction, std::string("Answer tersely and pick the closest severity."));
         // The debounced render, not a forced one.
-        QTRY_VERIFY_WITH_TIMEOUT(m_page->previewText().contains(QStringLiteral("Answer tersely and pick the closest severity.")), 2000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_page->previewText().contains(QStringLiteral("Answer tersely and pick the closest severity.")), 2000);
         QVERIFY(m_page->previewMessages() == engineMessages(*m_doc, m_page->previewRow()));
         QCOMPARE(m_doc->undoStack()->count(), 1);
         m_doc->undoStack()->undo();
@@ -162,7 +163,8 @@ private slots:
         QCOMPARE(signature().findOutput("severity")->type, prism::Type::enumOf({"low", "medium", "high"}));
         QCOMPARE(table->item(rowOf(table, QStringLiteral("severity")), 3)->text(), QStringLiteral("low, medium, high"));
         m_doc->undoStack()->undo();
-        QCOMPARE(signature().findOutput("severity")->description, std::string("Overall severity of the snippet for moderation routing."));
+        QCOMPARE(signature().findOutput("severity")->description,
+                 std::string("Overall severity of the snippet for moderation routing."));
     }
 
     void addRemoveAndMoveFields()
@@ -290,7 +292,8 @@ private slots:
         // Typing edits the selected stage only.
         m_page->instructionEditor()->moveCursor(QTextCursor::End);
         QTest::keyClicks(m_page->instructionEditor(), QStringLiteral(" Use the summary."));
-        QCOMPARE(m_doc->study().program.predictors[1].signature.instruction, std::string("Classify the snippet for moderation. Use the summary."));
+        QCOMPARE(m_doc->study().program.predictors[1].signature.instruction,
+                 std::string("Classify the snippet for moderation. Use the summary."));
         QCOMPARE(m_doc->study().program.predictors[0].signature.instruction, std::string("Summarize the snippet."));
     }
 };

@@ -18,8 +18,7 @@ namespace uitest {
 // Runs handler on the next modal dialog of type T once exec() shows it, the
 // way a user would answer it. Gives up after a few seconds (the test then
 // fails on its own assertions instead of hanging).
-template <typename T>
-void onNextDialog(std::function<void(T *)> handler)
+template <typename T> void onNextDialog(std::function<void(T *)> handler)
 {
     auto *timer = new QTimer(qApp);
     auto *clock = new QElapsedTimer;

@@ -41,7 +41,8 @@ void HeatmapWidget::clear()
     setGrid(0, 0, {}, {}, {});
 }
 
-void HeatmapWidget::setGrid(int rows, int columns, std::vector<Cell> cells, QStringList rowTexts, QStringList columnLabels)
+void HeatmapWidget::setGrid(int rows, int columns, std::vector<Cell> cells, QStringList rowTexts,
+                            QStringList columnLabels)
 {
     m_rows = std::max(0, rows);
     m_columns = std::max(0, columns);
@@ -92,7 +93,7 @@ HeatmapWidget::Geometry HeatmapWidget::geometryFor(const QSize &size) const
     Geometry g;
     const int pad = fm.height() / 2;
     g.rowLabelWidth = fm.horizontalAdvance(QStringLiteral("Instr 00")) + pad;
-    const int header = fm.height() * 2 + pad;     // title + column labels
+    const int header = fm.height() * 2 + pad;       // title + column labels
     const int legendHeight = fm.height() * 3 + pad; // gradient, its labels, the hint
     const int left = pad + g.rowLabelWidth;
     const int availableWidth = std::max(1, size.width() - left - pad);
@@ -219,7 +220,8 @@ void HeatmapWidget::paint(QPainter &painter, const QSize &size) const
     for (int r = 0; r < m_rows; ++r) {
         for (int c = 0; c < m_columns; ++c) {
             const Cell cell = m_cells[static_cast<std::size_t>(r * m_columns + c)];
-            const QRect box(g.grid.left() + c * g.cellWidth, g.grid.top() + r * g.cellHeight, g.cellWidth, g.cellHeight);
+            const QRect box(g.grid.left() + c * g.cellWidth, g.grid.top() + r * g.cellHeight, g.cellWidth,
+                            g.cellHeight);
             painter.fillRect(box, cell.count > 0 ? colorFor(cell.mean) : kUntried);
             painter.setPen(kGridLine);
             painter.drawRect(box.adjusted(0, 0, -1, -1));
@@ -257,8 +259,10 @@ void HeatmapWidget::paint(QPainter &painter, const QSize &size) const
         painter.fillRect(g.legend, gradient);
         painter.setPen(muted);
         const QRect labels(g.legend.left(), g.legend.bottom() + 1, g.legend.width(), fm.height());
-        painter.drawText(labels, Qt::AlignLeft | Qt::AlignTop, QStringLiteral("%1%").arg(QString::number(m_min, 'f', 1)));
-        painter.drawText(labels, Qt::AlignRight | Qt::AlignTop, QStringLiteral("%1%").arg(QString::number(m_max, 'f', 1)));
+        painter.drawText(labels, Qt::AlignLeft | Qt::AlignTop,
+                         QStringLiteral("%1%").arg(QString::number(m_min, 'f', 1)));
+        painter.drawText(labels, Qt::AlignRight | Qt::AlignTop,
+                         QStringLiteral("%1%").arg(QString::number(m_max, 'f', 1)));
         painter.drawText(labels.translated(0, fm.height()), Qt::AlignLeft | Qt::AlignTop,
                          tr("Hover a cell for its instruction."));
     }

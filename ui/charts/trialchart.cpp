@@ -3,8 +3,8 @@
 #include <QChart>
 #include <QGraphicsScene>
 #include <QLegend>
-#include <QLineSeries>
 #include <QLegendMarker>
+#include <QLineSeries>
 #include <QPainter>
 #include <QPen>
 #include <QScatterSeries>

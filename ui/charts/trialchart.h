@@ -62,7 +62,7 @@ private:
 
     QList<QPointF> m_minibatch;
     QList<QPointF> m_full;
-    QList<QPointF> m_bestFull;      // the steps: (trial, new best)
+    QList<QPointF> m_bestFull; // the steps: (trial, new best)
     QList<QPointF> m_bestMinibatch;
     int m_lastTrial = 0;
     double m_minScore = 0.0;

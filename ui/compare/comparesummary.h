@@ -7,17 +7,17 @@
 
 struct CompareSummary {
     struct Flip {
-        int index = 0;          // example index in the split
-        bool improved = false;  // A wrong, B correct (else the reverse)
+        int index = 0;         // example index in the split
+        bool improved = false; // A wrong, B correct (else the reverse)
         QString inputs;
         QString expected;
         QString predictionA;
         QString predictionB;
     };
 
-    QString labelA;   // "Baseline (the study's program)", "Run r-20261122-0001", a file name
+    QString labelA; // "Baseline (the study's program)", "Run r-20261122-0001", a file name
     QString labelB;
-    QString split;    // train | val | test
+    QString split;       // train | val | test
     double scoreA = 0.0; // percent over the examples both scored
     double scoreB = 0.0;
     double difference = 0.0; // B - A, points
@@ -31,6 +31,6 @@ struct CompareSummary {
     int partialChanges = 0;
     int errorsA = 0;
     int errorsB = 0;
-    QString verdict; // whether the interval excludes 0, in words
+    QString verdict;   // whether the interval excludes 0, in words
     QList<Flip> flips; // in example order
 };

@@ -22,7 +22,8 @@ std::vector<std::string> comparisonFields(const prism::Study &study)
     return names;
 }
 
-ComparisonJob::ComparisonJob(prism::Study study, std::vector<prism::Example> examples, prism::Program a, prism::Program b)
+ComparisonJob::ComparisonJob(prism::Study study, std::vector<prism::Example> examples, prism::Program a,
+                             prism::Program b)
     : m_study(std::move(study)), m_examples(std::move(examples)), m_a(std::move(a)), m_b(std::move(b))
 {
     m_total = static_cast<int>(m_examples.size()) * (m_a == m_b ? 1 : 2);

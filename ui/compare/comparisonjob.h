@@ -27,7 +27,7 @@ struct CallServices;
 struct ComparisonOutcome {
     std::shared_ptr<const prism::EvalReport> reportA;
     std::shared_ptr<const prism::EvalReport> reportB;
-    prism::Comparison comparison; // B minus A
+    prism::Comparison comparison;         // B minus A
     std::vector<std::string> shownFields; // the fields the metric reads (else the program's outputs)
 };
 
@@ -61,7 +61,7 @@ private:
     int m_total = 0;
     std::atomic<bool> m_cancel{false};
     std::atomic<int> m_done{0};
-    std::mutex m_mutex; // guards m_services
+    std::mutex m_mutex;                              // guards m_services
     std::shared_ptr<prism::CallServices> m_services; // set while models exist, to wake waiting calls on cancel
 };
 

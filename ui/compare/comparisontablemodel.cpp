@@ -96,40 +96,27 @@ QVariant ComparisonTableModel::data(const QModelIndex &index, int role) const
         return static_cast<int>(row.change);
     if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
         switch (index.column()) {
-        case IndexColumn:
-            return role == Qt::DisplayRole ? QVariant(row.index) : QVariant();
-        case InputsColumn:
-            return row.inputs;
-        case ExpectedColumn:
-            return row.expected;
-        case PredictionAColumn:
-            return row.predictionA;
-        case PredictionBColumn:
-            return row.predictionB;
-        case ScoreAColumn:
-            return role == Qt::DisplayRole ? QVariant(scoreText(row.scoreA, nullptr)) : QVariant();
-        case ScoreBColumn:
-            return role == Qt::DisplayRole ? QVariant(scoreText(row.scoreB, nullptr)) : QVariant();
-        default:
-            return {};
+        case IndexColumn: return role == Qt::DisplayRole ? QVariant(row.index) : QVariant();
+        case InputsColumn: return row.inputs;
+        case ExpectedColumn: return row.expected;
+        case PredictionAColumn: return row.predictionA;
+        case PredictionBColumn: return row.predictionB;
+        case ScoreAColumn: return role == Qt::DisplayRole ? QVariant(scoreText(row.scoreA, nullptr)) : QVariant();
+        case ScoreBColumn: return role == Qt::DisplayRole ? QVariant(scoreText(row.scoreB, nullptr)) : QVariant();
+        default: return {};
         }
     }
-    if (role == Qt::TextAlignmentRole && (index.column() == IndexColumn || index.column() == ScoreAColumn || index.column() == ScoreBColumn))
+    if (role == Qt::TextAlignmentRole
+        && (index.column() == IndexColumn || index.column() == ScoreAColumn || index.column() == ScoreBColumn))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::BackgroundRole) {
         switch (row.change) {
-        case Change::Improved:
-            return QColor(0xcd, 0xec, 0xd1);
-        case Change::Regressed:
-            return QColor(0xf7, 0xd0, 0xcb);
-        case Change::Higher:
-            return QColor(0xe9, 0xf6, 0xea);
-        case Change::Lower:
-            return QColor(0xfc, 0xec, 0xea);
-        case Change::Errored:
-            return QColor(0xfd, 0xf1, 0xd8);
-        case Change::Same:
-            return {};
+        case Change::Improved: return QColor(0xcd, 0xec, 0xd1);
+        case Change::Regressed: return QColor(0xf7, 0xd0, 0xcb);
+        case Change::Higher: return QColor(0xe9, 0xf6, 0xea);
+        case Change::Lower: return QColor(0xfc, 0xec, 0xea);
+        case Change::Errored: return QColor(0xfd, 0xf1, 0xd8);
+        case Change::Same: return {};
         }
     }
     return {};
@@ -140,22 +127,14 @@ QVariant ComparisonTableModel::headerData(int section, Qt::Orientation orientati
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     switch (section) {
-    case IndexColumn:
-        return tr("#");
-    case InputsColumn:
-        return tr("Inputs");
-    case ExpectedColumn:
-        return tr("Expected");
-    case PredictionAColumn:
-        return tr("Prediction A");
-    case PredictionBColumn:
-        return tr("Prediction B");
-    case ScoreAColumn:
-        return tr("Score A");
-    case ScoreBColumn:
-        return tr("Score B");
-    default:
-        return {};
+    case IndexColumn: return tr("#");
+    case InputsColumn: return tr("Inputs");
+    case ExpectedColumn: return tr("Expected");
+    case PredictionAColumn: return tr("Prediction A");
+    case PredictionBColumn: return tr("Prediction B");
+    case ScoreAColumn: return tr("Score A");
+    case ScoreBColumn: return tr("Score B");
+    default: return {};
     }
 }
 

@@ -14,7 +14,8 @@ class RunStore;
 // The run's artifact read against the study's program by the engine's one
 // program loader (artifact/program_file.h); a different signature fails with
 // its message.
-prism::Result<prism::Program> loadRunProgram(prism::RunStore &store, const QString &runId, const prism::Program &studyProgram);
+prism::Result<prism::Program> loadRunProgram(prism::RunStore &store, const QString &runId,
+                                             const prism::Program &studyProgram);
 
 // A program file of either format, read by the same loader as `prism eval
 // --program` and `prism compare`: they accept and refuse the same files.

@@ -5,8 +5,8 @@
 namespace {
 
 struct Token {
-    QString word;  // what is matched
-    QString text;  // the word and the whitespace after it
+    QString word; // what is matched
+    QString text; // the word and the whitespace after it
 };
 
 std::vector<Token> tokenize(const QString &text)
@@ -99,7 +99,9 @@ QString diffSideHtml(const QList<DiffSegment> &segments, DiffSegment::Kind side)
         if (s.kind == DiffSegment::Kind::Same)
             html += text;
         else if (s.kind == DiffSegment::Kind::Removed)
-            html += QStringLiteral("<span style=\"background:#f9d7d3;color:#8a1c12;text-decoration:line-through\">%1</span>").arg(text);
+            html += QStringLiteral(
+                        "<span style=\"background:#f9d7d3;color:#8a1c12;text-decoration:line-through\">%1</span>")
+                        .arg(text);
         else
             html += QStringLiteral("<span style=\"background:#d3efd6;color:#1b5e20\">%1</span>").arg(text);
     }

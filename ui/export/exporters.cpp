@@ -111,12 +111,14 @@ QString signedPoints(double v)
 
 QString reportHead(const QString &runId)
 {
-    return QStringLiteral(
-               "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>%1</title>\n"
-               "<style>body{font-family:sans-serif;margin:2em;color:#1f2d44}table{border-collapse:collapse;margin:0.5em 0 1.5em}"
-               "th,td{border:1px solid #d5dbe5;padding:0.25em 0.6em;text-align:left;vertical-align:top}th{background:#f0f2f6}"
-               "img{max-width:100%;border:1px solid #d5dbe5;margin:0.5em 0}.good{color:#2e7d32}.bad{color:#b3261e}</style>\n"
-               "</head><body>\n")
+    return QStringLiteral("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>%1</title>\n"
+                          "<style>body{font-family:sans-serif;margin:2em;color:#1f2d44}table{border-collapse:collapse;"
+                          "margin:0.5em 0 1.5em}"
+                          "th,td{border:1px solid #d5dbe5;padding:0.25em "
+                          "0.6em;text-align:left;vertical-align:top}th{background:#f0f2f6}"
+                          "img{max-width:100%;border:1px solid #d5dbe5;margin:0.5em "
+                          "0}.good{color:#2e7d32}.bad{color:#b3261e}</style>\n"
+                          "</head><body>\n")
         .arg(esc(QStringLiteral("Prism run %1").arg(runId)));
 }
 
@@ -165,13 +167,15 @@ QString ledgerSection(const prism::LedgerSummary &ledger)
                            QString::number(t.errors),
                            t.promptTokensUnknown ? QStringLiteral("unknown") : QString::number(t.promptTokens),
                            t.completionTokensUnknown ? QStringLiteral("unknown") : QString::number(t.completionTokens),
-                           t.dollarsUnknown ? QStringLiteral("unknown") : QStringLiteral("$%1").arg(t.dollars, 0, 'f', 4)};
+                           t.dollarsUnknown ? QStringLiteral("unknown")
+                                            : QStringLiteral("$%1").arg(t.dollars, 0, 'f', 4)};
     };
     for (const auto &[role, totals] : ledger.byRole)
         ledgerRows.append(ledgerRow(q(role), totals));
     ledgerRows.append(ledgerRow(QStringLiteral("total"), ledger.total));
-    html += htmlTable({QStringLiteral("Role"), QStringLiteral("Calls"), QStringLiteral("Cache hits"), QStringLiteral("Errors"),
-                       QStringLiteral("Prompt tokens"), QStringLiteral("Completion tokens"), QStringLiteral("Dollars")},
+    html += htmlTable({QStringLiteral("Role"), QStringLiteral("Calls"), QStringLiteral("Cache hits"),
+                       QStringLiteral("Errors"), QStringLiteral("Prompt tokens"), QStringLiteral("Completion tokens"),
+                       QStringLiteral("Dollars")},
                       ledgerRows);
     return html;
 }
@@ -188,7 +192,8 @@ prism::Result<QString> chartsSection(const QList<QPair<QString, QImage>> &charts
         QBuffer buffer(&png);
         buffer.open(QIODevice::WriteOnly);
         if (image.isNull() || !image.save(&buffer, "PNG"))
-            return Error::make(ErrorKind::Data, "chart '" + title.toStdString() + "' could not be encoded as PNG for " + path.toStdString());
+            return Error::make(ErrorKind::Data, "chart '" + title.toStdString() + "' could not be encoded as PNG for "
+                                                    + path.toStdString());
         html += QStringLiteral("<h3>%1</h3>\n<img alt=\"%1\" src=\"data:image/png;base64,%2\">\n")
                     .arg(esc(title), QString::fromLatin1(png.toBase64()));
     }
@@ -198,27 +203,28 @@ prism::Result<QString> chartsSection(const QList<QPair<QString, QImage>> &charts
 QString comparisonSection(const CompareSummary &c)
 {
     QString html = QStringLiteral("<h2>Comparison on the %1 split</h2>\n").arg(esc(c.split));
-    html += htmlTable({QStringLiteral(""), QStringLiteral("Value")},
-                      {{QStringLiteral("A"), c.labelA},
-                       {QStringLiteral("B"), c.labelB},
-                       {QStringLiteral("Score A"), QString::number(c.scoreA, 'f', 2) + QLatin1Char('%')},
-                       {QStringLiteral("Score B"), QString::number(c.scoreB, 'f', 2) + QLatin1Char('%')},
-                       {QStringLiteral("Difference (B − A)"),
-                        QStringLiteral("%1 points, %2% paired bootstrap interval [%3, %4]")
-                            .arg(signedPoints(c.difference))
-                            .arg(c.confidence * 100.0, 0, 'f', 0)
-                            .arg(signedPoints(c.ciLow), signedPoints(c.ciHigh))},
-                       {QStringLiteral("Verdict"), c.verdict},
-                       {QStringLiteral("Examples scored by both"), QString::number(c.paired)},
-                       {QStringLiteral("Improved / regressed"), QStringLiteral("%1 / %2").arg(c.improved).arg(c.regressed)},
-                       {QStringLiteral("Errors A / B"), QStringLiteral("%1 / %2").arg(c.errorsA).arg(c.errorsB)}});
+    html += htmlTable(
+        {QStringLiteral(""), QStringLiteral("Value")},
+        {{QStringLiteral("A"), c.labelA},
+         {QStringLiteral("B"), c.labelB},
+         {QStringLiteral("Score A"), QString::number(c.scoreA, 'f', 2) + QLatin1Char('%')},
+         {QStringLiteral("Score B"), QString::number(c.scoreB, 'f', 2) + QLatin1Char('%')},
+         {QStringLiteral("Difference (B − A)"), QStringLiteral("%1 points, %2% paired bootstrap interval [%3, %4]")
+                                                    .arg(signedPoints(c.difference))
+                                                    .arg(c.confidence * 100.0, 0, 'f', 0)
+                                                    .arg(signedPoints(c.ciLow), signedPoints(c.ciHigh))},
+         {QStringLiteral("Verdict"), c.verdict},
+         {QStringLiteral("Examples scored by both"), QString::number(c.paired)},
+         {QStringLiteral("Improved / regressed"), QStringLiteral("%1 / %2").arg(c.improved).arg(c.regressed)},
+         {QStringLiteral("Errors A / B"), QStringLiteral("%1 / %2").arg(c.errorsA).arg(c.errorsB)}});
     if (!c.flips.isEmpty()) {
         QList<QStringList> flipRows;
         for (const auto &f : c.flips)
-            flipRows.append({QString::number(f.index), f.improved ? QStringLiteral("improved") : QStringLiteral("regressed"),
-                             f.inputs, f.expected, f.predictionA, f.predictionB});
-        html += htmlTable({QStringLiteral("#"), QStringLiteral("Change"), QStringLiteral("Inputs"), QStringLiteral("Expected"),
-                           QStringLiteral("Prediction A"), QStringLiteral("Prediction B")},
+            flipRows.append({QString::number(f.index),
+                             f.improved ? QStringLiteral("improved") : QStringLiteral("regressed"), f.inputs,
+                             f.expected, f.predictionA, f.predictionB});
+        html += htmlTable({QStringLiteral("#"), QStringLiteral("Change"), QStringLiteral("Inputs"),
+                           QStringLiteral("Expected"), QStringLiteral("Prediction A"), QStringLiteral("Prediction B")},
                           flipRows);
     }
     return html;
@@ -232,10 +238,11 @@ QString trialsSection(const std::vector<prism::TrialRecord> &trials)
         trialRows.append({QString::number(t.trial), q(t.kind), q(t.configJson), percent(t.score),
                           QStringLiteral("%1 / %2").arg(t.scored).arg(t.examples), QString::number(t.errors),
                           QString::number(t.newCalls), QString::number(t.memoHits), q(t.state), q(t.error)});
-    html += htmlTable({QStringLiteral("Trial"), QStringLiteral("Kind"), QStringLiteral("Config"), QStringLiteral("Score"),
-                       QStringLiteral("Scored"), QStringLiteral("Errors"), QStringLiteral("New calls"),
-                       QStringLiteral("Memo hits"), QStringLiteral("State"), QStringLiteral("Error")},
-                      trialRows);
+    html +=
+        htmlTable({QStringLiteral("Trial"), QStringLiteral("Kind"), QStringLiteral("Config"), QStringLiteral("Score"),
+                   QStringLiteral("Scored"), QStringLiteral("Errors"), QStringLiteral("New calls"),
+                   QStringLiteral("Memo hits"), QStringLiteral("State"), QStringLiteral("Error")},
+                  trialRows);
     return html;
 }
 
@@ -268,7 +275,8 @@ prism::Result<void> exportProgramJson(prism::RunStore &store, const QString &run
     if (!text)
         return runError(text.error(), runId, "artifact");
     if (text->empty())
-        return Error::make(ErrorKind::Data, "run " + runId.toStdString() + " has no program yet (it is running or failed early)");
+        return Error::make(ErrorKind::Data,
+                           "run " + runId.toStdString() + " has no program yet (it is running or failed early)");
     return writeFileAtomically(path, QByteArray::fromStdString(text.value()));
 }
 
@@ -303,9 +311,11 @@ prism::Result<void> exportTrialsCsv(prism::RunStore &store, const QString &runId
 
     QStringList header{QStringLiteral("trial"), QStringLiteral("kind")};
     for (const auto &p : predictors)
-        header << q(p) + QStringLiteral(".instruction") << q(p) + QStringLiteral(".instruction_text") << q(p) + QStringLiteral(".demos");
-    header << QStringLiteral("score") << QStringLiteral("scored") << QStringLiteral("errors") << QStringLiteral("examples")
-           << QStringLiteral("new_calls") << QStringLiteral("memo_hits") << QStringLiteral("state") << QStringLiteral("error");
+        header << q(p) + QStringLiteral(".instruction") << q(p) + QStringLiteral(".instruction_text")
+               << q(p) + QStringLiteral(".demos");
+    header << QStringLiteral("score") << QStringLiteral("scored") << QStringLiteral("errors")
+           << QStringLiteral("examples") << QStringLiteral("new_calls") << QStringLiteral("memo_hits")
+           << QStringLiteral("state") << QStringLiteral("error");
     QString csv;
     auto addLine = [&csv](const QStringList &fields) {
         QStringList quoted;

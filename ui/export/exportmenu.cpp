@@ -54,12 +54,16 @@ ExportMenu::ExportMenu(QMenu *menu, ExportSources sources, QWidget *dialogParent
             report(prism::Error::make(prism::ErrorKind::Data, error.toStdString()), QString(), tr("The prompt"));
             return;
         }
-        const QString base = safeFileName(QString::fromStdString(study.name.empty() ? std::string("prompt") : study.name));
-        const QString path = messages ? ask(tr("Export Prompt as Messages"), base + QStringLiteral(".messages.json"), tr("JSON (*.json)"))
-                                      : ask(tr("Export Prompt as Text"), base + QStringLiteral(".prompt.txt"), tr("Text (*.txt)"));
+        const QString base =
+            safeFileName(QString::fromStdString(study.name.empty() ? std::string("prompt") : study.name));
+        const QString path =
+            messages
+                ? ask(tr("Export Prompt as Messages"), base + QStringLiteral(".messages.json"), tr("JSON (*.json)"))
+                : ask(tr("Export Prompt as Text"), base + QStringLiteral(".prompt.txt"), tr("Text (*.txt)"));
         if (path.isEmpty())
             return;
-        report(messages ? exportPromptMessages(study, program, path) : exportPromptText(study, program, path), path, tr("The prompt"));
+        report(messages ? exportPromptMessages(study, program, path) : exportPromptText(study, program, path), path,
+               tr("The prompt"));
     };
     connect(m_messages, &QAction::triggered, this, [promptAction] { promptAction(true); });
     connect(m_text, &QAction::triggered, this, [promptAction] { promptAction(false); });
@@ -80,9 +84,11 @@ ExportMenu::ExportMenu(QMenu *menu, ExportSources sources, QWidget *dialogParent
         const QString path = ask(tr("Export Run Report"), runId + QStringLiteral("-report.html"), tr("HTML (*.html)"));
         if (path.isEmpty())
             return;
-        const QList<QPair<QString, QImage>> charts = m_sources.charts ? m_sources.charts() : QList<QPair<QString, QImage>>{};
+        const QList<QPair<QString, QImage>> charts =
+            m_sources.charts ? m_sources.charts() : QList<QPair<QString, QImage>>{};
         const std::optional<CompareSummary> comparison = m_sources.comparison ? m_sources.comparison() : std::nullopt;
-        report(exportRunReportHtml(*store, runId, charts, comparison ? &*comparison : nullptr, path), path, tr("The report"));
+        report(exportRunReportHtml(*store, runId, charts, comparison ? &*comparison : nullptr, path), path,
+               tr("The report"));
     });
     connect(m_charts, &QMenu::aboutToShow, this, &ExportMenu::rebuildChartsMenu);
     updateActions();
@@ -111,12 +117,14 @@ void ExportMenu::rebuildChartsMenu()
         QAction *action = m_charts->addAction(tr("%1…").arg(title));
         connect(action, &QAction::triggered, this, [this, title] {
             // Grab again at export time: the chart may have changed since the menu opened.
-            const QList<QPair<QString, QImage>> now = m_sources.charts ? m_sources.charts() : QList<QPair<QString, QImage>>{};
+            const QList<QPair<QString, QImage>> now =
+                m_sources.charts ? m_sources.charts() : QList<QPair<QString, QImage>>{};
             QImage image;
             for (const auto &[t, img] : now)
                 if (t == title)
                     image = img;
-            const QString path = ask(tr("Export Chart"), safeFileName(title) + QStringLiteral(".png"), tr("PNG image (*.png)"));
+            const QString path =
+                ask(tr("Export Chart"), safeFileName(title) + QStringLiteral(".png"), tr("PNG image (*.png)"));
             if (!path.isEmpty())
                 report(exportChartPng(image, path), path, tr("The chart"));
         });

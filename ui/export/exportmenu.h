@@ -27,10 +27,10 @@ class RunStore;
 }
 
 struct ExportSources {
-    std::function<std::shared_ptr<prism::RunStore>()> store; // may return null: run exports are disabled
-    std::function<QString()> runId;                          // the current run; "" = none
-    std::function<prism::Study()> study;                     // the open study (prompt exports)
-    std::function<QList<QPair<QString, QImage>>()> charts;   // (title, image) of the charts on screen; may be unset
+    std::function<std::shared_ptr<prism::RunStore>()> store;   // may return null: run exports are disabled
+    std::function<QString()> runId;                            // the current run; "" = none
+    std::function<prism::Study()> study;                       // the open study (prompt exports)
+    std::function<QList<QPair<QString, QImage>>()> charts;     // (title, image) of the charts on screen; may be unset
     std::function<std::optional<CompareSummary>()> comparison; // the last comparison; may be unset
 };
 
@@ -44,7 +44,8 @@ public:
     ExportMenu(QMenu *menu, ExportSources sources, QWidget *dialogParent);
 
     // The save dialog; tests replace it. Returns "" when the user cancelled.
-    using SaveFileName = std::function<QString(const QString &title, const QString &suggestedName, const QString &filter)>;
+    using SaveFileName =
+        std::function<QString(const QString &title, const QString &suggestedName, const QString &filter)>;
     void setSaveFileName(SaveFileName ask) { m_ask = std::move(ask); }
 
     QAction *programAction() const { return m_program; }

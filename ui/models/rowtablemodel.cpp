@@ -129,7 +129,8 @@ QVariant RowTableModel::headerData(int section, Qt::Orientation orientation, int
     switch (role) {
     case Qt::DisplayRole: return toQ(field.name);
     case Qt::ToolTipRole: {
-        QString tip = tr("%1 \u2014 %2, %3").arg(toQ(field.name), input ? tr("input") : tr("output"), typeText(field.type));
+        QString tip =
+            tr("%1 \u2014 %2, %3").arg(toQ(field.name), input ? tr("input") : tr("output"), typeText(field.type));
         if (!field.description.empty())
             tip += QLatin1Char('\n') + toQ(field.description);
         if (field.type.kind() == prism::TypeKind::List)
@@ -161,7 +162,8 @@ bool RowTableModel::setData(const QModelIndex &index, const QVariant &value, int
     const prism::Field &field = m_fields[static_cast<std::size_t>(index.column())];
     auto converted = valueFromText(value.toString(), field);
     if (!converted) {
-        emit editRejected(tr("Row %1, %2: %3").arg(index.row() + 1).arg(toQ(field.name), toQ(converted.error().message)));
+        emit editRejected(
+            tr("Row %1, %2: %3").arg(index.row() + 1).arg(toQ(field.name), toQ(converted.error().message)));
         return false;
     }
     prism::Example example = m_document->examples(m_split)[static_cast<std::size_t>(index.row())];
@@ -169,6 +171,7 @@ bool RowTableModel::setData(const QModelIndex &index, const QVariant &value, int
         example.values.erase(field.name);
     else
         example.values.set(field.name, converted.value());
-    m_document->setRow(m_split, index.row(), example, tr("Edit %1 in row %2").arg(toQ(field.name)).arg(index.row() + 1));
+    m_document->setRow(m_split, index.row(), example,
+                       tr("Edit %1 in row %2").arg(toQ(field.name)).arg(index.row() + 1));
     return true;
 }

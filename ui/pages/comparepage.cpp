@@ -51,7 +51,8 @@ QString demosHtml(const std::vector<prism::Demo> &mine, const std::vector<prism:
 {
     if (mine.empty())
         return QObject::tr("<i>no demos</i>");
-    QString html = QObject::tr("%1:").arg(countOf(static_cast<long long>(mine.size()), QObject::tr("demo"), QObject::tr("demos")));
+    QString html =
+        QObject::tr("%1:").arg(countOf(static_cast<long long>(mine.size()), QObject::tr("demo"), QObject::tr("demos")));
     html += QStringLiteral("<ol>");
     for (const auto &d : mine) {
         const bool shared = std::find(theirs.begin(), theirs.end(), d) != theirs.end();
@@ -63,7 +64,8 @@ QString demosHtml(const std::vector<prism::Demo> &mine, const std::vector<prism:
 
 QString scoreHtml(const QString &side, const QString &label, const QString &score)
 {
-    return QStringLiteral("<span style=\"color:#5b6676\">%1 · %2</span><br><span style=\"font-size:x-large;font-weight:bold\">%3</span>")
+    return QStringLiteral("<span style=\"color:#5b6676\">%1 · %2</span><br><span "
+                          "style=\"font-size:x-large;font-weight:bold\">%3</span>")
         .arg(side.toHtmlEscaped(), label.toHtmlEscaped(), score.toHtmlEscaped());
 }
 
@@ -112,7 +114,8 @@ QGridLayout *ComparePage::buildPicker()
     m_split->setObjectName(QStringLiteral("compareSplitCombo"));
     for (Split s : {Split::Test, Split::Val, Split::Train})
         m_split->addItem(splitTitle(s), static_cast<int>(s));
-    m_split->setToolTip(tr("The examples both programs are evaluated on. The test split is the one no optimizer has seen."));
+    m_split->setToolTip(
+        tr("The examples both programs are evaluated on. The test split is the one no optimizer has seen."));
     auto *labelA = new QLabel(tr("Program &A:"), this);
     labelA->setBuddy(m_sideA);
     auto *labelB = new QLabel(tr("Program &B:"), this);
@@ -313,8 +316,8 @@ void ComparePage::selectSpec(QComboBox *combo, const QString &spec)
     }
     int index = combo->findData(spec);
     if (index < 0) {
-        const QString text = spec.startsWith(kFilePrefix) ? QDir::toNativeSeparators(spec.mid(kFilePrefix.size()))
-                                                          : sideLabel(spec);
+        const QString text =
+            spec.startsWith(kFilePrefix) ? QDir::toNativeSeparators(spec.mid(kFilePrefix.size())) : sideLabel(spec);
         index = combo->count() - 1; // before "Program file…"
         combo->insertItem(index, text, spec);
     }
@@ -382,7 +385,8 @@ void ComparePage::compareRunWithBaseline(const QString &runId)
 void ComparePage::compareRuns(const QString &runA, const QString &runB)
 {
     QString error;
-    start(Side{kRunPrefix + runA, sideLabel(kRunPrefix + runA)}, Side{kRunPrefix + runB, sideLabel(kRunPrefix + runB)}, &error);
+    start(Side{kRunPrefix + runA, sideLabel(kRunPrefix + runA)}, Side{kRunPrefix + runB, sideLabel(kRunPrefix + runB)},
+          &error);
 }
 
 bool ComparePage::compareFiles(const QString &programA, const QString &programB, QString *error)
@@ -439,14 +443,13 @@ bool ComparePage::start(const Side &a, const Side &b, QString *error)
     const quint64 generation = ++m_generation;
     auto job = m_job;
     auto result = m_result;
-    m_status->setText(tr("Evaluating %1 and %2 on %3 %4 examples…")
-                          .arg(a.label, b.label)
-                          .arg(examples.size())
-                          .arg(splitKey(s)));
+    m_status->setText(
+        tr("Evaluating %1 and %2 on %3 %4 examples…").arg(a.label, b.label).arg(examples.size()).arg(splitKey(s)));
     setBusy(true);
     m_thread = std::thread([this, job, result, generation] {
         result->value = job->run();
-        QMetaObject::invokeMethod(this, [this, generation] { onFinished(generation); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, generation] { onFinished(generation); }, Qt::QueuedConnection);
     });
     return true;
 }
@@ -470,8 +473,9 @@ void ComparePage::onFinished(quint64 generation)
     m_job.reset();
     setBusy(false);
     if (!result->value || !result->value->ok()) {
-        const prism::Error error = result->value ? result->value->error()
-                                                 : prism::Error::make(prism::ErrorKind::Internal, "the comparison returned nothing");
+        const prism::Error error =
+            result->value ? result->value->error()
+                          : prism::Error::make(prism::ErrorKind::Internal, "the comparison returned nothing");
         if (error.kind == prism::ErrorKind::Cancelled) {
             m_status->setText(tr("Cancelled: nothing was compared."));
             emit comparisonFinished(false, tr("Cancelled"));
@@ -487,23 +491,29 @@ void ComparePage::onFinished(quint64 generation)
 
     m_scoreA->setText(scoreHtml(tr("A"), s.labelA, QStringLiteral("%1%").arg(s.scoreA, 0, 'f', 2)));
     m_scoreB->setText(scoreHtml(tr("B"), s.labelB, QStringLiteral("%1%").arg(s.scoreB, 0, 'f', 2)));
-    const QString color = c.ciLow > 0.0 ? QStringLiteral("#2e7d32") : c.ciHigh < 0.0 ? QStringLiteral("#b3261e") : QStringLiteral("#1f2d44");
-    m_difference->setText(
-        QStringLiteral("<span style=\"color:#5b6676\">%1</span><br><span style=\"font-size:x-large;font-weight:bold;color:%2\">%3</span> "
-                       "<span>%4</span>")
-            .arg(tr("Difference B − A"), color, tr("%1 points").arg(signedPoints(s.difference)),
-                 tr("%1% paired bootstrap interval [%2, %3]").arg(s.confidence * 100.0, 0, 'f', 0).arg(signedPoints(s.ciLow), signedPoints(s.ciHigh))));
+    const QString color = c.ciLow > 0.0    ? QStringLiteral("#2e7d32")
+                          : c.ciHigh < 0.0 ? QStringLiteral("#b3261e")
+                                           : QStringLiteral("#1f2d44");
+    m_difference->setText(QStringLiteral("<span style=\"color:#5b6676\">%1</span><br><span "
+                                         "style=\"font-size:x-large;font-weight:bold;color:%2\">%3</span> "
+                                         "<span>%4</span>")
+                              .arg(tr("Difference B − A"), color, tr("%1 points").arg(signedPoints(s.difference)),
+                                   tr("%1% paired bootstrap interval [%2, %3]")
+                                       .arg(s.confidence * 100.0, 0, 'f', 0)
+                                       .arg(signedPoints(s.ciLow), signedPoints(s.ciHigh))));
     m_verdict->setText(QStringLiteral("<b style=\"color:%1\">%2</b>").arg(color, s.verdict.toHtmlEscaped()));
-    QString flips = tr("%1 scored by both on the %2 split. %3 improved (A wrong, B correct), %4 regressed (A correct, B wrong)")
-                        .arg(countOf(s.paired, tr("example"), tr("examples")), s.split)
-                        .arg(s.improved)
-                        .arg(s.regressed);
+    QString flips =
+        tr("%1 scored by both on the %2 split. %3 improved (A wrong, B correct), %4 regressed (A correct, B wrong)")
+            .arg(countOf(s.paired, tr("example"), tr("examples")), s.split)
+            .arg(s.improved)
+            .arg(s.regressed);
     if (s.partialChanges > 0)
         flips += tr(", %1 with a partial score change").arg(s.partialChanges);
     flips += QLatin1Char('.');
     if (s.errorsA > 0 || s.errorsB > 0)
         flips += tr(" Errors: %1 with A, %2 with B (not scored, never counted as 0).").arg(s.errorsA).arg(s.errorsB);
-    flips += tr(" %1 resamples of the examples, seeded: the interval is the same on every machine.").arg(QLocale(QLocale::English).toString(s.resamples));
+    flips += tr(" %1 resamples of the examples, seeded: the interval is the same on every machine.")
+                 .arg(QLocale(QLocale::English).toString(s.resamples));
     m_flips->setText(flips.toHtmlEscaped());
     m_model->setOutcome(outcome);
     m_status->setText(tr("Compared %1 with %2.").arg(s.labelA, s.labelB));
@@ -523,8 +533,9 @@ void ComparePage::clearResults()
     m_model->clear();
     m_scoreA->setText(scoreHtml(tr("A"), sideLabel(m_sideA->currentData().toString()), QStringLiteral("—")));
     m_scoreB->setText(scoreHtml(tr("B"), sideLabel(m_sideB->currentData().toString()), QStringLiteral("—")));
-    m_difference->setText(QStringLiteral("<span style=\"color:#5b6676\">%1</span><br><span style=\"font-size:x-large\">—</span>")
-                              .arg(tr("Difference B − A")));
+    m_difference->setText(
+        QStringLiteral("<span style=\"color:#5b6676\">%1</span><br><span style=\"font-size:x-large\">—</span>")
+            .arg(tr("Difference B − A")));
     m_verdict->setText(tr("Pick two programs and a split, then Compare. Both are evaluated with the study's task model "
                           "and metric; the difference comes with a 95% paired bootstrap interval."));
     m_flips->clear();
@@ -567,19 +578,23 @@ void ComparePage::showPromptDiff(const prism::Program &a, const prism::Program &
         const QString instructionB = toQ(pb.signature.instruction);
         const QList<DiffSegment> segments = diffWords(instructionA, instructionB);
         const bool same = instructionA == instructionB;
-        html += QStringLiteral("<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" border=\"1\" style=\"border-color:#d5dbe5\">");
-        html += QStringLiteral("<tr><th width=\"50%\" align=\"left\">A · %1</th><th width=\"50%\" align=\"left\">B · %2</th></tr>")
+        html += QStringLiteral(
+            "<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" border=\"1\" style=\"border-color:#d5dbe5\">");
+        html += QStringLiteral(
+                    "<tr><th width=\"50%\" align=\"left\">A · %1</th><th width=\"50%\" align=\"left\">B · %2</th></tr>")
                     .arg(m_runningA.label.toHtmlEscaped(), m_runningB.label.toHtmlEscaped());
         html += QStringLiteral("<tr><td colspan=\"2\" style=\"color:#5b6676\">%1</td></tr>")
                     .arg(same ? tr("Instruction: the same on both sides")
                               : tr("Instruction: words only A has are struck out in red, words only B has are green"));
         html += QStringLiteral("<tr><td valign=\"top\">%1</td><td valign=\"top\">%2</td></tr>")
-                    .arg(diffSideHtml(segments, DiffSegment::Kind::Removed), diffSideHtml(segments, DiffSegment::Kind::Added));
+                    .arg(diffSideHtml(segments, DiffSegment::Kind::Removed),
+                         diffSideHtml(segments, DiffSegment::Kind::Added));
         html += QStringLiteral("<tr><td colspan=\"2\" style=\"color:#5b6676\">%1</td></tr>")
                     .arg(pa.demos == pb.demos ? tr("Demos: the same on both sides")
                                               : tr("Demos: those only one side has are tinted"));
         html += QStringLiteral("<tr><td valign=\"top\">%1</td><td valign=\"top\">%2</td></tr>")
-                    .arg(demosHtml(pa.demos, pb.demos, QStringLiteral("#fcecea")), demosHtml(pb.demos, pa.demos, QStringLiteral("#e9f6ea")));
+                    .arg(demosHtml(pa.demos, pb.demos, QStringLiteral("#fcecea")),
+                         demosHtml(pb.demos, pa.demos, QStringLiteral("#e9f6ea")));
         html += QStringLiteral("</table>");
     }
     m_diff->setHtml(html);

@@ -29,7 +29,7 @@ class QTimer;
 namespace prism {
 class RunStore;
 struct Program;
-}
+} // namespace prism
 
 // Compare page: two programs (A and B: the study's own program, a run's
 // program from the store, or a program file) evaluated on one split of the

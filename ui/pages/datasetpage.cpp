@@ -117,8 +117,7 @@ FieldStats computeStats(const prism::Field &field, const std::vector<prism::Exam
 
 } // namespace
 
-DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent)
-    : QWidget(parent), m_document(document)
+DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent) : QWidget(parent), m_document(document)
 {
     setObjectName(QStringLiteral("datasetPage"));
     setAcceptDrops(true);
@@ -184,8 +183,10 @@ QHBoxLayout *DatasetPage::buildToolbar()
     };
     auto *importButton = button(tr("&Import\u2026"), QStringLiteral("importButton"),
                                 tr("Add rows from a JSON, JSONL or CSV file (or drop the file on this page)"));
-    auto *addButton = button(tr("&Add Row"), QStringLiteral("addRowButton"), tr("Insert an empty row after the current one"));
-    m_deleteButton = button(tr("&Delete Rows"), QStringLiteral("deleteRowsButton"), tr("Delete the selected rows (Del)"));
+    auto *addButton =
+        button(tr("&Add Row"), QStringLiteral("addRowButton"), tr("Insert an empty row after the current one"));
+    m_deleteButton =
+        button(tr("&Delete Rows"), QStringLiteral("deleteRowsButton"), tr("Delete the selected rows (Del)"));
     auto *splitButton = button(tr("S&plit\u2026"), QStringLiteral("splitButton"),
                                tr("Deal all rows again into train, val and test with a seed"));
     connect(importButton, &QPushButton::clicked, this, &DatasetPage::importWithDialog);
@@ -208,7 +209,8 @@ QSplitter *DatasetPage::buildRowsSplitter()
     m_table->setWordWrap(false);
     m_table->setSelectionBehavior(QAbstractItemView::SelectItems);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
+    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed
+                             | QAbstractItemView::AnyKeyPressed);
     m_table->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     // Fixed row heights: the view never measures 100k rows.
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
@@ -247,7 +249,8 @@ void DatasetPage::connectViews()
         updateSummary();
         scheduleStats();
     });
-    connect(m_model, &RowTableModel::editRejected, this, [this](const QString &message) { m_banner->showMessage(message); });
+    connect(m_model, &RowTableModel::editRejected, this,
+            [this](const QString &message) { m_banner->showMessage(message); });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { m_deleteButton->setEnabled(m_table->selectionModel()->hasSelection()); });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_deleteButton->setEnabled(false); });
@@ -271,7 +274,8 @@ QString DatasetPage::bannerMessage() const
 void DatasetPage::updateSplitTabs()
 {
     for (Split split : allSplits)
-        m_splitTabs->setTabText(static_cast<int>(split), QStringLiteral("%1 (%2)").arg(splitTitle(split)).arg(m_document->rowCount(split)));
+        m_splitTabs->setTabText(static_cast<int>(split),
+                                QStringLiteral("%1 (%2)").arg(splitTitle(split)).arg(m_document->rowCount(split)));
 }
 
 void DatasetPage::updateSummary()
@@ -301,7 +305,9 @@ void DatasetPage::resizeColumns()
             chars = 28;
         else if (type.kind() == prism::TypeKind::Enum)
             chars = 14;
-        const int header = m_table->horizontalHeader()->fontMetrics().horizontalAdvance(toQ(fields[static_cast<std::size_t>(c)].name)) + ch * 4;
+        const int header =
+            m_table->horizontalHeader()->fontMetrics().horizontalAdvance(toQ(fields[static_cast<std::size_t>(c)].name))
+            + ch * 4;
         m_table->setColumnWidth(c, std::max(ch * chars, header));
     }
 }
@@ -321,7 +327,10 @@ void DatasetPage::rebuildStats()
     m_statBars.clear();
     const Split split = currentSplit();
     const auto &rows = m_document->examples(split);
-    auto *title = new QLabel(tr("<b>Labels in %1</b> (%2)").arg(splitTitle(split), countOf(static_cast<long long>(rows.size()), tr("row"), tr("rows"))), m_statsContent);
+    auto *title =
+        new QLabel(tr("<b>Labels in %1</b> (%2)")
+                       .arg(splitTitle(split), countOf(static_cast<long long>(rows.size()), tr("row"), tr("rows"))),
+                   m_statsContent);
     m_statsLayout->addWidget(title);
     for (const auto &field : m_document->dataFields()) {
         if (m_document->isInputField(field.name))
@@ -330,11 +339,15 @@ void DatasetPage::rebuildStats()
         // The full type can be long (every enum value): brief here, complete in the tooltip.
         const bool list = field.type.kind() == prism::TypeKind::List;
         const prism::Type &item = list ? field.type.element() : field.type;
-        QString brief = item.kind() == prism::TypeKind::Enum ? tr("enum, %1").arg(countOf(static_cast<long long>(item.enumValues().size()), tr("value"), tr("values")))
-                                                            : typeText(item);
+        QString brief =
+            item.kind() == prism::TypeKind::Enum
+                ? tr("enum, %1")
+                      .arg(countOf(static_cast<long long>(item.enumValues().size()), tr("value"), tr("values")))
+                : typeText(item);
         if (list)
             brief = tr("list of %1").arg(brief);
-        auto *name = new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>%2</span>").arg(toQ(field.name).toHtmlEscaped(), brief.toHtmlEscaped()),
+        auto *name = new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>%2</span>")
+                                    .arg(toQ(field.name).toHtmlEscaped(), brief.toHtmlEscaped()),
                                 m_statsContent);
         name->setToolTip(typeText(field.type));
         name->setWordWrap(true);
@@ -367,8 +380,8 @@ std::vector<BarListWidget::Bar> DatasetPage::distribution(const QString &field) 
 bool DatasetPage::isImportable(const QString &path)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
-    return suffix == QLatin1String("csv") || suffix == QLatin1String("json") || suffix == QLatin1String("jsonl") ||
-           suffix == QLatin1String("ndjson");
+    return suffix == QLatin1String("csv") || suffix == QLatin1String("json") || suffix == QLatin1String("jsonl")
+           || suffix == QLatin1String("ndjson");
 }
 
 void DatasetPage::importWithDialog()
@@ -398,19 +411,22 @@ bool DatasetPage::importFile(const QString &path)
 
     const prism::Program &program = m_document->study().program;
     std::vector<ColumnMappingDialog::FieldSlot> fieldSlots;
-    const auto &last = program.predictors.empty() ? std::vector<prism::Field>() : program.predictors.back().signature.outputs;
+    const auto &last =
+        program.predictors.empty() ? std::vector<prism::Field>() : program.predictors.back().signature.outputs;
     for (const auto &field : m_document->dataFields()) {
         ColumnMappingDialog::FieldSlot slot;
         slot.field = field;
         slot.input = m_document->isInputField(field.name);
-        slot.required = slot.input || std::any_of(last.begin(), last.end(), [&](const prism::Field &f) { return f.name == field.name; });
+        slot.required = slot.input || std::any_of(last.begin(), last.end(), [&](const prism::Field &f) {
+                            return f.name == field.name;
+                        });
         fieldSlots.push_back(std::move(slot));
     }
     QStringList columns;
     for (const auto &c : table.value().columns)
         columns << toQ(c);
-    ColumnMappingDialog dialog(std::move(fieldSlots), columns, QFileInfo(path).fileName(), static_cast<int>(table.value().rows.size()),
-                               currentSplit(), this);
+    ColumnMappingDialog dialog(std::move(fieldSlots), columns, QFileInfo(path).fileName(),
+                               static_cast<int>(table.value().rows.size()), currentSplit(), this);
     if (dialog.exec() != QDialog::Accepted)
         return false;
 
@@ -428,12 +444,16 @@ bool DatasetPage::importFile(const QString &path)
     if (dialog.replaceSplit())
         examples = std::move(rows.value());
     else
-        examples.insert(examples.end(), std::make_move_iterator(rows.value().begin()), std::make_move_iterator(rows.value().end()));
-    m_document->replaceData(data, tr("Import %1 from %2").arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName()));
+        examples.insert(examples.end(), std::make_move_iterator(rows.value().begin()),
+                        std::make_move_iterator(rows.value().end()));
+    m_document->replaceData(
+        data, tr("Import %1 from %2").arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName()));
     setCurrentSplit(target);
     m_table->scrollToBottom();
-    m_banner->showMessage(tr("Imported %1 from %2 into %3.").arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName(), splitTitle(target)),
-                          ErrorBanner::Kind::Info);
+    m_banner->showMessage(
+        tr("Imported %1 from %2 into %3.")
+            .arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName(), splitTitle(target)),
+        ErrorBanner::Kind::Info);
     return true;
 }
 
@@ -483,7 +503,8 @@ void DatasetPage::deleteSelectedRows()
 void DatasetPage::splitWithDialog()
 {
     const prism::DataConfig &config = m_document->study().data;
-    const int total = m_document->rowCount(Split::Train) + m_document->rowCount(Split::Val) + m_document->rowCount(Split::Test);
+    const int total =
+        m_document->rowCount(Split::Train) + m_document->rowCount(Split::Val) + m_document->rowCount(Split::Test);
     const double val = config.valFraction > 0 ? config.valFraction : 0.2;
     const double test = config.testFraction > 0 ? config.testFraction : 0.2;
     SplitDialog dialog(total, val, test, config.splitSeed, this);
@@ -496,8 +517,8 @@ void DatasetPage::splitWithDialog()
         all.insert(all.end(), rows.begin(), rows.end());
     }
     prism::StudyData data = m_document->data();
-    prism::splitByFraction(all, dialog.valFraction(), dialog.testFraction(), dialog.seed(), data.train.examples, data.val.examples,
-                           data.test.examples);
+    prism::splitByFraction(all, dialog.valFraction(), dialog.testFraction(), dialog.seed(), data.train.examples,
+                           data.val.examples, data.test.examples);
     m_document->replaceData(data, tr("Split rows (seed %1)").arg(dialog.seed()));
     m_banner->showMessage(tr("Split %1 rows: train %2, val %3, test %4 (seed %5).")
                               .arg(total)

@@ -139,10 +139,12 @@ void ExportPage::refresh()
             for (const prism::RunRecord &r : *runs)
                 m_runs->addItem(QStringLiteral("%1 · %2 · %3 · %4")
                                     .arg(QString::fromStdString(r.id), QString::fromStdString(r.studyName),
-                                         QString::fromStdString(r.optimizer), QString::fromLatin1(prism::runStatusName(r.status))),
+                                         QString::fromStdString(r.optimizer),
+                                         QString::fromLatin1(prism::runStatusName(r.status))),
                                 QString::fromStdString(r.id));
         } else {
-            m_summary->setText(tr("The run store could not be read: %1").arg(QString::fromStdString(runs.error().message)));
+            m_summary->setText(
+                tr("The run store could not be read: %1").arg(QString::fromStdString(runs.error().message)));
         }
     }
     const int index = m_runs->findData(keep);
@@ -155,8 +157,9 @@ void ExportPage::updateSummary()
 {
     const QString runId = selectedRunId();
     if (runId.isEmpty()) {
-        m_summary->setText(tr("No run yet: the program and prompt exports use the study's own program. Start a run on the "
-                              "Run page, or pick a past run above."));
+        m_summary->setText(
+            tr("No run yet: the program and prompt exports use the study's own program. Start a run on the "
+               "Run page, or pick a past run above."));
         return;
     }
     if (!m_store) {
@@ -171,8 +174,9 @@ void ExportPage::updateSummary()
     m_summary->setText(tr("%1 · %2, seed %3 · %4 (%5) · baseline %6 → best %7 · %8")
                            .arg(runId, QString::fromStdString(run->optimizer))
                            .arg(run->seed)
-                           .arg(QString::fromLatin1(prism::runStatusName(run->status)), QString::fromStdString(run->stopReason.text()),
-                                scoreText(run->baselineScore), scoreText(run->bestScore),
+                           .arg(QString::fromLatin1(prism::runStatusName(run->status)),
+                                QString::fromStdString(run->stopReason.text()), scoreText(run->baselineScore),
+                                scoreText(run->bestScore),
                                 run->hasArtifact ? tr("program available") : tr("no program yet")));
 }
 

@@ -89,8 +89,8 @@ HistoryPage::HistoryPage(QWidget *parent) : QWidget(parent)
 QSplitter *HistoryPage::buildRunsSplitter()
 {
     m_model = new QStandardItemModel(0, ColumnCount, this);
-    m_model->setHorizontalHeaderLabels({tr("Run"), tr("Created"), tr("Study"), tr("Optimizer"), tr("Seed"), tr("Status"),
-                                        tr("Stop reason"), tr("Baseline"), tr("Best"), tr("Sessions")});
+    m_model->setHorizontalHeaderLabels({tr("Run"), tr("Created"), tr("Study"), tr("Optimizer"), tr("Seed"),
+                                        tr("Status"), tr("Stop reason"), tr("Baseline"), tr("Best"), tr("Sessions")});
     m_model->horizontalHeaderItem(BaselineColumn)->setToolTip(tr("Score of the study's program on the validation set"));
     m_model->horizontalHeaderItem(BestColumn)->setToolTip(tr("Score of the best program found, on the validation set"));
     m_model->horizontalHeaderItem(SessionsColumn)->setToolTip(tr("1 + the number of times the run was resumed"));
@@ -201,8 +201,9 @@ void HistoryPage::refresh()
         onSelectionChanged();
         return;
     }
-    m_storeLabel->setText(tr("%1 in %2").arg(countOf(static_cast<long long>(runs->size()), tr("run"), tr("runs")),
-                                             QDir::toNativeSeparators(toQ(m_store->path()))));
+    m_storeLabel->setText(tr("%1 in %2")
+                              .arg(countOf(static_cast<long long>(runs->size()), tr("run"), tr("runs")),
+                                   QDir::toNativeSeparators(toQ(m_store->path()))));
     for (const prism::RunRecord &run : runs.value()) {
         QList<QStandardItem *> items;
         auto add = [&](const QString &text, bool right = false) {
@@ -299,15 +300,17 @@ void HistoryPage::showDetails(const QString &runId)
     const std::string id = toStd(runId);
     auto run = m_store->loadRun(id);
     if (!run) {
-        m_details->setHtml(tr("<p>Run %1 could not be read: %2</p>").arg(runId.toHtmlEscaped(), toQ(run.error().message).toHtmlEscaped()));
+        m_details->setHtml(tr("<p>Run %1 could not be read: %2</p>")
+                               .arg(runId.toHtmlEscaped(), toQ(run.error().message).toHtmlEscaped()));
         return;
     }
     const prism::RunRecord &r = run.value();
     QString html = QStringLiteral("<h3>%1 · %2</h3>").arg(runId.toHtmlEscaped(), toQ(r.studyName).toHtmlEscaped());
 
     QList<QPair<QString, QString>> overview{
-        {tr("Status"), toQ(prism::runStatusName(r.status))
-                           + (r.stopReason.text().empty() ? QString() : QStringLiteral(" (%1)").arg(toQ(r.stopReason.text())))},
+        {tr("Status"),
+         toQ(prism::runStatusName(r.status))
+             + (r.stopReason.text().empty() ? QString() : QStringLiteral(" (%1)").arg(toQ(r.stopReason.text())))},
         {tr("Created"), readableTime(r.createdAt)},
         {tr("Finished"), r.finishedAt.empty() ? tr("not yet") : readableTime(r.finishedAt)},
         {tr("Study file"), r.studyPath.empty() ? tr("unsaved study") : QDir::toNativeSeparators(toQ(r.studyPath))},
@@ -335,22 +338,26 @@ void HistoryPage::showDetails(const QString &runId)
         html += QStringLiteral("<h4>%1</h4>").arg(tr("Optimizer settings")) + rowsHtml(settings);
 
     if (auto totals = m_store->ledgerTotals(id)) {
-        html += QStringLiteral("<h4>%1</h4><table cellspacing=\"0\" cellpadding=\"3\" border=\"1\" style=\"border-color:#d5dbe5\">")
-                    .arg(tr("Model calls by role"));
+        html +=
+            QStringLiteral(
+                "<h4>%1</h4><table cellspacing=\"0\" cellpadding=\"3\" border=\"1\" style=\"border-color:#d5dbe5\">")
+                .arg(tr("Model calls by role"));
         html += QStringLiteral("<tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th><th>%5</th><th>%6</th></tr>")
                     .arg(tr("Role"), tr("Calls"), tr("Cache hits"), tr("Errors"), tr("Tokens in / out"), tr("Dollars"));
         auto row = [&html](const QString &role, const prism::LedgerTotals &t, bool bold) {
-            const QString tokens = QStringLiteral("%1 / %2")
-                                       .arg(t.promptTokensUnknown ? tr("unknown") : QString::number(t.promptTokens),
-                                            t.completionTokensUnknown ? tr("unknown") : QString::number(t.completionTokens));
+            const QString tokens = QStringLiteral("%1 / %2").arg(
+                t.promptTokensUnknown ? tr("unknown") : QString::number(t.promptTokens),
+                t.completionTokensUnknown ? tr("unknown") : QString::number(t.completionTokens));
             const QString dollars = t.dollarsUnknown ? tr("unknown") : QStringLiteral("$%1").arg(t.dollars, 0, 'f', 4);
-            QString line = QStringLiteral("<tr><td>%1</td><td align=\"right\">%2</td><td align=\"right\">%3</td><td align=\"right\">%4</td>"
-                                          "<td align=\"right\">%5</td><td align=\"right\">%6</td></tr>")
-                               .arg(role.toHtmlEscaped())
-                               .arg(t.calls)
-                               .arg(t.cacheHits)
-                               .arg(t.errors)
-                               .arg(tokens, dollars);
+            QString line =
+                QStringLiteral(
+                    "<tr><td>%1</td><td align=\"right\">%2</td><td align=\"right\">%3</td><td align=\"right\">%4</td>"
+                    "<td align=\"right\">%5</td><td align=\"right\">%6</td></tr>")
+                    .arg(role.toHtmlEscaped())
+                    .arg(t.calls)
+                    .arg(t.cacheHits)
+                    .arg(t.errors)
+                    .arg(tokens, dollars);
             if (bold)
                 line.replace(QStringLiteral("<td"), QStringLiteral("<td style=\"font-weight:bold\""));
             html += line;
@@ -372,13 +379,15 @@ bool HistoryPage::exportProgram(const QString &runId, const QString &path, QStri
     }
     auto written = exportProgramJson(*m_store, runId, path);
     if (!written) {
-        const QString message = tr("The program of run %1 was not exported: %2").arg(runId, toQ(written.error().message));
+        const QString message =
+            tr("The program of run %1 was not exported: %2").arg(runId, toQ(written.error().message));
         m_banner->showMessage(message);
         if (error)
             *error = message;
         return false;
     }
-    m_banner->showMessage(tr("Saved the program of run %1 to %2.").arg(runId, QDir::toNativeSeparators(path)), ErrorBanner::Kind::Info);
+    m_banner->showMessage(tr("Saved the program of run %1 to %2.").arg(runId, QDir::toNativeSeparators(path)),
+                          ErrorBanner::Kind::Info);
     return true;
 }
 

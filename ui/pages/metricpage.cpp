@@ -124,10 +124,12 @@ struct BuiltinInfo {
 };
 const BuiltinInfo kBuiltins[] = {
     {"exact", "exact match", "1 when the prediction equals the label (text trimmed, lists compared as sets)"},
-    {"normalized_exact", "normalized exact", "exact match after lower-casing and removing punctuation, articles and extra spaces"},
+    {"normalized_exact", "normalized exact",
+     "exact match after lower-casing and removing punctuation, articles and extra spaces"},
     {"f1", "token F1", "overlap of the words of prediction and label (SQuAD F1)"},
     {"jaccard", "set Jaccard", "for lists: |both| / |either|; two empty lists score 1"},
-    {"numeric", "numeric", "1 when the numbers differ by at most the tolerance (a text answer counts by its last number)"},
+    {"numeric", "numeric",
+     "1 when the numbers differ by at most the tolerance (a text answer counts by its last number)"},
     {"contains", "contains", "1 when the label's words appear in the prediction (normalized, whole words)"},
     {"regex", "regex", "1 when the pattern is found in the prediction (ECMAScript syntax; anchor with ^ and $)"},
 };
@@ -147,8 +149,8 @@ QString predictionText(const prism::Prediction &prediction, const std::vector<pr
     for (const auto &f : outputs) {
         const prism::Value *v = prediction.values.find(f.name);
         if (v)
-            parts << QStringLiteral("%1: %2").arg(toQ(f.name), v->isList() && v->asList().empty() ? QStringLiteral("(none)")
-                                                                                                  : valueToText(*v));
+            parts << QStringLiteral("%1: %2").arg(
+                toQ(f.name), v->isList() && v->asList().empty() ? QStringLiteral("(none)") : valueToText(*v));
     }
     return parts.join(QStringLiteral("  ·  "));
 }
@@ -209,7 +211,8 @@ protected:
         if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) && event->modifiers() == Qt::NoModifier) {
             const QString line = textCursor().block().text();
             int indent = 0;
-            while (indent < line.size() && (line.at(indent) == QLatin1Char(' ') || line.at(indent) == QLatin1Char('\t')))
+            while (indent < line.size()
+                   && (line.at(indent) == QLatin1Char(' ') || line.at(indent) == QLatin1Char('\t')))
                 ++indent;
             QString text = QStringLiteral("\n") + line.left(indent);
             if (line.trimmed().endsWith(QLatin1Char('{')))
@@ -327,7 +330,8 @@ QWidget *MetricPage::buildBuilderPane()
     builderLayout->setContentsMargins(0, 0, 0, 0);
     m_builder = new QTableWidget(0, BuilderColumnCount, builderPane);
     m_builder->setObjectName(QStringLiteral("builderTable"));
-    m_builder->setHorizontalHeaderLabels({tr("Output field"), tr("Type"), tr("Metric"), tr("Weight"), tr("Tolerance / pattern")});
+    m_builder->setHorizontalHeaderLabels(
+        {tr("Output field"), tr("Type"), tr("Metric"), tr("Weight"), tr("Tolerance / pattern")});
     m_builder->setSelectionMode(QAbstractItemView::NoSelection);
     m_builder->setFocusPolicy(Qt::NoFocus);
     m_builder->verticalHeader()->hide();
@@ -359,11 +363,12 @@ QWidget *MetricPage::buildScriptPane()
     auto *scriptLayout = new QVBoxLayout(scriptPane);
     scriptLayout->setContentsMargins(0, 0, 0, 0);
     auto *scriptBar = new QHBoxLayout;
-    auto *scriptHelp = new QLabel(tr("<code>function metric(example, pred, trace)</code> returns a number in [0, 1], "
-                                     "a boolean, or <code>{score, feedback}</code>. Standard JavaScript only: no files, "
-                                     "network or console; %1 ms per call.")
-                                      .arg(prism::kDefaultMetricTimeoutMs),
-                                  scriptPane);
+    auto *scriptHelp =
+        new QLabel(tr("<code>function metric(example, pred, trace)</code> returns a number in [0, 1], "
+                      "a boolean, or <code>{score, feedback}</code>. Standard JavaScript only: no files, "
+                      "network or console; %1 ms per call.")
+                       .arg(prism::kDefaultMetricTimeoutMs),
+                   scriptPane);
     scriptHelp->setWordWrap(true);
     auto *templateButton = new QPushButton(tr("Reset to Te&mplate"), scriptPane);
     templateButton->setObjectName(QStringLiteral("templateButton"));
@@ -551,7 +556,7 @@ void MetricPage::setMode(Mode mode)
         study.metric.kind = "composite";
         if (study.metric.fields.empty()) {
             for (const auto &f : study.program.predictors.empty() ? std::vector<prism::Field>{}
-                                                                 : study.program.predictors.back().signature.outputs) {
+                                                                  : study.program.predictors.back().signature.outputs) {
                 prism::FieldMetric fm;
                 fm.field = f.name;
                 fm.metric = defaultMetricFor(f.type);
@@ -916,8 +921,9 @@ void MetricPage::testSelectedRows()
 
     m_results->setRowCount(0);
     m_testStatus->setStyleSheet(QString());
-    m_testStatus->setText((rows.size() == 1 ? tr("Running 1 row with %1…") : tr("Running %2 rows with %1…").arg(rows.size()))
-                              .arg(toQ(job->study.taskModel.model)));
+    m_testStatus->setText(
+        (rows.size() == 1 ? tr("Running 1 row with %1…") : tr("Running %2 rows with %1…").arg(rows.size()))
+            .arg(toQ(job->study.taskModel.model)));
     m_job = job;
     m_testThread = QThread::create([job] { job->run(); });
     connect(m_testThread, &QThread::finished, this, [this, job] { finishTest(job); });

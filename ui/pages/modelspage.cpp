@@ -46,7 +46,8 @@ struct ProviderInfo {
 const ProviderInfo kProviders[] = {
     {prism::Provider::SimLm, "Simulator (SimLm, offline)", "", "", "sim-small"},
     {prism::Provider::OpenAi, "OpenAI-compatible", "https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini"},
-    {prism::Provider::Anthropic, "Anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"},
+    {prism::Provider::Anthropic, "Anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY",
+     "claude-3-5-haiku-latest"},
 };
 
 const ProviderInfo &providerInfo(prism::Provider provider)
@@ -67,7 +68,8 @@ QStringList modelSuggestions(prism::Provider provider)
         return names;
     }
     if (provider == prism::Provider::Anthropic)
-        return {QStringLiteral("claude-3-5-haiku-latest"), QStringLiteral("claude-haiku-4-5"), QStringLiteral("claude-sonnet-4-0")};
+        return {QStringLiteral("claude-3-5-haiku-latest"), QStringLiteral("claude-haiku-4-5"),
+                QStringLiteral("claude-sonnet-4-0")};
     return {QStringLiteral("gpt-4o-mini"), QStringLiteral("gpt-4.1-mini"), QStringLiteral("gpt-4o")};
 }
 
@@ -111,7 +113,8 @@ ConnectionOutcome testSimLm(const prism::ModelConfig &config)
         return {false, oneLine(QObject::tr("Failed: %1").arg(toQ(response.error().message)))};
     auto parsed = adapter->parse(signature, response->text());
     if (!parsed)
-        return {false, oneLine(QObject::tr("Failed: the model answered, but not in DSPy's format: %1").arg(toQ(parsed.error().message)))};
+        return {false, oneLine(QObject::tr("Failed: the model answered, but not in DSPy's format: %1")
+                                   .arg(toQ(parsed.error().message)))};
     return {true, QObject::tr("OK: %1 answered in %2 ms").arg(toQ(config.model), millis(ms))};
 }
 
@@ -199,7 +202,8 @@ QGroupBox *ModelsPage::buildPricesBox()
     pricesLayout->addWidget(m_pricesInfo);
     m_prices = new QTableWidget(0, PriceColumnCount, pricesBox);
     m_prices->setObjectName(QStringLiteral("pricesTable"));
-    m_prices->setHorizontalHeaderLabels({tr("Model (or name prefix)"), tr("Input $ / 1M"), tr("Output $ / 1M"), tr("Source")});
+    m_prices->setHorizontalHeaderLabels(
+        {tr("Model (or name prefix)"), tr("Input $ / 1M"), tr("Output $ / 1M"), tr("Source")});
     m_prices->horizontalHeaderItem(PriceModelColumn)
         ->setToolTip(tr("Exact model name, or a prefix: gpt-4o-mini also prices gpt-4o-mini-2024-07-18"));
     m_prices->verticalHeader()->hide();
@@ -287,7 +291,8 @@ void ModelsPage::addEndpointRows(Form &f, QFormLayout *form, const QString &pref
     f.provider->setObjectName(prefix + QStringLiteral("ProviderCombo"));
     for (const auto &p : kProviders)
         f.provider->addItem(tr(p.title), QString::fromLatin1(prism::providerName(p.provider)));
-    f.provider->setToolTip(tr("The simulator runs offline with no key: deterministic, for trying Prism out and for tests"));
+    f.provider->setToolTip(
+        tr("The simulator runs offline with no key: deterministic, for trying Prism out and for tests"));
     form->addRow(tr("&Provider:"), f.provider);
 
     f.baseUrl = new QLineEdit(f.box);
@@ -303,7 +308,8 @@ void ModelsPage::addEndpointRows(Form &f, QFormLayout *form, const QString &pref
     auto *keyRow = new QHBoxLayout;
     f.keyEnv = new QLineEdit(f.box);
     f.keyEnv->setObjectName(prefix + QStringLiteral("KeyEnvEdit"));
-    f.keyEnv->setToolTip(tr("The NAME of an environment variable, e.g. OPENAI_API_KEY. The key itself is never stored."));
+    f.keyEnv->setToolTip(
+        tr("The NAME of an environment variable, e.g. OPENAI_API_KEY. The key itself is never stored."));
     f.keyStatus = new QLabel(f.box);
     f.keyStatus->setObjectName(prefix + QStringLiteral("KeyStatus"));
     f.keyStatus->setMinimumWidth(fontMetrics().horizontalAdvance(tr("✗ not set")) + 8);
@@ -353,7 +359,8 @@ void ModelsPage::addLimitRows(Form &f, QFormLayout *form, const QString &prefix)
     f.requestsPerMinute->setSingleStep(10);
     f.requestsPerMinute->setSpecialValueText(tr("no limit"));
     f.requestsPerMinute->setSuffix(tr(" / min"));
-    f.requestsPerMinute->setToolTip(tr("The provider's request limit (RPM) for this endpoint; calls are paced to stay under it"));
+    f.requestsPerMinute->setToolTip(
+        tr("The provider's request limit (RPM) for this endpoint; calls are paced to stay under it"));
     form->addRow(tr("&Requests per minute:"), f.requestsPerMinute);
 
     f.tokensPerMinute = new QSpinBox(f.box);
@@ -393,7 +400,8 @@ QHBoxLayout *ModelsPage::buildTestRow(Form &f, const QString &prefix)
     auto *testRow = new QHBoxLayout;
     f.test = new QPushButton(tr("Test &Connection"), f.box);
     f.test->setObjectName(prefix + QStringLiteral("TestButton"));
-    f.test->setToolTip(tr("One cheap request: the model list of an HTTP server (no tokens), or a tiny prompt to the simulator"));
+    f.test->setToolTip(
+        tr("One cheap request: the model list of an HTTP server (no tokens), or a tiny prompt to the simulator"));
     f.result = new QLabel(f.box);
     f.result->setObjectName(prefix + QStringLiteral("ConnectionLabel"));
     f.result->setWordWrap(true);
@@ -406,50 +414,64 @@ QHBoxLayout *ModelsPage::buildTestRow(Form &f, const QString &prefix)
 void ModelsPage::connectForm(Role role)
 {
     const Form &f = m_forms[role];
-    connect(f.provider, &QComboBox::activated, this, [this, role](int index) {
-        setProvider(role, m_forms[role].provider->itemData(index).toString());
-    });
+    connect(f.provider, &QComboBox::activated, this,
+            [this, role](int index) { setProvider(role, m_forms[role].provider->itemData(index).toString()); });
     connect(f.baseUrl, &QLineEdit::textEdited, this, [this, role](const QString &text) {
-        commit(role, [&](prism::ModelConfig &c) { c.baseUrl = toStd(text.trimmed()); }, tr("Change Base URL"),
-               QStringLiteral("baseUrl"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.baseUrl = toStd(text.trimmed()); }, tr("Change Base URL"),
+            QStringLiteral("baseUrl"));
     });
     connect(f.model, &QComboBox::currentTextChanged, this, [this, role](const QString &text) {
         if (m_syncing || text.trimmed().isEmpty())
             return;
-        commit(role, [&](prism::ModelConfig &c) { c.model = toStd(text.trimmed()); }, tr("Change Model"), QStringLiteral("model"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.model = toStd(text.trimmed()); }, tr("Change Model"),
+            QStringLiteral("model"));
     });
     connect(f.keyEnv, &QLineEdit::textEdited, this, [this, role](const QString &text) {
-        commit(role, [&](prism::ModelConfig &c) { c.apiKeyEnv = toStd(text.trimmed()); }, tr("Change API Key Variable"),
-               QStringLiteral("apiKeyEnv"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.apiKeyEnv = toStd(text.trimmed()); }, tr("Change API Key Variable"),
+            QStringLiteral("apiKeyEnv"));
         updateKeyStatus(role);
     });
     connect(f.temperature, &QDoubleSpinBox::valueChanged, this, [this, role](double v) {
-        commit(role, [&](prism::ModelConfig &c) { c.temperature = v; }, tr("Change Temperature"), QStringLiteral("temperature"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.temperature = v; }, tr("Change Temperature"),
+            QStringLiteral("temperature"));
     });
     connect(f.maxTokens, &QSpinBox::valueChanged, this, [this, role](int v) {
-        commit(role, [&](prism::ModelConfig &c) { c.maxTokens = v; }, tr("Change Max Tokens"), QStringLiteral("maxTokens"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.maxTokens = v; }, tr("Change Max Tokens"),
+            QStringLiteral("maxTokens"));
     });
     connect(f.timeout, &QDoubleSpinBox::valueChanged, this, [this, role](double v) {
-        commit(role, [&](prism::ModelConfig &c) { c.timeoutSeconds = v; }, tr("Change Timeout"), QStringLiteral("timeout"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.timeoutSeconds = v; }, tr("Change Timeout"),
+            QStringLiteral("timeout"));
     });
     connect(f.concurrency, &QSpinBox::valueChanged, this, [this, role](int v) {
-        commit(role, [&](prism::ModelConfig &c) { c.maxConcurrency = v; }, tr("Change Max Concurrency"),
-               QStringLiteral("concurrency"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.maxConcurrency = v; }, tr("Change Max Concurrency"),
+            QStringLiteral("concurrency"));
     });
     connect(f.requestsPerMinute, &QSpinBox::valueChanged, this, [this, role](int v) {
-        commit(role, [&](prism::ModelConfig &c) { c.requestsPerMinute = v; }, tr("Change Requests per Minute"),
-               QStringLiteral("rpm"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.requestsPerMinute = v; }, tr("Change Requests per Minute"),
+            QStringLiteral("rpm"));
     });
     connect(f.tokensPerMinute, &QSpinBox::valueChanged, this, [this, role](int v) {
-        commit(role, [&](prism::ModelConfig &c) { c.tokensPerMinute = v; }, tr("Change Tokens per Minute"),
-               QStringLiteral("tpm"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.tokensPerMinute = v; }, tr("Change Tokens per Minute"),
+            QStringLiteral("tpm"));
     });
     connect(f.maxRetries, &QSpinBox::valueChanged, this, [this, role](int v) {
-        commit(role, [&](prism::ModelConfig &c) { c.maxRetries = v; }, tr("Change Retries"), QStringLiteral("retries"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.maxRetries = v; }, tr("Change Retries"), QStringLiteral("retries"));
     });
     connect(f.retryWait, &QDoubleSpinBox::valueChanged, this, [this, role](double v) {
-        commit(role, [&](prism::ModelConfig &c) { c.retryBaseSeconds = v; }, tr("Change Retry Wait"),
-               QStringLiteral("retryWait"));
+        commit(
+            role, [&](prism::ModelConfig &c) { c.retryBaseSeconds = v; }, tr("Change Retry Wait"),
+            QStringLiteral("retryWait"));
     });
     connect(f.test, &QPushButton::clicked, this, [this, role] { testConnection(role); });
 }
@@ -536,7 +558,8 @@ void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
     Form &f = m_forms[role];
     const bool sim = c.provider == prism::Provider::SimLm;
     const ProviderInfo &info = providerInfo(c.provider);
-    f.provider->setCurrentIndex(std::max(0, f.provider->findData(QString::fromLatin1(prism::providerName(c.provider)))));
+    f.provider->setCurrentIndex(
+        std::max(0, f.provider->findData(QString::fromLatin1(prism::providerName(c.provider)))));
     if (f.baseUrl->text() != toQ(c.baseUrl))
         f.baseUrl->setText(toQ(c.baseUrl));
     f.baseUrl->setPlaceholderText(sim ? tr("not used: the simulator runs in-process")
@@ -615,8 +638,9 @@ void ModelsPage::updateEnabled()
         Form &f = m_forms[role];
         const bool sim = config(role).provider == prism::Provider::SimLm;
         const bool editable = role == Task || !m_proposerFollows;
-        for (QWidget *w : std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency,
-                                                               f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
+        for (QWidget *w :
+             std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency,
+                                              f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
             w->setEnabled(editable);
         f.baseUrl->setEnabled(editable && !sim);
         f.keyEnv->setEnabled(editable && !sim);
@@ -677,8 +701,8 @@ void ModelsPage::reloadPrices()
     } else {
         info = tr("Built-in prices. Your changes are saved to %1.").arg(path.isEmpty() ? tr("the data folder") : path);
     }
-    m_pricesInfo->setText(info + QLatin1Char(' ') +
-                          tr("A model without a price shows its spend as unknown, never as $0."));
+    m_pricesInfo->setText(info + QLatin1Char(' ')
+                          + tr("A model without a price shows its spend as unknown, never as $0."));
     fillPrices(table);
 }
 
@@ -701,7 +725,9 @@ void ModelsPage::fillPrices(const prism::PriceTable &table)
         auto *out = new QTableWidgetItem(QString::number(price.outputPerMillion));
         out->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_prices->setItem(r, PriceOutputColumn, out);
-        auto *source = new QTableWidgetItem(!isBuiltin ? tr("yours") : builtin->second == price ? tr("built-in") : tr("yours (changed)"));
+        auto *source = new QTableWidgetItem(!isBuiltin                 ? tr("yours")
+                                            : builtin->second == price ? tr("built-in")
+                                                                       : tr("yours (changed)"));
         source->setFlags(source->flags() & ~Qt::ItemIsEditable);
         m_prices->setItem(r, PriceSourceColumn, source);
         ++r;
@@ -772,7 +798,8 @@ bool ModelsPage::savePrices(QString *error)
     prism::PriceTable user;
     std::set<std::string> seen;
     for (int r = 0; r < m_prices->rowCount(); ++r) {
-        const QString name = m_prices->item(r, PriceModelColumn) ? m_prices->item(r, PriceModelColumn)->text().trimmed() : QString();
+        const QString name =
+            m_prices->item(r, PriceModelColumn) ? m_prices->item(r, PriceModelColumn)->text().trimmed() : QString();
         if (name.isEmpty())
             return fail(tr("Prices not saved: row %1 has no model name.").arg(r + 1));
         if (!seen.insert(toStd(name)).second)

@@ -97,7 +97,8 @@ void fitColumns(QTableView *view, const QStringList &samples)
     const QFontMetrics headerMetrics(bold);
     for (int c = 0; c < samples.size() && c < view->model()->columnCount(); ++c) {
         const QString header = view->model()->headerData(c, Qt::Horizontal).toString();
-        view->setColumnWidth(c, std::max(headerMetrics.horizontalAdvance(header), fm.horizontalAdvance(samples.at(c))) + padding);
+        view->setColumnWidth(c, std::max(headerMetrics.horizontalAdvance(header), fm.horizontalAdvance(samples.at(c)))
+                                    + padding);
     }
 }
 
@@ -258,9 +259,10 @@ QWidget *MonitorPage::buildTrialsTab()
     m_trialsView->setModel(m_trialsModel);
     setupTableView(m_trialsView, rowHeight);
     const int ch = fontMetrics().averageCharWidth();
-    fitColumns(m_trialsView, {QStringLiteral("10000"), QStringLiteral("minibatch"), QStringLiteral("instr 10 · demos 10"),
-                              QStringLiteral("100.0"), QStringLiteral("100 / 100"), QStringLiteral("100"),
-                              QStringLiteral("1000"), QStringLiteral("1000")});
+    fitColumns(m_trialsView,
+               {QStringLiteral("10000"), QStringLiteral("minibatch"), QStringLiteral("instr 10 · demos 10"),
+                QStringLiteral("100.0"), QStringLiteral("100 / 100"), QStringLiteral("100"), QStringLiteral("1000"),
+                QStringLiteral("1000")});
     m_trialsView->horizontalHeader()->setStretchLastSection(true);
     connect(m_trialsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) { showTrialResults(current.isValid() ? current.row() : -1); });
@@ -350,8 +352,9 @@ QWidget *MonitorPage::buildLedgerTab()
     m_ledgerLabel->setWordWrap(true);
     m_ledger = new QTableWidget(0, 8, page);
     m_ledger->setObjectName(QStringLiteral("ledgerTable"));
-    m_ledger->setHorizontalHeaderLabels({tr("Role"), tr("Model calls"), tr("Cache hits"), tr("Errors"), tr("Prompt tokens"),
-                                         tr("Completion tokens"), tr("Dollars"), tr("Mean latency (ms)")});
+    m_ledger->setHorizontalHeaderLabels({tr("Role"), tr("Model calls"), tr("Cache hits"), tr("Errors"),
+                                         tr("Prompt tokens"), tr("Completion tokens"), tr("Dollars"),
+                                         tr("Mean latency (ms)")});
     setupTableView(m_ledger, fontMetrics().height() + 8);
     fitColumns(m_ledger, {QStringLiteral("instruction_proposal"), QStringLiteral("100,000"), QStringLiteral("100,000"),
                           QStringLiteral("10,000"), QStringLiteral("10,000,000"), QStringLiteral("10,000,000"),
@@ -538,9 +541,10 @@ void MonitorPage::updateHeader()
 
     const prism::RunStatus status = m_status ? *m_status : m_state.status();
     const bool running = status == prism::RunStatus::Running;
-    QString phaseText = QStringLiteral("<span style='color:%1; font-weight:600'>%2</span>")
-                            .arg(statusColor(status), running && !m_live ? tr("running (not live in this window)")
-                                                                          : toQ(prism::runStatusName(status)).toHtmlEscaped());
+    QString phaseText =
+        QStringLiteral("<span style='color:%1; font-weight:600'>%2</span>")
+            .arg(statusColor(status), running && !m_live ? tr("running (not live in this window)")
+                                                         : toQ(prism::runStatusName(status)).toHtmlEscaped());
     if (!m_state.phase().empty())
         phaseText += tr(" · phase <b>%1</b>").arg(toQ(m_state.phase()).toHtmlEscaped());
     phaseText += tr(" · elapsed %1").arg(toQ(prism::formatDuration(m_state.elapsed())));
@@ -588,8 +592,9 @@ void MonitorPage::updateHeader()
     } else {
         m_best->setText(tr("Best: no full evaluation yet"));
     }
-    const QString reason = toQ(m_stopReason && !m_stopReason->is(prism::StopReason::Kind::None) ? m_stopReason->text()
-                                                                                               : m_state.stopReason().text());
+    const QString reason =
+        toQ(m_stopReason && !m_stopReason->is(prism::StopReason::Kind::None) ? m_stopReason->text()
+                                                                             : m_state.stopReason().text());
     if (!reason.isEmpty())
         m_stop->setText(tr("Stop reason: <b>%1</b>").arg(reason.toHtmlEscaped()));
     else
@@ -803,7 +808,8 @@ void MonitorPage::showDemoSet(int row)
         }
         const auto augmented = d.find("augmented");
         const bool bootstrapped = augmented != d.end() && augmented->is_boolean() && augmented->get<bool>();
-        m_demos->setItem(r, static_cast<int>(fields.size()), cellItem(bootstrapped ? tr("bootstrapped") : tr("labeled")));
+        m_demos->setItem(r, static_cast<int>(fields.size()),
+                         cellItem(bootstrapped ? tr("bootstrapped") : tr("labeled")));
     }
     // The fields share the width; the source column is as wide as its words.
     for (int c = 0; c < fields.size(); ++c)
@@ -819,12 +825,11 @@ void MonitorPage::refreshLedger()
     }
     auto totals = m_store->ledgerTotals(toStd(m_runId));
     if (!totals) {
-        m_ledgerLabel->setText(tr("The ledger of run %1 could not be read: %2").arg(m_runId, toQ(totals.error().message)));
+        m_ledgerLabel->setText(
+            tr("The ledger of run %1 could not be read: %2").arg(m_runId, toQ(totals.error().message)));
         return;
     }
-    auto tokens = [](long long n, bool unknown) {
-        return unknown && n == 0 ? tr("unknown") : QLocale().toString(n);
-    };
+    auto tokens = [](long long n, bool unknown) { return unknown && n == 0 ? tr("unknown") : QLocale().toString(n); };
     auto addRow = [&](int row, const QString &role, const prism::LedgerTotals &t) {
         m_ledger->setItem(row, 0, cellItem(role));
         m_ledger->setItem(row, 1, cellItem(QLocale().toString(t.calls - t.cacheHits), true));
@@ -833,13 +838,15 @@ void MonitorPage::refreshLedger()
         m_ledger->setItem(row, 4, cellItem(tokens(t.promptTokens, t.promptTokensUnknown), true));
         m_ledger->setItem(row, 5, cellItem(tokens(t.completionTokens, t.completionTokensUnknown), true));
         m_ledger->setItem(row, 6,
-                          cellItem(t.dollarsUnknown && t.dollars == 0.0 ? tr("unknown")
-                                                                        : QStringLiteral("$%1").arg(QString::number(t.dollars, 'f', 4)),
+                          cellItem(t.dollarsUnknown && t.dollars == 0.0
+                                       ? tr("unknown")
+                                       : QStringLiteral("$%1").arg(QString::number(t.dollars, 'f', 4)),
                                    true));
         const long long paid = t.calls - t.cacheHits;
-        m_ledger->setItem(row, 7, cellItem(paid > 0 ? QString::number(t.latencyMs / static_cast<double>(paid), 'f', 1)
-                                                    : QStringLiteral("–"),
-                                           true));
+        m_ledger->setItem(
+            row, 7,
+            cellItem(paid > 0 ? QString::number(t.latencyMs / static_cast<double>(paid), 'f', 1) : QStringLiteral("–"),
+                     true));
     };
     const auto &summary = totals.value();
     m_ledger->setRowCount(static_cast<int>(summary.byRole.size()) + 1);
@@ -871,13 +878,15 @@ void MonitorPage::fillLedgerFromState()
         m_ledger->setItem(row, 4, cellItem(u.promptTokens ? QLocale().toString(*u.promptTokens) : tr("unknown"), true));
         m_ledger->setItem(row, 5,
                           cellItem(u.completionTokens ? QLocale().toString(*u.completionTokens) : tr("unknown"), true));
-        m_ledger->setItem(row, 6, cellItem(row == 0 && m_state.dollars()
-                                               ? QStringLiteral("$%1 (run)").arg(QString::number(*m_state.dollars(), 'f', 4))
-                                               : QStringLiteral("–"),
-                                           true));
+        m_ledger->setItem(row, 6,
+                          cellItem(row == 0 && m_state.dollars()
+                                       ? QStringLiteral("$%1 (run)").arg(QString::number(*m_state.dollars(), 'f', 4))
+                                       : QStringLiteral("–"),
+                                   true));
         m_ledger->setItem(row, 7, cellItem(QStringLiteral("–"), true));
         ++row;
     }
-    m_ledgerLabel->setText(usage.empty() ? tr("No ledger yet: calls by role appear when the run finishes (no run store is open).")
-                                         : tr("Calls and tokens by role from the run's final summary (no run store is open)."));
+    m_ledgerLabel->setText(usage.empty()
+                               ? tr("No ledger yet: calls by role appear when the run finishes (no run store is open).")
+                               : tr("Calls and tokens by role from the run's final summary (no run store is open)."));
 }

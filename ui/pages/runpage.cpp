@@ -166,12 +166,12 @@ RunPage::RunPage(StudyDocument *doc, EngineBridge *bridge, QWidget *parent)
     });
     connect(m_bridge, &EngineBridge::runFinished, this,
             [this](const QString &, prism::RunStatus status, const prism::StopReason &stopReason) {
-        m_runStatus = status;
-        m_finishStopReason = stopReason;
-        refreshResumable();
-        updateButtons();
-        updateStatus();
-    });
+                m_runStatus = status;
+                m_finishStopReason = stopReason;
+                refreshResumable();
+                updateButtons();
+                updateStatus();
+            });
 
     connect(m_doc, &StudyDocument::studyChanged, this, &RunPage::syncFromStudy);
     connect(m_doc, &StudyDocument::documentReset, this, [this] {
@@ -255,19 +255,23 @@ void RunPage::addSearchRows(QGroupBox *box)
 
 void RunPage::addDemoRows(QGroupBox *box)
 {
-    m_maxBootstrapped = makeSpin(box, "maxBootstrappedSpin", 0, 100,
-                                 tr("max_bootstrapped_demos: demos taken from successful traces (0 with 0 labeled = zero-shot)"));
+    m_maxBootstrapped =
+        makeSpin(box, "maxBootstrappedSpin", 0, 100,
+                 tr("max_bootstrapped_demos: demos taken from successful traces (0 with 0 labeled = zero-shot)"));
     m_form->addRow(tr("Bootstrapped demos"), m_maxBootstrapped);
-    m_maxLabeled = makeSpin(box, "maxLabeledSpin", 0, 100, tr("max_labeled_demos: demos taken from the rows as they are"));
+    m_maxLabeled =
+        makeSpin(box, "maxLabeledSpin", 0, 100, tr("max_labeled_demos: demos taken from the rows as they are"));
     m_form->addRow(tr("Labeled demos"), m_maxLabeled);
-    m_maxRounds = makeSpin(box, "maxRoundsSpin", 1, 20, tr("max_rounds: tries per training row, later ones at temperature 1.0"));
+    m_maxRounds =
+        makeSpin(box, "maxRoundsSpin", 1, 20, tr("max_rounds: tries per training row, later ones at temperature 1.0"));
     m_form->addRow(tr("Bootstrap rounds"), m_maxRounds);
 
     m_thresholdRow = new QWidget(box);
     auto *thresholdLayout = new QHBoxLayout(m_thresholdRow);
     thresholdLayout->setContentsMargins(0, 0, 0, 0);
-    m_thresholdOn = makeCheck(m_thresholdRow, tr("at least"), "metricThresholdCheck",
-                              tr("metric_threshold: the score a trace needs to become a demo; off = a fully correct trace"));
+    m_thresholdOn =
+        makeCheck(m_thresholdRow, tr("at least"), "metricThresholdCheck",
+                  tr("metric_threshold: the score a trace needs to become a demo; off = a fully correct trace"));
     m_threshold = new QDoubleSpinBox(m_thresholdRow);
     m_threshold->setObjectName(QStringLiteral("metricThresholdSpin"));
     m_threshold->setRange(0.0, 1.0);
@@ -302,8 +306,8 @@ void RunPage::addProposerRows(QGroupBox *box)
     m_initTemperature->setKeyboardTracking(false);
     m_initTemperature->setToolTip(tr("init_temperature: temperature of the proposer's descriptions and instructions"));
     m_form->addRow(tr("Proposer temperature"), m_initTemperature);
-    m_viewDataBatch = makeSpin(box, "viewDataBatchSpin", 1, 1000,
-                               tr("view_data_batch_size: training rows per dataset-summary call"));
+    m_viewDataBatch =
+        makeSpin(box, "viewDataBatchSpin", 1, 1000, tr("view_data_batch_size: training rows per dataset-summary call"));
     m_form->addRow(tr("Rows per summary call"), m_viewDataBatch);
 
     m_proposerRow = new QWidget(box);
@@ -336,7 +340,8 @@ void RunPage::connectSearchEdits()
 {
     connect(m_optimizer, &QComboBox::currentIndexChanged, this, [this](int index) {
         const std::string key = toStd(m_optimizer->itemData(index).toString());
-        commit([&](prism::OptimizerConfig &c) { c.name = key; }, tr("Use %1").arg(m_optimizer->itemText(index).section(QLatin1Char(' '), 0, 0)));
+        commit([&](prism::OptimizerConfig &c) { c.name = key; },
+               tr("Use %1").arg(m_optimizer->itemText(index).section(QLatin1Char(' '), 0, 0)));
     });
     connect(m_auto, &QComboBox::currentIndexChanged, this, &RunPage::onAutoChosen);
     connect(m_numCandidates, &QSpinBox::valueChanged, this, [this](int v) {
@@ -352,10 +357,12 @@ void RunPage::connectSearchEdits()
                QStringLiteral("maxBootstrapped"));
     });
     connect(m_maxLabeled, &QSpinBox::valueChanged, this, [this](int v) {
-        commit([&](prism::OptimizerConfig &c) { c.maxLabeledDemos = v; }, tr("Change Labeled Demos"), QStringLiteral("maxLabeled"));
+        commit([&](prism::OptimizerConfig &c) { c.maxLabeledDemos = v; }, tr("Change Labeled Demos"),
+               QStringLiteral("maxLabeled"));
     });
     connect(m_maxRounds, &QSpinBox::valueChanged, this, [this](int v) {
-        commit([&](prism::OptimizerConfig &c) { c.maxRounds = v; }, tr("Change Bootstrap Rounds"), QStringLiteral("maxRounds"));
+        commit([&](prism::OptimizerConfig &c) { c.maxRounds = v; }, tr("Change Bootstrap Rounds"),
+               QStringLiteral("maxRounds"));
     });
     connect(m_thresholdOn, &QCheckBox::toggled, this, [this](bool on) {
         const double value = m_threshold->value();
@@ -368,17 +375,20 @@ void RunPage::connectSearchEdits()
                    QStringLiteral("threshold"));
     });
     connect(m_minibatch, &QCheckBox::toggled, this, [this](bool on) {
-        commit([&](prism::OptimizerConfig &c) { c.minibatch = on; }, on ? tr("Use Minibatches") : tr("Score Full Validation Set"));
+        commit([&](prism::OptimizerConfig &c) { c.minibatch = on; },
+               on ? tr("Use Minibatches") : tr("Score Full Validation Set"));
     });
     connect(m_minibatchSize, &QSpinBox::valueChanged, this, [this](int v) {
-        commit([&](prism::OptimizerConfig &c) { c.minibatchSize = v; }, tr("Change Minibatch Size"), QStringLiteral("minibatchSize"));
+        commit([&](prism::OptimizerConfig &c) { c.minibatchSize = v; }, tr("Change Minibatch Size"),
+               QStringLiteral("minibatchSize"));
     });
     connect(m_fullEvalSteps, &QSpinBox::valueChanged, this, [this](int v) {
         commit([&](prism::OptimizerConfig &c) { c.minibatchFullEvalSteps = v; }, tr("Change Full Evaluation Interval"),
                QStringLiteral("fullEvalSteps"));
     });
     connect(m_seed, &QSpinBox::valueChanged, this, [this](int v) {
-        commit([&](prism::OptimizerConfig &c) { c.seed = static_cast<std::uint64_t>(v); }, tr("Change Seed"), QStringLiteral("seed"));
+        commit([&](prism::OptimizerConfig &c) { c.seed = static_cast<std::uint64_t>(v); }, tr("Change Seed"),
+               QStringLiteral("seed"));
     });
 }
 
@@ -401,7 +411,8 @@ void RunPage::connectProposerEdits()
     for (const auto &[check, member] : grounds) {
         connect(check, &QCheckBox::toggled, this, [this, check = check, member = member](bool on) {
             commit([&](prism::OptimizerConfig &c) { c.*member = on; },
-                   on ? tr("Show the Proposer the %1").arg(check->text()) : tr("Hide the %1 from the Proposer").arg(check->text()));
+                   on ? tr("Show the Proposer the %1").arg(check->text())
+                      : tr("Hide the %1 from the Proposer").arg(check->text()));
         });
     }
     connect(m_tip, &QComboBox::currentIndexChanged, this, [this](int index) {
@@ -415,8 +426,9 @@ QWidget *RunPage::buildRunBox()
     auto *box = new QGroupBox(tr("Run"), this);
     box->setObjectName(QStringLiteral("runBox"));
     auto *form = new QFormLayout(box);
-    m_threads = makeSpin(box, "threadsSpin", 1, 256,
-                         tr("Trials and rows scored in parallel (the study's eval threads); results do not depend on it"));
+    m_threads =
+        makeSpin(box, "threadsSpin", 1, 256,
+                 tr("Trials and rows scored in parallel (the study's eval threads); results do not depend on it"));
     form->addRow(tr("Threads"), m_threads);
     m_maxCalls = makeSpin(box, "maxCallsSpin", 0, 100000000, tr("No new model call starts once this many were made"));
     m_maxCalls->setSpecialValueText(tr("no limit"));
@@ -521,12 +533,14 @@ void RunPage::syncFromStudy()
         prism::OptimizerConfig presetConfig = c;
         presetConfig.numCandidates.reset();
         presetConfig.numTrials.reset();
-        if (auto s = prism::resolveMiproSettings(presetConfig, static_cast<int>(m_doc->study().program.predictors.size())))
+        if (auto s =
+                prism::resolveMiproSettings(presetConfig, static_cast<int>(m_doc->study().program.predictors.size())))
             resolved = s.value();
     }
     // With a preset the two knobs show what it sets and cannot be edited.
     if (resolved) {
-        m_numCandidates->setValue(resolved->numFewshotCandidates > 0 ? resolved->numFewshotCandidates : resolved->numInstructCandidates);
+        m_numCandidates->setValue(resolved->numFewshotCandidates > 0 ? resolved->numFewshotCandidates
+                                                                     : resolved->numInstructCandidates);
         m_numTrials->setValue(resolved->numTrials);
         const QString by = tr("Set by the %1 preset; choose \"none\" to change it").arg(toQ(c.autoMode));
         m_numCandidates->setToolTip(by);
@@ -581,7 +595,7 @@ void RunPage::updateApplicable()
     m_form->setRowVisible(m_maxRounds, mipro || bootstrap);
     m_form->setRowVisible(m_thresholdRow, mipro || bootstrap);
     for (QWidget *w : std::initializer_list<QWidget *>{m_minibatch, m_minibatchSize, m_fullEvalSteps, m_initTemperature,
-                                                        m_viewDataBatch, m_proposerRow, m_tip})
+                                                       m_viewDataBatch, m_proposerRow, m_tip})
         m_form->setRowVisible(w, mipro);
     m_numCandidates->setEnabled(!preset);
     m_numTrials->setEnabled(!preset);
@@ -624,12 +638,15 @@ void RunPage::updateEstimate()
     if (p.evaluationRuns > 0)
         parts << tr("%1 scored").arg(countOf(p.evaluationRuns, tr("validation row"), tr("validation rows")));
     if (p.optimizer == "miprov2")
-        parts << (p.minibatch ? tr("minibatches of %1, %2").arg(study.optimizer.minibatchSize).arg(countOf(p.fullEvals, tr("full evaluation"), tr("full evaluations")))
+        parts << (p.minibatch ? tr("minibatches of %1, %2")
+                                    .arg(study.optimizer.minibatchSize)
+                                    .arg(countOf(p.fullEvals, tr("full evaluation"), tr("full evaluations")))
                               : tr("%1 validation rows per trial").arg(p.valRows));
-    m_estimateTask->setText(tr("%1 · %2 tokens (%3)")
-                                .arg(countOf(p.task.calls, tr("call"), tr("calls")),
-                                     tokensText(p.task.promptTokens + p.task.completionTokens),
-                                     parts.isEmpty() ? tr("no validation set: nothing to score") : parts.join(QStringLiteral(", "))));
+    m_estimateTask->setText(
+        tr("%1 · %2 tokens (%3)")
+            .arg(countOf(p.task.calls, tr("call"), tr("calls")),
+                 tokensText(p.task.promptTokens + p.task.completionTokens),
+                 parts.isEmpty() ? tr("no validation set: nothing to score") : parts.join(QStringLiteral(", "))));
     m_estimateProposer->setText(p.proposer.calls == 0
                                     ? tr("no calls")
                                     : tr("%1 · %2 tokens")
@@ -637,17 +654,20 @@ void RunPage::updateEstimate()
                                                tokensText(p.proposer.promptTokens + p.proposer.completionTokens)));
     const prism::CostEstimate total = p.total();
     if (total.dollars) {
-        m_estimateCost->setText(*total.dollars == 0.0 ? tr("$0.00 (free models)")
-                                                       : tr("about $%1").arg(*total.dollars, 0, 'f', *total.dollars < 1.0 ? 4 : 2));
+        m_estimateCost->setText(*total.dollars == 0.0
+                                    ? tr("$0.00 (free models)")
+                                    : tr("about $%1").arg(*total.dollars, 0, 'f', *total.dollars < 1.0 ? 4 : 2));
     } else {
         QStringList unpriced;
         if (!p.task.dollars)
             unpriced << toQ(study.taskModel.model);
         if (!p.proposer.dollars && study.proposerModel.model != study.taskModel.model)
             unpriced << toQ(study.proposerModel.model);
-        m_estimateCost->setText(tr("unknown: no price for %1 (add one on the Models page)").arg(unpriced.join(tr(" and "))));
+        m_estimateCost->setText(
+            tr("unknown: no price for %1 (add one on the Models page)").arg(unpriced.join(tr(" and "))));
     }
-    m_estimateTime->setText(tr("%1 with %2").arg(durationText(p.seconds), countOf(study.eval.threads, tr("thread"), tr("threads"))));
+    m_estimateTime->setText(
+        tr("%1 with %2").arg(durationText(p.seconds), countOf(study.eval.threads, tr("thread"), tr("threads"))));
 }
 
 void RunPage::rememberCleanRows()
@@ -663,8 +683,8 @@ bool RunPage::rowsUnsaved() const
     if (!m_cleanRowHashes)
         return true; // never seen clean: the rows may differ from the files
     const prism::StudyData &data = m_doc->data();
-    return data.train.hash != (*m_cleanRowHashes)[0] || data.val.hash != (*m_cleanRowHashes)[1] ||
-           data.test.hash != (*m_cleanRowHashes)[2];
+    return data.train.hash != (*m_cleanRowHashes)[0] || data.val.hash != (*m_cleanRowHashes)[1]
+           || data.test.hash != (*m_cleanRowHashes)[2];
 }
 
 QString RunPage::startBlocker() const
@@ -690,8 +710,9 @@ void RunPage::updateButtons()
     m_start->setEnabled(blocker.isEmpty());
     m_cancel->setEnabled(running);
     m_resume->setEnabled(!running && !m_resumableRunId.isEmpty());
-    m_resume->setToolTip(m_resumableRunId.isEmpty() ? tr("No cancelled or interrupted run of this study to resume")
-                                                     : tr("Continue run %1 with the answers it already paid for").arg(m_resumableRunId));
+    m_resume->setToolTip(m_resumableRunId.isEmpty()
+                             ? tr("No cancelled or interrupted run of this study to resume")
+                             : tr("Continue run %1 with the answers it already paid for").arg(m_resumableRunId));
     if (!running && !blocker.isEmpty())
         m_startHint->setText(blocker);
     else if (!running && !m_resumableRunId.isEmpty())
@@ -803,7 +824,8 @@ void RunPage::updateStatus()
     if (m_spendDollars > 0.0)
         parts << QStringLiteral("$%1").arg(m_spendDollars, 0, 'f', 4);
     if (ended)
-        parts << tr("stop reason: %1").arg(toQ(p.stopReason().is(prism::StopReason::Kind::None) ? m_finishStopReason.text()
-                                                                                           : p.stopReason().text()));
+        parts << tr("stop reason: %1")
+                     .arg(toQ(p.stopReason().is(prism::StopReason::Kind::None) ? m_finishStopReason.text()
+                                                                               : p.stopReason().text()));
     m_status->setText(parts.join(QStringLiteral(" · ")));
 }

@@ -1,6 +1,5 @@
 #pragma once
 
-
 #include "lm/prices.h"
 #include "optimize/plan.h"
 #include "run/run_controller.h"
@@ -28,9 +27,9 @@ class StudyDocument;
 // Run page: the optimizer and every knob of it (study().optimizer, edited
 // through StudyDocument::setStudy so each change is one undo step), the auto
 // presets with what they set, a pre-run estimate of calls, tokens, dollars and
-// time (the engine's plan, optimize/plan.h, as `prism optimize --dry-run` prints it), budgets, threads and seed, and Start / Cancel /
-// Resume through the EngineBridge. A compact status line follows the run's
-// events. Start returns at once; the run goes on on the engine's thread.
+// time (the engine's plan, optimize/plan.h, as `prism optimize --dry-run` prints it), budgets, threads and seed, and
+// Start / Cancel / Resume through the EngineBridge. A compact status line follows the run's events. Start returns at
+// once; the run goes on on the engine's thread.
 class RunPage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(RunPage)
@@ -165,9 +164,9 @@ private:
     QLabel *m_status = nullptr;
     QString m_resumableRunId;
 
-    prism::RunState m_progress;                // the run's events, folded
+    prism::RunState m_progress;                  // the run's events, folded
     std::optional<prism::RunStatus> m_runStatus; // once the bridge says the run ended
-    prism::StopReason m_finishStopReason;      // the bridge's, for a run whose events did not say
+    prism::StopReason m_finishStopReason;        // the bridge's, for a run whose events did not say
     double m_spendDollars = 0.0;
     long long m_spendCalls = 0;
 

@@ -33,8 +33,8 @@
 
 namespace {
 
-const QStringList kindNames = {QStringLiteral("str"), QStringLiteral("int"), QStringLiteral("float"), QStringLiteral("bool"),
-                               QStringLiteral("enum")};
+const QStringList kindNames = {QStringLiteral("str"), QStringLiteral("int"), QStringLiteral("float"),
+                               QStringLiteral("bool"), QStringLiteral("enum")};
 
 int kindIndex(const prism::Type &type)
 {
@@ -84,8 +84,7 @@ constexpr qint64 typingPauseMs = 1500;
 
 } // namespace
 
-SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent)
-    : QWidget(parent), m_document(document)
+SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent) : QWidget(parent), m_document(document)
 {
     setObjectName(QStringLiteral("signaturePage"));
     auto *layout = new QVBoxLayout(this);
@@ -165,7 +164,8 @@ QWidget *SignaturePage::buildInstructionPane(QSplitter *parent)
     auto *instructionLabel = new QLabel(tr("<b>Instruction</b>"), instructionPane);
     m_instruction = new QPlainTextEdit(instructionPane);
     m_instruction->setObjectName(QStringLiteral("instructionEdit"));
-    m_instruction->setPlaceholderText(tr("What the model should do, in plain words. Empty = DSPy's default instruction."));
+    m_instruction->setPlaceholderText(
+        tr("What the model should do, in plain words. Empty = DSPy's default instruction."));
     // Edits go to the document's undo stack, not the editor's own.
     m_instruction->setUndoRedoEnabled(false);
     m_instruction->installEventFilter(this);
@@ -184,7 +184,8 @@ QWidget *SignaturePage::buildFieldsPane(QSplitter *parent)
     paneLayout->addWidget(fieldsLabel);
     m_fields = new QTableWidget(0, ColumnCount, fieldsPane);
     m_fields->setObjectName(QStringLiteral("fieldsTable"));
-    m_fields->setHorizontalHeaderLabels({tr("Name"), tr("Role"), tr("Type"), tr("Enum values"), tr("List"), tr("Description")});
+    m_fields->setHorizontalHeaderLabels(
+        {tr("Name"), tr("Role"), tr("Type"), tr("Enum values"), tr("List"), tr("Description")});
     m_fields->horizontalHeaderItem(ValuesColumn)->setToolTip(tr("Allowed values of an enum, separated by commas"));
     m_fields->horizontalHeaderItem(ListColumn)->setToolTip(tr("A list of values of this type"));
     m_fields->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -212,9 +213,10 @@ QWidget *SignaturePage::buildFieldsPane(QSplitter *parent)
     paneLayout->addLayout(fieldButtons);
     connect(addInput, &QPushButton::clicked, this, [this] { addField(true); });
     connect(addOutput, &QPushButton::clicked, this, [this] { addField(false); });
-    auto *hint = new QLabel(tr("Inputs are read from each row of the dataset; outputs are what the model answers and "
-                               "the metric scores. Enum values are separated by commas; tick List for zero or more values."),
-                            fieldsPane);
+    auto *hint =
+        new QLabel(tr("Inputs are read from each row of the dataset; outputs are what the model answers and "
+                      "the metric scores. Enum values are separated by commas; tick List for zero or more values."),
+                   fieldsPane);
     hint->setWordWrap(true);
     hint->setForegroundRole(QPalette::PlaceholderText);
     paneLayout->addWidget(hint);
@@ -317,7 +319,8 @@ void SignaturePage::showEvent(QShowEvent *event)
     // The fields pane starts as tall as its rows (and two spare); the instruction gets the rest.
     QWidget *fieldsPane = m_leftSplitter->widget(1);
     const int rowHeight = m_fields->verticalHeader()->defaultSectionSize();
-    const int tableHeight = m_fields->horizontalHeader()->sizeHint().height() + rowHeight * (m_fields->rowCount() + 2) + m_fields->frameWidth() * 2;
+    const int tableHeight = m_fields->horizontalHeader()->sizeHint().height() + rowHeight * (m_fields->rowCount() + 2)
+                            + m_fields->frameWidth() * 2;
     const int fieldsHeight = fieldsPane->sizeHint().height() - m_fields->sizeHint().height() + tableHeight;
     const int total = m_leftSplitter->height();
     if (total > fieldsHeight + fontMetrics().height() * 6)
@@ -418,7 +421,8 @@ void SignaturePage::rebuildFieldsTable()
         role->setAccessibleName(tr("Role of %1").arg(toQ(row.field.name)));
         connect(role, &QComboBox::currentIndexChanged, this, [this, r](int index) {
             // Queued: the edit rebuilds the table, which deletes this combo box.
-            QMetaObject::invokeMethod(this, [this, r, index] { onRoleChanged(r, index); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, r, index] { onRoleChanged(r, index); }, Qt::QueuedConnection);
         });
         m_fields->setCellWidget(r, RoleColumn, role);
 
@@ -426,11 +430,14 @@ void SignaturePage::rebuildFieldsTable()
         kind->addItems(kindNames);
         kind->setCurrentIndex(kindIndex(base));
         kind->setAccessibleName(tr("Type of %1").arg(toQ(row.field.name)));
-        connect(kind, &QComboBox::currentIndexChanged, this,
-                [this, r] { QMetaObject::invokeMethod(this, [this, r] { onTypeChanged(r); }, Qt::QueuedConnection); });
+        connect(kind, &QComboBox::currentIndexChanged, this, [this, r] {
+            QMetaObject::invokeMethod(
+                this, [this, r] { onTypeChanged(r); }, Qt::QueuedConnection);
+        });
         m_fields->setCellWidget(r, TypeColumn, kind);
 
-        auto *values = new QTableWidgetItem(base.kind() == prism::TypeKind::Enum ? joinValues(base.enumValues()) : QString());
+        auto *values =
+            new QTableWidgetItem(base.kind() == prism::TypeKind::Enum ? joinValues(base.enumValues()) : QString());
         if (base.kind() != prism::TypeKind::Enum) {
             values->setFlags(values->flags() & ~Qt::ItemIsEditable);
             values->setToolTip(tr("Only enum fields have a list of allowed values"));
@@ -445,8 +452,10 @@ void SignaturePage::rebuildFieldsTable()
         check->setChecked(list);
         check->setAccessibleName(tr("%1 is a list").arg(toQ(row.field.name)));
         listLayout->addWidget(check, 0, Qt::AlignCenter);
-        connect(check, &QCheckBox::toggled, this,
-                [this, r] { QMetaObject::invokeMethod(this, [this, r] { onTypeChanged(r); }, Qt::QueuedConnection); });
+        connect(check, &QCheckBox::toggled, this, [this, r] {
+            QMetaObject::invokeMethod(
+                this, [this, r] { onTypeChanged(r); }, Qt::QueuedConnection);
+        });
         m_fields->setCellWidget(r, ListColumn, listBox);
 
         auto *description = new QTableWidgetItem(toQ(row.field.description));
@@ -464,7 +473,8 @@ void SignaturePage::rebuildFieldsTable()
     m_fields->setColumnWidth(RoleColumn, probe.sizeHint().width() + ch);
     m_fields->setColumnWidth(ValuesColumn, ch * 26);
     m_fields->setColumnWidth(ListColumn, ch * 6);
-    m_fields->verticalHeader()->setDefaultSectionSize(std::max(m_fields->verticalHeader()->defaultSectionSize(), fontMetrics().height() * 2));
+    m_fields->verticalHeader()->setDefaultSectionSize(
+        std::max(m_fields->verticalHeader()->defaultSectionSize(), fontMetrics().height() * 2));
     if (selected >= 0 && selected < m_fields->rowCount())
         m_fields->selectRow(selected);
 }
@@ -504,7 +514,9 @@ void SignaturePage::onItemChanged(int row, int column)
             return;
         static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
         if (!identifier.match(name).hasMatch()) {
-            refuse(tr("'%1' is not a valid field name: use letters, digits and _ (DSPy field names are Python identifiers).").arg(name));
+            refuse(tr("'%1' is not a valid field name: use letters, digits and _ (DSPy field names are Python "
+                      "identifiers).")
+                       .arg(name));
             return;
         }
         for (const auto &other : rows)
@@ -586,7 +598,9 @@ void SignaturePage::onRoleChanged(int row, int index)
     auto at = input ? std::find_if(rows.begin(), rows.end(), [](const FieldRow &r) { return !r.input; }) : rows.end();
     const int newRow = static_cast<int>(at - rows.begin());
     rows.insert(at, moved);
-    commitFieldRows(rows, input ? tr("Make %1 an input").arg(toQ(moved.field.name)) : tr("Make %1 an output").arg(toQ(moved.field.name)),
+    commitFieldRows(rows,
+                    input ? tr("Make %1 an input").arg(toQ(moved.field.name))
+                          : tr("Make %1 an output").arg(toQ(moved.field.name)),
                     newRow);
 }
 
@@ -603,7 +617,8 @@ void SignaturePage::onTypeChanged(int row)
     FieldRow &target = rows[static_cast<std::size_t>(row)];
     const prism::Type old = target.field.type; // a copy: target changes below
     const prism::Type &oldBase = old.kind() == prism::TypeKind::List ? old.element() : old;
-    std::vector<std::string> values = oldBase.kind() == prism::TypeKind::Enum ? oldBase.enumValues() : std::vector<std::string>{};
+    std::vector<std::string> values =
+        oldBase.kind() == prism::TypeKind::Enum ? oldBase.enumValues() : std::vector<std::string>{};
     const int kind = kindCombo->currentIndex();
     if (kind == 4 && values.empty()) {
         // Start from the values the rows already hold, so the data still fits.
@@ -665,13 +680,16 @@ void SignaturePage::removeSelectedField()
     if (row < 0 || row >= static_cast<int>(rows.size()))
         return;
     const FieldRow removed = rows[static_cast<std::size_t>(row)];
-    const int inGroup = static_cast<int>(std::count_if(rows.begin(), rows.end(), [&](const FieldRow &r) { return r.input == removed.input; }));
+    const int inGroup = static_cast<int>(
+        std::count_if(rows.begin(), rows.end(), [&](const FieldRow &r) { return r.input == removed.input; }));
     if (inGroup <= 1) {
-        showProblem(removed.input ? tr("A signature needs at least one input.") : tr("A signature needs at least one output."));
+        showProblem(removed.input ? tr("A signature needs at least one input.")
+                                  : tr("A signature needs at least one output."));
         return;
     }
     rows.erase(rows.begin() + row);
-    commitFieldRows(rows, tr("Remove field %1").arg(toQ(removed.field.name)), std::min(row, static_cast<int>(rows.size()) - 1));
+    commitFieldRows(rows, tr("Remove field %1").arg(toQ(removed.field.name)),
+                    std::min(row, static_cast<int>(rows.size()) - 1));
 }
 
 void SignaturePage::moveSelectedField(int delta)
@@ -702,7 +720,8 @@ void SignaturePage::onInstructionEdited()
     auto &predictor = study.program.predictors[static_cast<std::size_t>(m_predictor)];
     predictor.signature.instruction = toStd(m_instruction->toPlainText());
     // Coming back through studyChanged, the text already matches: syncFromStudy leaves the editor alone.
-    m_document->setStudy(study, tr("Edit instruction"), QStringLiteral("instruction:%1:%2").arg(m_predictor).arg(m_typingSession));
+    m_document->setStudy(study, tr("Edit instruction"),
+                         QStringLiteral("instruction:%1:%2").arg(m_predictor).arg(m_typingSession));
     schedulePreview();
 }
 
@@ -780,7 +799,8 @@ void SignaturePage::renderPreview()
             produced.insert(f.name);
     const auto &train = m_document->examples(Split::Train);
     const int row = previewRow();
-    const prism::Example *example = row >= 0 && row < static_cast<int>(train.size()) ? &train[static_cast<std::size_t>(row)] : nullptr;
+    const prism::Example *example =
+        row >= 0 && row < static_cast<int>(train.size()) ? &train[static_cast<std::size_t>(row)] : nullptr;
     prism::Fields inputs;
     for (const auto &field : signature.inputs) {
         const prism::Value *value = example ? example->values.find(field.name) : nullptr;
@@ -794,8 +814,11 @@ void SignaturePage::renderPreview()
     std::size_t chars = 0;
     for (const auto &m : m_messages)
         chars += m.content.size();
-    QString info = tr("%1 \u00b7 %2").arg(QLatin1String(adapter->name()), countOf(static_cast<long long>(predictor.demos.size()), tr("demo"), tr("demos")));
-    info += QStringLiteral(" \u00b7 ") + countOf(static_cast<long long>(m_messages.size()), tr("message"), tr("messages"));
+    QString info = tr("%1 \u00b7 %2")
+                       .arg(QLatin1String(adapter->name()),
+                            countOf(static_cast<long long>(predictor.demos.size()), tr("demo"), tr("demos")));
+    info +=
+        QStringLiteral(" \u00b7 ") + countOf(static_cast<long long>(m_messages.size()), tr("message"), tr("messages"));
     info += tr(" \u00b7 about %1 tokens").arg(prism::estimateTokens(chars));
     if (!example)
         info += tr(" \u00b7 no training row: inputs shown as {placeholders}");

@@ -23,9 +23,9 @@ QString oneLine(const std::string &text)
 
 } // namespace
 
-RunTableModel::RunTableModel(const prism::RunState *state, QObject *parent) : QAbstractTableModel(parent), m_state(state)
-{
-}
+RunTableModel::RunTableModel(const prism::RunState *state, QObject *parent)
+    : QAbstractTableModel(parent), m_state(state)
+{}
 
 int RunTableModel::rowCount(const QModelIndex &parent) const
 {
@@ -163,8 +163,7 @@ QVariant CandidateTableModel::data(const QModelIndex &index, int role) const
         case ProposedColumn:
             if (c.index == 0 && c.tip.empty())
                 return tr("original");
-            return c.proposedAfterTrial > 0 ? tr("after trial %1").arg(c.proposedAfterTrial)
-                                            : toQ(c.proposedIn);
+            return c.proposedAfterTrial > 0 ? tr("after trial %1").arg(c.proposedAfterTrial) : toQ(c.proposedIn);
         case TipColumn: return toQ(c.tip);
         default: return {};
         }

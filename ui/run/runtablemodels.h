@@ -31,8 +31,18 @@ class TrialTableModel final : public RunTableModel {
     Q_DISABLE_COPY_MOVE(TrialTableModel)
 
 public:
-    enum Column { TrialColumn, KindColumn, ConfigColumn, ScoreColumn, ExamplesColumn, ErrorsColumn, NewCallsColumn,
-                  MemoHitsColumn, ResultColumn, ColumnCount };
+    enum Column {
+        TrialColumn,
+        KindColumn,
+        ConfigColumn,
+        ScoreColumn,
+        ExamplesColumn,
+        ErrorsColumn,
+        NewCallsColumn,
+        MemoHitsColumn,
+        ResultColumn,
+        ColumnCount
+    };
     using RunTableModel::RunTableModel;
 
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -51,8 +61,16 @@ class CandidateTableModel final : public RunTableModel {
     Q_DISABLE_COPY_MOVE(CandidateTableModel)
 
 public:
-    enum Column { PredictorColumn, IndexColumn, InstructionColumn, TriedColumn, MeanColumn, ProposedColumn, TipColumn,
-                  ColumnCount };
+    enum Column {
+        PredictorColumn,
+        IndexColumn,
+        InstructionColumn,
+        TriedColumn,
+        MeanColumn,
+        ProposedColumn,
+        TipColumn,
+        ColumnCount
+    };
     using RunTableModel::RunTableModel;
 
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -1,7 +1,7 @@
 #include "widgets/barlist.h"
 
-#include <QPainter>
 #include <QPaintEvent>
+#include <QPainter>
 
 #include <algorithm>
 
@@ -82,11 +82,15 @@ void BarListWidget::paintEvent(QPaintEvent *)
         p.drawRoundedRect(track, 3, 3);
         if (bar.count > 0) {
             QRectF fill = track;
-            fill.setWidth(std::max(2.0, track.width() * static_cast<double>(bar.count) / static_cast<double>(maxCount)));
+            fill.setWidth(
+                std::max(2.0, track.width() * static_cast<double>(bar.count) / static_cast<double>(maxCount)));
             p.setBrush(QColor(74, 118, 196));
             p.drawRoundedRect(fill, 3, 3);
         }
-        const int percent = m_total > 0 ? static_cast<int>(std::lround(100.0 * static_cast<double>(bar.count) / static_cast<double>(m_total))) : 0;
+        const int percent =
+            m_total > 0
+                ? static_cast<int>(std::lround(100.0 * static_cast<double>(bar.count) / static_cast<double>(m_total)))
+                : 0;
         p.setPen(palette().color(QPalette::WindowText));
         p.drawText(QRect(barX + barW + gap, y, countW, h), Qt::AlignLeft | Qt::AlignVCenter,
                    QStringLiteral("%1 (%2%)").arg(bar.count).arg(percent));

@@ -45,8 +45,8 @@ QString ColumnMappingDialog::bestColumn(const QString &field, const QStringList 
     return {};
 }
 
-ColumnMappingDialog::ColumnMappingDialog(std::vector<FieldSlot> fieldSlots, const QStringList &columns, const QString &fileName,
-                                         int rowCount, Split split, QWidget *parent)
+ColumnMappingDialog::ColumnMappingDialog(std::vector<FieldSlot> fieldSlots, const QStringList &columns,
+                                         const QString &fileName, int rowCount, Split split, QWidget *parent)
     : QDialog(parent), m_slots(std::move(fieldSlots))
 {
     setObjectName(QStringLiteral("columnMappingDialog"));
@@ -71,9 +71,10 @@ ColumnMappingDialog::ColumnMappingDialog(std::vector<FieldSlot> fieldSlots, cons
             combo->setCurrentIndex(combo->findData(best));
         connect(combo, &QComboBox::currentIndexChanged, this, &ColumnMappingDialog::validate);
         const QString role = slot.input ? tr("input") : slot.required ? tr("label") : tr("optional");
-        auto *label = new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>(%2, %3)</span>")
-                                     .arg(toQ(slot.field.name).toHtmlEscaped(), role, typeText(slot.field.type).toHtmlEscaped()),
-                                 fieldsBox);
+        auto *label =
+            new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>(%2, %3)</span>")
+                           .arg(toQ(slot.field.name).toHtmlEscaped(), role, typeText(slot.field.type).toHtmlEscaped()),
+                       fieldsBox);
         label->setBuddy(combo);
         if (!slot.field.description.empty())
             label->setToolTip(toQ(slot.field.description));
@@ -123,7 +124,8 @@ void ColumnMappingDialog::validate()
     for (std::size_t i = 0; i < m_slots.size(); ++i)
         if (m_slots[i].required && m_combos[i]->currentData().toString().isEmpty())
             missing << toQ(m_slots[i].field.name);
-    m_hint->setText(missing.isEmpty() ? QString() : tr("Choose a column for: %1").arg(missing.join(QStringLiteral(", "))));
+    m_hint->setText(missing.isEmpty() ? QString()
+                                      : tr("Choose a column for: %1").arg(missing.join(QStringLiteral(", "))));
     m_hint->setVisible(!missing.isEmpty());
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(missing.isEmpty());
 }

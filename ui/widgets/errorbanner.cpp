@@ -41,7 +41,9 @@ void ErrorBanner::showMessage(const QString &message, Kind kind)
     pal.setColor(QPalette::WindowText, error ? QColor(120, 20, 10) : QColor(20, 50, 100));
     setPalette(pal);
     const int side = fontMetrics().height();
-    m_icon->setPixmap(style()->standardIcon(error ? QStyle::SP_MessageBoxCritical : QStyle::SP_MessageBoxInformation).pixmap(side, side));
+    m_icon->setPixmap(style()
+                          ->standardIcon(error ? QStyle::SP_MessageBoxCritical : QStyle::SP_MessageBoxInformation)
+                          .pixmap(side, side));
     m_text->setText(message);
     setAccessibleDescription(message);
     show();

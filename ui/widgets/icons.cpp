@@ -1,11 +1,11 @@
 #include "widgets/icons.h"
 
+#include <QApplication>
 #include <QIconEngine>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPalette>
 #include <QPixmap>
-#include <QApplication>
 
 namespace {
 
@@ -39,7 +39,7 @@ public:
         const qreal side = std::min(rect.width(), rect.height());
         p->translate(rect.x() + (rect.width() - side) / 2.0, rect.y() + (rect.height() - side) / 2.0);
         p->scale(side / 24.0, side / 24.0);
-        QColor ink = mode == QIcon::Disabled ? QColor(160, 160, 160)
+        QColor ink = mode == QIcon::Disabled   ? QColor(160, 160, 160)
                      : mode == QIcon::Selected ? QColor(255, 255, 255)
                                                : QColor(52, 84, 140);
         QPen pen(ink, 1.8, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);

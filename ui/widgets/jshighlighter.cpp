@@ -33,25 +33,26 @@ JsHighlighter::JsHighlighter(QTextDocument *document) : QSyntaxHighlighter(docum
     m_formats[int(Role::Comment)].setFontItalic(true);
 
     const QStringList keywords = {
-        QStringLiteral("break"),    QStringLiteral("case"),     QStringLiteral("catch"),  QStringLiteral("class"),
+        QStringLiteral("break"),    QStringLiteral("case"),     QStringLiteral("catch"),   QStringLiteral("class"),
         QStringLiteral("const"),    QStringLiteral("continue"), QStringLiteral("default"), QStringLiteral("delete"),
         QStringLiteral("do"),       QStringLiteral("else"),     QStringLiteral("finally"), QStringLiteral("for"),
-        QStringLiteral("function"), QStringLiteral("if"),       QStringLiteral("in"),     QStringLiteral("instanceof"),
-        QStringLiteral("let"),      QStringLiteral("new"),      QStringLiteral("of"),     QStringLiteral("return"),
-        QStringLiteral("switch"),   QStringLiteral("this"),     QStringLiteral("throw"),  QStringLiteral("try"),
-        QStringLiteral("typeof"),   QStringLiteral("var"),      QStringLiteral("void"),   QStringLiteral("while"),
+        QStringLiteral("function"), QStringLiteral("if"),       QStringLiteral("in"),      QStringLiteral("instanceof"),
+        QStringLiteral("let"),      QStringLiteral("new"),      QStringLiteral("of"),      QStringLiteral("return"),
+        QStringLiteral("switch"),   QStringLiteral("this"),     QStringLiteral("throw"),   QStringLiteral("try"),
+        QStringLiteral("typeof"),   QStringLiteral("var"),      QStringLiteral("void"),    QStringLiteral("while"),
     };
-    const QStringList literals = {QStringLiteral("true"), QStringLiteral("false"), QStringLiteral("null"),
-                                  QStringLiteral("undefined"), QStringLiteral("NaN"), QStringLiteral("Infinity")};
-    const QStringList builtins = {QStringLiteral("Math"),   QStringLiteral("JSON"),    QStringLiteral("Object"),
-                                  QStringLiteral("Array"),  QStringLiteral("String"),  QStringLiteral("Number"),
-                                  QStringLiteral("Set"),    QStringLiteral("Map"),     QStringLiteral("RegExp"),
-                                  QStringLiteral("Error"),  QStringLiteral("Boolean"), QStringLiteral("parseInt"),
-                                  QStringLiteral("parseFloat"), QStringLiteral("isNaN"), QStringLiteral("isFinite")};
+    const QStringList literals = {QStringLiteral("true"),      QStringLiteral("false"), QStringLiteral("null"),
+                                  QStringLiteral("undefined"), QStringLiteral("NaN"),   QStringLiteral("Infinity")};
+    const QStringList builtins = {QStringLiteral("Math"),       QStringLiteral("JSON"),    QStringLiteral("Object"),
+                                  QStringLiteral("Array"),      QStringLiteral("String"),  QStringLiteral("Number"),
+                                  QStringLiteral("Set"),        QStringLiteral("Map"),     QStringLiteral("RegExp"),
+                                  QStringLiteral("Error"),      QStringLiteral("Boolean"), QStringLiteral("parseInt"),
+                                  QStringLiteral("parseFloat"), QStringLiteral("isNaN"),   QStringLiteral("isFinite")};
     m_rules.push_back({wordsPattern(keywords), Role::Keyword});
     m_rules.push_back({wordsPattern(literals), Role::Literal});
     m_rules.push_back({wordsPattern(builtins), Role::Builtin});
-    m_rules.push_back({QRegularExpression(QStringLiteral("\\b(?:0[xX][0-9a-fA-F]+|\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)\\b")),
+    m_rules.push_back({QRegularExpression(QStringLiteral(
+                           "\\b(?:0[xX][0-9a-fA-F]+|\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)\\b")),
                        Role::Number});
 }
 

@@ -15,7 +15,8 @@ constexpr double kTinyDensity = 1e-300;
 } // namespace
 
 CategoricalParzenEstimator::CategoricalParzenEstimator(const SearchSpace &space, std::vector<Config> observations,
-                                                       std::vector<double> weights, double priorWeight, bool considerPrior)
+                                                       std::vector<double> weights, double priorWeight,
+                                                       bool considerPrior)
     : m_observations(std::move(observations))
 {
     assert(m_observations.size() == weights.size());
@@ -105,7 +106,8 @@ double CategoricalParzenEstimator::logPdf(const Config &config) const
             continue;
         double term = std::log(m_mixture[k]);
         for (std::size_t d = 0; d < m_sizes.size(); ++d)
-            term += std::log(std::max(kernelProbability(static_cast<int>(k), static_cast<int>(d), config[d]), kTinyDensity));
+            term += std::log(
+                std::max(kernelProbability(static_cast<int>(k), static_cast<int>(d), config[d]), kTinyDensity));
         terms.push_back(term);
         maxTerm = std::max(maxTerm, term);
     }

@@ -37,7 +37,7 @@ private:
     std::vector<Config> m_observations; // kernel k < size() is observation k; the last may be the prior
     std::vector<double> m_mixture;      // normalized kernel weights
     bool m_hasPrior = true;
-    double m_smoothing = 0.0;           // a = priorWeight / (observations + 1)
+    double m_smoothing = 0.0; // a = priorWeight / (observations + 1)
 };
 
 } // namespace prism

@@ -5,12 +5,9 @@ namespace prism {
 const char *searchTrialStateName(SearchTrialState state)
 {
     switch (state) {
-    case SearchTrialState::Pending:
-        return "pending";
-    case SearchTrialState::Complete:
-        return "complete";
-    case SearchTrialState::Failed:
-        return "failed";
+    case SearchTrialState::Pending: return "pending";
+    case SearchTrialState::Complete: return "complete";
+    case SearchTrialState::Failed: return "failed";
     }
     return "unknown";
 }

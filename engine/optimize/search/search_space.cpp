@@ -14,10 +14,12 @@ Result<SearchSpace> SearchSpace::create(std::vector<SearchDimension> dimensions)
         if (d.name.empty())
             return Error::make(ErrorKind::Config, fmt::format("search space: dimension {} has an empty name", i));
         if (d.size < 1)
-            return Error::make(ErrorKind::Config,
-                               fmt::format("search space: dimension '{}' has size {}; it needs at least 1 choice", d.name, d.size));
+            return Error::make(
+                ErrorKind::Config,
+                fmt::format("search space: dimension '{}' has size {}; it needs at least 1 choice", d.name, d.size));
         if (!seen.insert(d.name).second)
-            return Error::make(ErrorKind::Config, fmt::format("search space: dimension name '{}' appears twice", d.name));
+            return Error::make(ErrorKind::Config,
+                               fmt::format("search space: dimension name '{}' appears twice", d.name));
     }
     SearchSpace space;
     space.m_dimensions = std::move(dimensions);
@@ -59,12 +61,14 @@ bool SearchSpace::contains(const Config &config) const
 Result<void> SearchSpace::validate(const Config &config) const
 {
     if (config.size() != m_dimensions.size())
-        return Error::make(ErrorKind::Config, fmt::format("config has {} indices but the search space has {} dimensions",
-                                                          config.size(), m_dimensions.size()));
+        return Error::make(ErrorKind::Config,
+                           fmt::format("config has {} indices but the search space has {} dimensions", config.size(),
+                                       m_dimensions.size()));
     for (std::size_t i = 0; i < config.size(); ++i) {
         if (config[i] < 0 || config[i] >= m_dimensions[i].size)
-            return Error::make(ErrorKind::Config, fmt::format("config index {} for dimension '{}' is outside 0..{}", config[i],
-                                                              m_dimensions[i].name, m_dimensions[i].size - 1));
+            return Error::make(ErrorKind::Config,
+                               fmt::format("config index {} for dimension '{}' is outside 0..{}", config[i],
+                                           m_dimensions[i].name, m_dimensions[i].size - 1));
     }
     return {};
 }

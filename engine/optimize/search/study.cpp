@@ -8,9 +8,7 @@
 namespace prism {
 
 SearchStudy::SearchStudy(SearchSpace space, std::unique_ptr<Sampler> sampler, std::uint64_t seed)
-    : m_space(std::move(space))
-    , m_sampler(std::move(sampler))
-    , m_seed(seed)
+    : m_space(std::move(space)), m_sampler(std::move(sampler)), m_seed(seed)
 {
     assert(m_sampler);
 }
@@ -34,12 +32,13 @@ SearchTrial SearchStudy::ask()
 Result<SearchTrial *> SearchStudy::pendingTrial(int number, const char *action)
 {
     if (number < 0 || number >= static_cast<int>(m_trials.size()))
-        return Error::make(ErrorKind::Internal, fmt::format("search: cannot {} trial {}: no such trial (the study has {})",
-                                                            action, number, m_trials.size()));
+        return Error::make(ErrorKind::Internal,
+                           fmt::format("search: cannot {} trial {}: no such trial (the study has {})", action, number,
+                                       m_trials.size()));
     SearchTrial &t = m_trials[static_cast<std::size_t>(number)];
     if (t.state != SearchTrialState::Pending)
-        return Error::make(ErrorKind::Internal, fmt::format("search: cannot {} trial {}: it is already {}", action, number,
-                                                            searchTrialStateName(t.state)));
+        return Error::make(ErrorKind::Internal, fmt::format("search: cannot {} trial {}: it is already {}", action,
+                                                            number, searchTrialStateName(t.state)));
     return &t;
 }
 

@@ -47,21 +47,24 @@ TpeOptions TpeOptions::optunaDefaults()
 Result<void> TpeOptions::validate() const
 {
     if (nStartupTrials < 0)
-        return Error::make(ErrorKind::Config, fmt::format("tpe: n_startup_trials is {}; it must be >= 0", nStartupTrials));
-    if (nEiCandidates < 1)
-        return Error::make(ErrorKind::Config, fmt::format("tpe: n_ei_candidates is {}; it must be >= 1", nEiCandidates));
-    if (!(priorWeight > 0.0) || !std::isfinite(priorWeight))
-        return Error::make(ErrorKind::Config, fmt::format("tpe: prior_weight is {}; it must be a positive number", priorWeight));
-    if (confirmIncumbent < 0)
-        return Error::make(ErrorKind::Config, fmt::format("tpe: confirm_incumbent is {}; it must be >= 0", confirmIncumbent));
-    if (!(maxRepeatFraction >= 0.0 && maxRepeatFraction <= 1.0))
         return Error::make(ErrorKind::Config,
-                           fmt::format("tpe: max_repeat_fraction is {}; it must be between 0 and 1", maxRepeatFraction));
+                           fmt::format("tpe: n_startup_trials is {}; it must be >= 0", nStartupTrials));
+    if (nEiCandidates < 1)
+        return Error::make(ErrorKind::Config,
+                           fmt::format("tpe: n_ei_candidates is {}; it must be >= 1", nEiCandidates));
+    if (!(priorWeight > 0.0) || !std::isfinite(priorWeight))
+        return Error::make(ErrorKind::Config,
+                           fmt::format("tpe: prior_weight is {}; it must be a positive number", priorWeight));
+    if (confirmIncumbent < 0)
+        return Error::make(ErrorKind::Config,
+                           fmt::format("tpe: confirm_incumbent is {}; it must be >= 0", confirmIncumbent));
+    if (!(maxRepeatFraction >= 0.0 && maxRepeatFraction <= 1.0))
+        return Error::make(ErrorKind::Config, fmt::format("tpe: max_repeat_fraction is {}; it must be between 0 and 1",
+                                                          maxRepeatFraction));
     return {};
 }
 
-TpeSampler::TpeSampler(TpeOptions options)
-    : m_options(std::move(options))
+TpeSampler::TpeSampler(TpeOptions options) : m_options(std::move(options))
 {
     if (!m_options.gamma)
         m_options.gamma = optunaGamma;
@@ -86,7 +89,8 @@ struct Group {
 // Kernel weights follow trial age, so each group is put back in number order.
 Group makeGroup(std::vector<const SearchTrial *> trials, const std::function<std::vector<double>(int)> &weightsOf)
 {
-    std::sort(trials.begin(), trials.end(), [](const SearchTrial *a, const SearchTrial *b) { return a->number < b->number; });
+    std::sort(trials.begin(), trials.end(),
+              [](const SearchTrial *a, const SearchTrial *b) { return a->number < b->number; });
     Group g;
     for (const SearchTrial *t : trials)
         g.configs.push_back(t->config);
@@ -119,8 +123,10 @@ const Config *incumbent(const std::map<Config, ConfigStats> &stats)
         }
         const double mean = s.sum / s.complete;
         const double bestMean = bestStats->sum / bestStats->complete;
-        if (mean > bestMean || (mean == bestMean && (s.complete > bestStats->complete ||
-                                                     (s.complete == bestStats->complete && s.firstNumber < bestStats->firstNumber)))) {
+        if (mean > bestMean
+            || (mean == bestMean
+                && (s.complete > bestStats->complete
+                    || (s.complete == bestStats->complete && s.firstNumber < bestStats->firstNumber)))) {
             best = &config;
             bestStats = &s;
         }
@@ -162,7 +168,8 @@ Config balancedDraw(const SearchSpace &space, const std::vector<SearchTrial> &hi
             // After a few collisions, relax to any value of the dimension.
             if (attempt < attempts / 2) {
                 const std::vector<int> values = leastUsed(d);
-                config[static_cast<std::size_t>(d)] = values[static_cast<std::size_t>(rng.belowAlwaysDraws(static_cast<int>(values.size())))];
+                config[static_cast<std::size_t>(d)] =
+                    values[static_cast<std::size_t>(rng.belowAlwaysDraws(static_cast<int>(values.size())))];
             } else {
                 config[static_cast<std::size_t>(d)] = rng.belowAlwaysDraws(space.dimension(d).size);
             }
