@@ -360,7 +360,7 @@ int fuzzAnthropicResponse(const std::uint8_t *data, std::size_t size)
 {
     const HttpAnswer answer = httpAnswer(data, size);
     ProviderContext ctx;
-    ctx.provider = "anthropic";
+    ctx.provider = Provider::Anthropic;
     ctx.model = "claude-fuzz";
     ctx.url = "http://127.0.0.1:1/v1/messages";
     checkLmResult(parseAnthropicResponse(answer.status, answer.body, answer.headers, ctx), answer.status);

@@ -173,39 +173,21 @@ Result<ChatResponse> AnthropicClient::complete(const ChatRequest &request)
 Result<ChatResponse> AnthropicClient::completeOnce(const ChatRequest &request, const std::string &key)
 {
     const std::string url = m_baseUrl + "/messages";
-    ProviderContext ctx{"anthropic", m_config.model, displayUrl(url), m_config.apiKeyEnv,
+    ProviderContext ctx{Provider::Anthropic, m_config.model, displayUrl(url), m_config.apiKeyEnv,
                         effectiveMaxTokens(request, m_config.maxTokens)};
     auto body = buildAnthropicRequestBody(request, m_config.model, ctx.maxTokens);
     if (!body)
         return body.error();
 
-    HttpRequest http;
-    http.method = "POST";
-    http.url = url;
-    http.body = std::move(*body);
-    http.timeoutSeconds = m_config.timeoutSeconds;
-    http.connectTimeoutSeconds = std::min(10.0, m_config.timeoutSeconds > 0 ? m_config.timeoutSeconds : 10.0);
-    http.cancel = m_cancel;
-    http.headers.emplace_back("Content-Type", "application/json");
-    http.headers.emplace_back("Accept", "application/json");
-    http.headers.emplace_back("anthropic-version", "2023-06-01");
+    std::vector<std::pair<std::string, std::string>> auth{{"anthropic-version", "2023-06-01"}};
     if (!key.empty())
-        http.headers.emplace_back("x-api-key", key);
-    for (const auto &[name, value] : m_config.extraHeaders)
-        http.headers.emplace_back(name, value);
-
-    auto sent = httpSend(http);
-    if (!sent) {
-        Error e = sent.error();
-        e.message = redactSecret(e.message, key);
-        return e;
-    }
+        auth.emplace_back("x-api-key", key);
+    auto sent = httpSend(providerRequest("POST", url, m_config, m_cancel, auth, std::move(*body)));
+    if (!sent)
+        return withoutSecret(sent.error(), key);
     auto parsed = parseAnthropicResponse(sent->status, sent->body, sent->headers, ctx);
-    if (!parsed) {
-        Error e = parsed.error();
-        e.message = redactSecret(e.message, key);
-        return e;
-    }
+    if (!parsed)
+        return withoutSecret(parsed.error(), key);
     parsed->latencyMs = sent->elapsedMs;
     return parsed;
 }

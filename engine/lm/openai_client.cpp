@@ -82,26 +82,6 @@ std::optional<long long> jsonCount(const json &j, const char *key)
     return v;
 }
 
-// Content as a string, or as OpenAI's list of parts [{"type":"text","text":...}].
-std::optional<std::string> contentText(const json &content)
-{
-    if (content.is_string())
-        return content.get<std::string>();
-    if (content.is_null())
-        return std::string();
-    if (content.is_array()) {
-        std::string out;
-        for (const auto &part : content) {
-            if (part.is_string())
-                out += part.get<std::string>();
-            else if (part.is_object() && part.contains("text") && part["text"].is_string())
-                out += part["text"].get<std::string>();
-        }
-        return out;
-    }
-    return std::nullopt;
-}
-
 Error malformed(const ProviderContext &ctx, int status, const std::string &what)
 {
     Error e = Error::make(ErrorKind::Server, "the server at " + ctx.url + " sent a malformed response (" + what
@@ -445,9 +425,9 @@ static Result<ChatResponse> parseOpenAiResponseUnchecked(int status, const std::
             std::optional<std::string> text;
             if (choice.contains("message") && choice["message"].is_object()) {
                 const json &message = choice["message"];
-                text = message.contains("content") ? contentText(message["content"]) : std::string();
+                text = message.contains("content") ? chatContentText(message["content"], false) : std::string();
             } else if (choice.contains("text")) {
-                text = contentText(choice["text"]); // legacy completions shape
+                text = chatContentText(choice["text"], false); // legacy completions shape
             }
             if (!text)
                 return malformed(ctx, status, "a choice has no message content");
@@ -459,7 +439,8 @@ static Result<ChatResponse> parseOpenAiResponseUnchecked(int status, const std::
     } else if (j.contains("message") && j["message"].is_object()) {
         // Ollama native /api/chat
         const json &message = j["message"];
-        auto text = message.contains("content") ? contentText(message["content"]) : std::optional<std::string>("");
+        auto text =
+            message.contains("content") ? chatContentText(message["content"], false) : std::optional<std::string>("");
         if (!text)
             return malformed(ctx, status, "the message has no text content");
         response.choices.push_back(std::move(*text));
@@ -540,6 +521,54 @@ std::string redactSecret(std::string text, const std::string &secret)
     return text;
 }
 
+Error withoutSecret(Error error, const std::string &secret)
+{
+    error.message = redactSecret(std::move(error.message), secret);
+    return error;
+}
+
+std::optional<std::string> chatContentText(const json &content, bool strict)
+{
+    if (content.is_string())
+        return content.get<std::string>();
+    if (content.is_null())
+        return std::string();
+    if (!content.is_array())
+        return std::nullopt;
+    std::string out;
+    for (const auto &part : content) {
+        if (part.is_object() && part.contains("text") && part["text"].is_string())
+            out += part["text"].get<std::string>();
+        else if (!strict && part.is_string())
+            out += part.get<std::string>();
+        else if (strict)
+            return std::nullopt;
+    }
+    return out;
+}
+
+HttpRequest providerRequest(const std::string &method, const std::string &url, const ModelConfig &config,
+                            const std::atomic<bool> *cancel,
+                            const std::vector<std::pair<std::string, std::string>> &auth, std::string body)
+{
+    HttpRequest http;
+    http.method = method;
+    http.url = url;
+    http.body = std::move(body);
+    const double configured = config.timeoutSeconds;
+    http.timeoutSeconds = method == "GET" ? std::min(30.0, configured > 0 ? configured : 30.0) : configured;
+    http.connectTimeoutSeconds = std::min(10.0, http.timeoutSeconds > 0 ? http.timeoutSeconds : 10.0);
+    http.cancel = cancel;
+    if (!http.body.empty())
+        http.headers.emplace_back("Content-Type", "application/json");
+    http.headers.emplace_back("Accept", "application/json");
+    for (const auto &header : auth)
+        http.headers.push_back(header);
+    for (const auto &[name, value] : config.extraHeaders)
+        http.headers.emplace_back(name, value);
+    return http;
+}
+
 OpenAiClient::OpenAiClient(ModelConfig config) : m_config(std::move(config))
 {
     m_baseUrl = baseUrlOr(m_config.baseUrl, kOpenAiBaseUrl);
@@ -558,7 +587,7 @@ std::string OpenAiClient::describe() const
 Result<ChatResponse> OpenAiClient::complete(const ChatRequest &request)
 {
     const std::string url = m_baseUrl + "/chat/completions";
-    ProviderContext ctx{"openai", m_config.model, displayUrl(url), m_config.apiKeyEnv,
+    ProviderContext ctx{Provider::OpenAi, m_config.model, displayUrl(url), m_config.apiKeyEnv,
                         effectiveMaxTokens(request, m_config.maxTokens)};
     auto key = readApiKey(m_config.apiKeyEnv);
     if (!key)
@@ -567,32 +596,15 @@ Result<ChatResponse> OpenAiClient::complete(const ChatRequest &request)
     if (!body)
         return body.error();
 
-    HttpRequest http;
-    http.method = "POST";
-    http.url = url;
-    http.body = std::move(*body);
-    http.timeoutSeconds = m_config.timeoutSeconds;
-    http.connectTimeoutSeconds = std::min(10.0, m_config.timeoutSeconds > 0 ? m_config.timeoutSeconds : 10.0);
-    http.cancel = m_cancel;
-    http.headers.emplace_back("Content-Type", "application/json");
-    http.headers.emplace_back("Accept", "application/json");
+    std::vector<std::pair<std::string, std::string>> auth;
     if (!key->empty())
-        http.headers.emplace_back("Authorization", "Bearer " + *key);
-    for (const auto &[name, value] : m_config.extraHeaders)
-        http.headers.emplace_back(name, value);
-
-    auto sent = httpSend(http);
-    if (!sent) {
-        Error e = sent.error();
-        e.message = redactSecret(e.message, *key);
-        return e;
-    }
+        auth.emplace_back("Authorization", "Bearer " + *key);
+    auto sent = httpSend(providerRequest("POST", url, m_config, m_cancel, auth, std::move(*body)));
+    if (!sent)
+        return withoutSecret(sent.error(), *key);
     auto parsed = parseOpenAiResponse(sent->status, sent->body, sent->headers, ctx);
-    if (!parsed) {
-        Error e = parsed.error();
-        e.message = redactSecret(e.message, *key);
-        return e;
-    }
+    if (!parsed)
+        return withoutSecret(parsed.error(), *key);
     parsed->latencyMs = sent->elapsedMs;
     return parsed;
 }
@@ -600,33 +612,19 @@ Result<ChatResponse> OpenAiClient::complete(const ChatRequest &request)
 Result<std::vector<std::string>> OpenAiClient::listModels()
 {
     const std::string url = m_baseUrl + "/models";
-    ProviderContext ctx{"openai", m_config.model, displayUrl(url), m_config.apiKeyEnv, m_config.maxTokens};
+    ProviderContext ctx{Provider::OpenAi, m_config.model, displayUrl(url), m_config.apiKeyEnv, m_config.maxTokens};
     auto key = readApiKey(m_config.apiKeyEnv);
     if (!key)
         return key.error();
-    HttpRequest http;
-    http.method = "GET";
-    http.url = url;
-    http.timeoutSeconds = std::min(30.0, m_config.timeoutSeconds > 0 ? m_config.timeoutSeconds : 30.0);
-    http.connectTimeoutSeconds = std::min(10.0, http.timeoutSeconds);
-    http.cancel = m_cancel;
-    http.headers.emplace_back("Accept", "application/json");
+    std::vector<std::pair<std::string, std::string>> auth;
     if (!key->empty())
-        http.headers.emplace_back("Authorization", "Bearer " + *key);
-    for (const auto &[name, value] : m_config.extraHeaders)
-        http.headers.emplace_back(name, value);
-    auto sent = httpSend(http);
-    if (!sent) {
-        Error e = sent.error();
-        e.message = redactSecret(e.message, *key);
-        return e;
-    }
+        auth.emplace_back("Authorization", "Bearer " + *key);
+    auto sent = httpSend(providerRequest("GET", url, m_config, m_cancel, auth));
+    if (!sent)
+        return withoutSecret(sent.error(), *key);
     auto models = parseModelList(sent->status, sent->body, sent->headers, ctx);
-    if (!models) {
-        Error e = models.error();
-        e.message = redactSecret(e.message, *key);
-        return e;
-    }
+    if (!models)
+        return withoutSecret(models.error(), *key);
     return models;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 
 #include "core/study.h"
+#include "lm/http.h"
 #include "lm/lm.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <atomic>
 #include <ctime>
@@ -16,7 +19,7 @@ using HttpHeaders = std::map<std::string, std::string>; // lowercased names
 
 // What a client knows when it turns an HTTP answer into an Error message.
 struct ProviderContext {
-    std::string provider = "openai"; // openai | anthropic
+    Provider provider = Provider::OpenAi;
     std::string model;
     std::string url;       // the endpoint called, display form (no query, no user info)
     std::string apiKeyEnv; // the NAME of the variable, never its value
@@ -52,6 +55,20 @@ std::string baseUrlOr(const std::string &configured, const char *providerDefault
 // text with every occurrence of secret replaced by "***" (a secret shorter
 // than 4 characters is left alone: it would mangle ordinary words).
 std::string redactSecret(std::string text, const std::string &secret);
+
+// A request to a model provider's endpoint, as every client sends it: a POST with a JSON body
+// gets the model entry's timeout, a GET (the connection test's model list) at most 30 s; the
+// connection itself at most 10 s; the run's cancel flag; JSON content headers; then `auth` (the
+// provider's key and version headers); then the study's extra headers.
+HttpRequest providerRequest(const std::string &method, const std::string &url, const ModelConfig &config,
+                            const std::atomic<bool> *cancel,
+                            const std::vector<std::pair<std::string, std::string>> &auth, std::string body = {});
+// A failed call's error with the API key taken out of its message.
+Error withoutSecret(Error error, const std::string &secret);
+// The text of a chat message's content: a string, null (empty), or a list of parts. Lenient
+// (a client reading an answer) takes string parts and {"text": ...} parts and skips others;
+// strict (a server reading a request) refuses a list with any other part.
+std::optional<std::string> chatContentText(const nlohmann::json &content, bool strict);
 
 // The key from the environment variable named envName, read at call time.
 // An empty envName means no key (local servers): returns "".

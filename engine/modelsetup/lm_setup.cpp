@@ -112,22 +112,13 @@ Result<std::vector<std::string>> listAnthropicModels(const ModelConfig &config, 
     auto key = readApiKey(keyEnv);
     if (!key)
         return key.error();
-    HttpRequest http;
-    http.method = "GET";
-    http.url = url;
-    http.timeoutSeconds = std::min(30.0, config.timeoutSeconds > 0 ? config.timeoutSeconds : 30.0);
-    http.connectTimeoutSeconds = std::min(10.0, http.timeoutSeconds);
-    http.cancel = cancel;
-    http.headers.emplace_back("Accept", "application/json");
-    http.headers.emplace_back("anthropic-version", "2023-06-01");
+    std::vector<std::pair<std::string, std::string>> auth{{"anthropic-version", "2023-06-01"}};
     if (!key->empty())
-        http.headers.emplace_back("x-api-key", *key);
-    for (const auto &[name, value] : config.extraHeaders)
-        http.headers.emplace_back(name, value);
-    auto sent = httpSend(http);
+        auth.emplace_back("x-api-key", *key);
+    auto sent = httpSend(providerRequest("GET", url, config, cancel, auth));
     if (!sent)
         return sent.error(); // transport messages name the URL only
-    ProviderContext ctx{"anthropic", config.model, displayUrl(url), keyEnv, config.maxTokens};
+    ProviderContext ctx{Provider::Anthropic, config.model, displayUrl(url), keyEnv, config.maxTokens};
     // classifyHttpError never quotes the server's text for a rejected key.
     return parseModelList(sent->status, sent->body, sent->headers, ctx);
 }

@@ -2,6 +2,7 @@
 
 #include "core/hash.h"
 #include "core/text.h"
+#include "lm/openai_client.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -156,26 +157,6 @@ std::string formatNumber(double v)
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
-}
-
-// content: a string, a list of text parts, or null.
-std::optional<std::string> messageContent(const json &content)
-{
-    if (content.is_string())
-        return content.get<std::string>();
-    if (content.is_null())
-        return std::string();
-    if (content.is_array()) {
-        std::string out;
-        for (const auto &part : content) {
-            if (part.is_object() && part.contains("text") && part["text"].is_string())
-                out += part["text"].get<std::string>();
-            else
-                return std::nullopt;
-        }
-        return out;
-    }
-    return std::nullopt;
 }
 
 constexpr size_t kMaxHeaderBytes = 1 << 20;
@@ -592,7 +573,7 @@ std::optional<HttpReply> readChatMessages(const json &j, ChatRequest &request)
     for (const auto &m : j["messages"]) {
         if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
             return errorReply(400, "each message needs a string 'role'", "invalid_request_error", nullptr);
-        auto content = m.contains("content") ? messageContent(m["content"]) : std::optional<std::string>("");
+        auto content = m.contains("content") ? chatContentText(m["content"], true) : std::optional<std::string>("");
         if (!content)
             return errorReply(400, "message content must be a string or a list of text parts", "invalid_request_error",
                               nullptr);

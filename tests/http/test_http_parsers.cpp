@@ -25,12 +25,12 @@ std::string fixture(const std::string &name)
 
 ProviderContext openAiCtx(const std::string &model = "gpt-4o-mini")
 {
-    return ProviderContext{"openai", model, "https://api.openai.com/v1/chat/completions", "OPENAI_API_KEY", 256};
+    return ProviderContext{Provider::OpenAi, model, "https://api.openai.com/v1/chat/completions", "OPENAI_API_KEY", 256};
 }
 
 ProviderContext anthropicCtx(const std::string &model = "claude-nonexistent-1")
 {
-    return ProviderContext{"anthropic", model, "https://api.anthropic.com/v1/messages", "ANTHROPIC_API_KEY", 256};
+    return ProviderContext{Provider::Anthropic, model, "https://api.anthropic.com/v1/messages", "ANTHROPIC_API_KEY", 256};
 }
 
 bool oneLine(const std::string &s)
