@@ -26,6 +26,7 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
 
     std::vector<std::vector<std::string>> records;
     std::vector<int> recordLines;
+    std::vector<std::size_t> recordBytes;
     std::vector<std::string> record;
     std::string cell;
     bool cellQuoted = false;   // the current cell started with a quote
@@ -34,6 +35,9 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
     int line = 1, recordLine = 1;
     std::size_t lineStart = 0;
     int openLine = 0, openColumn = 0;
+    const std::size_t n = text.size();
+    std::size_t i = 0;
+    std::size_t recordStart = 0; // byte offset of the current record
 
     auto endCell = [&] {
         record.push_back(std::move(cell));
@@ -47,6 +51,7 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
         if (!blank) {
             records.push_back(std::move(record));
             recordLines.push_back(recordLine);
+            recordBytes.push_back(i - recordStart);
         }
         record.clear();
         recordQuoted = false;
@@ -56,8 +61,6 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
         lineStart = next;
     };
 
-    const std::size_t n = text.size();
-    std::size_t i = 0;
     while (i < n) {
         const char c = text[i];
         if (inQuotes) {
@@ -103,6 +106,7 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
             i += c == '\n' ? 1 : 2;
             newLine(i);
             recordLine = line;
+            recordStart = i;
         } else {
             cell += c;
             ++i;
@@ -135,6 +139,7 @@ Result<CsvTable> parseCsv(std::string_view text, const std::string &sourceName)
                                 + (table.header.size() == 1 ? " column" : " columns"));
         table.rows.push_back(std::move(records[r]));
         table.lineNumbers.push_back(recordLines[r]);
+        table.rowBytes.push_back(recordBytes[r]);
     }
     return table;
 }

@@ -1,5 +1,7 @@
 #include "lm/managed_lm.h"
 
+#include "lm/estimate.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -98,6 +100,12 @@ ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentit
         m_services.scheduler->configureEndpoint(m_endpoint, *limits);
 }
 
+void ManagedLm::setPromptLimit(long long maxTokens, std::string setting)
+{
+    m_maxPromptTokens = maxTokens;
+    m_promptLimitSetting = std::move(setting);
+}
+
 std::string ManagedLm::describe() const
 {
     return m_inner->describe();
@@ -126,6 +134,16 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
     const std::atomic<bool> *cancel = m_services.cancel.get();
     if (cancel && cancel->load())
         return Error::make(ErrorKind::Cancelled, "cancelled: no new LM call is started");
+
+    std::size_t promptChars = 0;
+    for (const auto &m : request.messages)
+        promptChars += m.content.size();
+    const long long estimatedTokens = estimateTokens(promptChars);
+    if (m_maxPromptTokens > 0 && estimatedTokens > m_maxPromptTokens)
+        return Error::make(ErrorKind::ContextWindowExceeded, "prompt of about " + std::to_string(estimatedTokens)
+                                                                 + " tokens exceeds the model's max_prompt_tokens "
+                                                                 + std::to_string(m_maxPromptTokens) + " ("
+                                                                 + m_promptLimitSetting + "); it was not sent");
 
     const bool useCache = m_services.cache && m_services.cacheEnabled;
     std::string key;
@@ -156,11 +174,6 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         if (!admitted)
             return admitted.error();
     }
-
-    std::size_t promptChars = 0;
-    for (const auto &m : request.messages)
-        promptChars += m.content.size();
-    const long long estimatedTokens = static_cast<long long>((promptChars + 3) / 4);
 
     Scheduler &scheduler = *m_services.scheduler;
     int retries = 0;

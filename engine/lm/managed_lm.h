@@ -64,6 +64,13 @@ public:
     Result<ChatResponse> complete(const ChatRequest &request) override;
     std::string describe() const override;
 
+    // A prompt (all messages) of more than maxTokens estimated tokens fails
+    // with ContextWindowExceeded before the cache, the budget, the scheduler and
+    // the ledger: never sent, never billed. `setting` names where the limit
+    // comes from ("models.task.max_prompt_tokens"). 0 = no limit (the
+    // default). Set before calls start.
+    void setPromptLimit(long long maxTokens, std::string setting);
+
     const LmIdentity &identity() const { return m_identity; }
     const std::string &endpoint() const { return m_endpoint; }
     const CallServices &services() const { return m_services; }
@@ -77,6 +84,8 @@ private:
     CallServices m_services;
     LmIdentity m_identity;
     std::string m_endpoint;
+    long long m_maxPromptTokens = 0;
+    std::string m_promptLimitSetting;
 };
 
 } // namespace prism
