@@ -79,6 +79,11 @@ public:
 private:
     double backoffSeconds(int retry, const Error &error) const;
     void appendLedger(const ChatRequest &request, LedgerEntry entry) const;
+    // The prompt's estimated tokens, or ContextWindowExceeded over the limit.
+    Result<long long> promptTokensWithinLimit(const ChatRequest &request) const;
+    // A cached answer for `key` (ledgered as a cache hit), unless bypassed or missing.
+    std::optional<ChatResponse> fromCache(const std::string &key, const ChatRequest &request,
+                                          Clock::TimePoint start) const;
 
     std::shared_ptr<Lm> m_inner;
     CallServices m_services;
