@@ -171,3 +171,28 @@ TEST_F(EdgeTest, OutOfRangeLimitsAreRefusedNamingTheKey)
                                      "2147483647, not 0"))
         << prompt.err;
 }
+
+// Item 15 in `optimize`: candidates whose demos make the prompt too long fail
+// as unscored trials naming the limit (never a 0 score), the run goes on with
+// the rest, and none of those calls is made or billed.
+TEST_F(EdgeTest, OptimizeReportsTooLongCandidatesAsFailedTrialsNotZeroScores)
+{
+    const fs::path study = sampleCopy("moderation");
+    // The baseline's prompts (about 360 tokens) fit; with demos they do not.
+    replaceOnce(study, "\"task\": {\"provider\": \"simlm\", \"model\": \"sim-small\"}",
+                "\"task\": {\"provider\": \"simlm\", \"model\": \"sim-small\", \"max_prompt_tokens\": 420}");
+    const CliResult r =
+        prism({"optimize", study.string(), "--json", "--quiet", "--store", (dir / "runs.sqlite").string()});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    const auto summary = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(summary.is_object()) << r.out;
+    EXPECT_EQ(summary["status"], "finished");
+    ASSERT_TRUE(summary["notes"].is_array()) << r.out;
+    EXPECT_TRUE(contains(summary["notes"][0].get<std::string>(), "trial(s) failed and were not scored"))
+        << summary["notes"];
+    EXPECT_TRUE(contains(summary["notes"][0].get<std::string>(),
+                         "exceeds the model's max_prompt_tokens 420 (models.task.max_prompt_tokens)"))
+        << summary["notes"];
+    for (const auto &[role, calls] : summary["calls_by_role"].items())
+        EXPECT_EQ(calls["errors"], 0) << role;
+}
