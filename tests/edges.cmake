@@ -17,3 +17,7 @@ endif()
 prism_add_test(test_terminal_edges SOURCES ${CMAKE_CURRENT_LIST_DIR}/edges/test_terminal_edges.cpp)
 target_compile_definitions(test_terminal_edges PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
 add_dependencies(test_terminal_edges prism)
+# Size limits (item 15): data files, examples, max_prompt_tokens.
+prism_add_test(test_size_edges SOURCES ${CMAKE_CURRENT_LIST_DIR}/edges/test_size_edges.cpp)
+target_compile_definitions(test_size_edges PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_size_edges prism)

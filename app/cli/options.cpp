@@ -244,6 +244,13 @@ void addModelFlags(CommandLine &line, ModelFlags &flags, ModuleFlag module)
         o.timeoutSeconds = *x;
         return std::nullopt;
     });
+    line.checked("--max-prompt-tokens", [&o](const std::string &v) -> std::optional<std::string> {
+        const auto n = parseWholeNumber(v);
+        if (!n || *n < 1 || *n > INT_MAX)
+            return "--max-prompt-tokens must be a whole number >= 1, not '" + v + "'";
+        o.maxPromptTokens = static_cast<int>(*n);
+        return std::nullopt;
+    });
     line.flag("--no-cache", flags.noCache);
     if (module == ModuleFlag::Accepted) {
         line.checked("--module", [&flags](const std::string &v) -> std::optional<std::string> {
@@ -275,6 +282,9 @@ std::string modelFlagsHelp(ModuleFlag module)
                        "  --concurrency N    calls in flight to the endpoint (default: the model's\n"
                        "                     max_concurrency)\n"
                        "  --timeout S        seconds before a call times out and is retried\n"
+                       "  --max-prompt-tokens N  the longest prompt a call may send (default: the\n"
+                       "                     model's max_prompt_tokens, else its family's window);\n"
+                       "                     a longer one is an example error, never sent\n"
                        "  --no-cache         do not answer from the response cache (fresh answers are\n"
                        "                     still stored)\n";
     if (module == ModuleFlag::Accepted)

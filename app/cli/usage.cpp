@@ -34,7 +34,8 @@ std::string evalUsage()
 {
     return "usage: prism eval STUDY [--split train|val|test] [--program FILE] [--threads N]\n"
            "                  [--provider P] [--base-url URL] [--model NAME] [--api-key-env NAME]\n"
-           "                  [--concurrency N] [--timeout S] [--no-cache] [--module predict|cot]\n"
+           "                  [--concurrency N] [--timeout S] [--max-prompt-tokens N] [--no-cache]\n"
+           "                  [--module predict|cot]\n"
            "                  [--budget-calls N] [--budget-tokens N] [--budget-dollars X]\n"
            "                  [--budget-seconds S] [--max-errors N] [--json] [--quiet] [--verbose]\n"
            "\n"

@@ -594,7 +594,7 @@ Result<LoadedArtifact> loadDspyProgram(const std::string &jsonText, const std::s
 
 Result<LoadedArtifact> loadDspyProgramFile(const std::string &path, const Program &studyProgram)
 {
-    auto text = readTextFile(path);
+    auto text = readInputFile(path);
     if (!text)
         return text.error();
     return loadDspyProgram(text.value(), path, studyProgram);

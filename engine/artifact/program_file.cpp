@@ -124,7 +124,7 @@ Result<LoadedArtifact> loadProgramText(const std::string &text, const std::strin
 
 Result<LoadedArtifact> loadProgramFile(const std::string &path, const Program &studyProgram)
 {
-    auto text = readTextFile(path);
+    auto text = readInputFile(path);
     if (!text)
         return text.error();
     return loadProgramText(text.value(), path, studyProgram);

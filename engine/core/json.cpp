@@ -1,6 +1,7 @@
 #include "core/json.h"
 
 #include "core/demo_value.h"
+#include "core/input_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -9,10 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace prism {
 
@@ -325,23 +323,6 @@ Result<Program> programFromJson(const Json &json)
     return program;
 }
 
-Result<std::string> readTextFile(const std::string &path)
-{
-    // An ifstream opens a directory and reads nothing, which a JSON parser
-    // then reports as "unexpected end of input": say what it is instead.
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        return Error::make(ErrorKind::Io, path + ": is a directory, not a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return Error::make(ErrorKind::Io, path + ": cannot open file for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad())
-        return Error::make(ErrorKind::Io, path + ": read error");
-    return ss.str();
-}
-
 Result<Json> parseJson(const std::string &text, const std::string &sourceName)
 {
     try {
@@ -408,7 +389,7 @@ std::optional<std::size_t> outOfRangeNumberAt(std::string_view text)
 
 Result<Json> readJsonFile(const std::string &path)
 {
-    auto text = readTextFile(path);
+    auto text = readInputFile(path);
     if (!text)
         return text.error();
     return parseJson(text.value(), path);

@@ -3,7 +3,8 @@
 // JSON round-trips of the core types. Only json_fwd.hpp here: the full
 // nlohmann header is heavy, include it in .cpp files that need it.
 #include "core/example.h"
-#include "core/outfile.h" // writeFileAtomic, for the callers that write what they serialize here
+#include "core/input_file.h" // readInputFile, for the callers that parse what they read
+#include "core/outfile.h"    // writeFileAtomic, for the callers that write what they serialize here
 #include "core/program.h"
 #include "core/result.h"
 #include "core/signature.h"
@@ -47,13 +48,14 @@ Result<Predictor> predictorFromJson(const Json &json);
 Json toJson(const Program &program);
 Result<Program> programFromJson(const Json &json);
 
-// Whole-file helpers. writeFileAtomic (core/outfile.h) writes every output.
-Result<std::string> readTextFile(const std::string &path);
+// Whole-file helpers. writeFileAtomic (core/outfile.h) writes every output;
+// readInputFile (core/input_file.h) reads every input, within a byte limit.
 // Parses text as JSON; the error names the source, line and column.
 Result<Json> parseJson(const std::string &text, const std::string &sourceName);
 // The byte offset of the first number literal outside strings that does not
 // fit a double (1e400): nlohmann reports those without a position.
 std::optional<std::size_t> outOfRangeNumberAt(std::string_view text);
+// readInputFile with the document limit, then parseJson.
 Result<Json> readJsonFile(const std::string &path);
 
 } // namespace prism

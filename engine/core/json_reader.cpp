@@ -330,6 +330,14 @@ void JsonReader::read(const Json &object, const JsonPath &at, const char *key, s
     out = static_cast<std::uint64_t>(wholeNumber(value, at.key(key), 0, std::numeric_limits<long long>::max()));
 }
 
+void JsonReader::read(const Json &object, const JsonPath &at, const char *key, std::uint64_t &out, long long min,
+                      long long max) const
+{
+    if (!object.contains(key) || object[key].is_null())
+        return;
+    out = static_cast<std::uint64_t>(wholeNumber(object[key], at.key(key), min, max));
+}
+
 const Json &JsonReader::object(const Json &value, const JsonPath &at) const
 {
     if (!value.is_object())

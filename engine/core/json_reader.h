@@ -67,6 +67,9 @@ public:
     void read(const Json &object, const JsonPath &at, const char *key, std::optional<int> &out, long long min,
               long long max) const;
     void read(const Json &object, const JsonPath &at, const char *key, std::uint64_t &out) const;
+    // A count within [min, max] (min >= 0), such as a byte limit.
+    void read(const Json &object, const JsonPath &at, const char *key, std::uint64_t &out, long long min,
+              long long max) const;
 
     // Requires `object` to be a JSON object; fails naming `at` otherwise.
     const Json &object(const Json &value, const JsonPath &at) const;

@@ -84,6 +84,8 @@ Json modelToJson(const ModelConfig &m)
         j["api_key_env"] = m.apiKeyEnv;
     j["temperature"] = m.temperature;
     j["max_tokens"] = m.maxTokens;
+    if (m.maxPromptTokens)
+        j["max_prompt_tokens"] = *m.maxPromptTokens;
     j["timeout_seconds"] = m.timeoutSeconds;
     j["max_concurrency"] = m.maxConcurrency;
     if (m.requestsPerMinute > 0.0)
@@ -188,7 +190,9 @@ private:
         if (!root.contains("data") || !root["data"].is_object())
             throw JsonReader::Failure(m_source + ": missing \"data\" (the dataset files)");
         const Json &d = root["data"];
-        m_reader.expectKeys(d, at, {"train", "val", "test", "val_fraction", "test_fraction", "split_seed"});
+        m_reader.expectKeys(d, at,
+                            {"train", "val", "test", "val_fraction", "test_fraction", "split_seed", "max_file_bytes",
+                             "max_example_bytes"});
         if (d.contains("train"))
             s.data.train = readSource(d["train"], at.key("train"));
         if (d.contains("val"))
@@ -200,6 +204,9 @@ private:
         m_reader.read(d, at, "val_fraction", s.data.valFraction);
         m_reader.read(d, at, "test_fraction", s.data.testFraction);
         m_reader.read(d, at, "split_seed", s.data.splitSeed);
+        const auto maxSetting = static_cast<long long>(kMaxDataBytesSetting);
+        m_reader.read(d, at, "max_file_bytes", s.data.limits.maxFileBytes, 1, maxSetting);
+        m_reader.read(d, at, "max_example_bytes", s.data.limits.maxExampleBytes, 1, maxSetting);
         if (s.data.valFraction < 0 || s.data.testFraction < 0 || s.data.valFraction + s.data.testFraction >= 1.0)
             fail(at, "val_fraction and test_fraction must be >= 0 and sum to less than 1");
     }
@@ -270,8 +277,8 @@ private:
                                         "variable in \"api_key_env\" instead");
         m_reader.expectKeys(j, at,
                             {"provider", "model", "base_url", "api_key_env", "temperature", "max_tokens",
-                             "timeout_seconds", "max_concurrency", "requests_per_minute", "tokens_per_minute",
-                             "max_retries", "retry_base_seconds", "extra_headers"});
+                             "max_prompt_tokens", "timeout_seconds", "max_concurrency", "requests_per_minute",
+                             "tokens_per_minute", "max_retries", "retry_base_seconds", "extra_headers"});
         std::string provider = providerName(m.provider);
         m_reader.read(j, at, "provider", provider);
         m_reader.read(j, at, "model", m.model);
@@ -279,6 +286,7 @@ private:
         m_reader.read(j, at, "api_key_env", m.apiKeyEnv);
         m_reader.read(j, at, "temperature", m.temperature);
         m_reader.read(j, at, "max_tokens", m.maxTokens, 1, std::numeric_limits<int>::max());
+        m_reader.read(j, at, "max_prompt_tokens", m.maxPromptTokens, 1, std::numeric_limits<int>::max());
         m_reader.read(j, at, "timeout_seconds", m.timeoutSeconds);
         m_reader.read(j, at, "max_concurrency", m.maxConcurrency, std::numeric_limits<int>::min(),
                       std::numeric_limits<int>::max());
@@ -404,6 +412,11 @@ std::string studyToJsonText(const Study &s)
         d["test_fraction"] = s.data.testFraction;
     if (s.data.valFraction > 0 || s.data.testFraction > 0)
         d["split_seed"] = s.data.splitSeed;
+    // Written only when changed, so saving a study does not add the defaults.
+    if (s.data.limits.maxFileBytes != kDefaultMaxDataFileBytes)
+        d["max_file_bytes"] = s.data.limits.maxFileBytes;
+    if (s.data.limits.maxExampleBytes != kDefaultMaxExampleBytes)
+        d["max_example_bytes"] = s.data.limits.maxExampleBytes;
     j["data"] = d;
     j["program"] = toJson(s.program);
     Json m = Json::object();
@@ -454,7 +467,7 @@ std::string studyToJsonText(const Study &s)
 
 Result<Study> loadStudy(const std::string &path, std::vector<std::string> *warnings)
 {
-    auto text = readTextFile(path);
+    auto text = readInputFile(path);
     if (!text)
         return text.error();
     auto study = studyFromJsonText(text.value(), path, warnings);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/input_file.h"
 #include "core/kinds.h"
 #include "core/program.h"
 #include "core/result.h"
@@ -20,6 +21,20 @@ struct DatasetSource {
     bool operator==(const DatasetSource &other) const = default;
 };
 
+// Byte limits on the data files (data.max_file_bytes, data.max_example_bytes).
+// The defaults are far above any dataset a prompt is written for, yet stop a
+// data file that is /dev/zero, or one example of 50 MB, at load.
+inline constexpr std::uint64_t kDefaultMaxDataFileBytes = 256 * kMiB;
+inline constexpr std::uint64_t kDefaultMaxExampleBytes = 1 * kMiB;
+// Upper bound of both settings: more text than a desktop holds in memory.
+inline constexpr std::uint64_t kMaxDataBytesSetting = 16 * 1024 * kMiB;
+
+struct DataLimits {
+    std::uint64_t maxFileBytes = kDefaultMaxDataFileBytes;   // a whole data file
+    std::uint64_t maxExampleBytes = kDefaultMaxExampleBytes; // one row: a JSONL line, a CSV record, an array element
+    bool operator==(const DataLimits &other) const = default;
+};
+
 // Either explicit files per split, or one source split by seeded fractions.
 struct DataConfig {
     std::optional<DatasetSource> train;
@@ -29,6 +44,7 @@ struct DataConfig {
     double valFraction = 0.0;
     double testFraction = 0.0;
     std::uint64_t splitSeed = 0;
+    DataLimits limits;
     bool operator==(const DataConfig &other) const = default;
 };
 
@@ -58,6 +74,10 @@ struct ModelConfig {
     std::string apiKeyEnv;
     double temperature = 0.0;
     int maxTokens = 1024;
+    // The largest prompt (all messages, tokens as estimateTokens guesses them)
+    // a call may send; a longer one fails before it is sent. Unset: the
+    // default of the model family (lm/context_limit.h).
+    std::optional<int> maxPromptTokens;
     double timeoutSeconds = 60.0;
     int maxConcurrency = 8;
     // The provider's per-minute limits for this endpoint; 0 = none. The

@@ -12,7 +12,8 @@ namespace prism {
 struct CsvTable {
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
-    std::vector<int> lineNumbers; // 1-based line where each row starts
+    std::vector<int> lineNumbers;      // 1-based line where each row starts
+    std::vector<std::size_t> rowBytes; // each row's size in the file, line end excluded
 };
 
 // RFC 4180: comma separated, quoted fields with "" for a quote, newlines

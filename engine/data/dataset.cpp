@@ -330,9 +330,10 @@ std::string hashExamples(const std::vector<Example> &examples)
     return sha.finishHex();
 }
 
-Result<Dataset> loadDataset(const DatasetSource &source, const std::string &resolvedPath, const Program &program)
+Result<Dataset> loadDataset(const DatasetSource &source, const std::string &resolvedPath, const Program &program,
+                            const DataLimits &limits)
 {
-    auto table = loadTable(resolvedPath, source.format);
+    auto table = loadTable(resolvedPath, source.format, limits);
     if (!table)
         return table.error();
     auto examples = mapRows(table.value(), source, program, resolvedPath);
@@ -398,7 +399,7 @@ Result<StudyData> loadStudyData(const Study &study)
 
     StudyData data;
     auto load = [&](const DatasetSource &source, Dataset &out) -> Result<void> {
-        auto loaded = loadDataset(source, study.resolvePath(source.path), study.program);
+        auto loaded = loadDataset(source, study.resolvePath(source.path), study.program, config.limits);
         if (!loaded)
             return loaded.error();
         out = std::move(loaded.value());

@@ -15,15 +15,19 @@ namespace prism {
 struct RawTable {
     std::vector<std::string> columns; // union of keys / the CSV header, in first-seen order
     std::vector<Fields> rows;
-    std::vector<int> lineNumbers; // 1-based line where each row starts
+    std::vector<int> lineNumbers;      // 1-based line where each row starts
+    std::vector<std::size_t> rowBytes; // each row's size in the file (checked against data.max_example_bytes)
 };
 
 // Reads a JSON array of objects, JSONL (one object per line) or CSV (RFC 4180:
 // quotes, embedded newlines, CRLF, UTF-8 BOM). format "" = from the extension.
 // Errors name the file, the line (and column where it applies) and what was
-// expected; on error nothing is returned.
-Result<RawTable> loadTable(const std::string &path, const std::string &format = {});
-Result<RawTable> parseTable(const std::string &text, const std::string &format, const std::string &sourceName);
+// expected; on error nothing is returned. The file is read within
+// limits.maxFileBytes, and a row (a JSONL line, a CSV record, an element of a
+// JSON array) over limits.maxExampleBytes is an error naming its line.
+Result<RawTable> loadTable(const std::string &path, const std::string &format = {}, const DataLimits &limits = {});
+Result<RawTable> parseTable(const std::string &text, const std::string &format, const std::string &sourceName,
+                            std::uint64_t maxExampleBytes = kDefaultMaxExampleBytes);
 
 // Maps columns to the program's fields (source.columns: field -> column,
 // identity otherwise) and converts each value to its field's type. Inputs are
@@ -41,7 +45,8 @@ struct Dataset {
 
 std::string hashExamples(const std::vector<Example> &examples);
 
-Result<Dataset> loadDataset(const DatasetSource &source, const std::string &resolvedPath, const Program &program);
+Result<Dataset> loadDataset(const DatasetSource &source, const std::string &resolvedPath, const Program &program,
+                            const DataLimits &limits = {});
 
 // The study's train / val / test splits. Explicit files win; otherwise
 // val/test are carved out of train by the study's fractions with its seed.

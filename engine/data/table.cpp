@@ -59,6 +59,23 @@ Result<Json> parseJsonAt(std::string_view text, const std::string &source, int l
     }
 }
 
+Error exampleTooLarge(const std::string &source, int line, std::uint64_t bytes, std::uint64_t limit)
+{
+    return Error::make(ErrorKind::Data, source + ":" + std::to_string(line) + ": this example is "
+                                            + std::to_string(bytes) + " bytes, over the limit of "
+                                            + describeBytes(limit)
+                                            + " per example; raise data.max_example_bytes in the study to load it");
+}
+
+// The rows of a JSON array or a CSV file against the limit, once parsed.
+Result<RawTable> withinExampleLimit(RawTable table, const std::string &source, std::uint64_t maxExampleBytes)
+{
+    for (std::size_t k = 0; k < table.rowBytes.size() && k < table.lineNumbers.size(); ++k)
+        if (table.rowBytes[k] > maxExampleBytes)
+            return exampleTooLarge(source, table.lineNumbers[k], table.rowBytes[k], maxExampleBytes);
+    return table;
+}
+
 void addRow(RawTable &table, const Json &object, int line)
 {
     Fields row;
@@ -71,15 +88,27 @@ void addRow(RawTable &table, const Json &object, int line)
     table.lineNumbers.push_back(line);
 }
 
-// Byte offsets where each top-level element of a valid JSON array starts.
-std::vector<std::size_t> arrayElementStarts(std::string_view text)
+// Where each top-level element of a valid JSON array starts and ends (byte
+// offsets, end exclusive: the element's own text, without the comma).
+struct Span {
+    std::size_t start = 0;
+    std::size_t end = 0;
+};
+
+std::vector<Span> arrayElementSpans(std::string_view text)
 {
-    std::vector<std::size_t> starts;
+    std::vector<Span> spans;
     std::size_t i = text.find('[');
     if (i == std::string_view::npos)
-        return starts;
+        return spans;
     int depth = 1;
-    bool inString = false, expect = true;
+    bool inString = false, expect = true, open = false;
+    std::size_t lastEnd = 0; // just past the last character that is not white space
+    auto close = [&] {
+        if (open)
+            spans.back().end = lastEnd;
+        open = false;
+    };
     for (++i; i < text.size(); ++i) {
         const char c = text[i];
         if (inString) {
@@ -87,29 +116,35 @@ std::vector<std::size_t> arrayElementStarts(std::string_view text)
                 ++i;
             else if (c == '"')
                 inString = false;
+            lastEnd = i + 1;
             continue;
         }
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
             continue;
         if (depth == 1 && c == ',') {
+            close();
             expect = true;
             continue;
         }
         if (c == ']' || c == '}') {
             if (--depth == 0)
                 break;
+            lastEnd = i + 1;
             continue;
         }
         if (depth == 1 && expect) {
-            starts.push_back(i);
+            spans.push_back(Span{i, i});
+            open = true;
             expect = false;
         }
+        lastEnd = i + 1;
         if (c == '"')
             inString = true;
         else if (c == '[' || c == '{')
             ++depth;
     }
-    return starts;
+    close();
+    return spans;
 }
 
 Result<RawTable> parseJsonArray(std::string_view text, const std::string &source)
@@ -129,13 +164,13 @@ Result<RawTable> parseJsonArray(std::string_view text, const std::string &source
         return parseError(source, line, 0,
                           "expected a JSON array of objects at the top level, got " + withArticle(doc));
     }
-    const auto starts = arrayElementStarts(text);
+    const auto spans = arrayElementSpans(text);
     RawTable table;
     int line = 1;
     std::size_t scanned = 0; // starts are increasing: count newlines once, not per element
     for (std::size_t k = 0; k < doc.size(); ++k) {
-        if (k < starts.size()) {
-            for (; scanned < starts[k]; ++scanned)
+        if (k < spans.size()) {
+            for (; scanned < spans[k].start; ++scanned)
                 line += text[scanned] == '\n' ? 1 : 0;
         }
         if (!doc[k].is_object())
@@ -143,11 +178,12 @@ Result<RawTable> parseJsonArray(std::string_view text, const std::string &source
                               "element " + std::to_string(k + 1) + " of the array is " + withArticle(doc[k])
                                   + ", expected an object");
         addRow(table, doc[k], line);
+        table.rowBytes.push_back(k < spans.size() ? spans[k].end - spans[k].start : 0);
     }
     return table;
 }
 
-Result<RawTable> parseJsonLines(std::string_view text, const std::string &source)
+Result<RawTable> parseJsonLines(std::string_view text, const std::string &source, std::uint64_t maxExampleBytes)
 {
     RawTable table;
     int lineNo = 0;
@@ -163,12 +199,16 @@ Result<RawTable> parseJsonLines(std::string_view text, const std::string &source
             line.remove_suffix(1);
         if (trimmed(line).empty())
             continue;
+        // Checked before parsing: a 50 MB line is refused without building it.
+        if (line.size() > maxExampleBytes)
+            return exampleTooLarge(source, lineNo, line.size(), maxExampleBytes);
         auto parsed = parseJsonAt(line, source, lineNo - 1);
         if (!parsed)
             return parsed.error();
         if (!parsed->is_object())
             return parseError(source, lineNo, 0, "expected a JSON object, got " + withArticle(parsed.value()));
         addRow(table, parsed.value(), lineNo);
+        table.rowBytes.push_back(line.size());
     }
     return table;
 }
@@ -181,6 +221,7 @@ Result<RawTable> parseCsvTable(std::string_view text, const std::string &source)
     RawTable table;
     table.columns = csv->header;
     table.lineNumbers = csv->lineNumbers;
+    table.rowBytes = csv->rowBytes;
     for (const auto &cells : csv->rows) {
         Fields row;
         for (std::size_t k = 0; k < cells.size(); ++k)
@@ -204,7 +245,8 @@ std::string formatFromPath(const std::string &path)
 
 } // namespace
 
-Result<RawTable> parseTable(const std::string &text, const std::string &format, const std::string &sourceName)
+Result<RawTable> parseTable(const std::string &text, const std::string &format, const std::string &sourceName,
+                            std::uint64_t maxExampleBytes)
 {
     std::string_view body = text;
     if (body.substr(0, 3) == "\xEF\xBB\xBF")
@@ -225,17 +267,18 @@ Result<RawTable> parseTable(const std::string &text, const std::string &format, 
     std::string fmt = toLowerAscii(format);
     if (fmt == "ndjson")
         fmt = "jsonl";
-    if (fmt == "json")
-        return parseJsonArray(body, sourceName);
     if (fmt == "jsonl")
-        return parseJsonLines(body, sourceName);
-    if (fmt == "csv")
-        return parseCsvTable(body, sourceName);
-    return Error::make(ErrorKind::Config,
-                       sourceName + ": unknown data format '" + format + "' (expected json, jsonl or csv)");
+        return parseJsonLines(body, sourceName, maxExampleBytes);
+    if (fmt != "json" && fmt != "csv")
+        return Error::make(ErrorKind::Config,
+                           sourceName + ": unknown data format '" + format + "' (expected json, jsonl or csv)");
+    auto table = fmt == "json" ? parseJsonArray(body, sourceName) : parseCsvTable(body, sourceName);
+    if (!table)
+        return table;
+    return withinExampleLimit(std::move(table.value()), sourceName, maxExampleBytes);
 }
 
-Result<RawTable> loadTable(const std::string &path, const std::string &format)
+Result<RawTable> loadTable(const std::string &path, const std::string &format, const DataLimits &limits)
 {
     std::error_code ec;
     if (!fs::exists(path, ec))
@@ -250,10 +293,10 @@ Result<RawTable> loadTable(const std::string &path, const std::string &format)
                                                       + ": cannot tell the data format from the file name; use .json, "
                                                         ".jsonl, .ndjson or .csv, or set the format");
     }
-    auto text = readTextFile(path);
+    auto text = readInputFile(path, ReadLimit{limits.maxFileBytes, "a data file", "data.max_file_bytes in the study"});
     if (!text)
         return text.error();
-    return parseTable(text.value(), fmt, path);
+    return parseTable(text.value(), fmt, path, limits.maxExampleBytes);
 }
 
 } // namespace prism

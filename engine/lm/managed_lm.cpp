@@ -1,5 +1,7 @@
 #include "lm/managed_lm.h"
 
+#include "lm/estimate.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -98,6 +100,12 @@ ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentit
         m_services.scheduler->configureEndpoint(m_endpoint, *limits);
 }
 
+void ManagedLm::setPromptLimit(long long maxTokens, std::string setting)
+{
+    m_maxPromptTokens = maxTokens;
+    m_promptLimitSetting = std::move(setting);
+}
+
 std::string ManagedLm::describe() const
 {
     return m_inner->describe();
@@ -119,6 +127,45 @@ void ManagedLm::appendLedger(const ChatRequest &request, LedgerEntry entry) cons
     m_services.ledger->append(std::move(entry));
 }
 
+Result<long long> ManagedLm::promptTokensWithinLimit(const ChatRequest &request) const
+{
+    std::size_t promptChars = 0;
+    for (const auto &m : request.messages)
+        promptChars += m.content.size();
+    const long long estimated = estimateTokens(promptChars);
+    if (m_maxPromptTokens > 0 && estimated > m_maxPromptTokens)
+        return Error::make(ErrorKind::ContextWindowExceeded, "prompt of about " + std::to_string(estimated)
+                                                                 + " tokens exceeds the model's max_prompt_tokens "
+                                                                 + std::to_string(m_maxPromptTokens) + " ("
+                                                                 + m_promptLimitSetting + "); it was not sent");
+    return estimated;
+}
+
+std::optional<ChatResponse> ManagedLm::fromCache(const std::string &key, const ChatRequest &request,
+                                                 Clock::TimePoint start) const
+{
+    if (m_services.cacheBypass)
+        return std::nullopt;
+    auto hit = m_services.cache->get(key);
+    if (!hit) {
+        spdlog::warn("{}", hit.error().message);
+        return std::nullopt;
+    }
+    if (!hit.value())
+        return std::nullopt;
+    ChatResponse response = std::move(*hit.value());
+    response.cacheHit = true;
+    response.latencyMs = msSince(*m_services.clock, start);
+    LedgerEntry e;
+    e.promptTokens = response.usage.promptTokens;
+    e.completionTokens = response.usage.completionTokens;
+    e.dollars = 0.0;
+    e.latencyMs = response.latencyMs;
+    e.cacheHit = true;
+    appendLedger(request, std::move(e));
+    return response;
+}
+
 Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
 {
     const Clock &clock = *m_services.clock;
@@ -127,28 +174,19 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
     if (cancel && cancel->load())
         return Error::make(ErrorKind::Cancelled, "cancelled: no new LM call is started");
 
+    // Before the cache too: an answer cached under a larger limit is not
+    // given for a prompt the model cannot take now.
+    auto tokens = promptTokensWithinLimit(request);
+    if (!tokens)
+        return tokens.error();
+    const long long estimatedTokens = tokens.value();
+
     const bool useCache = m_services.cache && m_services.cacheEnabled;
     std::string key;
     if (useCache) {
         key = cacheKey(m_identity, request);
-        if (!m_services.cacheBypass) {
-            auto hit = m_services.cache->get(key);
-            if (!hit) {
-                spdlog::warn("{}", hit.error().message);
-            } else if (hit.value()) {
-                ChatResponse response = std::move(*hit.value());
-                response.cacheHit = true;
-                response.latencyMs = msSince(clock, start);
-                LedgerEntry e;
-                e.promptTokens = response.usage.promptTokens;
-                e.completionTokens = response.usage.completionTokens;
-                e.dollars = 0.0;
-                e.latencyMs = response.latencyMs;
-                e.cacheHit = true;
-                appendLedger(request, std::move(e));
-                return response;
-            }
-        }
+        if (auto hit = fromCache(key, request, start))
+            return std::move(*hit);
     }
 
     if (m_services.budget) {
@@ -156,11 +194,6 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         if (!admitted)
             return admitted.error();
     }
-
-    std::size_t promptChars = 0;
-    for (const auto &m : request.messages)
-        promptChars += m.content.size();
-    const long long estimatedTokens = static_cast<long long>((promptChars + 3) / 4);
 
     Scheduler &scheduler = *m_services.scheduler;
     int retries = 0;

@@ -64,6 +64,13 @@ public:
     Result<ChatResponse> complete(const ChatRequest &request) override;
     std::string describe() const override;
 
+    // A prompt (all messages) of more than maxTokens estimated tokens fails
+    // with ContextWindowExceeded before the cache, the budget, the scheduler and
+    // the ledger: never sent, never billed. `setting` names where the limit
+    // comes from ("models.task.max_prompt_tokens"). 0 = no limit (the
+    // default). Set before calls start.
+    void setPromptLimit(long long maxTokens, std::string setting);
+
     const LmIdentity &identity() const { return m_identity; }
     const std::string &endpoint() const { return m_endpoint; }
     const CallServices &services() const { return m_services; }
@@ -72,11 +79,18 @@ public:
 private:
     double backoffSeconds(int retry, const Error &error) const;
     void appendLedger(const ChatRequest &request, LedgerEntry entry) const;
+    // The prompt's estimated tokens, or ContextWindowExceeded over the limit.
+    Result<long long> promptTokensWithinLimit(const ChatRequest &request) const;
+    // A cached answer for `key` (ledgered as a cache hit), unless bypassed or missing.
+    std::optional<ChatResponse> fromCache(const std::string &key, const ChatRequest &request,
+                                          Clock::TimePoint start) const;
 
     std::shared_ptr<Lm> m_inner;
     CallServices m_services;
     LmIdentity m_identity;
     std::string m_endpoint;
+    long long m_maxPromptTokens = 0;
+    std::string m_promptLimitSetting;
 };
 
 } // namespace prism

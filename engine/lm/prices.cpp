@@ -98,7 +98,7 @@ Result<PriceTable> PriceTable::fromJsonText(const std::string &text, const std::
 
 Result<PriceTable> PriceTable::load(const std::string &path)
 {
-    auto text = readTextFile(path);
+    auto text = readInputFile(path);
     if (!text)
         return text.error();
     return fromJsonText(text.value(), path);

@@ -1,6 +1,7 @@
 #include "modelsetup/lm_setup.h"
 
 #include "lm/anthropic_client.h"
+#include "lm/context_limit.h"
 #include "lm/http.h"
 #include "lm/openai_client.h"
 #include "modelsetup/factory.h"
@@ -72,7 +73,9 @@ Result<std::shared_ptr<ManagedLm>> makeManaged(const ModelConfig &config, const 
     CallServices withRetry = services; // the retry policy is the model's own
     withRetry.retry.maxRetries = config.maxRetries;
     withRetry.retry.baseSeconds = config.retryBaseSeconds;
-    return std::make_shared<ManagedLm>(raw.value(), std::move(withRetry), lmIdentity(config), endpoint);
+    auto managed = std::make_shared<ManagedLm>(raw.value(), std::move(withRetry), lmIdentity(config), endpoint);
+    managed->setPromptLimit(effectiveMaxPromptTokens(config), where + ".max_prompt_tokens");
+    return managed;
 }
 
 bool modelListed(const std::vector<std::string> &ids, const std::string &model)
@@ -154,6 +157,8 @@ ModelConfig applyOverrides(const ModelConfig &base, const ModelOverrides &overri
         out.maxConcurrency = overrides.maxConcurrency;
     if (overrides.timeoutSeconds > 0)
         out.timeoutSeconds = overrides.timeoutSeconds;
+    if (overrides.maxPromptTokens)
+        out.maxPromptTokens = overrides.maxPromptTokens;
     if (out.provider == Provider::SimLm) {
         // In-process: no endpoint, no key.
         out.baseUrl.clear();

@@ -21,8 +21,9 @@ struct ModelOverrides {
     std::string baseUrl;
     std::string model;
     std::string apiKeyEnv;
-    int maxConcurrency = 0;      // 0 = keep; the endpoint's concurrency limit
-    double timeoutSeconds = 0.0; // 0 = keep
+    int maxConcurrency = 0;             // 0 = keep; the endpoint's concurrency limit
+    double timeoutSeconds = 0.0;        // 0 = keep
+    std::optional<int> maxPromptTokens; // none = keep
 };
 
 struct LmSetupOptions {

@@ -18,7 +18,7 @@ const std::string kRenderings = std::string(PRISM_TEST_DATA_DIR) + "/dspy-render
 
 std::string readFixture(const std::string &path)
 {
-    auto text = readTextFile(path);
+    auto text = readInputFile(path);
     EXPECT_TRUE(text.ok()) << path;
     return text.ok() ? text.value() : std::string();
 }

@@ -18,7 +18,7 @@ namespace {
 
 std::string fixture(const std::string &name)
 {
-    auto text = readTextFile(std::string(PRISM_TEST_DATA_DIR) + "/http/" + name);
+    auto text = readInputFile(std::string(PRISM_TEST_DATA_DIR) + "/http/" + name);
     EXPECT_TRUE(text.ok()) << name;
     return text.ok() ? *text : std::string();
 }

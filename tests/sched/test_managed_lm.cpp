@@ -5,6 +5,7 @@
 
 #include "../support/fake_clock.h"
 
+#include "lm/context_limit.h"
 #include "lm/managed_lm.h"
 
 #include <gtest/gtest.h>
@@ -498,4 +499,55 @@ TEST(ManagedLm, LedgerRecordsRoleTokensDollarsAndUnknowns)
     EXPECT_FALSE(byModel.at("gpt-4o-mini").dollarsUnknown);
     EXPECT_TRUE(byModel.at("llama3.2").dollarsUnknown);
     EXPECT_FALSE(byModel.at("sim-small").dollarsUnknown);
+}
+
+// Issue 13 item 15: a prompt over max_prompt_tokens fails before it is sent:
+// the model is never called, the ledger has no entry, and nothing is retried.
+TEST(ManagedLm, PromptOverTheLimitIsNeverSentNorLedgered)
+{
+    auto fake = std::make_shared<FakeLm>();
+    CallServices services = fastServices();
+    ManagedLm lm(fake, services, fakeIdentity());
+    lm.setPromptLimit(10, "models.task.max_prompt_tokens");
+
+    // 15 characters of system message + 25 of user text = 40 characters, 10 tokens: fits.
+    auto fits = lm.complete(makeRequest(std::string(25, 'a')));
+    ASSERT_TRUE(fits.ok()) << fits.error().describe();
+    EXPECT_EQ(fake->calls.load(), 1);
+
+    // One character more is 11 tokens.
+    auto over = lm.complete(makeRequest(std::string(26, 'a')));
+    ASSERT_FALSE(over.ok());
+    EXPECT_EQ(over.error().kind, ErrorKind::ContextWindowExceeded);
+    EXPECT_FALSE(isRetryable(over.error()));
+    EXPECT_EQ(over.error().message, "prompt of about 11 tokens exceeds the model's max_prompt_tokens 10 "
+                                    "(models.task.max_prompt_tokens); it was not sent");
+    EXPECT_EQ(fake->calls.load(), 1);
+    EXPECT_EQ(services.ledger->entries().size(), 1u);
+}
+
+// The documented defaults when a study sets no max_prompt_tokens: the model
+// family's window by name (docs/STUDY_FORMAT.md), SimLm's own, else a generous one.
+TEST(ManagedLm, DefaultPromptLimitFollowsTheModelFamily)
+{
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "gpt-4o-mini"), 128000);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "gpt-4.1-mini"), 1047576);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "gpt-4"), 8192);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "gpt-4-turbo"), 128000);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "gpt-3.5-turbo"), 16385);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "o3-mini"), 200000);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "o1-mini"), 128000);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "openai/GPT-4o"), 128000);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::Anthropic, "claude-sonnet-4-5"), 200000);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::SimLm, "sim-small"), kSimMaxPromptTokens);
+    // SimLm served over HTTP keeps its limit, so in-process and served runs agree.
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "sim-large"), kSimMaxPromptTokens);
+    EXPECT_EQ(defaultMaxPromptTokens(Provider::OpenAi, "llama3.1"), kUnknownModelMaxPromptTokens);
+
+    ModelConfig config;
+    config.provider = Provider::OpenAi;
+    config.model = "gpt-4o";
+    EXPECT_EQ(effectiveMaxPromptTokens(config), 128000);
+    config.maxPromptTokens = 5000;
+    EXPECT_EQ(effectiveMaxPromptTokens(config), 5000);
 }

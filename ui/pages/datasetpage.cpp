@@ -399,7 +399,8 @@ void DatasetPage::importWithDialog()
 bool DatasetPage::importFile(const QString &path)
 {
     m_banner->clear();
-    auto table = prism::loadTable(toStd(path));
+    // The open study's data limits, so a file it can load can also be imported.
+    auto table = prism::loadTable(toStd(path), {}, m_document->study().data.limits);
     if (!table) {
         m_banner->showMessage(tr("Nothing was imported. %1").arg(toQ(table.error().message)));
         return false;
