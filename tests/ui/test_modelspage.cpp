@@ -6,6 +6,7 @@
 #include "studydocument.h"
 
 #include "core/json.h"
+#include "lm/context_limit.h"
 #include "lm/prices.h"
 #include "sim/sim_server.h"
 #include "sim/simlm.h"
@@ -208,6 +209,25 @@ private slots:
         m_doc->undoStack()->undo();
         QCOMPARE(m_doc->study().taskModel.maxRetries, prism::ModelConfig{}.maxRetries);
         QCOMPARE(retries->value(), prism::ModelConfig{}.maxRetries);
+    }
+
+    // Issue 13 item 15: each model's context limit is set here too; unset shows the family's default.
+    void maxPromptIsSetUndoneAndShowsTheModelsDefault()
+    {
+        QSpinBox *limit = m_page->maxPromptTokensSpin(ModelsPage::Task);
+        QCOMPARE(limit->value(), 0);
+        QCOMPARE(limit->text(), QStringLiteral("default: %L1").arg(prism::kSimMaxPromptTokens));
+        limit->setValue(5000);
+        QCOMPARE(m_doc->study().taskModel.maxPromptTokens, std::optional<int>(5000));
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().taskModel.maxPromptTokens, std::nullopt);
+        QCOMPARE(limit->value(), 0);
+
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        QComboBox *model = m_page->modelCombo(ModelsPage::Task);
+        model->setEditText(QStringLiteral("gpt-4o-mini"));
+        QCOMPARE(m_doc->study().taskModel.model, std::string("gpt-4o-mini"));
+        QCOMPARE(limit->text(), QStringLiteral("default: %L1").arg(128000));
     }
 
     void proposerCanDivergeAndFollowAgain()

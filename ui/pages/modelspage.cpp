@@ -7,11 +7,14 @@
 #include "adapter/adapter.h"
 #include "core/json.h"
 #include "core/paths.h"
+#include "lm/context_limit.h"
 #include "modelsetup/factory.h"
 #include "modelsetup/lm_setup.h"
 #include "sim/simlm.h"
 
 #include <QCheckBox>
+
+#include <limits>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -335,6 +338,16 @@ void ModelsPage::addCallRows(Form &f, QFormLayout *form, const QString &prefix)
     f.maxTokens->setSingleStep(256);
     form->addRow(tr("Max t&okens:"), f.maxTokens);
 
+    // 0 stands for "not set in the study": the model family's window applies, and the
+    // special text shows which (it follows the provider and model, see showConfig).
+    f.maxPromptTokens = new QSpinBox(f.box);
+    f.maxPromptTokens->setObjectName(prefix + QStringLiteral("MaxPromptTokensSpin"));
+    f.maxPromptTokens->setRange(0, std::numeric_limits<int>::max());
+    f.maxPromptTokens->setSingleStep(1024);
+    f.maxPromptTokens->setToolTip(tr("The longest prompt a call may send, in tokens (estimated); a longer one is an "
+                                     "example error, never sent and never billed"));
+    form->addRow(tr("Max &prompt:"), f.maxPromptTokens);
+
     f.timeout = new QDoubleSpinBox(f.box);
     f.timeout->setObjectName(prefix + QStringLiteral("TimeoutSpin"));
     f.timeout->setRange(0.0, 3600.0);
@@ -443,6 +456,11 @@ void ModelsPage::connectForm(Role role)
         commit(
             role, [&](prism::ModelConfig &c) { c.maxTokens = v; }, tr("Change Max Tokens"),
             QStringLiteral("maxTokens"));
+    });
+    connect(f.maxPromptTokens, &QSpinBox::valueChanged, this, [this, role](int v) {
+        commit(
+            role, [&](prism::ModelConfig &c) { c.maxPromptTokens = v > 0 ? std::optional<int>(v) : std::nullopt; },
+            tr("Change Max Prompt"), QStringLiteral("maxPromptTokens"));
     });
     connect(f.timeout, &QDoubleSpinBox::valueChanged, this, [this, role](double v) {
         commit(
@@ -591,6 +609,8 @@ void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
     f.keyEnv->setPlaceholderText(sim ? tr("not needed") : QString::fromLatin1(info.defaultKeyEnv));
     f.temperature->setValue(c.temperature);
     f.maxTokens->setValue(c.maxTokens);
+    f.maxPromptTokens->setSpecialValueText(tr("default: %L1").arg(prism::defaultMaxPromptTokens(c.provider, c.model)));
+    f.maxPromptTokens->setValue(c.maxPromptTokens.value_or(0));
     f.timeout->setValue(c.timeoutSeconds);
     f.concurrency->setValue(c.maxConcurrency);
     f.requestsPerMinute->setValue(static_cast<int>(c.requestsPerMinute));
@@ -638,9 +658,9 @@ void ModelsPage::updateEnabled()
         Form &f = m_forms[role];
         const bool sim = config(role).provider == prism::Provider::SimLm;
         const bool editable = role == Task || !m_proposerFollows;
-        for (QWidget *w :
-             std::initializer_list<QWidget *>{f.provider, f.model, f.temperature, f.maxTokens, f.timeout, f.concurrency,
-                                              f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
+        for (QWidget *w : std::initializer_list<QWidget *>{
+                 f.provider, f.model, f.temperature, f.maxTokens, f.maxPromptTokens, f.timeout, f.concurrency,
+                 f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
             w->setEnabled(editable);
         f.baseUrl->setEnabled(editable && !sim);
         f.keyEnv->setEnabled(editable && !sim);

@@ -57,6 +57,7 @@ public:
     QLabel *apiKeyStatusLabel(Role role) const { return m_forms[role].keyStatus; }
     QDoubleSpinBox *temperatureSpin(Role role) const { return m_forms[role].temperature; }
     QSpinBox *maxTokensSpin(Role role) const { return m_forms[role].maxTokens; }
+    QSpinBox *maxPromptTokensSpin(Role role) const { return m_forms[role].maxPromptTokens; }
     QDoubleSpinBox *timeoutSpin(Role role) const { return m_forms[role].timeout; }
     QSpinBox *concurrencySpin(Role role) const { return m_forms[role].concurrency; }
     QSpinBox *requestsPerMinuteSpin(Role role) const { return m_forms[role].requestsPerMinute; }
@@ -98,6 +99,7 @@ private:
         QLabel *keyStatus = nullptr;
         QDoubleSpinBox *temperature = nullptr;
         QSpinBox *maxTokens = nullptr;
+        QSpinBox *maxPromptTokens = nullptr; // 0 shows the model family's default
         QDoubleSpinBox *timeout = nullptr;
         QSpinBox *concurrency = nullptr;
         QSpinBox *requestsPerMinute = nullptr;
