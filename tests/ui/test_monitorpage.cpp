@@ -27,6 +27,8 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
+#include <vector>
 
 using namespace prism;
 
@@ -100,8 +102,11 @@ private slots:
         page->beginRun(QString::fromStdString(m_rec.runId));
         resets.clear();
         const auto batches = recordedrun::batches(m_rec.events, 5);
+        std::set<double> axisBounds;
         for (std::size_t i = 0; i < batches.size(); ++i) {
             page->applyEvents(batches[i]);
+            page->trialChart()->flush();
+            axisBounds.insert(page->trialChart()->xMax());
             if (i == batches.size() / 2) {
                 page->trialChart()->flush();
                 QVERIFY(saveShot(page.get(), QStringLiteral("monitor-live.png")));
@@ -142,8 +147,10 @@ private slots:
             bestFull = std::max(bestFull, f.score);
         QCOMPARE(best.last().y(), bestFull);
         QCOMPARE(best.last().x(), static_cast<double>(finished.back().trial));
-        // The axes hold every point.
+        // The axes hold every point, and the trial axis kept one range from the first batch to the
+        // last (it covers the planned trials from the start; issue 14: it jumped from 0-10 to 0-12).
         QVERIFY(chart->xMax() >= static_cast<double>(finished.back().trial));
+        QCOMPARE(axisBounds.size(), std::size_t(1));
         QVERIFY(chart->yMax() >= bestFull);
 
         // Every proposed instruction is listed, with its text.
@@ -201,6 +208,30 @@ private slots:
             if (t == 2)
                 page->demoSetsTable()->selectRow(page->demoSetsTable()->model()->rowCount() - 1);
             QVERIFY(saveShot(page.get(), QStringLiteral("tab-%1.png").arg(tabNames.value(t))));
+        }
+    }
+
+    // Issue 14: with 11 trials the axis ran to 12 with 11 ticks, at multiples of 1.2 labelled
+    // 0, 1, 2, 3, 4, 6, ... Ticks are now whole trials that divide the axis.
+    void trialAxisTicksAreWholeTrials()
+    {
+        TrialChart chart;
+        for (const auto &[last, max, interval] : std::vector<std::tuple<int, double, double>>{
+                 {0, 10, 1}, {10, 10, 1}, {11, 12, 2}, {19, 20, 2}, {21, 25, 5}, {57, 60, 10}, {10000, 10000, 1000}}) {
+            chart.clear();
+            chart.noteTrial(last);
+            chart.flush();
+            QCOMPARE(chart.xMax(), max);
+            QCOMPARE(chart.xTickInterval(), interval);
+        }
+        // A planned last trial fixes the range before the trials arrive.
+        chart.clear();
+        chart.setPlannedLastTrial(11);
+        for (int trial = 0; trial <= 11; ++trial) {
+            chart.addMinibatchScore(trial, 50.0);
+            chart.flush();
+            QCOMPARE(chart.xMax(), 12.0);
+            QCOMPARE(chart.xTickInterval(), 2.0);
         }
     }
 

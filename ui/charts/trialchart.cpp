@@ -21,19 +21,25 @@ const QColor kMinibatch(0x3a, 0x6e, 0xc8);
 const QColor kFull(0xe0, 0x7b, 0x00);
 const QColor kBestFull(0x2e, 0x7d, 0x32);
 
-// A round upper bound for the trial axis, so it grows in steps rather than
-// rescaling on every trial.
-double niceTrialMax(int lastTrial)
+// The trial axis: a bound that is a whole number of ticks of 1, 2 or 5 x 10^k trials,
+// at most ten ticks, at least 0-10. Trials are whole numbers, so every tick label is one
+// (a tick count over a bound such as 12 put labels at multiples of 1.2, shown rounded).
+struct TrialAxis {
+    int max = 10;
+    int interval = 1;
+};
+
+TrialAxis trialAxisFor(int lastTrial)
 {
-    if (lastTrial < 10)
-        return 10.0;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(static_cast<double>(lastTrial))));
-    for (const double step : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0}) {
-        const double bound = step * magnitude;
-        if (bound > lastTrial)
-            return bound;
+    const int last = std::max(10, lastTrial);
+    for (int magnitude = 1;; magnitude *= 10) {
+        for (const int step : {1, 2, 5}) {
+            const int interval = step * magnitude;
+            const int ticks = (last + interval - 1) / interval;
+            if (ticks <= 10)
+                return TrialAxis{ticks * interval, interval};
+        }
     }
-    return 10.0 * magnitude;
 }
 
 } // namespace
@@ -106,6 +112,8 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
     m_xAxis = new QValueAxis(chart);
     m_xAxis->setTitleText(tr("Trial"));
     m_xAxis->setLabelFormat(QStringLiteral("%d"));
+    m_xAxis->setTickType(QValueAxis::TicksDynamic);
+    m_xAxis->setTickAnchor(0.0);
     m_yAxis = new QValueAxis(chart);
     m_yAxis->setTitleText(tr("Score (%)"));
     m_yAxis->setLabelFormat(QStringLiteral("%.0f"));
@@ -140,6 +148,7 @@ void TrialChart::clear()
     m_bestFull.clear();
     m_bestMinibatch.clear();
     m_lastTrial = 0;
+    m_plannedLastTrial = 0;
     m_hasScore = false;
     m_minScore = m_maxScore = 0.0;
     m_dirty = true;
@@ -152,6 +161,20 @@ void TrialChart::noteTrial(int trial)
         m_lastTrial = trial;
         scheduleRefresh();
     }
+}
+
+void TrialChart::setPlannedLastTrial(int trial)
+{
+    if (trial == m_plannedLastTrial)
+        return;
+    m_plannedLastTrial = trial;
+    m_dirty = true;
+    scheduleRefresh();
+}
+
+double TrialChart::xTickInterval() const
+{
+    return m_xAxis->tickInterval();
 }
 
 void TrialChart::addScore(QList<QPointF> &points, int trial, double score)
@@ -228,9 +251,9 @@ void TrialChart::refresh()
     m_bestFullSeries->replace(stepLine(m_bestFull, m_lastTrial));
     m_bestMinibatchSeries->replace(stepLine(m_bestMinibatch, m_lastTrial));
 
-    const double xMax = niceTrialMax(m_lastTrial);
-    m_xAxis->setRange(0.0, xMax);
-    m_xAxis->setTickCount(std::min(11, static_cast<int>(xMax) + 1));
+    const TrialAxis axis = trialAxisFor(std::max(m_lastTrial, m_plannedLastTrial));
+    m_xAxis->setRange(0.0, axis.max);
+    m_xAxis->setTickInterval(axis.interval);
     double lo = 0.0;
     double hi = 100.0;
     if (m_hasScore) {

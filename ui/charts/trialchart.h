@@ -30,6 +30,9 @@ public:
     void addBestMinibatch(int trial, double score);
     // Widens the x axis to a trial that has no point (a failed trial).
     void noteTrial(int trial);
+    // The last trial number the run plans: the axis covers it from the start, so it
+    // does not rescale as the run reaches its end. 0 = unknown. clear() resets it.
+    void setPlannedLastTrial(int trial);
     // Pushes the buffers to the series now.
     void flush();
 
@@ -40,6 +43,7 @@ public:
     QList<QPointF> bestFullLine() const;
     QList<QPointF> bestMinibatchLine() const;
     double xMax() const;
+    double xTickInterval() const;
     double yMin() const;
     double yMax() const;
 
@@ -65,6 +69,7 @@ private:
     QList<QPointF> m_bestFull; // the steps: (trial, new best)
     QList<QPointF> m_bestMinibatch;
     int m_lastTrial = 0;
+    int m_plannedLastTrial = 0;
     double m_minScore = 0.0;
     double m_maxScore = 0.0;
     bool m_hasScore = false;

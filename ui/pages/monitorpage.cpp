@@ -558,6 +558,9 @@ void MonitorPage::updateHeader()
 
     const int planned = m_state.plannedSearchTrials();
     const int done = m_state.searchTrialsDone();
+    // Trial 0 is the baseline and the search's last full evaluation may take one number
+    // more, so the axis covers planned + 1 from the start and never rescales at the end.
+    m_chart->setPlannedLastTrial(planned > 0 ? planned + 1 : 0);
     const auto progress = m_state.progress();
     QString format;
     if (planned > 0)
