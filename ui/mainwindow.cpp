@@ -398,7 +398,7 @@ void MainWindow::rebuildRecentMenu()
     m_recentMenu->clear();
     const QStringList files = recentFiles();
     for (const QString &path : files) {
-        QAction *action = m_recentMenu->addAction(QFileInfo(path).fileName() + QLatin1String("  \u2014  ")
+        QAction *action = m_recentMenu->addAction(QFileInfo(path).fileName() + QStringLiteral("  \u2014  ")
                                                   + QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
         action->setData(path);
         action->setEnabled(QFileInfo::exists(path));

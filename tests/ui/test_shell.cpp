@@ -10,8 +10,10 @@
 
 #include <QAction>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -284,6 +286,17 @@ private slots:
         QVERIFY(window.openStudy(paths.at(5)));
         QCOMPARE(MainWindow::recentFiles().front(), paths.at(5));
         QCOMPARE(MainWindow::recentFiles().count(paths.at(5)), 1);
+        // Each entry reads "name  —  folder" (issue 14: a QLatin1String showed the dash as "â€”").
+        QMenu *recentMenu = nullptr;
+        for (QMenu *menu : window.findChildren<QMenu *>())
+            if (menu->title().contains(QStringLiteral("Recent")))
+                recentMenu = menu;
+        QVERIFY(recentMenu);
+        emit recentMenu->aboutToShow(); // as opening the menu does
+        const QString entry = recentMenu->actions().value(0)->text();
+        QVERIFY2(entry.startsWith(QFileInfo(paths.at(5)).fileName() + QStringLiteral("  ") + QChar(0x2014)),
+                 qPrintable(entry));
+        QVERIFY2(!entry.contains(QChar(0x00e2)), qPrintable(entry));
 
         // With no argument the studio reopens the last study.
         MainWindow next;
