@@ -245,6 +245,11 @@ bool MainWindow::showPage(const QString &title)
     return true;
 }
 
+void MainWindow::showExported(bool ok, const QString &pathOrError)
+{
+    statusBar()->showMessage(ok ? tr("Exported %1").arg(QDir::toNativeSeparators(pathOrError)) : pathOrError, 10000);
+}
+
 void MainWindow::setSpend(double dollars, long long calls)
 {
     m_spendLabel->setText(spendText(dollars, calls));

@@ -48,6 +48,9 @@ public:
 
 public slots:
     // Called by the run page as its ledger grows.
+    // The outcome of an export (ExportMenu::exported): the path written, in the status bar.
+    // A failure has its own dialog; the status bar says it too, so it stays in view.
+    void showExported(bool ok, const QString &pathOrError);
     void setSpend(double dollars, long long calls);
 
 protected:

@@ -134,5 +134,8 @@ void registerPages(MainWindow *window)
     sources.study = [doc] { return doc->study(); };
     sources.charts = [exporter] { return exporter->chartImages(); };
     sources.comparison = [compare] { return compare->summary(); };
-    new ExportMenu(exportMenu, std::move(sources), window);
+    auto *menuBarExports = new ExportMenu(exportMenu, std::move(sources), window);
+    // Both export menus (the menu bar's and the Export page's) report what they wrote.
+    QObject::connect(menuBarExports, &ExportMenu::exported, window, &MainWindow::showExported);
+    QObject::connect(exporter->exportMenu(), &ExportMenu::exported, window, &MainWindow::showExported);
 }

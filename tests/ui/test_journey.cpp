@@ -36,12 +36,14 @@
 #include <QAbstractItemModel>
 #include <QAction>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -313,6 +315,9 @@ private slots:
         exporter->exportMenu()->programAction()->trigger();
         QCOMPARE(exported.count(), 1);
         QVERIFY2(exported.last().at(0).toBool(), qPrintable(exported.last().at(1).toString()));
+        // The user sees where it went (issue 14: a successful export said nothing).
+        QCOMPARE(m_window->statusBar()->currentMessage(),
+                 QStringLiteral("Exported %1").arg(QDir::toNativeSeparators(path)));
 
         prism::Result<prism::LoadedArtifact> loaded =
             prism::loadDspyProgramFile(path.toStdString(), doc()->study().program);
