@@ -121,7 +121,7 @@ private:
         const double seconds = cli["seconds"].get<double>();
         QCOMPARE(plan->seconds, seconds);
         const QString time = m_page->estimateTimeLabel()->text();
-        QVERIFY2(time.endsWith(QStringLiteral("with %1 threads").arg(cli["threads"].get<int>())), qPrintable(time));
+        QVERIFY2(time.contains(QStringLiteral("with %1 threads").arg(cli["threads"].get<int>())), qPrintable(time));
         if (seconds < 1.0)
             QVERIFY2(time.startsWith(QStringLiteral("under a second")), qPrintable(time));
     }

@@ -176,6 +176,29 @@ private slots:
         QVERIFY(!m_page->startButton()->isEnabled());
     }
 
+    // Issue 14: the estimate said "8 threads" when the model takes 2 calls at a time; the time was
+    // right (it counts min(threads, concurrency)), the words were not.
+    void estimateSaysWhenTheModelAllowsFewerCallsThanThreads()
+    {
+        prism::Study study = m_doc->study();
+        study.eval.threads = 8;
+        study.taskModel.maxConcurrency = 8;
+        m_doc->setStudy(study, QStringLiteral("threads"));
+        QVERIFY(m_page->plan());
+        const double eightAtOnce = m_page->plan()->seconds;
+        QCOMPARE(m_page->estimateTimeLabel()->text().contains(QStringLiteral("at a time")), false);
+
+        study.taskModel.maxConcurrency = 2;
+        study.proposerModel.maxConcurrency = 2;
+        m_doc->setStudy(study, QStringLiteral("concurrency"));
+        QVERIFY(m_page->plan());
+        const QString text = m_page->estimateTimeLabel()->text();
+        QVERIFY2(
+            text.endsWith(QStringLiteral("with 8 threads, at most 2 calls at a time (the task model's concurrency)")),
+            qPrintable(text));
+        QCOMPARE(m_page->plan()->seconds, eightAtOnce * 4);
+    }
+
     void startIsRefusedForUnsavedRowEdits()
     {
         QVERIFY(m_page->startButton()->isEnabled());

@@ -666,8 +666,14 @@ void RunPage::updateEstimate()
         m_estimateCost->setText(
             tr("unknown: no price for %1 (add one on the Models page)").arg(unpriced.join(tr(" and "))));
     }
-    m_estimateTime->setText(
-        tr("%1 with %2").arg(durationText(p.seconds), countOf(study.eval.threads, tr("thread"), tr("threads"))));
+    // The time counts min(threads, the model's concurrency) calls at once (estimateSeconds):
+    // say so when the model allows fewer calls than there are threads.
+    QString time =
+        tr("%1 with %2").arg(durationText(p.seconds), countOf(study.eval.threads, tr("thread"), tr("threads")));
+    if (study.taskModel.maxConcurrency < study.eval.threads)
+        time += tr(", at most %1 at a time (the task model's concurrency)")
+                    .arg(countOf(study.taskModel.maxConcurrency, tr("call"), tr("calls")));
+    m_estimateTime->setText(time);
 }
 
 void RunPage::rememberCleanRows()
