@@ -5,23 +5,17 @@ prism_add_test(test_event_codec SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_event
 prism_add_test(test_run_controller SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_controller.cpp)
 prism_add_test(test_compare SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_compare.cpp)
 # Runs the built `prism` binary; it must be built first.
-prism_add_test(test_run_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_cli.cpp)
-target_compile_definitions(test_run_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
-add_dependencies(test_run_cli prism)
+prism_add_test(test_run_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_cli.cpp)
 # A full disk and a read-only data directory: the CLI under an LD_PRELOAD shim.
 enable_language(C)
 add_library(prism_fsfault MODULE ${CMAKE_CURRENT_LIST_DIR}/support/fsfault.c)
 target_link_libraries(prism_fsfault PRIVATE ${CMAKE_DL_LIBS})
-prism_add_test(test_storage_faults SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_storage_faults.cpp LIBS SQLite::SQLite3)
+prism_add_test(test_storage_faults RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_storage_faults.cpp
+  LIBS SQLite::SQLite3)
 target_include_directories(test_storage_faults PRIVATE ${CMAKE_CURRENT_LIST_DIR}/campaign)
-target_compile_definitions(test_storage_faults PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>"
-  PRISM_FSFAULT_LIBRARY="$<TARGET_FILE:prism_fsfault>")
-add_dependencies(test_storage_faults prism prism_fsfault)
+target_compile_definitions(test_storage_faults PRIVATE PRISM_FSFAULT_LIBRARY="$<TARGET_FILE:prism_fsfault>")
+add_dependencies(test_storage_faults prism_fsfault)
 # Pins: every sample x optimizer gives the artifact and event log in tests/data/pins/.
-prism_add_test(test_pins SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pins.cpp)
-target_compile_definitions(test_pins PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
-add_dependencies(test_pins prism)
+prism_add_test(test_pins RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pins.cpp)
 # `prism optimize --dry-run` against real runs of the samples: the plan bounds them.
-prism_add_test(test_plan_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
-target_compile_definitions(test_plan_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
-add_dependencies(test_plan_cli prism)
+prism_add_test(test_plan_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
