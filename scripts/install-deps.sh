@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcli11-dev
   libgtest-dev
   xvfb xauth fonts-dejavu-core
+  chromium  # headless checks of the HTML run report (tests/ui/test_report_browser.cpp)
 )
 if [ "${PRISM_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$PRISM_EXTRA_PACKAGES"

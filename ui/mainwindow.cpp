@@ -9,6 +9,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDesktopServices>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -25,6 +26,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QUndoStack>
+#include <QUrl>
 
 #include <climits>
 
@@ -60,16 +62,6 @@ QString modelsStatusText(const prism::Study &study)
 {
     return QObject::tr("Task: %1 \u00b7 Proposer: %2")
         .arg(modelLabel(study.taskModel), modelLabel(study.proposerModel));
-}
-
-QString spendText(double dollars, long long calls)
-{
-    // Small runs cost fractions of a cent; show enough digits to see them.
-    const int decimals = dollars > 0 && dollars < 0.01 ? 4 : 2;
-    QString text = QObject::tr("Spend: $%1").arg(QString::number(dollars, 'f', decimals));
-    if (calls > 0)
-        text += QStringLiteral(" \u00b7 ") + countOf(calls, QObject::tr("call"), QObject::tr("calls"));
-    return text;
 }
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_document(new StudyDocument(this))
@@ -175,12 +167,20 @@ void MainWindow::createStatusBar()
 {
     m_modelsLabel = new QLabel(this);
     m_modelsLabel->setObjectName(QStringLiteral("modelsLabel"));
-    m_spendLabel = new QLabel(spendText(0.0, 0), this);
+    m_spendLabel = new QLabel(tr("Session $0.00"), this);
     m_spendLabel->setObjectName(QStringLiteral("spendLabel"));
     // Permanent widgets sit on the right, so short messages on the left never cover them.
     auto *separator = new QFrame(this);
     separator->setFrameShape(QFrame::VLine);
     separator->setFrameShadow(QFrame::Sunken);
+    m_exportLink = new QLabel(this);
+    m_exportLink->setObjectName(QStringLiteral("exportFolderLink"));
+    m_exportLink->setTextFormat(Qt::RichText);
+    m_exportLink->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    connect(m_exportLink, &QLabel::linkActivated, this,
+            [](const QString &url) { QDesktopServices::openUrl(QUrl(url)); });
+    m_exportLink->hide();
+    statusBar()->addPermanentWidget(m_exportLink);
     statusBar()->addPermanentWidget(m_modelsLabel);
     statusBar()->addPermanentWidget(separator);
     statusBar()->addPermanentWidget(m_spendLabel);
@@ -248,11 +248,20 @@ bool MainWindow::showPage(const QString &title)
 void MainWindow::showExported(bool ok, const QString &pathOrError)
 {
     statusBar()->showMessage(ok ? tr("Exported %1").arg(QDir::toNativeSeparators(pathOrError)) : pathOrError, 10000);
+    if (!ok)
+        return;
+    // The message fades; the way to the file stays until the next export.
+    const QString folder = QFileInfo(pathOrError).absolutePath();
+    m_exportLink->setText(QStringLiteral("<a href=\"%1\">%2</a>")
+                              .arg(QUrl::fromLocalFile(folder).toString(QUrl::FullyEncoded), tr("Open export folder")));
+    m_exportLink->setToolTip(tr("Last export: %1").arg(QDir::toNativeSeparators(pathOrError)));
+    m_exportLink->show();
 }
 
-void MainWindow::setSpend(double dollars, long long calls)
+void MainWindow::setSpendText(const QString &text, const QString &toolTip)
 {
-    m_spendLabel->setText(spendText(dollars, calls));
+    m_spendLabel->setText(text);
+    m_spendLabel->setToolTip(toolTip);
 }
 
 void MainWindow::updateTitle()

@@ -47,11 +47,11 @@ public:
     static constexpr int maxRecentFiles = 8;
 
 public slots:
-    // Called by the run page as its ledger grows.
     // The outcome of an export (ExportMenu::exported): the path written, in the status bar.
     // A failure has its own dialog; the status bar says it too, so it stays in view.
     void showExported(bool ok, const QString &pathOrError);
-    void setSpend(double dollars, long long calls);
+    // What the studio spent (SpendTracker::statusText), with its by-role tooltip.
+    void setSpendText(const QString &text, const QString &toolTip);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -77,6 +77,7 @@ private:
     QMenu *m_recentMenu = nullptr;
     QLabel *m_modelsLabel = nullptr;
     QLabel *m_spendLabel = nullptr;
+    QLabel *m_exportLink = nullptr; // "Open export folder", after the first export
     QAction *m_saveAction = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include "pagesregistry.h"
 
 #include "engine/enginebridge.h"
+#include "engine/spendtracker.h"
 #include "export/exportmenu.h"
 #include "mainwindow.h"
 #include "pages/comparepage.h"
@@ -97,9 +98,27 @@ void registerPages(MainWindow *window)
         window->showPage(QObject::tr("Monitor"));
     });
     QObject::connect(bridge, &EngineBridge::eventsArrived, monitor, &MonitorPage::applyEvents);
+    QObject::connect(monitor, &MonitorPage::cancelRequested, bridge, &EngineBridge::cancel);
     QObject::connect(bridge, &EngineBridge::runFinished, monitor, &MonitorPage::finishRun);
     QObject::connect(bridge, &EngineBridge::runFinished, history, &HistoryPage::refresh);
-    QObject::connect(bridge, &EngineBridge::spendChanged, window, &MainWindow::setSpend);
+
+    // Spend: the current run beside everything the studio called since it opened.
+    auto *spend = new SpendTracker(
+        [reader](const QString &runId) -> std::optional<std::map<std::string, prism::LedgerTotals>> {
+            auto totals = reader->ledgerTotals(runId.toStdString());
+            if (!totals)
+                return std::nullopt;
+            return totals->byRole;
+        },
+        window);
+    QObject::connect(bridge, &EngineBridge::runStarted, spend, &SpendTracker::runStarted);
+    QObject::connect(bridge, &EngineBridge::spendChanged, spend, &SpendTracker::runSpendChanged);
+    QObject::connect(bridge, &EngineBridge::runFinished, spend,
+                     [spend](const QString &runId) { spend->runFinished(runId); });
+    QObject::connect(compare, &ComparePage::spent, spend, &SpendTracker::addJob);
+    QObject::connect(spend, &SpendTracker::changed, window,
+                     [window, spend] { window->setSpendText(spend->statusText(), spend->toolTip()); });
+    window->setSpendText(spend->statusText(), spend->toolTip());
 
     QObject::connect(history, &HistoryPage::openRunRequested, window, [window, monitor](const QString &runId) {
         QString error;
@@ -134,8 +153,10 @@ void registerPages(MainWindow *window)
     sources.study = [doc] { return doc->study(); };
     sources.charts = [exporter] { return exporter->chartImages(); };
     sources.comparison = [compare] { return compare->summary(); };
+    sources.studyPath = [doc] { return doc->path(); };
     auto *menuBarExports = new ExportMenu(exportMenu, std::move(sources), window);
     // Both export menus (the menu bar's and the Export page's) report what they wrote.
     QObject::connect(menuBarExports, &ExportMenu::exported, window, &MainWindow::showExported);
     QObject::connect(exporter->exportMenu(), &ExportMenu::exported, window, &MainWindow::showExported);
+    QObject::connect(history, &HistoryPage::exported, window, &MainWindow::showExported);
 }

@@ -222,6 +222,69 @@ private slots:
         QVERIFY(html.contains(QStringLiteral("B is better beyond the noise")));
     }
 
+    // Issue 14: the report carries what a reader needs without Prism: the
+    // models, both prompts in full with the optimized demos, the settings one
+    // per row, and the best program's per-example results.
+    void reportShowsPromptsModelsSettingsAndExamples()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("full-report.html"));
+        auto written = exportRunReportHtml(*m_store, QString::fromStdString(m_runId), {}, nullptr, path);
+        QVERIFY2(written, written ? "" : written.error().message.c_str());
+        const QString html = QString::fromUtf8(readAll(path));
+        for (const QString &id : runReportSectionIds())
+            QVERIFY2(html.contains(QStringLiteral("<section id=\"%1\">").arg(id)), qPrintable(id));
+
+        const auto run = m_store->loadRun(m_runId).value();
+        auto study = prism::studyFromJsonText(run.studyJson, "snapshot");
+        QVERIFY(study);
+        auto optimized = loadRunProgram(*m_store, QString::fromStdString(m_runId), study->program);
+        QVERIFY(optimized);
+        // The optimized instruction and a demo's value appear in full.
+        const prism::Predictor &p = optimized->predictors.front();
+        QVERIFY2(html.contains(QString::fromStdString(p.signature.instruction).toHtmlEscaped()),
+                 p.signature.instruction.c_str());
+        QVERIFY(!p.demos.empty());
+        int demoTexts = 0;
+        for (const auto &[field, value] : p.demos.front().values)
+            if (value.isString()) {
+                QVERIFY2(html.contains(QString::fromStdString(value.asString()).toHtmlEscaped()), field.c_str());
+                ++demoTexts;
+            }
+        QVERIFY(demoTexts > 0);
+        // Both models by name.
+        QVERIFY(html.contains(QStringLiteral("<td>%1</td>").arg(QString::fromStdString(study->taskModel.model))));
+        QVERIFY(html.contains(QStringLiteral("<td>%1</td>").arg(QString::fromStdString(study->proposerModel.model))));
+        // Settings: one row per knob, none holding a JSON object.
+        auto settings = prism::parseJson(run.optimizerConfigJson, "settings");
+        QVERIFY(settings && settings->is_object());
+        const QString settingsHtml = html.mid(html.indexOf(QStringLiteral("<section id=\"settings\">")));
+        QVERIFY(
+            !settingsHtml.left(settingsHtml.indexOf(QStringLiteral("</section>"))).contains(QStringLiteral("<td>{")));
+        int knobs = 0;
+        for (const auto &[key, value] : settings->items()) {
+            if (value.is_object()) {
+                for (const auto &[sub, subValue] : value.items()) {
+                    // The knobs under "settings" are listed by their own names.
+                    const QString name = QString::fromStdString(key == "settings" ? sub : key + "." + sub);
+                    QVERIFY2(html.contains(QStringLiteral("<th>%1</th>").arg(name)), qPrintable(name));
+                    ++knobs;
+                }
+            } else {
+                QVERIFY2(html.contains(QStringLiteral("<th>%1</th>").arg(QString::fromStdString(key))), key.c_str());
+                ++knobs;
+            }
+        }
+        QVERIFY(knobs > 3);
+        // One row per example the best program was scored on.
+        const QString examples = html.mid(html.indexOf(QStringLiteral("<section id=\"examples\">")));
+        const QString table = examples.left(examples.indexOf(QStringLiteral("</section>")));
+        QVERIFY(table.contains(QStringLiteral("<table class=\"examples\">")));
+        QVERIFY(table.count(QStringLiteral("<tr>")) > 1);
+        // Long values wrap inside the page instead of widening it.
+        QVERIFY(html.contains(QStringLiteral("table-layout:fixed")));
+        QVERIFY(html.contains(QStringLiteral("overflow-wrap:anywhere")));
+    }
+
     void promptExportsRenderPlaceholders()
     {
         const QString messages = m_dir.filePath(QStringLiteral("prompt.json"));

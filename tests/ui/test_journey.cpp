@@ -38,9 +38,11 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -50,6 +52,7 @@
 #include <QTest>
 #include <QToolButton>
 #include <QUndoStack>
+#include <QUrl>
 
 namespace {
 
@@ -307,8 +310,12 @@ private slots:
         QVERIFY(m_window->showPage(QStringLiteral("Export")));
         QCOMPARE(exporter->selectedRunId(), page<MonitorPage>("Monitor")->runId());
         const QString path = m_dir.filePath(QStringLiteral("compiled.json"));
-        exporter->exportMenu()->setSaveFileName(
-            [path](const QString &, const QString &, const QString &) { return path; });
+        QSettings().remove(QStringLiteral("export/lastFolder")); // a folder an earlier test run remembered
+        QString suggested;
+        exporter->exportMenu()->setSaveFileName([path, &suggested](const QString &, const QString &s, const QString &) {
+            suggested = s;
+            return path;
+        });
         QSignalSpy exported(exporter->exportMenu(), &ExportMenu::exported);
         exporter->exportMenu()->updateActions();
         QVERIFY(exporter->exportMenu()->programAction()->isEnabled());
@@ -318,6 +325,13 @@ private slots:
         // The user sees where it went (issue 14: a successful export said nothing).
         QCOMPARE(m_window->statusBar()->currentMessage(),
                  QStringLiteral("Exported %1").arg(QDir::toNativeSeparators(path)));
+        // The dialog did not start in the home folder: the study is a sample
+        // (no file yet), so Documents, or home where there is none.
+        QCOMPARE(QFileInfo(suggested).fileName(), exporter->selectedRunId() + QStringLiteral(".json"));
+        // A link to the folder stays in the status bar; the next export starts there.
+        auto *link = m_window->findChild<QLabel *>(QStringLiteral("exportFolderLink"));
+        QVERIFY(link && link->isVisibleTo(m_window.get()));
+        QVERIFY(link->text().contains(QUrl::fromLocalFile(m_dir.path()).toString(QUrl::FullyEncoded)));
 
         prism::Result<prism::LoadedArtifact> loaded =
             prism::loadDspyProgramFile(path.toStdString(), doc()->study().program);
@@ -325,6 +339,13 @@ private slots:
         QCOMPARE(loaded->program, bridge->lastOutcome()->program);
         QCOMPARE(loaded->program.predictors.front().signature.findOutput("severity")->description,
                  std::string("How urgently a moderator must act."));
+
+        exporter->exportMenu()->setSaveFileName([&suggested](const QString &, const QString &s, const QString &) {
+            suggested = s;
+            return QString(); // the user cancels
+        });
+        exporter->exportMenu()->trialsAction()->trigger();
+        QCOMPARE(QFileInfo(suggested).absolutePath(), QFileInfo(path).absolutePath());
     }
 };
 

@@ -18,6 +18,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableView>
@@ -170,10 +171,13 @@ private slots:
         QVERIFY(page->heatmap()->cell(0, 0).count >= 1);
         QVERIFY(page->predictorCombo()->isHidden()); // one predictor: no chooser
 
-        // Header: finished, trial 6 of 6, the best score.
+        // Header: finished, 6 of 6 search trials (issue 14: "trial 10 of 10" with 11 trials
+        // listed; the baseline and the full evaluations are listed but are not search trials).
         QCOMPARE(page->progressBar()->value(), page->progressBar()->maximum());
-        QVERIFY2(page->progressBar()->format().startsWith(QStringLiteral("trial 6 of 6")),
+        QCOMPARE(page->state().plannedSearchTrials(), 6);
+        QVERIFY2(page->progressBar()->format().startsWith(QStringLiteral("6 of 6 search trials")),
                  qPrintable(page->progressBar()->format()));
+        QCOMPARE(minibatch, 6);
         QVERIFY2(page->bestLabel()->text().contains(QString::number(bestFull, 'f', 1)),
                  qPrintable(page->bestLabel()->text()));
         QVERIFY(page->stopLabel()->text().contains(QStringLiteral("completed")));
@@ -322,6 +326,36 @@ private slots:
         QVERIFY2(error.contains(QStringLiteral("no run store")), qPrintable(error));
     }
 
+    // Issue 14: no Cancel on the Monitor, and neither a cancel nor a resume was logged.
+    void cancelAndResumeAreLogged()
+    {
+        auto page = makePage();
+        QSignalSpy cancels(page.get(), &MonitorPage::cancelRequested);
+        const QString runId = QString::fromStdString(m_rec.runId);
+        const auto batches = recordedrun::batches(m_rec.events, 5);
+        page->beginRun(runId);
+        page->applyEvents(batches.front());
+        QVERIFY(page->cancelButton()->isVisible());
+        QTest::mouseClick(page->cancelButton(), Qt::LeftButton);
+        QCOMPARE(cancels.count(), 1);
+        QVERIFY(!page->cancelButton()->isEnabled()); // one request is enough
+        QVERIFY(page->logView()->toPlainText().contains(QStringLiteral("Cancel requested")));
+        page->finishRun(runId, RunStatus::Cancelled, m_rec.outcome.stopReason);
+        QVERIFY(!page->cancelButton()->isVisible());
+        // A first session is not a resume.
+        QVERIFY(!page->logView()->toPlainText().contains(QStringLiteral("Resumed")));
+
+        // A second session of the run: the stored events replay first, then the note.
+        QVERIFY(m_rec.store->beginSession(m_rec.runId));
+        page->beginRun(runId);
+        QVERIFY(page->cancelButton()->isEnabled());
+        page->applyEvents(m_rec.events);
+        const QString log = page->logView()->toPlainText();
+        const int resumed = static_cast<int>(log.indexOf(QStringLiteral("Resumed: session 2")));
+        QVERIFY2(resumed > 0, qPrintable(log));
+        QVERIFY(resumed > log.indexOf(QStringLiteral("phase: search")));
+    }
+
     void nothingBeatTheBaselineIsExplained()
     {
         MonitorPage page;
@@ -404,7 +438,7 @@ private slots:
         QCOMPARE(page.trialsTable()->model()->rowCount(), 10000);
         QCOMPARE(resets.count(), 0);
         QVERIFY(page.trialChart()->xMax() >= 10000.0);
-        QVERIFY(page.progressBar()->format().startsWith(QStringLiteral("trial 10000 of 10000")));
+        QVERIFY(page.progressBar()->format().startsWith(QStringLiteral("10000 of 10000 search trials")));
         QVERIFY(saveShot(&page, QStringLiteral("monitor-10000.png")));
     }
 };

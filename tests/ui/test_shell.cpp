@@ -119,11 +119,10 @@ private slots:
         auto *spend = window.findChild<QLabel *>(QStringLiteral("spendLabel"));
         QVERIFY(models && spend);
         QCOMPARE(models->text(), QStringLiteral("Task: sim-small (Simulator) \u00b7 Proposer: sim-small (Simulator)"));
-        QCOMPARE(spend->text(), QStringLiteral("Spend: $0.00"));
-        window.setSpend(0.0042, 12);
-        QCOMPARE(spend->text(), QStringLiteral("Spend: $0.0042 \u00b7 12 calls"));
-        window.setSpend(1.5, 300);
-        QCOMPARE(spend->text(), QStringLiteral("Spend: $1.50 \u00b7 300 calls"));
+        QCOMPARE(spend->text(), QStringLiteral("Session $0.00"));
+        window.setSpendText(QStringLiteral("Run $0.0042 \u00b7 12 calls"), QStringLiteral("by role"));
+        QCOMPARE(spend->text(), QStringLiteral("Run $0.0042 \u00b7 12 calls"));
+        QCOMPARE(spend->toolTip(), QStringLiteral("by role"));
 
         // A model change (an undoable study edit) shows at once.
         prism::Study study = window.document()->study();

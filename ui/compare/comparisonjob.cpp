@@ -39,6 +39,12 @@ void ComparisonJob::cancel()
         m_services->requestCancel();
 }
 
+std::map<std::string, prism::LedgerTotals> ComparisonJob::ledgerByRole() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_ledgerByRole;
+}
+
 prism::Result<ComparisonOutcome> ComparisonJob::run()
 {
     using prism::Error;
@@ -79,6 +85,8 @@ prism::Result<ComparisonOutcome> ComparisonJob::run()
         reportB = std::make_shared<prism::EvalReport>(evaluator.run(m_b, m_examples));
     {
         std::lock_guard lock(m_mutex);
+        if (m_services->ledger)
+            m_ledgerByRole = m_services->ledger->totalsByRole();
         m_services.reset();
     }
     if (m_cancel.load() || reportA->stoppedEarly || reportB->stoppedEarly)

@@ -8,6 +8,7 @@
 #include "core/study.h"
 #include "eval/compare.h"
 #include "eval/evaluator.h"
+#include "lm/ledger.h"
 
 #include <QString>
 #include <QStringList>
@@ -52,6 +53,8 @@ public:
     // Examples evaluated so far over both programs, and the total to do.
     int done() const { return m_done.load(); }
     int total() const { return m_total; }
+    // The job's model calls by role, once run() returned (also after a cancel).
+    std::map<std::string, prism::LedgerTotals> ledgerByRole() const;
 
 private:
     prism::Study m_study;
@@ -61,8 +64,9 @@ private:
     int m_total = 0;
     std::atomic<bool> m_cancel{false};
     std::atomic<int> m_done{0};
-    std::mutex m_mutex;                              // guards m_services
+    mutable std::mutex m_mutex;                      // guards m_services and m_ledgerByRole
     std::shared_ptr<prism::CallServices> m_services; // set while models exist, to wake waiting calls on cancel
+    std::map<std::string, prism::LedgerTotals> m_ledgerByRole; // guarded by m_mutex
 };
 
 // Where the words of a comparison say whether the interval excludes 0.

@@ -1,7 +1,5 @@
 #include "export/exporters.h"
 
-#include "compare/comparesummary.h"
-
 #include "adapter/adapter.h"
 #include "artifact/prompt_export.h"
 #include "core/json.h"
@@ -26,16 +24,6 @@ using prism::ErrorKind;
 QString q(const std::string &text)
 {
     return QString::fromStdString(text);
-}
-
-QString esc(const QString &text)
-{
-    return text.toHtmlEscaped();
-}
-
-QString percent(const std::optional<double> &value)
-{
-    return value ? QString::number(*value, 'f', 2) + QLatin1Char('%') : QStringLiteral("—");
 }
 
 QString number(double value)
@@ -73,177 +61,6 @@ const prism::ConfigChoice *choiceOf(const std::vector<prism::ConfigChoice> &conf
         if (c.predictor == predictor)
             return &c;
     return nullptr;
-}
-
-QString htmlTable(const QStringList &headers, const QList<QStringList> &rows)
-{
-    QString html = QStringLiteral("<table>\n<tr>");
-    for (const QString &h : headers)
-        html += QStringLiteral("<th>%1</th>").arg(esc(h));
-    html += QStringLiteral("</tr>\n");
-    for (const QStringList &row : rows) {
-        html += QStringLiteral("<tr>");
-        for (const QString &cell : row)
-            html += QStringLiteral("<td>%1</td>").arg(esc(cell));
-        html += QStringLiteral("</tr>\n");
-    }
-    return html + QStringLiteral("</table>\n");
-}
-
-// The pairs of a JSON object as "key: value" rows (values as compact JSON).
-QList<QStringList> jsonRows(const std::string &text)
-{
-    QList<QStringList> rows;
-    auto json = prism::parseJson(text, "settings");
-    if (!json || !json->is_object())
-        return rows;
-    for (const auto &[key, value] : json->items())
-        rows.append({q(key), value.is_string() ? q(value.get<std::string>()) : q(value.dump())});
-    return rows;
-}
-
-QString signedPoints(double v)
-{
-    return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 2);
-}
-
-// The report's sections, in the order exportRunReportHtml writes them.
-
-QString reportHead(const QString &runId)
-{
-    return QStringLiteral("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>%1</title>\n"
-                          "<style>body{font-family:sans-serif;margin:2em;color:#1f2d44}table{border-collapse:collapse;"
-                          "margin:0.5em 0 1.5em}"
-                          "th,td{border:1px solid #d5dbe5;padding:0.25em "
-                          "0.6em;text-align:left;vertical-align:top}th{background:#f0f2f6}"
-                          "img{max-width:100%;border:1px solid #d5dbe5;margin:0.5em "
-                          "0}.good{color:#2e7d32}.bad{color:#b3261e}</style>\n"
-                          "</head><body>\n")
-        .arg(esc(QStringLiteral("Prism run %1").arg(runId)));
-}
-
-QString runSection(const QString &runId, const prism::RunRecord &r)
-{
-    QString html = QStringLiteral("<h1>Run %1</h1>\n").arg(esc(runId));
-    html += QStringLiteral("<h2>Run</h2>\n");
-    html += htmlTable({QStringLiteral("Setting"), QStringLiteral("Value")},
-                      {{QStringLiteral("Study"), q(r.studyName)},
-                       {QStringLiteral("Study file"), q(r.studyPath)},
-                       {QStringLiteral("Created"), q(r.createdAt)},
-                       {QStringLiteral("Finished"), q(r.finishedAt)},
-                       {QStringLiteral("Optimizer"), q(r.optimizer)},
-                       {QStringLiteral("Seed"), QString::number(r.seed)},
-                       {QStringLiteral("Status"), q(prism::runStatusName(r.status))},
-                       {QStringLiteral("Stop reason"), q(r.stopReason.text())},
-                       {QStringLiteral("Sessions"), QString::number(r.sessions)},
-                       {QStringLiteral("Baseline score (validation)"), percent(r.baselineScore)},
-                       {QStringLiteral("Best score (validation)"), percent(r.bestScore)}});
-    return html;
-}
-
-// The run summary's notes as a list; empty when it has none.
-QString notesSection(const prism::RunRecord &r)
-{
-    QStringList notes;
-    if (r.summary)
-        for (const std::string &n : r.summary->notes)
-            notes << q(n);
-    if (notes.isEmpty())
-        return {};
-    QString html = QStringLiteral("<h2>Notes</h2>\n<ul>\n");
-    for (const QString &n : notes)
-        html += QStringLiteral("<li>%1</li>\n").arg(esc(n));
-    return html + QStringLiteral("</ul>\n");
-}
-
-QString ledgerSection(const prism::LedgerSummary &ledger)
-{
-    QString html = QStringLiteral("<h2>Model calls by role</h2>\n");
-    QList<QStringList> ledgerRows;
-    auto ledgerRow = [](const QString &role, const prism::LedgerTotals &t) {
-        return QStringList{role,
-                           QString::number(t.calls),
-                           QString::number(t.cacheHits),
-                           QString::number(t.errors),
-                           t.promptTokensUnknown ? QStringLiteral("unknown") : QString::number(t.promptTokens),
-                           t.completionTokensUnknown ? QStringLiteral("unknown") : QString::number(t.completionTokens),
-                           t.dollarsUnknown ? QStringLiteral("unknown")
-                                            : QStringLiteral("$%1").arg(t.dollars, 0, 'f', 4)};
-    };
-    for (const auto &[role, totals] : ledger.byRole)
-        ledgerRows.append(ledgerRow(q(role), totals));
-    ledgerRows.append(ledgerRow(QStringLiteral("total"), ledger.total));
-    html += htmlTable({QStringLiteral("Role"), QStringLiteral("Calls"), QStringLiteral("Cache hits"),
-                       QStringLiteral("Errors"), QStringLiteral("Prompt tokens"), QStringLiteral("Completion tokens"),
-                       QStringLiteral("Dollars")},
-                      ledgerRows);
-    return html;
-}
-
-// The charts as embedded PNG images; empty without charts. An image that does
-// not encode is an error naming the chart and the report's path.
-prism::Result<QString> chartsSection(const QList<QPair<QString, QImage>> &charts, const QString &path)
-{
-    if (charts.isEmpty())
-        return QString();
-    QString html = QStringLiteral("<h2>Charts</h2>\n");
-    for (const auto &[title, image] : charts) {
-        QByteArray png;
-        QBuffer buffer(&png);
-        buffer.open(QIODevice::WriteOnly);
-        if (image.isNull() || !image.save(&buffer, "PNG"))
-            return Error::make(ErrorKind::Data, "chart '" + title.toStdString() + "' could not be encoded as PNG for "
-                                                    + path.toStdString());
-        html += QStringLiteral("<h3>%1</h3>\n<img alt=\"%1\" src=\"data:image/png;base64,%2\">\n")
-                    .arg(esc(title), QString::fromLatin1(png.toBase64()));
-    }
-    return html;
-}
-
-QString comparisonSection(const CompareSummary &c)
-{
-    QString html = QStringLiteral("<h2>Comparison on the %1 split</h2>\n").arg(esc(c.split));
-    html += htmlTable(
-        {QStringLiteral(""), QStringLiteral("Value")},
-        {{QStringLiteral("A"), c.labelA},
-         {QStringLiteral("B"), c.labelB},
-         {QStringLiteral("Score A"), QString::number(c.scoreA, 'f', 2) + QLatin1Char('%')},
-         {QStringLiteral("Score B"), QString::number(c.scoreB, 'f', 2) + QLatin1Char('%')},
-         {QStringLiteral("Difference (B − A)"), QStringLiteral("%1 points, %2% paired bootstrap interval [%3, %4]")
-                                                    .arg(signedPoints(c.difference))
-                                                    .arg(c.confidence * 100.0, 0, 'f', 0)
-                                                    .arg(signedPoints(c.ciLow), signedPoints(c.ciHigh))},
-         {QStringLiteral("Verdict"), c.verdict},
-         {QStringLiteral("Examples scored by both"), QString::number(c.paired)},
-         {QStringLiteral("Improved / regressed"), QStringLiteral("%1 / %2").arg(c.improved).arg(c.regressed)},
-         {QStringLiteral("Errors A / B"), QStringLiteral("%1 / %2").arg(c.errorsA).arg(c.errorsB)}});
-    if (!c.flips.isEmpty()) {
-        QList<QStringList> flipRows;
-        for (const auto &f : c.flips)
-            flipRows.append({QString::number(f.index),
-                             f.improved ? QStringLiteral("improved") : QStringLiteral("regressed"), f.inputs,
-                             f.expected, f.predictionA, f.predictionB});
-        html += htmlTable({QStringLiteral("#"), QStringLiteral("Change"), QStringLiteral("Inputs"),
-                           QStringLiteral("Expected"), QStringLiteral("Prediction A"), QStringLiteral("Prediction B")},
-                          flipRows);
-    }
-    return html;
-}
-
-QString trialsSection(const std::vector<prism::TrialRecord> &trials)
-{
-    QString html = QStringLiteral("<h2>Trials</h2>\n");
-    QList<QStringList> trialRows;
-    for (const auto &t : trials)
-        trialRows.append({QString::number(t.trial), q(t.kind), q(t.configJson), percent(t.score),
-                          QStringLiteral("%1 / %2").arg(t.scored).arg(t.examples), QString::number(t.errors),
-                          QString::number(t.newCalls), QString::number(t.memoHits), q(t.state), q(t.error)});
-    html +=
-        htmlTable({QStringLiteral("Trial"), QStringLiteral("Kind"), QStringLiteral("Config"), QStringLiteral("Score"),
-                   QStringLiteral("Scored"), QStringLiteral("Errors"), QStringLiteral("New calls"),
-                   QStringLiteral("Memo hits"), QStringLiteral("State"), QStringLiteral("Error")},
-                  trialRows);
-    return html;
 }
 
 } // namespace
@@ -356,37 +173,4 @@ prism::Result<void> exportChartPng(const QImage &image, const QString &path)
     if (!image.save(&buffer, "PNG"))
         return Error::make(ErrorKind::Data, "cannot encode the chart as PNG for " + path.toStdString());
     return writeFileAtomically(path, png);
-}
-
-prism::Result<void> exportRunReportHtml(prism::RunStore &store, const QString &runId,
-                                        const QList<QPair<QString, QImage>> &charts, const CompareSummary *comparison,
-                                        const QString &path)
-{
-    const std::string id = runId.toStdString();
-    auto run = store.loadRun(id);
-    if (!run)
-        return runError(run.error(), runId, "loading");
-    auto trials = store.trials(id);
-    if (!trials)
-        return runError(trials.error(), runId, "trials");
-    auto ledger = store.ledgerTotals(id);
-    if (!ledger)
-        return runError(ledger.error(), runId, "ledger");
-    auto chartsHtml = chartsSection(charts, path);
-    if (!chartsHtml)
-        return chartsHtml.error();
-    const prism::RunRecord &r = run.value();
-
-    QString html = reportHead(runId);
-    html += runSection(runId, r);
-    html += notesSection(r);
-    html += QStringLiteral("<h2>Optimizer settings</h2>\n");
-    html += htmlTable({QStringLiteral("Knob"), QStringLiteral("Value")}, jsonRows(r.optimizerConfigJson));
-    html += ledgerSection(ledger.value());
-    html += chartsHtml.value();
-    if (comparison)
-        html += comparisonSection(*comparison);
-    html += trialsSection(trials.value());
-    html += QStringLiteral("<p>Written by Prism.</p>\n</body></html>\n");
-    return writeFileAtomically(path, html.toUtf8());
 }

@@ -14,6 +14,7 @@
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 
 struct CompareSummary;
 namespace prism {
@@ -34,13 +35,19 @@ prism::Result<void> exportPromptText(const prism::Study &study, const prism::Pro
 // a comma, quote or line break quoted with quotes doubled.
 prism::Result<void> exportTrialsCsv(prism::RunStore &store, const QString &runId, const QString &path);
 
-// One HTML file with no outside references: the run's settings, scores, stop
-// reason and notes, the ledger by role, the charts as embedded PNG images
-// (title, image), the trial table, and the comparison when one is given.
-// Every text from the run is HTML-escaped.
+// One HTML file with no outside references (ui/export/runreport.cpp): the
+// study and its description, the models, the scores by split, the comparison
+// when one is given, the charts as embedded PNG images (title, image), the
+// baseline and optimized prompts in full with their demos, the optimizer
+// settings one per row, the best program's per-example results, the trial
+// table, the ledger by role and the notes. Each part is a <section> with one
+// of runReportSectionIds() as its id. Every text from the run is HTML-escaped.
 prism::Result<void> exportRunReportHtml(prism::RunStore &store, const QString &runId,
                                         const QList<QPair<QString, QImage>> &charts, const CompareSummary *comparison,
                                         const QString &path);
+// The sections every report has, in order (comparison, charts and notes only
+// appear when the report has them).
+QStringList runReportSectionIds();
 
 prism::Result<void> exportChartPng(const QImage &image, const QString &path);
 

@@ -1,4 +1,5 @@
 #include "export/exportmenu.h"
+#include "widgets/filedialogs.h"
 
 #include "compare/programsource.h"
 #include "export/exporters.h"
@@ -147,14 +148,17 @@ prism::Program ExportMenu::currentProgram(const prism::Study &study, QString *er
 
 QString ExportMenu::ask(const QString &title, const QString &suggestedName, const QString &filter)
 {
+    const QString folder = exportFolder(m_sources.studyPath ? m_sources.studyPath() : QString());
+    const QString suggested = QDir(folder).filePath(suggestedName);
     if (m_ask)
-        return m_ask(title, suggestedName, filter);
-    return QFileDialog::getSaveFileName(m_parent, title, QDir::home().filePath(suggestedName), filter);
+        return m_ask(title, suggested, filter);
+    return QFileDialog::getSaveFileName(m_parent, title, suggested, filter);
 }
 
 void ExportMenu::report(const prism::Result<void> &result, const QString &path, const QString &what)
 {
     if (result) {
+        rememberExportFolder(path);
         emit exported(true, path);
         return;
     }

@@ -32,6 +32,7 @@ struct ExportSources {
     std::function<prism::Study()> study;                       // the open study (prompt exports)
     std::function<QList<QPair<QString, QImage>>()> charts;     // (title, image) of the charts on screen; may be unset
     std::function<std::optional<CompareSummary>()> comparison; // the last comparison; may be unset
+    std::function<QString()> studyPath;                        // the study's file, where dialogs start; may be unset
 };
 
 class ExportMenu final : public QObject {
@@ -43,9 +44,10 @@ public:
     // and messages are parented to dialogParent. Owned by menu.
     ExportMenu(QMenu *menu, ExportSources sources, QWidget *dialogParent);
 
-    // The save dialog; tests replace it. Returns "" when the user cancelled.
+    // The save dialog; tests replace it. suggestedPath is in exportFolder()
+    // (widgets/filedialogs.h). Returns "" when the user cancelled.
     using SaveFileName =
-        std::function<QString(const QString &title, const QString &suggestedName, const QString &filter)>;
+        std::function<QString(const QString &title, const QString &suggestedPath, const QString &filter)>;
     void setSaveFileName(SaveFileName ask) { m_ask = std::move(ask); }
 
     QAction *programAction() const { return m_program; }

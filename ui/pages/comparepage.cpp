@@ -6,6 +6,7 @@
 #include "compare/worddiff.h"
 #include "qtconvert.h"
 #include "widgets/errorbanner.h"
+#include "widgets/filedialogs.h"
 
 #include "run/run_controller.h"
 #include "run/run_store.h"
@@ -328,7 +329,7 @@ void ComparePage::onSideActivated(QComboBox *combo, int index)
 {
     if (combo->itemData(index).toString() != kChooseFile)
         return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open a Program"), QDir::homePath(),
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a Program"), exportFolder(m_doc->path()),
                                                       tr("Program JSON (*.json);;All files (*)"));
     selectSpec(combo, path.isEmpty() ? QString() : kFilePrefix + path);
 }
@@ -448,8 +449,14 @@ bool ComparePage::start(const Side &a, const Side &b, QString *error)
     setBusy(true);
     m_thread = std::thread([this, job, result, generation] {
         result->value = job->run();
+        SpendByRole calls = spendFromLedger(job->ledgerByRole());
         QMetaObject::invokeMethod(
-            this, [this, generation] { onFinished(generation); }, Qt::QueuedConnection);
+            this,
+            [this, generation, calls] {
+                emit spent(calls); // a cancelled or superseded comparison paid for its calls too
+                onFinished(generation);
+            },
+            Qt::QueuedConnection);
     });
     return true;
 }

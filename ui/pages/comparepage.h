@@ -1,6 +1,7 @@
 #pragma once
 
 #include "compare/comparesummary.h"
+#include "engine/spendtracker.h"
 #include "studydocument.h"
 
 #include <QString>
@@ -84,6 +85,8 @@ public:
 signals:
     // ok = both programs were evaluated and compared; message says what happened.
     void comparisonFinished(bool ok, const QString &message);
+    // The model calls a comparison made, by role, when it ended.
+    void spent(const SpendByRole &calls);
 
 protected:
     void showEvent(QShowEvent *event) override;

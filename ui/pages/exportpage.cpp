@@ -72,6 +72,7 @@ ExportPage::ExportPage(StudyDocument *doc, MonitorPage *monitor, QWidget *parent
     sources.study = [this] { return m_doc->study(); };
     sources.charts = [this] { return chartImages(); };
     sources.comparison = [this] { return m_comparison ? m_comparison() : std::optional<CompareSummary>(); };
+    sources.studyPath = [this] { return m_doc->path(); };
     m_exportMenu = new ExportMenu(m_menu, std::move(sources), this);
 
     auto *program = new QGroupBox(tr("Program and prompt"), this);

@@ -1,4 +1,5 @@
 #include "pages/historypage.h"
+#include "widgets/filedialogs.h"
 
 #include "export/exporters.h"
 #include "qtconvert.h"
@@ -388,6 +389,8 @@ bool HistoryPage::exportProgram(const QString &runId, const QString &path, QStri
     }
     m_banner->showMessage(tr("Saved the program of run %1 to %2.").arg(runId, QDir::toNativeSeparators(path)),
                           ErrorBanner::Kind::Info);
+    rememberExportFolder(path);
+    emit exported(true, path);
     return true;
 }
 
@@ -396,9 +399,9 @@ void HistoryPage::chooseExportPath()
     const QStringList ids = selectedRunIds();
     if (ids.size() != 1)
         return;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Program of %1").arg(ids.first()),
-                                                      QDir::home().filePath(ids.first() + QStringLiteral(".json")),
-                                                      tr("DSPy program (*.json)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Program of %1").arg(ids.first()),
+        QDir(exportFolder(QString())).filePath(ids.first() + QStringLiteral(".json")), tr("DSPy program (*.json)"));
     if (!path.isEmpty())
         exportProgram(ids.first(), path);
 }

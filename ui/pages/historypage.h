@@ -71,6 +71,8 @@ signals:
     void openRunRequested(const QString &runId);
     void compareRunsRequested(const QString &runA, const QString &runB);
     void compareWithBaselineRequested(const QString &runId);
+    // A program export succeeded (MainWindow::showExported says where).
+    void exported(bool ok, const QString &pathOrError);
 
 protected:
     void showEvent(QShowEvent *event) override;

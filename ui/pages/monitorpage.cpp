@@ -19,6 +19,7 @@
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalBlocker>
 #include <QSplitter>
@@ -31,6 +32,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 
 namespace {
 
@@ -231,6 +233,16 @@ QWidget *MonitorPage::buildHeader()
     m_progress->setMinimumWidth(fontMetrics().averageCharWidth() * 30);
     row->addSpacing(fontMetrics().averageCharWidth() * 2);
     row->addWidget(m_progress, 2);
+    m_cancel = new QPushButton(tr("Cancel Run"), header);
+    m_cancel->setObjectName(QStringLiteral("monitorCancel"));
+    m_cancel->setToolTip(tr("Stop the run after the calls in flight; History can resume it later"));
+    m_cancel->hide();
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        m_cancel->setEnabled(false);
+        logNote(tr("Cancel requested: the calls in flight finish, then the run stops. History can resume it."));
+        emit cancelRequested();
+    });
+    row->addWidget(m_cancel);
     row->addSpacing(fontMetrics().averageCharWidth() * 2);
 
     auto *right = new QVBoxLayout;
@@ -401,8 +413,23 @@ void MonitorPage::beginRun(const QString &runId)
     m_status.reset();
     m_stopReason.reset();
     m_live = true;
+    m_cancel->setEnabled(true);
     resetViews();
     m_ledgerTimer.start();
+    // A resumed run replays its stored events first; the note follows them.
+    m_pendingNote.clear();
+    if (m_store)
+        if (auto record = m_store->loadRun(toStd(runId)); record && record->sessions > 1)
+            m_pendingNote = tr("Resumed: session %1 of this run continues where the last one stopped; no paid call "
+                               "is repeated.")
+                                .arg(record->sessions);
+    updateHeader();
+}
+
+void MonitorPage::logNote(const QString &text)
+{
+    m_log->appendHtml(QStringLiteral("<span style='color:#7a8599'>[%1]</span> <span style='color:#3a6ec8'>%2</span>")
+                          .arg(toQ(prism::formatDuration(m_state.elapsed())), text.toHtmlEscaped()));
 }
 
 void MonitorPage::applyEvents(const std::vector<prism::RunEvent> &batch)
@@ -458,6 +485,8 @@ void MonitorPage::applyEvents(const std::vector<prism::RunEvent> &batch)
         updateHeatmap();
     if (changes.has(RS::LogAdded))
         appendLog(changes.firstNewLog);
+    if (!m_pendingNote.isEmpty())
+        logNote(std::exchange(m_pendingNote, QString()));
     if (changes.has(RS::Finished)) {
         if (!m_stopReason || m_stopReason->is(prism::StopReason::Kind::None))
             m_stopReason = m_state.stopReason();
@@ -562,9 +591,11 @@ void MonitorPage::updateHeader()
     // more, so the axis covers planned + 1 from the start and never rescales at the end.
     m_chart->setPlannedLastTrial(planned > 0 ? planned + 1 : 0);
     const auto progress = m_state.progress();
+    // Search trials only: the baseline (trial 0) and the final full
+    // evaluations are listed in the table but are not search trials.
     QString format;
     if (planned > 0)
-        format = tr("trial %1 of %2").arg(done).arg(planned);
+        format = tr("%1 of %2 search trials").arg(done).arg(planned);
     else
         format = tr("%1 trial(s)").arg(m_state.trials().size());
     if (!running)
@@ -580,6 +611,9 @@ void MonitorPage::updateHeader()
         m_progress->setRange(0, 0); // size unknown: a busy bar
     }
     m_progress->setFormat(format);
+    m_cancel->setVisible(m_live && running);
+    if (!m_live)
+        m_cancel->setEnabled(true);
 
     const auto best = m_state.bestScore();
     const auto baseline = m_state.baselineScore();

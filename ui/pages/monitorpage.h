@@ -21,6 +21,7 @@ class QFrame;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
+class QPushButton;
 class QTabWidget;
 class QTableView;
 class QTableWidget;
@@ -59,6 +60,11 @@ public:
     // which run and why) when there is no store or the run cannot be read.
     bool loadRun(const QString &runId, QString *error);
 
+signals:
+    // The Cancel button of a live run (connected to EngineBridge::cancel).
+    void cancelRequested();
+
+public:
     const prism::RunState &state() const { return m_state; }
     TrialChart *trialChart() const { return m_chart; }
     HeatmapWidget *heatmap() const { return m_heatmap; }
@@ -78,6 +84,7 @@ public:
     QFrame *explanationBox() const { return m_explanationBox; }
     QLabel *explanationLabel() const { return m_explanation; }
     QProgressBar *progressBar() const { return m_progress; }
+    QPushButton *cancelButton() const { return m_cancel; }
     QLabel *bestLabel() const { return m_best; }
     QLabel *stopLabel() const { return m_stop; }
     QComboBox *predictorCombo() const { return m_predictorCombo; }
@@ -99,6 +106,8 @@ private:
     void updatePredictors();
     void updateExplanation();
     void appendLog(std::size_t from);
+    // A line of the studio's own (a cancel click, a resume) in the log.
+    void logNote(const QString &text);
     void showCandidate(int row);
     void showDemoSet(int row);
     void fillLedgerFromState();
@@ -115,6 +124,8 @@ private:
     QLabel *m_title = nullptr;
     QLabel *m_phase = nullptr;
     QProgressBar *m_progress = nullptr;
+    QPushButton *m_cancel = nullptr; // shown while a live run runs
+    QString m_pendingNote;           // "resumed: session N", logged after the replayed lines
     QLabel *m_best = nullptr;
     QLabel *m_stop = nullptr;
     QFrame *m_explanationBox = nullptr;
