@@ -327,6 +327,42 @@ private slots:
         QCOMPARE(m_page->connectionLabel(ModelsPage::Task)->text(), message);
     }
 
+    // Issue 14: a connection error stayed after an undo switched the provider
+    // back; a long error was clipped; the simulated models were never explained.
+    void aResultAboutOtherSettingsIsCleared()
+    {
+        m_page->resize(1024 - 160, 640 - 80); // the page's share of a 1024x640 window
+        QVERIFY(m_page->findChild<QLabel *>(QStringLiteral("taskSimNote"))->isVisible());
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        QVERIFY(!m_page->findChild<QLabel *>(QStringLiteral("taskSimNote"))->isVisible());
+        const QString url =
+            QStringLiteral("http://127.0.0.1:%1/v1/a/rather/long/path/to/make/the/error/wrap").arg(closedPort());
+        retype(m_page->baseUrlEdit(ModelsPage::Task), url);
+        retype(m_page->apiKeyEnvEdit(ModelsPage::Task), QString());
+        const auto [ok, message] = testConnection(ModelsPage::Task);
+        QVERIFY(!ok);
+        QLabel *result = m_page->connectionLabel(ModelsPage::Task);
+        QCOMPARE(result->text(), message);
+        QCoreApplication::processEvents();
+        // Wrapped on a row of its own, every line shown.
+        QVERIFY(result->height() >= result->heightForWidth(result->width()));
+        QVERIFY(result->heightForWidth(result->width()) > result->fontMetrics().height()); // it did wrap
+
+        // One undo (the key variable) changes the settings: the old verdict goes.
+        m_doc->undoStack()->undo();
+        QVERIFY2(result->text().isEmpty(), qPrintable(result->text()));
+        // Back to the simulator: its note is there again.
+        while (m_doc->study().taskModel.provider != prism::Provider::SimLm && m_doc->undoStack()->canUndo())
+            m_doc->undoStack()->undo();
+        QVERIFY(m_page->findChild<QLabel *>(QStringLiteral("taskSimNote"))->isVisible());
+
+        // A result that still matches the settings stays.
+        const auto [simOk, simMessage] = testConnection(ModelsPage::Task);
+        QVERIFY(simOk);
+        m_page->resize(1024 - 150, 640 - 80);
+        QCOMPARE(result->text(), simMessage);
+    }
+
     void pricesAreSavedAtomicallyAndOnlyTheUsersOnes()
     {
         QTableWidget *table = m_page->pricesTable();

@@ -209,7 +209,8 @@ QWidget *ComparePage::buildExamplesTab(QTabWidget *tabs)
                               examples);
     filterRow->addWidget(m_changedOnly);
     filterRow->addSpacing(fontMetrics().averageCharWidth() * 3);
-    filterRow->addWidget(legend);
+    legend->setWordWrap(true); // five colour keys: wrapped, so the page fits a 1024-pixel window
+    filterRow->addWidget(legend, 1);
     filterRow->addStretch(1);
     examplesLayout->addLayout(filterRow);
     m_model = new ComparisonTableModel(this);
@@ -249,7 +250,7 @@ QComboBox *ComparePage::buildSideCombo(const QString &objectName)
     auto *combo = new QComboBox(this);
     combo->setObjectName(objectName);
     combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    combo->setMinimumContentsLength(40);
+    combo->setMinimumContentsLength(24); // the full label is in the tooltip; 40 made the page wider than 1024
     connect(combo, &QComboBox::activated, this, [this, combo](int index) { onSideActivated(combo, index); });
     return combo;
 }

@@ -426,6 +426,7 @@ QHBoxLayout *MetricPage::buildTestBar(QWidget *testPane)
     m_testStatus = new QLabel(testPane);
     m_testStatus->setObjectName(QStringLiteral("testStatus"));
     m_testStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_testStatus->setWordWrap(true); // a long status wraps instead of widening the page past 1024 pixels
     testBar->addWidget(testTitle);
     testBar->addSpacing(fontMetrics().averageCharWidth() * 2);
     testBar->addWidget(splitLabel);

@@ -14,7 +14,6 @@
 
 #include <QCheckBox>
 
-#include <limits>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -25,11 +24,13 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QThread>
 #include <QVBoxLayout>
+#include <limits>
 
 #include <chrono>
 #include <cmath>
@@ -151,10 +152,22 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
     m_banner = new ErrorBanner(this);
     layout->addWidget(m_banner);
 
+    // Everything below the banner scrolls, so the page fits a small window
+    // (1024x640) without squashing a form or clipping a long connection error.
+    auto *scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("modelsScroll"));
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto *content = new QWidget(scroll);
+    auto *contentLayout = new QVBoxLayout(content);
+    contentLayout->setContentsMargins(0, 0, 0, 0);
+    scroll->setWidget(content);
+    layout->addWidget(scroll, 1);
+
     auto *forms = new QHBoxLayout;
     forms->addWidget(buildForm(Task), 1);
     forms->addWidget(buildForm(Proposer), 1);
-    layout->addLayout(forms);
+    contentLayout->addLayout(forms);
 
     auto *keyNote = new QLabel(tr("API keys are never stored: the study keeps only the <i>name</i> of the environment "
                                   "variable, and Prism reads the key from it when it calls the model. Set the variable "
@@ -163,15 +176,18 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
                                this);
     keyNote->setWordWrap(true);
     keyNote->setForegroundRole(QPalette::PlaceholderText);
-    layout->addWidget(keyNote);
+    contentLayout->addWidget(keyNote);
 
-    layout->addWidget(buildPricesBox(), 1);
+    auto *prices = buildPricesBox();
+    prices->setMinimumHeight(fontMetrics().height() * 14);
+    contentLayout->addWidget(prices, 1);
 
     connect(m_document, &StudyDocument::studyChanged, this, &ModelsPage::syncFromStudy);
     connect(m_document, &StudyDocument::documentReset, this, [this] {
         m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
         for (Role role : {Task, Proposer}) {
             m_forms[role].result->clear();
+            m_forms[role].tested.reset();
         }
         syncFromStudy();
     });
@@ -408,9 +424,19 @@ void ModelsPage::addLimitRows(Form &f, QFormLayout *form, const QString &prefix)
     form->addRow(retryLabel, retryRow);
 }
 
-QHBoxLayout *ModelsPage::buildTestRow(Form &f, const QString &prefix)
+QVBoxLayout *ModelsPage::buildTestRow(Form &f, const QString &prefix)
 {
-    auto *testRow = new QHBoxLayout;
+    auto *testRow = new QVBoxLayout;
+    f.simNote = new QLabel(
+        tr("The simulator runs in-process, offline and free, with no key. <b>sim-small</b>: a weak model "
+           "(noisy answers, plain proposals). <b>sim-large</b>: a stronger one (less noise, better proposals). "
+           "<b>sim-flaky</b>: sim-small that answers malformed about one call in twenty, to see how a run "
+           "copes with bad answers."),
+        f.box);
+    f.simNote->setObjectName(prefix + QStringLiteral("SimNote"));
+    f.simNote->setWordWrap(true);
+    f.simNote->setForegroundRole(QPalette::PlaceholderText);
+    testRow->addWidget(f.simNote);
     f.test = new QPushButton(tr("Test &Connection"), f.box);
     f.test->setObjectName(prefix + QStringLiteral("TestButton"));
     f.test->setToolTip(
@@ -419,8 +445,8 @@ QHBoxLayout *ModelsPage::buildTestRow(Form &f, const QString &prefix)
     f.result->setObjectName(prefix + QStringLiteral("ConnectionLabel"));
     f.result->setWordWrap(true);
     f.result->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    testRow->addWidget(f.test, 0, Qt::AlignTop);
-    testRow->addWidget(f.result, 1);
+    testRow->addWidget(f.test, 0, Qt::AlignLeft);
+    testRow->addWidget(f.result); // a row of its own: a long error wraps at the form's full width
     return testRow;
 }
 
@@ -575,6 +601,11 @@ void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
 {
     Form &f = m_forms[role];
     const bool sim = c.provider == prism::Provider::SimLm;
+    f.simNote->setVisible(sim);
+    if (f.tested && *f.tested != c && !f.thread) {
+        f.result->clear();
+        f.tested.reset();
+    }
     const ProviderInfo &info = providerInfo(c.provider);
     f.provider->setCurrentIndex(
         std::max(0, f.provider->findData(QString::fromLatin1(prism::providerName(c.provider)))));
@@ -680,13 +711,20 @@ void ModelsPage::testConnection(Role role)
     f.thread = QThread::create([c, outcome, cancel] {
         *outcome = c.provider == prism::Provider::SimLm ? testSimLm(c) : testHttp(c, cancel.get());
     });
+    f.tested = c;
     f.result->setText(tr("Testing %1…").arg(toQ(c.model)));
     f.result->setStyleSheet(QString());
     connect(f.thread, &QThread::finished, this, [this, role, outcome] {
         Form &form = m_forms[role];
         form.thread = nullptr;
-        form.result->setText(outcome->message);
-        form.result->setStyleSheet(colored(outcome->ok ? kGood : kBad));
+        if (form.tested && *form.tested != config(role)) {
+            // The settings changed while the test ran: its answer is about others.
+            form.result->clear();
+            form.tested.reset();
+        } else {
+            form.result->setText(outcome->message);
+            form.result->setStyleSheet(colored(outcome->ok ? kGood : kBad));
+        }
         updateEnabled();
         emit connectionTested(role, outcome->ok, outcome->message);
     });

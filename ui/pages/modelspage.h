@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 
 class ErrorBanner;
 class QCheckBox;
@@ -19,6 +20,7 @@ class QDoubleSpinBox;
 class QFormLayout;
 class QGroupBox;
 class QHBoxLayout;
+class QVBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -106,8 +108,12 @@ private:
         QSpinBox *tokensPerMinute = nullptr;
         QSpinBox *maxRetries = nullptr;
         QDoubleSpinBox *retryWait = nullptr;
+        QLabel *simNote = nullptr; // what the simulated models are, while SimLm is chosen
         QPushButton *test = nullptr;
         QLabel *result = nullptr;
+        // The settings the shown result was tested with: a result about other
+        // settings (a provider switched, an undo) is cleared, not left to mislead.
+        std::optional<prism::ModelConfig> tested;
         QPointer<QThread> thread;
         std::shared_ptr<std::atomic<bool>> cancel;
     };
@@ -122,7 +128,7 @@ private:
     void addCallRows(Form &f, QFormLayout *form, const QString &prefix);
     // Concurrency, rate limits and retries.
     void addLimitRows(Form &f, QFormLayout *form, const QString &prefix);
-    QHBoxLayout *buildTestRow(Form &f, const QString &prefix);
+    QVBoxLayout *buildTestRow(Form &f, const QString &prefix);
     void connectForm(Role role);
     void syncFromStudy();
     void syncForm(Role role, const prism::ModelConfig &config);
