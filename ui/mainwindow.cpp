@@ -2,6 +2,7 @@
 
 #include "qtconvert.h"
 #include "studydocument.h"
+#include "widgets/helpdialog.h"
 #include "widgets/icons.h"
 
 #include "core/study.h"
@@ -154,6 +155,20 @@ void MainWindow::createMenus()
     edit->addAction(redo);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->setObjectName(QStringLiteral("helpMenu"));
+    auto showHelp = [this](HelpDialog::Topic topic) {
+        auto *dialog = new HelpDialog(topic, this, this);
+        dialog->show(); // not modal: it can stay open beside the page it explains
+    };
+    QAction *gettingStarted =
+        help->addAction(tr("&Getting Started"), this, [showHelp] { showHelp(HelpDialog::Topic::GettingStarted); });
+    gettingStarted->setShortcut(QKeySequence::HelpContents);
+    gettingStarted->setObjectName(QStringLiteral("helpGettingStarted"));
+    help->addAction(tr("&Simulated Models"), this, [showHelp] { showHelp(HelpDialog::Topic::SimulatedModels); })
+        ->setObjectName(QStringLiteral("helpSimulatedModels"));
+    help->addAction(tr("&Keyboard Shortcuts"), this, [showHelp] { showHelp(HelpDialog::Topic::Shortcuts); })
+        ->setObjectName(QStringLiteral("helpShortcuts"));
+    help->addSeparator();
     help->addAction(tr("&About Prism Studio"), this, [this] {
         QMessageBox::about(
             this, tr("About Prism Studio"),
@@ -198,7 +213,7 @@ void MainWindow::addPage(const QString &title, QWidget *page, const QIcon &icon)
     // Ctrl+1..9 jump to the pages in side-bar order.
     const int index = m_sideBar->count() - 1;
     if (index < 9) {
-        auto *jump = new QAction(this);
+        auto *jump = new QAction(tr("Go to %1").arg(title), this); // named for Help > Keyboard Shortcuts
         jump->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + index)));
         connect(jump, &QAction::triggered, this, [this, index] { m_sideBar->setCurrentRow(index); });
         addAction(jump);

@@ -8,7 +8,7 @@
 
 // Q_INIT_RESOURCE must be called from the global namespace; prism_ui is a
 // static library, so nothing would pull the resources in otherwise.
-static void initStudioResources()
+void initStudioResources()
 {
     Q_INIT_RESOURCE(studio);
 }

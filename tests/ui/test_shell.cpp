@@ -5,12 +5,14 @@
 #include "pagesregistry.h"
 #include "studydocument.h"
 #include "uitest.h"
+#include "widgets/helpdialog.h"
 
 #include "data/dataset.h"
 
 #include <QAction>
 #include <QFile>
 #include <QFileInfo>
+#include <QKeySequence>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
@@ -21,6 +23,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QUndoStack>
 
 namespace {
@@ -301,6 +304,43 @@ private slots:
         MainWindow next;
         QVERIFY(next.openLastOrSample());
         QCOMPARE(next.document()->path(), paths.at(5));
+    }
+
+    // Issue 14: Help had only About. Its pages are in the app; the shortcut
+    // list is read from the window's actions, page jumps included.
+    void helpExplainsTheStudioAndItsShortcuts()
+    {
+        MainWindow window;
+        QVERIFY(window.openSample(QStringLiteral("moderation")));
+        registerPages(&window);
+        auto *gettingStarted = window.findChild<QAction *>(QStringLiteral("helpGettingStarted"));
+        auto *sims = window.findChild<QAction *>(QStringLiteral("helpSimulatedModels"));
+        auto *keys = window.findChild<QAction *>(QStringLiteral("helpShortcuts"));
+        QVERIFY(gettingStarted && sims && keys);
+
+        int besideTheWindow = 0; // shown, not modal: it can stay open beside the page
+        auto textOf = [&window, &besideTheWindow](QAction *action) {
+            action->trigger();
+            auto *dialog = window.findChild<HelpDialog *>();
+            if (!dialog)
+                return QString();
+            const QString text = dialog->browser()->toPlainText();
+            besideTheWindow += dialog->isVisible() && !dialog->isModal() ? 1 : 0;
+            delete dialog;
+            return text;
+        };
+        const QString start = textOf(gettingStarted);
+        QVERIFY2(start.contains(QStringLiteral("New Study from Data")), qPrintable(start.left(200)));
+        for (const QString &page : window.pageTitles())
+            QVERIFY2(start.contains(page), qPrintable(page)); // every page of the side bar is explained
+        const QString simText = textOf(sims);
+        for (const char *model : {"sim-small", "sim-large", "sim-flaky"})
+            QVERIFY2(simText.contains(QLatin1String(model)), model);
+        const QString keyText = textOf(keys);
+        QVERIFY(keyText.contains(QKeySequence(QKeySequence::Save).toString(QKeySequence::NativeText)));
+        QVERIFY(keyText.contains(QStringLiteral("Go to Monitor")));
+        QVERIFY(keyText.contains(QStringLiteral("Undo")));
+        QCOMPARE(besideTheWindow, 3);
     }
 
     void windowGeometryIsRemembered()
