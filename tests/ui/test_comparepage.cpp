@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -93,6 +94,39 @@ private slots:
             diffSideHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")), DiffSegment::Kind::Added);
         QVERIFY(html.contains(QStringLiteral("&lt;c&gt;")));
         QVERIFY(!html.contains(QStringLiteral("&lt;b&gt;")));
+    }
+
+    // Issue 14: Compare offered and pre-selected a run of another study (with
+    // a different signature), then failed; and B read "Baseline" while it was a run.
+    void onlyRunsThatFitTheStudyAreOffered()
+    {
+        StudyDocument doc;
+        QString error;
+        QVERIFY2(doc.newFromSample(QStringLiteral("moderation"), &error), qPrintable(error));
+        ComparePage page(&doc);
+        page.setStore(m_store); // its runs are of the math sample
+        for (int side : {0, 1}) {
+            QComboBox *combo = page.sideCombo(side);
+            QCOMPARE(combo->currentData().toString(), QStringLiteral("baseline"));
+            const int math = combo->findData(QStringLiteral("run:") + m_runId);
+            QVERIFY(math > 0);
+            auto *model = qobject_cast<QStandardItemModel *>(combo->model());
+            QVERIFY(model && !model->item(math)->isEnabled());
+            QVERIFY2(combo->itemData(math, Qt::ToolTipRole).toString().contains(QStringLiteral("does not fit")),
+                     qPrintable(combo->itemData(math, Qt::ToolTipRole).toString()));
+        }
+
+        // In the math study the run is offered, pre-selected as B, and the
+        // placeholder names it.
+        StudyDocument mathDoc;
+        QVERIFY2(mathDoc.newFromSample(QStringLiteral("math"), &error), qPrintable(error));
+        ComparePage mathPage(&mathDoc);
+        mathPage.setStore(m_store);
+        QCOMPARE(mathPage.sideCombo(1)->currentData().toString(), QStringLiteral("run:") + m_runId);
+        QVERIFY2(mathPage.sideCombo(1)->currentText().contains(QStringLiteral("on val")),
+                 qPrintable(mathPage.sideCombo(1)->currentText()));
+        QVERIFY2(mathPage.scoreLabel(1)->text().contains(m_runId), qPrintable(mathPage.scoreLabel(1)->text()));
+        QVERIFY(!mathPage.scoreLabel(1)->text().contains(QStringLiteral("Baseline")));
     }
 
     void runAgainstBaselineOnMath()

@@ -8,6 +8,7 @@
 #include "widgets/errorbanner.h"
 #include "widgets/filedialogs.h"
 
+#include "artifact/program_file.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
@@ -24,6 +25,7 @@
 #include <QLocale>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTextBrowser>
@@ -278,12 +280,80 @@ QString ComparePage::sideLabel(const QString &spec) const
     return spec;
 }
 
+namespace {
+
+// The fields of every predictor, by name and type: two studies whose
+// fingerprints differ cannot share a program.
+QString signatureFingerprint(const prism::Program &program)
+{
+    QString text;
+    for (const prism::Predictor &p : program.predictors) {
+        text += toQ(p.name) + QLatin1Char('(');
+        for (const prism::Field &f : p.signature.inputs)
+            text += toQ(f.name) + QLatin1Char(':') + toQ(f.type.shortName()) + QLatin1Char(',');
+        text += QStringLiteral("->");
+        for (const prism::Field &f : p.signature.outputs)
+            text += toQ(f.name) + QLatin1Char(':') + toQ(f.type.shortName()) + QLatin1Char(',');
+        text += QLatin1Char(')');
+    }
+    return text;
+}
+
+} // namespace
+
+ComparePage::RunFit ComparePage::runFit(const QString &runId)
+{
+    const QString key = runId + QLatin1Char('|') + signatureFingerprint(m_doc->study().program);
+    if (auto cached = m_runFits.constFind(key); cached != m_runFits.constEnd())
+        return cached.value();
+    RunFit fit;
+    auto text = m_store->artifact(toStd(runId));
+    if (!text || text->empty()) {
+        fit.reason = text ? tr("it has no program") : toQ(text.error().message);
+    } else {
+        auto loaded =
+            prism::loadProgramText(text.value(), "the artifact of run " + toStd(runId), m_doc->study().program);
+        fit.fits = loaded.ok();
+        if (!loaded)
+            fit.reason = toQ(loaded.error().message);
+        else if (loaded->info)
+            for (const auto &[split, scores] : loaded->info->splitScores)
+                if (split != "test" && scores.optimized)
+                    fit.scoreText = tr(" · best %1% on %2")
+                                        .arg(*scores.optimized, 0, 'f', 2)
+                                        .arg(split == "val" ? tr("val") : tr("held-out train"));
+    }
+    m_runFits.insert(key, fit);
+    return fit;
+}
+
 void ComparePage::refreshRunChoices()
 {
     std::vector<prism::RunRecord> runs;
     if (m_store)
         if (auto listed = m_store->listRuns())
             runs = std::move(listed.value());
+    // Runs whose program fits the open study first, newest first; then the
+    // others, listed but disabled with the reason (a run of another study
+    // was offered, even preselected, and then failed).
+    struct Choice {
+        QString text;
+        QString spec;
+        QString reason;
+    };
+    std::vector<Choice> fitting;
+    std::vector<Choice> others;
+    for (const auto &run : runs) {
+        if (!run.hasArtifact)
+            continue;
+        const QString id = toQ(run.id);
+        const RunFit fit = runFit(id);
+        const QString text = tr("Run %1 · %2 · %3").arg(id, toQ(run.optimizer), toQ(run.studyName));
+        if (fit.fits)
+            fitting.push_back({text + fit.scoreText, kRunPrefix + id, QString()});
+        else
+            others.push_back({text + tr(" (does not fit this study)"), kRunPrefix + id, fit.reason});
+    }
     for (QComboBox *combo : {m_sideA, m_sideB}) {
         const QString current = combo->currentData().toString();
         QStringList files;
@@ -292,22 +362,29 @@ void ComparePage::refreshRunChoices()
                 files << combo->itemData(i).toString();
         combo->clear();
         combo->addItem(sideLabel(kBaseline), kBaseline);
-        for (const auto &run : runs) {
-            if (!run.hasArtifact)
-                continue;
-            QString text = tr("Run %1 · %2 · %3").arg(toQ(run.id), toQ(run.optimizer), toQ(run.studyName));
-            if (run.bestScore)
-                text += tr(" · best %1% on val").arg(*run.bestScore, 0, 'f', 2);
-            combo->addItem(text, kRunPrefix + toQ(run.id));
+        for (const Choice &c : fitting)
+            combo->addItem(c.text, c.spec);
+        for (const Choice &c : others) {
+            combo->addItem(c.text, c.spec);
+            const int row = combo->count() - 1;
+            combo->setItemData(row, tr("This run's program does not fit the open study: %1").arg(c.reason),
+                               Qt::ToolTipRole);
+            if (auto *model = qobject_cast<QStandardItemModel *>(combo->model()))
+                model->item(row)->setEnabled(false);
         }
         for (const QString &f : files)
             combo->addItem(QDir::toNativeSeparators(f.mid(kFilePrefix.size())), f);
         combo->addItem(tr("Program file…"), kChooseFile);
-        selectSpec(combo, current.isEmpty() ? QString() : current);
+        const int keep = combo->findData(current);
+        const bool keepFits = keep >= 0 && (combo->itemData(keep, Qt::ToolTipRole).isNull());
+        selectSpec(combo, keepFits ? current : QString());
     }
-    // B defaults to the newest run: what a user comparing usually wants.
-    if (m_sideB->currentData().toString() == kBaseline && m_sideB->count() > 2)
+    // B defaults to the newest run that fits: what a user comparing usually wants.
+    if (m_sideB->currentData().toString() == kBaseline && !fitting.empty())
         m_sideB->setCurrentIndex(1);
+    // The placeholders name what the pickers now show (B read "Baseline" while it was a run).
+    if (!m_summary && !m_job)
+        clearResults();
 }
 
 void ComparePage::selectSpec(QComboBox *combo, const QString &spec)

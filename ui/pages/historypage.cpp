@@ -92,8 +92,11 @@ QSplitter *HistoryPage::buildRunsSplitter()
     m_model = new QStandardItemModel(0, ColumnCount, this);
     m_model->setHorizontalHeaderLabels({tr("Run"), tr("Created"), tr("Study"), tr("Optimizer"), tr("Seed"),
                                         tr("Status"), tr("Stop reason"), tr("Baseline"), tr("Best"), tr("Sessions")});
-    m_model->horizontalHeaderItem(BaselineColumn)->setToolTip(tr("Score of the study's program on the validation set"));
-    m_model->horizontalHeaderItem(BestColumn)->setToolTip(tr("Score of the best program found, on the validation set"));
+    m_model->horizontalHeaderItem(BaselineColumn)
+        ->setToolTip(tr("Score of the study's program on the split the optimizer selected on: validation, or a "
+                        "held-out part of train when the study has no validation split"));
+    m_model->horizontalHeaderItem(BestColumn)
+        ->setToolTip(tr("Score of the best program found, on the same split as Baseline"));
     m_model->horizontalHeaderItem(SessionsColumn)->setToolTip(tr("1 + the number of times the run was resumed"));
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
