@@ -9,7 +9,10 @@
 #include "studiostyle.h"
 
 #include <QApplication>
+#include <QFrame>
+#include <QHeaderView>
 #include <QLayout>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -72,6 +75,17 @@ private slots:
         QVERIFY2(minimum.width() <= kSmallScreen.width() && minimum.height() <= kSmallScreen.height(),
                  qPrintable(sizeText(minimum)));
         QCOMPARE(window.size(), kSmallScreen);
+        // The header holds two rows (it wrapped to three at this width) ...
+        auto *header = window.findChild<QFrame *>(QStringLiteral("monitorHeader"));
+        QVERIFY(header);
+        QVERIFY2(header->height() < 3 * header->fontMetrics().height() + 4,
+                 qPrintable(QString::number(header->height())));
+        // ... and the per-example table shows at least five rows (about four before).
+        auto *examples = window.findChild<QTableWidget *>(QStringLiteral("exampleResultsTable"));
+        QVERIFY(examples);
+        const int rowHeight = examples->verticalHeader()->defaultSectionSize();
+        QVERIFY2(examples->viewport()->height() >= 5 * rowHeight,
+                 qPrintable(QStringLiteral("%1 px for rows of %2").arg(examples->viewport()->height()).arg(rowHeight)));
         if (const QString shots = qEnvironmentVariable("PRISM_SCREENSHOT_DIR"); !shots.isEmpty())
             window.grab().save(shots + QStringLiteral("/layout-monitor-1024x640.png"));
     }

@@ -66,7 +66,7 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
 {
     setObjectName(QStringLiteral("trialChart"));
     setRenderHint(QPainter::Antialiasing);
-    setMinimumSize(360, 240);
+    setMinimumSize(320, 190); // small enough that the tables below get room in a 1024x640 window
 
     auto *chart = new QChart;
     chart->setTitle(tr("Trial scores"));
@@ -79,7 +79,7 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
     // the series item). A QScatterSeries keeps one QGraphicsItem per point,
     // which makes replace() with 10,000 points stall the UI thread.
     m_minibatchSeries = new QLineSeries(chart);
-    m_minibatchSeries->setName(tr("Minibatch trial"));
+    m_minibatchSeries->setName(tr("Minibatch"));
     QColor dot = kMinibatch;
     dot.setAlpha(150);
     m_minibatchSeries->setColor(dot);
@@ -88,18 +88,18 @@ TrialChart::TrialChart(QWidget *parent) : QChartView(parent)
     m_minibatchSeries->setLightMarker(dotImage(dot, 7, devicePixelRatioF()));
 
     m_fullSeries = new QScatterSeries(chart);
-    m_fullSeries->setName(tr("Full evaluation"));
+    m_fullSeries->setName(tr("Full eval"));
     m_fullSeries->setMarkerShape(QScatterSeries::MarkerShapeRotatedRectangle);
     m_fullSeries->setMarkerSize(13.0);
     m_fullSeries->setColor(kFull);
     m_fullSeries->setBorderColor(kFull.darker(160));
 
     m_bestFullSeries = new QLineSeries(chart);
-    m_bestFullSeries->setName(tr("Best full evaluation so far"));
+    m_bestFullSeries->setName(tr("Best full eval"));
     m_bestFullSeries->setPen(QPen(kBestFull, 2.5));
 
     m_bestMinibatchSeries = new QLineSeries(chart);
-    m_bestMinibatchSeries->setName(tr("Best minibatch so far"));
+    m_bestMinibatchSeries->setName(tr("Best minibatch"));
     QPen dashed(kMinibatch, 1.5, Qt::DashLine);
     m_bestMinibatchSeries->setPen(dashed);
 
@@ -264,8 +264,25 @@ void TrialChart::refresh()
         if (hi - lo < 20.0)
             hi = std::min(100.0, lo + 20.0);
     }
+    // Gridlines every 10 points while there is room; in a short chart (a
+    // small window) every 20 or 50, so the labels are not elided to "...".
+    const double plotHeight = chart()->plotArea().height();
+    const double minGap = fontMetrics().height() * 1.6;
+    double step = 10.0;
+    for (double wider : {20.0, 50.0})
+        if (plotHeight > 0.0 && plotHeight / ((hi - lo) / step) < minGap) {
+            step = wider;
+            lo = std::floor(lo / step) * step;
+            hi = std::min(100.0, std::ceil(hi / step) * step);
+        }
     m_yAxis->setRange(lo, hi);
-    m_yAxis->setTickCount(static_cast<int>((hi - lo) / 10.0) + 1);
+    m_yAxis->setTickCount(static_cast<int>(std::lround((hi - lo) / step)) + 1);
+}
+
+void TrialChart::resizeEvent(QResizeEvent *event)
+{
+    QChartView::resizeEvent(event);
+    scheduleRefresh(); // the gridline spacing follows the height
 }
 
 int TrialChart::minibatchPointCount() const

@@ -51,6 +51,7 @@ public:
     QImage renderImage(const QSize &size);
 
 private:
+    void resizeEvent(QResizeEvent *event) override;
     void scheduleRefresh();
     void refresh();
     // Appends a scored point to points and widens the score range.

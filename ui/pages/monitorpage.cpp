@@ -27,6 +27,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTextBrowser>
+#include <QTextDocumentFragment>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -193,8 +194,10 @@ MonitorPage::MonitorPage(QWidget *parent) : QWidget(parent)
     vertical->setChildrenCollapsible(false);
     vertical->addWidget(charts);
     vertical->addWidget(m_tabs);
-    vertical->setStretchFactor(0, 1);
-    vertical->setStretchFactor(1, 1);
+    // The tables get the larger share: at 1024x640 the per-example
+    // drill-down showed about four rows.
+    vertical->setStretchFactor(0, 2);
+    vertical->setStretchFactor(1, 3);
     layout->addWidget(vertical, 1);
 
     m_ledgerTimer.setInterval(kLedgerPollMs);
@@ -206,33 +209,34 @@ MonitorPage::~MonitorPage() = default;
 
 QWidget *MonitorPage::buildHeader()
 {
+    // Two rows at any width (at 1024 pixels the old three columns wrapped to
+    // three lines): run title, progress and Cancel; then status, best, stop.
+    // The title and the status give way first: clipped, with the full text in
+    // the tooltip.
     auto *header = new QFrame(this);
     header->setObjectName(QStringLiteral("monitorHeader"));
-    auto *row = new QHBoxLayout(header);
-    row->setContentsMargins(0, 0, 0, 0);
+    auto *rows = new QVBoxLayout(header);
+    rows->setContentsMargins(0, 0, 0, 0);
+    rows->setSpacing(2);
+    const int ch = fontMetrics().averageCharWidth();
 
-    auto *left = new QVBoxLayout;
+    auto *top = new QHBoxLayout;
     m_title = new QLabel(header);
     m_title->setObjectName(QStringLiteral("monitorTitle"));
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     QFont titleFont = m_title->font();
     titleFont.setBold(true);
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
     m_title->setFont(titleFont);
-    m_phase = new QLabel(header);
-    m_phase->setObjectName(QStringLiteral("monitorPhase"));
-    m_phase->setTextFormat(Qt::RichText);
-    left->addWidget(m_title);
-    left->addWidget(m_phase);
-    row->addLayout(left, 3);
-
+    top->addWidget(m_title, 1);
     m_progress = new QProgressBar(header);
     m_progress->setObjectName(QStringLiteral("monitorProgress"));
     m_progress->setRange(0, 1000);
     m_progress->setTextVisible(true);
-    m_progress->setMinimumWidth(fontMetrics().averageCharWidth() * 30);
-    row->addSpacing(fontMetrics().averageCharWidth() * 2);
-    row->addWidget(m_progress, 2);
+    m_progress->setMinimumWidth(ch * 18);
+    m_progress->setMaximumWidth(ch * 36);
+    top->addWidget(m_progress, 1);
     m_cancel = new QPushButton(tr("Cancel Run"), header);
     m_cancel->setObjectName(QStringLiteral("monitorCancel"));
     m_cancel->setToolTip(tr("Stop the run after the calls in flight; History can resume it later"));
@@ -242,21 +246,27 @@ QWidget *MonitorPage::buildHeader()
         logNote(tr("Cancel requested: the calls in flight finish, then the run stops. History can resume it."));
         emit cancelRequested();
     });
-    row->addWidget(m_cancel);
-    row->addSpacing(fontMetrics().averageCharWidth() * 2);
+    top->addWidget(m_cancel);
+    rows->addLayout(top);
 
-    auto *right = new QVBoxLayout;
+    auto *bottom = new QHBoxLayout;
+    m_phase = new QLabel(header);
+    m_phase->setObjectName(QStringLiteral("monitorPhase"));
+    m_phase->setTextFormat(Qt::RichText);
+    m_phase->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    bottom->addWidget(m_phase, 1);
     m_best = new QLabel(header);
     m_best->setObjectName(QStringLiteral("monitorBest"));
     m_best->setTextFormat(Qt::RichText);
-    m_best->setWordWrap(true);
+    bottom->addSpacing(ch * 2);
+    bottom->addWidget(m_best);
     m_stop = new QLabel(header);
     m_stop->setObjectName(QStringLiteral("monitorStop"));
     m_stop->setTextFormat(Qt::RichText);
-    m_stop->setWordWrap(true);
-    right->addWidget(m_best);
-    right->addWidget(m_stop);
-    row->addLayout(right, 3);
+    m_stop->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Preferred);
+    bottom->addSpacing(ch * 2);
+    bottom->addWidget(m_stop);
+    rows->addLayout(bottom);
     return header;
 }
 
@@ -567,6 +577,7 @@ void MonitorPage::updateHeader()
     if (!m_state.optimizer().empty())
         title += QStringLiteral("  ·  %1, seed %2").arg(toQ(m_state.optimizer())).arg(m_state.seed());
     m_title->setText(title);
+    m_title->setToolTip(title);
 
     const prism::RunStatus status = m_status ? *m_status : m_state.status();
     const bool running = status == prism::RunStatus::Running;
@@ -584,6 +595,7 @@ void MonitorPage::updateHeader()
     if (m_state.errorCount() > 0)
         phaseText += tr(" · <span style='color:#b3261e'>%1 error(s)</span>").arg(m_state.errorCount());
     m_phase->setText(phaseText);
+    m_phase->setToolTip(QTextDocumentFragment::fromHtml(phaseText).toPlainText());
 
     const int planned = m_state.plannedSearchTrials();
     const int done = m_state.searchTrialsDone();
