@@ -3,6 +3,8 @@
 // labels), Try-it results go grey and say so when the metric changes, and the
 // Monitor's per-example table opens the trace of a run's example, replayed
 // from the run's journal.
+#include "compare/comparisontablemodel.h"
+#include "pages/comparepage.h"
 #include "pages/metricpage.h"
 #include "pages/monitorpage.h"
 #include "studiostyle.h"
@@ -254,6 +256,35 @@ private slots:
         auto *messages =
             dialog->view()->stageTabs()->widget(0)->findChild<QPlainTextEdit *>(QStringLiteral("messagesView"));
         QVERIFY(messages->toPlainText().contains(QString::fromStdString(trace->inputs.begin()->second.toText())));
+        dialog->close();
+    }
+
+    void compareRowTraceRunsAgainFromTheCache()
+    {
+        StudyDocument doc;
+        QString error;
+        QVERIFY2(doc.newFromSample(QStringLiteral("moderation"), &error), qPrintable(error));
+        ComparePage page(&doc);
+        page.resize(1000, 620);
+        page.show();
+        QSignalSpy finished(&page, &ComparePage::comparisonFinished);
+        QVERIFY2(page.compareFiles(QString(), QString(), &error), qPrintable(error));
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(finished.first().at(0).toBool(), true);
+
+        ComparisonTableModel *model = page.examplesModel();
+        QVERIFY(model->rowCount() > 2);
+        TraceDialog *dialog = page.openTrace(2, 1);
+        QVERIFY(dialog);
+        QVERIFY(waitFor([&] { return !dialog->isRunning(); }));
+        const auto &trace = dialog->view()->trace();
+        QVERIFY(trace);
+        QCOMPARE(static_cast<int>(trace->index), model->exampleIndex(2));
+        // The same answer as the comparison's, and free: every call came from the response cache.
+        const QVariant shownScore = model->data(model->index(2, ComparisonTableModel::ScoreBColumn));
+        QCOMPARE(shownScore.toString(), QString::number(*trace->result.score, 'f', 2));
+        QCOMPARE(trace->cacheHits(), trace->calls());
+        QVERIFY(dialog->view()->summaryLabel()->text().contains(QStringLiteral("all from cache")));
         dialog->close();
     }
 };

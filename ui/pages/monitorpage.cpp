@@ -769,6 +769,12 @@ TraceDialog *MonitorPage::openExampleTrace(int row)
         const auto &trace = dialog->view()->trace();
         if (!trace || !*setup)
             return;
+        if (trace->result.error) {
+            dialog->setNote(tr("Replayed from the call journal of run %1. A replay never calls the model, so a "
+                               "call the run did not record shows as an error.")
+                                .arg(toQ(runId)));
+            return;
+        }
         const bool same = trace->result.prediction.values == (*setup)->storedPrediction;
         dialog->setNote(same ? tr("Replayed from the call journal of run %1: no new call was made, and the "
                                   "prediction is the one the run recorded.")
