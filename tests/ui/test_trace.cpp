@@ -186,6 +186,8 @@ private slots:
         QVERIFY(m_page->resultsStale());
         QVERIFY(!m_page->staleLabel()->isHidden());
         QVERIFY(m_page->staleLabel()->text().contains(QStringLiteral("metric")));
+        QCoreApplication::processEvents();
+        saveShot(m_page.get(), QStringLiteral("metric-stale.png"));
         // Greyed, still there.
         QCOMPARE(m_page->resultsTable()->rowCount(), 3);
         const QColor grey = m_page->resultsTable()->palette().color(QPalette::Disabled, QPalette::Text);
@@ -221,6 +223,9 @@ private slots:
         QVERIFY(examples->rowCount() > 0);
         examples->setCurrentCell(1, 0);
         QVERIFY(page.traceButton()->isEnabled());
+        page.tabs()->setCurrentIndex(0);
+        QCoreApplication::processEvents();
+        saveShot(&page, QStringLiteral("monitor-trace-button.png"));
 
         page.traceButton()->click();
         const auto dialogs = page.findChildren<TraceDialog *>();
@@ -252,6 +257,8 @@ private slots:
         QCOMPARE(trace->cacheHits(), trace->calls());
         QVERIFY(dialog->view()->summaryLabel()->text().contains(QStringLiteral("all from cache")));
         QVERIFY(dialog->noteLabel()->text().contains(QStringLiteral("no new call")));
+        QCoreApplication::processEvents();
+        saveShot(dialog, QStringLiteral("trace-monitor.png"));
         QVERIFY(dialog->noteLabel()->text().contains(QStringLiteral("the one the run recorded")));
         auto *messages =
             dialog->view()->stageTabs()->widget(0)->findChild<QPlainTextEdit *>(QStringLiteral("messagesView"));
