@@ -16,7 +16,10 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 
 using namespace prism;
 
@@ -253,6 +256,8 @@ TEST(ExampleTrace, ReplayFromTheRunJournalMakesNoCall)
 {
     const auto dir = std::filesystem::temp_directory_path() / ("prism-trace-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
+    // The response cache goes in the test's folder, not the user's.
+    ::setenv("PRISM_DATA_DIR", (dir / "data").string().c_str(), 1);
     auto store = RunStore::open((dir / "runs.sqlite").string());
     ASSERT_TRUE(store) << store.error().message;
     NewRun run;
@@ -293,6 +298,7 @@ TEST(ExampleTrace, ReplayFromTheRunJournalMakesNoCall)
 TEST(ExampleTrace, ATrialExampleOfARealRunReplaysAsRecorded)
 {
     const auto dir = std::filesystem::temp_directory_path() / ("prism-trace-run-" + std::to_string(::getpid()));
+    ::setenv("PRISM_DATA_DIR", (dir / "data").string().c_str(), 1);
     const recordedrun::Recording rec = recordedrun::record(dir);
     ASSERT_TRUE(rec.error.empty()) << rec.error;
     auto trials = rec.store->trials(rec.runId);
