@@ -19,3 +19,4 @@ add_dependencies(test_storage_faults prism_fsfault)
 prism_add_test(test_pins RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pins.cpp)
 # `prism optimize --dry-run` against real runs of the samples: the plan bounds them.
 prism_add_test(test_plan_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
+prism_add_test(test_example_trace SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_example_trace.cpp)

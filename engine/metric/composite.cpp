@@ -76,35 +76,52 @@ struct FieldScorer {
     }
 };
 
+// Every scorer's verdict on one prediction, in the spec's order.
+Result<std::vector<FieldScore>> scoreEach(const std::vector<FieldScorer> &scorers, const Example &example,
+                                          const Prediction &prediction)
+{
+    if (prediction.error)
+        return *prediction.error;
+    std::vector<FieldScore> out;
+    for (const auto &s : scorers) {
+        const Value *expected = example.values.find(s.spec.field);
+        if (!expected)
+            return Error::make(ErrorKind::Data, "the example has no value for '" + s.spec.field + "' to score against");
+        FieldScore f;
+        f.field = s.spec.field;
+        f.metric = s.spec.metric;
+        f.weight = s.weight;
+        f.expected = *expected;
+        f.predicted = prediction.values.get(s.spec.field);
+        try {
+            f.score = std::clamp(s.score(f.expected, f.predicted), 0.0, 1.0);
+        } catch (const std::regex_error &e) {
+            // std::regex gives up on some inputs (backtracking limits).
+            return Error::make(ErrorKind::Config, "metric: regex /" + s.spec.pattern + "/ failed on the answer for '"
+                                                      + s.spec.field + "': " + e.what());
+        }
+        f.feedback = s.feedback(f.expected, f.predicted, f.score);
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
 class CompositeMetric final : public Metric {
 public:
     explicit CompositeMetric(std::vector<FieldScorer> scorers) : m_scorers(std::move(scorers)) {}
 
     Result<MetricResult> score(const Example &example, const Prediction &prediction) const override
     {
-        if (prediction.error)
-            return *prediction.error;
+        auto fields = scoreEach(m_scorers, example, prediction);
+        if (!fields)
+            return fields.error();
         MetricResult result;
         double total = 0.0;
-        for (const auto &s : m_scorers) {
-            const Value *expected = example.values.find(s.spec.field);
-            if (!expected)
-                return Error::make(ErrorKind::Data,
-                                   "the example has no value for '" + s.spec.field + "' to score against");
-            const Value &predicted = prediction.values.get(s.spec.field);
-            double value = 0.0;
-            try {
-                value = std::clamp(s.score(*expected, predicted), 0.0, 1.0);
-            } catch (const std::regex_error &e) {
-                // std::regex gives up on some inputs (backtracking limits).
-                return Error::make(ErrorKind::Config, "metric: regex /" + s.spec.pattern
-                                                          + "/ failed on the answer for '" + s.spec.field
-                                                          + "': " + e.what());
-            }
-            total += s.weight * value;
+        for (const FieldScore &f : *fields) {
+            total += f.weight * f.score;
             if (!result.feedback.empty())
                 result.feedback += "; ";
-            result.feedback += s.feedback(*expected, predicted, value);
+            result.feedback += f.feedback;
         }
         result.score = std::clamp(total, 0.0, 1.0);
         return result;
@@ -127,7 +144,10 @@ private:
 
 } // namespace
 
-Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program)
+namespace {
+
+// The checked, weight-normalized scorers of a composite spec.
+Result<std::vector<FieldScorer>> buildScorers(const MetricSpec &spec, const Program &program)
 {
     if (spec.kind == "script")
         return Error::make(
@@ -194,7 +214,26 @@ Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program
                            "metric: all field weights are zero; give at least one field a positive weight");
     for (auto &s : scorers)
         s.weight /= weightSum;
-    return std::unique_ptr<Metric>(std::make_unique<CompositeMetric>(std::move(scorers)));
+    return scorers;
+}
+
+} // namespace
+
+Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program)
+{
+    auto scorers = buildScorers(spec, program);
+    if (!scorers)
+        return scorers.error();
+    return std::unique_ptr<Metric>(std::make_unique<CompositeMetric>(std::move(*scorers)));
+}
+
+Result<std::vector<FieldScore>> scoreFields(const MetricSpec &spec, const Program &program, const Example &example,
+                                            const Prediction &prediction)
+{
+    auto scorers = buildScorers(spec, program);
+    if (!scorers)
+        return scorers.error();
+    return scoreEach(*scorers, example, prediction);
 }
 
 } // namespace prism

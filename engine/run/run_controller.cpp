@@ -474,6 +474,9 @@ OptimizeContext RunController::optimizeContext(WorkerPool &pool)
         prediction["values"] = toJson(r.prediction.values);
         prediction["raw"] = r.prediction.rawCompletion;
         prediction["feedback"] = r.feedback;
+        // The example itself, so the studio can trace this row again (the
+        // optimizer's validation indices are its own, e.g. a holdout of train).
+        prediction["example"] = toJson(r.example);
         record.predictionJson = prediction.dump(-1, ' ', false, Json::error_handler_t::replace);
         record.calls = r.lmCalls;
         if (auto stored = m_store->putExampleResult(m_runId, record); !stored)

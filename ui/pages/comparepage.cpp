@@ -5,6 +5,8 @@
 #include "compare/programsource.h"
 #include "compare/worddiff.h"
 #include "qtconvert.h"
+#include "trace/reruntrace.h"
+#include "trace/tracedialog.h"
 #include "widgets/errorbanner.h"
 #include "widgets/filedialogs.h"
 
@@ -235,6 +237,12 @@ QWidget *ComparePage::buildExamplesTab(QTabWidget *tabs)
     m_table->setColumnWidth(ComparisonTableModel::IndexColumn, ch * 6);
     m_table->setColumnWidth(ComparisonTableModel::ScoreAColumn, ch * 10);
     m_table->setColumnWidth(ComparisonTableModel::ScoreBColumn, ch * 10);
+    m_table->setToolTip(tr("Double-click a row for its trace: A's, or B's in B's columns."));
+    connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex &index) {
+        const int c = index.column();
+        openTrace(index.row(),
+                  c == ComparisonTableModel::PredictionBColumn || c == ComparisonTableModel::ScoreBColumn ? 1 : 0);
+    });
     examplesLayout->addWidget(m_table, 1);
     return examples;
 }
@@ -517,6 +525,7 @@ bool ComparePage::start(const Side &a, const Side &b, QString *error)
     m_runningB = b;
     m_runningSplit = s;
     showPromptDiff(programA, programB);
+    m_traced = Traced{m_doc->study(), examples, programA, programB, a.label, b.label};
     m_job = std::make_shared<ComparisonJob>(m_doc->study(), examples, programA, programB);
     m_result = std::make_shared<PendingResult>();
     const quint64 generation = ++m_generation;
@@ -612,9 +621,27 @@ void ComparePage::fail(const QString &message)
     emit comparisonFinished(false, message);
 }
 
+TraceDialog *ComparePage::openTrace(int row, int side)
+{
+    if (!m_traced || row < 0 || row >= m_filter->rowCount())
+        return nullptr;
+    const int sourceRow = m_filter->mapToSource(m_filter->index(row, 0)).row();
+    const int index = m_model->exampleIndex(sourceRow);
+    if (index < 0 || index >= static_cast<int>(m_traced->examples.size()))
+        return nullptr;
+    const QString label = side == 0 ? m_traced->labelA : m_traced->labelB;
+    auto *dialog = TraceDialog::open(this, tr("Trace of example %1 · %2").arg(index).arg(label));
+    dialog->setNote(tr("Run again on the study's task model; answers already in the response cache cost nothing "
+                       "and show as cache hits."));
+    startRerunTrace(dialog, m_traced->study, side == 0 ? m_traced->a : m_traced->b,
+                    m_traced->examples[static_cast<std::size_t>(index)], static_cast<std::size_t>(index));
+    return dialog;
+}
+
 void ComparePage::clearResults()
 {
     m_summary.reset();
+    m_traced.reset();
     m_model->clear();
     m_scoreA->setText(scoreHtml(tr("A"), sideLabel(m_sideA->currentData().toString()), QStringLiteral("—")));
     m_scoreB->setText(scoreHtml(tr("B"), sideLabel(m_sideB->currentData().toString()), QStringLiteral("—")));

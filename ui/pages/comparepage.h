@@ -40,6 +40,8 @@ struct Program;
 // whether it excludes 0, the per-example table (flips green or red, a
 // "changed only" filter) and a word-level diff of the instructions with the
 // demos of each side.
+class TraceDialog;
+
 class ComparePage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ComparePage)
@@ -79,6 +81,10 @@ public:
     QLabel *verdictLabel() const { return m_verdict; }
     QCheckBox *changedOnlyCheck() const { return m_changedOnly; }
     QTableView *examplesTable() const { return m_table; }
+    // The trace of a row of the examples table (as shown, after the filter)
+    // for side 0 (A) or 1 (B): the example run again on the study's models,
+    // in a new non-modal window. Null when there is no such row.
+    TraceDialog *openTrace(int row, int side);
     ComparisonTableModel *examplesModel() const { return m_model; }
     ChangedRowsFilter *examplesFilter() const { return m_filter; }
     QTextBrowser *promptDiff() const { return m_diff; }
@@ -161,4 +167,14 @@ private:
     Side m_runningB;
     Split m_runningSplit = Split::Test;
     std::optional<CompareSummary> m_summary;
+    // What the shown comparison ran, so a row can be traced.
+    struct Traced {
+        prism::Study study;
+        std::vector<prism::Example> examples;
+        prism::Program a;
+        prism::Program b;
+        QString labelA;
+        QString labelB;
+    };
+    std::optional<Traced> m_traced;
 };

@@ -3,6 +3,7 @@
 #include "models/rowtablemodel.h"
 #include "qtconvert.h"
 #include "studydocument.h"
+#include "trace/tracedialog.h"
 #include "widgets/errorbanner.h"
 #include "widgets/jshighlighter.h"
 
@@ -10,6 +11,7 @@
 #include "eval/evaluator.h"
 #include "metric/builtin.h"
 #include "modelsetup/lm_setup.h"
+#include "run/example_trace.h"
 #include "scripting/jsmetric.h"
 
 #include <QButtonGroup>
@@ -55,6 +57,7 @@ struct MetricTestJob {
 
     std::optional<prism::Error> setupError; // nothing ran: the metric or the models could not start
     prism::EvalReport report;
+    std::vector<std::optional<prism::ExampleTrace>> traces; // parallel to examples; empty = not run
     double seconds = 0.0;
 
     std::atomic<bool> stop{false};
@@ -102,15 +105,36 @@ private:
             setupError = reachable.error();
             return;
         }
-        prism::EvalOptions options;
-        options.threads = std::clamp(study.eval.threads, 1, std::max(1, static_cast<int>(examples.size())));
-        options.maxErrors = static_cast<int>(examples.size()) + 1; // every row gets its verdict
-        options.call.temperature = models->taskConfig.temperature;
-        options.call.maxTokens = models->taskConfig.maxTokens;
-        options.call.role = "evaluation";
-        options.cancel = &stop;
-        const prism::Evaluator evaluator(*models->task, *adapter.get(), *metric.value(), options);
-        report = evaluator.run(study.program, examples);
+        prism::CallOptions call;
+        call.temperature = models->taskConfig.temperature;
+        call.maxTokens = models->taskConfig.maxTokens;
+        call.role = "evaluation";
+        traceRows(*models->task, *adapter, *metric.value(), call);
+    }
+
+    // Every row through traceExample (the evaluator's own path, recorded), so
+    // each result row can open what the model was sent and said.
+    void traceRows(prism::Lm &lm, const prism::Adapter &adapter, const prism::Metric &metric,
+                   const prism::CallOptions &call)
+    {
+        const std::size_t n = examples.size();
+        traces.assign(n, std::nullopt);
+        const int threads = std::clamp(study.eval.threads, 1, std::max(1, static_cast<int>(n)));
+        prism::parallelFor(nullptr, n, threads, [&](std::size_t i) {
+            if (stop)
+                return;
+            traces[i] = prism::traceExample(study.program, examples[i], i, lm, adapter, metric, call, &study.metric);
+        });
+        report.total = n;
+        for (const auto &t : traces) {
+            if (!t) {
+                report.stoppedEarly = true;
+                report.stopReason = "cancelled";
+                continue;
+            }
+            report.usage.add(t->result.prediction.usage);
+            report.results.push_back(t->result);
+        }
     }
 };
 
@@ -164,6 +188,9 @@ int lineOf(const QString &message)
 }
 
 constexpr qint64 typingPauseMs = 1500;
+
+// A result cell's own colour (an error's red), put back when the results are current again.
+constexpr int kOwnColorRole = Qt::UserRole + 1;
 
 // QPlainTextEdit with a line-number gutter, two-space indentation and
 // auto-indent on Enter. No Q_OBJECT: lambdas do the wiring.
@@ -403,6 +430,12 @@ QWidget *MetricPage::buildTestPane()
     auto *testLayout = new QVBoxLayout(testPane);
     testLayout->setContentsMargins(0, 0, 0, 0);
     testLayout->addLayout(buildTestBar(testPane));
+    m_staleLabel = new QLabel(testPane);
+    m_staleLabel->setObjectName(QStringLiteral("testResultsStale"));
+    m_staleLabel->setWordWrap(true);
+    m_staleLabel->setStyleSheet(QStringLiteral("color: #8a5a00;"));
+    m_staleLabel->hide();
+    testLayout->addWidget(m_staleLabel);
     testLayout->addWidget(buildTestTables(testPane), 1);
     return testPane;
 }
@@ -501,11 +534,12 @@ void MetricPage::connectSignals()
     connect(m_rowsModel, &QAbstractItemModel::modelReset, this, &MetricPage::updateTestButton);
     connect(m_testButton, &QPushButton::clicked, this, &MetricPage::testSelectedRows);
     connect(m_cancelButton, &QPushButton::clicked, this, &MetricPage::cancelTest);
+    connect(m_results, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { openTrace(row); });
 
     connect(m_document, &StudyDocument::studyChanged, this, &MetricPage::syncFromStudy);
     connect(m_document, &StudyDocument::documentReset, this, [this] {
         m_banner->clear();
-        m_results->setRowCount(0);
+        clearResults();
         m_testStatus->setStyleSheet(QString());
         m_testStatus->setText(idleHint());
         syncFromStudy();
@@ -611,6 +645,70 @@ void MetricPage::syncFromStudy()
     updateBuilderSummary();
     if (script && m_scriptProblem.isEmpty() && m_scriptStatus->text().isEmpty())
         m_checkTimer->start();
+    updateStaleness();
+}
+
+void MetricPage::clearResults()
+{
+    m_results->setRowCount(0);
+    m_traces.clear();
+    m_resultsStudy.reset();
+    updateStaleness();
+}
+
+QString MetricPage::staleReason() const
+{
+    if (!m_resultsStudy || m_results->rowCount() == 0)
+        return {};
+    const prism::Study &now = m_document->study();
+    QStringList changed;
+    if (!(now.metric == m_resultsStudy->metric))
+        changed << tr("the metric");
+    if (!(now.program == m_resultsStudy->program) || now.eval.adapter != m_resultsStudy->eval.adapter)
+        changed << tr("the program");
+    if (!(now.taskModel == m_resultsStudy->taskModel))
+        changed << tr("the task model");
+    if (changed.isEmpty())
+        return {};
+    return tr("Out of date: %1 changed since this test. Test again to see results for the current study.")
+        .arg(changed.join(tr(" and ")));
+}
+
+void MetricPage::updateStaleness()
+{
+    const QString reason = staleReason();
+    const bool stale = !reason.isEmpty();
+    m_staleLabel->setText(reason);
+    m_staleLabel->setVisible(stale);
+    // Greyed, not removed: the old answers stay readable (and traceable) until the next test.
+    const QColor grey = m_results->palette().color(QPalette::Disabled, QPalette::Text);
+    for (int row = 0; row < m_results->rowCount(); ++row)
+        for (int c = 0; c < m_results->columnCount(); ++c)
+            if (auto *item = m_results->item(row, c))
+                item->setData(Qt::ForegroundRole, stale ? QVariant(grey) : item->data(kOwnColorRole));
+}
+
+bool MetricPage::resultsStale() const
+{
+    return !staleReason().isEmpty();
+}
+
+TraceDialog *MetricPage::lastTraceDialog() const
+{
+    return qobject_cast<TraceDialog *>(m_lastTrace.data());
+}
+
+void MetricPage::openTrace(int row)
+{
+    if (row < 0 || row >= static_cast<int>(m_traces.size()) || !m_traces[static_cast<std::size_t>(row)])
+        return;
+    const prism::ExampleTrace &trace = *m_traces[static_cast<std::size_t>(row)];
+    const QString rowText = m_results->item(row, RowColumn) ? m_results->item(row, RowColumn)->text() : QString();
+    auto *dialog = TraceDialog::open(this, tr("Trace of row %1").arg(rowText));
+    dialog->showTrace(trace);
+    if (resultsStale())
+        dialog->setNote(staleReason());
+    m_lastTrace = dialog;
 }
 
 void MetricPage::rebuildBuilder()
@@ -920,7 +1018,7 @@ void MetricPage::testSelectedRows()
     for (int r : rows)
         job->examples.push_back(examples[static_cast<std::size_t>(r)]);
 
-    m_results->setRowCount(0);
+    clearResults();
     m_testStatus->setStyleSheet(QString());
     m_testStatus->setText(
         (rows.size() == 1 ? tr("Running 1 row with %1…") : tr("Running %2 rows with %1…").arg(rows.size()))
@@ -987,19 +1085,27 @@ void MetricPage::finishTest(const std::shared_ptr<MetricTestJob> &job)
             }
         }
         auto *predictionItem = new QTableWidgetItem(prediction);
-        predictionItem->setToolTip(prediction);
+        predictionItem->setToolTip(r ? tr("%1\n\nDouble-click for the trace: the messages sent, the raw "
+                                          "completion, the reasoning and each field's score.")
+                                           .arg(prediction)
+                                     : prediction);
         m_results->setItem(row, PredictionColumn, predictionItem);
         auto *scoreItem = new QTableWidgetItem(score);
         scoreItem->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_results->setItem(row, ScoreColumn, scoreItem);
         auto *feedbackItem = new QTableWidgetItem(feedback);
         feedbackItem->setToolTip(feedback);
-        if (isError)
+        if (isError) {
             feedbackItem->setForeground(errorColor);
+            feedbackItem->setData(kOwnColorRole, QBrush(errorColor));
+        }
         m_results->setItem(row, FeedbackColumn, feedbackItem);
     }
 
     m_results->resizeRowsToContents();
+    m_traces = job->traces;
+    m_resultsStudy = job->study;
+    updateStaleness();
 
     if (job->setupError) {
         const QString message = toQ(job->setupError->message);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/study.h"
+#include "run/example_trace.h"
 
 #include <QList>
 #include <QPointer>
@@ -8,6 +9,7 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class ErrorBanner;
@@ -24,6 +26,7 @@ class QTimer;
 class QToolButton;
 class RowTableModel;
 class StudyDocument;
+class TraceDialog;
 struct MetricTestJob;
 
 // Metric page: the builder (one built-in metric per output field, with
@@ -69,6 +72,13 @@ public:
     bool isTesting() const;
     QString testStatus() const;
 
+    // The trace of a result row (what ran, even when out of date), in a new non-modal window.
+    void openTrace(int row);
+    TraceDialog *lastTraceDialog() const;
+    // The results no longer match the study (metric, program or task model changed since the test).
+    bool resultsStale() const;
+    QLabel *staleLabel() const { return m_staleLabel; }
+
     // What the last background check of the script found: "" when it loads.
     QString scriptProblem() const { return m_scriptProblem; }
     // Checks the script now instead of after the typing pause (tests).
@@ -103,6 +113,9 @@ private:
     void startScriptCheck();
     void showScriptProblem(const QString &problem);
     void finishTest(const std::shared_ptr<MetricTestJob> &job);
+    void clearResults();
+    void updateStaleness();
+    QString staleReason() const;
     void updateTestButton();
     void sizeRowColumns();
     void fitSplitter();
@@ -142,6 +155,10 @@ private:
     QPushButton *m_testButton = nullptr;
     QPushButton *m_cancelButton = nullptr;
     QLabel *m_testStatus = nullptr;
+    QLabel *m_staleLabel = nullptr;
+    std::vector<std::optional<prism::ExampleTrace>> m_traces; // parallel to the result rows
+    std::optional<prism::Study> m_resultsStudy;               // what the shown results ran with
+    QPointer<QWidget> m_lastTrace;                            // a TraceDialog
     std::shared_ptr<MetricTestJob> m_job;
     QPointer<QThread> m_testThread;
 };

@@ -7,6 +7,11 @@
 #include "charts/trialchart.h"
 #include "qtconvert.h"
 #include "run/runtablemodels.h"
+#include "trace/tracedialog.h"
+#include "trace/traceview.h"
+
+#include "run/run_example_trace.h"
+#include "scripting/jsmetric.h"
 
 #include <nlohmann/json.hpp>
 
@@ -303,8 +308,20 @@ QWidget *MonitorPage::buildTrialsTab()
     fitColumns(m_examples, {QStringLiteral("1000"), QStringLiteral("1.00")});
     m_examples->setColumnWidth(2, ch * 40);
     m_examples->horizontalHeader()->setStretchLastSection(true);
-    detailLayout->addWidget(m_examplesLabel);
+    m_traceButton = new QPushButton(tr("&Trace…"), detail);
+    m_traceButton->setObjectName(QStringLiteral("traceExampleButton"));
+    m_traceButton->setToolTip(tr("What the model was sent and answered for the selected example, replayed from "
+                                 "the run's call journal (no new call). Double-click a row does the same."));
+    m_traceButton->setEnabled(false);
+    auto *labelRow = new QHBoxLayout;
+    labelRow->addWidget(m_examplesLabel, 1);
+    labelRow->addWidget(m_traceButton, 0, Qt::AlignTop);
+    detailLayout->addLayout(labelRow);
     detailLayout->addWidget(m_examples, 1);
+    connect(m_examples, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { openExampleTrace(row); });
+    connect(m_examples, &QTableWidget::currentCellChanged, this,
+            [this](int row) { m_traceButton->setEnabled(m_store && row >= 0 && !m_shownConfigKey.isEmpty()); });
+    connect(m_traceButton, &QPushButton::clicked, this, [this] { openExampleTrace(m_examples->currentRow()); });
 
     split->addWidget(m_trialsView);
     split->addWidget(detail);
@@ -740,14 +757,58 @@ void MonitorPage::updateExplanation()
     m_explanationBox->setVisible(!parts.isEmpty());
 }
 
+TraceDialog *MonitorPage::openExampleTrace(int row)
+{
+    if (!m_store || row < 0 || row >= m_examples->rowCount() || !m_examples->item(row, 0))
+        return nullptr;
+    const int index = m_examples->item(row, 0)->text().toInt();
+    const std::string runId = toStd(m_runId);
+    const std::string configKey = toStd(m_shownConfigKey);
+    auto *dialog = TraceDialog::open(this, tr("Trace of example %1 · %2").arg(index).arg(m_shownConfigKey));
+    auto store = m_store;
+    auto setup = std::make_shared<std::optional<prism::RunExampleSetup>>();
+    dialog->start([store, runId, configKey, index, setup]() -> prism::Result<prism::ExampleTrace> {
+        auto prepared = prism::prepareRunExample(*store, runId, configKey, index);
+        if (!prepared)
+            return prepared.error();
+        *setup = *prepared;
+        auto metric = prism::makeStudyMetric(prepared->study.metric, prepared->program);
+        if (!metric)
+            return metric.error();
+        return prism::replayRunExample(*store, runId, *prepared, **metric);
+    });
+    connect(dialog, &TraceDialog::traceReady, dialog, [dialog, setup, runId] {
+        const auto &trace = dialog->view()->trace();
+        if (!trace || !*setup)
+            return;
+        if (trace->result.error) {
+            dialog->setNote(tr("Replayed from the call journal of run %1. A replay never calls the model, so a "
+                               "call the run did not record shows as an error.")
+                                .arg(toQ(runId)));
+            return;
+        }
+        const bool same = trace->result.prediction.values == (*setup)->storedPrediction;
+        dialog->setNote(same ? tr("Replayed from the call journal of run %1: no new call was made, and the "
+                                  "prediction is the one the run recorded.")
+                                   .arg(toQ(runId))
+                             : tr("Replayed from the call journal of run %1, but the prediction differs from "
+                                  "the one the run recorded.")
+                                   .arg(toQ(runId)));
+    });
+    return dialog;
+}
+
 void MonitorPage::showTrialResults(int row)
 {
     m_examples->setRowCount(0);
+    m_shownConfigKey.clear();
+    m_traceButton->setEnabled(false);
     if (row < 0 || row >= static_cast<int>(m_state.trials().size())) {
         m_examplesLabel->setText(tr("Select a trial to see its per-example results."));
         return;
     }
     const auto &t = m_state.trials()[static_cast<std::size_t>(row)];
+    m_shownConfigKey = toQ(t.configKey);
     std::map<int, prism::ExampleResultRecord> stored;
     QString storeNote;
     if (!m_store) {

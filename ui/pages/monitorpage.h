@@ -25,7 +25,9 @@ class QPushButton;
 class QTabWidget;
 class QTableView;
 class QTableWidget;
+class QPushButton;
 class QTextBrowser;
+class TraceDialog;
 class TrialChart;
 class TrialTableModel;
 
@@ -91,6 +93,11 @@ public:
 
     // Shows the per-example results of the trial in this row of the trials table.
     void showTrialResults(int row);
+    // Opens the trace of the example in this row of the per-example table:
+    // replayed from the run's call journal on a background thread, in a new
+    // non-modal window. Null when there is no store or no such row.
+    TraceDialog *openExampleTrace(int row);
+    QPushButton *traceButton() const { return m_traceButton; }
     // Reads the ledger totals from the store now.
     void refreshLedger();
 
@@ -141,6 +148,8 @@ private:
     QTableView *m_trialsView = nullptr;
     QLabel *m_examplesLabel = nullptr;
     QTableWidget *m_examples = nullptr;
+    QPushButton *m_traceButton = nullptr;
+    QString m_shownConfigKey; // the trial whose examples the table shows
     CandidateTableModel *m_candidatesModel = nullptr;
     QTableView *m_candidatesView = nullptr;
     QTextBrowser *m_candidateDetail = nullptr;
