@@ -57,3 +57,5 @@ prism_add_ui_test(test_spend SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_spend.cpp
 prism_add_ui_test(test_report_browser SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_report_browser.cpp)
 prism_add_ui_test(test_layout SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_layout.cpp)
 prism_add_ui_test(test_trace SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_trace.cpp)
+prism_add_ui_test(test_playground SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_playground.cpp)
+prism_add_ui_test(test_gridpage SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_gridpage.cpp)

@@ -10,10 +10,12 @@
 #include "pages/comparepage.h"
 #include "pages/datasetpage.h"
 #include "pages/exportpage.h"
+#include "pages/gridpage.h"
 #include "pages/historypage.h"
 #include "pages/metricpage.h"
 #include "pages/modelspage.h"
 #include "pages/monitorpage.h"
+#include "pages/playgroundpage.h"
 #include "pages/runpage.h"
 #include "pages/signaturepage.h"
 #include "widgets/icons.h"
@@ -78,10 +80,14 @@ void registerPages(MainWindow *window)
     auto *run = new RunPage(doc, bridge);
     auto *monitor = new MonitorPage;
     auto *compare = new ComparePage(doc);
+    auto *playground = new PlaygroundPage(doc);
+    auto *grid = new GridPage(doc);
     auto *history = new HistoryPage;
     auto *exporter = new ExportPage(doc, monitor);
     monitor->setStore(reader);
     compare->setStore(reader);
+    playground->setStore(reader);
+    grid->setStore(reader);
     history->setStore(reader);
     exporter->setStore(reader);
     exporter->setComparisonSource([compare] { return compare->summary(); });
@@ -89,6 +95,8 @@ void registerPages(MainWindow *window)
     window->addPage(QObject::tr("Run"), run, studioIcon(QStringLiteral("run")));
     window->addPage(QObject::tr("Monitor"), monitor, studioIcon(QStringLiteral("monitor")));
     window->addPage(QObject::tr("Compare"), compare, studioIcon(QStringLiteral("compare")));
+    window->addPage(QObject::tr("Grid"), grid, studioIcon(QStringLiteral("grid")));
+    window->addPage(QObject::tr("Playground"), playground, studioIcon(QStringLiteral("playground")));
     window->addPage(QObject::tr("History"), history, studioIcon(QStringLiteral("history")));
     window->addPage(QObject::tr("Export"), exporter, studioIcon(QStringLiteral("export")));
 
@@ -116,6 +124,8 @@ void registerPages(MainWindow *window)
     QObject::connect(bridge, &EngineBridge::runFinished, spend,
                      [spend](const QString &runId) { spend->runFinished(runId); });
     QObject::connect(compare, &ComparePage::spent, spend, &SpendTracker::addJob);
+    QObject::connect(playground, &PlaygroundPage::spent, spend, &SpendTracker::addJob);
+    QObject::connect(grid, &GridPage::spent, spend, &SpendTracker::addJob);
     QObject::connect(spend, &SpendTracker::changed, window,
                      [window, spend] { window->setSpendText(spend->statusText(), spend->toolTip()); });
     window->setSpendText(spend->statusText(), spend->toolTip());

@@ -133,7 +133,8 @@ private slots:
         QCOMPARE(m_window->pageTitles(),
                  (QStringList{QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
                               QStringLiteral("Models"), QStringLiteral("Run"), QStringLiteral("Monitor"),
-                              QStringLiteral("Compare"), QStringLiteral("History"), QStringLiteral("Export")}));
+                              QStringLiteral("Compare"), QStringLiteral("Grid"), QStringLiteral("Playground"),
+                              QStringLiteral("History"), QStringLiteral("Export")}));
         QCOMPARE(doc()->rowCount(Split::Train), 30);
     }
 

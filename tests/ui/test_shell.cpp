@@ -90,7 +90,8 @@ private slots:
         // Only real pages, in the studio's order, no duplicates, each one a real widget.
         const QStringList order = {QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
                                    QStringLiteral("Models"),  QStringLiteral("Run"),       QStringLiteral("Monitor"),
-                                   QStringLiteral("Compare"), QStringLiteral("History"),   QStringLiteral("Export")};
+                                   QStringLiteral("Compare"), QStringLiteral("Grid"),      QStringLiteral("Playground"),
+                                   QStringLiteral("History"), QStringLiteral("Export")};
         int last = -1;
         for (const QString &title : titles) {
             const int at = static_cast<int>(order.indexOf(title));

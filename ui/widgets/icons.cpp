@@ -97,6 +97,20 @@ private:
         } else if (m_name == QLatin1String("compare")) {
             p->drawRect(QRectF(4.5, 9, 5, 11));
             p->drawRect(QRectF(14.5, 4, 5, 16));
+        } else if (m_name == QLatin1String("grid")) {
+            p->drawRect(QRectF(3.5, 3.5, 17, 17));
+            p->drawLine(QPointF(9.5, 3.5), QPointF(9.5, 20.5));
+            p->drawLine(QPointF(15, 3.5), QPointF(15, 20.5));
+            p->drawLine(QPointF(3.5, 9.5), QPointF(20.5, 9.5));
+            p->drawLine(QPointF(3.5, 15), QPointF(20.5, 15));
+        } else if (m_name == QLatin1String("playground")) {
+            // A speech bubble: one input, one answer.
+            QPainterPath bubble;
+            bubble.addRoundedRect(QRectF(3, 4, 18, 12), 3, 3);
+            p->drawPath(bubble);
+            p->drawLine(QPointF(8, 16), QPointF(7, 20.5));
+            p->drawLine(QPointF(7, 20.5), QPointF(12, 16));
+            p->drawLine(QPointF(7, 10), QPointF(17, 10));
         } else if (m_name == QLatin1String("history")) {
             p->drawEllipse(QPointF(12, 12), 8.5, 8.5);
             p->drawLine(QPointF(12, 7), QPointF(12, 12));
