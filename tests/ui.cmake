@@ -53,3 +53,5 @@ if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/test_estimate_cli.cpp)
   target_compile_definitions(test_estimate_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
   add_dependencies(test_estimate_cli prism)
 endif()
+# Study name and description (File > Study Properties, the Dataset page's Rename link).
+prism_add_ui_test(test_studyinfo SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_studyinfo.cpp)

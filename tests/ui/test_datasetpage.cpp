@@ -570,7 +570,16 @@ private slots:
         m_doc->undoStack()->undo();
         QVERIFY2(m_page->bannerMessage().isEmpty(), qPrintable(m_page->bannerMessage()));
 
-        // Other messages (an import's report) are not the rejected edit's to clear.
+        // An import's report goes with the import when it is undone.
+        const QString path = m_dir.filePath(QStringLiteral("more.jsonl"));
+        writeFile(path, "{\"snippet\": \"a\", \"severity\": \"low\", \"policy_violations\": []}\n");
+        uitest::onNextDialog<ColumnMappingDialog>([](ColumnMappingDialog *d) { d->accept(); });
+        QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
+        QVERIFY(m_page->bannerMessage().startsWith(QStringLiteral("Imported")));
+        m_doc->undoStack()->undo();
+        QVERIFY2(m_page->bannerMessage().isEmpty(), qPrintable(m_page->bannerMessage()));
+
+        // An import's error is about the file, not the rows: an edit leaves it in view.
         m_page->importFile(m_dir.filePath(QStringLiteral("missing.csv")));
         const QString importError = m_page->bannerMessage();
         QVERIFY(!importError.isEmpty());

@@ -285,9 +285,11 @@ void DatasetPage::connectViews()
         m_editError = message;
         m_banner->showMessage(message);
     });
-    // A rejected edit's message is stale once the study changed again: a good edit, an undo.
+    // A rejected edit's message, or the report of an import or a split, is stale once the
+    // study changed again (a good edit, an undo). An import's error is about a file: it stays.
     connect(m_document->undoStack(), &QUndoStack::indexChanged, this, [this] {
-        if (!m_editError.isEmpty() && m_banner->message() == m_editError)
+        const QString shown = m_banner->message();
+        if (!shown.isEmpty() && (shown == m_editError || m_banner->kind() == ErrorBanner::Kind::Info))
             m_banner->clear();
         m_editError.clear();
     });
