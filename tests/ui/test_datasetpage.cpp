@@ -512,6 +512,8 @@ private slots:
         fields->item(severityRow, 3)->setText(QStringLiteral("low, medium"));
 
         QCOMPARE(m_page->rowsOutsideEnum(), high);
+        QVERIFY2(signature.bannerMessage().startsWith(QStringLiteral("%1 rows of the dataset").arg(high)),
+                 qPrintable(signature.bannerMessage()));
         QVERIFY2(m_page->labelWarning().startsWith(QStringLiteral("%1 rows").arg(high)),
                  qPrintable(m_page->labelWarning()));
         QVERIFY(m_page->labelWarning().contains(QStringLiteral("severity: %1").arg(high)));

@@ -1,5 +1,6 @@
 #include "pages/signaturepage.h"
 
+#include "models/rowtablemodel.h"
 #include "qtconvert.h"
 #include "studydocument.h"
 #include "widgets/errorbanner.h"
@@ -543,6 +544,17 @@ void SignaturePage::onItemChanged(int row, int column)
         target.field.type = list ? prism::Type::listOf(base) : base;
         m_banner->clear();
         commitFieldRows(rows, tr("Edit values of %1").arg(toQ(target.field.name)), row);
+        // Rows keep their labels; those now outside the enum would not load on reopen.
+        int outside = 0;
+        for (Split split : allSplits)
+            for (const auto &example : m_document->examples(split))
+                if (const prism::Value *v = example.values.find(target.field.name))
+                    outside += isOutsideEnum(*v, target.field.type) ? 1 : 0;
+        if (outside > 0)
+            m_banner->showMessage(tr("%1 of the dataset have a %2 label that is not one of these values; the "
+                                     "Dataset page highlights them.")
+                                      .arg(countOf(outside, tr("row"), tr("rows")), toQ(target.field.name)),
+                                  ErrorBanner::Kind::Warning);
         return;
     }
     if (column == DescriptionColumn) {

@@ -6,6 +6,7 @@
 #include <QAbstractItemView>
 #include <QComboBox>
 #include <QEvent>
+#include <QKeyEvent>
 #include <QMouseEvent>
 #include <QStandardItemModel>
 #include <QStylePainter>
@@ -37,6 +38,7 @@ public:
         }
         setModel(items);
         view()->viewport()->installEventFilter(this);
+        view()->installEventFilter(this);
     }
 
     QStringList checkedValues() const
@@ -89,6 +91,12 @@ protected:
                 toggle(index.row());
                 return true; // the popup stays open for the next choice
             }
+        }
+        // Space ticks the highlighted value from the keyboard; Enter or Esc closes the list.
+        if (watched == view() && event->type() == QEvent::KeyPress
+            && static_cast<QKeyEvent *>(event)->key() == Qt::Key_Space && view()->currentIndex().isValid()) {
+            toggle(view()->currentIndex().row());
+            return true;
         }
         return QComboBox::eventFilter(watched, event);
     }
