@@ -59,3 +59,5 @@ prism_add_ui_test(test_layout SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_layout.c
 prism_add_ui_test(test_trace SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_trace.cpp)
 prism_add_ui_test(test_playground SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_playground.cpp)
 prism_add_ui_test(test_gridpage SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_gridpage.cpp)
+# Study name and description (File > Study Properties, the Dataset page's Rename link).
+prism_add_ui_test(test_studyinfo SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_studyinfo.cpp)

@@ -4,6 +4,7 @@
 #include "studydocument.h"
 #include "widgets/helpdialog.h"
 #include "widgets/icons.h"
+#include "widgets/studyinfodialog.h"
 
 #include "core/study.h"
 
@@ -139,6 +140,11 @@ void MainWindow::createMenus()
     m_saveAction->setShortcut(QKeySequence::Save);
     QAction *saveAsAction = file->addAction(tr("Save &As\u2026"), this, &MainWindow::saveAs);
     saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    file->addSeparator();
+    // Name and description, as one undoable edit (the Dataset page has the same dialog).
+    QAction *properties =
+        file->addAction(tr("Study &Properties\u2026"), this, [this] { StudyInfoDialog::editStudy(m_document, this); });
+    properties->setObjectName(QStringLiteral("studyPropertiesAction"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

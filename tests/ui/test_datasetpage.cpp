@@ -3,6 +3,7 @@
 // distribution, and a 100k-row table.
 #include "models/rowtablemodel.h"
 #include "pages/datasetpage.h"
+#include "pages/signaturepage.h"
 #include "studydocument.h"
 #include "uitest.h"
 #include "widgets/columnmappingdialog.h"
@@ -18,11 +19,13 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMimeData>
+#include <QPushButton>
 #include <QRadioButton>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUndoStack>
@@ -375,6 +378,215 @@ private slots:
             if (bar.label == QLatin1String("high"))
                 high = bar.count;
         QCOMPARE(high, 33333); // 33,334 rows with i % 3 == 0, less row 99,999 edited to medium
+    }
+
+    void enumCellsAreEditedWithAListOfTheValues()
+    {
+        QTableView *table = m_page->tableView();
+        RowTableModel *model = m_page->model();
+        const int severity = column(model, "severity");
+        const prism::Type type = m_doc->study().program.predictors.front().signature.findOutput("severity")->type;
+        const auto &values = type.enumValues();
+        const prism::Example original = m_doc->examples(Split::Train)[0];
+        const std::string label = original.values.get("severity").asString();
+        const auto at = std::find(values.begin(), values.end(), label);
+        QVERIFY(at != values.end() && at + 1 != values.end()); // the sample's row 1 is not the last value
+
+        const QModelIndex cell = model->index(0, severity);
+        table->setCurrentIndex(cell);
+        table->edit(cell);
+        auto *combo = qobject_cast<QComboBox *>(table->indexWidget(cell));
+        QVERIFY2(combo, "the editor of an enum cell is a list of its values");
+        QStringList items;
+        for (int i = 0; i < combo->count(); ++i)
+            items << combo->itemText(i);
+        QStringList expected;
+        for (const auto &v : values)
+            expected << QString::fromStdString(v);
+        QCOMPARE(items, expected);
+        QCOMPARE(combo->currentText(), QString::fromStdString(label));
+
+        // Choosing the next value (the Down key, as a user would) writes it at once.
+        const int steps = m_doc->undoStack()->count();
+        QTest::keyClick(combo, Qt::Key_Down);
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("severity").asString(), *(at + 1));
+        QTRY_VERIFY(!table->indexWidget(cell));
+        QCOMPARE(m_doc->undoStack()->count(), steps + 1);
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->examples(Split::Train)[0] == original);
+    }
+
+    void boolAndListCellsHaveTheirOwnEditors()
+    {
+        // A bool output: true / false.
+        prism::Study study = m_doc->study();
+        study.program.predictors.front().signature.outputs.push_back(
+            prism::Field{"flagged", prism::Type::boolean(), "", ""});
+        m_doc->setStudy(study, QStringLiteral("Add flagged"));
+        QTableView *table = m_page->tableView();
+        RowTableModel *model = m_page->model();
+        const QModelIndex flag = model->index(0, column(model, "flagged"));
+        table->edit(flag);
+        auto *yesNo = qobject_cast<QComboBox *>(table->indexWidget(flag));
+        QVERIFY(yesNo);
+        QCOMPARE(yesNo->count(), 2);
+        QCOMPARE(yesNo->itemText(0), QStringLiteral("true"));
+        QCOMPARE(yesNo->itemText(1), QStringLiteral("false"));
+        yesNo->setCurrentIndex(1);
+        emit yesNo->activated(1);
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("flagged"), prism::Value(false));
+        QTRY_VERIFY(!table->indexWidget(flag));
+
+        // A list of enum values: one check box per value, the row's values checked.
+        const int violations = column(model, "policy_violations");
+        int row = -1;
+        const auto &train = m_doc->examples(Split::Train);
+        for (std::size_t r = 0; r < train.size() && row < 0; ++r)
+            if (train[r].values.get("policy_violations").asList().size() == 1)
+                row = static_cast<int>(r);
+        QVERIFY(row >= 0);
+        const std::string had =
+            train[static_cast<std::size_t>(row)].values.get("policy_violations").asList()[0].asString();
+        const QModelIndex cell = model->index(row, violations);
+        table->setCurrentIndex(cell);
+        table->edit(cell);
+        auto *checks = qobject_cast<QComboBox *>(table->indexWidget(cell));
+        QVERIFY(checks);
+        const auto &options = m_doc->study()
+                                  .program.predictors.front()
+                                  .signature.findOutput("policy_violations")
+                                  ->type.element()
+                                  .enumValues();
+        QCOMPARE(checks->count(), static_cast<int>(options.size()));
+        int other = -1;
+        for (int i = 0; i < checks->count(); ++i) {
+            const bool checked = checks->itemData(i, Qt::CheckStateRole).toInt() == Qt::Checked;
+            QCOMPARE(checked, checks->itemText(i).toStdString() == had);
+            if (!checked && other < 0)
+                other = i;
+        }
+        // Ticking a second value in the popup keeps it open; closing it writes both.
+        checks->showPopup();
+        QAbstractItemView *popup = checks->view();
+        QTRY_VERIFY(popup->isVisible());
+        const QRect item = popup->visualRect(popup->model()->index(other, 0));
+        QTest::mouseClick(popup->viewport(), Qt::LeftButton, {}, item.center());
+        QVERIFY(popup->isVisible());
+        checks->hidePopup();
+        const prism::Value written =
+            m_doc->examples(Split::Train)[static_cast<std::size_t>(row)].values.get("policy_violations");
+        QCOMPARE(written.asList().size(), std::size_t(2));
+        std::set<std::string> labels;
+        for (const auto &v : written.asList())
+            labels.insert(v.asString());
+        QVERIFY(labels.contains(had));
+        QVERIFY(labels.contains(options[static_cast<std::size_t>(other)]));
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->examples(Split::Train)[static_cast<std::size_t>(row)]
+                     .values.get("policy_violations")
+                     .asList()
+                     .size(),
+                 std::size_t(1));
+    }
+
+    void labelsOutsideANarrowedEnumAreFlagged()
+    {
+        // The rows labelled "high", counted over every split before the edit.
+        int high = 0;
+        for (Split split : allSplits)
+            for (const auto &example : m_doc->examples(split))
+                if (example.values.get("severity") == prism::Value("high"))
+                    ++high;
+        QVERIFY(high > 0);
+        QCOMPARE(m_page->rowsOutsideEnum(), 0);
+        QVERIFY(m_page->labelWarning().isEmpty());
+
+        // The user drops "high" from the enum on the Signature page.
+        SignaturePage signature(m_doc.get());
+        QTableWidget *fields = signature.fieldsTable();
+        int severityRow = -1;
+        for (int r = 0; r < fields->rowCount(); ++r)
+            if (fields->item(r, 0)->text() == QStringLiteral("severity"))
+                severityRow = r;
+        QVERIFY(severityRow >= 0);
+        fields->item(severityRow, 3)->setText(QStringLiteral("low, medium"));
+
+        QCOMPARE(m_page->rowsOutsideEnum(), high);
+        QVERIFY2(signature.bannerMessage().startsWith(QStringLiteral("%1 rows of the dataset").arg(high)),
+                 qPrintable(signature.bannerMessage()));
+        QVERIFY2(m_page->labelWarning().startsWith(QStringLiteral("%1 rows").arg(high)),
+                 qPrintable(m_page->labelWarning()));
+        QVERIFY(m_page->labelWarning().contains(QStringLiteral("severity: %1").arg(high)));
+
+        // The cells are tinted and say why; the others are not.
+        RowTableModel *model = m_page->model();
+        const int severity = column(model, "severity");
+        int firstHigh = -1;
+        int firstLow = -1;
+        const auto &train = m_doc->examples(Split::Train);
+        for (std::size_t r = 0; r < train.size(); ++r) {
+            const prism::Value v = train[r].values.get("severity");
+            if (v == prism::Value("high") && firstHigh < 0)
+                firstHigh = static_cast<int>(r);
+            if (v == prism::Value("low") && firstLow < 0)
+                firstLow = static_cast<int>(r);
+        }
+        QVERIFY(firstHigh >= 0 && firstLow >= 0);
+        QVERIFY(model->data(model->index(firstHigh, severity), Qt::BackgroundRole).value<QBrush>().style()
+                != Qt::NoBrush);
+        QVERIFY(model->data(model->index(firstHigh, severity), Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("will not load")));
+        QVERIFY(!model->data(model->index(firstLow, severity), Qt::BackgroundRole).isValid());
+
+        // "Show First" takes the user to the first one.
+        m_page->setCurrentSplit(Split::Test);
+        auto *banner = m_page->findChild<QWidget *>(QStringLiteral("labelBanner"));
+        QVERIFY(banner);
+        auto *show = banner->findChild<QPushButton *>(QStringLiteral("errorBannerAction"));
+        QVERIFY(show && show->isVisible());
+        QTest::mouseClick(show, Qt::LeftButton);
+        QCOMPARE(m_page->currentSplit(), Split::Train);
+        QCOMPARE(m_page->tableView()->currentIndex(), model->index(firstHigh, severity));
+
+        // Fixing one row lowers the count; undoing the enum edit clears the warning.
+        QVERIFY(model->setData(model->index(firstHigh, severity), QStringLiteral("medium")));
+        QCOMPARE(m_page->rowsOutsideEnum(), high - 1);
+        m_doc->undoStack()->undo();
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_page->rowsOutsideEnum(), 0);
+        QVERIFY(m_page->labelWarning().isEmpty());
+    }
+
+    void aRejectedEditsMessageGoesAfterTheNextEditOrUndo()
+    {
+        RowTableModel *model = m_page->model();
+        const int severity = column(model, "severity");
+        QVERIFY(!model->setData(model->index(0, severity), QStringLiteral("extreme")));
+        QVERIFY(m_page->bannerMessage().contains(QStringLiteral("extreme")));
+        QVERIFY(model->setData(model->index(1, severity), QStringLiteral("medium")));
+        QVERIFY2(m_page->bannerMessage().isEmpty(), qPrintable(m_page->bannerMessage()));
+
+        QVERIFY(!model->setData(model->index(0, severity), QStringLiteral("extreme")));
+        QVERIFY(!m_page->bannerMessage().isEmpty());
+        m_doc->undoStack()->undo();
+        QVERIFY2(m_page->bannerMessage().isEmpty(), qPrintable(m_page->bannerMessage()));
+
+        // An import's report goes with the import when it is undone.
+        const QString path = m_dir.filePath(QStringLiteral("more.jsonl"));
+        writeFile(path, "{\"snippet\": \"a\", \"severity\": \"low\", \"policy_violations\": []}\n");
+        uitest::onNextDialog<ColumnMappingDialog>([](ColumnMappingDialog *d) { d->accept(); });
+        QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
+        QVERIFY(m_page->bannerMessage().startsWith(QStringLiteral("Imported")));
+        m_doc->undoStack()->undo();
+        QVERIFY2(m_page->bannerMessage().isEmpty(), qPrintable(m_page->bannerMessage()));
+
+        // An import's error is about the file, not the rows: an edit leaves it in view.
+        m_page->importFile(m_dir.filePath(QStringLiteral("missing.csv")));
+        const QString importError = m_page->bannerMessage();
+        QVERIFY(!importError.isEmpty());
+        QVERIFY(model->setData(model->index(1, severity), QStringLiteral("low")));
+        QCOMPARE(m_page->bannerMessage(), importError);
     }
 };
 

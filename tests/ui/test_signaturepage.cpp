@@ -1,6 +1,7 @@
 // The signature page: the live prompt preview against the engine's adapter,
 // instruction typing, the fields table (edit, add, remove, move, rename,
 // types) and the module kind, each through the undo stack.
+#include "pages/metricpage.h"
 #include "pages/signaturepage.h"
 #include "studydocument.h"
 
@@ -15,6 +16,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTest>
@@ -295,6 +297,114 @@ private slots:
         QCOMPARE(m_doc->study().program.predictors[1].signature.instruction,
                  std::string("Classify the snippet for moderation. Use the summary."));
         QCOMPARE(m_doc->study().program.predictors[0].signature.instruction, std::string("Summarize the snippet."));
+    }
+
+    void renamingAnOutputCarriesTheMetricAndDemos()
+    {
+        // A demo that holds the label, and the builder's metric for it, as the user set them up.
+        prism::Study study = m_doc->study();
+        prism::Demo demo;
+        demo.values = m_doc->examples(Split::Train)[0].values;
+        study.program.predictors.front().demos.push_back(demo);
+        m_doc->setStudy(study, QStringLiteral("Add a demo"));
+        const prism::Study before = m_doc->study();
+        auto scored = [](const prism::Study &s, const std::string &name) -> const prism::FieldMetric * {
+            for (const auto &fm : s.metric.fields)
+                if (fm.field == name)
+                    return &fm;
+            return nullptr;
+        };
+        const prism::FieldMetric *original = scored(before, "severity");
+        QVERIFY(original);
+        const prism::FieldMetric severityMetric = *original;
+        MetricPage metric(m_doc.get());
+
+        QTableWidget *table = m_page->fieldsTable();
+        table->item(rowOf(table, QStringLiteral("severity")), 0)->setText(QStringLiteral("level"));
+        QVERIFY(signature().findOutput("level"));
+        const prism::FieldMetric *renamed = scored(m_doc->study(), "level");
+        QVERIFY2(renamed, "the metric lost the renamed field");
+        QCOMPARE(renamed->metric, severityMetric.metric);
+        QCOMPARE(renamed->weight, severityMetric.weight);
+        QVERIFY(!scored(m_doc->study(), "severity"));
+        QCOMPARE(m_doc->study().metric.fields.size(), before.metric.fields.size());
+        const prism::Demo &kept = m_doc->study().program.predictors.front().demos.front();
+        QCOMPARE(kept.values.get("level"), demo.values.get("severity"));
+        QVERIFY(!kept.values.contains("severity"));
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("level"), demo.values.get("severity"));
+        // The builder keeps the row under its new name, with its metric.
+        auto *combo = metric.findChild<QComboBox *>(QStringLiteral("metricCombo_level"));
+        QVERIFY(combo);
+        QCOMPARE(combo->currentData().toString(), QString::fromStdString(severityMetric.metric));
+        QVERIFY(m_page->bannerMessage().isEmpty()); // a builder metric needs no word from the user
+
+        // One undo restores the signature, the metric, the demo and the rows.
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->study() == before);
+        QCOMPARE(m_doc->examples(Split::Train)[0].values.get("severity"), demo.values.get("severity"));
+        QVERIFY(metric.findChild<QComboBox *>(QStringLiteral("metricCombo_severity")));
+    }
+
+    void renamingAFieldAScriptNamesOffersToReplaceIt()
+    {
+        prism::Study study = m_doc->study();
+        study.metric.kind = "script";
+        study.metric.script = "function metric(example, pred, trace) {\n"
+                              "  // severity_note stays: only the whole word is the field\n"
+                              "  return example.severity === pred.severity ? 1 : 0;\n}\n";
+        m_doc->setStudy(study, QStringLiteral("Use a script"));
+        QTableWidget *table = m_page->fieldsTable();
+        table->item(rowOf(table, QStringLiteral("severity")), 0)->setText(QStringLiteral("level"));
+        QVERIFY(signature().findOutput("level"));
+        // Nothing in the script changes unasked; the banner says what and offers the fix.
+        QCOMPARE(m_doc->study().metric.script, study.metric.script);
+        QVERIFY2(m_page->bannerMessage().contains(QStringLiteral("'severity'")), qPrintable(m_page->bannerMessage()));
+        auto *replace = m_page->findChild<QPushButton *>(QStringLiteral("errorBannerAction"));
+        QVERIFY(replace && replace->isVisible());
+        QTest::mouseClick(replace, Qt::LeftButton);
+        QCOMPARE(m_doc->study().metric.script,
+                 std::string("function metric(example, pred, trace) {\n"
+                             "  // severity_note stays: only the whole word is the field\n"
+                             "  return example.level === pred.level ? 1 : 0;\n}\n"));
+        QVERIFY(m_page->bannerMessage().isEmpty());
+        // The replacement is its own undo step; then the rename.
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().metric.script, study.metric.script);
+        QVERIFY(signature().findOutput("level"));
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->study() == study);
+    }
+
+    void moveButtonsFollowPositionAndGroup()
+    {
+        QTableWidget *table = m_page->fieldsTable();
+        m_page->addField(true); // two inputs, two outputs: snippet, input | severity, policy_violations
+        auto *up = m_page->findChild<QPushButton *>(QStringLiteral("moveUpButton"));
+        auto *down = m_page->findChild<QPushButton *>(QStringLiteral("moveDownButton"));
+        QVERIFY(up && down);
+        auto check = [&](const QString &name, bool upEnabled, bool downEnabled) {
+            table->selectRow(rowOf(table, name));
+            QVERIFY2(up->isEnabled() == upEnabled, qPrintable(name + QStringLiteral(" up")));
+            QVERIFY2(down->isEnabled() == downEnabled, qPrintable(name + QStringLiteral(" down")));
+        };
+        check(QStringLiteral("snippet"), false, true);
+        check(QStringLiteral("input"), true, false); // the last input does not move into the outputs
+        check(QStringLiteral("severity"), false, true);
+        check(QStringLiteral("policy_violations"), true, false);
+        // After a move the buttons follow the field to its new place.
+        table->selectRow(rowOf(table, QStringLiteral("severity")));
+        QTest::mouseClick(down, Qt::LeftButton);
+        QCOMPARE(signature().outputs[1].name, std::string("severity"));
+        QCOMPARE(table->currentRow(), rowOf(table, QStringLiteral("severity")));
+        QVERIFY(up->isEnabled());
+        QVERIFY(!down->isEnabled());
+        // Undo rebuilds the table: the buttons still match the selected row.
+        m_doc->undoStack()->undo();
+        QCOMPARE(signature().outputs[0].name, std::string("severity"));
+        QCOMPARE(table->currentRow(), 3); // the same row stays selected: now the last output
+        QCOMPARE(table->item(3, 0)->text(), QStringLiteral("policy_violations"));
+        QVERIFY(up->isEnabled());
+        QVERIFY(!down->isEnabled());
     }
 };
 

@@ -2,9 +2,66 @@
 
 #include "qtconvert.h"
 
+#include "core/text.h"
+
 #include <QBrush>
 #include <QColor>
 #include <QFont>
+
+#include <algorithm>
+#include <string_view>
+
+namespace {
+
+char foldAscii(char c)
+{
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string_view trimmedView(std::string_view text)
+{
+    const auto space = [](char c) { return prism::kAsciiWhitespace.find(c) != std::string_view::npos; };
+    while (!text.empty() && space(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && space(text.back()))
+        text.remove_suffix(1);
+    return text;
+}
+
+// The loader's rule (data/dataset.cpp): the trimmed text equals a value in any ASCII case.
+// No allocation for text labels: the whole dataset is checked after each edit.
+bool fitsEnum(const prism::Value &value, const prism::Type &type)
+{
+    if (value.isList())
+        return false;
+    std::string scalar;
+    if (!value.isString())
+        scalar = toStd(valueToText(value));
+    const std::string_view text = trimmedView(value.isString() ? std::string_view(value.asString()) : scalar);
+    for (const auto &allowed : type.enumValues())
+        if (allowed.size() == text.size()
+            && std::equal(allowed.begin(), allowed.end(), text.begin(),
+                          [](char a, char b) { return foldAscii(a) == foldAscii(b); }))
+            return true;
+    return false;
+}
+
+// Cells whose label the current enum no longer has.
+const QColor outsideEnumColor(255, 221, 153);
+
+} // namespace
+
+bool isOutsideEnum(const prism::Value &value, const prism::Type &type)
+{
+    if (value.isNull())
+        return false;
+    if (type.kind() == prism::TypeKind::Enum)
+        return !fitsEnum(value, type);
+    if (type.kind() == prism::TypeKind::List && type.element().kind() == prism::TypeKind::Enum && value.isList())
+        return std::any_of(value.asList().begin(), value.asList().end(),
+                           [&](const prism::Value &item) { return !fitsEnum(item, type.element()); });
+    return false;
+}
 
 RowTableModel::RowTableModel(StudyDocument *document, QObject *parent)
     : QAbstractTableModel(parent), m_document(document)
@@ -98,6 +155,10 @@ QVariant RowTableModel::data(const QModelIndex &index, int role) const
         if (!value)
             return tr("No value");
         const QString text = valueToText(*value);
+        if (isOutsideEnum(*value, field.type))
+            return tr("\"%1\" is not one of the values of %2 (%3): this row will not load when the study is "
+                      "opened again. Choose a value, or add it to the enum on the Signature page.")
+                .arg(text.left(200), toQ(field.name), typeText(field.type));
         return text.size() > 2000 ? text.left(2000) + QStringLiteral("\u2026") : text;
     }
     case Qt::ForegroundRole: {
@@ -106,11 +167,15 @@ QVariant RowTableModel::data(const QModelIndex &index, int role) const
             return QBrush(QColor(130, 130, 130));
         return {};
     }
-    case Qt::BackgroundRole:
+    case Qt::BackgroundRole: {
         // A missing value stands out: the evaluator cannot score such a row.
-        if (!example.values.contains(field.name))
+        const prism::Value *value = example.values.find(field.name);
+        if (!value)
             return QBrush(QColor(253, 236, 230));
+        if (isOutsideEnum(*value, field.type))
+            return QBrush(outsideEnumColor);
         return {};
+    }
     default: return {};
     }
 }

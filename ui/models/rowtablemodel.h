@@ -7,6 +7,12 @@
 
 #include <vector>
 
+// A value of an enum field (or of a list of enums) that is not one of the
+// enum's values, compared as the dataset loader does (trimmed, any case). Such
+// a row is left over from an edit of the enum on the Signature page, and the
+// loader refuses it when the study is opened again.
+bool isOutsideEnum(const prism::Value &value, const prism::Type &type);
+
 // The rows of one split of a StudyDocument as a table: one column per field
 // of the program (inputs, then outputs). Nothing is copied: data() reads the
 // document's examples on demand, so 100k rows cost nothing until shown.

@@ -4,7 +4,9 @@
 #include "qtconvert.h"
 #include "widgets/columnmappingdialog.h"
 #include "widgets/errorbanner.h"
+#include "widgets/fielddelegate.h"
 #include "widgets/splitdialog.h"
+#include "widgets/studyinfodialog.h"
 
 #include "data/dataset.h"
 
@@ -125,6 +127,17 @@ DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent) : QWidget(par
 
     m_banner = new ErrorBanner(this);
     layout->addWidget(m_banner);
+    m_labelBanner = new ErrorBanner(this);
+    m_labelBanner->setObjectName(QStringLiteral("labelBanner"));
+    layout->addWidget(m_labelBanner);
+    connect(m_labelBanner, &ErrorBanner::actionTriggered, this, &DatasetPage::showFirstOutsideEnum);
+
+    m_studyLabel = new QLabel(this);
+    m_studyLabel->setObjectName(QStringLiteral("studyNameLabel"));
+    m_studyLabel->setTextFormat(Qt::RichText);
+    m_studyLabel->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    connect(m_studyLabel, &QLabel::linkActivated, this, &DatasetPage::editStudyInfo);
+    layout->addWidget(m_studyLabel);
 
     layout->addLayout(buildToolbar());
 
@@ -157,6 +170,24 @@ DatasetPage::DatasetPage(StudyDocument *document, QWidget *parent) : QWidget(par
         m_banner->clear();
         resizeColumns();
     });
+
+    // Labels outside the enum: recounted when rows change, and when the study
+    // changes only if an enum did (typing an instruction costs no pass over the rows).
+    auto recount = [this] { checkLabels(false); };
+    connect(m_document, &StudyDocument::studyChanged, this, [this] {
+        checkLabels(true);
+        updateStudyLabel();
+    });
+    connect(m_document, &StudyDocument::dataChanged, this, recount);
+    connect(m_document, &StudyDocument::rowChanged, this, recount);
+    connect(m_document, &StudyDocument::rowsInserted, this, recount);
+    connect(m_document, &StudyDocument::rowsRemoved, this, recount);
+    connect(m_document, &StudyDocument::documentReset, this, [this] {
+        checkLabels(false);
+        updateStudyLabel();
+    });
+    checkLabels(false);
+    updateStudyLabel();
     updateSplitTabs();
     updateSummary();
     resizeColumns();
@@ -205,6 +236,7 @@ QSplitter *DatasetPage::buildRowsSplitter()
     m_table = new QTableView(splitter);
     m_table->setObjectName(QStringLiteral("rowsTable"));
     m_table->setModel(m_model);
+    m_table->setItemDelegate(new FieldDelegate(m_model, m_table));
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
     m_table->setSelectionBehavior(QAbstractItemView::SelectItems);
@@ -249,8 +281,18 @@ void DatasetPage::connectViews()
         updateSummary();
         scheduleStats();
     });
-    connect(m_model, &RowTableModel::editRejected, this,
-            [this](const QString &message) { m_banner->showMessage(message); });
+    connect(m_model, &RowTableModel::editRejected, this, [this](const QString &message) {
+        m_editError = message;
+        m_banner->showMessage(message);
+    });
+    // A rejected edit's message, or the report of an import or a split, is stale once the
+    // study changed again (a good edit, an undo). An import's error is about a file: it stays.
+    connect(m_document->undoStack(), &QUndoStack::indexChanged, this, [this] {
+        const QString shown = m_banner->message();
+        if (!shown.isEmpty() && (shown == m_editError || m_banner->kind() == ErrorBanner::Kind::Info))
+            m_banner->clear();
+        m_editError.clear();
+    });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { m_deleteButton->setEnabled(m_table->selectionModel()->hasSelection()); });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_deleteButton->setEnabled(false); });
@@ -269,6 +311,90 @@ void DatasetPage::setCurrentSplit(Split split)
 QString DatasetPage::bannerMessage() const
 {
     return m_banner->message();
+}
+
+void DatasetPage::updateStudyLabel()
+{
+    const prism::Study &study = m_document->study();
+    m_studyLabel->setText(tr("Study: <b>%1</b> &nbsp; <a href=\"rename\">Rename\u2026</a>")
+                              .arg(m_document->displayName().toHtmlEscaped()));
+    m_studyLabel->setToolTip(study.description.empty() ? tr("Rename the study or give it a description")
+                                                       : toQ(study.description));
+}
+
+void DatasetPage::editStudyInfo()
+{
+    StudyInfoDialog::editStudy(m_document, this);
+}
+
+QString DatasetPage::labelWarning() const
+{
+    return m_labelBanner->message();
+}
+
+void DatasetPage::checkLabels(bool studyOnly)
+{
+    std::vector<prism::Field> enumFields;
+    for (auto &field : m_document->dataFields()) {
+        const bool list = field.type.kind() == prism::TypeKind::List;
+        if ((list ? field.type.element() : field.type).kind() == prism::TypeKind::Enum)
+            enumFields.push_back(std::move(field));
+    }
+    if (studyOnly && enumFields == m_enumFields)
+        return;
+    m_enumFields = std::move(enumFields);
+    Outside outside;
+    std::vector<int> perField(m_enumFields.size(), 0);
+    for (Split split : allSplits) {
+        const auto &rows = m_document->examples(split);
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            bool any = false;
+            for (std::size_t f = 0; f < m_enumFields.size(); ++f) {
+                const prism::Value *value = rows[r].values.find(m_enumFields[f].name);
+                if (!value || !isOutsideEnum(*value, m_enumFields[f].type))
+                    continue;
+                ++perField[f];
+                if (outside.row < 0) {
+                    outside.split = split;
+                    outside.row = static_cast<int>(r);
+                    outside.field = m_enumFields[f].name;
+                }
+                any = true;
+            }
+            outside.rows += any ? 1 : 0;
+        }
+    }
+    m_outside = std::move(outside);
+    if (m_outside.rows == 0) {
+        m_labelBanner->clear();
+        return;
+    }
+    QStringList counts;
+    for (std::size_t f = 0; f < m_enumFields.size(); ++f)
+        if (perField[f] > 0)
+            counts << QStringLiteral("%1: %2").arg(toQ(m_enumFields[f].name)).arg(perField[f]);
+    m_labelBanner->showMessage(
+        tr("%1 with a label that is not one of its field's values (%2). The study will not open again with "
+           "them: choose a value in each highlighted cell, or add the label to the enum on the Signature page.")
+            .arg(countOf(m_outside.rows, tr("row"), tr("rows")), counts.join(QStringLiteral(", "))),
+        ErrorBanner::Kind::Warning, tr("Show First"));
+}
+
+void DatasetPage::showFirstOutsideEnum()
+{
+    if (m_outside.row < 0)
+        return;
+    setCurrentSplit(m_outside.split);
+    const auto &fields = m_model->fields();
+    for (int c = 0; c < static_cast<int>(fields.size()); ++c) {
+        if (fields[static_cast<std::size_t>(c)].name != m_outside.field)
+            continue;
+        const QModelIndex index = m_model->index(m_outside.row, c);
+        m_table->setCurrentIndex(index);
+        m_table->scrollTo(index, QAbstractItemView::PositionAtCenter);
+        m_table->setFocus();
+        return;
+    }
 }
 
 void DatasetPage::updateSplitTabs()

@@ -45,6 +45,15 @@ public:
     // The label distribution shown for an output field of the current split.
     std::vector<BarListWidget::Bar> distribution(const QString &field) const;
 
+    // Rows (all splits) with a label outside their field's enum, which the
+    // loader would refuse on reopen; the warning banner's text (empty when hidden).
+    int rowsOutsideEnum() const { return m_outside.rows; }
+    QString labelWarning() const;
+    // Makes the first such cell current (the banner's "Show First").
+    void showFirstOutsideEnum();
+    // Opens the study's name and description (the summary's "Rename…" link).
+    void editStudyInfo();
+
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -63,6 +72,10 @@ private:
     void resizeColumns();
     static bool isImportable(const QString &path);
 
+    // Labels outside the enum, and the study line of the summary.
+    void checkLabels(bool studyOnly);
+    void updateStudyLabel();
+
     StudyDocument *m_document;
     RowTableModel *m_model = nullptr;
     ErrorBanner *m_banner = nullptr;
@@ -74,4 +87,19 @@ private:
     QVBoxLayout *m_statsLayout = nullptr;
     QTimer *m_statsTimer = nullptr;
     std::vector<std::pair<QString, BarListWidget *>> m_statBars;
+
+    // The study's name and its "Rename…" link, beside the summary.
+    QLabel *m_studyLabel = nullptr;
+    // The last rejected cell edit shown in m_banner: cleared by the next edit or undo.
+    QString m_editError;
+    // Labels outside the enum: a warning of its own, so an import or edit message never hides it.
+    ErrorBanner *m_labelBanner = nullptr;
+    struct Outside {
+        int rows = 0;
+        Split split = Split::Train;
+        int row = -1;
+        std::string field;
+    };
+    Outside m_outside;
+    std::vector<prism::Field> m_enumFields; // the fields m_outside was counted for
 };

@@ -1,5 +1,6 @@
 #include "pages/signaturepage.h"
 
+#include "models/rowtablemodel.h"
 #include "qtconvert.h"
 #include "studydocument.h"
 #include "widgets/errorbanner.h"
@@ -263,12 +264,10 @@ void SignaturePage::connectSignals()
     connect(m_kindCombo, &QComboBox::currentIndexChanged, this, &SignaturePage::onKindChosen);
     connect(m_instruction, &QPlainTextEdit::textChanged, this, &SignaturePage::onInstructionEdited);
     connect(m_fields, &QTableWidget::cellChanged, this, &SignaturePage::onItemChanged);
-    connect(m_fields, &QTableWidget::itemSelectionChanged, this, [this] {
-        const bool any = m_fields->currentRow() >= 0 && !m_fields->selectedItems().isEmpty();
-        m_removeField->setEnabled(any);
-        m_upField->setEnabled(any);
-        m_downField->setEnabled(any);
-    });
+    connect(m_fields, &QTableWidget::itemSelectionChanged, this, &SignaturePage::updateFieldButtons);
+    // A problem shown for an earlier edit is stale once the study changed again (an edit, an undo).
+    connect(m_document->undoStack(), &QUndoStack::indexChanged, m_banner, &ErrorBanner::clear);
+    connect(m_banner, &ErrorBanner::actionTriggered, this, &SignaturePage::replaceInScript);
     connect(m_removeField, &QPushButton::clicked, this, &SignaturePage::removeSelectedField);
     connect(m_upField, &QPushButton::clicked, this, [this] { moveSelectedField(-1); });
     connect(m_downField, &QPushButton::clicked, this, [this] { moveSelectedField(1); });
@@ -477,6 +476,8 @@ void SignaturePage::rebuildFieldsTable()
         std::max(m_fields->verticalHeader()->defaultSectionSize(), fontMetrics().height() * 2));
     if (selected >= 0 && selected < m_fields->rowCount())
         m_fields->selectRow(selected);
+    // The table's signals are blocked here: the buttons follow the restored selection by hand.
+    updateFieldButtons();
 }
 
 void SignaturePage::commitFieldRows(const std::vector<FieldRow> &rows, const QString &undoText, int selectRow)
@@ -529,39 +530,7 @@ void SignaturePage::onItemChanged(int row, int column)
             refuse(tr("ChainOfThought already adds a field named 'reasoning'."));
             return;
         }
-        target.field.name = toStd(name);
-        m_banner->clear();
-        // The rows keep their values under the new name, in the same undo step.
-        bool usedElsewhere = false;
-        const auto &predictors = m_document->study().program.predictors;
-        for (std::size_t p = 0; p < predictors.size(); ++p)
-            if (static_cast<int>(p) != m_predictor && predictors[p].signature.findField(oldName))
-                usedElsewhere = true;
-        bool inData = false;
-        for (Split split : allSplits)
-            for (const auto &example : m_document->examples(split))
-                if (example.values.contains(oldName)) {
-                    inData = true;
-                    break;
-                }
-        QUndoStack *stack = m_document->undoStack();
-        const QString undoText = tr("Rename field %1 to %2").arg(toQ(oldName), name);
-        stack->beginMacro(undoText);
-        commitFieldRows(rows, undoText, row);
-        if (inData && !usedElsewhere) {
-            prism::StudyData data = m_document->data();
-            for (auto *set : {&data.train, &data.val, &data.test})
-                for (auto &example : set->examples)
-                    if (const prism::Value *v = example.values.find(oldName)) {
-                        prism::Fields renamed;
-                        for (const auto &[key, value] : example.values)
-                            renamed.set(key == oldName ? target.field.name : key, value);
-                        (void)v;
-                        example.values = std::move(renamed);
-                    }
-            m_document->replaceData(data, undoText);
-        }
-        stack->endMacro();
+        renameField(std::move(rows), row, oldName, toStd(name));
         return;
     }
     if (column == ValuesColumn) {
@@ -575,12 +544,124 @@ void SignaturePage::onItemChanged(int row, int column)
         target.field.type = list ? prism::Type::listOf(base) : base;
         m_banner->clear();
         commitFieldRows(rows, tr("Edit values of %1").arg(toQ(target.field.name)), row);
+        // Rows keep their labels; those now outside the enum would not load on reopen.
+        int outside = 0;
+        for (Split split : allSplits)
+            for (const auto &example : m_document->examples(split))
+                if (const prism::Value *v = example.values.find(target.field.name))
+                    outside += isOutsideEnum(*v, target.field.type) ? 1 : 0;
+        if (outside > 0)
+            m_banner->showMessage(tr("%1 of the dataset have a %2 label that is not one of these values; the "
+                                     "Dataset page highlights them.")
+                                      .arg(countOf(outside, tr("row"), tr("rows")), toQ(target.field.name)),
+                                  ErrorBanner::Kind::Warning);
         return;
     }
     if (column == DescriptionColumn) {
         target.field.description = toStd(text.trimmed());
         commitFieldRows(rows, tr("Edit description of %1").arg(toQ(target.field.name)), row);
     }
+}
+
+void SignaturePage::renameField(std::vector<FieldRow> rows, int row, const std::string &oldName,
+                                const std::string &newName)
+{
+    rows[static_cast<std::size_t>(row)].field.name = newName;
+    m_banner->clear();
+    prism::Study study = m_document->study();
+    auto &predictors = study.program.predictors;
+    auto &predictor = predictors[static_cast<std::size_t>(m_predictor)];
+    auto renameKey = [&](prism::Fields &values) {
+        if (!values.contains(oldName))
+            return;
+        prism::Fields renamed;
+        for (const auto &[key, value] : values)
+            renamed.set(key == oldName ? newName : key, value);
+        values = std::move(renamed);
+    };
+    // The metric scores the last predictor's outputs by name: it follows the
+    // field when the rename takes that name away from them.
+    auto lastOutput = [&](const std::string &name) { return predictors.back().signature.findOutput(name) != nullptr; };
+    const bool wasScored = lastOutput(oldName);
+    predictor.signature.inputs.clear();
+    predictor.signature.outputs.clear();
+    for (const auto &r : rows)
+        (r.input ? predictor.signature.inputs : predictor.signature.outputs).push_back(r.field);
+    for (auto &demo : predictor.demos)
+        renameKey(demo.values);
+    if (wasScored && !lastOutput(oldName))
+        for (auto &fieldMetric : study.metric.fields)
+            if (fieldMetric.field == oldName)
+                fieldMetric.field = newName;
+
+    // The rows keep their values under the new name, unless another stage still reads the old one.
+    bool usedElsewhere = false;
+    for (std::size_t p = 0; p < predictors.size(); ++p)
+        if (static_cast<int>(p) != m_predictor && predictors[p].signature.findField(oldName))
+            usedElsewhere = true;
+    bool inData = false;
+    for (Split split : allSplits)
+        for (const auto &example : m_document->examples(split))
+            inData = inData || example.values.contains(oldName);
+
+    QUndoStack *stack = m_document->undoStack();
+    const QString undoText = tr("Rename field %1 to %2").arg(toQ(oldName), toQ(newName));
+    stack->beginMacro(undoText);
+    m_document->setStudy(study, undoText);
+    if (row < m_fields->rowCount())
+        m_fields->selectRow(row);
+    if (inData && !usedElsewhere) {
+        prism::StudyData data = m_document->data();
+        for (auto *set : {&data.train, &data.val, &data.test})
+            for (auto &example : set->examples)
+                renameKey(example.values);
+        m_document->replaceData(data, undoText);
+    }
+    stack->endMacro();
+
+    // A script names fields in its own text: offer the replacement, never make it unasked.
+    const QRegularExpression word(QStringLiteral("\\b%1\\b").arg(QRegularExpression::escape(toQ(oldName))));
+    if (study.metric.kind == "script" && !usedElsewhere && toQ(study.metric.script).contains(word)) {
+        m_scriptRename = {oldName, newName};
+        m_banner->showMessage(tr("The metric script still mentions '%1'. Scripts are not changed on their own: "
+                                 "replace the word '%1' with '%2' in the script?")
+                                  .arg(toQ(oldName), toQ(newName)),
+                              ErrorBanner::Kind::Warning, tr("Replace in Script"));
+    }
+}
+
+void SignaturePage::replaceInScript()
+{
+    const auto [oldName, newName] = m_scriptRename;
+    if (oldName.empty())
+        return;
+    prism::Study study = m_document->study();
+    const QRegularExpression word(QStringLiteral("\\b%1\\b").arg(QRegularExpression::escape(toQ(oldName))));
+    QString script = toQ(study.metric.script);
+    script.replace(word, toQ(newName));
+    m_scriptRename = {};
+    study.metric.script = toStd(script);
+    if (study == m_document->study())
+        return;
+    m_document->setStudy(study, tr("Replace %1 with %2 in the metric script").arg(toQ(oldName), toQ(newName)));
+}
+
+QString SignaturePage::bannerMessage() const
+{
+    return m_banner->message();
+}
+
+void SignaturePage::updateFieldButtons()
+{
+    const int row = m_fields->currentRow();
+    const bool any = row >= 0 && !m_fields->selectedItems().isEmpty();
+    const auto rows = fieldRows();
+    const auto at = static_cast<std::size_t>(row);
+    const bool known = any && at < rows.size();
+    // Fields move within their group (inputs, then outputs), as moveSelectedField does.
+    m_removeField->setEnabled(any);
+    m_upField->setEnabled(known && at > 0 && rows[at - 1].input == rows[at].input);
+    m_downField->setEnabled(known && at + 1 < rows.size() && rows[at + 1].input == rows[at].input);
 }
 
 void SignaturePage::onRoleChanged(int row, int index)

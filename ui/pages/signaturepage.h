@@ -49,6 +49,12 @@ public:
     void removeSelectedField();
     void moveSelectedField(int delta);
 
+    // The banner's text; empty when hidden.
+    QString bannerMessage() const;
+    // Replaces the renamed field's old name by the new one in the metric
+    // script (the banner's "Replace in Script" after a rename), one undo step.
+    void replaceInScript();
+
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
     void showEvent(QShowEvent *event) override;
@@ -75,6 +81,11 @@ private:
     std::vector<FieldRow> fieldRows() const;
     void commitFieldRows(const std::vector<FieldRow> &rows, const QString &undoText, int selectRow);
     void onItemChanged(int row, int column);
+    // A valid new name: the signature, the demos, the metric's fields and the
+    // rows follow, in one undo step.
+    void renameField(std::vector<FieldRow> rows, int row, const std::string &oldName, const std::string &newName);
+    // Move Up / Down only where the field can move: within its group.
+    void updateFieldButtons();
     void onRoleChanged(int row, int index);
     void onTypeChanged(int row);
     void onInstructionEdited();
@@ -106,4 +117,6 @@ private:
     bool m_sized = false;
     std::vector<FieldRow> m_shownRows;
     std::vector<prism::ChatMessage> m_messages;
+    // The last rename, while the banner offers to carry it into the metric script.
+    std::pair<std::string, std::string> m_scriptRename;
 };
