@@ -53,3 +53,7 @@ if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/test_estimate_cli.cpp)
   target_compile_definitions(test_estimate_cli PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
   add_dependencies(test_estimate_cli prism)
 endif()
+# File > New Study from Data: the wizard, from a CSV or JSONL file to an opened study.
+prism_add_ui_test(test_newstudywizard SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_newstudywizard.cpp)
+target_compile_definitions(test_newstudywizard PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_newstudywizard prism)

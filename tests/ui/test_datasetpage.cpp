@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -17,6 +18,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QMimeData>
 #include <QRadioButton>
 #include <QScrollBar>
@@ -28,6 +30,7 @@
 #include <QUndoStack>
 #include <QUrl>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -268,6 +271,9 @@ private slots:
         QCOMPARE(pooled.size(), std::size_t(45));
 
         auto answer = [](SplitDialog *d) {
+            // Every split pooled, not stratified: the engine's splitByFraction.
+            d->findChild<QCheckBox *>(QStringLiteral("poolTest"))->setChecked(true);
+            d->findChild<QComboBox *>(QStringLiteral("stratifyBy"))->setCurrentIndex(0);
             d->findChild<QDoubleSpinBox *>(QStringLiteral("valPercent"))->setValue(20.0);
             d->findChild<QDoubleSpinBox *>(QStringLiteral("testPercent"))->setValue(20.0);
             d->findChild<QSpinBox *>(QStringLiteral("splitSeed"))->setValue(7);
@@ -294,6 +300,44 @@ private slots:
         QVERIFY(all == after);
         m_doc->undoStack()->undo();
         QCOMPARE(m_doc->rowCount(Split::Train), 30);
+        QCOMPARE(m_doc->rowCount(Split::Val), 0);
+    }
+
+    void splitKeepsTheTestRowsAndTheLabelShares()
+    {
+        const std::vector<prism::Example> train = m_doc->examples(Split::Train);
+        const std::vector<prism::Example> test = m_doc->examples(Split::Test);
+        QVERIFY(!test.empty());
+        std::map<std::string, int> before;
+        for (const auto &e : train)
+            ++before[e.values.get("severity").asString()];
+        QString preview;
+        auto answer = [&preview](SplitDialog *d) {
+            // The defaults: train and val pooled, test kept, stratified by the first label.
+            QVERIFY(d->findChild<QCheckBox *>(QStringLiteral("poolVal"))->isChecked());
+            QVERIFY(!d->findChild<QCheckBox *>(QStringLiteral("poolTest"))->isChecked());
+            QVERIFY(!d->findChild<QDoubleSpinBox *>(QStringLiteral("testPercent"))->isEnabled());
+            QCOMPARE(d->findChild<QComboBox *>(QStringLiteral("stratifyBy"))->currentText(),
+                     QStringLiteral("severity"));
+            d->findChild<QDoubleSpinBox *>(QStringLiteral("valPercent"))->setValue(20.0);
+            d->findChild<QSpinBox *>(QStringLiteral("splitSeed"))->setValue(5);
+            preview = d->findChild<QLabel *>(QStringLiteral("splitPreview"))->text();
+            d->accept();
+        };
+        uitest::onNextDialog<SplitDialog>(answer);
+        m_page->splitWithDialog();
+        QVERIFY(m_doc->examples(Split::Test) == test); // untouched, in order
+        QCOMPARE(m_doc->rowCount(Split::Val), 6);      // 20% of the 30 train rows
+        QCOMPARE(m_doc->rowCount(Split::Train), 24);
+        QCOMPARE(preview, QStringLiteral("Train 24 \u00b7 Val 6 \u00b7 Test %1").arg(test.size()));
+        // Each severity keeps its share: within one row of 20% in val.
+        std::map<std::string, int> val;
+        for (const auto &e : m_doc->examples(Split::Val))
+            ++val[e.values.get("severity").asString()];
+        for (const auto &[label, n] : before)
+            QVERIFY2(std::abs(val[label] - n * 0.2) < 1.0, label.c_str());
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->examples(Split::Train) == train);
         QCOMPARE(m_doc->rowCount(Split::Val), 0);
     }
 

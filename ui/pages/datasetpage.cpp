@@ -504,29 +504,26 @@ void DatasetPage::deleteSelectedRows()
 void DatasetPage::splitWithDialog()
 {
     const prism::DataConfig &config = m_document->study().data;
-    const int total =
-        m_document->rowCount(Split::Train) + m_document->rowCount(Split::Val) + m_document->rowCount(Split::Test);
     const double val = config.valFraction > 0 ? config.valFraction : 0.2;
     const double test = config.testFraction > 0 ? config.testFraction : 0.2;
-    SplitDialog dialog(total, val, test, config.splitSeed, this);
+    std::vector<prism::Field> outputs;
+    for (const auto &field : m_document->dataFields())
+        if (!m_document->isInputField(field.name))
+            outputs.push_back(field);
+    SplitDialog dialog(m_document->data(), outputs, val, test, config.splitSeed, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    std::vector<prism::Example> all;
-    all.reserve(static_cast<std::size_t>(total));
-    for (Split split : allSplits) {
-        const auto &rows = m_document->examples(split);
-        all.insert(all.end(), rows.begin(), rows.end());
-    }
-    prism::StudyData data = m_document->data();
-    prism::splitByFraction(all, dialog.valFraction(), dialog.testFraction(), dialog.seed(), data.train.examples,
-                           data.val.examples, data.test.examples);
+    const prism::StudyData data = dialog.result();
+    const QString by =
+        dialog.stratifyField().empty() ? QString() : tr(", stratified by %1").arg(toQ(dialog.stratifyField()));
     m_document->replaceData(data, tr("Split rows (seed %1)").arg(dialog.seed()));
-    m_banner->showMessage(tr("Split %1 rows: train %2, val %3, test %4 (seed %5).")
-                              .arg(total)
+    m_banner->showMessage(tr("Split %1 rows: train %2, val %3, test %4 (seed %5%6).")
+                              .arg(dialog.pooledRows())
                               .arg(data.train.examples.size())
                               .arg(data.val.examples.size())
                               .arg(data.test.examples.size())
-                              .arg(dialog.seed()),
+                              .arg(dialog.seed())
+                              .arg(by),
                           ErrorBanner::Kind::Info);
 }
 
