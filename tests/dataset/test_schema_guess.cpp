@@ -1,11 +1,14 @@
 #include "data/dataset.h"
+#include "data/import.h"
 #include "data/schema_guess.h"
 #include "data/stratify.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 using namespace prism;
 
@@ -192,4 +195,81 @@ TEST(Stratify, ExamplesKeepFileOrderWithinEachSplit)
         }));
     EXPECT_NE(stratumOf(val[0], "y"), stratumOf(val[1], "y"));
     EXPECT_NE(stratumOf(test[0], "y"), stratumOf(test[1], "y"));
+}
+
+namespace {
+
+Program reviewProgram()
+{
+    Predictor p;
+    p.signature.inputs.push_back(Field{"text", Type::string(), "", ""});
+    p.signature.outputs.push_back(Field{"sentiment", Type::enumOf({"positive", "negative", "neutral"}), "", ""});
+    Program program;
+    program.predictors.push_back(p);
+    return program;
+}
+
+// reviews.csv with the label of two rows (file lines 5 and 12) made unknown.
+RawTable reviewsWithTwoBadRows()
+{
+    std::ifstream in(kWizardDir + "/reviews.csv");
+    std::string line, text;
+    for (int n = 1; std::getline(in, line); ++n) {
+        if (n == 5 || n == 12) {
+            const auto at =
+                line.find(",negative,") != std::string::npos ? line.find(",negative,") : line.find(",neutral,");
+            EXPECT_NE(at, std::string::npos) << line;
+            line = line.substr(0, at) + ",angry," + line.substr(line.find(',', at + 1) + 1);
+        }
+        text += line + "\n";
+    }
+    return parsed(text, "csv");
+}
+
+} // namespace
+
+TEST(LenientImport, SkipsTheRowsThatDoNotFitAndNamesTheirLines)
+{
+    const RawTable table = reviewsWithTwoBadRows();
+    ASSERT_EQ(table.rows.size(), 40u);
+    // The strict mapping stops at the first.
+    auto strict = mapRows(table, {}, reviewProgram(), "reviews.csv");
+    ASSERT_FALSE(strict);
+    EXPECT_NE(strict.error().message.find("reviews.csv:5: field 'sentiment'"), std::string::npos);
+
+    auto lenient = mapRowsLenient(table, {}, reviewProgram(), "reviews.csv");
+    ASSERT_TRUE(lenient) << lenient.error().message;
+    EXPECT_EQ(lenient->examples.size(), 38u);
+    ASSERT_EQ(lenient->problems.size(), 2u);
+    EXPECT_EQ(lenient->problems[0].line, 5);
+    EXPECT_EQ(lenient->problems[1].line, 12);
+    EXPECT_EQ(lenient->problems[0].field, "sentiment");
+    EXPECT_NE(lenient->problems[1].message.find("reviews.csv:12: field 'sentiment': 'angry' is not one of"),
+              std::string::npos)
+        << lenient->problems[1].message;
+    // Each example knows its row: row 3 (line 5) is skipped.
+    EXPECT_EQ(lenient->rowOf[2], 2u);
+    EXPECT_EQ(lenient->rowOf[3], 4u);
+    EXPECT_EQ(lenient->examples[3].values.get("text").asString(), table.rows[4].get("text").asString());
+}
+
+TEST(LenientImport, AMappingToAnUnknownFieldIsStillAnError)
+{
+    DatasetSource source;
+    source.columns["nope"] = "text";
+    EXPECT_FALSE(mapRowsLenient(reviewsWithTwoBadRows(), source, reviewProgram(), "reviews.csv"));
+}
+
+TEST(LenientImport, SplitsFromAColumnNameTheLineOfAValueThatIsNotASplit)
+{
+    auto table = loadTable(kWizardDir + "/reviews.csv");
+    ASSERT_TRUE(table);
+    auto splits = splitsFromColumn(table.value(), "split", "reviews.csv");
+    ASSERT_TRUE(splits) << splits.error().message;
+    EXPECT_EQ(std::count(splits->begin(), splits->end(), DataSplit::Val), 5);
+    auto wrong = splitsFromColumn(table.value(), "sentiment", "reviews.csv");
+    ASSERT_FALSE(wrong);
+    EXPECT_NE(wrong.error().message.find("reviews.csv:2: column 'sentiment' is 'positive', not a split"),
+              std::string::npos)
+        << wrong.error().message;
 }
