@@ -3,6 +3,7 @@
 // the file (or the stratified split) says.
 #include "mainwindow.h"
 #include "qtconvert.h"
+#include "studiostyle.h"
 #include "studydocument.h"
 #include "uitest.h"
 #include "widgets/errorbanner.h"
@@ -111,6 +112,7 @@ private slots:
         QCoreApplication::setOrganizationName(QStringLiteral("PrismTest"));
         QCoreApplication::setApplicationName(QStringLiteral("test_newstudywizard"));
         QSettings().clear();
+        applyStudioStyle(qApp); // the screenshots look like the app
     }
 
     void csvWithASplitColumnBecomesAStudy()

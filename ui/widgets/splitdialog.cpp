@@ -22,6 +22,7 @@ SplitDialog::SplitDialog(const prism::StudyData &data, const std::vector<prism::
 {
     setObjectName(QStringLiteral("splitDialog"));
     setWindowTitle(tr("Split Rows"));
+    setMinimumWidth(fontMetrics().averageCharWidth() * 64);
     auto *layout = new QVBoxLayout(this);
     m_intro = new QLabel(this);
     m_intro->setWordWrap(true);

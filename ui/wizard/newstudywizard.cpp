@@ -553,6 +553,7 @@ public:
         layout->addWidget(m_stratify);
 
         auto *form = new QFormLayout;
+        form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
         m_by = new QComboBox(this);
         m_by->setObjectName(QStringLiteral("stratifyBy"));
         m_val = percentSpin(QStringLiteral("valPercent"), 20.0);
