@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <map>
+#include <unordered_map>
 
 namespace prism {
 
@@ -71,20 +71,19 @@ std::string scalarText(const Value &v)
 // each keeps the spelling seen first.
 std::vector<std::string> byFrequency(const std::vector<std::string> &texts)
 {
-    std::vector<std::string> keys, spellings;
+    std::vector<std::string> spellings;
     std::vector<std::size_t> counts;
+    std::unordered_map<std::string, std::size_t> indexOf; // a column of free text has as many keys as rows
     for (const auto &t : texts) {
-        const std::string key = toLowerAscii(t);
-        const auto it = std::find(keys.begin(), keys.end(), key);
-        if (it == keys.end()) {
-            keys.push_back(key);
+        const auto [it, added] = indexOf.try_emplace(toLowerAscii(t), spellings.size());
+        if (added) {
             spellings.push_back(t);
             counts.push_back(1);
         } else {
-            ++counts[static_cast<std::size_t>(it - keys.begin())];
+            ++counts[it->second];
         }
     }
-    std::vector<std::size_t> order(keys.size());
+    std::vector<std::size_t> order(spellings.size());
     for (std::size_t k = 0; k < order.size(); ++k)
         order[k] = k;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return counts[a] > counts[b]; });

@@ -38,6 +38,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <optional>
 
 using prism::ColumnKind;
@@ -768,6 +769,10 @@ public:
         const auto &signature = m_state.program.predictors.front().signature;
         m_instruction->setPlaceholderText(
             toQ(prism::Signature::defaultInstruction(signature.inputs, signature.outputs)));
+        // Choices made before going back survive, for the outputs that remain.
+        std::map<QString, QString> chosen;
+        for (auto *combo : m_metrics->findChildren<QComboBox *>())
+            chosen[combo->objectName()] = combo->currentData().toString();
         while (m_metricForm->rowCount() > 0)
             m_metricForm->removeRow(0);
         for (const prism::Field *f : m_state.outputs()) {
@@ -775,7 +780,9 @@ public:
             metric->setObjectName(QStringLiteral("metric_") + toQ(f->name));
             for (const char *name : kMetricNames)
                 metric->addItem(QLatin1String(name), QLatin1String(name));
-            metric->setCurrentIndex(metric->findData(toQ(defaultMetricFor(f->type))));
+            const auto previous = chosen.find(metric->objectName());
+            metric->setCurrentIndex(
+                metric->findData(previous != chosen.end() ? previous->second : toQ(defaultMetricFor(f->type))));
             m_metricForm->addRow(tr("%1 (%2):").arg(toQ(f->name), typeText(f->type)), metric);
         }
     }
@@ -880,6 +887,11 @@ prism::Result<std::string> writeNewStudy(const NewStudyState &state, prism::Stud
     }
     if (!study.data.train)
         return prism::Error::make(prism::ErrorKind::Data, "no rows in the train split");
+    const prism::Predictor &predictor = study.program.predictors.front();
+    if (predictor.kind == prism::PredictorKind::ChainOfThought && predictor.signature.findField("reasoning"))
+        return prism::Error::make(prism::ErrorKind::Config,
+                                  "chain of thought adds its own field 'reasoning'; give the column of that name "
+                                  "another field name (on the Columns page), or use Predict");
     study.data.splitSeed = state.splitSeed;
     if (auto metric = prism::makeMetric(study.metric, study.program); !metric)
         return metric.error();
