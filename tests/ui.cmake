@@ -61,3 +61,9 @@ prism_add_ui_test(test_playground SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_play
 prism_add_ui_test(test_gridpage SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_gridpage.cpp)
 # Study name and description (File > Study Properties, the Dataset page's Rename link).
 prism_add_ui_test(test_studyinfo SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_studyinfo.cpp)
+# File > New Study from Data: the wizard, from a CSV or JSONL file to an opened study.
+prism_add_ui_test(test_newstudywizard SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_newstudywizard.cpp)
+target_compile_definitions(test_newstudywizard PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_newstudywizard prism)
+# Issue 14's journey: a CSV through the wizard, a run, a trace, the playground, the grid, the report.
+prism_add_ui_test(test_journey_data SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_journey_data.cpp)

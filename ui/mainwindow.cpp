@@ -5,6 +5,7 @@
 #include "widgets/helpdialog.h"
 #include "widgets/icons.h"
 #include "widgets/studyinfodialog.h"
+#include "wizard/newstudywizard.h"
 
 #include "core/study.h"
 
@@ -128,6 +129,8 @@ void MainWindow::createMenus()
         connect(action, &QAction::triggered, this, [this, name] { openSample(name); });
     }
     samples->setEnabled(!ordered.isEmpty());
+    QAction *fromData = file->addAction(tr("New Study from &Data\u2026"), this, &MainWindow::newStudyFromData);
+    fromData->setObjectName(QStringLiteral("newFromDataAction"));
 
     QAction *openAction = file->addAction(tr("&Open\u2026"), this, &MainWindow::open);
     openAction->setShortcut(QKeySequence::Open);
@@ -311,6 +314,11 @@ bool MainWindow::openStudy(const QString &path)
 {
     if (!maybeSave())
         return false;
+    return openStudyFile(path);
+}
+
+bool MainWindow::openStudyFile(const QString &path)
+{
     QString error;
     if (!m_document->open(path, &error)) {
         showError(tr("Cannot open the study"), error);
@@ -319,6 +327,15 @@ bool MainWindow::openStudy(const QString &path)
     addRecentFile(m_document->path());
     statusBar()->showMessage(tr("Opened %1").arg(QDir::toNativeSeparators(m_document->path())), 4000);
     return true;
+}
+
+void MainWindow::newStudyFromData()
+{
+    if (!maybeSave())
+        return;
+    NewStudyWizard wizard(this);
+    if (wizard.exec() == QDialog::Accepted && !wizard.studyPath().isEmpty())
+        openStudyFile(wizard.studyPath());
 }
 
 bool MainWindow::openSample(const QString &name)

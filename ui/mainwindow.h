@@ -70,6 +70,9 @@ private:
     bool save();
     bool saveAs();
     void open();
+    // File > New Study from Data…: the wizard writes the study, then it opens.
+    void newStudyFromData();
+    bool openStudyFile(const QString &path); // openStudy without asking to save first
 
     StudyDocument *m_document = nullptr;
     QListWidget *m_sideBar = nullptr;

@@ -3,6 +3,7 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/text.h"
+#include "data/import.h"
 #include "data/textutil.h"
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 namespace prism {
 
@@ -281,6 +283,47 @@ std::string missingMessage(const Slot &slot, bool isNull)
 
 } // namespace
 
+namespace {
+
+std::string rowWhere(const RawTable &table, std::size_t r, const std::string &sourceName)
+{
+    const int line = r < table.lineNumbers.size() ? table.lineNumbers[r] : 0;
+    return line > 0 ? sourceName + ":" + std::to_string(line) + ": "
+                    : sourceName + ": row " + std::to_string(r + 1) + ": ";
+}
+
+// One row to an example; on failure the error (prefixed by `where`) and the
+// field that did not fit.
+std::optional<Error> mapRow(const Fields &row, const std::vector<Slot> &slots,
+                            const std::vector<std::string> &inputKeys, const DatasetSource &source,
+                            const std::string &where, Example &example, std::string &badField)
+{
+    example.inputKeys = inputKeys;
+    for (const auto &slot : slots) {
+        const Value *raw = row.find(slot.column);
+        bool missing = !raw || raw->isNull();
+        // An empty CSV cell for an intermediate output means "not given".
+        if (!missing && slot.role == Role::Optional && raw->isString() && trimmed(raw->asString()).empty())
+            missing = true;
+        if (missing) {
+            if (slot.role == Role::Optional)
+                continue;
+            badField = slot.field;
+            return Error::make(ErrorKind::Data, where + missingMessage(slot, raw != nullptr));
+        }
+        Value converted;
+        std::string why;
+        if (!convertValue(*raw, slot.type, source.listSeparator, converted, why)) {
+            badField = slot.field;
+            return Error::make(ErrorKind::Data, where + "field '" + slot.field + "': " + why);
+        }
+        example.values.set(slot.field, std::move(converted));
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource &source, const Program &program,
                                      const std::string &sourceName)
 {
@@ -292,32 +335,37 @@ Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource 
     std::vector<Example> examples;
     examples.reserve(table.rows.size());
     for (std::size_t r = 0; r < table.rows.size(); ++r) {
-        const int line = r < table.lineNumbers.size() ? table.lineNumbers[r] : 0;
-        const std::string where = line > 0 ? sourceName + ":" + std::to_string(line) + ": "
-                                           : sourceName + ": row " + std::to_string(r + 1) + ": ";
-        const Fields &row = table.rows[r];
         Example example;
-        example.inputKeys = inputKeys;
-        for (const auto &slot : slots.value()) {
-            const Value *raw = row.find(slot.column);
-            bool missing = !raw || raw->isNull();
-            // An empty CSV cell for an intermediate output means "not given".
-            if (!missing && slot.role == Role::Optional && raw->isString() && trimmed(raw->asString()).empty())
-                missing = true;
-            if (missing) {
-                if (slot.role == Role::Optional)
-                    continue;
-                return Error::make(ErrorKind::Data, where + missingMessage(slot, raw != nullptr));
-            }
-            Value converted;
-            std::string why;
-            if (!convertValue(*raw, slot.type, source.listSeparator, converted, why))
-                return Error::make(ErrorKind::Data, where + "field '" + slot.field + "': " + why);
-            example.values.set(slot.field, std::move(converted));
-        }
+        std::string badField;
+        if (auto error = mapRow(table.rows[r], slots.value(), inputKeys, source, rowWhere(table, r, sourceName),
+                                example, badField))
+            return *error;
         examples.push_back(std::move(example));
     }
     return examples;
+}
+
+Result<LenientRows> mapRowsLenient(const RawTable &table, const DatasetSource &source, const Program &program,
+                                   const std::string &sourceName)
+{
+    auto slots = buildSlots(source, program, sourceName);
+    if (!slots)
+        return slots.error();
+    const std::vector<std::string> inputKeys = program.externalInputs();
+    LenientRows out;
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+        Example example;
+        std::string badField;
+        if (auto error = mapRow(table.rows[r], slots.value(), inputKeys, source, rowWhere(table, r, sourceName),
+                                example, badField)) {
+            const int line = r < table.lineNumbers.size() ? table.lineNumbers[r] : 0;
+            out.problems.push_back(RowProblem{r, line, badField, error->message});
+            continue;
+        }
+        out.examples.push_back(std::move(example));
+        out.rowOf.push_back(r);
+    }
+    return out;
 }
 
 std::string hashExamples(const std::vector<Example> &examples)

@@ -11,13 +11,16 @@
 
 #include "data/dataset.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QMimeData>
 #include <QPushButton>
 #include <QRadioButton>
@@ -31,6 +34,8 @@
 #include <QUndoStack>
 #include <QUrl>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -41,6 +46,37 @@ void writeFile(const QString &path, const QByteArray &content)
     QFile file(path);
     QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
     file.write(content);
+}
+
+// A dialog fits the smallest window the studio supports; its picture goes to
+// $PRISM_SCREENSHOT_DIR when set.
+bool fitsAndShoot(QDialog *d, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
+    if (!dir.isEmpty()) {
+        QDir().mkpath(dir);
+        d->grab().save(QDir(dir).filePath(name));
+    }
+    const QSize hint = d->minimumSizeHint();
+    return hint.width() <= 1024 && hint.height() <= 640;
+}
+
+// 40 moderation rows; the split column (if asked) gives 30 train, 5 dev, 5
+// test; severity "extreme" (no such value) on the rows at file lines `bad`.
+QByteArray moderationCsv(bool withSplit, const std::vector<int> &bad = {})
+{
+    QByteArray out = withSplit ? "snippet,severity,policy_violations,split\n" : "snippet,severity,policy_violations\n";
+    const char *severities[] = {"low", "medium", "high", "low"};
+    for (int k = 0; k < 40; ++k) {
+        const int line = k + 2;
+        const bool broken = std::find(bad.begin(), bad.end(), line) != bad.end();
+        out += "\"Imported snippet number " + QByteArray::number(k) + "\","
+               + (broken ? QByteArray("extreme") : QByteArray(severities[k % 4])) + ",spam";
+        if (withSplit)
+            out += k % 8 == 3 ? ",test" : k % 8 == 6 ? ",dev" : ",train";
+        out += "\n";
+    }
+    return out;
 }
 
 int column(const RowTableModel *model, const std::string &field)
@@ -106,6 +142,63 @@ private slots:
         QCOMPARE(m_doc->undoStack()->count(), undoSteps);
     }
 
+    void importRoutesRowsByTheFilesSplitColumn()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("routed.csv"));
+        writeFile(path, moderationCsv(true));
+        bool byColumn = false;
+        uitest::onNextDialog<ColumnMappingDialog>([&byColumn](ColumnMappingDialog *d) {
+            // Found and chosen: the column named split.
+            byColumn = d->findChild<QRadioButton *>(QStringLiteral("routeByColumn"))->isChecked()
+                       && d->splitColumn() == QLatin1String("split");
+            d->findChild<QRadioButton *>(QStringLiteral("importReplace"))->setChecked(true);
+            QVERIFY(fitsAndShoot(d, QStringLiteral("dialog-import-routed.png")));
+            d->accept();
+        });
+        QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
+        QVERIFY(byColumn);
+        QCOMPARE(m_doc->rowCount(Split::Train), 30);
+        QCOMPARE(m_doc->rowCount(Split::Val), 5);
+        QCOMPARE(m_doc->rowCount(Split::Test), 5);
+        QCOMPARE(m_doc->examples(Split::Val).front().values.get("snippet").asString(),
+                 std::string("Imported snippet number 6"));
+        m_doc->undoStack()->undo(); // one step
+        QCOMPARE(m_doc->rowCount(Split::Train), 30);
+        QCOMPARE(m_doc->rowCount(Split::Test), 15);
+        QVERIFY(m_doc->examples(Split::Train).front().values.get("snippet").asString() != "Imported snippet number 0");
+    }
+
+    void importCanSkipTheRowsThatDoNotFit()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("twobad.csv"));
+        writeFile(path, moderationCsv(false, {5, 12}));
+        const int before = m_doc->rowCount(Split::Train);
+        QString skipText;
+        QString redTip;
+        uitest::onNextDialog<ColumnMappingDialog>([&](ColumnMappingDialog *d) {
+            auto *skip = d->findChild<QCheckBox *>(QStringLiteral("skipBadRows"));
+            skipText = skip->text();
+            // The preview marks the cell that does not fit: line 5 is the 4th row, severity the 2nd column.
+            redTip = d->findChild<QTableWidget *>(QStringLiteral("importPreview"))->item(3, 1)->toolTip();
+            skip->setChecked(true);
+            QVERIFY(fitsAndShoot(d, QStringLiteral("dialog-import-skip.png")));
+            d->accept();
+        });
+        QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
+        QCOMPARE(skipText, QStringLiteral("Skip the 2 rows that do not fit (line 5, 12)"));
+        QVERIFY2(redTip.contains(QStringLiteral("twobad.csv:5: field 'severity'")), qPrintable(redTip));
+        QCOMPARE(m_doc->rowCount(Split::Train), before + 38);
+        const QString banner = m_page->bannerMessage();
+        QVERIFY2(banner.contains(QStringLiteral("Skipped 2 rows that did not fit: line 5, 12")), qPrintable(banner));
+
+        // Without skipping, nothing is imported and the first bad line is named.
+        m_doc->undoStack()->undo();
+        uitest::onNextDialog<ColumnMappingDialog>([](ColumnMappingDialog *d) { d->accept(); });
+        QVERIFY(!m_page->importFile(path));
+        QCOMPARE(m_doc->rowCount(Split::Train), before);
+        QVERIFY2(m_page->bannerMessage().contains(QStringLiteral("twobad.csv:5")), qPrintable(m_page->bannerMessage()));
+    }
+
     void unreadableCsvFailsBeforeTheMappingStep()
     {
         const QString path = m_dir.filePath(QStringLiteral("broken.csv"));
@@ -163,6 +256,7 @@ private slots:
             auto *split = d->findChild<QComboBox *>(QStringLiteral("importSplit"));
             split->setCurrentIndex(static_cast<int>(Split::Test));
             d->findChild<QRadioButton *>(QStringLiteral("importReplace"))->setChecked(true);
+            QVERIFY(fitsAndShoot(d, QStringLiteral("dialog-import-routed.png")));
             d->accept();
         });
         QVERIFY2(m_page->importFile(path), qPrintable(m_page->bannerMessage()));
@@ -271,6 +365,9 @@ private slots:
         QCOMPARE(pooled.size(), std::size_t(45));
 
         auto answer = [](SplitDialog *d) {
+            // Every split pooled, not stratified: the engine's splitByFraction.
+            d->findChild<QCheckBox *>(QStringLiteral("poolTest"))->setChecked(true);
+            d->findChild<QComboBox *>(QStringLiteral("stratifyBy"))->setCurrentIndex(0);
             d->findChild<QDoubleSpinBox *>(QStringLiteral("valPercent"))->setValue(20.0);
             d->findChild<QDoubleSpinBox *>(QStringLiteral("testPercent"))->setValue(20.0);
             d->findChild<QSpinBox *>(QStringLiteral("splitSeed"))->setValue(7);
@@ -297,6 +394,45 @@ private slots:
         QVERIFY(all == after);
         m_doc->undoStack()->undo();
         QCOMPARE(m_doc->rowCount(Split::Train), 30);
+        QCOMPARE(m_doc->rowCount(Split::Val), 0);
+    }
+
+    void splitKeepsTheTestRowsAndTheLabelShares()
+    {
+        const std::vector<prism::Example> train = m_doc->examples(Split::Train);
+        const std::vector<prism::Example> test = m_doc->examples(Split::Test);
+        QVERIFY(!test.empty());
+        std::map<std::string, int> before;
+        for (const auto &e : train)
+            ++before[e.values.get("severity").asString()];
+        QString preview;
+        auto answer = [&preview](SplitDialog *d) {
+            // The defaults: train and val pooled, test kept, stratified by the first label.
+            QVERIFY(d->findChild<QCheckBox *>(QStringLiteral("poolVal"))->isChecked());
+            QVERIFY(!d->findChild<QCheckBox *>(QStringLiteral("poolTest"))->isChecked());
+            QVERIFY(!d->findChild<QDoubleSpinBox *>(QStringLiteral("testPercent"))->isEnabled());
+            QCOMPARE(d->findChild<QComboBox *>(QStringLiteral("stratifyBy"))->currentText(),
+                     QStringLiteral("severity"));
+            d->findChild<QDoubleSpinBox *>(QStringLiteral("valPercent"))->setValue(20.0);
+            d->findChild<QSpinBox *>(QStringLiteral("splitSeed"))->setValue(5);
+            preview = d->findChild<QLabel *>(QStringLiteral("splitPreview"))->text();
+            QVERIFY(fitsAndShoot(d, QStringLiteral("dialog-split.png")));
+            d->accept();
+        };
+        uitest::onNextDialog<SplitDialog>(answer);
+        m_page->splitWithDialog();
+        QVERIFY(m_doc->examples(Split::Test) == test); // untouched, in order
+        QCOMPARE(m_doc->rowCount(Split::Val), 6);      // 20% of the 30 train rows
+        QCOMPARE(m_doc->rowCount(Split::Train), 24);
+        QCOMPARE(preview, QStringLiteral("Train 24 \u00b7 Val 6 \u00b7 Test %1").arg(test.size()));
+        // Each severity keeps its share: within one row of 20% in val.
+        std::map<std::string, int> val;
+        for (const auto &e : m_doc->examples(Split::Val))
+            ++val[e.values.get("severity").asString()];
+        for (const auto &[label, n] : before)
+            QVERIFY2(std::abs(val[label] - n * 0.2) < 1.0, label.c_str());
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->examples(Split::Train) == train);
         QCOMPARE(m_doc->rowCount(Split::Val), 0);
     }
 

@@ -9,6 +9,7 @@
 #include "widgets/studyinfodialog.h"
 
 #include "data/dataset.h"
+#include "data/import.h"
 
 #include <QAction>
 #include <QDir>
@@ -32,9 +33,53 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 namespace {
+
+// The rows of an import by split: every row into the dialog's split, or each
+// to the split its column names; rows that do not fit skipped when asked.
+struct RoutedRows {
+    std::array<std::vector<prism::Example>, 3> rows;
+    std::vector<prism::RowProblem> skipped;
+};
+
+prism::Result<RoutedRows> routeImport(const prism::RawTable &table, const prism::Program &program,
+                                      const ColumnMappingDialog &dialog, const std::string &path)
+{
+    prism::DatasetSource source;
+    source.columns = dialog.mapping();
+    prism::LenientRows mapped;
+    if (dialog.skipBadRows()) {
+        auto rows = prism::mapRowsLenient(table, source, program, path);
+        if (!rows)
+            return rows.error();
+        mapped = std::move(rows.value());
+    } else {
+        // Without skipping, the first row that does not fit stops the import, as a study load would.
+        auto rows = prism::mapRows(table, source, program, path);
+        if (!rows)
+            return rows.error();
+        mapped.examples = std::move(rows.value());
+        for (std::size_t r = 0; r < mapped.examples.size(); ++r)
+            mapped.rowOf.push_back(r);
+    }
+    RoutedRows out;
+    out.skipped = std::move(mapped.problems);
+    std::vector<prism::DataSplit> splitOf;
+    if (!dialog.splitColumn().isEmpty()) {
+        auto splits = prism::splitsFromColumn(table, toStd(dialog.splitColumn()), path);
+        if (!splits)
+            return splits.error();
+        splitOf = std::move(splits.value());
+    }
+    for (std::size_t k = 0; k < mapped.examples.size(); ++k) {
+        const Split split = splitOf.empty() ? dialog.split() : static_cast<Split>(splitOf[mapped.rowOf[k]]);
+        out.rows[static_cast<std::size_t>(split)].push_back(std::move(mapped.examples[k]));
+    }
+    return out;
+}
 
 prism::Dataset &datasetOf(prism::StudyData &data, Split split)
 {
@@ -554,33 +599,50 @@ bool DatasetPage::importFile(const QString &path)
         columns << toQ(c);
     ColumnMappingDialog dialog(std::move(fieldSlots), columns, QFileInfo(path).fileName(),
                                static_cast<int>(table.value().rows.size()), currentSplit(), this);
+    dialog.setPreview(table.value(), program, toStd(path));
     if (dialog.exec() != QDialog::Accepted)
         return false;
 
-    prism::DatasetSource source;
-    source.columns = dialog.mapping();
-    auto rows = prism::mapRows(table.value(), source, program, toStd(path));
-    if (!rows) {
-        m_banner->showMessage(tr("Nothing was imported. %1").arg(toQ(rows.error().message)));
+    auto routed = routeImport(table.value(), program, dialog, toStd(path));
+    if (!routed) {
+        m_banner->showMessage(tr("Nothing was imported. %1").arg(toQ(routed.error().message)));
         return false;
     }
-    const Split target = dialog.split();
     prism::StudyData data = m_document->data();
-    auto &examples = datasetOf(data, target).examples;
-    const int count = static_cast<int>(rows.value().size());
-    if (dialog.replaceSplit())
-        examples = std::move(rows.value());
-    else
-        examples.insert(examples.end(), std::make_move_iterator(rows.value().begin()),
-                        std::make_move_iterator(rows.value().end()));
+    QStringList into;
+    int count = 0;
+    Split shown = dialog.split();
+    for (Split split : allSplits) {
+        auto &rows = routed->rows[static_cast<std::size_t>(split)];
+        const bool target = dialog.splitColumn().isEmpty() ? split == dialog.split() : true;
+        if (!target)
+            continue;
+        auto &examples = datasetOf(data, split).examples;
+        if (dialog.replaceSplit())
+            examples.clear();
+        if (rows.empty())
+            continue;
+        into << tr("%1 into %2").arg(rows.size()).arg(splitTitle(split));
+        count += static_cast<int>(rows.size());
+        shown = split;
+        examples.insert(examples.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+    }
     m_document->replaceData(
         data, tr("Import %1 from %2").arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName()));
-    setCurrentSplit(target);
+    setCurrentSplit(dialog.splitColumn().isEmpty() ? dialog.split() : shown);
     m_table->scrollToBottom();
-    m_banner->showMessage(
-        tr("Imported %1 from %2 into %3.")
-            .arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName(), splitTitle(target)),
-        ErrorBanner::Kind::Info);
+    QString message =
+        tr("Imported %1 from %2: %3.")
+            .arg(countOf(count, tr("row"), tr("rows")), QFileInfo(path).fileName(), into.join(QStringLiteral(", ")));
+    if (!routed->skipped.empty()) {
+        QStringList lines;
+        for (const auto &problem : routed->skipped)
+            lines << QString::number(problem.line);
+        message += tr(" Skipped %1 that did not fit: line %2. First: %3")
+                       .arg(countOf(static_cast<long long>(lines.size()), tr("row"), tr("rows")),
+                            lines.join(QStringLiteral(", ")), toQ(routed->skipped.front().message));
+    }
+    m_banner->showMessage(message, ErrorBanner::Kind::Info);
     return true;
 }
 
@@ -630,29 +692,26 @@ void DatasetPage::deleteSelectedRows()
 void DatasetPage::splitWithDialog()
 {
     const prism::DataConfig &config = m_document->study().data;
-    const int total =
-        m_document->rowCount(Split::Train) + m_document->rowCount(Split::Val) + m_document->rowCount(Split::Test);
     const double val = config.valFraction > 0 ? config.valFraction : 0.2;
     const double test = config.testFraction > 0 ? config.testFraction : 0.2;
-    SplitDialog dialog(total, val, test, config.splitSeed, this);
+    std::vector<prism::Field> outputs;
+    for (const auto &field : m_document->dataFields())
+        if (!m_document->isInputField(field.name))
+            outputs.push_back(field);
+    SplitDialog dialog(m_document->data(), outputs, val, test, config.splitSeed, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    std::vector<prism::Example> all;
-    all.reserve(static_cast<std::size_t>(total));
-    for (Split split : allSplits) {
-        const auto &rows = m_document->examples(split);
-        all.insert(all.end(), rows.begin(), rows.end());
-    }
-    prism::StudyData data = m_document->data();
-    prism::splitByFraction(all, dialog.valFraction(), dialog.testFraction(), dialog.seed(), data.train.examples,
-                           data.val.examples, data.test.examples);
+    const prism::StudyData data = dialog.result();
+    const QString by =
+        dialog.stratifyField().empty() ? QString() : tr(", stratified by %1").arg(toQ(dialog.stratifyField()));
     m_document->replaceData(data, tr("Split rows (seed %1)").arg(dialog.seed()));
-    m_banner->showMessage(tr("Split %1 rows: train %2, val %3, test %4 (seed %5).")
-                              .arg(total)
+    m_banner->showMessage(tr("Split %1 rows: train %2, val %3, test %4 (seed %5%6).")
+                              .arg(dialog.pooledRows())
                               .arg(data.train.examples.size())
                               .arg(data.val.examples.size())
                               .arg(data.test.examples.size())
-                              .arg(dialog.seed()),
+                              .arg(dialog.seed())
+                              .arg(by),
                           ErrorBanner::Kind::Info);
 }
 
