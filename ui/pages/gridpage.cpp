@@ -24,6 +24,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <utility>
@@ -243,12 +244,17 @@ void GridPage::refreshPrograms()
     auto runs = m_store->listRuns();
     if (!runs)
         return;
-    bool newest = first;
+    // A run that fits and is newer than any seen before comes up checked:
+    // the run just made is the one the user wants beside the baseline.
+    bool newest = true;
     for (const prism::RunRecord &r : runs.value()) {
         const QString id = toQ(r.id);
         if (!r.hasArtifact || !loadRunProgram(*m_store, id, m_doc->study().program))
             continue;
-        add(tr("Run %1 (its program)").arg(id), kRunPrefix + id, std::exchange(newest, false), tr("Run %1").arg(id));
+        const bool isNew = std::exchange(newest, false) && id != m_newestRunSeen;
+        if (isNew)
+            m_newestRunSeen = id;
+        add(tr("Run %1 (its program)").arg(id), kRunPrefix + id, isNew, tr("Run %1").arg(id));
         if (auto candidates = runCandidates(*m_store, id))
             for (RunCandidate &c : candidates.value()) {
                 // Column title: "trial 6" (the label starts with the run id).

@@ -89,4 +89,5 @@ private:
     std::vector<prism::Example> m_shownExamples;
     std::vector<std::shared_ptr<const prism::EvalReport>> m_reports;
     std::vector<RunCandidate> m_candidates; // item data "candidate:<n>" indexes this
+    QString m_newestRunSeen;                // the newest fitting run at the last refresh
 };
