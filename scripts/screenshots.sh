@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
-cmake --build "$build" --target test_screenshots test_newstudywizard
+cmake --build "$build" --target test_screenshots test_newstudywizard test_trace test_report_browser
 out="$root/docs/screenshots"
 mkdir -p "$out"
 rm -f "$out"/*.png
@@ -18,4 +18,11 @@ QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$runtime" XDG_CONFIG_HOME="$data/conf
 # File > New Study from Data: the wizard's pages.
 QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$runtime" XDG_CONFIG_HOME="$data/config" PRISM_DATA_DIR="$data/prism" \
   PRISM_SCREENSHOT_DIR="$out" "$build/tests/test_newstudywizard"
+# The trace viewer (Try-it, the Monitor) and the HTML report as headless Chromium draws it.
+for t in test_trace test_report_browser; do
+  QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$runtime" XDG_CONFIG_HOME="$data/config" PRISM_DATA_DIR="$data/prism" \
+    XDG_CACHE_HOME="$data/cache" PRISM_SCREENSHOT_DIR="$out" "$build/tests/$t"
+done
+# Only what the README shows: the tests save a few working shots besides.
+rm -f "$out"/monitor-trace-button.png
 ls -1 "$out"

@@ -10,8 +10,10 @@
 #include "mainwindow.h"
 #include "pages/comparepage.h"
 #include "pages/datasetpage.h"
+#include "pages/gridpage.h"
 #include "pages/historypage.h"
 #include "pages/monitorpage.h"
+#include "pages/playgroundpage.h"
 #include "pages/runpage.h"
 #include "pages/signaturepage.h"
 #include "pagesregistry.h"
@@ -24,6 +26,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QListWidget>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableView>
@@ -111,6 +114,31 @@ private slots:
         compare->compareRunWithBaseline(bridge->runId());
         QVERIFY(compared.wait(120000));
         shoot(fileName(QStringLiteral("Compare")));
+
+        // The grid: the baseline, the run and its best configuration, differences only.
+        auto *grid = qobject_cast<GridPage *>(window.page(QStringLiteral("Grid")));
+        QVERIFY(grid);
+        window.showPage(QStringLiteral("Grid"));
+        grid->refreshPrograms();
+        if (grid->programList()->count() > 2)
+            grid->programList()->item(2)->setCheckState(Qt::Checked);
+        QSignalSpy gridDone(grid, &GridPage::evaluationFinished);
+        QVERIFY(grid->evaluate());
+        QVERIFY(gridDone.wait(120000));
+        grid->setFilter(GridPage::Filter::Differences);
+        shoot(fileName(QStringLiteral("Grid")));
+
+        // The playground: a test row, the study's program beside the run's.
+        auto *playground = qobject_cast<PlaygroundPage *>(window.page(QStringLiteral("Playground")));
+        QVERIFY(playground);
+        window.showPage(QStringLiteral("Playground"));
+        playground->fillFromRow(Split::Test, 3);
+        playground->programCombo(1)->setCurrentIndex(
+            playground->programCombo(1)->findData(QStringLiteral("run:") + bridge->runId()));
+        QSignalSpy tried(playground, &PlaygroundPage::runFinished);
+        QVERIFY(playground->runPrograms());
+        QVERIFY(tried.wait(60000));
+        shoot(fileName(QStringLiteral("Playground")));
         window.showPage(QStringLiteral("History"));
         auto *history = qobject_cast<HistoryPage *>(window.currentPage());
         QVERIFY(history);
