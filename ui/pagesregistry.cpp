@@ -67,7 +67,8 @@ void registerPages(MainWindow *window)
     StudyDocument *doc = window->document();
     window->addPage(QObject::tr("Dataset"), new DatasetPage(doc), studioIcon(QStringLiteral("dataset")));
     window->addPage(QObject::tr("Signature"), new SignaturePage(doc), studioIcon(QStringLiteral("signature")));
-    window->addPage(QObject::tr("Metric"), new MetricPage(doc), studioIcon(QStringLiteral("metric")));
+    auto *metric = new MetricPage(doc);
+    window->addPage(QObject::tr("Metric"), metric, studioIcon(QStringLiteral("metric")));
     window->addPage(QObject::tr("Models"), new ModelsPage(doc), studioIcon(QStringLiteral("models")));
 
     std::shared_ptr<prism::RunStore> store = openRunStore(window);
@@ -126,6 +127,7 @@ void registerPages(MainWindow *window)
     QObject::connect(compare, &ComparePage::spent, spend, &SpendTracker::addJob);
     QObject::connect(playground, &PlaygroundPage::spent, spend, &SpendTracker::addJob);
     QObject::connect(grid, &GridPage::spent, spend, &SpendTracker::addJob);
+    QObject::connect(metric, &MetricPage::spent, spend, &SpendTracker::addJob);
     QObject::connect(spend, &SpendTracker::changed, window,
                      [window, spend] { window->setSpendText(spend->statusText(), spend->toolTip()); });
     window->setSpendText(spend->statusText(), spend->toolTip());

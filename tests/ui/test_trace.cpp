@@ -178,7 +178,12 @@ private slots:
     {
         openPage(prism::PredictorKind::Predict);
         m_page->setMode(MetricPage::Mode::Script);
+        QSignalSpy spent(m_page.get(), &MetricPage::spent);
         runTest({0, 1, 2});
+        // The test's calls reach the session's spend: one evaluation call per row, made or from the cache.
+        QCOMPARE(spent.count(), 1);
+        const auto figures = spent.first().at(0).value<SpendByRole>().at("evaluation");
+        QCOMPARE(figures.calls + figures.cacheHits, 3);
         QVERIFY(!m_page->resultsStale());
         QVERIFY(m_page->staleLabel()->isHidden());
 

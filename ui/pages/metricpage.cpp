@@ -44,6 +44,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -57,7 +58,8 @@ struct MetricTestJob {
 
     std::optional<prism::Error> setupError; // nothing ran: the metric or the models could not start
     prism::EvalReport report;
-    std::vector<std::optional<prism::ExampleTrace>> traces; // parallel to examples; empty = not run
+    std::vector<std::optional<prism::ExampleTrace>> traces;  // parallel to examples; empty = not run
+    std::map<std::string, prism::LedgerTotals> ledgerByRole; // the calls the test made (cache hits included)
     double seconds = 0.0;
 
     std::atomic<bool> stop{false};
@@ -110,6 +112,8 @@ private:
         call.maxTokens = models->taskConfig.maxTokens;
         call.role = "evaluation";
         traceRows(*models->task, *adapter, *metric.value(), call);
+        if (models->services.ledger)
+            ledgerByRole = models->services.ledger->totalsByRole();
     }
 
     // Every row through traceExample (the evaluator's own path, recorded), so
@@ -1106,6 +1110,8 @@ void MetricPage::finishTest(const std::shared_ptr<MetricTestJob> &job)
     m_traces = job->traces;
     m_resultsStudy = job->study;
     updateStaleness();
+    if (!job->ledgerByRole.empty())
+        emit spent(spendFromLedger(job->ledgerByRole));
 
     if (job->setupError) {
         const QString message = toQ(job->setupError->message);

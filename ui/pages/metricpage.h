@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/study.h"
+#include "engine/spendtracker.h"
 #include "run/example_trace.h"
 
 #include <QList>
@@ -89,6 +90,8 @@ public:
 
 signals:
     void testFinished();
+    // What a test's calls cost, by role (the status bar's session spend).
+    void spent(const SpendByRole &calls);
     void scriptChecked();
 
 protected:
