@@ -433,6 +433,10 @@ void PlaygroundPage::fillFromRow(Split split, int row)
         m_banner->showMessage(tr("The %1 split has no row %2.").arg(splitTitle(split)).arg(row + 1));
         return;
     }
+    // The row chooser shows where the values came from.
+    m_fillSplit->setCurrentIndex(m_fillSplit->findData(static_cast<int>(split)));
+    m_fillRow->setMaximum(static_cast<int>(rows.size()));
+    m_fillRow->setValue(row + 1);
     for (const auto &[name, editor] : m_editors) {
         const prism::Value *value = rows[static_cast<std::size_t>(row)].values.find(toStd(name));
         setEditorText(editor, value ? valueToText(*value) : QString());
