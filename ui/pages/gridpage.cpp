@@ -2,6 +2,7 @@
 
 #include "compare/comparisonjob.h"
 #include "compare/programsource.h"
+#include "engine/jobmodels.h"
 #include "qtconvert.h"
 #include "trace/reruntrace.h"
 #include "trace/tracedialog.h"
@@ -9,7 +10,6 @@
 
 #include "adapter/adapter.h"
 #include "core/worker_pool.h"
-#include "modelsetup/lm_setup.h"
 #include "run/run_store.h"
 #include "scripting/jsmetric.h"
 
@@ -59,17 +59,10 @@ struct GridJob {
     std::vector<std::shared_ptr<const prism::EvalReport>> reports;
     std::optional<prism::Error> error;
     SpendByRole spent;
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    std::optional<prism::CallServices> services;
+    JobModels models;
 
-    void cancel()
-    {
-        stop = true;
-        std::lock_guard lock(mutex);
-        if (services)
-            services->requestCancel();
-    }
+    void cancel() { models.cancel(); }
+    bool cancelled() const { return models.cancelled(); }
 
     void run()
     {
@@ -79,37 +72,29 @@ struct GridJob {
             return;
         }
         const auto adapter = prism::makeAdapter(study.eval.adapter);
-        auto models = prism::setupModels(study, {}, prism::LmSetupOptions{});
-        if (!models) {
-            error = models.error();
+        auto opened = models.open(study);
+        if (!opened) {
+            error = opened.error();
             return;
         }
-        {
-            std::lock_guard lock(mutex);
-            services = models->services;
-            if (stop)
-                services->requestCancel();
-        }
+        const prism::ModelSet &set = *opened.value();
         prism::EvalOptions options;
         options.threads = std::max(1, study.eval.threads);
         options.maxErrors = static_cast<int>(examples.size()) + 1; // every cell gets its verdict
-        options.call.temperature = models->taskConfig.temperature;
-        options.call.maxTokens = models->taskConfig.maxTokens;
+        options.call.temperature = set.taskConfig.temperature;
+        options.call.maxTokens = set.taskConfig.maxTokens;
         options.call.role = "evaluation"; // the same calls as Compare: answers are shared through the cache
-        options.cancel = &stop;
+        options.cancel = models.stopFlag();
         // One pool for every column: connections and script engines are reused.
         prism::WorkerPool pool(options.threads);
         options.pool = &pool;
-        const prism::Evaluator evaluator(*models->task, *adapter, *metric.value(), options);
+        const prism::Evaluator evaluator(*set.task, *adapter, *metric.value(), options);
         for (const prism::Program &program : programs) {
-            if (stop)
+            if (cancelled())
                 break;
             reports.push_back(std::make_shared<prism::EvalReport>(evaluator.run(program, examples)));
         }
-        if (models->services.ledger)
-            spent = spendFromLedger(models->services.ledger->totalsByRole());
-        std::lock_guard lock(mutex);
-        services.reset();
+        spent = spendFromLedger(models.ledgerByRole());
     }
 };
 
@@ -316,7 +301,7 @@ void GridPage::finish(const std::shared_ptr<GridJob> &job)
         m_job.reset();
     setBusy(false);
     emit spent(job->spent);
-    if (job->error || job->stop || job->reports.size() != job->programs.size()) {
+    if (job->error || job->cancelled() || job->reports.size() != job->programs.size()) {
         const QString why = job->error ? toQ(job->error->message) : tr("cancelled before every program ran");
         m_status->setText(tr("Nothing to show: %1.").arg(why));
         emit evaluationFinished(false);

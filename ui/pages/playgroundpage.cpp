@@ -1,13 +1,13 @@
 #include "pages/playgroundpage.h"
 
 #include "compare/programsource.h"
+#include "engine/jobmodels.h"
 #include "qtconvert.h"
 #include "trace/traceview.h"
 #include "widgets/errorbanner.h"
 
 #include "adapter/adapter.h"
 #include "metric/metric.h"
-#include "modelsetup/lm_setup.h"
 #include "run/example_trace.h"
 #include "run/run_store.h"
 #include "scripting/jsmetric.h"
@@ -107,17 +107,9 @@ struct PlaygroundJob {
     std::vector<prism::Result<prism::ExampleTrace>> traces;
     SpendByRole spent;
 
-    std::mutex mutex;
-    std::atomic<bool> stop{false};
-    std::optional<prism::CallServices> services;
+    JobModels models;
 
-    void cancel()
-    {
-        stop = true;
-        std::lock_guard lock(mutex);
-        if (services)
-            services->requestCancel();
-    }
+    void cancel() { models.cancel(); }
 
     void run()
     {
@@ -131,32 +123,24 @@ struct PlaygroundJob {
         if (!scored)
             unscored = std::make_unique<UnscoredMetric>();
         const auto adapter = prism::makeAdapter(study.eval.adapter);
-        auto models = prism::setupModels(study, {}, prism::LmSetupOptions{});
-        if (!models)
-            return fail(models.error());
-        {
-            std::lock_guard lock(mutex);
-            services = models->services;
-            if (stop)
-                services->requestCancel();
-        }
+        auto opened = models.open(study);
+        if (!opened)
+            return fail(opened.error());
+        const prism::ModelSet &set = *opened.value();
         prism::CallOptions call;
-        call.temperature = models->taskConfig.temperature;
-        call.maxTokens = models->taskConfig.maxTokens;
+        call.temperature = set.taskConfig.temperature;
+        call.maxTokens = set.taskConfig.maxTokens;
         call.role = "playground";
         for (const prism::Program &program : programs) {
-            if (stop) {
+            if (models.cancelled()) {
                 traces.emplace_back(prism::Error::make(prism::ErrorKind::Cancelled, "cancelled before it ran"));
                 continue;
             }
             const prism::Metric &m = unscored ? *unscored : *metric.value();
-            traces.emplace_back(prism::traceExample(program, example, 0, *models->task, *adapter, m, call,
+            traces.emplace_back(prism::traceExample(program, example, 0, *set.task, *adapter, m, call,
                                                     scored ? &study.metric : nullptr));
         }
-        if (models->services.ledger)
-            spent = spendFromLedger(models->services.ledger->totalsByRole());
-        std::lock_guard lock(mutex);
-        services.reset();
+        spent = spendFromLedger(models.ledgerByRole());
     }
 };
 
