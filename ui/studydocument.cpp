@@ -1,6 +1,7 @@
 #include "studydocument.h"
 
 #include "core/json.h"
+#include "data/import.h"
 #include "qtconvert.h"
 
 #include <nlohmann/json.hpp>
@@ -74,16 +75,6 @@ std::string normalDir(const std::string &dir)
     std::error_code ec;
     const fs::path canonical = fs::weakly_canonical(fs::path(dir), ec);
     return (ec ? fs::path(dir).lexically_normal() : canonical).string();
-}
-
-std::string rowsAsJsonl(const std::vector<prism::Example> &examples)
-{
-    std::string out;
-    for (const auto &example : examples) {
-        out += prism::toJson(example.values).dump(-1, ' ', false, prism::Json::error_handler_t::replace);
-        out += '\n';
-    }
-    return out;
 }
 
 } // namespace
@@ -545,7 +536,7 @@ bool StudyDocument::save(const QString &pathIn, QString *error)
             fresh.format = "jsonl";
             source = fresh;
             writtenPaths[i] = study.resolvePath(relative);
-            writes.push_back({writtenPaths[i], rowsAsJsonl(examples(split))});
+            writes.push_back({writtenPaths[i], prism::examplesToJsonl(examples(split))});
         }
     }
 

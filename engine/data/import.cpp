@@ -3,6 +3,10 @@
 #include "data/schema_guess.h"
 #include "data/textutil.h"
 
+#include "core/json.h"
+
+#include <nlohmann/json.hpp>
+
 namespace prism {
 
 Result<std::vector<DataSplit>> splitsFromColumn(const RawTable &table, const std::string &column,
@@ -24,6 +28,16 @@ Result<std::vector<DataSplit>> splitsFromColumn(const RawTable &table, const std
         splits.push_back(*split);
     }
     return splits;
+}
+
+std::string examplesToJsonl(const std::vector<Example> &examples)
+{
+    std::string out;
+    for (const auto &example : examples) {
+        out += toJson(example.values).dump(-1, ' ', false, Json::error_handler_t::replace);
+        out += '\n';
+    }
+    return out;
 }
 
 } // namespace prism

@@ -33,4 +33,8 @@ Result<LenientRows> mapRowsLenient(const RawTable &table, const DatasetSource &s
 Result<std::vector<DataSplit>> splitsFromColumn(const RawTable &table, const std::string &column,
                                                 const std::string &sourceName);
 
+// The rows as JSON Lines, one object per example (field -> value), as the
+// wizard and the studio write a split file; readable by loadDataset.
+std::string examplesToJsonl(const std::vector<Example> &examples);
+
 } // namespace prism

@@ -7,6 +7,7 @@
 #include "core/outfile.h"
 #include "core/study.h"
 #include "data/dataset.h"
+#include "data/import.h"
 #include "data/schema_guess.h"
 #include "data/stratify.h"
 #include "metric/builtin.h"
@@ -831,16 +832,6 @@ private:
 
 // ---- page 5: where to save -------------------------------------------------------
 
-std::string rowsAsJsonl(const std::vector<prism::Example> &examples)
-{
-    std::string out;
-    for (const auto &example : examples) {
-        out += prism::toJson(example.values).dump(-1, ' ', false, prism::Json::error_handler_t::replace);
-        out += '\n';
-    }
-    return out;
-}
-
 std::array<std::vector<prism::Example>, 3> rowsBySplit(const NewStudyState &state)
 {
     std::array<std::vector<prism::Example>, 3> rows;
@@ -883,7 +874,7 @@ prism::Result<std::string> writeNewStudy(const NewStudyState &state, prism::Stud
         (split == DataSplit::Train ? study.data.train
          : split == DataSplit::Val ? study.data.val
                                    : study.data.test) = source;
-        outputs.push_back({toStd(dir.filePath(name)), rowsAsJsonl(splitRows)});
+        outputs.push_back({toStd(dir.filePath(name)), prism::examplesToJsonl(splitRows)});
     }
     if (!study.data.train)
         return prism::Error::make(prism::ErrorKind::Data, "no rows in the train split");
