@@ -286,9 +286,16 @@ private slots:
 
         ComparisonTableModel *model = page.examplesModel();
         QVERIFY(model->rowCount() > 2);
+        QSignalSpy spent(&page, &ComparePage::spent);
+        spent.clear(); // the comparison's own report
         TraceDialog *dialog = page.openTrace(2, 1);
         QVERIFY(dialog);
         QVERIFY(waitFor([&] { return !dialog->isRunning(); }));
+        // The trace's calls reach the session spend too (here: one cache hit per call).
+        QVERIFY(waitFor([&] { return spent.count() == 1; }));
+        const auto traced = spent.first().at(0).value<SpendByRole>();
+        QVERIFY(traced.count("evaluation"));
+        QCOMPARE(traced.at("evaluation").calls + traced.at("evaluation").cacheHits, 1LL);
         const auto &trace = dialog->view()->trace();
         QVERIFY(trace);
         QCOMPARE(static_cast<int>(trace->index), model->exampleIndex(2));

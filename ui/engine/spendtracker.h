@@ -6,6 +6,7 @@
 // (Try-it on the Metric page, Compare) report their ledger when they end.
 #include "lm/ledger.h"
 
+#include <QMetaType>
 #include <QObject>
 #include <QString>
 
@@ -23,6 +24,9 @@ struct SpendFigures {
     SpendFigures &operator+=(const SpendFigures &other);
 };
 using SpendByRole = std::map<std::string, SpendFigures>;
+
+// Signals carry it (and tests spy on them).
+Q_DECLARE_METATYPE(SpendByRole)
 
 SpendByRole spendFromLedger(const std::map<std::string, prism::LedgerTotals> &byRole);
 SpendFigures spendTotal(const SpendByRole &byRole);

@@ -634,7 +634,8 @@ TraceDialog *ComparePage::openTrace(int row, int side)
     dialog->setNote(tr("Run again on the study's task model; answers already in the response cache cost nothing "
                        "and show as cache hits."));
     startRerunTrace(dialog, m_traced->study, side == 0 ? m_traced->a : m_traced->b,
-                    m_traced->examples[static_cast<std::size_t>(index)], static_cast<std::size_t>(index));
+                    m_traced->examples[static_cast<std::size_t>(index)], static_cast<std::size_t>(index),
+                    [this](const SpendByRole &calls) { emit spent(calls); });
     return dialog;
 }
 

@@ -400,7 +400,8 @@ void GridPage::traceCell(int row, int column)
                   .arg(m_table->horizontalHeaderItem(column)->text().section(QLatin1Char('\n'), 0, 0)));
     dialog->setNote(tr("Run again on the study's models; answers the grid already got come from the response cache."));
     startRerunTrace(dialog, m_doc->study(), m_shownPrograms[static_cast<std::size_t>(program)],
-                    m_shownExamples[static_cast<std::size_t>(row)], static_cast<std::size_t>(row));
+                    m_shownExamples[static_cast<std::size_t>(row)], static_cast<std::size_t>(row),
+                    [this](const SpendByRole &calls) { emit spent(calls); });
 }
 
 void GridPage::setBusy(bool busy)

@@ -11,7 +11,7 @@
 #include <memory>
 
 void startRerunTrace(TraceDialog *dialog, prism::Study study, prism::Program program, prism::Example example,
-                     std::size_t index)
+                     std::size_t index, std::function<void(const SpendByRole &)> onSpent)
 {
     auto models = std::make_shared<JobModels>();
     auto job = [models, study = std::move(study), program = std::move(program), example = std::move(example),
@@ -31,5 +31,8 @@ void startRerunTrace(TraceDialog *dialog, prism::Study study, prism::Program pro
         return prism::traceExample(program, example, index, *opened.value()->task, *adapter, *metric.value(), call,
                                    &study.metric);
     };
+    if (onSpent)
+        QObject::connect(dialog, &TraceDialog::traceReady, dialog,
+                         [models, onSpent] { onSpent(spendFromLedger(models->ledgerByRole())); });
     dialog->start(std::move(job), [models] { models->cancel(); });
 }

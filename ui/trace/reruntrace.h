@@ -3,8 +3,10 @@
 #include "core/example.h"
 #include "core/program.h"
 #include "core/study.h"
+#include "engine/spendtracker.h"
 
 #include <cstddef>
+#include <functional>
 
 class TraceDialog;
 
@@ -12,5 +14,7 @@ class TraceDialog;
 // study's adapter and metric, in the dialog's background thread. The models
 // use the response cache, so an example evaluated before costs nothing and
 // its calls show as cache hits.
+// onSpent, when given, gets the calls the trace made (by role) once it is on
+// screen, for the session's spend in the status bar.
 void startRerunTrace(TraceDialog *dialog, prism::Study study, prism::Program program, prism::Example example,
-                     std::size_t index);
+                     std::size_t index, std::function<void(const SpendByRole &)> onSpent = {});
