@@ -3,6 +3,7 @@
 #include "compare/comparisonjob.h"
 #include "compare/comparisontablemodel.h"
 #include "compare/programsource.h"
+#include "compare/runfit.h"
 #include "compare/worddiff.h"
 #include "qtconvert.h"
 #include "trace/reruntrace.h"
@@ -10,7 +11,6 @@
 #include "widgets/errorbanner.h"
 #include "widgets/filedialogs.h"
 
-#include "artifact/program_file.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
@@ -288,53 +288,6 @@ QString ComparePage::sideLabel(const QString &spec) const
     return spec;
 }
 
-namespace {
-
-// The fields of every predictor, by name and type: two studies whose
-// fingerprints differ cannot share a program.
-QString signatureFingerprint(const prism::Program &program)
-{
-    QString text;
-    for (const prism::Predictor &p : program.predictors) {
-        text += toQ(p.name) + QLatin1Char('(');
-        for (const prism::Field &f : p.signature.inputs)
-            text += toQ(f.name) + QLatin1Char(':') + toQ(f.type.shortName()) + QLatin1Char(',');
-        text += QStringLiteral("->");
-        for (const prism::Field &f : p.signature.outputs)
-            text += toQ(f.name) + QLatin1Char(':') + toQ(f.type.shortName()) + QLatin1Char(',');
-        text += QLatin1Char(')');
-    }
-    return text;
-}
-
-} // namespace
-
-ComparePage::RunFit ComparePage::runFit(const QString &runId)
-{
-    const QString key = runId + QLatin1Char('|') + signatureFingerprint(m_doc->study().program);
-    if (auto cached = m_runFits.constFind(key); cached != m_runFits.constEnd())
-        return cached.value();
-    RunFit fit;
-    auto text = m_store->artifact(toStd(runId));
-    if (!text || text->empty()) {
-        fit.reason = text ? tr("it has no program") : toQ(text.error().message);
-    } else {
-        auto loaded =
-            prism::loadProgramText(text.value(), "the artifact of run " + toStd(runId), m_doc->study().program);
-        fit.fits = loaded.ok();
-        if (!loaded)
-            fit.reason = toQ(loaded.error().message);
-        else if (loaded->info)
-            for (const auto &[split, scores] : loaded->info->splitScores)
-                if (split != "test" && scores.optimized)
-                    fit.scoreText = tr(" · best %1% on %2")
-                                        .arg(*scores.optimized, 0, 'f', 2)
-                                        .arg(split == "val" ? tr("val") : tr("held-out train"));
-    }
-    m_runFits.insert(key, fit);
-    return fit;
-}
-
 void ComparePage::refreshRunChoices()
 {
     std::vector<prism::RunRecord> runs;
@@ -355,7 +308,7 @@ void ComparePage::refreshRunChoices()
         if (!run.hasArtifact)
             continue;
         const QString id = toQ(run.id);
-        const RunFit fit = runFit(id);
+        const RunFitCache::Fit fit = m_runFits.fit(*m_store, id, m_doc->study().program);
         const QString text = tr("Run %1 · %2 · %3").arg(id, toQ(run.optimizer), toQ(run.studyName));
         if (fit.fits)
             fitting.push_back({text + fit.scoreText, kRunPrefix + id, QString()});

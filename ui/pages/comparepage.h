@@ -1,10 +1,10 @@
 #pragma once
 
 #include "compare/comparesummary.h"
+#include "compare/runfit.h"
 #include "engine/spendtracker.h"
 #include "studydocument.h"
 
-#include <QHash>
 #include <QString>
 #include <QWidget>
 
@@ -123,19 +123,10 @@ private:
     void updateProgress();
     void showPromptDiff(const prism::Program &a, const prism::Program &b);
     QString sideLabel(const QString &spec) const;
-    // Whether a run's program fits the open study (the engine's program
-    // loader decides), with the words for the picker; cached per run and
-    // signature, since a run's artifact never changes.
-    struct RunFit {
-        bool fits = false;
-        QString reason;    // why it does not fit
-        QString scoreText; // " · best 73.33% on val" (or "on held-out train")
-    };
-    RunFit runFit(const QString &runId);
 
     StudyDocument *m_doc;
     std::shared_ptr<prism::RunStore> m_store;
-    QHash<QString, RunFit> m_runFits; // key: run id + the study's signature fingerprint
+    RunFitCache m_runFits;
 
     ErrorBanner *m_banner = nullptr;
     QComboBox *m_sideA = nullptr;

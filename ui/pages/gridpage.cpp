@@ -2,6 +2,7 @@
 
 #include "compare/comparisonjob.h"
 #include "compare/programsource.h"
+#include "compare/runfit.h"
 #include "engine/jobmodels.h"
 #include "qtconvert.h"
 #include "trace/reruntrace.h"
@@ -19,7 +20,6 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
-#include <QSet>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -234,19 +234,18 @@ void GridPage::refreshPrograms()
     bool newest = true;
     for (const prism::RunRecord &r : runs.value()) {
         const QString id = toQ(r.id);
-        if (!r.hasArtifact || !loadRunProgram(*m_store, id, m_doc->study().program))
+        if (!r.hasArtifact || !m_runFits.fit(*m_store, id, m_doc->study().program).fits)
             continue;
         const bool isNew = std::exchange(newest, false) && id != m_newestRunSeen;
         if (isNew)
             m_newestRunSeen = id;
         add(tr("Run %1 (its program)").arg(id), kRunPrefix + id, isNew, tr("Run %1").arg(id));
-        if (auto candidates = runCandidates(*m_store, id))
-            for (RunCandidate &c : candidates.value()) {
-                // Column title: "trial 6" (the label starts with the run id).
-                add(QStringLiteral("    ") + c.label, kCandidatePrefix + QString::number(m_candidates.size()), false,
-                    c.label.section(QStringLiteral(" · "), 0, 0).section(QLatin1Char(' '), 1));
-                m_candidates.push_back(std::move(c));
-            }
+        for (const RunCandidate &c : m_runFits.candidates(*m_store, id)) {
+            // Column title: "trial 6" (the label starts with the run id).
+            add(QStringLiteral("    ") + c.label, kCandidatePrefix + QString::number(m_candidates.size()), false,
+                c.label.section(QStringLiteral(" · "), 0, 0).section(QLatin1Char(' '), 1));
+            m_candidates.push_back(c);
+        }
     }
 }
 
@@ -353,6 +352,25 @@ void GridPage::fillTable(const GridJob &job)
             m_table->setItem(static_cast<int>(r), kFixedColumns + static_cast<int>(c), cell);
         }
     }
+    // What each row's filter needs, from the reports (never read back from the cells).
+    m_rowFlags.assign(job.examples.size(), RowFlags{});
+    for (std::size_t r = 0; r < job.examples.size(); ++r) {
+        std::optional<std::optional<double>> first; // the first column's score (empty = error)
+        for (const auto &report : job.reports) {
+            const prism::ExampleResult *res = nullptr;
+            for (const prism::ExampleResult &x : report->results)
+                if (x.index == r)
+                    res = &x;
+            const std::optional<double> score = res && !res->error ? res->score : std::nullopt;
+            RowFlags &flags = m_rowFlags[r];
+            flags.error = flags.error || !score;
+            flags.failure = flags.failure || !score || *score < 1.0;
+            if (!first)
+                first = score;
+            else
+                flags.differs = flags.differs || *first != score;
+        }
+    }
     m_table->resizeColumnToContents(0);
     m_table->setColumnWidth(1, fontMetrics().averageCharWidth() * 36);
     setFilter(static_cast<Filter>(m_filter->currentData().toInt()));
@@ -363,19 +381,10 @@ void GridPage::setFilter(Filter filter)
     if (m_filter->currentData().toInt() != static_cast<int>(filter))
         m_filter->setCurrentIndex(m_filter->findData(static_cast<int>(filter)));
     for (int row = 0; row < m_table->rowCount(); ++row) {
-        bool failure = false;
-        bool error = false;
-        QSet<QString> scores;
-        for (int c = kFixedColumns; c < m_table->columnCount(); ++c) {
-            const QString text = m_table->item(row, c) ? m_table->item(row, c)->text() : QString();
-            const bool isScore = !text.isEmpty() && text.at(0).isDigit();
-            error = error || !isScore;
-            failure = failure || !isScore || text.toDouble() < 1.0;
-            scores.insert(text);
-        }
-        const bool show = filter == Filter::All || (filter == Filter::Failures && failure)
-                          || (filter == Filter::Differences && scores.size() > 1)
-                          || (filter == Filter::Errors && error);
+        const RowFlags flags = row < static_cast<int>(m_rowFlags.size()) ? m_rowFlags[row] : RowFlags{};
+        const bool show = filter == Filter::All || (filter == Filter::Failures && flags.failure)
+                          || (filter == Filter::Differences && flags.differs)
+                          || (filter == Filter::Errors && flags.error);
         m_table->setRowHidden(row, !show);
     }
 }

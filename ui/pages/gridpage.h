@@ -5,6 +5,7 @@
 // of scores per program, coloured, the prediction in each cell's tooltip;
 // filters for failures, differences and errors; a double-click traces a cell.
 #include "compare/candidateprogram.h"
+#include "compare/runfit.h"
 #include "engine/spendtracker.h"
 #include "studydocument.h"
 
@@ -90,4 +91,11 @@ private:
     std::vector<std::shared_ptr<const prism::EvalReport>> m_reports;
     std::vector<RunCandidate> m_candidates; // item data "candidate:<n>" indexes this
     QString m_newestRunSeen;                // the newest fitting run at the last refresh
+    RunFitCache m_runFits;
+    struct RowFlags {
+        bool failure = false; // a score below 1 or an error in some column
+        bool error = false;
+        bool differs = false; // the columns do not all agree
+    };
+    std::vector<RowFlags> m_rowFlags; // one per table row, from the reports
 };

@@ -338,7 +338,7 @@ void PlaygroundPage::refreshPrograms()
     if (m_store)
         if (auto listed = m_store->listRuns())
             for (const prism::RunRecord &r : listed.value())
-                if (r.hasArtifact && loadRunProgram(*m_store, toQ(r.id), studyProgram))
+                if (r.hasArtifact && m_runFits.fit(*m_store, toQ(r.id), studyProgram).fits)
                     runs.emplace_back(tr("Run %1 · %2").arg(toQ(r.id), toQ(r.optimizer)), kRunPrefix + toQ(r.id));
     for (QComboBox *combo : {m_programA, m_programB}) {
         const QString current = combo->currentData().toString();

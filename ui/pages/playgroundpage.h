@@ -5,6 +5,7 @@
 // the messages sent, the raw completion, the parsed fields, the reasoning.
 // With expected values the study's metric scores the answers; "Add as
 // Example" keeps the input (with its expected values) as a row of a split.
+#include "compare/runfit.h"
 #include "engine/spendtracker.h"
 #include "studydocument.h"
 
@@ -106,4 +107,5 @@ private:
     TraceView *m_traceB = nullptr;
     QPointer<QThread> m_thread;
     std::shared_ptr<PlaygroundJob> m_job;
+    RunFitCache m_runFits; // which runs are offered as programs
 };
