@@ -4,3 +4,6 @@ prism_add_test(test_optimize_fewshot SOURCES
 prism_add_test(test_miprov2 SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/optimize/test_miprov2.cpp)
+prism_add_test(test_gepa SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/test_gepa.cpp)

@@ -95,7 +95,7 @@ Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path)
 
 std::string optimizeUsage()
 {
-    return "usage: prism optimize STUDY [--optimizer miprov2|bootstrap|labeled] [--auto light|medium|heavy]\n"
+    return "usage: prism optimize STUDY [--optimizer miprov2|gepa|bootstrap|labeled] [--auto light|medium|heavy]\n"
            "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
            "                      [--events FILE.jsonl] [--json] [--no-compare] [--store PATH]\n"
            "                      [model options] [budget options] [--quiet] [--verbose]\n"
@@ -108,8 +108,8 @@ std::string optimizeUsage()
            "`prism resume RUN_ID` continues a cancelled or crashed run.\n"
            "\n"
            "Options:\n"
-           "  --optimizer NAME   miprov2, bootstrap or labeled (default: the study's)\n"
-           "  --auto MODE        light, medium or heavy (MIPROv2 preset)\n"
+           "  --optimizer NAME   miprov2, gepa, bootstrap or labeled (default: the study's)\n"
+           "  --auto MODE        light, medium or heavy (the MIPROv2 or GEPA preset)\n"
            "  --seed N           the run's seed (default: the study's; 0 means 0)\n"
            + threadsHelp()
            + "  --out FILE         write the artifact here (default: artifacts/RUN_ID.json\n"
@@ -122,6 +122,18 @@ std::string optimizeUsage()
              "  --verbose          debug logs on stderr\n"
              "  --dry-run          print the plan (calls by role, tokens, dollars, time; with\n"
              "                     --json one JSON object) and exit: no model call, no run\n"
+             "\n"
+             "GEPA (each replaces the study's optimizer setting; docs/GEPA.md):\n"
+             "  --max-metric-calls N         the budget in program runs (instead of --auto)\n"
+             "  --max-full-evals N           the budget as N x (train + val) runs (instead of --auto)\n"
+             "  --reflection-minibatch-size N  examples each reflection reads (default 3)\n"
+             "  --candidate-selection S      pareto or current_best (default pareto)\n"
+             "  --component-selector S       round_robin or all (default round_robin)\n"
+             "  --no-merge                   never merge two candidates\n"
+             "  --max-merge-invocations N    merges tried at most (default 5)\n"
+             "  --no-skip-perfect-score      reflect even on a perfect minibatch\n"
+             "  --max-reflection-calls N     cap on reflection calls (default: none)\n"
+             "  The reflection model is the study's models.reflection (else the proposer).\n"
              "\n"
            + modelFlagsHelp()
            + "                     (the run records these: `prism resume` uses them again)\n"
@@ -378,6 +390,84 @@ int driveRun(RunController &controller, const RunOutputOptions &options,
                : ExitStoppedEarly;
 }
 
+namespace {
+
+// GEPA's knobs on the command line; each given one replaces the study's.
+struct GepaFlags {
+    std::optional<int> maxMetricCalls;
+    std::optional<int> maxFullEvals;
+    std::optional<int> reflectionMinibatchSize;
+    std::optional<GepaSelection> candidateSelection;
+    std::optional<GepaComponents> componentSelector;
+    bool noMerge = false;
+    std::optional<int> maxMergeInvocations;
+    bool noSkipPerfectScore = false;
+    std::optional<int> maxReflectionCalls;
+};
+
+void wholeNumberFlag(CommandLine &line, const std::string &name, long long min, std::optional<int> &target)
+{
+    line.checked(name, [name, min, &target](const std::string &v) -> std::optional<std::string> {
+        const auto n = parseWholeNumber(v);
+        if (!n || *n < min || *n > INT_MAX)
+            return fmt::format("{} must be a whole number >= {}, not '{}'", name, min, v);
+        target = static_cast<int>(*n);
+        return std::nullopt;
+    });
+}
+
+void addGepaFlags(CommandLine &line, GepaFlags &flags)
+{
+    wholeNumberFlag(line, "--max-metric-calls", 1, flags.maxMetricCalls);
+    wholeNumberFlag(line, "--max-full-evals", 1, flags.maxFullEvals);
+    wholeNumberFlag(line, "--reflection-minibatch-size", 1, flags.reflectionMinibatchSize);
+    wholeNumberFlag(line, "--max-merge-invocations", 0, flags.maxMergeInvocations);
+    wholeNumberFlag(line, "--max-reflection-calls", 1, flags.maxReflectionCalls);
+    line.checked("--candidate-selection", [&flags](const std::string &v) -> std::optional<std::string> {
+        flags.candidateSelection = gepaSelectionFromName(v);
+        if (!flags.candidateSelection)
+            return "--candidate-selection must be pareto or current_best, not '" + v + "'";
+        return std::nullopt;
+    });
+    line.checked("--component-selector", [&flags](const std::string &v) -> std::optional<std::string> {
+        flags.componentSelector = gepaComponentsFromName(v);
+        if (!flags.componentSelector)
+            return "--component-selector must be round_robin or all, not '" + v + "'";
+        return std::nullopt;
+    });
+    line.flag("--no-merge", flags.noMerge);
+    line.flag("--no-skip-perfect-score", flags.noSkipPerfectScore);
+}
+
+// A budget given here replaces the study's auto preset unless --auto is given
+// too (then the settings check reports the two budgets).
+void applyGepaFlags(OptimizerConfig &c, const GepaFlags &flags, bool autoGiven)
+{
+    GepaConfig &g = c.gepa;
+    if (flags.maxMetricCalls || flags.maxFullEvals) {
+        g.maxMetricCalls = flags.maxMetricCalls;
+        g.maxFullEvals = flags.maxFullEvals;
+        if (!autoGiven)
+            c.autoMode.clear();
+    }
+    if (flags.reflectionMinibatchSize)
+        g.reflectionMinibatchSize = *flags.reflectionMinibatchSize;
+    if (flags.candidateSelection)
+        g.candidateSelection = *flags.candidateSelection;
+    if (flags.componentSelector)
+        g.componentSelector = *flags.componentSelector;
+    if (flags.noMerge)
+        g.useMerge = false;
+    if (flags.maxMergeInvocations)
+        g.maxMergeInvocations = *flags.maxMergeInvocations;
+    if (flags.noSkipPerfectScore)
+        g.skipPerfectScore = false;
+    if (flags.maxReflectionCalls)
+        g.maxReflectionCalls = flags.maxReflectionCalls;
+}
+
+} // namespace
+
 int runOptimizeCommand(const std::vector<std::string> &args)
 {
     RunSettings settings;
@@ -388,7 +478,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     bool noCompare = false;
     std::vector<std::string> positional;
     CommandLine line("optimize", optimizeUsage());
-    line.choice("--optimizer", settings.optimizer, {"miprov2", "bootstrap", "labeled"});
+    line.choice("--optimizer", settings.optimizer, {"miprov2", "gepa", "bootstrap", "labeled"});
     line.choice("--auto", settings.autoMode, {"light", "medium", "heavy"});
     addRunFlags(line, run, SeedFlag | ThreadsFlag);
     addBudgetFlags(line, settings.lm.budget);
@@ -397,6 +487,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     bool dryRun = false;
     line.flag("--dry-run", dryRun);
     line.text("--store", storePath);
+    GepaFlags gepa;
+    addGepaFlags(line, gepa);
     addModelFlags(line, model);
     line.positionals(positional);
     if (auto stop = line.parse(args))
@@ -424,6 +516,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
         return ExitLoad;
     }
     applyModule(study.value(), model);
+    applyGepaFlags(study->optimizer, gepa, settings.autoMode.has_value());
     // Before the store or any file exists: a bad setting leaves no run behind.
     if (auto valid = checkRunSettings(study.value(), settings); !valid) {
         printError(settings.studyPath + ": " + valid.error().message);

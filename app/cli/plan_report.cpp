@@ -76,6 +76,20 @@ Json planJson(const Study &study, const OptimizePlan &p, int threads)
         m["full_evals"] = p.fullEvals;
         j["miprov2"] = m;
     }
+    if (p.optimizer == "gepa") {
+        const GepaConfig &g = study.optimizer.gepa;
+        Json m = Json::object();
+        m["auto"] = study.optimizer.autoMode.empty() ? Json(nullptr) : Json(study.optimizer.autoMode);
+        m["max_metric_calls"] = p.maxMetricCalls;
+        m["budget"] = p.budgetBasis;
+        m["max_reflection_calls"] = p.reflectionCalls;
+        m["reflection_minibatch_size"] = g.reflectionMinibatchSize;
+        m["candidate_selection_strategy"] = gepaSelectionName(g.candidateSelection);
+        m["component_selector"] = gepaComponentsName(g.componentSelector);
+        m["use_merge"] = g.useMerge;
+        j["gepa"] = m;
+        j["reflection_model"] = study.reflectionModel.model;
+    }
     j["program_runs"] = Json{{"bootstrap", p.bootstrapRuns},
                              {"trials", p.trialRuns},
                              {"full_evaluations", p.fullEvalRuns},
@@ -93,6 +107,8 @@ Json planJson(const Study &study, const OptimizePlan &p, int threads)
         roles["test_comparison"] = costJson(p.test);
     if (p.proposer.calls > 0)
         roles["proposer"] = costJson(p.proposer);
+    if (p.reflection.calls > 0)
+        roles["reflection"] = costJson(p.reflection);
     j["calls_by_role"] = roles;
     j["steps"] = Json{{"bootstrap", costJson(p.bootstrap)},
                       {"trials", costJson(p.trialCost)},
@@ -111,6 +127,8 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
     std::string mode = p.optimizer;
     if (p.optimizer == "miprov2")
         mode += p.mipro.autoName.empty() ? std::string(" (manual)") : " (auto " + p.mipro.autoName + ")";
+    if (p.optimizer == "gepa" && !study.optimizer.autoMode.empty())
+        mode += " (auto " + study.optimizer.autoMode + ")";
     std::string text = fmt::format("Plan for {}: {}, seed {} (a dry run: no model call, no run stored)\n", study.name,
                                    mode, study.optimizer.seed);
     text += fmt::format("  rows        train {}, validation {}, test {}\n", p.trainRows, p.valRows,
@@ -122,18 +140,27 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
                                           p.fullEvals)
                             : fmt::format("every trial scores the {} validation rows\n", p.valRows);
     }
-    text +=
-        fmt::format("  bootstrap   up to {} program runs: {}\n", withThousands(p.bootstrapRuns), costText(p.bootstrap));
-    text +=
-        fmt::format("  trials      {} validation rows scored: {}\n", withThousands(p.trialRuns), costText(p.trialCost));
+    if (p.optimizer == "gepa") {
+        text += fmt::format("  budget      {} metric calls ({})\n", withThousands(p.maxMetricCalls), p.budgetBasis);
+        text += fmt::format("  runs        up to {} program runs on minibatches and validation rows: {}\n",
+                            withThousands(p.trialRuns), costText(p.trialCost));
+        text += fmt::format("  reflection  up to {} calls on {}: {}\n", withThousands(p.reflectionCalls),
+                            study.reflectionModel.model, costText(p.reflection));
+    } else {
+        text += fmt::format("  bootstrap   up to {} program runs: {}\n", withThousands(p.bootstrapRuns),
+                            costText(p.bootstrap));
+        text += fmt::format("  trials      {} validation rows scored: {}\n", withThousands(p.trialRuns),
+                            costText(p.trialCost));
+    }
     if (p.fullEvalRuns > 0)
         text += fmt::format("  full evals  {} validation rows scored: {}\n", withThousands(p.fullEvalRuns),
                             costText(p.fullEvalCost));
     if (p.testRuns > 0)
         text += fmt::format("  test        {} test rows scored (baseline and result): {}\n", withThousands(p.testRuns),
                             costText(p.test));
-    text += fmt::format("  proposer    {} (dataset summary {}, descriptions {}, instructions {})\n",
-                        costText(p.proposer), p.datasetCalls, p.descriptionCalls, p.instructionCalls);
+    if (p.optimizer != "gepa")
+        text += fmt::format("  proposer    {} (dataset summary {}, descriptions {}, instructions {})\n",
+                            costText(p.proposer), p.datasetCalls, p.descriptionCalls, p.instructionCalls);
     text += fmt::format("  task model  {}: {}\n", study.taskModel.model, costText(p.task));
     text += fmt::format("  total       {}\n", costText(p.total()));
     text +=
@@ -149,12 +176,10 @@ int printOptimizePlan(const Study &input, const RunSettings &settings, bool json
 {
     // The overrides RunController::start applies, and the models setupModels resolves.
     Study study = input;
-    if (settings.autoMode)
-        study.optimizer.autoMode = *settings.autoMode;
-    if (settings.seed)
-        study.optimizer.seed = *settings.seed;
-    study.optimizer.name = settings.optimizer.value_or(study.optimizer.name);
+    study.optimizer = runOptimizerConfig(input, settings);
     const ModelConfig task = applyOverrides(study.taskModel, settings.models);
+    if (study.reflectionModel == study.proposerModel && study.proposerModel == study.taskModel)
+        study.reflectionModel = task;
     if (study.proposerModel == study.taskModel)
         study.proposerModel = task;
     study.taskModel = task;

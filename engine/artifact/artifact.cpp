@@ -425,6 +425,19 @@ Fields optimizerSettings(const OptimizerConfig &c)
         return f;
     }
     f.set("auto", c.autoMode.empty() ? Value() : Value(c.autoMode));
+    if (c.name == "gepa") {
+        const GepaConfig &g = c.gepa;
+        f.set("max_metric_calls", opt(g.maxMetricCalls));
+        f.set("max_full_evals", opt(g.maxFullEvals));
+        f.set("reflection_minibatch_size", g.reflectionMinibatchSize);
+        f.set("candidate_selection_strategy", std::string(gepaSelectionName(g.candidateSelection)));
+        f.set("component_selector", std::string(gepaComponentsName(g.componentSelector)));
+        f.set("use_merge", g.useMerge);
+        f.set("max_merge_invocations", g.maxMergeInvocations);
+        f.set("skip_perfect_score", g.skipPerfectScore);
+        f.set("max_reflection_calls", opt(g.maxReflectionCalls));
+        return f;
+    }
     f.set("num_trials", opt(c.numTrials));
     f.set("num_candidates", opt(c.numCandidates));
     f.set("max_bootstrapped_demos", c.maxBootstrappedDemos);

@@ -103,6 +103,34 @@ Json modelToJson(const ModelConfig &m)
 
 } // namespace
 
+const char *gepaSelectionName(GepaSelection selection)
+{
+    return selection == GepaSelection::Pareto ? "pareto" : "current_best";
+}
+
+const char *gepaComponentsName(GepaComponents components)
+{
+    return components == GepaComponents::RoundRobin ? "round_robin" : "all";
+}
+
+std::optional<GepaSelection> gepaSelectionFromName(const std::string &name)
+{
+    if (name == "pareto")
+        return GepaSelection::Pareto;
+    if (name == "current_best")
+        return GepaSelection::CurrentBest;
+    return std::nullopt;
+}
+
+std::optional<GepaComponents> gepaComponentsFromName(const std::string &name)
+{
+    if (name == "round_robin")
+        return GepaComponents::RoundRobin;
+    if (name == "all")
+        return GepaComponents::All;
+    return std::nullopt;
+}
+
 std::string Study::resolvePath(const std::string &path) const
 {
     if (path.empty() || fs::path(path).is_absolute() || baseDir.empty())
@@ -313,25 +341,51 @@ private:
     {
         if (!root.contains("models")) {
             s.proposerModel = s.taskModel;
+            s.reflectionModel = s.proposerModel;
             return;
         }
         const JsonPath at = JsonPath().key("models");
         const Json &m = m_reader.object(root["models"], at);
-        m_reader.expectKeys(m, at, {"task", "proposer"});
+        m_reader.expectKeys(m, at, {"task", "proposer", "reflection"});
         if (m.contains("task"))
             s.taskModel = readModel(m["task"], at.key("task"));
         s.proposerModel = m.contains("proposer") ? readModel(m["proposer"], at.key("proposer")) : s.taskModel;
+        s.reflectionModel =
+            m.contains("reflection") ? readModel(m["reflection"], at.key("reflection")) : s.proposerModel;
     }
 
     void readOptimizer(const Json &o, OptimizerConfig &c)
     {
         const JsonPath at = JsonPath().key("optimizer");
         m_reader.expectKeys(o, at,
-                            {"name", "auto", "num_trials", "num_candidates", "max_bootstrapped_demos",
-                             "max_labeled_demos", "max_rounds", "metric_threshold", "seed", "minibatch",
-                             "minibatch_size", "minibatch_full_eval_steps", "init_temperature", "view_data_batch_size",
-                             "program_aware_proposer", "data_aware_proposer", "tip_aware_proposer",
-                             "fewshot_aware_proposer", "tip"});
+                            {"name",
+                             "auto",
+                             "num_trials",
+                             "num_candidates",
+                             "max_bootstrapped_demos",
+                             "max_labeled_demos",
+                             "max_rounds",
+                             "metric_threshold",
+                             "seed",
+                             "minibatch",
+                             "minibatch_size",
+                             "minibatch_full_eval_steps",
+                             "init_temperature",
+                             "view_data_batch_size",
+                             "program_aware_proposer",
+                             "data_aware_proposer",
+                             "tip_aware_proposer",
+                             "fewshot_aware_proposer",
+                             "tip",
+                             "max_metric_calls",
+                             "max_full_evals",
+                             "reflection_minibatch_size",
+                             "candidate_selection_strategy",
+                             "component_selector",
+                             "use_merge",
+                             "max_merge_invocations",
+                             "skip_perfect_score",
+                             "max_reflection_calls"});
         constexpr long long kMaxCount = 1'000'000;
         m_reader.read(o, at, "name", c.name);
         if (o.contains("auto"))
@@ -355,10 +409,36 @@ private:
         m_reader.read(o, at, "tip_aware_proposer", c.tipAwareProposer);
         m_reader.read(o, at, "fewshot_aware_proposer", c.fewshotAwareProposer);
         m_reader.read(o, at, "tip", c.tip);
-        if (c.name != "miprov2" && c.name != "bootstrap" && c.name != "labeled")
-            fail(at.key("name"), "must be miprov2, bootstrap or labeled, not '" + c.name + "'");
+        readGepa(o, c.gepa);
+        if (c.name != "miprov2" && c.name != "gepa" && c.name != "bootstrap" && c.name != "labeled")
+            fail(at.key("name"), "must be miprov2, gepa, bootstrap or labeled, not '" + c.name + "'");
         if (!c.autoMode.empty() && c.autoMode != "light" && c.autoMode != "medium" && c.autoMode != "heavy")
             fail(at.key("auto"), "must be light, medium, heavy or null");
+    }
+
+    void readGepa(const Json &o, GepaConfig &g)
+    {
+        const JsonPath at = JsonPath().key("optimizer");
+        constexpr long long kMaxCount = 1'000'000'000;
+        m_reader.read(o, at, "max_metric_calls", g.maxMetricCalls, 1, kMaxCount);
+        m_reader.read(o, at, "max_full_evals", g.maxFullEvals, 1, 1'000'000);
+        m_reader.read(o, at, "reflection_minibatch_size", g.reflectionMinibatchSize, 1, 1'000'000);
+        m_reader.read(o, at, "use_merge", g.useMerge);
+        m_reader.read(o, at, "max_merge_invocations", g.maxMergeInvocations, 0, 1'000'000);
+        m_reader.read(o, at, "skip_perfect_score", g.skipPerfectScore);
+        m_reader.read(o, at, "max_reflection_calls", g.maxReflectionCalls, 1, 1'000'000);
+        std::string selection = gepaSelectionName(g.candidateSelection);
+        m_reader.read(o, at, "candidate_selection_strategy", selection);
+        if (auto known = gepaSelectionFromName(selection))
+            g.candidateSelection = *known;
+        else
+            fail(at.key("candidate_selection_strategy"), "must be pareto or current_best, not '" + selection + "'");
+        std::string components = gepaComponentsName(g.componentSelector);
+        m_reader.read(o, at, "component_selector", components);
+        if (auto known = gepaComponentsFromName(components))
+            g.componentSelector = *known;
+        else
+            fail(at.key("component_selector"), "must be round_robin or all, not '" + components + "'");
     }
 
     void readEval(const Json &e, EvalSettings &settings)
@@ -437,6 +517,8 @@ std::string studyToJsonText(const Study &s)
     }
     j["metric"] = m;
     j["models"] = Json{{"task", modelToJson(s.taskModel)}, {"proposer", modelToJson(s.proposerModel)}};
+    if (s.reflectionModel != s.proposerModel)
+        j["models"]["reflection"] = modelToJson(s.reflectionModel);
     const auto &c = s.optimizer;
     Json o = Json::object();
     o["name"] = c.name;
@@ -459,6 +541,19 @@ std::string studyToJsonText(const Study &s)
     o["fewshot_aware_proposer"] = c.fewshotAwareProposer;
     if (!c.tip.empty())
         o["tip"] = c.tip;
+    // GEPA's knobs only where they are read (or changed), so a MIPROv2 study saves as before.
+    if (c.name == "gepa" || c.gepa != GepaConfig{}) {
+        const GepaConfig &g = c.gepa;
+        o["max_metric_calls"] = g.maxMetricCalls ? Json(*g.maxMetricCalls) : Json(nullptr);
+        o["max_full_evals"] = g.maxFullEvals ? Json(*g.maxFullEvals) : Json(nullptr);
+        o["reflection_minibatch_size"] = g.reflectionMinibatchSize;
+        o["candidate_selection_strategy"] = gepaSelectionName(g.candidateSelection);
+        o["component_selector"] = gepaComponentsName(g.componentSelector);
+        o["use_merge"] = g.useMerge;
+        o["max_merge_invocations"] = g.maxMergeInvocations;
+        o["skip_perfect_score"] = g.skipPerfectScore;
+        o["max_reflection_calls"] = g.maxReflectionCalls ? Json(*g.maxReflectionCalls) : Json(nullptr);
+    }
     j["optimizer"] = o;
     j["eval"] = Json{
         {"threads", s.eval.threads}, {"max_errors", s.eval.maxErrors}, {"adapter", adapterKindName(s.eval.adapter)}};

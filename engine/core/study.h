@@ -94,8 +94,37 @@ struct ModelConfig {
 };
 
 // MIPROv2 knobs use DSPy's names; see docs/STUDY_FORMAT.md.
+// GEPA's knobs (DSPy's names in the study file; docs/GEPA.md). Exactly one
+// budget applies: the optimizer's `auto`, max_metric_calls or max_full_evals.
+enum class GepaSelection {
+    Pareto,      // a parent drawn from the Pareto frontier, weighted by the examples it leads on
+    CurrentBest, // always the candidate with the best validation mean
+};
+enum class GepaComponents {
+    RoundRobin, // one predictor per proposal, in turn per parent
+    All,        // every predictor in one proposal
+};
+const char *gepaSelectionName(GepaSelection selection);
+const char *gepaComponentsName(GepaComponents components);
+std::optional<GepaSelection> gepaSelectionFromName(const std::string &name);
+std::optional<GepaComponents> gepaComponentsFromName(const std::string &name);
+
+struct GepaConfig {
+    std::optional<int> maxMetricCalls; // program runs on an example; memo hits are free
+    std::optional<int> maxFullEvals;   // max_metric_calls = this x (train + val)
+    int reflectionMinibatchSize = 3;
+    GepaSelection candidateSelection = GepaSelection::Pareto;
+    GepaComponents componentSelector = GepaComponents::RoundRobin;
+    bool useMerge = true;
+    int maxMergeInvocations = 5;
+    bool skipPerfectScore = true;
+    // Prism's own cap on reflection calls (DSPy has none); unset = no cap.
+    std::optional<int> maxReflectionCalls;
+    bool operator==(const GepaConfig &other) const = default;
+};
+
 struct OptimizerConfig {
-    std::string name = "miprov2";   // miprov2 | bootstrap | labeled
+    std::string name = "miprov2";   // miprov2 | gepa | bootstrap | labeled
     std::string autoMode = "light"; // light | medium | heavy | "" (manual)
     std::optional<int> numTrials;
     std::optional<int> numCandidates;
@@ -114,6 +143,7 @@ struct OptimizerConfig {
     bool tipAwareProposer = true;
     bool fewshotAwareProposer = true;
     std::string tip; // empty = a random tip per proposal
+    GepaConfig gepa;
     bool operator==(const OptimizerConfig &other) const = default;
 };
 
@@ -137,6 +167,7 @@ struct Study {
     MetricSpec metric;
     ModelConfig taskModel;
     ModelConfig proposerModel;
+    ModelConfig reflectionModel; // GEPA's reflection calls; the proposer's unless set
     OptimizerConfig optimizer;
     EvalSettings eval;
 

@@ -196,6 +196,63 @@ Json tokensJson(const std::map<std::string, RoleTokenTotals> &tokens)
     return tokensByRole;
 }
 
+Json scoresJson(const std::vector<std::optional<double>> &scores)
+{
+    Json list = Json::array();
+    for (const auto &score : scores)
+        list.push_back(optionalNumber(score));
+    return list;
+}
+
+Json encode(const ReflectionRecord &r)
+{
+    Json j = Json::object();
+    j["example"] = r.example;
+    j["inputs"] = toJson(r.inputs);
+    j["outputs"] = toJson(r.outputs);
+    j["feedback"] = r.feedback;
+    j["score"] = optionalNumber(r.score);
+    return j;
+}
+
+Json encode(const PredictorProposal &p)
+{
+    Json records = Json::array();
+    for (const ReflectionRecord &r : p.records)
+        records.push_back(encode(r));
+    Json j = Json::object();
+    j["predictor"] = p.predictor;
+    j["records"] = std::move(records);
+    j["answer"] = p.answer;
+    j["instruction"] = p.instruction ? Json(*p.instruction) : Json(nullptr);
+    j["error"] = p.error ? Json(*p.error) : Json(nullptr);
+    return j;
+}
+
+Json encode(const CandidateProposedEvent &e)
+{
+    Json proposals = Json::array();
+    for (const PredictorProposal &p : e.proposals)
+        proposals.push_back(encode(p));
+    Json j = Json::object();
+    j["iteration"] = e.iteration;
+    j["kind"] = e.kind;
+    j["parents"] = e.parents;
+    j["candidate"] = e.candidate ? Json(*e.candidate) : Json(nullptr);
+    j["config"] = configJson(e.config);
+    j["config_key"] = e.configKey;
+    j["proposals"] = std::move(proposals);
+    j["minibatch"] = e.minibatch;
+    j["parent_scores"] = scoresJson(e.parentScores);
+    j["child_scores"] = scoresJson(e.childScores);
+    j["accepted"] = e.accepted;
+    j["verdict"] = e.verdict;
+    j["trial"] = e.trial ? Json(*e.trial) : Json(nullptr);
+    j["metric_calls"] = e.metricCalls;
+    j["max_metric_calls"] = e.maxMetricCalls;
+    return j;
+}
+
 Json encode(const RunFinishedEvent &e)
 {
     Json optimizerCalls = Json::object();
@@ -502,7 +559,107 @@ RunFinishedEvent decodeRunFinished(Reader &r)
     return e;
 }
 
-EventPayload decodeAny(EventType type, Reader &r)
+std::vector<std::optional<double>> readScores(Reader &r, const char *key)
+{
+    std::vector<std::optional<double>> out;
+    if (const Json *list = r.array(key))
+        for (std::size_t i = 0; i < list->size() && r.ok(); ++i) {
+            const Json &v = (*list)[i];
+            if (v.is_null())
+                out.emplace_back();
+            else if (v.is_number())
+                out.emplace_back(v.get<double>());
+            else
+                r.fail(fmt::format("{}[{}]", key, i), "must be a number or null");
+        }
+    return out;
+}
+
+template <typename T> std::vector<T> readIntegers(Reader &r, const char *key)
+{
+    std::vector<T> out;
+    if (const Json *list = r.array(key))
+        for (std::size_t i = 0; i < list->size() && r.ok(); ++i) {
+            if ((*list)[i].is_number_integer())
+                out.push_back((*list)[i].get<T>());
+            else
+                r.fail(fmt::format("{}[{}]", key, i), "must be an integer");
+        }
+    return out;
+}
+
+Fields readFields(Reader &r, const char *key)
+{
+    Fields out;
+    if (const Json *v = r.find(key, true)) {
+        if (auto fields = fieldsFromJson(*v))
+            out = std::move(fields.value());
+        else
+            r.fail(key, "must be an object of field values");
+    }
+    return out;
+}
+
+// Each element of an array of objects with a Reader over it.
+template <typename Fn> void eachElement(Reader &r, const Json *list, const std::string &path, Fn fn)
+{
+    if (!list)
+        return;
+    for (std::size_t i = 0; i < list->size() && r.ok(); ++i) {
+        if (!(*list)[i].is_object()) {
+            r.fail(fmt::format("{}[{}]", path, i), "must be an object");
+            return;
+        }
+        fn(i, (*list)[i]);
+    }
+}
+
+CandidateProposedEvent decodeCandidateProposed(Reader &r, const std::string &where, std::optional<Error> *error)
+{
+    CandidateProposedEvent e;
+    e.iteration = r.integer<int>("iteration");
+    e.kind = r.str("kind");
+    e.parents = readIntegers<int>(r, "parents");
+    if (const auto c = r.optInteger("candidate", true))
+        e.candidate = static_cast<int>(*c);
+    e.config = readConfig(r);
+    e.configKey = r.str("config_key");
+    eachElement(r, r.array("proposals"), "proposals", [&](std::size_t i, const Json &pj) {
+        Reader p(pj, where, fmt::format("proposals[{}].", i), error);
+        PredictorProposal proposal;
+        proposal.predictor = p.str("predictor");
+        proposal.answer = p.str("answer");
+        if (const auto n = p.optInteger("instruction", true))
+            proposal.instruction = static_cast<int>(*n);
+        proposal.error = p.optStr("error", true);
+        eachElement(p, p.array("records"), "records", [&](std::size_t k, const Json &rj) {
+            Reader rec(rj, where, fmt::format("proposals[{}].records[{}].", i, k), error);
+            ReflectionRecord record;
+            record.example = rec.integer<std::size_t>("example");
+            record.inputs = readFields(rec, "inputs");
+            record.outputs = readFields(rec, "outputs");
+            record.feedback = rec.str("feedback");
+            record.score = rec.optNumber("score");
+            proposal.records.push_back(std::move(record));
+        });
+        e.proposals.push_back(std::move(proposal));
+    });
+    e.minibatch = readIntegers<std::size_t>(r, "minibatch");
+    e.parentScores = readScores(r, "parent_scores");
+    e.childScores = readScores(r, "child_scores");
+    const Json *accepted = r.find("accepted", true);
+    if (accepted && !accepted->is_boolean())
+        r.fail("accepted", "must be true or false");
+    e.accepted = accepted && accepted->is_boolean() && accepted->get<bool>();
+    e.verdict = r.str("verdict");
+    if (const auto t = r.optInteger("trial", true))
+        e.trial = static_cast<int>(*t);
+    e.metricCalls = r.integer<long long>("metric_calls");
+    e.maxMetricCalls = r.integer<long long>("max_metric_calls");
+    return e;
+}
+
+EventPayload decodeAny(EventType type, Reader &r, const std::string &where, std::optional<Error> *error)
 {
     switch (type) {
     case EventType::RunStarted: return decodeRunStarted(r);
@@ -560,6 +717,7 @@ EventPayload decodeAny(EventType type, Reader &r)
     case EventType::Warning: return WarningEvent{r.str("message")};
     case EventType::Error: return ErrorEvent{r.str("message")};
     case EventType::RunFinished: return decodeRunFinished(r);
+    case EventType::CandidateProposed: return decodeCandidateProposed(r, where, error);
     }
     return WarningEvent{};
 }
@@ -586,8 +744,9 @@ Result<EventPayload> payloadFromJson(EventType type, const Json &object, std::ui
     if (!object.is_object())
         return Error::make(ErrorKind::Parse, eventWhere(type, seq) + ": the payload is not a JSON object");
     std::optional<Error> error;
-    Reader reader(object, eventWhere(type, seq), std::string(), &error);
-    EventPayload payload = decodeAny(type, reader);
+    const std::string where = eventWhere(type, seq);
+    Reader reader(object, where, std::string(), &error);
+    EventPayload payload = decodeAny(type, reader, where, &error);
     if (error)
         return *error;
     return payload;

@@ -23,6 +23,7 @@ constexpr EventName kEventNames[] = {
     {EventType::Warning, "warning"},
     {EventType::Error, "error"},
     {EventType::RunFinished, "run_finished"},
+    {EventType::CandidateProposed, "candidate_proposed"},
 };
 
 static_assert(std::variant_size_v<EventPayload> == std::size(kEventNames),

@@ -35,6 +35,7 @@ enum class EventType {
     Warning,
     Error,
     RunFinished,
+    CandidateProposed,
 };
 
 const char *eventTypeName(EventType type);
@@ -196,11 +197,56 @@ struct RunFinishedEvent {
     bool operator==(const RunFinishedEvent &other) const = default;
 };
 
+// What GEPA's reflection read for one example of its minibatch: the
+// predictor's inputs and outputs in the parent's run, and the metric's verdict.
+struct ReflectionRecord {
+    std::size_t example = 0; // train index
+    Fields inputs;
+    Fields outputs; // empty when the predictor's answer could not be read
+    std::string feedback;
+    std::optional<double> score; // [0, 1]; empty when the example errored
+    bool operator==(const ReflectionRecord &other) const = default;
+};
+
+// One predictor's reflection in a GEPA proposal.
+struct PredictorProposal {
+    std::string predictor;
+    std::vector<ReflectionRecord> records;
+    std::string answer;               // the reflection model's new_instruction, as it answered
+    std::optional<int> instruction;   // the new instruction's index (an instruction_proposed event)
+    std::optional<std::string> error; // the reflection failed or gave nothing new
+    bool operator==(const PredictorProposal &other) const = default;
+};
+
+// One GEPA iteration's proposal (docs/GEPA.md): a reflective mutation of a
+// parent, or a merge of two frontier candidates, with the minibatch it was
+// judged on and the verdict. Candidates are numbered in acceptance order;
+// 0 is the student.
+struct CandidateProposedEvent {
+    int iteration = 0;
+    std::string kind; // reflection | merge
+    std::vector<int> parents;
+    std::optional<int> candidate; // the new candidate's number, when accepted
+    std::vector<ConfigChoice> config;
+    std::string configKey;
+    std::vector<PredictorProposal> proposals; // reflection only
+    // Reflection: train indices; merge: validation indices.
+    std::vector<std::size_t> minibatch;
+    std::vector<std::optional<double>> parentScores; // per minibatch example (merge: the better parent's)
+    std::vector<std::optional<double>> childScores;
+    bool accepted = false;
+    std::string verdict;          // why it was (not) accepted
+    std::optional<int> trial;     // the full evaluation that follows an accepted candidate
+    long long metricCalls = 0;    // used by the run so far, this proposal included
+    long long maxMetricCalls = 0; // the run's budget
+    bool operator==(const CandidateProposedEvent &other) const = default;
+};
+
 // In EventType order: the variant's index is the type.
 using EventPayload =
     std::variant<RunStartedEvent, PhaseStartedEvent, DemoSetReadyEvent, SummaryReadyEvent, InstructionProposedEvent,
                  TrialStartedEvent, TrialFinishedEvent, FullEvalFinishedEvent, BestUpdatedEvent, BudgetWarningEvent,
-                 WarningEvent, ErrorEvent, RunFinishedEvent>;
+                 WarningEvent, ErrorEvent, RunFinishedEvent, CandidateProposedEvent>;
 
 EventType eventTypeOf(const EventPayload &payload);
 

@@ -172,9 +172,10 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     ModelSet set;
     set.taskConfig = applyOverrides(study.taskModel, overrides);
     set.proposerConfig = study.proposerModel == study.taskModel ? set.taskConfig : study.proposerModel;
+    set.reflectionConfig = study.reflectionModel == study.proposerModel ? set.proposerConfig : study.reflectionModel;
 
-    const int global =
-        std::max({options.globalConcurrency, set.taskConfig.maxConcurrency, set.proposerConfig.maxConcurrency, 1});
+    const int global = std::max({options.globalConcurrency, set.taskConfig.maxConcurrency,
+                                 set.proposerConfig.maxConcurrency, set.reflectionConfig.maxConcurrency, 1});
     auto services = CallServices::makeDefault(true, options.budget, global);
     if (!services)
         return services.error();
@@ -193,6 +194,16 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
         if (!proposer)
             return proposer.error();
         set.proposer = proposer.value();
+    }
+    if (set.reflectionConfig == set.proposerConfig) {
+        set.reflection = set.proposer;
+    } else if (set.reflectionConfig == set.taskConfig) {
+        set.reflection = set.task;
+    } else {
+        auto reflection = makeManaged(set.reflectionConfig, set.services, "models.reflection");
+        if (!reflection)
+            return reflection.error();
+        set.reflection = reflection.value();
     }
     spdlog::debug("task model {}, proposer {}{}", set.task->describe(),
                   set.proposer == set.task ? std::string("the same") : set.proposer->describe(),

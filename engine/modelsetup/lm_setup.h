@@ -38,8 +38,10 @@ struct ModelSet {
     CallServices services;
     ModelConfig taskConfig; // after overrides
     ModelConfig proposerConfig;
+    ModelConfig reflectionConfig; // GEPA's reflection model
     std::shared_ptr<ManagedLm> task;
     std::shared_ptr<ManagedLm> proposer;
+    std::shared_ptr<ManagedLm> reflection;
 };
 
 // Applies overrides to the study's task model, builds the raw clients

@@ -25,8 +25,9 @@ namespace prism {
 // SimLm directly.
 struct OptimizeContext {
     Lm *taskLm = nullptr;
-    Lm *proposerLm = nullptr; // defaults to taskLm when null
-    Lm *teacherLm = nullptr;  // bootstrapping model; defaults to taskLm
+    Lm *proposerLm = nullptr;   // defaults to taskLm when null
+    Lm *teacherLm = nullptr;    // bootstrapping model; defaults to taskLm
+    Lm *reflectionLm = nullptr; // GEPA's reflection model; defaults to proposerLm, then taskLm
     const Adapter *adapter = nullptr;
     const Metric *metric = nullptr;
     int threads = 8;            // jobs at once when there is no pool
@@ -48,7 +49,7 @@ struct RoleCalls {
 };
 
 struct RunStats {
-    std::map<std::string, RoleCalls> callsByRole; // bootstrap | proposer | evaluation
+    std::map<std::string, RoleCalls> callsByRole; // bootstrap | proposer | evaluation | minibatch | reflection
     int trials = 0;
     int fullEvals = 0;
     long long memoHits = 0;         // (config, example) scores reused instead of recomputed

@@ -148,6 +148,33 @@ std::size_t exampleReprChars(const std::vector<Example> &train)
     return chars / n + kExampleReprOverhead;
 }
 
+// GEPA: at most its metric-call budget of program runs; a reflection per
+// iteration, and an iteration spends at least one minibatch of new runs
+// unless it is idle, so the budget over the minibatch bounds them (times the
+// predictors when every predictor reflects at once).
+Result<std::size_t> planGepa(const OptimizerConfig &c, std::size_t predictors, OptimizePlan &plan)
+{
+    if (auto valid = validateOptimizerSettings(c, predictors); !valid)
+        return valid.error();
+    if (plan.valRows == 0) {
+        plan.valRows = plan.trainRows / 2;
+        plan.trainRows -= plan.valRows;
+    }
+    const GepaBudget budget = gepaBudget(c, static_cast<int>(predictors), plan.trainRows, plan.valRows);
+    plan.maxMetricCalls = budget.maxMetricCalls;
+    plan.budgetBasis = budget.basis;
+    plan.trialRuns = budget.maxMetricCalls;
+    const long long minibatch =
+        std::max<long long>(1, std::min<long long>(c.gepa.reflectionMinibatchSize, asCount(plan.trainRows)));
+    long long reflections = (budget.maxMetricCalls + minibatch - 1) / minibatch;
+    if (c.gepa.componentSelector == GepaComponents::All)
+        reflections *= asCount(predictors);
+    if (c.gepa.maxReflectionCalls)
+        reflections = std::min<long long>(reflections, *c.gepa.maxReflectionCalls);
+    plan.reflectionCalls = reflections;
+    return std::size_t{0};
+}
+
 // Tokens and dollars of the counted calls.
 Result<void> costPlan(const Study &study, const std::vector<Example> &train, std::size_t taskDemos,
                       const PriceTable &prices, OptimizePlan &plan)
@@ -188,6 +215,11 @@ Result<void> costPlan(const Study &study, const std::vector<Example> &train, std
                       kProposerAnswerChars);
     plan.proposer.dollars =
         prices.dollars(study.proposerModel.model, plan.proposer.promptTokens, plan.proposer.completionTokens);
+    // A reflection shows the instruction and a minibatch of records (inputs, outputs, feedback).
+    const std::size_t records = static_cast<std::size_t>(c.gepa.reflectionMinibatchSize) * (2 * exampleChars + 120);
+    addEstimatedCalls(plan.reflection, plan.reflectionCalls, kInstructionChars + records, kProposerAnswerChars);
+    plan.reflection.dollars =
+        prices.dollars(study.reflectionModel.model, plan.reflection.promptTokens, plan.reflection.completionTokens);
     return {};
 }
 
@@ -197,6 +229,7 @@ CostEstimate OptimizePlan::total() const
 {
     CostEstimate sum = task;
     sum += proposer;
+    sum += reflection;
     return sum;
 }
 
@@ -228,8 +261,10 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
         taskDemos = planBootstrap(c, plan);
     else if (c.name == "miprov2")
         taskDemos = planMipro(c, predictors, plan);
+    else if (c.name == "gepa")
+        taskDemos = planGepa(c, predictors, plan);
     else
-        return configError("unknown optimizer '" + c.name + "' (miprov2, bootstrap or labeled)");
+        return configError("unknown optimizer '" + c.name + "' (miprov2, gepa, bootstrap or labeled)");
     if (!taskDemos)
         return taskDemos.error();
     plan.evaluationRuns = plan.trialRuns + plan.fullEvalRuns;
@@ -242,7 +277,8 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
         return costed.error();
     const int threads = std::max(1, inputs.threads);
     plan.seconds = estimateSeconds(plan.task, study.taskModel, threads)
-                   + estimateSeconds(plan.proposer, study.proposerModel, threads);
+                   + estimateSeconds(plan.proposer, study.proposerModel, threads)
+                   + estimateSeconds(plan.reflection, study.reflectionModel, 1);
     return plan;
 }
 

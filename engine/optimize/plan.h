@@ -33,7 +33,7 @@ struct PlanInputs {
 // the response cache answers. LabeledFewShot's counts are exact.
 // tests/run/test_plan_cli.cpp checks this against real runs of the samples.
 struct OptimizePlan {
-    std::string optimizer;     // miprov2 | bootstrap | labeled
+    std::string optimizer;     // miprov2 | gepa | bootstrap | labeled
     std::size_t trainRows = 0; // what the optimizer trains on (MIPROv2 halves a trainset when there is no valset)
     std::size_t valRows = 0;   // what it validates on (after an auto preset's subsample)
     std::size_t testRows = 0;  // what the test comparison scores (0 when there is none)
@@ -56,15 +56,23 @@ struct OptimizePlan {
     long long instructionCalls = 0; // instruction candidates, the original excluded
     long long proposerCalls = 0;    // the three above
 
+    // GEPA: its budget in metric calls (program runs on an example, trainset
+    // minibatches and validation alike, counted in trialRuns) and the most
+    // reflection calls it can make (role reflection, the reflection model).
+    long long maxMetricCalls = 0;
+    std::string budgetBasis;
+    long long reflectionCalls = 0;
+
     CostEstimate bootstrap;    // task model: bootstrapRuns
     CostEstimate trialCost;    // task model: trialRuns
     CostEstimate fullEvalCost; // task model: fullEvalRuns
     CostEstimate test;         // task model: testRuns
     CostEstimate task;         // the four above
     CostEstimate proposer;     // proposer model
+    CostEstimate reflection;   // reflection model (GEPA)
     double seconds = 0.0;      // wall time with the run's threads and the models' concurrency
 
-    // Task and proposer together; dollars unknown when either's are.
+    // Task, proposer and reflection together; dollars unknown when any is.
     CostEstimate total() const;
     // Calls of role evaluation: trials and full evaluations (the test
     // comparison has its own role, test_comparison).

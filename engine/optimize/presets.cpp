@@ -1,6 +1,7 @@
 #include "optimize/presets.h"
 
 #include "optimize/bootstrap_fewshot.h"
+#include "optimize/gepa.h"
 #include "optimize/labeled_fewshot.h"
 #include "optimize/miprov2.h"
 
@@ -135,12 +136,86 @@ Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &c, int numPred
     return s;
 }
 
+int gepaAutoCandidates(const std::string &autoName)
+{
+    if (autoName == "light")
+        return 6;
+    if (autoName == "medium")
+        return 12;
+    if (autoName == "heavy")
+        return 18;
+    return 0;
+}
+
+long long gepaAutoBudget(int numPredictors, int numCandidates, std::size_t valSize)
+{
+    constexpr long long kMinibatch = 35;
+    constexpr long long kFullEvalSteps = 5;
+    constexpr long long kBootstrapTrialsPerCandidate = 5;
+    const double n = static_cast<double>(numCandidates);
+    const auto trials = static_cast<long long>(std::max(4.0 * numPredictors * std::log2(n), 1.5 * n));
+    const auto v = static_cast<long long>(valSize);
+    long long total = v + numCandidates * kBootstrapTrialsPerCandidate + trials * kMinibatch;
+    if (trials == 0)
+        return total;
+    const long long periodicFulls = (trials + 1) / kFullEvalSteps + 1;
+    const long long extraFinal = trials < kFullEvalSteps ? 1 : 0;
+    return total + (periodicFulls + extraFinal) * v;
+}
+
+GepaBudget gepaBudget(const OptimizerConfig &c, int numPredictors, std::size_t trainSize, std::size_t valSize)
+{
+    if (c.gepa.maxMetricCalls)
+        return {*c.gepa.maxMetricCalls, "max_metric_calls"};
+    if (c.gepa.maxFullEvals)
+        return {static_cast<long long>(*c.gepa.maxFullEvals) * static_cast<long long>(trainSize + valSize),
+                fmt::format("max_full_evals {} x (train {} + val {})", *c.gepa.maxFullEvals, trainSize, valSize)};
+    return {gepaAutoBudget(numPredictors, gepaAutoCandidates(c.autoMode), valSize),
+            fmt::format("auto {}: DSPy's budget for {} predictor(s) and {} validation examples", c.autoMode,
+                        numPredictors, valSize)};
+}
+
+namespace {
+
+// DSPy's rule: exactly one of auto, max_metric_calls and max_full_evals.
+Result<void> checkGepaSettings(const OptimizerConfig &c)
+{
+    const GepaConfig &g = c.gepa;
+    if (!c.autoMode.empty() && !gepaAutoCandidates(c.autoMode))
+        return knobError("auto is '" + c.autoMode + "'; use light, medium, heavy, or null with a budget");
+    const int budgets = (c.autoMode.empty() ? 0 : 1) + (g.maxMetricCalls ? 1 : 0) + (g.maxFullEvals ? 1 : 0);
+    if (budgets == 0)
+        return knobError("gepa needs a budget: set auto (light, medium or heavy), max_metric_calls or max_full_evals");
+    if (budgets > 1)
+        return knobError(
+            fmt::format("{} is set together with {}; gepa takes exactly one budget (set auto to null to use "
+                        "max_metric_calls or max_full_evals)",
+                        g.maxMetricCalls ? "max_metric_calls" : "max_full_evals",
+                        c.autoMode.empty() ? std::string("max_metric_calls") : "auto = " + c.autoMode));
+    if (g.maxMetricCalls && *g.maxMetricCalls < 1)
+        return knobError(fmt::format("max_metric_calls is {}; it must be at least 1", *g.maxMetricCalls));
+    if (g.maxFullEvals && *g.maxFullEvals < 1)
+        return knobError(fmt::format("max_full_evals is {}; it must be at least 1", *g.maxFullEvals));
+    if (g.reflectionMinibatchSize < 1)
+        return knobError(
+            fmt::format("reflection_minibatch_size is {}; it must be at least 1", g.reflectionMinibatchSize));
+    if (g.maxMergeInvocations < 0)
+        return knobError(fmt::format("max_merge_invocations is {}; it must be 0 or more", g.maxMergeInvocations));
+    if (g.maxReflectionCalls && *g.maxReflectionCalls < 1)
+        return knobError(fmt::format("max_reflection_calls is {}; it must be at least 1", *g.maxReflectionCalls));
+    return {};
+}
+
+} // namespace
+
 Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_t numPredictors)
 {
-    if (config.name != "miprov2" && config.name != "bootstrap" && config.name != "labeled")
-        return knobError("name is '" + config.name + "'; use miprov2, bootstrap or labeled");
+    if (config.name != "miprov2" && config.name != "gepa" && config.name != "bootstrap" && config.name != "labeled")
+        return knobError("name is '" + config.name + "'; use miprov2, gepa, bootstrap or labeled");
     if (numPredictors == 0)
         return Error::make(ErrorKind::Config, "the program has no predictors to optimize");
+    if (config.name == "gepa")
+        return checkGepaSettings(config);
     if (config.name == "miprov2") {
         // Every knob and the auto / manual rules, as the run will resolve them.
         if (auto resolved = resolveMiproSettings(config, static_cast<int>(numPredictors)); !resolved)
@@ -159,6 +234,8 @@ Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config
         return std::unique_ptr<Optimizer>(std::make_unique<LabeledFewShot>(config));
     if (config.name == "bootstrap")
         return std::unique_ptr<Optimizer>(std::make_unique<BootstrapFewShot>(config));
+    if (config.name == "gepa")
+        return std::unique_ptr<Optimizer>(std::make_unique<Gepa>(config));
     return std::unique_ptr<Optimizer>(std::make_unique<MiproV2>(config));
 }
 

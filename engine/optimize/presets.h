@@ -64,8 +64,24 @@ Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &config, int nu
 // ... a good value is about 10"), so a bad setting never creates a run.
 Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_t numPredictors);
 
+// GEPA's auto presets (DSPy's AUTO_RUN_SETTINGS for GEPA): the candidate
+// count n of light 6, medium 12, heavy 18; 0 for another name.
+int gepaAutoCandidates(const std::string &autoName);
+// DSPy's GEPA.auto_budget with its defaults (minibatch 35, full evaluations
+// every 5 trials): the metric calls a MIPROv2-like run of n candidates would
+// make on a validation set of valSize rows.
+long long gepaAutoBudget(int numPredictors, int numCandidates, std::size_t valSize);
+
+// A GEPA run's metric-call budget for its splits (after the valset is
+// chosen): auto's formula, max_metric_calls, or max_full_evals x (train + val).
+struct GepaBudget {
+    long long maxMetricCalls = 0;
+    std::string basis; // "auto light", "max_metric_calls", "max_full_evals 3"
+};
+GepaBudget gepaBudget(const OptimizerConfig &config, int numPredictors, std::size_t trainSize, std::size_t valSize);
+
 // The optimizer a study's config names: labeled (LabeledFewShot), bootstrap
-// (BootstrapFewShot) or miprov2 (MiproV2), after validateOptimizerSettings.
+// (BootstrapFewShot), miprov2 (MiproV2) or gepa (Gepa), after validateOptimizerSettings.
 Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config);
 
 } // namespace prism

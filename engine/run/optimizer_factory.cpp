@@ -1,19 +1,13 @@
-#include "optimize/bootstrap_fewshot.h"
-#include "optimize/labeled_fewshot.h"
-#include "optimize/miprov2.h"
+#include "optimize/presets.h"
 #include "run/run_controller.h"
 
 namespace prism {
 
+// The run's default factory: the one in optimize/presets.h, so a run and
+// `prism optimize --dry-run` accept the same optimizers and knobs.
 Result<std::unique_ptr<Optimizer>> makeOptimizer(const OptimizerConfig &config)
 {
-    if (config.name == "miprov2")
-        return std::unique_ptr<Optimizer>(std::make_unique<MiproV2>(config));
-    if (config.name == "bootstrap")
-        return std::unique_ptr<Optimizer>(std::make_unique<BootstrapFewShot>(config));
-    if (config.name == "labeled")
-        return std::unique_ptr<Optimizer>(std::make_unique<LabeledFewShot>(config));
-    return Error::make(ErrorKind::Config, "unknown optimizer '" + config.name + "' (miprov2, bootstrap or labeled)");
+    return createOptimizer(config);
 }
 
 } // namespace prism

@@ -358,6 +358,12 @@ void RunController::launch()
     m_journal->attachLedger(*m_models.services.ledger);
     m_taskLm = std::make_shared<JournalLm>(m_models.task, m_journal);
     m_proposerLm = m_models.proposer ? std::make_shared<JournalLm>(m_models.proposer, m_journal) : m_taskLm;
+    if (!m_models.reflection || m_models.reflection == m_models.proposer)
+        m_reflectionLm = m_proposerLm;
+    else if (m_models.reflection == m_models.task)
+        m_reflectionLm = m_taskLm;
+    else
+        m_reflectionLm = std::make_shared<JournalLm>(m_models.reflection, m_journal);
 
     // The store is the first listener: an event is committed before anyone sees it.
     m_bus.addListener([this](const RunEvent &event) {
@@ -455,6 +461,7 @@ OptimizeContext RunController::optimizeContext(WorkerPool &pool)
     context.pool = &pool;
     context.taskLm = m_taskLm.get();
     context.proposerLm = m_proposerLm.get();
+    context.reflectionLm = m_reflectionLm.get();
     context.teacherLm = m_taskLm.get();
     context.adapter = m_adapter.get();
     context.metric = m_metric.get();

@@ -184,6 +184,7 @@ private:
     std::shared_ptr<CallJournal> m_journal;
     std::shared_ptr<JournalLm> m_taskLm;
     std::shared_ptr<JournalLm> m_proposerLm;
+    std::shared_ptr<JournalLm> m_reflectionLm;
     int m_threads = 8;
     bool m_compareOnTest = false;
     std::string m_runId;

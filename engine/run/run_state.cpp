@@ -83,6 +83,7 @@ RunState::Changes RunState::apply(const std::vector<RunEvent> &events)
     changes.firstNewSummary = m_summaries.size();
     changes.firstNewLog = m_log.size();
     changes.firstNewBestFull = m_bestFull.size();
+    changes.firstNewProposal = m_proposals.size();
     for (const RunEvent &event : events) {
         if (event.seq != 0 && event.seq <= m_lastSeq)
             continue;
@@ -318,6 +319,57 @@ void RunState::on(const ErrorEvent &e, double elapsed, Changes &changes)
     addLog(LogLine::Level::Error, elapsed, "error: " + e.message, changes);
 }
 
+void RunState::on(const CandidateProposedEvent &e, double elapsed, Changes &changes)
+{
+    if (m_gepaCandidates.empty()) {
+        GepaCandidate seed;
+        seed.kind = "seed";
+        if (!m_trials.empty()) {
+            seed.configKey = m_trials.front().configKey;
+            seed.trial = m_trials.front().number;
+        }
+        m_gepaCandidates.push_back(std::move(seed));
+    }
+    if (e.accepted && e.candidate) {
+        GepaCandidate c;
+        c.number = *e.candidate;
+        c.parents = e.parents;
+        c.kind = e.kind;
+        for (const PredictorProposal &p : e.proposals)
+            if (p.instruction)
+                c.mutated.push_back(p.predictor);
+        c.configKey = e.configKey;
+        c.iteration = e.iteration;
+        c.trial = e.trial;
+        m_gepaCandidates.push_back(std::move(c));
+    }
+    m_metricCalls = std::make_pair(e.metricCalls, e.maxMetricCalls);
+    m_proposals.push_back(e);
+    changes.flags |= ProposalsAdded;
+    std::string parents;
+    for (const int p : e.parents)
+        parents += (parents.empty() ? "" : " and ") + std::to_string(p);
+    addLog(LogLine::Level::Info, elapsed,
+           fmt::format("iteration {}: {} of candidate {}: {}{}", e.iteration, e.kind, parents,
+                       e.accepted ? "accepted" : "rejected", e.verdict.empty() ? "" : " (" + e.verdict + ")"),
+           changes);
+}
+
+std::vector<std::vector<std::optional<double>>> RunState::frontierScores() const
+{
+    std::vector<std::vector<std::optional<double>>> rows;
+    for (const GepaCandidate &c : m_gepaCandidates) {
+        std::vector<std::optional<double>> row(static_cast<std::size_t>(std::max(0, m_valSize)));
+        const int index = c.trial ? trialIndex(*c.trial) : -1;
+        if (index >= 0)
+            for (const auto &[example, score] : m_trials[static_cast<std::size_t>(index)].results)
+                if (example >= 0 && static_cast<std::size_t>(example) < row.size())
+                    row[static_cast<std::size_t>(example)] = score;
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 void RunState::on(const RunFinishedEvent &e, double elapsed, Changes &changes)
 {
     m_finished = true;
@@ -381,6 +433,9 @@ std::optional<double> RunState::progress() const
 {
     if (m_finished)
         return 1.0;
+    if (m_metricCalls && m_metricCalls->second > 0) // GEPA: its budget is metric calls
+        return std::clamp(static_cast<double>(m_metricCalls->first) / static_cast<double>(m_metricCalls->second), 0.0,
+                          1.0);
     const int planned = plannedSearchTrials();
     if (planned <= 0)
         return std::nullopt;

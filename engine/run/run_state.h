@@ -137,6 +137,7 @@ public:
         LogAdded = 1u << 10,
         Finished = 1u << 11,
         ProgressChanged = 1u << 12,
+        ProposalsAdded = 1u << 13, // GEPA: candidate_proposed
     };
     struct Changes {
         unsigned flags = 0;
@@ -148,6 +149,7 @@ public:
         std::size_t firstNewSummary = 0;
         std::size_t firstNewLog = 0;
         std::size_t firstNewBestFull = 0;
+        std::size_t firstNewProposal = 0;
         bool has(ChangeFlag flag) const { return (flags & flag) != 0; }
         bool any() const { return flags != 0; }
     };
@@ -221,6 +223,27 @@ public:
     // Instruction x demo-set grid of one predictor; an empty grid when unknown.
     Heatmap heatmap(const std::string &predictor) const;
 
+    // --- GEPA ---
+    // A program GEPA kept: candidate 0 is the student (the baseline trial),
+    // each accepted proposal adds one.
+    struct GepaCandidate {
+        int number = 0;
+        std::vector<int> parents;
+        std::string kind;                 // seed | reflection | merge
+        std::vector<std::string> mutated; // the predictors a reflection changed
+        std::string configKey;
+        int iteration = 0;
+        std::optional<int> trial; // its full evaluation
+    };
+    const std::vector<CandidateProposedEvent> &proposals() const { return m_proposals; }
+    const std::vector<GepaCandidate> &gepaCandidates() const { return m_gepaCandidates; }
+    // Metric calls used and allowed, from the last proposal; empty before one.
+    std::optional<std::pair<long long, long long>> metricCallBudget() const { return m_metricCalls; }
+    // Each GEPA candidate's scores on the validation examples ([0, 1], empty
+    // = errored or not scored), from its full evaluation; rows in candidate
+    // order, columns by example index up to valSize().
+    std::vector<std::vector<std::optional<double>>> frontierScores() const;
+
     // --- log ---
     const std::vector<LogLine> &log() const { return m_log; }
     int warningCount() const { return m_warnings; }
@@ -254,6 +277,7 @@ private:
     void on(const WarningEvent &e, double elapsed, Changes &changes);
     void on(const ErrorEvent &e, double elapsed, Changes &changes);
     void on(const RunFinishedEvent &e, double elapsed, Changes &changes);
+    void on(const CandidateProposedEvent &e, double elapsed, Changes &changes);
     void addLog(LogLine::Level level, double elapsed, std::string text, Changes &changes);
     Candidate *findCandidate(const std::string &predictor, int index);
     DemoSet *findDemoSet(const std::string &predictor, int index);
@@ -298,6 +322,10 @@ private:
     std::vector<std::string> m_predictors;
     // Per predictor: (instruction, demo set) -> sum and count.
     std::map<std::string, std::map<std::pair<int, int>, HeatCell>> m_heat;
+
+    std::vector<CandidateProposedEvent> m_proposals;
+    std::vector<GepaCandidate> m_gepaCandidates;
+    std::optional<std::pair<long long, long long>> m_metricCalls;
 
     std::vector<LogLine> m_log;
     int m_warnings = 0;

@@ -144,7 +144,7 @@ TEST(MiproPresets, AutoAndManualSettings)
     EXPECT_FALSE(ok->valSize.has_value());
     EXPECT_FALSE(createOptimizer(bad).ok());
     OptimizerConfig unknown = c;
-    unknown.name = "gepa";
+    unknown.name = "simba";
     EXPECT_FALSE(createOptimizer(unknown).ok());
     EXPECT_STREQ(createOptimizer(c).value()->name(), "miprov2");
 }

@@ -72,6 +72,31 @@ std::vector<EventPayload> everyEvent()
     done.memoHits = 12;
     RunFinishedEvent bare;
     bare.stopReason = StopReason::completed();
+    CandidateProposedEvent proposed;
+    proposed.iteration = 3;
+    proposed.kind = "reflection";
+    proposed.parents = {1};
+    proposed.candidate = 2;
+    proposed.config = config();
+    proposed.configKey = "classify:i2.d1|explain:i0";
+    proposed.proposals = {PredictorProposal{
+        "classify",
+        {ReflectionRecord{4, Fields{{"text", Value("hi")}}, Fields{{"label", Value("ok")}}, "label: correct.", 1.0}},
+        "Classify with care.",
+        2,
+        std::nullopt}};
+    proposed.minibatch = {4, 0, 9};
+    proposed.parentScores = {1.0, std::nullopt, 0.0};
+    proposed.childScores = {1.0, 1.0, 0.0};
+    proposed.accepted = true;
+    proposed.verdict = "minibatch 1/3 -> 2/3";
+    proposed.trial = 7;
+    proposed.metricCalls = 41;
+    proposed.maxMetricCalls = 440;
+    CandidateProposedEvent rejected;
+    rejected.iteration = 4;
+    rejected.kind = "merge";
+    rejected.parents = {1, 2};
 
     return {started,
             PhaseStartedEvent{"search", std::nullopt},
@@ -96,7 +121,9 @@ std::vector<EventPayload> everyEvent()
             WarningEvent{"a warning"},
             ErrorEvent{"an error"},
             done,
-            bare};
+            bare,
+            proposed,
+            rejected};
 }
 
 } // namespace
