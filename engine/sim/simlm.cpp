@@ -1,5 +1,6 @@
 #include "sim/simlm.h"
 
+#include "sim/sim_judge.h"
 #include "sim/sim_prompt.h"
 #include "sim/sim_proposer.h"
 #include "sim/sim_reflect.h"
@@ -104,10 +105,13 @@ std::string renderJson(const std::vector<sim::Answer> &answers, bool completed)
 std::vector<sim::Answer> answerAll(const sim::Prompt &prompt, const sim::DrawContext &context)
 {
     sim::TaskSkills task(prompt, context);
+    const sim::JudgeSkills judge(prompt, context);
     std::vector<sim::Answer> answers;
     int reasoning = -1;
     for (const sim::PromptField &field : prompt.outputs) {
-        if (sim::isReflectionField(prompt, field)) {
+        if (judge.handles(field)) {
+            answers.push_back(judge.answer(field));
+        } else if (sim::isReflectionField(prompt, field)) {
             answers.push_back({field.name, field.kind, sim::reflect(sim::reflectionRequestOf(prompt), context), {}});
         } else if (sim::isProposerField(prompt, field)) {
             answers.push_back({field.name, field.kind, sim::propose(prompt, field, context), {}});
