@@ -643,11 +643,14 @@ TEST(SimProposer, ObservationsNameTheDistributionAndDistinctiveWordsPerLabel)
         << obs;
     // harassment: idiot and loser appear twice with it and never without (highest
     // log-odds), then nobody, shut, want once each (alphabetical ties); "here" is a stopword.
-    EXPECT_NE(obs.find("Examples labelled harassment often mention idiot, loser, nobody, shut, want."),
-              std::string::npos)
+    // The counts are the label's examples that have the word.
+    EXPECT_NE(
+        obs.find("Examples labelled harassment often mention idiot (2), loser (2), nobody (1), shut (1), want (1)."),
+        std::string::npos)
         << obs;
     // spam: click, free twice; then link, money, prize once.
-    EXPECT_NE(obs.find("Examples labelled spam often mention click, free, link, money, prize."), std::string::npos)
+    EXPECT_NE(obs.find("Examples labelled spam often mention click (2), free (2), link (1), money (1), prize (1)."),
+              std::string::npos)
         << obs;
     // The majority label of severity (low) comes last.
     EXPECT_GT(obs.find("Examples labelled low"), obs.find("Examples labelled medium"));
@@ -663,28 +666,75 @@ TEST(SimProposer, ObservationsAlsoReadJsonExamples)
     EXPECT_EQ(fromJson, observe(examplesRepr(kRows)));
 }
 
-TEST(SimProposer, ObservationsSayCompleteWhenThePriorCoversThem)
+const std::vector<Row> kMoreRows = {
+    {"What an idiot you are.", "medium", {"harassment"}},
+    {"Nobody likes a loser like you, idiot.", "medium", {"harassment"}},
+    {"I will hurt you badly.", "high", {"violence"}},
+    {"I will hurt your family.", "high", {"violence"}},
+    {"Win a free cruise, click now.", "low", {"spam"}},
+    {"A nice walk in the park.", "low", {}},
+};
+
+TEST(SimProposer, FurtherBatchesMergeCountsOverEveryBatchSeen)
 {
     const std::string first = observe(examplesRepr(kRows));
-    EXPECT_EQ(observe(examplesRepr(kRows), first), "COMPLETE");
-    // A new label is news: only the new facts are added.
-    std::vector<Row> more = kRows;
-    more.push_back({"I will hurt you badly.", "high", {"violence"}});
-    more.push_back({"I will hurt your family.", "high", {"violence"}});
-    const std::string added = observe(examplesRepr(more), first);
-    EXPECT_NE(added, "COMPLETE");
-    EXPECT_NE(added.find("Examples labelled violence often mention"), std::string::npos) << added;
-    EXPECT_EQ(added.find("Examples labelled spam"), std::string::npos) << added;
+    const std::string merged = observe(examplesRepr(kMoreRows), first);
+    // The example count and the label distribution cover both batches.
+    EXPECT_EQ(merged.rfind("There are 14 examples with input field `snippet` and output fields `severity` (low in 7, "
+                           "medium in 5 and high in 2) and `policy_violations` (harassment in 5, spam in 3, violence "
+                           "in 2 and empty in 4).",
+                           0),
+              0u)
+        << merged;
+    // Counts add per (label, word); a word seen in one example of the label is not listed
+    // (shut, want); nobody reaches 2 with the second batch.
+    EXPECT_NE(merged.find("Examples labelled harassment often mention idiot (4), loser (3), nobody (2)."),
+              std::string::npos)
+        << merged;
+    // A new label is listed once two of its examples share a word.
+    EXPECT_NE(merged.find("Examples labelled violence often mention hurt (2)."), std::string::npos) << merged;
+    EXPECT_NE(merged.find("Examples labelled spam often mention click (3), free (3)."), std::string::npos) << merged;
+
+    // DSPy concatenates every batch's observations with no separator: the latest state counts.
+    const std::string third = observe(examplesRepr(kRows), first + merged);
+    EXPECT_EQ(third.rfind("There are 22 examples", 0), 0u) << third;
+    EXPECT_NE(third.find("Examples labelled harassment often mention idiot (6), loser (5), nobody (3)"),
+              std::string::npos)
+        << third;
 }
 
-TEST(SimProposer, SummaryIsTheFirstThreeSentences)
+TEST(SimProposer, ObservationsSayCompleteWhenABatchChangesNothing)
+{
+    const std::string first = observe(examplesRepr(kRows));
+    EXPECT_EQ(observe("[]", first), "COMPLETE");
+    EXPECT_EQ(observe("not examples at all", first), "COMPLETE");
+    EXPECT_NE(observe(examplesRepr(kRows), first), "COMPLETE"); // the counts grow
+}
+
+std::string summarize(const std::string &observations)
 {
     PromptSpec p;
-    p.inputs = {{"observations"}};
-    p.outputs = {{"summary"}};
+    p.inputs = {{"observations", "str", "Observations I have made about my dataset"}};
+    p.outputs = {{"summary", "str", "Two to Three sentence summary of only the most significant highlights"}};
     p.instruction = "Given a series of observations I have made about my dataset, please summarize them.";
-    p.current = {{"observations", "One is here. Two is there.Three is glued! Four? Five."}};
-    EXPECT_EQ(field(completeText("sim-small", request(p)), "summary"), "One is here. Two is there. Three is glued!");
+    p.current = {{"observations", observations}};
+    return field(completeText("sim-small", request(p, 0, 1.0)), "summary");
+}
+
+TEST(SimProposer, SummaryKeepsTheCountsAndEveryLabel)
+{
+    const std::string first = observe(examplesRepr(kRows));
+    const std::string merged = observe(examplesRepr(kMoreRows), first);
+    const std::string summary = summarize(first + merged);
+    EXPECT_EQ(summary, merged); // the latest state, whole
+    for (const std::string label : {"harassment", "spam", "violence", "medium", "high", "low"})
+        EXPECT_NE(summary.find("Examples labelled " + label + " often mention"), std::string::npos) << label;
+}
+
+TEST(SimProposer, SummaryOfObservationsItDidNotWriteIsTheFirstThreeSentences)
+{
+    EXPECT_EQ(summarize("One is here. Two is there.Three is glued! Four? Five."),
+              "One is here. Two is there. Three is glued!");
 }
 
 TEST(SimProposer, ProgramAndModuleDescriptionsComeFromTheSignature)
@@ -772,8 +822,7 @@ std::string propose(const ProposalInputs &in, const std::string &model = "sim-sm
 
 std::string summaryOf(const std::vector<Row> &rows)
 {
-    const std::vector<std::string> s = sim::splitSentences(observe(examplesRepr(rows)));
-    return s[0] + " " + s[1] + " " + s[2];
+    return summarize(observe(examplesRepr(rows)));
 }
 
 int cueSentences(const std::string &instruction)
@@ -838,6 +887,30 @@ TEST(SimProposer, CueSentencesUseDescriptionAndDemoWordsAndWorkForTheTaskSkill)
         EXPECT_EQ(skills.defaultOption(prompt->outputs[0]), 0) << text;
     }
     EXPECT_TRUE(sawHarassment);
+}
+
+TEST(SimProposer, CueWordsFromTheDescriptionAreDrawnByTheirCounts)
+{
+    ProposalInputs in;
+    in.description = "There are 12 examples with input field `snippet` and output fields `severity` (low in 8 and "
+                     "medium in 4). Examples labelled medium often mention idiot (12), loser (1), shut (1), want (1).";
+    in.demos.clear();
+    in.tip = kTips[2]; // concise: two cue words per label
+    int withMedium = 0, withIdiot = 0, withLoser = 0;
+    for (std::uint64_t rollout = 0; rollout < 40; ++rollout) {
+        const std::string text = propose(in, "sim-large", 0, rollout);
+        const std::size_t at = text.find("Use medium when the snippet mentions ");
+        if (at == std::string::npos)
+            continue;
+        const std::string sentence = text.substr(at, text.find('.', at) - at);
+        ++withMedium;
+        withIdiot += sentence.find("idiot") != std::string::npos;
+        withLoser += sentence.find("loser") != std::string::npos;
+    }
+    ASSERT_GE(withMedium, 10);
+    // Two of four words: idiot (12 of 15 counts) nearly always, loser about one time in three.
+    EXPECT_GE(withIdiot, withMedium * 9 / 10);
+    EXPECT_LT(withLoser, withMedium * 2 / 3);
 }
 
 TEST(SimProposer, TipsShapeTheProposal)
