@@ -140,6 +140,9 @@ TEST(SimReflect, ReplaysGepasReferencePromptForBothModels)
                 EXPECT_TRUE(failingWords.count(w)) << w << " in " << instruction;
             // "everyone" is also in the example that is rightly not harassment.
             EXPECT_EQ(std::count(cues.begin(), cues.end(), "everyone"), 0);
+            // The task skill reads the new sentence: a snippet with a cue word is tagged harassment.
+            const PromptSpec task = moderation(instruction, "Well, " + cues.back() + " again.", true);
+            EXPECT_NE(answerOf(model, task, "policy_violations").find("harassment"), std::string::npos) << instruction;
         }
         EXPECT_GE(withHarassment, model == "sim-small" ? 5 : 8) << model;
     }
