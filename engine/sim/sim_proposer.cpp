@@ -1,8 +1,8 @@
 #include "sim/sim_proposer.h"
 
+#include "sim/sim_examples.h"
+#include "sim/sim_observe.h"
 #include "sim/sim_text.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -18,614 +18,7 @@ namespace prism::sim {
 
 namespace {
 
-constexpr std::size_t kDistinctiveWords = 5;
 constexpr double kShortAnswerWords = 6.0;
-
-// ---- reading examples and demos --------------------------------------------
-
-// Lower-case alphanumerics only: "Policy Violations" and "policy_violations" agree.
-std::string norm(std::string_view s)
-{
-    std::string out;
-    for (char c : s)
-        if (std::isalnum(static_cast<unsigned char>(c)))
-            out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool isNumericText(const std::string &text)
-{
-    const std::string t = trimmed(text);
-    std::size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
-    bool digits = false, dot = false;
-    for (; i < t.size(); ++i) {
-        if (std::isdigit(static_cast<unsigned char>(t[i])))
-            digits = true;
-        else if (t[i] == '.' && !dot)
-            dot = true;
-        else
-            return false;
-    }
-    return digits;
-}
-
-Literal stringLiteral(std::string text)
-{
-    Literal l;
-    l.kind = Literal::Kind::String;
-    l.text = std::move(text);
-    return l;
-}
-
-Literal jsonToLiteral(const nlohmann::ordered_json &j)
-{
-    Literal l;
-    if (j.is_string()) {
-        l = stringLiteral(j.get<std::string>());
-    } else if (j.is_boolean()) {
-        l.kind = Literal::Kind::Bool;
-        l.flag = j.get<bool>();
-    } else if (j.is_number()) {
-        l.kind = Literal::Kind::Number;
-        l.text = j.dump();
-    } else if (j.is_array()) {
-        l.kind = Literal::Kind::List;
-        for (const auto &item : j)
-            l.items.push_back(jsonToLiteral(item));
-    } else if (j.is_object()) {
-        l.kind = Literal::Kind::Dict;
-        for (auto it = j.begin(); it != j.end(); ++it) {
-            l.keys.push_back(it.key());
-            l.items.push_back(jsonToLiteral(it.value()));
-        }
-    }
-    return l;
-}
-
-// The label items of a value: list items, or the value itself; none when null.
-std::vector<std::string> itemsOf(const Literal &value)
-{
-    if (value.kind == Literal::Kind::Null)
-        return {};
-    if (value.kind == Literal::Kind::List) {
-        std::vector<std::string> out;
-        for (const Literal &item : value.items)
-            out.push_back(trimmed(item.plainText()));
-        return out;
-    }
-    const std::string text = trimmed(value.plainText());
-    if (value.kind == Literal::Kind::String && startsWith(text, "[") && endsWith(text, "]"))
-        return parseListItems(text);
-    return {text};
-}
-
-bool isListValue(const Literal &value)
-{
-    return value.kind == Literal::Kind::List
-           || (value.kind == Literal::Kind::String && startsWith(trimmed(value.text), "[")
-               && endsWith(trimmed(value.text), "]"));
-}
-
-struct DataRow {
-    std::vector<std::string> keys;
-    std::vector<Literal> values;
-    std::vector<std::string> inputKeys;
-    bool knowsInputs = false;
-
-    const Literal *get(std::string_view name) const
-    {
-        for (std::size_t i = 0; i < keys.size(); ++i)
-            if (keys[i] == name)
-                return &values[i];
-        return nullptr;
-    }
-    void add(std::string key, Literal value)
-    {
-        if (key == "augmented")
-            return;
-        keys.push_back(std::move(key));
-        values.push_back(std::move(value));
-    }
-};
-
-// DSPy's repr: [Example({'q': 'What?', 'a': '7'}) (input_keys={'q'}), ...]
-std::vector<DataRow> parseDspyExamples(std::string_view text)
-{
-    std::vector<DataRow> rows;
-    std::size_t pos = 0;
-    while ((pos = text.find("Example(", pos)) != std::string_view::npos) {
-        std::size_t p = pos + 8;
-        Literal dict;
-        if (!parseLiteral(text, p, dict) || dict.kind != Literal::Kind::Dict) {
-            pos += 8;
-            continue;
-        }
-        DataRow row;
-        for (std::size_t i = 0; i < dict.keys.size(); ++i)
-            row.add(dict.keys[i], dict.items[i]);
-        while (p < text.size() && (text[p] == ')' || text[p] == ' '))
-            ++p;
-        if (text.substr(p, 12) == "(input_keys=") {
-            p += 12;
-            Literal keys;
-            if (parseLiteral(text, p, keys)) {
-                for (const Literal &k : keys.items)
-                    row.inputKeys.push_back(k.plainText());
-                row.knowsInputs = true;
-            }
-        }
-        rows.push_back(std::move(row));
-        pos = p;
-    }
-    return rows;
-}
-
-// A JSON array of objects, or one JSON object per line.
-std::vector<DataRow> parseJsonExamples(std::string_view text)
-{
-    std::vector<DataRow> rows;
-    auto addObject = [&rows](const nlohmann::ordered_json &j) {
-        if (!j.is_object())
-            return;
-        DataRow row;
-        for (auto it = j.begin(); it != j.end(); ++it)
-            row.add(it.key(), jsonToLiteral(it.value()));
-        rows.push_back(std::move(row));
-    };
-    try {
-        const nlohmann::ordered_json j = nlohmann::ordered_json::parse(text);
-        if (j.is_array())
-            for (const auto &item : j)
-                addObject(item);
-        else
-            addObject(j);
-        return rows;
-    } catch (const nlohmann::json::exception &) {
-        rows.clear();
-    }
-    for (const std::string &line : splitLines(text)) {
-        const std::string t = trimmed(line);
-        if (!startsWith(t, "{"))
-            continue;
-        try {
-            addObject(nlohmann::ordered_json::parse(t));
-        } catch (const nlohmann::json::exception &) {
-            // not a JSON line
-        }
-    }
-    return rows;
-}
-
-// "Prefix: value" lines (DSPy's task_demos and create_example_string), one
-// block per example. A prefix maps to a known field by its normalized name.
-std::vector<DataRow> parsePrefixBlocks(std::string_view text, const std::vector<std::string> &knownFields)
-{
-    std::vector<DataRow> rows;
-    DataRow current;
-    std::string *open = nullptr;
-    std::string pendingBlank;
-    auto fieldOf = [&](const std::string &line, std::string &value) -> std::string {
-        const std::size_t colon = line.find(':');
-        if (colon == std::string::npos || colon == 0 || colon > 60)
-            return {};
-        const std::string prefix = line.substr(0, colon);
-        if (!std::all_of(prefix.begin(), prefix.end(),
-                         [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_'; }))
-            return {};
-        value = trimmed(line.substr(colon + 1));
-        for (const std::string &f : knownFields)
-            if (norm(f) == norm(prefix))
-                return f;
-        if (!knownFields.empty() || !std::isupper(static_cast<unsigned char>(prefix[0])) || words(prefix).size() > 4)
-            return {};
-        std::string snake = toLowerAscii(trimmed(prefix));
-        std::replace(snake.begin(), snake.end(), ' ', '_');
-        return snake;
-    };
-    auto flush = [&] {
-        if (!current.keys.empty())
-            rows.push_back(std::move(current));
-        current = DataRow();
-        open = nullptr;
-    };
-    for (const std::string &line : splitLines(text)) {
-        std::string value;
-        const std::string field = fieldOf(line, value);
-        if (!field.empty()) {
-            if (current.get(field))
-                flush();
-            current.add(field, stringLiteral(value));
-            open = &current.values.back().text;
-            pendingBlank.clear();
-        } else if (trimmed(line).empty()) {
-            pendingBlank += "\n";
-        } else if (open) {
-            *open += (pendingBlank.empty() ? "\n" : "\n" + pendingBlank) + line;
-            pendingBlank.clear();
-        }
-    }
-    flush();
-    return rows;
-}
-
-std::vector<DataRow> readExamples(std::string_view text)
-{
-    std::vector<DataRow> rows = parseDspyExamples(text);
-    if (rows.empty())
-        rows = parseJsonExamples(text);
-    if (rows.empty())
-        rows = parsePrefixBlocks(text, {});
-    return rows;
-}
-
-// ---- statistics of the examples --------------------------------------------
-
-struct FieldStats {
-    std::string name;
-    bool list = false;
-    bool labelLike = false; // few distinct short values: labels
-    bool numeric = false;
-    std::vector<std::vector<std::string>> items;     // per row
-    std::vector<bool> present;                       // per row
-    std::vector<std::pair<std::string, int>> labels; // by count, then first appearance
-    int emptyLists = 0;
-    double averageWords = 0;
-
-    bool has(std::size_t row, const std::string &label) const
-    {
-        return present[row] && std::find(items[row].begin(), items[row].end(), label) != items[row].end();
-    }
-};
-
-FieldStats analyze(const std::vector<DataRow> &rows, const std::string &name)
-{
-    FieldStats s;
-    s.name = name;
-    std::size_t occurrences = 0, presentRows = 0, totalWords = 0;
-    bool allShort = true, allNumeric = true;
-    for (const DataRow &row : rows) {
-        const Literal *v = row.get(name);
-        const bool present = v && v->kind != Literal::Kind::Null;
-        s.present.push_back(present);
-        s.items.push_back(present ? itemsOf(*v) : std::vector<std::string>());
-        if (!present)
-            continue;
-        ++presentRows;
-        s.list = s.list || isListValue(*v);
-        if (isListValue(*v) && s.items.back().empty())
-            ++s.emptyLists;
-        for (const std::string &item : s.items.back()) {
-            ++occurrences;
-            totalWords += words(item).size();
-            allShort = allShort && item.size() <= 40 && words(item).size() <= 4 && !item.empty();
-            allNumeric = allNumeric && isNumericText(item);
-            auto it = std::find_if(s.labels.begin(), s.labels.end(), [&](const auto &l) { return l.first == item; });
-            if (it == s.labels.end())
-                s.labels.emplace_back(item, 1);
-            else
-                ++it->second;
-        }
-    }
-    const std::size_t distinct = s.labels.size();
-    // Tags in lists are labels; single values are labels when they repeat.
-    if (s.list)
-        s.labelLike = occurrences >= 1 && allShort && !allNumeric && distinct <= 12;
-    else
-        s.labelLike = occurrences >= 2 && allShort && !allNumeric && distinct <= 12 && distinct < occurrences
-                      && distinct <= std::max<std::size_t>(2, (occurrences + 1) / 2);
-    s.numeric = occurrences >= 1 && allNumeric && !s.list;
-    s.averageWords = presentRows ? static_cast<double>(totalWords) / static_cast<double>(presentRows) : 0.0;
-    std::stable_sort(s.labels.begin(), s.labels.end(),
-                     [](const auto &a, const auto &b) { return a.second > b.second; });
-    return s;
-}
-
-std::string rowInputText(const DataRow &row, const std::vector<std::string> &inputs)
-{
-    std::vector<std::string> parts;
-    for (const std::string &name : inputs)
-        if (const Literal *v = row.get(name))
-            parts.push_back(v->plainText());
-    return joinStrings(parts, "\n");
-}
-
-// The most distinctive input words of a label: log-odds of appearing in
-// examples with the label against the others, compared exactly as integer
-// ratios (portable), ties alphabetical.
-std::vector<std::string> distinctiveWords(const std::vector<std::set<std::string>> &rowWords, const FieldStats &field,
-                                          const std::string &label, const std::set<std::string> &excluded)
-{
-    long long inCount = 0, outCount = 0;
-    std::map<std::string, std::pair<long long, long long>> counts;
-    for (std::size_t r = 0; r < rowWords.size(); ++r) {
-        if (!field.present[r])
-            continue;
-        const bool in = field.has(r, label);
-        (in ? inCount : outCount) += 1;
-        for (const std::string &w : rowWords[r])
-            (in ? counts[w].first : counts[w].second) += 1;
-    }
-    struct Scored {
-        std::string word;
-        long long num, den; // odds ratio (2a+1)(2nO-2b+1) / ((2nL-2a+1)(2b+1))
-    };
-    std::vector<Scored> scored;
-    for (const auto &[w, ab] : counts) {
-        const auto [a, b] = ab;
-        if (a == 0 || excluded.count(w) || isGenericWord(w) || isNumberWord(w))
-            continue;
-        const long long num = (2 * a + 1) * (2 * (outCount - b) + 1);
-        const long long den = (2 * (inCount - a) + 1) * (2 * b + 1);
-        if (num > den)
-            scored.push_back({w, num, den});
-    }
-    std::sort(scored.begin(), scored.end(), [](const Scored &x, const Scored &y) {
-        const long long l = x.num * y.den, r = y.num * x.den;
-        return l != r ? l > r : x.word < y.word;
-    });
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < scored.size() && i < kDistinctiveWords; ++i)
-        out.push_back(scored[i].word);
-    return out;
-}
-
-std::string backticked(const std::vector<std::string> &names)
-{
-    std::vector<std::string> quoted;
-    for (const std::string &n : names)
-        quoted.push_back("`" + n + "`");
-    return joinWords(quoted);
-}
-
-std::string oneDecimal(double v)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-    return buf;
-}
-
-// ---- observations ----------------------------------------------------------
-
-struct Observation {
-    std::string text;
-    std::vector<std::string> mustMention; // for facts: each must appear in the prior
-    std::string label;                    // for label sentences
-    std::vector<std::string> labelWords;
-};
-
-// The fields of the examples, split into inputs and outputs, with statistics of each output.
-struct ExampleFields {
-    std::vector<std::string> all; // in order of first appearance
-    std::vector<std::string> inputs;
-    std::vector<std::string> outputs;
-    std::vector<FieldStats> stats; // of the outputs, in order of first appearance
-};
-
-// Inputs are the input_keys the rows give; without them, labels and the last field are
-// outputs. Something must be the input: the first field when nothing else is.
-ExampleFields classifyFields(const std::vector<DataRow> &rows)
-{
-    ExampleFields fields;
-    for (const DataRow &row : rows)
-        for (const std::string &k : row.keys)
-            if (std::find(fields.all.begin(), fields.all.end(), k) == fields.all.end())
-                fields.all.push_back(k);
-    const bool knowsInputs = std::any_of(rows.begin(), rows.end(), [](const DataRow &r) { return r.knowsInputs; });
-    for (const std::string &f : fields.all)
-        fields.stats.push_back(analyze(rows, f));
-    for (std::size_t i = 0; i < fields.all.size(); ++i) {
-        bool input = false;
-        if (knowsInputs)
-            input = std::any_of(rows.begin(), rows.end(), [&](const DataRow &r) {
-                return std::find(r.inputKeys.begin(), r.inputKeys.end(), fields.all[i]) != r.inputKeys.end();
-            });
-        else
-            input = i + 1 < fields.all.size() && !fields.stats[i].labelLike;
-        (input ? fields.inputs : fields.outputs).push_back(fields.all[i]);
-    }
-    if (fields.inputs.empty() && fields.outputs.size() > 1) {
-        fields.inputs.push_back(fields.all.front());
-        fields.outputs.erase(std::find(fields.outputs.begin(), fields.outputs.end(), fields.all.front()));
-    }
-    std::erase_if(fields.stats, [&](const FieldStats &s) {
-        return std::find(fields.outputs.begin(), fields.outputs.end(), s.name) == fields.outputs.end();
-    });
-    return fields;
-}
-
-// Words a distinctive-word observation may not name: field names and the labels themselves.
-std::set<std::string> namingWords(const ExampleFields &fields)
-{
-    std::set<std::string> excluded;
-    for (const std::string &f : fields.all)
-        for (const std::string &w : words(f))
-            excluded.insert(w);
-    for (const FieldStats &s : fields.stats)
-        if (s.labelLike)
-            for (const auto &[label, count] : s.labels)
-                for (const std::string &w : words(label))
-                    excluded.insert(w);
-    return excluded;
-}
-
-// Count, fields and the distribution of every label-like output, in one sentence.
-Observation overviewObservation(std::size_t rowCount, const ExampleFields &fields)
-{
-    Observation first;
-    std::vector<std::string> outputParts;
-    for (const FieldStats &s : fields.stats) {
-        std::string part = "`" + s.name + "`";
-        first.mustMention.push_back(s.name);
-        if (s.labelLike) {
-            std::vector<std::string> dist;
-            for (const auto &[label, count] : s.labels) {
-                dist.push_back(label + " in " + std::to_string(count));
-                first.mustMention.push_back(label);
-            }
-            if (s.emptyLists > 0)
-                dist.push_back("empty in " + std::to_string(s.emptyLists));
-            part += " (" + joinWords(dist) + ")";
-        }
-        outputParts.push_back(part);
-    }
-    for (const std::string &f : fields.inputs)
-        first.mustMention.push_back(f);
-    first.text =
-        (rowCount == 1 ? std::string("There is 1 example") : "There are " + std::to_string(rowCount) + " examples")
-        + " with input field" + (fields.inputs.size() == 1 ? " " : "s ") + backticked(fields.inputs)
-        + " and output field" + (fields.outputs.size() == 1 ? " " : "s ") + joinWords(outputParts) + ".";
-    return first;
-}
-
-// A numeric output: how often the input states arithmetic whose result it equals.
-Observation numericObservation(const std::vector<DataRow> &rows, const std::vector<std::string> &inputs,
-                               const FieldStats &s)
-{
-    std::size_t stated = 0, matching = 0;
-    std::string sample;
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        const auto arithmetic = findArithmetic(rowInputText(rows[r], inputs));
-        if (!arithmetic)
-            continue;
-        ++stated;
-        if (sample.empty())
-            sample = arithmetic->text;
-        if (s.present[r] && !s.items[r].empty()
-            && std::fabs(std::strtod(s.items[r].front().c_str(), nullptr) - arithmetic->value) < 1e-6)
-            ++matching;
-    }
-    Observation o;
-    o.mustMention = {s.name};
-    if (stated > 0) {
-        o.text = "In " + std::to_string(stated) + " of the " + std::to_string(rows.size()) + " examples the "
-                 + (inputs.size() == 1 ? backticked(inputs) : std::string("input")) + " states arithmetic such as "
-                 + sample + ", and `" + s.name + "` equals its result computed left to right in "
-                 + std::to_string(matching) + " of them.";
-        o.mustMention.push_back("arithmetic");
-    } else {
-        o.text = "The `" + s.name + "` values are numbers.";
-    }
-    return o;
-}
-
-// Numbers and free text: one observation per numeric or free-text output.
-void addValueObservations(std::vector<Observation> &out, const std::vector<DataRow> &rows, const ExampleFields &fields)
-{
-    for (const FieldStats &s : fields.stats) {
-        if (s.numeric) {
-            out.push_back(numericObservation(rows, fields.inputs, s));
-        } else if (!s.labelLike && !s.list && s.name != "reasoning"
-                   && std::count(s.present.begin(), s.present.end(), true) > 0) {
-            Observation o;
-            o.mustMention = {s.name, "average"};
-            o.text = s.averageWords <= kShortAnswerWords
-                         ? "The `" + s.name + "` values are short, " + oneDecimal(s.averageWords) + " words on average."
-                         : "The `" + s.name + "` values are " + oneDecimal(s.averageWords) + " words long on average.";
-            out.push_back(o);
-        }
-    }
-}
-
-// Distinctive words per label: most frequent first, except that the majority label of a
-// single-valued output (the natural default) comes last.
-void addLabelObservations(std::vector<Observation> &out, const std::vector<DataRow> &rows, const ExampleFields &fields)
-{
-    struct ObservedLabel {
-        std::size_t field;
-        std::string label;
-        int count;
-        bool majority;
-    };
-    const std::vector<FieldStats> &stats = fields.stats;
-    std::vector<ObservedLabel> refs;
-    for (std::size_t f = 0; f < stats.size(); ++f) {
-        if (!stats[f].labelLike || stats[f].labels.size() < 2)
-            continue;
-        for (std::size_t l = 0; l < stats[f].labels.size(); ++l)
-            refs.push_back({f, stats[f].labels[l].first, stats[f].labels[l].second, !stats[f].list && l == 0});
-    }
-    std::stable_sort(refs.begin(), refs.end(), [](const ObservedLabel &a, const ObservedLabel &b) {
-        if (a.majority != b.majority)
-            return !a.majority;
-        return a.count > b.count;
-    });
-    std::vector<std::set<std::string>> rowWords;
-    for (const DataRow &row : rows)
-        rowWords.push_back(tokenSet(rowInputText(row, fields.inputs)));
-    const std::set<std::string> excluded = namingWords(fields);
-    for (const ObservedLabel &ref : refs) {
-        const std::vector<std::string> top = distinctiveWords(rowWords, stats[ref.field], ref.label, excluded);
-        if (top.empty())
-            continue;
-        Observation o;
-        o.text = "Examples labelled " + ref.label + " often mention " + joinStrings(top, ", ") + ".";
-        o.label = ref.label;
-        o.labelWords = top;
-        out.push_back(o);
-    }
-}
-
-// The observations of a set of examples, in order: overview, values, distinctive words.
-std::vector<Observation> observe(const std::vector<DataRow> &rows)
-{
-    std::vector<Observation> out;
-    if (rows.empty())
-        return out;
-    const ExampleFields fields = classifyFields(rows);
-    out.push_back(overviewObservation(rows.size(), fields));
-    addValueObservations(out, rows, fields);
-    addLabelObservations(out, rows, fields);
-    return out;
-}
-
-bool covered(const Observation &o, const std::vector<std::vector<std::string>> &priorSentences,
-             const std::vector<std::string> &priorWords)
-{
-    if (o.label.empty())
-        return std::all_of(o.mustMention.begin(), o.mustMention.end(),
-                           [&](const std::string &m) { return containsRun(priorWords, words(m)); });
-    const std::vector<std::string> labelRun = words(o.label);
-    return std::any_of(priorSentences.begin(), priorSentences.end(), [&](const std::vector<std::string> &sw) {
-        return containsRun(sw, labelRun)
-               && std::all_of(o.labelWords.begin(), o.labelWords.end(),
-                              [&](const std::string &w) { return std::find(sw.begin(), sw.end(), w) != sw.end(); });
-    });
-}
-
-std::string observations(const Prompt &prompt)
-{
-    const std::string *examples = prompt.current.find("examples");
-    const std::vector<Observation> obs = observe(readExamples(examples ? *examples : std::string()));
-    if (obs.empty())
-        return "The examples could not be read, so there is nothing to observe.";
-    const std::string *prior = prompt.current.find("prior_observations");
-    std::vector<std::string> texts;
-    if (prior && !trimmed(*prior).empty()) {
-        std::vector<std::vector<std::string>> priorSentences;
-        for (const std::string &s : splitSentences(*prior))
-            priorSentences.push_back(words(s));
-        const std::vector<std::string> priorWords = words(*prior);
-        for (const Observation &o : obs)
-            if (!covered(o, priorSentences, priorWords))
-                texts.push_back(o.text);
-        if (texts.empty())
-            return "COMPLETE";
-    } else {
-        for (const Observation &o : obs)
-            texts.push_back(o.text);
-    }
-    return joinStrings(texts, " ");
-}
-
-std::string summary(const Prompt &prompt)
-{
-    const std::string *obs = prompt.current.find("observations");
-    std::vector<std::string> sentences = obs ? splitSentences(*obs) : std::vector<std::string>();
-    if (sentences.empty() || startsWith(toLowerAscii(sentences.front()), "complete"))
-        return "No observations were made about the dataset.";
-    sentences.resize(std::min<std::size_t>(sentences.size(), 3));
-    return joinStrings(sentences, " ");
-}
 
 // ---- the program's signature -----------------------------------------------
 
@@ -1044,12 +437,19 @@ bool demoHasLabel(const DataRow &d, const SignatureInfo &sig, const LabelRef &l)
     return false;
 }
 
-// Usable words of the description sentences that name this label and no other label.
-std::vector<std::string> descriptionCueWords(const std::vector<std::string> &descriptionSentences,
-                                             const std::vector<LabelRef> &labels, const LabelRef &l,
-                                             const CueFilter &filter)
+// A cue word the description gives, with the count it states ("idiot (3)"; 1 when none).
+struct DescribedWord {
+    std::string word;
+    int count = 1;
+};
+
+// Usable words of the description sentences that name this label and no other label, with
+// their counts summed over those sentences.
+std::vector<DescribedWord> descriptionCueWords(const std::vector<std::string> &descriptionSentences,
+                                               const std::vector<LabelRef> &labels, const LabelRef &l,
+                                               const CueFilter &filter)
 {
-    std::vector<std::string> fromDescription;
+    std::vector<DescribedWord> fromDescription;
     for (const std::string &sentence : descriptionSentences) {
         const std::vector<std::string> sw = words(sentence);
         const bool namesOther = std::any_of(labels.begin(), labels.end(), [&](const LabelRef &o) {
@@ -1057,12 +457,36 @@ std::vector<std::string> descriptionCueWords(const std::vector<std::string> &des
         });
         if (!containsRun(sw, words(l.label)) || namesOther)
             continue;
-        for (const std::string &t : tokens(sentence))
-            if (filter.usable(t)
-                && std::find(fromDescription.begin(), fromDescription.end(), t) == fromDescription.end())
-                fromDescription.push_back(t);
+        for (std::size_t i = 0; i < sw.size(); ++i) {
+            const std::string &t = sw[i];
+            if (isStopword(t) || (t.size() == 1 && !isNumberWord(t)) || !filter.usable(t))
+                continue;
+            const int count =
+                i + 1 < sw.size() && isNumberWord(sw[i + 1]) ? std::max(1, std::atoi(sw[i + 1].c_str())) : 1;
+            auto it = std::find_if(fromDescription.begin(), fromDescription.end(),
+                                   [&](const DescribedWord &d) { return d.word == t; });
+            if (it == fromDescription.end())
+                fromDescription.push_back({t, count});
+            else
+                it->count += count;
+        }
     }
     return fromDescription;
+}
+
+// The words in a seeded order where a word with count c comes early c times as often as one
+// with count 1 would (weighted sampling without replacement: key u^(1/c), largest first).
+std::vector<std::string> weightedOrder(const std::vector<DescribedWord> &described, const Draws &draws,
+                                       const std::string &key)
+{
+    std::vector<std::pair<double, std::string>> keyed;
+    for (const DescribedWord &d : described)
+        keyed.emplace_back(std::pow(draws.unit(key, d.word), 1.0 / d.count), d.word);
+    std::stable_sort(keyed.begin(), keyed.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::vector<std::string> out;
+    for (const auto &[k, word] : keyed)
+        out.push_back(word);
+    return out;
 }
 
 // Usable input words of the demos with this label that no demo with another value of its
@@ -1108,9 +532,9 @@ void addCueSentences(std::vector<std::string> &sentences, const ProposalTask &ta
         if (!chosen[i])
             continue;
         const LabelRef &l = labels[i];
-        std::vector<std::string> fromDescription = descriptionCueWords(descriptionSentences, labels, l, filter);
+        const std::vector<std::string> fromDescription = weightedOrder(
+            descriptionCueWords(descriptionSentences, labels, l, filter), draws, "description words " + l.label);
         std::vector<std::string> fromDemos = demoCueWords(task, l, filter, fromDescription);
-        draws.shuffle(fromDescription, "description words " + l.label);
         draws.shuffle(fromDemos, "demo words " + l.label);
         std::vector<std::string> pool = fromDescription;
         pool.insert(pool.end(), fromDemos.begin(), fromDemos.end());

@@ -1,7 +1,9 @@
 #include "sim/simlm.h"
 
+#include "sim/sim_judge.h"
 #include "sim/sim_prompt.h"
 #include "sim/sim_proposer.h"
+#include "sim/sim_reflect.h"
 #include "sim/sim_task.h"
 #include "sim/sim_text.h"
 
@@ -10,6 +12,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace prism {
 
@@ -102,10 +105,15 @@ std::string renderJson(const std::vector<sim::Answer> &answers, bool completed)
 std::vector<sim::Answer> answerAll(const sim::Prompt &prompt, const sim::DrawContext &context)
 {
     sim::TaskSkills task(prompt, context);
+    const sim::JudgeSkills judge(prompt, context);
     std::vector<sim::Answer> answers;
     int reasoning = -1;
     for (const sim::PromptField &field : prompt.outputs) {
-        if (sim::isProposerField(prompt, field)) {
+        if (judge.handles(field)) {
+            answers.push_back(judge.answer(field));
+        } else if (sim::isReflectionField(prompt, field)) {
+            answers.push_back({field.name, field.kind, sim::reflect(sim::reflectionRequestOf(prompt), context), {}});
+        } else if (sim::isProposerField(prompt, field)) {
             answers.push_back({field.name, field.kind, sim::propose(prompt, field, context), {}});
         } else if (field.name == "reasoning"
                    && (field.kind == sim::FieldKind::String || field.kind == sim::FieldKind::Other)) {
@@ -126,6 +134,60 @@ std::uint64_t messagesHash(const std::vector<ChatMessage> &messages)
     for (const ChatMessage &m : messages)
         h.add(m.role).add(m.content);
     return h.value();
+}
+
+sim::DrawContext drawContext(const ModelSpec &spec, const ChatRequest &request, int choice)
+{
+    sim::DrawContext context;
+    context.model = spec.noiseModel;
+    context.seed = request.seed.value_or(0);
+    context.temperature = request.temperature;
+    // Extra choices are further rollouts: they differ only when sampling (temperature > 0).
+    context.rollout = choice == 0
+                          ? request.rollout
+                          : sim::DrawHash().add(request.rollout).add(static_cast<std::uint64_t>(choice)).value();
+    context.noise = spec.noise;
+    context.largeProposer = spec.largeProposer;
+    return context;
+}
+
+// sim-flaky: a malformed answer (missing field, bad enum value, no completed marker) now and then.
+bool spoilAnswer(const ModelSpec &spec, const sim::DrawContext &context, const ChatRequest &request,
+                 std::uint64_t requestHash, std::vector<sim::Answer> &answers)
+{
+    // Seeded on the whole request and its rollout, so a retry with a new rollout can succeed.
+    sim::DrawHash h;
+    h.add("flaky").add(spec.name).add(static_cast<std::uint64_t>(context.seed)).add(requestHash);
+    h.add(std::bit_cast<std::uint64_t>(request.temperature)).add(context.rollout);
+    if (h.unit() >= kFlakyRate)
+        return true;
+    const int kind = static_cast<int>(sim::DrawHash(h).add("kind").unit() * 3);
+    sim::Answer *choiceField = nullptr;
+    for (sim::Answer &a : answers)
+        if (!choiceField
+            && (a.kind == sim::FieldKind::Enum || a.kind == sim::FieldKind::ListEnum || a.kind == sim::FieldKind::Bool))
+            choiceField = &a;
+    if (kind == 2)
+        return false;
+    if (kind == 1 && choiceField) {
+        choiceField->text = "unknown";
+        choiceField->items = {"unknown"};
+        if (choiceField->kind == sim::FieldKind::Bool)
+            choiceField->text = "maybe";
+    } else {
+        const auto drop =
+            static_cast<std::size_t>(sim::DrawHash(h).add("field").unit() * static_cast<double>(answers.size()));
+        answers.erase(answers.begin() + static_cast<std::ptrdiff_t>(std::min(drop, answers.size() - 1)));
+    }
+    return true;
+}
+
+std::string answerChat(const ModelSpec &spec, const sim::Prompt &prompt, const sim::DrawContext &context,
+                       const ChatRequest &request, std::uint64_t requestHash)
+{
+    std::vector<sim::Answer> answers = answerAll(prompt, context);
+    const bool completed = spec.flaky ? spoilAnswer(spec, context, request, requestHash, answers) : true;
+    return prompt.jsonMode ? renderJson(answers, completed) : renderChat(answers, completed);
 }
 
 } // namespace
@@ -160,56 +222,24 @@ Result<ChatResponse> SimLm::complete(const ChatRequest &request)
         return Error::make(ErrorKind::InvalidRequest, "SimLm: temperature must be a number >= 0");
     if (request.n < 1)
         return Error::make(ErrorKind::InvalidRequest, "SimLm: n must be at least 1");
-    Result<sim::Prompt> prompt = sim::readPrompt(request.messages, request.responseFormat);
-    if (!prompt)
-        return prompt.error();
+    // GEPA's reflection prompt is one raw user message, not the ChatAdapter format: read it first.
+    const std::optional<sim::ReflectionRequest> reflection = sim::readGepaReflection(request.messages);
+    std::optional<sim::Prompt> prompt;
+    if (!reflection) {
+        Result<sim::Prompt> read = sim::readPrompt(request.messages, request.responseFormat);
+        if (!read)
+            return read.error();
+        prompt = std::move(*read);
+    }
 
     const std::uint64_t requestHash = messagesHash(request.messages);
     ChatResponse response;
     response.model = m_model;
     long long completionChars = 0;
     for (int choice = 0; choice < request.n; ++choice) {
-        sim::DrawContext context;
-        context.model = spec->noiseModel;
-        context.seed = request.seed.value_or(0);
-        context.temperature = request.temperature;
-        // Extra choices are further rollouts: they differ only when sampling (temperature > 0).
-        context.rollout = choice == 0
-                              ? request.rollout
-                              : sim::DrawHash().add(request.rollout).add(static_cast<std::uint64_t>(choice)).value();
-        context.noise = spec->noise;
-        context.largeProposer = spec->largeProposer;
-        std::vector<sim::Answer> answers = answerAll(*prompt, context);
-
-        bool completed = true;
-        if (spec->flaky) {
-            // Seeded on the whole request and its rollout, so a retry with a new rollout can succeed.
-            sim::DrawHash h;
-            h.add("flaky").add(m_model).add(static_cast<std::uint64_t>(context.seed)).add(requestHash);
-            h.add(std::bit_cast<std::uint64_t>(request.temperature)).add(context.rollout);
-            if (h.unit() < kFlakyRate) {
-                const int kind = static_cast<int>(sim::DrawHash(h).add("kind").unit() * 3);
-                sim::Answer *choiceField = nullptr;
-                for (sim::Answer &a : answers)
-                    if (!choiceField
-                        && (a.kind == sim::FieldKind::Enum || a.kind == sim::FieldKind::ListEnum
-                            || a.kind == sim::FieldKind::Bool))
-                        choiceField = &a;
-                if (kind == 2) {
-                    completed = false;
-                } else if (kind == 1 && choiceField) {
-                    choiceField->text = "unknown";
-                    choiceField->items = {"unknown"};
-                    if (choiceField->kind == sim::FieldKind::Bool)
-                        choiceField->text = "maybe";
-                } else {
-                    const auto drop = static_cast<std::size_t>(sim::DrawHash(h).add("field").unit()
-                                                               * static_cast<double>(answers.size()));
-                    answers.erase(answers.begin() + static_cast<std::ptrdiff_t>(std::min(drop, answers.size() - 1)));
-                }
-            }
-        }
-        std::string text = prompt->jsonMode ? renderJson(answers, completed) : renderChat(answers, completed);
+        const sim::DrawContext context = drawContext(*spec, request, choice);
+        std::string text = reflection ? "```\n" + sim::reflect(*reflection, context) + "\n```"
+                                      : answerChat(*spec, *prompt, context, request, requestHash);
         if (request.maxTokens > 0 && sim::countChars(text) > static_cast<std::size_t>(request.maxTokens) * 4)
             text = sim::cutChars(text, static_cast<std::size_t>(request.maxTokens) * 4);
         completionChars += static_cast<long long>(sim::countChars(text));

@@ -8,6 +8,8 @@
 #include "sim/sim_text.h"
 #include "sim/simlm.h"
 
+#include "sim_chat_prompts.h"
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -17,163 +19,9 @@
 #include <thread>
 
 using namespace prism;
+using namespace simtest;
 
 namespace {
-
-const std::vector<std::string> kSeverity = {"low", "medium", "high"};
-const std::vector<std::string> kPolicies = {"harassment", "hate", "sexual", "violence", "self_harm", "spam", "other"};
-const std::string kSeverityType = "Literal['low', 'medium', 'high']";
-const std::string kPolicyType =
-    "list[Literal['harassment', 'hate', 'sexual', 'violence', 'self_harm', 'spam', 'other']]";
-
-struct FieldDef {
-    FieldDef(std::string n, std::string t = "str", std::string d = {})
-        : name(std::move(n)), type(std::move(t)), description(std::move(d))
-    {}
-    std::string name;
-    std::string type;
-    std::string description;
-};
-
-using Values = std::vector<std::pair<std::string, std::string>>;
-
-// A request laid out exactly as DSPy's ChatAdapter (or JSONAdapter) writes it.
-struct PromptSpec {
-    std::vector<FieldDef> inputs;
-    std::vector<FieldDef> outputs;
-    std::string instruction;
-    std::vector<std::pair<Values, Values>> demos; // (inputs, outputs)
-    Values current;
-    bool json = false;
-};
-
-std::string fieldList(const std::vector<FieldDef> &fields)
-{
-    std::string s;
-    for (std::size_t i = 0; i < fields.size(); ++i)
-        s += std::to_string(i + 1) + ". `" + fields[i].name + "` (" + fields[i].type + "): " + fields[i].description
-             + "\n";
-    return s;
-}
-
-std::string blocks(const Values &values)
-{
-    std::string s;
-    for (const auto &[name, value] : values)
-        s += (s.empty() ? "" : "\n\n") + std::string("[[ ## ") + name + " ## ]]\n" + value;
-    return s;
-}
-
-std::vector<ChatMessage> render(const PromptSpec &p)
-{
-    std::string system =
-        "Your input fields are:\n" + fieldList(p.inputs) + "Your output fields are:\n" + fieldList(p.outputs);
-    system += "All interactions will be structured in the following way, with the appropriate values filled in.\n\n";
-    for (const FieldDef &f : p.inputs)
-        system += "[[ ## " + f.name + " ## ]]\n{" + f.name + "}\n\n";
-    if (p.json) {
-        system += "Outputs will be a JSON object with the following fields.\n\n{\n";
-        for (std::size_t i = 0; i < p.outputs.size(); ++i)
-            system += "  \"" + p.outputs[i].name + "\": \"{" + p.outputs[i].name + "}\""
-                      + (i + 1 < p.outputs.size() ? ",\n" : "\n");
-        system += "}\n";
-    } else {
-        for (const FieldDef &f : p.outputs)
-            system += "[[ ## " + f.name + " ## ]]\n{" + f.name + "}\n\n";
-        system += "[[ ## completed ## ]]\n";
-    }
-    system += "In adhering to this structure, your objective is: ";
-    for (const std::string &line : sim::splitLines(p.instruction))
-        system += "\n        " + line;
-    std::vector<ChatMessage> messages{{"system", system}};
-    for (const auto &[in, out] : p.demos) {
-        messages.push_back({"user", blocks(in)});
-        if (p.json) {
-            nlohmann::ordered_json j;
-            for (const auto &[k, v] : out)
-                j[k] = v;
-            messages.push_back({"assistant", j.dump(2)});
-        } else {
-            messages.push_back({"assistant", blocks(out) + "\n\n[[ ## completed ## ]]\n"});
-        }
-    }
-    std::string names;
-    for (const FieldDef &f : p.outputs)
-        names += (names.empty() ? "" : ", then ") + std::string("`[[ ## ") + f.name + " ## ]]`";
-    messages.push_back(
-        {"user", blocks(p.current) + "\n\n"
-                     + (p.json ? "Respond with a JSON object in the following order of fields: " + names + "."
-                               : "Respond with the corresponding output fields, starting with the field " + names
-                                     + ", and then ending with the marker for `[[ ## completed ## ]]`.")});
-    return messages;
-}
-
-ChatRequest request(const PromptSpec &p, std::int64_t seed = 0, double temperature = 0.0, std::uint64_t rollout = 0)
-{
-    ChatRequest r;
-    r.messages = render(p);
-    r.seed = seed;
-    r.temperature = temperature;
-    r.rollout = rollout;
-    return r;
-}
-
-std::string completeText(const std::string &model, const ChatRequest &r)
-{
-    Result<ChatResponse> res = SimLm(model).complete(r);
-    EXPECT_TRUE(res.ok()) << (res.ok() ? "" : res.error().message);
-    return res.ok() ? res->text() : std::string();
-}
-
-// An independent reader of the answer: [[ ## field ## ]] sections and the completed marker.
-struct Parsed {
-    std::map<std::string, std::string> fields;
-    bool completed = false;
-};
-
-Parsed parseAnswer(const std::string &text)
-{
-    Parsed out;
-    std::string current;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string::npos)
-            eol = text.size();
-        const std::string line = text.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (line.rfind("[[ ## ", 0) == 0 && line.size() > 12 && line.substr(line.size() - 6) == " ## ]]") {
-            current = line.substr(6, line.size() - 12);
-            if (current == "completed")
-                out.completed = true;
-            else
-                out.fields[current];
-            continue;
-        }
-        if (!current.empty() && current != "completed")
-            out.fields[current] += (out.fields[current].empty() ? "" : "\n") + line;
-    }
-    for (auto &[k, v] : out.fields)
-        v = trimmed(v);
-    return out;
-}
-
-std::string answerOf(const std::string &model, const PromptSpec &p, const std::string &field, std::int64_t seed = 0)
-{
-    return parseAnswer(completeText(model, request(p, seed))).fields[field];
-}
-
-PromptSpec moderation(const std::string &instruction, const std::string &snippet, bool withList = false)
-{
-    PromptSpec p;
-    p.inputs = {{"snippet"}};
-    p.outputs = {{"severity", kSeverityType, "Overall severity of the snippet for moderation routing."}};
-    if (withList)
-        p.outputs.push_back({"policy_violations", kPolicyType, "Zero or more policy categories the snippet violates."});
-    p.instruction = instruction;
-    p.current = {{"snippet", snippet}};
-    return p;
-}
 
 std::vector<ChatMessage> fixtureMessages(const std::string &name)
 {
@@ -795,11 +643,14 @@ TEST(SimProposer, ObservationsNameTheDistributionAndDistinctiveWordsPerLabel)
         << obs;
     // harassment: idiot and loser appear twice with it and never without (highest
     // log-odds), then nobody, shut, want once each (alphabetical ties); "here" is a stopword.
-    EXPECT_NE(obs.find("Examples labelled harassment often mention idiot, loser, nobody, shut, want."),
-              std::string::npos)
+    // The counts are the label's examples that have the word.
+    EXPECT_NE(
+        obs.find("Examples labelled harassment often mention idiot (2), loser (2), nobody (1), shut (1), want (1)."),
+        std::string::npos)
         << obs;
     // spam: click, free twice; then link, money, prize once.
-    EXPECT_NE(obs.find("Examples labelled spam often mention click, free, link, money, prize."), std::string::npos)
+    EXPECT_NE(obs.find("Examples labelled spam often mention click (2), free (2), link (1), money (1), prize (1)."),
+              std::string::npos)
         << obs;
     // The majority label of severity (low) comes last.
     EXPECT_GT(obs.find("Examples labelled low"), obs.find("Examples labelled medium"));
@@ -815,28 +666,75 @@ TEST(SimProposer, ObservationsAlsoReadJsonExamples)
     EXPECT_EQ(fromJson, observe(examplesRepr(kRows)));
 }
 
-TEST(SimProposer, ObservationsSayCompleteWhenThePriorCoversThem)
+const std::vector<Row> kMoreRows = {
+    {"What an idiot you are.", "medium", {"harassment"}},
+    {"Nobody likes a loser like you, idiot.", "medium", {"harassment"}},
+    {"I will hurt you badly.", "high", {"violence"}},
+    {"I will hurt your family.", "high", {"violence"}},
+    {"Win a free cruise, click now.", "low", {"spam"}},
+    {"A nice walk in the park.", "low", {}},
+};
+
+TEST(SimProposer, FurtherBatchesMergeCountsOverEveryBatchSeen)
 {
     const std::string first = observe(examplesRepr(kRows));
-    EXPECT_EQ(observe(examplesRepr(kRows), first), "COMPLETE");
-    // A new label is news: only the new facts are added.
-    std::vector<Row> more = kRows;
-    more.push_back({"I will hurt you badly.", "high", {"violence"}});
-    more.push_back({"I will hurt your family.", "high", {"violence"}});
-    const std::string added = observe(examplesRepr(more), first);
-    EXPECT_NE(added, "COMPLETE");
-    EXPECT_NE(added.find("Examples labelled violence often mention"), std::string::npos) << added;
-    EXPECT_EQ(added.find("Examples labelled spam"), std::string::npos) << added;
+    const std::string merged = observe(examplesRepr(kMoreRows), first);
+    // The example count and the label distribution cover both batches.
+    EXPECT_EQ(merged.rfind("There are 14 examples with input field `snippet` and output fields `severity` (low in 7, "
+                           "medium in 5 and high in 2) and `policy_violations` (harassment in 5, spam in 3, violence "
+                           "in 2 and empty in 4).",
+                           0),
+              0u)
+        << merged;
+    // Counts add per (label, word); a word seen in one example of the label is not listed
+    // (shut, want); nobody reaches 2 with the second batch.
+    EXPECT_NE(merged.find("Examples labelled harassment often mention idiot (4), loser (3), nobody (2)."),
+              std::string::npos)
+        << merged;
+    // A new label is listed once two of its examples share a word.
+    EXPECT_NE(merged.find("Examples labelled violence often mention hurt (2)."), std::string::npos) << merged;
+    EXPECT_NE(merged.find("Examples labelled spam often mention click (3), free (3)."), std::string::npos) << merged;
+
+    // DSPy concatenates every batch's observations with no separator: the latest state counts.
+    const std::string third = observe(examplesRepr(kRows), first + merged);
+    EXPECT_EQ(third.rfind("There are 22 examples", 0), 0u) << third;
+    EXPECT_NE(third.find("Examples labelled harassment often mention idiot (6), loser (5), nobody (3)"),
+              std::string::npos)
+        << third;
 }
 
-TEST(SimProposer, SummaryIsTheFirstThreeSentences)
+TEST(SimProposer, ObservationsSayCompleteWhenABatchChangesNothing)
+{
+    const std::string first = observe(examplesRepr(kRows));
+    EXPECT_EQ(observe("[]", first), "COMPLETE");
+    EXPECT_EQ(observe("not examples at all", first), "COMPLETE");
+    EXPECT_NE(observe(examplesRepr(kRows), first), "COMPLETE"); // the counts grow
+}
+
+std::string summarize(const std::string &observations)
 {
     PromptSpec p;
-    p.inputs = {{"observations"}};
-    p.outputs = {{"summary"}};
+    p.inputs = {{"observations", "str", "Observations I have made about my dataset"}};
+    p.outputs = {{"summary", "str", "Two to Three sentence summary of only the most significant highlights"}};
     p.instruction = "Given a series of observations I have made about my dataset, please summarize them.";
-    p.current = {{"observations", "One is here. Two is there.Three is glued! Four? Five."}};
-    EXPECT_EQ(field(completeText("sim-small", request(p)), "summary"), "One is here. Two is there. Three is glued!");
+    p.current = {{"observations", observations}};
+    return field(completeText("sim-small", request(p, 0, 1.0)), "summary");
+}
+
+TEST(SimProposer, SummaryKeepsTheCountsAndEveryLabel)
+{
+    const std::string first = observe(examplesRepr(kRows));
+    const std::string merged = observe(examplesRepr(kMoreRows), first);
+    const std::string summary = summarize(first + merged);
+    EXPECT_EQ(summary, merged); // the latest state, whole
+    for (const std::string label : {"harassment", "spam", "violence", "medium", "high", "low"})
+        EXPECT_NE(summary.find("Examples labelled " + label + " often mention"), std::string::npos) << label;
+}
+
+TEST(SimProposer, SummaryOfObservationsItDidNotWriteIsTheFirstThreeSentences)
+{
+    EXPECT_EQ(summarize("One is here. Two is there.Three is glued! Four? Five."),
+              "One is here. Two is there. Three is glued!");
 }
 
 TEST(SimProposer, ProgramAndModuleDescriptionsComeFromTheSignature)
@@ -924,8 +822,7 @@ std::string propose(const ProposalInputs &in, const std::string &model = "sim-sm
 
 std::string summaryOf(const std::vector<Row> &rows)
 {
-    const std::vector<std::string> s = sim::splitSentences(observe(examplesRepr(rows)));
-    return s[0] + " " + s[1] + " " + s[2];
+    return summarize(observe(examplesRepr(rows)));
 }
 
 int cueSentences(const std::string &instruction)
@@ -990,6 +887,30 @@ TEST(SimProposer, CueSentencesUseDescriptionAndDemoWordsAndWorkForTheTaskSkill)
         EXPECT_EQ(skills.defaultOption(prompt->outputs[0]), 0) << text;
     }
     EXPECT_TRUE(sawHarassment);
+}
+
+TEST(SimProposer, CueWordsFromTheDescriptionAreDrawnByTheirCounts)
+{
+    ProposalInputs in;
+    in.description = "There are 12 examples with input field `snippet` and output fields `severity` (low in 8 and "
+                     "medium in 4). Examples labelled medium often mention idiot (12), loser (1), shut (1), want (1).";
+    in.demos.clear();
+    in.tip = kTips[2]; // concise: two cue words per label
+    int withMedium = 0, withIdiot = 0, withLoser = 0;
+    for (std::uint64_t rollout = 0; rollout < 40; ++rollout) {
+        const std::string text = propose(in, "sim-large", 0, rollout);
+        const std::size_t at = text.find("Use medium when the snippet mentions ");
+        if (at == std::string::npos)
+            continue;
+        const std::string sentence = text.substr(at, text.find('.', at) - at);
+        ++withMedium;
+        withIdiot += sentence.find("idiot") != std::string::npos;
+        withLoser += sentence.find("loser") != std::string::npos;
+    }
+    ASSERT_GE(withMedium, 10);
+    // Two of four words: idiot (12 of 15 counts) nearly always, loser about one time in three.
+    EXPECT_GE(withIdiot, withMedium * 9 / 10);
+    EXPECT_LT(withLoser, withMedium * 2 / 3);
 }
 
 TEST(SimProposer, TipsShapeTheProposal)
