@@ -269,9 +269,27 @@ private slots:
             bool ok = false;
             const double score = cell(results, r, MetricPage::ScoreColumn).toDouble(&ok);
             QVERIFY2(ok && score >= 0.0 && score <= 1.0, qPrintable(cell(results, r, MetricPage::ScoreColumn)));
-            // The composite's feedback names each field.
-            QVERIFY2(cell(results, r, MetricPage::FeedbackColumn).contains(QStringLiteral("severity: expected")),
-                     qPrintable(cell(results, r, MetricPage::FeedbackColumn)));
+            // The composite's feedback: one sentence per field, the
+            // severity's saying "correct" or what was expected and got.
+            const QString feedback = cell(results, r, MetricPage::FeedbackColumn);
+            const QString label = QString::fromStdString(
+                m_doc->examples(Split::Train)[static_cast<std::size_t>(r)].values.get("severity").asString());
+            const QString severity = cell(results, r, MetricPage::PredictionColumn)
+                                         .section(QStringLiteral("severity: "), 1)
+                                         .section(QStringLiteral("  ·  "), 0, 0);
+            const QString severityFeedback =
+                severity == label ? QStringLiteral("severity: correct.")
+                                  : QStringLiteral("severity: expected %1, got %2.").arg(label, severity);
+            QVERIFY2(feedback.startsWith(severityFeedback + QStringLiteral(" policy_violations: ")),
+                     qPrintable(feedback));
+            QVERIFY2(feedback.endsWith(QLatin1Char('.')), qPrintable(feedback));
+            if (score >= 1.0)
+                QCOMPARE(feedback, QStringLiteral("severity: correct. policy_violations: correct."));
+            else
+                QVERIFY2(feedback.contains(QStringLiteral("expected ")) || feedback.contains(QStringLiteral("missing "))
+                             || feedback.contains(QStringLiteral("extra ")),
+                         qPrintable(feedback));
+            QCOMPARE(results->item(r, MetricPage::FeedbackColumn)->toolTip(), feedback);
         }
         QVERIFY2(m_page->testStatus().startsWith(QStringLiteral("3 rows scored")), qPrintable(m_page->testStatus()));
         QVERIFY(m_page->testButton()->isEnabled());
