@@ -235,6 +235,8 @@ private slots:
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
         QVERIFY(page.grab().save(QDir(shotsDir()).filePath(QStringLiteral("compare-examples.png"))));
+        page.resize(1024, 640);
+        QVERIFY(page.grab().save(QDir(shotsDir()).filePath(QStringLiteral("compare-examples-1024x640.png"))));
         page.findChild<QTabWidget *>(QStringLiteral("compareTabs"))->setCurrentIndex(1);
         QVERIFY(page.grab().save(QDir(shotsDir()).filePath(QStringLiteral("compare-promptdiff.png"))));
     }

@@ -316,12 +316,12 @@ QWidget *MonitorPage::buildTrialsTab()
     m_examples->setObjectName(QStringLiteral("exampleResultsTable"));
     // One column for what the metric said was wrong or, unscored, why: an
     // example has one or the other, and a fifth column would not fit 1024 px.
-    m_examples->setHorizontalHeaderLabels({tr("Example"), tr("Score"), tr("Prediction"), tr("Feedback / error")});
+    m_examples->setHorizontalHeaderLabels({tr("Example"), tr("Score"), tr("Feedback / error"), tr("Prediction")});
     m_examples->setTextElideMode(Qt::ElideRight);
     setupTableView(m_examples, rowHeight);
     m_examples->verticalHeader()->hide();
     fitColumns(m_examples, {QStringLiteral("1000"), QStringLiteral("1.00")});
-    m_examples->setColumnWidth(2, ch * 40);
+    m_examples->setColumnWidth(ExampleFeedbackColumn, ch * 40);
     m_examples->horizontalHeader()->setStretchLastSection(true);
     m_traceButton = new QPushButton(tr("&Trace…"), detail);
     m_traceButton->setObjectName(QStringLiteral("traceExampleButton"));
@@ -774,9 +774,9 @@ void MonitorPage::updateExplanation()
 
 TraceDialog *MonitorPage::openExampleTrace(int row)
 {
-    if (!m_store || row < 0 || row >= m_examples->rowCount() || !m_examples->item(row, 0))
+    if (!m_store || row < 0 || row >= m_examples->rowCount() || !m_examples->item(row, ExampleIndexColumn))
         return nullptr;
-    const int index = m_examples->item(row, 0)->text().toInt();
+    const int index = m_examples->item(row, ExampleIndexColumn)->text().toInt();
     const std::string runId = toStd(m_runId);
     const std::string configKey = toStd(m_shownConfigKey);
     auto *dialog = TraceDialog::open(this, tr("Trace of example %1 · %2").arg(index).arg(m_shownConfigKey));
@@ -857,17 +857,18 @@ void MonitorPage::showTrialResults(int row)
         }
         if (!score && error.isEmpty())
             error = tr("not scored");
-        m_examples->setItem(i, 0, cellItem(QString::number(index), true));
-        m_examples->setItem(i, 1, cellItem(score ? QString::number(*score, 'f', 2) : QStringLiteral("–"), true));
+        m_examples->setItem(i, ExampleIndexColumn, cellItem(QString::number(index), true));
+        m_examples->setItem(i, ExampleScoreColumn,
+                            cellItem(score ? QString::number(*score, 'f', 2) : QStringLiteral("–"), true));
         auto *p = cellItem(prediction.values);
         p->setToolTip(prediction.values);
-        m_examples->setItem(i, 2, p);
+        m_examples->setItem(i, ExamplePredictionColumn, p);
         const QString feedback = error.isEmpty() ? prediction.feedback : error;
         auto *f = cellItem(feedback);
         f->setToolTip(feedback);
         if (!error.isEmpty())
             f->setForeground(QColor(0xb3, 0x26, 0x1e));
-        m_examples->setItem(i, 3, f);
+        m_examples->setItem(i, ExampleFeedbackColumn, f);
     }
 }
 
