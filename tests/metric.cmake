@@ -1,1 +1,2 @@
 prism_add_test(test_metric SOURCES ${CMAKE_CURRENT_LIST_DIR}/metric/test_metric.cpp)
+prism_add_test(test_metric_feedback SOURCES ${CMAKE_CURRENT_LIST_DIR}/metric/test_feedback.cpp)

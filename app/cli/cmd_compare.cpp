@@ -71,6 +71,9 @@ Json changeJson(const ExampleChange &c, const char *direction)
     j["optimized"] = c.optimized ? toJson(c.optimized->prediction.values) : Json(nullptr);
     j["baseline_score"] = c.baselineScore ? Json(*c.baselineScore) : Json(nullptr);
     j["optimized_score"] = c.optimizedScore ? Json(*c.optimizedScore) : Json(nullptr);
+    // What the metric said was wrong on each side, as eval --json gives it.
+    j["baseline_feedback"] = c.baseline ? Json(c.baseline->feedback) : Json(nullptr);
+    j["optimized_feedback"] = c.optimized ? Json(c.optimized->feedback) : Json(nullptr);
     return j;
 }
 

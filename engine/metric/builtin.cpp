@@ -127,10 +127,39 @@ double parseNumberToken(std::string token)
     return std::strtod(token.c_str(), nullptr);
 }
 
-// A number value as it is; a string that is a number; otherwise the last
-// number in the text, as answers tend to end with their result ("... so the
-// total is 42").
-std::optional<double> numberOf(const Value &v)
+// The tokens of `of` left over once each token of `against` has claimed one
+// equal token: the multiset difference, in the order of `of`.
+std::vector<std::string> unmatchedTokens(const std::vector<std::string> &of, const std::vector<std::string> &against)
+{
+    std::map<std::string, int> available;
+    for (const auto &t : against)
+        ++available[t];
+    std::vector<std::string> left;
+    for (const auto &t : of) {
+        auto it = available.find(t);
+        if (it != available.end() && it->second > 0)
+            --it->second;
+        else
+            left.push_back(t);
+    }
+    return left;
+}
+
+// The items of `of` that `against` lacks, compared as setJaccard compares them.
+std::vector<Value> itemsNotIn(const std::vector<Value> &of, const std::vector<Value> &against)
+{
+    std::vector<Value> out;
+    for (const auto &x : of)
+        if (std::none_of(against.begin(), against.end(), [&](const Value &y) { return valueEqual(x, y); }))
+            out.push_back(x);
+    return out;
+}
+
+} // namespace
+
+// Answers tend to end with their result ("... so the total is 42"), hence the
+// last number in a text.
+std::optional<double> numberIn(const Value &v)
 {
     if (v.isNumber())
         return v.asNumber();
@@ -144,8 +173,6 @@ std::optional<double> numberOf(const Value &v)
         last = parseNumberToken(it->str());
     return last;
 }
-
-} // namespace
 
 double exactMatch(const Value &expected, const Value &predicted)
 {
@@ -175,17 +202,7 @@ double tokenF1(const Value &expected, const Value &predicted)
     const auto pred = normalizedTokens(lexicalText(predicted));
     if (gold.empty() || pred.empty())
         return gold.empty() && pred.empty() ? 1.0 : 0.0;
-    std::map<std::string, int> counts;
-    for (const auto &t : gold)
-        ++counts[t];
-    int common = 0;
-    for (const auto &t : pred) {
-        auto it = counts.find(t);
-        if (it != counts.end() && it->second > 0) {
-            --it->second;
-            ++common;
-        }
-    }
+    const std::size_t common = pred.size() - unmatchedTokens(pred, gold).size();
     if (common == 0)
         return 0.0;
     const double precision = static_cast<double>(common) / static_cast<double>(pred.size());
@@ -198,13 +215,14 @@ double setJaccard(const Value &expected, const Value &predicted)
     const auto a = asSet(expected), b = asSet(predicted);
     if (a.empty() && b.empty())
         return 1.0;
-    const std::size_t inter = intersectionSize(a, b);
+    // The items setDifference reports as missing are the ones not shared.
+    const std::size_t inter = a.size() - itemsNotIn(a, b).size();
     return static_cast<double>(inter) / static_cast<double>(a.size() + b.size() - inter);
 }
 
 double numericMatch(const Value &expected, const Value &predicted, double tolerance)
 {
-    const auto a = numberOf(expected), b = numberOf(predicted);
+    const auto a = numberIn(expected), b = numberIn(predicted);
     if (!a || !b || !std::isfinite(*a) || !std::isfinite(*b))
         return 0.0;
     // A hair of relative slack so that 0.1 + 0.2 equals 0.3 at tolerance 0.
@@ -221,6 +239,19 @@ double containsMatch(const Value &expected, const Value &predicted)
         return p.empty() ? 1.0 : 0.0;
     // Whole tokens only: "cat" is not in "concatenate".
     return (" " + p + " ").find(" " + e + " ") != std::string::npos ? 1.0 : 0.0;
+}
+
+ItemDifference setDifference(const Value &expected, const Value &predicted)
+{
+    const auto a = asSet(expected), b = asSet(predicted);
+    return {itemsNotIn(a, b), itemsNotIn(b, a)};
+}
+
+WordDifference tokenDifference(const Value &expected, const Value &predicted)
+{
+    const auto gold = normalizedTokens(lexicalText(expected));
+    const auto pred = normalizedTokens(lexicalText(predicted));
+    return {unmatchedTokens(gold, pred), unmatchedTokens(pred, gold)};
 }
 
 Result<double> regexMatch(const std::string &pattern, const Value &predicted)

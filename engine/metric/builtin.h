@@ -4,6 +4,7 @@
 #include "metric/metric.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,28 @@ double setJaccard(const Value &expected, const Value &predicted);           // b
 double numericMatch(const Value &expected, const Value &predicted, double tolerance);
 double containsMatch(const Value &expected, const Value &predicted); // predicted text contains expected
 Result<double> regexMatch(const std::string &pattern, const Value &predicted);
+
+// What an answer lacks and adds, computed the way setJaccard scores it (both
+// sides as sets; null is the empty set, a scalar a set of one), so the
+// feedback names exactly what cost the score. In first-seen order.
+struct ItemDifference {
+    std::vector<Value> missing; // expected, not predicted
+    std::vector<Value> extra;   // predicted, not expected
+};
+ItemDifference setDifference(const Value &expected, const Value &predicted);
+
+// The words tokenF1 did not match, after the normalization it scores with
+// (lowercase, no punctuation, no articles). Counted as f1 counts them: a word
+// the label has twice and the answer once is missing once.
+struct WordDifference {
+    std::vector<std::string> missing; // label words the answer lacks
+    std::vector<std::string> extra;   // answer words the label lacks
+};
+WordDifference tokenDifference(const Value &expected, const Value &predicted);
+
+// The number numericMatch reads from a value: a number as it is, a string
+// that is a number, else the last number in the text; none when there is none.
+std::optional<double> numberIn(const Value &v);
 
 // One output field scored on its own, as the composite metric scores it.
 struct FieldScore {

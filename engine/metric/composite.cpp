@@ -1,5 +1,7 @@
 #include "metric/builtin.h"
 
+#include "core/text.h"
+
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
@@ -20,17 +22,10 @@ bool isKnownMetric(const std::string &name)
     return std::find(known.begin(), known.end(), name) != known.end();
 }
 
-// Graded metrics show their value; pass/fail ones show 0 or 1.
-bool isGraded(const std::string &name)
+// A value as feedback quotes it: on one line and at most 60 bytes, cut on a
+// UTF-8 boundary, so a long answer does not drown the rest of the feedback.
+std::string shownText(std::string text)
 {
-    return name == "f1" || name == "jaccard";
-}
-
-std::string shown(const Value &v)
-{
-    if (v.isNull())
-        return "nothing";
-    std::string text = v.isString() && v.asString().empty() ? std::string("\"\"") : v.toText();
     for (char &c : text)
         if (c == '\n' || c == '\r' || c == '\t')
             c = ' ';
@@ -42,6 +37,57 @@ std::string shown(const Value &v)
         text = text.substr(0, cut) + "...";
     }
     return text;
+}
+
+// No answer at all: a missing field or an empty list.
+bool isNothing(const Value &v)
+{
+    return v.isNull() || (v.isList() && v.asList().empty());
+}
+
+std::string shown(const Value &v)
+{
+    if (isNothing(v))
+        return "nothing";
+    return shownText(v.isString() && v.asString().empty() ? std::string("\"\"") : v.toText());
+}
+
+// "a, b, c": the first few, then how many more, so that a long list stays
+// one readable line. Repeats are named once.
+std::string listed(const std::vector<std::string> &items)
+{
+    constexpr std::size_t maxItems = 8;
+    std::vector<std::string> unique;
+    for (const auto &item : items)
+        if (std::find(unique.begin(), unique.end(), item) == unique.end())
+            unique.push_back(item);
+    std::string out;
+    for (std::size_t i = 0; i < unique.size() && i < maxItems; ++i)
+        out += (i == 0 ? "" : ", ") + unique[i];
+    if (unique.size() > maxItems)
+        out += fmt::format(" and {} more", unique.size() - maxItems);
+    return out;
+}
+
+std::string listed(const std::vector<Value> &items)
+{
+    std::vector<std::string> texts;
+    for (const auto &item : items)
+        texts.push_back(shown(item));
+    return listed(texts);
+}
+
+// The parts that apply, in this order: what is missing, then what is extra,
+// or that the answer was empty. Joined by "; ".
+std::string differenceText(const std::string &missing, const std::string &extra, bool answeredNothing)
+{
+    std::string out;
+    if (!missing.empty())
+        out += missing;
+    const std::string second = answeredNothing ? std::string("got nothing") : extra;
+    if (!second.empty())
+        out += (out.empty() ? "" : "; ") + second;
+    return out;
 }
 
 struct FieldScorer {
@@ -67,12 +113,54 @@ struct FieldScorer {
         return std::regex_search(predicted.toText(), regex) ? 1.0 : 0.0;
     }
 
+    // One sentence that says what was wrong, in words a reader (a person, a
+    // reflection prompt, SimLm) can act on: "field: expected X, got Y." The
+    // differences come from builtin.cpp's functions that score, so feedback
+    // and score agree.
     std::string feedback(const Value &expected, const Value &predicted, double s) const
     {
-        const std::string want = spec.metric == "regex" ? "/" + spec.pattern + "/" : shown(expected);
-        const std::string verdict =
-            isGraded(spec.metric) ? fmt::format("{} {:.2f}", spec.metric, s) : fmt::format("{}", s >= 1.0 ? 1 : 0);
-        return fmt::format("{}: expected {}, got {} ({})", spec.field, want, shown(predicted), verdict);
+        return spec.field + ": " + verdict(expected, predicted, s) + ".";
+    }
+
+private:
+    std::string verdict(const Value &expected, const Value &predicted, double s) const
+    {
+        if (s >= 1.0)
+            return "correct";
+        const std::string &m = spec.metric;
+        if (m == "jaccard" && (expected.isList() || predicted.isList())) {
+            const ItemDifference d = setDifference(expected, predicted);
+            return differenceText(d.missing.empty() ? "" : "missing " + listed(d.missing),
+                                  d.extra.empty() ? "" : "extra " + listed(d.extra), isNothing(predicted));
+        }
+        if (m == "f1") {
+            const WordDifference d = tokenDifference(expected, predicted);
+            // f1 is 0 with no extra word only when the answer had no words.
+            const bool nothing = s <= 0.0 && d.extra.empty();
+            return differenceText(d.missing.empty() ? "" : "missing words " + listed(d.missing),
+                                  d.extra.empty() ? "" : "extra words " + listed(d.extra), nothing)
+                   + fmt::format(" (f1 {:.2f})", s);
+        }
+        if (m == "numeric")
+            return numericVerdict(expected, predicted);
+        if (m == "regex")
+            return fmt::format("expected a match of /{}/, got {}", shownText(spec.pattern), shown(predicted));
+        return fmt::format("expected {}, got {}", shown(expected), shown(predicted));
+    }
+
+    // The numbers numericMatch compared, as read from the values.
+    std::string numericVerdict(const Value &expected, const Value &predicted) const
+    {
+        const auto want = numberIn(expected), got = numberIn(predicted);
+        const bool blank = isNothing(predicted) || trimmed(predicted.toText()).empty();
+        const std::string gotText = got     ? fmt::format("{}", *got)
+                                    : blank ? std::string("nothing")
+                                            : "no number in " + shown(predicted);
+        std::string out =
+            fmt::format("expected {}, got {}", want ? fmt::format("{}", *want) : shown(expected), gotText);
+        if (spec.tolerance > 0.0)
+            out += fmt::format(" (tolerance {})", spec.tolerance);
+        return out;
     }
 };
 
@@ -120,7 +208,7 @@ public:
         for (const FieldScore &f : *fields) {
             total += f.weight * f.score;
             if (!result.feedback.empty())
-                result.feedback += "; ";
+                result.feedback += " ";
             result.feedback += f.feedback;
         }
         result.score = std::clamp(total, 0.0, 1.0);

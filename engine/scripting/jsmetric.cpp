@@ -642,8 +642,7 @@ std::string jsMetricTemplate(const Program &program)
             body += "  {\n";
             body += fmt::format("    const overlap = jaccard({}, {});\n", want, got);
             body += "    total += overlap;\n";
-            body += fmt::format("    if (overlap < 1) notes.push(`{}: expected ${{JSON.stringify({})}}, got "
-                                "${{JSON.stringify({})}}`);\n",
+            body += fmt::format("    notes.push(`{}: ${{overlap === 1 ? \"correct\" : difference({}, {})}}.`);\n",
                                 f.name, want, got);
             body += "  }\n\n";
             continue;
@@ -662,8 +661,10 @@ std::string jsMetricTemplate(const Program &program)
             break;
         }
         body += fmt::format("  // {}: {}\n", f.name, how);
-        body += fmt::format("  if ({}) total += 1;\n", test);
-        body += fmt::format("  else notes.push(`{}: expected ${{{}}}, got ${{{}}}`);\n\n", f.name, want, got);
+        body += fmt::format("  if ({}) {{\n    total += 1;\n    notes.push(\"{}: correct.\");\n  }} else {{\n", test,
+                            f.name);
+        body += fmt::format("    notes.push(`{}: expected ${{{}}}, got ${{{} ?? \"nothing\"}}.`);\n  }}\n\n", f.name,
+                            want, got);
     }
 
     std::string out;
@@ -671,13 +672,15 @@ std::string jsMetricTemplate(const Program &program)
     out += "//   example: the row's values (inputs and expected outputs)\n";
     out += "//   pred:    the program's outputs for that row\n";
     out += "// Return a number in [0, 1], a boolean, or {score, feedback}.\n";
-    out += "// The feedback says what went wrong; reflective optimizers read it.\n";
+    out += "// The feedback says what went wrong, one sentence per field, in the words\n";
+    out += "// of the built-in metrics (\"correct\", \"expected X, got Y\", \"missing a; extra b\");\n";
+    out += "// reflective optimizers read it.\n";
     out += "// Only the JavaScript standard library is available (no files, network, console).\n";
     out += "function metric(example, pred, trace) {\n";
     out += "  let total = 0;\n";
     out += "  const notes = [];\n\n";
     out += body;
-    out += fmt::format("  return {{ score: total / {}, feedback: notes.join(\"; \") }};\n",
+    out += fmt::format("  return {{ score: total / {}, feedback: notes.join(\" \") }};\n",
                        std::max<std::size_t>(outputs.size(), 1));
     out += "}\n";
     if (needsNorm) {
@@ -693,6 +696,17 @@ std::string jsMetricTemplate(const Program &program)
         out += "  let both = 0;\n";
         out += "  for (const v of x) if (y.has(v)) both++;\n";
         out += "  return both / (x.size + y.size - both);\n";
+        out += "}\n";
+        out += "\n// \"missing a, b; extra c\", or \"got nothing\" for an empty answer.\n";
+        out += "function difference(want, got) {\n";
+        out += "  const x = new Set(want || []), y = new Set(got || []);\n";
+        out += "  const parts = [];\n";
+        out += "  const missing = [...x].filter(v => !y.has(v));\n";
+        out += "  if (missing.length) parts.push(\"missing \" + missing.join(\", \"));\n";
+        out += "  const extra = [...y].filter(v => !x.has(v));\n";
+        out += "  if (y.size === 0) parts.push(\"got nothing\");\n";
+        out += "  else if (extra.length) parts.push(\"extra \" + extra.join(\", \"));\n";
+        out += "  return parts.join(\"; \");\n";
         out += "}\n";
     }
     return out;

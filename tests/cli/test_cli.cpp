@@ -239,6 +239,62 @@ TEST_F(Cli, JsonOutputHasTheDocumentedKeys)
     EXPECT_LE(score, 100.0);
 }
 
+// Each example's feedback says, field by field, what the metric found wrong
+// with its prediction: the same words the studio shows and optimizers read.
+TEST_F(Cli, EvalJsonCarriesEachExamplesFeedback)
+{
+    const std::string study = writeStudy();
+    auto r = run({"eval", study, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["results"].size(), 3u);
+    int wrong = 0;
+    for (const auto &res : j["results"]) {
+        if (!res["error"].is_null())
+            continue;
+        const std::string feedback = res["feedback"].get<std::string>();
+        const auto &expected = res["expected"];
+        const auto &predicted = res["prediction"];
+        // severity (exact): correct, or expected vs got.
+        const std::string want = expected["severity"].get<std::string>();
+        const std::string got = predicted.value("severity", std::string("nothing"));
+        const std::string severity =
+            want == got ? "severity: correct." : "severity: expected " + want + ", got " + got + ".";
+        // policy_violations (jaccard): correct, or the missing and extra labels.
+        std::vector<std::string> missing, extra;
+        const auto gotList = predicted.value("policy_violations", nlohmann::json::array());
+        for (const auto &v : expected["policy_violations"])
+            if (std::find(gotList.begin(), gotList.end(), v) == gotList.end())
+                missing.push_back(v.get<std::string>());
+        for (const auto &v : gotList)
+            if (std::find(expected["policy_violations"].begin(), expected["policy_violations"].end(), v)
+                == expected["policy_violations"].end())
+                extra.push_back(v.get<std::string>());
+        auto joined = [](const std::vector<std::string> &items) {
+            std::string out;
+            for (const auto &item : items)
+                out += (out.empty() ? "" : ", ") + item;
+            return out;
+        };
+        std::string violations = "policy_violations: correct.";
+        if (!missing.empty() || !extra.empty()) {
+            violations = "policy_violations: ";
+            if (!missing.empty())
+                violations += "missing " + joined(missing);
+            if (gotList.empty())
+                violations += "; got nothing";
+            else if (!extra.empty())
+                violations += (missing.empty() ? "" : "; ") + std::string("extra ") + joined(extra);
+            violations += ".";
+        }
+        EXPECT_EQ(feedback, severity + " " + violations) << res;
+        if (res["score"].get<double>() < 1.0)
+            ++wrong;
+    }
+    // sim-small misses at least one of these, so some feedback names a mistake.
+    EXPECT_GT(wrong, 0) << r.out;
+}
+
 TEST_F(Cli, TwoRunsGiveIdenticalJson)
 {
     const std::string study = writeStudy();

@@ -230,6 +230,21 @@ TEST_F(RunCli, JsonSummaryEventLogAndExport)
     EXPECT_EQ(compared["difference_ci"], cmp["difference_ci"]);
     EXPECT_EQ(compared["optimized_score"], cmp["optimized_score"]);
     EXPECT_EQ(compared["flips"].size(), cmp["flips"].size());
+    // Each listed example carries what the metric (f1 on answer) said of both sides.
+    std::size_t listed = 0;
+    for (const char *list : {"flips", "changed"})
+        for (const auto &change : compared[list]) {
+            ++listed;
+            for (const char *side : {"baseline", "optimized"}) {
+                const std::string feedback = change[std::string(side) + "_feedback"].get<std::string>();
+                if (change[std::string(side) + "_score"].get<double>() >= 1.0)
+                    EXPECT_EQ(feedback, "answer: correct.") << change;
+                else
+                    EXPECT_TRUE(feedback.rfind("answer: ", 0) == 0 && feedback.find(" (f1 ") != std::string::npos)
+                        << change;
+            }
+        }
+    EXPECT_GT(listed, 0u) << c.out;
 }
 
 TEST_F(RunCli, BudgetStopsTheRunCleanly)

@@ -376,13 +376,20 @@ TEST(JsMetric, TemplateForTheSignatureRuns)
     auto perfect = m->score(gold, pred({{"severity", "high"}, {"policy_violations", Value::List{"violence", "hate"}}}));
     ASSERT_TRUE(perfect.ok()) << perfect.error().message;
     EXPECT_DOUBLE_EQ(perfect->score, 1.0);
-    EXPECT_EQ(perfect->feedback, "");
+    EXPECT_EQ(perfect->feedback, "severity: correct. policy_violations: correct.");
     // severity wrong (0), violations {hate} of {hate, violence} (0.5): (0 + 0.5) / 2.
     auto partial = m->score(gold, pred({{"severity", "low"}, {"policy_violations", Value::List{"hate"}}}));
     ASSERT_TRUE(partial.ok()) << partial.error().message;
     EXPECT_DOUBLE_EQ(partial->score, 0.25);
-    EXPECT_NE(partial->feedback.find("severity: expected high, got low"), std::string::npos) << partial->feedback;
-    EXPECT_NE(partial->feedback.find("policy_violations"), std::string::npos) << partial->feedback;
+    // The same words as the built-in metrics.
+    EXPECT_EQ(partial->feedback, "severity: expected high, got low. policy_violations: missing violence.");
+    auto other = m->score(gold, pred({{"severity", "high"}, {"policy_violations", Value::List{"spam"}}}));
+    ASSERT_TRUE(other.ok()) << other.error().message;
+    EXPECT_EQ(other->feedback, "severity: correct. policy_violations: missing hate, violence; extra spam.");
+    auto nothing = m->score(gold, pred({{"policy_violations", Value::List{}}}));
+    ASSERT_TRUE(nothing.ok()) << nothing.error().message;
+    EXPECT_EQ(nothing->feedback,
+              "severity: expected high, got nothing. policy_violations: missing hate, violence; got nothing.");
 }
 
 TEST(JsMetric, TemplatesOfTheSamplesLoadAndScoreAPerfectAnswerAsOne)

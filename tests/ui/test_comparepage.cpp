@@ -190,6 +190,25 @@ private slots:
         QCOMPARE(regressed, s.regressed);
         QVERIFY(improved > 0);
 
+        // Each side's feedback says what the metric found: on a flip, the
+        // wrong side's expected and got numbers, the right side "correct".
+        for (int r = 0; r < model->rowCount(); ++r) {
+            const auto feedback = [&](int column) { return model->index(r, column).data().toString(); };
+            const QString a = feedback(ComparisonTableModel::FeedbackAColumn);
+            const QString b = feedback(ComparisonTableModel::FeedbackBColumn);
+            QCOMPARE(model->index(r, ComparisonTableModel::FeedbackBColumn).data(Qt::ToolTipRole).toString(), b);
+            if (model->change(r) == ComparisonTableModel::Change::Improved) {
+                QVERIFY2(a.startsWith(QStringLiteral("answer: expected ")) && a.contains(QStringLiteral(", got ")),
+                         qPrintable(a));
+                QCOMPARE(b, QStringLiteral("answer: correct."));
+            } else if (model->change(r) == ComparisonTableModel::Change::Regressed) {
+                QCOMPARE(a, QStringLiteral("answer: correct."));
+                QVERIFY2(b.startsWith(QStringLiteral("answer: expected ")), qPrintable(b));
+            }
+        }
+        QCOMPARE(model->headerData(ComparisonTableModel::FeedbackAColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("Feedback A"));
+
         // "Changed only" hides the unchanged rows, and only those. On math
         // the optimized program fixes every example the baseline missed.
         QCOMPARE(page.examplesTable()->model()->rowCount(), model->rowCount());
@@ -216,6 +235,8 @@ private slots:
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
         QVERIFY(page.grab().save(QDir(shotsDir()).filePath(QStringLiteral("compare-examples.png"))));
+        page.resize(1024, 640);
+        QVERIFY(page.grab().save(QDir(shotsDir()).filePath(QStringLiteral("compare-examples-1024x640.png"))));
         page.findChild<QTabWidget *>(QStringLiteral("compareTabs"))->setCurrentIndex(1);
         QVERIFY(page.grab().save(QDir(shotsDir()).filePath(QStringLiteral("compare-promptdiff.png"))));
     }

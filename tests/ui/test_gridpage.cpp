@@ -84,8 +84,16 @@ private slots:
         page.resize(1000, 560);
         if (const QString shots = qEnvironmentVariable("PRISM_SCREENSHOT_DIR"); !shots.isEmpty())
             page.grab().save(shots + QStringLiteral("/17-grid.png"));
-        // The prediction is in the cell's tooltip.
+        // The prediction and the metric's feedback are in the cell's tooltip.
         QVERIFY(!page.table()->item(0, 2)->toolTip().isEmpty());
+        for (std::size_t c = 0; c < reports.size(); ++c)
+            for (const auto &res : reports[c]->results) {
+                if (res.error)
+                    continue;
+                const QString tip = page.table()->item(static_cast<int>(res.index), 2 + static_cast<int>(c))->toolTip();
+                QVERIFY2(tip.endsWith(QLatin1Char('\n') + QString::fromStdString(res.feedback)), qPrintable(tip));
+                QVERIFY2(tip.contains(QStringLiteral("answer: ")), qPrintable(tip));
+            }
     }
 };
 

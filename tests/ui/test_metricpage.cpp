@@ -257,24 +257,64 @@ private slots:
 
     void testOnRowsWithTheBuilderMetric()
     {
-        m_page->selectRows({0, 1, 2});
-        QCOMPARE(m_page->selectedRows(), (std::vector<int>{0, 1, 2}));
+        // Three rows sim-small gets right and two (hate speech) it does not.
+        const std::vector<int> rows{0, 1, 2, 9, 11};
+        m_page->selectRows(rows);
+        QCOMPARE(m_page->selectedRows(), rows);
         runTest();
         QTableWidget *results = m_page->resultsTable();
-        QCOMPARE(results->rowCount(), 3);
-        for (int r = 0; r < 3; ++r) {
-            QCOMPARE(cell(results, r, MetricPage::RowColumn), QString::number(r + 1));
+        QCOMPARE(results->rowCount(), 5);
+        int wrongRows = 0;
+        for (int r = 0; r < 5; ++r) {
+            const std::size_t datasetRow = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)]);
+            QCOMPARE(cell(results, r, MetricPage::RowColumn), QString::number(datasetRow + 1));
             QVERIFY2(cell(results, r, MetricPage::PredictionColumn).contains(QStringLiteral("severity: ")),
                      qPrintable(cell(results, r, MetricPage::PredictionColumn)));
             bool ok = false;
             const double score = cell(results, r, MetricPage::ScoreColumn).toDouble(&ok);
             QVERIFY2(ok && score >= 0.0 && score <= 1.0, qPrintable(cell(results, r, MetricPage::ScoreColumn)));
-            // The composite's feedback names each field.
-            QVERIFY2(cell(results, r, MetricPage::FeedbackColumn).contains(QStringLiteral("severity: expected")),
-                     qPrintable(cell(results, r, MetricPage::FeedbackColumn)));
+            // The composite's feedback: one sentence per field, the
+            // severity's saying "correct" or what was expected and got.
+            const QString feedback = cell(results, r, MetricPage::FeedbackColumn);
+            const QString label =
+                QString::fromStdString(m_doc->examples(Split::Train)[datasetRow].values.get("severity").asString());
+            const QString severity = cell(results, r, MetricPage::PredictionColumn)
+                                         .section(QStringLiteral("severity: "), 1)
+                                         .section(QStringLiteral("  ·  "), 0, 0);
+            const QString severityFeedback =
+                severity == label ? QStringLiteral("severity: correct.")
+                                  : QStringLiteral("severity: expected %1, got %2.").arg(label, severity);
+            QVERIFY2(feedback.startsWith(severityFeedback + QStringLiteral(" policy_violations: ")),
+                     qPrintable(feedback));
+            QVERIFY2(feedback.endsWith(QLatin1Char('.')), qPrintable(feedback));
+            if (score >= 1.0)
+                QCOMPARE(feedback, QStringLiteral("severity: correct. policy_violations: correct."));
+            else {
+                QVERIFY2(feedback.contains(QStringLiteral("expected ")) || feedback.contains(QStringLiteral("missing "))
+                             || feedback.contains(QStringLiteral("extra ")),
+                         qPrintable(feedback));
+                ++wrongRows;
+            }
+            QCOMPARE(results->item(r, MetricPage::FeedbackColumn)->toolTip(), feedback);
         }
-        QVERIFY2(m_page->testStatus().startsWith(QStringLiteral("3 rows scored")), qPrintable(m_page->testStatus()));
+        QVERIFY(wrongRows > 0);
+        QVERIFY2(m_page->testStatus().startsWith(QStringLiteral("5 rows scored")), qPrintable(m_page->testStatus()));
         QVERIFY(m_page->testButton()->isEnabled());
+        // Shown in a 1024 x 640 window, each row is tall enough for its whole
+        // wrapped feedback (the rows fit again when the column narrows).
+        m_page->resize(1024, 640);
+        m_page->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_page.get()));
+        QCoreApplication::processEvents();
+        const QAbstractItemView *view = results; // sizeHintForRow is public here
+        for (int r = 0; r < results->rowCount(); ++r)
+            QVERIFY2(results->rowHeight(r) >= view->sizeHintForRow(r), qPrintable(QStringLiteral("row %1: %2 px for %3")
+                                                                                      .arg(r)
+                                                                                      .arg(results->rowHeight(r))
+                                                                                      .arg(view->sizeHintForRow(r))));
+        if (const QString shots = qEnvironmentVariable("PRISM_SCREENSHOT_DIR"); !shots.isEmpty())
+            m_page->grab().save(shots + QStringLiteral("/metric-test-feedback.png"));
+        m_page->hide();
     }
 
     void testOnRowsWithAScriptShowsItsFeedback()

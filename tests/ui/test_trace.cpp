@@ -243,7 +243,7 @@ private slots:
         // The row's prediction is the trace's, and nothing was called to get it.
         const int index = examples->item(1, 0)->text().toInt();
         QCOMPARE(static_cast<int>(trace->index), index);
-        const QString shown = examples->item(1, 2)->text();
+        const QString shown = examples->item(1, MonitorPage::ExamplePredictionColumn)->text();
         for (const auto &[name, value] : trace->result.prediction.values)
             if (value.isString())
                 QVERIFY2(shown.contains(QString::fromStdString(name + ": " + value.asString())), qPrintable(shown));

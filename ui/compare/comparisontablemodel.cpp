@@ -19,6 +19,14 @@ QString scoreText(const std::optional<double> &score, const prism::ExampleResult
     return QString::number(*score, 'f', 2);
 }
 
+// The metric's feedback on one side; an error says it was not scored.
+QString feedbackText(const prism::ExampleResult *result)
+{
+    if (!result || result->error)
+        return {};
+    return QString::fromStdString(result->feedback);
+}
+
 } // namespace
 
 ComparisonTableModel::ComparisonTableModel(QObject *parent) : QAbstractTableModel(parent) {}
@@ -54,6 +62,8 @@ void ComparisonTableModel::setOutcome(const ComparisonOutcome &outcome)
         row.predictionB = predictionText(b, outcome.shownFields);
         row.scoreA = a ? a->score : std::nullopt;
         row.scoreB = b ? b->score : std::nullopt;
+        row.feedbackA = feedbackText(a);
+        row.feedbackB = feedbackText(b);
         if (!a || !b || a->error || b->error || !row.scoreA || !row.scoreB)
             row.change = (a && b && !a->error && !b->error) ? Change::Same : Change::Errored;
         else if (*row.scoreA < kCorrect && *row.scoreB >= kCorrect)
@@ -103,6 +113,8 @@ QVariant ComparisonTableModel::data(const QModelIndex &index, int role) const
         case PredictionBColumn: return row.predictionB;
         case ScoreAColumn: return role == Qt::DisplayRole ? QVariant(scoreText(row.scoreA, nullptr)) : QVariant();
         case ScoreBColumn: return role == Qt::DisplayRole ? QVariant(scoreText(row.scoreB, nullptr)) : QVariant();
+        case FeedbackAColumn: return row.feedbackA;
+        case FeedbackBColumn: return row.feedbackB;
         default: return {};
         }
     }
@@ -134,6 +146,8 @@ QVariant ComparisonTableModel::headerData(int section, Qt::Orientation orientati
     case PredictionBColumn: return tr("Prediction B");
     case ScoreAColumn: return tr("Score A");
     case ScoreBColumn: return tr("Score B");
+    case FeedbackAColumn: return tr("Feedback A");
+    case FeedbackBColumn: return tr("Feedback B");
     default: return {};
     }
 }

@@ -1,7 +1,7 @@
 #pragma once
 
-// The per-example table of a comparison: inputs, expected, both predictions
-// and both scores, one row per example, coloured by what changed; and the
+// The per-example table of a comparison: inputs, expected, both predictions,
+// both scores and what the metric said was wrong with each, one row per example, coloured by what changed; and the
 // "changed only" filter over it.
 #include "compare/comparisonjob.h"
 
@@ -23,6 +23,8 @@ public:
         PredictionBColumn,
         ScoreAColumn,
         ScoreBColumn,
+        FeedbackAColumn,
+        FeedbackBColumn,
         ColumnCount,
     };
     // What happened to an example between A and B.
@@ -57,6 +59,8 @@ private:
         QString predictionB;
         std::optional<double> scoreA;
         std::optional<double> scoreB;
+        QString feedbackA;
+        QString feedbackB;
         Change change = Change::Same;
     };
     std::vector<Row> m_rows;

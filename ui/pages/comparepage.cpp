@@ -230,9 +230,11 @@ QWidget *ComparePage::buildExamplesTab(QTabWidget *tabs)
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
     const int ch = fontMetrics().averageCharWidth();
-    // Inputs, expected and both predictions share the width; the rest is fixed.
+    // Inputs, expected, both predictions and both feedbacks share the width
+    // (elided; the tooltip has the whole text); the rest is fixed.
     for (int c : {ComparisonTableModel::InputsColumn, ComparisonTableModel::ExpectedColumn,
-                  ComparisonTableModel::PredictionAColumn, ComparisonTableModel::PredictionBColumn})
+                  ComparisonTableModel::PredictionAColumn, ComparisonTableModel::PredictionBColumn,
+                  ComparisonTableModel::FeedbackAColumn, ComparisonTableModel::FeedbackBColumn})
         m_table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::Stretch);
     m_table->setColumnWidth(ComparisonTableModel::IndexColumn, ch * 6);
     m_table->setColumnWidth(ComparisonTableModel::ScoreAColumn, ch * 10);
@@ -240,8 +242,9 @@ QWidget *ComparePage::buildExamplesTab(QTabWidget *tabs)
     m_table->setToolTip(tr("Double-click a row for its trace: A's, or B's in B's columns."));
     connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex &index) {
         const int c = index.column();
-        openTrace(index.row(),
-                  c == ComparisonTableModel::PredictionBColumn || c == ComparisonTableModel::ScoreBColumn ? 1 : 0);
+        const bool sideB = c == ComparisonTableModel::PredictionBColumn || c == ComparisonTableModel::ScoreBColumn
+                           || c == ComparisonTableModel::FeedbackBColumn;
+        openTrace(index.row(), sideB ? 1 : 0);
     });
     examplesLayout->addWidget(m_table, 1);
     return examples;

@@ -348,7 +348,11 @@ void GridPage::fillTable(const GridJob &job)
             auto *cell = new QTableWidgetItem(text);
             cell->setBackground(scoreColor(res));
             cell->setTextAlignment(Qt::AlignCenter);
-            cell->setToolTip(predictionText(res, shown));
+            // The prediction, then what the metric said was wrong with it.
+            QString tip = predictionText(res, shown);
+            if (res && !res->error && !res->feedback.empty())
+                tip += QLatin1Char('\n') + QString::fromStdString(res->feedback);
+            cell->setToolTip(tip);
             m_table->setItem(static_cast<int>(r), kFixedColumns + static_cast<int>(c), cell);
         }
     }

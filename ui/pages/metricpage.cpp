@@ -29,6 +29,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
@@ -507,6 +508,10 @@ QSplitter *MetricPage::buildTestTables(QWidget *testPane)
     m_results->setColumnWidth(PredictionColumn, ch * 34);
     m_results->setColumnWidth(ScoreColumn, ch * 8);
     m_results->setAccessibleName(tr("Test results"));
+    // A wrapped feedback needs more lines when its column narrows (the window
+    // or the splitter moved): eventFilter fits the rows again. The header's
+    // sectionResized does not come for the stretched last column.
+    m_results->viewport()->installEventFilter(this);
     testSplitter->addWidget(m_rowsView);
     testSplitter->addWidget(m_results);
     testSplitter->setStretchFactor(0, 2);
@@ -1041,6 +1046,17 @@ void MetricPage::cancelTest()
         return;
     m_job->cancel();
     m_testStatus->setText(tr("Cancelling…"));
+}
+
+bool MetricPage::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_results->viewport() && event->type() == QEvent::Resize) {
+        const auto *resize = static_cast<QResizeEvent *>(event);
+        // Queued: the header stretches the last column after this event.
+        if (resize->size().width() != resize->oldSize().width())
+            QMetaObject::invokeMethod(m_results, &QTableWidget::resizeRowsToContents, Qt::QueuedConnection);
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void MetricPage::finishTest(const std::shared_ptr<MetricTestJob> &job)

@@ -96,6 +96,8 @@ signals:
 
 protected:
     void showEvent(QShowEvent *event) override;
+    // Fits the results' wrapped rows again when the table's width changes.
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     // The page's parts, built top to bottom by the constructor.

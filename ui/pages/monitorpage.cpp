@@ -67,14 +67,14 @@ QString valueText(const prism::Json &v)
     return toQ(v.dump(-1, ' ', false, prism::Json::error_handler_t::replace));
 }
 
-// "severity: low · policy_violations: spam" from the stored prediction JSON.
-QString predictionText(const std::string &predictionJson)
+// One example's stored prediction as the drill-down shows it.
+struct StoredPrediction {
+    QString values;   // "severity: low · policy_violations: spam"
+    QString feedback; // what the metric said was wrong
+};
+
+QString predictionText(const prism::Json &j)
 {
-    if (predictionJson.empty())
-        return {};
-    const prism::Json j = prism::Json::parse(predictionJson, nullptr, false);
-    if (!j.is_object())
-        return {};
     const auto values = j.find("values");
     if (values == j.end() || !values->is_object() || values->empty()) {
         const auto raw = j.find("raw");
@@ -84,6 +84,18 @@ QString predictionText(const std::string &predictionJson)
     for (auto it = values->begin(); it != values->end(); ++it)
         parts << toQ(it.key()) + QStringLiteral(": ") + valueText(it.value()).simplified();
     return parts.join(QStringLiteral(" · "));
+}
+
+StoredPrediction storedPrediction(const std::string &predictionJson)
+{
+    if (predictionJson.empty())
+        return {};
+    const prism::Json j = prism::Json::parse(predictionJson, nullptr, false);
+    if (!j.is_object())
+        return {};
+    const auto feedback = j.find("feedback");
+    return {predictionText(j),
+            feedback != j.end() && feedback->is_string() ? toQ(feedback->get<std::string>()) : QString()};
 }
 
 QTableWidgetItem *cellItem(const QString &text, bool number = false)
@@ -302,11 +314,14 @@ QWidget *MonitorPage::buildTrialsTab()
     m_examplesLabel->setWordWrap(true);
     m_examples = new QTableWidget(0, 4, detail);
     m_examples->setObjectName(QStringLiteral("exampleResultsTable"));
-    m_examples->setHorizontalHeaderLabels({tr("Example"), tr("Score"), tr("Prediction"), tr("Error")});
+    // One column for what the metric said was wrong or, unscored, why: an
+    // example has one or the other, and a fifth column would not fit 1024 px.
+    m_examples->setHorizontalHeaderLabels({tr("Example"), tr("Score"), tr("Feedback / error"), tr("Prediction")});
+    m_examples->setTextElideMode(Qt::ElideRight);
     setupTableView(m_examples, rowHeight);
     m_examples->verticalHeader()->hide();
     fitColumns(m_examples, {QStringLiteral("1000"), QStringLiteral("1.00")});
-    m_examples->setColumnWidth(2, ch * 40);
+    m_examples->setColumnWidth(ExampleFeedbackColumn, ch * 40);
     m_examples->horizontalHeader()->setStretchLastSection(true);
     m_traceButton = new QPushButton(tr("&Trace…"), detail);
     m_traceButton->setObjectName(QStringLiteral("traceExampleButton"));
@@ -759,9 +774,9 @@ void MonitorPage::updateExplanation()
 
 TraceDialog *MonitorPage::openExampleTrace(int row)
 {
-    if (!m_store || row < 0 || row >= m_examples->rowCount() || !m_examples->item(row, 0))
+    if (!m_store || row < 0 || row >= m_examples->rowCount() || !m_examples->item(row, ExampleIndexColumn))
         return nullptr;
-    const int index = m_examples->item(row, 0)->text().toInt();
+    const int index = m_examples->item(row, ExampleIndexColumn)->text().toInt();
     const std::string runId = toStd(m_runId);
     const std::string configKey = toStd(m_shownConfigKey);
     auto *dialog = TraceDialog::open(this, tr("Trace of example %1 · %2").arg(index).arg(m_shownConfigKey));
@@ -834,24 +849,26 @@ void MonitorPage::showTrialResults(int row)
     for (int i = 0; i < static_cast<int>(t.results.size()); ++i) {
         const auto &[index, score] = t.results[static_cast<std::size_t>(i)];
         const auto it = stored.find(index);
-        QString prediction;
+        StoredPrediction prediction;
         QString error;
         if (it != stored.end()) {
-            prediction = predictionText(it->second.predictionJson);
+            prediction = storedPrediction(it->second.predictionJson);
             error = toQ(it->second.error);
         }
         if (!score && error.isEmpty())
             error = tr("not scored");
-        m_examples->setItem(i, 0, cellItem(QString::number(index), true));
-        m_examples->setItem(i, 1, cellItem(score ? QString::number(*score, 'f', 2) : QStringLiteral("–"), true));
-        auto *p = cellItem(prediction);
-        p->setToolTip(prediction);
-        m_examples->setItem(i, 2, p);
-        auto *e = cellItem(error);
-        e->setToolTip(error);
+        m_examples->setItem(i, ExampleIndexColumn, cellItem(QString::number(index), true));
+        m_examples->setItem(i, ExampleScoreColumn,
+                            cellItem(score ? QString::number(*score, 'f', 2) : QStringLiteral("–"), true));
+        auto *p = cellItem(prediction.values);
+        p->setToolTip(prediction.values);
+        m_examples->setItem(i, ExamplePredictionColumn, p);
+        const QString feedback = error.isEmpty() ? prediction.feedback : error;
+        auto *f = cellItem(feedback);
+        f->setToolTip(feedback);
         if (!error.isEmpty())
-            e->setForeground(QColor(0xb3, 0x26, 0x1e));
-        m_examples->setItem(i, 3, e);
+            f->setForeground(QColor(0xb3, 0x26, 0x1e));
+        m_examples->setItem(i, ExampleFeedbackColumn, f);
     }
 }
 

@@ -76,6 +76,10 @@ public:
     // The parts tests and Export look at.
     QTabWidget *tabs() const { return m_tabs; }
     QTableView *trialsTable() const { return m_trialsView; }
+    // The columns of exampleResultsTable(). The feedback comes before the
+    // prediction: it says what was wrong (and quotes the answer) in the width
+    // a 1024-pixel window leaves the drill-down.
+    enum ExampleColumn { ExampleIndexColumn, ExampleScoreColumn, ExampleFeedbackColumn, ExamplePredictionColumn };
     QTableWidget *exampleResultsTable() const { return m_examples; }
     QLabel *exampleResultsLabel() const { return m_examplesLabel; }
     QTableView *candidatesTable() const { return m_candidatesView; }
