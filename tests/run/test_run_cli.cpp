@@ -75,6 +75,8 @@ protected:
         fs::remove_all(dir, ec);
     }
 
+    void killResumeAndCompare(const std::vector<std::string> &optimizerArgs, const std::string &killAfter);
+
     RunResult prism(const std::vector<std::string> &args)
     {
         std::string cmd = quoted(PRISM_CLI_BINARY);
@@ -279,7 +281,10 @@ TEST_F(RunCli, UsageAndLoadErrors)
     EXPECT_NE(help.out.find("--budget-calls"), std::string::npos);
 }
 
-TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
+// Runs the math study on a loopback SimLm server with `optimizerArgs`, once
+// whole and once killed (SIGKILL) as soon as its event log holds `killAfter`,
+// then resumes the killed run: the same artifact, no paid call twice.
+void RunCli::killResumeAndCompare(const std::vector<std::string> &optimizerArgs, const std::string &killAfter)
 {
     // Some latency, so that the run lasts long enough to be killed mid-search.
     prism::testsupport::SimServerProcess server(dir, {"--latency-ms", "8"});
@@ -296,28 +301,36 @@ TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
 
     // The uninterrupted reference.
     const std::string reference = (dir / "reference.json").string();
-    auto ref = prism({"optimize", studyPath, "--seed", "0", "--threads", "4", "--no-cache", "--store", store, "--out",
-                      reference, "--json"});
+    std::vector<std::string> refArgs = {"optimize",   studyPath, "--seed", "0",     "--threads", "4",
+                                        "--no-cache", "--store", store,    "--out", reference,   "--json"};
+    refArgs.insert(refArgs.end(), optimizerArgs.begin(), optimizerArgs.end());
+    auto ref = prism(refArgs);
     ASSERT_EQ(ref.exitCode, 0) << ref.err;
     const std::string referenceRun = parseOut(ref)["run_id"].get<std::string>();
 
-    // The same run, killed once its event log shows a finished trial.
+    // The same run, killed once its event log shows `killAfter`.
     const fs::path events = dir / "killed.jsonl";
+    std::vector<std::string> childArgs = {
+        PRISM_CLI_BINARY, "optimize", studyPath,  "--seed",        "0",      "--threads", "4", "--no-cache",
+        "--store",        store,      "--events", events.string(), "--quiet"};
+    childArgs.insert(childArgs.end(), optimizerArgs.begin(), optimizerArgs.end());
+    std::vector<char *> argv;
+    for (std::string &a : childArgs)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
         const int devnull = ::open("/dev/null", O_WRONLY);
         ::dup2(devnull, STDOUT_FILENO);
         ::dup2(devnull, STDERR_FILENO);
-        ::execl(PRISM_CLI_BINARY, PRISM_CLI_BINARY, "optimize", studyPath.c_str(), "--seed", "0", "--threads", "4",
-                "--no-cache", "--store", store.c_str(), "--events", events.string().c_str(), "--quiet",
-                static_cast<char *>(nullptr));
+        ::execv(PRISM_CLI_BINARY, argv.data());
         ::_exit(127);
     }
     bool sawTrial = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!sawTrial && std::chrono::steady_clock::now() < deadline) {
-        sawTrial = readAll(events).find("\"type\":\"trial_finished\"") != std::string::npos;
+        sawTrial = readAll(events).find("\"type\":\"" + killAfter + "\"") != std::string::npos;
         if (!sawTrial)
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
@@ -364,6 +377,16 @@ TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
         EXPECT_EQ(Json::parse(line)["seq"].get<std::uint64_t>(), ++seq);
     EXPECT_EQ(seq, opened.value()->lastSeq(killedRun).value());
     EXPECT_EQ(seq, opened.value()->lastSeq(referenceRun).value());
+}
+
+TEST_F(RunCli, AKilledRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
+{
+    killResumeAndCompare({}, "trial_finished");
+}
+
+TEST_F(RunCli, AKilledGepaRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
+{
+    killResumeAndCompare({"--optimizer", "gepa", "--max-metric-calls", "150"}, "candidate_proposed");
 }
 
 } // namespace

@@ -129,6 +129,49 @@ private slots:
         QVERIFY(m_page->maxLabeledDemosSpin()->isVisible());
     }
 
+    void gepaShowsItsKnobsAndItsBudget()
+    {
+        m_page->optimizerCombo()->setCurrentIndex(m_page->optimizerCombo()->findData(QStringLiteral("gepa")));
+        QCOMPARE(m_doc->study().optimizer.name, std::string("gepa"));
+        // MIPROv2's knobs go, GEPA's come; the light preset's budget is DSPy's for 15 validation rows.
+        QVERIFY(!m_page->numTrialsSpin()->isVisible());
+        QVERIFY(!m_page->minibatchCheck()->isVisible());
+        QVERIFY(m_page->gepaMetricCallsSpin()->isVisible());
+        QVERIFY(m_page->gepaSelectionCombo()->isVisible());
+        QCOMPARE(m_page->gepaMetricCallsSpin()->value(), static_cast<int>(prism::gepaAutoBudget(1, 6, 15)));
+        QVERIFY(!m_page->gepaMetricCallsSpin()->isEnabled());
+        QVERIFY2(m_page->estimateTaskLabel()->text().contains(QStringLiteral("a budget of 440 metric calls")),
+                 qPrintable(m_page->estimateTaskLabel()->text()));
+        QVERIFY2(m_page->estimateProposerLabel()->text().startsWith(QStringLiteral("reflection: up to")),
+                 qPrintable(m_page->estimateProposerLabel()->text()));
+
+        // No preset: a budget of its own, editable, one undo step per edit.
+        choosePreset(QString());
+        QCOMPARE(m_doc->study().optimizer.gepa.maxMetricCalls, std::optional<int>(440));
+        QVERIFY(m_page->gepaMetricCallsSpin()->isEnabled());
+        m_page->gepaMetricCallsSpin()->setValue(120);
+        QCOMPARE(m_doc->study().optimizer.gepa.maxMetricCalls, std::optional<int>(120));
+        QVERIFY(prism::validateOptimizerSettings(m_doc->study().optimizer, 1));
+        m_page->gepaSelectionCombo()->setCurrentIndex(
+            m_page->gepaSelectionCombo()->findData(QStringLiteral("current_best")));
+        QCOMPARE(m_doc->study().optimizer.gepa.candidateSelection, prism::GepaSelection::CurrentBest);
+        m_page->gepaReflectionCapSpin()->setValue(12);
+        QCOMPARE(m_doc->study().optimizer.gepa.maxReflectionCalls, std::optional<int>(12));
+        const int steps = m_doc->undoStack()->count();
+        m_page->gepaMergeCheck()->setChecked(false);
+        QCOMPARE(m_doc->study().optimizer.gepa.useMerge, false);
+        QCOMPARE(m_doc->undoStack()->count(), steps + 1);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().optimizer.gepa.useMerge, true);
+        QVERIFY(m_page->gepaMergeCheck()->isChecked());
+
+        // A preset again drops the own budget (DSPy takes exactly one).
+        choosePreset(QStringLiteral("medium"));
+        QCOMPARE(m_doc->study().optimizer.gepa.maxMetricCalls, std::optional<int>());
+        QCOMPARE(m_page->gepaMetricCallsSpin()->value(), static_cast<int>(prism::gepaAutoBudget(1, 12, 15)));
+        saveShot(QStringLiteral("runpage-gepa.png"));
+    }
+
     void knobEditIsOneUndoStep()
     {
         setTrials(9);

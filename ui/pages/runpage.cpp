@@ -36,6 +36,7 @@ struct OptimizerInfo {
 
 const OptimizerInfo kOptimizers[] = {
     {"miprov2", "MIPROv2 (instructions and demos, Bayesian search)"},
+    {"gepa", "GEPA (instructions that learn from failures, by reflection)"},
     {"bootstrap", "BootstrapFewShot (demos from successful traces)"},
     {"labeled", "LabeledFewShot (demos sampled from the rows)"},
 };
@@ -215,12 +216,133 @@ QWidget *RunPage::buildOptimizerBox()
     addDemoRows(box);
     addMinibatchRows(box);
     addProposerRows(box);
+    addGepaRows(box);
     m_seed = makeSpin(box, "seedSpin", 0, INT_MAX, tr("seed: every random draw of the run; 0 is a seed too"));
     m_form->addRow(tr("Seed"), m_seed);
 
     connectSearchEdits();
     connectProposerEdits();
+    connectGepaEdits();
     return box;
+}
+
+void RunPage::addGepaRows(QGroupBox *box)
+{
+    m_gepaMetricCalls = makeSpin(box, "gepaMetricCallsSpin", 0, 100000000,
+                                 tr("max_metric_calls: the budget in program runs on one example each (minibatches "
+                                    "and validation rows); a repeated run costs nothing"));
+    m_gepaMetricCalls->setSpecialValueText(tr("not set"));
+    m_form->addRow(tr("Metric calls"), m_gepaMetricCalls);
+    m_gepaMinibatch = makeSpin(box, "gepaMinibatchSpin", 1, 1000,
+                               tr("reflection_minibatch_size: training rows each reflection reads"));
+    m_form->addRow(tr("Rows per reflection"), m_gepaMinibatch);
+    m_gepaSelection = new QComboBox(box);
+    m_gepaSelection->setObjectName(QStringLiteral("gepaSelectionCombo"));
+    m_gepaSelection->addItem(tr("Pareto frontier (candidates that lead on some row)"), QStringLiteral("pareto"));
+    m_gepaSelection->addItem(tr("current best"), QStringLiteral("current_best"));
+    m_gepaSelection->setToolTip(tr("candidate_selection_strategy: which candidate the next reflection improves"));
+    m_form->addRow(tr("Parent"), m_gepaSelection);
+    m_gepaComponents = new QComboBox(box);
+    m_gepaComponents->setObjectName(QStringLiteral("gepaComponentsCombo"));
+    m_gepaComponents->addItem(tr("one predictor at a time"), QStringLiteral("round_robin"));
+    m_gepaComponents->addItem(tr("every predictor at once"), QStringLiteral("all"));
+    m_gepaComponents->setToolTip(tr("component_selector: which predictors a reflection rewrites"));
+    m_form->addRow(tr("Reflect on"), m_gepaComponents);
+
+    m_gepaMergeRow = new QWidget(box);
+    auto *merge = new QHBoxLayout(m_gepaMergeRow);
+    merge->setContentsMargins(0, 0, 0, 0);
+    m_gepaMerge = makeCheck(m_gepaMergeRow, tr("merge, at most"), "gepaMergeCheck",
+                            tr("use_merge: combine two candidates that improved different predictors"));
+    m_gepaMaxMerges = makeSpin(m_gepaMergeRow, "gepaMaxMergesSpin", 0, 1000, tr("max_merge_invocations"));
+    merge->addWidget(m_gepaMerge);
+    merge->addWidget(m_gepaMaxMerges, 1);
+    m_form->addRow(tr("Merge"), m_gepaMergeRow);
+    m_gepaSkipPerfect = makeCheck(box, tr("skip minibatches the parent already gets right"), "gepaSkipPerfectCheck",
+                                  tr("skip_perfect_score: no reflection call when there is nothing to learn"));
+    m_form->addRow(QString(), m_gepaSkipPerfect);
+    m_gepaReflectionCap =
+        makeSpin(box, "gepaReflectionCapSpin", 0, 1000000,
+                 tr("max_reflection_calls: stop after this many reflection calls (DSPy has no such cap)"));
+    m_gepaReflectionCap->setSpecialValueText(tr("no cap"));
+    m_form->addRow(tr("Reflection calls"), m_gepaReflectionCap);
+}
+
+void RunPage::connectGepaEdits()
+{
+    connect(m_gepaMetricCalls, &QSpinBox::valueChanged, this, [this](int v) {
+        commit(
+            [&](prism::OptimizerConfig &c) {
+                c.gepa.maxMetricCalls = v > 0 ? std::optional<int>(v) : std::nullopt;
+                c.gepa.maxFullEvals.reset();
+            },
+            tr("Change Metric Calls"), QStringLiteral("gepaMetricCalls"));
+    });
+    connect(m_gepaMinibatch, &QSpinBox::valueChanged, this, [this](int v) {
+        commit([&](prism::OptimizerConfig &c) { c.gepa.reflectionMinibatchSize = v; }, tr("Change Rows per Reflection"),
+               QStringLiteral("gepaMinibatch"));
+    });
+    connect(m_gepaSelection, &QComboBox::currentIndexChanged, this, [this](int index) {
+        const auto selection = prism::gepaSelectionFromName(toStd(m_gepaSelection->itemData(index).toString()));
+        commit([&](prism::OptimizerConfig &c) { c.gepa.candidateSelection = selection.value(); },
+               tr("Change Parent Selection"));
+    });
+    connect(m_gepaComponents, &QComboBox::currentIndexChanged, this, [this](int index) {
+        const auto components = prism::gepaComponentsFromName(toStd(m_gepaComponents->itemData(index).toString()));
+        commit([&](prism::OptimizerConfig &c) { c.gepa.componentSelector = components.value(); },
+               tr("Change Predictors per Reflection"));
+    });
+    connect(m_gepaMerge, &QCheckBox::toggled, this, [this](bool on) {
+        commit([&](prism::OptimizerConfig &c) { c.gepa.useMerge = on; }, on ? tr("Merge") : tr("Do Not Merge"));
+    });
+    connect(m_gepaMaxMerges, &QSpinBox::valueChanged, this, [this](int v) {
+        commit([&](prism::OptimizerConfig &c) { c.gepa.maxMergeInvocations = v; }, tr("Change Merges"),
+               QStringLiteral("gepaMaxMerges"));
+    });
+    connect(m_gepaSkipPerfect, &QCheckBox::toggled, this, [this](bool on) {
+        commit([&](prism::OptimizerConfig &c) { c.gepa.skipPerfectScore = on; },
+               on ? tr("Skip Perfect Minibatches") : tr("Reflect on Perfect Minibatches"));
+    });
+    connect(m_gepaReflectionCap, &QSpinBox::valueChanged, this, [this](int v) {
+        commit(
+            [&](prism::OptimizerConfig &c) {
+                c.gepa.maxReflectionCalls = v > 0 ? std::optional<int>(v) : std::nullopt;
+            },
+            tr("Change Reflection Calls"), QStringLiteral("gepaReflectionCap"));
+    });
+}
+
+// With a preset, the metric-call budget shows what the preset gives and
+// cannot be edited (DSPy takes exactly one budget).
+void RunPage::syncGepa(const prism::OptimizerConfig &c)
+{
+    const prism::GepaConfig &g = c.gepa;
+    const bool preset = !c.autoMode.empty() && prism::gepaAutoCandidates(c.autoMode) > 0;
+    if (preset) {
+        const std::size_t train = static_cast<std::size_t>(m_doc->rowCount(Split::Train));
+        std::size_t val = static_cast<std::size_t>(m_doc->rowCount(Split::Val));
+        if (val == 0)
+            val = train / 2;
+        const auto budget =
+            prism::gepaBudget(c, static_cast<int>(m_doc->study().program.predictors.size()), train - val, val);
+        m_gepaMetricCalls->setValue(static_cast<int>(std::min<long long>(budget.maxMetricCalls, INT_MAX)));
+        m_gepaMetricCalls->setToolTip(
+            tr("Set by the %1 preset (%2); choose \"none\" to change it").arg(toQ(c.autoMode), toQ(budget.basis)));
+    } else {
+        m_gepaMetricCalls->setValue(g.maxMetricCalls.value_or(0));
+        m_gepaMetricCalls->setToolTip(tr("max_metric_calls: the budget in program runs on one example each"));
+    }
+    m_gepaMetricCalls->setEnabled(!preset);
+    m_gepaMinibatch->setValue(g.reflectionMinibatchSize);
+    m_gepaSelection->setCurrentIndex(
+        std::max(0, m_gepaSelection->findData(QString::fromLatin1(prism::gepaSelectionName(g.candidateSelection)))));
+    m_gepaComponents->setCurrentIndex(
+        std::max(0, m_gepaComponents->findData(QString::fromLatin1(prism::gepaComponentsName(g.componentSelector)))));
+    m_gepaMerge->setChecked(g.useMerge);
+    m_gepaMaxMerges->setValue(g.maxMergeInvocations);
+    m_gepaMaxMerges->setEnabled(g.useMerge);
+    m_gepaSkipPerfect->setChecked(g.skipPerfectScore);
+    m_gepaReflectionCap->setValue(g.maxReflectionCalls.value_or(0));
 }
 
 void RunPage::addSearchRows(QGroupBox *box)
@@ -505,6 +627,21 @@ void RunPage::onAutoChosen(int index)
     const std::string preset = toStd(m_auto->itemData(index).toString());
     const prism::OptimizerConfig before = m_doc->study().optimizer;
     const int predictors = static_cast<int>(m_doc->study().program.predictors.size());
+    if (before.name == "gepa") {
+        commit(
+            [&](prism::OptimizerConfig &c) {
+                c.autoMode = preset;
+                if (!preset.empty()) {
+                    c.gepa.maxMetricCalls.reset();
+                    c.gepa.maxFullEvals.reset();
+                } else if (!c.gepa.maxMetricCalls && !c.gepa.maxFullEvals) {
+                    // A budget of its own starts from what the preset gave.
+                    c.gepa.maxMetricCalls = m_gepaMetricCalls->value() > 0 ? m_gepaMetricCalls->value() : 200;
+                }
+            },
+            preset.empty() ? tr("Choose the Metric Calls") : tr("Use the %1 Preset").arg(toQ(preset)));
+        return;
+    }
     commit(
         [&](prism::OptimizerConfig &c) {
             c.autoMode = preset;
@@ -573,6 +710,7 @@ void RunPage::syncFromStudy()
         tipIndex = m_tip->count() - 1;
     }
     m_tip->setCurrentIndex(tipIndex);
+    syncGepa(c);
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(c.seed, INT_MAX)));
     m_threads->setValue(m_doc->study().eval.threads);
     m_syncing = false;
@@ -585,10 +723,15 @@ void RunPage::updateApplicable()
 {
     const prism::OptimizerConfig &c = m_doc->study().optimizer;
     const bool mipro = c.name == "miprov2";
+    const bool gepa = c.name == "gepa";
     const bool bootstrap = c.name == "bootstrap";
-    const bool preset = mipro && !c.autoMode.empty();
-    m_form->setRowVisible(m_auto, mipro);
+    const bool preset = (mipro || gepa) && !c.autoMode.empty();
+    m_form->setRowVisible(m_auto, mipro || gepa);
     m_form->setRowVisible(m_presetInfo, preset);
+    for (QWidget *w :
+         std::initializer_list<QWidget *>{m_gepaMetricCalls, m_gepaMinibatch, m_gepaSelection, m_gepaComponents,
+                                          m_gepaMergeRow, m_gepaSkipPerfect, m_gepaReflectionCap})
+        m_form->setRowVisible(w, gepa);
     m_form->setRowVisible(m_numCandidates, mipro);
     m_form->setRowVisible(m_numTrials, mipro);
     m_form->setRowVisible(m_maxBootstrapped, mipro || bootstrap);
@@ -602,7 +745,12 @@ void RunPage::updateApplicable()
     // An auto preset decides minibatching by the validation set's size.
     m_minibatch->setEnabled(!preset);
     m_threshold->setEnabled(m_thresholdOn->isChecked());
-    if (preset) {
+    if (preset && gepa) {
+        m_presetInfo->setText(tr("%1: the metric calls DSPy's GEPA budgets for this program and validation set; "
+                                 "every iteration reflects on %2 training rows")
+                                  .arg(toQ(c.autoMode))
+                                  .arg(c.gepa.reflectionMinibatchSize));
+    } else if (preset) {
         const std::size_t train = static_cast<std::size_t>(m_doc->rowCount(Split::Train));
         const std::size_t val = static_cast<std::size_t>(m_doc->rowCount(Split::Val));
         m_presetInfo->setText(toQ(prism::describeAutoPreset(c.autoMode, m_doc->study(), train, val)));
@@ -635,23 +783,28 @@ void RunPage::updateEstimate()
     QStringList parts;
     if (p.bootstrapRuns > 0)
         parts << tr("up to %1 to bootstrap demos").arg(countOf(p.bootstrapRuns, tr("row"), tr("rows")));
-    if (p.evaluationRuns > 0)
+    if (p.evaluationRuns > 0 && p.optimizer != "gepa")
         parts << tr("%1 scored").arg(countOf(p.evaluationRuns, tr("validation row"), tr("validation rows")));
     if (p.optimizer == "miprov2")
         parts << (p.minibatch ? tr("minibatches of %1, %2")
                                     .arg(study.optimizer.minibatchSize)
                                     .arg(countOf(p.fullEvals, tr("full evaluation"), tr("full evaluations")))
                               : tr("%1 validation rows per trial").arg(p.valRows));
+    if (p.optimizer == "gepa")
+        parts << tr("a budget of %1").arg(countOf(p.maxMetricCalls, tr("metric call"), tr("metric calls")));
     m_estimateTask->setText(
         tr("%1 · %2 tokens (%3)")
             .arg(countOf(p.task.calls, tr("call"), tr("calls")),
                  tokensText(p.task.promptTokens + p.task.completionTokens),
                  parts.isEmpty() ? tr("no validation set: nothing to score") : parts.join(QStringLiteral(", "))));
-    m_estimateProposer->setText(p.proposer.calls == 0
-                                    ? tr("no calls")
-                                    : tr("%1 · %2 tokens")
-                                          .arg(countOf(p.proposer.calls, tr("call"), tr("calls")),
-                                               tokensText(p.proposer.promptTokens + p.proposer.completionTokens)));
+    m_estimateProposer->setText(
+        p.optimizer == "gepa" ? tr("reflection: up to %1 · %2 tokens")
+                                    .arg(countOf(p.reflection.calls, tr("call"), tr("calls")),
+                                         tokensText(p.reflection.promptTokens + p.reflection.completionTokens))
+        : p.proposer.calls == 0 ? tr("no calls")
+                                : tr("%1 · %2 tokens")
+                                      .arg(countOf(p.proposer.calls, tr("call"), tr("calls")),
+                                           tokensText(p.proposer.promptTokens + p.proposer.completionTokens)));
     const prism::CostEstimate total = p.total();
     if (total.dollars) {
         m_estimateCost->setText(*total.dollars == 0.0

@@ -58,6 +58,11 @@ public:
     QCheckBox *tipAwareCheck() const { return m_tipAware; }
     QCheckBox *fewshotAwareCheck() const { return m_fewshotAware; }
     QComboBox *tipCombo() const { return m_tip; }
+    QSpinBox *gepaMetricCallsSpin() const { return m_gepaMetricCalls; }
+    QComboBox *gepaSelectionCombo() const { return m_gepaSelection; }
+    QComboBox *gepaComponentsCombo() const { return m_gepaComponents; }
+    QCheckBox *gepaMergeCheck() const { return m_gepaMerge; }
+    QSpinBox *gepaReflectionCapSpin() const { return m_gepaReflectionCap; }
     QSpinBox *seedSpin() const { return m_seed; }
     QSpinBox *threadsSpin() const { return m_threads; }
     QSpinBox *maxCallsSpin() const { return m_maxCalls; }
@@ -98,6 +103,9 @@ private:
     void addDemoRows(QGroupBox *box);
     void addMinibatchRows(QGroupBox *box);
     void addProposerRows(QGroupBox *box);
+    void addGepaRows(QGroupBox *box);
+    void connectGepaEdits();
+    void syncGepa(const prism::OptimizerConfig &c);
     void connectSearchEdits();
     void connectProposerEdits();
     QWidget *buildRunBox();
@@ -143,6 +151,16 @@ private:
     QCheckBox *m_tipAware = nullptr;
     QCheckBox *m_fewshotAware = nullptr;
     QComboBox *m_tip = nullptr;
+    // GEPA's knobs (docs/GEPA.md).
+    QSpinBox *m_gepaMetricCalls = nullptr;
+    QSpinBox *m_gepaMinibatch = nullptr;
+    QComboBox *m_gepaSelection = nullptr;
+    QComboBox *m_gepaComponents = nullptr;
+    QWidget *m_gepaMergeRow = nullptr;
+    QCheckBox *m_gepaMerge = nullptr;
+    QSpinBox *m_gepaMaxMerges = nullptr;
+    QCheckBox *m_gepaSkipPerfect = nullptr;
+    QSpinBox *m_gepaReflectionCap = nullptr;
     QSpinBox *m_seed = nullptr;
 
     QSpinBox *m_threads = nullptr;
