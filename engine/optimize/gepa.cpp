@@ -19,12 +19,16 @@ namespace {
 constexpr double kPerfectScore = 1.0;
 // Validation examples a merged program is first tried on (GEPA's default).
 constexpr std::size_t kMergeSubsample = 5;
+// Failures of the parent on training rows outside the minibatch that a
+// reflection also reads: rows it has already run, so they cost no metric call,
+// and a cue shared by several failures stands out from one example's words.
+constexpr std::size_t kEarlierFailures = 5;
 // Reflection samples: the rollout varies per iteration and predictor.
 constexpr double kReflectionTemperature = 1.0;
-// Iterations in a row that spend no metric call (every minibatch already
-// perfect, or reflections that change nothing) before the run gives up: at
-// least this many, and at least two passes over the trainset's minibatches.
-constexpr int kMinIdleIterations = 10;
+// Iterations in a row that test no new child on new rows (every minibatch
+// already perfect, reflections that give nothing new, a rejected child
+// proposed again) before the run gives up.
+constexpr int kMaxIdleIterations = 10;
 
 // A program GEPA keeps: one instruction per predictor (an index into the
 // run's instruction table) and its scores on every validation example.
@@ -399,6 +403,29 @@ private:
 
     // ---- reflection -------------------------------------------------------
 
+    // The parent's runs a reflection reads: the minibatch, then up to
+    // kEarlierFailures rows outside it that the parent has already run and not
+    // got right, in training order.
+    std::pair<std::vector<std::size_t>, TracedScores> reflectionRuns(const std::string &fingerprint,
+                                                                     const std::vector<std::size_t> &batch,
+                                                                     const TracedScores &runs) const
+    {
+        std::vector<std::size_t> rows = batch;
+        TracedScores shown = runs;
+        std::size_t added = 0;
+        for (auto it = m_trainMemo.lower_bound({fingerprint, 0});
+             it != m_trainMemo.end() && it->first.first == fingerprint && added < kEarlierFailures; ++it) {
+            const std::size_t row = it->first.second;
+            const ExampleResult &r = it->second->result;
+            if (std::find(batch.begin(), batch.end(), row) != batch.end() || (r.score && *r.score >= kPerfectScore))
+                continue;
+            rows.push_back(row);
+            shown.push_back(it->second);
+            ++added;
+        }
+        return {rows, shown};
+    }
+
     std::vector<ReflectionRecord> recordsFor(std::size_t p, const std::vector<std::size_t> &batch,
                                              const TracedScores &runs) const
     {
@@ -441,7 +468,8 @@ private:
     {
         PredictorProposal proposal;
         proposal.predictor = m_student.predictors[p].name;
-        proposal.records = recordsFor(p, batch, runs);
+        const auto [rows, shown] = reflectionRuns(parent.fingerprint, batch, runs);
+        proposal.records = recordsFor(p, rows, shown);
         if (proposal.records.empty()) {
             proposal.error = "no example of the minibatch reached this predictor";
             return proposal;
@@ -520,7 +548,6 @@ private:
         }
         Candidate &parent = m_candidates[parentIndex];
         parent.nextPredictor = static_cast<int>((predictors.back() + 1) % predictorCount());
-        const long long callsBefore = m_metricCalls;
         CandidateProposedEvent e = proposalEvent(iteration, "reflection", {static_cast<int>(parentIndex)});
         e.minibatch = batch;
         const auto parentRuns = scoreOnTrain(programOf(parent.instructions), parent.fingerprint, batch);
@@ -531,7 +558,7 @@ private:
             && std::all_of(e.parentScores.begin(), e.parentScores.end(),
                            [](const std::optional<double> &s) { return s && *s >= kPerfectScore; })) {
             e.verdict = "every minibatch example is already perfect: nothing to learn from";
-            return finishProposal(std::move(e), callsBefore, std::nullopt);
+            return finishProposal(std::move(e), std::nullopt);
         }
         std::vector<int> child = m_candidates[parentIndex].instructions;
         for (const std::size_t p : predictors) {
@@ -542,12 +569,12 @@ private:
             if (m_stop)
                 return false;
         }
-        return judgeChild(std::move(e), std::move(child), parentIndex, callsBefore);
+        return judgeChild(std::move(e), std::move(child), parentIndex);
     }
 
     // Scores a reflection's child on the parent's minibatch and admits it when
     // its sum is higher.
-    bool judgeChild(CandidateProposedEvent e, std::vector<int> child, std::size_t parentIndex, long long callsBefore)
+    bool judgeChild(CandidateProposedEvent e, std::vector<int> child, std::size_t parentIndex)
     {
         e.config = configOf(child);
         e.configKey = configKeyOf(e.config);
@@ -555,11 +582,11 @@ private:
         const std::string fingerprint = programFingerprint(program);
         if (child == m_candidates[parentIndex].instructions) {
             e.verdict = "no new instruction: " + firstProposalError(e);
-            return finishProposal(std::move(e), callsBefore, std::nullopt);
+            return finishProposal(std::move(e), std::nullopt);
         }
         if (m_fingerprints.count(fingerprint)) {
             e.verdict = "the proposal is a program already in the pool";
-            return finishProposal(std::move(e), callsBefore, std::nullopt);
+            return finishProposal(std::move(e), std::nullopt);
         }
         const auto childRuns = scoreOnTrain(program, fingerprint, e.minibatch);
         if (!childRuns)
@@ -571,7 +598,7 @@ private:
         if (after <= before) {
             e.verdict = fmt::format("minibatch {} -> {}: not better than the parent", scoreText(before, n),
                                     scoreText(after, n));
-            return finishProposal(std::move(e), callsBefore, std::nullopt);
+            return finishProposal(std::move(e), std::nullopt);
         }
         e.verdict = fmt::format("minibatch {} -> {}", scoreText(before, n), scoreText(after, n));
         Candidate candidate;
@@ -580,7 +607,7 @@ private:
         candidate.fingerprint = fingerprint;
         candidate.configKey = e.configKey;
         candidate.nextPredictor = m_candidates[parentIndex].nextPredictor;
-        return finishProposal(std::move(e), callsBefore, std::move(candidate));
+        return finishProposal(std::move(e), std::move(candidate));
     }
 
     static std::string firstProposalError(const CandidateProposedEvent &e)
@@ -592,9 +619,12 @@ private:
     }
 
     // Publishes the proposal, then fully evaluates an accepted candidate.
-    bool finishProposal(CandidateProposedEvent e, long long callsBefore, std::optional<Candidate> accepted)
+    bool finishProposal(CandidateProposedEvent e, std::optional<Candidate> accepted)
     {
-        m_idleIterations = m_metricCalls > callsBefore ? 0 : m_idleIterations + 1;
+        // Progress is a child tested on rows it had not run: a repeat of a
+        // rejected child on a remembered minibatch costs nothing and teaches nothing.
+        const bool progressed = !e.childScores.empty() && m_metricCalls > m_iterationStartCalls;
+        m_idleIterations = progressed ? 0 : m_idleIterations + 1;
         if (!accepted) {
             e.metricCalls = m_metricCalls;
             publish(std::move(e));
@@ -733,7 +763,6 @@ private:
         m_triedMerges.insert(plan->instructions);
         ++m_mergesTried;
         --m_mergesDue;
-        const long long callsBefore = m_metricCalls;
         CandidateProposedEvent e =
             proposalEvent(iteration, "merge", {static_cast<int>(plan->a), static_cast<int>(plan->b)});
         e.config = configOf(plan->instructions);
@@ -764,7 +793,7 @@ private:
                         scoreText(sumOf(scoresB), n), scoreText(after, n));
         if (outcome->failed || after < before) {
             e.verdict = sums + ": worse than the better parent";
-            return finishProposal(std::move(e), callsBefore, std::nullopt);
+            return finishProposal(std::move(e), std::nullopt);
         }
         e.verdict = sums;
         Candidate candidate;
@@ -772,17 +801,10 @@ private:
         candidate.parents = {static_cast<int>(plan->a), static_cast<int>(plan->b)};
         candidate.fingerprint = fingerprint;
         candidate.configKey = e.configKey;
-        return finishProposal(std::move(e), callsBefore, std::move(candidate));
+        return finishProposal(std::move(e), std::move(candidate));
     }
 
     // ---- the loop -------------------------------------------------------------
-
-    int maxIdleIterations() const
-    {
-        const std::size_t size = static_cast<std::size_t>(m_gepa.reflectionMinibatchSize);
-        const auto passes = static_cast<int>(2 * ((m_train.size() + size - 1) / size));
-        return std::max(kMinIdleIterations, passes);
-    }
 
     void iterate()
     {
@@ -790,10 +812,11 @@ private:
         for (int iteration = 1; !m_stop && !m_budgetDone; ++iteration) {
             if (checkCancel())
                 return;
-            if (m_idleIterations >= maxIdleIterations()) {
+            m_iterationStartCalls = m_metricCalls;
+            if (m_idleIterations >= kMaxIdleIterations) {
                 m_result.stats.notes.push_back(
-                    fmt::format("stopped after {} iterations in a row that scored nothing new (every minibatch "
-                                "perfect, or the reflection gave nothing new)",
+                    fmt::format("stopped after {} iterations in a row that tested no new program (every minibatch "
+                                "already perfect, or the reflection gave nothing new)",
                                 m_idleIterations));
                 return;
             }
@@ -874,6 +897,7 @@ private:
     int m_mergesDue = 0;
     int m_mergesTried = 0;
     int m_idleIterations = 0;
+    long long m_iterationStartCalls = 0;
     bool m_budgetDone = false;
     int m_failedTrials = 0;
     std::string m_firstFailure;

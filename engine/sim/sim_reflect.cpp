@@ -81,7 +81,8 @@ struct Verdict {
     Kind kind = Kind::Correct;
     std::string expected, got;
     std::vector<std::string> missing, extra;
-    std::string grade; // "f1 0.40" from Prism's composite wording
+    std::string grade;  // "f1 0.40" from Prism's composite wording
+    bool words = false; // "missing words a; extra words b": a text's words, not a list's items
 };
 
 // "a, b and c" or a JSON/Python list -> items.
@@ -141,8 +142,13 @@ Verdict readClause(const std::string &clause)
         for (std::size_t other : {missing, extra})
             if (other != std::string::npos && other > at)
                 end = std::min(end, other);
+        // "missing harassment; got nothing": a list ends at a semicolon too.
+        const std::size_t semicolon = text.find(';', at);
+        if (semicolon != std::string::npos)
+            end = std::min(end, semicolon);
         return stripEnd(text.substr(at + skip, end - at - skip));
     };
+    v.words = lower.find("missing words ") != std::string::npos || lower.find("extra words ") != std::string::npos;
     if (missing != std::string::npos)
         v.missing = itemList(part(missing, 8));
     if (extra != std::string::npos)
@@ -300,7 +306,7 @@ void Reflection::readFields()
             if (it == read.verdicts.end())
                 continue;
             const Verdict &v = it->second;
-            f.list = f.list || v.kind == Verdict::Kind::ListDiff || startsWith(v.expected, "[");
+            f.list = f.list || (v.kind == Verdict::Kind::ListDiff && !v.words) || startsWith(v.expected, "[");
             if (v.kind != Verdict::Kind::Wrong || startsWith(v.expected, "["))
                 continue;
             f.numeric = f.numeric || isNumeric(v.expected);
@@ -312,7 +318,11 @@ void Reflection::readFields()
                 && std::none_of(got.begin(), got.end(), [&](const std::string &t) { return want.count(t) > 0; });
             (labels ? wrongLabel : otherWrong) = true;
         }
-        if (!wrongLabel && !otherWrong && !f.list)
+        const bool wordDiffs = std::any_of(m_read.begin(), m_read.end(), [&](const ReadRecord &read) {
+            const auto it = read.verdicts.find(name);
+            return it != read.verdicts.end() && it->second.words;
+        });
+        if (!wrongLabel && !otherWrong && !f.list && !wordDiffs)
             inferFromOutputs(f);
         else
             f.label = !f.list && !f.numeric && wrongLabel && !otherWrong;
@@ -583,9 +593,17 @@ void Reflection::valueEdits(const FieldInfo &f)
 {
     for (std::size_t r = 0; r < m_records.size(); ++r) {
         const auto it = m_read[r].verdicts.find(f.name);
-        if (it == m_read[r].verdicts.end() || it->second.kind != Verdict::Kind::Wrong)
+        if (it == m_read[r].verdicts.end())
             continue;
         const Verdict &v = it->second;
+        // Token F1's feedback lists the answer's extra words: many more than it misses is a long answer.
+        if (!f.numeric && v.kind == Verdict::Kind::ListDiff && v.extra.size() >= 3
+            && v.extra.size() >= 2 * v.missing.size()) {
+            addSentence(kShortAnswerSentence, "short answer");
+            continue;
+        }
+        if (v.kind != Verdict::Kind::Wrong)
+            continue;
         if (f.numeric) {
             if (findArithmetic(m_read[r].inputText))
                 addSentence(kCalculateSentence, "calculate");

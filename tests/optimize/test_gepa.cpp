@@ -158,11 +158,18 @@ TEST(Gepa, KeepsAChildOnlyWhenItBeatsItsParentOnTheMinibatchAndThenScoresItOnVal
                 EXPECT_FALSE(p.accepted);
             }
         }
-    // Each reflection read the parent's outputs and the metric's feedback on its minibatch.
+    // Each reflection read the parent's outputs and the metric's feedback on its minibatch, then
+    // up to 5 earlier failures of the parent on other training rows.
     for (const CandidateProposedEvent &p : proposals)
         for (const PredictorProposal &pp : p.proposals) {
-            EXPECT_EQ(pp.records.size(), p.minibatch.size());
-            for (const ReflectionRecord &r : pp.records) {
+            ASSERT_GE(pp.records.size(), p.minibatch.size());
+            EXPECT_LE(pp.records.size(), p.minibatch.size() + 5);
+            for (std::size_t k = 0; k < pp.records.size(); ++k) {
+                const ReflectionRecord &r = pp.records[k];
+                if (k < p.minibatch.size())
+                    EXPECT_EQ(r.example, p.minibatch[k]);
+                else
+                    EXPECT_TRUE(r.score.value_or(0.0) < 1.0) << "an earlier row shown must be a failure";
                 EXPECT_TRUE(r.inputs.contains("snippet"));
                 EXPECT_TRUE(r.outputs.contains("severity"));
                 EXPECT_FALSE(r.feedback.empty());

@@ -330,3 +330,28 @@ TEST(SimReflect, ListFeedbackMissingAndExtraLabels)
     }
     EXPECT_TRUE(found);
 }
+
+TEST(SimReflect, ReadsTheBuiltInMetricsFeedbackWording)
+{
+    // Token F1's "extra words" on a free-text answer: the answer is too long.
+    const std::string qa =
+        record(1, {{"question", "Where is the tower?"}}, {{"answer", "The tall tower stands in the city of Paris"}},
+               "answer: extra words the, tall, tower, stands, in, city, of (f1 0.20).")
+        + record(2, {{"question", "Who built it?"}}, {{"answer", "It was built by Gustave Eiffel in 1889"}},
+                 "answer: missing words gustave; extra words it, was, built, by, in, 1889 (f1 0.25).");
+    int shortAnswer = 0;
+    for (std::int64_t seed = 0; seed < 10; ++seed)
+        shortAnswer += reflectGepa("sim-large", "Answer it.", qa, seed)
+                       == "Answer it. Answer with only the few words that answer the question.";
+    EXPECT_GE(shortAnswer, 7);
+    // Jaccard's "missing L; got nothing": the label is L, not "L; got nothing".
+    const std::string list = record(1, {{"snippet", "I will hunt you down."}}, {{"policy_violations", "[]"}},
+                                    "severity: correct. policy_violations: missing violence; got nothing.");
+    bool found = false;
+    for (std::int64_t seed = 0; seed < 10 && !found; ++seed) {
+        const std::string answer = reflectGepa("sim-small", "Tag the snippet.", list, seed);
+        EXPECT_EQ(answer.find("got nothing"), std::string::npos) << answer;
+        found = cueSentenceWords(answer, "violence") == std::vector<std::string>{"hunt"};
+    }
+    EXPECT_TRUE(found);
+}
