@@ -8,6 +8,15 @@
 
 namespace prism {
 
+Field stringField(std::string name, std::string description)
+{
+    Field f;
+    f.name = std::move(name);
+    f.type = Type::string();
+    f.description = std::move(description);
+    return f;
+}
+
 std::optional<std::string> repeatedEnumValue(const std::vector<std::string> &values)
 {
     std::set<std::string> seen;

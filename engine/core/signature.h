@@ -66,6 +66,9 @@ struct Field {
     bool operator==(const Field &other) const = default;
 };
 
+// A str field with a description (the proposer's and the reflection's signatures).
+Field stringField(std::string name, std::string description);
+
 // "policy_violations" -> "Policy Violations", as DSPy's infer_prefix.
 std::string inferPrefix(std::string_view name);
 

@@ -139,22 +139,12 @@ private:
     Result<void> prepareData(const std::vector<Example> &trainset, const std::vector<Example> &valset)
     {
         if (valset.empty()) {
-            if (trainset.size() < 2)
-                return Error::make(ErrorKind::Data,
-                                   fmt::format("gepa: without a validation set the trainset must have at least 2 "
-                                               "examples to split (it has {})",
-                                               trainset.size()));
-            // A seeded half and half, as MIPROv2 splits: scoring the frontier on
-            // the examples reflection learns from would overfit them.
-            std::vector<std::size_t> order = Rng::forStream(m_config.seed, "valset-split").permutation(trainset.size());
-            std::vector<std::size_t> valIdx(order.begin(), order.begin() + static_cast<long>(trainset.size() / 2));
-            std::vector<std::size_t> trainIdx(order.begin() + static_cast<long>(trainset.size() / 2), order.end());
-            std::sort(valIdx.begin(), valIdx.end());
-            std::sort(trainIdx.begin(), trainIdx.end());
-            for (const std::size_t i : trainIdx)
-                m_train.push_back(trainset[i]);
-            for (const std::size_t i : valIdx)
-                m_val.push_back(trainset[i]);
+            // Scoring the frontier on the rows reflection learns from would overfit them.
+            auto split = splitOffValidation(trainset, m_config.seed, "gepa");
+            if (!split)
+                return split.error();
+            m_train = std::move(split->train);
+            m_val = std::move(split->val);
         } else {
             if (trainset.empty())
                 return Error::make(ErrorKind::Data,

@@ -120,22 +120,11 @@ private:
     Result<void> prepareData(const std::vector<Example> &trainset, const std::vector<Example> &valset)
     {
         if (valset.empty()) {
-            if (trainset.size() < 2)
-                return Error::make(ErrorKind::Data,
-                                   fmt::format("miprov2: without a validation set the trainset must have "
-                                               "at least 2 examples to split (it has {})",
-                                               trainset.size()));
-            // A seeded shuffle, half and half (DSPy puts the last 80% in val by position).
-            std::vector<std::size_t> order = Rng::forStream(m_config.seed, "valset-split").permutation(trainset.size());
-            const std::size_t valCount = trainset.size() / 2;
-            std::vector<std::size_t> valIdx(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(valCount));
-            std::vector<std::size_t> trainIdx(order.begin() + static_cast<std::ptrdiff_t>(valCount), order.end());
-            std::sort(valIdx.begin(), valIdx.end());
-            std::sort(trainIdx.begin(), trainIdx.end());
-            for (const std::size_t i : trainIdx)
-                m_train.push_back(trainset[i]);
-            for (const std::size_t i : valIdx)
-                m_val.push_back(trainset[i]);
+            auto split = splitOffValidation(trainset, m_config.seed, "miprov2");
+            if (!split)
+                return split.error();
+            m_train = std::move(split->train);
+            m_val = std::move(split->val);
         } else {
             if (trainset.empty())
                 return Error::make(ErrorKind::Data, "miprov2: the trainset is empty");

@@ -125,15 +125,6 @@ std::string floatRepr(double v)
     return s;
 }
 
-Field strField(const char *name, const char *description)
-{
-    Field f;
-    f.name = name;
-    f.type = Type::string();
-    f.description = description;
-    return f;
-}
-
 // pydantic's repr of a DSPy field's json_schema_extra, in DSPy's key order.
 std::string schemaExtra(const Field &field, bool input)
 {
@@ -355,8 +346,8 @@ Signature datasetDescriptorSignature()
                     "Some areas you may consider in your observations: topics, content, syntax, conciseness, etc. "
                     "It will be useful to make an educated guess as to the nature of the task this dataset will "
                     "enable. Don't be afraid to be creative";
-    s.inputs = {strField("examples", "Sample data points from the dataset")};
-    s.outputs = {strField("observations", "Somethings that holds true for most or all of the data you observed")};
+    s.inputs = {stringField("examples", "Sample data points from the dataset")};
+    s.outputs = {stringField("observations", "Somethings that holds true for most or all of the data you observed")};
     return s;
 }
 
@@ -370,9 +361,9 @@ Signature datasetDescriptorWithPriorSignature()
                     "Some areas you may consider in your observations: topics, content, syntax, conciceness, etc. "
                     "It will be useful to make an educated guess as to the nature of the task this dataset will "
                     "enable. Don't be afraid to be creative";
-    s.inputs = {strField("examples", "Sample data points from the dataset"),
-                strField("prior_observations", "Some prior observations I made about the data")};
-    s.outputs = {strField(
+    s.inputs = {stringField("examples", "Sample data points from the dataset"),
+                stringField("prior_observations", "Some prior observations I made about the data")};
+    s.outputs = {stringField(
         "observations",
         "Somethings that holds true for most or all of the data you observed or COMPLETE if you have nothing to add")};
     return s;
@@ -383,9 +374,9 @@ Signature observationSummarizerSignature()
     Signature s;
     s.instruction = "Given a series of observations I have made about my dataset, please summarize them into a brief "
                     "2-3 sentence summary which highlights only the most important details.";
-    s.inputs = {strField("observations", "Observations I have made about my dataset")};
-    s.outputs = {strField("summary",
-                          "Two to Three sentence summary of only the most significant highlights of my observations")};
+    s.inputs = {stringField("observations", "Observations I have made about my dataset")};
+    s.outputs = {stringField(
+        "summary", "Two to Three sentence summary of only the most significant highlights of my observations")};
     return s;
 }
 
@@ -396,11 +387,11 @@ Signature describeProgramSignature()
         "Below is some pseudo-code for a pipeline that solves tasks with calls to language models. Please describe "
         "what type of task this program appears to be designed to solve, and how it appears to work.";
     s.inputs = {
-        strField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
-        strField("program_example", "An example of the program in use.")};
+        stringField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
+        stringField("program_example", "An example of the program in use.")};
     s.outputs = {
-        strField("program_description",
-                 "Describe what task the program is designed to solve, and how it goes about solving this task.")};
+        stringField("program_description",
+                    "Describe what task the program is designed to solve, and how it goes about solving this task.")};
     return s;
 }
 
@@ -410,12 +401,12 @@ Signature describeModuleSignature()
     s.instruction = "Below is some pseudo-code for a pipeline that solves tasks with calls to language models. Please "
                     "describe the purpose of one of the specified module in this pipeline.";
     s.inputs = {
-        strField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
-        strField("program_example", "An example of the program in use."),
-        strField("program_description",
-                 "Summary of the task the program is designed to solve, and how it goes about solving it."),
-        strField("module", "The module in the program that we want to describe.")};
-    s.outputs = {strField("module_description", "Description of the module's role in the broader program.")};
+        stringField("program_code", "Pseudocode for a language model program designed to solve a particular task."),
+        stringField("program_example", "An example of the program in use."),
+        stringField("program_description",
+                    "Summary of the task the program is designed to solve, and how it goes about solving it."),
+        stringField("module", "The module in the program that we want to describe.")};
+    s.outputs = {stringField("module_description", "Description of the module's role in the broader program.")};
     return s;
 }
 
@@ -426,21 +417,23 @@ Signature instructionSignature(bool datasetDescription, bool programAware, bool 
         "Use the information below to learn about a task that we are trying to solve using calls to an LM, then "
         "generate a new instruction that will be used to prompt a Language Model to better solve the task.";
     if (datasetDescription)
-        s.inputs.push_back(strField("dataset_description", "A description of the dataset that we are using."));
+        s.inputs.push_back(stringField("dataset_description", "A description of the dataset that we are using."));
     if (programAware) {
-        s.inputs.push_back(strField("program_code", "Language model program designed to solve a particular task."));
+        s.inputs.push_back(stringField("program_code", "Language model program designed to solve a particular task."));
         s.inputs.push_back(
-            strField("program_description",
-                     "Summary of the task the program is designed to solve, and how it goes about solving it."));
-        s.inputs.push_back(strField("module", "The module to create an instruction for."));
-        s.inputs.push_back(strField("module_description", "Description of the module to create an instruction for."));
+            stringField("program_description",
+                        "Summary of the task the program is designed to solve, and how it goes about solving it."));
+        s.inputs.push_back(stringField("module", "The module to create an instruction for."));
+        s.inputs.push_back(
+            stringField("module_description", "Description of the module to create an instruction for."));
     }
-    s.inputs.push_back(strField("task_demos", "Example inputs/outputs of our module."));
-    s.inputs.push_back(strField("basic_instruction", "Basic instruction."));
+    s.inputs.push_back(stringField("task_demos", "Example inputs/outputs of our module."));
+    s.inputs.push_back(stringField("basic_instruction", "Basic instruction."));
     if (tip)
-        s.inputs.push_back(strField("tip", "A suggestion for how to go about generating the new instruction."));
-    s.outputs = {strField("proposed_instruction",
-                          "Propose an instruction that will be used to prompt a Language Model to perform this task.")};
+        s.inputs.push_back(stringField("tip", "A suggestion for how to go about generating the new instruction."));
+    s.outputs = {
+        stringField("proposed_instruction",
+                    "Propose an instruction that will be used to prompt a Language Model to perform this task.")};
     return s;
 }
 

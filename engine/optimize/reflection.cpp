@@ -8,15 +8,6 @@ namespace prism {
 
 namespace {
 
-Field textField(const char *name, const char *description)
-{
-    Field f;
-    f.name = name;
-    f.type = Type::string();
-    f.description = description;
-    return f;
-}
-
 // A value as a reader of the records sees it: list items one per line.
 std::string recordValue(const Value &value)
 {
@@ -46,9 +37,9 @@ Signature reflectionSignature()
         "step. Write a new instruction that keeps what already works and adds the specific facts, cues and rules "
         "the feedback reveals, stated generally enough to hold for inputs beyond these examples. Answer with the "
         "complete new instruction only.";
-    s.inputs = {textField("current_instruction", "The instruction the step followed"),
-                textField("examples_with_feedback", "Examples of the step's work with feedback on each output")};
-    s.outputs = {textField("new_instruction", "The complete improved instruction")};
+    s.inputs = {stringField("current_instruction", "The instruction the step followed"),
+                stringField("examples_with_feedback", "Examples of the step's work with feedback on each output")};
+    s.outputs = {stringField("new_instruction", "The complete improved instruction")};
     return s;
 }
 

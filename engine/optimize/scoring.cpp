@@ -1,6 +1,7 @@
 #include "optimize/scoring.h"
 
 #include "core/hash.h"
+#include "core/rng.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
@@ -315,6 +316,29 @@ double TrialRunner::globalMean() const
 } // namespace prism
 
 namespace prism {
+
+Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, std::uint64_t seed,
+                                         const char *optimizer)
+{
+    if (trainset.size() < 2)
+        return Error::make(ErrorKind::Data,
+                           fmt::format("{}: without a validation set the trainset must have at least 2 examples to "
+                                       "split (it has {})",
+                                       optimizer, trainset.size()));
+    // A seeded shuffle, half and half (DSPy's MIPROv2 puts the last 80% in val by position).
+    const std::vector<std::size_t> order = Rng::forStream(seed, "valset-split").permutation(trainset.size());
+    const auto valCount = static_cast<std::ptrdiff_t>(trainset.size() / 2);
+    std::vector<std::size_t> valIdx(order.begin(), order.begin() + valCount);
+    std::vector<std::size_t> trainIdx(order.begin() + valCount, order.end());
+    std::sort(valIdx.begin(), valIdx.end());
+    std::sort(trainIdx.begin(), trainIdx.end());
+    TrainValSplit split;
+    for (const std::size_t i : trainIdx)
+        split.train.push_back(trainset[i]);
+    for (const std::size_t i : valIdx)
+        split.val.push_back(trainset[i]);
+    return split;
+}
 
 void emitEvent(const OptimizeContext &context, EventPayload payload)
 {

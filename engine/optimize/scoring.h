@@ -197,6 +197,18 @@ private:
 void scoreAgainstStudent(const Program &student, const std::vector<Example> &valset, const OptimizeContext &context,
                          OptimizeResult &result);
 
+// The trainset split in two when a study has no validation set: a seeded
+// shuffle (stream "valset-split"), the first half (rounded down) becomes the
+// validation set; both halves keep the trainset's order. MIPROv2 and GEPA
+// split the same way. A Data error names the optimizer when there are fewer
+// than 2 examples.
+struct TrainValSplit {
+    std::vector<Example> train;
+    std::vector<Example> val;
+};
+Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, std::uint64_t seed,
+                                         const char *optimizer);
+
 // Emits an event when the context has a sink.
 void emitEvent(const OptimizeContext &context, EventPayload payload);
 

@@ -142,20 +142,6 @@ std::string oneDecimal(double v)
     return buf;
 }
 
-std::vector<std::string> backtickedNames(std::string_view text)
-{
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while ((pos = text.find('`', pos)) != std::string_view::npos) {
-        const std::size_t end = text.find('`', pos + 1);
-        if (end == std::string_view::npos)
-            break;
-        out.emplace_back(text.substr(pos + 1, end - pos - 1));
-        pos = end + 1;
-    }
-    return out;
-}
-
 // The fields of the examples, split into inputs and outputs, with statistics of each output.
 struct ExampleFields {
     std::vector<std::string> all; // in order of first appearance

@@ -82,20 +82,6 @@ bool readArrow(std::string_view line, std::string &kind, std::vector<std::string
     return !inputs.empty() && !outputs.empty();
 }
 
-std::vector<std::string> backtickedNames(std::string_view text)
-{
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while ((pos = text.find('`', pos)) != std::string_view::npos) {
-        const std::size_t end = text.find('`', pos + 1);
-        if (end == std::string_view::npos)
-            break;
-        out.emplace_back(text.substr(pos + 1, end - pos - 1));
-        pos = end + 1;
-    }
-    return out;
-}
-
 const std::string &inputValue(const Prompt &prompt, std::string_view name)
 {
     static const std::string empty;

@@ -732,4 +732,18 @@ double DrawHash::unit() const
     return unitFromHash(value());
 }
 
+std::vector<std::string> backtickedNames(std::string_view text)
+{
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while ((pos = text.find('`', pos)) != std::string_view::npos) {
+        const std::size_t end = text.find('`', pos + 1);
+        if (end == std::string_view::npos)
+            break;
+        out.emplace_back(text.substr(pos + 1, end - pos - 1));
+        pos = end + 1;
+    }
+    return out;
+}
+
 } // namespace prism::sim

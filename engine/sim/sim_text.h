@@ -25,6 +25,8 @@ std::string joinWords(const std::vector<std::string> &items, std::string_view jo
 std::string joinStrings(const std::vector<std::string> &items, std::string_view separator);
 // Pieces between separators, each trimmed (empty pieces kept).
 std::vector<std::string> splitOn(std::string_view text, std::string_view separator);
+// The names between backticks, in order ("`a` and `b`" -> a, b).
+std::vector<std::string> backtickedNames(std::string_view text);
 // Code points in UTF-8 text (for token counts).
 std::size_t countChars(std::string_view text);
 // Cuts at most maxChars code points, never inside a UTF-8 sequence.
