@@ -138,11 +138,12 @@ private slots:
         QVERIFY(!m_page->minibatchCheck()->isVisible());
         QVERIFY(m_page->gepaMetricCallsSpin()->isVisible());
         QVERIFY(m_page->gepaSelectionCombo()->isVisible());
+        QVERIFY(!m_page->maxLabeledDemosSpin()->isVisible()); // GEPA changes instructions only
         QCOMPARE(m_page->gepaMetricCallsSpin()->value(), static_cast<int>(prism::gepaAutoBudget(1, 6, 15)));
         QVERIFY(!m_page->gepaMetricCallsSpin()->isEnabled());
         QVERIFY2(m_page->estimateTaskLabel()->text().contains(QStringLiteral("a budget of 440 metric calls")),
                  qPrintable(m_page->estimateTaskLabel()->text()));
-        QVERIFY2(m_page->estimateProposerLabel()->text().startsWith(QStringLiteral("reflection: up to")),
+        QVERIFY2(m_page->estimateProposerLabel()->text().startsWith(QStringLiteral("up to")),
                  qPrintable(m_page->estimateProposerLabel()->text()));
 
         // No preset: a budget of its own, editable, one undo step per edit.

@@ -596,7 +596,12 @@ QWidget *RunPage::buildEstimateBox()
     m_estimateCost = label("estimateCost");
     m_estimateTime = label("estimateTime");
     form->addRow(tr("Task model"), m_estimateTask);
-    form->addRow(tr("Proposer model"), m_estimateProposer);
+    m_estimateProposerTitle = new QLabel(tr("Proposer model"));
+    // Room for the longer title GEPA gives it, so the switch does not clip.
+    m_estimateProposerTitle->setMinimumWidth(
+        std::max(m_estimateProposerTitle->fontMetrics().horizontalAdvance(tr("Reflection model")),
+                 m_estimateProposerTitle->fontMetrics().horizontalAdvance(tr("Proposer model"))));
+    form->addRow(m_estimateProposerTitle, m_estimateProposer);
     form->addRow(tr("Cost"), m_estimateCost);
     form->addRow(tr("Time"), m_estimateTime);
     m_estimateNote = label("estimateNote");
@@ -734,6 +739,7 @@ void RunPage::updateApplicable()
         m_form->setRowVisible(w, gepa);
     m_form->setRowVisible(m_numCandidates, mipro);
     m_form->setRowVisible(m_numTrials, mipro);
+    m_form->setRowVisible(m_maxLabeled, !gepa); // GEPA changes instructions only
     m_form->setRowVisible(m_maxBootstrapped, mipro || bootstrap);
     m_form->setRowVisible(m_maxRounds, mipro || bootstrap);
     m_form->setRowVisible(m_thresholdRow, mipro || bootstrap);
@@ -797,8 +803,9 @@ void RunPage::updateEstimate()
             .arg(countOf(p.task.calls, tr("call"), tr("calls")),
                  tokensText(p.task.promptTokens + p.task.completionTokens),
                  parts.isEmpty() ? tr("no validation set: nothing to score") : parts.join(QStringLiteral(", "))));
+    m_estimateProposerTitle->setText(p.optimizer == "gepa" ? tr("Reflection model") : tr("Proposer model"));
     m_estimateProposer->setText(
-        p.optimizer == "gepa" ? tr("reflection: up to %1 · %2 tokens")
+        p.optimizer == "gepa" ? tr("up to %1 · %2 tokens")
                                     .arg(countOf(p.reflection.calls, tr("call"), tr("calls")),
                                          tokensText(p.reflection.promptTokens + p.reflection.completionTokens))
         : p.proposer.calls == 0 ? tr("no calls")

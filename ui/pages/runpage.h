@@ -169,6 +169,7 @@ private:
 
     QLabel *m_estimateTask = nullptr;
     QLabel *m_estimateProposer = nullptr;
+    QLabel *m_estimateProposerTitle = nullptr; // "Proposer model", or "Reflection model" for GEPA
     QLabel *m_estimateCost = nullptr;
     QLabel *m_estimateTime = nullptr;
     QLabel *m_estimateNote = nullptr;
