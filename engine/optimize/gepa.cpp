@@ -107,14 +107,7 @@ private:
         return m_stop.has_value();
     }
 
-    CallOptions taskCall(const std::string &role) const
-    {
-        CallOptions call;
-        call.temperature = m_context.taskTemperature;
-        call.maxTokens = m_context.taskMaxTokens;
-        call.role = role;
-        return call;
-    }
+    CallOptions taskCall(const std::string &role) const { return taskCallOptions(m_context, role); }
 
     std::size_t predictorCount() const { return m_student.predictors.size(); }
 

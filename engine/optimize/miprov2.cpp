@@ -96,14 +96,7 @@ private:
         return m_stop.has_value();
     }
 
-    CallOptions taskCall(const std::string &role) const
-    {
-        CallOptions call;
-        call.temperature = m_context.taskTemperature;
-        call.maxTokens = m_context.taskMaxTokens;
-        call.role = role;
-        return call;
-    }
+    CallOptions taskCall(const std::string &role) const { return taskCallOptions(m_context, role); }
 
     CallOptions proposerCall(double temperature, std::uint64_t rollout) const
     {

@@ -317,6 +317,15 @@ double TrialRunner::globalMean() const
 
 namespace prism {
 
+CallOptions taskCallOptions(const OptimizeContext &context, std::string role)
+{
+    CallOptions call;
+    call.temperature = context.taskTemperature;
+    call.maxTokens = context.taskMaxTokens;
+    call.role = std::move(role);
+    return call;
+}
+
 Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, std::uint64_t seed,
                                          const char *optimizer)
 {
@@ -357,11 +366,7 @@ void scoreAgainstStudent(const Program &student, const std::vector<Example> &val
     }
     emitEvent(context, PhaseStartedEvent{"final", std::nullopt});
     CountingLm lm(*context.taskLm);
-    CallOptions call;
-    call.temperature = context.taskTemperature;
-    call.maxTokens = context.taskMaxTokens;
-    call.role = "evaluation";
-    TrialRunner runner(valset, lm, *context.adapter, *context.metric, context, call);
+    TrialRunner runner(valset, lm, *context.adapter, *context.metric, context, taskCallOptions(context, "evaluation"));
 
     std::vector<std::size_t> all(valset.size());
     for (std::size_t i = 0; i < all.size(); ++i)

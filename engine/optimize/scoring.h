@@ -209,6 +209,10 @@ struct TrainValSplit {
 Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, std::uint64_t seed,
                                          const char *optimizer);
 
+// The options of a task-model call of role `role` (evaluation, minibatch,
+// bootstrap...): the run's task temperature and max tokens.
+CallOptions taskCallOptions(const OptimizeContext &context, std::string role);
+
 // Emits an event when the context has a sink.
 void emitEvent(const OptimizeContext &context, EventPayload payload);
 
