@@ -399,7 +399,7 @@ std::string jsonDumps(const Json &value, bool ensureAscii, int indent)
     return out;
 }
 
-std::string str(const Value &value)
+std::optional<std::string> scalarStr(const Value &value)
 {
     if (value.isNull())
         return "None";
@@ -411,6 +411,13 @@ std::string str(const Value &value)
         return std::to_string(value.asInt());
     if (value.isFloat())
         return floatRepr(value.asNumber());
+    return std::nullopt;
+}
+
+std::string str(const Value &value)
+{
+    if (auto scalar = scalarStr(value))
+        return *std::move(scalar);
     return jsonDumps(toJson(value), false);
 }
 

@@ -7,6 +7,7 @@
 #include "core/signature.h"
 #include "core/value.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ std::string jsonDumps(const Json &value, bool ensureAscii, int indent = -1);
 // str() of a value after pydantic's serialize_for_json: True/False, None,
 // float repr; lists as json.dumps(ensure_ascii=False).
 std::string str(const Value &value);
+// Python's str() of a scalar (None, a string, True/False, an int, a float
+// repr); nullopt for a list or an object, whose text each caller chooses.
+std::optional<std::string> scalarStr(const Value &value);
 
 // get_annotation_name(): str, Literal['a', "b'c"], list[int].
 std::string annotationName(const Type &type);

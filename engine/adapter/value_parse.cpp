@@ -329,18 +329,10 @@ private:
 std::size_t matchingBrace(std::string_view text, std::size_t open)
 {
     int depth = 0;
-    bool inString = false;
     for (std::size_t i = open; i < text.size(); ++i) {
         const char c = text[i];
-        if (inString) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                inString = false;
-            continue;
-        }
         if (c == '"')
-            inString = true;
+            i = jsonStringEnd(text, i);
         else if (c == '{')
             ++depth;
         else if (c == '}' && --depth == 0)

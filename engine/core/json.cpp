@@ -360,18 +360,10 @@ Result<Json> parseJson(const std::string &text, const std::string &sourceName)
 
 std::optional<std::size_t> outOfRangeNumberAt(std::string_view text)
 {
-    bool inString = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
-        if (inString) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                inString = false;
-            continue;
-        }
         if (c == '"') {
-            inString = true;
+            i = jsonStringEnd(text, i);
             continue;
         }
         if (c == '-' || (c >= '0' && c <= '9')) {
@@ -385,6 +377,17 @@ std::optional<std::size_t> outOfRangeNumberAt(std::string_view text)
         }
     }
     return std::nullopt;
+}
+
+std::size_t jsonStringEnd(std::string_view text, std::size_t quote)
+{
+    for (std::size_t i = quote + 1; i < text.size(); ++i) {
+        if (text[i] == '\\')
+            ++i;
+        else if (text[i] == '"')
+            return i;
+    }
+    return text.size();
 }
 
 Result<Json> readJsonFile(const std::string &path)

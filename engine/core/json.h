@@ -55,6 +55,12 @@ Result<Json> parseJson(const std::string &text, const std::string &sourceName);
 // The byte offset of the first number literal outside strings that does not
 // fit a double (1e400): nlohmann reports those without a position.
 std::optional<std::size_t> outOfRangeNumberAt(std::string_view text);
+
+// The index of the quote that closes the JSON string opening at `quote`
+// (backslash escapes skipped); text.size() when it is never closed. The
+// scanners that look into JSON-like text without parsing it step over strings
+// with it.
+std::size_t jsonStringEnd(std::string_view text, std::size_t quote);
 // readInputFile with the document limit, then parseJson.
 Result<Json> readJsonFile(const std::string &path);
 

@@ -102,7 +102,7 @@ std::vector<Span> arrayElementSpans(std::string_view text)
     if (i == std::string_view::npos)
         return spans;
     int depth = 1;
-    bool inString = false, expect = true, open = false;
+    bool expect = true, open = false;
     std::size_t lastEnd = 0; // just past the last character that is not white space
     auto close = [&] {
         if (open)
@@ -111,14 +111,6 @@ std::vector<Span> arrayElementSpans(std::string_view text)
     };
     for (++i; i < text.size(); ++i) {
         const char c = text[i];
-        if (inString) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                inString = false;
-            lastEnd = i + 1;
-            continue;
-        }
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
             continue;
         if (depth == 1 && c == ',') {
@@ -137,10 +129,10 @@ std::vector<Span> arrayElementSpans(std::string_view text)
             open = true;
             expect = false;
         }
-        lastEnd = i + 1;
         if (c == '"')
-            inString = true;
-        else if (c == '[' || c == '{')
+            i = std::min(jsonStringEnd(text, i), text.size() - 1);
+        lastEnd = i + 1;
+        if (c == '[' || c == '{')
             ++depth;
     }
     close();

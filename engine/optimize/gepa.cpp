@@ -100,12 +100,7 @@ private:
             m_stop = stopReasonOf(error, {&m_task, &m_reflector});
     }
 
-    bool checkCancel()
-    {
-        if (!m_stop && m_context.cancel && m_context.cancel->load())
-            m_stop = StopReason::cancelled();
-        return m_stop.has_value();
-    }
+    bool checkCancel() { return latchCancel(m_stop, m_context); }
 
     CallOptions taskCall(const std::string &role) const { return taskCallOptions(m_context, role); }
 
@@ -131,20 +126,12 @@ private:
 
     Result<void> prepareData(const std::vector<Example> &trainset, const std::vector<Example> &valset)
     {
-        if (valset.empty()) {
-            // Scoring the frontier on the rows reflection learns from would overfit them.
-            auto split = splitOffValidation(trainset, m_config.seed, "gepa");
-            if (!split)
-                return split.error();
-            m_train = std::move(split->train);
-            m_val = std::move(split->val);
-        } else {
-            if (trainset.empty())
-                return Error::make(ErrorKind::Data,
-                                   "gepa: the trainset is empty: reflection needs examples to learn from");
-            m_train = trainset;
-            m_val = valset;
-        }
+        // Scoring the frontier on the rows reflection learns from would overfit them.
+        auto split = trainAndValidation(trainset, valset, m_config.seed, "gepa");
+        if (!split)
+            return split.error();
+        m_train = std::move(split->train);
+        m_val = std::move(split->val);
         const GepaBudget budget =
             gepaBudget(m_config, static_cast<int>(predictorCount()), m_train.size(), m_val.size());
         m_maxMetricCalls = budget.maxMetricCalls;

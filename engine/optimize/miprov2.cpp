@@ -89,12 +89,7 @@ private:
         m_stop = stopReasonOf(error, {&m_task, &m_proposer, &m_teacher});
     }
 
-    bool checkCancel()
-    {
-        if (!m_stop && m_context.cancel && m_context.cancel->load())
-            m_stop = StopReason::cancelled();
-        return m_stop.has_value();
-    }
+    bool checkCancel() { return latchCancel(m_stop, m_context); }
 
     CallOptions taskCall(const std::string &role) const { return taskCallOptions(m_context, role); }
 
@@ -112,18 +107,11 @@ private:
 
     Result<void> prepareData(const std::vector<Example> &trainset, const std::vector<Example> &valset)
     {
-        if (valset.empty()) {
-            auto split = splitOffValidation(trainset, m_config.seed, "miprov2");
-            if (!split)
-                return split.error();
-            m_train = std::move(split->train);
-            m_val = std::move(split->val);
-        } else {
-            if (trainset.empty())
-                return Error::make(ErrorKind::Data, "miprov2: the trainset is empty");
-            m_train = trainset;
-            m_val = valset;
-        }
+        auto split = trainAndValidation(trainset, valset, m_config.seed, "miprov2");
+        if (!split)
+            return split.error();
+        m_train = std::move(split->train);
+        m_val = std::move(split->val);
         if (m_settings.valSize && m_val.size() > static_cast<std::size_t>(*m_settings.valSize)) {
             std::vector<std::size_t> keep = Rng::forStream(m_config.seed, "valset-sample")
                                                 .sample(m_val.size(), static_cast<std::size_t>(*m_settings.valSize));

@@ -1,6 +1,7 @@
 #include "optimize/proposer.h"
 
 #include "adapter/chat_adapter.h"
+#include "adapter/pytext.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -13,6 +14,8 @@ namespace prism {
 
 namespace {
 
+using pytext::join;
+
 bool isSpace(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -23,17 +26,6 @@ bool isSpace(unsigned char c)
 bool isLabelChar(unsigned char c)
 {
     return std::isalnum(c) || c == '_' || c == '\'' || c == '-' || c >= 0x80;
-}
-
-std::string join(const std::vector<std::string> &parts, std::string_view separator)
-{
-    std::string out;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i > 0)
-            out += separator;
-        out += parts[i];
-    }
-    return out;
 }
 
 // Decodes one UTF-8 sequence at s[i]; returns its length (1 for a stray byte,
@@ -108,21 +100,6 @@ std::string pythonStringRepr(std::string_view s)
     }
     out += quote;
     return out;
-}
-
-// repr(float): shortest round-trip digits, always with a '.' or an exponent.
-std::string floatRepr(double v)
-{
-    if (v != v)
-        return "nan";
-    if (v == std::numeric_limits<double>::infinity())
-        return "inf";
-    if (v == -std::numeric_limits<double>::infinity())
-        return "-inf";
-    std::string s = fmt::format("{}", v);
-    if (s.find_first_of(".eE") == std::string::npos)
-        s += ".0";
-    return s;
 }
 
 // pydantic's repr of a DSPy field's json_schema_extra, in DSPy's key order.
@@ -228,16 +205,8 @@ std::string pythonRepr(const Value &value)
 
 std::string pythonStr(const Value &value)
 {
-    if (value.isNull())
-        return "None";
-    if (value.isString())
-        return value.asString();
-    if (value.isBool())
-        return value.asBool() ? "True" : "False";
-    if (value.isInt())
-        return std::to_string(value.asInt());
-    if (value.isFloat())
-        return floatRepr(value.asNumber());
+    if (auto scalar = pytext::scalarStr(value))
+        return *std::move(scalar);
     return pythonRepr(value);
 }
 

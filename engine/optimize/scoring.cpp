@@ -349,6 +349,25 @@ Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, s
     return split;
 }
 
+Result<TrainValSplit> trainAndValidation(const std::vector<Example> &trainset, const std::vector<Example> &valset,
+                                         std::uint64_t seed, const char *optimizer)
+{
+    if (valset.empty())
+        return splitOffValidation(trainset, seed, optimizer);
+    if (trainset.empty())
+        return Error::make(
+            ErrorKind::Data,
+            fmt::format("{}: the trainset is empty: the optimizer needs examples to learn from", optimizer));
+    return TrainValSplit{trainset, valset};
+}
+
+bool latchCancel(std::optional<StopReason> &stop, const OptimizeContext &context)
+{
+    if (!stop && context.cancel && context.cancel->load())
+        stop = StopReason::cancelled();
+    return stop.has_value();
+}
+
 void emitEvent(const OptimizeContext &context, EventPayload payload)
 {
     if (context.events)

@@ -209,6 +209,16 @@ struct TrainValSplit {
 Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, std::uint64_t seed,
                                          const char *optimizer);
 
+// The rows an optimizer learns from and the rows it selects on: the given
+// valset when there is one (a Data error when the trainset is then empty),
+// else the trainset split by splitOffValidation.
+Result<TrainValSplit> trainAndValidation(const std::vector<Example> &trainset, const std::vector<Example> &valset,
+                                         std::uint64_t seed, const char *optimizer);
+
+// Latches a cancel request into `stop` (an earlier stop is kept); true when
+// the run is stopping for any reason.
+bool latchCancel(std::optional<StopReason> &stop, const OptimizeContext &context);
+
 // The options of a task-model call of role `role` (evaluation, minibatch,
 // bootstrap...): the run's task temperature and max tokens.
 CallOptions taskCallOptions(const OptimizeContext &context, std::string role);
