@@ -20,3 +20,4 @@ prism_add_test(test_pins RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pin
 # `prism optimize --dry-run` against real runs of the samples: the plan bounds them.
 prism_add_test(test_plan_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
 prism_add_test(test_example_trace SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_example_trace.cpp)
+prism_add_test(test_judge_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_judge_cli.cpp)

@@ -5,6 +5,7 @@
 #include "core/program.h"
 #include "core/result.h"
 #include "eval/evaluator.h"
+#include "metric/judge.h"
 #include "lm/budget.h"
 #include "lm/ledger.h"
 
@@ -44,7 +45,9 @@ std::string versionText();
 
 // The study's metric: built-ins, and JavaScript metrics when the scripting
 // layer is built (see app/CMakeLists.txt); else makeMetric's error.
-Result<std::unique_ptr<Metric>> studyMetric(const MetricSpec &spec, const Program &program);
+// `judge`: studyJudge(study, models) (run/study_judge.h); null for a metric without a judge.
+Result<std::unique_ptr<Metric>> studyMetric(const MetricSpec &spec, const Program &program,
+                                            std::shared_ptr<const Judge> judge = nullptr);
 // Held by main(): the Qt application studyMetric may create is destroyed when
 // main returns, not among the static destructors after it (where Qt crashes).
 struct ScriptingScope {

@@ -10,6 +10,7 @@
 #include "eval/compare.h"
 #include "metric/builtin.h"
 #include "modelsetup/lm_setup.h"
+#include "run/study_judge.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -277,9 +278,6 @@ int runCompareCommand(const std::vector<std::string> &args)
             return loadFailed(loaded.error());
         baseline = std::move(loaded.value());
     }
-    auto metric = studyMetric(study->metric, study->program);
-    if (!metric)
-        return loadFailed(Error::make(metric.error().kind, studyPath + ": metric: " + metric.error().message));
     auto adapter = makeAdapter(study->eval.adapter);
     auto data = loadStudyData(study.value());
     if (!data)
@@ -292,6 +290,9 @@ int runCompareCommand(const std::vector<std::string> &args)
     auto models = setupModels(study.value(), model.overrides, lmOptions);
     if (!models)
         return loadFailed(Error::make(models.error().kind, studyPath + ": " + models.error().message));
+    auto metric = studyMetric(study->metric, study->program, studyJudge(study.value(), models.value()));
+    if (!metric)
+        return loadFailed(Error::make(metric.error().kind, studyPath + ": metric: " + metric.error().message));
     // As eval: fail fast, with one line, on a key, server or model that cannot work.
     if (auto reachable = checkConnection(models->taskConfig, models->services.cancel.get()); !reachable)
         return loadFailed(reachable.error());

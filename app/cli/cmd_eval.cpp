@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "metric/builtin.h"
 #include "modelsetup/lm_setup.h"
+#include "run/study_judge.h"
 
 #include <spdlog/spdlog.h>
 
@@ -141,11 +142,6 @@ int runEval(const EvalArgs &args)
         spdlog::debug("program from {}", args.programPath);
     }
 
-    auto metric = studyMetric(study.metric, program);
-    if (!metric)
-        return loadFailed(Error::make(metric.error().kind, args.studyPath + ": " + metric.error().message));
-    auto adapter = makeAdapter(study.eval.adapter);
-
     LmSetupOptions setup;
     setup.useCache = !args.model.noCache;
     setup.budget = args.budget;
@@ -153,6 +149,10 @@ int runEval(const EvalArgs &args)
     if (!models)
         return loadFailed(Error::make(models.error().kind, args.studyPath + ": " + models.error().message));
     ModelSet &set = models.value();
+    auto metric = studyMetric(study.metric, program, studyJudge(study, set));
+    if (!metric)
+        return loadFailed(Error::make(metric.error().kind, args.studyPath + ": " + metric.error().message));
+    auto adapter = makeAdapter(study.eval.adapter);
 
     auto data = loadStudyData(study);
     if (!data)
@@ -167,6 +167,11 @@ int runEval(const EvalArgs &args)
     auto reachable = checkConnection(set.taskConfig, set.services.cancel.get());
     if (!reachable)
         return loadFailed(reachable.error());
+    if (study.metric.kind == "judge" && set.judge != set.task) {
+        if (auto judgeReachable = checkConnection(set.judgeConfig, set.services.cancel.get()); !judgeReachable)
+            return loadFailed(Error::make(judgeReachable.error().kind,
+                                          "the judge model (models.judge): " + judgeReachable.error().message));
+    }
     if (set.services.budget)
         set.services.budget->restartClock();
 

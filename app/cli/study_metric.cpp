@@ -27,7 +27,8 @@ ScriptingScope::~ScriptingScope()
 #endif
 }
 
-Result<std::unique_ptr<Metric>> studyMetric(const MetricSpec &spec, const Program &program)
+Result<std::unique_ptr<Metric>> studyMetric(const MetricSpec &spec, const Program &program,
+                                            std::shared_ptr<const Judge> judge)
 {
 #ifdef PRISM_HAS_SCRIPTING
     if (spec.kind == "script") {
@@ -36,10 +37,10 @@ Result<std::unique_ptr<Metric>> studyMetric(const MetricSpec &spec, const Progra
         // it until main's ScriptingScope ends.
         if (!scriptingAvailable())
             scriptingRuntime() = std::make_unique<ScriptingRuntime>();
-        return makeStudyMetric(spec, program);
+        return makeStudyMetric(spec, program, judge);
     }
 #endif
-    return makeMetric(spec, program);
+    return makeMetric(spec, program, std::move(judge));
 }
 
 } // namespace prism::cli

@@ -73,6 +73,20 @@ Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
     return {};
 }
 
+Json fieldMetricsToJson(const std::vector<FieldMetric> &fields)
+{
+    Json out = Json::array();
+    for (const auto &f : fields) {
+        Json fj = {{"field", f.field}, {"metric", f.metric}, {"weight", f.weight}};
+        if (f.tolerance != 0)
+            fj["tolerance"] = f.tolerance;
+        if (!f.pattern.empty())
+            fj["pattern"] = f.pattern;
+        out.push_back(fj);
+    }
+    return out;
+}
+
 Json modelToJson(const ModelConfig &m)
 {
     Json j = Json::object();
@@ -259,7 +273,7 @@ private:
         }
         const JsonPath at = JsonPath().key("metric");
         const Json &m = m_reader.object(root["metric"], at);
-        m_reader.expectKeys(m, at, {"kind", "fields", "script"});
+        m_reader.expectKeys(m, at, {"kind", "fields", "script", "judge"});
         m_reader.read(m, at, "kind", s.metric.kind);
         if (s.metric.kind == "script") {
             m_reader.read(m, at, "script", s.metric.script);
@@ -267,12 +281,56 @@ private:
                 fail(at.key("script"), "is empty");
             return;
         }
+        if (s.metric.kind == "judge") {
+            readJudge(m, at, s);
+            return;
+        }
         if (s.metric.kind != "composite")
-            fail(at.key("kind"), "must be composite or script, not '" + s.metric.kind + "'");
+            fail(at.key("kind"), "must be composite, script or judge, not '" + s.metric.kind + "'");
         if (!m.contains("fields") || !m["fields"].is_array() || m["fields"].empty())
             fail(at.key("fields"), "must list one metric per output field");
+        readFieldMetrics(m, at, s);
+    }
+
+    void readFieldMetrics(const Json &m, const JsonPath &at, Study &s)
+    {
+        if (!m.contains("fields"))
+            return;
+        if (!m["fields"].is_array())
+            fail(at.key("fields"), "must be a list of field metrics");
         for (std::size_t i = 0; i < m["fields"].size(); ++i)
             s.metric.fields.push_back(readFieldMetric(m["fields"][i], at.key("fields").index(i), s.program));
+    }
+
+    // The judge's settings; `fields`, when given, is the cheaper metric tried first.
+    void readJudge(const Json &m, const JsonPath &at, Study &s)
+    {
+        readFieldMetrics(m, at, s);
+        if (!m.contains("judge"))
+            fail(at.key("judge"), "is missing: a judge metric needs at least a rubric");
+        const JsonPath jat = at.key("judge");
+        const Json &j = m_reader.object(m["judge"], jat);
+        m_reader.expectKeys(j, jat, {"rubric", "reference_field", "pass_threshold", "cheap_decides"});
+        JudgeSpec &judge = s.metric.judge;
+        m_reader.read(j, jat, "rubric", judge.rubric);
+        m_reader.read(j, jat, "reference_field", judge.referenceField);
+        m_reader.read(j, jat, "pass_threshold", judge.passThreshold);
+        m_reader.read(j, jat, "cheap_decides", judge.cheapDecides);
+        if (trimmed(judge.rubric).empty())
+            fail(jat.key("rubric"), "is empty: say what a good answer does");
+        if (!(judge.passThreshold >= 0.0 && judge.passThreshold <= 1.0))
+            fail(jat.key("pass_threshold"), "must be between 0 and 1");
+        if (judge.cheapDecides != "pass" && judge.cheapDecides != "pass_and_fail")
+            fail(jat.key("cheap_decides"), "must be pass or pass_and_fail, not '" + judge.cheapDecides + "'");
+        if (!judge.referenceField.empty()) {
+            bool known = false;
+            for (const auto &p : s.program.predictors)
+                known = known || p.signature.findOutput(judge.referenceField);
+            if (!known)
+                fail(jat.key("reference_field"),
+                     "'" + judge.referenceField
+                         + "' is not an output field of the program (the label to compare with)");
+        }
     }
 
     FieldMetric readFieldMetric(const Json &fm, const JsonPath &at, const Program &program)
@@ -342,16 +400,18 @@ private:
         if (!root.contains("models")) {
             s.proposerModel = s.taskModel;
             s.reflectionModel = s.proposerModel;
+            s.judgeModel = s.proposerModel;
             return;
         }
         const JsonPath at = JsonPath().key("models");
         const Json &m = m_reader.object(root["models"], at);
-        m_reader.expectKeys(m, at, {"task", "proposer", "reflection"});
+        m_reader.expectKeys(m, at, {"task", "proposer", "reflection", "judge"});
         if (m.contains("task"))
             s.taskModel = readModel(m["task"], at.key("task"));
         s.proposerModel = m.contains("proposer") ? readModel(m["proposer"], at.key("proposer")) : s.taskModel;
         s.reflectionModel =
             m.contains("reflection") ? readModel(m["reflection"], at.key("reflection")) : s.proposerModel;
+        s.judgeModel = m.contains("judge") ? readModel(m["judge"], at.key("judge")) : s.proposerModel;
     }
 
     void readOptimizer(const Json &o, OptimizerConfig &c)
@@ -503,22 +563,23 @@ std::string studyToJsonText(const Study &s)
     m["kind"] = s.metric.kind;
     if (s.metric.kind == "script") {
         m["script"] = s.metric.script;
+    } else if (s.metric.kind == "judge") {
+        const JudgeSpec &judge = s.metric.judge;
+        m["judge"] = Json{
+            {"rubric", judge.rubric}, {"pass_threshold", judge.passThreshold}, {"cheap_decides", judge.cheapDecides}};
+        if (!judge.referenceField.empty())
+            m["judge"]["reference_field"] = judge.referenceField;
+        if (!s.metric.fields.empty())
+            m["fields"] = fieldMetricsToJson(s.metric.fields);
     } else {
-        Json fields = Json::array();
-        for (const auto &f : s.metric.fields) {
-            Json fj = {{"field", f.field}, {"metric", f.metric}, {"weight", f.weight}};
-            if (f.tolerance != 0)
-                fj["tolerance"] = f.tolerance;
-            if (!f.pattern.empty())
-                fj["pattern"] = f.pattern;
-            fields.push_back(fj);
-        }
-        m["fields"] = fields;
+        m["fields"] = fieldMetricsToJson(s.metric.fields);
     }
     j["metric"] = m;
     j["models"] = Json{{"task", modelToJson(s.taskModel)}, {"proposer", modelToJson(s.proposerModel)}};
     if (s.reflectionModel != s.proposerModel)
         j["models"]["reflection"] = modelToJson(s.reflectionModel);
+    if (s.judgeModel != s.proposerModel)
+        j["models"]["judge"] = modelToJson(s.judgeModel);
     const auto &c = s.optimizer;
     Json o = Json::object();
     o["name"] = c.name;

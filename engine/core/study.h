@@ -58,10 +58,24 @@ struct FieldMetric {
     bool operator==(const FieldMetric &other) const = default;
 };
 
+// An LLM-as-judge metric: a judge model scores each answer against a rubric
+// (and a reference field, when set) from 0 to 1 and says why.
+struct JudgeSpec {
+    std::string rubric;
+    std::string referenceField; // an output field whose label the judge compares with; empty = none
+    double passThreshold = 0.5; // a score at or above it passes (bootstrap's demo threshold by default)
+    // With cheaper field metrics in MetricSpec::fields, which of their verdicts
+    // are final, so the judge is called only when they cannot decide: "pass"
+    // (a perfect cheap score is taken as 1) or "pass_and_fail" (a zero as 0, too).
+    std::string cheapDecides = "pass";
+    bool operator==(const JudgeSpec &other) const = default;
+};
+
 struct MetricSpec {
-    std::string kind = "composite";  // composite | script
-    std::vector<FieldMetric> fields; // composite: weighted mean over these
+    std::string kind = "composite";  // composite | script | judge
+    std::vector<FieldMetric> fields; // composite: weighted mean over these; judge: the cheaper metric, optional
     std::string script;              // script: JavaScript source of `function metric(example, pred, trace)`
+    JudgeSpec judge;                 // judge only
     bool operator==(const MetricSpec &other) const = default;
 };
 
@@ -168,6 +182,7 @@ struct Study {
     ModelConfig taskModel;
     ModelConfig proposerModel;
     ModelConfig reflectionModel; // GEPA's reflection calls; the proposer's unless set
+    ModelConfig judgeModel;      // a judge metric's calls; the proposer's unless set
     OptimizerConfig optimizer;
     EvalSettings eval;
 

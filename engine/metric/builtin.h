@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/value.h"
+#include "metric/judge.h"
 #include "metric/metric.h"
 
 #include <memory>
@@ -58,8 +59,11 @@ struct FieldScore {
 Result<std::vector<FieldScore>> scoreFields(const MetricSpec &spec, const Program &program, const Example &example,
                                             const Prediction &prediction);
 
-// The composite metric of a study: a weighted mean of one built-in per output
-// field. Checks that every field exists and every metric name is known.
-Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program);
+// The metric of a study built from the engine's parts: the composite metric (a
+// weighted mean of one built-in per output field; every field must exist and
+// every metric name be known), or the judge metric, which needs `judge`
+// (a Config error without one) and tries the spec's fields first when it has any.
+Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program,
+                                           std::shared_ptr<const Judge> judge = nullptr);
 
 } // namespace prism

@@ -242,9 +242,11 @@ Result<std::vector<FieldScorer>> buildScorers(const MetricSpec &spec, const Prog
             ErrorKind::Config,
             "metric: JavaScript metrics need the scripting module (prism_scripting, built with the studio); "
             "this build has only the built-in metrics");
-    if (spec.kind != "composite")
+    if (spec.kind == "judge" && spec.fields.empty())
+        return std::vector<FieldScorer>{}; // no cheaper metric: the judge decides every answer
+    if (spec.kind != "composite" && spec.kind != "judge")
         return Error::make(ErrorKind::Config,
-                           "metric: unknown kind '" + spec.kind + "' (expected composite or script)");
+                           "metric: unknown kind '" + spec.kind + "' (expected composite, script or judge)");
     if (spec.fields.empty())
         return Error::make(ErrorKind::Config, "metric: no fields to score; list one metric per output field");
 
@@ -307,12 +309,27 @@ Result<std::vector<FieldScorer>> buildScorers(const MetricSpec &spec, const Prog
 
 } // namespace
 
-Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program)
+Result<std::unique_ptr<Metric>> makeMetric(const MetricSpec &spec, const Program &program,
+                                           std::shared_ptr<const Judge> judge)
 {
     auto scorers = buildScorers(spec, program);
     if (!scorers)
         return scorers.error();
-    return std::unique_ptr<Metric>(std::make_unique<CompositeMetric>(std::move(*scorers)));
+    std::unique_ptr<Metric> composite;
+    if (!scorers->empty())
+        composite = std::make_unique<CompositeMetric>(std::move(*scorers));
+    if (spec.kind != "judge")
+        return composite;
+    if (!judge)
+        return Error::make(ErrorKind::Config, "metric: the judge metric has no judge model here (models.judge, "
+                                              "else the proposer model, is set up by eval, optimize and compare)");
+    if (program.predictors.empty())
+        return Error::make(ErrorKind::Config, "metric: the program has no predictor whose answer could be judged");
+    std::vector<std::string> responseFields;
+    for (const Field &f : program.predictors.back().signature.outputs)
+        responseFields.push_back(f.name);
+    return std::unique_ptr<Metric>(
+        std::make_unique<JudgeMetric>(spec.judge, std::move(responseFields), std::move(composite), std::move(judge)));
 }
 
 Result<std::vector<FieldScore>> scoreFields(const MetricSpec &spec, const Program &program, const Example &example,

@@ -173,9 +173,11 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     set.taskConfig = applyOverrides(study.taskModel, overrides);
     set.proposerConfig = study.proposerModel == study.taskModel ? set.taskConfig : study.proposerModel;
     set.reflectionConfig = study.reflectionModel == study.proposerModel ? set.proposerConfig : study.reflectionModel;
+    set.judgeConfig = study.judgeModel == study.proposerModel ? set.proposerConfig : study.judgeModel;
 
-    const int global = std::max({options.globalConcurrency, set.taskConfig.maxConcurrency,
-                                 set.proposerConfig.maxConcurrency, set.reflectionConfig.maxConcurrency, 1});
+    const int global =
+        std::max({options.globalConcurrency, set.taskConfig.maxConcurrency, set.proposerConfig.maxConcurrency,
+                  set.reflectionConfig.maxConcurrency, set.judgeConfig.maxConcurrency, 1});
     auto services = CallServices::makeDefault(true, options.budget, global);
     if (!services)
         return services.error();
@@ -195,16 +197,24 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
             return proposer.error();
         set.proposer = proposer.value();
     }
-    if (set.reflectionConfig == set.proposerConfig) {
-        set.reflection = set.proposer;
-    } else if (set.reflectionConfig == set.taskConfig) {
-        set.reflection = set.task;
-    } else {
-        auto reflection = makeManaged(set.reflectionConfig, set.services, "models.reflection");
-        if (!reflection)
-            return reflection.error();
-        set.reflection = reflection.value();
-    }
+    // A role on a model entry another role already has shares its ManagedLm.
+    auto shared = [&set](const ModelConfig &config, const char *where) -> Result<std::shared_ptr<ManagedLm>> {
+        if (config == set.proposerConfig)
+            return set.proposer;
+        if (config == set.taskConfig)
+            return set.task;
+        if (set.reflection && config == set.reflectionConfig)
+            return set.reflection;
+        return makeManaged(config, set.services, where);
+    };
+    auto reflection = shared(set.reflectionConfig, "models.reflection");
+    if (!reflection)
+        return reflection.error();
+    set.reflection = reflection.value();
+    auto judge = shared(set.judgeConfig, "models.judge");
+    if (!judge)
+        return judge.error();
+    set.judge = judge.value();
     spdlog::debug("task model {}, proposer {}{}", set.task->describe(),
                   set.proposer == set.task ? std::string("the same") : set.proposer->describe(),
                   set.services.cache ? ", cache " + set.services.cache->path() : std::string(", no cache"));

@@ -39,9 +39,11 @@ struct ModelSet {
     ModelConfig taskConfig; // after overrides
     ModelConfig proposerConfig;
     ModelConfig reflectionConfig; // GEPA's reflection model
+    ModelConfig judgeConfig;      // a judge metric's model
     std::shared_ptr<ManagedLm> task;
     std::shared_ptr<ManagedLm> proposer;
     std::shared_ptr<ManagedLm> reflection;
+    std::shared_ptr<ManagedLm> judge;
 };
 
 // Applies overrides to the study's task model, builds the raw clients

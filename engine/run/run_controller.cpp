@@ -1,5 +1,8 @@
 #include "run/run_controller.h"
 
+#include "eval/lm_judge.h"
+#include "run/study_judge.h"
+
 #include "artifact/artifact.h"
 #include "core/json.h"
 #include "metric/builtin.h"
@@ -154,7 +157,13 @@ Result<void> RunController::prepare(const Study &study, const std::string &optim
     m_study = study;
     m_study.optimizer.name = optimizerName;
 
-    auto metric = m_metricFactory(m_study.metric, m_study.program);
+    auto models = setupModels(m_study, overrides, lmOptions);
+    if (!models)
+        return models.error();
+    m_models = std::move(models.value());
+    // Checked here, before a run exists; a judge metric is built again in
+    // launch() on the journaled judge model, so a resume repeats no judge call.
+    auto metric = m_metricFactory(m_study.metric, m_study.program, studyJudge(m_study, m_models));
     if (!metric)
         return withContext(metric.error(), "metric: ");
     m_metric = std::move(metric.value());
@@ -169,10 +178,6 @@ Result<void> RunController::prepare(const Study &study, const std::string &optim
     m_data = std::move(data.value());
     if (m_data.train.examples.empty())
         return Error::make(ErrorKind::Data, "the study has no training examples to optimize on");
-    auto models = setupModels(m_study, overrides, lmOptions);
-    if (!models)
-        return models.error();
-    m_models = std::move(models.value());
     return {};
 }
 
@@ -184,6 +189,10 @@ OptimizerConfig runOptimizerConfig(const Study &study, const RunSettings &settin
     if (settings.seed)
         config.seed = *settings.seed;
     config.name = settings.optimizer.value_or(config.name);
+    // A judge's verdict is a score, rarely a perfect 1: its pass threshold is
+    // what makes a bootstrapped trace a demo, unless the optimizer sets one.
+    if (!config.metricThreshold && study.metric.kind == "judge")
+        config.metricThreshold = study.metric.judge.passThreshold;
     return config;
 }
 
@@ -353,6 +362,28 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     return m_runId;
 }
 
+// The judge metric again, its judge model behind the run's journal (which
+// only exists now): a resumed run gets the judge's answers back for free.
+void RunController::attachJournaledJudge()
+{
+    std::shared_ptr<JournalLm> judgeLm;
+    if (m_models.judge == m_models.task)
+        judgeLm = m_taskLm;
+    else if (m_models.judge == m_models.proposer)
+        judgeLm = m_proposerLm;
+    else if (m_models.judge == m_models.reflection)
+        judgeLm = m_reflectionLm;
+    else
+        judgeLm = std::make_shared<JournalLm>(m_models.judge, m_journal);
+    CallOptions call;
+    call.temperature = m_models.judgeConfig.temperature;
+    call.maxTokens = m_models.judgeConfig.maxTokens;
+    auto metric = m_metricFactory(m_study.metric, m_study.program,
+                                  makeLmJudge(m_study.metric, judgeLm, m_study.eval.adapter, call));
+    if (metric) // built once already in prepare(), from the same spec
+        m_metric = std::move(metric.value());
+}
+
 void RunController::launch()
 {
     m_journal->attachLedger(*m_models.services.ledger);
@@ -364,6 +395,8 @@ void RunController::launch()
         m_reflectionLm = m_taskLm;
     else
         m_reflectionLm = std::make_shared<JournalLm>(m_models.reflection, m_journal);
+    if (m_study.metric.kind == "judge")
+        attachJournaledJudge();
 
     // The store is the first listener: an event is committed before anyone sees it.
     m_bus.addListener([this](const RunEvent &event) {

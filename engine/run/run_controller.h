@@ -9,6 +9,7 @@
 #include "core/study.h"
 #include "data/dataset.h"
 #include "eval/evaluator.h"
+#include "metric/judge.h"
 #include "metric/metric.h"
 #include "modelsetup/lm_setup.h"
 #include "optimize/optimizer.h"
@@ -33,7 +34,9 @@ using OptimizerFactory = std::function<Result<std::unique_ptr<Optimizer>>(const 
 Result<std::unique_ptr<Optimizer>> makeOptimizer(const OptimizerConfig &config);
 // Builds the study's metric. The default, makeMetric, knows the built-ins;
 // programs with the scripting layer pass makeStudyMetric so JS metrics run.
-using MetricFactory = std::function<Result<std::unique_ptr<Metric>>(const MetricSpec &spec, const Program &program)>;
+// `judge` is the judge model of a judge metric (null for other metrics).
+using MetricFactory = std::function<Result<std::unique_ptr<Metric>>(const MetricSpec &spec, const Program &program,
+                                                                    std::shared_ptr<const Judge> judge)>;
 
 // How a run is launched; everything here is recorded with the run so that a
 // resume can rebuild it.
@@ -155,6 +158,7 @@ private:
     Result<void> prepare(const Study &study, const std::string &optimizerName, const ModelOverrides &overrides,
                          const LmSetupOptions &lmOptions);
     void launch();
+    void attachJournaledJudge();
     void runThread();
     // The phases of runThread, in order.
     void publishRunStarted();

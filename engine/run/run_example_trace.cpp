@@ -1,5 +1,7 @@
 #include "run/run_example_trace.h"
 
+#include "eval/lm_judge.h"
+
 #include "adapter/adapter.h"
 #include "core/json.h"
 #include "modelsetup/lm_setup.h"
@@ -102,6 +104,9 @@ Result<RunExampleSetup> prepareRunExample(RunStore &store, const std::string &ru
     RunExampleSetup setup;
     setup.study = std::move(*study);
     setup.taskConfig = runTaskConfig(setup.study, run->optionsJson);
+    const ModelConfig proposerConfig =
+        setup.study.proposerModel == setup.study.taskModel ? setup.taskConfig : setup.study.proposerModel;
+    setup.judgeConfig = setup.study.judgeModel == setup.study.proposerModel ? proposerConfig : setup.study.judgeModel;
     setup.exampleIndex = exampleIndex;
     auto program = configProgram(store, runId, setup.study.program, configKey);
     if (!program)
@@ -151,6 +156,20 @@ Result<ExampleTrace> replayRunExample(RunStore &store, const std::string &runId,
     call.role = "evaluation";
     return traceExample(setup.program, setup.example, static_cast<std::size_t>(setup.exampleIndex), **lm, *adapter,
                         metric, call, &setup.study.metric);
+}
+
+Result<std::shared_ptr<const Judge>> replayJudge(RunStore &store, const std::string &runId,
+                                                 const RunExampleSetup &setup)
+{
+    if (setup.study.metric.kind != "judge")
+        return std::shared_ptr<const Judge>();
+    auto lm = JournalReplayLm::open(store, runId, lmIdentity(setup.judgeConfig));
+    if (!lm)
+        return lm.error();
+    CallOptions call;
+    call.temperature = setup.judgeConfig.temperature;
+    call.maxTokens = setup.judgeConfig.maxTokens;
+    return makeLmJudge(setup.study.metric, std::shared_ptr<Lm>(std::move(*lm)), setup.study.eval.adapter, call);
 }
 
 } // namespace prism

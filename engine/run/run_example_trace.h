@@ -9,11 +9,13 @@
 #include "core/study.h"
 #include "run/example_trace.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace prism {
 
+class Judge;
 class Metric;
 class RunStore;
 
@@ -22,7 +24,8 @@ struct RunExampleSetup {
     Program program; // the study's program with the trial config's instructions and demos
     Example example;
     int exampleIndex = 0;
-    ModelConfig taskConfig; // after the run's model overrides
+    ModelConfig taskConfig;  // after the run's model overrides
+    ModelConfig judgeConfig; // a judge metric's model, resolved as setupModels resolves it
     // What the run recorded for this (config, example).
     Fields storedPrediction;
     std::optional<double> storedScore;
@@ -39,5 +42,10 @@ Result<RunExampleSetup> prepareRunExample(RunStore &store, const std::string &ru
 // run never made is an error in the trace, never a call.
 Result<ExampleTrace> replayRunExample(RunStore &store, const std::string &runId, const RunExampleSetup &setup,
                                       const Metric &metric);
+
+// The judge of the run's judge metric, answering from the run's journal only
+// (null when the metric has no judge): the metric to pass replayRunExample.
+Result<std::shared_ptr<const Judge>> replayJudge(RunStore &store, const std::string &runId,
+                                                 const RunExampleSetup &setup);
 
 } // namespace prism

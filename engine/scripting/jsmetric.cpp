@@ -616,11 +616,12 @@ Result<std::unique_ptr<Metric>> makeJsMetric(const std::string &source, int time
     return std::unique_ptr<Metric>(new JsMetric(source, timeoutMs));
 }
 
-Result<std::unique_ptr<Metric>> makeStudyMetric(const MetricSpec &spec, const Program &program, int scriptTimeoutMs)
+Result<std::unique_ptr<Metric>> makeStudyMetric(const MetricSpec &spec, const Program &program,
+                                                std::shared_ptr<const Judge> judge, int scriptTimeoutMs)
 {
     if (spec.kind == "script")
         return makeJsMetric(spec.script, scriptTimeoutMs);
-    return makeMetric(spec, program);
+    return makeMetric(spec, program, std::move(judge));
 }
 
 std::string jsMetricTemplate(const Program &program)

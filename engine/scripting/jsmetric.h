@@ -3,6 +3,7 @@
 #include "core/program.h"
 #include "core/result.h"
 #include "core/study.h"
+#include "metric/judge.h"
 #include "metric/metric.h"
 
 #include <cstdint>
@@ -81,9 +82,11 @@ private:
 // top-level code. timeoutMs limits every call (and the top-level code); >= 1.
 Result<std::unique_ptr<Metric>> makeJsMetric(const std::string &source, int timeoutMs = kDefaultMetricTimeoutMs);
 
-// The metric of a study: kind "script" -> JsMetric, "composite" -> the engine's
-// makeMetric. The studio and the CLI use this instead of makeMetric.
+// The metric of a study: kind "script" -> JsMetric, "composite" and "judge"
+// -> the engine's makeMetric (a judge metric needs `judge`, see
+// run/study_judge.h). The studio and the CLI use this instead of makeMetric.
 Result<std::unique_ptr<Metric>> makeStudyMetric(const MetricSpec &spec, const Program &program,
+                                                std::shared_ptr<const Judge> judge = nullptr,
                                                 int scriptTimeoutMs = kDefaultMetricTimeoutMs);
 
 // A starting script for the program's outputs: one comparison per output field

@@ -4,6 +4,7 @@
 #include "adapter/adapter.h"
 #include "data/dataset.h"
 #include "modelsetup/lm_setup.h"
+#include "run/study_judge.h"
 #include "scripting/jsmetric.h"
 
 #include <QObject>
@@ -52,13 +53,13 @@ prism::Result<ComparisonOutcome> ComparisonJob::run()
     const std::string where = m_study.name.empty() ? std::string("the study") : "study '" + m_study.name + "'";
     if (m_examples.empty())
         return Error::make(ErrorKind::Data, where + ": the split has no examples to compare on");
-    auto metric = prism::makeStudyMetric(m_study.metric, m_study.program);
-    if (!metric)
-        return Error::make(metric.error().kind, where + ": metric: " + metric.error().message);
     auto adapter = prism::makeAdapter(m_study.eval.adapter);
     auto models = prism::setupModels(m_study, {}, prism::LmSetupOptions{});
     if (!models)
         return Error::make(models.error().kind, where + ": " + models.error().message);
+    auto metric = prism::makeStudyMetric(m_study.metric, m_study.program, prism::studyJudge(m_study, *models));
+    if (!metric)
+        return Error::make(metric.error().kind, where + ": metric: " + metric.error().message);
     {
         std::lock_guard lock(m_mutex);
         m_services = std::make_shared<prism::CallServices>(models->services);

@@ -51,9 +51,10 @@ std::unique_ptr<prism::RunController> EngineBridge::makeController()
 {
     auto controller = std::make_unique<prism::RunController>(m_store);
     // The study's JavaScript metric runs in the studio as in "Test on selected rows".
-    controller->setMetricFactory([](const prism::MetricSpec &spec, const prism::Program &program) {
-        return prism::makeStudyMetric(spec, program);
-    });
+    controller->setMetricFactory(
+        [](const prism::MetricSpec &spec, const prism::Program &program, std::shared_ptr<const prism::Judge> judge) {
+            return prism::makeStudyMetric(spec, program, std::move(judge));
+        });
     // Engine thread: append and return; the UI thread does the rest.
     controller->addEventListener([mutex = m_queueMutex, queue = m_queue](const prism::RunEvent &event) {
         std::lock_guard lock(*mutex);

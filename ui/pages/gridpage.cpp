@@ -12,6 +12,7 @@
 #include "adapter/adapter.h"
 #include "core/worker_pool.h"
 #include "run/run_store.h"
+#include "run/study_judge.h"
 #include "scripting/jsmetric.h"
 
 #include <QComboBox>
@@ -66,11 +67,6 @@ struct GridJob {
 
     void run()
     {
-        auto metric = prism::makeStudyMetric(study.metric, study.program);
-        if (!metric) {
-            error = metric.error();
-            return;
-        }
         const auto adapter = prism::makeAdapter(study.eval.adapter);
         auto opened = models.open(study);
         if (!opened) {
@@ -78,6 +74,11 @@ struct GridJob {
             return;
         }
         const prism::ModelSet &set = *opened.value();
+        auto metric = prism::makeStudyMetric(study.metric, study.program, prism::studyJudge(study, set));
+        if (!metric) {
+            error = metric.error();
+            return;
+        }
         prism::EvalOptions options;
         options.threads = std::max(1, study.eval.threads);
         options.maxErrors = static_cast<int>(examples.size()) + 1; // every cell gets its verdict

@@ -1,5 +1,7 @@
 #include "pages/metricpage.h"
 
+#include "pages/judgepane.h"
+
 #include "models/rowtablemodel.h"
 #include "qtconvert.h"
 #include "studydocument.h"
@@ -12,6 +14,7 @@
 #include "metric/builtin.h"
 #include "modelsetup/lm_setup.h"
 #include "run/example_trace.h"
+#include "run/study_judge.h"
 #include "scripting/jsmetric.h"
 
 #include <QButtonGroup>
@@ -85,16 +88,16 @@ struct MetricTestJob {
 private:
     void runInner()
     {
-        // The metric first: a script that does not load costs no LM call.
-        auto metric = prism::makeStudyMetric(study.metric, study.program);
-        if (!metric) {
-            setupError = metric.error();
-            return;
-        }
+        // The metric before any call: a script that does not load costs no LM call.
         auto adapter = prism::makeAdapter(study.eval.adapter);
         auto models = prism::setupModels(study, {}, prism::LmSetupOptions{});
         if (!models) {
             setupError = models.error();
+            return;
+        }
+        auto metric = prism::makeStudyMetric(study.metric, study.program, prism::studyJudge(study, *models));
+        if (!metric) {
+            setupError = metric.error();
             return;
         }
         {
@@ -309,6 +312,8 @@ MetricPage::MetricPage(StudyDocument *document, QWidget *parent) : QWidget(paren
     m_stack = new QStackedWidget(m_splitter);
     m_stack->addWidget(buildBuilderPane());
     m_stack->addWidget(buildScriptPane());
+    m_judgePane = new JudgePane(m_document, m_stack);
+    m_stack->addWidget(m_judgePane);
     m_splitter->addWidget(m_stack);
     // Lower half: rows to test on, and what came back.
     m_splitter->addWidget(buildTestPane());
@@ -340,8 +345,12 @@ QHBoxLayout *MetricPage::buildModeBar()
     m_scriptButton->setObjectName(QStringLiteral("scriptModeButton"));
     m_scriptButton->setText(tr("&Script (JavaScript)"));
     m_scriptButton->setToolTip(tr("Your own function metric(example, pred, trace), run sandboxed"));
+    m_judgeButton = new QToolButton(this);
+    m_judgeButton->setObjectName(QStringLiteral("judgeModeButton"));
+    m_judgeButton->setText(tr("&Judge (LLM)"));
+    m_judgeButton->setToolTip(tr("A judge model scores each answer against a rubric, with its reason as feedback"));
     auto *group = new QButtonGroup(this);
-    for (QToolButton *b : {m_builderButton, m_scriptButton}) {
+    for (QToolButton *b : {m_builderButton, m_scriptButton, m_judgeButton}) {
         b->setCheckable(true);
         b->setToolButtonStyle(Qt::ToolButtonTextOnly);
         group->addButton(b);
@@ -351,6 +360,7 @@ QHBoxLayout *MetricPage::buildModeBar()
     top->addSpacing(fontMetrics().averageCharWidth() * 2);
     top->addWidget(m_builderButton);
     top->addWidget(m_scriptButton);
+    top->addWidget(m_judgeButton);
     top->addStretch(1);
     return top;
 }
@@ -527,6 +537,7 @@ void MetricPage::connectSignals()
 {
     connect(m_builderButton, &QToolButton::clicked, this, [this] { setMode(Mode::Builder); });
     connect(m_scriptButton, &QToolButton::clicked, this, [this] { setMode(Mode::Script); });
+    connect(m_judgeButton, &QToolButton::clicked, this, [this] { setMode(Mode::Judge); });
     connect(m_editor->document(), &QTextDocument::contentsChange, this, [this](int position, int removed, int added) {
         m_lastChangeSize = std::max(removed, added);
         // Enter with auto-indent adds a newline and spaces: still typing.
@@ -576,7 +587,8 @@ MetricPage::~MetricPage()
 
 MetricPage::Mode MetricPage::mode() const
 {
-    return m_document->study().metric.kind == "script" ? Mode::Script : Mode::Builder;
+    const std::string &kind = m_document->study().metric.kind;
+    return kind == "script" ? Mode::Script : kind == "judge" ? Mode::Judge : Mode::Builder;
 }
 
 std::vector<prism::Field> MetricPage::scoredOutputs() const
@@ -591,7 +603,18 @@ void MetricPage::setMode(Mode mode)
         return;
     }
     prism::Study study = m_document->study();
-    if (mode == Mode::Script) {
+    if (mode == Mode::Judge) {
+        study.metric.kind = "judge";
+        study.metric.fields.clear(); // the judge decides every answer until told otherwise
+        if (QString::fromStdString(study.metric.judge.rubric).trimmed().isEmpty())
+            study.metric.judge.rubric = tr("The response answers what was asked, correctly and completely, and "
+                                           "says nothing the inputs do not support.")
+                                            .toStdString();
+        if (study.metric.judge.referenceField.empty() && !study.program.predictors.empty()
+            && !study.program.predictors.back().signature.outputs.empty())
+            study.metric.judge.referenceField = study.program.predictors.back().signature.outputs.front().name;
+        m_document->setStudy(study, tr("Use a Judge Metric"));
+    } else if (mode == Mode::Script) {
         study.metric.kind = "script";
         if (QString::fromStdString(study.metric.script).trimmed().isEmpty())
             study.metric.script = prism::jsMetricTemplate(study.program);
@@ -624,14 +647,17 @@ void MetricPage::syncFromStudy()
 {
     const prism::Study &study = m_document->study();
     const bool script = study.metric.kind == "script";
+    const Mode shown = mode();
     m_syncing = true;
-    m_builderButton->setChecked(!script);
-    m_scriptButton->setChecked(script);
-    m_stack->setCurrentIndex(script ? 1 : 0);
-    if (m_shownMode != int(script)) {
-        m_shownMode = int(script);
+    m_builderButton->setChecked(shown == Mode::Builder);
+    m_scriptButton->setChecked(shown == Mode::Script);
+    m_judgeButton->setChecked(shown == Mode::Judge);
+    m_stack->setCurrentIndex(static_cast<int>(shown));
+    if (m_shownMode != static_cast<int>(shown)) {
+        m_shownMode = static_cast<int>(shown);
         fitSplitter();
     }
+    m_judgePane->syncFromStudy();
 
     const QString source = toQ(study.metric.script);
     if (m_editor->toPlainText() != source) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 class ErrorBanner;
+class JudgePane;
 class QComboBox;
 class QHBoxLayout;
 class QLabel;
@@ -31,8 +32,8 @@ class TraceDialog;
 struct MetricTestJob;
 
 // Metric page: the builder (one built-in metric per output field, with
-// weights) or a JavaScript metric in an editor with highlighting and line
-// numbers. Every edit goes through StudyDocument::setStudy (undo).
+// weights), a JavaScript metric in an editor with highlighting and line
+// numbers, or an LLM judge with a rubric (JudgePane). Every edit goes through StudyDocument::setStudy (undo).
 //
 // "Test on selected rows" runs the current program with the task model and
 // the current metric on rows chosen in the page's row table, on a background
@@ -46,6 +47,7 @@ public:
     enum class Mode {
         Builder,
         Script,
+        Judge,
     };
 
     explicit MetricPage(StudyDocument *document, QWidget *parent = nullptr);
@@ -60,6 +62,7 @@ public:
 
     QTableWidget *builderTable() const { return m_builder; }
     QPlainTextEdit *scriptEditor() const { return m_editor; }
+    JudgePane *judgePane() const { return m_judgePane; }
     QTableView *rowsView() const { return m_rowsView; }
     QTableWidget *resultsTable() const { return m_results; }
     QPushButton *testButton() const { return m_testButton; }
@@ -137,6 +140,8 @@ private:
     ErrorBanner *m_banner = nullptr;
     QToolButton *m_builderButton = nullptr;
     QToolButton *m_scriptButton = nullptr;
+    QToolButton *m_judgeButton = nullptr;
+    JudgePane *m_judgePane = nullptr;
     QStackedWidget *m_stack = nullptr;
     QSplitter *m_splitter = nullptr;
     int m_shownMode = -1;

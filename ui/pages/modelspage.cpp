@@ -525,6 +525,18 @@ const prism::ModelConfig &ModelsPage::config(Role role) const
     return role == Task ? m_document->study().taskModel : m_document->study().proposerModel;
 }
 
+// GEPA's reflection model and a judge metric's model default to the proposer
+// (the study file names them only when they differ): one that was the
+// proposer's stays the proposer's when the proposer changes.
+void ModelsPage::followProposer(prism::Study &study) const
+{
+    const prism::ModelConfig &before = m_document->study().proposerModel;
+    if (study.reflectionModel == before)
+        study.reflectionModel = study.proposerModel;
+    if (study.judgeModel == before)
+        study.judgeModel = study.proposerModel;
+}
+
 void ModelsPage::commit(Role role, const std::function<void(prism::ModelConfig &)> &edit, const QString &undoText,
                         const QString &mergeKey)
 {
@@ -535,6 +547,7 @@ void ModelsPage::commit(Role role, const std::function<void(prism::ModelConfig &
     edit(target);
     if (role == Task && m_proposerFollows)
         study.proposerModel = study.taskModel;
+    followProposer(study);
     if (study == m_document->study())
         return;
     const QString text = role == Task ? tr("%1 (Task Model)").arg(undoText) : tr("%1 (Proposer Model)").arg(undoText);
@@ -579,6 +592,7 @@ void ModelsPage::onSameAsTaskToggled(bool on)
     if (on && m_document->study().proposerModel != m_document->study().taskModel) {
         prism::Study study = m_document->study();
         study.proposerModel = study.taskModel;
+        followProposer(study);
         m_document->setStudy(study, tr("Use the Task Model for Proposals"));
     }
     updateEnabled();

@@ -136,6 +136,7 @@ private:
     void updateEnabled();
     const prism::ModelConfig &config(Role role) const;
     // Applies an edit to a copy of the role's config and pushes it as one undo step.
+    void followProposer(prism::Study &study) const;
     void commit(Role role, const std::function<void(prism::ModelConfig &)> &edit, const QString &undoText,
                 const QString &mergeKey = {});
     void onSameAsTaskToggled(bool on);

@@ -787,7 +787,10 @@ TraceDialog *MonitorPage::openExampleTrace(int row)
         if (!prepared)
             return prepared.error();
         *setup = *prepared;
-        auto metric = prism::makeStudyMetric(prepared->study.metric, prepared->program);
+        auto judge = prism::replayJudge(*store, runId, *prepared);
+        if (!judge)
+            return judge.error();
+        auto metric = prism::makeStudyMetric(prepared->study.metric, prepared->program, *judge);
         if (!metric)
             return metric.error();
         return prism::replayRunExample(*store, runId, *prepared, **metric);

@@ -10,6 +10,7 @@
 #include "metric/metric.h"
 #include "run/example_trace.h"
 #include "run/run_store.h"
+#include "run/study_judge.h"
 #include "scripting/jsmetric.h"
 
 #include <QComboBox>
@@ -117,16 +118,16 @@ struct PlaygroundJob {
             traces.assign(programs.size(), prism::Result<prism::ExampleTrace>(error));
         };
         std::unique_ptr<prism::Metric> unscored;
-        auto metric = prism::makeStudyMetric(study.metric, study.program);
-        if (!metric)
-            return fail(metric.error());
-        if (!scored)
-            unscored = std::make_unique<UnscoredMetric>();
         const auto adapter = prism::makeAdapter(study.eval.adapter);
         auto opened = models.open(study);
         if (!opened)
             return fail(opened.error());
         const prism::ModelSet &set = *opened.value();
+        auto metric = prism::makeStudyMetric(study.metric, study.program, prism::studyJudge(study, set));
+        if (!metric)
+            return fail(metric.error());
+        if (!scored)
+            unscored = std::make_unique<UnscoredMetric>();
         prism::CallOptions call;
         call.temperature = set.taskConfig.temperature;
         call.maxTokens = set.taskConfig.maxTokens;

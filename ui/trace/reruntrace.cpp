@@ -6,6 +6,7 @@
 
 #include "adapter/adapter.h"
 #include "run/example_trace.h"
+#include "run/study_judge.h"
 #include "scripting/jsmetric.h"
 
 #include <memory>
@@ -16,13 +17,13 @@ void startRerunTrace(TraceDialog *dialog, prism::Study study, prism::Program pro
     auto models = std::make_shared<JobModels>();
     auto job = [models, study = std::move(study), program = std::move(program), example = std::move(example),
                 index]() -> prism::Result<prism::ExampleTrace> {
-        auto metric = prism::makeStudyMetric(study.metric, study.program);
-        if (!metric)
-            return metric.error();
         const auto adapter = prism::makeAdapter(study.eval.adapter);
         auto opened = models->open(study);
         if (!opened)
             return opened.error();
+        auto metric = prism::makeStudyMetric(study.metric, study.program, prism::studyJudge(study, *opened.value()));
+        if (!metric)
+            return metric.error();
         // The evaluation's call settings, so a repeat finds its answers in the cache.
         prism::CallOptions call;
         call.temperature = opened.value()->taskConfig.temperature;
