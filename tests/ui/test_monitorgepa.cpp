@@ -308,6 +308,11 @@ private slots:
         if (accepted->parents.front() == 0 && !added.isEmpty())
             QVERIFY(someOccurrenceIn(gepa->proposalDetail()->document(), added, QColor(0x1b, 0x5e, 0x20)));
         QVERIFY(saveShot(page.get(), QStringLiteral("monitor-gepa-iteration.png")));
+        // The whole detail, records and answer included, at the width of its pane.
+        QTextBrowser whole;
+        whole.setHtml(gepa->proposalDetail()->toHtml());
+        whole.resize(gepa->proposalDetail()->width(), 1400);
+        QVERIFY(saveShot(&whole, QStringLiteral("monitor-gepa-iteration-detail.png")));
 
         // Selecting the student in the tree selects its grid row and leaves the iteration.
         const auto items = candidateItems(gepa->candidateTree());

@@ -196,7 +196,7 @@ MonitorPage::MonitorPage(QWidget *parent) : QWidget(parent)
     charts->addWidget(m_gepa->treePanel());
     charts->setStretchFactor(0, 3);
     charts->setStretchFactor(1, 2);
-    charts->setStretchFactor(2, 2);
+    charts->setStretchFactor(2, 3); // GEPA's tree: six columns
     connect(m_predictorCombo, &QComboBox::currentIndexChanged, this, [this] { updateHeatmap(); });
 
     m_tabs = new QTabWidget(this);

@@ -105,6 +105,8 @@ void GepaViews::buildTree(QWidget *parent)
         m_tree->setColumnWidth(
             c,
             std::max(fm.horizontalAdvance(samples.at(c)), fm.horizontalAdvance(m_tree->headerItem()->text(c))) + pad);
+    // The numbers indent with the tree's depth: the first column follows them.
+    m_tree->header()->setSectionResizeMode(CandidateColumn, QHeaderView::ResizeToContents);
     m_tree->header()->setStretchLastSection(true);
     layout->addWidget(m_tree, 1);
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
@@ -157,7 +159,7 @@ void GepaViews::buildIterations(QWidget *parent)
     m_iterationsView->verticalHeader()->hide();
     m_iterationsView->verticalHeader()->setDefaultSectionSize(m_iterationsView->fontMetrics().height() + 8);
     const QFontMetrics fm = m_iterationsView->fontMetrics();
-    const int pad = fm.averageCharWidth() * 3;
+    const int pad = fm.averageCharWidth() * 2;
     const QStringList samples = {QStringLiteral("100"), QStringLiteral("reflection"),  QStringLiteral("#10 + #10"),
                                  tr("accepted → #10"),  QStringLiteral("0.00 → 0.00"), QStringLiteral("1000 / 1000")};
     QFont bold = m_iterationsView->font();
@@ -175,8 +177,8 @@ void GepaViews::buildIterations(QWidget *parent)
     m_detail->setObjectName(QStringLiteral("gepaProposalDetail"));
     split->addWidget(m_iterationsView);
     split->addWidget(m_detail);
-    split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 1);
+    split->setStretchFactor(0, 4);
+    split->setStretchFactor(1, 3);
 }
 
 void GepaViews::reset()
@@ -251,7 +253,6 @@ void GepaViews::appendCandidates()
         for (QTreeWidgetItem *up = item->parent(); up; up = up->parent())
             up->setExpanded(true);
     }
-    m_tree->resizeColumnToContents(CandidateColumn);
 }
 
 void GepaViews::refreshScores()
@@ -507,8 +508,8 @@ QString GepaViews::proposalHtml(const prism::CandidateProposedEvent &p) const
     else
         html += tr("<p><b style='color:#b3261e'>Rejected</b>: %1</p>").arg(toQ(p.verdict).toHtmlEscaped());
     html += tr("<p>Metric calls: %1 of %2 used after this iteration.</p>").arg(p.metricCalls).arg(p.maxMetricCalls);
+    html += changesHtml(p); // first: what changed is what a reader looks for
     html += minibatchHtml(p);
-    html += changesHtml(p);
     for (const auto &proposal : p.proposals) {
         html += tr("<h4>Reflection on %1</h4>").arg(toQ(proposal.predictor).toHtmlEscaped());
         if (proposal.error)

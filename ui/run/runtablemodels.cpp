@@ -303,6 +303,8 @@ QVariant ProposalTableModel::data(const QModelIndex &index, int role) const
             return toQ(p.verdict);
         if (index.column() == MinibatchColumn)
             return tr("Sum of the minibatch scores (%1 examples): parent → child").arg(p.minibatch.size());
+        if (index.column() == MetricCallsColumn)
+            return tr("Metric calls the run had used after this iteration, of its budget");
         return {};
     }
     if (role == Qt::TextAlignmentRole) {
@@ -323,12 +325,12 @@ QVariant ProposalTableModel::headerData(int section, Qt::Orientation orientation
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case IterationColumn: return tr("Iteration");
+    case IterationColumn: return tr("Iter.");
     case KindColumn: return tr("Kind");
     case ParentsColumn: return tr("Parents");
     case ResultColumn: return tr("Result");
-    case MinibatchColumn: return tr("Minibatch sum");
-    case MetricCallsColumn: return tr("Metric calls");
+    case MinibatchColumn: return tr("Minibatch");
+    case MetricCallsColumn: return tr("Calls");
     case VerdictColumn: return tr("Verdict");
     default: return {};
     }
