@@ -7,8 +7,9 @@
 // Engine headers before Qt's (its emit macro).
 #include "recordedrun.h"
 
-#include "core/word_diff.h"
 #include "charts/trialchart.h"
+#include "compare/worddiff.h"
+#include "monitorfixture.h"
 #include "pages/monitorpage.h"
 #include "run/gepaviews.h"
 #include "run/runtablemodels.h"
@@ -112,14 +113,7 @@ private:
     QTemporaryDir m_dir;
     recordedrun::Recording m_rec;
 
-    std::unique_ptr<MonitorPage> makePage()
-    {
-        auto page = std::make_unique<MonitorPage>();
-        page->setStore(m_rec.store);
-        page->resize(1280, 800);
-        page->show();
-        return page;
-    }
+    std::unique_ptr<MonitorPage> makePage() { return uitest::shownMonitor(m_rec.store, QSize(1280, 800)); }
 
     void feedLive(MonitorPage *page, std::size_t batch)
     {
@@ -302,9 +296,9 @@ private slots:
         const auto *child = page->state().candidate(reflection.predictor, *reflection.instruction);
         QVERIFY(parent && child);
         QString added;
-        for (const auto &piece : wordDiff(parent->text, child->text))
-            if (piece.kind == WordDiffPiece::Kind::Added && added.isEmpty())
-                added = QString::fromStdString(piece.text).section(QLatin1Char(' '), 0, 0);
+        for (const auto &piece : diffWords(QString::fromStdString(parent->text), QString::fromStdString(child->text)))
+            if (piece.kind == DiffSegment::Kind::Added && added.isEmpty())
+                added = piece.text.simplified().section(QLatin1Char(' '), 0, 0);
         if (accepted->parents.front() == 0 && !added.isEmpty())
             QVERIFY(someOccurrenceIn(gepa->proposalDetail()->document(), added, QColor(0x1b, 0x5e, 0x20)));
         QVERIFY(saveShot(page.get(), QStringLiteral("monitor-gepa-iteration.png")));
@@ -454,7 +448,7 @@ private slots:
         QTextDocument *doc = browser.document();
         QCOMPARE(doc->toPlainText(), QStringLiteral("Classify the each snippet for spam moderation."));
         QVERIFY(formatOf(doc, QStringLiteral("the")).fontStrikeOut());
-        QCOMPARE(formatOf(doc, QStringLiteral("the")).foreground().color(), QColor(0xb3, 0x26, 0x1e));
+        QCOMPARE(formatOf(doc, QStringLiteral("the")).foreground().color(), QColor(0x8a, 0x1c, 0x12));
         QVERIFY(!formatOf(doc, QStringLiteral("each")).fontStrikeOut());
         QCOMPARE(formatOf(doc, QStringLiteral("each")).foreground().color(), QColor(0x1b, 0x5e, 0x20));
         QCOMPARE(formatOf(doc, QStringLiteral("spam")).foreground().color(), QColor(0x1b, 0x5e, 0x20));

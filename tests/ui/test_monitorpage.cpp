@@ -8,6 +8,7 @@
 
 #include "charts/heatmapwidget.h"
 #include "charts/trialchart.h"
+#include "monitorfixture.h"
 #include "pages/monitorpage.h"
 #include "studiostyle.h"
 
@@ -66,11 +67,7 @@ private:
 
     std::unique_ptr<MonitorPage> makePage()
     {
-        auto page = std::make_unique<MonitorPage>();
-        page->setStore(m_rec.store);
-        page->resize(1200, 860); // the page's share of a 1400x900 window
-        page->show();
-        return page;
+        return uitest::shownMonitor(m_rec.store, QSize(1200, 860)); // the page's share of a 1400x900 window
     }
 
     // Feeds the recorded run live, in batches of five events.

@@ -38,27 +38,37 @@
 class TestScreenshots final : public QObject {
     Q_OBJECT
 
+private:
+    QString m_dir;
+
+    // The studio with the moderation sample, shown at size.
+    static bool showModeration(MainWindow &window, const QSize &size)
+    {
+        registerPages(&window);
+        if (!window.openSample(QStringLiteral("moderation")))
+            return false;
+        window.resize(size);
+        window.show();
+        return QTest::qWaitForWindowExposed(&window);
+    }
+
 private slots:
     void initTestCase()
     {
         QCoreApplication::setOrganizationName(QStringLiteral("PrismTest"));
         QCoreApplication::setApplicationName(QStringLiteral("test_screenshots"));
         applyStudioStyle(qApp);
+        m_dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
+        if (m_dir.isEmpty())
+            QSKIP("set PRISM_SCREENSHOT_DIR to save screenshots");
+        QVERIFY(QDir().mkpath(m_dir));
     }
 
     void everyPage()
     {
-        const QString dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
-        if (dir.isEmpty())
-            QSKIP("set PRISM_SCREENSHOT_DIR to save screenshots");
-        QVERIFY(QDir().mkpath(dir));
-
+        const QString dir = m_dir;
         MainWindow window;
-        registerPages(&window);
-        QVERIFY(window.openSample(QStringLiteral("moderation")));
-        window.resize(1400, 900);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showModeration(window, QSize(1400, 900)));
 
         const auto shoot = [&](const QString &name) {
             QTest::qWait(120);
@@ -179,16 +189,8 @@ private slots:
     // candidate #2 into #3 with its instruction diff.
     void gepaMonitor()
     {
-        const QString dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
-        if (dir.isEmpty())
-            QSKIP("set PRISM_SCREENSHOT_DIR to save screenshots");
-        QVERIFY(QDir().mkpath(dir));
         MainWindow window;
-        registerPages(&window);
-        QVERIFY(window.openSample(QStringLiteral("moderation")));
-        window.resize(1280, 800);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showModeration(window, QSize(1280, 800)));
         prism::Study study = window.document()->study();
         study.optimizer.name = "gepa";
         study.optimizer.autoMode.clear();
@@ -209,7 +211,7 @@ private slots:
         monitor->tabs()->setCurrentWidget(monitor->gepaViews()->iterationsPanel());
         monitor->gepaViews()->iterationsTable()->selectRow(2);
         QTest::qWait(120);
-        const QString file = QDir(dir).filePath(QStringLiteral("06-monitor-gepa.png"));
+        const QString file = QDir(m_dir).filePath(QStringLiteral("06-monitor-gepa.png"));
         QVERIFY2(window.grab().save(file), qPrintable(file));
     }
 };

@@ -10,6 +10,7 @@
 #include "run/runtablemodels.h"
 #include "trace/tracedialog.h"
 #include "trace/traceview.h"
+#include "widgets/tableviews.h"
 
 #include "run/run_example_trace.h"
 #include "scripting/jsmetric.h"
@@ -106,35 +107,6 @@ QTableWidgetItem *cellItem(const QString &text, bool number = false)
     if (number)
         item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return item;
-}
-
-// Widens each column to hold its header and a sample of its widest content.
-void fitColumns(QTableView *view, const QStringList &samples)
-{
-    const QFontMetrics fm = view->fontMetrics();
-    const int padding = fm.averageCharWidth() * 2;
-    QFont bold = view->font();
-    bold.setBold(true);
-    const QFontMetrics headerMetrics(bold);
-    for (int c = 0; c < samples.size() && c < view->model()->columnCount(); ++c) {
-        const QString header = view->model()->headerData(c, Qt::Horizontal).toString();
-        view->setColumnWidth(c, std::max(headerMetrics.horizontalAdvance(header), fm.horizontalAdvance(samples.at(c)))
-                                    + padding);
-    }
-}
-
-void setupTableView(QAbstractItemView *view, int rowHeight)
-{
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSelectionMode(QAbstractItemView::SingleSelection);
-    view->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    view->setAlternatingRowColors(true);
-    if (auto *table = qobject_cast<QTableView *>(view)) {
-        table->verticalHeader()->hide();
-        table->verticalHeader()->setDefaultSectionSize(rowHeight);
-        table->setWordWrap(false);
-        table->horizontalHeader()->setHighlightSections(false);
-    }
 }
 
 QString statusColor(prism::RunStatus status)

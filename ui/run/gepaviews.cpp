@@ -1,11 +1,12 @@
-#include "core/word_diff.h"
 #include "optimize/pareto.h"
 
 #include "run/gepaviews.h"
 
 #include "charts/heatmapwidget.h"
+#include "compare/worddiff.h"
 #include "qtconvert.h"
 #include "run/runtablemodels.h"
+#include "widgets/tableviews.h"
 
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -151,25 +152,9 @@ void GepaViews::buildIterations(QWidget *parent)
     m_iterationsView = new QTableView(split);
     m_iterationsView->setObjectName(QStringLiteral("gepaIterationsTable"));
     m_iterationsView->setModel(m_proposalsModel);
-    m_iterationsView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_iterationsView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_iterationsView->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_iterationsView->setAlternatingRowColors(true);
-    m_iterationsView->setWordWrap(false);
-    m_iterationsView->verticalHeader()->hide();
-    m_iterationsView->verticalHeader()->setDefaultSectionSize(m_iterationsView->fontMetrics().height() + 8);
-    const QFontMetrics fm = m_iterationsView->fontMetrics();
-    const int pad = fm.averageCharWidth() * 2;
-    const QStringList samples = {QStringLiteral("100"), QStringLiteral("reflection"),  QStringLiteral("#10 + #10"),
-                                 tr("accepted → #10"),  QStringLiteral("0.00 → 0.00"), QStringLiteral("1000 / 1000")};
-    QFont bold = m_iterationsView->font();
-    bold.setBold(true);
-    const QFontMetrics headerMetrics(bold);
-    for (int c = 0; c < samples.size(); ++c)
-        m_iterationsView->setColumnWidth(
-            c, std::max(fm.horizontalAdvance(samples.at(c)),
-                        headerMetrics.horizontalAdvance(m_proposalsModel->headerData(c, Qt::Horizontal).toString()))
-                   + pad);
+    setupTableView(m_iterationsView, m_iterationsView->fontMetrics().height() + 8);
+    fitColumns(m_iterationsView, {QStringLiteral("100"), QStringLiteral("reflection"), QStringLiteral("#10 + #10"),
+                                  tr("accepted → #10"), QStringLiteral("0.00 → 0.00"), QStringLiteral("1000 / 1000")});
     m_iterationsView->horizontalHeader()->setStretchLastSection(true);
     connect(m_iterationsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) { showProposal(current.isValid() ? current.row() : -1); });
@@ -408,20 +393,7 @@ QString GepaViews::instructionText(const std::string &predictor, int index) cons
 
 QString GepaViews::instructionDiffHtml(const std::string &before, const std::string &after)
 {
-    QStringList parts;
-    for (const auto &piece : prism::wordDiff(before, after)) {
-        const QString text = toQ(piece.text).toHtmlEscaped();
-        switch (piece.kind) {
-        case prism::WordDiffPiece::Kind::Same: parts << text; break;
-        case prism::WordDiffPiece::Kind::Removed:
-            parts << QStringLiteral("<s style='color:#b3261e; background:#fde7e4'>%1</s>").arg(text);
-            break;
-        case prism::WordDiffPiece::Kind::Added:
-            parts << QStringLiteral("<span style='color:#1b5e20; background:#dff3df'>%1</span>").arg(text);
-            break;
-        }
-    }
-    return parts.join(QLatin1Char(' '));
+    return diffUnifiedHtml(diffWords(toQ(before), toQ(after)));
 }
 
 QString GepaViews::minibatchHtml(const prism::CandidateProposedEvent &p)

@@ -63,8 +63,8 @@ public:
     // Candidates GEPA may draw as a parent (on the frontier, not dominated).
     const std::set<int> &frontierCandidates() const { return m_onFrontier; }
 
-    // The word diff of two instructions as HTML: removed words struck
-    // through in red, added words in green.
+    // The word diff of two instructions as HTML (compare/worddiff): removed
+    // words struck through in red, added words in green.
     static QString instructionDiffHtml(const std::string &before, const std::string &after);
 
 private:
