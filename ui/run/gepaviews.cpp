@@ -248,11 +248,9 @@ void GepaViews::refreshScores()
             continue;
         const auto score = validationScore(c);
         it->second->setText(ScoreColumn, score ? QString::number(*score, 'f', 1) : QStringLiteral("–"));
-        it->second->setFont(CandidateColumn, [&] {
-            QFont f = m_tree->font();
-            f.setBold(m_onFrontier.count(c.number) > 0);
-            return f;
-        }());
+        QFont font = m_tree->font();
+        font.setBold(m_onFrontier.count(c.number) > 0);
+        it->second->setFont(CandidateColumn, font);
     }
 }
 
