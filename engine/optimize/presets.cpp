@@ -69,8 +69,8 @@ Result<void> checkKnobRanges(const OptimizerConfig &c)
         return knobError(fmt::format("num_candidates is {}; it must be at least 1", *c.numCandidates));
     }
     if (c.stopAtScore && (!std::isfinite(*c.stopAtScore) || *c.stopAtScore < 0.0 || *c.stopAtScore > 100.0))
-        return knobError(fmt::format("stop_at_score is {}; it must be a percent from 0 to 100, as the scores are",
-                                     *c.stopAtScore));
+        return knobError(
+            fmt::format("stop_at_score is {}; it must be a percent from 0 to 100, as the scores are", *c.stopAtScore));
     if (c.numTrials && *c.numTrials < 0)
         return knobError(fmt::format("num_trials is {}; it must be 0 or more", *c.numTrials));
     if (!std::isfinite(c.initTemperature) || c.initTemperature < 0.0)

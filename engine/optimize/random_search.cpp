@@ -40,8 +40,8 @@ class Search {
 public:
     Search(const RandomSearchSettings &settings, const Program &student, const std::vector<Example> &trainset,
            const std::vector<Example> &valset, OptimizeContext &context)
-        : m_settings(settings), m_student(student), m_train(trainset), m_context(context),
-          m_task(*context.taskLm), m_teacher(context.teacherLm ? *context.teacherLm : *context.taskLm),
+        : m_settings(settings), m_student(student), m_train(trainset), m_context(context), m_task(*context.taskLm),
+          m_teacher(context.teacherLm ? *context.teacherLm : *context.taskLm),
           m_bootstrapper(student, trainset, settings.bootstrap, m_teacher, *context.adapter, *context.metric,
                          taskCallOptions(context, "bootstrap"), context.threads, context.cancel, context.pool),
           m_runner(valset, m_task, *context.adapter, *context.metric, context, taskCallOptions(context, "evaluation")),
@@ -173,8 +173,8 @@ private:
             ++m_result.stats.trials;
             ++m_result.stats.fullEvals;
             if (o.failed) {
-                m_result.stats.notes.push_back(fmt::format("candidate {} ({}) failed: {}", wave[i],
-                                                           m_candidates[wave[i]].kind, o.failure));
+                m_result.stats.notes.push_back(
+                    fmt::format("candidate {} ({}) failed: {}", wave[i], m_candidates[wave[i]].kind, o.failure));
                 continue;
             }
             accept(wave[i], specs[i], *o.score);
@@ -219,8 +219,8 @@ private:
             *m_best, best.kind, best.seed >= 0 ? fmt::format(", seed {}, size {}", best.seed, best.quota) : "",
             *m_result.bestScore, m_result.stats.trials, m_bootstrapper.attempts()));
         if (*m_best == 0 && m_result.stats.trials > 1)
-            m_result.stats.notes.push_back(fmt::format("no candidate with demos beat the zero-shot program ({:.2f}%)",
-                                                       *m_result.bestScore));
+            m_result.stats.notes.push_back(
+                fmt::format("no candidate with demos beat the zero-shot program ({:.2f}%)", *m_result.bestScore));
     }
 
     const RandomSearchSettings &m_settings;
@@ -263,7 +263,8 @@ Result<OptimizeResult> BootstrapFewShotWithRandomSearch::compile(const Program &
     if (student.predictors.empty())
         return Error::make(ErrorKind::Config, "random search: the program has no predictors");
     if (!context.taskLm || !context.adapter || !context.metric)
-        return Error::make(ErrorKind::Internal, "random search: the context lacks a task model, an adapter or a metric");
+        return Error::make(ErrorKind::Internal,
+                           "random search: the context lacks a task model, an adapter or a metric");
     if (m_settings.numCandidatePrograms < 0)
         return Error::make(ErrorKind::Config,
                            fmt::format("random search: num_candidates (num_candidate_programs) is {}; it must be 0 "
@@ -276,8 +277,9 @@ Result<OptimizeResult> BootstrapFewShotWithRandomSearch::compile(const Program &
                                        b.maxBootstrappedDemos, b.maxLabeledDemos, b.maxRounds));
     const std::optional<double> &stop = m_settings.stopAtScore;
     if (stop && (!std::isfinite(*stop) || *stop < 0.0 || *stop > 100.0))
-        return Error::make(ErrorKind::Config,
-                           fmt::format("random search: stop_at_score is {}; it must be a percent from 0 to 100", *stop));
+        return Error::make(
+            ErrorKind::Config,
+            fmt::format("random search: stop_at_score is {}; it must be a percent from 0 to 100", *stop));
     if (trainset.empty())
         return Error::make(ErrorKind::Data, "random search: the trainset is empty");
     if (context.cancel && context.cancel->load()) {

@@ -21,8 +21,8 @@ namespace {
 struct SearchRun {
     Result<OptimizeResult> result = Error::make(ErrorKind::Internal, "not run");
     std::string transcript;
-    std::vector<Json> finished; // trial_finished payloads
-    std::vector<Json> best;     // best_updated payloads
+    std::vector<Json> finished;           // trial_finished payloads
+    std::vector<Json> best;               // best_updated payloads
     std::map<std::size_t, Json> demoSets; // candidate index -> demos of the first predictor
     long long bootstrapCalls = 0;
     long long evaluationCalls = 0;
@@ -183,9 +183,8 @@ TEST(RandomSearch, StopAtScoreEndsTheSearchAtTheFirstCandidateReachingIt)
         scores.push_back(f["score"].get<double>());
     // Stop at the best score after the baseline: the search ends at its first candidate.
     const double target = *std::max_element(scores.begin() + 1, scores.end());
-    const auto first = static_cast<std::size_t>(std::find_if(scores.begin(), scores.end(),
-                                                             [&](double x) { return x >= target; })
-                                                - scores.begin());
+    const auto first = static_cast<std::size_t>(
+        std::find_if(scores.begin(), scores.end(), [&](double x) { return x >= target; }) - scores.begin());
     ASSERT_LT(first + 1, scores.size()) << "a target some later candidate would also reach";
 
     RandomSearchSettings settings = defaults(8);

@@ -175,8 +175,7 @@ private slots:
 
     void randomSearchShowsItsKnobsAndItsEstimate()
     {
-        m_page->optimizerCombo()->setCurrentIndex(
-            m_page->optimizerCombo()->findData(QStringLiteral("random_search")));
+        m_page->optimizerCombo()->setCurrentIndex(m_page->optimizerCombo()->findData(QStringLiteral("random_search")));
         QCOMPARE(m_doc->study().optimizer.name, std::string("random_search"));
         // No preset, no trials: the bootstrap knobs and the search's own two.
         QVERIFY(!m_page->autoCombo()->isVisible());
