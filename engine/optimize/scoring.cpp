@@ -349,6 +349,14 @@ Result<TrainValSplit> splitOffValidation(const std::vector<Example> &trainset, s
     return split;
 }
 
+std::string demoSetKind(const std::vector<Demo> &demos)
+{
+    if (demos.empty())
+        return "empty";
+    return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped"
+                                                                                              : "labeled";
+}
+
 void emitEvent(const OptimizeContext &context, EventPayload payload)
 {
     if (context.events)
