@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/screenshots/: one PNG per studio page with the moderation
-# sample, during and after a real MIPROv2 run on SimLm (offscreen, no display).
+# sample, during and after a real MIPROv2 run on SimLm, and the Monitor after a real GEPA run
+# (offscreen, no display).
 #   scripts/screenshots.sh [BUILD_DIR]     (default: build)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -7,3 +7,6 @@ prism_add_test(test_miprov2 SOURCES
 prism_add_test(test_gepa SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/optimize/test_gepa.cpp)
+prism_add_test(test_random_search SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/test_random_search.cpp)

@@ -31,7 +31,7 @@ function(prism_add_ui_test name)
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_RUNTIME_DIR=${home}/runtime;XDG_CONFIG_HOME=${home}/config;XDG_DATA_HOME=${home}/data;XDG_CACHE_HOME=${home}/cache;PRISM_DATA_DIR=${home}/data/prism")
 endfunction()
 
-foreach(t test_shell test_datasetpage test_signaturepage test_metricpage test_modelspage test_monitorpage test_enginebridge test_runpage)
+foreach(t test_shell test_datasetpage test_signaturepage test_metricpage test_modelspage test_monitorpage test_monitorgepa test_enginebridge test_runpage)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
     prism_add_ui_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
   endif()

@@ -95,7 +95,8 @@ Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path)
 
 std::string optimizeUsage()
 {
-    return "usage: prism optimize STUDY [--optimizer miprov2|gepa|bootstrap|labeled] [--auto light|medium|heavy]\n"
+    return "usage: prism optimize STUDY [--optimizer miprov2|gepa|bootstrap|labeled|random_search]\n"
+           "                      [--auto light|medium|heavy]\n"
            "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
            "                      [--events FILE.jsonl] [--json] [--no-compare] [--store PATH]\n"
            "                      [model options] [budget options] [--quiet] [--verbose]\n"
@@ -108,7 +109,8 @@ std::string optimizeUsage()
            "`prism resume RUN_ID` continues a cancelled or crashed run.\n"
            "\n"
            "Options:\n"
-           "  --optimizer NAME   miprov2, gepa, bootstrap or labeled (default: the study's)\n"
+           "  --optimizer NAME   miprov2, gepa, bootstrap, labeled or random_search\n"
+           "                     (default: the study's)\n"
            "  --auto MODE        light, medium or heavy (the MIPROv2 or GEPA preset)\n"
            "  --seed N           the run's seed (default: the study's; 0 means 0)\n"
            + threadsHelp()
@@ -134,6 +136,13 @@ std::string optimizeUsage()
              "  --no-skip-perfect-score      reflect even on a perfect minibatch\n"
              "  --max-reflection-calls N     cap on reflection calls (default: none)\n"
              "  The reflection model is the study's models.reflection (else the proposer).\n"
+             "\n"
+             "MIPROv2 and random search (each replaces the study's optimizer setting):\n"
+             "  --num-candidates N           miprov2 (manual mode): demo sets and instructions;\n"
+             "                               random_search: shuffled bootstraps after the\n"
+             "                               zero-shot, labeled and unshuffled ones (default 16)\n"
+             "  --stop-at-score P            random_search: stop at the first candidate scoring\n"
+             "                               at least P percent on the validation set\n"
              "\n"
            + modelFlagsHelp()
            + "                     (the run records these: `prism resume` uses them again)\n"
@@ -439,6 +448,24 @@ void addGepaFlags(CommandLine &line, GepaFlags &flags)
     line.flag("--no-skip-perfect-score", flags.noSkipPerfectScore);
 }
 
+// --num-candidates and --stop-at-score; each given one replaces the study's.
+struct SearchFlags {
+    std::optional<int> numCandidates;
+    std::optional<double> stopAtScore;
+};
+
+void addSearchFlags(CommandLine &line, SearchFlags &flags)
+{
+    wholeNumberFlag(line, "--num-candidates", 0, flags.numCandidates);
+    line.checked("--stop-at-score", [&flags](const std::string &v) -> std::optional<std::string> {
+        const auto n = parseNumber(v);
+        if (!n || !(*n >= 0.0 && *n <= 100.0))
+            return "--stop-at-score must be a percent from 0 to 100, not '" + v + "'";
+        flags.stopAtScore = *n;
+        return std::nullopt;
+    });
+}
+
 // A budget given here replaces the study's auto preset unless --auto is given
 // too (then the settings check reports the two budgets).
 void applyGepaFlags(OptimizerConfig &c, const GepaFlags &flags, bool autoGiven)
@@ -478,7 +505,7 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     bool noCompare = false;
     std::vector<std::string> positional;
     CommandLine line("optimize", optimizeUsage());
-    line.choice("--optimizer", settings.optimizer, {"miprov2", "gepa", "bootstrap", "labeled"});
+    line.choice("--optimizer", settings.optimizer, {"miprov2", "gepa", "bootstrap", "labeled", "random_search"});
     line.choice("--auto", settings.autoMode, {"light", "medium", "heavy"});
     addRunFlags(line, run, SeedFlag | ThreadsFlag);
     addBudgetFlags(line, settings.lm.budget);
@@ -489,6 +516,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     line.text("--store", storePath);
     GepaFlags gepa;
     addGepaFlags(line, gepa);
+    SearchFlags search;
+    addSearchFlags(line, search);
     addModelFlags(line, model);
     line.positionals(positional);
     if (auto stop = line.parse(args))
@@ -517,6 +546,10 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     }
     applyModule(study.value(), model);
     applyGepaFlags(study->optimizer, gepa, settings.autoMode.has_value());
+    if (search.numCandidates)
+        study->optimizer.numCandidates = search.numCandidates;
+    if (search.stopAtScore)
+        study->optimizer.stopAtScore = search.stopAtScore;
     // Before the store or any file exists: a bad setting leaves no run behind.
     if (auto valid = checkRunSettings(study.value(), settings); !valid) {
         printError(settings.studyPath + ": " + valid.error().message);

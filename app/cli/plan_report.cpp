@@ -90,6 +90,14 @@ Json planJson(const Study &study, const OptimizePlan &p, int threads)
         j["gepa"] = m;
         j["reflection_model"] = study.reflectionModel.model;
     }
+    if (p.optimizer == "random_search") {
+        const OptimizerConfig &c = study.optimizer;
+        Json m = Json::object();
+        m["num_candidates"] = c.numCandidates.value_or(kRandomSearchCandidates);
+        m["candidates"] = p.candidates;
+        m["stop_at_score"] = c.stopAtScore ? Json(*c.stopAtScore) : Json(nullptr);
+        j["random_search"] = m;
+    }
     j["program_runs"] = Json{{"bootstrap", p.bootstrapRuns},
                              {"trials", p.trialRuns},
                              {"full_evaluations", p.fullEvalRuns},
@@ -139,6 +147,14 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
         text += p.minibatch ? fmt::format("minibatches of {}, {} full evaluations\n", study.optimizer.minibatchSize,
                                           p.fullEvals)
                             : fmt::format("every trial scores the {} validation rows\n", p.valRows);
+    }
+    if (p.optimizer == "random_search") {
+        text += fmt::format("  search      {} candidates (zero-shot, labeled, unshuffled and {} shuffled bootstraps), "
+                            "each scoring the {} validation rows",
+                            p.candidates, p.candidates - 3, p.valRows);
+        text += study.optimizer.stopAtScore
+                    ? fmt::format("; stops at the first scoring at least {}%\n", *study.optimizer.stopAtScore)
+                    : "\n";
     }
     if (p.optimizer == "gepa") {
         text += fmt::format("  budget      {} metric calls ({})\n", withThousands(p.maxMetricCalls), p.budgetBasis);

@@ -417,11 +417,16 @@ Fields optimizerSettings(const OptimizerConfig &c)
         f.set("max_labeled_demos", c.maxLabeledDemos);
         return f;
     }
-    if (c.name == "bootstrap") {
+    if (c.name == "bootstrap" || c.name == "random_search") {
         f.set("max_bootstrapped_demos", c.maxBootstrappedDemos);
         f.set("max_labeled_demos", c.maxLabeledDemos);
         f.set("max_rounds", c.maxRounds);
         f.set("metric_threshold", opt(c.metricThreshold));
+        if (c.name == "random_search") {
+            // DSPy's names: num_candidate_programs is the study's num_candidates.
+            f.set("num_candidate_programs", c.numCandidates.value_or(kRandomSearchCandidates));
+            f.set("stop_at_score", opt(c.stopAtScore));
+        }
         return f;
     }
     f.set("auto", c.autoMode.empty() ? Value() : Value(c.autoMode));

@@ -52,7 +52,8 @@ struct ArtifactInfo {
     std::optional<double> baselineScore; // the scores the optimizer selected on
     std::optional<double> optimizedScore;
     std::map<std::string, SplitScores> splitScores; // "val" (or "train_holdout": the part of train an optimizer held
-                                                    // out when the study has no val) | "test"
+                                                    // out when the study has no val; "train" for random_search,
+                                                    // which then selects on all of train) | "test"
     std::string runId;                              // empty = omitted
     std::string createdAt;                          // ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z; empty = omitted
     bool operator==(const ArtifactInfo &other) const = default;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -426,6 +427,7 @@ private:
                              "max_labeled_demos",
                              "max_rounds",
                              "metric_threshold",
+                             "stop_at_score",
                              "seed",
                              "minibatch",
                              "minibatch_size",
@@ -453,11 +455,13 @@ private:
         m_reader.read(o, at, "auto", c.autoMode);
         // 0 trials (the baseline and the proposals only) is a valid manual run, as on the Run page.
         m_reader.read(o, at, "num_trials", c.numTrials, 0, kMaxCount);
-        m_reader.read(o, at, "num_candidates", c.numCandidates, 1, kMaxCount);
+        // 0 is a valid random_search (the three fixed candidates only); miprov2 needs 1, checked below.
+        m_reader.read(o, at, "num_candidates", c.numCandidates, 0, kMaxCount);
         m_reader.read(o, at, "max_bootstrapped_demos", c.maxBootstrappedDemos, 0, kMaxCount);
         m_reader.read(o, at, "max_labeled_demos", c.maxLabeledDemos, 0, kMaxCount);
         m_reader.read(o, at, "max_rounds", c.maxRounds, 1, kMaxCount);
         m_reader.read(o, at, "metric_threshold", c.metricThreshold);
+        m_reader.read(o, at, "stop_at_score", c.stopAtScore);
         m_reader.read(o, at, "seed", c.seed);
         m_reader.read(o, at, "minibatch", c.minibatch);
         m_reader.read(o, at, "minibatch_size", c.minibatchSize, 1, kMaxCount);
@@ -470,8 +474,13 @@ private:
         m_reader.read(o, at, "fewshot_aware_proposer", c.fewshotAwareProposer);
         m_reader.read(o, at, "tip", c.tip);
         readGepa(o, c.gepa);
-        if (c.name != "miprov2" && c.name != "gepa" && c.name != "bootstrap" && c.name != "labeled")
-            fail(at.key("name"), "must be miprov2, gepa, bootstrap or labeled, not '" + c.name + "'");
+        if (c.name != "miprov2" && c.name != "gepa" && c.name != "bootstrap" && c.name != "labeled"
+            && c.name != "random_search")
+            fail(at.key("name"), "must be miprov2, gepa, bootstrap, labeled or random_search, not '" + c.name + "'");
+        if (c.numCandidates == 0 && c.name != "random_search")
+            fail(at.key("num_candidates"), "must be at least 1 (0 candidates is for random_search only)");
+        if (c.stopAtScore && (!std::isfinite(*c.stopAtScore) || *c.stopAtScore < 0.0 || *c.stopAtScore > 100.0))
+            fail(at.key("stop_at_score"), "must be a percent from 0 to 100, as the scores are");
         if (!c.autoMode.empty() && c.autoMode != "light" && c.autoMode != "medium" && c.autoMode != "heavy")
             fail(at.key("auto"), "must be light, medium, heavy or null");
     }
@@ -602,6 +611,9 @@ std::string studyToJsonText(const Study &s)
     o["fewshot_aware_proposer"] = c.fewshotAwareProposer;
     if (!c.tip.empty())
         o["tip"] = c.tip;
+    // Only where it is read (or set), so other optimizers' studies save as before.
+    if (c.name == "random_search" || c.stopAtScore)
+        o["stop_at_score"] = c.stopAtScore ? Json(*c.stopAtScore) : Json(nullptr);
     // GEPA's knobs only where they are read (or changed), so a MIPROv2 study saves as before.
     if (c.name == "gepa" || c.gepa != GepaConfig{}) {
         const GepaConfig &g = c.gepa;

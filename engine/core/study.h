@@ -137,15 +137,24 @@ struct GepaConfig {
     bool operator==(const GepaConfig &other) const = default;
 };
 
+// random_search's num_candidates when unset (DSPy's num_candidate_programs default).
+inline constexpr int kRandomSearchCandidates = 16;
+
 struct OptimizerConfig {
-    std::string name = "miprov2";   // miprov2 | gepa | bootstrap | labeled
+    std::string name = "miprov2";   // miprov2 | gepa | bootstrap | labeled | random_search
     std::string autoMode = "light"; // light | medium | heavy | "" (manual)
     std::optional<int> numTrials;
+    // miprov2: demo sets and instruction candidates (at least 1); random_search:
+    // DSPy's num_candidate_programs, shuffled bootstraps after the three fixed
+    // candidates (0 or more; unset = 16).
     std::optional<int> numCandidates;
     int maxBootstrappedDemos = 4;
     int maxLabeledDemos = 4;
     int maxRounds = 1;
     std::optional<double> metricThreshold;
+    // random_search: stop once a candidate scores at least this (percent, as
+    // the scores); unset = score every candidate.
+    std::optional<double> stopAtScore;
     std::uint64_t seed = 0;
     bool minibatch = true;
     int minibatchSize = 35;

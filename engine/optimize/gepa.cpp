@@ -1,6 +1,7 @@
 #include "optimize/gepa.h"
 
 #include "core/rng.h"
+#include "optimize/pareto.h"
 #include "optimize/presets.h"
 #include "optimize/reflection.h"
 #include "optimize/scoring.h"
@@ -314,49 +315,18 @@ private:
 
     std::vector<std::set<std::size_t>> frontsOf() const
     {
-        std::vector<std::set<std::size_t>> fronts(m_val.size());
-        for (std::size_t e = 0; e < m_val.size(); ++e) {
-            std::optional<double> best;
-            for (const Candidate &c : m_candidates)
-                if (c.valScores[e] && (!best || *c.valScores[e] > *best))
-                    best = c.valScores[e];
-            if (!best)
-                continue;
-            for (std::size_t c = 0; c < m_candidates.size(); ++c)
-                if (m_candidates[c].valScores[e] == best)
-                    fronts[e].insert(c);
-        }
-        return fronts;
+        CandidateScores scores;
+        for (const Candidate &c : m_candidates)
+            scores.push_back(c.valScores);
+        return paretoFronts(scores, m_val.size());
     }
 
-    // Lowest score first, a candidate is dominated when every front it is in
-    // holds another candidate not yet dropped.
     std::set<std::size_t> dominatedCandidates(const std::vector<std::set<std::size_t>> &fronts) const
     {
-        std::vector<std::size_t> order(m_candidates.size());
-        for (std::size_t i = 0; i < order.size(); ++i)
-            order[i] = i;
-        std::stable_sort(order.begin(), order.end(),
-                         [&](std::size_t a, std::size_t b) { return m_candidates[a].score < m_candidates[b].score; });
-        std::set<std::size_t> dropped;
-        for (const std::size_t c : order) {
-            bool inAny = false;
-            bool shadowed = true;
-            for (const auto &front : fronts) {
-                if (!front.count(c))
-                    continue;
-                inAny = true;
-                const bool other =
-                    std::any_of(front.begin(), front.end(), [&](std::size_t o) { return o != c && !dropped.count(o); });
-                if (!other) {
-                    shadowed = false;
-                    break;
-                }
-            }
-            if (!inAny || shadowed)
-                dropped.insert(c);
-        }
-        return dropped;
+        std::vector<double> overall;
+        for (const Candidate &c : m_candidates)
+            overall.push_back(c.score);
+        return prism::dominatedCandidates(fronts, overall);
     }
 
     std::vector<std::size_t> predictorsToChange(Candidate &parent) const

@@ -42,14 +42,6 @@ bool startsWithComplete(const std::string &text)
     return head == "COMPLETE";
 }
 
-std::string demoSetKind(const std::vector<Demo> &demos)
-{
-    if (demos.empty())
-        return "empty";
-    return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped"
-                                                                                              : "labeled";
-}
-
 // One compile() call: the state of the run and its steps.
 class MiproRun {
 public:

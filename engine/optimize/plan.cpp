@@ -59,6 +59,22 @@ Result<std::size_t> planBootstrap(const OptimizerConfig &c, OptimizePlan &plan)
     return demosShown(c);
 }
 
+// BootstrapFewShotWithRandomSearch: one teacher for every bootstrap (each
+// row, each round at most once), then every candidate on the validation set
+// (the trainset when there is none, as DSPy scores).
+Result<std::size_t> planRandomSearch(const OptimizerConfig &c, std::size_t predictors, OptimizePlan &plan)
+{
+    if (auto valid = validateOptimizerSettings(c, predictors); !valid)
+        return valid.error();
+    if (plan.valRows == 0)
+        plan.valRows = plan.trainRows;
+    plan.candidates = 3 + c.numCandidates.value_or(kRandomSearchCandidates);
+    if (c.maxBootstrappedDemos > 0)
+        plan.bootstrapRuns = asCount(plan.trainRows) * c.maxRounds;
+    plan.trialRuns = plan.candidates * asCount(plan.valRows);
+    return demosShown(c);
+}
+
 // MIPROv2 as miprov2.cpp runs it: (a) the data split and subsample, (b) demo
 // sets (bootstrapped when a set beyond the empty and the labeled one exists),
 // (c) proposals, (d) the baseline, trials and full evaluations.
@@ -263,8 +279,10 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
         taskDemos = planMipro(c, predictors, plan);
     else if (c.name == "gepa")
         taskDemos = planGepa(c, predictors, plan);
+    else if (c.name == "random_search")
+        taskDemos = planRandomSearch(c, predictors, plan);
     else
-        return configError("unknown optimizer '" + c.name + "' (miprov2, gepa, bootstrap or labeled)");
+        return configError("unknown optimizer '" + c.name + "' (miprov2, gepa, bootstrap, labeled or random_search)");
     if (!taskDemos)
         return taskDemos.error();
     plan.evaluationRuns = plan.trialRuns + plan.fullEvalRuns;

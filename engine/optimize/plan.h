@@ -33,7 +33,7 @@ struct PlanInputs {
 // the response cache answers. LabeledFewShot's counts are exact.
 // tests/run/test_plan_cli.cpp checks this against real runs of the samples.
 struct OptimizePlan {
-    std::string optimizer;     // miprov2 | gepa | bootstrap | labeled
+    std::string optimizer;     // miprov2 | gepa | bootstrap | labeled | random_search
     std::size_t trainRows = 0; // what the optimizer trains on (MIPROv2 halves a trainset when there is no valset)
     std::size_t valRows = 0;   // what it validates on (after an auto preset's subsample)
     std::size_t testRows = 0;  // what the test comparison scores (0 when there is none)
@@ -41,11 +41,12 @@ struct OptimizePlan {
     bool minibatch = false;    // miprov2: trials score minibatches, full evaluations now and then
     int trials = 0;            // miprov2: search trials after the baseline (0 when the space holds only the baseline)
     int fullEvals = 0;         // miprov2 with minibatches: full evaluations after the baseline
+    int candidates = 0;        // random_search: candidate programs scored at most (the three fixed ones included)
 
     // Program runs (one task call per predictor each).
     long long bootstrapRuns = 0;  // teacher traces on training rows (role bootstrap)
     long long trialRuns = 0;      // validation rows scored by the baseline and the trials (labeled and
-                                  // bootstrap: the student and the result)
+                                  // bootstrap: the student and the result; random_search: every candidate)
     long long fullEvalRuns = 0;   // validation rows scored by MIPROv2's periodic full evaluations
     long long evaluationRuns = 0; // trialRuns + fullEvalRuns (role evaluation, without the test comparison)
     long long testRuns = 0;       // test rows scored by the baseline and the result (role test_comparison)

@@ -4,6 +4,7 @@
 #include "optimize/gepa.h"
 #include "optimize/labeled_fewshot.h"
 #include "optimize/miprov2.h"
+#include "optimize/random_search.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -59,8 +60,17 @@ Result<void> checkKnobRanges(const OptimizerConfig &c)
     for (const auto &[key, value] : atLeastOne)
         if (value < 1)
             return knobError(fmt::format("{} is {}; it must be at least 1", key, value));
-    if (c.numCandidates && *c.numCandidates < 1)
+    if (c.name == "random_search") {
+        if (c.numCandidates && *c.numCandidates < 0)
+            return knobError(fmt::format("num_candidates is {}; random_search needs 0 or more (the shuffled "
+                                         "bootstraps after the zero-shot, labeled and unshuffled candidates)",
+                                         *c.numCandidates));
+    } else if (c.numCandidates && *c.numCandidates < 1) {
         return knobError(fmt::format("num_candidates is {}; it must be at least 1", *c.numCandidates));
+    }
+    if (c.stopAtScore && (!std::isfinite(*c.stopAtScore) || *c.stopAtScore < 0.0 || *c.stopAtScore > 100.0))
+        return knobError(
+            fmt::format("stop_at_score is {}; it must be a percent from 0 to 100, as the scores are", *c.stopAtScore));
     if (c.numTrials && *c.numTrials < 0)
         return knobError(fmt::format("num_trials is {}; it must be 0 or more", *c.numTrials));
     if (!std::isfinite(c.initTemperature) || c.initTemperature < 0.0)
@@ -210,8 +220,9 @@ Result<void> checkGepaSettings(const OptimizerConfig &c)
 
 Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_t numPredictors)
 {
-    if (config.name != "miprov2" && config.name != "gepa" && config.name != "bootstrap" && config.name != "labeled")
-        return knobError("name is '" + config.name + "'; use miprov2, gepa, bootstrap or labeled");
+    if (config.name != "miprov2" && config.name != "gepa" && config.name != "bootstrap" && config.name != "labeled"
+        && config.name != "random_search")
+        return knobError("name is '" + config.name + "'; use miprov2, gepa, bootstrap, labeled or random_search");
     if (numPredictors == 0)
         return Error::make(ErrorKind::Config, "the program has no predictors to optimize");
     if (config.name == "gepa")
@@ -236,6 +247,8 @@ Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config
         return std::unique_ptr<Optimizer>(std::make_unique<BootstrapFewShot>(config));
     if (config.name == "gepa")
         return std::unique_ptr<Optimizer>(std::make_unique<Gepa>(config));
+    if (config.name == "random_search")
+        return std::unique_ptr<Optimizer>(std::make_unique<BootstrapFewShotWithRandomSearch>(config));
     return std::unique_ptr<Optimizer>(std::make_unique<MiproV2>(config));
 }
 

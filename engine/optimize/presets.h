@@ -81,7 +81,8 @@ struct GepaBudget {
 GepaBudget gepaBudget(const OptimizerConfig &config, int numPredictors, std::size_t trainSize, std::size_t valSize);
 
 // The optimizer a study's config names: labeled (LabeledFewShot), bootstrap
-// (BootstrapFewShot), miprov2 (MiproV2) or gepa (Gepa), after validateOptimizerSettings.
+// (BootstrapFewShot), random_search (BootstrapFewShotWithRandomSearch),
+// miprov2 (MiproV2) or gepa (Gepa), after validateOptimizerSettings.
 Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config);
 
 } // namespace prism

@@ -368,6 +368,14 @@ bool latchCancel(std::optional<StopReason> &stop, const OptimizeContext &context
     return stop.has_value();
 }
 
+std::string demoSetKind(const std::vector<Demo> &demos)
+{
+    if (demos.empty())
+        return "empty";
+    return std::any_of(demos.begin(), demos.end(), [](const Demo &d) { return d.augmented; }) ? "bootstrapped"
+                                                                                              : "labeled";
+}
+
 void emitEvent(const OptimizeContext &context, EventPayload payload)
 {
     if (context.events)

@@ -223,6 +223,10 @@ bool latchCancel(std::optional<StopReason> &stop, const OptimizeContext &context
 // bootstrap...): the run's task temperature and max tokens.
 CallOptions taskCallOptions(const OptimizeContext &context, std::string role);
 
+// A demo set's kind for demo_set_ready: empty, bootstrapped (a trace among
+// its demos) or labeled.
+std::string demoSetKind(const std::vector<Demo> &demos);
+
 // Emits an event when the context has a sink.
 void emitEvent(const OptimizeContext &context, EventPayload payload);
 

@@ -623,10 +623,13 @@ void RunController::writeArtifact(RunOutcome &outcome)
     info.baselineScore = outcome.baselineScore;
     info.optimizedScore = outcome.bestScore;
     // The scores the optimizer selected on: the study's val split, or (when it
-    // has none) the part of train the optimizer held out for itself.
+    // has none) the part of train the optimizer held out for itself; random
+    // search then selects on the whole of train, as DSPy does.
+    const char *selectedOn = !m_data.val.examples.empty()                ? "val"
+                             : m_study.optimizer.name == "random_search" ? "train"
+                                                                         : "train_holdout";
     if (outcome.baselineScore || outcome.bestScore)
-        info.splitScores[m_data.val.examples.empty() ? "train_holdout" : "val"] =
-            SplitScores{outcome.baselineScore, outcome.bestScore};
+        info.splitScores[selectedOn] = SplitScores{outcome.baselineScore, outcome.bestScore};
     if (outcome.testBaseline && outcome.testOptimized)
         info.splitScores["test"] = SplitScores{outcome.testBaseline->scorePercent, outcome.testOptimized->scorePercent};
     outcome.artifactJson = programToDspyJson(outcome.program, info);

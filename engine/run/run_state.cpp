@@ -357,13 +357,24 @@ void RunState::on(const CandidateProposedEvent &e, double elapsed, Changes &chan
 
 std::vector<std::vector<std::optional<double>>> RunState::frontierScores() const
 {
-    std::vector<std::vector<std::optional<double>>> rows;
+    // A study without a validation split reports val_size 0 while GEPA scores
+    // the half of the trainset it split off: the columns also reach the
+    // highest example index a candidate's full evaluation scored.
+    std::vector<const Trial *> evaluations;
+    int columns = std::max(0, m_valSize);
     for (const GepaCandidate &c : m_gepaCandidates) {
-        std::vector<std::optional<double>> row(static_cast<std::size_t>(std::max(0, m_valSize)));
         const int index = c.trial ? trialIndex(*c.trial) : -1;
-        if (index >= 0)
-            for (const auto &[example, score] : m_trials[static_cast<std::size_t>(index)].results)
-                if (example >= 0 && static_cast<std::size_t>(example) < row.size())
+        evaluations.push_back(index >= 0 ? &m_trials[static_cast<std::size_t>(index)] : nullptr);
+        if (evaluations.back())
+            for (const auto &result : evaluations.back()->results)
+                columns = std::max(columns, result.first + 1);
+    }
+    std::vector<std::vector<std::optional<double>>> rows;
+    for (const Trial *trial : evaluations) {
+        std::vector<std::optional<double>> row(static_cast<std::size_t>(columns));
+        if (trial)
+            for (const auto &[example, score] : trial->results)
+                if (example >= 0)
                     row[static_cast<std::size_t>(example)] = score;
         rows.push_back(std::move(row));
     }

@@ -241,7 +241,8 @@ public:
     std::optional<std::pair<long long, long long>> metricCallBudget() const { return m_metricCalls; }
     // Each GEPA candidate's scores on the validation examples ([0, 1], empty
     // = errored or not scored), from its full evaluation; rows in candidate
-    // order, columns by example index up to valSize().
+    // order, columns by example index up to valSize() (or up to the highest
+    // index scored, when GEPA split its validation set off the trainset).
     std::vector<std::vector<std::optional<double>>> frontierScores() const;
 
     // --- log ---

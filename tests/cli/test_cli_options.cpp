@@ -266,6 +266,12 @@ TEST_F(CliOptions, ABadValueInEachGroupIsAUsageErrorNamingTheOption)
         // run flags
         {{"optimize", kMath, "--seed", "x"}, "--seed must be a whole number >= 0, not 'x'"},
         {{"optimize", kMath, "--seed=-1"}, "--seed must be a whole number >= 0, not '-1'"},
+        // random search
+        {{"optimize", kMath, "--optimizer", "random_search", "--num-candidates", "-1"},
+         "--num-candidates must be a whole number >= 0, not '-1'"},
+        {{"optimize", kMath, "--optimizer", "random_search", "--stop-at-score", "150"},
+         "--stop-at-score must be a percent from 0 to 100, not '150'"},
+        {{"optimize", kMath, "--optimizer", "random_sarch"}, "--optimizer must be"},
         {{"eval", kMath, "--max-errors", "-2"}, "--max-errors must be a whole number >= 0, not '-2'"},
         // output flags
         {{"runs", "--json=yes"}, "option --json takes no value"},

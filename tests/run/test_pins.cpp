@@ -22,7 +22,7 @@ const fs::path kPinsDir = PRISM_TEST_DATA_DIR "/pins";
 
 struct PinCase {
     std::string sample;
-    std::string optimizer; // labeled | bootstrap | miprov2
+    std::string optimizer; // labeled | bootstrap | miprov2 | random_search
     std::string autoLevel; // light | medium, for miprov2 only
     std::string name() const { return sample + "-" + optimizer + (autoLevel.empty() ? "" : "-" + autoLevel); }
 };
@@ -126,6 +126,8 @@ std::vector<PinCase> allCases()
         cases.push_back({sample, "miprov2", "light"});
         cases.push_back({sample, "miprov2", "medium"});
     }
+    // Random search on the sample where a shuffled bootstrap wins.
+    cases.push_back({"moderation", "random_search", ""});
     return cases;
 }
 

@@ -147,7 +147,7 @@ protected:
 TEST_F(PlanCli, PlannedCallsBoundTheRunsOfEverySample)
 {
     for (const std::string name : {"moderation", "qa", "math"})
-        for (const std::string optimizer : {"labeled", "bootstrap", "miprov2"})
+        for (const std::string optimizer : {"labeled", "bootstrap", "miprov2", "random_search"})
             check(name, optimizer);
 }
 

@@ -389,4 +389,10 @@ TEST_F(RunCli, AKilledGepaRunResumesToTheSameArtifactWithoutRepeatingAPaidCall)
     killResumeAndCompare({"--optimizer", "gepa", "--max-metric-calls", "150"}, "candidate_proposed");
 }
 
+TEST_F(RunCli, AKilledRandomSearchResumesToTheSameArtifactWithoutRepeatingAPaidCall)
+{
+    // Killed once the zero-shot and labeled candidates are scored, before the bootstraps.
+    killResumeAndCompare({"--optimizer", "random_search", "--num-candidates", "4"}, "trial_finished");
+}
+
 } // namespace

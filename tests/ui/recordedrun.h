@@ -1,9 +1,10 @@
 #pragma once
 
-// A real, small MIPROv2 run for the monitor tests (header only): the
-// moderation sample on SimLm, manual knobs (6 minibatch trials of 5 examples,
-// a full evaluation every 3), recorded into a run store in dir, with every
-// event the controller delivered, in order.
+// A real, small run for the monitor tests (header only): the moderation
+// sample on SimLm, by default MIPROv2 with manual knobs (6 minibatch trials of
+// 5 examples, a full evaluation every 3) or GEPA with a budget of 160 metric
+// calls, recorded into a run store in dir, with every event the controller
+// delivered, in order.
 #include "core/study.h"
 #include "events/events.h"
 #include "run/run_controller.h"
@@ -73,7 +74,20 @@ inline prism::OptimizerConfig smallMipro(prism::OptimizerConfig c)
     return c;
 }
 
-inline Recording record(const std::filesystem::path &dir)
+// GEPA with room for seven iterations (the student's validation takes 15
+// metric calls, a proposal up to 6 more and a kept child 15): two children of
+// the student, a chain of four from the second, one rejected proposal.
+inline prism::OptimizerConfig smallGepa(prism::OptimizerConfig c)
+{
+    c.name = "gepa";
+    c.autoMode.clear();
+    c.gepa.maxMetricCalls = 160;
+    c.seed = 7;
+    return c;
+}
+
+inline Recording record(const std::filesystem::path &dir,
+                        prism::OptimizerConfig (*configure)(prism::OptimizerConfig) = smallMipro)
 {
     Recording rec;
     std::filesystem::create_directories(dir);
@@ -82,7 +96,7 @@ inline Recording record(const std::filesystem::path &dir)
         rec.error = study.error().message;
         return rec;
     }
-    study->optimizer = smallMipro(study->optimizer);
+    study->optimizer = configure(study->optimizer);
     auto store = prism::RunStore::open((dir / "runs.sqlite").string());
     if (!store) {
         rec.error = store.error().message;

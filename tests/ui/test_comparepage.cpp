@@ -94,6 +94,12 @@ private slots:
             diffSideHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")), DiffSegment::Kind::Added);
         QVERIFY(html.contains(QStringLiteral("&lt;c&gt;")));
         QVERIFY(!html.contains(QStringLiteral("&lt;b&gt;")));
+        // One text for a change (the Monitor's GEPA iterations): the removed
+        // word, escaped and struck, before the added one.
+        const QString unified = diffUnifiedHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")));
+        const auto removedAt = unified.indexOf(QStringLiteral("line-through\">&lt;b&gt;"));
+        QVERIFY2(removedAt > 0, qPrintable(unified));
+        QVERIFY(unified.indexOf(QStringLiteral("&lt;c&gt;")) > removedAt);
     }
 
     // Issue 14: Compare offered and pre-selected a run of another study (with

@@ -173,6 +173,51 @@ private slots:
         saveShot(QStringLiteral("runpage-gepa.png"));
     }
 
+    void randomSearchShowsItsKnobsAndItsEstimate()
+    {
+        m_page->optimizerCombo()->setCurrentIndex(m_page->optimizerCombo()->findData(QStringLiteral("random_search")));
+        QCOMPARE(m_doc->study().optimizer.name, std::string("random_search"));
+        // No preset, no trials: the bootstrap knobs and the search's own two.
+        QVERIFY(!m_page->autoCombo()->isVisible());
+        QVERIFY(!m_page->numTrialsSpin()->isVisible());
+        QVERIFY(!m_page->numCandidatesSpin()->isVisible());
+        QVERIFY(m_page->maxBootstrappedDemosSpin()->isVisible());
+        QVERIFY(m_page->maxLabeledDemosSpin()->isVisible());
+        QVERIFY(m_page->searchCandidatesSpin()->isVisible());
+        QVERIFY(m_page->stopAtScoreCheck()->isVisible());
+        QCOMPARE(m_page->searchCandidatesSpin()->value(), prism::kRandomSearchCandidates);
+        QVERIFY(!m_page->stopAtScoreSpin()->isEnabled());
+
+        // The estimate: 3 + 16 candidates, each on every validation row; one trace per training row.
+        QVERIFY(m_page->plan());
+        const long long val = static_cast<long long>(m_page->plan()->valRows);
+        QVERIFY(val > 0);
+        QCOMPARE(m_page->plan()->candidates, 19);
+        QCOMPARE(m_page->plan()->evaluationRuns, 19 * val);
+        QCOMPARE(m_page->plan()->bootstrapRuns, static_cast<long long>(m_doc->rowCount(Split::Train)));
+        QVERIFY2(m_page->estimateTaskLabel()->text().contains(QStringLiteral("19 candidates on")),
+                 qPrintable(m_page->estimateTaskLabel()->text()));
+        QCOMPARE(m_page->estimateProposerLabel()->text(), QStringLiteral("no calls"));
+
+        // 0 shuffled candidates is a valid search (the three fixed ones); each edit is one undo step.
+        const int steps = m_doc->undoStack()->count();
+        m_page->searchCandidatesSpin()->setValue(0);
+        QCOMPARE(m_doc->study().optimizer.numCandidates, std::optional<int>(0));
+        QCOMPARE(m_page->plan()->candidates, 3);
+        QVERIFY(prism::validateOptimizerSettings(m_doc->study().optimizer, 1));
+        m_page->stopAtScoreCheck()->setChecked(true);
+        QCOMPARE(m_doc->study().optimizer.stopAtScore, std::optional<double>(100.0));
+        QVERIFY(m_page->stopAtScoreSpin()->isEnabled());
+        m_page->stopAtScoreSpin()->setValue(80.0);
+        QCOMPARE(m_doc->study().optimizer.stopAtScore, std::optional<double>(80.0));
+        QCOMPARE(m_doc->undoStack()->count(), steps + 3);
+        m_doc->undoStack()->undo();
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().optimizer.stopAtScore, std::optional<double>());
+        QVERIFY(!m_page->stopAtScoreCheck()->isChecked());
+        QVERIFY(m_page->startBlocker().isEmpty());
+    }
+
     void knobEditIsOneUndoStep()
     {
         setTrials(9);

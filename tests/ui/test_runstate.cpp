@@ -344,3 +344,48 @@ TEST(RunStateFormat, Durations)
     EXPECT_EQ(prism::formatDuration(65), "1:05");
     EXPECT_EQ(prism::formatDuration(3723), "1:02:03");
 }
+
+// GEPA: candidates from the proposals, the metric-call budget, and the
+// frontier's columns when the study has no validation split (val_size 0:
+// GEPA scores the half of the trainset it split off).
+TEST(RunStateGepa, CandidatesBudgetAndFrontierWithoutAValidationSplit)
+{
+    RunState state;
+    std::uint64_t seq = 0;
+    RunStartedEvent started;
+    started.optimizer = "gepa";
+    started.trainSize = 30;
+    state.apply(event(++seq, started));
+    const auto full = [&](int trial, const std::string &key, std::vector<std::optional<double>> scores) {
+        auto t = trialFinished(trial, "full", {{"classify", trial - 1, {}}}, key, 50.0);
+        for (std::size_t e = 0; e < scores.size(); ++e)
+            t.results.emplace_back(e, scores[e]);
+        return event(++seq, t);
+    };
+    state.apply(full(1, "classify:i0", {1.0, 0.0, 0.5}));
+    CandidateProposedEvent proposed;
+    proposed.iteration = 1;
+    proposed.kind = "reflection";
+    proposed.parents = {0};
+    proposed.candidate = 1;
+    proposed.accepted = true;
+    proposed.trial = 2;
+    proposed.configKey = "classify:i1";
+    proposed.proposals.push_back({"classify", {}, "Use spam.", 1, std::nullopt});
+    proposed.metricCalls = 9;
+    proposed.maxMetricCalls = 40;
+    const auto changes = state.apply(event(++seq, proposed));
+    EXPECT_TRUE(changes.has(RunState::ProposalsAdded));
+    state.apply(full(2, "classify:i1", {0.0, 1.0, std::nullopt}));
+
+    ASSERT_EQ(state.gepaCandidates().size(), 2u);
+    EXPECT_EQ(state.gepaCandidates()[1].parents, std::vector<int>{0});
+    EXPECT_EQ(state.gepaCandidates()[1].mutated, std::vector<std::string>{"classify"});
+    EXPECT_EQ(state.metricCallBudget(), std::make_optional(std::make_pair(9LL, 40LL)));
+    const auto scores = state.frontierScores();
+    ASSERT_EQ(scores.size(), 2u);
+    ASSERT_EQ(scores[0].size(), 3u);
+    EXPECT_EQ(scores[0][2], std::optional<double>(0.5));
+    EXPECT_EQ(scores[1][1], std::optional<double>(1.0));
+    EXPECT_EQ(scores[1][2], std::nullopt);
+}

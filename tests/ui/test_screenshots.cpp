@@ -1,7 +1,8 @@
 // Saves a PNG of the window on every page (and of the import dialog) to
 // $PRISM_SCREENSHOT_DIR, for people to look at: the study pages, then a real
 // MIPROv2 run (the Monitor while it goes and after), and the Run, Compare,
-// History and Export pages once it finished. Skips when the variable is unset.
+// History and Export pages once it finished; the Monitor after a real GEPA
+// run. Skips when the variable is unset.
 // scripts/screenshots.sh regenerates docs/screenshots/ with it.
 #include "run/run_controller.h"
 #include "run/run_store.h"
@@ -17,6 +18,7 @@
 #include "pages/runpage.h"
 #include "pages/signaturepage.h"
 #include "pagesregistry.h"
+#include "run/gepaviews.h"
 #include "studiostyle.h"
 #include "studydocument.h"
 #include "uitest.h"
@@ -36,27 +38,37 @@
 class TestScreenshots final : public QObject {
     Q_OBJECT
 
+private:
+    QString m_dir;
+
+    // The studio with the moderation sample, shown at size.
+    static bool showModeration(MainWindow &window, const QSize &size)
+    {
+        registerPages(&window);
+        if (!window.openSample(QStringLiteral("moderation")))
+            return false;
+        window.resize(size);
+        window.show();
+        return QTest::qWaitForWindowExposed(&window);
+    }
+
 private slots:
     void initTestCase()
     {
         QCoreApplication::setOrganizationName(QStringLiteral("PrismTest"));
         QCoreApplication::setApplicationName(QStringLiteral("test_screenshots"));
         applyStudioStyle(qApp);
+        m_dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
+        if (m_dir.isEmpty())
+            QSKIP("set PRISM_SCREENSHOT_DIR to save screenshots");
+        QVERIFY(QDir().mkpath(m_dir));
     }
 
     void everyPage()
     {
-        const QString dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
-        if (dir.isEmpty())
-            QSKIP("set PRISM_SCREENSHOT_DIR to save screenshots");
-        QVERIFY(QDir().mkpath(dir));
-
+        const QString dir = m_dir;
         MainWindow window;
-        registerPages(&window);
-        QVERIFY(window.openSample(QStringLiteral("moderation")));
-        window.resize(1400, 900);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showModeration(window, QSize(1400, 900)));
 
         const auto shoot = [&](const QString &name) {
             QTest::qWait(120);
@@ -170,6 +182,37 @@ private slots:
         QVERIFY(!dataset->importFile(csv));
         QTest::qWait(50);
         QVERIFY(window.grab().save(QDir(dir).filePath(QStringLiteral("dataset-import-error.png"))));
+    }
+
+    // The Monitor after a real GEPA run on SimLm (moderation, 160 metric
+    // calls): the candidate tree, and the iteration whose reflection turned
+    // candidate #2 into #3 with its instruction diff.
+    void gepaMonitor()
+    {
+        MainWindow window;
+        QVERIFY(showModeration(window, QSize(1280, 800)));
+        prism::Study study = window.document()->study();
+        study.optimizer.name = "gepa";
+        study.optimizer.autoMode.clear();
+        study.optimizer.gepa.maxMetricCalls = 160;
+        study.optimizer.seed = 7;
+        window.document()->setStudy(study, QStringLiteral("GEPA with 160 metric calls"));
+        window.showPage(QStringLiteral("Run"));
+        auto *run = qobject_cast<RunPage *>(window.currentPage());
+        QVERIFY(run);
+        auto *bridge = window.findChild<EngineBridge *>();
+        QSignalSpy finished(bridge, &EngineBridge::runFinished);
+        QVERIFY2(run->start(), qPrintable(run->startBlocker()));
+        QVERIFY(finished.wait(120000));
+        auto *monitor = qobject_cast<MonitorPage *>(window.page(QStringLiteral("Monitor")));
+        QVERIFY(monitor);
+        window.showPage(QStringLiteral("Monitor"));
+        QTRY_VERIFY(monitor->gepaViews()->iterationsTable()->model()->rowCount() >= 3);
+        monitor->tabs()->setCurrentWidget(monitor->gepaViews()->iterationsPanel());
+        monitor->gepaViews()->iterationsTable()->selectRow(2);
+        QTest::qWait(120);
+        const QString file = QDir(m_dir).filePath(QStringLiteral("06-monitor-gepa.png"));
+        QVERIFY2(window.grab().save(file), qPrintable(file));
     }
 };
 

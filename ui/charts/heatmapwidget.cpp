@@ -83,7 +83,12 @@ HeatmapWidget::Cell HeatmapWidget::cell(int row, int column) const
 QColor HeatmapWidget::colorFor(double mean) const
 {
     const double span = m_max - m_min;
-    const double t = span > 1e-9 ? std::clamp((mean - m_min) / span, 0.0, 1.0) : 1.0;
+    return scaleColor(span > 1e-9 ? (mean - m_min) / span : 1.0);
+}
+
+QColor HeatmapWidget::scaleColor(double fraction)
+{
+    const double t = std::clamp(fraction, 0.0, 1.0);
     return t < 0.5 ? mix(kLow, kMid, t * 2.0) : mix(kMid, kHigh, (t - 0.5) * 2.0);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QColor>
 #include <QImage>
 #include <QStringList>
 #include <QWidget>
@@ -37,6 +38,9 @@ public:
     QString toolTipAt(const QPoint &pos) const;
 
     QImage renderImage(const QSize &size);
+    // The grid's colour scale: 0 the lowest score shown, 1 the highest (the
+    // GEPA frontier grid colours its scores with it too).
+    static QColor scaleColor(double fraction);
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;

@@ -88,22 +88,38 @@ QList<DiffSegment> diffWords(const QString &before, const QString &after, int ma
     return out;
 }
 
+namespace {
+
+QString segmentHtml(const DiffSegment &s)
+{
+    QString text = s.text.toHtmlEscaped();
+    text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+    switch (s.kind) {
+    case DiffSegment::Kind::Same: return text;
+    case DiffSegment::Kind::Removed:
+        return QStringLiteral("<span style=\"background:#f9d7d3;color:#8a1c12;text-decoration:line-through\">%1</span>")
+            .arg(text);
+    case DiffSegment::Kind::Added:
+        return QStringLiteral("<span style=\"background:#d3efd6;color:#1b5e20\">%1</span>").arg(text);
+    }
+    return text;
+}
+
+} // namespace
+
 QString diffSideHtml(const QList<DiffSegment> &segments, DiffSegment::Kind side)
 {
     QString html;
-    for (const DiffSegment &s : segments) {
-        if (s.kind != DiffSegment::Kind::Same && s.kind != side)
-            continue;
-        QString text = s.text.toHtmlEscaped();
-        text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
-        if (s.kind == DiffSegment::Kind::Same)
-            html += text;
-        else if (s.kind == DiffSegment::Kind::Removed)
-            html += QStringLiteral(
-                        "<span style=\"background:#f9d7d3;color:#8a1c12;text-decoration:line-through\">%1</span>")
-                        .arg(text);
-        else
-            html += QStringLiteral("<span style=\"background:#d3efd6;color:#1b5e20\">%1</span>").arg(text);
-    }
+    for (const DiffSegment &s : segments)
+        if (s.kind == DiffSegment::Kind::Same || s.kind == side)
+            html += segmentHtml(s);
+    return html;
+}
+
+QString diffUnifiedHtml(const QList<DiffSegment> &segments)
+{
+    QString html;
+    for (const DiffSegment &s : segments)
+        html += segmentHtml(s);
     return html;
 }

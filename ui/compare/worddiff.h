@@ -1,7 +1,8 @@
 #pragma once
 
-// A word-level diff of two texts, for the Compare page's prompt diff: which
-// words of the instruction one side removed and the other added.
+// A word-level diff of two texts, for the Compare page's prompt diff and the
+// Monitor's GEPA iterations: which words of the instruction one side removed
+// and the other added.
 #include <QList>
 #include <QString>
 
@@ -30,3 +31,7 @@ QList<DiffSegment> diffWords(const QString &before, const QString &after, int ma
 // its removed words marked, side Added the second text with its added words
 // marked. Text is HTML-escaped, newlines become <br>.
 QString diffSideHtml(const QList<DiffSegment> &segments, DiffSegment::Kind side);
+
+// Both texts in one, for a change from the first to the second: removed
+// words struck through in red, added words in green, both in reading order.
+QString diffUnifiedHtml(const QList<DiffSegment> &segments);

@@ -146,13 +146,16 @@ QList<QStringList> flattenedSettings(const std::string &text)
 }
 
 // "val" is the validation split; "train_holdout" the part of train an
-// optimizer held out because the study had no validation split.
+// optimizer held out because the study had no validation split; "train" the
+// training split itself (random search without a validation split).
 QString splitTitle(const std::string &split)
 {
     if (split == "val")
         return QStringLiteral("validation");
     if (split == "train_holdout")
         return QStringLiteral("held-out part of train (no validation split)");
+    if (split == "train")
+        return QStringLiteral("train (no validation split)");
     return q(split);
 }
 

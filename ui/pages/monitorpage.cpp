@@ -6,9 +6,11 @@
 #include "charts/heatmapwidget.h"
 #include "charts/trialchart.h"
 #include "qtconvert.h"
+#include "run/gepaviews.h"
 #include "run/runtablemodels.h"
 #include "trace/tracedialog.h"
 #include "trace/traceview.h"
+#include "widgets/tableviews.h"
 
 #include "run/run_example_trace.h"
 #include "scripting/jsmetric.h"
@@ -107,35 +109,6 @@ QTableWidgetItem *cellItem(const QString &text, bool number = false)
     return item;
 }
 
-// Widens each column to hold its header and a sample of its widest content.
-void fitColumns(QTableView *view, const QStringList &samples)
-{
-    const QFontMetrics fm = view->fontMetrics();
-    const int padding = fm.averageCharWidth() * 2;
-    QFont bold = view->font();
-    bold.setBold(true);
-    const QFontMetrics headerMetrics(bold);
-    for (int c = 0; c < samples.size() && c < view->model()->columnCount(); ++c) {
-        const QString header = view->model()->headerData(c, Qt::Horizontal).toString();
-        view->setColumnWidth(c, std::max(headerMetrics.horizontalAdvance(header), fm.horizontalAdvance(samples.at(c)))
-                                    + padding);
-    }
-}
-
-void setupTableView(QAbstractItemView *view, int rowHeight)
-{
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSelectionMode(QAbstractItemView::SingleSelection);
-    view->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    view->setAlternatingRowColors(true);
-    if (auto *table = qobject_cast<QTableView *>(view)) {
-        table->verticalHeader()->hide();
-        table->verticalHeader()->setDefaultSectionSize(rowHeight);
-        table->setWordWrap(false);
-        table->horizontalHeader()->setHighlightSections(false);
-    }
-}
-
 QString statusColor(prism::RunStatus status)
 {
     switch (status) {
@@ -174,6 +147,7 @@ MonitorPage::MonitorPage(QWidget *parent) : QWidget(parent)
     charts->setChildrenCollapsible(false);
     m_chart = new TrialChart(charts);
     auto *heatPanel = new QWidget(charts);
+    m_heatPanel = heatPanel;
     auto *heatLayout = new QVBoxLayout(heatPanel);
     heatLayout->setContentsMargins(0, 0, 0, 0);
     auto *chooser = new QHBoxLayout;
@@ -188,15 +162,20 @@ MonitorPage::MonitorPage(QWidget *parent) : QWidget(parent)
     heatLayout->addLayout(chooser);
     m_heatmap = new HeatmapWidget(heatPanel);
     heatLayout->addWidget(m_heatmap, 1);
+    m_gepa = new GepaViews(&m_state, this);
     charts->addWidget(m_chart);
     charts->addWidget(heatPanel);
+    charts->addWidget(m_gepa->treePanel());
     charts->setStretchFactor(0, 3);
     charts->setStretchFactor(1, 2);
+    charts->setStretchFactor(2, 3); // GEPA's tree: six columns
     connect(m_predictorCombo, &QComboBox::currentIndexChanged, this, [this] { updateHeatmap(); });
 
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("monitorTabs"));
     m_tabs->addTab(buildTrialsTab(), tr("&Trials"));
+    m_tabs->addTab(m_gepa->iterationsPanel(), tr("&Iterations"));
+    m_tabs->addTab(m_gepa->frontierPanel(), tr("&Frontier"));
     m_tabs->addTab(buildCandidatesTab(), tr("&Candidates"));
     m_tabs->addTab(buildDemoSetsTab(), tr("&Demo sets"));
     m_tabs->addTab(buildLedgerTab(), tr("&Ledger"));
@@ -445,7 +424,21 @@ void MonitorPage::resetViews()
     m_predictorLabel->setVisible(false);
     m_explanationBox->hide();
     m_explanation->clear();
+    m_gepa->reset();
+    updateOptimizerViews();
     updateHeader();
+}
+
+void MonitorPage::updateOptimizerViews()
+{
+    const bool gepa = m_state.optimizer() == "gepa";
+    m_heatPanel->setVisible(!gepa);
+    m_gepa->treePanel()->setVisible(gepa);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_gepa->iterationsPanel()), gepa);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_gepa->frontierPanel()), gepa);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_demoSetsView->parentWidget()), !gepa);
+    // "143 of 160 metric calls · 17 left · finished" is longer than a count of trials.
+    m_progress->setMaximumWidth(fontMetrics().averageCharWidth() * (gepa ? 48 : 36));
 }
 
 void MonitorPage::beginRun(const QString &runId)
@@ -482,6 +475,8 @@ void MonitorPage::applyEvents(const std::vector<prism::RunEvent> &batch)
     using RS = prism::RunState;
     if (m_runId.isEmpty() && !m_state.runId().empty())
         m_runId = toQ(m_state.runId());
+    if (changes.has(RS::RunInfoChanged))
+        updateOptimizerViews();
 
     if (changes.has(RS::TrialsAdded)) {
         const auto &trials = m_state.trials();
@@ -525,6 +520,8 @@ void MonitorPage::applyEvents(const std::vector<prism::RunEvent> &batch)
         updatePredictors();
     if (changes.has(RS::HeatmapChanged) || changes.has(RS::BestChanged))
         updateHeatmap();
+    if (m_state.optimizer() == "gepa")
+        m_gepa->update(changes);
     if (changes.has(RS::LogAdded))
         appendLog(changes.firstNewLog);
     if (!m_pendingNote.isEmpty())
@@ -638,7 +635,12 @@ void MonitorPage::updateHeader()
     // Search trials only: the baseline (trial 0) and the final full
     // evaluations are listed in the table but are not search trials.
     QString format;
-    if (planned > 0)
+    if (const auto budget = m_state.metricCallBudget(); budget && budget->second > 0)
+        format = tr("%1 of %2 metric calls · %3 left")
+                     .arg(budget->first)
+                     .arg(budget->second)
+                     .arg(std::max(0LL, budget->second - budget->first));
+    else if (planned > 0)
         format = tr("%1 of %2 search trials").arg(done).arg(planned);
     else
         format = tr("%1 trial(s)").arg(m_state.trials().size());

@@ -15,6 +15,7 @@ class RunStore;
 
 class CandidateTableModel;
 class DemoSetTableModel;
+class GepaViews;
 class HeatmapWidget;
 class QComboBox;
 class QFrame;
@@ -40,7 +41,9 @@ class TrialTableModel;
 // trial chart and the instruction x demo-set heatmap. Tabs: trials (select
 // one for its per-example results), candidates, demo sets, ledger (polled
 // from the store every second while live), log. A finished run explains its
-// stop reason and notes in plain words.
+// stop reason and notes in plain words. A GEPA run shows its candidate tree
+// in the heatmap's place and two more tabs, its iterations and its Pareto
+// frontier (GepaViews); it has no demo sets.
 class MonitorPage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MonitorPage)
@@ -94,6 +97,9 @@ public:
     QLabel *bestLabel() const { return m_best; }
     QLabel *stopLabel() const { return m_stop; }
     QComboBox *predictorCombo() const { return m_predictorCombo; }
+    // GEPA's candidate tree, frontier grid and iterations.
+    GepaViews *gepaViews() const { return m_gepa; }
+    QWidget *heatmapPanel() const { return m_heatPanel; }
 
     // Shows the per-example results of the trial in this row of the trials table.
     void showTrialResults(int row);
@@ -115,6 +121,8 @@ private:
     void updateHeader();
     void updateHeatmap();
     void updatePredictors();
+    // Shows GEPA's views for a GEPA run and the heatmap and demo sets for the others.
+    void updateOptimizerViews();
     void updateExplanation();
     void appendLog(std::size_t from);
     // A line of the studio's own (a cancel click, a resume) in the log.
@@ -146,6 +154,8 @@ private:
     HeatmapWidget *m_heatmap = nullptr;
     QComboBox *m_predictorCombo = nullptr;
     QLabel *m_predictorLabel = nullptr;
+    QWidget *m_heatPanel = nullptr;
+    GepaViews *m_gepa = nullptr;
 
     QTabWidget *m_tabs = nullptr;
     TrialTableModel *m_trialsModel = nullptr;

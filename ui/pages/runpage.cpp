@@ -39,6 +39,7 @@ const OptimizerInfo kOptimizers[] = {
     {"gepa", "GEPA (instructions that learn from failures, by reflection)"},
     {"bootstrap", "BootstrapFewShot (demos from successful traces)"},
     {"labeled", "LabeledFewShot (demos sampled from the rows)"},
+    {"random_search", "Random search (the best of many bootstrapped demo sets)"},
 };
 
 // DSPy's tip keys (optimize/proposer.*); empty = a random tip per proposal.
@@ -217,13 +218,58 @@ QWidget *RunPage::buildOptimizerBox()
     addMinibatchRows(box);
     addProposerRows(box);
     addGepaRows(box);
+    addRandomSearchRows(box);
     m_seed = makeSpin(box, "seedSpin", 0, INT_MAX, tr("seed: every random draw of the run; 0 is a seed too"));
     m_form->addRow(tr("Seed"), m_seed);
 
     connectSearchEdits();
     connectProposerEdits();
     connectGepaEdits();
+    connectRandomSearchEdits();
     return box;
+}
+
+void RunPage::addRandomSearchRows(QGroupBox *box)
+{
+    m_searchCandidates =
+        makeSpin(box, "searchCandidatesSpin", 0, 1000,
+                 tr("num_candidates (DSPy's num_candidate_programs): bootstraps on shuffled rows, each of 1 to "
+                    "Bootstrapped demos traces, tried after the zero-shot, labeled and unshuffled candidates"));
+    m_form->addRow(tr("Shuffled candidates"), m_searchCandidates);
+    m_stopAtScoreRow = new QWidget(box);
+    auto *layout = new QHBoxLayout(m_stopAtScoreRow);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_stopAtScoreOn = makeCheck(m_stopAtScoreRow, tr("at"), "stopAtScoreCheck",
+                                tr("stop_at_score: stop at the first candidate scoring at least this on the "
+                                   "validation set; off = score every candidate"));
+    m_stopAtScore = new QDoubleSpinBox(m_stopAtScoreRow);
+    m_stopAtScore->setObjectName(QStringLiteral("stopAtScoreSpin"));
+    m_stopAtScore->setRange(0.0, 100.0);
+    m_stopAtScore->setDecimals(2);
+    m_stopAtScore->setSuffix(QStringLiteral(" %"));
+    m_stopAtScore->setKeyboardTracking(false);
+    m_stopAtScore->setValue(100.0); // what turning it on starts from
+    layout->addWidget(m_stopAtScoreOn);
+    layout->addWidget(m_stopAtScore, 1);
+    m_form->addRow(tr("Stop early"), m_stopAtScoreRow);
+}
+
+void RunPage::connectRandomSearchEdits()
+{
+    connect(m_searchCandidates, &QSpinBox::valueChanged, this, [this](int v) {
+        commit([&](prism::OptimizerConfig &c) { c.numCandidates = v; }, tr("Change Shuffled Candidates"),
+               QStringLiteral("searchCandidates"));
+    });
+    connect(m_stopAtScoreOn, &QCheckBox::toggled, this, [this](bool on) {
+        const double value = m_stopAtScore->value();
+        commit([&](prism::OptimizerConfig &c) { c.stopAtScore = on ? std::optional<double>(value) : std::nullopt; },
+               on ? tr("Stop Early") : tr("Score Every Candidate"));
+    });
+    connect(m_stopAtScore, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+        if (m_stopAtScoreOn->isChecked())
+            commit([&](prism::OptimizerConfig &c) { c.stopAtScore = v; }, tr("Change Stop Score"),
+                   QStringLiteral("stopAtScore"));
+    });
 }
 
 void RunPage::addGepaRows(QGroupBox *box)
@@ -716,6 +762,10 @@ void RunPage::syncFromStudy()
     }
     m_tip->setCurrentIndex(tipIndex);
     syncGepa(c);
+    m_searchCandidates->setValue(c.numCandidates.value_or(prism::kRandomSearchCandidates));
+    m_stopAtScoreOn->setChecked(c.stopAtScore.has_value());
+    if (c.stopAtScore)
+        m_stopAtScore->setValue(*c.stopAtScore);
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(c.seed, INT_MAX)));
     m_threads->setValue(m_doc->study().eval.threads);
     m_syncing = false;
@@ -729,8 +779,12 @@ void RunPage::updateApplicable()
     const prism::OptimizerConfig &c = m_doc->study().optimizer;
     const bool mipro = c.name == "miprov2";
     const bool gepa = c.name == "gepa";
-    const bool bootstrap = c.name == "bootstrap";
+    const bool search = c.name == "random_search";
+    const bool bootstrap = c.name == "bootstrap" || search;
     const bool preset = (mipro || gepa) && !c.autoMode.empty();
+    m_form->setRowVisible(m_searchCandidates, search);
+    m_form->setRowVisible(m_stopAtScoreRow, search);
+    m_stopAtScore->setEnabled(m_stopAtScoreOn->isChecked());
     m_form->setRowVisible(m_auto, mipro || gepa);
     m_form->setRowVisible(m_presetInfo, preset);
     for (QWidget *w :
@@ -796,6 +850,10 @@ void RunPage::updateEstimate()
                                     .arg(study.optimizer.minibatchSize)
                                     .arg(countOf(p.fullEvals, tr("full evaluation"), tr("full evaluations")))
                               : tr("%1 validation rows per trial").arg(p.valRows));
+    if (p.optimizer == "random_search")
+        parts << tr("%1 on %2 each")
+                     .arg(countOf(p.candidates, tr("candidate"), tr("candidates")),
+                          countOf(static_cast<long long>(p.valRows), tr("row"), tr("rows")));
     if (p.optimizer == "gepa")
         parts << tr("a budget of %1").arg(countOf(p.maxMetricCalls, tr("metric call"), tr("metric calls")));
     m_estimateTask->setText(

@@ -63,6 +63,9 @@ public:
     QComboBox *gepaComponentsCombo() const { return m_gepaComponents; }
     QCheckBox *gepaMergeCheck() const { return m_gepaMerge; }
     QSpinBox *gepaReflectionCapSpin() const { return m_gepaReflectionCap; }
+    QSpinBox *searchCandidatesSpin() const { return m_searchCandidates; }
+    QCheckBox *stopAtScoreCheck() const { return m_stopAtScoreOn; }
+    QDoubleSpinBox *stopAtScoreSpin() const { return m_stopAtScore; }
     QSpinBox *seedSpin() const { return m_seed; }
     QSpinBox *threadsSpin() const { return m_threads; }
     QSpinBox *maxCallsSpin() const { return m_maxCalls; }
@@ -104,6 +107,8 @@ private:
     void addMinibatchRows(QGroupBox *box);
     void addProposerRows(QGroupBox *box);
     void addGepaRows(QGroupBox *box);
+    void addRandomSearchRows(QGroupBox *box);
+    void connectRandomSearchEdits();
     void connectGepaEdits();
     void syncGepa(const prism::OptimizerConfig &c);
     void connectSearchEdits();
@@ -161,6 +166,11 @@ private:
     QSpinBox *m_gepaMaxMerges = nullptr;
     QCheckBox *m_gepaSkipPerfect = nullptr;
     QSpinBox *m_gepaReflectionCap = nullptr;
+    // Random search's knobs: num_candidates (0 is valid: the three fixed candidates) and stop_at_score.
+    QSpinBox *m_searchCandidates = nullptr;
+    QWidget *m_stopAtScoreRow = nullptr;
+    QCheckBox *m_stopAtScoreOn = nullptr;
+    QDoubleSpinBox *m_stopAtScore = nullptr;
     QSpinBox *m_seed = nullptr;
 
     QSpinBox *m_threads = nullptr;

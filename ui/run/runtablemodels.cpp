@@ -9,6 +9,7 @@
 namespace {
 
 const QColor kFailed(0xb3, 0x26, 0x1e);
+const QColor kAccepted(0x2e, 0x7d, 0x32);
 const QColor kFullRow(0xfd, 0xf3, 0xe6);
 
 QVariant percent(const std::optional<double> &score)
@@ -250,4 +251,87 @@ void DemoSetTableModel::statsChanged()
 {
     if (m_rows > 0)
         emit dataChanged(index(0, TriedColumn), index(m_rows - 1, MeanColumn));
+}
+
+// ---- GEPA proposals ----------------------------------------------------------
+
+QString ProposalTableModel::parentsText(const std::vector<int> &parents)
+{
+    QStringList parts;
+    for (const int p : parents)
+        parts << QStringLiteral("#%1").arg(p);
+    return parts.join(QStringLiteral(" + "));
+}
+
+std::optional<double> ProposalTableModel::scoreSum(const std::vector<std::optional<double>> &scores)
+{
+    std::optional<double> sum;
+    for (const auto &s : scores)
+        if (s)
+            sum = sum.value_or(0.0) + *s;
+    return sum;
+}
+
+int ProposalTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant ProposalTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= m_rows)
+        return {};
+    const auto &p = m_state->proposals()[static_cast<std::size_t>(index.row())];
+    const auto sumText = [](const std::optional<double> &sum) {
+        return sum ? QString::number(*sum, 'f', 2) : QStringLiteral("–");
+    };
+    if (role == Qt::DisplayRole) {
+        switch (index.column()) {
+        case IterationColumn: return p.iteration;
+        case KindColumn: return toQ(p.kind);
+        case ParentsColumn: return parentsText(p.parents);
+        case ResultColumn: return p.accepted && p.candidate ? tr("accepted → #%1").arg(*p.candidate) : tr("rejected");
+        case MinibatchColumn:
+            return QStringLiteral("%1 → %2").arg(sumText(scoreSum(p.parentScores)), sumText(scoreSum(p.childScores)));
+        case MetricCallsColumn: return QStringLiteral("%1 / %2").arg(p.metricCalls).arg(p.maxMetricCalls);
+        case VerdictColumn: return oneLine(p.verdict);
+        default: return {};
+        }
+    }
+    if (role == Qt::ToolTipRole) {
+        if (index.column() == VerdictColumn)
+            return toQ(p.verdict);
+        if (index.column() == MinibatchColumn)
+            return tr("Sum of the minibatch scores (%1 examples): parent → child").arg(p.minibatch.size());
+        if (index.column() == MetricCallsColumn)
+            return tr("Metric calls the run had used after this iteration, of its budget");
+        return {};
+    }
+    if (role == Qt::TextAlignmentRole) {
+        switch (index.column()) {
+        case IterationColumn:
+        case MinibatchColumn:
+        case MetricCallsColumn: return int(Qt::AlignRight | Qt::AlignVCenter);
+        default: return int(Qt::AlignLeft | Qt::AlignVCenter);
+        }
+    }
+    if (role == Qt::ForegroundRole && index.column() == ResultColumn)
+        return QBrush(p.accepted ? kAccepted : kFailed);
+    return {};
+}
+
+QVariant ProposalTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case IterationColumn: return tr("Iter.");
+    case KindColumn: return tr("Kind");
+    case ParentsColumn: return tr("Parents");
+    case ResultColumn: return tr("Result");
+    case MinibatchColumn: return tr("Minibatch");
+    case MetricCallsColumn: return tr("Calls");
+    case VerdictColumn: return tr("Verdict");
+    default: return {};
+    }
 }

@@ -99,3 +99,34 @@ public:
 protected:
     std::size_t stateRows() const override { return m_state->demoSets().size(); }
 };
+
+// GEPA's iterations: one row per candidate_proposed event.
+class ProposalTableModel final : public RunTableModel {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProposalTableModel)
+
+public:
+    enum Column {
+        IterationColumn,
+        KindColumn,
+        ParentsColumn,
+        ResultColumn,
+        MinibatchColumn,
+        MetricCallsColumn,
+        VerdictColumn,
+        ColumnCount
+    };
+    using RunTableModel::RunTableModel;
+
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    // "#2" or "#2 + #5" (a merge's two parents).
+    static QString parentsText(const std::vector<int> &parents);
+    // The sum of the scored examples of a minibatch; empty when none was scored.
+    static std::optional<double> scoreSum(const std::vector<std::optional<double>> &scores);
+
+protected:
+    std::size_t stateRows() const override { return m_state->proposals().size(); }
+};
