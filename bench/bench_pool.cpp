@@ -121,7 +121,9 @@ int main(int argc, char **argv)
         const auto start = std::chrono::steady_clock::now();
         RunController controller(store.value());
         controller.setMetricFactory(
-            [](const MetricSpec &spec, const Program &program) { return makeStudyMetric(spec, program); });
+            [](const MetricSpec &spec, const Program &program, std::shared_ptr<const Judge> judge) {
+                return makeStudyMetric(spec, program, std::move(judge));
+            });
         auto id = controller.start(study.value(), settings);
         if (!id) {
             std::fprintf(stderr, "prism_bench_pool: %s\n", id.error().describe().c_str());

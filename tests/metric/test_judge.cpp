@@ -92,7 +92,7 @@ TEST(JudgeMetric, ShowsTheJudgeInputsResponseReferenceAndRubric)
     EXPECT_DOUBLE_EQ(scored->score, 0.9);
     EXPECT_EQ(scored->feedback, "pass (judge 0.90, passes at 0.60): names Paris.");
     ASSERT_EQ(judge->requests().size(), 1u);
-    const JudgeRequest &request = judge->requests().front();
+    const JudgeRequest request = judge->requests().front();
     EXPECT_EQ(request.rubric, "The answer must name the city.");
     EXPECT_EQ(request.inputs, "question: Where is the Louvre?");
     EXPECT_EQ(request.response, "answer: It is in Paris.");
@@ -192,7 +192,7 @@ TEST(JudgeMetric, SimLmJudgesThroughThePrismJudgeSignature)
     auto metric = makeMetric(judgeSpec(), qaProgram(), judge);
     ASSERT_TRUE(metric.ok());
     const Example example = qaExample("Where is the Louvre?", "Paris, France");
-    auto good = (*metric)->score(example, said("The Louvre is in Paris, France."));
+    auto good = (*metric)->score(example, said("Paris, France."));
     auto bad = (*metric)->score(example, said("It is in Rome."));
     ASSERT_TRUE(good.ok()) << good.error().message;
     ASSERT_TRUE(bad.ok()) << bad.error().message;
@@ -207,7 +207,7 @@ TEST(JudgeMetric, SimLmJudgesThroughThePrismJudgeSignature)
 
 TEST(JudgeMetric, StudyFormatKeepsTheJudgeAndNamesBadSettings)
 {
-    const std::string base = R"({"prism_study": 1, "name": "j",
+    const std::string base = R"({"prism_study": 1, "name": "j", "data": {"train": {"path": "train.jsonl"}},
       "program": {"predictors": [{"name": "answer", "signature": {"instruction": "Answer.",
         "inputs": [{"name": "question"}], "outputs": [{"name": "answer"}]}}]},
       "models": {"task": {"provider": "simlm", "model": "sim-small"},

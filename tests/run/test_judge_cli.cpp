@@ -135,11 +135,17 @@ TEST_F(JudgeCli, CompareJudgesBothPrograms)
     auto saved = prism(
         {"optimize", study, "--optimizer", "labeled", "--store", store, "--out", artifact, "--quiet", "--no-compare"});
     ASSERT_EQ(saved.exitCode, 0) << saved.err;
-    auto compared = prism({"compare", study, artifact, "--json"});
+    auto compared = prism({"compare", study, "--program", artifact, "--json"});
     ASSERT_EQ(compared.exitCode, 0) << compared.err;
     const Json j = parse(compared);
-    ASSERT_TRUE(j.contains("baseline_feedback") || j.contains("examples")) << j.dump();
-    EXPECT_NE(compared.out.find("(judge "), std::string::npos) << "the judge's verdicts are the feedback";
+    // Both sides scored by the judge, as eval scores the same program on the same split.
+    auto evaluated = prism({"eval", study, "--json"});
+    ASSERT_EQ(evaluated.exitCode, 0) << evaluated.err;
+    const Json e = parse(evaluated);
+    EXPECT_EQ(j["paired"], 4) << j.dump();
+    EXPECT_DOUBLE_EQ(j["baseline_score"].get<double>(), e["score"].get<double>()) << j.dump();
+    EXPECT_EQ(e["results"][0]["feedback"].get<std::string>().find("(judge "), 5u)
+        << e.dump(); // "pass (judge" / "fail (judge"
 }
 
 // The judge's calls are paid once and recorded by role in the run's ledger;

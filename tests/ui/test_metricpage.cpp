@@ -3,11 +3,13 @@
 // rows" in the background: scores and feedback per row, an endless loop that
 // comes back as a timeout per row while the UI keeps running, and a syntax
 // error that stops the test before any LM call.
+#include "pages/judgepane.h"
 #include "pages/metricpage.h"
 #include "studydocument.h"
 
 #include "scripting/jsmetric.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
@@ -315,6 +317,60 @@ private slots:
         if (const QString shots = qEnvironmentVariable("PRISM_SCREENSHOT_DIR"); !shots.isEmpty())
             m_page->grab().save(shots + QStringLiteral("/metric-test-feedback.png"));
         m_page->hide();
+    }
+
+    // The Judge mode: a rubric and a reference field are the study's judge
+    // metric (undoable), and "Test on selected rows" scores with the judge
+    // model, shows its verdict as the feedback and reports its calls as "judge".
+    void judgeModeScoresWithTheJudgeModel()
+    {
+        m_page->findChild<QToolButton *>(QStringLiteral("judgeModeButton"))->click();
+        QCOMPARE(m_page->mode(), MetricPage::Mode::Judge);
+        QCOMPARE(m_doc->study().metric.kind, std::string("judge"));
+        QVERIFY(m_page->judgePane()->isVisible());
+        QVERIFY(!m_doc->study().metric.judge.rubric.empty());
+        QCOMPARE(m_doc->study().metric.judge.referenceField, std::string("severity"));
+
+        QPlainTextEdit *rubric = m_page->judgePane()->rubricEditor();
+        rubric->selectAll();
+        rubric->insertPlainText(QStringLiteral("The severity must match the reference."));
+        QCOMPARE(m_doc->study().metric.judge.rubric, std::string("The severity must match the reference."));
+        m_page->judgePane()->thresholdSpin()->setValue(0.7);
+        QCOMPARE(m_doc->study().metric.judge.passThreshold, 0.7);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().metric.judge.passThreshold, 0.5);
+        QCOMPARE(m_page->judgePane()->thresholdSpin()->value(), 0.5);
+
+        QSignalSpy spent(m_page.get(), &MetricPage::spent);
+        m_page->selectRows({0, 1, 2});
+        runTest();
+        QTableWidget *results = m_page->resultsTable();
+        QCOMPARE(results->rowCount(), 3);
+        for (int r = 0; r < 3; ++r) {
+            const QString feedback = cell(results, r, MetricPage::FeedbackColumn);
+            QVERIFY2(feedback.startsWith(QStringLiteral("pass (judge "))
+                         || feedback.startsWith(QStringLiteral("fail (judge ")),
+                     qPrintable(feedback));
+        }
+        QVERIFY(!spent.isEmpty());
+        const auto byRole = spent.last().at(0).value<SpendByRole>();
+        QVERIFY2(byRole.count("judge") == 1, "the judge's calls are reported under their own role");
+        // Paid or answered by the cache (the test's data directory outlives one run).
+        QCOMPARE(byRole.at("judge").calls + byRole.at("judge").cacheHits, 3);
+
+        // Exact match first: the answers it settles cost no judge call.
+        m_page->judgePane()->cheapFirstCheck()->click();
+        QCOMPARE(m_doc->study().metric.fields.size(), std::size_t(2));
+        QVERIFY(m_page->judgePane()->cheapDecidesCombo()->isEnabled());
+        QVERIFY2(m_page->judgePane()->summaryLabel()->text().contains(QStringLiteral("exact on severity")),
+                 qPrintable(m_page->judgePane()->summaryLabel()->text()));
+
+        // Back to the Builder: a composite metric again, and undo returns to the judge.
+        m_page->findChild<QToolButton *>(QStringLiteral("builderModeButton"))->click();
+        QCOMPARE(m_doc->study().metric.kind, std::string("composite"));
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_page->mode(), MetricPage::Mode::Judge);
+        QVERIFY(m_page->judgePane()->isVisible());
     }
 
     void testOnRowsWithAScriptShowsItsFeedback()
