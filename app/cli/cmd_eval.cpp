@@ -124,6 +124,19 @@ std::optional<Error> commonEndpointFailure(const EvalReport &report)
     return first;
 }
 
+// Fails fast, with one line, on a key, server or model that cannot work: the
+// task model's, and a judge metric's judge model when it is another.
+Result<void> checkModelsReachable(const Study &study, const ModelSet &set)
+{
+    if (auto reachable = checkConnection(set.taskConfig, set.services.cancel.get()); !reachable)
+        return reachable.error();
+    if (study.metric.kind == "judge" && set.judge != set.task) {
+        if (auto judge = checkConnection(set.judgeConfig, set.services.cancel.get()); !judge)
+            return Error::make(judge.error().kind, "the judge model (models.judge): " + judge.error().message);
+    }
+    return {};
+}
+
 int runEval(const EvalArgs &args)
 {
     auto loaded = loadStudyForCommand(args.studyPath);
@@ -163,15 +176,8 @@ int runEval(const EvalArgs &args)
         return loadFailed(Error::make(split.error().kind, args.studyPath + ": " + split.error().message));
     const std::vector<Example> &examples = split.value()->examples;
 
-    // Fail fast, with one line, on a key, server or model that cannot work.
-    auto reachable = checkConnection(set.taskConfig, set.services.cancel.get());
-    if (!reachable)
+    if (auto reachable = checkModelsReachable(study, set); !reachable)
         return loadFailed(reachable.error());
-    if (study.metric.kind == "judge" && set.judge != set.task) {
-        if (auto judgeReachable = checkConnection(set.judgeConfig, set.services.cancel.get()); !judgeReachable)
-            return loadFailed(Error::make(judgeReachable.error().kind,
-                                          "the judge model (models.judge): " + judgeReachable.error().message));
-    }
     if (set.services.budget)
         set.services.budget->restartClock();
 

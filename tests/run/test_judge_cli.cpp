@@ -2,18 +2,16 @@
 // passage-QA study written for this test (tests/data/judge): eval, compare
 // and optimize (MIPROv2 and GEPA) score with the judge model, its calls carry
 // the ledger role "judge", and a repeat answers them from the cache.
+#include "../support/cli_process.h"
+
 #include "core/json.h"
 #include "run/run_store.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -21,27 +19,7 @@ using namespace prism;
 
 namespace {
 
-struct RunResult {
-    int exitCode = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string readAll(const fs::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::string quoted(const std::string &arg)
-{
-    std::string out = "'";
-    for (char c : arg)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
+using testsupport::CliResult;
 
 class JudgeCli : public ::testing::Test {
 protected:
@@ -67,19 +45,7 @@ protected:
         fs::remove_all(dir, ec);
     }
 
-    RunResult prism(const std::vector<std::string> &args)
-    {
-        std::string cmd = quoted(PRISM_CLI_BINARY);
-        for (const auto &a : args)
-            cmd += " " + quoted(a);
-        cmd += " >" + quoted((dir / "out.txt").string()) + " 2>" + quoted((dir / "err.txt").string()) + " </dev/null";
-        const int status = std::system(cmd.c_str());
-        RunResult r;
-        r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = readAll(dir / "out.txt");
-        r.err = readAll(dir / "err.txt");
-        return r;
-    }
+    CliResult prism(const std::vector<std::string> &args) { return testsupport::runCli(PRISM_CLI_BINARY, args, dir); }
 
     // The run's paid calls by role, from its ledger in the store.
     std::map<std::string, int> paidByRole(const std::string &runId)
@@ -89,14 +55,15 @@ protected:
         EXPECT_TRUE(opened);
         if (!opened)
             return out;
-        for (const auto &row : opened.value()->ledger(runId).value())
+        const std::vector<LedgerRow> rows = opened.value()->ledger(runId).value();
+        for (const auto &row : rows)
             if (!row.entry.cacheHit && !row.entry.errorKind)
                 ++out[row.entry.role];
         return out;
     }
 };
 
-Json parse(const RunResult &r)
+Json parse(const CliResult &r)
 {
     Json j = Json::parse(r.out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
