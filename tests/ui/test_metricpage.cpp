@@ -352,6 +352,8 @@ private slots:
                          || feedback.startsWith(QStringLiteral("fail (judge ")),
                      qPrintable(feedback));
         }
+        if (const QString shots = qEnvironmentVariable("PRISM_SCREENSHOT_DIR"); !shots.isEmpty())
+            m_page->grab().save(shots + QStringLiteral("/metric-judge.png"));
         QVERIFY(!spent.isEmpty());
         const auto byRole = spent.last().at(0).value<SpendByRole>();
         QVERIFY2(byRole.count("judge") == 1, "the judge's calls are reported under their own role");
