@@ -67,10 +67,13 @@ Signature judgeSignature(bool withReference)
 }
 
 std::shared_ptr<const Judge> makeLmJudge(const MetricSpec &spec, std::shared_ptr<Lm> lm, AdapterKind adapter,
-                                         CallOptions call)
+                                         const ModelConfig &judgeModel)
 {
     if (spec.kind != "judge" || !lm)
         return nullptr;
+    CallOptions call;
+    call.temperature = judgeModel.temperature;
+    call.maxTokens = judgeModel.maxTokens;
     call.role = "judge";
     return std::make_shared<LmJudge>(std::move(lm), adapter, std::move(call), !spec.judge.referenceField.empty());
 }

@@ -18,7 +18,8 @@ namespace prism {
 Signature judgeSignature(bool withReference);
 
 // Null when the spec is not a judge metric (the metric needs no judge).
+// Calls go with role "judge" and the judge model's temperature and max tokens.
 std::shared_ptr<const Judge> makeLmJudge(const MetricSpec &spec, std::shared_ptr<Lm> lm, AdapterKind adapter,
-                                         CallOptions call);
+                                         const ModelConfig &judgeModel);
 
 } // namespace prism

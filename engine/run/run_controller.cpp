@@ -375,11 +375,8 @@ void RunController::attachJournaledJudge()
         judgeLm = m_reflectionLm;
     else
         judgeLm = std::make_shared<JournalLm>(m_models.judge, m_journal);
-    CallOptions call;
-    call.temperature = m_models.judgeConfig.temperature;
-    call.maxTokens = m_models.judgeConfig.maxTokens;
     auto metric = m_metricFactory(m_study.metric, m_study.program,
-                                  makeLmJudge(m_study.metric, judgeLm, m_study.eval.adapter, call));
+                                  makeLmJudge(m_study.metric, judgeLm, m_study.eval.adapter, m_models.judgeConfig));
     if (metric) // built once already in prepare(), from the same spec
         m_metric = std::move(metric.value());
 }

@@ -166,10 +166,8 @@ Result<std::shared_ptr<const Judge>> replayJudge(RunStore &store, const std::str
     auto lm = JournalReplayLm::open(store, runId, lmIdentity(setup.judgeConfig));
     if (!lm)
         return lm.error();
-    CallOptions call;
-    call.temperature = setup.judgeConfig.temperature;
-    call.maxTokens = setup.judgeConfig.maxTokens;
-    return makeLmJudge(setup.study.metric, std::shared_ptr<Lm>(std::move(*lm)), setup.study.eval.adapter, call);
+    return makeLmJudge(setup.study.metric, std::shared_ptr<Lm>(std::move(*lm)), setup.study.eval.adapter,
+                       setup.judgeConfig);
 }
 
 } // namespace prism

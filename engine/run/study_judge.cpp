@@ -6,10 +6,7 @@ namespace prism {
 
 std::shared_ptr<const Judge> studyJudge(const Study &study, const ModelSet &models)
 {
-    CallOptions call;
-    call.temperature = models.judgeConfig.temperature;
-    call.maxTokens = models.judgeConfig.maxTokens;
-    return makeLmJudge(study.metric, models.judge, study.eval.adapter, call);
+    return makeLmJudge(study.metric, models.judge, study.eval.adapter, models.judgeConfig);
 }
 
 } // namespace prism

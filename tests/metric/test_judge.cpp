@@ -178,7 +178,7 @@ TEST(JudgeMetric, NeedsItsJudgeModel)
     MetricSpec composite;
     composite.fields.push_back(FieldMetric{"answer", "exact", 1.0, 0.0, {}});
     EXPECT_TRUE(makeMetric(composite, qaProgram(), std::make_shared<TableJudge>()).ok());
-    EXPECT_EQ(makeLmJudge(composite, std::make_shared<SimLm>(), AdapterKind::Chat, CallOptions{}), nullptr);
+    EXPECT_EQ(makeLmJudge(composite, std::make_shared<SimLm>(), AdapterKind::Chat, ModelConfig{}), nullptr);
 }
 
 // SimLm's judge skill reads Prism's judge signature as the ChatAdapter renders
@@ -187,7 +187,7 @@ TEST(JudgeMetric, NeedsItsJudgeModel)
 TEST(JudgeMetric, SimLmJudgesThroughThePrismJudgeSignature)
 {
     auto lm = std::make_shared<SimLm>("sim-small");
-    auto judge = makeLmJudge(judgeSpec(), lm, AdapterKind::Chat, CallOptions{});
+    auto judge = makeLmJudge(judgeSpec(), lm, AdapterKind::Chat, ModelConfig{});
     ASSERT_NE(judge, nullptr);
     auto metric = makeMetric(judgeSpec(), qaProgram(), judge);
     ASSERT_TRUE(metric.ok());
