@@ -117,6 +117,10 @@ Json planJson(const Study &study, const OptimizePlan &p, int threads)
         roles["proposer"] = costJson(p.proposer);
     if (p.reflection.calls > 0)
         roles["reflection"] = costJson(p.reflection);
+    if (p.judge.calls > 0) {
+        roles["judge"] = costJson(p.judge);
+        j["judge_model"] = study.judgeModel.model;
+    }
     j["calls_by_role"] = roles;
     j["steps"] = Json{{"bootstrap", costJson(p.bootstrap)},
                       {"trials", costJson(p.trialCost)},
@@ -177,6 +181,9 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
     if (p.optimizer != "gepa")
         text += fmt::format("  proposer    {} (dataset summary {}, descriptions {}, instructions {})\n",
                             costText(p.proposer), p.datasetCalls, p.descriptionCalls, p.instructionCalls);
+    if (p.judgeCalls > 0)
+        text += fmt::format("  judge       up to {} calls on {}, one per scored run: {}\n", withThousands(p.judgeCalls),
+                            study.judgeModel.model, costText(p.judge));
     text += fmt::format("  task model  {}: {}\n", study.taskModel.model, costText(p.task));
     text += fmt::format("  total       {}\n", costText(p.total()));
     text +=

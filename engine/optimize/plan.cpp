@@ -20,6 +20,10 @@ constexpr std::size_t kDescriptionChars = 1000;   // DescribeProgram / DescribeM
 constexpr std::size_t kInstructionChars = 3200;   // GenerateSingleModuleInstruction with summary, descriptions, tip
 constexpr std::size_t kProposerAnswerChars = 400; // a description, an observation or an instruction
 constexpr std::size_t kExampleReprOverhead = 40;  // "Example({...}) (input_keys={...})"
+// The judge's prompt (engine/eval/lm_judge.*): the adapter's frame for its
+// signature around the rubric, the task's inputs, the reference and the response.
+constexpr std::size_t kJudgeFrameChars = 1200;
+constexpr std::size_t kJudgeAnswerChars = 240; // a one-sentence reason and the score
 
 Error configError(std::string message)
 {
@@ -236,6 +240,16 @@ Result<void> costPlan(const Study &study, const std::vector<Example> &train, std
     addEstimatedCalls(plan.reflection, plan.reflectionCalls, kInstructionChars + records, kProposerAnswerChars);
     plan.reflection.dollars =
         prices.dollars(study.reflectionModel.model, plan.reflection.promptTokens, plan.reflection.completionTokens);
+    if (study.metric.kind == "judge") {
+        // Every scored run is one judge call at most: its inputs and response, about two rows' worth.
+        plan.judgeCalls = plan.bootstrapRuns + plan.trialRuns + plan.fullEvalRuns + plan.testRuns;
+        addEstimatedCalls(plan.judge, plan.judgeCalls,
+                          kJudgeFrameChars + study.metric.judge.rubric.size() + 2 * exampleChars, kJudgeAnswerChars);
+        plan.judge.dollars =
+            prices.dollars(study.judgeModel.model, plan.judge.promptTokens, plan.judge.completionTokens);
+    } else {
+        plan.judge.dollars = 0.0; // no judge: nothing to price
+    }
     return {};
 }
 
@@ -246,6 +260,7 @@ CostEstimate OptimizePlan::total() const
     CostEstimate sum = task;
     sum += proposer;
     sum += reflection;
+    sum += judge;
     return sum;
 }
 
@@ -296,7 +311,8 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
     const int threads = std::max(1, inputs.threads);
     plan.seconds = estimateSeconds(plan.task, study.taskModel, threads)
                    + estimateSeconds(plan.proposer, study.proposerModel, threads)
-                   + estimateSeconds(plan.reflection, study.reflectionModel, 1);
+                   + estimateSeconds(plan.reflection, study.reflectionModel, 1)
+                   + estimateSeconds(plan.judge, study.judgeModel, threads);
     return plan;
 }
 

@@ -64,6 +64,12 @@ struct OptimizePlan {
     std::string budgetBasis;
     long long reflectionCalls = 0;
 
+    // A judge metric (metric.kind "judge"): one judge call per program run the
+    // metric scores (bootstrap traces, trials, full evaluations, the test
+    // comparison), on the judge model (role judge). Fewer when a cheaper field
+    // metric decides first or the judge's memo or the cache answers.
+    long long judgeCalls = 0;
+
     CostEstimate bootstrap;    // task model: bootstrapRuns
     CostEstimate trialCost;    // task model: trialRuns
     CostEstimate fullEvalCost; // task model: fullEvalRuns
@@ -71,9 +77,10 @@ struct OptimizePlan {
     CostEstimate task;         // the four above
     CostEstimate proposer;     // proposer model
     CostEstimate reflection;   // reflection model (GEPA)
+    CostEstimate judge;        // judge model (a judge metric)
     double seconds = 0.0;      // wall time with the run's threads and the models' concurrency
 
-    // Task, proposer and reflection together; dollars unknown when any is.
+    // Task, proposer, reflection and judge together; dollars unknown when any is.
     CostEstimate total() const;
     // Calls of role evaluation: trials and full evaluations (the test
     // comparison has its own role, test_comparison).

@@ -110,6 +110,18 @@ private:
             QCOMPARE(proposer, calls(proposerCalls) + QStringLiteral(" · ") + tokens(cli["proposer"])
                                    + QStringLiteral(" tokens"));
 
+        // The judge row: shown with the CLI's judge calls for a judge metric, hidden otherwise.
+        const QLabel *judge = m_page->estimateJudgeLabel();
+        if (cli["calls_by_role"].contains("judge")) {
+            const Json &j = cli["calls_by_role"]["judge"];
+            QVERIFY(!judge->isHidden());
+            QVERIFY2(judge->text().startsWith(QStringLiteral("up to ") + calls(j["calls"].get<long long>())),
+                     qPrintable(judge->text()));
+            QVERIFY2(judge->text().endsWith(tokens(j) + QStringLiteral(" tokens")), qPrintable(judge->text()));
+        } else {
+            QVERIFY(judge->isHidden());
+        }
+
         const QString cost = m_page->estimateCostLabel()->text();
         const Json dollars = cli["total"]["dollars"];
         QVERIFY(dollars.is_number());
@@ -210,6 +222,34 @@ private slots:
         QVERIFY(m_page->plan());
         QVERIFY(m_page->plan()->total().dollars.value_or(0.0) > 0.0);
         compareWithPage(cliPlan());
+    }
+
+    void judgeMetric()
+    {
+        // An LLM judge on a priced model: one judge call per scored run, and its dollars in the total.
+        prism::Study study = m_doc->study();
+        const prism::MetricSpec fieldMetric = study.metric;
+        study.metric.kind = "judge";
+        study.metric.fields.clear();
+        study.metric.judge.rubric = "The severity matches how harmful the snippet is.";
+        study.metric.judge.referenceField = "severity";
+        study.judgeModel = study.proposerModel;
+        study.judgeModel.model = "gpt-4o-mini";
+        m_doc->setStudy(study, QStringLiteral("Judge the answers"));
+        const prism::OptimizePlan *plan = m_page->plan();
+        QVERIFY2(plan, qPrintable(m_page->estimateError()));
+        QCOMPARE(plan->judgeCalls, plan->bootstrapRuns + plan->trialRuns + plan->fullEvalRuns + plan->testRuns);
+        QVERIFY(plan->judgeCalls > 0);
+        QVERIFY(plan->judge.dollars.value_or(0.0) > 0.0); // the sim models cost nothing: the judge's is the total
+        QCOMPARE(plan->total().dollars.value_or(0.0), *plan->judge.dollars);
+        QVERIFY(m_page->estimateJudgeLabel()->text().contains(QStringLiteral("gpt-4o-mini")));
+        const Json cli = cliPlan();
+        QCOMPARE(cli["judge_model"].get<std::string>(), std::string("gpt-4o-mini"));
+        compareWithPage(cli);
+        // Back to the field metric: the row goes.
+        study.metric = fieldMetric;
+        m_doc->setStudy(study, QStringLiteral("Field metric"));
+        QVERIFY(m_page->estimateJudgeLabel()->isHidden());
     }
 };
 

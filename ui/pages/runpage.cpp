@@ -648,6 +648,10 @@ QWidget *RunPage::buildEstimateBox()
         std::max(m_estimateProposerTitle->fontMetrics().horizontalAdvance(tr("Reflection model")),
                  m_estimateProposerTitle->fontMetrics().horizontalAdvance(tr("Proposer model"))));
     form->addRow(m_estimateProposerTitle, m_estimateProposer);
+    m_estimateJudge = label("estimateJudge");
+    m_estimateJudgeTitle = new QLabel(tr("Judge model"));
+    form->addRow(m_estimateJudgeTitle, m_estimateJudge);
+    showJudgeEstimate(false);
     form->addRow(tr("Cost"), m_estimateCost);
     form->addRow(tr("Time"), m_estimateTime);
     m_estimateNote = label("estimateNote");
@@ -817,6 +821,15 @@ void RunPage::updateApplicable()
     }
 }
 
+// The judge row only when the study's metric calls a judge model.
+void RunPage::showJudgeEstimate(bool shown)
+{
+    m_estimateJudgeTitle->setVisible(shown);
+    m_estimateJudge->setVisible(shown);
+    if (!shown)
+        m_estimateJudge->clear();
+}
+
 void RunPage::updateEstimate()
 {
     const prism::Study &study = m_doc->study();
@@ -833,6 +846,7 @@ void RunPage::updateEstimate()
         m_estimateError = toQ(planned.error().message);
         m_estimateTask->setText(tr("No estimate: %1").arg(m_estimateError));
         m_estimateProposer->clear();
+        showJudgeEstimate(false);
         m_estimateCost->clear();
         m_estimateTime->clear();
         return;
@@ -870,6 +884,11 @@ void RunPage::updateEstimate()
                                 : tr("%1 · %2 tokens")
                                       .arg(countOf(p.proposer.calls, tr("call"), tr("calls")),
                                            tokensText(p.proposer.promptTokens + p.proposer.completionTokens)));
+    showJudgeEstimate(p.judgeCalls > 0);
+    if (p.judgeCalls > 0)
+        m_estimateJudge->setText(tr("up to %1 on %2, one per scored row · %3 tokens")
+                                     .arg(countOf(p.judge.calls, tr("call"), tr("calls")), toQ(study.judgeModel.model),
+                                          tokensText(p.judge.promptTokens + p.judge.completionTokens)));
     const prism::CostEstimate total = p.total();
     if (total.dollars) {
         m_estimateCost->setText(*total.dollars == 0.0
@@ -879,8 +898,13 @@ void RunPage::updateEstimate()
         QStringList unpriced;
         if (!p.task.dollars)
             unpriced << toQ(study.taskModel.model);
-        if (!p.proposer.dollars && study.proposerModel.model != study.taskModel.model)
-            unpriced << toQ(study.proposerModel.model);
+        auto addUnpriced = [&](const prism::CostEstimate &cost, const prism::ModelConfig &model) {
+            if (cost.calls > 0 && !cost.dollars && !unpriced.contains(toQ(model.model)))
+                unpriced << toQ(model.model);
+        };
+        addUnpriced(p.proposer, study.proposerModel);
+        addUnpriced(p.reflection, study.reflectionModel);
+        addUnpriced(p.judge, study.judgeModel);
         m_estimateCost->setText(
             tr("unknown: no price for %1 (add one on the Models page)").arg(unpriced.join(tr(" and "))));
     }

@@ -74,6 +74,7 @@ public:
     QLabel *estimateProposerLabel() const { return m_estimateProposer; }
     QLabel *estimateCostLabel() const { return m_estimateCost; }
     QLabel *estimateTimeLabel() const { return m_estimateTime; }
+    QLabel *estimateJudgeLabel() const { return m_estimateJudge; } // shown for a judge metric only
     QLabel *startHintLabel() const { return m_startHint; }
     QLabel *statusLabel() const { return m_status; }
     QPushButton *startButton() const { return m_start; }
@@ -118,6 +119,7 @@ private:
     void syncFromStudy();
     void updateApplicable();
     void updateEstimate();
+    void showJudgeEstimate(bool shown);
     void updateButtons();
     void updateStatus();
     void refreshResumable();
@@ -180,6 +182,8 @@ private:
     QLabel *m_estimateTask = nullptr;
     QLabel *m_estimateProposer = nullptr;
     QLabel *m_estimateProposerTitle = nullptr; // "Proposer model", or "Reflection model" for GEPA
+    QLabel *m_estimateJudge = nullptr;
+    QLabel *m_estimateJudgeTitle = nullptr;
     QLabel *m_estimateCost = nullptr;
     QLabel *m_estimateTime = nullptr;
     QLabel *m_estimateNote = nullptr;
