@@ -11,6 +11,8 @@
 #include "sim/sim_server.h"
 #include "sim/simlm.h"
 
+#include <nlohmann/json.hpp>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -20,6 +22,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QUndoStack>
 
@@ -248,6 +251,63 @@ private slots:
         m_doc->undoStack()->undo();
         QCOMPARE(m_doc->study().proposerModel.model, std::string("sim-large"));
         QVERIFY(!m_page->sameAsTaskCheck()->isChecked());
+    }
+
+    void reflectionAndJudgeModelsFollowTheProposerOrHaveTheirOwn()
+    {
+        // The sample names neither: both follow the proposer, their settings folded to one line.
+        for (ModelsPage::Role role : {ModelsPage::Reflection, ModelsPage::Judge}) {
+            QVERIFY(m_page->sameAsCheck(role)->isChecked());
+            QVERIFY(!m_page->modelCombo(role)->isVisible());
+        }
+        const auto *judgeNote = m_page->findChild<QLabel *>(QStringLiteral("judgeFollowNote"));
+        QVERIFY(judgeNote && judgeNote->isVisible());
+        QVERIFY2(judgeNote->text().contains(QStringLiteral("sim-small")), qPrintable(judgeNote->text()));
+        // A task edit reaches the proposer, and through it reflection and judge.
+        m_page->maxTokensSpin(ModelsPage::Task)->setValue(300);
+        QCOMPARE(m_doc->study().reflectionModel.maxTokens, 300);
+        QCOMPARE(m_doc->study().judgeModel.maxTokens, 300);
+
+        // A judge of its own: unchecked, the form opens; the model is one undoable edit.
+        m_page->sameAsCheck(ModelsPage::Judge)->click();
+        QVERIFY(!m_page->follows(ModelsPage::Judge));
+        QVERIFY(m_page->modelCombo(ModelsPage::Judge)->isVisible());
+        QVERIFY(m_page->modelCombo(ModelsPage::Judge)->isEnabled());
+        QComboBox *model = m_page->modelCombo(ModelsPage::Judge);
+        model->setCurrentIndex(model->findText(QStringLiteral("sim-large")));
+        QCOMPARE(m_doc->study().judgeModel.model, std::string("sim-large"));
+        QCOMPARE(m_doc->study().proposerModel.model, std::string("sim-small"));
+        QCOMPARE(m_doc->undoStack()->undoText(), QStringLiteral("Change Model (Judge Model)"));
+        // The proposer changes: the judge keeps its own settings, reflection still follows.
+        m_page->maxTokensSpin(ModelsPage::Task)->setValue(400);
+        QCOMPARE(m_doc->study().judgeModel.maxTokens, 300);
+        QCOMPARE(m_doc->study().reflectionModel.maxTokens, 400);
+
+        // Saved, the file names the judge model and not the reflection model; reopened, the page shows both so.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("study.prism.json"));
+        QString error;
+        QVERIFY2(m_doc->save(path, &error), qPrintable(error));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const auto saved = prism::Json::parse(file.readAll().toStdString());
+        QCOMPARE(saved["models"]["judge"]["model"].get<std::string>(), std::string("sim-large"));
+        QVERIFY(!saved["models"].contains("reflection"));
+        m_page.reset();
+        m_doc = std::make_unique<StudyDocument>();
+        QVERIFY2(m_doc->open(path, &error), qPrintable(error));
+        m_page = std::make_unique<ModelsPage>(m_doc.get());
+        QVERIFY(!m_page->sameAsCheck(ModelsPage::Judge)->isChecked());
+        QCOMPARE(m_page->modelCombo(ModelsPage::Judge)->currentText(), QStringLiteral("sim-large"));
+        QVERIFY(m_page->sameAsCheck(ModelsPage::Reflection)->isChecked());
+
+        // Following again is one undoable edit back to the proposer's model.
+        m_page->sameAsCheck(ModelsPage::Judge)->click();
+        QCOMPARE(m_doc->study().judgeModel, m_doc->study().proposerModel);
+        m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().judgeModel.model, std::string("sim-large"));
+        QVERIFY(!m_page->sameAsCheck(ModelsPage::Judge)->isChecked());
     }
 
     void keyVariableShowsSetOrNotSetButNeverTheValue()

@@ -18,6 +18,7 @@
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -61,6 +62,43 @@ const ProviderInfo &providerInfo(prism::Provider provider)
             return p;
     return kProviders[0];
 }
+
+// What each role's form is called and says.
+struct RoleText {
+    const char *prefix;     // object names: taskModelBox, reflectionModelCombo, ...
+    const char *title;      // the group box
+    const char *what;       // one line on what the model does
+    const char *undoName;   // "Change Model (Judge Model)"
+    const char *followUndo; // checking "Same as"
+};
+
+const RoleText kRoleTexts[ModelsPage::kRoleCount] = {
+    {"task", QT_TRANSLATE_NOOP("ModelsPage", "Task model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Runs the program: every prediction of an evaluation or a trial."),
+     QT_TRANSLATE_NOOP("ModelsPage", "Task Model"), ""},
+    {"proposer", QT_TRANSLATE_NOOP("ModelsPage", "Proposer model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Writes the candidate instructions of MIPROv2."),
+     QT_TRANSLATE_NOOP("ModelsPage", "Proposer Model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Use the Task Model for Proposals")},
+    {"reflection", QT_TRANSLATE_NOOP("ModelsPage", "Reflection model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Reads GEPA's failing examples and their feedback and writes the next "
+                                     "instruction (ledger role reflection)."),
+     QT_TRANSLATE_NOOP("ModelsPage", "Reflection Model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Use the Proposer Model for Reflection")},
+    {"judge", QT_TRANSLATE_NOOP("ModelsPage", "Judge model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Scores each answer against the rubric of a Judge (LLM) metric (ledger role "
+                                     "judge); other metrics make no call."),
+     QT_TRANSLATE_NOOP("ModelsPage", "Judge Model"),
+     QT_TRANSLATE_NOOP("ModelsPage", "Use the Proposer Model for Judging")},
+};
+
+const RoleText &roleText(ModelsPage::Role role)
+{
+    return kRoleTexts[role];
+}
+
+constexpr ModelsPage::Role kRoles[] = {ModelsPage::Task, ModelsPage::Proposer, ModelsPage::Reflection,
+                                       ModelsPage::Judge};
 
 // Suggestions only: the model box of an HTTP provider takes any name.
 QStringList modelSuggestions(prism::Provider provider)
@@ -164,9 +202,14 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
     scroll->setWidget(content);
     layout->addWidget(scroll, 1);
 
-    auto *forms = new QHBoxLayout;
-    forms->addWidget(buildForm(Task), 1);
-    forms->addWidget(buildForm(Proposer), 1);
+    // Task and proposer side by side, GEPA's reflection and a judge metric's model below.
+    auto *forms = new QGridLayout;
+    forms->addWidget(buildForm(Task), 0, 0);
+    forms->addWidget(buildForm(Proposer), 0, 1);
+    forms->addWidget(buildForm(Reflection), 1, 0);
+    forms->addWidget(buildForm(Judge), 1, 1);
+    forms->setColumnStretch(0, 1);
+    forms->setColumnStretch(1, 1);
     contentLayout->addLayout(forms);
 
     auto *keyNote = new QLabel(tr("API keys are never stored: the study keeps only the <i>name</i> of the environment "
@@ -184,15 +227,15 @@ ModelsPage::ModelsPage(StudyDocument *document, QWidget *parent)
 
     connect(m_document, &StudyDocument::studyChanged, this, &ModelsPage::syncFromStudy);
     connect(m_document, &StudyDocument::documentReset, this, [this] {
-        m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
-        for (Role role : {Task, Proposer}) {
+        resetFollows();
+        for (Role role : kRoles) {
             m_forms[role].result->clear();
             m_forms[role].tested.reset();
         }
         syncFromStudy();
     });
 
-    m_proposerFollows = m_document->study().proposerModel == m_document->study().taskModel;
+    resetFollows();
     syncFromStudy();
     reloadPrices();
 }
@@ -275,30 +318,44 @@ QGroupBox *ModelsPage::buildPricesBox()
 QGroupBox *ModelsPage::buildForm(Role role)
 {
     Form &f = m_forms[role];
-    const QString prefix = role == Task ? QStringLiteral("task") : QStringLiteral("proposer");
-    f.box = new QGroupBox(role == Task ? tr("Task model") : tr("Proposer model"), this);
+    const RoleText &text = roleText(role);
+    const QString prefix = QLatin1String(text.prefix);
+    f.box = new QGroupBox(tr(text.title), this);
     f.box->setObjectName(prefix + QStringLiteral("ModelBox"));
     auto *outer = new QVBoxLayout(f.box);
-    auto *what = new QLabel(role == Task ? tr("Runs the program: every prediction of an evaluation or a trial.")
-                                         : tr("Writes the candidate instructions of MIPROv2."),
-                            f.box);
+    auto *what = new QLabel(tr(text.what), f.box);
     what->setWordWrap(true);
     what->setForegroundRole(QPalette::PlaceholderText);
     outer->addWidget(what);
-    if (role == Proposer) {
-        m_sameAsTask = new QCheckBox(tr("Same as the &task model"), f.box);
-        m_sameAsTask->setObjectName(QStringLiteral("sameAsTaskCheck"));
-        outer->addWidget(m_sameAsTask);
-        connect(m_sameAsTask, &QCheckBox::toggled, this, &ModelsPage::onSameAsTaskToggled);
+    if (role != Task) {
+        f.same =
+            new QCheckBox(role == Proposer ? tr("Same as the &task model") : tr("Same as the proposer model"), f.box);
+        // The proposer's box keeps its historical name (tests and users' scripts look it up).
+        f.same->setObjectName(role == Proposer ? QStringLiteral("sameAsTaskCheck")
+                                               : prefix + QStringLiteral("SameAsProposerCheck"));
+        outer->addWidget(f.same);
+        connect(f.same, &QCheckBox::toggled, this, [this, role](bool on) { onSameAsToggled(role, on); });
     }
+    if (role == Reflection || role == Judge) {
+        f.followNote = new QLabel(f.box);
+        f.followNote->setObjectName(prefix + QStringLiteral("FollowNote"));
+        f.followNote->setWordWrap(true);
+        outer->addWidget(f.followNote);
+    }
+    // The settings live in a body of their own, so a following reflection or
+    // judge model can fold them away instead of repeating the proposer's.
+    f.body = new QWidget(f.box);
+    auto *bodyLayout = new QVBoxLayout(f.body);
+    bodyLayout->setContentsMargins(0, 0, 0, 0);
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    outer->addLayout(form);
+    bodyLayout->addLayout(form);
+    outer->addWidget(f.body);
 
     addEndpointRows(f, form, prefix);
     addCallRows(f, form, prefix);
     addLimitRows(f, form, prefix);
-    outer->addLayout(buildTestRow(f, prefix));
+    bodyLayout->addLayout(buildTestRow(f, prefix));
     outer->addStretch(1);
     connectForm(role);
     return f.box;
@@ -522,19 +579,43 @@ void ModelsPage::connectForm(Role role)
 
 const prism::ModelConfig &ModelsPage::config(Role role) const
 {
-    return role == Task ? m_document->study().taskModel : m_document->study().proposerModel;
+    return modelOf(m_document->study(), role);
+}
+
+prism::ModelConfig &ModelsPage::modelOf(prism::Study &study, Role role)
+{
+    switch (role) {
+    case Task: return study.taskModel;
+    case Proposer: return study.proposerModel;
+    case Reflection: return study.reflectionModel;
+    case Judge: return study.judgeModel;
+    }
+    return study.taskModel;
+}
+
+const prism::ModelConfig &ModelsPage::modelOf(const prism::Study &study, Role role)
+{
+    return modelOf(const_cast<prism::Study &>(study), role);
+}
+
+// A role follows when its model is its leader's, as the study file says by
+// naming it only when they differ.
+void ModelsPage::resetFollows()
+{
+    const prism::Study &study = m_document->study();
+    m_follows[Task] = false;
+    for (Role role : {Proposer, Reflection, Judge})
+        m_follows[role] = modelOf(study, role) == modelOf(study, leaderOf(role));
 }
 
 // GEPA's reflection model and a judge metric's model default to the proposer
-// (the study file names them only when they differ): one that was the
-// proposer's stays the proposer's when the proposer changes.
+// (the study file names them only when they differ): while their "Same as"
+// box is checked they stay the proposer's when the proposer changes.
 void ModelsPage::followProposer(prism::Study &study) const
 {
-    const prism::ModelConfig &before = m_document->study().proposerModel;
-    if (study.reflectionModel == before)
-        study.reflectionModel = study.proposerModel;
-    if (study.judgeModel == before)
-        study.judgeModel = study.proposerModel;
+    for (Role role : {Reflection, Judge})
+        if (m_follows[role])
+            modelOf(study, role) = study.proposerModel;
 }
 
 void ModelsPage::commit(Role role, const std::function<void(prism::ModelConfig &)> &edit, const QString &undoText,
@@ -543,14 +624,13 @@ void ModelsPage::commit(Role role, const std::function<void(prism::ModelConfig &
     if (m_syncing)
         return;
     prism::Study study = m_document->study();
-    prism::ModelConfig &target = role == Task ? study.taskModel : study.proposerModel;
-    edit(target);
-    if (role == Task && m_proposerFollows)
+    edit(modelOf(study, role));
+    if (role == Task && m_follows[Proposer])
         study.proposerModel = study.taskModel;
     followProposer(study);
     if (study == m_document->study())
         return;
-    const QString text = role == Task ? tr("%1 (Task Model)").arg(undoText) : tr("%1 (Proposer Model)").arg(undoText);
+    const QString text = QStringLiteral("%1 (%2)").arg(undoText, tr(roleText(role).undoName));
     m_document->setStudy(study, text,
                          mergeKey.isEmpty() ? QString() : QStringLiteral("models.%1.%2").arg(int(role)).arg(mergeKey));
 }
@@ -584,16 +664,17 @@ void ModelsPage::setProvider(Role role, const QString &provider)
         tr("Use %1").arg(tr(info.title)));
 }
 
-void ModelsPage::onSameAsTaskToggled(bool on)
+void ModelsPage::onSameAsToggled(Role role, bool on)
 {
     if (m_syncing)
         return;
-    m_proposerFollows = on;
-    if (on && m_document->study().proposerModel != m_document->study().taskModel) {
+    m_follows[role] = on;
+    const Role leader = leaderOf(role);
+    if (on && modelOf(m_document->study(), role) != modelOf(m_document->study(), leader)) {
         prism::Study study = m_document->study();
-        study.proposerModel = study.taskModel;
+        modelOf(study, role) = modelOf(study, leader);
         followProposer(study);
-        m_document->setStudy(study, tr("Use the Task Model for Proposals"));
+        m_document->setStudy(study, tr(roleText(role).followUndo));
     }
     updateEnabled();
 }
@@ -601,12 +682,15 @@ void ModelsPage::onSameAsTaskToggled(bool on)
 void ModelsPage::syncFromStudy()
 {
     const prism::Study &study = m_document->study();
-    if (study.proposerModel != study.taskModel)
-        m_proposerFollows = false;
+    for (Role role : {Proposer, Reflection, Judge})
+        if (modelOf(study, role) != modelOf(study, leaderOf(role)))
+            m_follows[role] = false;
     m_syncing = true;
-    syncForm(Task, study.taskModel);
-    syncForm(Proposer, study.proposerModel);
-    m_sameAsTask->setChecked(m_proposerFollows);
+    for (Role role : kRoles) {
+        syncForm(role, modelOf(study, role));
+        if (m_forms[role].same)
+            m_forms[role].same->setChecked(m_follows[role]);
+    }
     m_syncing = false;
     updateEnabled();
 }
@@ -699,10 +783,17 @@ void ModelsPage::updateKeyStatus(Role role)
 
 void ModelsPage::updateEnabled()
 {
-    for (Role role : {Task, Proposer}) {
+    for (Role role : kRoles) {
         Form &f = m_forms[role];
         const bool sim = config(role).provider == prism::Provider::SimLm;
-        const bool editable = role == Task || !m_proposerFollows;
+        const bool editable = !m_follows[role];
+        if (f.followNote) {
+            const prism::ModelConfig &leader = config(leaderOf(role));
+            f.body->setVisible(editable);
+            f.followNote->setVisible(!editable);
+            f.followNote->setText(tr("Uses the proposer model: %1 (%2).")
+                                      .arg(toQ(leader.model), tr(providerInfo(leader.provider).title)));
+        }
         for (QWidget *w : std::initializer_list<QWidget *>{
                  f.provider, f.model, f.temperature, f.maxTokens, f.maxPromptTokens, f.timeout, f.concurrency,
                  f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})

@@ -28,8 +28,10 @@ class QSpinBox;
 class QTableWidget;
 class StudyDocument;
 
-// Models page: the task model (runs the program) and the proposer model
-// (writes instruction candidates): provider, base URL, model, the NAME of the
+// Models page: the task model (runs the program), the proposer model (writes
+// instruction candidates), GEPA's reflection model and a judge metric's judge
+// model, each by default the same as the one it follows (the proposer follows
+// the task model; reflection and judge follow the proposer): provider, base URL, model, the NAME of the
 // environment variable holding the API key (shown as set / not set, never its
 // value, never stored), temperature, max tokens, timeout, concurrency, rate
 // limits and retries, with
@@ -47,7 +49,10 @@ public:
     enum Role {
         Task = 0,
         Proposer = 1,
+        Reflection = 2, // GEPA's reflection calls
+        Judge = 3,      // a judge metric's calls
     };
+    static constexpr int kRoleCount = 4;
 
     explicit ModelsPage(StudyDocument *document, QWidget *parent = nullptr);
     ~ModelsPage() override;
@@ -68,7 +73,11 @@ public:
     QDoubleSpinBox *retryWaitSpin(Role role) const { return m_forms[role].retryWait; }
     QPushButton *testConnectionButton(Role role) const { return m_forms[role].test; }
     QLabel *connectionLabel(Role role) const { return m_forms[role].result; }
-    QCheckBox *sameAsTaskCheck() const { return m_sameAsTask; }
+    QCheckBox *sameAsTaskCheck() const { return m_forms[Proposer].same; }
+    // "Same as the task model" (Proposer) or "Same as the proposer model" (Reflection, Judge).
+    QCheckBox *sameAsCheck(Role role) const { return m_forms[role].same; }
+    // Whether the role mirrors the model it follows (its form then shows that model's settings, read only).
+    bool follows(Role role) const { return m_follows[role]; }
     QTableWidget *pricesTable() const { return m_prices; }
 
     // Selects a provider as the user would in the combo box (an undoable edit).
@@ -108,7 +117,10 @@ private:
         QSpinBox *tokensPerMinute = nullptr;
         QSpinBox *maxRetries = nullptr;
         QDoubleSpinBox *retryWait = nullptr;
-        QLabel *simNote = nullptr; // what the simulated models are, while SimLm is chosen
+        QLabel *simNote = nullptr;    // what the simulated models are, while SimLm is chosen
+        QCheckBox *same = nullptr;    // follows another role's model (not on the task model)
+        QWidget *body = nullptr;      // the settings; hidden while a reflection or judge model follows
+        QLabel *followNote = nullptr; // "Uses the proposer model: …" while the body is hidden
         QPushButton *test = nullptr;
         QLabel *result = nullptr;
         // The settings the shown result was tested with: a result about other
@@ -139,7 +151,12 @@ private:
     void followProposer(prism::Study &study) const;
     void commit(Role role, const std::function<void(prism::ModelConfig &)> &edit, const QString &undoText,
                 const QString &mergeKey = {});
-    void onSameAsTaskToggled(bool on);
+    void onSameAsToggled(Role role, bool on);
+    // The model a role follows when its "Same as" box is checked.
+    static Role leaderOf(Role role) { return role == Proposer ? Task : Proposer; }
+    static prism::ModelConfig &modelOf(prism::Study &study, Role role);
+    static const prism::ModelConfig &modelOf(const prism::Study &study, Role role);
+    void resetFollows();
 
     void fillPrices(const prism::PriceTable &table);
     void onPriceEdited();
@@ -148,9 +165,8 @@ private:
 
     StudyDocument *m_document;
     bool m_syncing = false;
-    bool m_proposerFollows = true; // the proposer mirrors the task model
-    std::array<Form, 2> m_forms;
-    QCheckBox *m_sameAsTask = nullptr;
+    std::array<bool, kRoleCount> m_follows{}; // per role: mirrors leaderOf(role) (never the task model)
+    std::array<Form, kRoleCount> m_forms;
     ErrorBanner *m_banner = nullptr;
 
     QTableWidget *m_prices = nullptr;
