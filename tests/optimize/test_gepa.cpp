@@ -223,7 +223,8 @@ TEST(Gepa, CurrentBestSelectionAlwaysReflectsOnTheBestCandidate)
     config.gepa.useMerge = false;
     const GepaRunResult run = runGepa(config);
     ASSERT_TRUE(run.result);
-    // Replay the pool: the parent of every reflection is the best so far (the earliest on a tie).
+    // Replay the pool: the parent of every reflection is the best so far (the latest on a tie,
+    // except that a tie with the student keeps the student).
     std::vector<double> scores;
     std::map<int, double> trialScore;
     for (const RecordedEvent &e : run.events)
@@ -231,7 +232,10 @@ TEST(Gepa, CurrentBestSelectionAlwaysReflectsOnTheBestCandidate)
             trialScore[e.payload["trial"].get<int>()] = e.payload["score"].get<double>();
     scores.push_back(trialScore.at(1));
     for (const CandidateProposedEvent &p : proposalsOf(run)) {
-        const auto best = std::max_element(scores.begin(), scores.end()) - scores.begin();
+        std::size_t best = 0;
+        for (std::size_t i = 1; i < scores.size(); ++i)
+            if (scores[i] > scores[best] || (best != 0 && scores[i] == scores[best]))
+                best = i;
         EXPECT_EQ(p.parents, std::vector<int>{static_cast<int>(best)}) << "iteration " << p.iteration;
         if (p.accepted)
             scores.push_back(trialScore.at(*p.trial));

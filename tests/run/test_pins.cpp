@@ -22,8 +22,8 @@ const fs::path kPinsDir = PRISM_TEST_DATA_DIR "/pins";
 
 struct PinCase {
     std::string sample;
-    std::string optimizer; // labeled | bootstrap | miprov2 | random_search
-    std::string autoLevel; // light | medium, for miprov2 only
+    std::string optimizer; // labeled | bootstrap | miprov2 | random_search | gepa
+    std::string autoLevel; // light | medium, for miprov2 and gepa
     std::string name() const { return sample + "-" + optimizer + (autoLevel.empty() ? "" : "-" + autoLevel); }
 };
 
@@ -128,6 +128,8 @@ std::vector<PinCase> allCases()
     }
     // Random search on the sample where a shuffled bootstrap wins.
     cases.push_back({"moderation", "random_search", ""});
+    // GEPA where its pick among candidates tied on validation decides the test score.
+    cases.push_back({"moderation", "gepa", "light"});
     return cases;
 }
 
