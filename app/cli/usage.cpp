@@ -16,7 +16,7 @@ std::string mainUsage()
            "\n"
            "Commands:\n"
            "  eval STUDY     run a study's program over one split and score it\n"
-           "  optimize STUDY optimize the study's program (MIPROv2, bootstrap, labeled)\n"
+           "  optimize STUDY optimize the study's program (MIPROv2, GEPA, bootstrap, random search, labeled)\n"
            "  compare STUDY  baseline vs optimized program, with a bootstrap interval\n"
            "  runs           list the runs in the run store\n"
            "  resume RUN_ID  continue a cancelled or crashed run\n"
