@@ -46,6 +46,7 @@ CallServices CallServices::makeBasic(int globalConcurrency, std::shared_ptr<Cloc
     s.ledger = std::make_shared<Ledger>();
     s.prices = std::make_shared<PriceTable>(PriceTable::defaults());
     s.cancel = std::make_shared<std::atomic<bool>>(false);
+    s.inFlight = std::make_shared<InFlightCalls>();
     return s;
 }
 
@@ -142,11 +143,11 @@ Result<long long> ManagedLm::promptTokensWithinLimit(const ChatRequest &request)
 }
 
 std::optional<ChatResponse> ManagedLm::fromCache(const std::string &key, const ChatRequest &request,
-                                                 Clock::TimePoint start) const
+                                                 Clock::TimePoint start, bool recheck) const
 {
     if (m_services.cacheBypass)
         return std::nullopt;
-    auto hit = m_services.cache->get(key);
+    auto hit = m_services.cache->get(key, !recheck);
     if (!hit) {
         spdlog::warn("{}", hit.error().message);
         return std::nullopt;
@@ -183,10 +184,22 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
 
     const bool useCache = m_services.cache && m_services.cacheEnabled;
     std::string key;
+    std::optional<InFlightCalls::Claim> claim;
     if (useCache) {
         key = cacheKey(m_identity, request);
         if (auto hit = fromCache(key, request, start))
             return std::move(*hit);
+        // The same request on another thread right now: wait for its answer (a
+        // cache hit) rather than pay twice. With --no-cache nothing is read
+        // back, so each request makes its own call.
+        if (m_services.inFlight && !m_services.cacheBypass) {
+            auto claimed = m_services.inFlight->claim(key, cancel);
+            if (!claimed)
+                return Error::make(ErrorKind::Cancelled, "cancelled: no new LM call is started");
+            claim.emplace(std::move(*claimed));
+            if (auto hit = fromCache(key, request, start, true))
+                return std::move(*hit);
+        }
     }
 
     if (m_services.budget) {

@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "lm/budget.h"
+#include "lm/inflight.h"
 #include "lm/ledger.h"
 #include "lm/lm.h"
 #include "lm/prices.h"
@@ -27,6 +28,8 @@ struct RetryPolicy {
 struct CallServices {
     std::shared_ptr<Scheduler> scheduler;
     std::shared_ptr<ResponseCache> cache; // null = no cache
+    // Identical requests at the same moment pay one call (makeBasic makes it; null = none).
+    std::shared_ptr<InFlightCalls> inFlight;
     std::shared_ptr<Ledger> ledger;
     std::shared_ptr<PriceTable> prices;
     std::shared_ptr<BudgetTracker> budget; // null = no budget
@@ -81,9 +84,10 @@ private:
     void appendLedger(const ChatRequest &request, LedgerEntry entry) const;
     // The prompt's estimated tokens, or ContextWindowExceeded over the limit.
     Result<long long> promptTokensWithinLimit(const ChatRequest &request) const;
-    // A cached answer for `key` (ledgered as a cache hit), unless bypassed or missing.
-    std::optional<ChatResponse> fromCache(const std::string &key, const ChatRequest &request,
-                                          Clock::TimePoint start) const;
+    // A cached answer for `key` (ledgered as a cache hit), unless bypassed or
+    // missing. A recheck (after waiting for the same request) counts no second miss.
+    std::optional<ChatResponse> fromCache(const std::string &key, const ChatRequest &request, Clock::TimePoint start,
+                                          bool recheck = false) const;
 
     std::shared_ptr<Lm> m_inner;
     CallServices m_services;

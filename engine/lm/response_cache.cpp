@@ -144,7 +144,7 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::openDefault()
     return open(path.value());
 }
 
-Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key)
+Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key, bool countMiss)
 {
     std::lock_guard lock(m_mutex);
     sqlite::Statement s(m_db, "SELECT response FROM responses WHERE key = ?");
@@ -153,7 +153,8 @@ Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key)
     s.text(1, key);
     const int rc = s.step();
     if (rc == SQLITE_DONE) {
-        ++m_misses;
+        if (countMiss)
+            ++m_misses;
         return std::optional<ChatResponse>();
     }
     if (rc != SQLITE_ROW)
@@ -162,7 +163,8 @@ Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key)
     if (!response) {
         // A damaged row is as good as absent; the fresh answer overwrites it.
         spdlog::warn("{}: unreadable cache entry {}, ignoring it", m_path, key);
-        ++m_misses;
+        if (countMiss)
+            ++m_misses;
         return std::optional<ChatResponse>();
     }
     ++m_hits;

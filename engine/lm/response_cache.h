@@ -44,8 +44,9 @@ public:
     ResponseCache(const ResponseCache &) = delete;
     ResponseCache &operator=(const ResponseCache &) = delete;
 
-    // Empty when the key is not cached. Counts a hit or a miss.
-    Result<std::optional<ChatResponse>> get(const std::string &key);
+    // Empty when the key is not cached. Counts a hit, or a miss unless
+    // countMiss is false (a second look at a key already counted as missed).
+    Result<std::optional<ChatResponse>> get(const std::string &key, bool countMiss = true);
     Result<void> put(const std::string &key, const ChatResponse &response);
 
     long long hits() const { return m_hits.load(); }

@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <thread>
@@ -45,6 +47,19 @@ ChatResponse sampleResponse(const std::string &text)
     return r;
 }
 
+// Polls for a state another thread reaches; false when it is not reached within
+// a generous deadline (a missing state, not a slow machine).
+bool eventually(const std::function<bool()> &reached)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!reached()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
 } // namespace
 
 TEST(ResponseCache, SecondIdenticalRequestMakesNoCallAndReportsAHit)
@@ -70,6 +85,63 @@ TEST(ResponseCache, SecondIdenticalRequestMakesNoCallAndReportsAHit)
     EXPECT_EQ(totals.calls, 2);
     EXPECT_EQ(totals.cacheHits, 1);
     EXPECT_EQ(totals.promptTokens, 10); // only the billed call counts
+}
+
+// Two trials (or two pipeline configurations) that send the same prompt at the
+// same moment: the second waits for the first's answer instead of paying again,
+// so the ledger reads one call and one cache hit however the threads interleave.
+TEST(ResponseCache, TheSameRequestAtTheSameMomentPaysOneCall)
+{
+    CachedSetup s;
+    s.fake->gated = true;
+    std::thread first([&] { EXPECT_TRUE(s.lm->complete(makeRequest("q")).ok()); });
+    EXPECT_TRUE(eventually([&] { return s.fake->current.load() == 1; })); // the first is inside the model call
+    std::optional<ChatResponse> secondAnswer;
+    std::thread second([&] {
+        auto r = s.lm->complete(makeRequest("q"));
+        ASSERT_TRUE(r.ok());
+        secondAnswer = r.value();
+    });
+    // The second finds the first's key taken and waits for it; then the first is let through.
+    const bool waits = eventually([&] { return s.services.inFlight->waiting() == 1; });
+    s.fake->release();
+    first.join();
+    second.join();
+    EXPECT_TRUE(waits) << "the second request did not wait for the first";
+    EXPECT_EQ(s.fake->calls.load(), 1);
+    ASSERT_TRUE(secondAnswer);
+    EXPECT_TRUE(secondAnswer->cacheHit);
+    EXPECT_EQ(secondAnswer->choices, std::vector<std::string>{"answer to: q"});
+    const auto totals = s.services.ledger->totals();
+    EXPECT_EQ(totals.calls, 2);
+    EXPECT_EQ(totals.cacheHits, 1);
+    EXPECT_EQ(s.services.inFlight->held(), 0u);
+}
+
+// A failed first call leaves nothing to read: the waiting request makes its own call.
+TEST(ResponseCache, AWaiterCallsItselfWhenTheFirstCallFails)
+{
+    CachedSetup s;
+    s.fake->gated = true;
+    s.fake->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt == 0)
+            return Error::make(ErrorKind::InvalidRequest, "fake bad request");
+        return std::nullopt;
+    };
+    std::thread first([&] { EXPECT_FALSE(s.lm->complete(makeRequest("q")).ok()); });
+    EXPECT_TRUE(eventually([&] { return s.fake->current.load() == 1; }));
+    std::thread second([&] {
+        auto r = s.lm->complete(makeRequest("q"));
+        ASSERT_TRUE(r.ok()) << r.error().describe();
+        EXPECT_FALSE(r->cacheHit);
+    });
+    const bool waits = eventually([&] { return s.services.inFlight->waiting() == 1; });
+    s.fake->release();
+    first.join();
+    second.join();
+    EXPECT_TRUE(waits);
+    EXPECT_EQ(s.fake->calls.load(), 2);
+    EXPECT_EQ(s.services.inFlight->held(), 0u);
 }
 
 TEST(ResponseCache, RoleIsNotPartOfTheKeyButEveryParameterIs)
