@@ -45,6 +45,8 @@ QString sampleTitle(const QString &name)
         return QObject::tr("Content moderation (moderation)");
     if (name == QLatin1String("math"))
         return QObject::tr("Arithmetic word problems (math)");
+    if (name == QLatin1String("moderation_pipeline"))
+        return QObject::tr("Content moderation in two stages (moderation_pipeline)");
     return name;
 }
 

@@ -130,6 +130,8 @@ std::vector<PinCase> allCases()
     cases.push_back({"moderation", "random_search", ""});
     // GEPA where its pick among candidates tied on validation decides the test score.
     cases.push_back({"moderation", "gepa", "light"});
+    // A two-stage pipeline: demo sets and instructions for both stages, keyed find and rate.predict.
+    cases.push_back({"moderation_pipeline", "miprov2", "light"});
     return cases;
 }
 
