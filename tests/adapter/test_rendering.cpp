@@ -104,10 +104,10 @@ std::vector<std::string> fixtures(const std::string &suffix)
     return out;
 }
 
-void expectGolden(const std::string &adapterName, const std::string &suffix)
+void expectGolden(const std::string &adapterName, const std::string &suffix, std::size_t cases)
 {
     const auto files = fixtures(suffix);
-    ASSERT_EQ(files.size(), 5u) << "expected the five DSPy rendering cases for " << suffix;
+    ASSERT_EQ(files.size(), cases) << "expected " << cases << " DSPy rendering cases for " << suffix;
     auto adapter = makeAdapter(adapterName);
     ASSERT_TRUE(adapter);
     for (const auto &file : files) {
@@ -151,12 +151,28 @@ Signature simpleSignature(std::vector<Field> inputs, std::vector<Field> outputs,
 
 TEST(AdapterGolden, ChatAdapterMatchesDspyByteForByte)
 {
-    expectGolden("chat", ".ChatAdapter.json");
+    // The five cases of both adapters, and the second stage of a two-stage module (a list input).
+    expectGolden("chat", ".ChatAdapter.json", 6);
 }
 
 TEST(AdapterGolden, JsonAdapterMatchesDspyByteForByte)
 {
-    expectGolden("json", ".JSONAdapter.json");
+    expectGolden("json", ".JSONAdapter.json", 5);
+}
+
+// Stage 2 of saved_two_stage_moderation.json: a ChainOfThought that reads stage 1's list output.
+TEST(AdapterGolden, TwoStageRateStageIsReadAsTheModuleDefinesIt)
+{
+    const RenderingCase c = loadCase(kRenderings + "/two_stage_rate_demos.ChatAdapter.json");
+    EXPECT_EQ(c.predictor.kind, PredictorKind::ChainOfThought);
+    ASSERT_EQ(c.predictor.signature.inputs.size(), 2u);
+    EXPECT_EQ(c.predictor.signature.inputs[1].name, "policy_violations");
+    EXPECT_TRUE(c.predictor.signature.inputs[1].description.empty());
+    EXPECT_EQ(c.predictor.signature.inputs[1].type, moderationSignature().outputs[1].type);
+    ASSERT_EQ(c.predictor.signature.outputs.size(), 1u);
+    EXPECT_EQ(c.predictor.signature.outputs[0], moderationSignature().outputs[0]);
+    ASSERT_EQ(c.predictor.demos.size(), 1u);
+    EXPECT_EQ(c.predictor.demos[0].values.get("reasoning"), Value("An insult aimed at a person, no threat."));
 }
 
 TEST(AdapterGolden, DerivedModerationSignatureIsTheTutorialOne)

@@ -97,6 +97,37 @@ Program twoPredictorProgram()
     return Program{{classify, explain}};
 }
 
+// saved_two_stage_moderation.json: find = Predict("snippet -> policy_violations") with two demos, rate =
+// ChainOfThought("snippet, policy_violations -> severity") with one bootstrapped demo.
+Program twoStageProgram()
+{
+    Predictor find;
+    find.name = "find";
+    find.signature.instruction = "List every policy category the snippet violates; none is a valid answer.";
+    find.signature.inputs = {snippetField()};
+    find.signature.outputs = {violationsField()};
+    for (Demo demo : moderationDemos()) {
+        demo.values.erase("severity");
+        find.demos.push_back(demo);
+    }
+    Predictor rate;
+    rate.name = "rate";
+    rate.kind = PredictorKind::ChainOfThought;
+    rate.signature.instruction = "Rate the severity of the snippet given its violations.";
+    Field violationsInput = violationsField();
+    violationsInput.description.clear();
+    rate.signature.inputs = {snippetField(), violationsInput};
+    rate.signature.outputs = {severityField()};
+    Demo traced;
+    traced.augmented = true;
+    traced.values.set("snippet", "You're an idiot and nobody likes you here.");
+    traced.values.set("policy_violations", Value::List{Value("harassment")});
+    traced.values.set("reasoning", "An insult aimed at a person, no threat.");
+    traced.values.set("severity", "medium");
+    rate.demos = {traced};
+    return Program{{find, rate}};
+}
+
 // The same programs as a study holds them before optimization: other instructions, no demos.
 Program asStudy(Program program)
 {
@@ -190,6 +221,22 @@ TEST(DspyLayout, SeveralPredictorsAreKeyedByAttributePath)
               readFixture(kRenderings + "saved_two_predictors.json"));
     EXPECT_EQ(dspyStateKey(twoPredictorProgram(), 0), "classify");
     EXPECT_EQ(dspyStateKey(twoPredictorProgram(), 1), "explain.predict");
+}
+
+// Issue 16, item 6: a pipeline whose second stage reads the first's output saves as DSPy saves the module.
+TEST(DspyLayout, TwoStagePipelineIsKeyedFindAndRatePredict)
+{
+    EXPECT_EQ(programToDspyJson(twoStageProgram(), std::nullopt),
+              readFixture(kRenderings + "saved_two_stage_moderation.json"));
+    EXPECT_EQ(dspyStateKey(twoStageProgram(), 0), "find");
+    EXPECT_EQ(dspyStateKey(twoStageProgram(), 1), "rate.predict");
+}
+
+TEST(ArtifactRoundTrip, DspysTwoStageModuleLoadsIntoTheStudyPipeline)
+{
+    const LoadedArtifact loaded =
+        loadOk(readFixture(kRenderings + "saved_two_stage_moderation.json"), asStudy(twoStageProgram()));
+    EXPECT_EQ(loaded.program, twoStageProgram());
 }
 
 TEST(DspyLayout, EmptyInstructionIsWrittenAsDspysDefault)

@@ -25,7 +25,7 @@ using namespace edges;
 
 namespace {
 
-const fs::path kRenderings = fs::path(PRISM_SHARED_DIR) / "reference" / "dspy-renderings";
+const fs::path kRenderings = fs::path(PRISM_TEST_DATA_DIR) / "dspy-renderings";
 
 // The demo error every format gives for a label outside severity's enum.
 const std::string kBadLabel = "predictor 'classify': demo 1, field 'severity': \"urgent\" is not of type "
