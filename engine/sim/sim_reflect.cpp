@@ -164,6 +164,29 @@ bool isBoundary(const std::string &text, std::size_t at)
     return std::isspace(static_cast<unsigned char>(c)) || c == ';' || c == '.' || c == ',';
 }
 
+// Where the next "other_field: ..." clause starts after `from`: a sentence end
+// followed by an identifier and a colon. A pipeline stage's records show only
+// its own outputs, while the metric's feedback speaks of every field
+// ("severity: expected medium, got low. policy_violations: missing ..."), so a
+// clause ends there even when that field is not one the records show.
+std::size_t nextClause(const std::string &feedback, std::size_t from)
+{
+    for (std::size_t dot = feedback.find('.', from); dot != std::string::npos; dot = feedback.find('.', dot + 1)) {
+        std::size_t i = dot + 1;
+        if (i >= feedback.size() || !std::isspace(static_cast<unsigned char>(feedback[i])))
+            continue;
+        while (i < feedback.size() && std::isspace(static_cast<unsigned char>(feedback[i])))
+            ++i;
+        const std::size_t name = i;
+        while (i < feedback.size() && (std::isalnum(static_cast<unsigned char>(feedback[i])) || feedback[i] == '_'))
+            ++i;
+        if (i > name && i < feedback.size() && feedback[i] == ':'
+            && !std::isdigit(static_cast<unsigned char>(feedback[name])))
+            return dot + 1;
+    }
+    return feedback.size();
+}
+
 // The "field: ..." clauses of a feedback text, for the output fields the records show.
 std::map<std::string, Verdict> readVerdicts(const std::string &feedback, const std::vector<std::string> &fields)
 {
@@ -180,7 +203,8 @@ std::map<std::string, Verdict> readVerdicts(const std::string &feedback, const s
     std::map<std::string, Verdict> out;
     for (std::size_t i = 0; i < starts.size(); ++i) {
         const std::size_t from = starts[i].first + starts[i].second.size() + 1;
-        const std::size_t to = i + 1 < starts.size() ? starts[i + 1].first : feedback.size();
+        const std::size_t to =
+            std::min(i + 1 < starts.size() ? starts[i + 1].first : feedback.size(), nextClause(feedback, from));
         out.emplace(starts[i].second, readClause(feedback.substr(from, to - from)));
     }
     return out;

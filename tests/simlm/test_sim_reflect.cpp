@@ -331,6 +331,26 @@ TEST(SimReflect, ListFeedbackMissingAndExtraLabels)
     EXPECT_TRUE(found);
 }
 
+// A pipeline's second stage shows only its own output (severity) while the metric's feedback
+// goes on about the first stage's field: the severity clause ends at the next "field:".
+TEST(SimReflect, FeedbackOnAnotherStagesFieldEndsTheClause)
+{
+    const std::string rate =
+        record(1, {{"snippet", "Nobody on this team can stand working with you."}, {"policy_violations", "[]"}},
+               {{"reasoning", "severity low: no evidence, the first option."}, {"severity", "low"}},
+               "severity: expected medium, got low. policy_violations: missing harassment; got nothing.")
+        + record(2, {{"snippet", "Have a wonderful weekend everyone!"}, {"policy_violations", "[]"}},
+                 {{"reasoning", "severity low: no evidence, the first option."}, {"severity", "low"}},
+                 "severity: correct. policy_violations: correct.");
+    bool cue = false;
+    for (std::int64_t seed = 0; seed < 10; ++seed) {
+        const std::string answer = reflectGepa("sim-large", "Rate the severity.", rate, seed);
+        EXPECT_EQ(answer.find("few words"), std::string::npos) << "a label read as a long answer: " << answer;
+        cue = cue || !cueSentenceWords(answer, "medium", "snippet or policy_violations").empty();
+    }
+    EXPECT_TRUE(cue) << "no reflection added a cue for the expected severity";
+}
+
 TEST(SimReflect, ReadsTheBuiltInMetricsFeedbackWording)
 {
     // Token F1's "extra words" on a free-text answer: the answer is too long.
