@@ -15,6 +15,16 @@ namespace prism {
 
 namespace {
 
+// The ledger entry of a fresh answer: its tokens and, from the price table, its dollars.
+LedgerEntry freshEntry(const ChatResponse &response, const PriceTable *prices, const std::string &model)
+{
+    LedgerEntry e;
+    e.promptTokens = response.usage.promptTokens;
+    e.completionTokens = response.usage.completionTokens;
+    e.dollars = prices ? prices->dollars(model, e.promptTokens, e.completionTokens) : std::nullopt;
+    return e;
+}
+
 double msSince(const Clock &clock, Clock::TimePoint start)
 {
     return 1000.0 * Clock::seconds(clock.now() - start);
@@ -237,21 +247,15 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
                 if (!stored)
                     spdlog::warn("{}", stored.error().message);
             }
-            const auto &usage = response.usage;
-            const std::optional<double> dollars =
-                m_services.prices
-                    ? m_services.prices->dollars(m_identity.model, usage.promptTokens, usage.completionTokens)
-                    : std::nullopt;
-            LedgerEntry e;
-            e.promptTokens = usage.promptTokens;
-            e.completionTokens = usage.completionTokens;
-            e.dollars = dollars;
+            LedgerEntry e = freshEntry(response, m_services.prices.get(), m_identity.model);
             e.latencyMs = lastLatencyMs;
             e.waitMs = waitMs;
             e.retries = retries;
+            const std::optional<double> dollars = e.dollars;
             appendLedger(request, std::move(e));
             if (m_services.budget)
-                m_services.budget->record(sumKnown(usage.promptTokens, usage.completionTokens), dollars);
+                m_services.budget->record(sumKnown(response.usage.promptTokens, response.usage.completionTokens),
+                                          dollars);
             return response;
         }
 
