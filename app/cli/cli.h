@@ -5,9 +5,9 @@
 #include "core/program.h"
 #include "core/result.h"
 #include "eval/evaluator.h"
-#include "metric/judge.h"
 #include "lm/budget.h"
 #include "lm/ledger.h"
+#include "metric/judge.h"
 
 #include <cstddef>
 #include <functional>
@@ -92,6 +92,7 @@ struct EvalContext {
     int maxErrors = 0;
     std::shared_ptr<const Ledger> ledger; // null: no ledger section
     CacheSummary cache;
+    bool stages = false; // a pipeline: --json lists each example's stages (EvalOptions::keepStages)
 };
 
 // "LM calls: ..." with the totals, then a table by role and model.

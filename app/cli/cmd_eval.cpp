@@ -189,6 +189,7 @@ int runEval(const EvalArgs &args)
     context.shownFields = shownFields(study, program);
     context.maxErrors = args.run.maxErrors.value_or(study.eval.maxErrors);
     context.ledger = set.services.ledger;
+    context.stages = args.output.json && program.predictors.size() > 1;
 
     ProgressLine progress(examples.size(), !args.output.quiet && ::isatty(STDERR_FILENO) == 1);
     EvalOptions options;
@@ -198,6 +199,7 @@ int runEval(const EvalArgs &args)
     options.call.maxTokens = set.taskConfig.maxTokens;
     options.call.role = "evaluation";
     options.cancel = &g_interrupted;
+    options.keepStages = context.stages;
     std::mutex budgetMutex;
     std::optional<std::string> budgetStop;
     options.onResult = [&](const ExampleResult &r) {

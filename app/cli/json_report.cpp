@@ -1,10 +1,52 @@
 #include "cli.h"
 
 #include "core/json.h"
+#include "metric/builtin.h"
 
 #include <nlohmann/json.hpp>
 
 namespace prism::cli {
+
+namespace {
+
+// The stage a pipeline error names: runProgram's "stage '<name>': ..." prefix.
+std::string failedStage(const ExampleResult &r)
+{
+    const std::string prefix = "stage '";
+    if (!r.error || r.error->message.rfind(prefix, 0) != 0)
+        return {};
+    const std::size_t end = r.error->message.find('\'', prefix.size());
+    return end == std::string::npos ? std::string() : r.error->message.substr(prefix.size(), end - prefix.size());
+}
+
+// Each stage's inputs and outputs, then the stage that failed with its error.
+Json stagesJson(const ExampleResult &r)
+{
+    Json stages = Json::array();
+    for (const StageTrace &stage : r.stages)
+        stages.push_back(
+            Json{{"predictor", stage.predictor}, {"inputs", toJson(stage.inputs)}, {"outputs", toJson(stage.outputs)}});
+    if (const std::string failed = failedStage(r); !failed.empty())
+        stages.push_back(Json{{"predictor", failed}, {"error", r.error->describe()}});
+    return stages;
+}
+
+// The first stage that went wrong: one whose output differs from the
+// example's label for it (lists compare as sets), else the stage that failed;
+// null when every labelled output matches (a stage without a labelled output
+// cannot be judged on its own).
+Json firstWrongStage(const ExampleResult &r)
+{
+    const Fields labels = r.example.labels();
+    for (const StageTrace &stage : r.stages)
+        for (const auto &[field, value] : stage.outputs.items())
+            if (const Value *label = labels.find(field); label && exactMatch(*label, value) < 1.0)
+                return stage.predictor;
+    const std::string failed = failedStage(r);
+    return failed.empty() ? Json(nullptr) : Json(failed);
+}
+
+} // namespace
 
 std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
 {
@@ -18,6 +60,10 @@ std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
         item["score"] = r.score ? Json(*r.score) : Json(nullptr);
         item["feedback"] = r.feedback;
         item["error"] = r.error ? Json(r.error->describe()) : Json(nullptr);
+        if (context.stages) {
+            item["stages"] = stagesJson(r);
+            item["first_wrong_stage"] = firstWrongStage(r);
+        }
         results.push_back(std::move(item));
     }
     // No call made means zero tokens, not unknown ones.

@@ -56,7 +56,8 @@ std::string evalUsage()
            + modelFlagsHelp() + "\n" + budgetFlagsHelp()
            + "\n"
              "Output:\n"
-             "  --json             print one JSON object instead of the table\n"
+             "  --json             print one JSON object instead of the table; for a\n"
+             "                     pipeline, each row's stages and first_wrong_stage\n"
              "  --quiet            no progress line on stderr\n"
              "  --verbose          debug logs on stderr\n"
              "\n"

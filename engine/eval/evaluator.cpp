@@ -79,7 +79,11 @@ EvalReport Evaluator::run(const Program &program, const std::vector<Example> &ex
             stop.compare_exchange_strong(expected, StopCancelled);
             return;
         }
-        ExampleResult r = evaluateExample(program, examples[index], index, m_lm, m_adapter, m_metric, m_options.call);
+        ProgramTrace trace;
+        ExampleResult r = evaluateExample(program, examples[index], index, m_lm, m_adapter, m_metric, m_options.call,
+                                          m_options.keepStages ? &trace : nullptr);
+        if (m_options.keepStages)
+            r.stages = std::move(trace.stages);
         if (r.error)
             errorCount.fetch_add(1);
         if (m_options.onResult)

@@ -23,6 +23,9 @@ struct ExampleResult {
     std::string feedback;
     std::optional<Error> error; // LM, parse or metric error; never folded into a 0 score
     int lmCalls = 0;
+    // With EvalOptions::keepStages: the inputs and outputs of each stage that
+    // completed, in order (a failed stage is named by error's "stage '<name>': ").
+    std::vector<StageTrace> stages;
 };
 
 // The one evaluation path of the engine (the Evaluator, the optimizers'
@@ -42,6 +45,9 @@ struct EvalOptions {
     int maxErrors = 10; // stop starting new examples once this many have errored
     CallOptions call;
     const std::atomic<bool> *cancel = nullptr; // optional external cancel flag
+    // Keep each example's per-stage trace in ExampleResult::stages (a pipeline's
+    // `eval --json`); off by default, as it holds every intermediate value.
+    bool keepStages = false;
     // Called from worker threads after each example (for progress).
     std::function<void(const ExampleResult &)> onResult;
 };

@@ -295,6 +295,64 @@ TEST_F(Cli, EvalJsonCarriesEachExamplesFeedback)
     EXPECT_GT(wrong, 0) << r.out;
 }
 
+// Issue 16, item 4: a pipeline's eval --json carries each stage's inputs and
+// outputs and names the first stage that went wrong; a one-stage program has neither.
+TEST_F(Cli, PipelineEvalJsonCarriesEachStageAndTheFirstThatWentWrong)
+{
+    const std::string pipeline = std::string(PRISM_SAMPLES_DIR) + "/moderation_pipeline/moderation_pipeline.prism.json";
+    auto r = run({"eval", pipeline, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["results"].size(), 15u);
+    int findWrong = 0;
+    for (const auto &res : j["results"]) {
+        const auto &stages = res["stages"];
+        ASSERT_EQ(stages.size(), 2u) << res;
+        EXPECT_EQ(stages[0]["predictor"], "find");
+        EXPECT_EQ(stages[1]["predictor"], "rate");
+        EXPECT_EQ(stages[0]["inputs"], res["inputs"]);
+        // Stage 2 reads stage 1's output, and the prediction is both stages' outputs.
+        EXPECT_EQ(stages[1]["inputs"]["policy_violations"], stages[0]["outputs"]["policy_violations"]);
+        EXPECT_EQ(stages[1]["inputs"]["snippet"], res["inputs"]["snippet"]);
+        EXPECT_EQ(stages[0]["outputs"]["policy_violations"], res["prediction"]["policy_violations"]);
+        EXPECT_EQ(stages[1]["outputs"]["severity"], res["prediction"]["severity"]);
+        EXPECT_TRUE(stages[1]["outputs"].contains("reasoning")); // rate is a ChainOfThought
+        // The first wrong stage: find when its violations miss the label (as sets), else rate on a wrong severity.
+        auto asSet = [](const nlohmann::json &list) {
+            std::vector<std::string> items;
+            for (const auto &v : list)
+                items.push_back(v.get<std::string>());
+            std::sort(items.begin(), items.end());
+            return items;
+        };
+        const bool findOk =
+            asSet(res["expected"]["policy_violations"]) == asSet(res["prediction"]["policy_violations"]);
+        const bool rateOk = res["expected"]["severity"] == res["prediction"]["severity"];
+        const nlohmann::json want = !findOk ? nlohmann::json("find") : !rateOk ? nlohmann::json("rate") : nullptr;
+        EXPECT_EQ(res["first_wrong_stage"], want) << res;
+        findWrong += !findOk;
+    }
+    EXPECT_GT(findWrong, 0) << "sim-small misses violations on this split";
+
+    // A stage that fails is listed with its error and is the first wrong stage.
+    auto failed = run({"eval", pipeline, "--json", "--max-prompt-tokens", "20", "--max-errors", "0"});
+    ASSERT_EQ(failed.exitCode, 0) << failed.err;
+    const auto fj = nlohmann::json::parse(failed.out);
+    const auto &first = fj["results"][0];
+    ASSERT_EQ(first["stages"].size(), 1u) << first;
+    EXPECT_EQ(first["stages"][0]["predictor"], "find");
+    EXPECT_NE(first["stages"][0]["error"].get<std::string>().find("stage 'find'"), std::string::npos) << first;
+    EXPECT_EQ(first["first_wrong_stage"], "find");
+
+    // One stage: no stage list.
+    auto single = run({"eval", writeStudy(), "--json"});
+    ASSERT_EQ(single.exitCode, 0) << single.err;
+    for (const auto &res : nlohmann::json::parse(single.out)["results"]) {
+        EXPECT_FALSE(res.contains("stages"));
+        EXPECT_FALSE(res.contains("first_wrong_stage"));
+    }
+}
+
 TEST_F(Cli, TwoRunsGiveIdenticalJson)
 {
     const std::string study = writeStudy();
