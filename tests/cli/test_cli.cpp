@@ -347,7 +347,11 @@ TEST_F(Cli, PipelineEvalJsonCarriesEachStageAndTheFirstThatWentWrong)
     // One stage: no stage list.
     auto single = run({"eval", writeStudy(), "--json"});
     ASSERT_EQ(single.exitCode, 0) << single.err;
-    for (const auto &res : nlohmann::json::parse(single.out)["results"]) {
+    // Parsed into a variable: a range-for over a member of the temporary would
+    // read it after it is destroyed (TSan's heap-use-after-free, 2026-12-05).
+    const auto singleJson = nlohmann::json::parse(single.out);
+    ASSERT_FALSE(singleJson["results"].empty());
+    for (const auto &res : singleJson["results"]) {
         EXPECT_FALSE(res.contains("stages"));
         EXPECT_FALSE(res.contains("first_wrong_stage"));
     }
