@@ -297,6 +297,23 @@ private slots:
         QCOMPARE(m_doc->study().program.predictors[1].signature.instruction,
                  std::string("Classify the snippet for moderation. Use the summary."));
         QCOMPARE(m_doc->study().program.predictors[0].signature.instruction, std::string("Summarize the snippet."));
+
+        // Freezing a stage: the box shows the chosen stage's flag, and undo thaws it.
+        auto *frozen = m_page->findChild<QCheckBox *>(QStringLiteral("frozenCheck"));
+        QVERIFY(frozen->isVisible());
+        QVERIFY(!frozen->isChecked());
+        combo->setCurrentIndex(0);
+        frozen->click();
+        QVERIFY(m_doc->study().program.predictors[0].frozen);
+        QVERIFY(!m_doc->study().program.predictors[1].frozen);
+        QCOMPARE(m_doc->undoStack()->undoText(), QStringLiteral("Freeze summarize"));
+        combo->setCurrentIndex(1);
+        QVERIFY(!frozen->isChecked());
+        combo->setCurrentIndex(0);
+        QVERIFY(frozen->isChecked());
+        m_doc->undoStack()->undo();
+        QVERIFY(!m_doc->study().program.predictors[0].frozen);
+        QVERIFY(!frozen->isChecked());
     }
 
     void renamingAnOutputCarriesTheMetricAndDemos()

@@ -135,11 +135,17 @@ QHBoxLayout *SignaturePage::buildPredictorBar()
     m_kindCombo->addItem(tr("ChainOfThought"), static_cast<int>(prism::PredictorKind::ChainOfThought));
     m_kindCombo->setToolTip(tr("ChainOfThought adds a 'reasoning' output before the others, as DSPy does."));
     kindLabel->setBuddy(m_kindCombo);
+    m_frozenCheck = new QCheckBox(tr("F&rozen"), this);
+    m_frozenCheck->setObjectName(QStringLiteral("frozenCheck"));
+    m_frozenCheck->setToolTip(tr("Optimizers keep this stage's instruction and demos as they are and vary only "
+                                 "the other stages"));
     top->addWidget(m_predictorLabel);
     top->addWidget(m_predictorCombo);
     top->addSpacing(fontMetrics().averageCharWidth() * 2);
     top->addWidget(kindLabel);
     top->addWidget(m_kindCombo);
+    top->addSpacing(fontMetrics().averageCharWidth() * 2);
+    top->addWidget(m_frozenCheck);
     top->addStretch(1);
     return top;
 }
@@ -262,6 +268,7 @@ void SignaturePage::connectSignals()
             setCurrentPredictor(index);
     });
     connect(m_kindCombo, &QComboBox::currentIndexChanged, this, &SignaturePage::onKindChosen);
+    connect(m_frozenCheck, &QCheckBox::toggled, this, &SignaturePage::onFrozenToggled);
     connect(m_instruction, &QPlainTextEdit::textChanged, this, &SignaturePage::onInstructionEdited);
     connect(m_fields, &QTableWidget::cellChanged, this, &SignaturePage::onItemChanged);
     connect(m_fields, &QTableWidget::itemSelectionChanged, this, &SignaturePage::updateFieldButtons);
@@ -307,6 +314,19 @@ void SignaturePage::onKindChosen(int index)
     }
     predictor.kind = kind;
     m_document->setStudy(study, tr("Use %1").arg(m_kindCombo->itemText(index)));
+}
+
+void SignaturePage::onFrozenToggled(bool frozen)
+{
+    if (m_syncing)
+        return;
+    prism::Study study = m_document->study();
+    if (m_predictor >= static_cast<int>(study.program.predictors.size()))
+        return;
+    auto &predictor = study.program.predictors[static_cast<std::size_t>(m_predictor)];
+    predictor.frozen = frozen;
+    const QString name = toQ(predictor.name);
+    m_document->setStudy(study, frozen ? tr("Freeze %1").arg(name) : tr("Unfreeze %1").arg(name));
 }
 
 void SignaturePage::showEvent(QShowEvent *event)
@@ -356,9 +376,14 @@ void SignaturePage::syncFromStudy()
     const bool several = predictors.size() > 1;
     m_predictorLabel->setVisible(several);
     m_predictorCombo->setVisible(several);
+    // Freezing the only stage would leave an optimizer nothing to change.
+    m_frozenCheck->setVisible(several);
     if (!predictors.empty()) {
         const auto &predictor = predictors[static_cast<std::size_t>(m_predictor)];
         m_kindCombo->setCurrentIndex(m_kindCombo->findData(static_cast<int>(predictor.kind)));
+        m_frozenCheck->setChecked(predictor.frozen);
+        if (predictor.frozen)
+            m_frozenCheck->setVisible(true); // so a lone frozen stage can be thawed
         const QString instruction = toQ(predictor.signature.instruction);
         if (m_instruction->toPlainText() != instruction) {
             // An undo, a redo or another predictor: not the user's typing.

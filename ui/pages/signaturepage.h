@@ -8,6 +8,7 @@
 #include <vector>
 
 class ErrorBanner;
+class QCheckBox;
 class QComboBox;
 class QHBoxLayout;
 class QLabel;
@@ -75,6 +76,7 @@ private:
     void connectSignals();
     // The module kind combo: an undoable change of the predictor's kind.
     void onKindChosen(int index);
+    void onFrozenToggled(bool frozen);
 
     void syncFromStudy();
     void rebuildFieldsTable();
@@ -104,6 +106,7 @@ private:
     QComboBox *m_predictorCombo = nullptr;
     QLabel *m_predictorLabel = nullptr;
     QComboBox *m_kindCombo = nullptr;
+    QCheckBox *m_frozenCheck = nullptr;
     QPlainTextEdit *m_instruction = nullptr;
     QTableWidget *m_fields = nullptr;
     QPushButton *m_removeField = nullptr;
