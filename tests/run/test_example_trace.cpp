@@ -353,8 +353,8 @@ Fields fieldsOf(std::initializer_list<std::pair<std::string, Value>> items)
 
 TEST(FirstWrongStage, ALabelledOutputThatDiffersNamesItsStage)
 {
-    const Fields labels = fieldsOf({{"policy_violations", Value(Value::List{Value("spam")})},
-                                    {"severity", Value("low")}});
+    const Fields labels =
+        fieldsOf({{"policy_violations", Value(Value::List{Value("spam")})}, {"severity", Value("low")}});
     // Lists compare as sets: find is right, rate is not.
     std::vector<StageTrace> stages = {
         stageOf("find", fieldsOf({{"policy_violations", Value(Value::List{Value("spam")})}})),
@@ -394,15 +394,15 @@ TEST(FirstWrongStage, ATraceOfTheQaPipelineBlamesTheQuoteAgainstAPassingRun)
     // passage), so what the quote hands on is all it has; then the same
     // program with a quote stage told to be brief: its evidence is the answer.
     auto &answerInputs = s.study.program.predictors[1].signature.inputs;
-    answerInputs.erase(answerInputs.begin()); // passage
+    answerInputs.erase(answerInputs.begin());                                        // passage
     std::rotate(answerInputs.begin(), answerInputs.begin() + 1, answerInputs.end()); // evidence first
     Program brief = s.study.program;
     brief.predictors[0].signature.instruction += " Answer with only the few words that answer the question.";
     SimLm sim(s.study.taskModel.model);
     int judged = 0;
     for (std::size_t i = 0; i < s.examples.size() && judged < 3; ++i) {
-        ExampleTrace t = traceExample(s.study.program, s.examples[i], i, sim, *s.adapter, *s.metric, evalOptions(),
-                                      &s.study.metric);
+        ExampleTrace t =
+            traceExample(s.study.program, s.examples[i], i, sim, *s.adapter, *s.metric, evalOptions(), &s.study.metric);
         const ExampleTrace good =
             traceExample(brief, s.examples[i], i, sim, *s.adapter, *s.metric, evalOptions(), &s.study.metric);
         if (!t.result.score || *t.result.score >= 0.999 || !good.result.score || *good.result.score < 0.999)

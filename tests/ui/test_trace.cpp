@@ -190,7 +190,7 @@ private slots:
         // program with a brief quote stage: where it passes, the long quote is
         // what went wrong, though only the answer has a label.
         auto &answerInputs = study.program.predictors[1].signature.inputs;
-        answerInputs.erase(answerInputs.begin()); // passage
+        answerInputs.erase(answerInputs.begin());                                        // passage
         std::rotate(answerInputs.begin(), answerInputs.begin() + 1, answerInputs.end()); // evidence first
         prism::Program brief = study.program;
         brief.predictors[0].signature.instruction += " Answer with only the few words that answer the question.";
