@@ -171,8 +171,12 @@ QHBoxLayout *SignaturePage::buildPredictorBar()
     m_stageLater = new QPushButton(tr("Later ▶"), this);
     m_stageLater->setObjectName(QStringLiteral("stageLaterButton"));
     m_stageLater->setToolTip(tr("Move this stage one place later"));
+    // The stage buttons get a row of their own, over the diagram: one row
+    // with the stage's own settings would not fit a 1024-pixel window.
+    m_stageButtons = new QHBoxLayout;
     for (QPushButton *b : {addBefore, addAfter, m_removeStage, rename, m_stageEarlier, m_stageLater})
-        top->addWidget(b);
+        m_stageButtons->addWidget(b);
+    m_stageButtons->addStretch(1);
     connect(addBefore, &QPushButton::clicked, this, &SignaturePage::addStageBefore);
     connect(addAfter, &QPushButton::clicked, this, &SignaturePage::addStageAfter);
     connect(m_removeStage, &QPushButton::clicked, this, &SignaturePage::removeCurrentStage);
@@ -197,6 +201,7 @@ QWidget *SignaturePage::buildProgramPane()
     auto *pane = new QWidget(this);
     auto *paneLayout = new QVBoxLayout(pane);
     paneLayout->setContentsMargins(0, 0, 0, 0);
+    paneLayout->addLayout(m_stageButtons);
     m_graph = new ProgramGraph(pane);
     connect(m_graph, &ProgramGraph::stageClicked, this, &SignaturePage::setCurrentPredictor);
     paneLayout->addWidget(m_graph, 1);
@@ -410,14 +415,17 @@ QWidget *SignaturePage::buildFieldsPane(QSplitter *parent)
     m_upField->setObjectName(QStringLiteral("moveUpButton"));
     m_downField = new QPushButton(tr("Move Do&wn"), fieldsPane);
     m_downField->setObjectName(QStringLiteral("moveDownButton"));
-    m_addInputFrom = new QPushButton(tr("Input &From…"), fieldsPane);
+    m_addInputFrom = new QPushButton(tr("Read &From…"), fieldsPane);
     m_addInputFrom->setObjectName(QStringLiteral("addInputFromButton"));
     m_addInputFrom->setToolTip(tr("Read an earlier stage's output or a column of the row"));
-    m_moveToStage = new QPushButton(tr("Move to &Stage…"), fieldsPane);
+    m_moveToStage = new QPushButton(tr("Field to &Stage…"), fieldsPane);
     m_moveToStage->setObjectName(QStringLiteral("moveToStageButton"));
     m_moveToStage->setToolTip(tr("Move the selected field to another stage"));
-    for (QPushButton *b : {addInput, addOutput, m_removeField, m_upField, m_downField, m_addInputFrom, m_moveToStage})
+    for (QPushButton *b : {addInput, addOutput, m_removeField, m_upField, m_downField})
         fieldButtons->addWidget(b);
+    // Wiring between stages sits with the stage buttons (a 1024-pixel window has no room here).
+    m_stageButtons->insertWidget(m_stageButtons->count() - 1, m_addInputFrom);
+    m_stageButtons->insertWidget(m_stageButtons->count() - 1, m_moveToStage);
     connect(m_addInputFrom, &QPushButton::clicked, this, &SignaturePage::showInputMenu);
     connect(m_moveToStage, &QPushButton::clicked, this, &SignaturePage::showMoveMenu);
     fieldButtons->addStretch(1);

@@ -150,6 +150,7 @@ private:
     QPushButton *m_stageEarlier = nullptr;
     QPushButton *m_stageLater = nullptr;
     ProgramGraph *m_graph = nullptr;
+    QHBoxLayout *m_stageButtons = nullptr;
     QLabel *m_wiringLabel = nullptr;
     QStringList m_wiringProblems;
     QSpinBox *m_rowSpin = nullptr;
