@@ -4,6 +4,7 @@
 # metric calls against DSPy's light budget, calls by role, and wall time with
 # the models behind `prism simlm serve` at 50 ms per call and 8 threads.
 #   bench/gepa_vs_mipro.sh [BUILD_DIR]      (default build/)
+#   SAMPLES="moderation_pipeline qa_pipeline" bench/gepa_vs_mipro.sh   (other samples)
 # Prints one Markdown table (docs/BENCHMARKS.md, "GEPA").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ url=$(grep -o "http://[0-9.:]*/v1" "$work/server.txt" | head -1)
 
 echo "| sample | optimizer | test baseline | test optimized | difference [95% CI] | metric calls (DSPy light budget) | calls by role | wall s |"
 echo "|---|---|---|---|---|---|---|---|"
-for sample in moderation qa math; do
+for sample in ${SAMPLES:-moderation qa math}; do
   study="$work/$sample.prism.json"
   python3 - "$sample" "$url" "$study" <<'PY'
 import json, sys, os

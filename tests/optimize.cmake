@@ -10,3 +10,6 @@ prism_add_test(test_gepa SOURCES
 prism_add_test(test_random_search SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/optimize/test_random_search.cpp)
+prism_add_test(test_freeze SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/test_freeze.cpp)

@@ -47,6 +47,8 @@ QString sampleTitle(const QString &name)
         return QObject::tr("Arithmetic word problems (math)");
     if (name == QLatin1String("moderation_pipeline"))
         return QObject::tr("Content moderation in two stages (moderation_pipeline)");
+    if (name == QLatin1String("qa_pipeline"))
+        return QObject::tr("Question answering in two stages (qa_pipeline)");
     return name;
 }
 

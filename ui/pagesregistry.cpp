@@ -66,7 +66,7 @@ void registerPages(MainWindow *window)
 {
     StudyDocument *doc = window->document();
     window->addPage(QObject::tr("Dataset"), new DatasetPage(doc), studioIcon(QStringLiteral("dataset")));
-    window->addPage(QObject::tr("Signature"), new SignaturePage(doc), studioIcon(QStringLiteral("signature")));
+    window->addPage(QObject::tr("Program"), new SignaturePage(doc), studioIcon(QStringLiteral("signature")));
     auto *metric = new MetricPage(doc);
     window->addPage(QObject::tr("Metric"), metric, studioIcon(QStringLiteral("metric")));
     window->addPage(QObject::tr("Models"), new ModelsPage(doc), studioIcon(QStringLiteral("models")));

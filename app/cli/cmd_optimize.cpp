@@ -6,6 +6,7 @@
 #include "artifact/artifact.h"
 #include "core/json.h"
 #include "core/outfile.h"
+#include "core/text.h"
 #include "eval/compare.h"
 #include "events/event_codec.h"
 #include "modelsetup/lm_setup.h"
@@ -99,6 +100,7 @@ std::string optimizeUsage()
            "                      [--auto light|medium|heavy]\n"
            "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
            "                      [--events FILE.jsonl] [--json] [--no-compare] [--store PATH]\n"
+           "                      [--freeze STAGE,...]\n"
            "                      [model options] [budget options] [--quiet] [--verbose]\n"
            "                      [--dry-run]\n"
            "\n"
@@ -119,6 +121,9 @@ std::string optimizeUsage()
              "  --events FILE      write every event as one JSON line, as it happens\n"
              "  --json             print the run summary as one JSON object\n"
              "  --no-compare       skip the test-split comparison\n"
+             "  --freeze STAGES    keep these stages (names, comma-separated) as they are:\n"
+             "                     the optimizer varies only the others (as the study's\n"
+             "                     \"frozen\": true on a predictor)\n"
              "  --store PATH       the run store (default: runs.sqlite in the data directory)\n"
              "  --quiet            no progress on stderr\n"
              "  --verbose          debug logs on stderr\n"
@@ -493,6 +498,29 @@ void applyGepaFlags(OptimizerConfig &c, const GepaFlags &flags, bool autoGiven)
         g.maxReflectionCalls = flags.maxReflectionCalls;
 }
 
+// --freeze find,rate: those stages stay as they are. A name the program
+// lacks is an error that lists the stages it has.
+Result<void> applyFreeze(Study &study, const std::string &names)
+{
+    std::string known;
+    for (const auto &p : study.program.predictors)
+        known += (known.empty() ? "" : ", ") + p.name;
+    std::size_t start = 0;
+    while (start <= names.size()) {
+        const std::size_t comma = std::min(names.find(',', start), names.size());
+        const std::string name = trimmed(std::string_view(names).substr(start, comma - start));
+        start = comma + 1;
+        if (name.empty())
+            continue;
+        Predictor *predictor = study.program.find(name);
+        if (!predictor)
+            return Error::make(ErrorKind::Config,
+                               "--freeze: the program has no stage named '" + name + "' (its stages: " + known + ")");
+        predictor->frozen = true;
+    }
+    return {};
+}
+
 } // namespace
 
 int runOptimizeCommand(const std::vector<std::string> &args)
@@ -514,6 +542,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     bool dryRun = false;
     line.flag("--dry-run", dryRun);
     line.text("--store", storePath);
+    std::optional<std::string> freeze;
+    line.text("--freeze", freeze);
     GepaFlags gepa;
     addGepaFlags(line, gepa);
     SearchFlags search;
@@ -545,6 +575,12 @@ int runOptimizeCommand(const std::vector<std::string> &args)
         return ExitLoad;
     }
     applyModule(study.value(), model);
+    if (freeze) {
+        if (auto frozen = applyFreeze(study.value(), *freeze); !frozen) {
+            printError(settings.studyPath + ": " + frozen.error().message);
+            return ExitLoad;
+        }
+    }
     applyGepaFlags(study->optimizer, gepa, settings.autoMode.has_value());
     if (search.numCandidates)
         study->optimizer.numCandidates = search.numCandidates;

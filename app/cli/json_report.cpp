@@ -9,16 +9,6 @@ namespace prism::cli {
 
 namespace {
 
-// The stage a pipeline error names: runProgram's "stage '<name>': ..." prefix.
-std::string failedStage(const ExampleResult &r)
-{
-    const std::string prefix = "stage '";
-    if (!r.error || r.error->message.rfind(prefix, 0) != 0)
-        return {};
-    const std::size_t end = r.error->message.find('\'', prefix.size());
-    return end == std::string::npos ? std::string() : r.error->message.substr(prefix.size(), end - prefix.size());
-}
-
 // Each stage's inputs and outputs, then the stage that failed with its error.
 Json stagesJson(const ExampleResult &r)
 {
@@ -26,24 +16,17 @@ Json stagesJson(const ExampleResult &r)
     for (const StageTrace &stage : r.stages)
         stages.push_back(
             Json{{"predictor", stage.predictor}, {"inputs", toJson(stage.inputs)}, {"outputs", toJson(stage.outputs)}});
-    if (const std::string failed = failedStage(r); !failed.empty())
+    if (const std::string failed = failedStageOf(r.error); !failed.empty())
         stages.push_back(Json{{"predictor", failed}, {"error", r.error->describe()}});
     return stages;
 }
 
-// The first stage that went wrong: one whose output differs from the
-// example's label for it (lists compare as sets), else the stage that failed;
-// null when every labelled output matches (a stage without a labelled output
-// cannot be judged on its own).
-Json firstWrongStage(const ExampleResult &r)
+// The first stage that went wrong by the labels (a stage without a labelled
+// output cannot be judged on its own here); null when none.
+Json firstWrongStageJson(const ExampleResult &r)
 {
-    const Fields labels = r.example.labels();
-    for (const StageTrace &stage : r.stages)
-        for (const auto &[field, value] : stage.outputs.items())
-            if (const Value *label = labels.find(field); label && exactMatch(*label, value) < 1.0)
-                return stage.predictor;
-    const std::string failed = failedStage(r);
-    return failed.empty() ? Json(nullptr) : Json(failed);
+    const std::string stage = firstWrongStage(r.stages, r.example.labels(), failedStageOf(r.error));
+    return stage.empty() ? Json(nullptr) : Json(stage);
 }
 
 } // namespace
@@ -62,7 +45,7 @@ std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
         item["error"] = r.error ? Json(r.error->describe()) : Json(nullptr);
         if (context.stages) {
             item["stages"] = stagesJson(r);
-            item["first_wrong_stage"] = firstWrongStage(r);
+            item["first_wrong_stage"] = firstWrongStageJson(r);
         }
         results.push_back(std::move(item));
     }

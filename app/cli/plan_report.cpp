@@ -65,6 +65,11 @@ Json planJson(const Study &study, const OptimizePlan &p, int threads)
     j["task_model"] = study.taskModel.model;
     j["proposer_model"] = study.proposerModel.model;
     j["rows"] = Json{{"train", p.trainRows}, {"val", p.valRows}, {"test", p.testRows}};
+    Json frozen = Json::array();
+    for (const auto &predictor : study.program.predictors)
+        if (predictor.frozen)
+            frozen.push_back(predictor.name);
+    j["frozen"] = frozen;
     if (p.optimizer == "miprov2") {
         Json m = Json::object();
         m["auto"] = p.mipro.autoName.empty() ? Json(nullptr) : Json(p.mipro.autoName);
@@ -145,6 +150,12 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
                                    mode, study.optimizer.seed);
     text += fmt::format("  rows        train {}, validation {}, test {}\n", p.trainRows, p.valRows,
                         p.testRows > 0 ? std::to_string(p.testRows) : std::string("not compared"));
+    std::string frozen;
+    for (const auto &predictor : study.program.predictors)
+        if (predictor.frozen)
+            frozen += (frozen.empty() ? "" : ", ") + predictor.name;
+    if (!frozen.empty())
+        text += fmt::format("  frozen      {} (kept as it is: the optimizer varies the other stages)\n", frozen);
     if (p.optimizer == "miprov2") {
         text += fmt::format("  search      {} trials; {} demo sets and {} instruction candidates per predictor; ",
                             p.trials, p.mipro.numFewshotCandidates, p.mipro.numInstructCandidates);

@@ -250,6 +250,8 @@ Json toJson(const Predictor &predictor)
     for (const auto &d : predictor.demos)
         demos.push_back(toJson(d));
     obj["demos"] = demos;
+    if (predictor.frozen)
+        obj["frozen"] = true;
     return obj;
 }
 
@@ -269,6 +271,12 @@ Result<Predictor> predictorFromJson(const Json &json)
         else
             return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': unknown kind '" + kind
                                                      + "' (expected predict or chain_of_thought)");
+    }
+    if (json.contains("frozen")) {
+        if (!json["frozen"].is_boolean())
+            return Error::make(ErrorKind::Parse, "predictor '" + p.name + "': \"frozen\" must be true or false, not "
+                                                     + json["frozen"].dump());
+        p.frozen = json["frozen"].get<bool>();
     }
     auto sig = signatureFromJson(json["signature"]);
     if (!sig)

@@ -61,4 +61,10 @@ std::vector<Field> Program::allOutputs() const
     return out;
 }
 
+std::size_t Program::tunableCount() const
+{
+    return static_cast<std::size_t>(
+        std::count_if(predictors.begin(), predictors.end(), [](const Predictor &p) { return !p.frozen; }));
+}
+
 } // namespace prism

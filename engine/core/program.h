@@ -21,6 +21,10 @@ struct Predictor {
     PredictorKind kind = PredictorKind::Predict;
     Signature signature;
     std::vector<Demo> demos;
+    // A frozen stage keeps its instruction and demos through every optimizer
+    // (node-by-node optimization; DSPy's `_compiled` sub-module). Saved in
+    // the study only, not in a DSPy program file.
+    bool frozen = false;
 
     // The signature the LM sees: ChainOfThought adds a `reasoning` string
     // output before the others, as DSPy does.
@@ -39,6 +43,8 @@ struct Program {
     std::vector<std::string> externalInputs() const;
     // The outputs of the last stage plus every earlier output, in stage order.
     std::vector<Field> allOutputs() const;
+    // Predictors an optimizer may change (not frozen).
+    std::size_t tunableCount() const;
     bool operator==(const Program &other) const = default;
 };
 

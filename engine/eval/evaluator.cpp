@@ -1,5 +1,7 @@
 #include "eval/evaluator.h"
 
+#include "metric/builtin.h"
+
 #include <spdlog/fmt/fmt.h>
 
 #include <cmath>
@@ -113,6 +115,43 @@ EvalReport Evaluator::run(const Program &program, const std::vector<Example> &ex
     report.stoppedEarly = stopCode != NotStopped;
     report.stopReason = stopCode == StopMaxErrors ? "max_errors" : stopCode == StopCancelled ? "cancelled" : "";
     return report;
+}
+
+std::string failedStageOf(const std::optional<Error> &error)
+{
+    const std::string prefix = "stage '";
+    if (!error || error->message.rfind(prefix, 0) != 0)
+        return {};
+    const std::size_t end = error->message.find('\'', prefix.size());
+    return end == std::string::npos ? std::string() : error->message.substr(prefix.size(), end - prefix.size());
+}
+
+std::string firstWrongStage(const std::vector<StageTrace> &stages, const Fields &labels,
+                            const std::string &failedStage, const std::vector<StageTrace> *passing)
+{
+    auto passingOutputs = [passing](const std::string &predictor) -> const Fields * {
+        if (!passing)
+            return nullptr;
+        for (const StageTrace &stage : *passing)
+            if (stage.predictor == predictor)
+                return &stage.outputs;
+        return nullptr;
+    };
+    for (const StageTrace &stage : stages) {
+        const Fields *good = passingOutputs(stage.predictor);
+        for (const auto &[field, value] : stage.outputs.items()) {
+            if (const Value *label = labels.find(field)) {
+                if (exactMatch(*label, value) < 1.0)
+                    return stage.predictor;
+                continue;
+            }
+            if (field == "reasoning" || !good)
+                continue;
+            if (const Value *expected = good->find(field); expected && exactMatch(*expected, value) < 1.0)
+                return stage.predictor;
+        }
+    }
+    return failedStage;
 }
 
 } // namespace prism

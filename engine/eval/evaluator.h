@@ -37,6 +37,20 @@ ExampleResult evaluateExample(const Program &program, const Example &example, st
                               const Adapter &adapter, const Metric &metric, const CallOptions &options,
                               ProgramTrace *trace = nullptr);
 
+// The stage a pipeline error names (runProgram's "stage '<name>': " prefix);
+// empty for any other error or none.
+std::string failedStageOf(const std::optional<Error> &error);
+
+// The first stage of a pipeline that went wrong on an example: the first
+// whose output differs from the example's label for that field (lists compare
+// as sets) or, given `passing` (the stages of a run of the same example that
+// passed the metric), from that run's output of the same stage, which is how
+// an output without a label of its own (free text passed on) is judged;
+// `reasoning` is free to differ. Else the stage that failed (failedStage).
+// Empty when no stage can be named.
+std::string firstWrongStage(const std::vector<StageTrace> &stages, const Fields &labels,
+                            const std::string &failedStage, const std::vector<StageTrace> *passing = nullptr);
+
 struct EvalOptions {
     // The run's (or command's) worker pool; when null, run() starts up to
     // `threads` threads for its own batch.

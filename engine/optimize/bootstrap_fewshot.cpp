@@ -245,6 +245,8 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
                                        "must be 0 or more and max_rounds ({}) at least 1",
                                        m_settings.maxBootstrappedDemos, m_settings.maxLabeledDemos,
                                        m_settings.maxRounds));
+    if (auto tunable = checkTunable(student, "bootstrap few-shot"); !tunable)
+        return tunable.error();
     OptimizeResult result;
     result.program = student;
     if (context.cancel && context.cancel->load()) {
@@ -272,7 +274,8 @@ Result<OptimizeResult> BootstrapFewShot::compile(const Program &student, const s
                                "bootstrapping: {} of {} traces failed with an error; the first: {}",
                                bootstrapper.errors(), bootstrapper.attempts(), bootstrapper.firstError()->describe())});
     Rng rng = Rng::forStream(m_settings.seed, "bootstrap-labeled");
-    const auto demos = bootstrapper.demos(accepted->front(), m_settings.maxLabeledDemos, rng);
+    auto demos = bootstrapper.demos(accepted->front(), m_settings.maxLabeledDemos, rng);
+    keepFrozenDemos(student, demos);
     for (std::size_t p = 0; p < student.predictors.size(); ++p) {
         result.program.predictors[p].demos = demos[p];
         emitEvent(context, DemoSetReadyEvent{student.predictors[p].name, 1, "bootstrapped", demos[p]});

@@ -134,7 +134,7 @@ private:
         m_train = std::move(split->train);
         m_val = std::move(split->val);
         const GepaBudget budget =
-            gepaBudget(m_config, static_cast<int>(predictorCount()), m_train.size(), m_val.size());
+            gepaBudget(m_config, static_cast<int>(m_student.tunableCount()), m_train.size(), m_val.size());
         m_maxMetricCalls = budget.maxMetricCalls;
         m_result.stats.notes.push_back(fmt::format("budget: {} metric calls ({})", m_maxMetricCalls, budget.basis));
         return {};
@@ -338,15 +338,23 @@ private:
         return prism::dominatedCandidates(fronts, overall);
     }
 
+    // Frozen stages are never reflected on (compile() checks one is not).
     std::vector<std::size_t> predictorsToChange(Candidate &parent) const
     {
         std::vector<std::size_t> out;
         if (m_gepa.componentSelector == GepaComponents::All) {
             for (std::size_t p = 0; p < predictorCount(); ++p)
-                out.push_back(p);
+                if (!m_student.predictors[p].frozen)
+                    out.push_back(p);
             return out;
         }
-        out.push_back(static_cast<std::size_t>(parent.nextPredictor) % predictorCount());
+        for (std::size_t step = 0; step < predictorCount(); ++step) {
+            const std::size_t p = (static_cast<std::size_t>(parent.nextPredictor) + step) % predictorCount();
+            if (!m_student.predictors[p].frozen) {
+                out.push_back(p);
+                break;
+            }
+        }
         return out;
     }
 
@@ -866,7 +874,7 @@ Result<OptimizeResult> Gepa::compile(const Program &student, const std::vector<E
         return Error::make(ErrorKind::Internal, "gepa: the context lacks a task model, an adapter or a metric");
     if (student.predictors.empty())
         return Error::make(ErrorKind::Config, "gepa: the program has no predictors");
-    if (auto valid = validateOptimizerSettings(m_config, student.predictors.size()); !valid)
+    if (auto valid = validateOptimizerFor(m_config, student); !valid)
         return valid.error();
     GepaRun run(m_config, student, context);
     return run.run(trainset, valset);

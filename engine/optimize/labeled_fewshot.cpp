@@ -47,12 +47,15 @@ Result<OptimizeResult> LabeledFewShot::compile(const Program &student, const std
     if (m_k < 0)
         return Error::make(ErrorKind::Config,
                            "labeled few-shot: k (max_labeled_demos) must be 0 or more, not " + std::to_string(m_k));
+    if (auto tunable = checkTunable(student, "labeled few-shot"); !tunable)
+        return tunable.error();
     OptimizeResult result;
     result.program = student;
     // DSPy returns the student unchanged for an empty trainset.
     if (!trainset.empty()) {
         Rng rng = Rng::forStream(m_seed, "labeled");
-        const auto demos = sampleLabeledDemos(student, trainset, m_k, rng);
+        auto demos = sampleLabeledDemos(student, trainset, m_k, rng);
+        keepFrozenDemos(student, demos);
         for (std::size_t p = 0; p < student.predictors.size(); ++p) {
             result.program.predictors[p].demos = demos[p];
             emitEvent(context, DemoSetReadyEvent{student.predictors[p].name, 1, "labeled", demos[p]});

@@ -200,6 +200,10 @@ private:
                 }
             }
         }
+        // A frozen stage has one set, its own demos: the search never varies it.
+        for (std::size_t p = 0; p < predictors; ++p)
+            if (m_student.predictors[p].frozen)
+                m_demoSets[p].resize(1);
         for (std::size_t p = 0; p < predictors; ++p)
             for (std::size_t i = 0; i < m_demoSets[p].size(); ++i)
                 publish(DemoSetReadyEvent{m_student.predictors[p].name, i, demoSetKind(m_demoSets[p][i]),
@@ -300,7 +304,8 @@ private:
         Rng rng = Rng::forStream(m_config.seed, "describe-program");
         const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
         ProposerReply reply = callProposer(describeProgramSignature(),
-                                           Fields{{"program_code", code}, {"program_example", taskDemos(0, 1, sets)}},
+                                           Fields{{"program_code", code},
+                                                  {"program_example", taskDemos(firstTunable(), 1, sets)}},
                                            m_proposer, proposerCall(m_config.initTemperature, rollout));
         if (failedCall(reply, "the program description (proposing without program awareness)"))
             return std::nullopt;
@@ -320,6 +325,8 @@ private:
         parallelFor(
             m_context.pool, predictors, m_context.threads,
             [&](std::size_t p) {
+                if (m_student.predictors[p].frozen)
+                    return; // nothing will be proposed for it
                 Rng rng = Rng::forStream(m_config.seed, "describe-module", p);
                 const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
                 replies[p] = callProposer(describeModuleSignature(),
@@ -331,6 +338,8 @@ private:
             },
             m_context.cancel);
         for (std::size_t p = 0; p < predictors; ++p) {
+            if (m_student.predictors[p].frozen)
+                continue;
             if (replies[p].lmCalls == 0 && !replies[p].error) {
                 m_stop = StopReason::cancelled();
                 return descriptions;
@@ -368,6 +377,8 @@ private:
         std::vector<ProposalJob> jobs;
         const auto &tips = proposerTips();
         for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
+            if (m_student.predictors[p].frozen)
+                continue; // keeps its one instruction, candidate 0
             const bool programAware = programDescription && moduleDescriptions[p];
             for (std::size_t i = 1; i < k; ++i) {
                 ProposalJob job;
@@ -490,14 +501,45 @@ private:
 
     std::size_t dimsPerPredictor() const { return m_settings.zeroShot ? 1 : 2; }
 
+    // The first predictor an optimizer may change (compile() checks there is one).
+    std::size_t firstTunable() const
+    {
+        std::size_t p = 0;
+        while (p + 1 < m_student.predictors.size() && m_student.predictors[p].frozen)
+            ++p;
+        return p;
+    }
+
+    // Where predictor p's dimensions start in a config: frozen predictors
+    // have none (they stay at candidate 0 and set 0, their own).
+    std::optional<std::size_t> firstDimOf(std::size_t p) const
+    {
+        if (m_student.predictors[p].frozen)
+            return std::nullopt;
+        std::size_t dims = 0;
+        for (std::size_t q = 0; q < p; ++q)
+            if (!m_student.predictors[q].frozen)
+                dims += dimsPerPredictor();
+        return dims;
+    }
+
+    // Predictor p's instruction candidate and demo set in a config.
+    std::pair<int, int> choiceOf(const Config &config, std::size_t p) const
+    {
+        const std::optional<std::size_t> first = firstDimOf(p);
+        if (!first)
+            return {0, 0};
+        return {config[*first], m_settings.zeroShot ? 0 : config[*first + 1]};
+    }
+
     Program programFor(const Config &config) const
     {
         Program program = m_student;
         for (std::size_t p = 0; p < program.predictors.size(); ++p) {
-            const auto instruction = static_cast<std::size_t>(config[p * dimsPerPredictor()]);
-            program.predictors[p].signature.instruction = m_instructions[p][instruction];
+            const auto [instruction, demos] = choiceOf(config, p);
+            program.predictors[p].signature.instruction = m_instructions[p][static_cast<std::size_t>(instruction)];
             if (!m_settings.zeroShot)
-                program.predictors[p].demos = m_demoSets[p][static_cast<std::size_t>(config[p * 2 + 1])];
+                program.predictors[p].demos = m_demoSets[p][static_cast<std::size_t>(demos)];
         }
         return program;
     }
@@ -506,11 +548,12 @@ private:
     {
         std::vector<ConfigChoice> choices;
         for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
+            const auto [instruction, demos] = choiceOf(config, p);
             ConfigChoice c;
             c.predictor = m_student.predictors[p].name;
-            c.instruction = config[p * dimsPerPredictor()];
+            c.instruction = instruction;
             if (!m_settings.zeroShot)
-                c.demos = config[p * 2 + 1];
+                c.demos = demos;
             choices.push_back(std::move(c));
         }
         return choices;
@@ -634,6 +677,8 @@ private:
         publish(PhaseStartedEvent{"search", std::nullopt});
         std::vector<SearchDimension> dims;
         for (std::size_t p = 0; p < m_student.predictors.size(); ++p) {
+            if (m_student.predictors[p].frozen)
+                continue;
             dims.push_back({std::to_string(p) + "_predictor_instruction", static_cast<int>(m_instructions[p].size())});
             if (!m_settings.zeroShot)
                 dims.push_back({std::to_string(p) + "_predictor_demos", static_cast<int>(m_demoSets[p].size())});
@@ -847,7 +892,9 @@ Result<OptimizeResult> MiproV2::compile(const Program &student, const std::vecto
                                                           m_options.batchSize));
     if (m_options.sampler != "tpe" && m_options.sampler != "random")
         return Error::make(ErrorKind::Config, "miprov2: unknown sampler '" + m_options.sampler + "' (tpe or random)");
-    auto settings = resolveMiproSettings(m_config, static_cast<int>(student.predictors.size()));
+    if (auto tunable = checkTunable(student, "miprov2"); !tunable)
+        return tunable.error();
+    auto settings = resolveMiproSettings(m_config, static_cast<int>(student.tunableCount()));
     if (!settings)
         return settings.error();
     MiproRun run(m_config, m_options, std::move(*settings), student, context);

@@ -2,6 +2,7 @@
 
 #include "adapter/adapter.h"
 #include "optimize/labeled_fewshot.h"
+#include "optimize/scoring.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -275,11 +276,14 @@ Result<OptimizePlan> planOptimization(const Study &study, const std::vector<Exam
                                       const PriceTable &prices)
 {
     const OptimizerConfig &c = study.optimizer;
-    const std::size_t predictors = study.program.predictors.size();
+    // Frozen stages get no proposals or reflections; the presets count the others.
+    const std::size_t predictors = study.program.tunableCount();
     if (train.empty())
         return Error::make(ErrorKind::Data, "the study has no training rows to optimize on");
-    if (predictors == 0)
+    if (study.program.predictors.empty())
         return configError("the program has no predictors");
+    if (auto tunable = checkTunable(study.program, c.name); !tunable)
+        return tunable.error();
 
     OptimizePlan plan;
     plan.optimizer = c.name;
@@ -326,7 +330,7 @@ std::string describeAutoPreset(const std::string &preset, const Study &study, st
     config.autoMode = preset;
     config.numTrials.reset();
     config.numCandidates.reset();
-    auto resolved = resolveMiproSettings(config, static_cast<int>(study.program.predictors.size()));
+    auto resolved = resolveMiproSettings(config, static_cast<int>(study.program.tunableCount()));
     if (!resolved)
         return preset + ": " + resolved.error().message;
     const MiproSettings &s = resolved.value();

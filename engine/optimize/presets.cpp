@@ -5,6 +5,7 @@
 #include "optimize/labeled_fewshot.h"
 #include "optimize/miprov2.h"
 #include "optimize/random_search.h"
+#include "optimize/scoring.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -234,6 +235,13 @@ Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_
         return {};
     }
     return checkKnobRanges(config);
+}
+
+Result<void> validateOptimizerFor(const OptimizerConfig &config, const Program &program)
+{
+    if (auto tunable = checkTunable(program, config.name); !tunable)
+        return tunable;
+    return validateOptimizerSettings(config, program.tunableCount());
 }
 
 Result<std::unique_ptr<Optimizer>> createOptimizer(const OptimizerConfig &config)

@@ -63,6 +63,10 @@ Result<MiproSettings> resolveMiproSettings(const OptimizerConfig &config, int nu
 // error whose message starts with the key ("optimizer.num_trials is missing:
 // ... a good value is about 10"), so a bad setting never creates a run.
 Result<void> validateOptimizerSettings(const OptimizerConfig &config, std::size_t numPredictors);
+// The same for a program: it must have a stage the optimizer may change (not
+// every stage frozen), and the presets count only those stages, as DSPy counts
+// only the predictors of sub-modules not yet compiled.
+Result<void> validateOptimizerFor(const OptimizerConfig &config, const Program &program);
 
 // GEPA's auto presets (DSPy's AUTO_RUN_SETTINGS for GEPA): the candidate
 // count n of light 6, medium 12, heavy 18; 0 for another name.

@@ -109,6 +109,7 @@ private:
         std::size_t next = 0;
         for (const std::size_t k : wave) {
             std::vector<std::vector<Demo>> demos = k >= 2 ? bootstrapped(k, accepted[next++]) : fixedDemos(k);
+            keepFrozenDemos(m_student, demos);
             Program program = m_student;
             for (std::size_t p = 0; p < program.predictors.size(); ++p) {
                 emitEvent(m_context, DemoSetReadyEvent{program.predictors[p].name, k, demoSetKind(demos[p]), demos[p]});
@@ -262,6 +263,8 @@ Result<OptimizeResult> BootstrapFewShotWithRandomSearch::compile(const Program &
     const BootstrapSettings &b = m_settings.bootstrap;
     if (student.predictors.empty())
         return Error::make(ErrorKind::Config, "random search: the program has no predictors");
+    if (auto tunable = checkTunable(student, "random search"); !tunable)
+        return tunable.error();
     if (!context.taskLm || !context.adapter || !context.metric)
         return Error::make(ErrorKind::Internal,
                            "random search: the context lacks a task model, an adapter or a metric");

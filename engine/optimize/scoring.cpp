@@ -376,6 +376,22 @@ std::string demoSetKind(const std::vector<Demo> &demos)
                                                                                               : "labeled";
 }
 
+Result<void> checkTunable(const Program &program, const std::string &optimizer)
+{
+    if (!program.predictors.empty() && program.tunableCount() == 0)
+        return Error::make(ErrorKind::Config,
+                           fmt::format("every stage of the program is frozen: unfreeze at least one for {} to change",
+                                       optimizer));
+    return {};
+}
+
+void keepFrozenDemos(const Program &student, std::vector<std::vector<Demo>> &demos)
+{
+    for (std::size_t p = 0; p < student.predictors.size() && p < demos.size(); ++p)
+        if (student.predictors[p].frozen)
+            demos[p] = student.predictors[p].demos;
+}
+
 void emitEvent(const OptimizeContext &context, EventPayload payload)
 {
     if (context.events)

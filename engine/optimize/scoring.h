@@ -227,6 +227,14 @@ CallOptions taskCallOptions(const OptimizeContext &context, std::string role);
 // its demos) or labeled.
 std::string demoSetKind(const std::vector<Demo> &demos);
 
+// A Config error when every stage of the program is frozen: nothing for
+// `optimizer` to change.
+Result<void> checkTunable(const Program &program, const std::string &optimizer);
+
+// Demo sets per predictor (one set each) with each frozen predictor's own
+// demos put back, so a frozen stage leaves an optimizer as it came in.
+void keepFrozenDemos(const Program &student, std::vector<std::vector<Demo>> &demos);
+
 // Emits an event when the context has a sink.
 void emitEvent(const OptimizeContext &context, EventPayload payload);
 

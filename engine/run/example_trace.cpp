@@ -238,7 +238,45 @@ ExampleTrace traceExample(const Program &program, const Example &example, std::s
         if (fields)
             trace.fieldScores = std::move(*fields);
     }
+    trace.firstWrongStage = findFirstWrongStage(trace);
     return trace;
+}
+
+namespace {
+
+std::vector<StageTrace> completedStages(const ExampleTrace &trace)
+{
+    std::vector<StageTrace> out;
+    for (const TracedStage &stage : trace.stages)
+        if (!stage.error)
+            out.push_back(StageTrace{stage.predictor, stage.inputs, stage.outputs});
+    return out;
+}
+
+} // namespace
+
+std::string findFirstWrongStage(const ExampleTrace &trace, const ExampleTrace *passing)
+{
+    std::string failed;
+    for (const TracedStage &stage : trace.stages)
+        if (stage.error && failed.empty())
+            failed = stage.predictor;
+    if (failed.empty())
+        failed = failedStageOf(trace.result.error);
+    if (!passing)
+        return firstWrongStage(completedStages(trace), trace.labels, failed);
+    const std::vector<StageTrace> good = completedStages(*passing);
+    return firstWrongStage(completedStages(trace), trace.labels, failed, &good);
+}
+
+void judgeAgainstPassing(ExampleTrace &trace, const ExampleTrace &passing, double passScore)
+{
+    if (!passing.result.score || *passing.result.score < passScore || passing.result.error)
+        return;
+    if (trace.result.score && *trace.result.score >= passScore)
+        return; // nothing went wrong
+    trace.firstWrongStage = findFirstWrongStage(trace, &passing);
+    trace.judgedAgainstPassing = true;
 }
 
 std::string traceToJsonText(const ExampleTrace &trace)
@@ -252,6 +290,7 @@ std::string traceToJsonText(const ExampleTrace &trace)
     j["score"] = r.score ? Json(*r.score) : Json(nullptr);
     j["feedback"] = r.feedback;
     j["error"] = errorJson(r.error);
+    j["first_wrong_stage"] = trace.firstWrongStage.empty() ? Json(nullptr) : Json(trace.firstWrongStage);
     j["lm_calls"] = r.lmCalls;
     j["cache_hits"] = trace.cacheHits();
     j["latency_ms"] = trace.latencyMs();

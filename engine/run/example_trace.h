@@ -54,6 +54,10 @@ struct ExampleTrace {
     std::vector<TracedStage> stages;
     ExampleResult result;                // exactly what evaluateExample returned
     std::vector<FieldScore> fieldScores; // per output field; empty for a script metric or an error
+    // The first stage that went wrong (findFirstWrongStage): by the labels, or
+    // against a passing run of the same example when judgedAgainstPassing.
+    std::string firstWrongStage;
+    bool judgedAgainstPassing = false;
 
     int calls() const { return result.lmCalls; }
     int cacheHits() const;
@@ -101,6 +105,15 @@ private:
 ExampleTrace traceExample(const Program &program, const Example &example, std::size_t index, Lm &lm,
                           const Adapter &adapter, const Metric &metric, const CallOptions &options,
                           const MetricSpec *spec = nullptr);
+
+// firstWrongStage (eval/evaluator.h) for a trace: its completed stages, the
+// labels, the stage that failed; `passing`, when given, is a trace of the same
+// example that passed the metric (another program's, in a comparison).
+std::string findFirstWrongStage(const ExampleTrace &trace, const ExampleTrace *passing = nullptr);
+
+// Sets trace.firstWrongStage against `passing` when that trace passed
+// (score at least `passScore`); else leaves the labels' verdict.
+void judgeAgainstPassing(ExampleTrace &trace, const ExampleTrace &passing, double passScore = 0.999);
 
 // The trace as a JSON document ("Copy as JSON"), pretty-printed.
 std::string traceToJsonText(const ExampleTrace &trace);

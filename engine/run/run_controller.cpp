@@ -198,7 +198,7 @@ OptimizerConfig runOptimizerConfig(const Study &study, const RunSettings &settin
 
 Result<void> checkRunSettings(const Study &study, const RunSettings &settings)
 {
-    return validateOptimizerSettings(runOptimizerConfig(study, settings), study.program.predictors.size());
+    return validateOptimizerFor(runOptimizerConfig(study, settings), study.program);
 }
 
 Result<std::string> RunController::start(const Study &input, const RunSettings &settings)

@@ -357,6 +357,40 @@ TEST_F(Cli, PipelineEvalJsonCarriesEachStageAndTheFirstThatWentWrong)
     }
 }
 
+TEST_F(Cli, OptimizeFreezeKeepsTheNamedStageAndRefusesAnUnknownOne)
+{
+    const std::string pipeline = std::string(PRISM_SAMPLES_DIR) + "/moderation_pipeline/moderation_pipeline.prism.json";
+    const std::string store = (dir / "runs.sqlite").string();
+    const fs::path out = dir / "frozen.json";
+    auto r = run({"optimize", pipeline, "--optimizer", "labeled", "--freeze", "find", "--no-compare", "--quiet",
+                  "--store", store, "--out", out.string()});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto saved = nlohmann::json::parse(readAll(out));
+    // The study's find stage: its instruction and no demos; rate got labeled demos.
+    EXPECT_EQ(saved["find"]["demos"], nlohmann::json::array()) << saved["find"];
+    EXPECT_EQ(saved["find"]["signature"]["instructions"],
+              "List every policy category the snippet violates; none is a valid answer.");
+    EXPECT_FALSE(saved["rate.predict"]["demos"].empty());
+
+    auto unknown = run({"optimize", pipeline, "--optimizer", "labeled", "--freeze", "find, judge", "--store", store});
+    EXPECT_EQ(unknown.exitCode, 3);
+    expectOneLineError(unknown);
+    EXPECT_TRUE(contains(unknown.err, "no stage named 'judge' (its stages: find, rate)")) << unknown.err;
+
+    // The plan says which stages stay and counts proposals for the others only.
+    auto plan = run({"optimize", pipeline, "--freeze", "find", "--dry-run", "--json"});
+    ASSERT_EQ(plan.exitCode, 0) << plan.err;
+    const auto planned = nlohmann::json::parse(plan.out);
+    EXPECT_EQ(planned["frozen"], nlohmann::json::array({"find"}));
+    EXPECT_EQ(planned["proposer_calls"]["descriptions"], 2) << "the program and the rate stage";
+    auto planText = run({"optimize", pipeline, "--freeze", "find", "--dry-run"});
+    EXPECT_TRUE(contains(planText.out, "frozen      find (kept as it is")) << planText.out;
+
+    auto all = run({"optimize", pipeline, "--freeze", "find,rate", "--store", store});
+    EXPECT_EQ(all.exitCode, 3);
+    EXPECT_TRUE(contains(all.err, "every stage of the program is frozen")) << all.err;
+}
+
 TEST_F(Cli, TwoRunsGiveIdenticalJson)
 {
     const std::string study = writeStudy();

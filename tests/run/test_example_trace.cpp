@@ -13,6 +13,8 @@
 #include "sim/simlm.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -328,4 +330,92 @@ TEST(ExampleTrace, ATrialExampleOfARealRunReplaysAsRecorded)
     EXPECT_GE(checked, 5);
     EXPECT_FALSE(prepareRunExample(*rec.store, rec.runId, "no-such-config", 0));
     std::filesystem::remove_all(dir);
+}
+
+// ---- the first stage that went wrong (issue 16 item 4) ----------------------
+
+namespace {
+
+StageTrace stageOf(const std::string &predictor, Fields outputs)
+{
+    return StageTrace{predictor, Fields{}, std::move(outputs)};
+}
+
+Fields fieldsOf(std::initializer_list<std::pair<std::string, Value>> items)
+{
+    Fields f;
+    for (const auto &[name, value] : items)
+        f.set(name, value);
+    return f;
+}
+
+} // namespace
+
+TEST(FirstWrongStage, ALabelledOutputThatDiffersNamesItsStage)
+{
+    const Fields labels =
+        fieldsOf({{"policy_violations", Value(Value::List{Value("spam")})}, {"severity", Value("low")}});
+    // Lists compare as sets: find is right, rate is not.
+    std::vector<StageTrace> stages = {
+        stageOf("find", fieldsOf({{"policy_violations", Value(Value::List{Value("spam")})}})),
+        stageOf("rate", fieldsOf({{"reasoning", Value("cues")}, {"severity", Value("high")}}))};
+    EXPECT_EQ(firstWrongStage(stages, labels, ""), "rate");
+    stages[0].outputs.set("policy_violations", Value(Value::List{Value("spam"), Value("hate")}));
+    EXPECT_EQ(firstWrongStage(stages, labels, ""), "find");
+    // Right everywhere: no stage; a failure with nothing wrong before it names the failed stage.
+    const std::vector<StageTrace> good = {
+        stageOf("find", fieldsOf({{"policy_violations", Value(Value::List{Value("spam")})}}))};
+    EXPECT_EQ(firstWrongStage(good, labels, ""), "");
+    EXPECT_EQ(firstWrongStage(good, labels, "rate"), "rate");
+}
+
+TEST(FirstWrongStage, AnUnlabelledOutputIsJudgedAgainstAPassingRun)
+{
+    const Fields labels = fieldsOf({{"answer", Value("Josiah Crane")}});
+    const std::vector<StageTrace> wrong = {
+        stageOf("quote", fieldsOf({{"evidence", Value("Its clock tower was paid for by Josiah Crane.")}})),
+        stageOf("answer", fieldsOf({{"answer", Value("Its clock tower was paid for by Josiah Crane.")}}))};
+    // By the labels alone only the last stage can be blamed.
+    EXPECT_EQ(firstWrongStage(wrong, labels, ""), "answer");
+    const std::vector<StageTrace> passing = {
+        stageOf("quote", fieldsOf({{"reasoning", Value("other words")}, {"evidence", Value("Josiah Crane")}})),
+        stageOf("answer", fieldsOf({{"answer", Value("Josiah Crane")}}))};
+    EXPECT_EQ(firstWrongStage(wrong, labels, "", &passing), "quote");
+    // Reasoning is free to differ: the same evidence is not wrong.
+    std::vector<StageTrace> sameEvidence = wrong;
+    sameEvidence[0].outputs = fieldsOf({{"reasoning", Value("mine")}, {"evidence", Value("Josiah Crane")}});
+    EXPECT_EQ(firstWrongStage(sameEvidence, labels, "", &passing), "answer");
+}
+
+TEST(FirstWrongStage, ATraceOfTheQaPipelineBlamesTheQuoteAgainstAPassingRun)
+{
+    Sample s = loadSample("qa_pipeline");
+    // The answer stage reads the quote and the question only (not the
+    // passage), so what the quote hands on is all it has; then the same
+    // program with a quote stage told to be brief: its evidence is the answer.
+    auto &answerInputs = s.study.program.predictors[1].signature.inputs;
+    answerInputs.erase(answerInputs.begin());                                        // passage
+    std::rotate(answerInputs.begin(), answerInputs.begin() + 1, answerInputs.end()); // evidence first
+    Program brief = s.study.program;
+    brief.predictors[0].signature.instruction += " Answer with only the few words that answer the question.";
+    SimLm sim(s.study.taskModel.model);
+    int judged = 0;
+    for (std::size_t i = 0; i < s.examples.size() && judged < 3; ++i) {
+        ExampleTrace t =
+            traceExample(s.study.program, s.examples[i], i, sim, *s.adapter, *s.metric, evalOptions(), &s.study.metric);
+        const ExampleTrace good =
+            traceExample(brief, s.examples[i], i, sim, *s.adapter, *s.metric, evalOptions(), &s.study.metric);
+        if (!t.result.score || *t.result.score >= 0.999 || !good.result.score || *good.result.score < 0.999)
+            continue;
+        SCOPED_TRACE("example " + std::to_string(i));
+        EXPECT_EQ(t.firstWrongStage, "answer") << "the labels judge only the answer";
+        EXPECT_FALSE(t.judgedAgainstPassing);
+        judgeAgainstPassing(t, good);
+        EXPECT_TRUE(t.judgedAgainstPassing);
+        EXPECT_EQ(t.firstWrongStage, "quote");
+        const auto json = nlohmann::json::parse(traceToJsonText(t));
+        EXPECT_EQ(json["first_wrong_stage"], "quote");
+        ++judged;
+    }
+    EXPECT_EQ(judged, 3) << "rows the long quote gets wrong and the brief one right";
 }

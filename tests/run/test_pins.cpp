@@ -132,6 +132,8 @@ std::vector<PinCase> allCases()
     cases.push_back({"moderation", "gepa", "light"});
     // A two-stage pipeline: demo sets and instructions for both stages, keyed find and rate.predict.
     cases.push_back({"moderation_pipeline", "miprov2", "light"});
+    // A pipeline whose first stage writes free text the second reads (no label in between).
+    cases.push_back({"qa_pipeline", "miprov2", "light"});
     return cases;
 }
 

@@ -637,7 +637,7 @@ private slots:
         QCOMPARE(m_page->rowsOutsideEnum(), 0);
         QVERIFY(m_page->labelWarning().isEmpty());
 
-        // The user drops "high" from the enum on the Signature page.
+        // The user drops "high" from the enum on the Program page.
         SignaturePage signature(m_doc.get());
         QTableWidget *fields = signature.fieldsTable();
         int severityRow = -1;

@@ -131,7 +131,7 @@ private slots:
     {
         QVERIFY(m_window->openSample(QStringLiteral("moderation")));
         QCOMPARE(m_window->pageTitles(),
-                 (QStringList{QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
+                 (QStringList{QStringLiteral("Dataset"), QStringLiteral("Program"), QStringLiteral("Metric"),
                               QStringLiteral("Models"), QStringLiteral("Run"), QStringLiteral("Monitor"),
                               QStringLiteral("Compare"), QStringLiteral("Grid"), QStringLiteral("Playground"),
                               QStringLiteral("History"), QStringLiteral("Export")}));
@@ -162,8 +162,8 @@ private slots:
 
     void editAField()
     {
-        QVERIFY(m_window->showPage(QStringLiteral("Signature")));
-        auto *signature = page<SignaturePage>("Signature");
+        QVERIFY(m_window->showPage(QStringLiteral("Program")));
+        auto *signature = page<SignaturePage>("Program");
         QTableWidget *fields = signature->fieldsTable();
         int severity = -1;
         for (int r = 0; r < fields->rowCount(); ++r)

@@ -81,7 +81,7 @@ private slots:
                 .arg(titles.indexOf(title) + 1, 2, 10, QLatin1Char('0'))
                 .arg(title.toLower(), suffix);
         };
-        for (const QString &title : {QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
+        for (const QString &title : {QStringLiteral("Dataset"), QStringLiteral("Program"), QStringLiteral("Metric"),
                                      QStringLiteral("Models")}) {
             window.showPage(title);
             if (auto *signature = qobject_cast<SignaturePage *>(window.currentPage())) {

@@ -86,9 +86,9 @@ private slots:
         const QStringList titles = window.pageTitles();
         QVERIFY(titles.size() >= 2);
         QCOMPARE(titles.at(0), QStringLiteral("Dataset"));
-        QCOMPARE(titles.at(1), QStringLiteral("Signature"));
+        QCOMPARE(titles.at(1), QStringLiteral("Program"));
         // Only real pages, in the studio's order, no duplicates, each one a real widget.
-        const QStringList order = {QStringLiteral("Dataset"), QStringLiteral("Signature"), QStringLiteral("Metric"),
+        const QStringList order = {QStringLiteral("Dataset"), QStringLiteral("Program"), QStringLiteral("Metric"),
                                    QStringLiteral("Models"),  QStringLiteral("Run"),       QStringLiteral("Monitor"),
                                    QStringLiteral("Compare"), QStringLiteral("Grid"),      QStringLiteral("Playground"),
                                    QStringLiteral("History"), QStringLiteral("Export")};
@@ -143,8 +143,8 @@ private slots:
         registerPages(&window);
         QVERIFY(window.openSample(QStringLiteral("moderation")));
         window.show();
-        QVERIFY(window.showPage(QStringLiteral("Signature")));
-        auto *page = qobject_cast<SignaturePage *>(window.page(QStringLiteral("Signature")));
+        QVERIFY(window.showPage(QStringLiteral("Program")));
+        auto *page = qobject_cast<SignaturePage *>(window.page(QStringLiteral("Program")));
         QVERIFY(page);
         StudyDocument *doc = window.document();
         const std::string original = doc->study().program.predictors[0].signature.instruction;

@@ -4,6 +4,7 @@
 #include "pages/metricpage.h"
 #include "pages/signaturepage.h"
 #include "studydocument.h"
+#include "widgets/programgraph.h"
 
 #include "adapter/adapter.h"
 #include "artifact/prompt_export.h"
@@ -14,6 +15,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -33,6 +35,14 @@ std::vector<prism::ChatMessage> engineMessages(const StudyDocument &doc, int row
     for (const auto &field : predictor.signature.inputs)
         inputs.set(field.name, example.values.get(field.name));
     return prism::makeAdapter(study.eval.adapter)->format(predictor.effectiveSignature(), predictor.demos, inputs);
+}
+
+// Saves a PNG of the widget when PRISM_SCREENSHOT_DIR is set.
+void saveShot(QWidget *w, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("PRISM_SCREENSHOT_DIR");
+    if (!dir.isEmpty())
+        w->grab().save(QDir(dir).filePath(name));
 }
 
 int rowOf(QTableWidget *table, const QString &name)
@@ -297,6 +307,112 @@ private slots:
         QCOMPARE(m_doc->study().program.predictors[1].signature.instruction,
                  std::string("Classify the snippet for moderation. Use the summary."));
         QCOMPARE(m_doc->study().program.predictors[0].signature.instruction, std::string("Summarize the snippet."));
+
+        // Freezing a stage: the box shows the chosen stage's flag, and undo thaws it.
+        auto *frozen = m_page->findChild<QCheckBox *>(QStringLiteral("frozenCheck"));
+        QVERIFY(frozen->isVisible());
+        QVERIFY(!frozen->isChecked());
+        combo->setCurrentIndex(0);
+        frozen->click();
+        QVERIFY(m_doc->study().program.predictors[0].frozen);
+        QVERIFY(!m_doc->study().program.predictors[1].frozen);
+        QCOMPARE(m_doc->undoStack()->undoText(), QStringLiteral("Freeze summarize"));
+        combo->setCurrentIndex(1);
+        QVERIFY(!frozen->isChecked());
+        combo->setCurrentIndex(0);
+        QVERIFY(frozen->isChecked());
+        m_doc->undoStack()->undo();
+        QVERIFY(!m_doc->study().program.predictors[0].frozen);
+        QVERIFY(!frozen->isChecked());
+    }
+
+    void programPageBuildsTheTwoStageSampleFromTheOneStageOne()
+    {
+        // The one-stage moderation program, turned into the moderation_pipeline
+        // sample's through the page, as a user would: add a stage, name it,
+        // move a field into it, wire it into the next stage, drop the note.
+        QCOMPARE(m_page->graph()->edges(), QStringList{QStringLiteral("example.snippet -> classify.snippet")});
+        m_page->addStageBefore();
+        QCOMPARE(m_doc->study().program.predictors.size(), std::size_t{2});
+        QCOMPARE(m_page->currentPredictor(), 0);
+        m_page->renameCurrentStage(QStringLiteral("find"));
+        QVERIFY(m_page->wiringProblems().isEmpty());
+
+        m_page->setCurrentPredictor(1);
+        QTableWidget *table = m_page->fieldsTable();
+        table->selectRow(rowOf(table, QStringLiteral("policy_violations")));
+        m_page->moveSelectedFieldToStage(0);
+        QCOMPARE(m_page->currentPredictor(), 0);
+        m_page->setCurrentPredictor(1);
+        QVERIFY2(m_page->inputChoiceTexts().contains(QStringLiteral("policy_violations (find)")),
+                 qPrintable(m_page->inputChoiceTexts().join(QStringLiteral(", "))));
+        m_page->addInputFrom(QStringLiteral("policy_violations"));
+        table->selectRow(rowOf(table, QStringLiteral("notes")));
+        m_page->removeSelectedField();
+        m_page->setCurrentPredictor(0);
+        table->selectRow(rowOf(table, QStringLiteral("notes")));
+        m_page->removeSelectedField();
+        m_page->setCurrentPredictor(1);
+        m_page->renameCurrentStage(QStringLiteral("rate"));
+        auto *kind = m_page->findChild<QComboBox *>(QStringLiteral("kindCombo"));
+        kind->setCurrentIndex(kind->findText(QStringLiteral("ChainOfThought")));
+
+        const auto &built = m_doc->study().program.predictors;
+        QVERIFY(built.size() == 2);
+        QCOMPARE(built[0].name, std::string("find"));
+        QCOMPARE(built[1].name, std::string("rate"));
+        QCOMPARE(built[1].kind, prism::PredictorKind::ChainOfThought);
+        auto names = [](const std::vector<prism::Field> &fields) {
+            QStringList out;
+            for (const auto &f : fields)
+                out << QString::fromStdString(f.name);
+            return out;
+        };
+        QCOMPARE(names(built[0].signature.inputs), QStringList{QStringLiteral("snippet")});
+        QCOMPARE(names(built[0].signature.outputs), QStringList{QStringLiteral("policy_violations")});
+        QCOMPARE(names(built[1].signature.inputs),
+                 (QStringList{QStringLiteral("snippet"), QStringLiteral("policy_violations")}));
+        QCOMPARE(names(built[1].signature.outputs), QStringList{QStringLiteral("severity")});
+        QVERIFY2(m_page->wiringProblems().isEmpty(), qPrintable(m_page->wiringProblems().join('\n')));
+        const QStringList edges = m_page->graph()->edges();
+        QVERIFY(edges.contains(QStringLiteral("example.snippet -> find.snippet")));
+        QVERIFY(edges.contains(QStringLiteral("example.snippet -> rate.snippet")));
+        QVERIFY(edges.contains(QStringLiteral("find.policy_violations -> rate.policy_violations")));
+
+        // Clicking a node chooses its stage.
+        QTest::mouseClick(m_page->graph()->viewport(), Qt::LeftButton, {}, m_page->graph()->stageCenter(0));
+        QCOMPARE(m_page->currentPredictor(), 0);
+        m_page->instructionEditor()->setPlainText(QStringLiteral("List the policies the snippet violates."));
+        m_page->flushPreview();
+        QTest::qWait(50); // the layout follows the diagram's new height
+        saveShot(m_page.get(), QStringLiteral("program-page.png"));
+
+        // rate before find reads the row's label instead: flagged on its node, live.
+        m_page->setCurrentPredictor(1);
+        m_page->moveCurrentStage(-1);
+        QCOMPARE(m_doc->study().program.predictors[0].name, std::string("rate"));
+        QVERIFY(m_page->graph()->stageFlagged(0));
+        QVERIFY(m_page->graph()->edges().contains(
+            QStringLiteral("find.policy_violations -> rate.policy_violations (later stage)")));
+        QCOMPARE(m_page->wiringProblems().size(), 1);
+        QVERIFY(
+            m_page->wiringProblems().front().startsWith(QStringLiteral("stage 'rate': it reads 'policy_violations'")));
+        m_doc->undoStack()->undo();
+        QVERIFY(m_page->wiringProblems().isEmpty());
+        QVERIFY(!m_page->graph()->stageFlagged(1));
+
+        // A refused edit says why and changes nothing.
+        m_page->setCurrentPredictor(1);
+        const prism::Study before = m_doc->study();
+        m_page->renameCurrentStage(QStringLiteral("find"));
+        QVERIFY(m_page->bannerMessage().contains(QStringLiteral("already a stage named 'find'")));
+        QVERIFY(m_doc->study() == before);
+
+        // Every step was one undo step: undoing them all gives the one-stage program back.
+        while (m_doc->undoStack()->canUndo())
+            m_doc->undoStack()->undo();
+        QCOMPARE(m_doc->study().program.predictors.size(), std::size_t{1});
+        QCOMPARE(m_doc->study().program.predictors[0].name, std::string("classify"));
     }
 
     void renamingAnOutputCarriesTheMetricAndDemos()

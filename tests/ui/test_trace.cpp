@@ -14,9 +14,15 @@
 
 #include "recordedrun.h"
 
+#include "adapter/adapter.h"
 #include "core/json.h"
+#include "metric/builtin.h"
+#include "run/example_trace.h"
+#include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include <QApplication>
 #include <QClipboard>
@@ -172,6 +178,53 @@ private slots:
         QCoreApplication::processEvents();
         saveShot(dialog, QStringLiteral("trace-dialog.png"));
         dialog->close();
+    }
+
+    void pipelineTraceMarksTheFirstStageThatWentWrong()
+    {
+        m_doc = std::make_unique<StudyDocument>();
+        QString error;
+        QVERIFY2(m_doc->newFromSample(QStringLiteral("qa_pipeline"), &error), qPrintable(error));
+        prism::Study study = m_doc->study();
+        // The answer stage reads the quote, not the passage; then the same
+        // program with a brief quote stage: where it passes, the long quote is
+        // what went wrong, though only the answer has a label.
+        auto &answerInputs = study.program.predictors[1].signature.inputs;
+        answerInputs.erase(answerInputs.begin());                                        // passage
+        std::rotate(answerInputs.begin(), answerInputs.begin() + 1, answerInputs.end()); // evidence first
+        prism::Program brief = study.program;
+        brief.predictors[0].signature.instruction += " Answer with only the few words that answer the question.";
+        const auto adapter = prism::makeAdapter(study.eval.adapter);
+        auto metric = prism::makeMetric(study.metric, study.program);
+        QVERIFY(metric.ok());
+        prism::SimLm sim(study.taskModel.model);
+        prism::CallOptions call;
+        call.role = "evaluation";
+        const auto &rows = m_doc->examples(Split::Train);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            prism::ExampleTrace t =
+                prism::traceExample(study.program, rows[i], i, sim, *adapter, **metric, call, &study.metric);
+            const prism::ExampleTrace good =
+                prism::traceExample(brief, rows[i], i, sim, *adapter, **metric, call, &study.metric);
+            if (!t.result.score || *t.result.score >= 0.999 || !good.result.score || *good.result.score < 0.999)
+                continue;
+            prism::judgeAgainstPassing(t, good);
+            TraceView view;
+            view.resize(1000, 600);
+            view.setTrace(t);
+            view.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&view));
+            QTabWidget *stages = view.stageTabs();
+            QCOMPARE(stages->count(), 2);
+            QCOMPARE(stages->tabText(0), QStringLiteral("✗ quote"));
+            QCOMPARE(stages->tabText(1), QStringLiteral("answer"));
+            QCOMPARE(stages->currentIndex(), 0);
+            QVERIFY2(view.summaryLabel()->text().contains(QStringLiteral("First stage that went wrong: <b>quote</b>")),
+                     qPrintable(view.summaryLabel()->text()));
+            saveShot(&view, QStringLiteral("trace-pipeline.png"));
+            return;
+        }
+        QFAIL("no row where the brief quote passes and the long one does not");
     }
 
     void scriptToBuilderMarksTryItResultsStale()

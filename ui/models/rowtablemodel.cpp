@@ -157,7 +157,7 @@ QVariant RowTableModel::data(const QModelIndex &index, int role) const
         const QString text = valueToText(*value);
         if (isOutsideEnum(*value, field.type))
             return tr("\"%1\" is not one of the values of %2 (%3): this row will not load when the study is "
-                      "opened again. Choose a value, or add it to the enum on the Signature page.")
+                      "opened again. Choose a value, or add it to the enum on the Program page.")
                 .arg(text.left(200), toQ(field.name), typeText(field.type));
         return text.size() > 2000 ? text.left(2000) + QStringLiteral("\u2026") : text;
     }

@@ -9,7 +9,7 @@
 
 // A value of an enum field (or of a list of enums) that is not one of the
 // enum's values, compared as the dataset loader does (trimmed, any case). Such
-// a row is left over from an edit of the enum on the Signature page, and the
+// a row is left over from an edit of the enum on the Program page, and the
 // loader refuses it when the study is opened again.
 bool isOutsideEnum(const prism::Value &value, const prism::Type &type);
 

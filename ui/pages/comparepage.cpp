@@ -591,7 +591,7 @@ TraceDialog *ComparePage::openTrace(int row, int side)
                        "and show as cache hits."));
     startRerunTrace(dialog, m_traced->study, side == 0 ? m_traced->a : m_traced->b,
                     m_traced->examples[static_cast<std::size_t>(index)], static_cast<std::size_t>(index),
-                    [this](const SpendByRole &calls) { emit spent(calls); });
+                    [this](const SpendByRole &calls) { emit spent(calls); }, side == 0 ? m_traced->b : m_traced->a);
     return dialog;
 }
 

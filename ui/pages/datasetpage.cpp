@@ -420,7 +420,7 @@ void DatasetPage::checkLabels(bool studyOnly)
             counts << QStringLiteral("%1: %2").arg(toQ(m_enumFields[f].name)).arg(perField[f]);
     m_labelBanner->showMessage(
         tr("%1 with a label that is not one of its field's values (%2). The study will not open again with "
-           "them: choose a value in each highlighted cell, or add the label to the enum on the Signature page.")
+           "them: choose a value in each highlighted cell, or add the label to the enum on the Program page.")
             .arg(countOf(m_outside.rows, tr("row"), tr("rows")), counts.join(QStringLiteral(", "))),
         ErrorBanner::Kind::Warning, tr("Show First"));
 }

@@ -370,7 +370,7 @@ void RunPage::syncGepa(const prism::OptimizerConfig &c)
         if (val == 0)
             val = train / 2;
         const auto budget =
-            prism::gepaBudget(c, static_cast<int>(m_doc->study().program.predictors.size()), train - val, val);
+            prism::gepaBudget(c, static_cast<int>(m_doc->study().program.tunableCount()), train - val, val);
         m_gepaMetricCalls->setValue(static_cast<int>(std::min<long long>(budget.maxMetricCalls, INT_MAX)));
         m_gepaMetricCalls->setToolTip(
             tr("Set by the %1 preset (%2); choose \"none\" to change it").arg(toQ(c.autoMode), toQ(budget.basis)));
@@ -681,7 +681,7 @@ void RunPage::onAutoChosen(int index)
         return;
     const std::string preset = toStd(m_auto->itemData(index).toString());
     const prism::OptimizerConfig before = m_doc->study().optimizer;
-    const int predictors = static_cast<int>(m_doc->study().program.predictors.size());
+    const int predictors = static_cast<int>(m_doc->study().program.tunableCount());
     if (before.name == "gepa") {
         commit(
             [&](prism::OptimizerConfig &c) {
@@ -726,7 +726,7 @@ void RunPage::syncFromStudy()
         presetConfig.numCandidates.reset();
         presetConfig.numTrials.reset();
         if (auto s =
-                prism::resolveMiproSettings(presetConfig, static_cast<int>(m_doc->study().program.predictors.size())))
+                prism::resolveMiproSettings(presetConfig, static_cast<int>(m_doc->study().program.tunableCount())))
             resolved = s.value();
     }
     // With a preset the two knobs show what it sets and cannot be edited.

@@ -4,6 +4,7 @@
 #include "qtconvert.h"
 #include "studydocument.h"
 #include "widgets/errorbanner.h"
+#include "widgets/programgraph.h"
 
 #include "adapter/adapter.h"
 #include "lm/estimate.h"
@@ -15,8 +16,11 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -93,6 +97,8 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent) : QWidget
     layout->addWidget(m_banner);
     layout->addLayout(buildPredictorBar());
 
+    // The diagram, as tall as its nodes, above the chosen stage's editor.
+    layout->addWidget(buildProgramPane());
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("signatureSplitter"));
     splitter->setChildrenCollapsible(false);
@@ -113,6 +119,7 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent) : QWidget
     m_removeField->setEnabled(false);
     m_upField->setEnabled(false);
     m_downField->setEnabled(false);
+    m_moveToStage->setEnabled(false);
     syncFromStudy();
     renderPreview();
     m_leftSplitter = left;
@@ -124,7 +131,7 @@ QHBoxLayout *SignaturePage::buildPredictorBar()
 {
     // Predictor and module kind.
     auto *top = new QHBoxLayout;
-    m_predictorLabel = new QLabel(tr("&Predictor:"), this);
+    m_predictorLabel = new QLabel(tr("S&tage:"), this);
     m_predictorCombo = new QComboBox(this);
     m_predictorCombo->setObjectName(QStringLiteral("predictorCombo"));
     m_predictorLabel->setBuddy(m_predictorCombo);
@@ -135,13 +142,213 @@ QHBoxLayout *SignaturePage::buildPredictorBar()
     m_kindCombo->addItem(tr("ChainOfThought"), static_cast<int>(prism::PredictorKind::ChainOfThought));
     m_kindCombo->setToolTip(tr("ChainOfThought adds a 'reasoning' output before the others, as DSPy does."));
     kindLabel->setBuddy(m_kindCombo);
+    m_frozenCheck = new QCheckBox(tr("Fro&zen"), this);
+    m_frozenCheck->setObjectName(QStringLiteral("frozenCheck"));
+    m_frozenCheck->setToolTip(tr("Optimizers keep this stage's instruction and demos as they are and vary only "
+                                 "the other stages"));
     top->addWidget(m_predictorLabel);
     top->addWidget(m_predictorCombo);
     top->addSpacing(fontMetrics().averageCharWidth() * 2);
     top->addWidget(kindLabel);
     top->addWidget(m_kindCombo);
+    top->addSpacing(fontMetrics().averageCharWidth() * 2);
+    top->addWidget(m_frozenCheck);
     top->addStretch(1);
+
+    auto *addBefore = new QPushButton(tr("Add Stage &Before"), this);
+    addBefore->setObjectName(QStringLiteral("addStageBeforeButton"));
+    addBefore->setToolTip(tr("A new stage before this one: it reads what this stage reads and hands it a note"));
+    auto *addAfter = new QPushButton(tr("Add Stage &After"), this);
+    addAfter->setObjectName(QStringLiteral("addStageAfterButton"));
+    addAfter->setToolTip(tr("A new stage after this one: it reads this stage's outputs"));
+    m_removeStage = new QPushButton(tr("Remove Stage"), this);
+    m_removeStage->setObjectName(QStringLiteral("removeStageButton"));
+    auto *rename = new QPushButton(tr("Re&name Stage…"), this);
+    rename->setObjectName(QStringLiteral("renameStageButton"));
+    m_stageEarlier = new QPushButton(tr("◀ Earlier"), this);
+    m_stageEarlier->setObjectName(QStringLiteral("stageEarlierButton"));
+    m_stageEarlier->setToolTip(tr("Move this stage one place earlier"));
+    m_stageLater = new QPushButton(tr("Later ▶"), this);
+    m_stageLater->setObjectName(QStringLiteral("stageLaterButton"));
+    m_stageLater->setToolTip(tr("Move this stage one place later"));
+    // The stage buttons get a row of their own, over the diagram: one row
+    // with the stage's own settings would not fit a 1024-pixel window.
+    m_stageButtons = new QHBoxLayout;
+    for (QPushButton *b : {addBefore, addAfter, m_removeStage, rename, m_stageEarlier, m_stageLater})
+        m_stageButtons->addWidget(b);
+    m_stageButtons->addStretch(1);
+    connect(addBefore, &QPushButton::clicked, this, &SignaturePage::addStageBefore);
+    connect(addAfter, &QPushButton::clicked, this, &SignaturePage::addStageAfter);
+    connect(m_removeStage, &QPushButton::clicked, this, &SignaturePage::removeCurrentStage);
+    connect(m_stageEarlier, &QPushButton::clicked, this, [this] { moveCurrentStage(-1); });
+    connect(m_stageLater, &QPushButton::clicked, this, [this] { moveCurrentStage(1); });
+    connect(rename, &QPushButton::clicked, this, [this] {
+        const auto &predictors = m_document->study().program.predictors;
+        if (m_predictor >= static_cast<int>(predictors.size()))
+            return;
+        bool ok = false;
+        const QString name =
+            QInputDialog::getText(this, tr("Rename Stage"), tr("Name (DSPy's attribute name for the module):"),
+                                  QLineEdit::Normal, toQ(predictors[static_cast<std::size_t>(m_predictor)].name), &ok);
+        if (ok)
+            renameCurrentStage(name.trimmed());
+    });
     return top;
+}
+
+QWidget *SignaturePage::buildProgramPane()
+{
+    auto *pane = new QWidget(this);
+    auto *paneLayout = new QVBoxLayout(pane);
+    paneLayout->setContentsMargins(0, 0, 0, 0);
+    paneLayout->addLayout(m_stageButtons);
+    m_graph = new ProgramGraph(pane);
+    connect(m_graph, &ProgramGraph::stageClicked, this, &SignaturePage::setCurrentPredictor);
+    paneLayout->addWidget(m_graph, 1);
+    m_wiringLabel = new QLabel(pane);
+    m_wiringLabel->setObjectName(QStringLiteral("wiringProblems"));
+    m_wiringLabel->setWordWrap(true);
+    m_wiringLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_wiringLabel->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    m_wiringLabel->hide();
+    paneLayout->addWidget(m_wiringLabel);
+    return pane;
+}
+
+std::optional<std::vector<std::string>> SignaturePage::datasetColumns() const
+{
+    const auto &rows = m_document->examples(Split::Train);
+    if (rows.empty())
+        return std::nullopt; // no data yet: a missing column cannot be told
+    std::vector<std::string> columns;
+    for (const auto &row : rows)
+        for (const auto &[name, value] : row.values)
+            if (std::find(columns.begin(), columns.end(), name) == columns.end())
+                columns.push_back(name);
+    return columns;
+}
+
+void SignaturePage::refreshGraph()
+{
+    const prism::Program &program = m_document->study().program;
+    const prism::ProgramWiring wiring = prism::wireProgram(program, datasetColumns());
+    m_graph->setProgram(program, wiring, m_predictor);
+    m_graph->setFixedHeight(std::min(m_graph->preferredHeight(), fontMetrics().height() * 16));
+    m_wiringProblems.clear();
+    for (const auto &problem : wiring.problems(program))
+        m_wiringProblems << toQ(problem);
+    m_wiringLabel->setText(m_wiringProblems.join(QLatin1Char('\n')));
+    m_wiringLabel->setVisible(!m_wiringProblems.isEmpty());
+    const int count = static_cast<int>(program.predictors.size());
+    m_removeStage->setEnabled(count > 1);
+    m_stageEarlier->setEnabled(m_predictor > 0);
+    m_stageLater->setEnabled(m_predictor + 1 < count);
+}
+
+QStringList SignaturePage::wiringProblems() const
+{
+    return m_wiringProblems;
+}
+
+void SignaturePage::applyEdit(const prism::Result<prism::StageEdit> &edit, const QString &undoText)
+{
+    if (!edit) {
+        showProblem(toQ(edit.error().message));
+        return;
+    }
+    if (edit->study == m_document->study())
+        return; // renamed to its own name: no undo step
+    m_predictor = static_cast<int>(edit->stage);
+    ++m_typingSession;
+    m_shownRows.clear();
+    m_document->setStudy(edit->study, undoText);
+}
+
+void SignaturePage::addStageBefore()
+{
+    applyEdit(prism::addStageBefore(m_document->study(), static_cast<std::size_t>(m_predictor)), tr("Add Stage"));
+}
+
+void SignaturePage::addStageAfter()
+{
+    applyEdit(prism::addStageAfter(m_document->study(), static_cast<std::size_t>(m_predictor)), tr("Add Stage"));
+}
+
+void SignaturePage::removeCurrentStage()
+{
+    const auto &predictors = m_document->study().program.predictors;
+    if (m_predictor >= static_cast<int>(predictors.size()))
+        return;
+    const QString name = toQ(predictors[static_cast<std::size_t>(m_predictor)].name);
+    applyEdit(prism::removeStage(m_document->study(), static_cast<std::size_t>(m_predictor)),
+              tr("Remove Stage %1").arg(name));
+}
+
+void SignaturePage::renameCurrentStage(const QString &name)
+{
+    applyEdit(prism::renameStage(m_document->study(), static_cast<std::size_t>(m_predictor), toStd(name)),
+              tr("Rename Stage to %1").arg(name));
+}
+
+void SignaturePage::moveCurrentStage(int delta)
+{
+    applyEdit(prism::moveStage(m_document->study(), static_cast<std::size_t>(m_predictor), delta),
+              delta < 0 ? tr("Move Stage Earlier") : tr("Move Stage Later"));
+}
+
+void SignaturePage::moveSelectedFieldToStage(int stage)
+{
+    const auto rows = fieldRows();
+    const int row = m_fields->currentRow();
+    if (row < 0 || row >= static_cast<int>(rows.size()) || stage < 0)
+        return;
+    const std::string field = rows[static_cast<std::size_t>(row)].field.name;
+    applyEdit(prism::moveField(m_document->study(), static_cast<std::size_t>(m_predictor), field,
+                               static_cast<std::size_t>(stage)),
+              tr("Move %1 to Another Stage").arg(toQ(field)));
+}
+
+void SignaturePage::addInputFrom(const QString &field)
+{
+    applyEdit(prism::addInputFrom(m_document->study(), static_cast<std::size_t>(m_predictor), toStd(field)),
+              tr("Read %1").arg(field));
+}
+
+QStringList SignaturePage::inputChoiceTexts() const
+{
+    QStringList texts;
+    const auto columns = datasetColumns().value_or(std::vector<std::string>{});
+    for (const auto &choice : prism::inputChoices(m_document->study(), static_cast<std::size_t>(m_predictor), columns))
+        texts << tr("%1 (%2)").arg(toQ(choice.field), choice.stage.empty() ? tr("row") : toQ(choice.stage));
+    return texts;
+}
+
+void SignaturePage::showInputMenu()
+{
+    QMenu menu(this);
+    const auto columns = datasetColumns().value_or(std::vector<std::string>{});
+    const auto choices = prism::inputChoices(m_document->study(), static_cast<std::size_t>(m_predictor), columns);
+    if (choices.empty())
+        menu.addAction(tr("Nothing else to read: every earlier output and column is read already"))->setEnabled(false);
+    for (const auto &choice : choices) {
+        const QString field = toQ(choice.field);
+        const QString from = choice.stage.empty() ? tr("from the row") : tr("from stage %1").arg(toQ(choice.stage));
+        menu.addAction(tr("%1 — %2").arg(field, from), this, [this, field] { addInputFrom(field); });
+    }
+    menu.exec(m_addInputFrom->mapToGlobal(QPoint(0, m_addInputFrom->height())));
+}
+
+void SignaturePage::showMoveMenu()
+{
+    QMenu menu(this);
+    const auto &predictors = m_document->study().program.predictors;
+    for (std::size_t s = 0; s < predictors.size(); ++s) {
+        if (static_cast<int>(s) == m_predictor)
+            continue;
+        const int stage = static_cast<int>(s);
+        menu.addAction(toQ(predictors[s].name), this, [this, stage] { moveSelectedFieldToStage(stage); });
+    }
+    menu.exec(m_moveToStage->mapToGlobal(QPoint(0, m_moveToStage->height())));
 }
 
 QSplitter *SignaturePage::buildEditorSplitter(QSplitter *parent)
@@ -208,8 +415,19 @@ QWidget *SignaturePage::buildFieldsPane(QSplitter *parent)
     m_upField->setObjectName(QStringLiteral("moveUpButton"));
     m_downField = new QPushButton(tr("Move Do&wn"), fieldsPane);
     m_downField->setObjectName(QStringLiteral("moveDownButton"));
+    m_addInputFrom = new QPushButton(tr("Read &From…"), fieldsPane);
+    m_addInputFrom->setObjectName(QStringLiteral("addInputFromButton"));
+    m_addInputFrom->setToolTip(tr("Read an earlier stage's output or a column of the row"));
+    m_moveToStage = new QPushButton(tr("Field to &Stage…"), fieldsPane);
+    m_moveToStage->setObjectName(QStringLiteral("moveToStageButton"));
+    m_moveToStage->setToolTip(tr("Move the selected field to another stage"));
     for (QPushButton *b : {addInput, addOutput, m_removeField, m_upField, m_downField})
         fieldButtons->addWidget(b);
+    // Wiring between stages sits with the stage buttons (a 1024-pixel window has no room here).
+    m_stageButtons->insertWidget(m_stageButtons->count() - 1, m_addInputFrom);
+    m_stageButtons->insertWidget(m_stageButtons->count() - 1, m_moveToStage);
+    connect(m_addInputFrom, &QPushButton::clicked, this, &SignaturePage::showInputMenu);
+    connect(m_moveToStage, &QPushButton::clicked, this, &SignaturePage::showMoveMenu);
     fieldButtons->addStretch(1);
     paneLayout->addLayout(fieldButtons);
     connect(addInput, &QPushButton::clicked, this, [this] { addField(true); });
@@ -262,6 +480,7 @@ void SignaturePage::connectSignals()
             setCurrentPredictor(index);
     });
     connect(m_kindCombo, &QComboBox::currentIndexChanged, this, &SignaturePage::onKindChosen);
+    connect(m_frozenCheck, &QCheckBox::toggled, this, &SignaturePage::onFrozenToggled);
     connect(m_instruction, &QPlainTextEdit::textChanged, this, &SignaturePage::onInstructionEdited);
     connect(m_fields, &QTableWidget::cellChanged, this, &SignaturePage::onItemChanged);
     connect(m_fields, &QTableWidget::itemSelectionChanged, this, &SignaturePage::updateFieldButtons);
@@ -282,6 +501,7 @@ void SignaturePage::connectSignals()
     auto onRows = [this](Split split) {
         if (split == Split::Train) {
             updateRowRange();
+            refreshGraph(); // the columns a stage can read
             schedulePreview();
         }
     };
@@ -307,6 +527,19 @@ void SignaturePage::onKindChosen(int index)
     }
     predictor.kind = kind;
     m_document->setStudy(study, tr("Use %1").arg(m_kindCombo->itemText(index)));
+}
+
+void SignaturePage::onFrozenToggled(bool frozen)
+{
+    if (m_syncing)
+        return;
+    prism::Study study = m_document->study();
+    if (m_predictor >= static_cast<int>(study.program.predictors.size()))
+        return;
+    auto &predictor = study.program.predictors[static_cast<std::size_t>(m_predictor)];
+    predictor.frozen = frozen;
+    const QString name = toQ(predictor.name);
+    m_document->setStudy(study, frozen ? tr("Freeze %1").arg(name) : tr("Unfreeze %1").arg(name));
 }
 
 void SignaturePage::showEvent(QShowEvent *event)
@@ -356,9 +589,14 @@ void SignaturePage::syncFromStudy()
     const bool several = predictors.size() > 1;
     m_predictorLabel->setVisible(several);
     m_predictorCombo->setVisible(several);
+    // Freezing the only stage would leave an optimizer nothing to change.
+    m_frozenCheck->setVisible(several);
     if (!predictors.empty()) {
         const auto &predictor = predictors[static_cast<std::size_t>(m_predictor)];
         m_kindCombo->setCurrentIndex(m_kindCombo->findData(static_cast<int>(predictor.kind)));
+        m_frozenCheck->setChecked(predictor.frozen);
+        if (predictor.frozen)
+            m_frozenCheck->setVisible(true); // so a lone frozen stage can be thawed
         const QString instruction = toQ(predictor.signature.instruction);
         if (m_instruction->toPlainText() != instruction) {
             // An undo, a redo or another predictor: not the user's typing.
@@ -381,6 +619,7 @@ void SignaturePage::syncFromStudy()
         }())
         rebuildFieldsTable();
     updateRowRange();
+    refreshGraph();
     schedulePreview();
 }
 
@@ -662,6 +901,7 @@ void SignaturePage::updateFieldButtons()
     m_removeField->setEnabled(any);
     m_upField->setEnabled(known && at > 0 && rows[at - 1].input == rows[at].input);
     m_downField->setEnabled(known && at + 1 < rows.size() && rows[at + 1].input == rows[at].input);
+    m_moveToStage->setEnabled(any && m_document->study().program.predictors.size() > 1);
 }
 
 void SignaturePage::onRoleChanged(int row, int index)

@@ -1,13 +1,18 @@
 #pragma once
 
+#include "core/program_edit.h"
+#include "core/program_wiring.h"
 #include "core/signature.h"
 #include "lm/lm.h"
 
 #include <QWidget>
 
+#include <optional>
 #include <vector>
 
 class ErrorBanner;
+class ProgramGraph;
+class QCheckBox;
 class QComboBox;
 class QHBoxLayout;
 class QLabel;
@@ -20,9 +25,13 @@ class QTextEdit;
 class QTimer;
 class StudyDocument;
 
-// Signature page: the instruction, the fields (name, input or output, type,
-// description), Predict or ChainOfThought, and a live preview of the exact
-// chat messages the engine's adapter renders for a chosen training row.
+// Program page (the Signature page grown up): the program's stages as a
+// diagram (ProgramGraph) with what cannot work flagged live; stages added,
+// removed, renamed, reordered and frozen; and for the chosen stage its
+// instruction, its fields (name, input or output, type, description; moved to
+// another stage or wired from an earlier stage's output), Predict or
+// ChainOfThought, and a live preview of the exact chat messages the engine's
+// adapter renders for a chosen training row. Every edit is one undo step.
 class SignaturePage final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SignaturePage)
@@ -49,6 +58,24 @@ public:
     void removeSelectedField();
     void moveSelectedField(int delta);
 
+    // Stage edits (the toolbar's buttons), each one undo step; a refused one
+    // shows its reason in the banner and changes nothing.
+    void addStageBefore();
+    void addStageAfter();
+    void removeCurrentStage();
+    void renameCurrentStage(const QString &name);
+    void moveCurrentStage(int delta);
+    // The selected field to another stage (same role).
+    void moveSelectedFieldToStage(int stage);
+    // A new input of the current stage wired to an earlier output or a column.
+    void addInputFrom(const QString &field);
+    // What the current stage can read and does not: "policy_violations (find)", "snippet (row)".
+    QStringList inputChoiceTexts() const;
+
+    ProgramGraph *graph() const { return m_graph; }
+    // The wiring problems shown under the diagram, one per line.
+    QStringList wiringProblems() const;
+
     // The banner's text; empty when hidden.
     QString bannerMessage() const;
     // Replaces the renamed field's old name by the new one in the metric
@@ -68,6 +95,12 @@ private:
 
     // The page's parts, built left to right by the constructor.
     QHBoxLayout *buildPredictorBar();
+    QWidget *buildProgramPane();
+    void applyEdit(const prism::Result<prism::StageEdit> &edit, const QString &undoText);
+    void refreshGraph();
+    std::optional<std::vector<std::string>> datasetColumns() const;
+    void showInputMenu();
+    void showMoveMenu();
     QSplitter *buildEditorSplitter(QSplitter *parent);
     QWidget *buildInstructionPane(QSplitter *parent);
     QWidget *buildFieldsPane(QSplitter *parent);
@@ -75,6 +108,7 @@ private:
     void connectSignals();
     // The module kind combo: an undoable change of the predictor's kind.
     void onKindChosen(int index);
+    void onFrozenToggled(bool frozen);
 
     void syncFromStudy();
     void rebuildFieldsTable();
@@ -104,11 +138,21 @@ private:
     QComboBox *m_predictorCombo = nullptr;
     QLabel *m_predictorLabel = nullptr;
     QComboBox *m_kindCombo = nullptr;
+    QCheckBox *m_frozenCheck = nullptr;
     QPlainTextEdit *m_instruction = nullptr;
     QTableWidget *m_fields = nullptr;
     QPushButton *m_removeField = nullptr;
     QPushButton *m_upField = nullptr;
     QPushButton *m_downField = nullptr;
+    QPushButton *m_addInputFrom = nullptr;
+    QPushButton *m_moveToStage = nullptr;
+    QPushButton *m_removeStage = nullptr;
+    QPushButton *m_stageEarlier = nullptr;
+    QPushButton *m_stageLater = nullptr;
+    ProgramGraph *m_graph = nullptr;
+    QHBoxLayout *m_stageButtons = nullptr;
+    QLabel *m_wiringLabel = nullptr;
+    QStringList m_wiringProblems;
     QSpinBox *m_rowSpin = nullptr;
     QLabel *m_previewInfo = nullptr;
     QTextEdit *m_preview = nullptr;

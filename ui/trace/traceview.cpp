@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QSplitter>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -180,7 +181,16 @@ void TraceView::setTrace(const prism::ExampleTrace &trace)
         QString label = toQ(stage.predictor);
         if (stage.kind == prism::PredictorKind::ChainOfThought)
             label += tr(" (ChainOfThought)");
-        m_tabs->addTab(buildStageTab(stage), label);
+        const bool wrong = trace.stages.size() > 1 && stage.predictor == trace.firstWrongStage;
+        if (wrong)
+            label = tr("✗ %1").arg(label);
+        const int tab = m_tabs->addTab(buildStageTab(stage), label);
+        if (wrong) {
+            m_tabs->tabBar()->setTabTextColor(tab, kErrorColor);
+            m_tabs->setTabToolTip(tab, tr("The first stage that went wrong"));
+            // The stage to look at first.
+            m_tabs->setCurrentIndex(tab);
+        }
     }
     if (trace.stages.empty())
         m_tabs->addTab(new QLabel(tr("No stage ran: the program stopped before its first call."), m_tabs),
@@ -208,6 +218,14 @@ QString TraceView::summaryText() const
         html += QStringLiteral("<br>") + inputs.join(QStringLiteral(" · "));
     if (!t.result.feedback.empty())
         html += QStringLiteral("<br>") + tr("Feedback: %1").arg(toQ(t.result.feedback).toHtmlEscaped());
+    if (t.stages.size() > 1 && !t.firstWrongStage.empty())
+        html += QStringLiteral("<br>")
+                + (t.judgedAgainstPassing
+                       ? tr("First stage that went wrong: <b>%1</b> (its output differs from the label or from a "
+                            "passing run of this example)")
+                       : tr("First stage that went wrong: <b>%1</b> (its output differs from the label, or it "
+                            "failed)"))
+                      .arg(toQ(t.firstWrongStage).toHtmlEscaped());
     return html;
 }
 
