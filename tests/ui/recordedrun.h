@@ -1,7 +1,7 @@
 #pragma once
 
 // A real, small run for the monitor tests (header only): the moderation
-// sample on SimLm, by default MIPROv2 with manual knobs (6 minibatch trials of
+// sample (or another) on SimLm, by default MIPROv2 with manual knobs (6 minibatch trials of
 // 5 examples, a full evaluation every 3) or GEPA with a budget of 160 metric
 // calls, recorded into a run store in dir, with every event the controller
 // delivered, in order.
@@ -87,11 +87,12 @@ inline prism::OptimizerConfig smallGepa(prism::OptimizerConfig c)
 }
 
 inline Recording record(const std::filesystem::path &dir,
-                        prism::OptimizerConfig (*configure)(prism::OptimizerConfig) = smallMipro)
+                        prism::OptimizerConfig (*configure)(prism::OptimizerConfig) = smallMipro,
+                        const std::string &sample = "moderation")
 {
     Recording rec;
     std::filesystem::create_directories(dir);
-    auto study = prism::loadStudy(PRISM_SAMPLES_DIR "/moderation/moderation.prism.json");
+    auto study = prism::loadStudy(std::string(PRISM_SAMPLES_DIR) + "/" + sample + "/" + sample + ".prism.json");
     if (!study) {
         rec.error = study.error().message;
         return rec;

@@ -217,6 +217,44 @@ private slots:
 
     // Issue 14: with 11 trials the axis ran to 12 with 11 ticks, at multiples of 1.2 labelled
     // 0, 1, 2, 3, 4, 6, ... Ticks are now whole trials that divide the axis.
+    // Issue 16: a pipeline's run has a heatmap per predictor, chosen above it.
+    void aPipelineRunHasAHeatmapPerPredictor()
+    {
+        QTemporaryDir dir;
+        const auto rec = recordedrun::record(dir.filePath(QStringLiteral("store")).toStdString(),
+                                             recordedrun::smallMipro, "moderation_pipeline");
+        QVERIFY2(rec.error.empty(), rec.error.c_str());
+        auto page = uitest::shownMonitor(rec.store, QSize(1400, 900));
+        QString error;
+        QVERIFY2(page->loadRun(QString::fromStdString(rec.runId), &error), qPrintable(error));
+        QComboBox *predictor = page->predictorCombo();
+        QVERIFY(predictor->isVisible());
+        QCOMPARE(predictor->count(), 2);
+        QCOMPARE(predictor->itemText(0), QStringLiteral("find"));
+        QCOMPARE(predictor->itemText(1), QStringLiteral("rate"));
+        for (int i = 0; i < predictor->count(); ++i) {
+            predictor->setCurrentIndex(i);
+            QCoreApplication::processEvents();
+            const std::string name = predictor->itemText(i).toStdString();
+            int instructions = 0;
+            for (const auto &p : payloadsOf<InstructionProposedEvent>(rec.events))
+                instructions += p.predictor == name ? 1 : 0;
+            int sets = 0;
+            for (const auto &d : payloadsOf<DemoSetReadyEvent>(rec.events))
+                sets += d.predictor == name ? 1 : 0;
+            QCOMPARE(page->heatmap()->rows(), instructions);
+            QCOMPARE(page->heatmap()->columns(), sets);
+            // Every trial chose an instruction and a demo set of this predictor: the counts add up to the trials.
+            int counted = 0;
+            for (int r = 0; r < page->heatmap()->rows(); ++r)
+                for (int c = 0; c < page->heatmap()->columns(); ++c)
+                    counted += page->heatmap()->cell(r, c).count;
+            QCOMPARE(counted, static_cast<int>(page->state().trials().size()));
+        }
+        QTest::qWait(50);
+        QVERIFY(page->grab().save(shotsDir() + QStringLiteral("/06-monitor-pipeline.png")));
+    }
+
     void trialAxisTicksAreWholeTrials()
     {
         TrialChart chart;
