@@ -43,6 +43,21 @@ std::optional<ChatResponse> CallJournal::lookup(const std::string &key) const
     return it->second;
 }
 
+std::optional<ChatResponse> CallJournal::lookupFresh(const std::string &key) const
+{
+    std::lock_guard lock(m_freshMutex);
+    auto it = m_fresh.find(key);
+    if (it == m_fresh.end())
+        return std::nullopt;
+    return it->second;
+}
+
+void CallJournal::rememberFresh(const std::string &key, const ChatResponse &response)
+{
+    std::lock_guard lock(m_freshMutex);
+    m_fresh.emplace(key, response);
+}
+
 Result<void> CallJournal::record(const std::string &key, const ChatResponse &response,
                                  const std::vector<LedgerEntry> &ledger)
 {
@@ -100,6 +115,20 @@ Result<ChatResponse> JournalLm::complete(const ChatRequest &request)
     if (auto recorded = m_journal->lookup(key))
         return std::move(*recorded);
 
+    // Without cache reads, ManagedLm makes every request its own call: here
+    // the same request waits for the first (InFlightCalls) and takes its answer.
+    const CallServices &services = m_inner->services();
+    const bool readsCache = services.cache && services.cacheEnabled && !services.cacheBypass;
+    std::optional<InFlightCalls::Claim> claim;
+    if (!readsCache && services.inFlight) {
+        auto claimed = services.inFlight->claim(key, services.cancel.get());
+        if (!claimed)
+            return Error::make(ErrorKind::Cancelled, "cancelled: no new LM call is started");
+        claim.emplace(std::move(*claimed));
+        if (auto fresh = m_journal->lookupFresh(key))
+            return std::move(*fresh);
+    }
+
     std::vector<LedgerEntry> captured;
     std::vector<LedgerEntry> *previous = t_capture;
     t_capture = &captured;
@@ -117,6 +146,8 @@ Result<ChatResponse> JournalLm::complete(const ChatRequest &request)
     if (!written)
         return Error::make(ErrorKind::Io,
                            "the answer could not be recorded in the run store: " + written.error().message);
+    if (!readsCache)
+        m_journal->rememberFresh(key, result.value());
     return result;
 }
 

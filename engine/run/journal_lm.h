@@ -29,7 +29,13 @@ public:
     // written on its own.
     void attachLedger(Ledger &ledger);
 
+    // An answer recorded by an earlier session of the run.
     std::optional<ChatResponse> lookup(const std::string &key) const;
+    // Answers this session paid for, kept when the run reads no response cache
+    // (--no-cache): an identical request later in the run (the same stage-1
+    // prompt under another stage-2 configuration) is answered from here.
+    std::optional<ChatResponse> lookupFresh(const std::string &key) const;
+    void rememberFresh(const std::string &key, const ChatResponse &response);
     Result<void> record(const std::string &key, const ChatResponse &response, const std::vector<LedgerEntry> &ledger);
     Result<void> recordLedgerOnly(const std::vector<LedgerEntry> &ledger);
 
@@ -48,6 +54,8 @@ private:
     int m_session = 1;
     std::unordered_map<std::string, ChatResponse> m_recorded;
     mutable std::atomic<long long> m_replayed{0};
+    mutable std::mutex m_freshMutex;
+    std::unordered_map<std::string, ChatResponse> m_fresh; // guarded by m_freshMutex
     mutable std::mutex m_errorMutex;
     std::optional<Error> m_storeError;
 };
@@ -56,6 +64,9 @@ private:
 // answered from it (no call, no ledger entry, no budget); any other goes to
 // the ManagedLm and its answer is committed to the journal before it is
 // returned. Keys are the response cache's (cacheKey with the model's identity).
+// When the run reads no cache, the journal also stands in for it: identical
+// requests (at once or later) pay one call, as ManagedLm's cache makes them
+// otherwise, so a run never pays twice for one request.
 class JournalLm final : public Lm {
 public:
     JournalLm(std::shared_ptr<ManagedLm> inner, std::shared_ptr<CallJournal> journal);
