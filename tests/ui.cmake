@@ -42,7 +42,7 @@ if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/test_screenshots.cpp)
 endif()
 # Compare, History and Export: each runs a small real optimization on SimLm
 # (tests/ui/runfixture.h) or fills a private run store.
-foreach(t test_comparepage test_historypage test_exporters test_journey)
+foreach(t test_comparepage test_historypage test_exporters test_journey test_journey_pipeline)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
     prism_add_ui_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/${t}.cpp)
   endif()
