@@ -55,181 +55,199 @@ ProgramGraph::ProgramGraph(QWidget *parent) : QGraphicsView(parent), m_scene(new
     setAccessibleName(tr("Program diagram"));
 }
 
-void ProgramGraph::setProgram(const prism::Program &program, const prism::ProgramWiring &wiring, int selected)
-{
-    m_scene->clear();
-    m_nodes.clear();
-    m_edges.clear();
-    m_flagged.assign(program.predictors.size(), false);
-    m_selected = selected;
+namespace {
 
-    const QPalette pal = palette();
-    const QFont plain = font();
-    QFont bold = plain;
-    bold.setBold(true);
-    QFont small = plain;
-    small.setPointSizeF(plain.pointSizeF() * 0.9);
-    const QFontMetrics fm(plain);
-    const QFontMetrics fmBold(bold);
-    const qreal line = fm.height() + 6;
-    const qreal header = line * 2 + 4;
-    const qreal gap = fm.averageCharWidth() * 9;
+// One drawing of a program: the node geometry, then the nodes and edges.
+class Drawing {
+public:
+    Drawing(QGraphicsScene *scene, const QPalette &palette, const QFont &font) : m_scene(scene), m_pal(palette)
+    {
+        m_plain = font;
+        m_bold = font;
+        m_bold.setBold(true);
+        m_small = font;
+        m_small.setPointSizeF(font.pointSizeF() * 0.9);
+        const QFontMetrics fm(m_plain);
+        m_line = fm.height() + 6;
+        m_header = m_line * 2 + 4;
+        m_gap = fm.averageCharWidth() * 9;
+    }
 
     // Wide enough for the longest name on any node.
-    int widest = fmBold.horizontalAdvance(tr("Row fields"));
-    for (const auto &f : wiring.exampleFields)
-        widest = std::max(widest, fm.horizontalAdvance(toQ(f)));
-    for (const auto &p : program.predictors) {
-        widest = std::max(widest, fmBold.horizontalAdvance(toQ(p.name)));
-        for (const auto &f : p.signature.inputs)
-            widest = std::max(widest, fm.horizontalAdvance(toQ(f.name) + QStringLiteral(" ?")));
-        for (const auto &f : p.signature.outputs)
-            widest = std::max(widest, fm.horizontalAdvance(toQ(f.name)));
-    }
-    const qreal width = std::max<qreal>(widest + 36, fm.averageCharWidth() * 22);
-
-    // Where each field leaves a node: the row's fields, then each stage's outputs.
-    std::map<QString, QPointF> rowPorts;
-    std::vector<std::map<QString, QPointF>> outPorts(program.predictors.size());
-    std::vector<std::map<QString, QPointF>> inPorts(program.predictors.size());
-
-    // The row's node.
+    void fitWidth(const prism::Program &program, const prism::ProgramWiring &wiring)
     {
-        const qreal height = header + line * std::max<qreal>(1, static_cast<qreal>(wiring.exampleFields.size())) + 6;
-        auto *node = m_scene->addRect(0, 0, width, height, QPen(pal.color(QPalette::Mid), 1.2),
-                                      pal.color(QPalette::AlternateBase));
+        const QFontMetrics fm(m_plain);
+        const QFontMetrics fmBold(m_bold);
+        int widest = fmBold.horizontalAdvance(QObject::tr("Row fields"));
+        for (const auto &f : wiring.exampleFields)
+            widest = std::max(widest, fm.horizontalAdvance(toQ(f)));
+        for (const auto &p : program.predictors) {
+            widest = std::max(widest, fmBold.horizontalAdvance(toQ(p.name)));
+            for (const auto &f : p.signature.inputs)
+                widest = std::max(widest, fm.horizontalAdvance(toQ(f.name) + QStringLiteral(" ?")));
+            for (const auto &f : p.signature.outputs)
+                widest = std::max(widest, fm.horizontalAdvance(toQ(f.name)));
+        }
+        m_width = std::max<qreal>(widest + 36, fm.averageCharWidth() * 22);
+    }
+
+    void rowNode(const std::vector<std::string> &fields)
+    {
+        const qreal height = m_header + m_line * std::max<qreal>(1, static_cast<qreal>(fields.size())) + 6;
+        auto *node = m_scene->addRect(0, 0, m_width, height, QPen(m_pal.color(QPalette::Mid), 1.2),
+                                      m_pal.color(QPalette::AlternateBase));
         node->setData(kStageKey, -1);
-        auto *title = text(tr("Row fields"), bold, pal.color(QPalette::Text), node);
-        title->setPos(10, 6);
-        auto *sub = text(tr("from the dataset"), small, pal.color(QPalette::PlaceholderText), node);
-        sub->setPos(10, 6 + line);
-        qreal y = header;
-        for (const auto &f : wiring.exampleFields) {
-            auto *label = text(toQ(f), plain, pal.color(QPalette::Text), node);
-            label->setPos(width - 14 - label->boundingRect().width(), y + 3);
-            const QPointF port(width, y + line / 2);
-            addPort(node, port, pal.color(QPalette::Mid));
-            rowPorts[toQ(f)] = port;
-            y += line;
+        text(QObject::tr("Row fields"), m_bold, m_pal.color(QPalette::Text), node)->setPos(10, 6);
+        text(QObject::tr("from the dataset"), m_small, m_pal.color(QPalette::PlaceholderText), node)
+            ->setPos(10, 6 + m_line);
+        qreal y = m_header;
+        for (const auto &f : fields) {
+            auto *label = text(toQ(f), m_plain, m_pal.color(QPalette::Text), node);
+            label->setPos(m_width - 14 - label->boundingRect().width(), y + 3);
+            const QPointF port(m_width, y + m_line / 2);
+            addPort(node, port, m_pal.color(QPalette::Mid));
+            m_rowPorts[toQ(f)] = port;
+            y += m_line;
         }
     }
 
-    for (std::size_t s = 0; s < program.predictors.size(); ++s) {
-        const prism::Predictor &p = program.predictors[s];
-        const prism::StageWiring *w = s < wiring.stages.size() ? &wiring.stages[s] : nullptr;
+    // Stage s's node: its title, kind, inputs (flagged red when missing or
+    // read too early) and outputs, and its problems as the tooltip.
+    QGraphicsRectItem *stageNode(std::size_t s, const prism::Predictor &p, const prism::StageWiring *w, bool selected)
+    {
         const bool flagged = w && !w->problems.empty();
-        m_flagged[s] = flagged;
-        const qreal x = static_cast<qreal>(s + 1) * (width + gap);
+        const qreal x = static_cast<qreal>(s + 1) * (m_width + m_gap);
         const auto inputs = p.signature.inputs.size();
-        const auto outputs = p.effectiveSignature().outputs.size();
-        const qreal height = header + line * static_cast<qreal>(std::max<std::size_t>(1, inputs + outputs)) + 10;
-        const bool isSelected = static_cast<int>(s) == selected;
-        QPen border(flagged      ? kErrorColor
-                    : isSelected ? pal.color(QPalette::Highlight)
-                                 : pal.color(QPalette::Mid),
-                    isSelected || flagged ? 2.4 : 1.2);
-        auto *node = m_scene->addRect(x, 0, width, height, border, pal.color(QPalette::Base));
+        const auto outputs = p.effectiveSignature().outputs;
+        const qreal height =
+            m_header + m_line * static_cast<qreal>(std::max<std::size_t>(1, inputs + outputs.size())) + 10;
+        const QPen border(flagged    ? kErrorColor
+                          : selected ? m_pal.color(QPalette::Highlight)
+                                     : m_pal.color(QPalette::Mid),
+                          selected || flagged ? 2.4 : 1.2);
+        auto *node = m_scene->addRect(x, 0, m_width, height, border, m_pal.color(QPalette::Base));
         node->setData(kStageKey, static_cast<int>(s));
-        m_nodes.push_back(node);
         if (p.frozen) {
-            auto *band = m_scene->addRect(x + 1, 1, width - 2, header - 2, Qt::NoPen, kFrozenFill);
+            auto *band = m_scene->addRect(x + 1, 1, m_width - 2, m_header - 2, Qt::NoPen, kFrozenFill);
             band->setParentItem(node);
-            band->setData(kStageKey, static_cast<int>(s));
         }
-        auto *title = text(toQ(p.name), bold, pal.color(QPalette::Text), node);
-        title->setPos(x + 10, 6);
-        title->setData(kStageKey, static_cast<int>(s));
-        const QString kind = p.frozen ? tr("%1 · frozen").arg(kindText(p)) : kindText(p);
-        auto *sub = text(kind, small, pal.color(QPalette::PlaceholderText), node);
-        sub->setPos(x + 10, 6 + line);
-        sub->setData(kStageKey, static_cast<int>(s));
+        text(toQ(p.name), m_bold, m_pal.color(QPalette::Text), node)->setPos(x + 10, 6);
+        const QString kind = p.frozen ? QObject::tr("%1 · frozen").arg(kindText(p)) : kindText(p);
+        text(kind, m_small, m_pal.color(QPalette::PlaceholderText), node)->setPos(x + 10, 6 + m_line);
 
-        qreal y = header;
+        qreal y = m_header;
         for (std::size_t i = 0; i < inputs; ++i) {
             const QString name = toQ(p.signature.inputs[i].name);
             const prism::WiredInput *in = w && i < w->inputs.size() ? &w->inputs[i] : nullptr;
             const bool bad =
                 in && (in->source == prism::InputSource::Missing || in->source == prism::InputSource::LaterStage);
-            auto *label = text(bad ? name + QStringLiteral(" ?") : name, plain,
-                               bad ? kErrorColor : pal.color(QPalette::Text), node);
-            label->setPos(x + 14, y + 3);
-            label->setData(kStageKey, static_cast<int>(s));
-            const QPointF port(x, y + line / 2);
-            addPort(node, port, bad ? kErrorColor : pal.color(QPalette::Mid));
-            inPorts[s][name] = port;
-            y += line;
+            text(bad ? name + QStringLiteral(" ?") : name, m_plain, bad ? kErrorColor : m_pal.color(QPalette::Text),
+                 node)
+                ->setPos(x + 14, y + 3);
+            const QPointF port(x, y + m_line / 2);
+            addPort(node, port, bad ? kErrorColor : m_pal.color(QPalette::Mid));
+            m_inPorts[{s, name}] = port;
+            y += m_line;
         }
-        auto *rule = m_scene->addLine(x + 8, y + 3, x + width - 8, y + 3, QPen(pal.color(QPalette::Midlight), 1));
+        auto *rule = m_scene->addLine(x + 8, y + 3, x + m_width - 8, y + 3, QPen(m_pal.color(QPalette::Midlight), 1));
         rule->setParentItem(node);
         y += 6;
-        for (const auto &f : p.effectiveSignature().outputs) {
-            const QString name = toQ(f.name);
-            auto *label = text(name, plain, pal.color(QPalette::Text), node);
-            label->setPos(x + width - 14 - label->boundingRect().width(), y + 3);
-            label->setData(kStageKey, static_cast<int>(s));
-            const QPointF port(x + width, y + line / 2);
-            addPort(node, port, pal.color(QPalette::Dark));
-            outPorts[s][name] = port;
-            y += line;
+        for (const auto &f : outputs) {
+            auto *label = text(toQ(f.name), m_plain, m_pal.color(QPalette::Text), node);
+            label->setPos(x + m_width - 14 - label->boundingRect().width(), y + 3);
+            const QPointF port(x + m_width, y + m_line / 2);
+            addPort(node, port, m_pal.color(QPalette::Dark));
+            m_outPorts[{s, toQ(f.name)}] = port;
+            y += m_line;
         }
-        if (flagged) {
-            QStringList problems;
+        QStringList tip;
+        if (flagged)
             for (const auto &problem : w->problems)
-                problems << toQ(problem);
-            node->setToolTip(problems.join(QLatin1Char('\n')));
-        } else {
-            node->setToolTip(tr("%1: click to edit this stage").arg(toQ(p.name)));
-        }
+                tip << toQ(problem);
+        node->setToolTip(flagged ? tip.join(QLatin1Char('\n'))
+                                 : QObject::tr("%1: click to edit this stage").arg(toQ(p.name)));
+        return node;
     }
 
-    // The edges, drawn under the nodes. Between neighbouring columns a curve;
-    // one that would cross a node (it skips a column, or runs back from a
-    // later stage) goes round below the nodes, in a lane of its own.
-    qreal bottom = 0;
-    for (QGraphicsItem *item : m_scene->items())
-        if (!item->parentItem())
-            bottom = std::max(bottom, item->sceneBoundingRect().bottom());
-    int lanes = 0;
-    const qreal step = width + gap;
-    auto edge = [&](QPointF from, QPointF to, const QPen &pen) {
-        QPainterPath path(from);
-        const bool neighbours = to.x() > from.x() && to.x() - from.x() < step;
-        if (neighbours) {
-            const qreal dx = (to.x() - from.x()) / 2;
-            path.cubicTo(from + QPointF(dx, 0), to - QPointF(dx, 0), to);
-        } else {
-            const qreal lane = bottom + 10 + 7 * lanes++;
-            const qreal r = gap / 2;
-            path.lineTo(from.x() + r, from.y());
-            path.lineTo(from.x() + r, lane);
-            path.lineTo(to.x() - r, lane);
-            path.lineTo(to.x() - r, to.y());
-            path.lineTo(to);
-        }
-        auto *item = m_scene->addPath(path, pen);
-        item->setZValue(-1);
-    };
-    const QPen normal(pal.color(QPalette::Dark), 1.3);
-    const QPen wrong(kErrorColor, 1.6, Qt::DashLine);
-    for (std::size_t s = 0; s < program.predictors.size() && s < wiring.stages.size(); ++s) {
-        const QString stageName = toQ(program.predictors[s].name);
-        for (const auto &in : wiring.stages[s].inputs) {
-            const QString field = toQ(in.field);
-            const QPointF to = inPorts[s][field];
-            if (in.source == prism::InputSource::Example && rowPorts.count(field)) {
-                edge(rowPorts[field], to, normal);
-                m_edges << QStringLiteral("example.%1 -> %2.%1").arg(field, stageName);
-            } else if ((in.source == prism::InputSource::Stage || in.source == prism::InputSource::LaterStage)
-                       && in.stage >= 0 && static_cast<std::size_t>(in.stage) < outPorts.size()) {
-                const auto from = static_cast<std::size_t>(in.stage);
-                const bool later = in.source == prism::InputSource::LaterStage;
-                edge(outPorts[from][field], to, later ? wrong : normal);
-                m_edges << QStringLiteral("%1.%2 -> %3.%2%4")
-                               .arg(toQ(program.predictors[from].name), field, stageName,
-                                    later ? tr(" (later stage)") : QString());
+    // The edges, under the nodes. Between neighbouring columns a curve; one
+    // that would cross a node (it skips a column, or runs back from a later
+    // stage) goes round below the nodes, in a lane of its own. Returns their
+    // texts ("example.snippet -> find.snippet").
+    QStringList edges(const prism::Program &program, const prism::ProgramWiring &wiring)
+    {
+        qreal bottom = 0;
+        for (QGraphicsItem *item : m_scene->items())
+            if (!item->parentItem())
+                bottom = std::max(bottom, item->sceneBoundingRect().bottom());
+        const QPen normal(m_pal.color(QPalette::Dark), 1.3);
+        const QPen wrong(kErrorColor, 1.6, Qt::DashLine);
+        QStringList texts;
+        int lanes = 0;
+        auto draw = [&](QPointF from, QPointF to, const QPen &pen) {
+            QPainterPath path(from);
+            if (to.x() > from.x() && to.x() - from.x() < m_width + m_gap) {
+                const qreal dx = (to.x() - from.x()) / 2;
+                path.cubicTo(from + QPointF(dx, 0), to - QPointF(dx, 0), to);
+            } else {
+                const qreal lane = bottom + 10 + 7 * lanes++;
+                const qreal r = m_gap / 2;
+                path.lineTo(from.x() + r, from.y());
+                path.lineTo(from.x() + r, lane);
+                path.lineTo(to.x() - r, lane);
+                path.lineTo(to.x() - r, to.y());
+                path.lineTo(to);
+            }
+            m_scene->addPath(path, pen)->setZValue(-1);
+        };
+        for (std::size_t s = 0; s < program.predictors.size() && s < wiring.stages.size(); ++s) {
+            const QString stageName = toQ(program.predictors[s].name);
+            for (const auto &in : wiring.stages[s].inputs) {
+                const QString field = toQ(in.field);
+                const QPointF to = m_inPorts[{s, field}];
+                if (in.source == prism::InputSource::Example && m_rowPorts.count(field)) {
+                    draw(m_rowPorts[field], to, normal);
+                    texts << QStringLiteral("example.%1 -> %2.%1").arg(field, stageName);
+                } else if ((in.source == prism::InputSource::Stage || in.source == prism::InputSource::LaterStage)
+                           && in.stage >= 0 && static_cast<std::size_t>(in.stage) < program.predictors.size()) {
+                    const auto from = static_cast<std::size_t>(in.stage);
+                    const bool later = in.source == prism::InputSource::LaterStage;
+                    draw(m_outPorts[{from, field}], to, later ? wrong : normal);
+                    texts << QStringLiteral("%1.%2 -> %3.%2%4")
+                                 .arg(toQ(program.predictors[from].name), field, stageName,
+                                      later ? QObject::tr(" (later stage)") : QString());
+                }
             }
         }
+        return texts;
     }
+
+private:
+    QGraphicsScene *m_scene;
+    QPalette m_pal;
+    QFont m_plain, m_bold, m_small;
+    qreal m_line = 0, m_header = 0, m_gap = 0, m_width = 0;
+    std::map<QString, QPointF> m_rowPorts;                         // where each row field leaves
+    std::map<std::pair<std::size_t, QString>, QPointF> m_inPorts;  // (stage, field) -> where it enters
+    std::map<std::pair<std::size_t, QString>, QPointF> m_outPorts; // (stage, field) -> where it leaves
+};
+
+} // namespace
+
+void ProgramGraph::setProgram(const prism::Program &program, const prism::ProgramWiring &wiring, int selected)
+{
+    m_scene->clear();
+    m_nodes.clear();
+    m_flagged.assign(program.predictors.size(), false);
+    m_selected = selected;
+    Drawing drawing(m_scene, palette(), font());
+    drawing.fitWidth(program, wiring);
+    drawing.rowNode(wiring.exampleFields);
+    for (std::size_t s = 0; s < program.predictors.size(); ++s) {
+        const prism::StageWiring *w = s < wiring.stages.size() ? &wiring.stages[s] : nullptr;
+        m_flagged[s] = w && !w->problems.empty();
+        m_nodes.push_back(drawing.stageNode(s, program.predictors[s], w, static_cast<int>(s) == selected));
+    }
+    m_edges = drawing.edges(program, wiring);
     m_scene->setSceneRect(m_scene->itemsBoundingRect().adjusted(-8, -8, 8, 8));
 }
 

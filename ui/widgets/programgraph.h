@@ -47,11 +47,6 @@ protected:
     void mousePressEvent(QMouseEvent *event) override;
 
 private:
-    struct Port {
-        QPointF left;  // where an edge ends (inputs)
-        QPointF right; // where an edge starts (outputs)
-    };
-
     QGraphicsScene *m_scene = nullptr;
     int m_selected = 0;
     QStringList m_edges;
