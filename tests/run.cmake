@@ -21,3 +21,4 @@ prism_add_test(test_pins RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_pin
 prism_add_test(test_plan_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_plan_cli.cpp)
 prism_add_test(test_example_trace SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_example_trace.cpp)
 prism_add_test(test_judge_cli RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_judge_cli.cpp)
+prism_add_test(test_run_choice SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_choice.cpp)

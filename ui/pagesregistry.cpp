@@ -1,3 +1,4 @@
+#include "run/run_choice.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 
@@ -140,6 +141,23 @@ void registerPages(MainWindow *window)
         }
         window->showPage(QObject::tr("Monitor"));
     });
+    // Any trial as the run's program (issue 16 item 5), through the writable store.
+    QObject::connect(
+        monitor, &MonitorPage::useProgramRequested, window,
+        [window, monitor, history, bridge](const QString &runId, const std::vector<prism::ConfigChoice> &config) {
+            auto chosen = prism::chooseRunProgram(*bridge->store(), runId.toStdString(), config, "user");
+            if (!chosen) {
+                QMessageBox::warning(window, QObject::tr("Use as Run's Program"),
+                                     QString::fromStdString(chosen.error().message));
+                return;
+            }
+            QString error;
+            monitor->loadRun(runId, &error);
+            history->refresh();
+            window->statusBar()->showMessage(
+                QObject::tr("Run %1: %2 is now its program, chosen by you instead of %3")
+                    .arg(runId, QString::fromStdString(chosen->configKey), QString::fromStdString(chosen->replaced)));
+        });
     QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window,
                      [window, compare](const QString &runId) {
                          window->showPage(QObject::tr("Compare"));

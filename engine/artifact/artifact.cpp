@@ -117,6 +117,9 @@ Json infoToJson(const ArtifactInfo &info)
         j["scores"] = scores;
     if (!info.runId.empty())
         j["run_id"] = info.runId;
+    if (!info.chosenBy.empty())
+        j["chosen"] =
+            Json{{"by", info.chosenBy}, {"config_key", info.chosenConfigKey}, {"replaced", info.replacedConfigKey}};
     if (!info.createdAt.empty())
         j["created_at"] = info.createdAt;
     return j;
@@ -243,6 +246,12 @@ Result<ArtifactInfo> infoFromJson(const Json &j)
         return bad("\"run_id\" must be a string");
     if (!readString(j, "created_at", info.createdAt))
         return bad("\"created_at\" must be a string");
+    if (j.contains("chosen")) {
+        const Json &c = j["chosen"];
+        if (!c.is_object() || !readString(c, "by", info.chosenBy) || !readString(c, "config_key", info.chosenConfigKey)
+            || !readString(c, "replaced", info.replacedConfigKey))
+            return bad("\"chosen\" must be an object with string \"by\", \"config_key\" and \"replaced\"");
+    }
     return info;
 }
 

@@ -55,7 +55,12 @@ struct ArtifactInfo {
                                                     // out when the study has no val; "train" for random_search,
                                                     // which then selects on all of train) | "test"
     std::string runId;                              // empty = omitted
-    std::string createdAt;                          // ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z; empty = omitted
+    // Set when someone made another configuration of the run its program
+    // (wire: "chosen": {"by", "config_key", "replaced"}); empty = the optimizer's pick.
+    std::string chosenBy;
+    std::string chosenConfigKey;
+    std::string replacedConfigKey;
+    std::string createdAt; // ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z; empty = omitted
     bool operator==(const ArtifactInfo &other) const = default;
 };
 

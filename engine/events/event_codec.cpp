@@ -253,6 +253,17 @@ Json encode(const CandidateProposedEvent &e)
     return j;
 }
 
+Json encode(const ProgramChosenEvent &e)
+{
+    Json j = Json::object();
+    j["config"] = configJson(e.config);
+    j["config_key"] = e.configKey;
+    j["score"] = e.score ? Json(*e.score) : Json(nullptr);
+    j["by"] = e.by;
+    j["replaced"] = e.replaced;
+    return j;
+}
+
 Json encode(const RunFinishedEvent &e)
 {
     Json optimizerCalls = Json::object();
@@ -718,6 +729,15 @@ EventPayload decodeAny(EventType type, Reader &r, const std::string &where, std:
     case EventType::Error: return ErrorEvent{r.str("message")};
     case EventType::RunFinished: return decodeRunFinished(r);
     case EventType::CandidateProposed: return decodeCandidateProposed(r, where, error);
+    case EventType::ProgramChosen: {
+        ProgramChosenEvent e;
+        e.config = readConfig(r);
+        e.configKey = r.str("config_key");
+        e.score = r.optNumber("score");
+        e.by = r.str("by");
+        e.replaced = r.str("replaced");
+        return e;
+    }
     }
     return WarningEvent{};
 }

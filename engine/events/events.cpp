@@ -24,6 +24,7 @@ constexpr EventName kEventNames[] = {
     {EventType::Error, "error"},
     {EventType::RunFinished, "run_finished"},
     {EventType::CandidateProposed, "candidate_proposed"},
+    {EventType::ProgramChosen, "program_chosen"},
 };
 
 static_assert(std::variant_size_v<EventPayload> == std::size(kEventNames),

@@ -36,6 +36,7 @@ enum class EventType {
     Error,
     RunFinished,
     CandidateProposed,
+    ProgramChosen,
 };
 
 const char *eventTypeName(EventType type);
@@ -242,11 +243,22 @@ struct CandidateProposedEvent {
     bool operator==(const CandidateProposedEvent &other) const = default;
 };
 
+// After a run: a configuration the run evaluated was made the run's program
+// instead of the optimizer's pick (issue 16 item 5), and by whom.
+struct ProgramChosenEvent {
+    std::vector<ConfigChoice> config;
+    std::string configKey;
+    std::optional<double> score; // its full evaluation on the selection split, percent
+    std::string by;              // "user"
+    std::string replaced;        // the config key of the program it replaces
+    bool operator==(const ProgramChosenEvent &other) const = default;
+};
+
 // In EventType order: the variant's index is the type.
 using EventPayload =
     std::variant<RunStartedEvent, PhaseStartedEvent, DemoSetReadyEvent, SummaryReadyEvent, InstructionProposedEvent,
                  TrialStartedEvent, TrialFinishedEvent, FullEvalFinishedEvent, BestUpdatedEvent, BudgetWarningEvent,
-                 WarningEvent, ErrorEvent, RunFinishedEvent, CandidateProposedEvent>;
+                 WarningEvent, ErrorEvent, RunFinishedEvent, CandidateProposedEvent, ProgramChosenEvent>;
 
 EventType eventTypeOf(const EventPayload &payload);
 

@@ -410,6 +410,16 @@ void RunState::on(const RunFinishedEvent &e, double elapsed, Changes &changes)
         addLog(LogLine::Level::Info, elapsed, "note: " + note, changes);
 }
 
+void RunState::on(const ProgramChosenEvent &e, double elapsed, Changes &changes)
+{
+    m_chosen = e;
+    changes.flags |= Finished;
+    std::string line = "program chosen by " + e.by + ": " + e.configKey;
+    if (e.score)
+        line += fmt::format(" ({:.2f}%)", *e.score);
+    addLog(LogLine::Level::Info, elapsed, line + ", instead of " + e.replaced, changes);
+}
+
 int RunState::plannedSearchTrials() const
 {
     if (m_settingsNumTrials)

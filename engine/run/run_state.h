@@ -236,6 +236,8 @@ public:
         std::optional<int> trial; // its full evaluation
     };
     const std::vector<CandidateProposedEvent> &proposals() const { return m_proposals; }
+    // The configuration made the run's program after it ended, instead of the optimizer's pick.
+    const std::optional<ProgramChosenEvent> &chosen() const { return m_chosen; }
     const std::vector<GepaCandidate> &gepaCandidates() const { return m_gepaCandidates; }
     // Metric calls used and allowed, from the last proposal; empty before one.
     std::optional<std::pair<long long, long long>> metricCallBudget() const { return m_metricCalls; }
@@ -278,6 +280,7 @@ private:
     void on(const WarningEvent &e, double elapsed, Changes &changes);
     void on(const ErrorEvent &e, double elapsed, Changes &changes);
     void on(const RunFinishedEvent &e, double elapsed, Changes &changes);
+    void on(const ProgramChosenEvent &e, double elapsed, Changes &changes);
     void on(const CandidateProposedEvent &e, double elapsed, Changes &changes);
     void addLog(LogLine::Level level, double elapsed, std::string text, Changes &changes);
     Candidate *findCandidate(const std::string &predictor, int index);
@@ -338,6 +341,7 @@ private:
     std::vector<std::string> m_notes;
     int m_finishedTrials = 0;
     std::optional<double> m_finalBest;
+    std::optional<ProgramChosenEvent> m_chosen;
     std::map<std::string, RoleUsage> m_usage;
     std::optional<double> m_dollars;
 };

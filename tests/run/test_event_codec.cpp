@@ -122,6 +122,8 @@ std::vector<EventPayload> everyEvent()
             ErrorEvent{"an error"},
             done,
             bare,
+            ProgramChosenEvent{config(), "classify:i2.d1|explain:i0", 70.0, "user", "k"},
+            ProgramChosenEvent{config(), "k", std::nullopt, "user", "classify:i2.d1|explain:i0"},
             proposed,
             rejected};
 }

@@ -30,6 +30,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -227,6 +228,46 @@ private slots:
         QCOMPARE(report.errors, std::size_t{0});
         QVERIFY2(std::abs(report.scorePercent - summary->scoreB) < 1e-9,
                  qPrintable(QStringLiteral("%1 vs %2").arg(report.scorePercent).arg(summary->scoreB)));
+    }
+
+    // Issue 16 item 5: any trial's program as the run's, instead of the optimizer's pick.
+    void useAnotherTrialAsTheRunsProgram()
+    {
+        QVERIFY(m_window->showPage(QStringLiteral("Monitor")));
+        auto *monitor = page<MonitorPage>("Monitor");
+        const auto &trials = monitor->state().trials();
+        std::string pick; // the optimizer's: its last best
+        const auto events = m_window->findChild<EngineBridge *>()->store()->events(monitor->runId().toStdString());
+        QVERIFY(events.ok());
+        for (const auto &e : events.value())
+            if (const auto *best = e.as<prism::BestUpdatedEvent>())
+                pick = best->configKey;
+        int row = -1;
+        for (std::size_t i = 0; i < trials.size() && row < 0; ++i)
+            if (trials[i].kind == "full" && trials[i].configKey != pick)
+                row = static_cast<int>(i);
+        QVERIFY2(row >= 0, "the run has another fully evaluated trial");
+        const std::string chosenKey = trials[static_cast<std::size_t>(row)].configKey;
+        monitor->trialsTable()->selectRow(row);
+        QVERIFY(monitor->useProgramButton()->isEnabled());
+        monitor->useProgramButton()->click();
+
+        auto *bridge = m_window->findChild<EngineBridge *>();
+        const std::string runId = monitor->runId().toStdString();
+        const std::string text = bridge->store()->artifact(runId).value();
+        auto loaded = prism::loadDspyProgramFile(m_dir.filePath(QStringLiteral("pipeline.json")).toStdString(),
+                                                 doc()->study().program);
+        QVERIFY(loaded.ok());
+        auto chosen = prism::loadDspyProgram(text, "the run's artifact", doc()->study().program);
+        QVERIFY(chosen.ok());
+        QVERIFY(chosen->info.has_value());
+        QCOMPARE(chosen->info->chosenBy, std::string("user"));
+        QCOMPARE(chosen->info->chosenConfigKey, chosenKey);
+        QCOMPARE(chosen->info->replacedConfigKey, pick);
+        QVERIFY(!(chosen->program == loaded->program)); // not the exported pick any more
+        QVERIFY2(monitor->logView()->toPlainText().contains(
+                     QStringLiteral("program chosen by user: %1").arg(QString::fromStdString(chosenKey))),
+                 qPrintable(monitor->logView()->toPlainText().right(300)));
     }
 };
 

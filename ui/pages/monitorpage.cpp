@@ -307,6 +307,12 @@ QWidget *MonitorPage::buildTrialsTab()
     m_traceButton->setToolTip(tr("What the model was sent and answered for the selected example, replayed from "
                                  "the run's call journal (no new call). Double-click a row does the same."));
     m_traceButton->setEnabled(false);
+    m_useButton = new QPushButton(tr("&Use as Run's Program"), split);
+    m_useButton->setObjectName(QStringLiteral("useProgramButton"));
+    m_useButton->setToolTip(tr("Make this trial's configuration the run's program instead of the optimizer's pick: "
+                               "Export and Compare then use it, and the run records that you chose it"));
+    m_useButton->setEnabled(false);
+    connect(m_useButton, &QPushButton::clicked, this, &MonitorPage::useShownTrialProgram);
     auto *labelRow = new QHBoxLayout;
     labelRow->addWidget(m_examplesLabel, 1);
     labelRow->addWidget(m_traceButton, 0, Qt::AlignTop);
@@ -317,7 +323,17 @@ QWidget *MonitorPage::buildTrialsTab()
             [this](int row) { m_traceButton->setEnabled(m_store && row >= 0 && !m_shownConfigKey.isEmpty()); });
     connect(m_traceButton, &QPushButton::clicked, this, [this] { openExampleTrace(m_examples->currentRow()); });
 
-    split->addWidget(m_trialsView);
+    // Under the trials: what can be done with the selected one's program (the
+    // per-example side has no width to spare at 1024 pixels).
+    auto *trialsPane = new QWidget(split);
+    auto *trialsLayout = new QVBoxLayout(trialsPane);
+    trialsLayout->setContentsMargins(0, 0, 0, 0);
+    trialsLayout->addWidget(m_trialsView, 1);
+    auto *trialActions = new QHBoxLayout;
+    trialActions->addWidget(m_useButton);
+    trialActions->addStretch(1);
+    trialsLayout->addLayout(trialActions);
+    split->addWidget(trialsPane);
     split->addWidget(detail);
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 1);
@@ -818,11 +834,26 @@ TraceDialog *MonitorPage::openExampleTrace(int row)
     return dialog;
 }
 
+void MonitorPage::useShownTrialProgram()
+{
+    if (m_shownTrial < 0 || m_shownTrial >= static_cast<int>(m_state.trials().size()))
+        return;
+    std::vector<prism::ConfigChoice> config;
+    for (const auto &c : m_state.trials()[static_cast<std::size_t>(m_shownTrial)].config)
+        config.push_back(
+            prism::ConfigChoice{c.predictor, c.instruction, c.demos >= 0 ? std::optional<int>(c.demos) : std::nullopt});
+    emit useProgramRequested(m_runId, config);
+}
+
 void MonitorPage::showTrialResults(int row)
 {
     m_examples->setRowCount(0);
     m_shownConfigKey.clear();
     m_traceButton->setEnabled(false);
+    m_shownTrial = row;
+    // Only a finished run's program can be replaced (a resume would replace it again).
+    m_useButton->setEnabled((m_status ? *m_status : m_state.status()) == prism::RunStatus::Finished && row >= 0
+                            && row < static_cast<int>(m_state.trials().size()));
     if (row < 0 || row >= static_cast<int>(m_state.trials().size())) {
         m_examplesLabel->setText(tr("Select a trial to see its per-example results."));
         return;

@@ -68,6 +68,9 @@ public:
 signals:
     // The Cancel button of a live run (connected to EngineBridge::cancel).
     void cancelRequested();
+    // "Use as the Run's Program" on a finished run's trial: make that
+    // configuration the run's program (pagesregistry.cpp, prism::chooseRunProgram).
+    void useProgramRequested(const QString &runId, const std::vector<prism::ConfigChoice> &config);
 
 public:
     const prism::RunState &state() const { return m_state; }
@@ -108,6 +111,9 @@ public:
     // non-modal window. Null when there is no store or no such row.
     TraceDialog *openExampleTrace(int row);
     QPushButton *traceButton() const { return m_traceButton; }
+    QPushButton *useProgramButton() const { return m_useButton; }
+    // Asks to make the shown trial's configuration the run's program (the button's click).
+    void useShownTrialProgram();
     // Reads the ledger totals from the store now.
     void refreshLedger();
 
@@ -163,6 +169,8 @@ private:
     QLabel *m_examplesLabel = nullptr;
     QTableWidget *m_examples = nullptr;
     QPushButton *m_traceButton = nullptr;
+    QPushButton *m_useButton = nullptr;
+    int m_shownTrial = -1;
     QString m_shownConfigKey; // the trial whose examples the table shows
     CandidateTableModel *m_candidatesModel = nullptr;
     QTableView *m_candidatesView = nullptr;
