@@ -61,6 +61,27 @@ std::shared_ptr<prism::RunStore> openReader(const std::shared_ptr<prism::RunStor
     return store;
 }
 
+// Any trial as the run's program (issue 16 item 5), through the writable store.
+void connectRunChoice(MainWindow *window, MonitorPage *monitor, HistoryPage *history, EngineBridge *bridge)
+{
+    QObject::connect(
+        monitor, &MonitorPage::useProgramRequested, window,
+        [window, monitor, history, bridge](const QString &runId, const std::vector<prism::ConfigChoice> &config) {
+            auto chosen = prism::chooseRunProgram(*bridge->store(), runId.toStdString(), config, "user");
+            if (!chosen) {
+                QMessageBox::warning(window, QObject::tr("Use as Run's Program"),
+                                     QString::fromStdString(chosen.error().message));
+                return;
+            }
+            QString error;
+            monitor->loadRun(runId, &error);
+            history->refresh();
+            window->statusBar()->showMessage(
+                QObject::tr("Run %1: %2 is now its program, chosen by you instead of %3")
+                    .arg(runId, QString::fromStdString(chosen->configKey), QString::fromStdString(chosen->replaced)));
+        });
+}
+
 } // namespace
 
 void registerPages(MainWindow *window)
@@ -141,23 +162,7 @@ void registerPages(MainWindow *window)
         }
         window->showPage(QObject::tr("Monitor"));
     });
-    // Any trial as the run's program (issue 16 item 5), through the writable store.
-    QObject::connect(
-        monitor, &MonitorPage::useProgramRequested, window,
-        [window, monitor, history, bridge](const QString &runId, const std::vector<prism::ConfigChoice> &config) {
-            auto chosen = prism::chooseRunProgram(*bridge->store(), runId.toStdString(), config, "user");
-            if (!chosen) {
-                QMessageBox::warning(window, QObject::tr("Use as Run's Program"),
-                                     QString::fromStdString(chosen.error().message));
-                return;
-            }
-            QString error;
-            monitor->loadRun(runId, &error);
-            history->refresh();
-            window->statusBar()->showMessage(
-                QObject::tr("Run %1: %2 is now its program, chosen by you instead of %3")
-                    .arg(runId, QString::fromStdString(chosen->configKey), QString::fromStdString(chosen->replaced)));
-        });
+    connectRunChoice(window, monitor, history, bridge);
     QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window,
                      [window, compare](const QString &runId) {
                          window->showPage(QObject::tr("Compare"));

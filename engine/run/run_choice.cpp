@@ -9,7 +9,16 @@
 
 namespace prism {
 
-Result<Program> programOfConfig(RunStore &store, const std::string &runId, const std::vector<ConfigChoice> &config)
+namespace {
+
+// What the choice reads of a run: its record, its study snapshot, its events.
+struct RunSnapshot {
+    RunRecord run;
+    Study study;
+    std::vector<RunEvent> events;
+};
+
+Result<RunSnapshot> loadSnapshot(RunStore &store, const std::string &runId)
 {
     auto run = store.loadRun(runId);
     if (!run)
@@ -20,15 +29,21 @@ Result<Program> programOfConfig(RunStore &store, const std::string &runId, const
     auto events = store.events(runId);
     if (!events)
         return events.error();
+    return RunSnapshot{std::move(*run), std::move(*study), std::move(*events)};
+}
+
+Result<Program> programOf(const RunSnapshot &snapshot, const std::vector<ConfigChoice> &config)
+{
+    const std::string &runId = snapshot.run.id;
     std::map<std::pair<std::string, std::size_t>, std::string> instructions;
     std::map<std::pair<std::string, std::size_t>, std::vector<Demo>> demoSets;
-    for (const RunEvent &e : events.value()) {
+    for (const RunEvent &e : snapshot.events) {
         if (const auto *p = std::get_if<InstructionProposedEvent>(&e.payload))
             instructions[{p->predictor, p->index}] = p->text;
         else if (const auto *d = std::get_if<DemoSetReadyEvent>(&e.payload))
             demoSets[{d->predictor, d->index}] = d->demos;
     }
-    Program program = study->program;
+    Program program = snapshot.study.program;
     for (const ConfigChoice &c : config) {
         Predictor *p = program.find(c.predictor);
         auto instruction = instructions.find({c.predictor, static_cast<std::size_t>(c.instruction)});
@@ -47,31 +62,36 @@ Result<Program> programOfConfig(RunStore &store, const std::string &runId, const
     return program;
 }
 
+} // namespace
+
+Result<Program> programOfConfig(RunStore &store, const std::string &runId, const std::vector<ConfigChoice> &config)
+{
+    auto snapshot = loadSnapshot(store, runId);
+    if (!snapshot)
+        return snapshot.error();
+    return programOf(*snapshot, config);
+}
+
 Result<ProgramChosenEvent> chooseRunProgram(RunStore &store, const std::string &runId,
                                             const std::vector<ConfigChoice> &config, const std::string &by)
 {
-    auto run = store.loadRun(runId);
-    if (!run)
-        return run.error();
-    if (run->status != RunStatus::Finished)
+    auto snapshot = loadSnapshot(store, runId);
+    if (!snapshot)
+        return snapshot.error();
+    if (snapshot->run.status != RunStatus::Finished)
         return Error::make(ErrorKind::Config, "run " + runId
                                                   + " has not finished: only a finished run's program can be "
                                                     "chosen (a resume would replace it)");
-    auto program = programOfConfig(store, runId, config);
+    auto program = programOf(*snapshot, config);
     if (!program)
         return program.error();
-    auto study = studyFromJsonText(run->studyJson, "the study snapshot of run " + runId);
-    if (!study)
-        return study.error();
-    auto events = store.events(runId);
-    if (!events)
-        return events.error();
+    const std::vector<RunEvent> &events = snapshot->events;
 
     ProgramChosenEvent chosen;
     chosen.config = config;
     chosen.configKey = configKeyOf(config);
     chosen.by = by;
-    for (const RunEvent &e : events.value()) {
+    for (const RunEvent &e : events) {
         if (const auto *full = std::get_if<FullEvalFinishedEvent>(&e.payload);
             full && full->configKey == chosen.configKey)
             chosen.score = full->score;
@@ -86,13 +106,13 @@ Result<ProgramChosenEvent> chooseRunProgram(RunStore &store, const std::string &
         return text.error();
     std::optional<ArtifactInfo> info;
     if (!text->empty()) {
-        auto loaded = loadDspyProgram(*text, "the artifact of run " + runId, study->program);
+        auto loaded = loadDspyProgram(*text, "the artifact of run " + runId, snapshot->study.program);
         if (!loaded)
             return loaded.error();
         info = loaded->info;
     }
     if (!info)
-        info = artifactInfoFromStudy(*study);
+        info = artifactInfoFromStudy(snapshot->study);
     info->optimizedScore = chosen.score;
     // The test comparison measured the replaced program: compare again for this one.
     info->splitScores.erase("test");
@@ -108,8 +128,8 @@ Result<ProgramChosenEvent> chooseRunProgram(RunStore &store, const std::string &
     RunEvent event;
     event.seq = *last + 1;
     event.payload = chosen;
-    if (!events->empty())
-        event.elapsedSeconds = events->back().elapsedSeconds;
+    if (!events.empty())
+        event.elapsedSeconds = events.back().elapsedSeconds;
     if (auto appended = store.appendEvent(runId, event); !appended)
         return appended.error();
     return chosen;
