@@ -88,7 +88,8 @@ void registerPages(MainWindow *window)
 {
     StudyDocument *doc = window->document();
     window->addPage(QObject::tr("Dataset"), new DatasetPage(doc), studioIcon(QStringLiteral("dataset")));
-    window->addPage(QObject::tr("Program"), new SignaturePage(doc), studioIcon(QStringLiteral("signature")));
+    auto *program = new SignaturePage(doc);
+    window->addPage(QObject::tr("Program"), program, studioIcon(QStringLiteral("signature")));
     auto *metric = new MetricPage(doc);
     window->addPage(QObject::tr("Metric"), metric, studioIcon(QStringLiteral("metric")));
     window->addPage(QObject::tr("Models"), new ModelsPage(doc), studioIcon(QStringLiteral("models")));
@@ -150,6 +151,7 @@ void registerPages(MainWindow *window)
     QObject::connect(playground, &PlaygroundPage::spent, spend, &SpendTracker::addJob);
     QObject::connect(grid, &GridPage::spent, spend, &SpendTracker::addJob);
     QObject::connect(metric, &MetricPage::spent, spend, &SpendTracker::addJob);
+    QObject::connect(program, &SignaturePage::spent, spend, &SpendTracker::addJob);
     QObject::connect(spend, &SpendTracker::changed, window,
                      [window, spend] { window->setSpendText(spend->statusText(), spend->toolTip()); });
     window->setSpendText(spend->statusText(), spend->toolTip());

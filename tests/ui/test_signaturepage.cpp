@@ -7,7 +7,9 @@
 #include "widgets/programgraph.h"
 
 #include "adapter/adapter.h"
+#include "adapter/predict.h"
 #include "artifact/prompt_export.h"
+#include "sim/simlm.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -413,6 +415,60 @@ private slots:
             m_doc->undoStack()->undo();
         QCOMPARE(m_doc->study().program.predictors.size(), std::size_t{1});
         QCOMPARE(m_doc->study().program.predictors[0].name, std::string("classify"));
+    }
+
+    // Issue 16: the preview of a later stage with what the earlier ones produced for the row.
+    void previewShowsWhatTheEarlierStagesProduced()
+    {
+        QString error;
+        QVERIFY2(m_doc->newFromSample(QStringLiteral("moderation_pipeline"), &error), qPrintable(error));
+        // The row's turn (the system message names every field as {field} anyway).
+        auto userTurn = [this] { return QString::fromStdString(m_page->previewMessages().back().content); };
+        m_page->setCurrentPredictor(1);
+        m_page->setPreviewRow(4);
+        m_page->flushPreview();
+        QVERIFY(userTurn().contains(QStringLiteral("{policy_violations}")));
+        QVERIFY(m_page->runEarlierButton()->isVisible());
+
+        // What find answers for row 4, by the engine directly.
+        const prism::Study &study = m_doc->study();
+        prism::Program find;
+        find.predictors = {study.program.predictors[0]};
+        prism::SimLm sim(study.taskModel.model);
+        prism::CallOptions call;
+        call.role = "evaluation";
+        const auto adapter = prism::makeAdapter(study.eval.adapter);
+        const prism::Prediction expected =
+            prism::runProgram(find, m_doc->examples(Split::Train)[4].values, sim, *adapter, call);
+        QVERIFY(!expected.error);
+        const auto rendered =
+            adapter->format(study.program.predictors[1].effectiveSignature(), {},
+                            prism::Fields{{"snippet", m_doc->examples(Split::Train)[4].values.get("snippet")},
+                                          {"policy_violations", expected.values.get("policy_violations")}});
+
+        m_page->runEarlierStages();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_page->isRunningEarlierStages(), 20000);
+        m_page->flushPreview();
+        QVERIFY2(!userTurn().contains(QStringLiteral("{policy_violations}")), qPrintable(m_page->bannerMessage()));
+        QCOMPARE(m_page->previewMessages().back().content, rendered.back().content);
+
+        // Another row, or an edit of the earlier stage: placeholders again until run again.
+        m_page->setPreviewRow(5);
+        m_page->flushPreview();
+        QVERIFY(userTurn().contains(QStringLiteral("{policy_violations}")));
+        m_page->setPreviewRow(4);
+        m_page->flushPreview();
+        QVERIFY(!userTurn().contains(QStringLiteral("{policy_violations}")));
+        prism::Study edited = m_doc->study();
+        edited.program.predictors[0].signature.instruction += " Be strict.";
+        m_doc->setStudy(edited, QStringLiteral("edit find"));
+        m_page->flushPreview();
+        QVERIFY(userTurn().contains(QStringLiteral("{policy_violations}")));
+
+        // The first stage reads only the row: nothing to run.
+        m_page->setCurrentPredictor(0);
+        m_page->flushPreview();
+        QVERIFY(!m_page->runEarlierButton()->isVisible());
     }
 
     void renamingAnOutputCarriesTheMetricAndDemos()

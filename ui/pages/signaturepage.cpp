@@ -6,6 +6,13 @@
 #include "widgets/errorbanner.h"
 #include "widgets/programgraph.h"
 
+#include "engine/jobmodels.h"
+
+#include "adapter/predict.h"
+#include "core/json.h"
+
+#include <nlohmann/json.hpp>
+
 #include "adapter/adapter.h"
 #include "lm/estimate.h"
 
@@ -30,6 +37,7 @@
 #include <QTextBlock>
 #include <QTextCursor>
 #include <QTextEdit>
+#include <QThread>
 #include <QTimer>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -125,6 +133,76 @@ SignaturePage::SignaturePage(StudyDocument *document, QWidget *parent) : QWidget
     m_leftSplitter = left;
     left->setStretchFactor(0, 1);
     left->setStretchFactor(1, 0);
+}
+
+SignaturePage::~SignaturePage()
+{
+    // The worker holds its own copies; stop it and let it finish before the page goes.
+    if (m_earlierModels)
+        m_earlierModels->cancel();
+    if (m_earlierThread)
+        m_earlierThread->wait();
+}
+
+std::string SignaturePage::earlierStagesKey() const
+{
+    const prism::Study &study = m_document->study();
+    prism::Program earlier;
+    const auto count =
+        std::min<std::size_t>(static_cast<std::size_t>(std::max(0, m_predictor)), study.program.predictors.size());
+    earlier.predictors.assign(study.program.predictors.begin(),
+                              study.program.predictors.begin() + static_cast<std::ptrdiff_t>(count));
+    return prism::toJson(earlier).dump() + "\n" + study.taskModel.model + "\n" + study.taskModel.baseUrl + "\n"
+           + std::to_string(study.eval.adapter == prism::AdapterKind::Json);
+}
+
+void SignaturePage::runEarlierStages()
+{
+    const prism::Study study = m_document->study();
+    const auto &train = m_document->examples(Split::Train);
+    const int row = previewRow();
+    if (isRunningEarlierStages() || m_predictor <= 0 || row < 0 || row >= static_cast<int>(train.size()))
+        return;
+    prism::Program earlier;
+    earlier.predictors.assign(study.program.predictors.begin(),
+                              study.program.predictors.begin() + static_cast<std::ptrdiff_t>(m_predictor));
+    const prism::Fields inputs = train[static_cast<std::size_t>(row)].values;
+    const std::string key = earlierStagesKey();
+    auto models = std::make_shared<JobModels>();
+    auto produced = std::make_shared<prism::Prediction>();
+    auto failure = std::make_shared<std::string>();
+    m_earlierModels = models;
+    m_earlierThread = QThread::create([study, earlier, inputs, models, produced, failure] {
+        auto opened = models->open(study);
+        if (!opened) {
+            *failure = opened.error().message;
+            return;
+        }
+        const auto adapter = prism::makeAdapter(study.eval.adapter);
+        // The evaluation's call settings, so what a run asked before is a cache hit.
+        prism::CallOptions call;
+        call.temperature = opened.value()->taskConfig.temperature;
+        call.maxTokens = opened.value()->taskConfig.maxTokens;
+        call.role = "evaluation";
+        *produced = prism::runProgram(earlier, inputs, *opened.value()->task, *adapter, call);
+        if (produced->error)
+            *failure = produced->error->message;
+    });
+    m_runEarlier->setEnabled(false);
+    m_earlierRunning = true;
+    connect(m_earlierThread, &QThread::finished, this, [this, models, produced, failure, row, key] {
+        m_earlierRunning = false;
+        emit spent(spendFromLedger(models->ledgerByRole()));
+        m_runEarlier->setEnabled(true);
+        if (!failure->empty()) {
+            showProblem(tr("The earlier stages could not run: %1").arg(toQ(*failure)));
+            return;
+        }
+        m_produced = Produced{row, key, produced->values};
+        schedulePreview();
+    });
+    connect(m_earlierThread, &QThread::finished, m_earlierThread, &QObject::deleteLater);
+    m_earlierThread->start();
 }
 
 QHBoxLayout *SignaturePage::buildPredictorBar()
@@ -459,6 +537,13 @@ QWidget *SignaturePage::buildPreviewPane(QSplitter *parent)
     previewBar->addStretch(1);
     previewBar->addWidget(rowLabel);
     previewBar->addWidget(m_rowSpin);
+    m_runEarlier = new QPushButton(tr("Run &Earlier Stages"), right);
+    m_runEarlier->setObjectName(QStringLiteral("runEarlierStagesButton"));
+    m_runEarlier->setToolTip(tr("Run the stages before this one on the row with the task model, so the preview "
+                                "shows what they produce instead of {placeholders}. Answers already in the "
+                                "response cache cost nothing; other calls are paid."));
+    connect(m_runEarlier, &QPushButton::clicked, this, &SignaturePage::runEarlierStages);
+    previewBar->addWidget(m_runEarlier);
     rightLayout->addLayout(previewBar);
     m_previewInfo = new QLabel(right);
     m_previewInfo->setObjectName(QStringLiteral("previewInfo"));
@@ -1122,14 +1207,26 @@ void SignaturePage::renderPreview()
     const int row = previewRow();
     const prism::Example *example =
         row >= 0 && row < static_cast<int>(train.size()) ? &train[static_cast<std::size_t>(row)] : nullptr;
+    // What the earlier stages produced for this row, when they were run and have not changed since.
+    const prism::Fields *ran =
+        m_produced && m_produced->row == row && m_produced->key == earlierStagesKey() ? &m_produced->values : nullptr;
     prism::Fields inputs;
+    bool shownProduced = false;
     for (const auto &field : signature.inputs) {
         const prism::Value *value = example ? example->values.find(field.name) : nullptr;
-        if (value && !produced.contains(field.name))
+        const prism::Value *output = ran ? ran->find(field.name) : nullptr;
+        if (produced.contains(field.name) && output) {
+            inputs.set(field.name, *output);
+            shownProduced = true;
+        } else if (value && !produced.contains(field.name)) {
             inputs.set(field.name, *value);
-        else
+        } else {
             inputs.set(field.name, prism::Value("{" + field.name + "}"));
+        }
     }
+    const bool readsEarlier = std::any_of(signature.inputs.begin(), signature.inputs.end(),
+                                          [&](const prism::Field &f) { return produced.contains(f.name); });
+    m_runEarlier->setVisible(readsEarlier);
     m_messages = adapter->format(signature, predictor.demos, inputs);
 
     std::size_t chars = 0;
@@ -1143,6 +1240,8 @@ void SignaturePage::renderPreview()
     info += tr(" \u00b7 about %1 tokens").arg(prism::estimateTokens(chars));
     if (!example)
         info += tr(" \u00b7 no training row: inputs shown as {placeholders}");
+    else if (shownProduced)
+        info += tr(" \u00b7 earlier stages' outputs as the pipeline produced them for this row");
     m_previewInfo->setText(info);
 
     const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);

@@ -1,16 +1,24 @@
 #pragma once
 
+#include "core/example.h"
 #include "core/program_edit.h"
 #include "core/program_wiring.h"
 #include "core/signature.h"
+#include "engine/spendtracker.h"
 #include "lm/lm.h"
+
+#include <QPointer>
 
 #include <QWidget>
 
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 class ErrorBanner;
+class JobModels;
+class QThread;
 class ProgramGraph;
 class QCheckBox;
 class QComboBox;
@@ -38,6 +46,7 @@ class SignaturePage final : public QWidget {
 
 public:
     explicit SignaturePage(StudyDocument *document, QWidget *parent = nullptr);
+    ~SignaturePage() override;
 
     int currentPredictor() const { return m_predictor; }
     void setCurrentPredictor(int index);
@@ -53,7 +62,19 @@ public:
     QString previewText() const;
     // Renders now instead of after the debounce (tests, screenshots).
     void flushPreview();
+    // Runs the stages before the chosen one on the preview row with the
+    // study's task model (the response cache answers what was asked before),
+    // in the background; the preview then shows what they produced instead of
+    // {placeholders}, until the row or those stages change.
+    void runEarlierStages();
+    bool isRunningEarlierStages() const { return m_earlierRunning; }
+    QPushButton *runEarlierButton() const { return m_runEarlier; }
 
+signals:
+    // What running the earlier stages cost, by role (the status bar's session spend).
+    void spent(const SpendByRole &calls);
+
+public:
     void addField(bool input);
     void removeSelectedField();
     void moveSelectedField(int delta);
@@ -153,6 +174,18 @@ private:
     QHBoxLayout *m_stageButtons = nullptr;
     QLabel *m_wiringLabel = nullptr;
     QStringList m_wiringProblems;
+    QPushButton *m_runEarlier = nullptr;
+    QPointer<QThread> m_earlierThread;
+    bool m_earlierRunning = false; // until its result is on the page
+    std::shared_ptr<JobModels> m_earlierModels;
+    // What the earlier stages produced for a row, and for which stages (their JSON and the task model).
+    struct Produced {
+        int row = -1;
+        std::string key;
+        prism::Fields values;
+    };
+    std::optional<Produced> m_produced;
+    std::string earlierStagesKey() const;
     QSpinBox *m_rowSpin = nullptr;
     QLabel *m_previewInfo = nullptr;
     QTextEdit *m_preview = nullptr;
