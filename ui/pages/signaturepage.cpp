@@ -583,17 +583,20 @@ void SignaturePage::connectSignals()
         m_banner->clear();
         syncFromStudy();
     });
-    auto onRows = [this](Split split) {
+    auto onRows = [this](Split split, bool columnsMayChange) {
         if (split == Split::Train) {
             updateRowRange();
-            refreshGraph(); // the columns a stage can read
+            // The columns a stage can read: not after a cell edit (every row
+            // would be read again on the UI thread for each keystroke's commit).
+            if (columnsMayChange)
+                refreshGraph();
             schedulePreview();
         }
     };
-    connect(m_document, &StudyDocument::dataChanged, this, onRows);
-    connect(m_document, &StudyDocument::rowChanged, this, [onRows](Split split, int) { onRows(split); });
-    connect(m_document, &StudyDocument::rowsInserted, this, [onRows](Split split, int, int) { onRows(split); });
-    connect(m_document, &StudyDocument::rowsRemoved, this, [onRows](Split split, int, int) { onRows(split); });
+    connect(m_document, &StudyDocument::dataChanged, this, [onRows](Split split) { onRows(split, true); });
+    connect(m_document, &StudyDocument::rowChanged, this, [onRows](Split split, int) { onRows(split, false); });
+    connect(m_document, &StudyDocument::rowsInserted, this, [onRows](Split split, int, int) { onRows(split, true); });
+    connect(m_document, &StudyDocument::rowsRemoved, this, [onRows](Split split, int, int) { onRows(split, true); });
 }
 
 void SignaturePage::onKindChosen(int index)
