@@ -295,15 +295,28 @@ QWidget *SignaturePage::buildProgramPane()
 
 std::optional<std::vector<std::string>> SignaturePage::datasetColumns() const
 {
-    const auto &rows = m_document->examples(Split::Train);
-    if (rows.empty())
-        return std::nullopt; // no data yet: a missing column cannot be told
-    std::vector<std::string> columns;
-    for (const auto &row : rows)
-        for (const auto &[name, value] : row.values)
-            if (std::find(columns.begin(), columns.end(), name) == columns.end())
-                columns.push_back(name);
-    return columns;
+    // Read from every row once per data change, not on each edit of the study
+    // (each keystroke in the instruction redraws the diagram).
+    if (m_columnsStale) {
+        m_columnsStale = false;
+        m_columns.reset();
+        const auto &rows = m_document->examples(Split::Train);
+        if (!rows.empty()) { // no data yet: a missing column cannot be told
+            m_columns.emplace();
+            for (const auto &row : rows)
+                addColumnsOf(row);
+        }
+    }
+    return m_columns;
+}
+
+void SignaturePage::addColumnsOf(const prism::Example &row) const
+{
+    if (!m_columns)
+        return;
+    for (const auto &[name, value] : row.values)
+        if (std::find(m_columns->begin(), m_columns->end(), name) == m_columns->end())
+            m_columns->push_back(name);
 }
 
 void SignaturePage::refreshGraph()
@@ -579,24 +592,29 @@ void SignaturePage::connectSignals()
 
     connect(m_document, &StudyDocument::studyChanged, this, &SignaturePage::syncFromStudy);
     connect(m_document, &StudyDocument::documentReset, this, [this] {
+        m_columnsStale = true;
         m_predictor = 0;
         m_banner->clear();
         syncFromStudy();
     });
-    auto onRows = [this](Split split, bool columnsMayChange) {
-        if (split == Split::Train) {
-            updateRowRange();
-            // The columns a stage can read: not after a cell edit (every row
-            // would be read again on the UI thread for each keystroke's commit).
-            if (columnsMayChange)
-                refreshGraph();
-            schedulePreview();
-        }
+    auto onRows = [this](Split split, int editedRow) {
+        if (split != Split::Train)
+            return;
+        // The columns a stage can read: read again after a whole-split change,
+        // and only the edited row after a cell edit.
+        const auto &rows = m_document->examples(Split::Train);
+        if (editedRow < 0 || editedRow >= static_cast<int>(rows.size()))
+            m_columnsStale = true;
+        else
+            addColumnsOf(rows[static_cast<std::size_t>(editedRow)]);
+        updateRowRange();
+        refreshGraph();
+        schedulePreview();
     };
-    connect(m_document, &StudyDocument::dataChanged, this, [onRows](Split split) { onRows(split, true); });
-    connect(m_document, &StudyDocument::rowChanged, this, [onRows](Split split, int) { onRows(split, false); });
-    connect(m_document, &StudyDocument::rowsInserted, this, [onRows](Split split, int, int) { onRows(split, true); });
-    connect(m_document, &StudyDocument::rowsRemoved, this, [onRows](Split split, int, int) { onRows(split, true); });
+    connect(m_document, &StudyDocument::dataChanged, this, [onRows](Split split) { onRows(split, -1); });
+    connect(m_document, &StudyDocument::rowChanged, this, [onRows](Split split, int row) { onRows(split, row); });
+    connect(m_document, &StudyDocument::rowsInserted, this, [onRows](Split split, int, int) { onRows(split, -1); });
+    connect(m_document, &StudyDocument::rowsRemoved, this, [onRows](Split split, int, int) { onRows(split, -1); });
 }
 
 void SignaturePage::onKindChosen(int index)

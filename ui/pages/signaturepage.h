@@ -120,6 +120,7 @@ private:
     void applyEdit(const prism::Result<prism::StageEdit> &edit, const QString &undoText);
     void refreshGraph();
     std::optional<std::vector<std::string>> datasetColumns() const;
+    void addColumnsOf(const prism::Example &row) const;
     void showInputMenu();
     void showMoveMenu();
     QSplitter *buildEditorSplitter(QSplitter *parent);
@@ -174,6 +175,9 @@ private:
     QHBoxLayout *m_stageButtons = nullptr;
     QLabel *m_wiringLabel = nullptr;
     QStringList m_wiringProblems;
+    // The train rows' columns (empty = no rows), read again when stale.
+    mutable std::optional<std::vector<std::string>> m_columns;
+    mutable bool m_columnsStale = true;
     QPushButton *m_runEarlier = nullptr;
     QPointer<QThread> m_earlierThread;
     bool m_earlierRunning = false; // until its result is on the page
