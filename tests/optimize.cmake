@@ -13,3 +13,5 @@ prism_add_test(test_random_search SOURCES
 prism_add_test(test_freeze SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/optimize/fixture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/optimize/test_freeze.cpp)
+prism_add_test(test_screening SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/optimize/test_screening.cpp)

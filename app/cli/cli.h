@@ -10,6 +10,7 @@
 #include "metric/judge.h"
 
 #include <cstddef>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,8 +103,23 @@ std::string renderLedgerText(const Ledger &ledger);
 std::string renderCacheLine(const CacheSummary &cache, const LedgerTotals &totals);
 Json cacheToJson(const CacheSummary &cache);
 
-std::string renderEvalText(const EvalContext &context, const EvalReport &report);
-std::string renderEvalJson(const EvalContext &context, const EvalReport &report);
+// `prism eval`'s reports are built from one piece per example, made as each
+// result arrives (EvalOptions::sink), so the results themselves are not kept.
+using EvalTextRow = std::vector<std::string>; // #, input, expected, predicted, score, error
+EvalTextRow evalTextRow(const EvalContext &context, const ExampleResult &result);
+// The text report: a table of `rows` (packCells(evalTextRow(...)) pieces)
+// whose column widths fit the header and every row, then the totals.
+class PieceSpool;
+struct EvalTextTable {
+    std::vector<std::size_t> widths; // per column, grown by add()
+    void add(const EvalTextRow &row);
+};
+void writeEvalText(std::FILE *out, const EvalContext &context, const EvalReport &report, PieceSpool &rows,
+                   const EvalTextTable &table);
+// One entry of --json's "results", pretty-printed as it sits in the document.
+std::string evalJsonItem(const EvalContext &context, const ExampleResult &result);
+// The --json document, its "results" made of `items` in order.
+void writeEvalJson(std::FILE *out, const EvalContext &context, const EvalReport &report, PieceSpool &items);
 
 // A single updating line "eval 12/15" on stderr; silent when disabled.
 // advance() may be called from several threads.

@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "options.h"
+#include "spool.h"
 
 #include "adapter/adapter.h"
 #include "core/study.h"
@@ -78,51 +79,72 @@ int loadFailed(const Error &error)
     return ExitLoad;
 }
 
-// Examples a budget refused did not run: they leave the report, and the
-// totals are summed again in dataset order.
-void dropBudgetRefusals(EvalReport &report)
-{
-    std::vector<ExampleResult> kept;
-    kept.reserve(report.results.size());
-    report.scored = 0;
-    report.errors = 0;
-    report.scoreSum = 0.0;
-    report.usage = TokenUsage{};
-    for (auto &r : report.results) {
-        if (r.error && r.error->kind == ErrorKind::Budget)
-            continue;
-        report.usage.add(r.prediction.usage);
-        if (r.error) {
-            ++report.errors;
-        } else {
-            ++report.scored;
-            report.scoreSum += *r.score;
-        }
-        kept.push_back(std::move(r));
-    }
-    report.results = std::move(kept);
-    report.scorePercent =
-        report.scored > 0 ? std::round(10000.0 * report.scoreSum / static_cast<double>(report.scored)) / 100.0 : 0.0;
-}
+// What the command keeps of each result as it arrives, in dataset order: its
+// row of the report, and the totals without the examples a budget refused
+// (they did not run: they leave the report, and the totals are summed again).
+struct EvalPieces {
+    PieceSpool spool;    // text rows or --json items, in order
+    EvalTextTable table; // the text table's column widths
+    std::size_t ran = 0;
+    std::size_t scored = 0;
+    std::size_t errors = 0;
+    double scoreSum = 0.0;
+    TokenUsage usage;
+    // The first kept result's error, and whether every kept result failed with
+    // an error of its kind (commonEndpointFailure).
+    std::optional<Error> firstError;
+    bool sameErrorKind = true;
 
-// When every example that ran failed with the same endpoint problem (a bad
-// key, an unknown model, a server that went away), that one problem.
-std::optional<Error> commonEndpointFailure(const EvalReport &report)
-{
-    if (report.results.empty() || report.scored > 0)
-        return std::nullopt;
-    const auto &first = report.results.front().error;
-    if (!first)
-        return std::nullopt;
-    const ErrorKind kind = first->kind;
-    if (kind != ErrorKind::Auth && kind != ErrorKind::InvalidRequest && kind != ErrorKind::Transport
-        && kind != ErrorKind::Timeout)
-        return std::nullopt;
-    for (const auto &r : report.results)
-        if (!r.error || r.error->kind != kind)
+    void keep(const EvalContext &context, bool json, const ExampleResult &r)
+    {
+        if (r.error && r.error->kind == ErrorKind::Budget)
+            return;
+        if (json) {
+            spool.append(evalJsonItem(context, r));
+        } else {
+            const EvalTextRow row = evalTextRow(context, r);
+            table.add(row);
+            spool.append(packCells(row));
+        }
+        ++ran;
+        usage.add(r.prediction.usage);
+        if (r.error) {
+            ++errors;
+            if (ran == 1)
+                firstError = r.error;
+            else if (!firstError || firstError->kind != r.error->kind)
+                sameErrorKind = false;
+        } else {
+            ++scored;
+            scoreSum += *r.score;
+            sameErrorKind = false;
+        }
+    }
+
+    // The report's totals without the refused examples.
+    void dropRefusals(EvalReport &report) const
+    {
+        report.ran = ran;
+        report.scored = scored;
+        report.errors = errors;
+        report.scoreSum = scoreSum;
+        report.usage = usage;
+        report.scorePercent = scored > 0 ? std::round(10000.0 * scoreSum / static_cast<double>(scored)) / 100.0 : 0.0;
+    }
+
+    // When every example that ran failed with the same endpoint problem (a bad
+    // key, an unknown model, a server that went away), that one problem.
+    std::optional<Error> commonEndpointFailure() const
+    {
+        if (ran == 0 || scored > 0 || !firstError || !sameErrorKind)
             return std::nullopt;
-    return first;
-}
+        const ErrorKind kind = firstError->kind;
+        if (kind != ErrorKind::Auth && kind != ErrorKind::InvalidRequest && kind != ErrorKind::Transport
+            && kind != ErrorKind::Timeout)
+            return std::nullopt;
+        return firstError;
+    }
+};
 
 // Fails fast, with one line, on a key, server or model that cannot work: the
 // task model's, and a judge metric's judge model when it is another.
@@ -216,6 +238,10 @@ int runEval(const EvalArgs &args)
         }
         progress.advance();
     };
+    // Each result becomes its piece of the report as it arrives; none is kept
+    // whole (a 50,000-row evaluation would hold every input and answer).
+    EvalPieces pieces;
+    options.sink = [&](ExampleResult &&r) { pieces.keep(context, args.output.json, r); };
     spdlog::debug("evaluating {} {} examples on {} thread(s), {} call(s) in flight at most", examples.size(), splitName,
                   options.threads, set.taskConfig.maxConcurrency);
 
@@ -230,7 +256,7 @@ int runEval(const EvalArgs &args)
     progress.finish();
 
     if (budgetStop) {
-        dropBudgetRefusals(report);
+        pieces.dropRefusals(report);
         report.stoppedEarly = true;
         report.stopReason = *budgetStop;
     }
@@ -243,11 +269,13 @@ int runEval(const EvalArgs &args)
         context.cache.problem = set.services.cacheProblem;
     }
 
-    const std::string text = args.output.json ? renderEvalJson(context, report) : renderEvalText(context, report);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (args.output.json)
+        writeEvalJson(stdout, context, report, pieces.spool);
+    else
+        writeEvalText(stdout, context, report, pieces.spool, pieces.table);
     std::fflush(stdout);
 
-    if (auto failure = commonEndpointFailure(report)) {
+    if (auto failure = pieces.commonEndpointFailure()) {
         printError("every example failed: " + failure->message);
         return ExitLoad;
     }

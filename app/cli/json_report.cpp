@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "spool.h"
 
 #include "core/json.h"
 #include "metric/builtin.h"
@@ -31,24 +32,35 @@ Json firstWrongStageJson(const ExampleResult &r)
 
 } // namespace
 
-std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
+std::string evalJsonItem(const EvalContext &context, const ExampleResult &r)
 {
-    Json results = Json::array();
-    for (const auto &r : report.results) {
-        Json item = Json::object();
-        item["index"] = r.index;
-        item["inputs"] = toJson(r.example.inputs());
-        item["expected"] = toJson(r.example.labels());
-        item["prediction"] = toJson(r.prediction.values);
-        item["score"] = r.score ? Json(*r.score) : Json(nullptr);
-        item["feedback"] = r.feedback;
-        item["error"] = r.error ? Json(r.error->describe()) : Json(nullptr);
-        if (context.stages) {
-            item["stages"] = stagesJson(r);
-            item["first_wrong_stage"] = firstWrongStageJson(r);
-        }
-        results.push_back(std::move(item));
+    Json item = Json::object();
+    item["index"] = r.index;
+    item["inputs"] = toJson(r.example.inputs());
+    item["expected"] = toJson(r.example.labels());
+    item["prediction"] = toJson(r.prediction.values);
+    item["score"] = r.score ? Json(*r.score) : Json(nullptr);
+    item["feedback"] = r.feedback;
+    item["error"] = r.error ? Json(r.error->describe()) : Json(nullptr);
+    if (context.stages) {
+        item["stages"] = stagesJson(r);
+        item["first_wrong_stage"] = firstWrongStageJson(r);
     }
+    // Indented as an element of the top-level "results" array. A JSON text
+    // has no raw newline inside a string, so every newline starts a line.
+    std::string text = "    " + item.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    std::string indented;
+    indented.reserve(text.size() + text.size() / 8);
+    for (const char c : text) {
+        indented += c;
+        if (c == '\n')
+            indented += "    ";
+    }
+    return indented;
+}
+
+void writeEvalJson(std::FILE *stream, const EvalContext &context, const EvalReport &report, PieceSpool &items)
+{
     // No call made means zero tokens, not unknown ones.
     auto count = [&](const std::optional<long long> &n) {
         return report.usage.calls == 0 ? Json(0) : n ? Json(*n) : Json(nullptr);
@@ -65,7 +77,7 @@ std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
     out["study"] = context.studyName;
     out["model"] = context.model;
     out["adapter"] = context.adapter;
-    out["results"] = std::move(results);
+    out["results"] = Json::array(); // spliced in below, item by item
     out["usage"] = Json{{"calls", report.usage.calls},
                         {"prompt_tokens", count(report.usage.promptTokens)},
                         {"completion_tokens", count(report.usage.completionTokens)}};
@@ -74,7 +86,25 @@ std::string renderEvalJson(const EvalContext &context, const EvalReport &report)
         out["cache"] = cacheToJson(context.cache);
     }
     // Invalid UTF-8 in a dataset must not abort the dump: replace it.
-    return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    const std::string document = out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    // The one top-level "results" line: deeper keys are indented further, and
+    // no string holds a raw newline.
+    const std::string placeholder = "\n  \"results\": []";
+    const std::size_t at = document.find(placeholder);
+    auto put = [stream](const std::string &text) { std::fwrite(text.data(), 1, text.size(), stream); };
+    if (at == std::string::npos || items.size() == 0) {
+        put(document);
+        return;
+    }
+    put(document.substr(0, at));
+    put("\n  \"results\": [\n");
+    std::size_t written = 0;
+    items.forEach([&](const std::string &item) {
+        put(item);
+        put(++written < items.size() ? ",\n" : "\n");
+    });
+    put("  ]");
+    put(document.substr(at + placeholder.size()));
 }
 
 } // namespace prism::cli

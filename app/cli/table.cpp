@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "spool.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -70,28 +71,42 @@ std::string usageLine(const TokenUsage &usage)
 
 } // namespace
 
-std::string renderEvalText(const EvalContext &context, const EvalReport &report)
+EvalTextRow evalTextRow(const EvalContext &context, const ExampleResult &r)
 {
-    std::string out =
-        fmt::format("{}: split {}, {} examples, model {}, adapter {}\n\n", escapeControls(context.studyName),
-                    context.split, report.total, escapeControls(context.model), context.adapter);
+    return {std::to_string(r.index + 1),
+            tableCell(inputCell(r.example.inputs()), kInputWidth),
+            tableCell(fieldsCell(r.example.values, context.shownFields), kValueWidth),
+            tableCell(fieldsCell(r.prediction.values, context.shownFields), kValueWidth),
+            r.score ? fmt::format("{:.2f}", *r.score) : std::string("-"),
+            r.error ? tableCell(r.error->describe(), kErrorWidth) : std::string()};
+}
 
-    using Row = std::vector<std::string>; // #, input, expected, predicted, score, error
-    std::vector<Row> rows;
-    rows.push_back({"#", "input", "expected", "predicted", "score", "error"});
-    for (const auto &r : report.results) {
-        rows.push_back({std::to_string(r.index + 1), tableCell(inputCell(r.example.inputs()), kInputWidth),
-                        tableCell(fieldsCell(r.example.values, context.shownFields), kValueWidth),
-                        tableCell(fieldsCell(r.prediction.values, context.shownFields), kValueWidth),
-                        r.score ? fmt::format("{:.2f}", *r.score) : std::string("-"),
-                        r.error ? tableCell(r.error->describe(), kErrorWidth) : std::string()});
-    }
-    std::vector<std::size_t> widths(6, 0);
-    for (const auto &row : rows)
-        for (std::size_t c = 0; c < row.size(); ++c)
-            widths[c] = std::max(widths[c], displayWidth(row[c]));
+namespace {
 
-    auto renderRow = [&](const Row &row) {
+const EvalTextRow kEvalHeader = {"#", "input", "expected", "predicted", "score", "error"};
+
+} // namespace
+
+void EvalTextTable::add(const EvalTextRow &row)
+{
+    if (widths.empty())
+        for (const std::string &cell : kEvalHeader)
+            widths.push_back(displayWidth(cell));
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
+        widths[c] = std::max(widths[c], displayWidth(row[c]));
+}
+
+void writeEvalText(std::FILE *stream, const EvalContext &context, const EvalReport &report, PieceSpool &rows,
+                   const EvalTextTable &table)
+{
+    auto put = [stream](const std::string &text) { std::fwrite(text.data(), 1, text.size(), stream); };
+    put(fmt::format("{}: split {}, {} examples, model {}, adapter {}\n\n", escapeControls(context.studyName),
+                    context.split, report.total, escapeControls(context.model), context.adapter));
+
+    EvalTextTable sized = table;
+    sized.add(kEvalHeader);
+    const std::vector<std::size_t> &widths = sized.widths;
+    auto renderRow = [&](const EvalTextRow &row) {
         std::string line = padLeft(row[0], widths[0]);
         for (std::size_t c = 1; c < row.size(); ++c) {
             line += "  ";
@@ -100,18 +115,18 @@ std::string renderEvalText(const EvalContext &context, const EvalReport &report)
         line.erase(line.find_last_not_of(' ') + 1);
         return line + "\n";
     };
-    out += renderRow(rows.front());
-    Row rule;
+    put(renderRow(kEvalHeader));
+    EvalTextRow rule;
     for (std::size_t c = 0; c < widths.size(); ++c)
         rule.push_back(std::string(c == 5 ? std::size_t(5) : widths[c], '-'));
-    out += renderRow(rule);
-    for (std::size_t i = 1; i < rows.size(); ++i)
-        out += renderRow(rows[i]);
+    put(renderRow(rule));
+    rows.forEach([&](const std::string &piece) { put(renderRow(unpackCells(piece))); });
 
+    std::string out;
     out += fmt::format("\nScore: {:.2f}% ({} scored, {} error{})\n", report.scorePercent, report.scored, report.errors,
                        report.errors == 1 ? "" : "s");
     if (report.stoppedEarly) {
-        const std::size_t notRun = report.total - report.results.size();
+        const std::size_t notRun = report.total - report.ran;
         if (report.stopReason == "max_errors")
             out += fmt::format("Stopped early: {} errors reached the limit of {}; {} of {} examples did not run\n",
                                report.errors, context.maxErrors, notRun, report.total);
@@ -123,11 +138,11 @@ std::string renderEvalText(const EvalContext &context, const EvalReport &report)
     }
     if (!context.ledger) {
         out += usageLine(report.usage) + "\n";
-        return out;
+    } else {
+        out += renderLedgerText(*context.ledger);
+        out += renderCacheLine(context.cache, context.ledger->totals());
     }
-    out += renderLedgerText(*context.ledger);
-    out += renderCacheLine(context.cache, context.ledger->totals());
-    return out;
+    put(out);
 }
 
 } // namespace prism::cli

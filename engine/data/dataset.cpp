@@ -324,8 +324,13 @@ std::optional<Error> mapRow(const Fields &row, const std::vector<Slot> &slots,
 
 } // namespace
 
-Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource &source, const Program &program,
-                                     const std::string &sourceName)
+namespace {
+
+// Maps every row in order; each row is freed once mapped when `rowsToFree`
+// is the table's own rows.
+Result<std::vector<Example>> mapAllRows(const RawTable &table, std::vector<Fields> *rowsToFree,
+                                        const DatasetSource &source, const Program &program,
+                                        const std::string &sourceName)
 {
     auto slots = buildSlots(source, program, sourceName);
     if (!slots)
@@ -341,8 +346,24 @@ Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource 
                                 example, badField))
             return *error;
         examples.push_back(std::move(example));
+        if (rowsToFree)
+            (*rowsToFree)[r] = Fields();
     }
     return examples;
+}
+
+} // namespace
+
+Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource &source, const Program &program,
+                                     const std::string &sourceName)
+{
+    return mapAllRows(table, nullptr, source, program, sourceName);
+}
+
+Result<std::vector<Example>> mapRows(RawTable &&table, const DatasetSource &source, const Program &program,
+                                     const std::string &sourceName)
+{
+    return mapAllRows(table, &table.rows, source, program, sourceName);
 }
 
 Result<LenientRows> mapRowsLenient(const RawTable &table, const DatasetSource &source, const Program &program,
@@ -384,7 +405,7 @@ Result<Dataset> loadDataset(const DatasetSource &source, const std::string &reso
     auto table = loadTable(resolvedPath, source.format, limits);
     if (!table)
         return table.error();
-    auto examples = mapRows(table.value(), source, program, resolvedPath);
+    auto examples = mapRows(std::move(table.value()), source, program, resolvedPath);
     if (!examples)
         return examples.error();
     Dataset dataset;

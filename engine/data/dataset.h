@@ -36,6 +36,9 @@ Result<RawTable> parseTable(const std::string &text, const std::string &format, 
 // source.listSeparator.
 Result<std::vector<Example>> mapRows(const RawTable &table, const DatasetSource &source, const Program &program,
                                      const std::string &sourceName);
+// The same, freeing each row once mapped: a large file is not held twice.
+Result<std::vector<Example>> mapRows(RawTable &&table, const DatasetSource &source, const Program &program,
+                                     const std::string &sourceName);
 
 struct Dataset {
     std::vector<Example> examples;

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <exception>
+#include <map>
+#include <mutex>
 
 namespace prism {
 
@@ -56,29 +58,85 @@ Evaluator::Evaluator(Lm &lm, const Adapter &adapter, const Metric &metric, EvalO
     : m_lm(lm), m_adapter(adapter), m_metric(metric), m_options(std::move(options))
 {}
 
+namespace {
+
+// Puts results back in dataset order as they finish and sums the totals in
+// that order, so neither depends on which thread finished first.
+class OrderedResults {
+public:
+    OrderedResults(EvalReport &report, const std::function<void(ExampleResult &&)> &sink)
+        : m_report(report), m_sink(sink)
+    {}
+
+    // Every index arrives exactly once: with its result, or empty when the
+    // example did not run.
+    void arrive(std::size_t index, std::optional<ExampleResult> result)
+    {
+        std::lock_guard lock(m_mutex);
+        m_waiting.emplace(index, std::move(result));
+        for (auto next = m_waiting.find(m_next); next != m_waiting.end(); next = m_waiting.find(m_next)) {
+            if (next->second)
+                deliver(std::move(*next->second));
+            m_waiting.erase(next);
+            ++m_next;
+        }
+    }
+
+private:
+    void deliver(ExampleResult &&r)
+    {
+        ++m_report.ran;
+        m_report.usage.add(r.prediction.usage);
+        if (r.error) {
+            ++m_report.errors;
+        } else {
+            ++m_report.scored;
+            m_report.scoreSum += *r.score;
+        }
+        if (m_sink)
+            m_sink(std::move(r));
+        else
+            m_report.results.push_back(std::move(r));
+    }
+
+    EvalReport &m_report;
+    const std::function<void(ExampleResult &&)> &m_sink;
+    std::mutex m_mutex;
+    std::map<std::size_t, std::optional<ExampleResult>> m_waiting;
+    std::size_t m_next = 0;
+};
+
+} // namespace
+
 EvalReport Evaluator::run(const Program &program, const std::vector<Example> &examples) const
 {
     const std::size_t n = examples.size();
     // maxErrors <= 0 means no limit.
     const std::size_t maxErrors = m_options.maxErrors > 0 ? static_cast<std::size_t>(m_options.maxErrors) : 0;
-    std::vector<std::optional<ExampleResult>> slots(n);
     std::atomic<std::size_t> errorCount{0};
     std::atomic<int> stop{NotStopped};
+    EvalReport report;
+    report.total = n;
+    OrderedResults ordered(report, m_options.sink);
 
-    // Jobs start in index order; one that finds the run stopped leaves its slot empty.
+    // Jobs start in index order; one that finds the run stopped hands over no result.
     auto job = [&](std::size_t index) {
-        if (stop.load() != NotStopped)
+        if (stop.load() != NotStopped) {
+            ordered.arrive(index, std::nullopt);
             return;
+        }
         // Read the counter itself, not only the flag: another job may have
         // counted the last allowed error and not yet raised the flag.
         if (maxErrors > 0 && errorCount.load() >= maxErrors) {
             int expected = NotStopped;
             stop.compare_exchange_strong(expected, StopMaxErrors);
+            ordered.arrive(index, std::nullopt);
             return;
         }
         if (m_options.cancel && m_options.cancel->load()) {
             int expected = NotStopped;
             stop.compare_exchange_strong(expected, StopCancelled);
+            ordered.arrive(index, std::nullopt);
             return;
         }
         ProgramTrace trace;
@@ -90,25 +148,10 @@ EvalReport Evaluator::run(const Program &program, const std::vector<Example> &ex
             errorCount.fetch_add(1);
         if (m_options.onResult)
             m_options.onResult(r);
-        slots[index] = std::move(r);
+        ordered.arrive(index, std::move(r));
     };
     parallelFor(m_options.pool, n, m_options.threads, job);
 
-    // Totals are summed in dataset order, so they do not depend on which thread finished first.
-    EvalReport report;
-    report.total = n;
-    for (auto &slot : slots) {
-        if (!slot)
-            continue;
-        report.usage.add(slot->prediction.usage);
-        if (slot->error) {
-            ++report.errors;
-        } else {
-            ++report.scored;
-            report.scoreSum += *slot->score;
-        }
-        report.results.push_back(std::move(*slot));
-    }
     if (report.scored > 0)
         report.scorePercent = std::round(10000.0 * report.scoreSum / static_cast<double>(report.scored)) / 100.0;
     const int stopCode = stop.load();
@@ -126,8 +169,8 @@ std::string failedStageOf(const std::optional<Error> &error)
     return end == std::string::npos ? std::string() : error->message.substr(prefix.size(), end - prefix.size());
 }
 
-std::string firstWrongStage(const std::vector<StageTrace> &stages, const Fields &labels,
-                            const std::string &failedStage, const std::vector<StageTrace> *passing)
+std::string firstWrongStage(const std::vector<StageTrace> &stages, const Fields &labels, const std::string &failedStage,
+                            const std::vector<StageTrace> *passing)
 {
     auto passingOutputs = [passing](const std::string &predictor) -> const Fields * {
         if (!passing)

@@ -48,8 +48,8 @@ std::string failedStageOf(const std::optional<Error> &error);
 // an output without a label of its own (free text passed on) is judged;
 // `reasoning` is free to differ. Else the stage that failed (failedStage).
 // Empty when no stage can be named.
-std::string firstWrongStage(const std::vector<StageTrace> &stages, const Fields &labels,
-                            const std::string &failedStage, const std::vector<StageTrace> *passing = nullptr);
+std::string firstWrongStage(const std::vector<StageTrace> &stages, const Fields &labels, const std::string &failedStage,
+                            const std::vector<StageTrace> *passing = nullptr);
 
 struct EvalOptions {
     // The run's (or command's) worker pool; when null, run() starts up to
@@ -64,11 +64,17 @@ struct EvalOptions {
     bool keepStages = false;
     // Called from worker threads after each example (for progress).
     std::function<void(const ExampleResult &)> onResult;
+    // When set, each result is handed over here in dataset order (from
+    // worker threads, one at a time, as soon as every earlier example is
+    // done) instead of being kept in EvalReport::results, so a large
+    // evaluation holds only the few results that finished out of order.
+    std::function<void(ExampleResult &&)> sink;
 };
 
 struct EvalReport {
-    std::vector<ExampleResult> results; // dataset order; only examples that ran
+    std::vector<ExampleResult> results; // dataset order; only examples that ran (empty with a sink)
     std::size_t total = 0;              // examples asked for
+    std::size_t ran = 0;                // examples that ran (results.size() without a sink)
     std::size_t scored = 0;
     std::size_t errors = 0;
     double scoreSum = 0.0;

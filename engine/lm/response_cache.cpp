@@ -6,9 +6,11 @@
 #include "core/sqlite_db.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <thread>
 
@@ -57,6 +59,57 @@ std::optional<ChatResponse> responseFromText(const std::string &text)
     }
 }
 
+// FNV-1a, 64 bits, as SQLite's signed integer: where a key's answer is filed.
+long long keyHash(const std::string &key)
+{
+    std::uint64_t h = 14695981039346656037ull;
+    for (const unsigned char c : key) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return static_cast<long long>(h);
+}
+
+void sqlKeyHash(sqlite3_context *context, int, sqlite3_value **argv)
+{
+    const auto *text = reinterpret_cast<const char *>(sqlite3_value_text(argv[0]));
+    const std::string key = text ? std::string(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))) : "";
+    sqlite3_result_int64(context, keyHash(key));
+}
+
+// Caches written before the answers table (one row per key in "responses",
+// keyed by the text) are moved over once. Fails on a "responses" table that
+// is not Prism's.
+Result<void> migrateKeyedTable(sqlite3 *db)
+{
+    {
+        sqlite::Statement exists(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'");
+        if (!exists.prepared() || exists.step() != SQLITE_ROW)
+            return {};
+    }
+    {
+        sqlite::Statement probe(db, "SELECT key, response, created_at FROM responses LIMIT 1");
+        if (!probe.prepared())
+            return Error::make(ErrorKind::Io, "responses table of another shape");
+    }
+    sqlite3_create_function(db, "prism_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sqlKeyHash, nullptr,
+                            nullptr);
+    const int rc = sqlite::execSetup(db, "BEGIN IMMEDIATE;"
+                                         "INSERT OR REPLACE INTO answers (key_hash, key, response, created_at)"
+                                         "  SELECT prism_key_hash(key), key, response, created_at FROM responses;"
+                                         "DROP TABLE responses;"
+                                         "COMMIT;");
+    if (rc != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        // Another process may be migrating the same file right now; its copy wins.
+        sqlite::Statement again(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'");
+        if (again.prepared() && again.step() != SQLITE_ROW)
+            return {};
+        return Error::make(ErrorKind::Io, "cannot move the old cache table over");
+    }
+    return {};
+}
+
 } // namespace
 
 std::string endpointKey(const std::string &provider, const std::string &baseUrl)
@@ -85,11 +138,80 @@ std::string cacheKey(const LmIdentity &identity, const ChatRequest &request)
     return sha256Hex(j.dump());
 }
 
-ResponseCache::ResponseCache(std::string path, sqlite3 *db) : m_path(std::move(path)), m_db(db) {}
+ResponseCache::ResponseCache(std::string path, sqlite3 *db, ResponseCacheOptions options)
+    : m_path(std::move(path)), m_db(db), m_options(options)
+{
+    if (m_options.writeBatch > 1)
+        m_flusher = std::thread([this] { flushLoop(); });
+}
 
 ResponseCache::~ResponseCache()
 {
+    {
+        std::lock_guard lock(m_mutex);
+        m_closing = true;
+    }
+    m_wake.notify_all();
+    if (m_flusher.joinable())
+        m_flusher.join();
+    {
+        std::lock_guard lock(m_mutex);
+        (void)writePendingLocked();
+        // A write that failed after the last answer was put: say it now.
+        if (m_writeFailure && !m_writeFailureReported)
+            spdlog::warn("{}", m_writeFailure->message);
+    }
     sqlite3_close_v2(m_db);
+}
+
+void ResponseCache::flushLoop()
+{
+    std::unique_lock lock(m_mutex);
+    while (!m_closing) {
+        if (m_wake.wait_for(lock, m_options.writeDelay, [this] { return m_closing; }))
+            break;
+        (void)writePendingLocked();
+    }
+}
+
+Result<void> ResponseCache::writePendingLocked() const
+{
+    if (m_pending.empty())
+        return {};
+    if (m_writeFailure) {
+        // After a failed write nothing more is written (a full disk stays full).
+        m_pending.clear();
+        return {};
+    }
+    // The cache is a convenience: a failed write (a full disk, a lock held
+    // too long by another process) drops this batch and the run goes on.
+    auto failed = [this]() -> Result<void> {
+        Error e = sqlError("write");
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        e.message += "; answers are not cached from here on, the run goes on";
+        m_pending.clear();
+        m_writeFailure = e;
+        return e;
+    };
+    if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return failed();
+    {
+        sqlite::Statement s(m_db,
+                            "INSERT OR REPLACE INTO answers (key_hash, key, response, created_at) VALUES (?, ?, ?, ?)");
+        if (!s.prepared())
+            return failed();
+        const auto now = static_cast<long long>(std::time(nullptr));
+        for (const auto &[key, text] : m_pending) {
+            s.integer(1, keyHash(key)).text(2, key).text(3, text).integer(4, now);
+            if (!s.done())
+                return failed();
+            s.reset();
+        }
+    }
+    if (sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return failed();
+    m_pending.clear();
+    return {};
 }
 
 Error ResponseCache::sqlError(const std::string &what) const
@@ -97,22 +219,36 @@ Error ResponseCache::sqlError(const std::string &what) const
     return Error::make(ErrorKind::Io, m_path + ": response cache " + what + " failed: " + sqlite3_errmsg(m_db));
 }
 
-Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &path)
+Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &path, ResponseCacheOptions options)
 {
     sqlite::Connection connection = sqlite::openConnection(path, sqlite::Access::ReadWrite);
     if (!connection.db)
         return Error::make(ErrorKind::Io, path + ": cannot open the response cache (" + connection.error + ")");
     sqlite3 *db = connection.db;
+    auto refuse = [&](const std::string &what) -> Error {
+        std::string message = sqlite3_errmsg(db);
+        sqlite3_close_v2(db);
+        return Error::make(ErrorKind::Io, path + what + " (" + message + "); delete the file or choose another path");
+    };
     // The first statements read the file header: a corrupt or foreign file fails here.
-    const int setupRc = sqlite::execSetup(db, "PRAGMA journal_mode=WAL;"
-                                              "PRAGMA synchronous=NORMAL;"
-                                              "CREATE TABLE IF NOT EXISTS responses ("
-                                              "  key TEXT PRIMARY KEY,"
-                                              "  response TEXT NOT NULL,"
-                                              "  created_at INTEGER NOT NULL);");
+    // Answers are found by a 64-bit hash of the key: an index of small
+    // integers takes far fewer page writes per insert than one of 64-character
+    // keys (docs/BENCHMARKS.md, "Cache writes"); the key itself is compared
+    // on every lookup, so a hash collision is only a miss.
+    const int setupRc =
+        sqlite::execSetup(db, "PRAGMA journal_mode=WAL;"
+                              "PRAGMA synchronous=NORMAL;"
+                              "CREATE TABLE IF NOT EXISTS answers ("
+                              "  key_hash INTEGER NOT NULL,"
+                              "  key TEXT NOT NULL,"
+                              "  response TEXT NOT NULL,"
+                              "  created_at INTEGER NOT NULL);"
+                              "CREATE UNIQUE INDEX IF NOT EXISTS answers_by_key_hash ON answers (key_hash);");
     if (setupRc != SQLITE_OK) {
         const std::string message = sqlite3_errmsg(db);
         const int primary = setupRc & 0xff;
+        if (primary == SQLITE_ERROR)
+            return refuse(": not a Prism response cache");
         sqlite3_close_v2(db);
         if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
             return Error::make(ErrorKind::Io,
@@ -125,15 +261,13 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &pa
     }
     // A table of that name with other columns (someone else's database) fails here, not mid-run.
     {
-        sqlite::Statement probe(db, "SELECT response, created_at FROM responses WHERE key = ?");
-        if (!probe.prepared()) {
-            std::string message = sqlite3_errmsg(db);
-            sqlite3_close_v2(db);
-            return Error::make(ErrorKind::Io, path + ": not a Prism response cache (" + message
-                                                  + "); delete the file or choose another path");
-        }
+        sqlite::Statement probe(db, "SELECT key, response, created_at FROM answers WHERE key_hash = ?");
+        if (!probe.prepared())
+            return refuse(": not a Prism response cache");
     }
-    return std::shared_ptr<ResponseCache>(new ResponseCache(path, db));
+    if (auto migrated = migrateKeyedTable(db); !migrated)
+        return refuse(": not a Prism response cache");
+    return std::shared_ptr<ResponseCache>(new ResponseCache(path, db, options));
 }
 
 Result<std::shared_ptr<ResponseCache>> ResponseCache::openDefault()
@@ -147,11 +281,19 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::openDefault()
 Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key, bool countMiss)
 {
     std::lock_guard lock(m_mutex);
-    sqlite::Statement s(m_db, "SELECT response FROM responses WHERE key = ?");
+    if (const auto held = m_pending.find(key); held != m_pending.end()) {
+        if (auto response = responseFromText(held->second)) {
+            ++m_hits;
+            return response;
+        }
+    }
+    sqlite::Statement s(m_db, "SELECT key, response FROM answers WHERE key_hash = ?");
     if (!s.prepared())
         return sqlError("lookup");
-    s.text(1, key);
-    const int rc = s.step();
+    s.integer(1, keyHash(key));
+    int rc = s.step();
+    if (rc == SQLITE_ROW && s.columnText(0) != key)
+        rc = SQLITE_DONE; // another key with the same hash: not this one's answer
     if (rc == SQLITE_DONE) {
         if (countMiss)
             ++m_misses;
@@ -159,7 +301,7 @@ Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key, b
     }
     if (rc != SQLITE_ROW)
         return sqlError("lookup");
-    auto response = responseFromText(s.columnText(0));
+    auto response = responseFromText(s.columnText(1));
     if (!response) {
         // A damaged row is as good as absent; the fresh answer overwrites it.
         spdlog::warn("{}: unreadable cache entry {}, ignoring it", m_path, key);
@@ -173,28 +315,29 @@ Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key, b
 
 Result<void> ResponseCache::put(const std::string &key, const ChatResponse &response)
 {
-    const std::string text = responseToText(response);
+    std::string text = responseToText(response);
     std::lock_guard lock(m_mutex);
-    sqlite::Statement s(m_db, "INSERT OR REPLACE INTO responses (key, response, created_at) VALUES (?, ?, ?)");
-    if (!s.prepared())
-        return sqlError("write");
-    s.text(1, key).text(2, text).integer(3, static_cast<long long>(std::time(nullptr)));
-    if (!s.done()) {
-        // The cache is a convenience: a failed write (a full disk) must not
-        // stop a run, nor fill its log with one warning per answer.
-        if (m_writeFailureReported)
-            return {};
+    m_pending[key] = std::move(text);
+    if (m_pending.size() >= std::max<std::size_t>(1, m_options.writeBatch))
+        (void)writePendingLocked();
+    // Reported once, not per answer: a full disk must not fill the run's log.
+    if (m_writeFailure && !m_writeFailureReported) {
         m_writeFailureReported = true;
-        Error e = sqlError("write");
-        e.message += "; answers are not cached from here on, the run goes on";
-        return e;
+        return *m_writeFailure;
     }
     return {};
+}
+
+Result<void> ResponseCache::flush()
+{
+    std::lock_guard lock(m_mutex);
+    return writePendingLocked();
 }
 
 Result<long long> ResponseCache::sizeBytes() const
 {
     std::lock_guard lock(m_mutex);
+    (void)writePendingLocked(); // the size of every answer, held ones included
     sqlite::Statement s(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
     if (!s.prepared() || s.step() != SQLITE_ROW)
         return sqlError("size query");
@@ -204,16 +347,25 @@ Result<long long> ResponseCache::sizeBytes() const
 Result<long long> ResponseCache::entryCount() const
 {
     std::lock_guard lock(m_mutex);
-    sqlite::Statement s(m_db, "SELECT count(*) FROM responses");
+    sqlite::Statement s(m_db, "SELECT count(*) FROM answers");
     if (!s.prepared() || s.step() != SQLITE_ROW)
         return sqlError("count");
-    return s.columnInt(0);
+    // Held answers whose key the file does not have yet count too.
+    long long held = 0;
+    for (const auto &[key, text] : m_pending) {
+        sqlite::Statement probe(m_db, "SELECT 1 FROM answers WHERE key_hash = ? AND key = ?");
+        probe.integer(1, keyHash(key)).text(2, key);
+        if (probe.step() != SQLITE_ROW)
+            ++held;
+    }
+    return s.columnInt(0) + held;
 }
 
 Result<void> ResponseCache::clear()
 {
     std::lock_guard lock(m_mutex);
-    if (sqlite3_exec(m_db, "DELETE FROM responses", nullptr, nullptr, nullptr) != SQLITE_OK)
+    m_pending.clear();
+    if (sqlite3_exec(m_db, "DELETE FROM answers", nullptr, nullptr, nullptr) != SQLITE_OK)
         return sqlError("clear");
     // Give the space back so the size shown drops; another process reading
     // the file can make this fail, which only delays the shrink.

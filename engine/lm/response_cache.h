@@ -4,10 +4,14 @@
 #include "lm/lm.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 struct sqlite3;
 
@@ -29,14 +33,26 @@ std::string endpointKey(const std::string &provider, const std::string &baseUrl)
 // neither is any credential (requests never carry one).
 std::string cacheKey(const LmIdentity &identity, const ChatRequest &request);
 
+struct ResponseCacheOptions {
+    // New answers are written in transactions of up to this many: one
+    // transaction per answer rewrites whole index and table pages each time
+    // (14-18 KB written per answer). 1 writes each answer at once.
+    std::size_t writeBatch = 1024;
+    // A new answer reaches the file within this delay even when the batch is
+    // not full, so other processes see it and a crash loses at most this much
+    // of the cache (never of a run: the run store's journal has every answer).
+    std::chrono::milliseconds writeDelay{1000};
+};
+
 // Persistent response cache: one SQLite file in WAL mode, shared safely by the
 // threads of this process (one mutex-guarded connection) and by other Prism
-// processes (WAL + busy timeout).
+// processes (WAL + busy timeout). New answers are held in memory (and served
+// from there) until they are written in a batch.
 class ResponseCache {
 public:
     // Opens or creates the cache file. A file that is not a usable SQLite
     // database gives an Io error naming it; Prism can then run without a cache.
-    static Result<std::shared_ptr<ResponseCache>> open(const std::string &path);
+    static Result<std::shared_ptr<ResponseCache>> open(const std::string &path, ResponseCacheOptions options = {});
     // userDataDir()/cache.sqlite
     static Result<std::shared_ptr<ResponseCache>> openDefault();
 
@@ -47,7 +63,11 @@ public:
     // Empty when the key is not cached. Counts a hit, or a miss unless
     // countMiss is false (a second look at a key already counted as missed).
     Result<std::optional<ChatResponse>> get(const std::string &key, bool countMiss = true);
+    // Holds the answer for the next batch write. Returns the error of a failed
+    // batch write once (a full disk): answers are then no longer cached.
     Result<void> put(const std::string &key, const ChatResponse &response);
+    // Writes the held answers now (the destructor does too).
+    Result<void> flush();
 
     long long hits() const { return m_hits.load(); }
     long long misses() const { return m_misses.load(); }
@@ -57,13 +77,23 @@ public:
     const std::string &path() const { return m_path; }
 
 private:
-    ResponseCache(std::string path, sqlite3 *db);
+    ResponseCache(std::string path, sqlite3 *db, ResponseCacheOptions options);
     Error sqlError(const std::string &what) const;
+    // With m_mutex held: one transaction for every held answer.
+    // Const: writing held answers out changes no answer anyone can see.
+    Result<void> writePendingLocked() const;
+    void flushLoop();
 
     std::string m_path;
     sqlite3 *m_db = nullptr;
+    ResponseCacheOptions m_options;
     mutable std::mutex m_mutex;
-    bool m_writeFailureReported = false; // a full disk is reported once, not per answer
+    mutable std::map<std::string, std::string> m_pending; // key -> response text, not yet written
+    bool m_writeFailureReported = false;                  // a full disk is reported once, not per answer
+    mutable std::optional<Error> m_writeFailure;          // the failed write, until put() reports it
+    std::condition_variable m_wake;
+    bool m_closing = false;
+    std::thread m_flusher;
     std::atomic<long long> m_hits{0};
     std::atomic<long long> m_misses{0};
 };

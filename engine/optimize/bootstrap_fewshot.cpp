@@ -94,6 +94,19 @@ std::optional<int> Bootstrapper::successRound(std::size_t example) const
     return std::nullopt;
 }
 
+bool Bootstrapper::hopeless() const
+{
+    if (m_settings.giveUpAfter <= 0)
+        return false;
+    std::set<std::size_t> traced;
+    for (const auto &[key, trace] : m_traces) {
+        if (trace.success)
+            return false;
+        traced.insert(key.first);
+    }
+    return traced.size() >= static_cast<std::size_t>(m_settings.giveUpAfter);
+}
+
 Result<std::vector<std::vector<std::size_t>>> Bootstrapper::run(const std::vector<SetRequest> &sets)
 {
     struct State {
@@ -171,6 +184,10 @@ Result<std::vector<std::vector<std::size_t>>> Bootstrapper::run(const std::vecto
             }
             st.pos = st.chunkEnd;
             st.done = st.accepted.size() >= static_cast<std::size_t>(sets[s].quota) || st.pos >= sets[s].order.size();
+        }
+        if (hopeless()) {
+            m_gaveUp = true;
+            break;
         }
     }
 

@@ -24,6 +24,10 @@ struct BootstrapSettings {
     // accepts any partial credit; a threshold of 0 is a real threshold here.
     std::optional<double> metricThreshold;
     std::uint64_t seed = 0;
+    // Stop bootstrapping once this many training examples were traced (every
+    // round) without one success: a teacher that cannot solve the task would
+    // be paid for every row for nothing. 0 = walk every set to its end.
+    int giveUpAfter = 0;
 };
 
 // Runs the teacher over training examples and keeps the successful traces,
@@ -62,6 +66,8 @@ public:
     // The first error of a trace (not a budget or cancel), for a warning.
     const std::optional<Error> &firstError() const { return m_firstError; }
     long long attempts() const { return static_cast<long long>(m_traces.size()); }
+    // True when run() stopped early under giveUpAfter: no trace succeeded.
+    bool gaveUp() const { return m_gaveUp; }
 
 private:
     struct Trace {
@@ -72,6 +78,8 @@ private:
     Trace runOne(std::size_t example, int round) const;
     // The round whose trace succeeded, if any among the rounds computed.
     std::optional<int> successRound(std::size_t example) const;
+    // giveUpAfter reached: that many examples traced, none succeeded.
+    bool hopeless() const;
 
     Program m_student;
     const std::vector<Example> &m_trainset;
@@ -89,6 +97,7 @@ private:
     std::map<std::pair<std::size_t, int>, Trace> m_traces;  // (example, round)
     int m_errors = 0;
     std::optional<Error> m_firstError;
+    bool m_gaveUp = false;
 };
 
 // DSPy's BootstrapFewShot: demos = successful teacher traces on the trainset

@@ -5,6 +5,7 @@
 #include "optimize/labeled_fewshot.h"
 #include "optimize/presets.h"
 #include "optimize/proposer.h"
+#include "optimize/screening.h"
 #include "optimize/search/random_sampler.h"
 #include "optimize/search/study.h"
 #include "optimize/search/tpe_sampler.h"
@@ -180,6 +181,7 @@ private:
                 settings.maxRounds = m_config.maxRounds;
                 settings.metricThreshold = m_config.metricThreshold;
                 settings.seed = m_config.seed;
+                settings.giveUpAfter = bootstrapPatience(maxBoot);
                 Bootstrapper bootstrapper(m_student, m_train, settings, m_teacher, *m_context.adapter,
                                           *m_context.metric, taskCall("bootstrap"), m_context.threads, m_context.cancel,
                                           m_context.pool);
@@ -192,6 +194,13 @@ private:
                     warn(fmt::format("bootstrapping: {} of {} traces failed with an error; the first: {}",
                                      bootstrapper.errors(), bootstrapper.attempts(),
                                      bootstrapper.firstError()->describe()));
+                if (bootstrapper.gaveUp())
+                    m_result.stats.notes.push_back(fmt::format(
+                        "no bootstrap trace scored {} on the first {} training examples, so bootstrapping stopped "
+                        "there: the demo sets hold labeled demos (a lower metric_threshold accepts partial credit)",
+                        m_config.metricThreshold ? fmt::format("{} or more", *m_config.metricThreshold)
+                                                 : std::string("fully correct"),
+                        settings.giveUpAfter));
                 for (std::size_t k = 0; k < planned.size(); ++k) {
                     Rng rng = Rng::forStream(m_config.seed, "demo-fill", static_cast<std::uint64_t>(planned[k].index));
                     const auto demos = bootstrapper.demos((*accepted)[k], maxLabeled, rng);
@@ -303,10 +312,10 @@ private:
     {
         Rng rng = Rng::forStream(m_config.seed, "describe-program");
         const auto rollout = static_cast<std::uint64_t>(rng.between(0, kMaxRollout));
-        ProposerReply reply = callProposer(describeProgramSignature(),
-                                           Fields{{"program_code", code},
-                                                  {"program_example", taskDemos(firstTunable(), 1, sets)}},
-                                           m_proposer, proposerCall(m_config.initTemperature, rollout));
+        ProposerReply reply =
+            callProposer(describeProgramSignature(),
+                         Fields{{"program_code", code}, {"program_example", taskDemos(firstTunable(), 1, sets)}},
+                         m_proposer, proposerCall(m_config.initTemperature, rollout));
         if (failedCall(reply, "the program description (proposing without program awareness)"))
             return std::nullopt;
         std::string description = stripPrefix(reply.text);
@@ -603,8 +612,11 @@ private:
     void recordFull(const TrialSpec &spec, const Config &config, double score, std::optional<double> rankEstimate)
     {
         ++m_result.stats.fullEvals;
-        m_fullyEvaluated.insert(programFingerprint(spec.program));
+        if (m_fullyEvaluated.insert(programFingerprint(spec.program)).second)
+            m_fullFingerprints.push_back(programFingerprint(spec.program));
         m_fullScores.emplace_back(spec.configKey, score);
+        if (!m_bestScore || score > *m_bestScore)
+            m_bestFingerprint = programFingerprint(spec.program);
         publish(FullEvalFinishedEvent{spec.number, spec.config, spec.configKey, score, rankEstimate});
         if (!m_bestScore || score > *m_bestScore) {
             m_bestScore = score;
@@ -657,6 +669,127 @@ private:
         m_completeScores.push_back(*outcome.score);
         (void)study.addCompleted(config, *outcome.score);
         recordFull(spec, config, *outcome.score, toPercent(estimate));
+    }
+
+    // Tells the sampler each trial's outcome; a full trial is also recorded
+    // as a full evaluation.
+    void tellOutcomes(SearchStudy &study, const std::vector<SearchTrial> &asked, const std::vector<TrialSpec> &specs,
+                      const std::vector<TrialOutcome> &outcomes)
+    {
+        for (std::size_t t = 0; t < specs.size(); ++t) {
+            const TrialOutcome &o = outcomes[t];
+            if (o.interrupted) {
+                stop(*o.stopError);
+                continue;
+            }
+            if (o.failed) {
+                (void)study.fail(asked[t].number);
+                m_seen[m_seenIndex.at(specs[t].configKey)].failed = true;
+                noteFailure(specs[t], o);
+                continue;
+            }
+            (void)study.tell(asked[t].number, *o.score);
+            m_completeScores.push_back(*o.score);
+            if (specs[t].kind == "full")
+                recordFull(specs[t], asked[t].config, *o.score, std::nullopt);
+        }
+    }
+
+    // Screening applies without minibatches, on a valset big enough to cut.
+    bool screening() const { return m_options.screen && !m_minibatch && screenSize(m_val.size()) < m_val.size(); }
+
+    // The best full evaluation's score on every validation example.
+    std::vector<std::optional<double>> incumbentScores(const TrialRunner &runner) const
+    {
+        std::vector<std::optional<double>> scores(m_val.size());
+        for (std::size_t i = 0; i < scores.size() && !m_bestFingerprint.empty(); ++i)
+            scores[i] = runner.memoScore(m_bestFingerprint, i);
+        return scores;
+    }
+
+    // A batch without minibatches: every config runs on the batch's screen (a
+    // third of the valset where the full evaluations so far disagreed most,
+    // kind "minibatch"); those that can still beat the incumbent are
+    // evaluated fully, the memo paying only for the rest. A config screened
+    // out is told to the sampler at its paired estimate. Until a config other
+    // than the baseline has been fully evaluated there is no disagreement to
+    // screen on, and the batch is evaluated fully.
+    void screenedBatch(TrialRunner &runner, SearchStudy &study, const std::vector<SearchTrial> &asked,
+                       std::uint64_t batchIndex)
+    {
+        if (m_fullFingerprints.size() < 2) {
+            std::vector<TrialSpec> specs;
+            for (const SearchTrial &trial : asked) {
+                specs.push_back(specFor(trial.config, "full", allExamples()));
+                remember(trial.config, specs.back().program);
+            }
+            tellOutcomes(study, asked, specs, runner.run(specs));
+            return;
+        }
+        std::vector<std::vector<std::optional<double>>> fullScores;
+        for (const std::string &fingerprint : m_fullFingerprints) {
+            fullScores.emplace_back(m_val.size());
+            for (std::size_t i = 0; i < m_val.size(); ++i)
+                fullScores.back()[i] = runner.memoScore(fingerprint, i);
+        }
+        const std::vector<std::size_t> order = Rng::forStream(m_config.seed, "screen", batchIndex).permutation(m_val.size());
+        std::vector<std::size_t> screen = pickScreen(fullScores, screenSize(m_val.size()), order);
+        const std::vector<std::optional<double>> incumbent = incumbentScores(runner);
+        std::vector<SearchTrial> screening = asked;
+        std::vector<SearchTrial> promoted;
+        while (!screening.empty() && !m_stop) {
+            std::vector<TrialSpec> specs;
+            for (const SearchTrial &trial : screening) {
+                specs.push_back(specFor(trial.config, "minibatch", screen));
+                remember(trial.config, specs.back().program);
+            }
+            const std::vector<TrialOutcome> outcomes = runner.run(specs);
+            std::vector<SearchTrial> tied;
+            for (std::size_t t = 0; t < specs.size(); ++t) {
+                const TrialOutcome &o = outcomes[t];
+                if (o.interrupted || o.failed) {
+                    tellOutcomes(study, {screening[t]}, {specs[t]}, {o});
+                    continue;
+                }
+                std::vector<std::optional<double>> scores;
+                for (const auto &[index, score] : o.results)
+                    scores.push_back(score);
+                const ScreenVerdict verdict = screenAgainst(incumbent, screen, scores);
+                if (verdict.promote) {
+                    promoted.push_back(screening[t]);
+                } else if (verdict.tied && worthExtending(m_val.size(), screen.size())) {
+                    tied.push_back(screening[t]);
+                } else {
+                    ++m_screenedOut;
+                    (void)study.tell(screening[t].number, toPercent(verdict.estimate));
+                }
+            }
+            // Configs the screen could not tell from the incumbent run on
+            // more examples, drawn from those not screened yet.
+            screening = std::move(tied);
+            if (!screening.empty())
+                screen = extendScreen(screen, order, screenSize(m_val.size()));
+        }
+        if (m_stop || promoted.empty())
+            return;
+        std::vector<TrialSpec> full;
+        for (const SearchTrial &trial : promoted)
+            full.push_back(specFor(trial.config, "full", allExamples()));
+        tellOutcomes(study, promoted, full, runner.run(full));
+    }
+
+    // The screen plus up to `more` examples not in it, in `order`; ascending.
+    static std::vector<std::size_t> extendScreen(std::vector<std::size_t> screen, const std::vector<std::size_t> &order,
+                                                 std::size_t more)
+    {
+        std::set<std::size_t> in(screen.begin(), screen.end());
+        for (std::size_t i = 0; i < order.size() && more > 0; ++i)
+            if (in.insert(order[i]).second) {
+                screen.push_back(order[i]);
+                --more;
+            }
+        std::sort(screen.begin(), screen.end());
+        return screen;
     }
 
     std::unique_ptr<Sampler> makeSampler() const
@@ -726,6 +859,17 @@ private:
         while (done < m_settings.numTrials) {
             if (checkCancel())
                 return;
+            if (unbeatable(incumbentScores(runner))) {
+                m_result.stats.notes.push_back(
+                    done == 0 ? std::string("the baseline scored 100% on every validation example and no config can "
+                                            "beat that, so nothing was searched; a harder metric or a bigger "
+                                            "validation set would tell configs apart")
+                              : fmt::format("the best config ({}) scored 100% on every validation example and no "
+                                            "config can beat that, so the search stopped after {} of {} trials",
+                                            m_bestKey, done, m_settings.numTrials));
+                sinceFull = 0;
+                break;
+            }
             const int k = std::min(batchSize, m_settings.numTrials - done);
             std::vector<std::size_t> examples;
             if (m_minibatch) {
@@ -736,29 +880,17 @@ private:
                 examples = allExamples();
             }
             std::vector<SearchTrial> asked;
-            std::vector<TrialSpec> specs;
-            for (int t = 0; t < k; ++t) {
+            for (int t = 0; t < k; ++t)
                 asked.push_back(study.ask());
-                specs.push_back(specFor(asked.back().config, m_minibatch ? "minibatch" : "full", examples));
-                remember(asked.back().config, specs.back().program);
-            }
-            const std::vector<TrialOutcome> outcomes = runner.run(specs);
-            for (std::size_t t = 0; t < specs.size(); ++t) {
-                const TrialOutcome &o = outcomes[t];
-                if (o.interrupted) {
-                    stop(*o.stopError);
-                    continue;
+            if (screening()) {
+                screenedBatch(runner, study, asked, batchIndex);
+            } else {
+                std::vector<TrialSpec> specs;
+                for (const SearchTrial &trial : asked) {
+                    specs.push_back(specFor(trial.config, m_minibatch ? "minibatch" : "full", examples));
+                    remember(trial.config, specs.back().program);
                 }
-                if (o.failed) {
-                    (void)study.fail(asked[t].number);
-                    m_seen[m_seenIndex.at(specs[t].configKey)].failed = true;
-                    noteFailure(specs[t], o);
-                    continue;
-                }
-                (void)study.tell(asked[t].number, *o.score);
-                m_completeScores.push_back(*o.score);
-                if (!m_minibatch)
-                    recordFull(specs[t], asked[t].config, *o.score, std::nullopt);
+                tellOutcomes(study, asked, specs, runner.run(specs));
             }
             done += k;
             sinceFull += k;
@@ -780,6 +912,11 @@ private:
         m_finalPhase = true;
         if (m_minibatch && sinceFull > 0 && !checkCancel())
             fullEvaluation(runner, study);
+        if (m_screenedOut > 0)
+            m_result.stats.notes.push_back(fmt::format(
+                "screening: {} trial(s) ran on the third of the validation set where configs disagreed most and "
+                "stopped there, as they could no longer beat the best config",
+                m_screenedOut));
     }
 
     // ---- (e) result -----------------------------------------------------
@@ -861,7 +998,8 @@ private:
     int m_trialNumber = 0;
     std::vector<Seen> m_seen;
     std::map<std::string, std::size_t> m_seenIndex;
-    std::set<std::string> m_fullyEvaluated; // program fingerprints
+    std::set<std::string> m_fullyEvaluated;      // program fingerprints
+    std::vector<std::string> m_fullFingerprints; // the same, in evaluation order
     std::vector<std::pair<std::string, double>> m_fullScores;
     std::vector<double> m_completeScores;
     int m_failedTrials = 0;
@@ -870,6 +1008,8 @@ private:
     std::optional<double> m_bestScore;
     std::optional<Config> m_bestConfig;
     std::string m_bestKey;
+    std::string m_bestFingerprint; // the best config's program, for its per-example scores
+    int m_screenedOut = 0;         // trials screening kept from a full evaluation
     bool m_finalPhase = false;
 
     std::optional<StopReason> m_stop;

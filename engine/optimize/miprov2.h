@@ -22,6 +22,10 @@ struct MiproOptions {
     // evaluations count). Unset = half the trials, between 4 and 10: DSPy's
     // fixed 10 makes light mode almost pure random search.
     std::optional<int> startupTrials;
+    // Without minibatches, screen each trial on a third of the valset and
+    // evaluate fully only the configs that can still beat the best so far
+    // (optimize/screening.h). Off: every trial is a full evaluation.
+    bool screen = true;
 };
 
 // MIPROv2 (reference/dspy-miprov2.md) with the knobs of OptimizerConfig and

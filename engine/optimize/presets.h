@@ -29,6 +29,13 @@ inline constexpr std::size_t kProposerDemos = 3;
 // create_dataset_summary: at most this many dataset descriptor calls (one per
 // view_data_batch_size rows), then one summarizer call.
 inline constexpr int kMaxDescriptorCalls = 10;
+// MIPROv2's bootstrapped sets stop looking for traces after this many training
+// examples without one success (BootstrapSettings::giveUpAfter): two chunks of
+// traces, or four tries per wanted demo when more are wanted.
+inline int bootstrapPatience(int maxBootstrappedDemos)
+{
+    return maxBootstrappedDemos * 4 > 16 ? maxBootstrappedDemos * 4 : 16;
+}
 
 // num_trials = int(max(2 * V * log2(n), 1.5 * n)), V = number of predictors,
 // doubled unless zero-shot (an instruction and a demo variable per predictor).

@@ -308,6 +308,12 @@ TrialRunner::Tally TrialRunner::tally(const std::string &fingerprint) const
     return it == m_tallies.end() ? Tally{} : it->second;
 }
 
+std::optional<double> TrialRunner::memoScore(const std::string &fingerprint, std::size_t index) const
+{
+    const auto it = m_memo.find(std::make_pair(fingerprint, index));
+    return it == m_memo.end() ? std::nullopt : it->second.score;
+}
+
 double TrialRunner::globalMean() const
 {
     return m_globalCount > 0 ? m_globalSum / static_cast<double>(m_globalCount) : 0.0;
@@ -379,9 +385,9 @@ std::string demoSetKind(const std::vector<Demo> &demos)
 Result<void> checkTunable(const Program &program, const std::string &optimizer)
 {
     if (!program.predictors.empty() && program.tunableCount() == 0)
-        return Error::make(ErrorKind::Config,
-                           fmt::format("every stage of the program is frozen: unfreeze at least one for {} to change",
-                                       optimizer));
+        return Error::make(
+            ErrorKind::Config,
+            fmt::format("every stage of the program is frozen: unfreeze at least one for {} to change", optimizer));
     return {};
 }
 

@@ -144,6 +144,9 @@ public:
         int errors = 0;
     };
     Tally tally(const std::string &fingerprint) const;
+    // The memoized score of (program fingerprint, validation index); empty
+    // when that pair errored or was not scored.
+    std::optional<double> memoScore(const std::string &fingerprint, std::size_t index) const;
     // Mean of every memoized score, over all configs; 0 when there is none.
     double globalMean() const;
     long long memoHits() const { return m_memoHits; }

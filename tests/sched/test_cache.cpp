@@ -390,3 +390,86 @@ TEST(ResponseCache, DefaultLocationIsInTheDataDirectory)
     EXPECT_EQ(cache.value()->path(), dir.path() + "/data/cache.sqlite");
     EXPECT_TRUE(std::filesystem::exists(dir.path() + "/data/cache.sqlite"));
 }
+
+TEST(ResponseCache, NewAnswersAreHeldServedAndWrittenTogether)
+{
+    TempDir dir;
+    const std::string path = dir.file("cache.sqlite");
+    ResponseCacheOptions slow;
+    slow.writeBatch = 100;
+    slow.writeDelay = std::chrono::hours(1);
+    auto writer = ResponseCache::open(path, slow).value();
+    auto reader = ResponseCache::open(path).value();
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(writer->put("held" + std::to_string(i), sampleResponse("answer " + std::to_string(i))).ok());
+    // The writer serves what it holds; another connection does not see it yet.
+    EXPECT_EQ(writer->get("held1").value()->text(), "answer 1");
+    EXPECT_EQ(writer->entryCount().value(), 3);
+    EXPECT_FALSE(reader->get("held1").value().has_value());
+    ASSERT_TRUE(writer->flush().ok());
+    EXPECT_EQ(reader->get("held1").value()->text(), "answer 1");
+    EXPECT_EQ(reader->entryCount().value(), 3);
+    // A full batch is written without waiting.
+    for (int i = 0; i < 100; ++i)
+        ASSERT_TRUE(writer->put("batch" + std::to_string(i), sampleResponse("b")).ok());
+    EXPECT_EQ(reader->entryCount().value(), 103);
+}
+
+TEST(ResponseCache, AHeldAnswerReachesTheFileWithinTheDelayAndOnClose)
+{
+    TempDir dir;
+    const std::string path = dir.file("cache.sqlite");
+    ResponseCacheOptions quick;
+    quick.writeDelay = std::chrono::milliseconds(20);
+    auto writer = ResponseCache::open(path, quick).value();
+    auto reader = ResponseCache::open(path).value();
+    ASSERT_TRUE(writer->put("soon", sampleResponse("written")).ok());
+    bool seen = false;
+    for (int i = 0; i < 500 && !seen; ++i) {
+        seen = reader->get("soon", false).value().has_value();
+        if (!seen)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(seen) << "the writer's timer writes held answers without a flush";
+
+    ResponseCacheOptions never;
+    never.writeDelay = std::chrono::hours(1);
+    {
+        auto closing = ResponseCache::open(path, never).value();
+        ASSERT_TRUE(closing->put("at close", sampleResponse("kept")).ok());
+    }
+    EXPECT_EQ(reader->get("at close").value()->text(), "kept");
+}
+
+TEST(ResponseCache, ACacheFromBeforeTheHashedTableKeepsItsAnswers)
+{
+    TempDir dir;
+    const std::string path = dir.file("old.sqlite");
+    sqlite3 *db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string old =
+        "CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created_at INTEGER NOT NULL);"
+        "INSERT INTO responses VALUES ('k-old', '{\"choices\": [\"from the old table\"], \"prompt_tokens\": 7}', 1);";
+    ASSERT_EQ(sqlite3_exec(db, old.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    {
+        auto cache = ResponseCache::open(path);
+        ASSERT_TRUE(cache.ok()) << cache.error().describe();
+        auto got = cache.value()->get("k-old");
+        ASSERT_TRUE(got.ok() && got->has_value());
+        EXPECT_EQ(got->value().text(), "from the old table");
+        EXPECT_EQ(got->value().usage.promptTokens, 7);
+        EXPECT_EQ(cache.value()->entryCount().value(), 1);
+    }
+    // Moved once: the old table is gone, and opening again keeps the answer.
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt *stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'responses'", -1, &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    EXPECT_EQ(ResponseCache::open(path).value()->get("k-old").value()->text(), "from the old table");
+}

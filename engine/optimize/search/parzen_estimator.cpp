@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace prism {
 
@@ -30,6 +31,7 @@ CategoricalParzenEstimator::CategoricalParzenEstimator(const SearchSpace &space,
         m_observations.clear();
         m_mixture = {1.0};
         m_hasPrior = true;
+        groupKernels();
         return;
     }
     m_hasPrior = considerPrior && priorWeight > 0.0;
@@ -43,6 +45,43 @@ CategoricalParzenEstimator::CategoricalParzenEstimator(const SearchSpace &space,
     }
     for (double &w : m_mixture)
         w /= total;
+    groupKernels();
+}
+
+void CategoricalParzenEstimator::groupKernels()
+{
+    double cumulative = 0.0;
+    m_cumulative.reserve(m_mixture.size());
+    for (const double w : m_mixture) {
+        cumulative += w;
+        m_cumulative.push_back(cumulative);
+    }
+    const std::size_t observed = m_observations.size();
+    std::map<Config, std::size_t> groupOf;
+    std::vector<double> weights;
+    for (std::size_t k = 0; k < observed; ++k) {
+        if (m_mixture[k] <= 0.0)
+            continue;
+        const auto [it, inserted] = groupOf.try_emplace(m_observations[k], m_groupConfigs.size());
+        if (inserted) {
+            m_groupConfigs.push_back(m_observations[k]);
+            weights.push_back(0.0);
+        }
+        weights[it->second] += m_mixture[k];
+    }
+    for (const double w : weights)
+        m_groupLogWeight.push_back(std::log(w));
+    for (const int size : m_sizes) {
+        const double denominator = 1.0 + size * m_smoothing;
+        m_logMatch.push_back(std::log(std::max((m_smoothing + 1.0) / denominator, kTinyDensity)));
+        m_logMiss.push_back(std::log(std::max(m_smoothing / denominator, kTinyDensity)));
+    }
+    m_priorInLogPdf = m_mixture.size() > observed && m_mixture.back() > 0.0;
+    if (m_priorInLogPdf) {
+        m_priorLogDensity = std::log(m_mixture.back());
+        for (const int size : m_sizes)
+            m_priorLogDensity += std::log(1.0 / size);
+    }
 }
 
 double CategoricalParzenEstimator::kernelProbability(int kernel, int dimension, int choice) const
@@ -56,13 +95,12 @@ double CategoricalParzenEstimator::kernelProbability(int kernel, int dimension, 
 
 int CategoricalParzenEstimator::pickKernel(Rng &rng) const
 {
+    // The first kernel whose running sum exceeds u: the same kernel a linear
+    // walk adding the weights in order finds, in log time.
     const double u = rng.uniform();
-    double cumulative = 0.0;
-    for (std::size_t k = 0; k < m_mixture.size(); ++k) {
-        cumulative += m_mixture[k];
-        if (u < cumulative)
-            return static_cast<int>(k);
-    }
+    const auto first = std::upper_bound(m_cumulative.begin(), m_cumulative.end(), u);
+    if (first != m_cumulative.end())
+        return static_cast<int>(first - m_cumulative.begin());
     // Rounding can leave the sum a hair below 1: fall back to the last kernel with mass.
     for (std::size_t k = m_mixture.size(); k-- > 0;) {
         if (m_mixture[k] > 0.0)
@@ -99,23 +137,27 @@ double CategoricalParzenEstimator::logPdf(const Config &config) const
     assert(config.size() == m_sizes.size());
     // log-sum-exp over kernels of log(pi_k) + sum_d log p_kd(x_d).
     std::vector<double> terms;
-    terms.reserve(m_mixture.size());
+    terms.reserve(m_groupConfigs.size() + 1);
     double maxTerm = -std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < m_mixture.size(); ++k) {
-        if (m_mixture[k] <= 0.0)
-            continue;
-        double term = std::log(m_mixture[k]);
+    for (std::size_t g = 0; g < m_groupConfigs.size(); ++g) {
+        const Config &observed = m_groupConfigs[g];
+        double term = m_groupLogWeight[g];
         for (std::size_t d = 0; d < m_sizes.size(); ++d)
-            term += std::log(
-                std::max(kernelProbability(static_cast<int>(k), static_cast<int>(d), config[d]), kTinyDensity));
+            term += observed[d] == config[d] ? m_logMatch[d] : m_logMiss[d];
         terms.push_back(term);
         maxTerm = std::max(maxTerm, term);
     }
+    if (m_priorInLogPdf) {
+        terms.push_back(m_priorLogDensity);
+        maxTerm = std::max(maxTerm, m_priorLogDensity);
+    }
     if (terms.empty())
         return std::log(kTinyDensity);
+    // Terms 50 nats below the largest add less than 1e-21 of it: skip their exp.
     double sum = 0.0;
-    for (double t : terms)
-        sum += std::exp(t - maxTerm);
+    for (const double t : terms)
+        if (t > maxTerm - 50.0)
+            sum += std::exp(t - maxTerm);
     return maxTerm + std::log(sum);
 }
 
