@@ -37,7 +37,7 @@ struct ResponseCacheOptions {
     // New answers are written in transactions of up to this many: one
     // transaction per answer rewrites whole index and table pages each time
     // (14-18 KB written per answer). 1 writes each answer at once.
-    std::size_t writeBatch = 1024;
+    std::size_t writeBatch = 4096;
     // A new answer reaches the file within this delay even when the batch is
     // not full, so other processes see it and a crash loses at most this much
     // of the cache (never of a run: the run store's journal has every answer).

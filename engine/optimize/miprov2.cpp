@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <map>
 #include <set>
 
@@ -58,19 +59,30 @@ public:
         if (auto ok = prepareData(trainset, valset); !ok)
             return ok.error();
         m_result.program = m_student;
+        startDatasetSummary();
         if (!checkCancel() && !m_settings.zeroShot)
             buildDemoSets();
         if (!m_stop && !checkCancel())
             propose();
         if (!m_stop && !checkCancel())
             search();
+        // A run that stopped before the proposals still waits for the summary
+        // thread: its calls count in the run's totals.
+        if (m_datasetSummary.valid())
+            m_datasetSummary.wait();
         return finish();
     }
 
 private:
     // ---- common ---------------------------------------------------------
 
-    void publish(EventPayload payload) { emitEvent(m_context, std::move(payload)); }
+    void publish(EventPayload payload)
+    {
+        if (m_held)
+            m_held->push_back(std::move(payload));
+        else
+            emitEvent(m_context, std::move(payload));
+    }
 
     void warn(const std::string &message) { publish(WarningEvent{message}); }
 
@@ -260,22 +272,43 @@ private:
         return true;
     }
 
-    std::optional<std::string> datasetSummary()
+    // The dataset summary's outcome, made off the optimizer's thread: what to
+    // report is kept for the thread that publishes events.
+    struct DatasetSummary {
+        std::optional<std::string> text;
+        std::vector<std::string> warnings;
+        std::optional<Error> stopError; // a budget or cancel refusal
+    };
+
+    // Only reads the trainset and the settings and calls the proposer model,
+    // so it can run while the demo sets are bootstrapped: its calls are a
+    // chain of one at a time, and would otherwise leave the workers idle.
+    DatasetSummary summarizeDataset()
     {
+        DatasetSummary out;
+        auto failed = [&](const ProposerReply &reply, const std::string &what) {
+            if (!reply.error)
+                return false;
+            if (isStopError(*reply.error))
+                out.stopError = reply.error;
+            else
+                out.warnings.push_back(what + " failed: " + reply.error->describe());
+            return true;
+        };
         const std::size_t batch = static_cast<std::size_t>(m_config.viewDataBatchSize);
         const CallOptions call = proposerCall(1.0, 0);
         ProposerReply first = callProposer(datasetDescriptorSignature(),
                                            Fields{{"examples", examplesRepr(m_train, 0, batch)}}, m_proposer, call);
-        if (failedCall(first, "the dataset summary (proposing without it)"))
-            return std::nullopt;
+        if (failed(first, "the dataset summary (proposing without it)"))
+            return out;
         std::string observations = first.text;
         int calls = 0;
         int skips = 0;
         for (std::size_t b = batch; b < m_train.size(); b += batch) {
             if (++calls >= kMaxDescriptorCalls)
                 break;
-            if (checkCancel())
-                return std::nullopt;
+            if (m_context.cancel && m_context.cancel->load())
+                return out; // the optimizer's thread latches the cancel
             ProposerReply more = callProposer(
                 datasetDescriptorWithPriorSignature(),
                 Fields{{"examples", examplesRepr(m_train, b, b + batch)}, {"prior_observations", observations}},
@@ -283,11 +316,11 @@ private:
             if (more.error) {
                 // DSPy swallows errors here and summarizes what it has.
                 if (isStopError(*more.error)) {
-                    stop(*more.error);
-                    return std::nullopt;
+                    out.stopError = more.error;
+                    return out;
                 }
-                warn("the dataset summary: a further batch of observations failed (" + more.error->describe()
-                     + "); summarizing the observations so far");
+                out.warnings.push_back("the dataset summary: a further batch of observations failed ("
+                                       + more.error->describe() + "); summarizing the observations so far");
                 break;
             }
             if (startsWithComplete(more.text)) {
@@ -299,9 +332,35 @@ private:
         }
         ProposerReply summary =
             callProposer(observationSummarizerSignature(), Fields{{"observations", observations}}, m_proposer, call);
-        if (failedCall(summary, "the dataset summary (proposing without it)"))
+        if (failed(summary, "the dataset summary (proposing without it)"))
+            return out;
+        out.text = stripPrefix(summary.text);
+        return out;
+    }
+
+    // Starts the dataset summary on its own thread when the proposals will use one.
+    void startDatasetSummary()
+    {
+        if (m_config.dataAwareProposer && m_settings.numInstructCandidates > 1)
+            m_datasetSummary = std::async(std::launch::async, [this] { return summarizeDataset(); });
+    }
+
+    // The summary started by startDatasetSummary, its warnings published and
+    // a refusal latched as the run's stop.
+    std::optional<std::string> datasetSummary()
+    {
+        if (!m_datasetSummary.valid())
             return std::nullopt;
-        return stripPrefix(summary.text);
+        DatasetSummary summary = m_datasetSummary.get();
+        for (const std::string &w : summary.warnings)
+            warn(w);
+        if (summary.stopError) {
+            stop(*summary.stopError);
+            return std::nullopt;
+        }
+        if (checkCancel())
+            return std::nullopt;
+        return summary.text;
     }
 
     // Demo sets per predictor, as the proposer sees them.
@@ -469,28 +528,27 @@ private:
         const auto k = static_cast<std::size_t>(m_settings.numInstructCandidates);
         const auto sets = groundingSets();
 
-        std::optional<std::string> dataset;
-        if (m_config.dataAwareProposer && k > 1) {
-            dataset = datasetSummary();
-            if (m_stop)
-                return;
-            if (dataset)
-                publish(SummaryReadyEvent{"dataset", std::nullopt, *dataset});
-        }
-
+        // The program and module descriptions do not need the dataset summary:
+        // they are made while its thread finishes, and their events are held
+        // so the events keep their order (dataset, program, modules).
         const std::string code = programCode(m_student);
         std::optional<std::string> programDescription;
         std::vector<std::optional<std::string>> moduleDescriptions(m_student.predictors.size());
-        if (m_config.programAwareProposer && k > 1) {
+        std::vector<EventPayload> held;
+        m_held = &held;
+        if (m_config.programAwareProposer && k > 1 && !checkCancel())
             programDescription = describeProgram(code, sets);
-            if (m_stop)
-                return;
-        }
-        if (programDescription && !checkCancel()) {
+        if (programDescription && !m_stop && !checkCancel())
             moduleDescriptions = describeModules(code, *programDescription, sets);
-            if (m_stop)
-                return;
-        }
+        m_held = nullptr;
+
+        std::optional<std::string> dataset = datasetSummary();
+        if (dataset && !m_stop)
+            publish(SummaryReadyEvent{"dataset", std::nullopt, *dataset});
+        for (EventPayload &event : held)
+            publish(std::move(event));
+        if (m_stop)
+            return;
         if (checkCancel())
             return;
 
@@ -732,7 +790,8 @@ private:
             for (std::size_t i = 0; i < m_val.size(); ++i)
                 fullScores.back()[i] = runner.memoScore(fingerprint, i);
         }
-        const std::vector<std::size_t> order = Rng::forStream(m_config.seed, "screen", batchIndex).permutation(m_val.size());
+        const std::vector<std::size_t> order =
+            Rng::forStream(m_config.seed, "screen", batchIndex).permutation(m_val.size());
         std::vector<std::size_t> screen = pickScreen(fullScores, screenSize(m_val.size()), order);
         const std::vector<std::optional<double>> incumbent = incumbentScores(runner);
         std::vector<SearchTrial> screening = asked;
@@ -993,6 +1052,9 @@ private:
     std::vector<std::vector<std::vector<Demo>>> m_demoSets; // [predictor][set]
     std::vector<std::vector<std::string>> m_instructions;   // [predictor][candidate]
     int m_failedProposals = 0;
+
+    std::future<DatasetSummary> m_datasetSummary; // running while the demo sets are bootstrapped
+    std::vector<EventPayload> *m_held = nullptr;  // publish() appends here instead, when set
 
     std::optional<TrialRunner> m_runner;
     int m_trialNumber = 0;

@@ -360,7 +360,8 @@ TEST(MiproV2, ATeacherThatNeverSucceedsStopsBootstrappingAndAPerfectConfigEndsTh
     EXPECT_EQ(*r.bestScore, 100.0);
     EXPECT_TRUE(std::any_of(r.stats.notes.begin(), r.stats.notes.end(), [](const std::string &n) {
         return n.find("scored 100% on every validation example and no config can beat that, so the search stopped "
-                      "after 4 of 10 trials") != std::string::npos;
+                      "after 4 of 10 trials")
+               != std::string::npos;
     }));
     EXPECT_EQ(eventsOf(run, EventType::TrialStarted).size(), 5u);
     EXPECT_EQ(lm.calls("evaluation"), 5 * 25);
