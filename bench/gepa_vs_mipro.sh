@@ -14,29 +14,14 @@ work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export PRISM_DATA_DIR="$work/data"
 
-"$prism" simlm serve --latency-ms 50 >"$work/server.txt" 2>&1 &
-server=$!
-for _ in $(seq 100); do grep -q "http://" "$work/server.txt" 2>/dev/null && break; sleep 0.1; done
-url=$(grep -o "http://[0-9.:]*/v1" "$work/server.txt" | head -1)
-[ -n "$url" ] || { echo "the SimLm server did not start" >&2; exit 1; }
+. bench/simlm_server.sh
+start_simlm_server
 
 echo "| sample | optimizer | test baseline | test optimized | difference [95% CI] | metric calls (DSPy light budget) | calls by role | wall s |"
 echo "|---|---|---|---|---|---|---|---|"
 for sample in ${SAMPLES:-moderation qa math}; do
   study="$work/$sample.prism.json"
-  python3 - "$sample" "$url" "$study" <<'PY'
-import json, sys, os
-sample, url, out = sys.argv[1:]
-path = f"samples/{sample}/{sample}.prism.json"
-s = json.load(open(path))
-base = os.path.abspath(f"samples/{sample}")
-for split in ("train", "val", "test"):
-    if split in s["data"]:
-        s["data"][split]["path"] = os.path.join(base, s["data"][split]["path"])
-model = {"provider": "openai", "base_url": url, "model": "sim-small"}
-s["models"] = {"task": model, "proposer": model}
-json.dump(s, open(out, "w"), indent=2)
-PY
+  study_on_server "$sample" "$study"
   for optimizer in miprov2 gepa; do
     dry=$("$prism" optimize "$study" --optimizer gepa --auto light --seed 0 --dry-run --json)
     start=$(date +%s.%N)

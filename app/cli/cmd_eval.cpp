@@ -146,6 +146,50 @@ struct EvalPieces {
     }
 };
 
+// Watches results for the first budget refusal: it stops the command from
+// starting further examples (those under way finish) and gives the reason.
+class BudgetWatch {
+public:
+    // From worker threads.
+    void see(const ExampleResult &r)
+    {
+        if (!r.error || r.error->kind != ErrorKind::Budget)
+            return;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        // The budget's own words ("budget reached: 20 calls"), without the stage prefix.
+        if (!m_reason) {
+            const std::string &m = r.error->message;
+            const auto at = m.find("budget reached");
+            m_reason = at == std::string::npos ? m : m.substr(at);
+        }
+        g_interrupted.store(true);
+    }
+    std::optional<std::string> stopReason() const
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_reason;
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::optional<std::string> m_reason;
+};
+
+// The cache's line of the report: on, bypassed, or why there is none.
+CacheSummary cacheSummaryOf(const CallServices &services)
+{
+    CacheSummary summary;
+    if (const auto &cache = services.cache) {
+        summary.enabled = services.cacheEnabled && !services.cacheBypass;
+        summary.bypassed = services.cacheBypass;
+        summary.hits = cache->hits();
+        summary.misses = cache->misses();
+    } else {
+        summary.problem = services.cacheProblem;
+    }
+    return summary;
+}
+
 // Fails fast, with one line, on a key, server or model that cannot work: the
 // task model's, and a judge metric's judge model when it is another.
 Result<void> checkModelsReachable(const Study &study, const ModelSet &set)
@@ -222,20 +266,9 @@ int runEval(const EvalArgs &args)
     options.call.role = "evaluation";
     options.cancel = &g_interrupted;
     options.keepStages = context.stages;
-    std::mutex budgetMutex;
-    std::optional<std::string> budgetStop;
+    BudgetWatch budget;
     options.onResult = [&](const ExampleResult &r) {
-        if (r.error && r.error->kind == ErrorKind::Budget) {
-            std::lock_guard<std::mutex> lock(budgetMutex);
-            // The budget's own words ("budget reached: 20 calls"), without the stage prefix.
-            if (!budgetStop) {
-                const std::string &m = r.error->message;
-                const auto at = m.find("budget reached");
-                budgetStop = at == std::string::npos ? m : m.substr(at);
-            }
-            // Start no further example; those under way finish.
-            g_interrupted.store(true);
-        }
+        budget.see(r);
         progress.advance();
     };
     // Each result becomes its piece of the report as it arrives; none is kept
@@ -255,19 +288,13 @@ int runEval(const EvalArgs &args)
     std::signal(SIGINT, previous);
     progress.finish();
 
+    const std::optional<std::string> budgetStop = budget.stopReason();
     if (budgetStop) {
         pieces.dropRefusals(report);
         report.stoppedEarly = true;
         report.stopReason = *budgetStop;
     }
-    if (const auto &cache = set.services.cache) {
-        context.cache.enabled = set.services.cacheEnabled && !set.services.cacheBypass;
-        context.cache.bypassed = set.services.cacheBypass;
-        context.cache.hits = cache->hits();
-        context.cache.misses = cache->misses();
-    } else {
-        context.cache.problem = set.services.cacheProblem;
-    }
+    context.cache = cacheSummaryOf(set.services);
 
     if (args.output.json)
         writeEvalJson(stdout, context, report, pieces.spool);
