@@ -116,6 +116,8 @@ Json encode(const TrialStartedEvent &e)
     j["config"] = configJson(e.config);
     j["config_key"] = e.configKey;
     j["examples"] = e.examples;
+    if (e.searchTrial)
+        j["search_trial"] = *e.searchTrial;
     return j;
 }
 
@@ -139,6 +141,8 @@ Json encode(const TrialFinishedEvent &e)
     for (const auto &[index, score] : e.results)
         results.push_back(Json::array({index, optionalNumber(score)}));
     j["results"] = std::move(results);
+    if (e.searchTrial)
+        j["search_trial"] = *e.searchTrial;
     return j;
 }
 
@@ -376,6 +380,19 @@ public:
         return v ? v->get<double>() : 0.0;
     }
 
+    // Missing or null: empty; else an integer.
+    std::optional<int> optInteger(const char *key)
+    {
+        const Json *v = find(key, false);
+        if (!v || v->is_null())
+            return std::nullopt;
+        if (!v->is_number_integer()) {
+            fail(key, "must be an integer or null");
+            return std::nullopt;
+        }
+        return v->get<int>();
+    }
+
     std::optional<double> optNumber(const char *key)
     {
         const Json *v = find(key, true);
@@ -526,6 +543,7 @@ TrialFinishedEvent decodeTrialFinished(Reader &r)
             e.results.emplace_back(pair[0].get<std::size_t>(),
                                    pair[1].is_null() ? std::nullopt : std::optional<double>(pair[1].get<double>()));
         }
+    e.searchTrial = r.optInteger("search_trial");
     return e;
 }
 
@@ -704,6 +722,7 @@ EventPayload decodeAny(EventType type, Reader &r, const std::string &where, std:
         e.config = readConfig(r);
         e.configKey = r.str("config_key");
         e.examples = r.integer<std::size_t>("examples");
+        e.searchTrial = r.optInteger("search_trial");
         return e;
     }
     case EventType::TrialFinished: return decodeTrialFinished(r);

@@ -109,6 +109,11 @@ struct TrialStartedEvent {
     std::vector<ConfigChoice> config;
     std::string configKey;
     std::size_t examples = 0;
+    // The sampler's ask this trial answers, 1..num_trials (wire
+    // "search_trial", written when set). Unset for the baseline, for a full
+    // evaluation chosen by rank, and for a trial that continues an earlier one
+    // of the same ask (a screen's extension or its full evaluation).
+    std::optional<int> searchTrial;
     bool operator==(const TrialStartedEvent &other) const = default;
 };
 
@@ -127,6 +132,7 @@ struct TrialFinishedEvent {
     std::optional<std::string> error; // written when the trial failed
     // Validation indices in scoring order with their [0, 1] scores (empty = errored).
     std::vector<std::pair<std::size_t, std::optional<double>>> results;
+    std::optional<int> searchTrial; // as TrialStartedEvent
     bool operator==(const TrialFinishedEvent &other) const = default;
 };
 

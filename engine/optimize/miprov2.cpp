@@ -773,12 +773,13 @@ private:
     // than the baseline has been fully evaluated there is no disagreement to
     // screen on, and the batch is evaluated fully.
     void screenedBatch(TrialRunner &runner, SearchStudy &study, const std::vector<SearchTrial> &asked,
-                       std::uint64_t batchIndex)
+                       std::uint64_t batchIndex, int searchTrialsBefore)
     {
         if (m_fullFingerprints.size() < 2) {
             std::vector<TrialSpec> specs;
             for (const SearchTrial &trial : asked) {
                 specs.push_back(specFor(trial.config, "full", allExamples()));
+                specs.back().searchTrial = searchTrialsBefore + static_cast<int>(specs.size());
                 remember(trial.config, specs.back().program);
             }
             tellOutcomes(study, asked, specs, runner.run(specs));
@@ -796,12 +797,17 @@ private:
         const std::vector<std::optional<double>> incumbent = incumbentScores(runner);
         std::vector<SearchTrial> screening = asked;
         std::vector<SearchTrial> promoted;
+        bool firstRound = true;
         while (!screening.empty() && !m_stop) {
             std::vector<TrialSpec> specs;
             for (const SearchTrial &trial : screening) {
                 specs.push_back(specFor(trial.config, "minibatch", screen));
+                // Only the first screen answers the ask; an extension continues it.
+                if (firstRound)
+                    specs.back().searchTrial = searchTrialsBefore + static_cast<int>(specs.size());
                 remember(trial.config, specs.back().program);
             }
+            firstRound = false;
             const std::vector<TrialOutcome> outcomes = runner.run(specs);
             std::vector<SearchTrial> tied;
             for (std::size_t t = 0; t < specs.size(); ++t) {
@@ -942,11 +948,12 @@ private:
             for (int t = 0; t < k; ++t)
                 asked.push_back(study.ask());
             if (screening()) {
-                screenedBatch(runner, study, asked, batchIndex);
+                screenedBatch(runner, study, asked, batchIndex, done);
             } else {
                 std::vector<TrialSpec> specs;
                 for (const SearchTrial &trial : asked) {
                     specs.push_back(specFor(trial.config, m_minibatch ? "minibatch" : "full", examples));
+                    specs.back().searchTrial = done + static_cast<int>(specs.size());
                     remember(trial.config, specs.back().program);
                 }
                 tellOutcomes(study, asked, specs, runner.run(specs));

@@ -146,7 +146,8 @@ std::vector<TrialOutcome> TrialRunner::run(const std::vector<TrialSpec> &specs)
     fingerprints.reserve(specs.size());
     for (const TrialSpec &spec : specs) {
         fingerprints.push_back(programFingerprint(spec.program));
-        publish(TrialStartedEvent{spec.number, spec.kind, spec.config, spec.configKey, spec.examples.size()});
+        publish(TrialStartedEvent{spec.number, spec.kind, spec.config, spec.configKey, spec.examples.size(),
+                                  spec.searchTrial});
     }
 
     // The pairs to score: each (fingerprint, example) once, owned by the
@@ -298,6 +299,7 @@ TrialOutcome TrialRunner::finishTrial(const TrialSpec &spec, const std::string &
     if (out.failed)
         finished.error = out.failure;
     finished.results.assign(out.results.begin(), out.results.end());
+    finished.searchTrial = spec.searchTrial;
     publish(std::move(finished));
     return out;
 }

@@ -103,6 +103,7 @@ struct TrialSpec {
     std::string configKey; // "classify:i2.d3"
     Program program;
     std::vector<std::size_t> examples; // validation indices
+    std::optional<int> searchTrial;    // TrialStartedEvent::searchTrial
 };
 
 struct TrialOutcome {

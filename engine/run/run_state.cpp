@@ -263,6 +263,11 @@ void RunState::on(const TrialFinishedEvent &e, double elapsed, Changes &changes)
     t.results.reserve(e.results.size());
     for (const auto &[index, score] : e.results)
         t.results.emplace_back(static_cast<int>(index), score);
+    if (e.searchTrial) {
+        ++m_searchTrialsFinished;
+        if (t.kind == "full")
+            ++m_fullSearchTrials;
+    }
     if (t.kind == "minibatch") {
         ++m_minibatchTrials;
         if (t.score && (m_bestMinibatch.empty() || *t.score > m_bestMinibatch.back().score))
@@ -435,6 +440,10 @@ int RunState::plannedSearchTrials() const
 
 bool RunState::minibatchMode() const
 {
+    // A full evaluation that answers an ask: every ask is a full evaluation
+    // (its later ones screened first), not a minibatch.
+    if (m_fullSearchTrials > 0)
+        return false;
     if (m_minibatchTrials > 0)
         return true;
     // A full search trial after the baseline settles it.
@@ -445,6 +454,10 @@ bool RunState::minibatchMode() const
 
 int RunState::searchTrialsDone() const
 {
+    // Runs that number their asks: a screened trial's extension and full
+    // evaluation are further trials of one ask.
+    if (m_searchTrialsFinished > 0)
+        return m_searchTrialsFinished;
     if (m_minibatchTrials > 0)
         return m_minibatchTrials;
     return std::max(0, m_fullTrials - 1);

@@ -310,6 +310,8 @@ private:
     std::vector<Trial> m_trials;
     std::map<int, std::size_t> m_trialByNumber;
     int m_minibatchTrials = 0;
+    int m_searchTrialsFinished = 0; // trial_finished events with a search_trial
+    int m_fullSearchTrials = 0;     // those of kind full
     int m_fullTrials = 0;
     int m_failedTrials = 0;
     int m_highestTrial = 0;

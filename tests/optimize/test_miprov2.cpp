@@ -429,6 +429,23 @@ TEST(MiproV2, SameEventsAndProgramWithOneOrEightThreads)
     EXPECT_EQ(a.total(), b.total());
 }
 
+TEST(MiproV2, ScreenedTrialsGiveTheSameEventsAndProgramWithOneOrEightThreads)
+{
+    // Moderation light: no minibatches, so trials are screened and ties extended,
+    // and the dataset summary runs beside the bootstrapping.
+    Sample s = loadSample("moderation");
+    RecordingLm a(*s.lm), b(*s.lm);
+    const MiproRunResult one = runMipro(s, s.study.optimizer, a, 1);
+    const MiproRunResult eight = runMipro(s, s.study.optimizer, b, 8);
+    ASSERT_TRUE(one.result.ok() && eight.result.ok());
+    ASSERT_TRUE(hasNote(*one.result, "screening: "));
+    EXPECT_EQ(one.transcript, eight.transcript);
+    EXPECT_EQ(one.result->program, eight.result->program);
+    EXPECT_EQ(one.result->stats.notes, eight.result->stats.notes);
+    EXPECT_EQ(one.exampleCallbacks, eight.exampleCallbacks);
+    EXPECT_EQ(a.total(), b.total());
+}
+
 TEST(MiproV2, SeedZeroIsASeed)
 {
     Sample s = loadSample("moderation");

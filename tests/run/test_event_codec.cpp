@@ -51,6 +51,7 @@ std::vector<EventPayload> everyEvent()
     finished.newCalls = 9;
     finished.memoHits = 2;
     finished.results = {{0, 1.0}, {4, 0.25}, {9, std::nullopt}};
+    finished.searchTrial = 2;
     TrialFinishedEvent failed = finished;
     failed.score.reset();
     failed.failed = true;
@@ -111,7 +112,7 @@ std::vector<EventPayload> everyEvent()
             SummaryReadyEvent{"module", std::string("classify"), "Labels a message."},
             InstructionProposedEvent{"classify", 0, "Classify.", std::nullopt},
             InstructionProposedEvent{"classify", 3, "Classify with care.", std::string("persona")},
-            TrialStartedEvent{3, "minibatch", config(), "classify:i2.d1|explain:i0", 5},
+            TrialStartedEvent{3, "minibatch", config(), "classify:i2.d1|explain:i0", 5, 2},
             finished,
             failed,
             FullEvalFinishedEvent{4, config(), "classify:i2.d1|explain:i0", 70.0, 66.25},

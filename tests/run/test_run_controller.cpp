@@ -61,7 +61,7 @@ public:
                 p.predictors[0].demos.push_back(Demo{trainset[static_cast<std::size_t>(d)].values, false});
             const std::string key = "d" + std::to_string(t);
             const std::vector<ConfigChoice> config = {{p.predictors[0].name, 0, t}};
-            publish(TrialStartedEvent{t + 1, "full", config, key, valset.size()});
+            publish(TrialStartedEvent{t + 1, "full", config, key, valset.size(), std::nullopt});
             const EvalReport report = evaluator.run(p, valset);
             bool stopped = false;
             TrialFinishedEvent finished;

@@ -389,3 +389,30 @@ TEST(RunStateGepa, CandidatesBudgetAndFrontierWithoutAValidationSplit)
     EXPECT_EQ(scores[1][1], std::optional<double>(1.0));
     EXPECT_EQ(scores[1][2], std::nullopt);
 }
+
+TEST(RunStateProgress, AScreenedTrialsExtensionAndFullEvaluationAreOneSearchTrial)
+{
+    // MIPROv2 without minibatches: the baseline, a first batch of full
+    // evaluations (asks 1-2), then ask 3 screened, its screen extended and
+    // evaluated fully, and ask 4 screened out. 4 search trials, not 7.
+    const std::vector<ConfigChoice> config = {{"classify", 1, 1}};
+    std::vector<RunEvent> events;
+    std::uint64_t seq = 1;
+    auto finish = [&](int trial, const std::string &kind, std::optional<int> ask) {
+        TrialFinishedEvent t = trialFinished(trial, kind, config, "classify:i1.d1", 40.0);
+        t.searchTrial = ask;
+        events.push_back(event(seq++, t));
+    };
+    finish(1, "full", std::nullopt);
+    finish(2, "full", 1);
+    finish(3, "full", 2);
+    finish(4, "minibatch", 3);
+    finish(5, "minibatch", 4);
+    finish(6, "minibatch", std::nullopt);
+    finish(7, "full", std::nullopt);
+    RunState state;
+    state.apply(events);
+    EXPECT_EQ(state.trials().size(), 7u);
+    EXPECT_EQ(state.searchTrialsDone(), 4);
+    EXPECT_FALSE(state.minibatchMode()) << "every ask is a full evaluation, the later ones screened first";
+}
