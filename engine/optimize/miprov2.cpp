@@ -980,8 +980,8 @@ private:
             fullEvaluation(runner, study);
         if (m_screenedOut > 0)
             m_result.stats.notes.push_back(fmt::format(
-                "screening: {} trial(s) ran on the third of the validation set where configs disagreed most and "
-                "stopped there, as they could no longer beat the best config",
+                "screening: {} trial(s) stopped after a third of the validation set (two thirds after a tie), "
+                "on the examples where configs disagreed most, as they could no longer beat the best config",
                 m_screenedOut));
     }
 
