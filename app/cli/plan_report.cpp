@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 #include "modelsetup/lm_setup.h"
 #include "optimize/plan.h"
+#include "optimize/screening.h"
 #include "run/run_controller.h"
 
 #include <nlohmann/json.hpp>
@@ -161,7 +162,11 @@ std::string planText(const Study &study, const OptimizePlan &p, int threads)
                             p.trials, p.mipro.numFewshotCandidates, p.mipro.numInstructCandidates);
         text += p.minibatch ? fmt::format("minibatches of {}, {} full evaluations\n", study.optimizer.minibatchSize,
                                           p.fullEvals)
-                            : fmt::format("every trial scores the {} validation rows\n", p.valRows);
+                : screenSize(p.valRows) < p.valRows
+                    ? fmt::format("the baseline and the first batch score all {} validation rows, later trials "
+                                  "a screen of {} first (docs/MIPROV2.md, screening)\n",
+                                  p.valRows, screenSize(p.valRows))
+                    : fmt::format("every trial scores the {} validation rows\n", p.valRows);
     }
     if (p.optimizer == "random_search") {
         text += fmt::format("  search      {} candidates (zero-shot, labeled, unshuffled and {} shuffled bootstraps), "
