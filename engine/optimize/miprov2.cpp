@@ -756,13 +756,36 @@ private:
     // Screening applies without minibatches, on a valset big enough to cut.
     bool screening() const { return m_options.screen && !m_minibatch && screenSize(m_val.size()) < m_val.size(); }
 
+    // A program's memoized score on every validation example (empty where it
+    // errored or was not scored).
+    std::vector<std::optional<double>> scoresOf(const TrialRunner &runner, const std::string &fingerprint) const
+    {
+        std::vector<std::optional<double>> scores(m_val.size());
+        for (std::size_t i = 0; i < scores.size(); ++i)
+            scores[i] = runner.memoScore(fingerprint, i);
+        return scores;
+    }
+
     // The best full evaluation's score on every validation example.
     std::vector<std::optional<double>> incumbentScores(const TrialRunner &runner) const
     {
-        std::vector<std::optional<double>> scores(m_val.size());
-        for (std::size_t i = 0; i < scores.size() && !m_bestFingerprint.empty(); ++i)
-            scores[i] = runner.memoScore(m_bestFingerprint, i);
-        return scores;
+        if (m_bestFingerprint.empty())
+            return std::vector<std::optional<double>>(m_val.size());
+        return scoresOf(runner, m_bestFingerprint);
+    }
+
+    // The sampler's asks of one batch, each one trial of `kind` on `examples`,
+    // scored together and told.
+    void scoreAsked(TrialRunner &runner, SearchStudy &study, const std::vector<SearchTrial> &asked,
+                    const std::string &kind, const std::vector<std::size_t> &examples, int searchTrialsBefore)
+    {
+        std::vector<TrialSpec> specs;
+        for (const SearchTrial &trial : asked) {
+            specs.push_back(specFor(trial.config, kind, examples));
+            specs.back().searchTrial = searchTrialsBefore + static_cast<int>(specs.size());
+            remember(trial.config, specs.back().program);
+        }
+        tellOutcomes(study, asked, specs, runner.run(specs));
     }
 
     // A batch without minibatches: every config runs on the batch's screen (a
@@ -776,31 +799,22 @@ private:
                        std::uint64_t batchIndex, int searchTrialsBefore)
     {
         if (m_fullFingerprints.size() < 2) {
-            std::vector<TrialSpec> specs;
-            for (const SearchTrial &trial : asked) {
-                specs.push_back(specFor(trial.config, "full", allExamples()));
-                specs.back().searchTrial = searchTrialsBefore + static_cast<int>(specs.size());
-                remember(trial.config, specs.back().program);
-            }
-            tellOutcomes(study, asked, specs, runner.run(specs));
+            scoreAsked(runner, study, asked, "full", allExamples(), searchTrialsBefore);
             return;
         }
         std::vector<std::vector<std::optional<double>>> fullScores;
-        for (const std::string &fingerprint : m_fullFingerprints) {
-            fullScores.emplace_back(m_val.size());
-            for (std::size_t i = 0; i < m_val.size(); ++i)
-                fullScores.back()[i] = runner.memoScore(fingerprint, i);
-        }
+        for (const std::string &fingerprint : m_fullFingerprints)
+            fullScores.push_back(scoresOf(runner, fingerprint));
         const std::vector<std::size_t> order =
             Rng::forStream(m_config.seed, "screen", batchIndex).permutation(m_val.size());
         std::vector<std::size_t> screen = pickScreen(fullScores, screenSize(m_val.size()), order);
         const std::vector<std::optional<double>> incumbent = incumbentScores(runner);
-        std::vector<SearchTrial> screening = asked;
+        std::vector<SearchTrial> undecided = asked;
         std::vector<SearchTrial> promoted;
         bool firstRound = true;
-        while (!screening.empty() && !m_stop) {
+        while (!undecided.empty() && !m_stop) {
             std::vector<TrialSpec> specs;
-            for (const SearchTrial &trial : screening) {
+            for (const SearchTrial &trial : undecided) {
                 specs.push_back(specFor(trial.config, "minibatch", screen));
                 // Only the first screen answers the ask; an extension continues it.
                 if (firstRound)
@@ -813,7 +827,7 @@ private:
             for (std::size_t t = 0; t < specs.size(); ++t) {
                 const TrialOutcome &o = outcomes[t];
                 if (o.interrupted || o.failed) {
-                    tellOutcomes(study, {screening[t]}, {specs[t]}, {o});
+                    tellOutcomes(study, {undecided[t]}, {specs[t]}, {o});
                     continue;
                 }
                 std::vector<std::optional<double>> scores;
@@ -821,18 +835,18 @@ private:
                     scores.push_back(score);
                 const ScreenVerdict verdict = screenAgainst(incumbent, screen, scores);
                 if (verdict.promote) {
-                    promoted.push_back(screening[t]);
+                    promoted.push_back(undecided[t]);
                 } else if (verdict.tied && worthExtending(m_val.size(), screen.size())) {
-                    tied.push_back(screening[t]);
+                    tied.push_back(undecided[t]);
                 } else {
                     ++m_screenedOut;
-                    (void)study.tell(screening[t].number, toPercent(verdict.estimate));
+                    (void)study.tell(undecided[t].number, toPercent(verdict.estimate));
                 }
             }
             // Configs the screen could not tell from the incumbent run on
             // more examples, drawn from those not screened yet.
-            screening = std::move(tied);
-            if (!screening.empty())
+            undecided = std::move(tied);
+            if (!undecided.empty())
                 screen = extendScreen(screen, order, screenSize(m_val.size()));
         }
         if (m_stop || promoted.empty())
@@ -947,17 +961,10 @@ private:
             std::vector<SearchTrial> asked;
             for (int t = 0; t < k; ++t)
                 asked.push_back(study.ask());
-            if (screening()) {
+            if (screening())
                 screenedBatch(runner, study, asked, batchIndex, done);
-            } else {
-                std::vector<TrialSpec> specs;
-                for (const SearchTrial &trial : asked) {
-                    specs.push_back(specFor(trial.config, m_minibatch ? "minibatch" : "full", examples));
-                    specs.back().searchTrial = done + static_cast<int>(specs.size());
-                    remember(trial.config, specs.back().program);
-                }
-                tellOutcomes(study, asked, specs, runner.run(specs));
-            }
+            else
+                scoreAsked(runner, study, asked, m_minibatch ? "minibatch" : "full", examples, done);
             done += k;
             sinceFull += k;
             ++batchIndex;
