@@ -47,9 +47,12 @@ std::string renderLedgerText(const Ledger &ledger)
     const std::vector<LedgerEntry> entries = ledger.entries();
     LedgerTotals total;
     std::map<std::pair<std::string, std::string>, LedgerTotals> byRoleModel;
+    std::map<std::string, LedgerTotals> byModel, byEndpoint;
     for (const auto &e : entries) {
         total.add(e);
         byRoleModel[{e.role, e.model}].add(e);
+        byModel[e.model].add(e);
+        byEndpoint[e.endpoint].add(e);
     }
     const long long made = total.calls - total.cacheHits;
     std::string out =
@@ -90,6 +93,13 @@ std::string renderLedgerText(const Ledger &ledger)
             line += "  " + padTo(row[c], widths[c], c >= 2);
         line.erase(line.find_last_not_of(' ') + 1);
         out += line + "\n";
+    }
+    // A model with replicas: how its calls were spread.
+    if (byEndpoint.size() > byModel.size()) {
+        out += "Endpoints:\n";
+        for (const auto &[endpoint, t] : byEndpoint)
+            out += fmt::format("  {}: {} calls{}\n", escapeControls(endpoint), withThousands(t.calls - t.cacheHits),
+                               t.errors ? " (" + withThousands(t.errors) + " failed)" : std::string());
     }
     return out;
 }

@@ -74,6 +74,29 @@ Result<void> checkEndpoint(const ModelConfig &m, const std::string &where)
     return {};
 }
 
+} // namespace
+
+std::vector<ModelConfig> endpointConfigs(const ModelConfig &entry)
+{
+    std::vector<ModelConfig> out;
+    out.reserve(1 + entry.replicas.size());
+    out.push_back(entry);
+    out.back().replicas.clear();
+    for (const auto &r : entry.replicas) {
+        ModelConfig c = out.front();
+        c.baseUrl = r.baseUrl;
+        if (!r.apiKeyEnv.empty())
+            c.apiKeyEnv = r.apiKeyEnv;
+        c.maxConcurrency = r.maxConcurrency.value_or(entry.maxConcurrency);
+        c.requestsPerMinute = r.requestsPerMinute.value_or(entry.requestsPerMinute);
+        c.tokensPerMinute = r.tokensPerMinute.value_or(entry.tokensPerMinute);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+namespace {
+
 Json fieldMetricsToJson(const std::vector<FieldMetric> &fields)
 {
     Json out = Json::array();
@@ -113,6 +136,22 @@ Json modelToJson(const ModelConfig &m)
         j["retry_base_seconds"] = m.retryBaseSeconds;
     if (!m.extraHeaders.empty())
         j["extra_headers"] = m.extraHeaders;
+    if (!m.replicas.empty()) {
+        Json replicas = Json::array();
+        for (const auto &r : m.replicas) {
+            Json rj = {{"base_url", r.baseUrl}};
+            if (!r.apiKeyEnv.empty())
+                rj["api_key_env"] = r.apiKeyEnv;
+            if (r.maxConcurrency)
+                rj["max_concurrency"] = *r.maxConcurrency;
+            if (r.requestsPerMinute)
+                rj["requests_per_minute"] = *r.requestsPerMinute;
+            if (r.tokensPerMinute)
+                rj["tokens_per_minute"] = *r.tokensPerMinute;
+            replicas.push_back(std::move(rj));
+        }
+        j["replicas"] = std::move(replicas);
+    }
     return j;
 }
 
@@ -365,7 +404,7 @@ private:
         m_reader.expectKeys(j, at,
                             {"provider", "model", "base_url", "api_key_env", "temperature", "max_tokens",
                              "max_prompt_tokens", "timeout_seconds", "max_concurrency", "requests_per_minute",
-                             "tokens_per_minute", "max_retries", "retry_base_seconds", "extra_headers"});
+                             "tokens_per_minute", "max_retries", "retry_base_seconds", "extra_headers", "replicas"});
         std::string provider = providerName(m.provider);
         m_reader.read(j, at, "provider", provider);
         m_reader.read(j, at, "model", m.model);
@@ -393,7 +432,45 @@ private:
                                       + ".provider must be simlm, openai or anthropic, not '" + provider + "'");
         if (auto bad = checkEndpoint(m, at.text()); !bad)
             throw JsonReader::Failure(m_source + ": " + bad.error().message);
+        if (j.contains("replicas"))
+            readReplicas(j["replicas"], at.key("replicas"), m);
         return m;
+    }
+
+    void readReplicas(const Json &list, const JsonPath &at, ModelConfig &m)
+    {
+        if (!list.is_array())
+            m_reader.fail(at, "must be a list of endpoints");
+        if (!isHttpProvider(m.provider))
+            m_reader.fail(at, std::string("need an HTTP provider (openai or anthropic), not ") + providerName(m.provider));
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const JsonPath rat = at.index(i);
+            const Json &rj = m_reader.object(list[i], rat);
+            m_reader.expectKeys(rj, rat,
+                                {"base_url", "api_key_env", "max_concurrency", "requests_per_minute", "tokens_per_minute"});
+            ModelReplica r;
+            m_reader.read(rj, rat, "base_url", r.baseUrl);
+            if (r.baseUrl.empty())
+                m_reader.fail(rat, "needs a base_url");
+            m_reader.read(rj, rat, "api_key_env", r.apiKeyEnv);
+            m_reader.read(rj, rat, "max_concurrency", r.maxConcurrency, std::numeric_limits<int>::min(),
+                          std::numeric_limits<int>::max());
+            m_reader.read(rj, rat, "requests_per_minute", r.requestsPerMinute);
+            m_reader.read(rj, rat, "tokens_per_minute", r.tokensPerMinute);
+            m.replicas.push_back(std::move(r));
+        }
+        const auto endpoints = endpointConfigs(m);
+        for (std::size_t i = 1; i < endpoints.size(); ++i) {
+            const JsonPath rat = at.index(i - 1);
+            if (auto bad = checkEndpoint(endpoints[i], rat.text()); !bad)
+                throw JsonReader::Failure(m_source + ": " + bad.error().message);
+            for (std::size_t k = 0; k < i; ++k)
+                if (endpoints[k].baseUrl == endpoints[i].baseUrl && endpoints[k].apiKeyEnv == endpoints[i].apiKeyEnv)
+                    m_reader.fail(rat, "repeats the endpoint " + endpoints[i].baseUrl
+                                           + (endpoints[i].apiKeyEnv.empty() ? std::string()
+                                                                             : " with " + endpoints[i].apiKeyEnv)
+                                           + ": give another base_url or api_key_env");
+        }
     }
 
     void readModels(const Json &root, Study &s)

@@ -79,6 +79,20 @@ struct MetricSpec {
     bool operator==(const MetricSpec &other) const = default;
 };
 
+// Another endpoint that serves the same model as its entry: a replica of a
+// vLLM or Ollama deployment, or the same provider reached with another key.
+// Unset fields are the entry's. The cache and the run journal know one model
+// whichever endpoint answers, so an answer is never paid twice because another
+// replica gave it.
+struct ModelReplica {
+    std::string baseUrl;   // required
+    std::string apiKeyEnv; // empty: the entry's api_key_env
+    std::optional<int> maxConcurrency;
+    std::optional<double> requestsPerMinute;
+    std::optional<double> tokensPerMinute;
+    bool operator==(const ModelReplica &other) const = default;
+};
+
 // A model endpoint. The API key is never stored: only the NAME of the
 // environment variable that holds it.
 struct ModelConfig {
@@ -104,8 +118,16 @@ struct ModelConfig {
     int maxRetries = 6;
     double retryBaseSeconds = 0.5;
     std::map<std::string, std::string> extraHeaders;
+    // More endpoints of this model (HTTP providers only); calls are spread
+    // over base_url and these by outstanding requests, with failover.
+    std::vector<ModelReplica> replicas;
     bool operator==(const ModelConfig &other) const = default;
 };
+
+// Every endpoint of a model entry as an entry of its own: the entry itself,
+// then each replica with the entry's settings where it sets none (replicas
+// cleared in all of them).
+std::vector<ModelConfig> endpointConfigs(const ModelConfig &entry);
 
 // MIPROv2 knobs use DSPy's names; see docs/STUDY_FORMAT.md.
 // GEPA's knobs (DSPy's names in the study file; docs/GEPA.md). Exactly one

@@ -137,11 +137,12 @@ Json Ledger::toJson(bool includeEntries) const
 {
     const auto all = entries();
     LedgerTotals total;
-    std::map<std::string, LedgerTotals> byRole, byModel;
+    std::map<std::string, LedgerTotals> byRole, byModel, byEndpoint;
     for (const auto &e : all) {
         total.add(e);
         byRole[e.role].add(e);
         byModel[e.model].add(e);
+        byEndpoint[e.endpoint].add(e);
     }
     Json j = Json::object();
     j["totals"] = prism::toJson(total);
@@ -153,6 +154,14 @@ Json Ledger::toJson(bool includeEntries) const
     for (const auto &[model, t] : byModel)
         models[model] = prism::toJson(t);
     j["by_model"] = std::move(models);
+    // Only a model with replicas spreads calls over endpoints; for one
+    // endpoint per model, by_model says it all.
+    if (byEndpoint.size() > byModel.size()) {
+        Json endpoints = Json::object();
+        for (const auto &[endpoint, t] : byEndpoint)
+            endpoints[endpoint] = prism::toJson(t);
+        j["by_endpoint"] = std::move(endpoints);
+    }
     if (includeEntries) {
         Json list = Json::array();
         for (const auto &e : all)

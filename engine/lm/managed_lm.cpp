@@ -98,8 +98,12 @@ bool CallServices::cancelled() const
 
 ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentity identity,
                      std::optional<EndpointLimits> limits)
-    : m_inner(std::move(inner)), m_services(std::move(services)), m_identity(std::move(identity)),
-      m_endpoint(endpointKey(m_identity.provider, m_identity.baseUrl))
+    : ManagedLm(std::vector<LmRoute>{LmRoute{std::move(inner), endpointKey(identity.provider, identity.baseUrl), limits}},
+                std::move(services), identity)
+{}
+
+ManagedLm::ManagedLm(std::vector<LmRoute> routes, CallServices services, LmIdentity identity)
+    : m_routes(std::move(routes)), m_services(std::move(services)), m_identity(std::move(identity))
 {
     if (!m_services.clock)
         m_services.clock = m_services.scheduler ? m_services.scheduler->clock() : systemClock();
@@ -107,8 +111,11 @@ ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentit
         m_services.scheduler = std::make_shared<Scheduler>(32, EndpointLimits{}, m_services.clock);
     if (!m_services.ledger)
         m_services.ledger = std::make_shared<Ledger>();
-    if (limits)
-        m_services.scheduler->configureEndpoint(m_endpoint, *limits);
+    for (const auto &route : m_routes) {
+        m_endpoints.push_back(route.endpoint);
+        if (route.limits)
+            m_services.scheduler->configureEndpoint(route.endpoint, *route.limits);
+    }
 }
 
 void ManagedLm::setPromptLimit(long long maxTokens, std::string setting)
@@ -119,7 +126,10 @@ void ManagedLm::setPromptLimit(long long maxTokens, std::string setting)
 
 std::string ManagedLm::describe() const
 {
-    return m_inner->describe();
+    std::string out = m_routes.front().lm->describe();
+    if (m_routes.size() > 1)
+        out += " and " + std::to_string(m_routes.size() - 1) + (m_routes.size() == 2 ? " replica" : " replicas");
+    return out;
 }
 
 double ManagedLm::backoffSeconds(int retry, const Error &error) const
@@ -130,11 +140,11 @@ double ManagedLm::backoffSeconds(int retry, const Error &error) const
     return std::max(jittered, error.retryAfterSeconds.value_or(0.0));
 }
 
-void ManagedLm::appendLedger(const ChatRequest &request, LedgerEntry entry) const
+void ManagedLm::appendLedger(const ChatRequest &request, LedgerEntry entry, const std::string &endpoint) const
 {
     entry.role = request.role;
     entry.model = m_identity.model;
-    entry.endpoint = m_endpoint;
+    entry.endpoint = endpoint;
     m_services.ledger->append(std::move(entry));
 }
 
@@ -173,8 +183,22 @@ std::optional<ChatResponse> ManagedLm::fromCache(const std::string &key, const C
     e.dollars = 0.0;
     e.latencyMs = response.latencyMs;
     e.cacheHit = true;
-    appendLedger(request, std::move(e));
+    appendLedger(request, std::move(e), m_endpoints.front());
     return response;
+}
+
+bool ManagedLm::sendAgain(const Error &error, std::size_t tried, std::vector<bool> &refused, int retries) const
+{
+    if (retries >= m_services.retry.maxRetries)
+        return false;
+    if (isRetryable(error))
+        return true;
+    // A key rejected at one endpoint may be accepted at another (several
+    // provider keys): that endpoint is out for this request.
+    if (error.kind != ErrorKind::Auth || m_routes.size() < 2)
+        return false;
+    refused[tried] = true;
+    return std::find(refused.begin(), refused.end(), false) != refused.end();
 }
 
 Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
@@ -223,17 +247,21 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
     int attempts = 0;
     double waitMs = 0.0;
     double lastLatencyMs = 0.0;
+    std::string lastEndpoint = m_endpoints.front();
+    std::vector<bool> refused(m_routes.size(), false); // endpoints that refused this request's key
     Error failure;
     for (;;) {
         const auto queued = clock.now();
-        auto permit = scheduler.acquire(m_endpoint, estimatedTokens, cancel);
+        auto permit = scheduler.acquireAny(m_endpoints, refused, estimatedTokens, cancel);
         waitMs += msSince(clock, queued);
         if (!permit) {
             failure = permit.error();
             break;
         }
+        const LmRoute &route = m_routes[permit->index()];
+        lastEndpoint = route.endpoint;
         const auto sent = clock.now();
-        auto result = m_inner->complete(request);
+        auto result = route.lm->complete(request);
         lastLatencyMs = msSince(clock, sent);
         ++attempts;
         if (result) {
@@ -252,7 +280,7 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
             e.waitMs = waitMs;
             e.retries = retries;
             const std::optional<double> dollars = e.dollars;
-            appendLedger(request, std::move(e));
+            appendLedger(request, std::move(e), route.endpoint);
             if (m_services.budget)
                 m_services.budget->record(sumKnown(response.usage.promptTokens, response.usage.completionTokens),
                                           dollars);
@@ -260,15 +288,23 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         }
 
         Error error = result.error();
-        permit->finish(error.kind == ErrorKind::RateLimit ? Scheduler::Outcome::RateLimited
-                                                          : Scheduler::Outcome::Failure);
-        if (!isRetryable(error) || retries >= m_services.retry.maxRetries) {
+        const auto outcome = error.kind == ErrorKind::RateLimit ? Scheduler::Outcome::RateLimited
+                             : isRetryable(error)               ? Scheduler::Outcome::Unavailable
+                                                                : Scheduler::Outcome::Failure;
+        permit->finish(outcome, error.retryAfterSeconds.value_or(0.0));
+        if (!sendAgain(error, permit->index(), refused, retries)) {
             failure = std::move(error);
             break;
         }
-        const double wait = backoffSeconds(retries, error);
         ++retries;
-        spdlog::debug("{}: {} (retry {} of {} in {:.3f} s)", m_endpoint, error.describe(), retries,
+        // Another endpoint ready now takes the call at once; otherwise back off.
+        if (m_routes.size() > 1 && scheduler.anyReady(m_endpoints, refused)) {
+            spdlog::debug("{}: {} (sent to another endpoint, retry {} of {})", route.endpoint, error.describe(),
+                          retries, m_services.retry.maxRetries);
+            continue;
+        }
+        const double wait = backoffSeconds(retries - 1, error);
+        spdlog::debug("{}: {} (retry {} of {} in {:.3f} s)", route.endpoint, error.describe(), retries,
                       m_services.retry.maxRetries, wait);
         const auto slept = clock.now();
         const bool awake = scheduler.sleepFor(wait, cancel);
@@ -286,7 +322,7 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         e.waitMs = waitMs;
         e.retries = retries;
         e.errorKind = failure.kind;
-        appendLedger(request, std::move(e));
+        appendLedger(request, std::move(e), lastEndpoint);
     }
     if (retries > 0)
         failure.message += " (after " + std::to_string(retries) + (retries == 1 ? " retry)" : " retries)");

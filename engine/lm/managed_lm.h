@@ -56,6 +56,14 @@ struct CallServices {
     bool cancelled() const;
 };
 
+// One endpoint of a model: the client that calls it and its name on the
+// scheduler and in the ledger.
+struct LmRoute {
+    std::shared_ptr<Lm> lm;
+    std::string endpoint;
+    std::optional<EndpointLimits> limits; // configured on the scheduler when set
+};
+
 // Every LM call of Prism goes through this decorator: cache, budget,
 // scheduling and rate limits, retries with backoff, ledger. Blocking and
 // thread-safe.
@@ -63,6 +71,11 @@ class ManagedLm final : public Lm {
 public:
     ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentity identity,
               std::optional<EndpointLimits> limits = std::nullopt);
+    // A model served by several endpoints (the first is the identity's): each
+    // call goes to the one with the fewest requests outstanding; a call that
+    // fails there (unreachable, 5xx, 429, or a key refused when others remain)
+    // is sent to another at once. The cache knows one model, whichever answers.
+    ManagedLm(std::vector<LmRoute> routes, CallServices services, LmIdentity identity);
 
     Result<ChatResponse> complete(const ChatRequest &request) override;
     std::string describe() const override;
@@ -75,13 +88,18 @@ public:
     void setPromptLimit(long long maxTokens, std::string setting);
 
     const LmIdentity &identity() const { return m_identity; }
-    const std::string &endpoint() const { return m_endpoint; }
+    // The first endpoint's name (cache hits are ledgered under it).
+    const std::string &endpoint() const { return m_endpoints.front(); }
+    const std::vector<std::string> &endpoints() const { return m_endpoints; }
     const CallServices &services() const { return m_services; }
-    Lm &inner() const { return *m_inner; }
+    Lm &inner() const { return *m_routes.front().lm; }
 
 private:
     double backoffSeconds(int retry, const Error &error) const;
-    void appendLedger(const ChatRequest &request, LedgerEntry entry) const;
+    void appendLedger(const ChatRequest &request, LedgerEntry entry, const std::string &endpoint) const;
+    // Whether a failed attempt on endpoint `tried` is sent again (and where it
+    // may not go); false when the error is final.
+    bool sendAgain(const Error &error, std::size_t tried, std::vector<bool> &refused, int retries) const;
     // The prompt's estimated tokens, or ContextWindowExceeded over the limit.
     Result<long long> promptTokensWithinLimit(const ChatRequest &request) const;
     // A cached answer for `key` (ledgered as a cache hit), unless bypassed or
@@ -89,10 +107,10 @@ private:
     std::optional<ChatResponse> fromCache(const std::string &key, const ChatRequest &request, Clock::TimePoint start,
                                           bool recheck = false) const;
 
-    std::shared_ptr<Lm> m_inner;
+    std::vector<LmRoute> m_routes;
+    std::vector<std::string> m_endpoints; // m_routes' names, in order
     CallServices m_services;
     LmIdentity m_identity;
-    std::string m_endpoint;
     long long m_maxPromptTokens = 0;
     std::string m_promptLimitSetting;
 };

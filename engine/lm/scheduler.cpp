@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace prism {
 
@@ -39,6 +40,15 @@ double Scheduler::Bucket::reserve(double amount, Clock::TimePoint now)
     return level >= 0.0 ? 0.0 : -level / ratePerSecond;
 }
 
+double Scheduler::Bucket::waitFor(double amount, Clock::TimePoint now) const
+{
+    if (ratePerSecond <= 0.0)
+        return 0.0;
+    const double elapsed = std::chrono::duration<double>(now - last).count();
+    const double after = std::min(capacity, level + ratePerSecond * std::max(0.0, elapsed)) - std::min(amount, capacity);
+    return after >= 0.0 ? 0.0 : -after / ratePerSecond;
+}
+
 void Scheduler::Bucket::refund(double amount)
 {
     if (ratePerSecond <= 0.0)
@@ -49,7 +59,8 @@ void Scheduler::Bucket::refund(double amount)
 // --- Permit -----------------------------------------------------------------
 
 Scheduler::Permit::Permit(Permit &&other) noexcept
-    : m_scheduler(other.m_scheduler), m_endpoint(other.m_endpoint), m_generation(other.m_generation)
+    : m_scheduler(other.m_scheduler), m_endpoint(other.m_endpoint), m_generation(other.m_generation),
+      m_index(other.m_index)
 {
     other.m_scheduler = nullptr;
 }
@@ -61,6 +72,7 @@ Scheduler::Permit &Scheduler::Permit::operator=(Permit &&other) noexcept
         m_scheduler = other.m_scheduler;
         m_endpoint = other.m_endpoint;
         m_generation = other.m_generation;
+        m_index = other.m_index;
         other.m_scheduler = nullptr;
     }
     return *this;
@@ -71,13 +83,13 @@ Scheduler::Permit::~Permit()
     finish(Outcome::Failure);
 }
 
-void Scheduler::Permit::finish(Outcome outcome)
+void Scheduler::Permit::finish(Outcome outcome, double retryAfterSeconds)
 {
     if (!m_scheduler)
         return;
     Scheduler *scheduler = m_scheduler;
     m_scheduler = nullptr;
-    scheduler->release(*this, outcome);
+    scheduler->release(*this, outcome, retryAfterSeconds);
 }
 
 // --- Scheduler --------------------------------------------------------------
@@ -144,13 +156,67 @@ void Scheduler::configureEndpoint(const std::string &endpoint, const EndpointLim
 Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long long estimatedTokens,
                                              const std::atomic<bool> *cancel)
 {
+    return acquireAny({endpoint}, {}, estimatedTokens, cancel);
+}
+
+std::size_t Scheduler::pickLocked(const std::vector<Endpoint *> &endpoints, const std::vector<bool> &skip,
+                                  double tokens, Clock::TimePoint now) const
+{
+    if (m_globalInFlight >= m_globalLimit)
+        return std::string::npos;
+    // Skipping every endpoint would leave none: then none is skipped.
+    bool skipAll = true;
+    for (std::size_t i = 0; i < endpoints.size(); ++i)
+        skipAll = skipAll && i < skip.size() && skip[i];
+    std::size_t best = std::string::npos;
+    bool bestCooling = false;
+    double bestWait = 0.0;
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+        const Endpoint &e = *endpoints[i];
+        if ((!skipAll && i < skip.size() && skip[i]) || e.inFlight >= e.limit)
+            continue;
+        const bool cooling = endpoints.size() > 1 && e.coolUntil > now;
+        const double wait = std::max(e.requests.waitFor(1.0, now), e.tokens.waitFor(tokens, now));
+        bool better = best == std::string::npos;
+        if (!better) {
+            const Endpoint &b = *endpoints[best];
+            if (cooling != bestCooling)
+                better = !cooling;
+            else if (wait != bestWait)
+                better = wait < bestWait;
+            else if (e.inFlight * b.limit != b.inFlight * e.limit)
+                better = e.inFlight * b.limit < b.inFlight * e.limit; // outstanding per slot
+            else
+                better = e.pickedAt < b.pickedAt;
+        }
+        if (better) {
+            best = i;
+            bestCooling = cooling;
+            bestWait = wait;
+        }
+    }
+    return best;
+}
+
+Result<Scheduler::Permit> Scheduler::acquireAny(const std::vector<std::string> &endpoints,
+                                                const std::vector<bool> &skip, long long estimatedTokens,
+                                                const std::atomic<bool> *cancel)
+{
+    if (endpoints.empty())
+        return Error::make(ErrorKind::Internal, "a model without an endpoint");
     std::unique_lock lock(m_mutex);
-    Endpoint &e = endpointLocked(endpoint);
+    std::vector<Endpoint *> candidates;
+    candidates.reserve(endpoints.size());
+    for (const auto &name : endpoints)
+        candidates.push_back(&endpointLocked(name));
+    const double tokens = static_cast<double>(std::max(0LL, estimatedTokens));
     bool queued = false;
+    std::size_t index = std::string::npos;
     for (;;) {
         const bool cancelled = isCancelled(cancel);
-        const bool free = m_globalInFlight < m_globalLimit && e.inFlight < e.limit;
-        if (cancelled || free) {
+        if (!cancelled)
+            index = pickLocked(candidates, skip, tokens, m_clock->now());
+        if (cancelled || index != std::string::npos) {
             if (queued)
                 --m_waitingForSlot;
             if (cancelled)
@@ -164,15 +230,17 @@ Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long l
         // Slots free up on events, not on time: the poll only watches the cancel flag.
         m_slotFreed.wait_for(lock, kPollInterval);
     }
+    Endpoint &e = *candidates[index];
     ++m_globalInFlight;
     ++e.inFlight;
+    e.pickedAt = ++m_picks;
     Permit permit;
     permit.m_scheduler = this;
     permit.m_endpoint = &e;
     permit.m_generation = e.generation;
+    permit.m_index = index;
 
     const auto now = m_clock->now();
-    const double tokens = static_cast<double>(std::max(0LL, estimatedTokens));
     const double wait = std::max(e.requests.reserve(1.0, now), e.tokens.reserve(tokens, now));
     if (wait > 0.0 && !sleepUntilLocked(lock, now + Clock::fromSeconds(wait), cancel, &m_waitingForRate)) {
         e.requests.refund(1.0);
@@ -184,13 +252,34 @@ Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long l
     return permit;
 }
 
-void Scheduler::release(Permit &permit, Outcome outcome)
+bool Scheduler::anyReady(const std::vector<std::string> &endpoints, const std::vector<bool> &skip) const
+{
+    std::lock_guard lock(m_mutex);
+    const auto now = m_clock->now();
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+        if (i < skip.size() && skip[i])
+            continue;
+        auto it = m_endpoints.find(endpoints[i]);
+        if (it == m_endpoints.end() || it->second->coolUntil <= now)
+            return true;
+    }
+    return false;
+}
+
+void Scheduler::release(Permit &permit, Outcome outcome, double retryAfterSeconds)
 {
     {
         std::lock_guard lock(m_mutex);
         auto &e = *static_cast<Endpoint *>(permit.m_endpoint);
         --m_globalInFlight;
         --e.inFlight;
+        if (outcome == Outcome::RateLimited || outcome == Outcome::Unavailable) {
+            // Calls go elsewhere while this endpoint recovers: half a second,
+            // doubling per failure in a row up to 30 s, or what the server asked.
+            ++e.failStreak;
+            const double cool = std::max(retryAfterSeconds, std::min(30.0, 0.5 * std::ldexp(1.0, std::min(e.failStreak, 7) - 1)));
+            e.coolUntil = m_clock->now() + Clock::fromSeconds(cool);
+        }
         switch (outcome) {
         case Outcome::RateLimited:
             ++e.rateLimited;
@@ -204,12 +293,15 @@ void Scheduler::release(Permit &permit, Outcome outcome)
             }
             break;
         case Outcome::Success:
+            e.failStreak = 0;
+            e.coolUntil = {};
             if (e.limit < e.configured.maxConcurrency && ++e.successStreak >= m_growEvery) {
                 ++e.limit;
                 e.successStreak = 0;
                 spdlog::debug("scheduler: {} concurrency grows back to {}", e.name, e.limit);
             }
             break;
+        case Outcome::Unavailable:
         case Outcome::Failure: break;
         }
     }

@@ -48,8 +48,9 @@ class Scheduler {
 public:
     enum class Outcome {
         Success,
-        RateLimited,
-        Failure,
+        RateLimited, // a 429: the adaptive limit shrinks, the endpoint cools down
+        Unavailable, // unreachable, timed out or a 5xx: the endpoint cools down
+        Failure,     // anything else: says nothing about the endpoint
     };
 
     // Holds one global and one endpoint slot until finished or destroyed.
@@ -61,15 +62,20 @@ public:
         Permit(const Permit &) = delete;
         Permit &operator=(const Permit &) = delete;
         ~Permit();
-        // Releases the slots and feeds the outcome to the adaptive limit.
-        void finish(Outcome outcome);
+        // Releases the slots and feeds the outcome to the adaptive limit and,
+        // for a 429 or an unavailable endpoint, to its cool-down (at least
+        // retryAfterSeconds when the server said so).
+        void finish(Outcome outcome, double retryAfterSeconds = 0.0);
         bool held() const { return m_scheduler != nullptr; }
+        // Which of the endpoints given to acquireAny() the slot is on.
+        std::size_t index() const { return m_index; }
 
     private:
         friend class Scheduler;
         Scheduler *m_scheduler = nullptr;
         void *m_endpoint = nullptr;
         std::uint64_t m_generation = 0;
+        std::size_t m_index = 0;
     };
 
     // clock times the rate buckets and every sleep; null means systemClock().
@@ -87,6 +93,16 @@ public:
     // Blocks until both slots are free and the buckets allow the call.
     // Cancelled error when *cancel becomes true while waiting.
     Result<Permit> acquire(const std::string &endpoint, long long estimatedTokens, const std::atomic<bool> *cancel);
+    // The same for a model served by several endpoints (replicas): of those not
+    // skipped (skip[i], may be empty) that have a free slot, the one that is not
+    // cooling down after a failure, can send without waiting for its rate
+    // buckets, and has the fewest requests outstanding for its limit; ties go
+    // to the one picked least recently. Blocks while none has a free slot.
+    Result<Permit> acquireAny(const std::vector<std::string> &endpoints, const std::vector<bool> &skip,
+                              long long estimatedTokens, const std::atomic<bool> *cancel);
+    // True when an endpoint not skipped is not cooling down: a failed call can
+    // be sent there at once instead of backing off.
+    bool anyReady(const std::vector<std::string> &endpoints, const std::vector<bool> &skip) const;
     // Sleeps on the scheduler's clock, waking early on cancel; false when cancelled.
     bool sleepFor(double seconds, const std::atomic<bool> *cancel);
     // Wakes every waiter so it sees a cancel flag that was just set.
@@ -112,6 +128,8 @@ private:
         double level = 0.0;
         Clock::TimePoint last;
         double reserve(double amount, Clock::TimePoint now);
+        // The wait reserve() would return, without reserving.
+        double waitFor(double amount, Clock::TimePoint now) const;
         void refund(double amount);
     };
     struct Endpoint {
@@ -122,13 +140,19 @@ private:
         int successStreak = 0;
         std::uint64_t generation = 0;
         long long rateLimited = 0;
+        int failStreak = 0;              // 429s and unavailable answers in a row
+        Clock::TimePoint coolUntil{};    // avoided until then while another endpoint is ready
+        std::uint64_t pickedAt = 0;      // acquireAny's tie-break: least recently picked first
         Bucket requests;
         Bucket tokens;
     };
 
     Endpoint &endpointLocked(const std::string &name);
     void setLimitsLocked(Endpoint &e, const EndpointLimits &limits);
-    void release(Permit &permit, Outcome outcome);
+    void release(Permit &permit, Outcome outcome, double retryAfterSeconds);
+    // The index acquireAny() takes now, or npos when no endpoint has a free slot.
+    std::size_t pickLocked(const std::vector<Endpoint *> &endpoints, const std::vector<bool> &skip, double tokens,
+                           Clock::TimePoint now) const;
     // Waits on m_wake until the clock reaches deadline (true) or *cancel is
     // set (false), counting the caller in *waiting meanwhile.
     bool sleepUntilLocked(std::unique_lock<std::mutex> &lock, Clock::TimePoint deadline,
@@ -144,6 +168,7 @@ private:
     int m_waitingForSlot = 0;
     int m_waitingForRate = 0;
     int m_sleeping = 0;
+    std::uint64_t m_picks = 0;
     EndpointLimits m_defaults;
     std::map<std::string, std::unique_ptr<Endpoint>> m_endpoints;
 };

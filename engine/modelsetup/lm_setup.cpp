@@ -56,24 +56,41 @@ void connectCancel(Lm &lm, const std::atomic<bool> *cancel)
         anthropic->setCancelFlag(cancel);
 }
 
+// The scheduler's and the ledger's name of endpoint `index` of `entry`: the
+// first keeps the model's own name; a replica on another key says which.
+std::string endpointName(const ModelConfig &entry, const ModelConfig &endpoint, std::size_t index)
+{
+    std::string name = endpointKey(providerName(endpoint.provider), effectiveBaseUrl(endpoint));
+    if (index > 0 && endpoint.apiKeyEnv != entry.apiKeyEnv)
+        name += " (" + endpoint.apiKeyEnv + ")";
+    return name;
+}
+
 Result<std::shared_ptr<ManagedLm>> makeManaged(const ModelConfig &config, const CallServices &services,
                                                const std::string &where)
 {
-    auto limits = checkLimits(config, where);
-    if (!limits)
-        return limits.error();
-    auto raw = makeLm(config);
-    if (!raw)
-        return Error::make(raw.error().kind, where + ": " + raw.error().message);
-    connectCancel(*raw.value(), services.cancel.get());
-    EndpointLimits endpoint;
-    endpoint.maxConcurrency = config.maxConcurrency;
-    endpoint.requestsPerMinute = config.requestsPerMinute;
-    endpoint.tokensPerMinute = config.tokensPerMinute;
+    std::vector<LmRoute> routes;
+    const auto endpoints = endpointConfigs(config);
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+        const ModelConfig &endpoint = endpoints[i];
+        const std::string at = i == 0 ? where : where + ".replicas[" + std::to_string(i - 1) + "]";
+        auto limits = checkLimits(endpoint, at);
+        if (!limits)
+            return limits.error();
+        auto raw = makeLm(endpoint);
+        if (!raw)
+            return Error::make(raw.error().kind, at + ": " + raw.error().message);
+        connectCancel(*raw.value(), services.cancel.get());
+        EndpointLimits scheduled;
+        scheduled.maxConcurrency = endpoint.maxConcurrency;
+        scheduled.requestsPerMinute = endpoint.requestsPerMinute;
+        scheduled.tokensPerMinute = endpoint.tokensPerMinute;
+        routes.push_back(LmRoute{raw.value(), endpointName(config, endpoint, i), scheduled});
+    }
     CallServices withRetry = services; // the retry policy is the model's own
     withRetry.retry.maxRetries = config.maxRetries;
     withRetry.retry.baseSeconds = config.retryBaseSeconds;
-    auto managed = std::make_shared<ManagedLm>(raw.value(), std::move(withRetry), lmIdentity(config), endpoint);
+    auto managed = std::make_shared<ManagedLm>(std::move(routes), std::move(withRetry), lmIdentity(config));
     managed->setPromptLimit(effectiveMaxPromptTokens(config), where + ".max_prompt_tokens");
     return managed;
 }
@@ -159,10 +176,14 @@ ModelConfig applyOverrides(const ModelConfig &base, const ModelOverrides &overri
         out.timeoutSeconds = overrides.timeoutSeconds;
     if (overrides.maxPromptTokens)
         out.maxPromptTokens = overrides.maxPromptTokens;
+    // Replicas serve the study's endpoint; another endpoint or provider replaces them all.
+    if (!overrides.baseUrl.empty() || out.provider != base.provider)
+        out.replicas.clear();
     if (out.provider == Provider::SimLm) {
         // In-process: no endpoint, no key.
         out.baseUrl.clear();
         out.apiKeyEnv.clear();
+        out.replicas.clear();
     }
     return out;
 }
@@ -175,9 +196,15 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     set.reflectionConfig = study.reflectionModel == study.proposerModel ? set.proposerConfig : study.reflectionModel;
     set.judgeConfig = study.judgeModel == study.proposerModel ? set.proposerConfig : study.judgeModel;
 
-    const int global =
-        std::max({options.globalConcurrency, set.taskConfig.maxConcurrency, set.proposerConfig.maxConcurrency,
-                  set.reflectionConfig.maxConcurrency, set.judgeConfig.maxConcurrency, 1});
+    // A model's concurrency is that of all its endpoints together.
+    auto total = [](const ModelConfig &config) {
+        int sum = 0;
+        for (const auto &endpoint : endpointConfigs(config))
+            sum += std::max(0, endpoint.maxConcurrency);
+        return sum;
+    };
+    const int global = std::max({options.globalConcurrency, total(set.taskConfig), total(set.proposerConfig),
+                                 total(set.reflectionConfig), total(set.judgeConfig), 1});
     auto services = CallServices::makeDefault(true, options.budget, global);
     if (!services)
         return services.error();
@@ -221,7 +248,10 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     return set;
 }
 
-Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> *cancel)
+namespace {
+
+// checkConnection for one endpoint.
+Result<void> checkEndpointConnection(const ModelConfig &config, const std::atomic<bool> *cancel)
 {
     if (!isHttpProvider(config.provider)) {
         auto lm = makeLm(config);
@@ -257,6 +287,40 @@ Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> 
         return e;
     }
     spdlog::debug("connection check of {}: ok ({} models listed)", lm.value()->describe(), models->size());
+    return {};
+}
+
+} // namespace
+
+Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> *cancel,
+                             std::vector<std::string> *problems)
+{
+    const auto endpoints = endpointConfigs(config);
+    if (endpoints.size() == 1)
+        return checkEndpointConnection(config, cancel);
+    std::optional<Error> firstFailure;
+    std::vector<std::string> failed;
+    for (const auto &endpoint : endpoints) {
+        auto checked = checkEndpointConnection(endpoint, cancel);
+        if (checked)
+            continue;
+        if (checked.error().kind == ErrorKind::Cancelled)
+            return checked.error();
+        failed.push_back(checked.error().message);
+        if (!firstFailure)
+            firstFailure = checked.error();
+    }
+    if (failed.size() == endpoints.size()) {
+        Error e = *firstFailure;
+        e.message = "none of the model's " + std::to_string(endpoints.size()) + " endpoints can be used: " + failed.front()
+                    + (failed.size() > 1 ? " (and " + std::to_string(failed.size() - 1) + " more)" : "");
+        return e;
+    }
+    // The others take the calls; the scheduler keeps trying this one too.
+    for (const auto &problem : failed)
+        spdlog::warn("{} of {} endpoints answer; {}", endpoints.size() - failed.size(), endpoints.size(), problem);
+    if (problems)
+        *problems = std::move(failed);
     return {};
 }
 

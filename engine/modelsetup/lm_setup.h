@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace prism {
 
@@ -65,6 +66,9 @@ LmIdentity lmIdentity(const ModelConfig &config);
 // Auth (key missing or rejected), Transport/Timeout (unreachable),
 // InvalidRequest (model not found), Config (bad URL). Other answers (a server
 // without /models, a 5xx) pass: the calls themselves will tell.
-Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> *cancel = nullptr);
+// A model with replicas passes when any endpoint passes; each one that fails
+// is logged as a warning and, with `problems`, returned there (one line each).
+Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> *cancel = nullptr,
+                             std::vector<std::string> *problems = nullptr);
 
 } // namespace prism

@@ -176,6 +176,71 @@ TEST(Study, RoundTripsAndRejectsKeys)
     EXPECT_NE(badMetric.error().message.find("nope"), std::string::npos);
 }
 
+TEST(Study, ReplicasRoundTripAndInheritTheEntrysSettings)
+{
+    const std::string head = R"({
+      "prism_study": 1, "name": "t",
+      "data": {"train": "train.jsonl"},
+      "program": {"predictors": [{"name": "classify", "signature": {"instruction": "Do it.",
+         "inputs": [{"name": "snippet"}], "outputs": [{"name": "severity"}]}}]},
+      "metric": {"kind": "composite", "fields": [{"field": "severity", "metric": "exact"}]},
+      "models": {"task": )";
+    auto study = [&](const std::string &task) { return studyFromJsonText(head + task + "}}", "r.prism.json"); };
+
+    auto s = study(R"({"provider": "openai", "model": "llama3", "base_url": "http://gpu1:8000/v1",
+        "api_key_env": "KEY_ONE", "max_concurrency": 6, "requests_per_minute": 600,
+        "replicas": [{"base_url": "http://gpu2:8000/v1"},
+                     {"base_url": "http://gpu1:8000/v1", "api_key_env": "KEY_TWO", "max_concurrency": 2,
+                      "tokens_per_minute": 50000}]})");
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->taskModel.replicas.size(), 2u);
+    auto again = studyFromJsonText(studyToJsonText(s.value()), "again");
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->taskModel, s->taskModel);
+
+    const auto endpoints = endpointConfigs(s->taskModel);
+    ASSERT_EQ(endpoints.size(), 3u);
+    EXPECT_EQ(endpoints[1].baseUrl, "http://gpu2:8000/v1");
+    EXPECT_EQ(endpoints[1].apiKeyEnv, "KEY_ONE"); // unset: the entry's
+    EXPECT_EQ(endpoints[1].maxConcurrency, 6);
+    EXPECT_EQ(endpoints[1].requestsPerMinute, 600.0);
+    EXPECT_EQ(endpoints[2].apiKeyEnv, "KEY_TWO");
+    EXPECT_EQ(endpoints[2].maxConcurrency, 2);
+    EXPECT_EQ(endpoints[2].tokensPerMinute, 50000.0);
+    EXPECT_EQ(endpoints[2].model, "llama3");
+    for (const auto &e : endpoints)
+        EXPECT_TRUE(e.replicas.empty());
+
+    struct Bad {
+        std::string task;
+        std::string says;
+    };
+    const std::vector<Bad> bad = {
+        {R"({"provider": "simlm", "model": "sim-small", "replicas": [{"base_url": "http://x/v1"}]})",
+         "models.task.replicas (line 7) need an HTTP provider"},
+        {R"({"provider": "openai", "model": "m", "replicas": {"base_url": "http://x/v1"}})",
+         "must be a list of endpoints"},
+        {R"({"provider": "openai", "model": "m", "replicas": [{"api_key_env": "K"}]})",
+         "models.task.replicas[0] (line 7) needs a base_url"},
+        {R"({"provider": "openai", "model": "m", "replicas": [{"base_url": "file:///etc/passwd"}]})",
+         "models.task.replicas[0].base_url must be an http:// or https:// URL"},
+        {R"({"provider": "openai", "model": "m", "base_url": "http://x/v1", "replicas": [{"base_url": "http://x/v1"}]})",
+         "repeats the endpoint http://x/v1"},
+        {R"({"provider": "openai", "model": "m", "replicas": [{"base_url": "http://x/v1", "api_key_env": "1BAD"}]})",
+         "replicas[0].api_key_env must be the name of an environment variable"},
+        {R"({"provider": "openai", "model": "m", "replicas": [{"base_url": "http://x/v1", "max_concurency": 2}]})",
+         "max_concurency"},
+    };
+    for (const auto &b : bad) {
+        std::vector<std::string> warnings;
+        auto r = studyFromJsonText(head + b.task + "}}", "r.prism.json", &warnings);
+        std::string said = r ? std::string() : r.error().message;
+        for (const auto &w : warnings)
+            said += "\n" + w;
+        EXPECT_NE(said.find(b.says), std::string::npos) << b.task << "\n" << said;
+    }
+}
+
 TEST(Study, SaveIsAtomicAndLoadResolvesPaths)
 {
     const auto dir = std::filesystem::temp_directory_path() / "prism_test_core_study";

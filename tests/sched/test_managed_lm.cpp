@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <map>
 #include <thread>
 
 using namespace prism;
@@ -550,4 +553,208 @@ TEST(ManagedLm, DefaultPromptLimitFollowsTheModelFamily)
     EXPECT_EQ(effectiveMaxPromptTokens(config), 128000);
     config.maxPromptTokens = 5000;
     EXPECT_EQ(effectiveMaxPromptTokens(config), 5000);
+}
+
+// --- A model served by several endpoints (replicas) --------------------------
+
+namespace {
+
+struct Replicas {
+    std::shared_ptr<FakeLm> a = std::make_shared<FakeLm>();
+    std::shared_ptr<FakeLm> b = std::make_shared<FakeLm>();
+
+    std::vector<LmRoute> routes(EndpointLimits limitsA = {4}, EndpointLimits limitsB = {4}) const
+    {
+        return {LmRoute{a, "openai http://a", limitsA}, LmRoute{b, "openai http://b", limitsB}};
+    }
+};
+
+std::map<std::string, int> callsByEndpoint(const Ledger &ledger)
+{
+    std::map<std::string, int> out;
+    for (const auto &e : ledger.entries())
+        ++out[e.endpoint];
+    return out;
+}
+
+} // namespace
+
+TEST(ManagedLmReplicas, ConcurrentCallsAreSpreadByOutstandingRequests)
+{
+    Replicas r;
+    r.a->gated = r.b->gated = true;
+    CallServices services = fastServices();
+    ManagedLm lm(r.routes(), services, fakeIdentity("http://a"));
+
+    std::vector<std::unique_ptr<Caller>> callers;
+    for (int i = 0; i < 4; ++i)
+        callers.push_back(std::make_unique<Caller>(lm, "q" + std::to_string(i)));
+    ASSERT_TRUE(waitFor([&] { return r.a->current.load() + r.b->current.load() == 4; }));
+    // Each endpoint could take all four; the fewest outstanding wins each time.
+    EXPECT_EQ(r.a->current.load(), 2);
+    EXPECT_EQ(r.b->current.load(), 2);
+    r.a->release();
+    r.b->release();
+    for (auto &c : callers)
+        EXPECT_TRUE(c->take().ok());
+}
+
+TEST(ManagedLmReplicas, OutstandingRequestsAreWeighedByEachEndpointsLimit)
+{
+    Replicas r;
+    r.a->gated = r.b->gated = true;
+    CallServices services = fastServices();
+    ManagedLm lm(r.routes(EndpointLimits{6}, EndpointLimits{2}), services, fakeIdentity("http://a"));
+
+    std::vector<std::unique_ptr<Caller>> callers;
+    for (int i = 0; i < 4; ++i)
+        callers.push_back(std::make_unique<Caller>(lm, "q" + std::to_string(i)));
+    ASSERT_TRUE(waitFor([&] { return r.a->current.load() + r.b->current.load() == 4; }));
+    EXPECT_EQ(r.a->current.load(), 3); // 3 of 6 slots, as busy as B with 1 of 2
+    EXPECT_EQ(r.b->current.load(), 1);
+    r.a->release();
+    r.b->release();
+    for (auto &c : callers)
+        EXPECT_TRUE(c->take().ok());
+}
+
+TEST(ManagedLmReplicas, OneAfterAnotherTheEndpointsTakeTurns)
+{
+    Replicas r;
+    CallServices services = fastServices();
+    ManagedLm lm(r.routes(), services, fakeIdentity("http://a"));
+    for (int i = 0; i < 10; ++i)
+        ASSERT_TRUE(lm.complete(makeRequest("q" + std::to_string(i))).ok());
+    EXPECT_EQ(r.a->calls.load(), 5);
+    EXPECT_EQ(r.b->calls.load(), 5);
+    const auto byEndpoint = callsByEndpoint(*services.ledger);
+    EXPECT_EQ(byEndpoint.at("openai http://a"), 5);
+    EXPECT_EQ(byEndpoint.at("openai http://b"), 5);
+    EXPECT_EQ(lm.describe(), "fake and 1 replica");
+    // The ledger's JSON splits the calls by endpoint only when a model has several.
+    const Json j = services.ledger->toJson();
+    EXPECT_EQ(j["by_endpoint"]["openai http://b"]["lm_calls"], 5);
+}
+
+TEST(ManagedLmReplicas, AFailingEndpointHandsTheCallToAnotherAtOnceAndCoolsDown)
+{
+    auto clock = std::make_shared<FakeClock>();
+    Replicas r;
+    r.a->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt == 0)
+            return makeError(ErrorKind::Transport);
+        return std::nullopt;
+    };
+    CallServices services = fastServices(32, clock);
+    ManagedLm lm(r.routes(), services, fakeIdentity("http://a"));
+
+    // No backoff: the fake clock never moves, so a sleep would never end.
+    Caller first(lm, "first", clock);
+    auto answered = first.take();
+    ASSERT_TRUE(answered.ok()) << answered.error().describe();
+    EXPECT_EQ(r.a->calls.load(), 1);
+    EXPECT_EQ(r.b->calls.load(), 1);
+    auto entries = services.ledger->entries();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].endpoint, "openai http://b");
+    EXPECT_EQ(entries[0].retries, 1);
+    EXPECT_EQ(entries[0].waitMs, 0.0);
+
+    // While A cools down, B takes every call, even when it is A's turn.
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(lm.complete(makeRequest("while cooling " + std::to_string(i))).ok());
+    EXPECT_EQ(r.a->calls.load(), 1);
+    EXPECT_EQ(r.b->calls.load(), 4);
+
+    // Half a second later A is tried again, answers, and the turns resume.
+    clock->advance(milliseconds(600));
+    for (int i = 0; i < 4; ++i)
+        ASSERT_TRUE(lm.complete(makeRequest("recovered " + std::to_string(i))).ok());
+    EXPECT_EQ(r.a->calls.load(), 3);
+    EXPECT_EQ(r.b->calls.load(), 6);
+}
+
+TEST(ManagedLmReplicas, A429MovesTheCallAndKeepsTheEndpointAwayForRetryAfter)
+{
+    auto clock = std::make_shared<FakeClock>();
+    Replicas r;
+    r.a->failWith = [](int attempt) -> std::optional<Error> {
+        if (attempt == 0)
+            return makeError(ErrorKind::RateLimit, 20.0);
+        return std::nullopt;
+    };
+    CallServices services = fastServices(32, clock);
+    ManagedLm lm(r.routes(), services, fakeIdentity("http://a"));
+    Caller first(lm, "first", clock);
+    ASSERT_TRUE(first.take().ok());
+    for (int i = 0; i < 4; ++i)
+        ASSERT_TRUE(lm.complete(makeRequest("later " + std::to_string(i))).ok());
+    EXPECT_EQ(r.a->calls.load(), 1); // the server asked for 20 s
+    clock->advance(std::chrono::seconds(19));
+    ASSERT_TRUE(lm.complete(makeRequest("at 19 s")).ok());
+    EXPECT_EQ(r.a->calls.load(), 1);
+    clock->advance(std::chrono::seconds(2));
+    ASSERT_TRUE(lm.complete(makeRequest("at 21 s")).ok());
+    EXPECT_EQ(r.a->calls.load(), 2);
+    // The 429 also halved A's adaptive limit, and only A's.
+    EXPECT_EQ(services.scheduler->endpointLimit("openai http://a"), 2);
+    EXPECT_EQ(services.scheduler->endpointLimit("openai http://b"), 4);
+}
+
+TEST(ManagedLmReplicas, EachEndpointKeepsItsOwnRateLimit)
+{
+    auto clock = std::make_shared<FakeClock>();
+    Replicas r;
+    CallServices services = fastServices(32, clock);
+    // A: one request per second, a bucket of one; B: no limit.
+    EndpointLimits slow{4, 60.0, 0.0, 1.0};
+    ManagedLm lm(r.routes(slow, EndpointLimits{4}), services, fakeIdentity("http://a"));
+    for (int i = 0; i < 6; ++i) {
+        Caller call(lm, "q" + std::to_string(i), clock);
+        ASSERT_TRUE(call.take().ok()) << "call " << i << " waited for A's rate limit";
+    }
+    // A took its one request; B every call that would have waited for A.
+    EXPECT_EQ(r.a->calls.load(), 1);
+    EXPECT_EQ(r.b->calls.load(), 5);
+    EXPECT_EQ(services.scheduler->waitingForRate(), 0);
+    clock->advance(std::chrono::seconds(1));
+    ASSERT_TRUE(lm.complete(makeRequest("a second later")).ok());
+    EXPECT_EQ(r.a->calls.load(), 2);
+}
+
+TEST(ManagedLmReplicas, AKeyRefusedAtOneEndpointIsTriedAtTheOthersOnly)
+{
+    Replicas r;
+    r.a->failWith = [](int) -> std::optional<Error> { return makeError(ErrorKind::Auth); };
+    CallServices services = fastServices();
+    ManagedLm lm(r.routes(), services, fakeIdentity("http://a"));
+    ASSERT_TRUE(lm.complete(makeRequest("one")).ok());
+    EXPECT_EQ(r.a->calls.load(), 1);
+    EXPECT_EQ(r.b->calls.load(), 1);
+
+    // Refused everywhere: the auth error, after one try per endpoint.
+    r.b->failWith = r.a->failWith;
+    auto refused = lm.complete(makeRequest("two"));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::Auth);
+    EXPECT_EQ(r.a->calls.load() + r.b->calls.load(), 4);
+}
+
+TEST(ManagedLmReplicas, WhenEveryEndpointIsDownTheCallBacksOffAndFailsAfterMaxRetries)
+{
+    Replicas r;
+    r.a->failWith = r.b->failWith = [](int) -> std::optional<Error> { return makeError(ErrorKind::Server); };
+    CallServices services = fastServices();
+    services.retry.maxRetries = 5;
+    ManagedLm lm(r.routes(), services, fakeIdentity("http://a"));
+    auto failed = lm.complete(makeRequest("nobody home"));
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().kind, ErrorKind::Server);
+    EXPECT_NE(failed.error().message.find("(after 5 retries)"), std::string::npos) << failed.error().message;
+    EXPECT_EQ(r.a->calls.load() + r.b->calls.load(), 6);
+    EXPECT_GE(r.a->calls.load(), 1);
+    EXPECT_GE(r.b->calls.load(), 1);
+    const auto entries = services.ledger->entries();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_GT(entries[0].waitMs, 0.0); // both cooling: it backed off
 }
