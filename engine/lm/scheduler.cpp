@@ -168,21 +168,24 @@ std::size_t Scheduler::pickLocked(const std::vector<Endpoint *> &endpoints, cons
     bool skipAll = true;
     for (std::size_t i = 0; i < endpoints.size(); ++i)
         skipAll = skipAll && i < skip.size() && skip[i];
+    auto skipped = [&](std::size_t i) { return !skipAll && i < skip.size() && skip[i]; };
+    // An endpoint cooling down after a failure takes no call while another
+    // could, even if that one is busy: the call waits for its slot instead.
+    bool anyWarm = false;
+    for (std::size_t i = 0; i < endpoints.size(); ++i)
+        anyWarm = anyWarm || (!skipped(i) && (endpoints.size() == 1 || endpoints[i]->coolUntil <= now));
     std::size_t best = std::string::npos;
-    bool bestCooling = false;
     double bestWait = 0.0;
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
         const Endpoint &e = *endpoints[i];
-        if ((!skipAll && i < skip.size() && skip[i]) || e.inFlight >= e.limit)
-            continue;
         const bool cooling = endpoints.size() > 1 && e.coolUntil > now;
+        if (skipped(i) || e.inFlight >= e.limit || (cooling && anyWarm))
+            continue;
         const double wait = std::max(e.requests.waitFor(1.0, now), e.tokens.waitFor(tokens, now));
         bool better = best == std::string::npos;
         if (!better) {
             const Endpoint &b = *endpoints[best];
-            if (cooling != bestCooling)
-                better = !cooling;
-            else if (wait != bestWait)
+            if (wait != bestWait)
                 better = wait < bestWait;
             else if (e.inFlight * b.limit != b.inFlight * e.limit)
                 better = e.inFlight * b.limit < b.inFlight * e.limit; // outstanding per slot
@@ -191,7 +194,6 @@ std::size_t Scheduler::pickLocked(const std::vector<Endpoint *> &endpoints, cons
         }
         if (better) {
             best = i;
-            bestCooling = cooling;
             bestWait = wait;
         }
     }

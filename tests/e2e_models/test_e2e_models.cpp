@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <sys/socket.h>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -128,6 +129,24 @@ protected:
         r.out = readAll(out);
         r.err = readAll(err);
         return r;
+    }
+
+    // A copy of the moderation sample whose task (and proposer) model is
+    // sim-small over HTTP at `primary`, with `replicas` as more endpoints.
+    std::string moderationOn(const std::string &primary, const std::vector<std::string> &replicas)
+    {
+        const fs::path copy = dir / "moderation";
+        fs::create_directories(copy);
+        fs::copy(fs::path(kModeration).parent_path(), copy,
+                 fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+        json study = json::parse(readAll(copy / "moderation.prism.json"));
+        json task = {{"provider", "openai"}, {"model", "sim-small"}, {"base_url", primary}, {"max_concurrency", 4}};
+        for (const auto &url : replicas)
+            task["replicas"].push_back({{"base_url", url}});
+        study["models"] = {{"task", task}};
+        const fs::path path = copy / "moderation.prism.json";
+        std::ofstream(path) << study.dump(2);
+        return path.string();
     }
 
     static json parse(const RunResult &r)
@@ -620,4 +639,85 @@ TEST_F(E2eModels, RetrySettingsComeFromTheModelEntry)
     ASSERT_FALSE(negative.ok());
     EXPECT_TRUE(contains(negative.error().message, "models.task: retry_base_seconds must be between 0 and 60, not -1"))
         << negative.error().message;
+}
+
+TEST_F(E2eModels, ReplicasShareTheCallsAndGiveTheSameAnswers)
+{
+    prism::SimServerOptions slow;
+    slow.latencyMs = 20; // calls overlap, so outstanding requests decide
+    prism::SimServer a(simModel, prism::SimLm::modelNames(), slow), b(simModel, prism::SimLm::modelNames(), slow);
+    ASSERT_TRUE(a.start(0).ok());
+    ASSERT_TRUE(b.start(0).ok());
+    const std::string study = moderationOn(a.baseUrl(), {b.baseUrl()});
+
+    auto local = run({"eval", kModeration, "--json", "--no-cache", "--quiet"});
+    ASSERT_EQ(local.exitCode, 0) << local.err;
+    auto remote = run({"eval", study, "--json", "--no-cache", "--quiet"});
+    ASSERT_EQ(remote.exitCode, 0) << remote.err;
+    const json l = parse(local), r = parse(remote);
+    EXPECT_EQ(answers(l), answers(r));
+    const long long examples = r["total"].get<long long>();
+    EXPECT_EQ(a.stats().completions + b.stats().completions, examples);
+    EXPECT_GE(a.stats().completions, examples / 4) << "A took too few of " << examples;
+    EXPECT_GE(b.stats().completions, examples / 4) << "B took too few of " << examples;
+    EXPECT_TRUE(contains(r["model"].get<std::string>(), "and 1 replica")) << r["model"];
+    const json &byEndpoint = r["ledger"]["by_endpoint"];
+    ASSERT_EQ(byEndpoint.size(), 2u) << r["ledger"];
+    EXPECT_EQ(byEndpoint["openai " + b.baseUrl()]["lm_calls"], b.stats().completions);
+
+    // The text report says how the calls were spread.
+    auto text = run({"eval", study, "--no-cache"});
+    ASSERT_EQ(text.exitCode, 0) << text.err;
+    EXPECT_TRUE(contains(text.out, "\nEndpoints:\n")) << text.out;
+    for (const auto *server : {&a, &b})
+        EXPECT_TRUE(contains(text.out, "\n  openai " + server->baseUrl() + ": ")) << text.out;
+
+    // --base-url names one server: the study's replicas are not used.
+    const long long before = b.stats().completions;
+    auto one = run({"eval", study, "--json", "--no-cache", "--quiet", "--base-url", a.baseUrl()});
+    ASSERT_EQ(one.exitCode, 0) << one.err;
+    EXPECT_EQ(b.stats().completions, before);
+    EXPECT_FALSE(parse(one)["ledger"].contains("by_endpoint"));
+}
+
+TEST_F(E2eModels, ReplicasTakeOverFromAnEndpointThatIsDownOrDiesMidRun)
+{
+    prism::SimServerOptions down;
+    down.faultRates = {{prism::SimFault::Error503, 1.0}};
+    prism::SimServerOptions slow;
+    slow.latencyMs = 30;
+    prism::SimServer broken(simModel, prism::SimLm::modelNames(), down);
+    prism::SimServer dying(simModel, prism::SimLm::modelNames(), slow), healthy(simModel, prism::SimLm::modelNames(), slow);
+    ASSERT_TRUE(broken.start(0).ok());
+    ASSERT_TRUE(dying.start(0).ok());
+    ASSERT_TRUE(healthy.start(0).ok());
+    auto local = run({"eval", kModeration, "--json", "--no-cache", "--quiet"});
+    ASSERT_EQ(local.exitCode, 0) << local.err;
+    const json expected = answers(parse(local));
+
+    // The first endpoint answers 503 to everything: every call ends on the other.
+    const std::string study = moderationOn(broken.baseUrl(), {healthy.baseUrl()});
+    auto around = run({"eval", study, "--json", "--no-cache", "--quiet"});
+    ASSERT_EQ(around.exitCode, 0) << around.err;
+    const json j = parse(around);
+    EXPECT_EQ(answers(j), expected);
+    EXPECT_GT(broken.stats().faults[prism::SimFault::Error503], 0);
+    EXPECT_EQ(healthy.stats().completions, j["total"].get<long long>());
+    EXPECT_EQ(j["ledger"]["totals"]["errors"], 0);
+
+    // One endpoint stops in the middle of the run: the other finishes it.
+    const long long healthyBefore = healthy.stats().completions;
+    const std::string both = moderationOn(dying.baseUrl(), {healthy.baseUrl()});
+    RunResult midRun;
+    std::thread evaluation([&] { midRun = run({"eval", both, "--json", "--no-cache", "--quiet"}); });
+    for (int i = 0; i < 2000 && dying.stats().completions < 3; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    dying.stop();
+    evaluation.join();
+    ASSERT_EQ(midRun.exitCode, 0) << midRun.err;
+    const json m = parse(midRun);
+    EXPECT_EQ(answers(m), expected);
+    EXPECT_GE(dying.stats().completions, 3);
+    EXPECT_GT(healthy.stats().completions - healthyBefore, 0);
+    EXPECT_EQ(m["ledger"]["totals"]["errors"], 0);
 }

@@ -758,3 +758,24 @@ TEST(ManagedLmReplicas, WhenEveryEndpointIsDownTheCallBacksOffAndFailsAfterMaxRe
     ASSERT_EQ(entries.size(), 1u);
     EXPECT_GT(entries[0].waitMs, 0.0); // both cooling: it backed off
 }
+
+TEST(ManagedLmReplicas, ACallWaitsForABusyHealthyEndpointRatherThanGoToACoolingOne)
+{
+    auto clock = std::make_shared<FakeClock>();
+    Replicas r;
+    r.a->failWith = [](int) -> std::optional<Error> { return makeError(ErrorKind::Server); };
+    r.b->gated = true;
+    CallServices services = fastServices(32, clock);
+    ManagedLm lm(r.routes(EndpointLimits{4}, EndpointLimits{1}), services, fakeIdentity("http://a"));
+
+    Caller first(lm, "first", clock); // fails at A, then holds B's only slot
+    ASSERT_TRUE(waitFor([&] { return r.b->current.load() == 1; }));
+    Caller second(lm, "second", clock);
+    ASSERT_TRUE(waitFor([&] { return services.scheduler->waitingForSlot() == 1; }));
+    EXPECT_EQ(r.a->calls.load(), 1); // A is idle but cooling down: not sent there
+    r.b->release();
+    EXPECT_TRUE(first.take().ok());
+    EXPECT_TRUE(second.take().ok());
+    EXPECT_EQ(r.a->calls.load(), 1);
+    EXPECT_EQ(r.b->calls.load(), 2);
+}
