@@ -306,7 +306,11 @@ Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> 
             continue;
         if (checked.error().kind == ErrorKind::Cancelled)
             return checked.error();
-        failed.push_back(checked.error().message);
+        // Which endpoint: a missing key's message does not say.
+        std::string where = displayUrl(effectiveBaseUrl(endpoint));
+        if (endpoint.apiKeyEnv != config.apiKeyEnv)
+            where += " (" + endpoint.apiKeyEnv + ")";
+        failed.push_back(where + ": " + checked.error().message);
         if (!firstFailure)
             firstFailure = checked.error();
     }

@@ -19,6 +19,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -385,6 +386,53 @@ private slots:
         QVERIFY2(message.contains(QStringLiteral("127.0.0.1")), qPrintable(message));
         QVERIFY(!message.contains(QLatin1Char('\n')));
         QCOMPARE(m_page->connectionLabel(ModelsPage::Task)->text(), message);
+    }
+
+    void replicasAreTypedOnePerLineTestedAndUndone()
+    {
+        prism::SimServer a(std::make_shared<prism::SimLm>("sim-small"), "sim-small");
+        prism::SimServer b(std::make_shared<prism::SimLm>("sim-small"), "sim-small");
+        QVERIFY(a.start().ok());
+        QVERIFY(b.start().ok());
+        QVERIFY(!m_page->replicasEdit(ModelsPage::Task)->isEnabled()); // the simulator runs in-process
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("openai"));
+        retype(m_page->baseUrlEdit(ModelsPage::Task), QString::fromStdString(a.baseUrl()));
+        retype(m_page->apiKeyEnvEdit(ModelsPage::Task), QString());
+        m_page->modelCombo(ModelsPage::Task)->setEditText(QStringLiteral("sim-small"));
+        const int steps = m_doc->undoStack()->count();
+
+        QPlainTextEdit *replicas = m_page->replicasEdit(ModelsPage::Task);
+        QVERIFY(replicas->isEnabled());
+        replicas->setFocus();
+        QTest::keyClicks(replicas, QString::fromStdString(b.baseUrl()));
+        QTest::keyClick(replicas, Qt::Key_Return);
+        QTest::keyClicks(replicas, QString::fromStdString(b.baseUrl()) + QStringLiteral(" PRISM_TEST_UNSET_KEY"));
+        QCOMPARE(replicas->toPlainText(), QString::fromStdString(b.baseUrl() + "\n" + b.baseUrl() + " PRISM_TEST_UNSET_KEY"));
+        const prism::ModelConfig &task = m_doc->study().taskModel;
+        QCOMPARE(task.replicas.size(), std::size_t(2));
+        QCOMPARE(task.replicas[0].baseUrl, b.baseUrl());
+        QCOMPARE(task.replicas[0].apiKeyEnv, std::string());
+        QCOMPARE(task.replicas[1].apiKeyEnv, std::string("PRISM_TEST_UNSET_KEY"));
+        QCOMPARE(m_doc->study().proposerModel, task); // still following
+        QCOMPARE(m_doc->undoStack()->count(), steps + 1); // the typing is one edit
+
+        // Every endpoint is tried; the one whose key variable is not set is named.
+        auto [ok, message] = testConnection(ModelsPage::Task);
+        QVERIFY2(ok, qPrintable(message));
+        QVERIFY2(message.startsWith(QStringLiteral("OK: 2 endpoints of 3 of sim-small answered")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("PRISM_TEST_UNSET_KEY")), qPrintable(message));
+
+        m_doc->undoStack()->undo();
+        QVERIFY(m_doc->study().taskModel.replicas.empty());
+        QCOMPARE(replicas->toPlainText(), QString());
+        m_doc->undoStack()->redo();
+        QCOMPARE(m_doc->study().taskModel.replicas.size(), std::size_t(2));
+        QCOMPARE(replicas->toPlainText(), QString::fromStdString(b.baseUrl() + "\n" + b.baseUrl() + " PRISM_TEST_UNSET_KEY"));
+
+        // Another provider's endpoints do not carry over.
+        m_page->setProvider(ModelsPage::Task, QStringLiteral("anthropic"));
+        QVERIFY(m_doc->study().taskModel.replicas.empty());
+        QCOMPARE(replicas->toPlainText(), QString());
     }
 
     // Issue 14: a connection error stayed after an undo switched the provider

@@ -24,6 +24,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
@@ -127,6 +128,36 @@ QString millis(double ms)
     return ms < 10.0 ? QString::number(ms, 'f', 1) : QString::number(std::lround(ms));
 }
 
+// One replica per line: "URL" or "URL KEY_VARIABLE".
+QString replicasText(const std::vector<prism::ModelReplica> &replicas)
+{
+    QStringList lines;
+    for (const auto &r : replicas)
+        lines << (r.apiKeyEnv.empty() ? toQ(r.baseUrl) : toQ(r.baseUrl + " " + r.apiKeyEnv));
+    return lines.join(QLatin1Char('\n'));
+}
+
+// The replicas a text names; one already in `current` with the same URL and
+// key keeps the limits the study file gave it.
+std::vector<prism::ModelReplica> replicasFromText(const QString &text, const std::vector<prism::ModelReplica> &current)
+{
+    std::vector<prism::ModelReplica> out;
+    for (const QString &line : text.split(QLatin1Char('\n'))) {
+        const QStringList words = line.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        if (words.isEmpty())
+            continue;
+        prism::ModelReplica r;
+        r.baseUrl = toStd(words[0]);
+        if (words.size() > 1)
+            r.apiKeyEnv = toStd(words.mid(1).join(QLatin1Char(' ')));
+        for (const auto &known : current)
+            if (known.baseUrl == r.baseUrl && known.apiKeyEnv == r.apiKeyEnv)
+                r = known;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 struct ConnectionOutcome {
     bool ok = false;
     QString message;
@@ -163,12 +194,22 @@ ConnectionOutcome testSimLm(const prism::ModelConfig &config)
 ConnectionOutcome testHttp(const prism::ModelConfig &config, const std::atomic<bool> *cancel)
 {
     const auto start = std::chrono::steady_clock::now();
-    auto checked = prism::checkConnection(config, cancel);
+    std::vector<std::string> problems;
+    auto checked = prism::checkConnection(config, cancel, &problems);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!checked)
         return {false, oneLine(QObject::tr("Failed: %1").arg(toQ(checked.error().message)))};
     const QString url = toQ(config.baseUrl.empty() ? providerInfo(config.provider).defaultBaseUrl : config.baseUrl);
-    return {true, QObject::tr("OK: %1 at %2 answered in %3 ms").arg(toQ(config.model), url, millis(ms))};
+    if (config.replicas.empty())
+        return {true, QObject::tr("OK: %1 at %2 answered in %3 ms").arg(toQ(config.model), url, millis(ms))};
+    const int endpoints = static_cast<int>(config.replicas.size()) + 1;
+    QString text = QObject::tr("OK: %1 endpoints of %2 of %3 answered in %4 ms")
+                       .arg(endpoints - static_cast<int>(problems.size()))
+                       .arg(endpoints)
+                       .arg(toQ(config.model), millis(ms));
+    for (const auto &problem : problems)
+        text += QObject::tr("; not %1").arg(toQ(problem));
+    return {true, oneLine(text)};
 }
 
 const QColor kGood(0x2e, 0x7d, 0x32);
@@ -377,6 +418,18 @@ void ModelsPage::addEndpointRows(Form &f, QFormLayout *form, const QString &pref
                              "llama.cpp, LM Studio, OpenRouter, Groq…; empty = the provider's default"));
     form->addRow(tr("Base &URL:"), f.baseUrl);
 
+    f.replicas = new QPlainTextEdit(f.box);
+    f.replicas->setObjectName(prefix + QStringLiteral("ReplicasEdit"));
+    f.replicas->setTabChangesFocus(true);
+    f.replicas->setPlaceholderText(tr("none; or one base URL per line, optionally followed by its API key variable"));
+    f.replicas->setToolTip(
+        tr("More endpoints that serve the same model: replicas of a vLLM or Ollama deployment, or the same "
+           "provider with another key (\"https://api.openai.com/v1 OPENAI_KEY_2\"). Each call goes to the one with "
+           "the fewest requests outstanding; a failing one is skipped while it recovers. Each replica has the "
+           "limits above; the study file can set its own."));
+    f.replicas->setFixedHeight(f.replicas->fontMetrics().lineSpacing() * 3 + 12);
+    form->addRow(tr("&Replicas:"), f.replicas);
+
     f.model = new QComboBox(f.box);
     f.model->setObjectName(prefix + QStringLiteral("ModelCombo"));
     form->addRow(tr("&Model:"), f.model);
@@ -517,6 +570,12 @@ void ModelsPage::connectForm(Role role)
             role, [&](prism::ModelConfig &c) { c.baseUrl = toStd(text.trimmed()); }, tr("Change Base URL"),
             QStringLiteral("baseUrl"));
     });
+    connect(f.replicas, &QPlainTextEdit::textChanged, this, [this, role] {
+        const QString text = m_forms[role].replicas->toPlainText();
+        commit(
+            role, [&](prism::ModelConfig &c) { c.replicas = replicasFromText(text, c.replicas); },
+            tr("Change Replicas"), QStringLiteral("replicas"));
+    });
     connect(f.model, &QComboBox::currentTextChanged, this, [this, role](const QString &text) {
         if (m_syncing || text.trimmed().isEmpty())
             return;
@@ -650,6 +709,7 @@ void ModelsPage::setProvider(Role role, const QString &provider)
             c.provider = key;
             // Settings of the previous provider rarely fit the next one.
             c.baseUrl.clear();
+            c.replicas.clear();
             if (key == prism::Provider::SimLm) {
                 c.apiKeyEnv.clear();
                 if (!prism::SimLm::isKnownModel(c.model))
@@ -711,6 +771,10 @@ void ModelsPage::syncForm(Role role, const prism::ModelConfig &c)
         f.baseUrl->setText(toQ(c.baseUrl));
     f.baseUrl->setPlaceholderText(sim ? tr("not used: the simulator runs in-process")
                                       : tr("%1 (default)").arg(QString::fromLatin1(info.defaultBaseUrl)));
+    // Text that reads as the study's replicas stays as typed (a trailing
+    // newline, a half-typed line's spaces); anything else is replaced.
+    if (replicasFromText(f.replicas->toPlainText(), c.replicas) != c.replicas)
+        f.replicas->setPlainText(replicasText(c.replicas));
 
     // Rebuild the suggestions only when the provider changed: rebuilding
     // under the user's typing would move the cursor.
@@ -799,6 +863,7 @@ void ModelsPage::updateEnabled()
                  f.requestsPerMinute, f.tokensPerMinute, f.maxRetries, f.retryWait})
             w->setEnabled(editable);
         f.baseUrl->setEnabled(editable && !sim);
+        f.replicas->setEnabled(editable && !sim);
         f.keyEnv->setEnabled(editable && !sim);
         f.test->setEnabled(!isTestingConnection(role));
     }

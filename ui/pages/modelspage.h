@@ -23,6 +23,7 @@ class QHBoxLayout;
 class QVBoxLayout;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
@@ -31,7 +32,8 @@ class StudyDocument;
 // Models page: the task model (runs the program), the proposer model (writes
 // instruction candidates), GEPA's reflection model and a judge metric's judge
 // model, each by default the same as the one it follows (the proposer follows
-// the task model; reflection and judge follow the proposer): provider, base URL, model, the NAME of the
+// the task model; reflection and judge follow the proposer): provider, base URL (and replicas:
+// more endpoints of the same model), model, the NAME of the
 // environment variable holding the API key (shown as set / not set, never its
 // value, never stored), temperature, max tokens, timeout, concurrency, rate
 // limits and retries, with
@@ -59,6 +61,8 @@ public:
 
     QComboBox *providerCombo(Role role) const { return m_forms[role].provider; }
     QLineEdit *baseUrlEdit(Role role) const { return m_forms[role].baseUrl; }
+    // More endpoints of the model: one base URL per line, optionally followed by its key variable.
+    QPlainTextEdit *replicasEdit(Role role) const { return m_forms[role].replicas; }
     QComboBox *modelCombo(Role role) const { return m_forms[role].model; }
     QLineEdit *apiKeyEnvEdit(Role role) const { return m_forms[role].keyEnv; }
     QLabel *apiKeyStatusLabel(Role role) const { return m_forms[role].keyStatus; }
@@ -105,6 +109,7 @@ private:
         QGroupBox *box = nullptr;
         QComboBox *provider = nullptr;
         QLineEdit *baseUrl = nullptr;
+        QPlainTextEdit *replicas = nullptr;
         QComboBox *model = nullptr;
         QLineEdit *keyEnv = nullptr;
         QLabel *keyStatus = nullptr;
