@@ -8,6 +8,7 @@ packages=(
   qt6-base-dev qt6-charts-dev qt6-declarative-dev
   nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcli11-dev
   libgtest-dev
+  libpq-dev postgresql-15  # PostgreSQL: libpq to build; the server for the throwaway test cluster (tests/pg.cmake)
   xvfb xauth fonts-dejavu-core
   chromium  # headless checks of the HTML run report (tests/ui/test_report_browser.cpp)
 )

@@ -14,13 +14,14 @@ namespace prism::cli {
 
 std::string cacheUsage()
 {
-    return "usage: prism cache [clear] [--path FILE] [--json]\n"
+    return "usage: prism cache [clear] [--path FILE|URL] [--json]\n"
            "\n"
            "Shows the response cache (where it is, how many answers, how big); `clear`\n"
-           "deletes every cached answer. The cache is userDataDir()/cache.sqlite\n"
-           "($PRISM_DATA_DIR, else $XDG_DATA_HOME/prism, else ~/.local/share/prism)\n"
-           "unless --path names another file. Runs keep their own call journal in the\n"
-           "run store, so clearing the cache never breaks a resume.\n";
+           "deletes every cached answer. The cache is $PRISM_CACHE when set (a file, or a\n"
+           "postgresql:// URL that a team's machines share), else userDataDir()/cache.sqlite\n"
+           "($PRISM_DATA_DIR, else $XDG_DATA_HOME/prism, else ~/.local/share/prism);\n"
+           "--path names another file or database. Runs keep their own call journal in\n"
+           "the run store, so clearing the cache never breaks a resume.\n";
 }
 
 namespace {

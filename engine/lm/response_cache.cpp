@@ -1,5 +1,8 @@
 #include "lm/response_cache.h"
 
+#include "core/pg_db.h"
+#include "lm/cache_storage.h"
+
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/paths.h"
@@ -59,22 +62,11 @@ std::optional<ChatResponse> responseFromText(const std::string &text)
     }
 }
 
-// FNV-1a, 64 bits, as SQLite's signed integer: where a key's answer is filed.
-long long keyHash(const std::string &key)
-{
-    std::uint64_t h = 14695981039346656037ull;
-    for (const unsigned char c : key) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return static_cast<long long>(h);
-}
-
 void sqlKeyHash(sqlite3_context *context, int, sqlite3_value **argv)
 {
     const auto *text = reinterpret_cast<const char *>(sqlite3_value_text(argv[0]));
     const std::string key = text ? std::string(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))) : "";
-    sqlite3_result_int64(context, keyHash(key));
+    sqlite3_result_int64(context, cacheKeyHash(key));
 }
 
 // Caches written before the answers table (one row per key in "responses",
@@ -110,7 +102,103 @@ Result<void> migrateKeyedTable(sqlite3 *db)
     return {};
 }
 
+// The cache in one SQLite file (WAL mode; other processes may use it at once).
+class SqliteCacheStorage final : public CacheStorage {
+public:
+    SqliteCacheStorage(std::string path, sqlite3 *db) : m_path(std::move(path)), m_db(db) {}
+    ~SqliteCacheStorage() override { sqlite3_close_v2(m_db); }
+
+    const std::string &location() const override { return m_path; }
+
+    Result<std::optional<std::string>> find(const std::string &key) override
+    {
+        sqlite::Statement s(m_db, "SELECT key, response FROM answers WHERE key_hash = ?");
+        if (!s.prepared())
+            return sqlError("lookup");
+        s.integer(1, cacheKeyHash(key));
+        const int rc = s.step();
+        if (rc == SQLITE_DONE || (rc == SQLITE_ROW && s.columnText(0) != key))
+            return std::optional<std::string>(); // none, or another key with the same hash
+        if (rc != SQLITE_ROW)
+            return sqlError("lookup");
+        return std::optional<std::string>(s.columnText(1));
+    }
+
+    Result<void> store(const std::map<std::string, std::string> &answers) override
+    {
+        auto failed = [this]() -> Result<void> {
+            Error e = sqlError("write");
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+            return e;
+        };
+        if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return failed();
+        {
+            sqlite::Statement s(
+                m_db, "INSERT OR REPLACE INTO answers (key_hash, key, response, created_at) VALUES (?, ?, ?, ?)");
+            if (!s.prepared())
+                return failed();
+            const auto now = static_cast<long long>(std::time(nullptr));
+            for (const auto &[key, text] : answers) {
+                s.integer(1, cacheKeyHash(key)).text(2, key).text(3, text).integer(4, now);
+                if (!s.done())
+                    return failed();
+                s.reset();
+            }
+        }
+        if (sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return failed();
+        return {};
+    }
+
+    Result<long long> sizeBytes() override
+    {
+        sqlite::Statement s(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+        if (!s.prepared() || s.step() != SQLITE_ROW)
+            return sqlError("size query");
+        return s.columnInt(0);
+    }
+
+    Result<long long> count() override
+    {
+        sqlite::Statement s(m_db, "SELECT count(*) FROM answers");
+        if (!s.prepared() || s.step() != SQLITE_ROW)
+            return sqlError("count");
+        return s.columnInt(0);
+    }
+
+    Result<void> clear() override
+    {
+        if (sqlite3_exec(m_db, "DELETE FROM answers", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return sqlError("clear");
+        // Give the space back so the size shown drops; another process reading
+        // the file can make this fail, which only delays the shrink.
+        if (sqlite3_exec(m_db, "VACUUM", nullptr, nullptr, nullptr) != SQLITE_OK)
+            spdlog::debug("{}: VACUUM after clear failed: {}", m_path, sqlite3_errmsg(m_db));
+        return {};
+    }
+
+private:
+    Error sqlError(const std::string &what) const
+    {
+        return Error::make(ErrorKind::Io, m_path + ": response cache " + what + " failed: " + sqlite3_errmsg(m_db));
+    }
+
+    std::string m_path;
+    sqlite3 *m_db = nullptr;
+};
+
 } // namespace
+
+long long cacheKeyHash(const std::string &key)
+{
+    std::uint64_t h = 14695981039346656037ull;
+    for (const unsigned char c : key) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return static_cast<long long>(h);
+}
 
 std::string endpointKey(const std::string &provider, const std::string &baseUrl)
 {
@@ -138,88 +226,7 @@ std::string cacheKey(const LmIdentity &identity, const ChatRequest &request)
     return sha256Hex(j.dump());
 }
 
-ResponseCache::ResponseCache(std::string path, sqlite3 *db, ResponseCacheOptions options)
-    : m_path(std::move(path)), m_db(db), m_options(options)
-{
-    if (m_options.writeBatch > 1)
-        m_flusher = std::thread([this] { flushLoop(); });
-}
-
-ResponseCache::~ResponseCache()
-{
-    {
-        std::lock_guard lock(m_mutex);
-        m_closing = true;
-    }
-    m_wake.notify_all();
-    if (m_flusher.joinable())
-        m_flusher.join();
-    {
-        std::lock_guard lock(m_mutex);
-        (void)writePendingLocked();
-        // A write that failed after the last answer was put: say it now.
-        if (m_writeFailure && !m_writeFailureReported)
-            spdlog::warn("{}", m_writeFailure->message);
-    }
-    sqlite3_close_v2(m_db);
-}
-
-void ResponseCache::flushLoop()
-{
-    std::unique_lock lock(m_mutex);
-    while (!m_closing) {
-        if (m_wake.wait_for(lock, m_options.writeDelay, [this] { return m_closing; }))
-            break;
-        (void)writePendingLocked();
-    }
-}
-
-Result<void> ResponseCache::writePendingLocked() const
-{
-    if (m_pending.empty())
-        return {};
-    if (m_writeFailure) {
-        // After a failed write nothing more is written (a full disk stays full).
-        m_pending.clear();
-        return {};
-    }
-    // The cache is a convenience: a failed write (a full disk, a lock held
-    // too long by another process) drops this batch and the run goes on.
-    auto failed = [this]() -> Result<void> {
-        Error e = sqlError("write");
-        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-        e.message += "; answers are not cached from here on, the run goes on";
-        m_pending.clear();
-        m_writeFailure = e;
-        return e;
-    };
-    if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-        return failed();
-    {
-        sqlite::Statement s(m_db,
-                            "INSERT OR REPLACE INTO answers (key_hash, key, response, created_at) VALUES (?, ?, ?, ?)");
-        if (!s.prepared())
-            return failed();
-        const auto now = static_cast<long long>(std::time(nullptr));
-        for (const auto &[key, text] : m_pending) {
-            s.integer(1, keyHash(key)).text(2, key).text(3, text).integer(4, now);
-            if (!s.done())
-                return failed();
-            s.reset();
-        }
-    }
-    if (sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
-        return failed();
-    m_pending.clear();
-    return {};
-}
-
-Error ResponseCache::sqlError(const std::string &what) const
-{
-    return Error::make(ErrorKind::Io, m_path + ": response cache " + what + " failed: " + sqlite3_errmsg(m_db));
-}
-
-Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &path, ResponseCacheOptions options)
+Result<std::unique_ptr<CacheStorage>> openSqliteCacheStorage(const std::string &path)
 {
     sqlite::Connection connection = sqlite::openConnection(path, sqlite::Access::ReadWrite);
     if (!connection.db)
@@ -267,11 +274,77 @@ Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &pa
     }
     if (auto migrated = migrateKeyedTable(db); !migrated)
         return refuse(": not a Prism response cache");
-    return std::shared_ptr<ResponseCache>(new ResponseCache(path, db, options));
+    return std::unique_ptr<CacheStorage>(new SqliteCacheStorage(path, db));
+}
+
+ResponseCache::ResponseCache(std::unique_ptr<CacheStorage> storage, ResponseCacheOptions options)
+    : m_path(storage->location()), m_storage(std::move(storage)), m_options(options)
+{
+    if (m_options.writeBatch > 1)
+        m_flusher = std::thread([this] { flushLoop(); });
+}
+
+ResponseCache::~ResponseCache()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_closing = true;
+    }
+    m_wake.notify_all();
+    if (m_flusher.joinable())
+        m_flusher.join();
+    std::lock_guard lock(m_mutex);
+    (void)writePendingLocked();
+    // A write that failed after the last answer was put: say it now.
+    if (m_writeFailure && !m_writeFailureReported)
+        spdlog::warn("{}", m_writeFailure->message);
+}
+
+void ResponseCache::flushLoop()
+{
+    std::unique_lock lock(m_mutex);
+    while (!m_closing) {
+        if (m_wake.wait_for(lock, m_options.writeDelay, [this] { return m_closing; }))
+            break;
+        (void)writePendingLocked();
+    }
+}
+
+Result<void> ResponseCache::writePendingLocked() const
+{
+    if (m_pending.empty())
+        return {};
+    if (m_writeFailure) {
+        // After a failed write nothing more is written (a full disk stays full).
+        m_pending.clear();
+        return {};
+    }
+    // The cache is a convenience: a failed write (a full disk, a lock held
+    // too long by another process, a database gone) drops this batch and the
+    // run goes on.
+    if (auto stored = m_storage->store(m_pending); !stored) {
+        Error e = stored.error();
+        e.message += "; answers are not cached from here on, the run goes on";
+        m_pending.clear();
+        m_writeFailure = e;
+        return e;
+    }
+    m_pending.clear();
+    return {};
+}
+
+Result<std::shared_ptr<ResponseCache>> ResponseCache::open(const std::string &location, ResponseCacheOptions options)
+{
+    auto storage = pg::isUrl(location) ? openPostgresCacheStorage(location) : openSqliteCacheStorage(location);
+    if (!storage)
+        return storage.error();
+    return std::shared_ptr<ResponseCache>(new ResponseCache(std::move(storage).value(), options));
 }
 
 Result<std::shared_ptr<ResponseCache>> ResponseCache::openDefault()
 {
+    if (const char *chosen = std::getenv("PRISM_CACHE"); chosen && *chosen)
+        return open(chosen);
     auto path = userDataPath("cache.sqlite");
     if (!path)
         return path.error();
@@ -287,29 +360,20 @@ Result<std::optional<ChatResponse>> ResponseCache::get(const std::string &key, b
             return response;
         }
     }
-    sqlite::Statement s(m_db, "SELECT key, response FROM answers WHERE key_hash = ?");
-    if (!s.prepared())
-        return sqlError("lookup");
-    s.integer(1, keyHash(key));
-    int rc = s.step();
-    if (rc == SQLITE_ROW && s.columnText(0) != key)
-        rc = SQLITE_DONE; // another key with the same hash: not this one's answer
-    if (rc == SQLITE_DONE) {
-        if (countMiss)
-            ++m_misses;
-        return std::optional<ChatResponse>();
-    }
-    if (rc != SQLITE_ROW)
-        return sqlError("lookup");
-    auto response = responseFromText(s.columnText(1));
-    if (!response) {
+    auto found = m_storage->find(key);
+    if (!found)
+        return found.error();
+    std::optional<ChatResponse> response;
+    if (found.value()) {
+        response = responseFromText(*found.value());
         // A damaged row is as good as absent; the fresh answer overwrites it.
-        spdlog::warn("{}: unreadable cache entry {}, ignoring it", m_path, key);
-        if (countMiss)
-            ++m_misses;
-        return std::optional<ChatResponse>();
+        if (!response)
+            spdlog::warn("{}: unreadable cache entry {}, ignoring it", m_path, key);
     }
-    ++m_hits;
+    if (response)
+        ++m_hits;
+    else if (countMiss)
+        ++m_misses;
     return response;
 }
 
@@ -338,40 +402,21 @@ Result<long long> ResponseCache::sizeBytes() const
 {
     std::lock_guard lock(m_mutex);
     (void)writePendingLocked(); // the size of every answer, held ones included
-    sqlite::Statement s(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
-    if (!s.prepared() || s.step() != SQLITE_ROW)
-        return sqlError("size query");
-    return s.columnInt(0);
+    return m_storage->sizeBytes();
 }
 
 Result<long long> ResponseCache::entryCount() const
 {
     std::lock_guard lock(m_mutex);
-    sqlite::Statement s(m_db, "SELECT count(*) FROM answers");
-    if (!s.prepared() || s.step() != SQLITE_ROW)
-        return sqlError("count");
-    // Held answers whose key the file does not have yet count too.
-    long long held = 0;
-    for (const auto &[key, text] : m_pending) {
-        sqlite::Statement probe(m_db, "SELECT 1 FROM answers WHERE key_hash = ? AND key = ?");
-        probe.integer(1, keyHash(key)).text(2, key);
-        if (probe.step() != SQLITE_ROW)
-            ++held;
-    }
-    return s.columnInt(0) + held;
+    (void)writePendingLocked(); // held answers count too
+    return m_storage->count();
 }
 
 Result<void> ResponseCache::clear()
 {
     std::lock_guard lock(m_mutex);
     m_pending.clear();
-    if (sqlite3_exec(m_db, "DELETE FROM answers", nullptr, nullptr, nullptr) != SQLITE_OK)
-        return sqlError("clear");
-    // Give the space back so the size shown drops; another process reading
-    // the file can make this fail, which only delays the shrink.
-    if (sqlite3_exec(m_db, "VACUUM", nullptr, nullptr, nullptr) != SQLITE_OK)
-        spdlog::debug("{}: VACUUM after clear failed: {}", m_path, sqlite3_errmsg(m_db));
-    return {};
+    return m_storage->clear();
 }
 
 } // namespace prism

@@ -13,8 +13,6 @@
 #include <string>
 #include <thread>
 
-struct sqlite3;
-
 namespace prism {
 
 // Which endpoint and model a request goes to; part of the cache key.
@@ -44,16 +42,20 @@ struct ResponseCacheOptions {
     std::chrono::milliseconds writeDelay{1000};
 };
 
-// Persistent response cache: one SQLite file in WAL mode, shared safely by the
-// threads of this process (one mutex-guarded connection) and by other Prism
-// processes (WAL + busy timeout). New answers are held in memory (and served
-// from there) until they are written in a batch.
+class CacheStorage;
+
+// Persistent response cache, shared safely by the threads of this process (one
+// mutex-guarded connection) and by other Prism processes: one SQLite file in
+// WAL mode, or a PostgreSQL database that several machines share. New answers
+// are held in memory (and served from there) until they are written in a batch.
 class ResponseCache {
 public:
-    // Opens or creates the cache file. A file that is not a usable SQLite
-    // database gives an Io error naming it; Prism can then run without a cache.
-    static Result<std::shared_ptr<ResponseCache>> open(const std::string &path, ResponseCacheOptions options = {});
-    // userDataDir()/cache.sqlite
+    // Opens or creates the cache: a file path, or a postgresql:// URL (the
+    // tables are created or migrated). A file that is not a usable SQLite
+    // database, or a database that cannot be reached, gives an Io error naming
+    // it; Prism can then run without a cache.
+    static Result<std::shared_ptr<ResponseCache>> open(const std::string &location, ResponseCacheOptions options = {});
+    // $PRISM_CACHE when set (a path or a postgresql:// URL), else userDataDir()/cache.sqlite.
     static Result<std::shared_ptr<ResponseCache>> openDefault();
 
     ~ResponseCache();
@@ -71,21 +73,21 @@ public:
 
     long long hits() const { return m_hits.load(); }
     long long misses() const { return m_misses.load(); }
-    Result<long long> sizeBytes() const; // page_count * page_size
+    Result<long long> sizeBytes() const; // the file's or the table's bytes
     Result<long long> entryCount() const;
     Result<void> clear();
+    // The file path or the database URL (without its password).
     const std::string &path() const { return m_path; }
 
 private:
-    ResponseCache(std::string path, sqlite3 *db, ResponseCacheOptions options);
-    Error sqlError(const std::string &what) const;
+    ResponseCache(std::unique_ptr<CacheStorage> storage, ResponseCacheOptions options);
     // With m_mutex held: one transaction for every held answer.
     // Const: writing held answers out changes no answer anyone can see.
     Result<void> writePendingLocked() const;
     void flushLoop();
 
     std::string m_path;
-    sqlite3 *m_db = nullptr;
+    std::unique_ptr<CacheStorage> m_storage; // guarded by m_mutex
     ResponseCacheOptions m_options;
     mutable std::mutex m_mutex;
     mutable std::map<std::string, std::string> m_pending; // key -> response text, not yet written
