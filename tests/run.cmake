@@ -1,6 +1,8 @@
 # Runs: the run store, the run controller (cancel, budgets, resume), the
 # baseline-vs-optimized comparison, and the optimize/compare/runs/resume CLI.
 prism_add_test(test_run_store SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_store.cpp LIBS SQLite::SQLite3)
+# Its store tests run on SQLite and on the PostgreSQL test cluster (tests/pg.cmake).
+set_tests_properties(test_run_store PROPERTIES FIXTURES_REQUIRED postgres ENVIRONMENT "PRISM_TEST_PG_STATE=${PRISM_PG_STATE}")
 prism_add_test(test_event_codec SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_event_codec.cpp)
 prism_add_test(test_run_controller SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_run_controller.cpp)
 prism_add_test(test_compare SOURCES ${CMAKE_CURRENT_LIST_DIR}/run/test_compare.cpp)

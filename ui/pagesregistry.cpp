@@ -53,7 +53,7 @@ std::shared_ptr<prism::RunStore> openRunStore(MainWindow *window)
 // (SQLite's WAL lets one writer and many readers work at once).
 std::shared_ptr<prism::RunStore> openReader(const std::shared_ptr<prism::RunStore> &store)
 {
-    auto reader = prism::RunStore::open(store->path(), prism::StoreAccess::ReadOnly);
+    auto reader = prism::RunStore::open(store->location(), prism::StoreAccess::ReadOnly);
     if (reader.ok())
         return *reader;
     qWarning("run store %s: no read-only connection (%s); the pages read through the run's", store->path().c_str(),

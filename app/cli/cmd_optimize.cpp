@@ -6,6 +6,8 @@
 #include "artifact/artifact.h"
 #include "core/json.h"
 #include "core/outfile.h"
+#include "core/paths.h"
+#include "core/pg_db.h"
 #include "core/text.h"
 #include "eval/compare.h"
 #include "events/event_codec.h"
@@ -87,6 +89,8 @@ Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path)
 {
     if (path.empty())
         return RunStore::openDefault();
+    if (pg::isUrl(path))
+        return RunStore::open(path);
     std::error_code ec;
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty())
@@ -124,7 +128,8 @@ std::string optimizeUsage()
              "  --freeze STAGES    keep these stages (names, comma-separated) as they are:\n"
              "                     the optimizer varies only the others (as the study's\n"
              "                     \"frozen\": true on a predictor)\n"
-             "  --store PATH       the run store (default: runs.sqlite in the data directory)\n"
+             "  --store PATH       the run store: a file, or a postgresql:// URL a team shares\n"
+             "                     (default: $PRISM_STORE, else runs.sqlite in the data directory)\n"
              "  --quiet            no progress on stderr\n"
              "  --verbose          debug logs on stderr\n"
              "  --dry-run          print the plan (calls by role, tokens, dollars, time; with\n"
@@ -247,7 +252,16 @@ std::string writeArtifactFile(const RunOutcome &outcome, const std::string &outP
         return {};
     std::string path = outPath;
     if (path.empty()) {
-        const auto dir = std::filesystem::path(store.path()).parent_path() / "artifacts";
+        // A database store has no folder: the data directory's artifacts/ then.
+        std::filesystem::path dir;
+        if (!store.isDatabase()) {
+            dir = std::filesystem::path(store.path()).parent_path() / "artifacts";
+        } else if (auto data = userDataPath("artifacts")) {
+            dir = data.value();
+        } else {
+            problem = data.error().message;
+            return {};
+        }
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
         path = (dir / (outcome.runId + ".json")).string();

@@ -6,6 +6,7 @@
 #include "artifact/program_file.h"
 #include "artifact/prompt_export.h"
 #include "core/json.h"
+#include "core/pg_db.h"
 #include "core/study.h"
 #include "events/event_codec.h"
 #include "run/run_controller.h"
@@ -83,7 +84,7 @@ void addStoreArgs(CommandLine &line, StoreArgs &args)
 Result<std::shared_ptr<RunStore>> openStoreOfRun(const StoreArgs &args)
 {
     std::error_code ec;
-    if (args.storePath && !std::filesystem::exists(*args.storePath, ec))
+    if (args.storePath && !pg::isUrl(*args.storePath) && !std::filesystem::exists(*args.storePath, ec))
         return Error::make(ErrorKind::Io, "no run " + args.positional.front() + ": the run store " + *args.storePath
                                               + " does not exist (give the --store the run was started with)");
     return openRunStore(args.storePath.value_or(""));
@@ -100,7 +101,8 @@ std::string runsUsage()
            "\n"
            "Options:\n"
            "  --json         print a JSON array\n"
-           "  --store PATH   the run store (default: runs.sqlite in the data directory)\n";
+           "  --store PATH   the run store: a file, or a postgresql:// URL\n"
+           "                 (default: $PRISM_STORE, else runs.sqlite in the data directory)\n";
 }
 
 std::string resumeUsage()

@@ -87,7 +87,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string &url)
         return Error::make(ErrorKind::Io, pg::displayUrl(url) + ": cannot connect to PostgreSQL: " + message);
     }
     // Notices (e.g. "relation already exists, skipping") are not the user's business.
-    PQsetNoticeProcessor(conn, [](void *, const char *) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn, [](void *, const char *) {}, nullptr);
     return std::unique_ptr<Connection>(new Connection(conn, pg::displayUrl(url)));
 }
 
@@ -103,8 +104,10 @@ Result<Rows> Connection::exec(const std::string &sql, const std::vector<Param> &
     for (const auto &p : params)
         values.push_back(p ? p->c_str() : nullptr);
     for (int attempt = 0;; ++attempt) {
-        PGresult *result = PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                        nullptr, nullptr, 0);
+        // Without parameters, the simple protocol: a migration step may hold several statements.
+        PGresult *result = values.empty() ? PQexec(m_conn, sql.c_str())
+                                          : PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                                         values.data(), nullptr, nullptr, 0);
         const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
             Rows rows;
@@ -114,10 +117,10 @@ Result<Rows> Connection::exec(const std::string &sql, const std::vector<Param> &
                 auto &row = rows.rows[static_cast<std::size_t>(r)];
                 row.reserve(static_cast<std::size_t>(columns));
                 for (int c = 0; c < columns; ++c)
-                    row.push_back(PQgetisnull(result, r, c)
-                                      ? std::nullopt
-                                      : std::optional<std::string>(std::string(
-                                            PQgetvalue(result, r, c), static_cast<std::size_t>(PQgetlength(result, r, c)))));
+                    row.push_back(PQgetisnull(result, r, c) ? std::nullopt
+                                                            : std::optional<std::string>(std::string(
+                                                                PQgetvalue(result, r, c),
+                                                                static_cast<std::size_t>(PQgetlength(result, r, c)))));
             }
             const char *affected = PQcmdTuples(result);
             rows.affected = affected && *affected ? std::atoll(affected) : 0;
@@ -165,7 +168,8 @@ Result<int> migrate(Connection &db, const std::string &component, const std::vec
                                "  applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (component, version))");
         if (!created)
             return created.error();
-        auto current = db.exec("SELECT COALESCE(MAX(version), 0) FROM prism_migrations WHERE component = $1", {component});
+        auto current =
+            db.exec("SELECT COALESCE(MAX(version), 0) FROM prism_migrations WHERE component = $1", {component});
         if (!current)
             return current.error();
         const int version = std::atoi(current->rows.at(0).at(0).value_or("0").c_str());

@@ -43,7 +43,8 @@ public:
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
 
-    // One statement with $1, $2... bound to params (as text). A connection
+    // One statement with $1, $2... bound to params (as text); without params,
+    // several statements separated by ';' may run at once. A connection
     // that was lost (a server restart) is re-established once and the
     // statement tried again, unless inside a transaction.
     Result<Rows> exec(const std::string &sql, const std::vector<Param> &params = {});

@@ -59,6 +59,8 @@ public:
     }
     long long columnInt(int c) const { return static_cast<long long>(sqlite3_column_int64(m_stmt, c)); }
     double columnReal(int c) const { return sqlite3_column_double(m_stmt, c); }
+    int columnCount() const { return sqlite3_column_count(m_stmt); }
+    int columnType(int c) const { return sqlite3_column_type(m_stmt, c); }
     bool columnNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
     std::optional<double> columnOptReal(int c) const
     {

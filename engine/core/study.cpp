@@ -442,12 +442,13 @@ private:
         if (!list.is_array())
             m_reader.fail(at, "must be a list of endpoints");
         if (!isHttpProvider(m.provider))
-            m_reader.fail(at, std::string("need an HTTP provider (openai or anthropic), not ") + providerName(m.provider));
+            m_reader.fail(at,
+                          std::string("need an HTTP provider (openai or anthropic), not ") + providerName(m.provider));
         for (std::size_t i = 0; i < list.size(); ++i) {
             const JsonPath rat = at.index(i);
             const Json &rj = m_reader.object(list[i], rat);
-            m_reader.expectKeys(rj, rat,
-                                {"base_url", "api_key_env", "max_concurrency", "requests_per_minute", "tokens_per_minute"});
+            m_reader.expectKeys(
+                rj, rat, {"base_url", "api_key_env", "max_concurrency", "requests_per_minute", "tokens_per_minute"});
             ModelReplica r;
             m_reader.read(rj, rat, "base_url", r.baseUrl);
             if (r.baseUrl.empty())
@@ -466,10 +467,10 @@ private:
                 throw JsonReader::Failure(m_source + ": " + bad.error().message);
             for (std::size_t k = 0; k < i; ++k)
                 if (endpoints[k].baseUrl == endpoints[i].baseUrl && endpoints[k].apiKeyEnv == endpoints[i].apiKeyEnv)
-                    m_reader.fail(rat, "repeats the endpoint " + endpoints[i].baseUrl
-                                           + (endpoints[i].apiKeyEnv.empty() ? std::string()
-                                                                             : " with " + endpoints[i].apiKeyEnv)
-                                           + ": give another base_url or api_key_env");
+                    m_reader.fail(
+                        rat, "repeats the endpoint " + endpoints[i].baseUrl
+                                 + (endpoints[i].apiKeyEnv.empty() ? std::string() : " with " + endpoints[i].apiKeyEnv)
+                                 + ": give another base_url or api_key_env");
         }
     }
 

@@ -98,8 +98,9 @@ bool CallServices::cancelled() const
 
 ManagedLm::ManagedLm(std::shared_ptr<Lm> inner, CallServices services, LmIdentity identity,
                      std::optional<EndpointLimits> limits)
-    : ManagedLm(std::vector<LmRoute>{LmRoute{std::move(inner), endpointKey(identity.provider, identity.baseUrl), limits}},
-                std::move(services), identity)
+    : ManagedLm(
+        std::vector<LmRoute>{LmRoute{std::move(inner), endpointKey(identity.provider, identity.baseUrl), limits}},
+        std::move(services), identity)
 {}
 
 ManagedLm::ManagedLm(std::vector<LmRoute> routes, CallServices services, LmIdentity identity)

@@ -25,8 +25,8 @@ public:
 
     Result<std::optional<std::string>> find(const std::string &key) override
     {
-        auto rows = m_db->exec("SELECT key, response FROM answers WHERE key_hash = $1",
-                               {std::to_string(cacheKeyHash(key))});
+        auto rows =
+            m_db->exec("SELECT key, response FROM answers WHERE key_hash = $1", {std::to_string(cacheKeyHash(key))});
         if (!rows)
             return failure("lookup", rows.error());
         if (rows->rows.empty() || rows->rows[0][0] != key)

@@ -408,8 +408,18 @@ Result<long long> ResponseCache::sizeBytes() const
 Result<long long> ResponseCache::entryCount() const
 {
     std::lock_guard lock(m_mutex);
-    (void)writePendingLocked(); // held answers count too
-    return m_storage->count();
+    auto stored = m_storage->count();
+    if (!stored)
+        return stored.error();
+    // Held answers whose key is not stored yet count too (without writing them).
+    long long held = 0;
+    for (const auto &[key, text] : m_pending) {
+        auto found = m_storage->find(key);
+        if (!found)
+            return found.error();
+        held += found.value() ? 0 : 1;
+    }
+    return stored.value() + held;
 }
 
 Result<void> ResponseCache::clear()

@@ -45,7 +45,8 @@ double Scheduler::Bucket::waitFor(double amount, Clock::TimePoint now) const
     if (ratePerSecond <= 0.0)
         return 0.0;
     const double elapsed = std::chrono::duration<double>(now - last).count();
-    const double after = std::min(capacity, level + ratePerSecond * std::max(0.0, elapsed)) - std::min(amount, capacity);
+    const double after =
+        std::min(capacity, level + ratePerSecond * std::max(0.0, elapsed)) - std::min(amount, capacity);
     return after >= 0.0 ? 0.0 : -after / ratePerSecond;
 }
 
@@ -279,7 +280,8 @@ void Scheduler::release(Permit &permit, Outcome outcome, double retryAfterSecond
             // Calls go elsewhere while this endpoint recovers: half a second,
             // doubling per failure in a row up to 30 s, or what the server asked.
             ++e.failStreak;
-            const double cool = std::max(retryAfterSeconds, std::min(30.0, 0.5 * std::ldexp(1.0, std::min(e.failStreak, 7) - 1)));
+            const double cool =
+                std::max(retryAfterSeconds, std::min(30.0, 0.5 * std::ldexp(1.0, std::min(e.failStreak, 7) - 1)));
             e.coolUntil = m_clock->now() + Clock::fromSeconds(cool);
         }
         switch (outcome) {

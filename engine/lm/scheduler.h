@@ -140,9 +140,9 @@ private:
         int successStreak = 0;
         std::uint64_t generation = 0;
         long long rateLimited = 0;
-        int failStreak = 0;              // 429s and unavailable answers in a row
-        Clock::TimePoint coolUntil{};    // avoided until then while another endpoint is ready
-        std::uint64_t pickedAt = 0;      // acquireAny's tie-break: least recently picked first
+        int failStreak = 0;           // 429s and unavailable answers in a row
+        Clock::TimePoint coolUntil{}; // avoided until then while another endpoint is ready
+        std::uint64_t pickedAt = 0;   // acquireAny's tie-break: least recently picked first
         Bucket requests;
         Bucket tokens;
     };

@@ -316,7 +316,8 @@ Result<void> checkConnection(const ModelConfig &config, const std::atomic<bool> 
     }
     if (failed.size() == endpoints.size()) {
         Error e = *firstFailure;
-        e.message = "none of the model's " + std::to_string(endpoints.size()) + " endpoints can be used: " + failed.front()
+        e.message = "none of the model's " + std::to_string(endpoints.size())
+                    + " endpoints can be used: " + failed.front()
                     + (failed.size() > 1 ? " (and " + std::to_string(failed.size() - 1) + " more)" : "");
         return e;
     }

@@ -270,6 +270,12 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     if (run.status == RunStatus::Running && runOwnerAlive(run.owner))
         return Error::make(ErrorKind::Config, "run " + runId + " is still running in process " + run.owner
                                                   + "; cancel it there, or wait for it to end");
+    // A shared database: the process may be alive on its machine, and two
+    // processes resuming one run would both pay for its calls.
+    if (run.status == RunStatus::Running && m_store->isDatabase() && runOwnerElsewhere(run.owner))
+        return Error::make(ErrorKind::Config, "run " + runId + " is running on another machine (" + run.owner
+                                                  + "), whose process cannot be checked from here; resume it on "
+                                                    "that machine, or cancel it there first");
     auto study = studyFromJsonText(run.studyJson, "run " + runId + " (study snapshot)");
     if (!study)
         return study.error();

@@ -1,8 +1,9 @@
 #pragma once
 
-// The run store (DESIGN.md §5, docs/RUNS.md): one SQLite file in WAL mode that
-// keeps every run, its events, the tables derived from them, its ledger and its
-// call journal (what makes a crashed run resumable).
+// The run store (DESIGN.md §5, docs/RUNS.md): one SQLite file in WAL mode, or
+// a PostgreSQL database a team shares (the same tables), that keeps every run,
+// its events, the tables derived from them, its ledger and its call journal
+// (what makes a crashed run resumable).
 #include "core/json.h"
 #include "core/result.h"
 #include "events/events.h"
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,9 +20,9 @@
 #include <string>
 #include <vector>
 
-struct sqlite3;
-
 namespace prism {
+
+class SqlDb;
 
 inline constexpr int kRunStoreSchemaVersion = 1;
 
@@ -63,6 +65,9 @@ struct RunRecord {
 std::string runOwner();
 // True when owner is a live process on this machine other than this one.
 bool runOwnerAlive(const std::string &owner);
+// True when owner is a process on another machine: its life cannot be
+// checked from here (a store a team shares).
+bool runOwnerElsewhere(const std::string &owner);
 
 // Derived from trial_finished.
 struct TrialRecord {
@@ -138,18 +143,21 @@ struct LedgerSummary {
 };
 
 // Thread-safe: one mutex-guarded connection per store object; other processes
-// may use the same file at once (WAL + busy timeout). Every write is its own
-// committed transaction before the call returns.
+// may use the same file (WAL + busy timeout) or database at once. Every write
+// is its own committed transaction before the call returns.
 // ReadOnly: a second connection for readers (the studio's pages), so they never
 // wait on the mutex of the connection a run writes through; the file must exist.
 enum class StoreAccess { ReadWrite, ReadOnly };
 
 class RunStore {
 public:
-    // Opens or creates the store. A file that is not a usable run store, or
-    // one that cannot be created, gives an Io error naming the file.
-    static Result<std::shared_ptr<RunStore>> open(const std::string &path, StoreAccess access = StoreAccess::ReadWrite);
-    // userDataDir()/runs.sqlite
+    // Opens or creates the store: a file path, or a postgresql:// URL (its
+    // tables are created or migrated). A file that is not a usable run store,
+    // one that cannot be created, or a database that cannot be reached gives
+    // an Io error naming it.
+    static Result<std::shared_ptr<RunStore>> open(const std::string &location,
+                                                  StoreAccess access = StoreAccess::ReadWrite);
+    // $PRISM_STORE when set (a path or a postgresql:// URL), else userDataDir()/runs.sqlite.
     static Result<std::string> defaultPath();
     static Result<std::shared_ptr<RunStore>> openDefault();
 
@@ -157,7 +165,13 @@ public:
     RunStore(const RunStore &) = delete;
     RunStore &operator=(const RunStore &) = delete;
 
+    // The file path, or the database URL without its password: for messages.
     const std::string &path() const { return m_path; }
+    // What open() was given (a URL with its password, if it had one): to open
+    // another connection to the same store. Never shown or logged.
+    const std::string &location() const { return m_location; }
+    // A PostgreSQL database rather than a file.
+    bool isDatabase() const;
 
     // --- writing (the run controller) ---
     // A new run with status "running"; returns its id ("r-20261122-0001").
@@ -201,14 +215,19 @@ public:
     Result<std::string> artifact(const std::string &runId);
 
 private:
-    RunStore(std::string path, sqlite3 *db);
-    Error sqlError(const std::string &what) const;
-    Result<void> execLocked(const char *sql, const std::string &what);
+    RunStore(std::string path, std::unique_ptr<SqlDb> db);
+    // "<path>: run store <what> failed: <the database's reason>"
+    Error storeError(const std::string &what, const Error &cause) const;
+    // One write transaction around body (rolled back when it fails).
+    Result<void> writeLocked(const std::string &what, bool exclusive, bool durable,
+                             const std::function<Result<void>()> &body);
     Result<void> requireRunLocked(const std::string &runId);
     Result<void> appendDerivedLocked(const std::string &runId, const RunEvent &event);
+    Result<void> insertLedgerLocked(const std::string &runId, const LedgerRow &row);
 
     std::string m_path;
-    sqlite3 *m_db = nullptr;
+    std::string m_location;
+    std::unique_ptr<SqlDb> m_db;
     mutable std::mutex m_mutex;
     std::chrono::steady_clock::time_point m_lastEventSync{}; // guarded by m_mutex
 };

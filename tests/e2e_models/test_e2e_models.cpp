@@ -23,8 +23,8 @@
 #include <sstream>
 #include <string>
 #include <sys/socket.h>
-#include <thread>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -687,7 +687,8 @@ TEST_F(E2eModels, ReplicasTakeOverFromAnEndpointThatIsDownOrDiesMidRun)
     prism::SimServerOptions slow;
     slow.latencyMs = 30;
     prism::SimServer broken(simModel, prism::SimLm::modelNames(), down);
-    prism::SimServer dying(simModel, prism::SimLm::modelNames(), slow), healthy(simModel, prism::SimLm::modelNames(), slow);
+    prism::SimServer dying(simModel, prism::SimLm::modelNames(), slow),
+        healthy(simModel, prism::SimLm::modelNames(), slow);
     ASSERT_TRUE(broken.start(0).ok());
     ASSERT_TRUE(dying.start(0).ok());
     ASSERT_TRUE(healthy.start(0).ok());

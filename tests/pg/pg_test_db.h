@@ -64,7 +64,7 @@ private:
 #define PRISM_PG_DB(var)                                                                                               \
     ::prism::test::PgTestDb var##Holder;                                                                               \
     if (var##Holder.url().empty()) {                                                                                   \
-        if (const char *required = std::getenv("PRISM_REQUIRE_POSTGRES"); required && std::string(required) == "1")   \
+        if (const char *required = std::getenv("PRISM_REQUIRE_POSTGRES"); required && std::string(required) == "1")    \
             FAIL() << "no PostgreSQL test cluster (tests/support/pg_cluster.sh)";                                      \
         GTEST_SKIP() << "no PostgreSQL test cluster";                                                                  \
     }                                                                                                                  \

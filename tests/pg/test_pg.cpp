@@ -7,6 +7,7 @@
 #include "core/pg_db.h"
 #include "lm/managed_lm.h"
 #include "lm/response_cache.h"
+#include "run/run_store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <filesystem>
+#include <fstream>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
@@ -260,5 +262,93 @@ TEST(PgCache, TheCliUsesTheDatabaseNamedInPrismCache)
     const auto j3 = nlohmann::json::parse(shown.second);
     EXPECT_EQ(j3["path"], url);
     EXPECT_EQ(j3["entries"], examples);
+    fs::remove_all(dir);
+}
+
+namespace {
+
+struct CliRun {
+    int exitCode = -1;
+    std::string out;
+};
+
+std::string fileText(const fs::path &path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// `prism ARGS` with its own data folder; stdout (and stderr) captured.
+CliRun runCli(const fs::path &dir, const std::string &env, const std::string &args)
+{
+    const std::string out = (dir / "out.txt").string();
+    const std::string cmd = "PRISM_DATA_DIR='" + (dir / "data").string() + "' " + env + " '" + PRISM_CLI_BINARY + "' "
+                            + args + " >'" + out + "' 2>'" + (dir / "err.txt").string() + "' </dev/null";
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, fileText(out) + fileText(dir / "err.txt")};
+}
+
+} // namespace
+
+TEST(PgRunStore, ARunKeptInTheDatabaseIsTheSameRunAsInAFile)
+{
+    PRISM_PG_DB(url);
+    const fs::path dir = fs::temp_directory_path() / ("prism-pg-runs-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string study = std::string(PRISM_SAMPLES_DIR) + "/moderation/moderation.prism.json";
+    const std::string optimize = "optimize '" + study + "' --auto light --no-cache --quiet --no-compare";
+
+    auto local = runCli(dir, "", optimize + " --out '" + (dir / "local.json").string() + "'");
+    ASSERT_EQ(local.exitCode, 0) << local.out;
+    auto shared =
+        runCli(dir, "PRISM_STORE='" + url + "'", optimize + " --out '" + (dir / "shared.json").string() + "'");
+    ASSERT_EQ(shared.exitCode, 0) << shared.out;
+    EXPECT_EQ(fileText(dir / "shared.json"), fileText(dir / "local.json"));
+
+    // Another machine (its own data folder) sees the run, its trials and its artifact.
+    fs::remove_all(dir / "data");
+    auto listed = runCli(dir, "", "runs --json --store '" + url + "'");
+    ASSERT_EQ(listed.exitCode, 0) << listed.out;
+    const auto runs = nlohmann::json::parse(listed.out);
+    ASSERT_EQ(runs.size(), 1u) << runs;
+    const std::string id = runs[0]["id"].get<std::string>();
+    EXPECT_EQ(runs[0]["status"], "finished") << runs;
+    EXPECT_EQ(runs[0]["stop_reason"], "completed") << runs;
+    auto exported =
+        runCli(dir, "", "export " + id + " --store '" + url + "' --out '" + (dir / "export.json").string() + "'");
+    ASSERT_EQ(exported.exitCode, 0) << exported.out;
+    EXPECT_EQ(fileText(dir / "export.json"), fileText(dir / "local.json"));
+
+    // The database's run has every event a file's run has, in the same order.
+    auto dbStore = RunStore::open(url, StoreAccess::ReadOnly);
+    ASSERT_TRUE(dbStore.ok()) << dbStore.error().message;
+    auto events = dbStore.value()->events(id);
+    ASSERT_TRUE(events.ok()) << events.error().message;
+    EXPECT_GT(events->size(), 20u);
+    EXPECT_TRUE(events->front().as<RunStartedEvent>() != nullptr);
+    EXPECT_TRUE(events->back().as<RunFinishedEvent>() != nullptr);
+    auto trials = dbStore.value()->trials(id);
+    ASSERT_TRUE(trials.ok());
+    EXPECT_FALSE(trials->empty());
+    auto totals = dbStore.value()->ledgerTotals(id);
+    ASSERT_TRUE(totals.ok()) << totals.error().message;
+    EXPECT_GT(totals->total.calls, 0);
+    // A read-only connection cannot write.
+    EXPECT_FALSE(dbStore.value()->createRun(NewRun{}).ok());
+
+    // A run another machine is running (as far as the store says) is not
+    // resumed from here: both would pay for its calls.
+    auto admin = pg::Connection::open(url);
+    ASSERT_TRUE(admin.ok());
+    ASSERT_TRUE(admin.value()
+                    ->exec("UPDATE runs SET status = 'running', owner = 'elsewhere.example:4242' WHERE id = $1", {id})
+                    .ok());
+    auto resumed = runCli(dir, "", "resume " + id + " --store '" + url + "' --quiet");
+    EXPECT_NE(resumed.exitCode, 0) << resumed.out;
+    EXPECT_NE(resumed.out.find("is running on another machine (elsewhere.example:4242)"), std::string::npos)
+        << resumed.out;
     fs::remove_all(dir);
 }

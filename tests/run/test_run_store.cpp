@@ -1,4 +1,6 @@
 // The run store: what the studio's history, the CLI and resume rely on.
+#include "../pg/pg_test_db.h"
+
 #include "core/json.h"
 #include "run/run_store.h"
 
@@ -91,7 +93,31 @@ protected:
     }
 };
 
-TEST_F(RunStoreTest, EventsSurviveReopenInOrderWithDerivedTables)
+// The tests that hold for every store: a SQLite file, and a PostgreSQL
+// database on the throwaway test cluster (tests/pg.cmake).
+class RunStoreOnBoth : public RunStoreTest, public ::testing::WithParamInterface<std::string> {
+protected:
+    std::unique_ptr<test::PgTestDb> database;
+
+    void SetUp() override
+    {
+        RunStoreTest::SetUp();
+        if (GetParam() != "postgres")
+            return;
+        database = std::make_unique<test::PgTestDb>();
+        if (database->url().empty()) {
+            if (const char *required = std::getenv("PRISM_REQUIRE_POSTGRES"); required && std::string(required) == "1")
+                FAIL() << "no PostgreSQL test cluster (tests/support/pg_cluster.sh)";
+            GTEST_SKIP() << "no PostgreSQL test cluster";
+        }
+        path = database->url();
+    }
+};
+
+INSTANTIATE_TEST_SUITE_P(Store, RunStoreOnBoth, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string> &info) { return info.param; });
+
+TEST_P(RunStoreOnBoth, EventsSurviveReopenInOrderWithDerivedTables)
 {
     std::string id;
     {
@@ -163,7 +189,7 @@ TEST_F(RunStoreTest, EventsSurviveReopenInOrderWithDerivedTables)
     EXPECT_EQ((*summaries)[0].text, "Word problems.");
 }
 
-TEST_F(RunStoreTest, RichExampleResultsAreKeptOverTheTrialSummary)
+TEST_P(RunStoreOnBoth, RichExampleResultsAreKeptOverTheTrialSummary)
 {
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);
@@ -183,7 +209,7 @@ TEST_F(RunStoreTest, RichExampleResultsAreKeptOverTheTrialSummary)
     EXPECT_EQ((*results)[1].calls, 1);
 }
 
-TEST_F(RunStoreTest, RunsListNewestFirstAndFinish)
+TEST_P(RunStoreOnBoth, RunsListNewestFirstAndFinish)
 {
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);
@@ -219,7 +245,7 @@ TEST_F(RunStoreTest, RunsListNewestFirstAndFinish)
     EXPECT_NE(missing.error().message.find("r-nope"), std::string::npos);
 }
 
-TEST_F(RunStoreTest, JournalAndLedgerAreWrittenTogether)
+TEST_P(RunStoreOnBoth, JournalAndLedgerAreWrittenTogether)
 {
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);
@@ -277,7 +303,7 @@ TEST_F(RunStoreTest, JournalAndLedgerAreWrittenTogether)
 
 // The studio polls totals twice a second; they are summed in SQL and must
 // say exactly what folding the rows with LedgerTotals::add says.
-TEST_F(RunStoreTest, LedgerTotalsInSqlMatchTheFoldOfTheRows)
+TEST_P(RunStoreOnBoth, LedgerTotalsInSqlMatchTheFoldOfTheRows)
 {
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);
@@ -379,7 +405,7 @@ TEST_F(RunStoreTest, ReadOnlyConnectionSeesCommitsAndCannotWrite)
     EXPECT_NE(notAStore.error().message.find("not a Prism run store"), std::string::npos) << notAStore.error().message;
 }
 
-TEST_F(RunStoreTest, TruncateDropsEventsAndTheirRows)
+TEST_P(RunStoreOnBoth, TruncateDropsEventsAndTheirRows)
 {
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);
@@ -396,7 +422,7 @@ TEST_F(RunStoreTest, TruncateDropsEventsAndTheirRows)
     EXPECT_TRUE(store.value()->appendEvent(id, event(3, trialPayload(2, "c", 30.0))));
 }
 
-TEST_F(RunStoreTest, SessionsAndCancelMark)
+TEST_P(RunStoreOnBoth, SessionsAndCancelMark)
 {
     auto store = RunStore::open(path);
     ASSERT_TRUE(store);

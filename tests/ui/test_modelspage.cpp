@@ -407,13 +407,14 @@ private slots:
         QTest::keyClicks(replicas, QString::fromStdString(b.baseUrl()));
         QTest::keyClick(replicas, Qt::Key_Return);
         QTest::keyClicks(replicas, QString::fromStdString(b.baseUrl()) + QStringLiteral(" PRISM_TEST_UNSET_KEY"));
-        QCOMPARE(replicas->toPlainText(), QString::fromStdString(b.baseUrl() + "\n" + b.baseUrl() + " PRISM_TEST_UNSET_KEY"));
+        QCOMPARE(replicas->toPlainText(),
+                 QString::fromStdString(b.baseUrl() + "\n" + b.baseUrl() + " PRISM_TEST_UNSET_KEY"));
         const prism::ModelConfig &task = m_doc->study().taskModel;
         QCOMPARE(task.replicas.size(), std::size_t(2));
         QCOMPARE(task.replicas[0].baseUrl, b.baseUrl());
         QCOMPARE(task.replicas[0].apiKeyEnv, std::string());
         QCOMPARE(task.replicas[1].apiKeyEnv, std::string("PRISM_TEST_UNSET_KEY"));
-        QCOMPARE(m_doc->study().proposerModel, task); // still following
+        QCOMPARE(m_doc->study().proposerModel, task);     // still following
         QCOMPARE(m_doc->undoStack()->count(), steps + 1); // the typing is one edit
 
         // Every endpoint is tried; the one whose key variable is not set is named.
@@ -427,7 +428,8 @@ private slots:
         QCOMPARE(replicas->toPlainText(), QString());
         m_doc->undoStack()->redo();
         QCOMPARE(m_doc->study().taskModel.replicas.size(), std::size_t(2));
-        QCOMPARE(replicas->toPlainText(), QString::fromStdString(b.baseUrl() + "\n" + b.baseUrl() + " PRISM_TEST_UNSET_KEY"));
+        QCOMPARE(replicas->toPlainText(),
+                 QString::fromStdString(b.baseUrl() + "\n" + b.baseUrl() + " PRISM_TEST_UNSET_KEY"));
 
         // Another provider's endpoints do not carry over.
         m_page->setProvider(ModelsPage::Task, QStringLiteral("anthropic"));

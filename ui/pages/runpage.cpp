@@ -725,8 +725,7 @@ void RunPage::syncFromStudy()
         prism::OptimizerConfig presetConfig = c;
         presetConfig.numCandidates.reset();
         presetConfig.numTrials.reset();
-        if (auto s =
-                prism::resolveMiproSettings(presetConfig, static_cast<int>(m_doc->study().program.tunableCount())))
+        if (auto s = prism::resolveMiproSettings(presetConfig, static_cast<int>(m_doc->study().program.tunableCount())))
             resolved = s.value();
     }
     // With a preset the two knobs show what it sets and cannot be edited.
@@ -983,8 +982,10 @@ void RunPage::refreshResumable()
                 if (!ours)
                     continue;
                 // Only the newest run of the study: an older one was superseded.
+                // A run of another machine in a shared store may still be running there.
+                const bool elsewhere = store->isDatabase() && prism::runOwnerElsewhere(run.owner);
                 if (run.status == prism::RunStatus::Cancelled
-                    || (run.status == prism::RunStatus::Running && !prism::runOwnerAlive(run.owner)))
+                    || (run.status == prism::RunStatus::Running && !prism::runOwnerAlive(run.owner) && !elsewhere))
                     m_resumableRunId = toQ(run.id);
                 break;
             }
