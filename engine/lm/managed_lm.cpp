@@ -202,6 +202,28 @@ bool ManagedLm::sendAgain(const Error &error, std::size_t tried, std::vector<boo
     return std::find(refused.begin(), refused.end(), false) != refused.end();
 }
 
+ChatResponse ManagedLm::deliver(ChatResponse response, const ChatRequest &request, const std::string *cacheKey,
+                                LedgerEntry timing, const std::string &endpoint) const
+{
+    response.cacheHit = false;
+    if (response.latencyMs <= 0.0)
+        response.latencyMs = timing.latencyMs;
+    if (cacheKey) {
+        auto stored = m_services.cache->put(*cacheKey, response);
+        if (!stored)
+            spdlog::warn("{}", stored.error().message);
+    }
+    LedgerEntry e = freshEntry(response, m_services.prices.get(), m_identity.model);
+    e.latencyMs = timing.latencyMs;
+    e.waitMs = timing.waitMs;
+    e.retries = timing.retries;
+    const std::optional<double> dollars = e.dollars;
+    appendLedger(request, std::move(e), endpoint);
+    if (m_services.budget)
+        m_services.budget->record(sumKnown(response.usage.promptTokens, response.usage.completionTokens), dollars);
+    return response;
+}
+
 Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
 {
     const Clock &clock = *m_services.clock;
@@ -267,25 +289,11 @@ Result<ChatResponse> ManagedLm::complete(const ChatRequest &request)
         ++attempts;
         if (result) {
             permit->finish(Scheduler::Outcome::Success);
-            ChatResponse response = std::move(result.value());
-            response.cacheHit = false;
-            if (response.latencyMs <= 0.0)
-                response.latencyMs = lastLatencyMs;
-            if (useCache) {
-                auto stored = m_services.cache->put(key, response);
-                if (!stored)
-                    spdlog::warn("{}", stored.error().message);
-            }
-            LedgerEntry e = freshEntry(response, m_services.prices.get(), m_identity.model);
+            LedgerEntry e;
             e.latencyMs = lastLatencyMs;
             e.waitMs = waitMs;
             e.retries = retries;
-            const std::optional<double> dollars = e.dollars;
-            appendLedger(request, std::move(e), route.endpoint);
-            if (m_services.budget)
-                m_services.budget->record(sumKnown(response.usage.promptTokens, response.usage.completionTokens),
-                                          dollars);
-            return response;
+            return deliver(std::move(result.value()), request, useCache ? &key : nullptr, std::move(e), route.endpoint);
         }
 
         Error error = result.error();

@@ -97,6 +97,10 @@ public:
 private:
     double backoffSeconds(int retry, const Error &error) const;
     void appendLedger(const ChatRequest &request, LedgerEntry entry, const std::string &endpoint) const;
+    // A fresh answer: into the cache (when cacheKey is set), the ledger (with
+    // timing's latency, wait and retries, under endpoint) and the budget.
+    ChatResponse deliver(ChatResponse response, const ChatRequest &request, const std::string *cacheKey,
+                         LedgerEntry timing, const std::string &endpoint) const;
     // Whether a failed attempt on endpoint `tried` is sent again (and where it
     // may not go); false when the error is final.
     bool sendAgain(const Error &error, std::size_t tried, std::vector<bool> &refused, int retries) const;
