@@ -173,6 +173,8 @@ int runResumeCommand(const std::vector<std::string> &args);
 int runExportCommand(const std::vector<std::string> &args);
 std::string cacheUsage();
 int runCacheCommand(const std::vector<std::string> &args);
+std::string serveUsage();
+int runServeCommand(const std::vector<std::string> &args);
 
 // The run store at path, or the default one when path is empty.
 Result<std::shared_ptr<RunStore>> openRunStore(const std::string &path);

@@ -103,7 +103,7 @@ std::string optimizeUsage()
     return "usage: prism optimize STUDY [--optimizer miprov2|gepa|bootstrap|labeled|random_search]\n"
            "                      [--auto light|medium|heavy]\n"
            "                      [--seed N] [--threads N] [--budget-calls N] [--out FILE]\n"
-           "                      [--events FILE.jsonl] [--json] [--no-compare] [--store PATH]\n"
+           "                      [--events FILE.jsonl] [--json] [--no-compare] [--store PATH] [--queue]\n"
            "                      [--freeze STAGE,...]\n"
            "                      [model options] [budget options] [--quiet] [--verbose]\n"
            "                      [--dry-run]\n"
@@ -128,6 +128,8 @@ std::string optimizeUsage()
              "  --freeze STAGES    keep these stages (names, comma-separated) as they are:\n"
              "                     the optimizer varies only the others (as the study's\n"
              "                     \"frozen\": true on a predictor)\n"
+             "  --queue            put the run in the store's queue for `prism serve --worker`\n"
+             "                     (a PostgreSQL store) instead of running it here\n"
              "  --store PATH       the run store: a file, or a postgresql:// URL a team shares\n"
              "                     (default: $PRISM_STORE, else runs.sqlite in the data directory)\n"
              "  --quiet            no progress on stderr\n"
@@ -537,6 +539,28 @@ Result<void> applyFreeze(Study &study, const std::string &names)
 
 } // namespace
 
+namespace {
+
+// --queue: the run waits in a PostgreSQL store's queue for `prism serve
+// --worker`. The model is not called from here: the workers hold the keys.
+int queueRun(const Study &study, const RunSettings &settings, const std::string &storePath, bool json)
+{
+    RunController controller([&]() { return openRunStore(storePath); });
+    controller.setMetricFactory(studyMetric);
+    auto id = controller.enqueue(study, settings);
+    if (!id) {
+        printError(settings.studyPath + ": " + id.error().message);
+        return ExitLoad;
+    }
+    if (json)
+        std::printf("{\"id\": \"%s\", \"status\": \"queued\"}\n", id.value().c_str());
+    else
+        std::printf("run %s queued in %s\n", id.value().c_str(), controller.store()->path().c_str());
+    return ExitOk;
+}
+
+} // namespace
+
 int runOptimizeCommand(const std::vector<std::string> &args)
 {
     RunSettings settings;
@@ -555,6 +579,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     line.flag("--no-compare", noCompare);
     bool dryRun = false;
     line.flag("--dry-run", dryRun);
+    bool queue = false;
+    line.flag("--queue", queue);
     line.text("--store", storePath);
     std::optional<std::string> freeze;
     line.text("--freeze", freeze);
@@ -610,6 +636,8 @@ int runOptimizeCommand(const std::vector<std::string> &args)
     // Every file the run will write, before it costs a call (issue 13 item 8).
     if (auto stop = checkOutputPaths({output.out, output.events}))
         return *stop;
+    if (queue)
+        return queueRun(study.value(), settings, storePath.value_or(""), output.json);
     // As eval: fail fast, with one line, on a key, server or model that cannot work.
     if (auto reachable = checkConnection(applyOverrides(study->taskModel, model.overrides)); !reachable) {
         printError(reachable.error().message);

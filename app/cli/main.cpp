@@ -43,6 +43,7 @@ const Command kCommands[] = {
     {"compare", compareUsage, runCompareCommand}, {"runs", runsUsage, runRunsCommand},
     {"resume", resumeUsage, runResumeCommand},    {"export", exportUsage, runExportCommand},
     {"cache", cacheUsage, runCacheCommand},       {"simlm", simlmServeUsage, runSimlmCommand},
+    {"serve", serveUsage, runServeCommand},
 };
 
 const Command *findCommand(const std::string &name)

@@ -16,6 +16,7 @@ bool startsWith(const std::string &text, const char *prefix)
 const char *runStatusName(RunStatus status)
 {
     switch (status) {
+    case RunStatus::Queued: return "queued";
     case RunStatus::Running: return "running";
     case RunStatus::Finished: return "finished";
     case RunStatus::Cancelled: return "cancelled";
@@ -26,6 +27,8 @@ const char *runStatusName(RunStatus status)
 
 RunStatus runStatusFromName(const std::string &name)
 {
+    if (name == "queued")
+        return RunStatus::Queued;
     if (name == "running")
         return RunStatus::Running;
     if (name == "finished")

@@ -9,13 +9,14 @@
 namespace prism {
 
 enum class RunStatus {
+    Queued, // waiting in a team server's queue for a worker (PostgreSQL stores)
     Running,
     Finished,
     Cancelled,
     Failed,
 };
 
-// "running" | "finished" | "cancelled" | "failed".
+// "queued" | "running" | "finished" | "cancelled" | "failed".
 const char *runStatusName(RunStatus status);
 // Unknown text reads as Failed: a row that no version wrote is not a success.
 RunStatus runStatusFromName(const std::string &name);

@@ -203,6 +203,33 @@ Result<void> checkRunSettings(const Study &study, const RunSettings &settings)
 
 Result<std::string> RunController::start(const Study &input, const RunSettings &settings)
 {
+    auto run = newRunFor(input, settings);
+    if (!run)
+        return run.error();
+    if (auto opened = openStore(); !opened)
+        return opened.error();
+    auto id = m_store->createRun(run.value());
+    if (!id)
+        return id.error();
+    m_runId = id.value();
+    m_session = 1;
+    m_journal = std::make_shared<CallJournal>(m_store, m_runId, m_session, std::vector<JournalRecord>{});
+    launch();
+    return m_runId;
+}
+
+Result<std::string> RunController::enqueue(const Study &input, const RunSettings &settings)
+{
+    auto run = newRunFor(input, settings);
+    if (!run)
+        return run.error();
+    if (auto opened = openStore(); !opened)
+        return opened.error();
+    return m_store->enqueueRun(run.value());
+}
+
+Result<NewRun> RunController::newRunFor(const Study &input, const RunSettings &settings)
+{
     // Before anything is created: a bad setting leaves no run in the store.
     if (auto valid = checkRunSettings(input, settings); !valid)
         return valid.error();
@@ -243,16 +270,7 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
     run.optimizerConfigJson = optimizerConfigJson(m_study.optimizer).dump();
     run.optionsJson = options.dump(-1, ' ', false, Json::error_handler_t::replace);
     run.seed = m_study.optimizer.seed;
-    if (auto opened = openStore(); !opened)
-        return opened.error();
-    auto id = m_store->createRun(run);
-    if (!id)
-        return id.error();
-    m_runId = id.value();
-    m_session = 1;
-    m_journal = std::make_shared<CallJournal>(m_store, m_runId, m_session, std::vector<JournalRecord>{});
-    launch();
-    return m_runId;
+    return run;
 }
 
 Result<std::string> RunController::resume(const std::string &runId, const ResumeSettings &settings)
@@ -263,10 +281,15 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     if (!loaded)
         return loaded.error();
     const RunRecord &run = loaded.value();
-    if (run.status != RunStatus::Running && run.status != RunStatus::Cancelled)
+    // A queued run starts here: a resume with nothing to replay.
+    if (run.status != RunStatus::Running && run.status != RunStatus::Cancelled && run.status != RunStatus::Queued)
         return Error::make(ErrorKind::Config,
                            "run " + runId + " is " + runStatusName(run.status)
                                + "; only a run that was cancelled or whose process died can be resumed");
+    if (run.status == RunStatus::Queued && !settings.claimed)
+        return Error::make(ErrorKind::Config, "run " + runId
+                                                  + " is queued for the workers of its store (prism serve --worker);"
+                                                    " a worker will start it");
     if (run.status == RunStatus::Running && runOwnerAlive(run.owner))
         return Error::make(ErrorKind::Config, "run " + runId + " is still running in process " + run.owner
                                                   + "; cancel it there, or wait for it to end");

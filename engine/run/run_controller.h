@@ -75,6 +75,9 @@ struct ResumeSettings {
     std::string artifactPath;
     ModelOverrides models;
     bool noCache = false; // do not read the response cache, whatever the run was started with
+    // A queue worker that claimed the run (RunStore::claimRun); only it may
+    // start a queued run.
+    bool claimed = false;
 };
 
 // The end of a run, as wait() returns it.
@@ -128,8 +131,13 @@ public:
     // row, and starts the optimizer on its own thread. Returns the run id at
     // once; load errors come back here and no run is created.
     Result<std::string> start(const Study &study, const RunSettings &settings);
+    // The same checks and loading as start(), then the run waits in the
+    // store's queue (status queued) for a `prism serve --worker`; nothing runs
+    // here. PostgreSQL stores only.
+    Result<std::string> enqueue(const Study &study, const RunSettings &settings);
     // Continues a run whose process died (status running) or that was
-    // cancelled: replays it from the start with the recorded answers.
+    // cancelled, or starts a queued one: replays it from the start with the
+    // recorded answers.
     Result<std::string> resume(const std::string &runId, const ResumeSettings &settings);
 
     // Stops starting LM calls; the optimizer returns its best so far and the
@@ -155,6 +163,8 @@ public:
     long long callsSoFar() const;
 
 private:
+    // start() and enqueue(): validates, loads, sets up the run, and describes its row.
+    Result<NewRun> newRunFor(const Study &study, const RunSettings &settings);
     Result<void> prepare(const Study &study, const std::string &optimizerName, const ModelOverrides &overrides,
                          const LmSetupOptions &lmOptions);
     void launch();

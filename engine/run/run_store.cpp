@@ -264,13 +264,20 @@ Result<std::unique_ptr<SqlDb>> openSqliteStore(const std::string &path, StoreAcc
     return sqliteSqlDb(db, path);
 }
 
+// The queue of a team server's runs: one row per run waiting for a worker or
+// leased to one (the runs table stays the file's).
+const char *kQueueSchema = "CREATE TABLE IF NOT EXISTS run_queue ("
+                           "  run_id TEXT PRIMARY KEY, enqueued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),"
+                           "  worker TEXT, lease_until TIMESTAMPTZ, claims INTEGER NOT NULL DEFAULT 0);"
+                           "CREATE INDEX IF NOT EXISTS run_queue_order ON run_queue (enqueued_at, run_id);";
+
 Result<std::unique_ptr<SqlDb>> openPostgresStore(const std::string &url, StoreAccess access)
 {
     auto connection = pg::Connection::open(url);
     if (!connection)
         return connection.error();
     if (access == StoreAccess::ReadWrite) {
-        if (auto migrated = pg::migrate(*connection.value(), "run_store", {postgresSchema()}); !migrated)
+        if (auto migrated = pg::migrate(*connection.value(), "run_store", {postgresSchema(), kQueueSchema}); !migrated)
             return migrated.error();
     } else if (auto r = connection.value()->exec("SET default_transaction_read_only = on"); !r) {
         return r.error();
@@ -376,6 +383,92 @@ Result<void> RunStore::requireRunLocked(const std::string &runId)
 Result<std::string> RunStore::createRun(const NewRun &run)
 {
     std::lock_guard lock(m_mutex);
+    return createRunLocked(run, false);
+}
+
+Result<std::string> RunStore::enqueueRun(const NewRun &run)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    return createRunLocked(run, true);
+}
+
+Result<void> RunStore::requireQueueLocked() const
+{
+    if (m_db->kind() != SqlDb::Kind::Postgres)
+        return Error::make(ErrorKind::Config,
+                           m_path + ": a run queue needs a PostgreSQL store (--store postgresql://...)");
+    return {};
+}
+
+Result<std::optional<std::string>> RunStore::claimRun(const std::string &worker, double leaseSeconds)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    std::optional<std::string> claimed;
+    auto done = writeLocked("queue claim", false, true, [&]() -> Result<void> {
+        auto rows =
+            m_db->query("UPDATE run_queue SET worker = ?, lease_until = clock_timestamp() + make_interval(secs => ?),"
+                        " claims = claims + 1 WHERE run_id = (SELECT run_id FROM run_queue"
+                        "  WHERE worker IS NULL OR lease_until < clock_timestamp()"
+                        "  ORDER BY enqueued_at, run_id FOR UPDATE SKIP LOCKED LIMIT 1)"
+                        " RETURNING run_id",
+                        {worker, leaseSeconds});
+        if (!rows)
+            return storeError("queue claim", rows.error());
+        if (rows->empty())
+            return {};
+        claimed = rows->front().text(0);
+        if (auto owned = m_db->exec("UPDATE runs SET owner = ? WHERE id = ?", {worker, *claimed}); !owned)
+            return storeError("queue claim", owned.error());
+        return {};
+    });
+    if (!done)
+        return done.error();
+    return claimed;
+}
+
+Result<bool> RunStore::renewLease(const std::string &runId, const std::string &worker, double leaseSeconds)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    auto rows = m_db->query("UPDATE run_queue SET lease_until = clock_timestamp() + make_interval(secs => ?)"
+                            " WHERE run_id = ? AND worker = ? RETURNING run_id",
+                            {leaseSeconds, runId, worker});
+    if (!rows)
+        return storeError("lease renewal", rows.error());
+    return !rows->empty();
+}
+
+Result<void> RunStore::releaseRun(const std::string &runId, const std::string &worker, bool done)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    auto r = done ? m_db->exec("DELETE FROM run_queue WHERE run_id = ? AND worker = ?", {runId, worker})
+                  : m_db->exec("UPDATE run_queue SET worker = NULL, lease_until = NULL WHERE run_id = ? AND worker = ?",
+                               {runId, worker});
+    if (!r)
+        return storeError("queue release", r.error());
+    return {};
+}
+
+Result<long long> RunStore::queueLength()
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    auto rows = m_db->query("SELECT COUNT(*) FROM run_queue");
+    if (!rows || rows->empty())
+        return storeError("queue count", rows ? Error::make(ErrorKind::Io, "no row") : rows.error());
+    return rows->front().integer(0);
+}
+
+Result<std::string> RunStore::createRunLocked(const NewRun &run, bool queued)
+{
     std::string id;
     // Exclusive: two processes creating runs the same day get different numbers.
     auto created = writeLocked("run creation", true, true, [&]() -> Result<void> {
@@ -394,13 +487,18 @@ Result<std::string> RunStore::createRun(const NewRun &run)
         char number[32];
         std::snprintf(number, sizeof number, "%04lld", next);
         id = prefix + number;
+        // A queued run has no session yet: the worker's start is its first.
         auto inserted = m_db->exec(
             "INSERT INTO runs (id, created_at, study_name, study_path, study_json, optimizer, optimizer_config,"
-            " options, seed, status, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            " options, seed, status, owner, sessions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {id, isoNowUtc(), run.studyName, run.studyPath, run.studyJson, run.optimizer, run.optimizerConfigJson,
-             run.optionsJson, static_cast<long long>(run.seed), runOwner()});
+             run.optionsJson, static_cast<long long>(run.seed), std::string(queued ? "queued" : "running"),
+             queued ? std::string() : runOwner(), static_cast<long long>(queued ? 0 : 1)});
         if (!inserted)
             return storeError("run creation", inserted.error());
+        if (queued)
+            if (auto placed = m_db->exec("INSERT INTO run_queue (run_id) VALUES (?)", {id}); !placed)
+                return storeError("run creation", placed.error());
         return {};
     });
     if (!created)

@@ -197,6 +197,22 @@ public:
     // Sets the status only (e.g. "failed" when a run could not start).
     Result<void> setStatus(const std::string &runId, RunStatus status, const StopReason &stopReason);
 
+    // --- the queue of a team server (PostgreSQL stores; a file store says so) ---
+    // A new run with status "queued" (no session yet), waiting for a worker.
+    Result<std::string> enqueueRun(const NewRun &run);
+    // The oldest queued run, or one whose worker's lease ran out, now leased
+    // to `worker` for leaseSeconds and owned by it. FOR UPDATE SKIP LOCKED:
+    // two workers never claim the same run. Nothing when there is no work.
+    Result<std::optional<std::string>> claimRun(const std::string &worker, double leaseSeconds);
+    // Extends the lease; false when the run is no longer leased to `worker`
+    // (it expired and another worker took the run).
+    Result<bool> renewLease(const std::string &runId, const std::string &worker, double leaseSeconds);
+    // The worker is done with the run: done = it ended and leaves the queue;
+    // otherwise it goes back to the queue for the next worker.
+    Result<void> releaseRun(const std::string &runId, const std::string &worker, bool done);
+    // Runs waiting or leased.
+    Result<long long> queueLength();
+
     // --- reading (the studio and the CLI) ---
     Result<std::vector<RunRecord>> listRuns(); // newest first; study_json and options left empty
     Result<RunRecord> loadRun(const std::string &runId);
@@ -224,6 +240,9 @@ private:
     Result<void> requireRunLocked(const std::string &runId);
     Result<void> appendDerivedLocked(const std::string &runId, const RunEvent &event);
     Result<void> insertLedgerLocked(const std::string &runId, const LedgerRow &row);
+    // createRun and enqueueRun: the row (and, queued, its place in the queue).
+    Result<std::string> createRunLocked(const NewRun &run, bool queued);
+    Result<void> requireQueueLocked() const;
 
     std::string m_path;
     std::string m_location;

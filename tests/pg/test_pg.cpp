@@ -8,12 +8,16 @@
 #include "lm/managed_lm.h"
 #include "lm/response_cache.h"
 #include "run/run_store.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
 
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
@@ -350,5 +354,139 @@ TEST(PgRunStore, ARunKeptInTheDatabaseIsTheSameRunAsInAFile)
     EXPECT_NE(resumed.exitCode, 0) << resumed.out;
     EXPECT_NE(resumed.out.find("is running on another machine (elsewhere.example:4242)"), std::string::npos)
         << resumed.out;
+    fs::remove_all(dir);
+}
+
+namespace {
+
+// `prism serve --worker` as a child process with its own data folder.
+pid_t spawnWorker(const fs::path &dataDir, const std::string &url, const fs::path &log)
+{
+    std::vector<std::string> env;
+    for (char **e = environ; *e; ++e)
+        if (std::string(*e).rfind("PRISM_DATA_DIR=", 0) != 0)
+            env.emplace_back(*e);
+    env.push_back("PRISM_DATA_DIR=" + dataDir.string());
+    std::vector<char *> envp;
+    for (auto &e : env)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::vector<std::string> args = {"prism",           "serve", "--worker",       "--store", url,
+                                           "--lease-seconds", "2",     "--poll-seconds", "0.1",     "--exit-when-idle"};
+    std::vector<char *> argv;
+    for (const auto &a : args)
+        argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::execve(PRISM_CLI_BINARY, argv.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(fd);
+    return pid;
+}
+
+// Waits for a child; -1 when it did not end within the time.
+int waitExit(pid_t pid, std::chrono::seconds limit)
+{
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+} // namespace
+
+TEST(PgQueue, TwoWorkersFinishEveryQueuedRunAfterOneIsKilledAndNoCallIsPaidTwice)
+{
+    PRISM_PG_DB(url);
+    const fs::path dir = fs::temp_directory_path() / ("prism-pg-queue-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "moderation");
+    // The model behind HTTP with a latency, so a run lasts long enough to be killed in the middle.
+    SimServerOptions slow;
+    slow.latencyMs = 15;
+    SimServer server(std::make_shared<SimLm>("sim-small"), "sim-small", slow);
+    ASSERT_TRUE(server.start().ok());
+    fs::copy(fs::path(PRISM_SAMPLES_DIR) / "moderation", dir / "moderation", fs::copy_options::recursive);
+    auto study = nlohmann::json::parse(fileText(dir / "moderation" / "moderation.prism.json"));
+    study["models"] = {{"task", {{"provider", "openai"}, {"model", "sim-small"}, {"base_url", server.baseUrl()}}}};
+    const fs::path studyPath = dir / "moderation" / "moderation.prism.json";
+    std::ofstream(studyPath) << study.dump(2);
+    const std::string optimize = "optimize '" + studyPath.string() + "' --auto light --no-cache --no-compare --quiet";
+
+    const std::vector<int> seeds = {0, 1, 2};
+    std::vector<std::string> ids;
+    for (int seed : seeds) {
+        auto local = runCli(dir, "",
+                            optimize + " --seed " + std::to_string(seed) + " --out '"
+                                + (dir / ("local-" + std::to_string(seed) + ".json")).string() + "'");
+        ASSERT_EQ(local.exitCode, 0) << local.out;
+        auto queued =
+            runCli(dir, "", optimize + " --seed " + std::to_string(seed) + " --queue --json --store '" + url + "'");
+        ASSERT_EQ(queued.exitCode, 0) << queued.out;
+        ids.push_back(nlohmann::json::parse(queued.out)["id"].get<std::string>());
+    }
+    auto admin = pg::Connection::open(url);
+    ASSERT_TRUE(admin.ok()) << admin.error().message;
+    EXPECT_EQ(scalar(*admin.value(), "SELECT COUNT(*) FROM runs WHERE status = 'queued'"), 3);
+    // A queued run is the workers': not resumed by hand, and a file store has no queue.
+    auto byHand = runCli(dir, "", "resume " + ids[0] + " --store '" + url + "' --quiet");
+    EXPECT_NE(byHand.exitCode, 0);
+    EXPECT_NE(byHand.out.find("is queued for the workers of its store"), std::string::npos) << byHand.out;
+    auto noQueue = runCli(dir, "", optimize + " --queue");
+    EXPECT_EQ(noQueue.exitCode, 3);
+    EXPECT_NE(noQueue.out.find("a run queue needs a PostgreSQL store"), std::string::npos) << noQueue.out;
+
+    const pid_t first = spawnWorker(dir / "worker1", url, dir / "worker1.log");
+    const pid_t second = spawnWorker(dir / "worker2", url, dir / "worker2.log");
+    // The first worker is killed in the middle of a run it holds.
+    const std::string firstOwner = "%:" + std::to_string(first);
+    bool killed = false;
+    for (int i = 0; i < 1200 && !killed; ++i) {
+        auto rows = admin.value()->exec("SELECT COUNT(*) FROM run_queue q JOIN events e ON e.run_id = q.run_id"
+                                        " WHERE q.worker LIKE $1",
+                                        {firstOwner});
+        if (rows && std::atoll(rows->rows[0][0].value_or("0").c_str()) > 10) {
+            ::kill(first, SIGKILL);
+            killed = true;
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+    }
+    ASSERT_TRUE(killed) << fileText(dir / "worker1.log");
+    ::waitpid(first, nullptr, 0);
+    ASSERT_EQ(waitExit(second, std::chrono::seconds(300)), 0) << fileText(dir / "worker2.log");
+
+    // Every run finished, with the artifact of the same run done locally.
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        SCOPED_TRACE(ids[i]);
+        auto exported = runCli(dir, "",
+                               "export " + ids[i] + " --store '" + url + "' --out '"
+                                   + (dir / ("queued-" + std::to_string(i) + ".json")).string() + "'");
+        ASSERT_EQ(exported.exitCode, 0) << exported.out;
+        EXPECT_EQ(fileText(dir / ("queued-" + std::to_string(i) + ".json")),
+                  fileText(dir / ("local-" + std::to_string(seeds[i]) + ".json")));
+    }
+    EXPECT_EQ(scalar(*admin.value(), "SELECT COUNT(*) FROM runs WHERE status = 'finished'"), 3);
+    EXPECT_EQ(scalar(*admin.value(), "SELECT COUNT(*) FROM run_queue"), 0);
+    // The killed worker's run was taken over and resumed: a second session.
+    EXPECT_EQ(scalar(*admin.value(), "SELECT COUNT(*) FROM runs WHERE sessions = 2"), 1);
+    EXPECT_EQ(scalar(*admin.value(), "SELECT COUNT(*) FROM runs WHERE sessions = 1"), 2);
+    // The journal pays each request of a run once, across both workers.
+    EXPECT_EQ(scalar(*admin.value(), "SELECT COUNT(*) FROM (SELECT run_id, request_key FROM ledger"
+                                     " WHERE cache_hit = 0 AND error_kind IS NULL AND request_key <> ''"
+                                     " GROUP BY run_id, request_key HAVING COUNT(*) > 1) twice"),
+              0);
+    EXPECT_GT(scalar(*admin.value(), "SELECT COUNT(*) FROM ledger WHERE cache_hit = 0"), 100);
     fs::remove_all(dir);
 }

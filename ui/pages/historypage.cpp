@@ -231,7 +231,7 @@ void HistoryPage::refresh()
         items[IdColumn]->setData(run.hasArtifact, HasArtifactRole);
         if (run.status == prism::RunStatus::Failed)
             items[StatusColumn]->setForeground(QColor(0xb3, 0x26, 0x1e));
-        else if (run.status == prism::RunStatus::Running)
+        else if (run.status == prism::RunStatus::Running || run.status == prism::RunStatus::Queued)
             items[StatusColumn]->setForeground(QColor(0x3a, 0x6e, 0xc8));
         m_model->appendRow(items);
     }

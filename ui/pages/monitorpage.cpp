@@ -115,6 +115,7 @@ QString statusColor(prism::RunStatus status)
     case prism::RunStatus::Failed: return QStringLiteral("#b3261e");
     case prism::RunStatus::Cancelled: return QStringLiteral("#a05a00");
     case prism::RunStatus::Finished: return QStringLiteral("#2e7d32");
+    case prism::RunStatus::Queued:
     case prism::RunStatus::Running: break;
     }
     return QStringLiteral("#3a6ec8");
