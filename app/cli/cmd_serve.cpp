@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace prism::cli {
@@ -118,7 +119,10 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
             const WorkerOptions &options)
 {
     std::fprintf(stderr, "worker %s: run %s\n", worker.c_str(), runId.c_str());
-    LeaseKeeper lease(store, runId, worker, options.leaseSeconds);
+    // Stopped (reset) before the run leaves the queue: a renewal after the
+    // release would find no lease and take the worker down.
+    std::optional<LeaseKeeper> lease;
+    lease.emplace(store, runId, worker, options.leaseSeconds);
     RunController controller(store);
     controller.setMetricFactory(studyMetric);
     ResumeSettings settings;
@@ -129,6 +133,7 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
         // A run that cannot start here would fail on every worker: it ends.
         printError("run " + runId + ": " + started.error().message);
         (void)store->setStatus(runId, RunStatus::Failed, StopReason::error(started.error().message));
+        lease.reset();
         (void)store->releaseRun(runId, worker, true);
         return;
     }
@@ -140,6 +145,7 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
     const RunOutcome outcome = controller.wait();
     // Stopped for a shutdown: back to the queue, resumed by the next worker.
     const bool handBack = g_stopWorker.load();
+    lease.reset();
     if (auto released = store->releaseRun(runId, worker, !handBack); !released)
         printError(released.error().message);
     std::fprintf(stderr, "worker %s: run %s %s (%s)\n", worker.c_str(), runId.c_str(),
