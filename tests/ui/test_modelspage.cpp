@@ -15,6 +15,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
@@ -422,6 +423,14 @@ private slots:
         QVERIFY2(ok, qPrintable(message));
         QVERIFY2(message.startsWith(QStringLiteral("OK: 2 endpoints of 3 of sim-small answered")), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("PRISM_TEST_UNSET_KEY")), qPrintable(message));
+        // Partly working is shown as a warning, not as a plain OK.
+        QVERIFY2(m_page->connectionLabel(ModelsPage::Task)->styleSheet().contains(QStringLiteral("#a05a00")),
+                 qPrintable(m_page->connectionLabel(ModelsPage::Task)->styleSheet()));
+        // For the docs (docs/screenshots/models-replicas.png), when asked.
+        if (const QString shots = qEnvironmentVariable("PRISM_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            QTest::qWait(100); // the layout takes the wrapped result line first
+            QVERIFY(m_page->grab().save(QDir(shots).filePath(QStringLiteral("models-replicas.png"))));
+        }
 
         m_doc->undoStack()->undo();
         QVERIFY(m_doc->study().taskModel.replicas.empty());

@@ -161,6 +161,7 @@ std::vector<prism::ModelReplica> replicasFromText(const QString &text, const std
 struct ConnectionOutcome {
     bool ok = false;
     QString message;
+    bool partly = false; // ok, but some of the model's endpoints did not answer
 };
 
 // SimLm reads only DSPy-format prompts, so its test is a real one: a tiny
@@ -209,7 +210,7 @@ ConnectionOutcome testHttp(const prism::ModelConfig &config, const std::atomic<b
                        .arg(toQ(config.model), millis(ms));
     for (const auto &problem : problems)
         text += QObject::tr("; not %1").arg(toQ(problem));
-    return {true, oneLine(text)};
+    return {true, oneLine(text), !problems.empty()};
 }
 
 const QColor kGood(0x2e, 0x7d, 0x32);
@@ -893,7 +894,7 @@ void ModelsPage::testConnection(Role role)
             form.tested.reset();
         } else {
             form.result->setText(outcome->message);
-            form.result->setStyleSheet(colored(outcome->ok ? kGood : kBad));
+            form.result->setStyleSheet(colored(!outcome->ok ? kBad : outcome->partly ? kWarn : kGood));
         }
         updateEnabled();
         emit connectionTested(role, outcome->ok, outcome->message);
