@@ -12,14 +12,7 @@ namespace prism {
 long long SqlRow::integer(int c) const
 {
     const auto &v = m_values.at(static_cast<std::size_t>(c));
-    if (!v)
-        return 0;
-    // PostgreSQL spells a boolean t / f.
-    if (*v == "t")
-        return 1;
-    if (*v == "f")
-        return 0;
-    return std::strtoll(v->c_str(), nullptr, 10);
+    return v ? std::strtoll(v->c_str(), nullptr, 10) : 0;
 }
 
 double SqlRow::real(int c) const

@@ -1,6 +1,8 @@
 // `prism eval` end to end against SimLm served over HTTP (SimServer in this
 // process, or the `prism simlm serve` binary): same answers as in-process
 // SimLm despite faults, the cache, budgets, key hygiene and one-line errors.
+#include "../support/closed_port.h"
+
 #include "core/study.h"
 #include "modelsetup/lm_setup.h"
 #include "sim/sim_server.h"
@@ -80,20 +82,7 @@ std::shared_ptr<prism::Lm> simModel(const std::string &name)
     return std::make_shared<prism::SimLm>(name);
 }
 
-// A port nothing listens on: bound once, then closed.
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
+using prism::testsupport::closedPort;
 
 class E2eModels : public ::testing::Test {
 protected:

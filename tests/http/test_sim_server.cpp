@@ -1,5 +1,7 @@
 // The OpenAI client against the loopback SimServer: round trips, fault
 // injection and its mapping to error kinds, keys. Loopback only.
+#include "../support/closed_port.h"
+
 #include "core/hash.h"
 #include "lm/anthropic_client.h"
 #include "lm/http.h"
@@ -125,19 +127,7 @@ ChatRequest sampleRequest()
     return r;
 }
 
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-    ::close(fd); // bound, never listened: nothing accepts on it now
-    return ntohs(addr.sin_port);
-}
+using prism::testsupport::closedPort;
 
 } // namespace
 

@@ -1,5 +1,7 @@
 // PostgreSQL: the connection helper, migrations, and the response cache that a
 // team's machines share (two workers never pay twice for one call).
+#include "../support/closed_port.h"
+
 #include "pg_test_db.h"
 
 #include "../sched/fake_lm.h"
@@ -33,18 +35,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
+using prism::testsupport::closedPort;
 
 long long scalar(pg::Connection &db, const std::string &sql)
 {

@@ -3,6 +3,8 @@
 // rows" in the background: scores and feedback per row, an endless loop that
 // comes back as a timeout per row while the UI keeps running, and a syntax
 // error that stops the test before any LM call.
+#include "../support/closed_port.h"
+
 #include "pages/judgepane.h"
 #include "pages/metricpage.h"
 #include "studydocument.h"
@@ -38,23 +40,7 @@ QString cell(QTableWidget *table, int row, int column)
     return item ? item->text() : QString();
 }
 
-// A loopback port nobody listens on: bound, read and released.
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    int port = 9;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0
-        && ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-        port = ntohs(addr.sin_port);
-    if (fd >= 0)
-        ::close(fd);
-    return port;
-}
+using prism::testsupport::closedPort;
 
 } // namespace
 

@@ -2,6 +2,8 @@
 // status (set / not set, never the value), the proposer following the task
 // model, "Test connection" against SimLm, an in-process OpenAI-compatible
 // server and a closed port, and the price table saved atomically.
+#include "../support/closed_port.h"
+
 #include "pages/modelspage.h"
 #include "studydocument.h"
 
@@ -35,23 +37,7 @@
 
 namespace {
 
-// A loopback port nobody listens on: bound, read and released.
-int closedPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    int port = 9;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0
-        && ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-        port = ntohs(addr.sin_port);
-    if (fd >= 0)
-        ::close(fd);
-    return port;
-}
+using prism::testsupport::closedPort;
 
 // Replaces a line edit's text by typing, as a user does.
 void retype(QLineEdit *edit, const QString &text)
