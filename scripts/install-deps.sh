@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcli11-dev
   libgtest-dev
   libpq-dev postgresql-15  # PostgreSQL: libpq to build; the server for the throwaway test cluster (tests/pg.cmake)
+  libcpp-httplib-dev  # the team server's REST API (prism serve --api)
   xvfb xauth fonts-dejavu-core
   chromium  # headless checks of the HTML run report (tests/ui/test_report_browser.cpp)
 )

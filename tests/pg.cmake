@@ -8,3 +8,8 @@ set_tests_properties(pg_cluster_stop PROPERTIES FIXTURES_CLEANUP postgres LABELS
 
 prism_add_test(test_pg RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/pg/test_pg.cpp LABELS pg)
 set_tests_properties(test_pg PROPERTIES FIXTURES_REQUIRED postgres ENVIRONMENT "PRISM_TEST_PG_STATE=${PRISM_PG_STATE}")
+
+prism_add_test(test_api RUNS_CLI SOURCES ${CMAKE_CURRENT_LIST_DIR}/pg/test_api.cpp LABELS pg
+  LIBS PkgConfig::HTTPLIB)
+set_tests_properties(test_api PROPERTIES FIXTURES_REQUIRED postgres ENVIRONMENT "PRISM_TEST_PG_STATE=${PRISM_PG_STATE}"
+  TIMEOUT 900)

@@ -1,9 +1,15 @@
-// prism serve --worker: works through the run queue of a PostgreSQL store.
+// prism serve: a team server on a PostgreSQL store. --worker works through
+// the run queue; --api answers the REST API; `token` manages its tokens.
 #include "cli.h"
 #include "options.h"
 
+#include "core/paths.h"
+#include "core/pg_db.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
+#include "server/api_server.h"
+#include "server/team_store.h"
+#include "server/upload.h"
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +19,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -23,17 +30,22 @@ std::string serveUsage()
 {
     return "usage: prism serve --worker [--store URL] [--lease-seconds S] [--poll-seconds S]\n"
            "                    [--threads N] [--exit-when-idle] [--verbose]\n"
+           "       prism serve --api [--store URL] [--listen HOST:PORT] [--max-request-mb N]\n"
+           "                    [--http-threads N] [--verbose]\n"
+           "       prism serve token add NAME --team TEAM [--store URL]\n"
+           "       prism serve token list|revoke NAME [--store URL]\n"
            "\n"
-           "A worker of a team's run queue: takes the oldest queued run of the PostgreSQL\n"
-           "store (`prism optimize --queue` puts runs there), runs it, and takes the next.\n"
-           "Any number of workers on any number of machines may share one store: a run is\n"
-           "leased to one worker at a time and the lease is renewed while it runs. A run\n"
-           "whose worker died (its lease ran out) is taken by another worker and resumed\n"
-           "from its call journal, so no model call it paid for is paid again.\n"
-           "Provider keys are the worker's environment variables. The data files of a\n"
-           "study are read from the paths it was queued with.\n"
+           "A team server on one PostgreSQL store (docs/SERVER.md).\n"
            "\n"
-           "  --worker            run queued runs (the only mode of `prism serve` so far)\n"
+           "--worker: takes the oldest queued run of the store (the API and `prism optimize\n"
+           "--queue` put runs there), runs it, and takes the next. Any number of workers on\n"
+           "any number of machines may share one store: a run is leased to one worker at a\n"
+           "time and the lease is renewed while it runs. A run whose worker died (its lease\n"
+           "ran out) is taken by another worker and resumed from its call journal, so no\n"
+           "model call it paid for is paid again. Provider keys are the worker's environment\n"
+           "variables. Data files uploaded with a run are written under the worker's data\n"
+           "directory; other studies are read from the paths they were queued with.\n"
+           "\n"
            "  --store URL         the store (default: $PRISM_STORE); a postgresql:// URL\n"
            "  --lease-seconds S   how long a claim holds without renewal (default 30; renewed\n"
            "                      every S/3 seconds)\n"
@@ -41,8 +53,25 @@ std::string serveUsage()
            "  --threads N         threads per run (default: the run's own)\n"
            "  --exit-when-idle    stop when no run is queued or leased (scripts, tests)\n"
            "\n"
-           "Ctrl-C or SIGTERM: the run under way stops and goes back to the queue, where\n"
-           "the next worker resumes it.\n";
+           "--api: the REST API (docs/openapi.yaml): create runs from uploaded studies, list,\n"
+           "read, cancel and resume them, their trials, ledger and artifact, and their live\n"
+           "events as server-sent events. Every request needs a team's token (`token add`).\n"
+           "The API server makes no model call and needs no provider key. Serve it behind a\n"
+           "reverse proxy for TLS (docs/SERVER.md).\n"
+           "\n"
+           "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080; port 0 = any free\n"
+           "                      port, printed at start)\n"
+           "  --max-request-mb N  the largest request body, study and data files together\n"
+           "                      (default 32)\n"
+           "  --http-threads N    requests served at once; each open event stream holds one\n"
+           "                      (default 64)\n"
+           "\n"
+           "token add NAME --team TEAM: makes a token for TEAM and prints it once (only its\n"
+           "hash is stored). A token sees only its team's runs. `token list` shows names and\n"
+           "teams; `token revoke NAME` removes one.\n"
+           "\n"
+           "Ctrl-C or SIGTERM: a worker's run under way stops and goes back to the queue,\n"
+           "where the next worker resumes it; the API server stops listening.\n";
 }
 
 namespace {
@@ -114,6 +143,44 @@ private:
     std::thread m_thread;
 };
 
+// The files a run was uploaded with, written where this worker can read
+// them: the study's relative paths resolve there. Nothing for a run queued
+// from the CLI, which reads the paths it was queued with.
+Result<std::optional<std::string>> placeRunFiles(RunStore &store, const std::string &runId)
+{
+    auto files = store.runFiles(runId);
+    if (!files)
+        return files.error();
+    if (files->empty())
+        return std::optional<std::string>();
+    auto dataDir = userDataDir();
+    if (!dataDir)
+        return dataDir.error();
+    const std::string dir = (std::filesystem::path(dataDir.value()) / "server-runs" / runId).string();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (auto written = writeUploadedFiles(dir, files.value()); !written)
+        return written.error();
+    return std::optional<std::string>(dir);
+}
+
+// Runs the started run to its end, cancelling it when the worker stops or
+// an API client asks (polled every 0.3 s).
+void superviseRun(RunController &controller, RunStore &store, const std::string &runId)
+{
+    int ticks = 0;
+    while (controller.running()) {
+        if (g_stopWorker.load())
+            controller.cancel();
+        if (++ticks % 3 == 0) {
+            auto asked = store.cancelRequested(runId);
+            if (asked && asked.value())
+                controller.cancel();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
 // Runs one claimed run to its end (or to a stop); says what became of it.
 void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, const std::string &worker,
             const WorkerOptions &options)
@@ -123,58 +190,204 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
     // release would find no lease and take the worker down.
     std::optional<LeaseKeeper> lease;
     lease.emplace(store, runId, worker, options.leaseSeconds);
+    const auto fail = [&](const std::string &message) {
+        // A run that cannot start here would fail on every worker: it ends.
+        printError("run " + runId + ": " + message);
+        (void)store->setStatus(runId, RunStatus::Failed, StopReason::error(message));
+        lease.reset();
+        (void)store->releaseRun(runId, worker, true);
+    };
+    auto placed = placeRunFiles(*store, runId);
+    if (!placed)
+        return fail(placed.error().message);
     RunController controller(store);
     controller.setMetricFactory(studyMetric);
     ResumeSettings settings;
     settings.threads = options.threads;
     settings.claimed = true;
-    auto started = controller.resume(runId, settings);
-    if (!started) {
-        // A run that cannot start here would fail on every worker: it ends.
-        printError("run " + runId + ": " + started.error().message);
-        (void)store->setStatus(runId, RunStatus::Failed, StopReason::error(started.error().message));
-        lease.reset();
-        (void)store->releaseRun(runId, worker, true);
-        return;
-    }
-    while (controller.running()) {
-        if (g_stopWorker.load())
-            controller.cancel();
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    settings.baseDir = placed.value();
+    if (auto started = controller.resume(runId, settings); !started)
+        return fail(started.error().message);
+    superviseRun(controller, *store, runId);
     const RunOutcome outcome = controller.wait();
     // Stopped for a shutdown: back to the queue, resumed by the next worker.
     const bool handBack = g_stopWorker.load();
     lease.reset();
     if (auto released = store->releaseRun(runId, worker, !handBack); !released)
         printError(released.error().message);
+    if (placed.value()) {
+        std::error_code ec;
+        std::filesystem::remove_all(*placed.value(), ec);
+    }
     std::fprintf(stderr, "worker %s: run %s %s (%s)\n", worker.c_str(), runId.c_str(),
                  handBack ? "goes back to the queue" : "ended", outcome.stopReason.text().c_str());
+}
+
+Result<std::string> storeLocation(const std::string &given)
+{
+    if (!given.empty())
+        return given;
+    return RunStore::defaultPath();
+}
+
+std::string redactedStore(const std::string &url)
+{
+    return pg::isUrl(url) ? pg::displayUrl(url) : url;
+}
+
+// "HOST:PORT" of --listen.
+std::optional<std::pair<std::string, int>> parseListen(const std::string &text)
+{
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        return std::nullopt;
+    const std::string port = text.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    const int number = std::stoi(port);
+    if (number > 65535)
+        return std::nullopt;
+    return std::make_pair(text.substr(0, colon), number);
+}
+
+int serveApi(const std::string &storeUrl, const ApiServerConfig &base)
+{
+    ApiServerConfig config = base;
+    config.storeUrl = storeUrl;
+    config.metricFactory = studyMetric;
+    auto server = ApiServer::create(config);
+    if (!server) {
+        printError(server.error().message);
+        return ExitLoad;
+    }
+    g_stopWorker.store(false);
+    std::signal(SIGINT, onWorkerSignal);
+    std::signal(SIGTERM, onWorkerSignal);
+    std::thread watcher([&] {
+        while (!g_stopWorker.load())
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        server.value()->stop();
+    });
+    std::printf("prism API listening on http://%s:%d (store %s)\n", config.host.c_str(), server.value()->port(),
+                redactedStore(storeUrl).c_str());
+    std::fflush(stdout);
+    auto served = server.value()->serve();
+    g_stopWorker.store(true);
+    watcher.join();
+    if (!served) {
+        printError(served.error().message);
+        return ExitLoad;
+    }
+    std::fprintf(stderr, "prism API stopped\n");
+    return ExitOk;
+}
+
+int tokenCommand(const std::vector<std::string> &args)
+{
+    std::vector<std::string> positional;
+    std::optional<std::string> team, storePath;
+    CommandLine line("serve token", serveUsage());
+    line.positionals(positional);
+    line.text("--team", team);
+    line.text("--store", storePath);
+    if (auto stop = line.parse(args))
+        return *stop;
+    if (positional.empty())
+        return line.fail("serve token needs add, list or revoke");
+    const std::string &action = positional[0];
+    if (action == "list" ? positional.size() != 1 : positional.size() != 2 || (action != "add" && action != "revoke"))
+        return line.fail("serve token takes: add NAME --team TEAM | list | revoke NAME");
+    if (action == "add" && !team)
+        return line.fail("token add needs --team TEAM: a token sees the runs of one team");
+    auto url = storeLocation(storePath.value_or(""));
+    if (!url) {
+        printError(url.error().message);
+        return ExitLoad;
+    }
+    auto teams = TeamStore::open(url.value());
+    if (!teams) {
+        printError(teams.error().message);
+        return ExitLoad;
+    }
+    if (action == "add") {
+        auto token = teams.value()->addToken(positional[1], *team);
+        if (!token) {
+            printError(token.error().message);
+            return ExitLoad;
+        }
+        std::fprintf(stderr, "token %s of team %s (shown once; only its hash is kept):\n", positional[1].c_str(),
+                     team->c_str());
+        std::printf("%s\n", token.value().c_str());
+        return ExitOk;
+    }
+    if (action == "revoke") {
+        auto revoked = teams.value()->revokeToken(positional[1]);
+        if (!revoked || !revoked.value()) {
+            printError(revoked ? "no token named '" + positional[1] + "'" : revoked.error().message);
+            return ExitLoad;
+        }
+        std::printf("token %s revoked\n", positional[1].c_str());
+        return ExitOk;
+    }
+    auto tokens = teams.value()->tokens();
+    if (!tokens) {
+        printError(tokens.error().message);
+        return ExitLoad;
+    }
+    for (const ApiToken &t : tokens.value())
+        std::printf("%-24s team %-16s created %s\n", t.name.c_str(), t.team.c_str(), t.createdAt.c_str());
+    return ExitOk;
 }
 
 } // namespace
 
 int runServeCommand(const std::vector<std::string> &args)
 {
-    bool worker = false;
-    std::optional<std::string> storePath;
-    std::optional<double> lease, poll;
+    if (!args.empty() && args.front() == "token")
+        return tokenCommand({args.begin() + 1, args.end()});
+    bool worker = false, api = false;
+    std::optional<std::string> storePath, listen;
+    std::optional<double> lease, poll, maxRequestMb, httpThreads;
     RunFlags run;
     WorkerOptions options;
     bool verbose = false;
     CommandLine line("serve", serveUsage());
     line.flag("--worker", worker);
+    line.flag("--api", api);
     line.text("--store", storePath);
     line.positiveNumber("--lease-seconds", lease);
     line.positiveNumber("--poll-seconds", poll);
+    line.text("--listen", listen);
+    line.positiveNumber("--max-request-mb", maxRequestMb);
+    line.positiveNumber("--http-threads", httpThreads);
     addRunFlags(line, run, ThreadsFlag);
     line.flag("--exit-when-idle", options.exitWhenIdle);
     line.flag("--verbose", verbose);
     if (auto stop = line.parse(args))
         return *stop;
-    if (!worker)
-        return line.fail("serve needs --worker: a worker of the run queue is the one mode so far");
+    if (worker == api)
+        return line.fail("serve needs one of --worker (run queued runs) or --api (the REST API)");
     setupLogging(verbose);
+    if (api) {
+        ApiServerConfig config;
+        if (listen) {
+            auto where = parseListen(*listen);
+            if (!where)
+                return line.fail("--listen must be HOST:PORT (e.g. 127.0.0.1:8080), got '" + *listen + "'");
+            config.host = where->first;
+            config.port = where->second;
+        }
+        if (maxRequestMb)
+            config.maxRequestBytes = static_cast<std::size_t>(*maxRequestMb * 1024.0 * 1024.0);
+        if (httpThreads)
+            config.httpThreads = static_cast<int>(*httpThreads);
+        auto url = storeLocation(storePath.value_or(""));
+        if (!url) {
+            printError(url.error().message);
+            return ExitLoad;
+        }
+        return serveApi(url.value(), config);
+    }
     options.leaseSeconds = lease.value_or(30.0);
     options.pollSeconds = poll.value_or(2.0);
     options.threads = run.threads;

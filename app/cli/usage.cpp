@@ -23,7 +23,7 @@ std::string mainUsage()
            "  export RUN_ID  write a run's artifact, events, prompt or trial table\n"
            "  cache [clear]  show the response cache's size, or empty it\n"
            "  simlm serve    serve the built-in simulator as an OpenAI-compatible API\n"
-           "  serve --worker run the queued runs of a team's PostgreSQL store\n"
+           "  serve          a team server: --worker runs queued runs, --api the REST API\n"
            "  help [COMMAND] show help for a command\n"
            "\n"
            "Options:\n"

@@ -218,11 +218,13 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
     return m_runId;
 }
 
-Result<std::string> RunController::enqueue(const Study &input, const RunSettings &settings)
+Result<std::string> RunController::enqueue(const Study &input, const RunSettings &settings,
+                                           std::map<std::string, std::string> files)
 {
     auto run = newRunFor(input, settings);
     if (!run)
         return run.error();
+    run->files = std::move(files);
     if (auto opened = openStore(); !opened)
         return opened.error();
     return m_store->enqueueRun(run.value());
@@ -305,7 +307,7 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     const Json options = Json::parse(run.optionsJson, nullptr, false);
     if (!options.is_object())
         return Error::make(ErrorKind::Data, "run " + runId + ": its launch options in the run store are unreadable");
-    study->baseDir = jsonText(options, "base_dir");
+    study->baseDir = settings.baseDir.value_or(jsonText(options, "base_dir"));
 
     LmSetupOptions lm;
     lm.useCache =

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,6 +79,9 @@ struct ResumeSettings {
     // A queue worker that claimed the run (RunStore::claimRun); only it may
     // start a queued run.
     bool claimed = false;
+    // Where this worker wrote the files the run was uploaded with: its
+    // relative data paths resolve there instead of the recorded base_dir.
+    std::optional<std::string> baseDir;
 };
 
 // The end of a run, as wait() returns it.
@@ -134,7 +138,10 @@ public:
     // The same checks and loading as start(), then the run waits in the
     // store's queue (status queued) for a `prism serve --worker`; nothing runs
     // here. PostgreSQL stores only.
-    Result<std::string> enqueue(const Study &study, const RunSettings &settings);
+    // files: the data files uploaded with the study (a team server's API),
+    // stored with the run for the worker that takes it.
+    Result<std::string> enqueue(const Study &study, const RunSettings &settings,
+                                std::map<std::string, std::string> files = {});
     // Continues a run whose process died (status running) or that was
     // cancelled, or starts a queued one: replays it from the start with the
     // recorded answers.

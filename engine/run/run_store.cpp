@@ -271,13 +271,22 @@ const char *kQueueSchema = "CREATE TABLE IF NOT EXISTS run_queue ("
                            "  worker TEXT, lease_until TIMESTAMPTZ, claims INTEGER NOT NULL DEFAULT 0);"
                            "CREATE INDEX IF NOT EXISTS run_queue_order ON run_queue (enqueued_at, run_id);";
 
+// Step 3: the files a run was uploaded with (a team server's API), and a
+// cancel asked of the worker that holds a run.
+const char *kQueueFilesSchema =
+    "ALTER TABLE run_queue ADD COLUMN IF NOT EXISTS cancel_requested INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, path));";
+
 Result<std::unique_ptr<SqlDb>> openPostgresStore(const std::string &url, StoreAccess access)
 {
     auto connection = pg::Connection::open(url);
     if (!connection)
         return connection.error();
     if (access == StoreAccess::ReadWrite) {
-        if (auto migrated = pg::migrate(*connection.value(), "run_store", {postgresSchema(), kQueueSchema}); !migrated)
+        if (auto migrated =
+                pg::migrate(*connection.value(), "run_store", {postgresSchema(), kQueueSchema, kQueueFilesSchema});
+            !migrated)
             return migrated.error();
     } else if (auto r = connection.value()->exec("SET default_transaction_read_only = on"); !r) {
         return r.error();
@@ -467,6 +476,97 @@ Result<long long> RunStore::queueLength()
     return rows->front().integer(0);
 }
 
+Result<std::map<std::string, std::string>> RunStore::runFiles(const std::string &runId)
+{
+    std::lock_guard lock(m_mutex);
+    std::map<std::string, std::string> files;
+    if (m_db->kind() != SqlDb::Kind::Postgres)
+        return files; // a file store has no uploaded files
+    auto rows = m_db->query("SELECT path, content FROM run_files WHERE run_id = ?", {runId});
+    if (!rows)
+        return storeError("run files", rows.error());
+    for (const SqlRow &row : rows.value())
+        files[row.text(0)] = row.text(1);
+    return files;
+}
+
+Result<CancelRequest> RunStore::requestCancel(const std::string &runId)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    CancelRequest result = CancelRequest::NotActive;
+    auto done = writeLocked("cancel", false, true, [&]() -> Result<void> {
+        auto rows = m_db->query("SELECT CASE WHEN worker IS NOT NULL AND lease_until >= clock_timestamp()"
+                                " THEN 1 ELSE 0 END FROM run_queue WHERE run_id = ? FOR UPDATE",
+                                {runId});
+        if (!rows)
+            return storeError("cancel", rows.error());
+        if (rows->empty())
+            return {};
+        if (rows->front().integer(0) == 1) {
+            result = CancelRequest::Requested;
+            if (auto r = m_db->exec("UPDATE run_queue SET cancel_requested = 1 WHERE run_id = ?", {runId}); !r)
+                return storeError("cancel", r.error());
+            return {};
+        }
+        result = CancelRequest::Cancelled;
+        if (auto r = m_db->exec("DELETE FROM run_queue WHERE run_id = ?", {runId}); !r)
+            return storeError("cancel", r.error());
+        if (auto r =
+                m_db->exec("UPDATE runs SET status = ?, stop_reason = ? WHERE id = ?",
+                           {std::string(runStatusName(RunStatus::Cancelled)), StopReason::cancelled().text(), runId});
+            !r)
+            return storeError("cancel", r.error());
+        return {};
+    });
+    if (!done)
+        return done.error();
+    return result;
+}
+
+Result<bool> RunStore::cancelRequested(const std::string &runId)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    auto rows = m_db->query("SELECT cancel_requested FROM run_queue WHERE run_id = ?", {runId});
+    if (!rows)
+        return storeError("cancel check", rows.error());
+    return !rows->empty() && rows->front().integer(0) != 0;
+}
+
+Result<void> RunStore::requeueRun(const std::string &runId)
+{
+    std::lock_guard lock(m_mutex);
+    if (auto r = requireQueueLocked(); !r)
+        return r.error();
+    return writeLocked("requeue", false, true, [&]() -> Result<void> {
+        auto rows = m_db->query("SELECT status FROM runs WHERE id = ? FOR UPDATE", {runId});
+        if (!rows)
+            return storeError("requeue", rows.error());
+        if (rows->empty())
+            return Error::make(ErrorKind::Data, m_path + ": no run '" + runId + "' in the run store");
+        const std::string status = rows->front().text(0);
+        if (status != runStatusName(RunStatus::Cancelled))
+            return Error::make(ErrorKind::Config,
+                               "run " + runId + " is " + status + "; only a cancelled run goes back to the queue");
+        if (auto r = m_db->exec("UPDATE runs SET status = ? WHERE id = ?",
+                                {std::string(runStatusName(RunStatus::Queued)), runId});
+            !r)
+            return storeError("requeue", r.error());
+        // The worker that cancelled it may not have left the queue yet: the
+        // row is reset, so its release (which names itself) leaves it alone.
+        if (auto r = m_db->exec("INSERT INTO run_queue (run_id) VALUES (?) ON CONFLICT (run_id) DO UPDATE SET"
+                                " worker = NULL, lease_until = NULL, cancel_requested = 0,"
+                                " enqueued_at = clock_timestamp()",
+                                {runId});
+            !r)
+            return storeError("requeue", r.error());
+        return {};
+    });
+}
+
 Result<std::string> RunStore::createRunLocked(const NewRun &run, bool queued)
 {
     std::string id;
@@ -499,6 +599,11 @@ Result<std::string> RunStore::createRunLocked(const NewRun &run, bool queued)
         if (queued)
             if (auto placed = m_db->exec("INSERT INTO run_queue (run_id) VALUES (?)", {id}); !placed)
                 return storeError("run creation", placed.error());
+        for (const auto &[path, content] : run.files)
+            if (auto put =
+                    m_db->exec("INSERT INTO run_files (run_id, path, content) VALUES (?, ?, ?)", {id, path, content});
+                !put)
+                return storeError("run creation", put.error());
         return {};
     });
     if (!created)

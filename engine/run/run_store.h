@@ -36,6 +36,16 @@ struct NewRun {
     std::string optimizerConfigJson; // the effective knobs, DSPy names
     std::string optionsJson;         // how it was launched (threads, budget, cache, model overrides)
     std::uint64_t seed = 0;
+    // A queued run's data files, uploaded with it (path relative to the
+    // study -> text): kept in the store for whichever worker takes the run.
+    std::map<std::string, std::string> files;
+};
+
+// What RunStore::requestCancel did.
+enum class CancelRequest {
+    Cancelled, // it was waiting for a worker (or its worker died): now cancelled
+    Requested, // a worker runs it: the worker cancels it within a second
+    NotActive, // not in the queue (finished, failed, already cancelled, or a local run)
 };
 
 // One row of the runs table.
@@ -212,6 +222,15 @@ public:
     Result<void> releaseRun(const std::string &runId, const std::string &worker, bool done);
     // Runs waiting or leased.
     Result<long long> queueLength();
+    // The data files a run was queued with (empty when it reads the study's paths).
+    Result<std::map<std::string, std::string>> runFiles(const std::string &runId);
+    // Cancels a run of the queue: at once when no live worker holds it,
+    // else by a request its worker polls (cancelRequested).
+    Result<CancelRequest> requestCancel(const std::string &runId);
+    Result<bool> cancelRequested(const std::string &runId);
+    // A cancelled run goes back to the queue; the worker that takes it
+    // resumes it from its journal. A Config error for any other status.
+    Result<void> requeueRun(const std::string &runId);
 
     // --- reading (the studio and the CLI) ---
     Result<std::vector<RunRecord>> listRuns(); // newest first; study_json and options left empty

@@ -2,6 +2,7 @@
 // team's machines share (two workers never pay twice for one call).
 #include "../support/closed_port.h"
 
+#include "cli_process.h"
 #include "pg_test_db.h"
 
 #include "../sched/fake_lm.h"
@@ -260,33 +261,6 @@ TEST(PgCache, TheCliUsesTheDatabaseNamedInPrismCache)
     fs::remove_all(dir);
 }
 
-namespace {
-
-struct CliRun {
-    int exitCode = -1;
-    std::string out;
-};
-
-std::string fileText(const fs::path &path)
-{
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// `prism ARGS` with its own data folder; stdout (and stderr) captured.
-CliRun runCli(const fs::path &dir, const std::string &env, const std::string &args)
-{
-    const std::string out = (dir / "out.txt").string();
-    const std::string cmd = "PRISM_DATA_DIR='" + (dir / "data").string() + "' " + env + " '" + PRISM_CLI_BINARY + "' "
-                            + args + " >'" + out + "' 2>'" + (dir / "err.txt").string() + "' </dev/null";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, fileText(out) + fileText(dir / "err.txt")};
-}
-
-} // namespace
-
 TEST(PgRunStore, ARunKeptInTheDatabaseIsTheSameRunAsInAFile)
 {
     PRISM_PG_DB(url);
@@ -347,55 +321,6 @@ TEST(PgRunStore, ARunKeptInTheDatabaseIsTheSameRunAsInAFile)
         << resumed.out;
     fs::remove_all(dir);
 }
-
-namespace {
-
-// `prism serve --worker` as a child process with its own data folder.
-pid_t spawnWorker(const fs::path &dataDir, const std::string &url, const fs::path &log)
-{
-    std::vector<std::string> env;
-    for (char **e = environ; *e; ++e)
-        if (std::string(*e).rfind("PRISM_DATA_DIR=", 0) != 0)
-            env.emplace_back(*e);
-    env.push_back("PRISM_DATA_DIR=" + dataDir.string());
-    std::vector<char *> envp;
-    for (auto &e : env)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const std::vector<std::string> args = {"prism",           "serve", "--worker",       "--store", url,
-                                           "--lease-seconds", "2",     "--poll-seconds", "0.1",     "--exit-when-idle"};
-    std::vector<char *> argv;
-    for (const auto &a : args)
-        argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        ::execve(PRISM_CLI_BINARY, argv.data(), envp.data());
-        ::_exit(127);
-    }
-    ::close(fd);
-    return pid;
-}
-
-// Waits for a child; -1 when it did not end within the time.
-int waitExit(pid_t pid, std::chrono::seconds limit)
-{
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return -1;
-}
-
-} // namespace
 
 TEST(PgQueue, TwoWorkersFinishEveryQueuedRunAfterOneIsKilledAndNoCallIsPaidTwice)
 {

@@ -1,0 +1,104 @@
+#include "server/api_request.h"
+
+#include "core/json_reader.h"
+#include "server/upload.h"
+
+#include <nlohmann/json.hpp>
+
+namespace prism {
+
+namespace {
+
+void readBudget(JsonReader &reader, const Json &object, const JsonPath &at, Budget &budget)
+{
+    reader.expectKeys(object, at, {"calls", "tokens", "dollars", "seconds"});
+    std::optional<double> calls, tokens, dollars, seconds;
+    reader.read(object, at, "calls", calls);
+    reader.read(object, at, "tokens", tokens);
+    reader.read(object, at, "dollars", dollars);
+    reader.read(object, at, "seconds", seconds);
+    const auto whole = [&](const char *key, const std::optional<double> &v, std::optional<long long> &out) {
+        if (!v)
+            return;
+        if (*v < 1 || *v > 1e15 || *v != static_cast<double>(static_cast<long long>(*v)))
+            reader.fail(at.key(key), "must be a whole number of at least 1");
+        out = static_cast<long long>(*v);
+    };
+    const auto positive = [&](const char *key, const std::optional<double> &v, std::optional<double> &out) {
+        if (!v)
+            return;
+        if (!(*v > 0) || *v > 1e15)
+            reader.fail(at.key(key), "must be a number above 0");
+        out = *v;
+    };
+    whole("calls", calls, budget.maxCalls);
+    whole("tokens", tokens, budget.maxTokens);
+    positive("dollars", dollars, budget.maxDollars);
+    positive("seconds", seconds, budget.maxWallSeconds);
+}
+
+void readSettings(JsonReader &reader, const Json &object, const JsonPath &at, RunSettings &settings)
+{
+    reader.expectKeys(object, at, {"optimizer", "auto", "seed", "threads", "compare_on_test", "use_cache", "budget"});
+    std::string optimizer, autoMode;
+    reader.read(object, at, "optimizer", optimizer);
+    reader.read(object, at, "auto", autoMode);
+    if (!optimizer.empty())
+        settings.optimizer = optimizer;
+    if (!autoMode.empty()) {
+        if (autoMode != "light" && autoMode != "medium" && autoMode != "heavy")
+            reader.fail(at.key("auto"), "must be light, medium or heavy");
+        settings.autoMode = autoMode;
+    }
+    if (object.contains("seed") && !object["seed"].is_null()) {
+        std::uint64_t seed = 0;
+        reader.read(object, at, "seed", seed);
+        settings.seed = seed;
+    }
+    reader.read(object, at, "threads", settings.threads, 1, 64);
+    reader.read(object, at, "compare_on_test", settings.compareOnTest);
+    reader.read(object, at, "use_cache", settings.lm.useCache);
+    if (object.contains("budget") && !object["budget"].is_null())
+        readBudget(reader, reader.object(object["budget"], at.key("budget")), at.key("budget"), settings.lm.budget);
+}
+
+void readFiles(JsonReader &reader, const Json &object, const JsonPath &at, std::map<std::string, std::string> &files)
+{
+    for (const auto &[path, content] : object.items()) {
+        if (!content.is_string())
+            reader.fail(at.key(path), "must be the file's text (a JSON string)");
+        files[path] = content.get<std::string>();
+    }
+}
+
+} // namespace
+
+Result<CreateRunRequest> parseCreateRunRequest(std::string_view body)
+{
+    const Json document = Json::parse(body.begin(), body.end(), nullptr, false);
+    if (document.is_discarded())
+        return Error::make(ErrorKind::Parse, "the request body is not valid JSON");
+    CreateRunRequest request;
+    JsonReader reader("request", body);
+    try {
+        const JsonPath root;
+        reader.object(document, root);
+        reader.expectKeys(document, root, {"study", "files", "settings"});
+        if (!document.contains("study") || document["study"].is_null())
+            reader.fail(root.key("study"), "is missing: the study to run (a .prism.json object)");
+        request.studyText = reader.object(document["study"], root.key("study")).dump();
+        if (document.contains("files") && !document["files"].is_null())
+            readFiles(reader, reader.object(document["files"], root.key("files")), root.key("files"), request.files);
+        if (document.contains("settings") && !document["settings"].is_null())
+            readSettings(reader, reader.object(document["settings"], root.key("settings")), root.key("settings"),
+                         request.settings);
+    } catch (const JsonReader::Failure &failure) {
+        return JsonReader::toError(failure, ErrorKind::Config);
+    }
+    if (auto files = checkUploadedFiles(request.files); !files)
+        return files.error();
+    request.warnings = reader.warnings();
+    return request;
+}
+
+} // namespace prism

@@ -1,0 +1,33 @@
+#pragma once
+
+// The JSON bodies a team server's API accepts (docs/openapi.yaml), read as
+// strictly as the CLI reads its files: every error names the key and what is
+// wrong, and unknown keys are warnings the response carries.
+#include "core/result.h"
+#include "run/run_controller.h"
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace prism {
+
+// POST /v1/runs
+//   {"study": {...a .prism.json study...},
+//    "files": {"train.jsonl": "...text...", ...},      (optional)
+//    "settings": {"optimizer": "miprov2", "auto": "light", "seed": 0, "threads": 4,
+//                 "compare_on_test": true, "use_cache": true,
+//                 "budget": {"calls": 500, "tokens": 0, "dollars": 1.5, "seconds": 600}}}  (optional)
+struct CreateRunRequest {
+    std::string studyText; // the study object as JSON text, for studyFromJsonText
+    std::map<std::string, std::string> files;
+    RunSettings settings;
+    std::vector<std::string> warnings;
+};
+
+// A Parse error for a body that is not the JSON object described above, a
+// Data error for a bad file list, a Config error for a bad setting.
+Result<CreateRunRequest> parseCreateRunRequest(std::string_view body);
+
+} // namespace prism

@@ -1,0 +1,531 @@
+// The team server's REST API (`prism serve --api`) against the test cluster:
+// runs submitted over HTTP and run by `prism serve --worker` processes, the
+// live event stream with Last-Event-ID, tokens and teams, and bad requests.
+#include "cli_process.h"
+#include "pg_test_db.h"
+
+#include "core/pg_db.h"
+#include "server/team_store.h"
+#include "sim/sim_server.h"
+#include "sim/simlm.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace prism;
+using namespace prism::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+long long scalar(const std::string &url, const std::string &sql)
+{
+    auto db = pg::Connection::open(url);
+    if (!db)
+        return -1;
+    auto rows = db.value()->exec(sql);
+    if (!rows || rows->rows.empty())
+        return -1;
+    return std::atoll(rows->rows[0][0].value_or("0").c_str());
+}
+
+// One test's world: a directory, the model behind HTTP (slow enough for a
+// run to be caught in the middle), the API server as a process, a token.
+class ApiWorld {
+public:
+    ApiWorld(const std::string &url, const std::string &name, int latencyMs = 15, std::vector<std::string> apiArgs = {})
+        : m_url(url), m_dir(fs::temp_directory_path() / ("prism-api-" + name + "-" + std::to_string(::getpid()))),
+          m_sim(std::make_shared<SimLm>("sim-small"), "sim-small", simOptions(latencyMs))
+    {
+        fs::remove_all(m_dir);
+        fs::create_directories(m_dir);
+        m_started = m_sim.start().ok();
+        std::vector<std::string> args = {"serve", "--api", "--store", url, "--listen", "127.0.0.1:0"};
+        args.insert(args.end(), apiArgs.begin(), apiArgs.end());
+        m_api = spawnPrism(args, m_dir / "api-data", m_dir / "api.log");
+        for (int i = 0; i < 400 && m_port == 0; ++i) {
+            const std::string log = fileText(m_dir / "api.log");
+            const auto at = log.find("listening on http://127.0.0.1:");
+            if (at != std::string::npos)
+                m_port = std::atoi(log.c_str() + at + 30);
+            else
+                std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+    }
+    ~ApiWorld()
+    {
+        if (m_api > 0) {
+            ::kill(m_api, SIGTERM);
+            waitExit(m_api, std::chrono::seconds(20));
+        }
+        fs::remove_all(m_dir);
+    }
+    bool ready() const { return m_started && m_port > 0; }
+    const fs::path &dir() const { return m_dir; }
+    std::string apiLog() const { return fileText(m_dir / "api.log"); }
+    std::unique_ptr<httplib::Client> client() const
+    {
+        auto c = std::make_unique<httplib::Client>("127.0.0.1", m_port);
+        c->set_read_timeout(60, 0);
+        return c;
+    }
+    std::string token(const std::string &name, const std::string &team) const
+    {
+        auto teams = TeamStore::open(m_url);
+        if (!teams)
+            return {};
+        auto token = teams.value()->addToken(name, team);
+        return token ? token.value() : std::string();
+    }
+
+    // The moderation sample with its model behind HTTP; extra model keys merged in.
+    json study(const json &modelExtra = json::object()) const
+    {
+        const fs::path sample = fs::path(PRISM_SAMPLES_DIR) / "moderation";
+        json s = json::parse(fileText(sample / "moderation.prism.json"));
+        json task = {{"provider", "openai"}, {"model", "sim-small"}, {"base_url", m_sim.baseUrl()}};
+        task.update(modelExtra);
+        s["models"] = {{"task", task}};
+        return s;
+    }
+    json body(int seed, const json &modelExtra = json::object()) const
+    {
+        const fs::path sample = fs::path(PRISM_SAMPLES_DIR) / "moderation";
+        return {{"study", study(modelExtra)},
+                {"files",
+                 {{"train.jsonl", fileText(sample / "train.jsonl")}, {"test.jsonl", fileText(sample / "test.jsonl")}}},
+                {"settings", {{"seed", seed}, {"auto", "light"}, {"use_cache", false}}}};
+    }
+    // The same run done locally with the CLI: its artifact text.
+    std::string localArtifact(int seed) const
+    {
+        const fs::path local = m_dir / ("local-" + std::to_string(seed));
+        fs::create_directories(local);
+        std::ofstream(local / "moderation.prism.json") << study().dump(2);
+        fs::copy(fs::path(PRISM_SAMPLES_DIR) / "moderation" / "train.jsonl", local / "train.jsonl");
+        fs::copy(fs::path(PRISM_SAMPLES_DIR) / "moderation" / "test.jsonl", local / "test.jsonl");
+        auto run = runCli(local, "",
+                          "optimize '" + (local / "moderation.prism.json").string()
+                              + "' --auto light --no-cache"
+                                " --no-compare --quiet --seed "
+                              + std::to_string(seed) + " --out '" + (local / "artifact.json").string() + "'");
+        return run.exitCode == 0 ? fileText(local / "artifact.json") : "local run failed: " + run.out;
+    }
+
+private:
+    static SimServerOptions simOptions(int latencyMs)
+    {
+        SimServerOptions o;
+        o.latencyMs = latencyMs;
+        return o;
+    }
+    std::string m_url;
+    fs::path m_dir;
+    SimServer m_sim;
+    bool m_started = false;
+    pid_t m_api = -1;
+    int m_port = 0;
+};
+
+httplib::Headers bearer(const std::string &token)
+{
+    return {{"Authorization", "Bearer " + token}};
+}
+
+// POST with a JSON body; the response (status 0 when the server did not answer).
+std::pair<int, json> post(httplib::Client &c, const std::string &path, const std::string &token,
+                          const std::string &body)
+{
+    auto r = c.Post(path.c_str(), bearer(token), body, "application/json");
+    if (!r)
+        return {0, json()};
+    return {r->status, json::parse(r->body, nullptr, false)};
+}
+
+std::pair<int, json> get(httplib::Client &c, const std::string &path, const std::string &token)
+{
+    auto r = c.Get(path.c_str(), bearer(token));
+    if (!r)
+        return {0, json()};
+    return {r->status, json::parse(r->body, nullptr, false)};
+}
+
+std::string waitForStatus(httplib::Client &c, const std::string &id, const std::string &token,
+                          const std::set<std::string> &statuses, std::chrono::seconds limit)
+{
+    const auto until = std::chrono::steady_clock::now() + limit;
+    std::string status;
+    while (std::chrono::steady_clock::now() < until) {
+        auto [code, run] = get(c, "/v1/runs/" + id, token);
+        if (code == 200)
+            status = run.value("status", "");
+        if (statuses.count(status))
+            return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "timeout (last " + status + ")";
+}
+
+// Billed answers of one request paid more than once, over the run's ledger.
+int paidTwice(const json &ledger)
+{
+    std::map<std::string, int> paid;
+    int twice = 0;
+    for (const json &call : ledger["calls"])
+        if (!call.value("cache_hit", false) && call.value("error", json()).is_null()
+            && !call.value("request_key", "").empty())
+            if (++paid[call["request_key"].get<std::string>()] == 2)
+                ++twice;
+    return twice;
+}
+
+} // namespace
+
+TEST(ApiRuns, TenRunsSubmittedAtOnceFinishOnTwoWorkersAfterOneIsKilledAndNoCallIsPaidTwice)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "ten");
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+    ASSERT_FALSE(token.empty());
+
+    // Ten clients at once.
+    std::vector<std::string> ids(10);
+    std::vector<std::thread> clients;
+    for (int seed = 0; seed < 10; ++seed)
+        clients.emplace_back([&, seed] {
+            auto c = world.client();
+            auto [code, created] = post(*c, "/v1/runs", token, world.body(seed).dump());
+            if (code == 201)
+                ids[static_cast<std::size_t>(seed)] = created["id"].get<std::string>();
+        });
+    for (auto &t : clients)
+        t.join();
+    for (const auto &id : ids)
+        ASSERT_FALSE(id.empty()) << world.apiLog();
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 10u);
+    EXPECT_EQ(scalar(url, "SELECT COUNT(*) FROM run_queue"), 10);
+
+    const pid_t first = spawnWorker(world.dir() / "worker1", url, world.dir() / "worker1.log");
+    const pid_t second = spawnWorker(world.dir() / "worker2", url, world.dir() / "worker2.log");
+    // The first worker dies in the middle of a run it holds.
+    const std::string firstOwner = "%:" + std::to_string(first);
+    bool killed = false;
+    for (int i = 0; i < 1200 && !killed; ++i) {
+        if (scalar(url, "SELECT COUNT(*) FROM run_queue q JOIN events e ON e.run_id = q.run_id WHERE q.worker LIKE '"
+                            + firstOwner + "'")
+            > 10) {
+            ::kill(first, SIGKILL);
+            killed = true;
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    ASSERT_TRUE(killed) << fileText(world.dir() / "worker1.log");
+    ::waitpid(first, nullptr, 0);
+    ASSERT_EQ(waitExit(second, std::chrono::seconds(600)), 0) << fileText(world.dir() / "worker2.log");
+
+    auto c = world.client();
+    for (int seed = 0; seed < 10; ++seed) {
+        const std::string &id = ids[static_cast<std::size_t>(seed)];
+        SCOPED_TRACE(id);
+        auto [code, run] = get(*c, "/v1/runs/" + id, token);
+        ASSERT_EQ(code, 200);
+        EXPECT_EQ(run["status"], "finished") << run;
+        auto artifact = c->Get(("/v1/runs/" + id + "/artifact").c_str(), bearer(token));
+        ASSERT_TRUE(artifact && artifact->status == 200);
+        EXPECT_EQ(artifact->body, world.localArtifact(seed));
+        auto [ledgerCode, ledger] = get(*c, "/v1/runs/" + id + "/ledger", token);
+        ASSERT_EQ(ledgerCode, 200);
+        EXPECT_GT(ledger["total"]["lm_calls"].get<long long>(), 50);
+        EXPECT_EQ(paidTwice(ledger), 0);
+    }
+    // The killed worker's run was taken over from its journal: one run has two sessions.
+    EXPECT_EQ(scalar(url, "SELECT COUNT(*) FROM runs WHERE sessions = 2"), 1);
+    EXPECT_EQ(scalar(url, "SELECT COUNT(*) FROM run_queue"), 0);
+    // The worker wrote the uploaded files where it could read them, and removed them after.
+    EXPECT_FALSE(fs::exists(world.dir() / "worker2" / "server-runs" / ids[0]));
+}
+
+namespace {
+
+// Reads the event stream of a run, disconnecting after `take` events (0: to
+// the end); appends each event's id and data line to `seen`. Returns true
+// when the stream ended with the run.
+bool readEvents(httplib::Client &c, const std::string &id, const std::string &token, std::optional<std::uint64_t> from,
+                std::size_t take, std::vector<std::pair<std::uint64_t, std::string>> &seen)
+{
+    httplib::Headers headers = bearer(token);
+    if (from)
+        headers.emplace("Last-Event-ID", std::to_string(*from));
+    std::string buffer;
+    std::size_t got = 0;
+    bool ended = false;
+    std::uint64_t frameId = 0;
+    c.Get(("/v1/runs/" + id + "/events").c_str(), headers, [&](const char *data, std::size_t size) {
+        buffer.append(data, size);
+        std::size_t end;
+        while ((end = buffer.find("\n\n")) != std::string::npos) {
+            const std::string frame = buffer.substr(0, end);
+            buffer.erase(0, end + 2);
+            std::istringstream lines(frame);
+            std::string line, event, payload;
+            frameId = 0;
+            while (std::getline(lines, line)) {
+                if (line.rfind("id: ", 0) == 0)
+                    frameId = std::stoull(line.substr(4));
+                else if (line.rfind("event: ", 0) == 0)
+                    event = line.substr(7);
+                else if (line.rfind("data: ", 0) == 0)
+                    payload = line.substr(6);
+            }
+            if (event == "end") {
+                ended = true;
+                return false;
+            }
+            if (frameId == 0)
+                continue; // a keep-alive comment
+            seen.emplace_back(frameId, payload);
+            if (take && ++got == take)
+                return false; // the client goes away
+        }
+        return true;
+    });
+    return ended;
+}
+
+} // namespace
+
+TEST(ApiEvents, AClientThatReconnectsWithLastEventIdReceivesEveryEventOnceInOrder)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "sse", 40);
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+    auto c = world.client();
+    auto [code, created] = post(*c, "/v1/runs", token, world.body(3).dump());
+    ASSERT_EQ(code, 201) << created;
+    const std::string id = created["id"];
+    const pid_t worker = spawnWorker(world.dir() / "worker", url, world.dir() / "worker.log");
+
+    // Connects, takes a few events, drops the connection, comes back with the
+    // last id it saw, while the run goes on; then reads to the end.
+    std::vector<std::pair<std::uint64_t, std::string>> seen;
+    std::optional<std::uint64_t> last;
+    bool ended = false;
+    for (int round = 0; round < 6 && !ended; ++round) {
+        ended = readEvents(*c, id, token, last, round < 5 ? 7 : 0, seen);
+        if (!seen.empty())
+            last = seen.back().first;
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    ASSERT_TRUE(ended);
+    ASSERT_EQ(waitExit(worker, std::chrono::seconds(300)), 0) << fileText(world.dir() / "worker.log");
+
+    // Exactly the store's events: each once, in order, with the same text.
+    const std::size_t total =
+        static_cast<std::size_t>(scalar(url, "SELECT COUNT(*) FROM events WHERE run_id = '" + id + "'"));
+    ASSERT_GT(total, 40u);
+    ASSERT_EQ(seen.size(), total);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        EXPECT_EQ(seen[i].first, i + 1);
+        EXPECT_EQ(json::parse(seen[i].second)["seq"], i + 1);
+    }
+    EXPECT_EQ(json::parse(seen.back().second)["type"], "run_finished");
+    // A client that comes after the end gets the whole run, then the end.
+    std::vector<std::pair<std::uint64_t, std::string>> replay;
+    EXPECT_TRUE(readEvents(*c, id, token, std::nullopt, 0, replay));
+    EXPECT_EQ(replay, seen);
+    // A Last-Event-ID that is not a number is refused, not read as 0.
+    auto bad = c->Get(("/v1/runs/" + id + "/events").c_str(),
+                      httplib::Headers{{"Authorization", "Bearer " + token}, {"Last-Event-ID", "12abc"}});
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
+}
+
+TEST(ApiAccess, ATokenSeesOnlyItsTeamsRunsAndNoProviderKeyReachesTheDatabaseLogsOrResponses)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "access", 1);
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string alice = world.token("alice", "red");
+    const std::string bob = world.token("bob", "blue");
+    ASSERT_FALSE(alice.empty());
+    ASSERT_FALSE(bob.empty());
+    auto c = world.client();
+    std::string responses; // every body the API sent, for the key scan
+
+    // The model's key is the worker's environment variable; the study names it.
+    const std::string secret = "sk-prism-test-3f9c2a7d5e1b";
+    auto [code, created] =
+        post(*c, "/v1/runs", alice, world.body(0, {{"api_key_env", "PRISM_TEST_PROVIDER_KEY"}}).dump());
+    ASSERT_EQ(code, 201) << created;
+    const std::string id = created["id"];
+    const pid_t worker =
+        spawnWorker(world.dir() / "worker", url, world.dir() / "worker.log", {"PRISM_TEST_PROVIDER_KEY=" + secret});
+    ASSERT_EQ(waitExit(worker, std::chrono::seconds(300)), 0) << fileText(world.dir() / "worker.log");
+    ASSERT_EQ(waitForStatus(*c, id, alice, {"finished"}, std::chrono::seconds(30)), "finished");
+
+    const std::string run = "/v1/runs/" + id;
+    for (const std::string &path : {run, run + "/trials", run + "/ledger", run + "/artifact", run + "/events"}) {
+        SCOPED_TRACE(path);
+        auto mine = c->Get(path.c_str(), bearer(alice));
+        ASSERT_TRUE(mine);
+        EXPECT_EQ(mine->status, 200);
+        responses += mine->body;
+        // Another team: as if the run did not exist.
+        auto theirs = c->Get(path.c_str(), bearer(bob));
+        ASSERT_TRUE(theirs);
+        EXPECT_EQ(theirs->status, 404);
+        EXPECT_EQ(json::parse(theirs->body)["code"], "not_found");
+        responses += theirs->body;
+        // No token, a token nobody made, a header that is not a bearer token.
+        for (const httplib::Headers &headers :
+             {httplib::Headers{}, bearer("prism_0000"), httplib::Headers{{"Authorization", "Basic " + alice}}}) {
+            auto refused = c->Get(path.c_str(), headers);
+            ASSERT_TRUE(refused);
+            EXPECT_EQ(refused->status, 401);
+            EXPECT_EQ(json::parse(refused->body)["code"], "unauthorized");
+        }
+    }
+    for (const std::string action : {"/cancel", "/resume"}) {
+        auto theirs = c->Post((run + action).c_str(), bearer(bob), "", "application/json");
+        ASSERT_TRUE(theirs);
+        EXPECT_EQ(theirs->status, 404);
+        auto unauthenticated = c->Post((run + action).c_str(), "", "application/json");
+        ASSERT_TRUE(unauthenticated);
+        EXPECT_EQ(unauthenticated->status, 401);
+    }
+    auto [mineCode, mine] = get(*c, "/v1/runs", alice);
+    auto [theirsCode, theirs] = get(*c, "/v1/runs", bob);
+    ASSERT_EQ(mineCode, 200);
+    ASSERT_EQ(theirsCode, 200);
+    EXPECT_EQ(mine["runs"].size(), 1u);
+    EXPECT_EQ(theirs["runs"].size(), 0u);
+    responses += mine.dump() + theirs.dump();
+
+    // Tokens are kept as hashes; the key is nowhere: not in any table, log or response.
+    auto db = pg::Connection::open(url);
+    ASSERT_TRUE(db.ok());
+    auto tables = db.value()->exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    ASSERT_TRUE(tables.ok());
+    std::string everything;
+    for (const auto &row : tables->rows) {
+        auto dump = db.value()->exec("SELECT t::text FROM " + row[0].value_or("") + " t");
+        ASSERT_TRUE(dump.ok()) << row[0].value_or("");
+        for (const auto &line : dump->rows)
+            everything += line[0].value_or("") + "\n";
+    }
+    EXPECT_NE(everything.find("PRISM_TEST_PROVIDER_KEY"), std::string::npos); // the study names the variable
+    EXPECT_GT(everything.size(), 10000u);
+    EXPECT_EQ(everything.find(secret), std::string::npos);
+    EXPECT_EQ(everything.find(alice), std::string::npos);
+    EXPECT_EQ(everything.find(bob.substr(6)), std::string::npos);
+    const std::string logs = world.apiLog() + fileText(world.dir() / "worker.log");
+    EXPECT_EQ(logs.find(secret), std::string::npos);
+    EXPECT_EQ(responses.find(secret), std::string::npos);
+    EXPECT_NE(responses.find(id), std::string::npos);
+}
+
+TEST(ApiInput, MalformedWrongAndOversizedRequestsGetA4xxWithCodeAndMessage)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "input", 1, {"--max-request-mb", "1"});
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+    auto c = world.client();
+    const json good = world.body(0);
+    const auto with = [&](const std::string &pointer, const json &value) {
+        json b = good;
+        b[json::json_pointer(pointer)] = value;
+        return b.dump();
+    };
+    json noData = good;
+    noData["study"].erase("data");
+    json unknownOptimizer = good;
+    unknownOptimizer["settings"]["optimizer"] = "annealing";
+    const std::vector<std::tuple<std::string, int, std::string, std::string>> cases = {
+        {"", 400, "invalid_json", "not valid JSON"},
+        {"{\"study\": ", 400, "invalid_json", "not valid JSON"},
+        {"[1, 2]", 422, "invalid_request", "must be an object"},
+        {"{}", 422, "invalid_request", "study"},
+        {with("/study", "moderation.prism.json"), 422, "invalid_request", "study"},
+        {noData.dump(), 422, "invalid_study", "data"},
+        {with("/study/program/predictors/0/signature/outputs", json::array()), 422, "invalid_study", "output"},
+        {with("/files/..~1secret", "x"), 422, "invalid_request", "'..'"},
+        {with("/files/%2Fetc~1passwd", "x"), 422, "invalid_request", "letters, digits"},
+        {with("/files/train.jsonl", 12), 422, "invalid_request", "files.train.jsonl"},
+        {with("/files/train.jsonl", "{\"snippet\": broken\n"), 422, "invalid_request", "files: train.jsonl:1"},
+        {with("/files/train.jsonl", std::string("a\0b", 3)), 422, "invalid_request", "NUL"},
+        {with("/settings/seed", -1), 422, "invalid_request", "settings.seed"},
+        {with("/settings/auto", "extreme"), 422, "invalid_request", "settings.auto"},
+        {with("/settings/threads", 0), 422, "invalid_request", "settings.threads"},
+        {with("/settings/budget", json{{"calls", 0.5}}), 422, "invalid_request", "settings.budget.calls"},
+        {unknownOptimizer.dump(), 422, "invalid_request", "annealing"},
+        {std::string(2 * 1024 * 1024, ' '), 413, "too_large", "1048576"},
+    };
+    for (const auto &[body, status, errorCode, says] : cases) {
+        SCOPED_TRACE(body.substr(0, 120));
+        auto [code, error] = post(*c, "/v1/runs", token, body);
+        EXPECT_EQ(code, status) << error;
+        EXPECT_EQ(error.value("code", ""), errorCode) << error;
+        EXPECT_NE(error.value("message", "").find(says), std::string::npos) << error;
+    }
+    // Unknown paths and run ids, and a run id that is not one.
+    auto [missingCode, missing] = get(*c, "/v1/runs/r-20991231-0001", token);
+    EXPECT_EQ(missingCode, 404) << missing;
+    EXPECT_EQ(get(*c, "/v1/runs/..%2F..%2Fetc", token).first, 404);
+    EXPECT_EQ(get(*c, "/v2/anything", token).first, 404);
+    // No run was created by any of them, and the server still answers.
+    EXPECT_EQ(scalar(url, "SELECT COUNT(*) FROM runs"), 0);
+    auto [okCode, created] = post(*c, "/v1/runs", token, good.dump());
+    EXPECT_EQ(okCode, 201) << created;
+}
+
+TEST(ApiRuns, CancelStopsAQueuedOrRunningRunAndResumeFinishesItWithTheSameArtifact)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "cancel", 60);
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+    auto c = world.client();
+    auto [code1, waiting] = post(*c, "/v1/runs", token, world.body(1).dump());
+    ASSERT_EQ(code1, 201);
+    // No worker yet: a queued run is cancelled at once.
+    auto [cancelCode, cancelled] = post(*c, "/v1/runs/" + waiting["id"].get<std::string>() + "/cancel", token, "");
+    EXPECT_EQ(cancelCode, 200) << cancelled;
+    EXPECT_EQ(cancelled["status"], "cancelled");
+    EXPECT_EQ(post(*c, "/v1/runs/" + waiting["id"].get<std::string>() + "/cancel", token, "").first, 409);
+
+    auto [code2, created] = post(*c, "/v1/runs", token, world.body(2).dump());
+    ASSERT_EQ(code2, 201);
+    const std::string id = created["id"];
+    const pid_t worker = spawnWorker(world.dir() / "worker", url, world.dir() / "worker.log");
+    // A running run: its worker is asked, and stops it within a second or so.
+    for (int i = 0; i < 600 && scalar(url, "SELECT COUNT(*) FROM events WHERE run_id = '" + id + "'") < 10; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto [runningCode, cancelling] = post(*c, "/v1/runs/" + id + "/cancel", token, "");
+    EXPECT_EQ(runningCode, 202) << cancelling;
+    EXPECT_EQ(cancelling["status"], "cancelling");
+    EXPECT_EQ(waitForStatus(*c, id, token, {"cancelled", "finished"}, std::chrono::seconds(30)), "cancelled");
+    EXPECT_EQ(post(*c, "/v1/runs/" + id + "/resume", token, "").first, 202);
+    EXPECT_EQ(post(*c, "/v1/runs/" + waiting["id"].get<std::string>() + "/resume", token, "").first, 202);
+    EXPECT_EQ(waitExit(worker, std::chrono::seconds(300)), 0) << fileText(world.dir() / "worker.log");
+    EXPECT_EQ(waitForStatus(*c, id, token, {"finished"}, std::chrono::seconds(5)), "finished");
+    EXPECT_EQ(post(*c, "/v1/runs/" + id + "/resume", token, "").first, 409);
+
+    // The resumed run replayed its journal: the artifact of an uninterrupted
+    // run, and no request paid twice.
+    auto artifact = c->Get(("/v1/runs/" + id + "/artifact").c_str(), bearer(token));
+    ASSERT_TRUE(artifact);
+    EXPECT_EQ(artifact->body, world.localArtifact(2));
+    auto [ledgerCode, ledger] = get(*c, "/v1/runs/" + id + "/ledger", token);
+    EXPECT_EQ(paidTwice(ledger), 0);
+    auto [runCode, run] = get(*c, "/v1/runs/" + id, token);
+    EXPECT_EQ(run["sessions"], 2);
+}
