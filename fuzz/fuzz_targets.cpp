@@ -8,6 +8,8 @@
 #include "lm/anthropic_client.h"
 #include "lm/openai_client.h"
 #include "lm/prices.h"
+#include "server/api_request.h"
+#include "server/upload.h"
 #ifdef PRISM_FUZZ_HAS_SCRIPTING
 #include "scripting/jsmetric.h"
 #endif
@@ -216,6 +218,36 @@ int fuzzStudy(const std::uint8_t *data, std::size_t size)
     auto reloaded = studyFromJsonText(saved, sourceName);
     check(reloaded.ok());
     check(*reloaded == *study);
+    return 0;
+}
+
+// A team server's POST /v1/runs body: accepted or refused with a reason, and
+// what is accepted is safe to act on (files stay in their directory, the
+// study is a JSON object the study loader then reads).
+int fuzzApiRequest(const std::uint8_t *data, std::size_t size)
+{
+    auto request = parseCreateRunRequest(text(data, size));
+    if (!request) {
+        checkError(request.error(), "");
+        check(request.error().kind == ErrorKind::Parse || request.error().kind == ErrorKind::Config
+              || request.error().kind == ErrorKind::Data);
+        return 0;
+    }
+    check(!request->studyText.empty() && request->studyText.front() == '{');
+    check(request->files.size() <= kMaxUploadFiles);
+    for (const auto &[path, content] : request->files) {
+        check(checkUploadPath(path).ok());
+        const std::string wrapped = "/" + path + "/";
+        check(wrapped.find("/../") == std::string::npos && wrapped.find("/./") == std::string::npos);
+        check(path.front() != '/' && content.find('\0') == std::string::npos);
+    }
+    if (request->settings.threads)
+        check(*request->settings.threads >= 1 && *request->settings.threads <= 64);
+    if (request->settings.lm.budget.maxCalls)
+        check(*request->settings.lm.budget.maxCalls >= 1);
+    auto study = studyFromJsonText(request->studyText, "study");
+    if (!study)
+        checkError(study.error(), "study");
     return 0;
 }
 
@@ -444,6 +476,7 @@ const std::vector<Target> &targets()
         {"openai_response", fuzzOpenAiResponse},
         {"anthropic_response", fuzzAnthropicResponse},
         {"prices", fuzzPrices},
+        {"api_request", fuzzApiRequest},
 #ifdef PRISM_FUZZ_HAS_SCRIPTING
         {"jsmetric", fuzzJsMetric, true},
 #endif

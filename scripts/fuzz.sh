@@ -6,7 +6,7 @@
 # seconds (default 600), J at a time (default 1), and writes a summary table to
 # build-fuzz/fuzz-summary.md. Crashing inputs land in build-fuzz/crashes/<target>/;
 # the script exits 1 when any target crashed. Targets: csv jsonl json study
-# artifact chat_adapter json_adapter openai_response anthropic_response prices jsmetric.
+# artifact chat_adapter json_adapter openai_response anthropic_response prices api_request jsmetric.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

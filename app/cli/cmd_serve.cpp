@@ -31,7 +31,7 @@ std::string serveUsage()
     return "usage: prism serve --worker [--store URL] [--lease-seconds S] [--poll-seconds S]\n"
            "                    [--threads N] [--exit-when-idle] [--verbose]\n"
            "       prism serve --api [--store URL] [--listen HOST:PORT] [--max-request-mb N]\n"
-           "                    [--http-threads N] [--verbose]\n"
+           "                    [--http-threads N] [--allow-endpoints URL,...] [--verbose]\n"
            "       prism serve token add NAME --team TEAM [--store URL]\n"
            "       prism serve token list|revoke NAME [--store URL]\n"
            "\n"
@@ -65,6 +65,9 @@ std::string serveUsage()
            "                      (default 32)\n"
            "  --http-threads N    requests served at once; each open event stream holds one\n"
            "                      (default 64)\n"
+           "  --allow-endpoints URL,...  model URLs (prefixes) an uploaded study may use\n"
+           "                      besides the providers' own: the workers' keys are sent\n"
+           "                      there (e.g. http://vllm.internal:8000/)\n"
            "\n"
            "token add NAME --team TEAM: makes a token for TEAM and prints it once (only its\n"
            "hash is stored). A token sees only its team's runs. `token list` shows names and\n"
@@ -235,6 +238,23 @@ std::string redactedStore(const std::string &url)
     return pg::isUrl(url) ? pg::displayUrl(url) : url;
 }
 
+// "a,b,c" -> {"a", "b", "c"}; empty items dropped.
+std::vector<std::string> splitList(const std::string &text)
+{
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto comma = text.find(',', start);
+        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!item.empty())
+            items.push_back(std::move(item));
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    return items;
+}
+
 // "HOST:PORT" of --listen.
 std::optional<std::pair<std::string, int>> parseListen(const std::string &text)
 {
@@ -346,7 +366,7 @@ int runServeCommand(const std::vector<std::string> &args)
     if (!args.empty() && args.front() == "token")
         return tokenCommand({args.begin() + 1, args.end()});
     bool worker = false, api = false;
-    std::optional<std::string> storePath, listen;
+    std::optional<std::string> storePath, listen, allowEndpoints;
     std::optional<double> lease, poll, maxRequestMb, httpThreads;
     RunFlags run;
     WorkerOptions options;
@@ -360,6 +380,7 @@ int runServeCommand(const std::vector<std::string> &args)
     line.text("--listen", listen);
     line.positiveNumber("--max-request-mb", maxRequestMb);
     line.positiveNumber("--http-threads", httpThreads);
+    line.text("--allow-endpoints", allowEndpoints);
     addRunFlags(line, run, ThreadsFlag);
     line.flag("--exit-when-idle", options.exitWhenIdle);
     line.flag("--verbose", verbose);
@@ -367,9 +388,21 @@ int runServeCommand(const std::vector<std::string> &args)
         return *stop;
     if (worker == api)
         return line.fail("serve needs one of --worker (run queued runs) or --api (the REST API)");
+    for (const char *flag : {"--lease-seconds", "--poll-seconds", "--threads", "--exit-when-idle"})
+        if (api && line.given(flag))
+            return line.fail(std::string(flag) + " is a worker's flag; the API server does not run runs");
+    for (const char *flag : {"--listen", "--max-request-mb", "--http-threads", "--allow-endpoints"})
+        if (worker && line.given(flag))
+            return line.fail(std::string(flag) + " is the API server's flag (serve --api)");
     setupLogging(verbose);
     if (api) {
         ApiServerConfig config;
+        if (allowEndpoints)
+            for (const std::string &url : splitList(*allowEndpoints)) {
+                if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+                    return line.fail("--allow-endpoints takes URLs (http:// or https://), got '" + url + "'");
+                config.allowedEndpoints.push_back(url);
+            }
         if (listen) {
             auto where = parseListen(*listen);
             if (!where)

@@ -40,4 +40,12 @@ bool isRetryable(const Error &error)
     }
 }
 
+std::optional<ErrorKind> errorKindFromName(const std::string &name)
+{
+    for (int k = 0; k <= static_cast<int>(ErrorKind::Internal); ++k)
+        if (name == errorKindName(static_cast<ErrorKind>(k)))
+            return static_cast<ErrorKind>(k);
+    return std::nullopt;
+}
+
 } // namespace prism

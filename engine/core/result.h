@@ -28,6 +28,8 @@ enum class ErrorKind {
 };
 
 const char *errorKindName(ErrorKind kind);
+// The kind errorKindName names; nothing for another text.
+std::optional<ErrorKind> errorKindFromName(const std::string &name);
 
 struct Error {
     ErrorKind kind = ErrorKind::Internal;

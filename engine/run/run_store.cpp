@@ -96,14 +96,6 @@ std::string hostName()
     return host;
 }
 
-std::optional<ErrorKind> errorKindFromName(const std::string &name)
-{
-    for (int k = 0; k <= static_cast<int>(ErrorKind::Internal); ++k)
-        if (name == errorKindName(static_cast<ErrorKind>(k)))
-            return static_cast<ErrorKind>(k);
-    return std::nullopt;
-}
-
 std::string responseToJsonText(const ChatResponse &r)
 {
     Json j = Json::object();
@@ -513,9 +505,9 @@ Result<CancelRequest> RunStore::requestCancel(const std::string &runId)
         result = CancelRequest::Cancelled;
         if (auto r = m_db->exec("DELETE FROM run_queue WHERE run_id = ?", {runId}); !r)
             return storeError("cancel", r.error());
-        if (auto r =
-                m_db->exec("UPDATE runs SET status = ?, stop_reason = ? WHERE id = ?",
-                           {std::string(runStatusName(RunStatus::Cancelled)), StopReason::cancelled().text(), runId});
+        if (auto r = m_db->exec(
+                "UPDATE runs SET status = ?, stop_reason = ?, finished_at = ? WHERE id = ?",
+                {std::string(runStatusName(RunStatus::Cancelled)), StopReason::cancelled().text(), isoNowUtc(), runId});
             !r)
             return storeError("cancel", r.error());
         return {};
@@ -796,6 +788,28 @@ Result<void> RunStore::finishRun(const std::string &runId, RunStatus status, con
                                     optionalReal(bestScore), encodePayload(summary), isoNowUtc(), runId});
         !r)
         return storeError("run update", r.error());
+    return {};
+}
+
+Result<void> RunStore::importRun(const RunRecord &run)
+{
+    std::lock_guard lock(m_mutex);
+    const std::string summary = run.summary ? encodePayload(*run.summary) : std::string();
+    auto r = m_db->execDurable(
+        "INSERT INTO runs (id, created_at, finished_at, study_name, study_path, study_json, optimizer,"
+        " optimizer_config, options, seed, status, stop_reason, baseline_score, best_score, sessions, summary, owner)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status,"
+        " stop_reason = excluded.stop_reason, baseline_score = excluded.baseline_score,"
+        " best_score = excluded.best_score, sessions = excluded.sessions, summary = excluded.summary,"
+        " owner = excluded.owner",
+        {run.id, run.createdAt, run.finishedAt.empty() ? SqlParam() : SqlParam(run.finishedAt), run.studyName,
+         run.studyPath, run.studyJson, run.optimizer, run.optimizerConfigJson, run.optionsJson,
+         static_cast<long long>(run.seed), std::string(runStatusName(run.status)), run.stopReason.text(),
+         optionalReal(run.baselineScore), optionalReal(run.bestScore), static_cast<long long>(run.sessions),
+         summary.empty() ? SqlParam() : SqlParam(summary), run.owner});
+    if (!r)
+        return storeError("run import", r.error());
     return {};
 }
 

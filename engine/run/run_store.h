@@ -204,6 +204,11 @@ public:
                            std::optional<double> baselineScore, std::optional<double> bestScore,
                            const RunFinishedEvent &summary);
     Result<void> setArtifact(const std::string &runId, const std::string &artifactJson);
+    // Writes a run another store holds (a team server's, mirrored by the
+    // studio): the row as given, or its status, scores and summary when the
+    // id is here already. Events, ledger rows and the artifact follow
+    // through appendEvent, appendLedger and setArtifact.
+    Result<void> importRun(const RunRecord &run);
     // Sets the status only (e.g. "failed" when a run could not start).
     Result<void> setStatus(const std::string &runId, RunStatus status, const StopReason &stopReason);
 

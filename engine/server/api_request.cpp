@@ -1,6 +1,9 @@
 #include "server/api_request.h"
 
+#include "core/input_file.h"
 #include "core/json_reader.h"
+#include "core/study.h"
+#include "lm/openai_client.h"
 #include "server/upload.h"
 
 #include <nlohmann/json.hpp>
@@ -99,6 +102,100 @@ Result<CreateRunRequest> parseCreateRunRequest(std::string_view body)
         return files.error();
     request.warnings = reader.warnings();
     return request;
+}
+
+namespace {
+
+Json settingsJson(const RunSettings &settings)
+{
+    Json j = Json::object();
+    if (settings.optimizer)
+        j["optimizer"] = *settings.optimizer;
+    if (settings.autoMode)
+        j["auto"] = *settings.autoMode;
+    if (settings.seed)
+        j["seed"] = *settings.seed;
+    if (settings.threads)
+        j["threads"] = *settings.threads;
+    j["compare_on_test"] = settings.compareOnTest;
+    j["use_cache"] = settings.lm.useCache;
+    const Budget &b = settings.lm.budget;
+    Json budget = Json::object();
+    if (b.maxCalls)
+        budget["calls"] = *b.maxCalls;
+    if (b.maxTokens)
+        budget["tokens"] = *b.maxTokens;
+    if (b.maxDollars)
+        budget["dollars"] = *b.maxDollars;
+    if (b.maxWallSeconds)
+        budget["seconds"] = *b.maxWallSeconds;
+    if (!budget.empty())
+        j["budget"] = budget;
+    return j;
+}
+
+} // namespace
+
+Result<void> checkUploadedStudy(const Study &study, const std::map<std::string, std::string> &files,
+                                const std::vector<std::string> &allowedEndpoints)
+{
+    const std::pair<const char *, const std::optional<DatasetSource> *> splits[] = {
+        {"train", &study.data.train}, {"val", &study.data.val}, {"test", &study.data.test}};
+    for (const auto &[split, source] : splits)
+        if (*source && !files.count((*source)->path))
+            return Error::make(ErrorKind::Config, std::string("study: data.") + split + ".path \"" + (*source)->path
+                                                      + "\" is not one of the uploaded files; upload it in \"files\""
+                                                        " under that path");
+    const std::pair<const char *, const ModelConfig *> models[] = {{"task", &study.taskModel},
+                                                                   {"proposer", &study.proposerModel},
+                                                                   {"reflection", &study.reflectionModel},
+                                                                   {"judge", &study.judgeModel}};
+    for (const auto &[role, entry] : models)
+        for (const ModelConfig &endpoint : endpointConfigs(*entry)) {
+            if (endpoint.provider == Provider::SimLm)
+                continue;
+            const char *own = endpoint.provider == Provider::Anthropic ? kAnthropicBaseUrl : kOpenAiBaseUrl;
+            const std::string url = baseUrlOr(endpoint.baseUrl, own);
+            bool allowed = url == own;
+            for (const std::string &prefix : allowedEndpoints)
+                allowed = allowed || (!prefix.empty() && url.rfind(prefix, 0) == 0);
+            if (!allowed)
+                return Error::make(ErrorKind::Config,
+                                   std::string("study: models.") + role + " sends the workers' key to " + url
+                                       + ", which this server does not allow (the providers' own URLs and"
+                                         " prism serve --api --allow-endpoint URL are)");
+        }
+    return {};
+}
+
+Result<std::string> createRunRequestBody(const Study &input, const RunSettings &settings)
+{
+    Study study = input;
+    Json files = Json::object();
+    const std::pair<const char *, std::optional<DatasetSource> *> splits[] = {
+        {"train", &study.data.train}, {"val", &study.data.val}, {"test", &study.data.test}};
+    for (const auto &[split, source] : splits) {
+        if (!*source)
+            continue;
+        const std::string path = (*source)->path;
+        auto text = readInputFile(study.resolvePath(path), ReadLimit{study.data.limits.maxFileBytes, "a data file",
+                                                                     "data.max_file_bytes in the study"});
+        if (!text)
+            return text.error();
+        std::string uploaded = path;
+        if (!checkUploadPath(path)) {
+            const auto dot = path.rfind('.');
+            const std::string ext = dot == std::string::npos ? "" : path.substr(dot);
+            uploaded = std::string("data/") + split + (checkUploadPath("x" + ext) ? ext : std::string());
+        }
+        (*source)->path = uploaded;
+        files[uploaded] = text.value();
+    }
+    Json body = Json::object();
+    body["study"] = Json::parse(studyToJsonText(study));
+    body["files"] = files;
+    body["settings"] = settingsJson(settings);
+    return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 } // namespace prism

@@ -31,3 +31,23 @@ struct CreateRunRequest {
 Result<CreateRunRequest> parseCreateRunRequest(std::string_view body);
 
 } // namespace prism
+
+namespace prism {
+
+struct Study;
+
+// What an uploaded study may touch on the machines that run it: its data
+// paths must be files uploaded with it (no path on the server's disk is read),
+// and every model endpoint must be a provider's own URL or start with one of
+// `allowedEndpoints` (the server's --allow-endpoint): the workers' keys go
+// only where the team said. A Config error names the path or the URL.
+Result<void> checkUploadedStudy(const Study &study, const std::map<std::string, std::string> &files,
+                                const std::vector<std::string> &allowedEndpoints);
+
+// The POST /v1/runs body for a study on this machine: the study, its data
+// files read from disk (a relative path is kept; any other becomes
+// "data/<split>.<ext>" in the uploaded study), and the settings the server
+// reads back. An Io error names a data file that cannot be read.
+Result<std::string> createRunRequestBody(const Study &study, const RunSettings &settings);
+
+} // namespace prism

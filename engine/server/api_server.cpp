@@ -76,6 +76,7 @@ Json runJson(const RunRecord &run, bool detail)
            {"has_artifact", run.hasArtifact},
            {"sessions", run.sessions}};
     if (detail) {
+        j["study"] = parsedOrText(run.studyJson);
         j["optimizer_config"] = parsedOrText(run.optimizerConfigJson);
         j["summary"] = run.summary ? Json::parse(payloadToJson(EventPayload(*run.summary)).dump()) : Json();
     }
@@ -139,6 +140,7 @@ struct ApiServer::Impl {
     void getTrials(const httplib::Request &req, httplib::Response &res);
     void getLedger(const httplib::Request &req, httplib::Response &res);
     void streamEvents(const httplib::Request &req, httplib::Response &res);
+    void sendEventBatch(const RunRecord &run, std::uint64_t after, httplib::Response &res);
 };
 
 std::optional<std::string> ApiServer::Impl::team(const httplib::Request &req, httplib::Response &res)
@@ -193,6 +195,8 @@ Result<std::string> ApiServer::Impl::enqueueUpload(CreateRunRequest &request, st
     auto study = studyFromJsonText(request.studyText, "study", &warnings);
     if (!study)
         return study.error();
+    if (auto valid = checkUploadedStudy(study.value(), request.files, config.allowedEndpoints); !valid)
+        return valid.error();
     if (auto valid = checkRunSettings(study.value(), request.settings); !valid)
         return valid.error();
     // The data is loaded and checked here, from the uploaded files, as
@@ -401,6 +405,11 @@ void ApiServer::Impl::streamEvents(const httplib::Request &req, httplib::Respons
                                  + from.substr(0, 40) + "\"");
         after = *seq;
     }
+    // A client that polls (the studio's mirror) asks for JSON: the events
+    // there are now, at once.
+    const std::string accept = req.get_header_value("Accept");
+    if (accept.find("application/json") != std::string::npos && accept.find("text/event-stream") == std::string::npos)
+        return sendEventBatch(run.value(), after, res);
     auto last = std::make_shared<std::uint64_t>(after);
     const std::string runId = run->id;
     res.set_header("Cache-Control", "no-cache");
@@ -426,6 +435,21 @@ void ApiServer::Impl::streamEvents(const httplib::Request &req, httplib::Respons
             sink.done();
         return true;
     });
+}
+
+void ApiServer::Impl::sendEventBatch(const RunRecord &run, std::uint64_t after, httplib::Response &res)
+{
+    auto events = store->events(run.id, after);
+    if (!events)
+        return sendEngineError(res, events.error());
+    Json list = Json::array();
+    std::uint64_t last = after;
+    for (const RunEvent &event : events.value()) {
+        list.push_back(Json::parse(toJsonLine(event)));
+        last = event.seq;
+    }
+    // The status read before the events: "finished" means these are all.
+    sendJson(res, 200, Json{{"events", list}, {"status", runStatusName(run.status)}, {"last_seq", last}});
 }
 
 void ApiServer::Impl::routes()

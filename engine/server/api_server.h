@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace prism {
 
@@ -24,7 +25,10 @@ struct ApiServerConfig {
     int eventPollMs = 200;         // how often watched runs are read for new events
     int streamKeepAliveMs = 15000; // a comment line on a quiet event stream
     std::string uploadDir;         // where uploaded studies are checked before they are queued
-    MetricFactory metricFactory;   // as the CLI's: the metric of an uploaded study is built to check it
+    // Model URLs (prefixes) an uploaded study may send the workers' keys to,
+    // besides the providers' own.
+    std::vector<std::string> allowedEndpoints;
+    MetricFactory metricFactory; // as the CLI's: the metric of an uploaded study is built to check it
 };
 
 class ApiServer {

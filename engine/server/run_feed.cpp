@@ -56,6 +56,13 @@ void RunFeeds::refresh(const std::string &runId)
     std::lock_guard lock(m_mutex);
     if (!run || !events) {
         feed->error = run ? events.error() : run.error();
+    } else if (feed->loaded && runIsOver(feed->status) && !runIsOver(run->status)) {
+        // Resumed: it may replay and rewrite events after its stop, so the
+        // feed starts over from the store (clients keep their own place).
+        feed->events.clear();
+        feed->lastSeq = 0;
+        feed->loaded = false;
+        feed->status = run->status;
     } else {
         feed->error.reset();
         feed->status = run->status;
@@ -84,7 +91,7 @@ void RunFeeds::poll()
                 it = m_feeds.erase(it);
                 continue;
             }
-            if (feed.watchers > 0 && !(feed.loaded && runIsOver(feed.status)))
+            if (feed.watchers > 0)
                 watched.push_back(it->first);
             ++it;
         }
@@ -98,20 +105,27 @@ void RunFeeds::poll()
 RunFeeds::Batch RunFeeds::next(const std::string &runId, std::uint64_t afterSeq, std::chrono::milliseconds wait)
 {
     std::shared_ptr<Feed> feed;
-    bool fresh = false;
+    bool readNow = false;
     {
         std::lock_guard lock(m_mutex);
         auto &slot = m_feeds[runId];
-        if (!slot) {
+        if (!slot)
             slot = std::make_shared<Feed>();
-            fresh = true;
-        }
         feed = slot;
         ++feed->watchers;
         feed->lastWatched = std::chrono::steady_clock::now();
+        // A new feed is read at once, and so is one that says the run is
+        // over (it may have been resumed since): neither waits a tick.
+        readNow = !feed->loaded || runIsOver(feed->status);
     }
-    if (fresh)
-        refresh(runId); // the first client of a run does not wait a tick
+    if (readNow)
+        refresh(runId);
+    {
+        std::lock_guard lock(m_mutex);
+        readNow = !feed->loaded && !feed->error; // reset by a resume: read it again from the start
+    }
+    if (readNow)
+        refresh(runId);
     std::unique_lock lock(m_mutex);
     const auto ready = [&] {
         return m_stop || feed->error || (feed->loaded && (feed->lastSeq > afterSeq || runIsOver(feed->status)));

@@ -5,6 +5,12 @@
 #include "pg_test_db.h"
 
 #include "core/pg_db.h"
+#include "core/study.h"
+#include "events/event_codec.h"
+#include "run/run_store.h"
+#include "server/api_client.h"
+#include "server/api_request.h"
+#include "server/run_mirror.h"
 #include "server/team_store.h"
 #include "sim/sim_server.h"
 #include "sim/simlm.h"
@@ -45,7 +51,9 @@ public:
         fs::remove_all(m_dir);
         fs::create_directories(m_dir);
         m_started = m_sim.start().ok();
-        std::vector<std::string> args = {"serve", "--api", "--store", url, "--listen", "127.0.0.1:0"};
+        // The model the studies use is the only endpoint besides the providers' own.
+        std::vector<std::string> args = {"serve",    "--api",       "--store",           url,
+                                         "--listen", "127.0.0.1:0", "--allow-endpoints", m_sim.baseUrl()};
         args.insert(args.end(), apiArgs.begin(), apiArgs.end());
         m_api = spawnPrism(args, m_dir / "api-data", m_dir / "api.log");
         for (int i = 0; i < 400 && m_port == 0; ++i) {
@@ -66,6 +74,7 @@ public:
         fs::remove_all(m_dir);
     }
     bool ready() const { return m_started && m_port > 0; }
+    int port() const { return m_port; }
     const fs::path &dir() const { return m_dir; }
     std::string apiLog() const { return fileText(m_dir / "api.log"); }
     std::unique_ptr<httplib::Client> client() const
@@ -467,6 +476,14 @@ TEST(ApiInput, MalformedWrongAndOversizedRequestsGetA4xxWithCodeAndMessage)
         {with("/settings/threads", 0), 422, "invalid_request", "settings.threads"},
         {with("/settings/budget", json{{"calls", 0.5}}), 422, "invalid_request", "settings.budget.calls"},
         {unknownOptimizer.dump(), 422, "invalid_request", "annealing"},
+        // Nothing on the server's disk is read, and the workers' keys go only where the server allows.
+        {with("/study/data/train/path", "/etc/passwd"), 422, "invalid_request", "not one of the uploaded files"},
+        {with("/study/data/test/path", "../moderation/test.jsonl"), 422, "invalid_request", "data.test.path"},
+        {with("/study/models/task/base_url", "http://collector.example:9/v1"), 422, "invalid_request",
+         "sends the workers' key to http://collector.example:9/v1"},
+        {with("/study/models/proposer",
+              json{{"provider", "anthropic"}, {"model", "m"}, {"base_url", "http://10.0.0.9/v1"}}),
+         422, "invalid_request", "models.proposer"},
         {std::string(2 * 1024 * 1024, ' '), 413, "too_large", "1048576"},
     };
     for (const auto &[body, status, errorCode, says] : cases) {
@@ -528,4 +545,90 @@ TEST(ApiRuns, CancelStopsAQueuedOrRunningRunAndResumeFinishesItWithTheSameArtifa
     EXPECT_EQ(paidTwice(ledger), 0);
     auto [runCode, run] = get(*c, "/v1/runs/" + id, token);
     EXPECT_EQ(run["sessions"], 2);
+}
+
+TEST(ApiMirror, AStudioMirrorOfAServerRunHoldsTheSameEventsTrialsLedgerAndArtifactAsTheServer)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "mirror", 30);
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+
+    // The body the studio sends: a study file on this machine, with its data
+    // files at an absolute path (uploaded as data/train.jsonl).
+    const fs::path local = world.dir() / "mine";
+    fs::create_directories(local);
+    json study = world.study();
+    study["data"]["train"]["path"] = (fs::path(PRISM_SAMPLES_DIR) / "moderation" / "train.jsonl").string();
+    std::ofstream(local / "study.prism.json") << study.dump(2);
+    fs::copy(fs::path(PRISM_SAMPLES_DIR) / "moderation" / "test.jsonl", local / "test.jsonl");
+    auto loaded = loadStudy((local / "study.prism.json").string());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    RunSettings settings;
+    settings.seed = 4;
+    auto body = createRunRequestBody(loaded.value(), settings);
+    ASSERT_TRUE(body.ok()) << body.error().message;
+    EXPECT_TRUE(json::parse(body.value())["files"].contains("data/train.jsonl"));
+
+    auto client = ApiClient::connect("http://127.0.0.1:" + std::to_string(world.port()), token);
+    ASSERT_TRUE(client.ok()) << client.error().message;
+    auto created = client.value()->postJson("/v1/runs", body.value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const std::string id = created.value()["id"];
+
+    auto mirrorStore = RunStore::open((world.dir() / "mirror.sqlite").string());
+    ASSERT_TRUE(mirrorStore.ok());
+    RunMirror mirror(client.value(), mirrorStore.value());
+    const pid_t worker = spawnWorker(world.dir() / "worker", url, world.dir() / "worker.log");
+    // Synced while the run goes on: each event arrives once, in order.
+    std::uint64_t lastSeen = 0;
+    bool ended = false;
+    int syncsWithEvents = 0;
+    for (int i = 0; i < 3000 && !ended; ++i) {
+        auto changes = mirror.sync();
+        ASSERT_TRUE(changes.ok()) << changes.error().message;
+        for (const auto &change : changes.value()) {
+            ASSERT_EQ(change.runId, id);
+            syncsWithEvents += change.events.empty() ? 0 : 1;
+            for (const RunEvent &event : change.events)
+                EXPECT_EQ(event.seq, ++lastSeen);
+            ended = ended || change.ended;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(ended);
+    EXPECT_GT(syncsWithEvents, 2); // it was followed live, not copied once at the end
+    ASSERT_EQ(waitExit(worker, std::chrono::seconds(60)), 0);
+    // A further sync finds nothing new.
+    auto again = mirror.sync();
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->empty());
+
+    auto server = RunStore::open(url, StoreAccess::ReadOnly);
+    ASSERT_TRUE(server.ok());
+    RunStore &a = *server.value();
+    RunStore &b = *mirrorStore.value();
+    auto eventsA = a.events(id), eventsB = b.events(id);
+    ASSERT_TRUE(eventsA.ok() && eventsB.ok());
+    ASSERT_EQ(eventsA->size(), eventsB->size());
+    for (std::size_t i = 0; i < eventsA->size(); ++i)
+        EXPECT_EQ(toJsonLine((*eventsA)[i]), toJsonLine((*eventsB)[i]));
+    EXPECT_EQ(a.trials(id).value(), b.trials(id).value());
+    EXPECT_EQ(a.artifact(id).value(), b.artifact(id).value());
+    EXPECT_FALSE(b.artifact(id).value().empty());
+    auto totalsA = a.ledgerTotals(id).value(), totalsB = b.ledgerTotals(id).value();
+    EXPECT_EQ(totalsA.total.calls, totalsB.total.calls);
+    EXPECT_EQ(totalsA.total.promptTokens, totalsB.total.promptTokens);
+    auto runA = a.loadRun(id).value(), runB = b.loadRun(id).value();
+    EXPECT_EQ(runB.status, RunStatus::Finished);
+    EXPECT_EQ(runB.bestScore, runA.bestScore);
+    EXPECT_EQ(runB.baselineScore, runA.baselineScore);
+    EXPECT_TRUE(runB.summary.has_value());
+
+    // A token that is not the team's cannot connect.
+    auto stranger = ApiClient::connect("http://127.0.0.1:" + std::to_string(world.port()), "prism_nope");
+    ASSERT_TRUE(stranger.ok());
+    auto refused = stranger.value()->getJson("/v1/runs");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::Auth);
 }
