@@ -67,3 +67,11 @@ target_compile_definitions(test_newstudywizard PRIVATE PRISM_CLI_BINARY="$<TARGE
 add_dependencies(test_newstudywizard prism)
 # Issue 14's journey: a CSV through the wizard, a run, a trace, the playground, the grid, the report.
 prism_add_ui_test(test_journey_data SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_journey_data.cpp)
+
+# The studio attached to a team server: needs the PostgreSQL test cluster and
+# the `prism` CLI (the API server and a worker run as processes).
+prism_add_ui_test(test_server_studio SOURCES ${CMAKE_CURRENT_LIST_DIR}/ui/test_server_studio.cpp LABELS pg)
+target_compile_definitions(test_server_studio PRIVATE PRISM_CLI_BINARY="$<TARGET_FILE:prism>")
+add_dependencies(test_server_studio prism)
+set_property(TEST test_server_studio APPEND PROPERTY ENVIRONMENT "PRISM_TEST_PG_STATE=${PRISM_PG_STATE}")
+set_tests_properties(test_server_studio PROPERTIES FIXTURES_REQUIRED postgres)

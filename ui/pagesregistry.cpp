@@ -19,13 +19,17 @@
 #include "pages/playgroundpage.h"
 #include "pages/runpage.h"
 #include "pages/signaturepage.h"
+#include "server/connectdialog.h"
+#include "server/serversession.h"
 #include "widgets/icons.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
+#include <QTimer>
 
 namespace {
 
@@ -82,9 +86,119 @@ void connectRunChoice(MainWindow *window, MonitorPage *monitor, HistoryPage *his
         });
 }
 
+// Replaces the window with one attached to `server` (or a local one when it
+// is null), on the same study file. Refused while this window runs a run or
+// holds unsaved changes.
+void switchWindow(MainWindow *window, EngineBridge *bridge, std::shared_ptr<ServerSession> server)
+{
+    if (bridge->isRunning() && !bridge->isRemote()) {
+        QMessageBox::information(
+            window, QObject::tr("Run under way"),
+            QObject::tr("Run %1 is under way in this window; wait for it or cancel it first.").arg(bridge->runId()));
+        return;
+    }
+    if (window->document()->isModified()) {
+        QMessageBox::information(window, QObject::tr("Unsaved study"),
+                                 QObject::tr("Save the study first: the new window opens it from its file."));
+        return;
+    }
+    auto *next = new MainWindow;
+    next->setAttribute(Qt::WA_DeleteOnClose);
+    registerPages(next, std::move(server));
+    next->show();
+    const QString path = window->document()->path();
+    if (!path.isEmpty())
+        next->openStudy(path);
+    else
+        next->openLastOrSample();
+    window->close();
+}
+
+void addServerMenu(MainWindow *window, EngineBridge *bridge, const std::shared_ptr<ServerSession> &server)
+{
+    QMenu *file = nullptr;
+    for (QAction *action : window->menuBar()->actions())
+        if (action->menu() && action->menu()->title().contains(QStringLiteral("File")))
+            file = action->menu();
+    if (!file)
+        return;
+    QAction *quit = file->actions().isEmpty() ? nullptr : file->actions().last();
+    QAction *connectAction = new QAction(QObject::tr("Connect to &Server\u2026"), window);
+    connectAction->setObjectName(QStringLiteral("connectToServer"));
+    QObject::connect(connectAction, &QAction::triggered, window, [window, bridge] {
+        ConnectDialog dialog(window);
+        if (dialog.exec() == QDialog::Accepted)
+            switchWindow(window, bridge, dialog.session());
+    });
+    file->insertAction(quit, connectAction);
+    if (server) {
+        QAction *disconnect = new QAction(QObject::tr("&Disconnect from Server"), window);
+        disconnect->setObjectName(QStringLiteral("disconnectFromServer"));
+        QObject::connect(disconnect, &QAction::triggered, window,
+                         [window, bridge] { switchWindow(window, bridge, nullptr); });
+        file->insertAction(quit, disconnect);
+    }
+    file->insertSeparator(quit);
+}
+
+// The server's runs change under the pages: History follows the mirror, and
+// the status bar says where the runs are and whether the server answers.
+void followServer(MainWindow *window, HistoryPage *history, const std::shared_ptr<ServerSession> &server)
+{
+    auto *where = new QLabel(window);
+    where->setObjectName(QStringLiteral("serverStatus"));
+    window->statusBar()->addPermanentWidget(where);
+    auto *timer = new QTimer(window);
+    auto seen = std::make_shared<unsigned long long>(~0ULL);
+    QObject::connect(timer, &QTimer::timeout, window, [server, history, where, seen] {
+        const QString problem = server->problem();
+        where->setText(problem.isEmpty() ? QObject::tr("Team server %1").arg(server->url())
+                                         : QObject::tr("Team server %1: %2").arg(server->url(), problem));
+        if (server->generation() != *seen) {
+            *seen = server->generation();
+            history->refresh();
+        }
+    });
+    timer->start(500);
+}
+
+// History's buttons: open a run in the Monitor (following a server run that
+// goes on), compare it with its baseline or with another run.
+void connectHistory(MainWindow *window, HistoryPage *history, MonitorPage *monitor, ComparePage *compare,
+                    EngineBridge *bridge, const std::shared_ptr<prism::RunStore> &reader)
+{
+    QObject::connect(
+        history, &HistoryPage::openRunRequested, window, [window, monitor, bridge, reader](const QString &runId) {
+            QString error;
+            if (!monitor->loadRun(runId, &error)) {
+                QMessageBox::warning(window, QObject::tr("Open run"), error);
+                return;
+            }
+            // A server run that goes on: the monitor follows it from where the mirror is.
+            auto record = reader->loadRun(runId.toStdString());
+            const bool goesOn =
+                record && (record->status == prism::RunStatus::Running || record->status == prism::RunStatus::Queued);
+            if (bridge->isRemote() && goesOn && !bridge->isRunning()) {
+                bridge->follow(runId, monitor->lastSeq());
+                monitor->continueLive();
+            }
+            window->showPage(QObject::tr("Monitor"));
+        });
+    QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window,
+                     [window, compare](const QString &runId) {
+                         window->showPage(QObject::tr("Compare"));
+                         compare->compareRunWithBaseline(runId);
+                     });
+    QObject::connect(history, &HistoryPage::compareRunsRequested, window,
+                     [window, compare](const QString &a, const QString &b) {
+                         window->showPage(QObject::tr("Compare"));
+                         compare->compareRuns(a, b);
+                     });
+}
+
 } // namespace
 
-void registerPages(MainWindow *window)
+void registerPages(MainWindow *window, std::shared_ptr<ServerSession> server)
 {
     StudyDocument *doc = window->document();
     window->addPage(QObject::tr("Dataset"), new DatasetPage(doc), studioIcon(QStringLiteral("dataset")));
@@ -94,13 +208,14 @@ void registerPages(MainWindow *window)
     window->addPage(QObject::tr("Metric"), metric, studioIcon(QStringLiteral("metric")));
     window->addPage(QObject::tr("Models"), new ModelsPage(doc), studioIcon(QStringLiteral("models")));
 
-    std::shared_ptr<prism::RunStore> store = openRunStore(window);
+    std::shared_ptr<prism::RunStore> store = server ? server->mirror() : openRunStore(window);
     if (!store)
         return; // the warning said why; the run pages need a store
 
     std::shared_ptr<prism::RunStore> reader = openReader(store);
     auto *bridge = new EngineBridge(store, window);
     bridge->setReader(reader);
+    bridge->setServer(server);
     auto *run = new RunPage(doc, bridge);
     auto *monitor = new MonitorPage;
     auto *compare = new ComparePage(doc);
@@ -156,25 +271,13 @@ void registerPages(MainWindow *window)
                      [window, spend] { window->setSpendText(spend->statusText(), spend->toolTip()); });
     window->setSpendText(spend->statusText(), spend->toolTip());
 
-    QObject::connect(history, &HistoryPage::openRunRequested, window, [window, monitor](const QString &runId) {
-        QString error;
-        if (!monitor->loadRun(runId, &error)) {
-            QMessageBox::warning(window, QObject::tr("Open run"), error);
-            return;
-        }
-        window->showPage(QObject::tr("Monitor"));
-    });
     connectRunChoice(window, monitor, history, bridge);
-    QObject::connect(history, &HistoryPage::compareWithBaselineRequested, window,
-                     [window, compare](const QString &runId) {
-                         window->showPage(QObject::tr("Compare"));
-                         compare->compareRunWithBaseline(runId);
-                     });
-    QObject::connect(history, &HistoryPage::compareRunsRequested, window,
-                     [window, compare](const QString &a, const QString &b) {
-                         window->showPage(QObject::tr("Compare"));
-                         compare->compareRuns(a, b);
-                     });
+    addServerMenu(window, bridge, server);
+    if (server) {
+        history->setSourceName(QObject::tr("the team server %1").arg(server->url()));
+        followServer(window, history, server);
+    }
+    connectHistory(window, history, monitor, compare, bridge, reader);
 
     // The same exports as the Export page, from the menu bar.
     QMenu *exportMenu = new QMenu(QObject::tr("E&xport"), window);

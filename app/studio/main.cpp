@@ -1,6 +1,7 @@
 // prism-studio [STUDY] [--sample NAME]: the desktop app. Wiring only.
 #include "mainwindow.h"
 #include "pagesregistry.h"
+#include "server/serversession.h"
 #include "studiostyle.h"
 #include "studydocument.h"
 
@@ -16,6 +17,10 @@ struct Options {
     QCommandLineParser parser;
     QCommandLineOption sample{QStringLiteral("sample"),
                               QStringLiteral("Open a bundled sample as a new, unsaved study."), QStringLiteral("NAME")};
+    QCommandLineOption server{QStringLiteral("server"),
+                              QStringLiteral("Attach to a team server (its token in $PRISM_SERVER_TOKEN): runs start "
+                                             "there and History shows the team's runs."),
+                              QStringLiteral("URL")};
 
     Options()
     {
@@ -25,6 +30,7 @@ struct Options {
         sample.setDescription(QStringLiteral("Open a bundled sample (%1) as a new, unsaved study.")
                                   .arg(StudyDocument::sampleNames().join(QStringLiteral(", "))));
         parser.addOption(sample);
+        parser.addOption(server);
         parser.addPositionalArgument(QStringLiteral("STUDY"),
                                      QStringLiteral("A .prism.json study to open (default: the last one)."),
                                      QStringLiteral("[STUDY]"));
@@ -71,15 +77,28 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    std::shared_ptr<ServerSession> server;
+    if (options.parser.isSet(options.server)) {
+        auto connected =
+            ServerSession::connect(options.parser.value(options.server), qEnvironmentVariable("PRISM_SERVER_TOKEN"));
+        if (!connected) {
+            std::fprintf(stderr, "prism-studio: %s\n", connected.error().message.c_str());
+            return 3;
+        }
+        server = connected.value();
+    }
+
     applyStudioStyle(&app);
-    MainWindow window;
-    registerPages(&window);
-    window.show();
+    // On the heap: File > Connect to Server replaces the window with another.
+    auto *window = new MainWindow;
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    registerPages(window, std::move(server));
+    window->show();
     if (options.parser.isSet(options.sample))
-        window.openSample(options.parser.value(options.sample));
+        window->openSample(options.parser.value(options.sample));
     else if (!positional.isEmpty())
-        window.openStudy(positional.front());
+        window->openStudy(positional.front());
     else
-        window.openLastOrSample();
+        window->openLastOrSample();
     return app.exec();
 }

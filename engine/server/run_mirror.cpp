@@ -51,7 +51,7 @@ Result<RunRecord> recordFromJson(const Json &j)
     run.baselineScore = number(j, "baseline_score");
     run.bestScore = number(j, "best_score");
     run.sessions = static_cast<int>(whole(j, "sessions").value_or(1));
-    run.owner = "server";
+    run.owner = "team-server:0"; // another machine's process: not resumed from here
     if (j.contains("summary") && j["summary"].is_object()) {
         auto summary = payloadFromJson(EventType::RunFinished, nlohmann::ordered_json::parse(j["summary"].dump()), 0);
         if (summary)

@@ -3,6 +3,11 @@
 #include "qtconvert.h"
 
 #include "scripting/jsmetric.h"
+#include "server/api_client.h"
+#include "server/api_request.h"
+#include "server/serversession.h"
+
+#include <nlohmann/json.hpp>
 
 #include <QTimer>
 
@@ -63,8 +68,90 @@ std::unique_ptr<prism::RunController> EngineBridge::makeController()
     return controller;
 }
 
+void EngineBridge::setServer(std::shared_ptr<ServerSession> server)
+{
+    m_server = std::move(server);
+    // The mirror is synced four times a second; reading it faster shows nothing new.
+    if (m_server)
+        m_batchTimer->setInterval(250);
+}
+
+bool EngineBridge::startRemote(const prism::Study &study, const prism::RunSettings &settings, QString *error)
+{
+    auto body = prism::createRunRequestBody(study, settings);
+    auto created =
+        body ? m_server->client()->postJson("/v1/runs", body.value()) : prism::Result<prism::Json>(body.error());
+    if (!created) {
+        if (error)
+            *error = toQ(created.error().message);
+        return false;
+    }
+    const QString id = toQ(created.value().value("id", std::string()));
+    m_server->watch(id);
+    m_remoteActive = true;
+    m_remoteLastSeq = 0;
+    began(id, {});
+    return true;
+}
+
+bool EngineBridge::resumeRemote(const QString &runId, QString *error)
+{
+    auto resumed = m_server->client()->postJson("/v1/runs/" + toStd(runId) + "/resume", "");
+    if (!resumed) {
+        if (error)
+            *error = toQ(resumed.error().message);
+        return false;
+    }
+    m_server->watch(runId);
+    m_remoteActive = true;
+    m_remoteLastSeq = 0; // the listener sees the run from seq 1, as with a local resume
+    began(runId, {});
+    return true;
+}
+
+void EngineBridge::follow(const QString &runId, std::uint64_t afterSeq)
+{
+    if (!m_server || isRunning())
+        return;
+    m_server->watch(runId);
+    m_runId = runId;
+    m_remoteActive = true;
+    m_remoteLastSeq = afterSeq;
+    m_lastDollars = -1.0;
+    m_lastCalls = -1;
+    m_batchTimer->start();
+    m_spendTimer->start();
+}
+
+void EngineBridge::drainRemote()
+{
+    // Status before events: a run the mirror shows as over has all its events there.
+    auto run = reader().loadRun(toStd(m_runId));
+    auto events = reader().events(toStd(m_runId), m_remoteLastSeq);
+    if (!events)
+        return; // not mirrored yet, or a busy store: the next tick reads again
+    if (!events->empty()) {
+        m_remoteLastSeq = events->back().seq;
+        emit eventsArrived(events.value());
+    }
+    if (!run || run->status == prism::RunStatus::Running || run->status == prism::RunStatus::Queued)
+        return;
+    m_remoteActive = false;
+    m_batchTimer->stop();
+    m_spendTimer->stop();
+    pollSpend();
+    emit runFinished(m_runId, run->status, run->stopReason);
+}
+
 bool EngineBridge::start(const prism::Study &study, const prism::RunSettings &settings, QString *error)
 {
+    if (isRunning() && m_server) {
+        if (error)
+            *error = tr("Run %1 is still under way on the server; cancel it or wait for it to end.").arg(m_runId);
+        return false;
+    }
+    if (m_server)
+        return startRemote(study, settings, error);
     if (m_controller) {
         if (error)
             *error = tr("Run %1 is still under way; cancel it or wait for it to end.").arg(m_runId);
@@ -89,7 +176,9 @@ bool EngineBridge::start(const prism::Study &study, const prism::RunSettings &se
 
 bool EngineBridge::resume(const QString &runId, QString *error)
 {
-    if (m_controller) {
+    if (m_server && !isRunning())
+        return resumeRemote(runId, error);
+    if (isRunning()) {
         if (error)
             *error = tr("Run %1 is still under way; cancel it or wait for it to end.").arg(m_runId);
         return false;
@@ -145,10 +234,18 @@ void EngineBridge::cancel()
 {
     if (m_controller)
         m_controller->cancel();
+    if (m_server && m_remoteActive) {
+        // Asked of the worker that holds the run; the run's end arrives as its events do.
+        if (auto asked = m_server->client()->postJson("/v1/runs/" + toStd(m_runId) + "/cancel", ""); !asked)
+            qWarning("cancel of server run %s: %s", qPrintable(m_runId), asked.error().message.c_str());
+        m_server->syncSoon();
+    }
 }
 
 void EngineBridge::drain()
 {
+    if (m_remoteActive)
+        return drainRemote();
     if (!m_controller) {
         m_batchTimer->stop();
         return;

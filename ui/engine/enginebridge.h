@@ -13,6 +13,7 @@
 #include <vector>
 
 class QTimer;
+class ServerSession;
 
 // The studio's one door to runs: starts, resumes and cancels a
 // prism::RunController (at most one at a time) and turns the engine thread's
@@ -44,6 +45,15 @@ public:
     // writes. Without one, the run's store is read.
     void setReader(std::shared_ptr<prism::RunStore> reader) { m_reader = std::move(reader); }
 
+    // Attached to a team server: runs start, resume and cancel there, and
+    // their events come from the session's mirror (the store given above),
+    // read every batch interval, in the same signals as a local run's.
+    void setServer(std::shared_ptr<ServerSession> server);
+    bool isRemote() const { return m_server != nullptr; }
+    // A server run opened while it goes on (History): its events after
+    // afterSeq arrive as a live run's, then runFinished. No runStarted.
+    void follow(const QString &runId, std::uint64_t afterSeq);
+
     // Load errors (data, metric, models, optimizer knobs) come back in *error
     // and start no run. Refused while a run is under way.
     bool start(const prism::Study &study, const prism::RunSettings &settings, QString *error);
@@ -51,7 +61,7 @@ public:
     bool resume(const QString &runId, QString *error);
     // Returns at once; the run ends with stop reason "cancelled".
     void cancel();
-    bool isRunning() const { return m_controller != nullptr; }
+    bool isRunning() const { return m_controller != nullptr || m_remoteActive; }
     QString runId() const { return m_runId; } // the current or last run
     const prism::RunOutcome *lastOutcome() const { return m_outcome ? &*m_outcome : nullptr; }
 
@@ -75,6 +85,9 @@ private:
     std::unique_ptr<prism::RunController> makeController();
     void began(const QString &runId, std::vector<prism::RunEvent> storedLog);
     void drain();
+    void drainRemote();
+    bool startRemote(const prism::Study &study, const prism::RunSettings &settings, QString *error);
+    bool resumeRemote(const QString &runId, QString *error);
     void pollSpend();
 
     prism::RunStore &reader() const { return m_reader ? *m_reader : *m_store; }
@@ -91,6 +104,9 @@ private:
     std::shared_ptr<std::mutex> m_queueMutex = std::make_shared<std::mutex>();
     std::shared_ptr<std::vector<prism::RunEvent>> m_queue = std::make_shared<std::vector<prism::RunEvent>>();
     std::vector<prism::RunEvent> m_pendingLog; // a resumed run's stored events, delivered first
+    std::shared_ptr<ServerSession> m_server;
+    bool m_remoteActive = false;       // a server run is followed
+    std::uint64_t m_remoteLastSeq = 0; // the last event of it delivered
     double m_lastDollars = -1.0;
     long long m_lastCalls = -1;
 };

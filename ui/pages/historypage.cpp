@@ -205,9 +205,10 @@ void HistoryPage::refresh()
         onSelectionChanged();
         return;
     }
-    m_storeLabel->setText(tr("%1 in %2")
-                              .arg(countOf(static_cast<long long>(runs->size()), tr("run"), tr("runs")),
-                                   QDir::toNativeSeparators(toQ(m_store->path()))));
+    m_storeLabel->setText(
+        tr("%1 in %2")
+            .arg(countOf(static_cast<long long>(runs->size()), tr("run"), tr("runs")),
+                 m_sourceName.isEmpty() ? QDir::toNativeSeparators(toQ(m_store->path())) : m_sourceName));
     for (const prism::RunRecord &run : runs.value()) {
         QList<QStandardItem *> items;
         auto add = [&](const QString &text, bool right = false) {

@@ -47,6 +47,9 @@ public:
     ~HistoryPage() override;
 
     void setStore(std::shared_ptr<prism::RunStore> store);
+    // Where the runs are, as the header names it; empty = the store's path.
+    // A team server's mirror is named by the server's address.
+    void setSourceName(const QString &name) { m_sourceName = name; }
     // Re-reads the run list; the selection is kept where the runs still exist.
     void refresh();
 
@@ -94,6 +97,7 @@ private:
     QLabel *m_storeLabel = nullptr;
     QStandardItemModel *m_model = nullptr;
     QTableView *m_table = nullptr;
+    QString m_sourceName;
     QTextBrowser *m_details = nullptr;
     QPushButton *m_refresh = nullptr;
     QPushButton *m_open = nullptr;

@@ -478,6 +478,21 @@ void MonitorPage::beginRun(const QString &runId)
     updateHeader();
 }
 
+void MonitorPage::continueLive()
+{
+    m_live = true;
+    m_status.reset();
+    m_stopReason.reset();
+    m_cancel->setEnabled(true);
+    m_ledgerTimer.start();
+    updateHeader();
+}
+
+std::uint64_t MonitorPage::lastSeq() const
+{
+    return m_state.lastSeq();
+}
+
 void MonitorPage::logNote(const QString &text)
 {
     m_log->appendHtml(QStringLiteral("<span style='color:#7a8599'>[%1]</span> <span style='color:#3a6ec8'>%2</span>")

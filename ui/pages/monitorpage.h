@@ -64,6 +64,10 @@ public:
     // Shows a past run by replaying its stored events. False (and error says
     // which run and why) when there is no store or the run cannot be read.
     bool loadRun(const QString &runId, QString *error);
+    // After loadRun() of a run that goes on elsewhere (a team server's): the
+    // page is live again, folding the events that arrive after lastSeq().
+    void continueLive();
+    std::uint64_t lastSeq() const;
 
 signals:
     // The Cancel button of a live run (connected to EngineBridge::cancel).

@@ -978,12 +978,16 @@ void RunPage::refreshResumable()
             const std::string path = toStd(m_doc->path());
             const std::string name = m_doc->study().name;
             for (const prism::RunRecord &run : runs.value()) {
-                const bool ours = path.empty() ? run.studyPath.empty() && run.studyName == name : run.studyPath == path;
+                // A team server's runs carry no path of this machine: the study's name says.
+                const bool ours = m_bridge->isRemote() ? run.studyName == name
+                                  : path.empty()       ? run.studyPath.empty() && run.studyName == name
+                                                       : run.studyPath == path;
                 if (!ours)
                     continue;
                 // Only the newest run of the study: an older one was superseded.
                 // A run of another machine in a shared store may still be running there.
-                const bool elsewhere = store->isDatabase() && prism::runOwnerElsewhere(run.owner);
+                const bool elsewhere =
+                    (store->isDatabase() || m_bridge->isRemote()) && prism::runOwnerElsewhere(run.owner);
                 if (run.status == prism::RunStatus::Cancelled
                     || (run.status == prism::RunStatus::Running && !prism::runOwnerAlive(run.owner) && !elsewhere))
                     m_resumableRunId = toQ(run.id);
