@@ -5,6 +5,7 @@
 
 #include "core/paths.h"
 #include "core/pg_db.h"
+#include "lm/scheduler.h"
 #include "run/run_controller.h"
 #include "run/run_store.h"
 #include "server/api_server.h"
@@ -14,12 +15,15 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -28,7 +32,7 @@ namespace prism::cli {
 
 std::string serveUsage()
 {
-    return "usage: prism serve --worker [--store URL] [--lease-seconds S] [--poll-seconds S]\n"
+    return "usage: prism serve --worker [--store URL] [--runs N] [--lease-seconds S] [--poll-seconds S]\n"
            "                    [--threads N] [--exit-when-idle] [--verbose]\n"
            "       prism serve --api [--store URL] [--listen HOST:PORT] [--max-request-mb N]\n"
            "                    [--http-threads N] [--allow-endpoints URL,...] [--verbose]\n"
@@ -47,6 +51,8 @@ std::string serveUsage()
            "directory; other studies are read from the paths they were queued with.\n"
            "\n"
            "  --store URL         the store (default: $PRISM_STORE); a postgresql:// URL\n"
+           "  --runs N            runs at once (default 1); they share each endpoint's\n"
+           "                      max_concurrency and rate limits, which are this worker's\n"
            "  --lease-seconds S   how long a claim holds without renewal (default 30; renewed\n"
            "                      every S/3 seconds)\n"
            "  --poll-seconds S    how often an idle worker looks for work (default 2)\n"
@@ -91,6 +97,9 @@ struct WorkerOptions {
     double pollSeconds = 2.0;
     std::optional<int> threads;
     bool exitWhenIdle = false;
+    int runs = 1; // runs at once
+    // Shared by the runs of this worker: an endpoint's limits hold across them.
+    std::shared_ptr<Scheduler> scheduler;
 };
 
 // Renews the lease every third of it while the run goes on. A worker that
@@ -209,6 +218,7 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
     settings.threads = options.threads;
     settings.claimed = true;
     settings.baseDir = placed.value();
+    settings.scheduler = options.scheduler;
     if (auto started = controller.resume(runId, settings); !started)
         return fail(started.error().message);
     superviseRun(controller, *store, runId);
@@ -236,6 +246,49 @@ Result<std::string> storeLocation(const std::string &given)
 std::string redactedStore(const std::string &url)
 {
     return pg::isUrl(url) ? pg::displayUrl(url) : url;
+}
+
+// Claims runs while fewer than options.runs are under way, each on a thread
+// of its own with its own connection to the store; returns once stopped (or
+// idle, with --exit-when-idle) and every run under way has ended.
+void serveQueue(const std::shared_ptr<RunStore> &store, const std::string &me, const WorkerOptions &options)
+{
+    std::list<std::future<void>> active;
+    const auto reap = [&] {
+        active.remove_if(
+            [](std::future<void> &f) { return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+    };
+    while (!g_stopWorker.load()) {
+        reap();
+        if (static_cast<int>(active.size()) < options.runs) {
+            auto claimed = store->claimRun(me, options.leaseSeconds);
+            if (claimed && claimed.value()) {
+                const std::string runId = *claimed.value();
+                auto own = RunStore::open(store->location());
+                std::shared_ptr<RunStore> runStore = own ? own.value() : store;
+                active.push_back(std::async(std::launch::async,
+                                            [runStore, runId, me, &options] { workOn(runStore, runId, me, options); }));
+                continue;
+            }
+            if (!claimed) // the database is away: try again later
+                printError(claimed.error().message);
+        }
+        if (options.exitWhenIdle && active.empty()) {
+            auto waiting = store->queueLength();
+            if (waiting && waiting.value() == 0)
+                break;
+        }
+        for (double slept = 0; slept < options.pollSeconds && !g_stopWorker.load(); slept += 0.05) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            // A slot came free: look for the next run now.
+            if (std::any_of(active.begin(), active.end(), [](std::future<void> &f) {
+                    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+                }))
+                break;
+        }
+    }
+    for (auto &f : active)
+        f.wait();
 }
 
 // "a,b,c" -> {"a", "b", "c"}; empty items dropped.
@@ -367,7 +420,7 @@ int runServeCommand(const std::vector<std::string> &args)
         return tokenCommand({args.begin() + 1, args.end()});
     bool worker = false, api = false;
     std::optional<std::string> storePath, listen, allowEndpoints;
-    std::optional<double> lease, poll, maxRequestMb, httpThreads;
+    std::optional<double> lease, poll, maxRequestMb, httpThreads, runsAtOnce;
     RunFlags run;
     WorkerOptions options;
     bool verbose = false;
@@ -377,6 +430,7 @@ int runServeCommand(const std::vector<std::string> &args)
     line.text("--store", storePath);
     line.positiveNumber("--lease-seconds", lease);
     line.positiveNumber("--poll-seconds", poll);
+    line.positiveNumber("--runs", runsAtOnce);
     line.text("--listen", listen);
     line.positiveNumber("--max-request-mb", maxRequestMb);
     line.positiveNumber("--http-threads", httpThreads);
@@ -388,7 +442,7 @@ int runServeCommand(const std::vector<std::string> &args)
         return *stop;
     if (worker == api)
         return line.fail("serve needs one of --worker (run queued runs) or --api (the REST API)");
-    for (const char *flag : {"--lease-seconds", "--poll-seconds", "--threads", "--exit-when-idle"})
+    for (const char *flag : {"--lease-seconds", "--poll-seconds", "--threads", "--exit-when-idle", "--runs"})
         if (api && line.given(flag))
             return line.fail(std::string(flag) + " is a worker's flag; the API server does not run runs");
     for (const char *flag : {"--listen", "--max-request-mb", "--http-threads", "--allow-endpoints"})
@@ -424,6 +478,15 @@ int runServeCommand(const std::vector<std::string> &args)
     options.leaseSeconds = lease.value_or(30.0);
     options.pollSeconds = poll.value_or(2.0);
     options.threads = run.threads;
+    if (runsAtOnce) {
+        if (*runsAtOnce != static_cast<double>(static_cast<int>(*runsAtOnce)) || *runsAtOnce > 256)
+            return line.fail("--runs takes a whole number from 1 to 256");
+        options.runs = static_cast<int>(*runsAtOnce);
+    }
+    // One scheduler for every run of this worker: the study's max_concurrency
+    // and rate limits of an endpoint are this worker's, not each run's.
+    options.scheduler = std::make_shared<Scheduler>(1024);
+    options.scheduler->keepFirstLimits();
 
     auto store = openRunStore(storePath.value_or(""));
     if (!store) {
@@ -440,22 +503,7 @@ int runServeCommand(const std::vector<std::string> &args)
     std::signal(SIGINT, onWorkerSignal);
     std::signal(SIGTERM, onWorkerSignal);
     std::fprintf(stderr, "worker %s: serving the queue of %s\n", me.c_str(), store.value()->path().c_str());
-    while (!g_stopWorker.load()) {
-        auto claimed = store.value()->claimRun(me, options.leaseSeconds);
-        if (claimed && claimed.value()) {
-            workOn(store.value(), *claimed.value(), me, options);
-            continue;
-        }
-        if (!claimed) // the database is away: try again later
-            printError(claimed.error().message);
-        else if (options.exitWhenIdle) {
-            auto waiting = store.value()->queueLength();
-            if (waiting && waiting.value() == 0)
-                break;
-        }
-        for (double slept = 0; slept < options.pollSeconds && !g_stopWorker.load(); slept += 0.05)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    serveQueue(store.value(), me, options);
     std::fprintf(stderr, "worker %s: stopped\n", me.c_str());
     return ExitOk;
 }

@@ -149,9 +149,19 @@ void Scheduler::configureEndpoint(const std::string &endpoint, const EndpointLim
 {
     {
         std::lock_guard lock(m_mutex);
-        setLimitsLocked(endpointLocked(endpoint), limits);
+        Endpoint &e = endpointLocked(endpoint);
+        if (m_keepFirstLimits && e.configuredOnce)
+            return;
+        e.configuredOnce = true;
+        setLimitsLocked(e, limits);
     }
     m_slotFreed.notify_all();
+}
+
+void Scheduler::keepFirstLimits()
+{
+    std::lock_guard lock(m_mutex);
+    m_keepFirstLimits = true;
 }
 
 Result<Scheduler::Permit> Scheduler::acquire(const std::string &endpoint, long long estimatedTokens,

@@ -87,6 +87,10 @@ public:
     void setGlobalLimit(int limit);
     // Sets (or resets) the limits of an endpoint; unknown endpoints get the defaults.
     void configureEndpoint(const std::string &endpoint, const EndpointLimits &limits);
+    // Several runs of one process share this scheduler (a worker's --runs):
+    // an endpoint keeps the limits it was first given, so a run that starts
+    // later neither refills its rate buckets nor changes its limits.
+    void keepFirstLimits();
     // Successes in a row needed before a cut limit grows by one.
     void setGrowEvery(int successes);
 
@@ -139,6 +143,7 @@ private:
         int inFlight = 0;
         int successStreak = 0;
         std::uint64_t generation = 0;
+        bool configuredOnce = false; // configureEndpoint was called for it
         long long rateLimited = 0;
         int failStreak = 0;           // 429s and unavailable answers in a row
         Clock::TimePoint coolUntil{}; // avoided until then while another endpoint is ready
@@ -163,6 +168,7 @@ private:
     std::condition_variable m_slotFreed;
     std::condition_variable m_wake;
     int m_globalLimit;
+    bool m_keepFirstLimits = false;
     int m_globalInFlight = 0;
     int m_growEvery = 20;
     int m_waitingForSlot = 0;

@@ -209,6 +209,8 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     if (!services)
         return services.error();
     set.services = std::move(services).value();
+    if (options.scheduler)
+        set.services.scheduler = options.scheduler;
     // --no-cache: do not read, but store the fresh answers for the next run.
     set.services.cacheBypass = !options.useCache;
 

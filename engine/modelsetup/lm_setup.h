@@ -31,6 +31,9 @@ struct LmSetupOptions {
     bool useCache = true; // false: --no-cache reads nothing (fresh answers are still stored)
     Budget budget;        // per run / evaluation
     int globalConcurrency = 32;
+    // The scheduler of every run of this process (a worker's --runs N), so an
+    // endpoint's limits hold across them; null: the run's own.
+    std::shared_ptr<Scheduler> scheduler;
 };
 
 // The managed task and proposer models of one evaluation or run, sharing one

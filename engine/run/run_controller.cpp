@@ -330,6 +330,7 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     overrides = mergeOverrides(overrides, settings.models);
     if (settings.noCache)
         lm.useCache = false;
+    lm.scheduler = settings.scheduler;
     if (auto prepared = prepare(study.value(), study->optimizer.name, overrides, lm); !prepared)
         return prepared.error();
     // Replaying against other data would not be a resume.

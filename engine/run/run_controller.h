@@ -82,6 +82,8 @@ struct ResumeSettings {
     // Where this worker wrote the files the run was uploaded with: its
     // relative data paths resolve there instead of the recorded base_dir.
     std::optional<std::string> baseDir;
+    // The scheduler this worker's runs share (LmSetupOptions::scheduler).
+    std::shared_ptr<Scheduler> scheduler;
 };
 
 // The end of a run, as wait() returns it.

@@ -536,12 +536,14 @@ void mergeOutput(OutputState &into, const OutputState &batch)
     into.labelLike = into.labelLike || batch.labelLike;
     into.list = into.list || batch.list;
     into.numeric = into.numeric || batch.numeric;
-    for (const auto &[label, count] : batch.labels) {
+    for (const auto &entry : batch.labels) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+        const auto &label = entry.first;
         auto it = std::find_if(into.labels.begin(), into.labels.end(), [&](const auto &l) { return l.first == label; });
         if (it == into.labels.end())
-            into.labels.emplace_back(label, count);
+            into.labels.emplace_back(label, entry.second);
         else
-            it->second += count;
+            it->second += entry.second;
     }
     std::stable_sort(into.labels.begin(), into.labels.end(),
                      [](const auto &a, const auto &b) { return a.second > b.second; });

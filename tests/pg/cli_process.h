@@ -78,11 +78,12 @@ inline pid_t spawnPrism(const std::vector<std::string> &args, const std::filesys
 
 // `prism serve --worker` on the queue of url, quick to claim and to lose a lease.
 inline pid_t spawnWorker(const std::filesystem::path &dataDir, const std::string &url, const std::filesystem::path &log,
-                         const std::vector<std::string> &extraEnv = {})
+                         const std::vector<std::string> &extraEnv = {}, const std::vector<std::string> &extraArgs = {})
 {
-    return spawnPrism(
-        {"serve", "--worker", "--store", url, "--lease-seconds", "2", "--poll-seconds", "0.1", "--exit-when-idle"},
-        dataDir, log, extraEnv);
+    std::vector<std::string> args = {"serve",          "--worker", "--store",         url, "--lease-seconds", "2",
+                                     "--poll-seconds", "0.1",      "--exit-when-idle"};
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+    return spawnPrism(args, dataDir, log, extraEnv);
 }
 
 // Waits for a child; -1 when it did not end within the time (it is killed).

@@ -121,6 +121,33 @@ TEST(Scheduler, EndpointLimitBlocksUntilASlotIsFreed)
     EXPECT_EQ(scheduler.endpointInFlight("e"), 1);
 }
 
+TEST(Scheduler, RunsSharingAWorkersSchedulerKeepTheEndpointsFirstLimits)
+{
+    Scheduler scheduler(64);
+    scheduler.keepFirstLimits();
+    scheduler.configureEndpoint("e", EndpointLimits{2});
+    auto a = scheduler.acquire("e", 0, nullptr);
+    auto b = scheduler.acquire("e", 0, nullptr);
+    ASSERT_TRUE(a.ok() && b.ok());
+    // A second run starts and configures the same endpoint: the worker's two
+    // slots stay two, both held, and a third call waits.
+    scheduler.configureEndpoint("e", EndpointLimits{8});
+    Acquirer third(scheduler, "e");
+    ASSERT_TRUE(waitFor([&] { return scheduler.waitingForSlot() == 1 || third.done(); }));
+    EXPECT_FALSE(third.done());
+    EXPECT_EQ(scheduler.endpointInFlight("e"), 2);
+    a->finish(Scheduler::Outcome::Success);
+    EXPECT_TRUE(third.take().ok());
+
+    // Without it (one run per scheduler), configuring again sets the new limits.
+    Scheduler own(64);
+    own.configureEndpoint("e", EndpointLimits{1});
+    own.configureEndpoint("e", EndpointLimits{3});
+    auto x = own.acquire("e", 0, nullptr), y = own.acquire("e", 0, nullptr), z = own.acquire("e", 0, nullptr);
+    EXPECT_TRUE(x.ok() && y.ok() && z.ok());
+    EXPECT_EQ(own.endpointInFlight("e"), 3);
+}
+
 TEST(Scheduler, RequestsPerMinuteBucketSpacesCalls)
 {
     auto clock = std::make_shared<FakeClock>();
