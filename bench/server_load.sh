@@ -8,8 +8,8 @@
 #   2. Throughput: R runs (default 50, seeds 0..R-1, auto light, no cache)
 #      submitted at once through the API, then 2 workers with --runs R/2; the
 #      task model allows C calls at once (default 8) per worker. Wall time
-#      against the ideal (model calls x 50 ms / (2 x C)), and the share of the
-#      time both workers' slots were full.
+#      against the ideal (model calls x 50 ms / (2 x C)): saturation = ideal /
+#      wall. PER_WORKER=N sets --runs (default R/2).
 # Prints two Markdown tables (docs/BENCHMARKS.md, "Team server").
 #   bench/server_load.sh [BUILD_DIR] [SUBSCRIBERS] [RUNS] [C]
 set -euo pipefail
@@ -113,7 +113,7 @@ for seed in $(seq 0 $((runs - 1))); do
   submits+=($!)
 done
 wait "${submits[@]}"
-half=$(( (runs + 1) / 2 ))
+half=${PER_WORKER:-$(( (runs + 1) / 2 ))}
 start=$(date +%s.%N)
 "$prism" serve --worker --runs "$half" --poll-seconds 0.1 --exit-when-idle >"$work/w1.txt" 2>&1 &
 w1=$!
@@ -123,13 +123,13 @@ wait "$w1" "$w2"
 end=$(date +%s.%N)
 calls=$(sql "SELECT COUNT(*) FROM ledger WHERE cache_hit = 0 AND role <> '' AND run_id IN (SELECT id FROM runs WHERE study_path LIKE '(uploaded)%' AND optimizer_config LIKE '%\"light\"%')")
 finished=$(sql "SELECT COUNT(*) FROM runs WHERE status = 'finished' AND optimizer_config LIKE '%\"light\"%'")
-python3 - "$runs" "$conc" "$calls" "$start" "$end" "$finished" <<'PY'
+python3 - "$runs" "$conc" "$calls" "$start" "$end" "$finished" "$half" <<'PY'
 import sys
 runs, conc, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 start, end, finished = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 wall = end - start
 ideal = calls * 0.050 / (2 * conc)
-print(f"| {runs} runs (moderation, light), 2 workers x --runs {(runs + 1) // 2}, {conc} calls at once each | |")
+print(f"| {runs} runs (moderation, light), 2 workers x --runs {sys.argv[7]}, {conc} calls at once each | |")
 print("|---|---|")
 print(f"| runs finished | {finished} of {runs} |")
 print(f"| model calls | {calls} |")

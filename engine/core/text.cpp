@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <ctime>
+
 namespace prism {
 
 std::string trimmed(std::string_view text, std::string_view chars)
@@ -18,6 +20,16 @@ std::string toLowerAscii(std::string_view text)
         if (c >= 'A' && c <= 'Z')
             c = static_cast<char>(c - 'A' + 'a');
     return out;
+}
+
+std::string isoNowUtc()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 } // namespace prism

@@ -4,6 +4,7 @@
 #include "core/pg_db.h"
 #include "core/sql_db.h"
 #include "core/sqlite_db.h"
+#include "core/text.h"
 #include "events/event_codec.h"
 
 #include <nlohmann/json.hpp>
@@ -67,16 +68,6 @@ const char *kSchema =
 // a fast model emits thousands of events a second. An event commit syncs (and
 // with it every commit before it) when this long has passed since the last sync.
 constexpr std::chrono::milliseconds kEventSyncInterval{200};
-
-std::string isoNowUtc()
-{
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 std::string dayStampUtc()
 {

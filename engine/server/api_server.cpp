@@ -129,6 +129,8 @@ struct ApiServer::Impl {
     std::optional<std::string> team(const httplib::Request &req, httplib::Response &res);
     // The run when the caller's team owns it, or nothing after a 404 was sent.
     std::optional<RunRecord> visibleRun(const std::string &team, const std::string &runId, httplib::Response &res);
+    // The run of the path ({id}) when the caller may see it; nothing after a 401 or 404.
+    std::optional<RunRecord> callerRun(const httplib::Request &req, httplib::Response &res);
 
     void createRun(const httplib::Request &req, httplib::Response &res);
     Result<std::string> enqueueUpload(CreateRunRequest &request, std::vector<std::string> &warnings);
@@ -188,6 +190,14 @@ std::optional<RunRecord> ApiServer::Impl::visibleRun(const std::string &team, co
         return std::nullopt;
     }
     return run.value();
+}
+
+std::optional<RunRecord> ApiServer::Impl::callerRun(const httplib::Request &req, httplib::Response &res)
+{
+    auto caller = team(req, res);
+    if (!caller)
+        return std::nullopt;
+    return visibleRun(*caller, req.matches[1], res);
 }
 
 Result<std::string> ApiServer::Impl::enqueueUpload(CreateRunRequest &request, std::vector<std::string> &warnings)
@@ -278,19 +288,13 @@ void ApiServer::Impl::listRuns(const httplib::Request &req, httplib::Response &r
 
 void ApiServer::Impl::getRun(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    if (auto run = visibleRun(*caller, req.matches[1], res))
+    if (auto run = callerRun(req, res))
         sendJson(res, 200, runJson(*run, true));
 }
 
 void ApiServer::Impl::cancelRun(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    auto run = visibleRun(*caller, req.matches[1], res);
+    auto run = callerRun(req, res);
     if (!run)
         return;
     auto cancelled = store->requestCancel(run->id);
@@ -308,10 +312,7 @@ void ApiServer::Impl::cancelRun(const httplib::Request &req, httplib::Response &
 
 void ApiServer::Impl::resumeRun(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    auto run = visibleRun(*caller, req.matches[1], res);
+    auto run = callerRun(req, res);
     if (!run)
         return;
     if (auto requeued = store->requeueRun(run->id); !requeued) {
@@ -324,10 +325,7 @@ void ApiServer::Impl::resumeRun(const httplib::Request &req, httplib::Response &
 
 void ApiServer::Impl::getArtifact(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    auto run = visibleRun(*caller, req.matches[1], res);
+    auto run = callerRun(req, res);
     if (!run)
         return;
     auto artifact = store->artifact(run->id);
@@ -343,10 +341,7 @@ void ApiServer::Impl::getArtifact(const httplib::Request &req, httplib::Response
 
 void ApiServer::Impl::getTrials(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    auto run = visibleRun(*caller, req.matches[1], res);
+    auto run = callerRun(req, res);
     if (!run)
         return;
     auto trials = store->trials(run->id);
@@ -360,10 +355,7 @@ void ApiServer::Impl::getTrials(const httplib::Request &req, httplib::Response &
 
 void ApiServer::Impl::getLedger(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    auto run = visibleRun(*caller, req.matches[1], res);
+    auto run = callerRun(req, res);
     if (!run)
         return;
     auto rows = store->ledger(run->id);
@@ -385,10 +377,7 @@ void ApiServer::Impl::getLedger(const httplib::Request &req, httplib::Response &
 
 void ApiServer::Impl::streamEvents(const httplib::Request &req, httplib::Response &res)
 {
-    auto caller = team(req, res);
-    if (!caller)
-        return;
-    auto run = visibleRun(*caller, req.matches[1], res);
+    auto run = callerRun(req, res);
     if (!run)
         return;
     // Last-Event-ID (a reconnecting EventSource) or ?after=N: the last event

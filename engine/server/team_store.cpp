@@ -3,6 +3,7 @@
 #include "core/hash.h"
 #include "core/pg_db.h"
 #include "core/sql_db.h"
+#include "core/text.h"
 
 #include <cstdio>
 #include <ctime>
@@ -33,16 +34,6 @@ Result<std::string> randomHex(std::size_t bytes)
         hex += digits[c & 15];
     }
     return hex;
-}
-
-std::string nowIso()
-{
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
 }
 
 Error teamError(const std::string &what, const Error &cause)
@@ -94,7 +85,7 @@ Result<std::string> TeamStore::addToken(const std::string &name, const std::stri
     std::lock_guard lock(m_mutex);
     auto rows = m_db->query("INSERT INTO api_tokens (name, team, token_hash, created_at) VALUES (?, ?, ?, ?)"
                             " ON CONFLICT (name) DO NOTHING RETURNING name",
-                            {name, team, sha256Hex(token), nowIso()});
+                            {name, team, sha256Hex(token), isoNowUtc()});
     if (!rows)
         return teamError("token creation", rows.error());
     if (rows->empty())
