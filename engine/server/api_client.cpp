@@ -5,6 +5,23 @@
 
 namespace prism {
 
+namespace {
+
+std::string transportProblem(httplib::Error error)
+{
+    switch (error) {
+    case httplib::Error::Connection: return "cannot connect (is the server running, and is the address right?)";
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLServerVerification:
+        return "the TLS connection failed (the proxy's certificate, or http:// for an https:// server)";
+    case httplib::Error::Read:
+    case httplib::Error::Write: return "the connection broke before the server answered";
+    default: return "no answer (" + httplib::to_string(error) + ")";
+    }
+}
+
+} // namespace
+
 ApiClient::ApiClient(std::string baseUrl, std::string token) : m_baseUrl(std::move(baseUrl)), m_token(std::move(token))
 {}
 
@@ -42,7 +59,7 @@ Result<std::string> ApiClient::request(const std::string &method, const std::str
     auto res = method == "POST" ? m_http->Post(path.c_str(), headers, body, "application/json")
                                 : m_http->Get(path.c_str(), headers);
     if (!res)
-        return Error::make(ErrorKind::Transport, m_baseUrl + ": no answer (" + httplib::to_string(res.error()) + ")");
+        return Error::make(ErrorKind::Transport, m_baseUrl + ": " + transportProblem(res.error()));
     if (res->status >= 200 && res->status < 300)
         return res->body;
     const Json error = Json::parse(res->body, nullptr, false);
