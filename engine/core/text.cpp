@@ -22,14 +22,18 @@ std::string toLowerAscii(std::string_view text)
     return out;
 }
 
-std::string isoNowUtc()
+std::string utcNow(const char *format)
 {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    char buf[64];
+    return std::strftime(buf, sizeof buf, format, &tm) ? std::string(buf) : std::string();
+}
+
+std::string isoNowUtc()
+{
+    return utcNow("%Y-%m-%dT%H:%M:%SZ");
 }
 
 } // namespace prism

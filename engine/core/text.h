@@ -22,6 +22,8 @@ std::string trimmed(std::string_view text, std::string_view chars = kAsciiWhites
 // is kept as it is.
 std::string toLowerAscii(std::string_view text);
 
+// Now in UTC, as strftime's format writes it (at most 63 characters).
+std::string utcNow(const char *format);
 // Now as ISO 8601 UTC to the second ("2026-12-05T21:00:00Z"): the stores' timestamps.
 std::string isoNowUtc();
 

@@ -71,12 +71,7 @@ constexpr std::chrono::milliseconds kEventSyncInterval{200};
 
 std::string dayStampUtc()
 {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y%m%d", &tm);
-    return buf;
+    return utcNow("%Y%m%d");
 }
 
 std::string hostName()

@@ -1,6 +1,7 @@
 #include "server/run_mirror.h"
 
 #include "events/event_codec.h"
+#include "events/run_status.h"
 #include "run/run_store.h"
 #include "server/api_client.h"
 
@@ -145,8 +146,6 @@ Result<RunMirror::Change> RunMirror::syncRun(const std::string &runId)
     }
     if (auto imported = m_mirror->importRun(record.value()); !imported)
         return imported.error();
-    change.status = record->status;
-    change.stopReason = record->stopReason;
     // Complete when the events were read after the run had ended.
     change.ended = isOver(batchStatus) && isOver(record->status);
     m_known[runId] = Known{runStatusName(record->status), change.ended};

@@ -9,7 +9,6 @@
 // is not asked about again.
 #include "core/result.h"
 #include "events/events.h"
-#include "events/run_status.h"
 
 #include <map>
 #include <memory>
@@ -30,9 +29,7 @@ public:
         std::string runId;
         bool added = false;           // not in the mirror before
         std::vector<RunEvent> events; // new events, in order
-        RunStatus status = RunStatus::Running;
-        StopReason stopReason;
-        bool ended = false; // the run ended and the mirror has all of it
+        bool ended = false;           // the run ended and the mirror has all of it
     };
     // One pass over the team's runs; only runs that changed are returned.
     Result<std::vector<Change>> sync();

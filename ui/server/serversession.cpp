@@ -43,7 +43,6 @@ prism::Result<std::shared_ptr<ServerSession>> ServerSession::connect(const QStri
     if (!mirror)
         return mirror.error();
     std::shared_ptr<ServerSession> session(new ServerSession);
-    session->m_token = token.trimmed();
     session->m_client = client.value();
     session->m_mirror = mirror.value();
     session->m_sync = std::make_unique<prism::RunMirror>(session->m_client, session->m_mirror);

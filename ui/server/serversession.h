@@ -32,7 +32,6 @@ public:
     ServerSession &operator=(const ServerSession &) = delete;
 
     QString url() const;
-    QString token() const { return m_token; }
     std::shared_ptr<prism::ApiClient> client() const { return m_client; }
     // The mirror: written by the sync thread only.
     std::shared_ptr<prism::RunStore> mirror() const { return m_mirror; }
@@ -50,7 +49,6 @@ private:
     ServerSession() = default;
     void loop();
 
-    QString m_token;
     std::shared_ptr<prism::ApiClient> m_client;
     std::shared_ptr<prism::RunStore> m_mirror;
     std::unique_ptr<prism::RunMirror> m_sync;
