@@ -251,6 +251,24 @@ int fuzzApiRequest(const std::uint8_t *data, std::size_t size)
     return 0;
 }
 
+int fuzzCompareRequest(const std::uint8_t *data, std::size_t size)
+{
+    auto request = parseCreateCompareRequest(text(data, size));
+    if (!request) {
+        checkError(request.error(), "");
+        check(request.error().kind == ErrorKind::Parse || request.error().kind == ErrorKind::Config);
+        return 0;
+    }
+    check(request->split == "train" || request->split == "val" || request->split == "test");
+    for (const ProgramSpec *spec : {&request->baseline, &request->candidate}) {
+        check(!spec->specText.empty());
+        check(spec->kind != ProgramSpec::Kind::Run || !spec->runId.empty());
+        check(spec->kind != ProgramSpec::Kind::Inline
+              || (!spec->programText.empty() && spec->programText.front() == '{'));
+    }
+    return 0;
+}
+
 // The same field names and types, in the same order.
 bool sameFields(const std::vector<Field> &a, const std::vector<Field> &b)
 {
@@ -477,6 +495,7 @@ const std::vector<Target> &targets()
         {"anthropic_response", fuzzAnthropicResponse},
         {"prices", fuzzPrices},
         {"api_request", fuzzApiRequest},
+        {"compare_request", fuzzCompareRequest},
 #ifdef PRISM_FUZZ_HAS_SCRIPTING
         {"jsmetric", fuzzJsMetric, true},
 #endif

@@ -195,6 +195,5 @@ int driveRun(RunController &controller, const RunOutputOptions &options,
 std::vector<std::string> comparisonShownFields(const Study &study);
 std::string renderComparisonText(const Comparison &comparison, const std::string &split,
                                  const std::vector<std::string> &shownFields);
-Json comparisonToJson(const Comparison &comparison, const std::string &split);
 
 } // namespace prism::cli

@@ -10,7 +10,7 @@
 #include "eval/compare.h"
 #include "metric/builtin.h"
 #include "modelsetup/lm_setup.h"
-#include "run/study_judge.h"
+#include "run/study_compare.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -60,37 +60,6 @@ std::string resultText(const ExampleResult *r, const std::vector<std::string> &f
     return shownValues(r->prediction.values, fields);
 }
 
-Json changeJson(const ExampleChange &c, const char *direction)
-{
-    Json j = Json::object();
-    j["index"] = c.index;
-    j["direction"] = direction;
-    const ExampleResult *any = c.baseline ? c.baseline : c.optimized;
-    j["inputs"] = any ? toJson(any->example.inputs()) : Json(nullptr);
-    j["expected"] = any ? toJson(any->example.labels()) : Json(nullptr);
-    j["baseline"] = c.baseline ? toJson(c.baseline->prediction.values) : Json(nullptr);
-    j["optimized"] = c.optimized ? toJson(c.optimized->prediction.values) : Json(nullptr);
-    j["baseline_score"] = c.baselineScore ? Json(*c.baselineScore) : Json(nullptr);
-    j["optimized_score"] = c.optimizedScore ? Json(*c.optimizedScore) : Json(nullptr);
-    // What the metric said was wrong on each side, as eval --json gives it.
-    j["baseline_feedback"] = c.baseline ? Json(c.baseline->feedback) : Json(nullptr);
-    j["optimized_feedback"] = c.optimized ? Json(c.optimized->feedback) : Json(nullptr);
-    return j;
-}
-
-Json errorsJson(const std::vector<ExampleChange> &changes, bool baseline)
-{
-    Json out = Json::array();
-    for (const auto &c : changes) {
-        const ExampleResult *r = baseline ? c.baseline : c.optimized;
-        Json j = Json::object();
-        j["index"] = c.index;
-        j["error"] = r && r->error ? Json(r->error->describe()) : Json("no score");
-        out.push_back(j);
-    }
-    return out;
-}
-
 std::string compareUsageText()
 {
     return "usage: prism compare STUDY --program FILE [--baseline FILE] [--split train|val|test]\n"
@@ -137,39 +106,6 @@ std::vector<std::string> comparisonShownFields(const Study &study)
         for (const auto &f : study.program.predictors.back().signature.outputs)
             names.push_back(f.name);
     return names;
-}
-
-Json comparisonToJson(const Comparison &c, const std::string &split)
-{
-    Json out = Json::object();
-    out["split"] = split;
-    out["paired"] = c.paired;
-    out["baseline_score"] = c.baselineScore;
-    out["optimized_score"] = c.optimizedScore;
-    out["difference"] = c.difference;
-    out["difference_ci"] = Json::array({c.ciLow, c.ciHigh});
-    out["confidence"] = c.confidence;
-    out["resamples"] = c.resamples;
-    out["fixed"] = c.fixed.size();
-    out["broken"] = c.broken.size();
-    Json flips = Json::array();
-    for (const auto &f : c.fixed)
-        flips.push_back(changeJson(f, "fixed"));
-    for (const auto &f : c.broken)
-        flips.push_back(changeJson(f, "broken"));
-    std::sort(flips.begin(), flips.end(), [](const Json &a, const Json &b) {
-        return a["index"].get<std::size_t>() < b["index"].get<std::size_t>();
-    });
-    out["flips"] = flips;
-    Json changed = Json::array();
-    for (const auto &f : c.changed)
-        changed.push_back(changeJson(f, f.optimizedScore.value_or(0) > f.baselineScore.value_or(0) ? "up" : "down"));
-    out["changed"] = changed;
-    Json errors = Json::object();
-    errors["baseline"] = errorsJson(c.erroredBaseline, true);
-    errors["optimized"] = errorsJson(c.erroredOptimized, false);
-    out["errors"] = errors;
-    return out;
 }
 
 std::string renderComparisonText(const Comparison &c, const std::string &split,
@@ -278,61 +214,32 @@ int runCompareCommand(const std::vector<std::string> &args)
             return loadFailed(loaded.error());
         baseline = std::move(loaded.value());
     }
-    auto adapter = makeAdapter(study->eval.adapter);
-    auto data = loadStudyData(study.value());
-    if (!data)
-        return loadFailed(data.error());
-    const Dataset &dataset = split == "train" ? data->train : split == "val" ? data->val : data->test;
-    if (dataset.examples.empty())
-        return loadFailed(Error::make(ErrorKind::Data, studyPath + ": the study has no " + split + " examples"));
-    LmSetupOptions lmOptions;
-    lmOptions.useCache = !model.noCache;
-    auto models = setupModels(study.value(), model.overrides, lmOptions);
-    if (!models)
-        return loadFailed(Error::make(models.error().kind, studyPath + ": " + models.error().message));
-    auto metric = studyMetric(study->metric, study->program, studyJudge(study.value(), models.value()));
-    if (!metric)
-        return loadFailed(Error::make(metric.error().kind, studyPath + ": metric: " + metric.error().message));
-    // As eval: fail fast, with one line, on a key, server or model that cannot work.
-    if (auto reachable = checkConnection(models->taskConfig, models->services.cancel.get()); !reachable)
-        return loadFailed(reachable.error());
-
-    EvalOptions evalOptions;
-    evalOptions.threads = resolveThreads(run, study->eval.threads);
-    evalOptions.maxErrors = 0;
-    evalOptions.call.temperature = models->taskConfig.temperature;
-    evalOptions.call.maxTokens = models->taskConfig.maxTokens;
-    evalOptions.call.role = "evaluation";
-    evalOptions.cancel = &g_compareInterrupted;
-    // One pool for both evaluations: the second reuses the first's threads,
-    // connections and JS engines.
-    WorkerPool pool(evalOptions.threads);
-    evalOptions.pool = &pool;
-    g_compareInterrupted.store(false);
-    auto previous = std::signal(SIGINT, onCompareInterrupt);
-    const Evaluator evaluator(*models->task, *adapter, *metric.value(), evalOptions);
+    StudyCompareOptions options;
+    options.split = split;
+    options.overrides = model.overrides;
+    options.useCache = !model.noCache;
+    options.threads = resolveThreads(run, study->eval.threads);
+    options.cancel = &g_compareInterrupted;
+    options.metricFactory = studyMetric;
+    options.where = studyPath;
     if (!quiet)
-        std::fprintf(stderr, "evaluating the baseline on %zu %s examples\n", dataset.examples.size(), split.c_str());
-    const EvalReport baseReport = evaluator.run(baseline, dataset.examples);
-    if (!quiet && !g_compareInterrupted.load())
-        std::fprintf(stderr, "evaluating the optimized program\n");
-    const EvalReport optReport =
-        optimized.value() == baseline ? baseReport : evaluator.run(optimized.value(), dataset.examples);
+        options.progress = [](const std::string &what) { std::fprintf(stderr, "%s\n", what.c_str()); };
+    g_compareInterrupted.store(false);
+    auto setup = prepareComparison(study.value(), options);
+    if (!setup)
+        return loadFailed(setup.error());
+    auto previous = std::signal(SIGINT, onCompareInterrupt);
+    auto compared = runComparison(setup.value(), baseline, optimized.value());
     std::signal(SIGINT, previous);
-    if (baseReport.stoppedEarly || optReport.stoppedEarly) {
-        printError("the comparison was interrupted before every example was evaluated");
-        return ExitStoppedEarly;
-    }
-    auto compared = compareReports(baseReport, optReport);
     if (!compared) {
         printError(compared.error().message);
         return ExitStoppedEarly;
     }
     std::string text;
     if (output.json)
-        text = comparisonToJson(compared.value(), split).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+        text = comparisonToJson(compared->comparison, split).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
     else
-        text = renderComparisonText(compared.value(), split, comparisonShownFields(study.value()));
+        text = renderComparisonText(compared->comparison, split, comparisonShownFields(study.value()));
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     return ExitOk;

@@ -9,6 +9,8 @@
 #include "run/run_controller.h"
 #include "run/run_store.h"
 #include "server/api_server.h"
+#include "server/compare_jobs.h"
+#include "server/compare_worker.h"
 #include "server/team_store.h"
 #include "server/upload.h"
 
@@ -22,6 +24,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <list>
 #include <mutex>
@@ -42,11 +45,14 @@ std::string serveUsage()
            "A team server on one PostgreSQL store (docs/SERVER.md).\n"
            "\n"
            "--worker: takes the oldest queued run of the store (the API and `prism optimize\n"
-           "--queue` put runs there), runs it, and takes the next. Any number of workers on\n"
-           "any number of machines may share one store: a run is leased to one worker at a\n"
-           "time and the lease is renewed while it runs. A run whose worker died (its lease\n"
-           "ran out) is taken by another worker and resumed from its call journal, so no\n"
-           "model call it paid for is paid again. Provider keys are the worker's environment\n"
+           "--queue` put runs there), runs it, and takes the next; with no run queued, the\n"
+           "oldest compare job the API queued (two programs evaluated on a split of a run's\n"
+           "study). Any number of workers on any number of machines may share one store: a\n"
+           "run or job is leased to one worker at a time and the lease is renewed while it\n"
+           "runs. A run whose worker died (its lease ran out) is taken by another worker and\n"
+           "resumed from its call journal, so no model call it paid for is paid again; a\n"
+           "compare job starts over, its calls answered from the response cache when the\n"
+           "workers share one (PRISM_CACHE). Provider keys are the worker's environment\n"
            "variables. Data files uploaded with a run are written under the worker's data\n"
            "directory; other studies are read from the paths they were queued with.\n"
            "\n"
@@ -61,9 +67,10 @@ std::string serveUsage()
            "\n"
            "--api: the REST API (docs/openapi.yaml): create runs from uploaded studies, list,\n"
            "read, cancel and resume them, their trials, ledger and artifact, and their live\n"
-           "events as server-sent events. Every request needs a team's token (`token add`).\n"
-           "The API server makes no model call and needs no provider key. Serve it behind a\n"
-           "reverse proxy for TLS (docs/SERVER.md).\n"
+           "events as server-sent events; queue compare jobs (two programs on a split of a\n"
+           "run's study, run by the workers). Every request needs a team's token (`token\n"
+           "add`). The API server makes no model call and needs no provider key. Serve it\n"
+           "behind a reverse proxy for TLS (docs/SERVER.md).\n"
            "\n"
            "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080; port 0 = any free\n"
            "                      port, printed at start)\n"
@@ -102,13 +109,14 @@ struct WorkerOptions {
     std::shared_ptr<Scheduler> scheduler;
 };
 
-// Renews the lease every third of it while the run goes on. A worker that
-// cannot renew in time has lost the run to another worker: it stops at once,
-// writing nothing more, so two workers never write one run.
+// Renews a lease every third of it while the work goes on. A worker that
+// cannot renew in time has lost the work to another worker: it stops at once,
+// writing nothing more, so two workers never write one run or job.
 class LeaseKeeper {
 public:
-    LeaseKeeper(std::shared_ptr<RunStore> store, std::string runId, std::string worker, double leaseSeconds)
-        : m_store(std::move(store)), m_runId(std::move(runId)), m_worker(std::move(worker)), m_lease(leaseSeconds),
+    using Renew = std::function<Result<bool>()>;
+    LeaseKeeper(Renew renew, std::string what, std::string worker, double leaseSeconds)
+        : m_renew(std::move(renew)), m_what(std::move(what)), m_worker(std::move(worker)), m_lease(leaseSeconds),
           m_thread([this] { keep(); })
     {}
     ~LeaseKeeper()
@@ -128,7 +136,7 @@ private:
         auto lastRenewed = std::chrono::steady_clock::now();
         std::unique_lock lock(m_mutex);
         while (!m_wake.wait_for(lock, every, [this] { return m_done; })) {
-            auto renewed = m_store->renewLease(m_runId, m_worker, m_lease);
+            auto renewed = m_renew();
             if (renewed && renewed.value()) {
                 lastRenewed = std::chrono::steady_clock::now();
                 continue;
@@ -136,18 +144,18 @@ private:
             const bool lost = renewed.ok(); // the row says another worker has it
             const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - lastRenewed).count();
             if (lost || since >= m_lease) {
-                std::fprintf(stderr, "prism: error: worker %s lost the lease on run %s (%s); stopping at once\n",
-                             m_worker.c_str(), m_runId.c_str(),
+                std::fprintf(stderr, "prism: error: worker %s lost the lease on %s (%s); stopping at once\n",
+                             m_worker.c_str(), m_what.c_str(),
                              lost ? "another worker took it" : renewed.error().message.c_str());
                 std::fflush(stderr);
                 std::_Exit(ExitStoppedEarly);
             }
-            spdlog::warn("run {}: the lease was not renewed ({}); trying again", m_runId, renewed.error().message);
+            spdlog::warn("{}: the lease was not renewed ({}); trying again", m_what, renewed.error().message);
         }
     }
 
-    std::shared_ptr<RunStore> m_store;
-    std::string m_runId, m_worker;
+    Renew m_renew;
+    std::string m_what, m_worker;
     double m_lease;
     std::mutex m_mutex;
     std::condition_variable m_wake;
@@ -155,25 +163,27 @@ private:
     std::thread m_thread;
 };
 
-// The files a run was uploaded with, written where this worker can read
-// them: the study's relative paths resolve there. Nothing for a run queued
-// from the CLI, which reads the paths it was queued with.
-Result<std::optional<std::string>> placeRunFiles(RunStore &store, const std::string &runId)
+// Where this worker writes the files a run or compare job was uploaded with.
+Result<std::string> workerFilesDir(const std::string &kind, const std::string &name)
 {
-    auto files = store.runFiles(runId);
-    if (!files)
-        return files.error();
-    if (files->empty())
-        return std::optional<std::string>();
     auto dataDir = userDataDir();
     if (!dataDir)
         return dataDir.error();
-    const std::string dir = (std::filesystem::path(dataDir.value()) / "server-runs" / runId).string();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    if (auto written = writeUploadedFiles(dir, files.value()); !written)
-        return written.error();
-    return std::optional<std::string>(dir);
+    return (std::filesystem::path(dataDir.value()) / kind / name).string();
+}
+
+// The files a run was uploaded with, written where this worker can read
+// them: the study's relative paths resolve there. Nothing for a run queued
+// from the CLI, which reads the paths it was queued with.
+Result<std::optional<std::string>> placeWorkerRunFiles(RunStore &store, const std::string &runId)
+{
+    auto dir = workerFilesDir("server-runs", runId);
+    if (!dir)
+        return dir.error();
+    auto placed = placeRunFiles(store, runId, dir.value());
+    if (!placed)
+        return placed.error();
+    return placed.value() ? std::optional<std::string>(dir.value()) : std::nullopt;
 }
 
 // Runs the started run to its end, cancelling it when the worker stops or
@@ -201,7 +211,8 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
     // Stopped (reset) before the run leaves the queue: a renewal after the
     // release would find no lease and take the worker down.
     std::optional<LeaseKeeper> lease;
-    lease.emplace(store, runId, worker, options.leaseSeconds);
+    lease.emplace([store, runId, worker, &options] { return store->renewLease(runId, worker, options.leaseSeconds); },
+                  "run " + runId, worker, options.leaseSeconds);
     const auto fail = [&](const std::string &message) {
         // A run that cannot start here would fail on every worker: it ends.
         printError("run " + runId + ": " + message);
@@ -209,7 +220,7 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
         lease.reset();
         (void)store->releaseRun(runId, worker, true);
     };
-    auto placed = placeRunFiles(*store, runId);
+    auto placed = placeWorkerRunFiles(*store, runId);
     if (!placed)
         return fail(placed.error().message);
     RunController controller(store);
@@ -236,6 +247,41 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
                  handBack ? "goes back to the queue" : "ended", outcome.stopReason.text().c_str());
 }
 
+// Runs one claimed compare job to its end; a worker that stops hands it back.
+void workOnCompare(const std::shared_ptr<RunStore> &store, const std::shared_ptr<CompareJobs> &jobs,
+                   const CompareJob &job, const std::string &worker, const WorkerOptions &options)
+{
+    const std::string name = compareJobName(job.id);
+    std::fprintf(stderr, "worker %s: compare job %s (run %s, %s split)\n", worker.c_str(), name.c_str(),
+                 job.runId.c_str(), job.split.c_str());
+    std::optional<LeaseKeeper> lease;
+    lease.emplace([jobs, id = job.id, worker, &options] { return jobs->renewLease(id, worker, options.leaseSeconds); },
+                  "compare job " + name, worker, options.leaseSeconds);
+    CompareWorkOptions work;
+    work.threads = options.threads;
+    work.scheduler = options.scheduler;
+    work.metricFactory = studyMetric;
+    work.cancel = &g_stopWorker;
+    auto dir = workerFilesDir("server-compares", name);
+    if (dir)
+        work.filesDir = dir.value();
+    auto result = dir ? runCompareJob(*store, job, work) : Result<std::string>(dir.error());
+    lease.reset();
+    if (!result && g_stopWorker.load()) {
+        if (auto released = jobs->release(job.id, worker); !released)
+            printError(released.error().message);
+        std::fprintf(stderr, "worker %s: compare job %s goes back to the queue\n", worker.c_str(), name.c_str());
+        return;
+    }
+    if (!result)
+        printError("compare job " + name + ": " + result.error().message);
+    auto finished = jobs->finish(job.id, worker, result ? result.value() : std::string(),
+                                 result ? std::string() : result.error().message);
+    if (!finished)
+        printError(finished.error().message);
+    std::fprintf(stderr, "worker %s: compare job %s %s\n", worker.c_str(), name.c_str(), result ? "done" : "failed");
+}
+
 Result<std::string> storeLocation(const std::string &given)
 {
     if (!given.empty())
@@ -248,10 +294,40 @@ std::string redactedStore(const std::string &url)
     return pg::isUrl(url) ? pg::displayUrl(url) : url;
 }
 
+// The oldest queued run, or else the oldest compare job, claimed and started
+// on a thread of its own with its own connection to the store; nothing when
+// there is no work (or the database is away: try again later).
+std::optional<std::future<void>> claimWork(const std::shared_ptr<RunStore> &store,
+                                           const std::shared_ptr<CompareJobs> &jobs, const std::string &me,
+                                           const WorkerOptions &options)
+{
+    const auto ownStore = [&store] {
+        auto own = RunStore::open(store->location());
+        return own ? own.value() : store;
+    };
+    auto claimed = store->claimRun(me, options.leaseSeconds);
+    if (!claimed)
+        printError(claimed.error().message);
+    if (claimed && claimed.value()) {
+        const std::string runId = *claimed.value();
+        return std::async(std::launch::async,
+                          [runStore = ownStore(), runId, me, &options] { workOn(runStore, runId, me, options); });
+    }
+    auto job = jobs->claim(me, options.leaseSeconds);
+    if (!job)
+        printError(job.error().message);
+    if (!job || !job.value())
+        return std::nullopt;
+    return std::async(std::launch::async, [runStore = ownStore(), jobs, compare = *job.value(), me, &options] {
+        workOnCompare(runStore, jobs, compare, me, options);
+    });
+}
+
 // Claims runs while fewer than options.runs are under way, each on a thread
 // of its own with its own connection to the store; returns once stopped (or
 // idle, with --exit-when-idle) and every run under way has ended.
-void serveQueue(const std::shared_ptr<RunStore> &store, const std::string &me, const WorkerOptions &options)
+void serveQueue(const std::shared_ptr<RunStore> &store, const std::shared_ptr<CompareJobs> &jobs, const std::string &me,
+                const WorkerOptions &options)
 {
     std::list<std::future<void>> active;
     const auto reap = [&] {
@@ -261,21 +337,15 @@ void serveQueue(const std::shared_ptr<RunStore> &store, const std::string &me, c
     while (!g_stopWorker.load()) {
         reap();
         if (static_cast<int>(active.size()) < options.runs) {
-            auto claimed = store->claimRun(me, options.leaseSeconds);
-            if (claimed && claimed.value()) {
-                const std::string runId = *claimed.value();
-                auto own = RunStore::open(store->location());
-                std::shared_ptr<RunStore> runStore = own ? own.value() : store;
-                active.push_back(std::async(std::launch::async,
-                                            [runStore, runId, me, &options] { workOn(runStore, runId, me, options); }));
+            if (auto work = claimWork(store, jobs, me, options)) {
+                active.push_back(std::move(*work));
                 continue;
             }
-            if (!claimed) // the database is away: try again later
-                printError(claimed.error().message);
         }
         if (options.exitWhenIdle && active.empty()) {
             auto waiting = store->queueLength();
-            if (waiting && waiting.value() == 0)
+            auto comparing = jobs->pending();
+            if (waiting && waiting.value() == 0 && comparing && comparing.value() == 0)
                 break;
         }
         for (double slept = 0; slept < options.pollSeconds && !g_stopWorker.load(); slept += 0.05) {
@@ -503,7 +573,12 @@ int runServeCommand(const std::vector<std::string> &args)
     std::signal(SIGINT, onWorkerSignal);
     std::signal(SIGTERM, onWorkerSignal);
     std::fprintf(stderr, "worker %s: serving the queue of %s\n", me.c_str(), store.value()->path().c_str());
-    serveQueue(store.value(), me, options);
+    auto jobs = CompareJobs::open(store.value()->location());
+    if (!jobs) {
+        printError(jobs.error().message);
+        return ExitLoad;
+    }
+    serveQueue(store.value(), std::shared_ptr<CompareJobs>(std::move(jobs).value()), me, options);
     std::fprintf(stderr, "worker %s: stopped\n", me.c_str());
     return ExitOk;
 }

@@ -1,6 +1,9 @@
 #include "eval/compare.h"
 
 #include "core/hash.h"
+#include "core/json.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -42,6 +45,37 @@ double quantile(const std::vector<double> &sorted, double q)
     const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
     const double frac = pos - static_cast<double>(lo);
     return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
+}
+
+Json changeJson(const ExampleChange &c, const char *direction)
+{
+    Json j = Json::object();
+    j["index"] = c.index;
+    j["direction"] = direction;
+    const ExampleResult *any = c.baseline ? c.baseline : c.optimized;
+    j["inputs"] = any ? toJson(any->example.inputs()) : Json(nullptr);
+    j["expected"] = any ? toJson(any->example.labels()) : Json(nullptr);
+    j["baseline"] = c.baseline ? toJson(c.baseline->prediction.values) : Json(nullptr);
+    j["optimized"] = c.optimized ? toJson(c.optimized->prediction.values) : Json(nullptr);
+    j["baseline_score"] = c.baselineScore ? Json(*c.baselineScore) : Json(nullptr);
+    j["optimized_score"] = c.optimizedScore ? Json(*c.optimizedScore) : Json(nullptr);
+    // What the metric said was wrong on each side, as eval --json gives it.
+    j["baseline_feedback"] = c.baseline ? Json(c.baseline->feedback) : Json(nullptr);
+    j["optimized_feedback"] = c.optimized ? Json(c.optimized->feedback) : Json(nullptr);
+    return j;
+}
+
+Json errorsJson(const std::vector<ExampleChange> &changes, bool baseline)
+{
+    Json out = Json::array();
+    for (const auto &c : changes) {
+        const ExampleResult *r = baseline ? c.baseline : c.optimized;
+        Json j = Json::object();
+        j["index"] = c.index;
+        j["error"] = r && r->error ? Json(r->error->describe()) : Json("no score");
+        out.push_back(j);
+    }
+    return out;
 }
 
 } // namespace
@@ -120,6 +154,39 @@ Result<Comparison> compareReports(const EvalReport &baseline, const EvalReport &
     c.ciLow = round2(quantile(means, alpha));
     c.ciHigh = round2(quantile(means, 1.0 - alpha));
     return c;
+}
+
+Json comparisonToJson(const Comparison &c, const std::string &split)
+{
+    Json out = Json::object();
+    out["split"] = split;
+    out["paired"] = c.paired;
+    out["baseline_score"] = c.baselineScore;
+    out["optimized_score"] = c.optimizedScore;
+    out["difference"] = c.difference;
+    out["difference_ci"] = Json::array({c.ciLow, c.ciHigh});
+    out["confidence"] = c.confidence;
+    out["resamples"] = c.resamples;
+    out["fixed"] = c.fixed.size();
+    out["broken"] = c.broken.size();
+    Json flips = Json::array();
+    for (const auto &f : c.fixed)
+        flips.push_back(changeJson(f, "fixed"));
+    for (const auto &f : c.broken)
+        flips.push_back(changeJson(f, "broken"));
+    std::sort(flips.begin(), flips.end(), [](const Json &a, const Json &b) {
+        return a["index"].get<std::size_t>() < b["index"].get<std::size_t>();
+    });
+    out["flips"] = flips;
+    Json changed = Json::array();
+    for (const auto &f : c.changed)
+        changed.push_back(changeJson(f, f.optimizedScore.value_or(0) > f.baselineScore.value_or(0) ? "up" : "down"));
+    out["changed"] = changed;
+    Json errors = Json::object();
+    errors["baseline"] = errorsJson(c.erroredBaseline, true);
+    errors["optimized"] = errorsJson(c.erroredOptimized, false);
+    out["errors"] = errors;
+    return out;
 }
 
 } // namespace prism

@@ -3,6 +3,7 @@
 // Baseline vs optimized on the same examples (DESIGN.md §7, "Compare"):
 // both scores, the paired difference with a bootstrap interval, and the
 // examples whose outcome changed.
+#include "core/json.h"
 #include "eval/evaluator.h"
 
 #include <cstddef>
@@ -51,5 +52,10 @@ struct Comparison {
 // share no scored example.
 Result<Comparison> compareReports(const EvalReport &baseline, const EvalReport &optimized,
                                   const CompareOptions &options = {});
+
+// The comparison as `prism compare --json` prints it and the API's compare
+// jobs return it: scores, the interval, every flip with its inputs, expected
+// values, both predictions and the metric's feedback, and the errors.
+Json comparisonToJson(const Comparison &comparison, const std::string &split);
 
 } // namespace prism

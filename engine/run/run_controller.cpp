@@ -275,6 +275,24 @@ Result<NewRun> RunController::newRunFor(const Study &input, const RunSettings &s
     return run;
 }
 
+ModelOverrides runModelOverrides(const RunRecord &run)
+{
+    ModelOverrides overrides;
+    const Json options = Json::parse(run.optionsJson, nullptr, false);
+    if (!options.is_object() || !options.contains("model_overrides") || !options["model_overrides"].is_object())
+        return overrides;
+    const Json &m = options["model_overrides"];
+    overrides.provider = providerFromName(jsonText(m, "provider"));
+    overrides.baseUrl = jsonText(m, "base_url");
+    overrides.model = jsonText(m, "model");
+    overrides.apiKeyEnv = jsonText(m, "api_key_env");
+    if (m.contains("max_concurrency") && m["max_concurrency"].is_number_integer())
+        overrides.maxConcurrency = m["max_concurrency"].get<int>();
+    if (m.contains("timeout_seconds") && m["timeout_seconds"].is_number())
+        overrides.timeoutSeconds = m["timeout_seconds"].get<double>();
+    return overrides;
+}
+
 Result<std::string> RunController::resume(const std::string &runId, const ResumeSettings &settings)
 {
     if (auto opened = openStore(); !opened)
@@ -315,18 +333,7 @@ Result<std::string> RunController::resume(const std::string &runId, const Resume
     lm.budget = budgetFromJson(options.contains("budget") ? options["budget"] : Json());
     if (options.contains("global_concurrency") && options["global_concurrency"].is_number_integer())
         lm.globalConcurrency = options["global_concurrency"].get<int>();
-    ModelOverrides overrides;
-    if (options.contains("model_overrides") && options["model_overrides"].is_object()) {
-        const Json &m = options["model_overrides"];
-        overrides.provider = providerFromName(jsonText(m, "provider"));
-        overrides.baseUrl = jsonText(m, "base_url");
-        overrides.model = jsonText(m, "model");
-        overrides.apiKeyEnv = jsonText(m, "api_key_env");
-        if (m.contains("max_concurrency") && m["max_concurrency"].is_number_integer())
-            overrides.maxConcurrency = m["max_concurrency"].get<int>();
-        if (m.contains("timeout_seconds") && m["timeout_seconds"].is_number())
-            overrides.timeoutSeconds = m["timeout_seconds"].get<double>();
-    }
+    ModelOverrides overrides = runModelOverrides(run);
     overrides = mergeOverrides(overrides, settings.models);
     if (settings.noCache)
         lm.useCache = false;

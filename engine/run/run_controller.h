@@ -86,6 +86,10 @@ struct ResumeSettings {
     std::shared_ptr<Scheduler> scheduler;
 };
 
+// The model overrides a run was started with (its launch options): a resume
+// and a comparison on the run's study use its models.
+ModelOverrides runModelOverrides(const RunRecord &run);
+
 // The end of a run, as wait() returns it.
 struct RunOutcome {
     std::string runId;

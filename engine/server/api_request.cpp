@@ -106,6 +106,72 @@ Result<CreateRunRequest> parseCreateRunRequest(std::string_view body)
 
 namespace {
 
+ProgramSpec readProgramSpec(JsonReader &reader, const Json &value, const JsonPath &at, ProgramSpec::Kind fallback)
+{
+    ProgramSpec spec;
+    spec.kind = fallback;
+    if (value.is_null()) {
+        spec.specText = fallback == ProgramSpec::Kind::Baseline ? "\"baseline\"" : "\"optimized\"";
+        return spec;
+    }
+    spec.specText = value.dump();
+    if (value.is_string()) {
+        const std::string name = value.get<std::string>();
+        if (name == "baseline")
+            spec.kind = ProgramSpec::Kind::Baseline;
+        else if (name == "optimized")
+            spec.kind = ProgramSpec::Kind::Optimized;
+        else
+            reader.fail(at, "must be \"baseline\", \"optimized\", {\"run\": ID} or {\"program\": {...}}, not \""
+                                + name.substr(0, 40) + "\"");
+        return spec;
+    }
+    const Json &object = reader.object(value, at);
+    if (object.size() != 1 || (!object.contains("run") && !object.contains("program")))
+        reader.fail(at, "must hold exactly one key, \"run\" (a run's artifact) or \"program\" (a program)");
+    if (object.contains("run")) {
+        reader.read(object, at, "run", spec.runId);
+        if (spec.runId.empty())
+            reader.fail(at.key("run"), "must be a run id (r-YYYYMMDD-NNNN)");
+        spec.kind = ProgramSpec::Kind::Run;
+        return spec;
+    }
+    spec.kind = ProgramSpec::Kind::Inline;
+    spec.programText = reader.object(object["program"], at.key("program")).dump();
+    return spec;
+}
+
+} // namespace
+
+Result<CreateCompareRequest> parseCreateCompareRequest(std::string_view body)
+{
+    const bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    const Json document = blank ? Json::object() : Json::parse(body.begin(), body.end(), nullptr, false);
+    if (document.is_discarded())
+        return Error::make(ErrorKind::Parse, "the request body is not valid JSON");
+    CreateCompareRequest request;
+    JsonReader reader("request", body);
+    try {
+        const JsonPath root;
+        reader.object(document, root);
+        reader.expectKeys(document, root, {"split", "baseline", "candidate"});
+        reader.read(document, root, "split", request.split);
+        if (request.split != "train" && request.split != "val" && request.split != "test")
+            reader.fail(root.key("split"), "must be train, val or test");
+        const auto member = [&](const char *key) { return document.contains(key) ? document[key] : Json(); };
+        request.baseline =
+            readProgramSpec(reader, member("baseline"), root.key("baseline"), ProgramSpec::Kind::Baseline);
+        request.candidate =
+            readProgramSpec(reader, member("candidate"), root.key("candidate"), ProgramSpec::Kind::Optimized);
+    } catch (const JsonReader::Failure &failure) {
+        return JsonReader::toError(failure, ErrorKind::Config);
+    }
+    request.warnings = reader.warnings();
+    return request;
+}
+
+namespace {
+
 Json settingsJson(const RunSettings &settings)
 {
     Json j = Json::object();

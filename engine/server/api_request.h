@@ -30,6 +30,32 @@ struct CreateRunRequest {
 // Data error for a bad file list, a Config error for a bad setting.
 Result<CreateRunRequest> parseCreateRunRequest(std::string_view body);
 
+// POST /v1/runs/{id}/compares
+//   {"split": "test",               (train, val or test; default test)
+//    "baseline": "baseline",        (default: the run's study program)
+//    "candidate": "optimized"}      (default: the run's artifact)
+// A program is "baseline" (the run's study program), "optimized" (the run's
+// artifact), {"run": "r-..."} (another run's artifact) or {"program": {...}}
+// (a Prism program or a DSPy saved program, inline).
+struct ProgramSpec {
+    enum class Kind { Baseline, Optimized, Run, Inline };
+    Kind kind = Kind::Baseline;
+    std::string runId;       // Run
+    std::string programText; // Inline: the program object as JSON text
+    std::string specText;    // what the client sent, as JSON text (shown back)
+};
+
+struct CreateCompareRequest {
+    std::string split = "test";
+    ProgramSpec baseline;
+    ProgramSpec candidate;
+    std::vector<std::string> warnings;
+};
+
+// A Parse error for a body that is not JSON, a Config error naming the key
+// of anything else that is wrong. An empty body is every default.
+Result<CreateCompareRequest> parseCreateCompareRequest(std::string_view body);
+
 } // namespace prism
 
 namespace prism {

@@ -1,10 +1,13 @@
 #include "server/api_server.h"
 
+#include "artifact/program_file.h"
 #include "core/json.h"
 #include "core/study.h"
+#include "data/dataset.h"
 #include "events/event_codec.h"
 #include "run/run_store.h"
 #include "server/api_request.h"
+#include "server/compare_jobs.h"
 #include "server/run_feed.h"
 #include "server/team_store.h"
 #include "server/upload.h"
@@ -24,6 +27,7 @@ namespace prism {
 namespace {
 
 constexpr const char *kRunIdPattern = "(r-[0-9]{8}-[0-9]{4,})";
+constexpr const char *kCompareIdPattern = "(c-[0-9]{1,18})";
 
 void sendJson(httplib::Response &res, int status, const Json &body)
 {
@@ -98,6 +102,26 @@ Json trialJson(const TrialRecord &t)
                 {"error", t.error}};
 }
 
+Json compareJson(const CompareJob &job, bool detail)
+{
+    Json j{{"id", compareJobName(job.id)},
+           {"run", job.runId},
+           {"status", compareStatusName(job.status)},
+           {"split", job.split},
+           {"baseline", parsedOrText(job.baselineSpec)},
+           {"candidate", parsedOrText(job.candidateSpec)},
+           {"created_at", job.createdAt},
+           {"finished_at", job.finishedAt.empty() ? Json() : Json(job.finishedAt)},
+           {"attempts", job.claims},
+           {"error", job.error.empty() ? Json() : Json(job.error)}};
+    if (detail && job.status == CompareStatus::Done) {
+        const Json result = parsedOrText(job.resultJson);
+        j["comparison"] = result.is_object() && result.contains("comparison") ? result["comparison"] : Json();
+        j["calls"] = result.is_object() && result.contains("calls") ? result["calls"] : Json();
+    }
+    return j;
+}
+
 // One server-sent event per run event: its seq is the id a client gives back
 // as Last-Event-ID when it reconnects.
 std::string sseFrame(const RunEvent &event)
@@ -120,6 +144,7 @@ struct ApiServer::Impl {
     std::shared_ptr<RunStore> store;
     std::unique_ptr<TeamStore> teams;
     std::unique_ptr<RunFeeds> feeds;
+    std::unique_ptr<CompareJobs> compares;
     httplib::Server http;
     int boundPort = 0;
     std::atomic<bool> stopping{false};
@@ -143,6 +168,16 @@ struct ApiServer::Impl {
     void getLedger(const httplib::Request &req, httplib::Response &res);
     void streamEvents(const httplib::Request &req, httplib::Response &res);
     void sendEventBatch(const RunRecord &run, std::uint64_t after, httplib::Response &res);
+    void createCompare(const httplib::Request &req, httplib::Response &res);
+    // The program text a spec names, checked against the study's program;
+    // nothing after an error was sent (404, 409, 422).
+    std::optional<std::string> resolveProgram(const std::string &team, const RunRecord &run, const Study &study,
+                                              const ProgramSpec &spec, const std::string &which,
+                                              httplib::Response &res);
+    // The split has examples, read from the files the run was uploaded with.
+    Result<void> checkSplit(const RunRecord &run, Study study, const std::string &split);
+    void listCompares(const httplib::Request &req, httplib::Response &res);
+    void getCompare(const httplib::Request &req, httplib::Response &res);
 };
 
 std::optional<std::string> ApiServer::Impl::team(const httplib::Request &req, httplib::Response &res)
@@ -211,18 +246,10 @@ Result<std::string> ApiServer::Impl::enqueueUpload(CreateRunRequest &request, st
         return valid.error();
     // The data is loaded and checked here, from the uploaded files, as
     // `prism optimize --queue` checks it; the worker writes its own copy.
-    std::string pattern = (std::filesystem::path(config.uploadDir) / "upload-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-        return Error::make(ErrorKind::Io, config.uploadDir + ": cannot make a directory for an upload");
-    const std::string dir = pattern;
-    struct Cleanup {
-        std::string dir;
-        ~Cleanup()
-        {
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
-        }
-    } cleanup{dir};
+    auto scratch = ScratchDir::make(config.uploadDir);
+    if (!scratch)
+        return scratch.error();
+    const std::string dir = scratch->path();
     if (auto written = writeUploadedFiles(dir, request.files); !written)
         return written.error();
     study->baseDir = dir;
@@ -441,6 +468,132 @@ void ApiServer::Impl::sendEventBatch(const RunRecord &run, std::uint64_t after, 
     sendJson(res, 200, Json{{"events", list}, {"status", runStatusName(run.status)}, {"last_seq", last}});
 }
 
+std::optional<std::string> ApiServer::Impl::resolveProgram(const std::string &team, const RunRecord &run,
+                                                           const Study &study, const ProgramSpec &spec,
+                                                           const std::string &which, httplib::Response &res)
+{
+    std::string text;
+    switch (spec.kind) {
+    case ProgramSpec::Kind::Baseline: text = toJson(study.program).dump(); break;
+    case ProgramSpec::Kind::Inline: text = spec.programText; break;
+    case ProgramSpec::Kind::Optimized:
+    case ProgramSpec::Kind::Run: {
+        std::optional<RunRecord> source = run;
+        if (spec.kind == ProgramSpec::Kind::Run && spec.runId != run.id)
+            source = visibleRun(team, spec.runId, res);
+        if (!source)
+            return std::nullopt;
+        auto artifact = store->artifact(source->id);
+        if (!artifact) {
+            sendEngineError(res, artifact.error());
+            return std::nullopt;
+        }
+        if (artifact->empty()) {
+            sendError(res, 409, "no_artifact",
+                      which + ": run " + source->id + " has no artifact yet (" + runStatusName(source->status) + ")");
+            return std::nullopt;
+        }
+        text = artifact.value();
+        break;
+    }
+    }
+    // Checked here as `prism compare --program` checks a file: a program
+    // that does not fit the study is the client's error, not a failed job.
+    if (auto loaded = loadProgramText(text, which, study.program); !loaded) {
+        sendError(res, 422, "invalid_program", loaded.error().message);
+        return std::nullopt;
+    }
+    return text;
+}
+
+Result<void> ApiServer::Impl::checkSplit(const RunRecord &run, Study study, const std::string &split)
+{
+    auto scratch = ScratchDir::make(config.uploadDir);
+    if (!scratch)
+        return scratch.error();
+    auto placed = placeRunFiles(*store, run.id, scratch->path());
+    if (!placed)
+        return placed.error();
+    if (!placed.value())
+        return Error::make(ErrorKind::Config, "run " + run.id + " was not uploaded through the API");
+    study.baseDir = scratch->path();
+    auto data = loadStudyData(study);
+    if (!data)
+        return Error::make(ErrorKind::Data, "run " + run.id + ": its data no longer loads: " + data.error().message);
+    const Dataset &examples = split == "train" ? data->train : split == "val" ? data->val : data->test;
+    if (examples.examples.empty())
+        return Error::make(ErrorKind::Data, "split: run " + run.id + "'s study has no " + split + " examples");
+    return {};
+}
+
+void ApiServer::Impl::createCompare(const httplib::Request &req, httplib::Response &res)
+{
+    auto caller = team(req, res);
+    if (!caller)
+        return;
+    auto run = visibleRun(*caller, req.matches[1], res);
+    if (!run)
+        return;
+    auto request = parseCreateCompareRequest(req.body);
+    if (!request)
+        return sendEngineError(res, request.error());
+    auto study = studyFromJsonText(run->studyJson, "run " + run->id + " (study snapshot)");
+    if (!study)
+        return sendEngineError(res, study.error());
+    CompareJob job;
+    job.runId = run->id;
+    job.team = *caller;
+    job.split = request->split;
+    job.baselineSpec = request->baseline.specText;
+    job.candidateSpec = request->candidate.specText;
+    auto baseline = resolveProgram(*caller, *run, study.value(), request->baseline, "baseline", res);
+    if (!baseline)
+        return;
+    auto candidate = resolveProgram(*caller, *run, study.value(), request->candidate, "candidate", res);
+    if (!candidate)
+        return;
+    job.baselineProgram = *baseline;
+    job.candidateProgram = *candidate;
+    if (auto split = checkSplit(run.value(), study.value(), job.split); !split)
+        return sendEngineError(res, split.error());
+    auto id = compares->add(job);
+    if (!id)
+        return sendEngineError(res, id.error());
+    spdlog::info("api: team {} queued compare job {} on run {}", *caller, compareJobName(id.value()), run->id);
+    res.set_header("Location", "/v1/compares/" + compareJobName(id.value()));
+    sendJson(res, 202, Json{{"id", compareJobName(id.value())}, {"status", "queued"}, {"warnings", request->warnings}});
+}
+
+void ApiServer::Impl::listCompares(const httplib::Request &req, httplib::Response &res)
+{
+    auto run = callerRun(req, res);
+    if (!run)
+        return;
+    auto jobs = compares->runJobs(run->id);
+    if (!jobs)
+        return sendEngineError(res, jobs.error());
+    Json list = Json::array();
+    for (const CompareJob &job : jobs.value())
+        list.push_back(compareJson(job, false));
+    sendJson(res, 200, Json{{"id", run->id}, {"compares", list}});
+}
+
+void ApiServer::Impl::getCompare(const httplib::Request &req, httplib::Response &res)
+{
+    auto caller = team(req, res);
+    if (!caller)
+        return;
+    const std::string name = req.matches[1];
+    auto id = compareJobId(name);
+    auto job = id ? compares->job(*id) : Result<std::optional<CompareJob>>(std::optional<CompareJob>());
+    if (!job)
+        return sendEngineError(res, job.error());
+    // Another team's job answers as one that does not exist.
+    if (!job.value() || job.value()->team != *caller)
+        return sendError(res, 404, "not_found", "no compare job " + name);
+    sendJson(res, 200, compareJson(*job.value(), true));
+}
+
 void ApiServer::Impl::routes()
 {
     using Handler = void (Impl::*)(const httplib::Request &, httplib::Response &);
@@ -460,6 +613,9 @@ void ApiServer::Impl::routes()
     http.Get(run + "/trials", bind(&Impl::getTrials));
     http.Get(run + "/ledger", bind(&Impl::getLedger));
     http.Get(run + "/events", bind(&Impl::streamEvents));
+    http.Post(run + "/compares", bind(&Impl::createCompare));
+    http.Get(run + "/compares", bind(&Impl::listCompares));
+    http.Get(std::string("/v1/compares/") + kCompareIdPattern, bind(&Impl::getCompare));
     // Anything no handler answered (an unknown path, a body over the limit)
     // still gets a JSON error.
     http.set_error_handler([this](const httplib::Request &, httplib::Response &res) {
@@ -509,6 +665,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::create(ApiServerConfig config)
     if (!teams)
         return teams.error();
     impl->teams = std::move(teams.value());
+    auto compares = CompareJobs::open(impl->config.storeUrl);
+    if (!compares)
+        return compares.error();
+    impl->compares = std::move(compares.value());
     if (impl->config.uploadDir.empty())
         impl->config.uploadDir = std::filesystem::temp_directory_path().string();
     impl->feeds = std::make_unique<RunFeeds>(impl->store, std::chrono::milliseconds(impl->config.eventPollMs));

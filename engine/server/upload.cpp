@@ -1,7 +1,10 @@
 #include "server/upload.h"
 
+#include "run/run_store.h"
+
 #include "core/outfile.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -66,6 +69,36 @@ Result<void> writeUploadedFiles(const std::string &dir, const std::map<std::stri
             return written.error();
     }
     return {};
+}
+
+Result<bool> placeRunFiles(RunStore &store, const std::string &runId, const std::string &dir)
+{
+    auto files = store.runFiles(runId);
+    if (!files)
+        return files.error();
+    if (files->empty())
+        return false;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (auto written = writeUploadedFiles(dir, files.value()); !written)
+        return written.error();
+    return true;
+}
+
+Result<ScratchDir> ScratchDir::make(const std::string &parent)
+{
+    std::string pattern = (std::filesystem::path(parent) / "upload-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))
+        return Error::make(ErrorKind::Io, parent + ": cannot make a directory for an upload");
+    return ScratchDir(pattern);
+}
+
+ScratchDir::~ScratchDir()
+{
+    if (m_path.empty())
+        return;
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
 }
 
 } // namespace prism

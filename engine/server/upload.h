@@ -12,6 +12,8 @@
 
 namespace prism {
 
+class RunStore;
+
 inline constexpr std::size_t kMaxUploadFiles = 64;
 inline constexpr std::size_t kMaxUploadPathLength = 200;
 
@@ -23,5 +25,27 @@ Result<void> checkUploadPath(const std::string &path);
 Result<void> checkUploadedFiles(const std::map<std::string, std::string> &files);
 // Writes the files under dir, creating subdirectories; each file atomically.
 Result<void> writeUploadedFiles(const std::string &dir, const std::map<std::string, std::string> &files);
+
+// Writes the files run runId was uploaded with under dir, replacing whatever
+// was there, so the study's relative paths resolve in dir. False (and nothing
+// written) for a run queued from the CLI, which reads the paths it was
+// queued with.
+Result<bool> placeRunFiles(RunStore &store, const std::string &runId, const std::string &dir);
+
+// A fresh directory under parent (mkdtemp), removed with its contents when
+// this goes: where the API server checks an upload.
+class ScratchDir {
+public:
+    static Result<ScratchDir> make(const std::string &parent);
+    ScratchDir(ScratchDir &&other) noexcept : m_path(std::move(other.m_path)) { other.m_path.clear(); }
+    ScratchDir &operator=(ScratchDir &&) = delete;
+    ScratchDir(const ScratchDir &) = delete;
+    ~ScratchDir();
+    const std::string &path() const { return m_path; }
+
+private:
+    explicit ScratchDir(std::string path) : m_path(std::move(path)) {}
+    std::string m_path;
+};
 
 } // namespace prism

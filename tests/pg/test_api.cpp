@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 using namespace prism;
@@ -126,6 +127,36 @@ public:
         return run.exitCode == 0 ? fileText(local / "artifact.json") : "local run failed: " + run.out;
     }
 
+    // `prism compare --json` of the same study on this machine, with the
+    // candidate (and baseline) program texts as files; its output, parsed.
+    json localCompare(const std::string &name, const std::string &split, const std::string &candidate,
+                      const std::string &baseline = "") const
+    {
+        const fs::path local = m_dir / ("compare-" + name);
+        fs::create_directories(local);
+        std::ofstream(local / "moderation.prism.json") << study().dump(2);
+        fs::copy(fs::path(PRISM_SAMPLES_DIR) / "moderation" / "train.jsonl", local / "train.jsonl");
+        fs::copy(fs::path(PRISM_SAMPLES_DIR) / "moderation" / "test.jsonl", local / "test.jsonl");
+        std::ofstream(local / "candidate.json") << candidate;
+        std::string args = "compare '" + (local / "moderation.prism.json").string() + "' --program '"
+                           + (local / "candidate.json").string() + "' --split " + split + " --json --quiet";
+        if (!baseline.empty()) {
+            std::ofstream(local / "baseline.json") << baseline;
+            args += " --baseline '" + (local / "baseline.json").string() + "'";
+        }
+        auto run = runCli(local, "", args);
+        return run.exitCode == 0 ? json::parse(fileText(local / "out.txt"), nullptr, false)
+                                 : json("local compare failed: " + run.out);
+    }
+    // The study's program with another instruction: a program to compare.
+    json editedProgram() const
+    {
+        json program = study()["program"];
+        program["predictors"][0]["signature"]["instruction"] =
+            "Classify the snippet for moderation. Slurs and threats against a group are high severity hate.";
+        return program;
+    }
+
 private:
     static SimServerOptions simOptions(int latencyMs)
     {
@@ -180,6 +211,21 @@ std::string waitForStatus(httplib::Client &c, const std::string &id, const std::
     return "timeout (last " + status + ")";
 }
 
+// SIGKILLs the process (and reaps it) once `ready` holds, checked every 20 ms
+// for up to 30 s; false when it never did.
+bool killWhen(pid_t pid, const std::function<bool()> &ready)
+{
+    for (int i = 0; i < 1500; ++i) {
+        if (ready()) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 // Billed answers of one request paid more than once, over the run's ledger.
 int paidTwice(const json &ledger)
 {
@@ -225,19 +271,12 @@ TEST(ApiRuns, TenRunsSubmittedAtOnceFinishOnTwoWorkersAfterOneIsKilledAndNoCallI
     const pid_t second = spawnWorker(world.dir() / "worker2", url, world.dir() / "worker2.log", {}, {"--runs", "3"});
     // The first worker dies in the middle of a run it holds.
     const std::string firstOwner = "%:" + std::to_string(first);
-    bool killed = false;
-    for (int i = 0; i < 1200 && !killed; ++i) {
-        if (scalar(url, "SELECT COUNT(*) FROM run_queue q JOIN events e ON e.run_id = q.run_id WHERE q.worker LIKE '"
-                            + firstOwner + "'")
-            > 10) {
-            ::kill(first, SIGKILL);
-            killed = true;
-        } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    }
+    const bool killed = killWhen(first, [&] {
+        return scalar(url, "SELECT COUNT(*) FROM run_queue q JOIN events e ON e.run_id = q.run_id WHERE q.worker LIKE '"
+                               + firstOwner + "'")
+               > 10;
+    });
     ASSERT_TRUE(killed) << fileText(world.dir() / "worker1.log");
-    ::waitpid(first, nullptr, 0);
     ASSERT_EQ(waitExit(second, std::chrono::seconds(600)), 0) << fileText(world.dir() / "worker2.log");
 
     auto c = world.client();
@@ -632,4 +671,158 @@ TEST(ApiMirror, AStudioMirrorOfAServerRunHoldsTheSameEventsTrialsLedgerAndArtifa
     auto refused = stranger.value()->getJson("/v1/runs");
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().kind, ErrorKind::Auth);
+}
+
+TEST(ApiCompare, AJobOnAWorkerGivesWhatPrismCompareGivesForTheSameProgramsAndOnlyToItsTeam)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "compare");
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string red = world.token("alice", "red"), blue = world.token("bob", "blue");
+    auto c = world.client();
+    auto [code0, first] = post(*c, "/v1/runs", red, world.body(0).dump());
+    auto [code1, second] = post(*c, "/v1/runs", red, world.body(1).dump());
+    auto [code2, theirs] = post(*c, "/v1/runs", blue, world.body(2).dump());
+    ASSERT_TRUE(code0 == 201 && code1 == 201 && code2 == 201) << world.apiLog();
+    const std::string a = first["id"], b = second["id"], other = theirs["id"];
+    const std::string compares = "/v1/runs/" + a + "/compares";
+    // A run without an artifact yet cannot be the candidate.
+    auto [early, earlyBody] = post(*c, compares, red, "{}");
+    EXPECT_EQ(early, 409) << earlyBody;
+    EXPECT_EQ(earlyBody["code"], "no_artifact");
+    ASSERT_EQ(
+        waitExit(spawnWorker(world.dir() / "worker1", url, world.dir() / "worker1.log"), std::chrono::seconds(300)), 0)
+        << fileText(world.dir() / "worker1.log");
+    auto artifactA = c->Get(("/v1/runs/" + a + "/artifact").c_str(), bearer(red));
+    auto artifactB = c->Get(("/v1/runs/" + b + "/artifact").c_str(), bearer(red));
+    ASSERT_TRUE(artifactA && artifactA->status == 200 && artifactB && artifactB->status == 200);
+
+    // The defaults: the study's program against the run's artifact, on test.
+    auto defaults = c->Post(compares.c_str(), bearer(red), "", "application/json");
+    ASSERT_TRUE(defaults);
+    ASSERT_EQ(defaults->status, 202) << defaults->body;
+    const std::string job1 = json::parse(defaults->body)["id"];
+    EXPECT_EQ(defaults->get_header_value("Location"), "/v1/compares/" + job1);
+    // Another run's artifact against a program sent inline, on train.
+    const json edited = world.editedProgram();
+    auto [queued2, created2] =
+        post(*c, compares, red,
+             json{{"split", "train"}, {"baseline", {{"run", b}}}, {"candidate", {{"program", edited}}}}.dump());
+    ASSERT_EQ(queued2, 202) << created2;
+    const std::string job2 = created2["id"];
+
+    // Bad requests make no job; each says what is wrong.
+    const std::vector<std::pair<std::string, int>> bad = {
+        {R"({"split": "dev"})", 422},
+        {R"({"candidate": "best"})", 422},
+        {R"({"candidate": {"program": {"predictors": []}}})", 422},
+        {R"({"candidate": {"run": "r-20990101-0001"}})", 404},
+        {json{{"candidate", {{"run", other}}}}.dump(), 404}, // another team's run
+        {"{not json", 400},
+    };
+    for (const auto &[body, status] : bad) {
+        auto [code, error] = post(*c, compares, red, body);
+        EXPECT_EQ(code, status) << body << " -> " << error;
+        EXPECT_FALSE(error.value("message", "").empty()) << body;
+    }
+    EXPECT_EQ(post(*c, compares, blue, "{}").first, 404);
+    EXPECT_EQ(post(*c, compares, "", "{}").first, 401);
+    EXPECT_EQ(scalar(url, "SELECT COUNT(*) FROM compare_jobs"), 2);
+
+    ASSERT_EQ(
+        waitExit(spawnWorker(world.dir() / "worker2", url, world.dir() / "worker2.log"), std::chrono::seconds(120)), 0)
+        << fileText(world.dir() / "worker2.log");
+    auto [got1, done1] = get(*c, "/v1/compares/" + job1, red);
+    ASSERT_EQ(got1, 200);
+    ASSERT_EQ(done1["status"], "done") << done1;
+    EXPECT_EQ(done1["run"], a);
+    EXPECT_EQ(done1["split"], "test");
+    EXPECT_EQ(done1["baseline"], "baseline");
+    EXPECT_EQ(done1["candidate"], "optimized");
+    EXPECT_EQ(done1["attempts"], 1);
+    EXPECT_EQ(done1["comparison"]["paired"], 15);
+    EXPECT_EQ(done1["comparison"], world.localCompare("defaults", "test", artifactA->body));
+    const json &calls = done1["calls"];
+    EXPECT_GT(calls["lm_calls"].get<long long>(), 0);
+    EXPECT_EQ(calls["calls"].get<long long>(),
+              calls["lm_calls"].get<long long>() + calls["cache_hits"].get<long long>());
+    auto [got2, done2] = get(*c, "/v1/compares/" + job2, red);
+    ASSERT_EQ(done2["status"], "done") << done2;
+    EXPECT_EQ(done2["baseline"], json({{"run", b}}));
+    EXPECT_EQ(done2["comparison"], world.localCompare("inline", "train", edited.dump(), artifactB->body));
+
+    // A job is its team's: another team, or no such job, is 404.
+    EXPECT_EQ(get(*c, "/v1/compares/" + job1, blue).first, 404);
+    EXPECT_EQ(get(*c, "/v1/compares/c-999999", red).first, 404);
+    auto [listed, list] = get(*c, compares, red);
+    ASSERT_EQ(listed, 200);
+    ASSERT_EQ(list["compares"].size(), 2u);
+    EXPECT_EQ(list["compares"][0]["id"], job1);
+    EXPECT_EQ(list["compares"][1]["id"], job2);
+    EXPECT_FALSE(list["compares"][0].contains("comparison"));
+}
+
+TEST(ApiCompare, AJobWhoseWorkerIsKilledIsFinishedByAnotherWithTheCallsItMadeAnsweredFromTheSharedCache)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "compare-kill", 120);
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+    auto c = world.client();
+    json body = world.body(3);
+    body["settings"]["use_cache"] = true;
+    auto [created, run] = post(*c, "/v1/runs", token, body.dump());
+    ASSERT_EQ(created, 201) << run;
+    const std::string id = run["id"];
+    // The run itself is not needed: the study's program against another.
+    ASSERT_EQ(post(*c, "/v1/runs/" + id + "/cancel", token, "").first, 200);
+    const json edited = world.editedProgram();
+    auto [queued, job] =
+        post(*c, "/v1/runs/" + id + "/compares", token, json{{"candidate", {{"program", edited}}}}.dump());
+    ASSERT_EQ(queued, 202) << job;
+
+    // Both workers share the response cache in the database.
+    const std::vector<std::string> shared = {"PRISM_CACHE=" + url};
+    const pid_t first =
+        spawnWorker(world.dir() / "worker1", url, world.dir() / "worker1.log", shared, {"--threads", "1"});
+    const bool killed = killWhen(first, [&] { return scalar(url, "SELECT COUNT(*) FROM answers") >= 4; });
+    ASSERT_TRUE(killed) << fileText(world.dir() / "worker1.log");
+    const long long cachedBefore = scalar(url, "SELECT COUNT(*) FROM answers");
+    const pid_t second = spawnWorker(world.dir() / "worker2", url, world.dir() / "worker2.log", shared);
+    ASSERT_EQ(waitExit(second, std::chrono::seconds(120)), 0) << fileText(world.dir() / "worker2.log");
+
+    auto [got, done] = get(*c, "/v1/compares/" + job["id"].get<std::string>(), token);
+    ASSERT_EQ(got, 200);
+    ASSERT_EQ(done["status"], "done") << done;
+    EXPECT_EQ(done["attempts"], 2);
+    // What the killed worker had paid for was not paid again.
+    EXPECT_GE(done["calls"]["cache_hits"].get<long long>(), cachedBefore);
+    EXPECT_EQ(done["comparison"], world.localCompare("killed", "test", edited.dump()));
+}
+
+TEST(ApiCompare, AJobTheWorkerCannotRunFailsWithOneLineSayingWhy)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "compare-fail");
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string token = world.token("alice", "red");
+    auto c = world.client();
+    // The study names a key variable the worker does not have.
+    auto [created, run] =
+        post(*c, "/v1/runs", token, world.body(5, {{"api_key_env", "PRISM_TEST_KEY_NOBODY_HAS"}}).dump());
+    ASSERT_EQ(created, 201) << run;
+    const std::string id = run["id"];
+    ASSERT_EQ(post(*c, "/v1/runs/" + id + "/cancel", token, "").first, 200);
+    auto [queued, job] = post(*c, "/v1/runs/" + id + "/compares", token,
+                              json{{"candidate", {{"program", world.editedProgram()}}}}.dump());
+    ASSERT_EQ(queued, 202) << job;
+    ASSERT_EQ(waitExit(spawnWorker(world.dir() / "worker", url, world.dir() / "worker.log"), std::chrono::seconds(60)),
+              0)
+        << fileText(world.dir() / "worker.log");
+    auto [got, failed] = get(*c, "/v1/compares/" + job["id"].get<std::string>(), token);
+    ASSERT_EQ(got, 200);
+    EXPECT_EQ(failed["status"], "failed") << failed;
+    EXPECT_NE(failed["error"].get<std::string>().find("PRISM_TEST_KEY_NOBODY_HAS"), std::string::npos) << failed;
+    EXPECT_FALSE(failed.contains("comparison"));
+    EXPECT_FALSE(failed["finished_at"].is_null());
 }

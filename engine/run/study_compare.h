@@ -1,0 +1,67 @@
+#pragma once
+
+// Two programs on one split of a study (`prism compare`, the team server's
+// compare jobs): the study's data, models and metric are set up once, then
+// both programs are evaluated on the same examples and paired.
+#include "data/dataset.h"
+#include "eval/compare.h"
+#include "lm/ledger.h"
+#include "modelsetup/lm_setup.h"
+#include "run/run_controller.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace prism {
+
+class Adapter;
+
+struct StudyCompareOptions {
+    std::string split = "test"; // train, val or test
+    ModelOverrides overrides;
+    bool useCache = true;
+    int threads = 8;
+    const std::atomic<bool> *cancel = nullptr;
+    std::shared_ptr<Scheduler> scheduler; // a worker's shared one; null: its own
+    MetricFactory metricFactory;
+    std::string where; // names the study in its errors (its path); may be empty
+    // Said before each evaluation ("evaluating the baseline on 40 test examples").
+    std::function<void(const std::string &)> progress;
+};
+
+// Everything both evaluations share. Errors here are the study's (data,
+// models, metric, an endpoint that cannot work): nothing was evaluated yet.
+struct ComparisonSetup {
+    StudyData data;
+    ModelSet models;
+    std::unique_ptr<Metric> metric;
+    std::unique_ptr<Adapter> adapter;
+    StudyCompareOptions options;
+
+    // The split of data the options chose.
+    const Dataset &split() const;
+
+    ComparisonSetup();
+    ~ComparisonSetup();
+    ComparisonSetup(ComparisonSetup &&) noexcept;
+    ComparisonSetup &operator=(ComparisonSetup &&) noexcept;
+};
+
+Result<ComparisonSetup> prepareComparison(const Study &study, StudyCompareOptions options);
+
+// The reports the comparison points into travel with it.
+struct StudyComparison {
+    std::unique_ptr<EvalReport> baseline;
+    std::unique_ptr<EvalReport> candidate; // null when the two programs are equal (baseline is both)
+    Comparison comparison;
+    LedgerTotals calls; // what the two evaluations cost (cache hits included, at no cost)
+};
+
+// Evaluates both programs (an equal candidate is not evaluated twice) and
+// pairs them. A Cancelled error when stopped before every example ran; a
+// Data error when the two share no scored example.
+Result<StudyComparison> runComparison(ComparisonSetup &setup, const Program &baseline, const Program &candidate);
+
+} // namespace prism
