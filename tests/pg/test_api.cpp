@@ -10,6 +10,7 @@
 #include "run/run_store.h"
 #include "server/api_client.h"
 #include "server/api_request.h"
+#include "server/compare_jobs.h"
 #include "server/run_mirror.h"
 #include "server/team_store.h"
 #include "sim/sim_server.h"
@@ -825,4 +826,56 @@ TEST(ApiCompare, AJobTheWorkerCannotRunFailsWithOneLineSayingWhy)
     EXPECT_NE(failed["error"].get<std::string>().find("PRISM_TEST_KEY_NOBODY_HAS"), std::string::npos) << failed;
     EXPECT_FALSE(failed.contains("comparison"));
     EXPECT_FALSE(failed["finished_at"].is_null());
+}
+
+TEST(CompareQueue, AJobTakenThreeTimesWithoutAnEndFailsInsteadOfTakingDownAFourthWorker)
+{
+    PRISM_PG_DB(url);
+    auto opened = CompareJobs::open(url);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    CompareJobs &jobs = *opened.value();
+    CompareJob job;
+    job.runId = "r-20261205-0001";
+    job.team = "red";
+    job.split = "test";
+    job.baselineSpec = job.candidateSpec = "\"baseline\"";
+    job.baselineProgram = job.candidateProgram = "{}";
+    auto first = jobs.add(job), second = jobs.add(job);
+    ASSERT_TRUE(first.ok() && second.ok());
+
+    // Oldest first; a held job is not taken by another worker.
+    auto a = jobs.claim("w1", 30);
+    ASSERT_TRUE(a.ok() && a.value());
+    EXPECT_EQ(a.value()->id, first.value());
+    auto b = jobs.claim("w2", 30);
+    ASSERT_TRUE(b.ok() && b.value());
+    EXPECT_EQ(b.value()->id, second.value());
+    EXPECT_FALSE(jobs.claim("w3", 30).value().has_value());
+    EXPECT_FALSE(jobs.renewLease(first.value(), "w2", 30).value()); // not w2's
+    EXPECT_TRUE(jobs.finish(second.value(), "w2", "{\"comparison\": {}}", "").value());
+    EXPECT_EQ(jobs.pending().value(), 1);
+
+    // The first job's workers die: each lease runs out and the next worker takes it.
+    EXPECT_TRUE(jobs.renewLease(first.value(), "w1", 0.05).value());
+    for (const char *worker : {"w4", "w5"}) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto again = jobs.claim(worker, 0.05);
+        ASSERT_TRUE(again.ok() && again.value()) << worker;
+        EXPECT_EQ(again.value()->id, first.value());
+    }
+    // The worker that lost it writes nothing.
+    EXPECT_FALSE(jobs.finish(first.value(), "w1", "{}", "").value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Taken three times: a fourth worker gets nothing, and the job says why it failed.
+    EXPECT_FALSE(jobs.claim("w6", 30).value().has_value());
+    auto failed = jobs.job(first.value());
+    ASSERT_TRUE(failed.ok() && failed.value());
+    EXPECT_EQ(failed.value()->status, CompareStatus::Failed);
+    EXPECT_EQ(failed.value()->claims, 3);
+    EXPECT_NE(failed.value()->error.find("stopped 3 times"), std::string::npos) << failed.value()->error;
+    EXPECT_EQ(jobs.pending().value(), 0);
+    EXPECT_EQ(jobs.job(second.value()).value()->status, CompareStatus::Done);
+    EXPECT_EQ(compareJobId(compareJobName(first.value())), first.value());
+    EXPECT_FALSE(compareJobId("c-").has_value());
+    EXPECT_FALSE(compareJobId("r-1").has_value());
 }
