@@ -230,7 +230,7 @@ int runEval(const EvalArgs &args)
     ModelSet &set = models.value();
     auto metric = studyMetric(study.metric, program, studyJudge(study, set));
     if (!metric)
-        return loadFailed(Error::make(metric.error().kind, args.studyPath + ": " + metric.error().message));
+        return loadFailed(metricBuildError(metric.error(), args.studyPath));
     auto adapter = makeAdapter(study.eval.adapter);
 
     auto data = loadStudyData(study);

@@ -24,4 +24,9 @@ public:
     virtual std::string describe() const = 0;
 };
 
+// A metric that could not be built, said once: the builders' own messages
+// name the study key ("metric: ...", "metric.fields[0].pattern: ..."); any
+// other gets "metric: " in front. A non-empty `where` (the study) goes first.
+Error metricBuildError(const Error &error, const std::string &where = "");
+
 } // namespace prism

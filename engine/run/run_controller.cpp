@@ -94,13 +94,6 @@ ModelOverrides mergeOverrides(ModelOverrides stored, const ModelOverrides &given
     return stored;
 }
 
-Error withContext(const Error &error, const std::string &context)
-{
-    Error e = error;
-    e.message = context + e.message;
-    return e;
-}
-
 } // namespace
 
 RunController::RunController(std::shared_ptr<RunStore> store)
@@ -165,7 +158,7 @@ Result<void> RunController::prepare(const Study &study, const std::string &optim
     // launch() on the journaled judge model, so a resume repeats no judge call.
     auto metric = m_metricFactory(m_study.metric, m_study.program, studyJudge(m_study, m_models));
     if (!metric)
-        return withContext(metric.error(), "metric: ");
+        return metricBuildError(metric.error());
     m_metric = std::move(metric.value());
     m_adapter = makeAdapter(m_study.eval.adapter);
     auto optimizer = m_factory(m_study.optimizer);

@@ -42,7 +42,7 @@ Result<ComparisonSetup> prepareComparison(const Study &study, StudyCompareOption
     setup.models = std::move(models).value();
     auto metric = options.metricFactory(study.metric, study.program, studyJudge(study, setup.models));
     if (!metric)
-        return Error::make(metric.error().kind, where + "metric: " + metric.error().message);
+        return metricBuildError(metric.error(), options.where);
     setup.metric = std::move(metric).value();
     // Fail fast, with one line, on a key, server or model that cannot work.
     if (auto reachable = checkConnection(setup.models.taskConfig, options.cancel); !reachable)

@@ -2,7 +2,12 @@
 // what the user met at the command line and checks what Prism now says.
 #include "edges_cli.h"
 
+#include "core/json.h"
 #include "core/study.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 
 using namespace edges;
 
@@ -135,6 +140,32 @@ TEST_F(EdgeTest, NumericMetricOnAnEnumFieldIsRefused)
     const CliResult r = prism({"eval", study.string(), "--quiet"});
     EXPECT_EQ(r.exitCode, 3) << r.err;
     EXPECT_TRUE(contains(r.err, "metric.fields[0].metric: numeric compares numbers, but 'severity' is enum")) << r.err;
+}
+
+// A metric the study names wrongly is named once, with where it is, by every
+// command that builds it (eval builds it itself, optimize through the run
+// controller, compare through the comparison setup).
+TEST_F(EdgeTest, AnUnknownMetricIsSaidOnceByEvalOptimizeAndCompare)
+{
+    const fs::path study = sampleCopy("moderation");
+    replaceOnce(study, "{\"field\": \"severity\", \"metric\": \"exact\", \"weight\": 1}",
+                "{\"field\": \"severity\", \"metric\": \"exact_match\", \"weight\": 1}");
+    const fs::path program = study.parent_path() / "program.json";
+    auto loaded = prism::loadStudy(study.string());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    std::ofstream(program) << prism::toJson(loaded.value().program).dump();
+    const std::vector<std::vector<std::string>> commands = {
+        {"eval", study.string(), "--quiet"},
+        {"optimize", study.string(), "--quiet", "--no-compare"},
+        {"compare", study.string(), "--program", program.string(), "--quiet"},
+    };
+    for (const auto &args : commands) {
+        const CliResult r = prism(args);
+        EXPECT_EQ(r.exitCode, 3) << args[0] << ": " << r.err;
+        EXPECT_TRUE(contains(r.err, study.string() + ": metric: unknown metric 'exact_match' for field 'severity'"))
+            << args[0] << ": " << r.err;
+        EXPECT_FALSE(contains(r.err, "metric: metric:")) << args[0] << ": " << r.err;
+    }
 }
 
 // Item 12: when nothing scores above 0, the run's note says so instead of

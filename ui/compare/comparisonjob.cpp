@@ -59,7 +59,7 @@ prism::Result<ComparisonOutcome> ComparisonJob::run()
         return Error::make(models.error().kind, where + ": " + models.error().message);
     auto metric = prism::makeStudyMetric(m_study.metric, m_study.program, prism::studyJudge(m_study, *models));
     if (!metric)
-        return Error::make(metric.error().kind, where + ": metric: " + metric.error().message);
+        return prism::metricBuildError(metric.error(), where);
     {
         std::lock_guard lock(m_mutex);
         m_services = std::make_shared<prism::CallServices>(models->services);
