@@ -29,6 +29,41 @@ public:
         return std::nullopt;
     }
 
+    // The member `key` of the top-level object: where its value starts and
+    // ends in the text, and the line it starts on.
+    std::optional<std::pair<std::size_t, std::size_t>> member(const std::string &key, int *line)
+    {
+        whitespace();
+        if (m_i >= m_s.size() || m_s[m_i] != '{')
+            return std::nullopt;
+        ++m_i;
+        std::optional<std::pair<std::size_t, std::size_t>> found;
+        for (;;) {
+            whitespace();
+            if (m_i >= m_s.size() || m_s[m_i] != '"')
+                return found;
+            std::string name;
+            readString(&name);
+            whitespace();
+            if (m_i >= m_s.size() || m_s[m_i] != ':')
+                return found;
+            ++m_i;
+            whitespace();
+            const std::size_t start = m_i;
+            const int startLine = m_line;
+            skipValue();
+            // A repeated key: the last one counts, as in the parsed document.
+            if (name == key) {
+                found = std::make_pair(start, m_i);
+                *line = startLine;
+            }
+            whitespace();
+            if (m_i >= m_s.size() || m_s[m_i] != ',')
+                return found;
+            ++m_i;
+        }
+    }
+
 private:
     static constexpr std::size_t kMaxDepth = 256;
 
@@ -168,6 +203,16 @@ std::optional<int> jsonLineOf(std::string_view text, const std::vector<std::stri
     if (path.empty())
         return std::nullopt;
     return LineScanner(text).find(path);
+}
+
+std::optional<std::string> jsonMemberKeepingLines(std::string_view text, const std::string &key)
+{
+    int line = 1;
+    auto span = LineScanner(text).member(key, &line);
+    if (!span || span->second <= span->first)
+        return std::nullopt;
+    return std::string(static_cast<std::size_t>(line - 1), '\n')
+           + std::string(text.substr(span->first, span->second - span->first));
 }
 
 std::string nearestKey(std::string_view unknown, std::initializer_list<std::string_view> known)

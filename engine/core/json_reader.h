@@ -23,6 +23,12 @@ namespace prism {
 // or decimal indices for array elements.
 std::optional<int> jsonLineOf(std::string_view text, const std::vector<std::string> &path);
 
+// The value of the member `key` of the object in JSON `text` (text that
+// parsed), as written there, after as many newlines as there are lines before
+// it: a reader of the result reports the lines of `text` (a study inside an
+// API request). Nothing when there is no such member.
+std::optional<std::string> jsonMemberKeepingLines(std::string_view text, const std::string &key);
+
 // The known key closest to `unknown` by edit distance, when it is close enough
 // to be a likely typo; empty otherwise.
 std::string nearestKey(std::string_view unknown, std::initializer_list<std::string_view> known);

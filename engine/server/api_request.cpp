@@ -90,6 +90,11 @@ Result<CreateRunRequest> parseCreateRunRequest(std::string_view body)
         if (!document.contains("study") || document["study"].is_null())
             reader.fail(root.key("study"), "is missing: the study to run (a .prism.json object)");
         request.studyText = reader.object(document["study"], root.key("study")).dump();
+        // As the client wrote it, so an error in the study names the
+        // request's line, not line 1 of a re-serialized copy.
+        if (auto written = jsonMemberKeepingLines(body, "study");
+            written && Json::parse(*written, nullptr, false) == document["study"])
+            request.studyText = std::move(*written);
         if (document.contains("files") && !document["files"].is_null())
             readFiles(reader, reader.object(document["files"], root.key("files")), root.key("files"), request.files);
         if (document.contains("settings") && !document["settings"].is_null())

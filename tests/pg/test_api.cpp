@@ -534,6 +534,19 @@ TEST(ApiInput, MalformedWrongAndOversizedRequestsGetA4xxWithCodeAndMessage)
         EXPECT_EQ(error.value("code", ""), errorCode) << error;
         EXPECT_NE(error.value("message", "").find(says), std::string::npos) << error;
     }
+    // A study error in a body written over many lines names the body's line.
+    json badSeed = good;
+    badSeed["study"]["optimizer"]["seed"] = -5;
+    const std::string written = badSeed.dump(2);
+    const std::size_t seedAt = written.find("\"seed\": -5");
+    ASSERT_NE(seedAt, std::string::npos);
+    const auto seedLine = std::count(written.begin(), written.begin() + static_cast<long>(seedAt), '\n') + 1;
+    ASSERT_GT(seedLine, 20);
+    auto [seedCode, seedError] = post(*c, "/v1/runs", token, written);
+    EXPECT_EQ(seedCode, 422) << seedError;
+    EXPECT_NE(seedError.value("message", "").find("optimizer.seed (line " + std::to_string(seedLine) + ")"),
+              std::string::npos)
+        << seedError;
     // Unknown paths and run ids, and a run id that is not one.
     auto [missingCode, missing] = get(*c, "/v1/runs/r-20991231-0001", token);
     EXPECT_EQ(missingCode, 404) << missing;
