@@ -92,14 +92,37 @@ private slots:
                  QList<DiffSegment>({DiffSegment{DiffSegment::Kind::Same, QStringLiteral("same text")}}));
         const QString html =
             diffSideHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")), DiffSegment::Kind::Added);
-        QVERIFY(html.contains(QStringLiteral("&lt;c&gt;")));
-        QVERIFY(!html.contains(QStringLiteral("&lt;b&gt;")));
+        QVERIFY(html.contains(QStringLiteral("a &lt;<span style=\"background:#d3efd6;color:#1b5e20\">c</span>&gt;")));
+        QVERIFY(!html.contains(QStringLiteral(">b<")));
         // One text for a change (the Monitor's GEPA iterations): the removed
         // word, escaped and struck, before the added one.
         const QString unified = diffUnifiedHtml(diffWords(QStringLiteral("a <b>"), QStringLiteral("a <c>")));
-        const auto removedAt = unified.indexOf(QStringLiteral("line-through\">&lt;b&gt;"));
+        const auto removedAt = unified.indexOf(QStringLiteral("line-through\">b</span>"));
         QVERIFY2(removedAt > 0, qPrintable(unified));
-        QVERIFY(unified.indexOf(QStringLiteral("&lt;c&gt;")) > removedAt);
+        QVERIFY(unified.indexOf(QStringLiteral("&lt;")) < removedAt);
+        QVERIFY(unified.indexOf(QStringLiteral("1b5e20\">c</span>")) > removedAt);
+    }
+
+    // A GEPA edit that only changes a mark after a word marks the mark and
+    // what was added, not the word ("briefly." -> "briefly,").
+    void wordDiffSeparatesPunctuationFromWords()
+    {
+        const auto segments = diffWords(QStringLiteral("Answer briefly. Don't guess."),
+                                        QStringLiteral("Answer briefly, citing the passage. Don't guess!"));
+        QStringList added;
+        QStringList removed;
+        QString after;
+        for (const DiffSegment &s : segments) {
+            if (s.kind == DiffSegment::Kind::Added)
+                added << s.text.trimmed();
+            if (s.kind == DiffSegment::Kind::Removed)
+                removed << s.text.trimmed();
+            if (s.kind != DiffSegment::Kind::Removed)
+                after += s.text;
+        }
+        QCOMPARE(after, QStringLiteral("Answer briefly, citing the passage. Don't guess!"));
+        QCOMPARE(added, QStringList({QStringLiteral(", citing the passage"), QStringLiteral("!")}));
+        QCOMPARE(removed, QStringList({QStringLiteral(".")}));
     }
 
     // Issue 14: Compare offered and pre-selected a run of another study (with

@@ -9,21 +9,33 @@ struct Token {
     QString text; // the word and the whitespace after it
 };
 
+bool isWordChar(const QString &text, int i)
+{
+    const QChar c = text.at(i);
+    if (c.isLetterOrNumber() || c == QLatin1Char('_'))
+        return true;
+    // An apostrophe inside a word ("don't") is part of it.
+    return (c == QLatin1Char('\'') || c == QChar(0x2019)) && i > 0 && i + 1 < text.size()
+           && text.at(i - 1).isLetterOrNumber() && text.at(i + 1).isLetterOrNumber();
+}
+
+// Words (runs of letters and digits) and single punctuation marks, each with
+// the whitespace after it: "snippet." and "snippet," share the word.
 std::vector<Token> tokenize(const QString &text)
 {
     std::vector<Token> tokens;
     int i = 0;
     // Leading whitespace belongs to an empty first token, so nothing is lost.
-    int start = 0;
     while (i < text.size() && text.at(i).isSpace())
         ++i;
     if (i > 0)
         tokens.push_back(Token{QString(), text.left(i)});
-    start = i;
+    int start = i;
     while (start < text.size()) {
-        int end = start;
-        while (end < text.size() && !text.at(end).isSpace())
-            ++end;
+        int end = start + 1;
+        if (isWordChar(text, start))
+            while (end < text.size() && isWordChar(text, end))
+                ++end;
         int next = end;
         while (next < text.size() && text.at(next).isSpace())
             ++next;

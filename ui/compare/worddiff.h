@@ -19,8 +19,9 @@ struct DiffSegment {
 };
 
 // The segments of a longest-common-subsequence diff over words (runs of
-// non-space characters; whitespace stays attached to the word before it and
-// is ignored when matching). Concatenating the Same and Added segments gives
+// letters and digits) and punctuation marks, each on its own, so "snippet."
+// and "snippet," differ only in the mark; whitespace stays attached to the
+// token before it and is ignored when matching. Concatenating the Same and Added segments gives
 // `after` back; Same and Removed give `before` up to whitespace (a Same
 // segment carries the spacing of `after`). Adjacent segments of one kind
 // are merged. Texts longer than maxWords words each are reported as one
