@@ -17,8 +17,7 @@ function(prism_add_ui_test name)
   target_link_libraries(${name} PRIVATE prism_ui Qt6::Test ${ARG_LIBS})
   target_compile_definitions(${name} PRIVATE
     PRISM_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
-    PRISM_SAMPLES_DIR="${PROJECT_SOURCE_DIR}/samples"
-    PRISM_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+    PRISM_SAMPLES_DIR="${PROJECT_SOURCE_DIR}/samples")
   set(home ${CMAKE_CURRENT_BINARY_DIR}/ui-home/${name})
   file(MAKE_DIRECTORY ${home}/runtime ${home}/config ${home}/data ${home}/cache)
   file(CHMOD ${home}/runtime DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
