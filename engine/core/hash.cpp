@@ -98,6 +98,39 @@ std::string sha256Hex(std::string_view data)
     return checkedHex(digest, size);
 }
 
+namespace {
+
+// The 32 bytes a SHA-256 of data is.
+std::string sha256Bytes(std::string_view a, std::string_view b = {})
+{
+    Sha256 hash;
+    hash.update(a);
+    hash.update(b);
+    const std::string hex = hash.finishHex();
+    std::string bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return bytes;
+}
+
+} // namespace
+
+std::string hmacSha256Hex(std::string_view key, std::string_view data)
+{
+    constexpr std::size_t kBlock = 64;
+    std::string k = key.size() > kBlock ? sha256Bytes(key) : std::string(key);
+    k.resize(kBlock, '\0');
+    std::string inner(kBlock, '\0'), outer(kBlock, '\0');
+    for (std::size_t i = 0; i < kBlock; ++i) {
+        inner[i] = static_cast<char>(k[i] ^ 0x36);
+        outer[i] = static_cast<char>(k[i] ^ 0x5c);
+    }
+    Sha256 hash;
+    hash.update(outer);
+    hash.update(sha256Bytes(inner, data));
+    return hash.finishHex();
+}
+
 std::uint64_t fnv1a64(std::string_view data, std::uint64_t seed)
 {
     std::uint64_t h = seed;

@@ -20,6 +20,10 @@ namespace prism {
 // keys that must be stable across machines and versions.
 std::string sha256Hex(std::string_view data);
 
+// HMAC-SHA-256 (RFC 2104) of data under key, as 64 lowercase hex digits:
+// tokens the server signs and later checks (a run's event-stream ticket).
+std::string hmacSha256Hex(std::string_view key, std::string_view data);
+
 // Incremental SHA-256: update() any number of times, then finishHex(). Equal
 // to sha256Hex of the concatenated pieces, however the bytes are split.
 class Sha256 {

@@ -9,6 +9,7 @@
 #include "server/api_request.h"
 #include "server/compare_jobs.h"
 #include "server/run_feed.h"
+#include "server/stream_ticket.h"
 #include "server/team_store.h"
 #include "server/upload.h"
 
@@ -17,7 +18,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -130,6 +133,16 @@ std::string sseFrame(const RunEvent &event)
            + "\ndata: " + toJsonLine(event) + "\n\n";
 }
 
+std::string isoUtc(std::chrono::system_clock::time_point at)
+{
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(at);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
 std::optional<std::uint64_t> parseSeq(const std::string &text)
 {
     if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
@@ -145,6 +158,7 @@ struct ApiServer::Impl {
     std::unique_ptr<TeamStore> teams;
     std::unique_ptr<RunFeeds> feeds;
     std::unique_ptr<CompareJobs> compares;
+    std::string ticketSecret; // signs event-stream tickets (TeamStore::streamSecret)
     httplib::Server http;
     int boundPort = 0;
     std::atomic<bool> stopping{false};
@@ -167,6 +181,10 @@ struct ApiServer::Impl {
     void getTrials(const httplib::Request &req, httplib::Response &res);
     void getLedger(const httplib::Request &req, httplib::Response &res);
     void streamEvents(const httplib::Request &req, httplib::Response &res);
+    void createTicket(const httplib::Request &req, httplib::Response &res);
+    // The run of the path when the request's ?ticket= opens its events;
+    // nothing after a 401 or 404.
+    std::optional<RunRecord> ticketRun(const httplib::Request &req, httplib::Response &res);
     void sendEventBatch(const RunRecord &run, std::uint64_t after, httplib::Response &res);
     void createCompare(const httplib::Request &req, httplib::Response &res);
     // The program text a spec names, checked against the study's program;
@@ -402,9 +420,63 @@ void ApiServer::Impl::getLedger(const httplib::Request &req, httplib::Response &
     sendJson(res, 200, Json{{"id", run->id}, {"total", toJson(totals->total)}, {"by_role", byRole}, {"calls", calls}});
 }
 
-void ApiServer::Impl::streamEvents(const httplib::Request &req, httplib::Response &res)
+std::optional<RunRecord> ApiServer::Impl::ticketRun(const httplib::Request &req, httplib::Response &res)
+{
+    const std::string runId = req.matches[1];
+    auto owner = teams->runTeam(runId);
+    if (!owner) {
+        sendEngineError(res, owner.error());
+        return std::nullopt;
+    }
+    const long long now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!owner.value() || !streamTicketValid(ticketSecret, req.get_param_value("ticket"), runId, *owner.value(), now)) {
+        sendError(res, 401, "unauthorized",
+                  "the ticket does not open this run's events (expired, or made for another run): "
+                  "ask for a new one, POST /v1/runs/"
+                      + runId + "/events/ticket");
+        return std::nullopt;
+    }
+    auto run = store->loadRun(runId);
+    if (!run) {
+        sendError(res, 404, "not_found", "no run " + runId);
+        return std::nullopt;
+    }
+    return run.value();
+}
+
+void ApiServer::Impl::createTicket(const httplib::Request &req, httplib::Response &res)
 {
     auto run = callerRun(req, res);
+    if (!run)
+        return;
+    long long ttl = 3600;
+    if (req.has_param("ttl_seconds")) {
+        const std::string text = req.get_param_value("ttl_seconds");
+        auto seconds = parseSeq(text);
+        if (!seconds || *seconds < 1 || *seconds > 86400)
+            return sendError(res, 422, "invalid_request",
+                             "ttl_seconds must be a whole number of seconds from 1 to 86400, not \""
+                                 + text.substr(0, 40) + "\"");
+        ttl = static_cast<long long>(*seconds);
+    }
+    auto owner = teams->runTeam(run->id);
+    if (!owner || !owner.value())
+        return sendEngineError(res, owner ? Error::make(ErrorKind::Io, "the run has no team") : owner.error());
+    const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(ttl);
+    const long long expiresAt = std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count();
+    const std::string ticket = makeStreamTicket(ticketSecret, run->id, *owner.value(), expiresAt);
+    sendJson(res, 201,
+             Json{{"ticket", ticket},
+                  {"expires_at", isoUtc(expires)},
+                  {"events_url", "/v1/runs/" + run->id + "/events?ticket=" + ticket}});
+}
+
+void ApiServer::Impl::streamEvents(const httplib::Request &req, httplib::Response &res)
+{
+    // A browser's EventSource cannot send a token: it brings a ticket.
+    const bool byTicket = req.has_param("ticket") && req.get_header_value("Authorization").empty();
+    auto run = byTicket ? ticketRun(req, res) : callerRun(req, res);
     if (!run)
         return;
     // Last-Event-ID (a reconnecting EventSource) or ?after=N: the last event
@@ -613,6 +685,7 @@ void ApiServer::Impl::routes()
     http.Get(run + "/trials", bind(&Impl::getTrials));
     http.Get(run + "/ledger", bind(&Impl::getLedger));
     http.Get(run + "/events", bind(&Impl::streamEvents));
+    http.Post(run + "/events/ticket", bind(&Impl::createTicket));
     http.Post(run + "/compares", bind(&Impl::createCompare));
     http.Get(run + "/compares", bind(&Impl::listCompares));
     http.Get(std::string("/v1/compares/") + kCompareIdPattern, bind(&Impl::getCompare));
@@ -665,6 +738,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::create(ApiServerConfig config)
     if (!teams)
         return teams.error();
     impl->teams = std::move(teams.value());
+    auto secret = impl->teams->streamSecret();
+    if (!secret)
+        return secret.error();
+    impl->ticketSecret = secret.value();
     auto compares = CompareJobs::open(impl->config.storeUrl);
     if (!compares)
         return compares.error();

@@ -16,6 +16,8 @@ const char *kTeamSchema = "CREATE TABLE IF NOT EXISTS api_tokens (name TEXT PRIM
                           "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);"
                           "CREATE TABLE IF NOT EXISTS run_teams (run_id TEXT PRIMARY KEY, team TEXT NOT NULL);"
                           "CREATE INDEX IF NOT EXISTS run_teams_team ON run_teams (team);";
+// Step 2: the secret the API servers of this database sign event-stream tickets with.
+const char *kSecretsSchema = "CREATE TABLE IF NOT EXISTS api_secrets (name TEXT PRIMARY KEY, secret TEXT NOT NULL);";
 
 Result<std::string> randomHex(std::size_t bytes)
 {
@@ -67,7 +69,7 @@ Result<std::unique_ptr<TeamStore>> TeamStore::open(const std::string &url)
     auto connection = pg::Connection::open(url);
     if (!connection)
         return connection.error();
-    if (auto migrated = pg::migrate(*connection.value(), "team_server", {kTeamSchema}); !migrated)
+    if (auto migrated = pg::migrate(*connection.value(), "team_server", {kTeamSchema, kSecretsSchema}); !migrated)
         return migrated.error();
     return std::unique_ptr<TeamStore>(new TeamStore(postgresSqlDb(std::move(connection).value())));
 }
@@ -126,6 +128,24 @@ Result<std::optional<ApiToken>> TeamStore::authenticate(const std::string &token
         return std::optional<ApiToken>();
     const SqlRow &row = rows->front();
     return std::optional<ApiToken>(ApiToken{row.text(0), row.text(1), row.text(2)});
+}
+
+Result<std::string> TeamStore::streamSecret()
+{
+    auto fresh = randomHex(32);
+    if (!fresh)
+        return fresh.error();
+    std::lock_guard lock(m_mutex);
+    // The first API server makes it; every other one reads the same.
+    if (auto made = m_db->exec("INSERT INTO api_secrets (name, secret) VALUES ('event_tickets', ?)"
+                               " ON CONFLICT (name) DO NOTHING",
+                               {fresh.value()});
+        !made)
+        return teamError("ticket secret", made.error());
+    auto rows = m_db->query("SELECT secret FROM api_secrets WHERE name = 'event_tickets'");
+    if (!rows || rows->empty())
+        return teamError("ticket secret", rows ? Error::make(ErrorKind::Io, "no row") : rows.error());
+    return rows->front().text(0);
 }
 
 Result<void> TeamStore::setRunTeam(const std::string &runId, const std::string &team)

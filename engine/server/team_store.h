@@ -39,6 +39,10 @@ public:
     // The token's name and team; nothing for an unknown token.
     Result<std::optional<ApiToken>> authenticate(const std::string &token);
 
+    // The secret event-stream tickets are signed with (server/stream_ticket.h),
+    // made once per database.
+    Result<std::string> streamSecret();
+
     Result<void> setRunTeam(const std::string &runId, const std::string &team);
     // Nothing for a run no API client created.
     Result<std::optional<std::string>> runTeam(const std::string &runId);

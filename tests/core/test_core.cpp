@@ -266,6 +266,15 @@ TEST(Study, SaveIsAtomicAndLoadResolvesPaths)
 
 #include "core/hash.h"
 
+TEST(Hash, HmacSha256KnownVectors)
+{
+    // RFC 4231, test cases 2 and 6 (a key longer than the block is hashed first).
+    EXPECT_EQ(hmacSha256Hex("Jefe", "what do ya want for nothing?"),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(hmacSha256Hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST(Hash, Sha256KnownVectors)
 {
     EXPECT_EQ(sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -892,3 +892,63 @@ TEST(CompareQueue, AJobTakenThreeTimesWithoutAnEndFailsInsteadOfTakingDownAFourt
     EXPECT_FALSE(compareJobId("c-").has_value());
     EXPECT_FALSE(compareJobId("r-1").has_value());
 }
+
+TEST(ApiEvents, ABrowserWithATicketFollowsOneRunsEventsWithoutItsToken)
+{
+    PRISM_PG_DB(url);
+    ApiWorld world(url, "ticket");
+    ASSERT_TRUE(world.ready()) << world.apiLog();
+    const std::string red = world.token("alice", "red"), blue = world.token("bob", "blue");
+    auto c = world.client();
+    auto [codeA, runA] = post(*c, "/v1/runs", red, world.body(0).dump());
+    auto [codeB, runB] = post(*c, "/v1/runs", red, world.body(1).dump());
+    ASSERT_TRUE(codeA == 201 && codeB == 201);
+    const std::string a = runA["id"], b = runB["id"];
+    ASSERT_EQ(waitExit(spawnWorker(world.dir() / "worker", url, world.dir() / "worker.log"), std::chrono::seconds(300)),
+              0);
+
+    auto [made, ticket] = post(*c, "/v1/runs/" + a + "/events/ticket", red, "");
+    ASSERT_EQ(made, 201) << ticket;
+    const std::string eventsUrl = ticket["events_url"];
+    EXPECT_EQ(eventsUrl, "/v1/runs/" + a + "/events?ticket=" + ticket["ticket"].get<std::string>());
+    // No Authorization header, as an EventSource sends it: every event, then the end.
+    const auto stream = [](httplib::Client &client, const std::string &path) {
+        auto r = client.Get(path.c_str(), httplib::Headers{{"Accept", "text/event-stream"}});
+        return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
+    };
+    auto [status, body] = stream(*c, eventsUrl);
+    ASSERT_EQ(status, 200) << body;
+    auto store = RunStore::open(url, StoreAccess::ReadOnly);
+    ASSERT_TRUE(store.ok());
+    const auto events = store.value()->events(a).value();
+    std::size_t frames = 0;
+    for (std::size_t at = body.find("\nid: "); at != std::string::npos; at = body.find("\nid: ", at + 1))
+        ++frames;
+    frames += body.rfind("id: ", 0) == 0 ? 1 : 0;
+    EXPECT_EQ(frames, events.size());
+    EXPECT_NE(body.find("event: end"), std::string::npos);
+    // Another API server of the same database accepts it (one shared secret).
+    ApiWorld second(url, "ticket-2");
+    ASSERT_TRUE(second.ready()) << second.apiLog();
+    EXPECT_EQ(stream(*second.client(), eventsUrl).first, 200);
+
+    // It opens that run's events and nothing else.
+    const std::string t = ticket["ticket"];
+    std::string tampered = t;
+    tampered.back() = tampered.back() == '0' ? '1' : '0';
+    EXPECT_EQ(stream(*c, "/v1/runs/" + b + "/events?ticket=" + t).first, 401);
+    EXPECT_EQ(stream(*c, "/v1/runs/" + a + "/events?ticket=" + tampered).first, 401);
+    EXPECT_EQ(stream(*c, "/v1/runs/" + a + "/events?ticket=9" + t).first, 401); // a later expiry, same signature
+    EXPECT_EQ(stream(*c, "/v1/runs/" + a + "?ticket=" + t).first, 401);
+    EXPECT_EQ(stream(*c, "/v1/runs/" + a + "/artifact?ticket=" + t).first, 401);
+    // Only the run's team gets one; a short one expires.
+    EXPECT_EQ(post(*c, "/v1/runs/" + a + "/events/ticket", blue, "").first, 404);
+    EXPECT_EQ(post(*c, "/v1/runs/" + a + "/events/ticket", "", "").first, 401);
+    EXPECT_EQ(post(*c, "/v1/runs/" + a + "/events/ticket?ttl_seconds=0", red, "").first, 422);
+    auto [shortMade, shortTicket] = post(*c, "/v1/runs/" + a + "/events/ticket?ttl_seconds=1", red, "");
+    ASSERT_EQ(shortMade, 201);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    auto [expired, expiredBody] = stream(*c, shortTicket["events_url"].get<std::string>());
+    EXPECT_EQ(expired, 401);
+    EXPECT_NE(expiredBody.find("expired"), std::string::npos) << expiredBody;
+}
