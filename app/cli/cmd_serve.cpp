@@ -110,14 +110,16 @@ struct WorkerOptions {
 };
 
 // Renews a lease every third of it while the work goes on. A worker that
-// cannot renew in time has lost the work to another worker: it stops at once,
-// writing nothing more, so two workers never write one run or job.
+// cannot renew in time has lost the work to another worker. Without onLost it
+// stops at once, writing nothing more, so two workers never write one run; a
+// compare job, whose every write checks the lease, is only stopped (onLost).
 class LeaseKeeper {
 public:
     using Renew = std::function<Result<bool>()>;
-    LeaseKeeper(Renew renew, std::string what, std::string worker, double leaseSeconds)
+    LeaseKeeper(Renew renew, std::string what, std::string worker, double leaseSeconds,
+                std::function<void()> onLost = nullptr)
         : m_renew(std::move(renew)), m_what(std::move(what)), m_worker(std::move(worker)), m_lease(leaseSeconds),
-          m_thread([this] { keep(); })
+          m_onLost(std::move(onLost)), m_thread([this] { keep(); })
     {}
     ~LeaseKeeper()
     {
@@ -144,11 +146,15 @@ private:
             const bool lost = renewed.ok(); // the row says another worker has it
             const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - lastRenewed).count();
             if (lost || since >= m_lease) {
-                std::fprintf(stderr, "prism: error: worker %s lost the lease on %s (%s); stopping at once\n",
+                std::fprintf(stderr, "prism: error: worker %s lost the lease on %s (%s); stopping %s\n",
                              m_worker.c_str(), m_what.c_str(),
-                             lost ? "another worker took it" : renewed.error().message.c_str());
+                             lost ? "another worker took it" : renewed.error().message.c_str(),
+                             m_onLost ? "it" : "at once");
                 std::fflush(stderr);
-                std::_Exit(ExitStoppedEarly);
+                if (!m_onLost)
+                    std::_Exit(ExitStoppedEarly);
+                m_onLost();
+                return;
             }
             spdlog::warn("{}: the lease was not renewed ({}); trying again", m_what, renewed.error().message);
         }
@@ -157,6 +163,7 @@ private:
     Renew m_renew;
     std::string m_what, m_worker;
     double m_lease;
+    std::function<void()> m_onLost;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_done = false;
@@ -180,6 +187,8 @@ Result<std::optional<std::string>> placeWorkerRunFiles(RunStore &store, const st
     auto dir = workerFilesDir("server-runs", runId);
     if (!dir)
         return dir.error();
+    std::error_code ec;
+    std::filesystem::remove_all(dir.value(), ec); // what an earlier attempt left
     auto placed = placeRunFiles(store, runId, dir.value());
     if (!placed)
         return placed.error();
@@ -248,38 +257,86 @@ void workOn(const std::shared_ptr<RunStore> &store, const std::string &runId, co
 }
 
 // Runs one claimed compare job to its end; a worker that stops hands it back.
+// A problem of this moment or this machine (the store, the disk, an endpoint
+// that did not answer): another try may well succeed.
+bool passingProblem(const Error &error)
+{
+    switch (error.kind) {
+    case ErrorKind::Io:
+    case ErrorKind::Transport:
+    case ErrorKind::Timeout:
+    case ErrorKind::RateLimit:
+    case ErrorKind::Server: return true;
+    default: return false;
+    }
+}
+
+// Evaluates a claimed job while its lease holds; stopped (Cancelled) when the
+// worker stops or the lease is lost (*lost set).
+Result<std::string> evaluateCompareJob(const std::shared_ptr<RunStore> &store, const std::shared_ptr<CompareJobs> &jobs,
+                                       const CompareJob &job, const std::string &worker, const WorkerOptions &options,
+                                       bool *lost)
+{
+    auto parent = workerFilesDir("server-compares", "");
+    std::error_code ec;
+    if (parent)
+        std::filesystem::create_directories(parent.value(), ec);
+    // A directory of its own, removed afterwards, whatever the job's number.
+    auto dir = parent ? ScratchDir::make(parent.value()) : Result<ScratchDir>(parent.error());
+    if (!dir)
+        return dir.error();
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    auto lostLease = std::make_shared<std::atomic<bool>>(false);
+    LeaseKeeper lease(
+        [jobs, id = job.id, worker, &options] { return jobs->renewLease(id, worker, options.leaseSeconds); },
+        "compare job " + compareJobName(job.id), worker, options.leaseSeconds, [lostLease] { lostLease->store(true); });
+    CompareWorkOptions work;
+    work.threads = options.threads;
+    work.scheduler = options.scheduler;
+    work.metricFactory = studyMetric;
+    work.cancel = cancel.get();
+    work.filesDir = dir->path();
+    auto running = std::async(std::launch::async, [&] { return runCompareJob(*store, job, work); });
+    while (running.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+        if (g_stopWorker.load() || lostLease->load())
+            cancel->store(true);
+    *lost = lostLease->load();
+    return running.get();
+}
+
+// Runs one claimed compare job to its end. A worker that stops hands it back;
+// a passing problem puts it back for another try; anything else fails it.
 void workOnCompare(const std::shared_ptr<RunStore> &store, const std::shared_ptr<CompareJobs> &jobs,
                    const CompareJob &job, const std::string &worker, const WorkerOptions &options)
 {
     const std::string name = compareJobName(job.id);
     std::fprintf(stderr, "worker %s: compare job %s (run %s, %s split)\n", worker.c_str(), name.c_str(),
                  job.runId.c_str(), job.split.c_str());
-    std::optional<LeaseKeeper> lease;
-    lease.emplace([jobs, id = job.id, worker, &options] { return jobs->renewLease(id, worker, options.leaseSeconds); },
-                  "compare job " + name, worker, options.leaseSeconds);
-    CompareWorkOptions work;
-    work.threads = options.threads;
-    work.scheduler = options.scheduler;
-    work.metricFactory = studyMetric;
-    work.cancel = &g_stopWorker;
-    auto dir = workerFilesDir("server-compares", name);
-    if (dir)
-        work.filesDir = dir.value();
-    auto result = dir ? runCompareJob(*store, job, work) : Result<std::string>(dir.error());
-    lease.reset();
-    if (!result && g_stopWorker.load()) {
-        if (auto released = jobs->release(job.id, worker); !released)
+    bool lost = false;
+    auto result = evaluateCompareJob(store, jobs, job, worker, options, &lost);
+    if (lost)
+        return; // another worker has it now; nothing of ours is written
+    std::string outcome = "done";
+    if (!result && (g_stopWorker.load() || passingProblem(result.error()))) {
+        const bool stopping = g_stopWorker.load();
+        if (!stopping)
+            printError("compare job " + name + ": " + result.error().message);
+        if (auto released = jobs->release(job.id, worker, stopping ? std::string() : result.error().message); !released)
             printError(released.error().message);
         std::fprintf(stderr, "worker %s: compare job %s goes back to the queue\n", worker.c_str(), name.c_str());
         return;
     }
-    if (!result)
+    if (!result) {
         printError("compare job " + name + ": " + result.error().message);
+        outcome = "failed";
+    }
     auto finished = jobs->finish(job.id, worker, result ? result.value() : std::string(),
                                  result ? std::string() : result.error().message);
     if (!finished)
         printError(finished.error().message);
-    std::fprintf(stderr, "worker %s: compare job %s %s\n", worker.c_str(), name.c_str(), result ? "done" : "failed");
+    else if (!finished.value())
+        outcome = "not written (another worker has it)";
+    std::fprintf(stderr, "worker %s: compare job %s %s\n", worker.c_str(), name.c_str(), outcome.c_str());
 }
 
 Result<std::string> storeLocation(const std::string &given)

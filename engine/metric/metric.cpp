@@ -5,7 +5,8 @@ namespace prism {
 Error metricBuildError(const Error &error, const std::string &where)
 {
     Error e = error;
-    if (e.message.rfind("metric", 0) != 0 && e.message.rfind("judge metric", 0) != 0)
+    const auto startsWith = [&e](const char *prefix) { return e.message.rfind(prefix, 0) == 0; };
+    if (!startsWith("metric:") && !startsWith("metric.") && !startsWith("metric[") && !startsWith("judge metric:"))
         e.message = "metric: " + e.message;
     if (!where.empty())
         e.message = where + ": " + e.message;

@@ -551,10 +551,21 @@ std::optional<std::string> ApiServer::Impl::resolveProgram(const std::string &te
     case ProgramSpec::Kind::Optimized:
     case ProgramSpec::Kind::Run: {
         std::optional<RunRecord> source = run;
-        if (spec.kind == ProgramSpec::Kind::Run && spec.runId != run.id)
-            source = visibleRun(team, spec.runId, res);
-        if (!source)
-            return std::nullopt;
+        if (spec.kind == ProgramSpec::Kind::Run && spec.runId != run.id) {
+            auto owner = teams->runTeam(spec.runId);
+            if (!owner) {
+                sendEngineError(res, owner.error());
+                return std::nullopt;
+            }
+            auto other = owner.value() && *owner.value() == team ? store->loadRun(spec.runId)
+                                                                 : Result<RunRecord>(Error::make(ErrorKind::Data, ""));
+            if (!other) {
+                // Another team's run answers as one that does not exist.
+                sendError(res, 404, "not_found", which + ".run: no run " + spec.runId);
+                return std::nullopt;
+            }
+            source = other.value();
+        }
         auto artifact = store->artifact(source->id);
         if (!artifact) {
             sendEngineError(res, artifact.error());
@@ -610,8 +621,8 @@ void ApiServer::Impl::createCompare(const httplib::Request &req, httplib::Respon
     if (!request)
         return sendEngineError(res, request.error());
     auto study = studyFromJsonText(run->studyJson, "run " + run->id + " (study snapshot)");
-    if (!study)
-        return sendEngineError(res, study.error());
+    if (!study) // the server's own record, not the client's request
+        return sendError(res, 500, "internal", study.error().message);
     CompareJob job;
     job.runId = run->id;
     job.team = *caller;

@@ -146,22 +146,27 @@ Result<std::optional<CompareJob>> CompareJobs::claim(const std::string &worker, 
     std::lock_guard lock(m_mutex);
     // A job whose workers died kMaxClaims times ends here rather than take
     // down the next worker too.
-    auto failed = m_db->exec("UPDATE compare_jobs SET status = 'failed', finished_at = ?, lease_until = NULL,"
-                             " error = 'its worker stopped "
-                                 + std::to_string(kMaxClaims)
-                                 + " times before it ended (see the workers'' logs)'"
-                                   " WHERE status = 'running' AND lease_until < clock_timestamp() AND claims >= ?",
-                             {isoNowUtc(), static_cast<long long>(kMaxClaims)});
+    auto failed = m_db->exec(
+        "UPDATE compare_jobs SET status = 'failed', finished_at = ?, lease_until = NULL, error = CASE"
+        " WHEN status = 'queued' AND error IS NOT NULL THEN 'tried "
+            + std::to_string(kMaxClaims)
+            + " times; the last time: ' || error"
+              " ELSE 'its worker stopped "
+            + std::to_string(kMaxClaims)
+            + " times before it ended (see the workers'' logs)' END"
+              " WHERE claims >= ? AND (status = 'queued' OR (status = 'running' AND lease_until < clock_timestamp()))",
+        {isoNowUtc(), static_cast<long long>(kMaxClaims)});
     if (!failed)
         return jobsError("claim", failed.error());
-    auto rows = m_db->query(std::string("UPDATE compare_jobs SET status = 'running', worker = ?,"
-                                        " lease_until = clock_timestamp() + make_interval(secs => ?),"
-                                        " claims = claims + 1 WHERE id = (SELECT id FROM compare_jobs"
-                                        "  WHERE status = 'queued' OR (status = 'running' AND lease_until < "
-                                        "clock_timestamp())"
-                                        "  ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING ")
-                                + kColumns,
-                            {worker, leaseSeconds});
+    auto rows =
+        m_db->query(std::string("UPDATE compare_jobs SET status = 'running', worker = ?,"
+                                " lease_until = clock_timestamp() + make_interval(secs => ?),"
+                                " claims = claims + 1 WHERE id = (SELECT id FROM compare_jobs"
+                                "  WHERE claims < ? AND (status = 'queued' OR (status = 'running' AND lease_until < "
+                                "clock_timestamp()))"
+                                "  ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING ")
+                        + kColumns,
+                    {worker, leaseSeconds, static_cast<long long>(kMaxClaims)});
     if (!rows)
         return jobsError("claim", rows.error());
     if (rows->empty())
@@ -194,13 +199,19 @@ Result<bool> CompareJobs::finish(long long id, const std::string &worker, const 
     return !rows->empty();
 }
 
-Result<void> CompareJobs::release(long long id, const std::string &worker)
+Result<void> CompareJobs::release(long long id, const std::string &worker, const std::string &problem)
 {
     std::lock_guard lock(m_mutex);
-    if (auto r = m_db->exec("UPDATE compare_jobs SET status = 'queued', lease_until = NULL"
-                            " WHERE id = ? AND worker = ? AND status = 'running'",
-                            {id, worker});
-        !r)
+    // A worker that stops hands the job on without using one of its
+    // attempts; one that met a passing problem uses it and says what it was.
+    auto r = problem.empty()
+                 ? m_db->exec("UPDATE compare_jobs SET status = 'queued', lease_until = NULL,"
+                              " claims = GREATEST(claims - 1, 0) WHERE id = ? AND worker = ? AND status = 'running'",
+                              {id, worker})
+                 : m_db->exec("UPDATE compare_jobs SET status = 'queued', lease_until = NULL, error = ?"
+                              " WHERE id = ? AND worker = ? AND status = 'running'",
+                              {problem, id, worker});
+    if (!r)
         return jobsError("release", r.error());
     return {};
 }

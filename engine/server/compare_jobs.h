@@ -45,8 +45,8 @@ std::optional<long long> compareJobId(const std::string &name);
 
 class CompareJobs {
 public:
-    // A job taken this many times without an end (its worker died each time)
-    // fails instead of taking down another worker.
+    // A job taken this many times without an end (its worker died, or met a
+    // passing problem, each time) fails instead of taking down another worker.
     static constexpr int kMaxClaims = 3;
 
     // Connects to a postgresql:// URL and creates or migrates the table.
@@ -69,8 +69,11 @@ public:
     // error. False when it was no longer this worker's (nothing written).
     Result<bool> finish(long long id, const std::string &worker, const std::string &resultJson,
                         const std::string &error);
-    // Back to the queue (a worker that stops), for the next worker.
-    Result<void> release(long long id, const std::string &worker);
+    // Back to the queue for the next worker. Without a problem (a worker that
+    // stops) the take does not count; with one (a store or an endpoint that
+    // did not answer) it counts as one of kMaxClaims and the problem is kept
+    // for the job's error should the last attempt fail too.
+    Result<void> release(long long id, const std::string &worker, const std::string &problem = "");
     // Jobs queued or running.
     Result<long long> pending();
 

@@ -8,9 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
-#include <system_error>
-
 namespace prism {
 
 namespace {
@@ -42,23 +39,18 @@ Result<std::string> runCompareJob(RunStore &store, const CompareJob &job, const 
     auto placed = placeRunFiles(store, job.runId, options.filesDir);
     if (!placed)
         return placed.error();
-    struct Cleanup {
-        std::string dir;
-        ~Cleanup()
-        {
-            std::error_code ec;
-            if (!dir.empty())
-                std::filesystem::remove_all(dir, ec);
-        }
-    } cleanup{placed.value() ? options.filesDir : std::string()};
-    if (placed.value())
-        study->baseDir = options.filesDir;
+    const Json launch = Json::parse(run->optionsJson, nullptr, false);
+    const auto launchText = [&launch](const char *key) {
+        return launch.is_object() && launch.contains(key) && launch[key].is_string() ? launch[key].get<std::string>()
+                                                                                     : std::string();
+    };
+    // Uploaded files are here now; a run queued from the CLI reads where it was queued.
+    study->baseDir = placed.value() ? options.filesDir : launchText("base_dir");
 
     StudyCompareOptions compare;
     compare.split = job.split;
     compare.overrides = runModelOverrides(run.value());
     // As the run reads the response cache, or not (its use_cache setting).
-    const Json launch = Json::parse(run->optionsJson, nullptr, false);
     compare.useCache = !launch.is_object() || !launch.contains("use_cache") || !launch["use_cache"].is_boolean()
                        || launch["use_cache"].get<bool>();
     compare.threads = std::max(1, options.threads.value_or(study->eval.threads));

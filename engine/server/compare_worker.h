@@ -23,7 +23,8 @@ struct CompareWorkOptions {
     std::shared_ptr<Scheduler> scheduler;
     MetricFactory metricFactory;
     const std::atomic<bool> *cancel = nullptr;
-    // Where the run's uploaded files are written for the job (removed after).
+    // An empty directory of the caller's (who removes it) where the run's
+    // uploaded files are written for the job.
     std::string filesDir;
 };
 

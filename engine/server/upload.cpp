@@ -78,8 +78,7 @@ Result<bool> placeRunFiles(RunStore &store, const std::string &runId, const std:
         return files.error();
     if (files->empty())
         return false;
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    // Into dir as it is (a private scratch directory stays private).
     if (auto written = writeUploadedFiles(dir, files.value()); !written)
         return written.error();
     return true;

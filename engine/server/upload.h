@@ -26,8 +26,8 @@ Result<void> checkUploadedFiles(const std::map<std::string, std::string> &files)
 // Writes the files under dir, creating subdirectories; each file atomically.
 Result<void> writeUploadedFiles(const std::string &dir, const std::map<std::string, std::string> &files);
 
-// Writes the files run runId was uploaded with under dir, replacing whatever
-// was there, so the study's relative paths resolve in dir. False (and nothing
+// Writes the files run runId was uploaded with under dir (made when missing),
+// so the study's relative paths resolve in dir. False (and nothing
 // written) for a run queued from the CLI, which reads the paths it was
 // queued with.
 Result<bool> placeRunFiles(RunStore &store, const std::string &runId, const std::string &dir);

@@ -812,6 +812,32 @@ TEST(ApiCompare, AJobWhoseWorkerIsKilledIsFinishedByAnotherWithTheCallsItMadeAns
     // What the killed worker had paid for was not paid again.
     EXPECT_GE(done["calls"]["cache_hits"].get<long long>(), cachedBefore);
     EXPECT_EQ(done["comparison"], world.localCompare("killed", "test", edited.dump()));
+
+    // A worker stopped by SIGTERM (a deploy) hands its job back at once, and
+    // the hand-over is not one of the job's attempts.
+    json other = edited;
+    other["predictors"][0]["signature"]["instruction"] = "Label each snippet for the moderation queue.";
+    auto [queued2, job2] =
+        post(*c, "/v1/runs/" + id + "/compares", token, json{{"candidate", {{"program", other}}}}.dump());
+    ASSERT_EQ(queued2, 202) << job2;
+    const std::string path2 = "/v1/compares/" + job2["id"].get<std::string>();
+    const long long cachedNow = scalar(url, "SELECT COUNT(*) FROM answers");
+    const pid_t third =
+        spawnWorker(world.dir() / "worker3", url, world.dir() / "worker3.log", shared, {"--threads", "1"});
+    for (int i = 0; i < 1500 && scalar(url, "SELECT COUNT(*) FROM answers") < cachedNow + 3; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(third, SIGTERM);
+    ASSERT_EQ(waitExit(third, std::chrono::seconds(30)), 0) << fileText(world.dir() / "worker3.log");
+    auto [handedCode, handed] = get(*c, path2, token);
+    EXPECT_EQ(handed["status"], "queued") << handed;
+    EXPECT_EQ(handed["attempts"], 0);
+    ASSERT_EQ(waitExit(spawnWorker(world.dir() / "worker4", url, world.dir() / "worker4.log", shared),
+                       std::chrono::seconds(120)),
+              0);
+    auto [doneCode2, done2] = get(*c, path2, token);
+    ASSERT_EQ(done2["status"], "done") << done2;
+    EXPECT_EQ(done2["attempts"], 1);
+    EXPECT_EQ(done2["comparison"], world.localCompare("stopped", "test", other.dump()));
 }
 
 TEST(ApiCompare, AJobTheWorkerCannotRunFailsWithOneLineSayingWhy)
@@ -951,4 +977,44 @@ TEST(ApiEvents, ABrowserWithATicketFollowsOneRunsEventsWithoutItsToken)
     auto [expired, expiredBody] = stream(*c, shortTicket["events_url"].get<std::string>());
     EXPECT_EQ(expired, 401);
     EXPECT_NE(expiredBody.find("expired"), std::string::npos) << expiredBody;
+}
+
+TEST(CompareQueue, AStoppingWorkerHandsAJobOnFreelyAndPassingProblemsAreTriedThreeTimes)
+{
+    PRISM_PG_DB(url);
+    auto opened = CompareJobs::open(url);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    CompareJobs &jobs = *opened.value();
+    CompareJob job;
+    job.runId = "r-20261205-0001";
+    job.team = "red";
+    job.split = "test";
+    job.baselineSpec = job.candidateSpec = "\"baseline\"";
+    job.baselineProgram = job.candidateProgram = "{}";
+    auto id = jobs.add(job);
+    ASSERT_TRUE(id.ok());
+
+    // Rolling restarts: each worker stops and hands the job on; none of it counts.
+    for (const char *worker : {"w1", "w2", "w3", "w4"}) {
+        auto taken = jobs.claim(worker, 30);
+        ASSERT_TRUE(taken.ok() && taken.value()) << worker;
+        ASSERT_TRUE(jobs.release(id.value(), worker).ok());
+    }
+    EXPECT_EQ(jobs.job(id.value()).value()->claims, 0);
+    EXPECT_EQ(jobs.job(id.value()).value()->status, CompareStatus::Queued);
+
+    // An endpoint that does not answer: three tries, then the job fails saying so.
+    for (const char *worker : {"w5", "w6", "w7"}) {
+        auto taken = jobs.claim(worker, 30);
+        ASSERT_TRUE(taken.ok() && taken.value()) << worker;
+        ASSERT_TRUE(
+            jobs.release(id.value(), worker, std::string("http://model:9/v1: connection refused (") + worker + ")")
+                .ok());
+    }
+    EXPECT_FALSE(jobs.claim("w8", 30).value().has_value());
+    auto failed = jobs.job(id.value()).value();
+    ASSERT_TRUE(failed.has_value());
+    EXPECT_EQ(failed->status, CompareStatus::Failed);
+    EXPECT_EQ(failed->error, "tried 3 times; the last time: http://model:9/v1: connection refused (w7)");
+    EXPECT_FALSE(failed->finishedAt.empty());
 }

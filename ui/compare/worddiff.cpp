@@ -9,18 +9,50 @@ struct Token {
     QString text; // the word and the whitespace after it
 };
 
-bool isWordChar(const QString &text, int i)
+// The code point at i, and how many QChars it takes (a surrogate pair is two).
+char32_t codePointAt(const QString &text, int i, int *length)
 {
     const QChar c = text.at(i);
-    if (c.isLetterOrNumber() || c == QLatin1Char('_'))
-        return true;
-    // An apostrophe inside a word ("don't") is part of it.
+    if (c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate()) {
+        *length = 2;
+        return QChar::surrogateToUcs4(c, text.at(i + 1));
+    }
+    *length = 1;
+    return c.unicode();
+}
+
+bool isWordCodePoint(char32_t u)
+{
+    // Combining marks (an accent written apart, Devanagari vowel signs) belong to their word.
+    return QChar::isLetterOrNumber(u) || QChar::isMark(u) || u == U'_';
+}
+
+// An apostrophe inside a word ("don't") is part of it.
+bool isInnerApostrophe(const QString &text, int i)
+{
+    const QChar c = text.at(i);
     return (c == QLatin1Char('\'') || c == QChar(0x2019)) && i > 0 && i + 1 < text.size()
            && text.at(i - 1).isLetterOrNumber() && text.at(i + 1).isLetterOrNumber();
 }
 
-// Words (runs of letters and digits) and single punctuation marks, each with
-// the whitespace after it: "snippet." and "snippet," share the word.
+// Where the token that starts at `start` ends: a word (letters, digits and
+// their marks), or one other character (a whole emoji, with the marks after it).
+int tokenEnd(const QString &text, int start)
+{
+    int length = 1;
+    const bool word = isWordCodePoint(codePointAt(text, start, &length));
+    int end = start + length;
+    while (end < text.size()) {
+        const char32_t next = codePointAt(text, end, &length);
+        if (!(QChar::isMark(next) || (word && (isWordCodePoint(next) || isInnerApostrophe(text, end)))))
+            break;
+        end += length;
+    }
+    return end;
+}
+
+// Words and single punctuation marks, each with the whitespace after it:
+// "snippet." and "snippet," share the word.
 std::vector<Token> tokenize(const QString &text)
 {
     std::vector<Token> tokens;
@@ -32,10 +64,7 @@ std::vector<Token> tokenize(const QString &text)
         tokens.push_back(Token{QString(), text.left(i)});
     int start = i;
     while (start < text.size()) {
-        int end = start + 1;
-        if (isWordChar(text, start))
-            while (end < text.size() && isWordChar(text, end))
-                ++end;
+        const int end = tokenEnd(text, start);
         int next = end;
         while (next < text.size() && text.at(next).isSpace())
             ++next;
