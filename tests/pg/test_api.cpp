@@ -867,18 +867,29 @@ TEST(ApiCompare, AJobTheWorkerCannotRunFailsWithOneLineSayingWhy)
     EXPECT_FALSE(failed["finished_at"].is_null());
 }
 
-TEST(CompareQueue, AJobTakenThreeTimesWithoutAnEndFailsInsteadOfTakingDownAFourthWorker)
+namespace {
+
+// A job for the queue's own tests (nobody evaluates it).
+CompareJob queueTestJob()
 {
-    PRISM_PG_DB(url);
-    auto opened = CompareJobs::open(url);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    CompareJobs &jobs = *opened.value();
     CompareJob job;
     job.runId = "r-20261205-0001";
     job.team = "red";
     job.split = "test";
     job.baselineSpec = job.candidateSpec = "\"baseline\"";
     job.baselineProgram = job.candidateProgram = "{}";
+    return job;
+}
+
+} // namespace
+
+TEST(CompareQueue, AJobTakenThreeTimesWithoutAnEndFailsInsteadOfTakingDownAFourthWorker)
+{
+    PRISM_PG_DB(url);
+    auto opened = CompareJobs::open(url);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    CompareJobs &jobs = *opened.value();
+    const CompareJob job = queueTestJob();
     auto first = jobs.add(job), second = jobs.add(job);
     ASSERT_TRUE(first.ok() && second.ok());
 
@@ -985,12 +996,7 @@ TEST(CompareQueue, AStoppingWorkerHandsAJobOnFreelyAndPassingProblemsAreTriedThr
     auto opened = CompareJobs::open(url);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     CompareJobs &jobs = *opened.value();
-    CompareJob job;
-    job.runId = "r-20261205-0001";
-    job.team = "red";
-    job.split = "test";
-    job.baselineSpec = job.candidateSpec = "\"baseline\"";
-    job.baselineProgram = job.candidateProgram = "{}";
+    const CompareJob job = queueTestJob();
     auto id = jobs.add(job);
     ASSERT_TRUE(id.ok());
 
