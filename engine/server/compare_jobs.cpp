@@ -17,9 +17,11 @@ const char *kCompareSchema =
     "CREATE INDEX IF NOT EXISTS compare_jobs_run ON compare_jobs (run_id);"
     "CREATE INDEX IF NOT EXISTS compare_jobs_status ON compare_jobs (status);";
 
-// The columns every read returns, in CompareJob's order.
+// The columns every read returns, in CompareJob's order. A running job whose
+// lease ran out (its worker died) reads as queued: it waits for a worker.
 const char *kColumns = "id, run_id, team, split, baseline_spec, candidate_spec, baseline_program, candidate_program,"
-                       " status, worker, claims, created_at, finished_at, result, error";
+                       " CASE WHEN status = 'running' AND lease_until < clock_timestamp() THEN 'queued'"
+                       " ELSE status END, worker, claims, created_at, finished_at, result, error";
 
 CompareStatus statusFromName(const std::string &name)
 {

@@ -907,6 +907,9 @@ TEST(CompareQueue, AJobTakenThreeTimesWithoutAnEndFailsInsteadOfTakingDownAFourt
 
     // The first job's workers die: each lease runs out and the next worker takes it.
     EXPECT_TRUE(jobs.renewLease(first.value(), "w1", 0.05).value());
+    EXPECT_EQ(jobs.job(first.value()).value()->status, CompareStatus::Running);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(jobs.job(first.value()).value()->status, CompareStatus::Queued); // waiting for a worker
     for (const char *worker : {"w4", "w5"}) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         auto again = jobs.claim(worker, 0.05);
