@@ -81,6 +81,8 @@ Result<CreateRunRequest> parseCreateRunRequest(std::string_view body)
     const Json document = Json::parse(body.begin(), body.end(), nullptr, false);
     if (document.is_discarded())
         return Error::make(ErrorKind::Parse, "the request body is not valid JSON");
+    if (!document.is_object())
+        return Error::make(ErrorKind::Config, "the request body must be an object: {\"study\": ...}");
     CreateRunRequest request;
     JsonReader reader("request", body);
     try {
@@ -154,6 +156,8 @@ Result<CreateCompareRequest> parseCreateCompareRequest(std::string_view body)
     const Json document = blank ? Json::object() : Json::parse(body.begin(), body.end(), nullptr, false);
     if (document.is_discarded())
         return Error::make(ErrorKind::Parse, "the request body is not valid JSON");
+    if (!document.is_object())
+        return Error::make(ErrorKind::Config, "the request body must be an object, {\"split\": ...}, or empty");
     CreateCompareRequest request;
     JsonReader reader("request", body);
     try {
@@ -234,7 +238,7 @@ Result<void> checkUploadedStudy(const Study &study, const std::map<std::string, 
                 return Error::make(ErrorKind::Config,
                                    std::string("study: models.") + role + " sends the workers' key to " + url
                                        + ", which this server does not allow (the providers' own URLs and"
-                                         " prism serve --api --allow-endpoint URL are)");
+                                         " prism serve --api --allow-endpoints URL are)");
         }
     return {};
 }

@@ -255,13 +255,17 @@ std::optional<RunRecord> ApiServer::Impl::callerRun(const httplib::Request &req,
 
 Result<std::string> ApiServer::Impl::enqueueUpload(CreateRunRequest &request, std::vector<std::string> &warnings)
 {
-    auto study = studyFromJsonText(request.studyText, "study", &warnings);
+    // The study's own warnings join the request's (the loader replaces its list).
+    std::vector<std::string> studyWarnings;
+    auto study = studyFromJsonText(request.studyText, "study", &studyWarnings);
+    warnings.insert(warnings.end(), studyWarnings.begin(), studyWarnings.end());
     if (!study)
         return study.error();
     if (auto valid = checkUploadedStudy(study.value(), request.files, config.allowedEndpoints); !valid)
         return valid.error();
+    // The study's optimizer with the request's settings: name them as such.
     if (auto valid = checkRunSettings(study.value(), request.settings); !valid)
-        return valid.error();
+        return Error::make(valid.error().kind, "settings: " + valid.error().message);
     // The data is loaded and checked here, from the uploaded files, as
     // `prism optimize --queue` checks it; the worker writes its own copy.
     auto scratch = ScratchDir::make(config.uploadDir);
@@ -431,6 +435,7 @@ std::optional<RunRecord> ApiServer::Impl::ticketRun(const httplib::Request &req,
     const long long now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (!owner.value() || !streamTicketValid(ticketSecret, req.get_param_value("ticket"), runId, *owner.value(), now)) {
+        res.set_header("WWW-Authenticate", "Bearer");
         sendError(res, 401, "unauthorized",
                   "the ticket does not open this run's events (expired, or made for another run): "
                   "ask for a new one, POST /v1/runs/"

@@ -502,8 +502,9 @@ TEST(ApiInput, MalformedWrongAndOversizedRequestsGetA4xxWithCodeAndMessage)
     const std::vector<std::tuple<std::string, int, std::string, std::string>> cases = {
         {"", 400, "invalid_json", "not valid JSON"},
         {"{\"study\": ", 400, "invalid_json", "not valid JSON"},
-        {"[1, 2]", 422, "invalid_request", "must be an object"},
+        {"[1, 2]", 422, "invalid_request", "the request body must be an object"},
         {"{}", 422, "invalid_request", "study"},
+        {with("/settings/optimizer", "fastest"), 422, "invalid_request", "settings: optimizer.name is 'fastest'"},
         {with("/study", "moderation.prism.json"), 422, "invalid_request", "study"},
         {noData.dump(), 422, "invalid_study", "data"},
         {with("/study/program/predictors/0/signature/outputs", json::array()), 422, "invalid_study", "output"},
@@ -554,8 +555,17 @@ TEST(ApiInput, MalformedWrongAndOversizedRequestsGetA4xxWithCodeAndMessage)
     EXPECT_EQ(get(*c, "/v2/anything", token).first, 404);
     // No run was created by any of them, and the server still answers.
     EXPECT_EQ(scalar(url, "SELECT COUNT(*) FROM runs"), 0);
-    auto [okCode, created] = post(*c, "/v1/runs", token, good.dump());
+    // Unknown keys anywhere are accepted and come back as warnings.
+    json typos = good;
+    typos["prority"] = 2;
+    typos["settings"]["colour"] = "blue";
+    typos["settings"]["budget"] = {{"dolars", 3}};
+    typos["study"]["nmae"] = "x";
+    auto [okCode, created] = post(*c, "/v1/runs", token, typos.dump());
     EXPECT_EQ(okCode, 201) << created;
+    const std::string warned = created["warnings"].dump();
+    for (const char *key : {"prority", "colour", "dolars", "nmae"})
+        EXPECT_NE(warned.find(key), std::string::npos) << key << " not in " << warned;
 }
 
 TEST(ApiRuns, CancelStopsAQueuedOrRunningRunAndResumeFinishesItWithTheSameArtifact)
@@ -988,9 +998,11 @@ TEST(ApiEvents, ABrowserWithATicketFollowsOneRunsEventsWithoutItsToken)
     auto [shortMade, shortTicket] = post(*c, "/v1/runs/" + a + "/events/ticket?ttl_seconds=1", red, "");
     ASSERT_EQ(shortMade, 201);
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-    auto [expired, expiredBody] = stream(*c, shortTicket["events_url"].get<std::string>());
-    EXPECT_EQ(expired, 401);
-    EXPECT_NE(expiredBody.find("expired"), std::string::npos) << expiredBody;
+    auto expired = c->Get(shortTicket["events_url"].get<std::string>().c_str());
+    ASSERT_TRUE(expired);
+    EXPECT_EQ(expired->status, 401);
+    EXPECT_EQ(expired->get_header_value("WWW-Authenticate"), "Bearer");
+    EXPECT_NE(expired->body.find("expired"), std::string::npos) << expired->body;
 }
 
 TEST(CompareQueue, AStoppingWorkerHandsAJobOnFreelyAndPassingProblemsAreTriedThreeTimes)
