@@ -205,7 +205,7 @@ Result<ModelSet> setupModels(const Study &study, const ModelOverrides &overrides
     };
     const int global = std::max({options.globalConcurrency, total(set.taskConfig), total(set.proposerConfig),
                                  total(set.reflectionConfig), total(set.judgeConfig), 1});
-    auto services = CallServices::makeDefault(true, options.budget, global);
+    auto services = CallServices::makeDefault(options.openCache, options.budget, global);
     if (!services)
         return services.error();
     set.services = std::move(services).value();

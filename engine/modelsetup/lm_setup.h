@@ -29,7 +29,10 @@ struct ModelOverrides {
 
 struct LmSetupOptions {
     bool useCache = true; // false: --no-cache reads nothing (fresh answers are still stored)
-    Budget budget;        // per run / evaluation
+    // False: no response cache at all, for a setup that only checks a study
+    // and makes no call (a run being queued).
+    bool openCache = true;
+    Budget budget; // per run / evaluation
     int globalConcurrency = 32;
     // The scheduler of every run of this process (a worker's --runs N), so an
     // endpoint's limits hold across them; null: the run's own.

@@ -214,7 +214,11 @@ Result<std::string> RunController::start(const Study &input, const RunSettings &
 Result<std::string> RunController::enqueue(const Study &input, const RunSettings &settings,
                                            std::map<std::string, std::string> files)
 {
-    auto run = newRunFor(input, settings);
+    // Checked here and run by a worker: this process makes no call, so it
+    // opens no response cache (an API server has none of its own).
+    RunSettings checked = settings;
+    checked.lm.openCache = false;
+    auto run = newRunFor(input, checked);
     if (!run)
         return run.error();
     run->files = std::move(files);

@@ -566,6 +566,8 @@ TEST(ApiInput, MalformedWrongAndOversizedRequestsGetA4xxWithCodeAndMessage)
     const std::string warned = created["warnings"].dump();
     for (const char *key : {"prority", "colour", "dolars", "nmae"})
         EXPECT_NE(warned.find(key), std::string::npos) << key << " not in " << warned;
+    // Checking studies made the API server open no response cache of its own.
+    EXPECT_FALSE(fs::exists(world.dir() / "api-data" / "cache.sqlite"));
 }
 
 TEST(ApiRuns, CancelStopsAQueuedOrRunningRunAndResumeFinishesItWithTheSameArtifact)
