@@ -599,6 +599,12 @@ TEST(ApiRuns, CancelStopsAQueuedOrRunningRunAndResumeFinishesItWithTheSameArtifa
     EXPECT_EQ(post(*c, "/v1/runs/" + id + "/resume", token, "").first, 202);
     EXPECT_EQ(post(*c, "/v1/runs/" + waiting["id"].get<std::string>() + "/resume", token, "").first, 202);
     EXPECT_EQ(waitExit(worker, std::chrono::seconds(300)), 0) << fileText(world.dir() / "worker.log");
+    // The worker (--exit-when-idle) may have found the queue empty between
+    // the cancel and the resume and left: then the next worker takes the run.
+    if (waitForStatus(*c, id, token, {"finished"}, std::chrono::seconds(1)) != "finished") {
+        const pid_t next = spawnWorker(world.dir() / "worker2", url, world.dir() / "worker2.log");
+        EXPECT_EQ(waitExit(next, std::chrono::seconds(300)), 0) << fileText(world.dir() / "worker2.log");
+    }
     EXPECT_EQ(waitForStatus(*c, id, token, {"finished"}, std::chrono::seconds(5)), "finished");
     EXPECT_EQ(post(*c, "/v1/runs/" + id + "/resume", token, "").first, 409);
 
