@@ -52,43 +52,56 @@ Result<ComparisonSetup> prepareComparison(const Study &study, StudyCompareOption
     return setup;
 }
 
-Result<StudyComparison> runComparison(ComparisonSetup &setup, const Program &baseline, const Program &candidate)
+Result<StudyComparison> evaluateProgramPair(Lm &task, const ModelConfig &taskConfig, const Adapter &adapter,
+                                            const Metric &metric, const std::vector<Example> &examples,
+                                            const Program &baseline, const Program &candidate,
+                                            const ProgramPairOptions &options)
 {
-    const StudyCompareOptions &options = setup.options;
     EvalOptions evalOptions;
     evalOptions.threads = std::max(1, options.threads);
-    evalOptions.maxErrors = 0;
-    evalOptions.call.temperature = setup.models.taskConfig.temperature;
-    evalOptions.call.maxTokens = setup.models.taskConfig.maxTokens;
+    evalOptions.maxErrors = 0; // errors are counted apart; the comparison wants every example
+    evalOptions.call.temperature = taskConfig.temperature;
+    evalOptions.call.maxTokens = taskConfig.maxTokens;
     evalOptions.call.role = "evaluation";
     evalOptions.cancel = options.cancel;
-    // One pool for both evaluations: the second reuses the first's threads,
-    // connections and JS engines.
+    evalOptions.onResult = options.onResult;
     WorkerPool pool(evalOptions.threads);
     evalOptions.pool = &pool;
-    const Evaluator evaluator(*setup.models.task, *setup.adapter, *setup.metric, evalOptions);
-    const std::vector<Example> &examples = setup.split().examples;
+    const Evaluator evaluator(task, adapter, metric, evalOptions);
     const auto say = [&](const std::string &what) {
         if (options.progress)
             options.progress(what);
     };
+    const auto cancelled = [&] { return options.cancel && options.cancel->load(); };
     StudyComparison out;
-    say("evaluating the baseline on " + std::to_string(examples.size()) + " " + options.split + " examples");
+    say("evaluating the baseline on " + std::to_string(examples.size()) + " " + options.examplesName);
     out.baseline = std::make_unique<EvalReport>(evaluator.run(baseline, examples));
-    const bool cancelled = [&] { return options.cancel && options.cancel->load(); }();
-    if (!(candidate == baseline) && !out.baseline->stoppedEarly && !cancelled) {
+    if (!(candidate == baseline) && !out.baseline->stoppedEarly && !cancelled()) {
         say("evaluating the optimized program");
         out.candidate = std::make_unique<EvalReport>(evaluator.run(candidate, examples));
     }
     const EvalReport &candidateReport = out.candidate ? *out.candidate : *out.baseline;
-    if (out.baseline->stoppedEarly || candidateReport.stoppedEarly || (options.cancel && options.cancel->load()))
-        return Error::make(ErrorKind::Cancelled, "the comparison was interrupted before every example was evaluated");
+    if (out.baseline->stoppedEarly || candidateReport.stoppedEarly || cancelled())
+        return Error::make(ErrorKind::Cancelled, "the comparison was stopped before every example was evaluated");
     auto compared = compareReports(*out.baseline, candidateReport);
     if (!compared)
         return compared.error();
     out.comparison = std::move(compared).value();
-    if (setup.models.services.ledger)
-        out.calls = setup.models.services.ledger->totals();
+    return out;
+}
+
+Result<StudyComparison> runComparison(ComparisonSetup &setup, const Program &baseline, const Program &candidate)
+{
+    const StudyCompareOptions &options = setup.options;
+    ProgramPairOptions pair;
+    pair.threads = options.threads;
+    pair.cancel = options.cancel;
+    pair.progress = options.progress;
+    pair.examplesName = options.split + " examples";
+    auto out = evaluateProgramPair(*setup.models.task, setup.models.taskConfig, *setup.adapter, *setup.metric,
+                                   setup.split().examples, baseline, candidate, pair);
+    if (out && setup.models.services.ledger)
+        out->calls = setup.models.services.ledger->totals();
     return out;
 }
 

@@ -59,7 +59,27 @@ struct StudyComparison {
     LedgerTotals calls; // what the two evaluations cost (cache hits included, at no cost)
 };
 
-// Evaluates both programs (an equal candidate is not evaluated twice) and
+// How two programs are evaluated on the same examples.
+struct ProgramPairOptions {
+    int threads = 8;
+    const std::atomic<bool> *cancel = nullptr;
+    std::function<void(const ExampleResult &)> onResult; // from worker threads, after each example
+    std::function<void(const std::string &)> progress;   // before each evaluation
+    std::string examplesName = "examples";               // "test examples", in the progress line
+};
+
+// Both programs on one worker pool (the second evaluation reuses the first's
+// threads, connections and JS engines; an equal candidate is evaluated once),
+// then paired: what `prism compare`, the compare jobs and the studio's Compare
+// page share. A Cancelled error when stopped before every example ran; a Data
+// error when the two share no scored example. `calls` is left to the caller,
+// who owns the models.
+Result<StudyComparison> evaluateProgramPair(Lm &task, const ModelConfig &taskConfig, const Adapter &adapter,
+                                            const Metric &metric, const std::vector<Example> &examples,
+                                            const Program &baseline, const Program &candidate,
+                                            const ProgramPairOptions &options);
+
+// Evaluates both programs on the setup's split (evaluateProgramPair) and
 // pairs them. A Cancelled error when stopped before every example ran; a
 // Data error when the two share no scored example.
 Result<StudyComparison> runComparison(ComparisonSetup &setup, const Program &baseline, const Program &candidate);

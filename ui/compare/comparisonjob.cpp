@@ -4,6 +4,7 @@
 #include "adapter/adapter.h"
 #include "data/dataset.h"
 #include "modelsetup/lm_setup.h"
+#include "run/study_compare.h"
 #include "run/study_judge.h"
 #include "scripting/jsmetric.h"
 
@@ -67,39 +68,28 @@ prism::Result<ComparisonOutcome> ComparisonJob::run()
             m_services->requestCancel();
     }
 
-    prism::EvalOptions options;
-    options.threads = std::max(1, m_study.eval.threads);
-    options.maxErrors = 0; // errors are counted apart; the comparison wants every example
-    options.call.temperature = models->taskConfig.temperature;
-    options.call.maxTokens = models->taskConfig.maxTokens;
-    options.call.role = "evaluation";
-    options.cancel = &m_cancel;
-    options.onResult = [this](const prism::ExampleResult &) { m_done.fetch_add(1); };
-    // One pool for the job: evaluating B reuses A's threads, connections and JS engines.
-    prism::WorkerPool pool(options.threads);
-    options.pool = &pool;
-    const prism::Evaluator evaluator(*models->task, *adapter.get(), *metric.value(), options);
-
-    auto reportA = std::make_shared<prism::EvalReport>(evaluator.run(m_a, m_examples));
-    std::shared_ptr<prism::EvalReport> reportB = reportA;
-    if (!(m_a == m_b) && !m_cancel.load())
-        reportB = std::make_shared<prism::EvalReport>(evaluator.run(m_b, m_examples));
+    prism::ProgramPairOptions pair;
+    pair.threads = m_study.eval.threads;
+    pair.cancel = &m_cancel;
+    pair.onResult = [this](const prism::ExampleResult &) { m_done.fetch_add(1); };
+    auto compared = prism::evaluateProgramPair(*models->task, models->taskConfig, *adapter, *metric.value(), m_examples,
+                                               m_a, m_b, pair);
     {
         std::lock_guard lock(m_mutex);
         if (m_services->ledger)
             m_ledgerByRole = m_services->ledger->totalsByRole();
         m_services.reset();
     }
-    if (m_cancel.load() || reportA->stoppedEarly || reportB->stoppedEarly)
-        return Error::make(ErrorKind::Cancelled, "the comparison was cancelled before every example was evaluated");
-
-    ComparisonOutcome outcome;
-    outcome.reportA = reportA;
-    outcome.reportB = reportB;
-    auto compared = prism::compareReports(*reportA, *reportB);
+    if (!compared && compared.error().kind == ErrorKind::Cancelled)
+        return compared.error();
     if (!compared)
         return Error::make(compared.error().kind, where + ": " + compared.error().message);
-    outcome.comparison = std::move(compared.value());
+    // The comparison points into the reports; shared, they stay where they are.
+    ComparisonOutcome outcome;
+    outcome.reportA = std::shared_ptr<const prism::EvalReport>(std::move(compared->baseline));
+    outcome.reportB = compared->candidate ? std::shared_ptr<const prism::EvalReport>(std::move(compared->candidate))
+                                          : outcome.reportA;
+    outcome.comparison = std::move(compared->comparison);
     outcome.shownFields = comparisonFields(m_study);
     return outcome;
 }
